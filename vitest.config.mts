@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/global-synth.ts'],
     setupFiles: ['test/setup/snapshot-serializer.ts'],
     // aws-cdk-lib is large: separate processes keep memory bounded and use both cores.
     pool: 'forks',

@@ -1,0 +1,27 @@
+/** Components in request-path order; see docs/adr/0001-alarm-naming-and-severity.md. */
+export const ALARM_COMPONENTS = ['cdn', 'alb', 'fleet', 'db', 'cache', 'service'] as const;
+export type AlarmComponent = (typeof ALARM_COMPONENTS)[number];
+
+/** Decides alarm names. Replace it to fit an existing naming scheme. */
+export interface IAlarmNamingStrategy {
+  /** The alarm name for a signal of a component. */
+  alarmName(component: AlarmComponent, signal: string): string;
+  /** The prefix every alarm name of the stack starts with (how tools find them). */
+  readonly prefix: string;
+}
+
+/** `<stack>-<component>-<signal>`, e.g. `loadbearing-prod-db-replica-1-lag`. */
+export class StackPrefixAlarmNaming implements IAlarmNamingStrategy {
+  public readonly prefix: string;
+
+  constructor(stackName: string) {
+    this.prefix = `${stackName}-`;
+  }
+
+  public alarmName(component: AlarmComponent, signal: string): string {
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(signal)) {
+      throw new Error(`alarm signal "${signal}" must be lower-case kebab-case`);
+    }
+    return `${this.prefix}${component}-${signal}`;
+  }
+}

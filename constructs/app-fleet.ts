@@ -1,0 +1,193 @@
+import { Duration } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { acknowledge } from './acknowledge';
+import { fleetSettingsSchema, type FleetSettings, type FleetSettingsInput } from '../lib/config/fleet-settings';
+import { instanceTypesFor, WORKLOAD_PROFILES, type NetworkTuning } from '../lib/config/workload-profiles';
+import type { AlarmFactory } from './alarm-factory';
+import { parseSettings } from './parse-settings';
+
+export interface AppFleetProps {
+  readonly vpc: ec2.IVpc;
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** @default - platform defaults (see the config reference, `fleet`) */
+  readonly settings?: FleetSettingsInput;
+  /** Registers the instances here, with ELB health checks and request-count scaling. @default - not behind a load balancer */
+  readonly targetGroup?: elbv2.ApplicationTargetGroup;
+  /**
+   * Written to `/etc/loadbearing/app.env` at boot: the app reads its endpoints, timeouts and
+   * pool sizes from there. Values may be tokens (endpoints).
+   * @default - no variables
+   */
+  readonly appEnvironment?: Readonly<Record<string, string>>;
+  /** Auto Scaling launch/terminate/failure notifications. @default - none */
+  readonly notificationsTopic?: sns.ITopic;
+  /** Creates the fleet's alarms through this factory. @default - no alarms */
+  readonly alarms?: AlarmFactory;
+}
+
+/**
+ * The app fleet: an Auto Scaling group across the private app subnets of every AZ, launched
+ * from a hardened launch template (IMDSv2 only, encrypted gp3 root volume, SSM access, no SSH
+ * key), with ELB health checks and target tracking on CPU and on requests per target.
+ *
+ * Instance types come from the workload profile, which also decides the kernel and limits
+ * tuning applied at boot.
+ */
+export class AppFleet extends Construct {
+  public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  public readonly launchTemplate: ec2.LaunchTemplate;
+  public readonly role: iam.Role;
+  public readonly instanceTypes: readonly string[];
+  public readonly alarms: cloudwatch.Alarm[];
+  public readonly settings: FleetSettings;
+
+  constructor(scope: Construct, id: string, props: AppFleetProps) {
+    super(scope, id);
+    const settings = (this.settings = parseSettings(fleetSettingsSchema, props.settings, 'fleet'));
+    const profile = WORKLOAD_PROFILES[settings.workloadProfile];
+    this.instanceTypes = instanceTypesFor(settings.workloadProfile, settings.architecture, settings.instanceSize);
+
+    this.role = new iam.Role(this, 'InstanceRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'App instances: SSM Session Manager access; grants for secrets are added per resource',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    acknowledge(
+      this.role,
+      'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager (the replacement for SSH); AWS updates it as the agent changes.',
+      'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+    );
+    acknowledge(
+      this.role,
+      'The inline default policy holds the per-resource grants CDK generates (read one secret, decrypt with one key), scoped to those ARNs.',
+      'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
+    );
+
+    const userData = ec2.UserData.forLinux();
+    userData.addCommands(...this.bootCommands(profile.tuning, props.appEnvironment ?? {}));
+
+    this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      machineImage: ec2.MachineImage.latestAmazonLinux2023({
+        cpuType: settings.architecture === 'arm64' ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64,
+      }),
+      instanceType: new ec2.InstanceType(this.instanceTypes[0]),
+      securityGroup: props.securityGroup,
+      role: this.role,
+      userData,
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 1,
+      detailedMonitoring: true,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(settings.rootVolumeGiB, {
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            encrypted: true,
+            deleteOnTermination: true,
+          }),
+        },
+      ],
+    });
+
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Resource', {
+      vpc: props.vpc,
+      vpcSubnets: { subnetGroupName: 'app' },
+      launchTemplate: this.launchTemplate,
+      minCapacity: settings.minCapacity,
+      maxCapacity: settings.maxCapacity,
+      healthChecks: props.targetGroup
+        ? autoscaling.HealthChecks.withAdditionalChecks({
+            additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
+            gracePeriod: Duration.seconds(settings.healthCheckGracePeriodSeconds),
+          })
+        : autoscaling.HealthChecks.ec2({ gracePeriod: Duration.seconds(settings.healthCheckGracePeriodSeconds) }),
+      defaultInstanceWarmup: Duration.seconds(settings.instanceWarmupSeconds),
+      groupMetrics: [autoscaling.GroupMetrics.all()],
+      notifications: props.notificationsTopic ? [{ topic: props.notificationsTopic }] : undefined,
+    });
+    if (props.targetGroup) this.autoScalingGroup.attachToApplicationTargetGroup(props.targetGroup);
+
+    this.createScalingPolicies(this.autoScalingGroup, settings, props.targetGroup);
+    this.alarms = props.alarms ? this.createAlarms(props.alarms, this.autoScalingGroup, settings) : [];
+  }
+
+  /**
+   * Scaling policies. The default tracks average CPU and, behind a load balancer, requests per
+   * target; whichever asks for more capacity wins. Override to add step or scheduled scaling;
+   * call `super.createScalingPolicies` to keep these. Runs in the constructor: use only the arguments.
+   */
+  protected createScalingPolicies(asg: autoscaling.AutoScalingGroup, settings: FleetSettings, targetGroup?: elbv2.ApplicationTargetGroup): void {
+    asg.scaleOnCpuUtilization('CpuTracking', { targetUtilizationPercent: settings.cpuTargetPercent });
+    if (targetGroup) {
+      asg.scaleOnRequestCount('RequestTracking', { targetRequestsPerMinute: settings.requestsPerTarget });
+    }
+  }
+
+  /**
+   * Shell commands run at first boot: kernel network tuning and file limits from the workload
+   * profile, then the app environment file. Override to install agents or change tuning; call
+   * `super.bootCommands` to keep these. Runs in the constructor: use only the arguments.
+   */
+  protected bootCommands(tuning: NetworkTuning, appEnvironment: Readonly<Record<string, string>>): string[] {
+    const sysctl = [
+      `net.core.somaxconn = ${tuning.somaxconn}`,
+      `net.ipv4.tcp_max_syn_backlog = ${tuning.synBacklog}`,
+      `net.ipv4.tcp_keepalive_time = ${tuning.tcpKeepaliveTimeSeconds}`,
+      `net.ipv4.tcp_keepalive_intvl = ${tuning.tcpKeepaliveIntervalSeconds}`,
+      `net.ipv4.tcp_keepalive_probes = ${tuning.tcpKeepaliveProbes}`,
+      `net.ipv4.ip_local_port_range = ${tuning.ephemeralPortRange[0]} ${tuning.ephemeralPortRange[1]}`,
+      'net.ipv4.tcp_tw_reuse = 1',
+      `fs.file-max = ${tuning.fileDescriptors * 4}`,
+    ];
+    const env = Object.entries(appEnvironment).map(([k, v]) => `${k}=${v}`);
+    return [
+      'set -euo pipefail',
+      `cat > /etc/sysctl.d/90-loadbearing.conf <<'EOF'\n${sysctl.join('\n')}\nEOF`,
+      'sysctl --system',
+      `cat > /etc/security/limits.d/90-loadbearing.conf <<'EOF'\n* soft nofile ${tuning.fileDescriptors}\n* hard nofile ${tuning.fileDescriptors}\nEOF`,
+      'mkdir -p /etc/systemd/system.conf.d',
+      `printf '[Manager]\\nDefaultLimitNOFILE=${tuning.fileDescriptors}\\n' > /etc/systemd/system.conf.d/90-loadbearing.conf`,
+      'mkdir -p /etc/loadbearing',
+      `cat > /etc/loadbearing/app.env <<'EOF'\n${env.join('\n')}\nEOF`,
+      'chmod 0644 /etc/loadbearing/app.env',
+    ];
+  }
+
+  /**
+   * The fleet's alarms. Override to add or replace signals; call `super.createAlarms` to keep
+   * the platform's set. Runs in the constructor: use only the arguments.
+   */
+  protected createAlarms(factory: AlarmFactory, asg: autoscaling.AutoScalingGroup, settings: FleetSettings): cloudwatch.Alarm[] {
+    const dimensionsMap = { AutoScalingGroupName: asg.autoScalingGroupName };
+    return [
+      factory.alarm(this, 'InServiceAlarm', {
+        component: 'fleet',
+        signal: 'in-service-low',
+        severity: 'critical',
+        metric: new cloudwatch.Metric({ namespace: 'AWS/AutoScaling', metricName: 'GroupInServiceInstances', dimensionsMap, statistic: 'Minimum' }),
+        threshold: settings.minCapacity,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        description: `Fewer in-service instances than fleet.minCapacity (${settings.minCapacity}): launches are failing or instances are being replaced faster than they start.`,
+        recommendation: 'AutoScaling GroupInServiceCapacity (group metrics are enabled for it)',
+      }),
+      factory.alarm(this, 'CpuAlarm', {
+        component: 'fleet',
+        signal: 'cpu-high',
+        severity: 'warning',
+        metric: new cloudwatch.Metric({ namespace: 'AWS/EC2', metricName: 'CPUUtilization', dimensionsMap, statistic: 'Average' }),
+        threshold: factory.settings.fleetCpuPercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        description: `Fleet CPU above ${factory.settings.fleetCpuPercent}% (alarms.fleetCpuPercent) while scaling targets ${settings.cpuTargetPercent}% (fleet.cpuTargetPercent): scaling is not keeping up, or the fleet is at maxCapacity (${settings.maxCapacity}).`,
+        recommendation: 'EC2 CPUUtilization, aggregated by Auto Scaling group',
+      }),
+    ];
+  }
+}

@@ -1,0 +1,352 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { acknowledge } from './acknowledge';
+import { databaseSettingsSchema, type DatabaseSettings, type DatabaseSettingsInput } from '../lib/config/database-settings';
+import { KNOWN_POSTGRES_VERSIONS } from '../lib/config/postgres-versions';
+import { postgresMaxConnections } from '../lib/config/postgres-connections';
+import { rdsInstanceClass } from '../lib/config/rds-instance-classes';
+import type { AlarmFactory } from './alarm-factory';
+import { publishConnectionParameters } from './connection-parameters';
+import { parseSettings } from './parse-settings';
+import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+
+export interface DatabaseProps {
+  readonly vpc: ec2.IVpc;
+  /** Security group of the DB instances; clients are allowed in by the caller. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** Where the writer's standby and the replicas go; replicas are spread over them. */
+  readonly availabilityZones: readonly string[];
+  /** @default - platform defaults (see the config reference, `database`) */
+  readonly settings?: DatabaseSettingsInput;
+  /** @default PROTECT_DATA: SNAPSHOT on delete, deletion protection, retained key */
+  readonly protection?: StatefulProtection;
+  /** Key for the exported PostgreSQL logs. @default - CloudWatch Logs' own encryption */
+  readonly logsKey?: kms.IKey;
+  /** Creates the database's alarms through this factory. @default - no alarms */
+  readonly alarms?: AlarmFactory;
+  /**
+   * Prefix of the instance identifiers and SSM parameter names.
+   * @default - the stack name
+   */
+  readonly namePrefix?: string;
+}
+
+/** Host and port of one endpoint (tokens until deploy). */
+export interface DatabaseEndpoint {
+  readonly host: string;
+  readonly port: string;
+}
+
+/** Inputs of the database's alarm hook. */
+export interface DatabaseAlarmTargets {
+  readonly writer: rds.DatabaseInstance;
+  readonly replicas: readonly rds.DatabaseInstanceReadReplica[];
+  readonly settings: DatabaseSettings;
+}
+
+/**
+ * RDS for PostgreSQL: a Multi-AZ writer and N read replicas spread over the AZs, all in the
+ * isolated subnets, encrypted with a customer-managed key.
+ *
+ * - The master password is generated, stored and rotated by RDS in Secrets Manager.
+ * - One parameter group sets the timeouts (`statement_timeout`,
+ *   `idle_in_transaction_session_timeout`), the slow-query log and `rds.force_ssl`.
+ * - Performance Insights, Enhanced Monitoring, log exports (to pre-created, encrypted log
+ *   groups with retention) and automated backups are on.
+ * - Writer and reader connection info is published as SSM parameters for the app.
+ *
+ * Construct IDs of the writer (`Writer`) and replicas (`Replica1`...) are part of the public
+ * contract: renaming them replaces the database.
+ */
+export class Database extends Construct {
+  public readonly key: kms.Key;
+  public readonly parameterGroup: rds.ParameterGroup;
+  public readonly subnetGroup: rds.SubnetGroup;
+  public readonly writer: rds.DatabaseInstance;
+  public readonly replicas: rds.DatabaseInstanceReadReplica[] = [];
+  /** The master user secret (managed and rotated by RDS). */
+  public readonly secret: secretsmanager.ISecret;
+  /** Read/write endpoint: transactions and every write. */
+  public readonly writerEndpoint: DatabaseEndpoint;
+  /** Read-only endpoints, one per replica: reads that tolerate replica lag. */
+  public readonly readerEndpoints: DatabaseEndpoint[];
+  /** Estimated `max_connections` of the writer (see `postgresMaxConnections`). */
+  public readonly maxConnections: number;
+  public readonly logGroups: logs.LogGroup[] = [];
+  public readonly alarms: cloudwatch.Alarm[];
+  public readonly settings: DatabaseSettings;
+
+  constructor(scope: Construct, id: string, props: DatabaseProps) {
+    super(scope, id);
+    const settings = (this.settings = parseSettings(databaseSettingsSchema, props.settings, 'database'));
+    const protection = props.protection ?? PROTECT_DATA;
+    // RDS and ElastiCache store identifiers in lower case; the log group names must match them.
+    const prefix = (props.namePrefix ?? Stack.of(this).stackName).toLowerCase();
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: KNOWN_POSTGRES_VERSIONS.get(settings.engineVersion)! });
+    this.maxConnections = postgresMaxConnections(settings.instanceClass);
+
+    this.key = new kms.Key(this, 'Key', {
+      description: `Encrypts ${prefix} database storage, Performance Insights and the master secret`,
+      enableKeyRotation: true,
+      removalPolicy: protection.retainPolicy,
+    });
+    this.parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
+      engine,
+      description: `${prefix} PostgreSQL ${settings.engineVersion}: timeouts, slow-query log, TLS only`,
+      parameters: this.parameterValues(settings),
+    });
+    this.subnetGroup = new rds.SubnetGroup(this, 'Subnets', {
+      vpc: props.vpc,
+      vpcSubnets: { subnetGroupName: 'data' },
+      description: `${prefix} database subnets (isolated)`,
+    });
+
+    const common = {
+      vpc: props.vpc,
+      subnetGroup: this.subnetGroup,
+      securityGroups: [props.securityGroup],
+      port: settings.port,
+      parameterGroup: this.parameterGroup,
+      storageType: rds.StorageType.GP3,
+      publiclyAccessible: false,
+      autoMinorVersionUpgrade: true,
+      enablePerformanceInsights: true,
+      performanceInsightRetention: settings.performanceInsightsRetentionDays as rds.PerformanceInsightRetention,
+      performanceInsightEncryptionKey: this.key,
+      monitoringInterval: Duration.seconds(settings.monitoringIntervalSeconds),
+      cloudwatchLogsExports: ['postgresql', 'upgrade'],
+      caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+      iamAuthentication: true,
+      deletionProtection: protection.deletionProtection,
+    };
+
+    const writerId = `${prefix}-db-writer`;
+    this.writer = new rds.DatabaseInstance(this, 'Writer', {
+      ...common,
+      engine,
+      instanceIdentifier: writerId,
+      storageEncryptionKey: this.key,
+      instanceType: new ec2.InstanceType(settings.instanceClass.replace(/^db\./, '')),
+      multiAz: settings.multiAz,
+      credentials: rds.Credentials.fromUsername('lb_admin', { encryptionKey: this.key }),
+      manageMasterUserPassword: true,
+      databaseName: settings.databaseName,
+      allocatedStorage: settings.allocatedStorageGiB,
+      maxAllocatedStorage: settings.maxAllocatedStorageGiB,
+      backupRetention: Duration.days(settings.backupRetentionDays),
+      deleteAutomatedBackups: false,
+      copyTagsToSnapshot: true,
+      removalPolicy: protection.snapshotPolicy,
+    });
+    this.secret = this.writer.secret!;
+    this.acknowledgeFindings(this.writer, protection);
+    this.preCreateLogGroups('Writer', this.writer, writerId, settings, protection, props.logsKey);
+
+    const replicaClass = settings.replicaInstanceClass ?? settings.instanceClass;
+    for (let i = 1; i <= settings.readReplicas; i++) {
+      const replicaId = `${prefix}-db-replica-${i}`;
+      const replica = new rds.DatabaseInstanceReadReplica(this, `Replica${i}`, {
+        ...common,
+        sourceDatabaseInstance: this.writer,
+        instanceIdentifier: replicaId,
+        instanceType: new ec2.InstanceType(replicaClass.replace(/^db\./, '')),
+        // Round-robin from the AZ after the first, so replicas do not pile into one AZ.
+        availabilityZone: props.availabilityZones[i % props.availabilityZones.length],
+        // CloudFormation ignores deletion policies on read replicas (a replica holds no data of
+        // its own). RETAIN states the conservative intent; the diff guard blocks removals.
+        removalPolicy: protection.retainPolicy,
+      });
+      this.preCreateLogGroups(`Replica${i}`, replica, replicaId, settings, protection, props.logsKey);
+      this.acknowledgeFindings(replica, protection);
+      acknowledge(
+        replica,
+        'Read replicas are single-AZ by design: each sits in its own AZ, so losing an AZ loses one replica of several, and the writer itself is Multi-AZ.',
+        'AwsSolutions::AwsSolutions-RDS3',
+        'NIST.800.53.R5::NIST.800.53.R5-RDSMultiAZSupport',
+      );
+      acknowledge(
+        replica,
+        'Each replica is pinned to an AZ from the explicit availabilityZones config, so replicas never share an AZ by chance.',
+        'CloudFormation-Validate::W3010',
+      );
+      acknowledge(
+        replica,
+        'A replica inherits encryption and the KMS key from its encrypted source; CloudFormation rejects StorageEncrypted together with SourceDBInstanceIdentifier.',
+        'AwsSolutions::AwsSolutions-RDS2',
+        'NIST.800.53.R5::NIST.800.53.R5-RDSStorageEncrypted',
+      );
+      this.replicas.push(replica);
+    }
+
+    this.writerEndpoint = { host: this.writer.dbInstanceEndpointAddress, port: this.writer.dbInstanceEndpointPort };
+    this.readerEndpoints = this.replicas.map((r) => ({ host: r.dbInstanceEndpointAddress, port: r.dbInstanceEndpointPort }));
+    this.publishConnectionInfo(prefix);
+    this.alarms = props.alarms ? this.createAlarms(props.alarms, { writer: this.writer, replicas: this.replicas, settings }) : [];
+  }
+
+  /** Estimated `max_connections` of the replicas. */
+  public get replicaMaxConnections(): number {
+    return postgresMaxConnections(this.settings.replicaInstanceClass ?? this.settings.instanceClass);
+  }
+
+  /**
+   * PostgreSQL parameters of the writer and the replicas. Override to add parameters; call
+   * `super.parameterValues` to keep the platform's timeouts and logging. Runs in the
+   * constructor: use only the arguments.
+   */
+  protected parameterValues(settings: DatabaseSettings): Record<string, string> {
+    return {
+      statement_timeout: String(settings.statementTimeoutMs),
+      idle_in_transaction_session_timeout: String(settings.idleInTransactionSessionTimeoutMs),
+      log_min_duration_statement: String(settings.logMinDurationStatementMs),
+      log_lock_waits: '1',
+      'rds.force_ssl': '1',
+    };
+  }
+
+  /**
+   * The database's alarms. Override to add or replace signals; call `super.createAlarms` to
+   * keep the platform's set. Runs in the constructor: use only the arguments.
+   */
+  protected createAlarms(factory: AlarmFactory, targets: DatabaseAlarmTargets): cloudwatch.Alarm[] {
+    const s = factory.settings;
+    const { writer, replicas, settings } = targets;
+    const memoryGiB = rdsInstanceClass(settings.instanceClass)!.memoryGiB;
+    const maxConnections = postgresMaxConnections(settings.instanceClass);
+    const freeMemoryBytes = Math.round(memoryGiB * 1024 ** 3 * (s.dbFreeableMemoryPercent / 100));
+    const freeStorageBytes = Math.round(settings.allocatedStorageGiB * 1024 ** 3 * (s.dbFreeStoragePercent / 100));
+    const connectionsThreshold = Math.floor(maxConnections * (s.dbConnectionsPercent / 100));
+    const alarms = [
+      factory.alarm(this, 'WriterCpuAlarm', {
+        component: 'db',
+        signal: 'writer-cpu',
+        severity: 'warning',
+        metric: writer.metricCPUUtilization({ statistic: 'Average' }),
+        threshold: s.dbCpuPercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        description: `Writer CPU above ${s.dbCpuPercent}% (alarms.dbCpuPercent): move reads to replicas, cache, or scale the class.`,
+        recommendation: 'RDS CPUUtilization',
+      }),
+      factory.alarm(this, 'WriterMemoryAlarm', {
+        component: 'db',
+        signal: 'writer-freeable-memory',
+        severity: 'warning',
+        metric: writer.metricFreeableMemory({ statistic: 'Minimum' }),
+        threshold: freeMemoryBytes,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        description: `Freeable memory below ${s.dbFreeableMemoryPercent}% of ${settings.instanceClass}'s ${memoryGiB} GiB (${freeMemoryBytes} bytes): too many connections or work_mem pressure.`,
+        recommendation: 'RDS FreeableMemory',
+      }),
+      factory.alarm(this, 'WriterStorageAlarm', {
+        component: 'db',
+        signal: 'writer-free-storage',
+        severity: 'critical',
+        metric: writer.metricFreeStorageSpace({ statistic: 'Minimum' }),
+        threshold: freeStorageBytes,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        description: `Free storage below ${s.dbFreeStoragePercent}% of the initial ${settings.allocatedStorageGiB} GiB: storage autoscaling (up to ${settings.maxAllocatedStorageGiB} GiB) is not keeping up or has reached its ceiling.`,
+        recommendation: 'RDS FreeStorageSpace',
+      }),
+      factory.alarm(this, 'WriterConnectionsAlarm', {
+        component: 'db',
+        signal: 'writer-connections',
+        severity: 'critical',
+        metric: writer.metricDatabaseConnections({ statistic: 'Maximum' }),
+        threshold: connectionsThreshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        description: `Connections above ${s.dbConnectionsPercent}% of the estimated max_connections (${maxConnections}) of ${settings.instanceClass}: new connections will soon be refused.`,
+        recommendation: 'RDS DatabaseConnections',
+      }),
+    ];
+    replicas.forEach((replica, i) => {
+      alarms.push(
+        factory.alarm(this, `Replica${i + 1}LagAlarm`, {
+          component: 'db',
+          signal: `replica-${i + 1}-lag`,
+          severity: 'warning',
+          metric: new cloudwatch.Metric({
+            namespace: 'AWS/RDS',
+            metricName: 'ReplicaLag',
+            dimensionsMap: { DBInstanceIdentifier: replica.instanceIdentifier },
+            statistic: 'Maximum',
+          }),
+          threshold: s.replicaLagSeconds,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          // Missing ReplicaLag means replication has stopped.
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+          description: `Replica ${i + 1} lags the writer by more than ${s.replicaLagSeconds} s (alarms.replicaLagSeconds): reads there are stale.`,
+          recommendation: 'RDS ReplicaLag (on replicas only; missing data is breaching)',
+        }),
+      );
+    });
+    return alarms;
+  }
+
+  private acknowledgeFindings(instance: rds.DatabaseInstanceBase, protection: StatefulProtection): void {
+    acknowledge(
+      instance,
+      'PostgreSQL stays on 5432: RDS Proxy listens only on 5432 for PostgreSQL, and the port is reachable only from the app and proxy security groups in isolated subnets.',
+      'AwsSolutions::AwsSolutions-RDS11',
+    );
+    acknowledge(
+      instance,
+      'Backups are RDS automated backups with point-in-time recovery (database.backupRetentionDays) and a final snapshot on delete; an AWS Backup plan is an account-level choice outside this stack.',
+      'NIST.800.53.R5::NIST.800.53.R5-RDSInBackupPlan',
+    );
+    acknowledge(
+      instance.node.findChild('MonitoringRole'),
+      'AmazonRDSEnhancedMonitoringRole is the AWS-maintained policy Enhanced Monitoring requires.',
+      'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+    );
+    if (!protection.deletionProtection) {
+      acknowledge(
+        instance,
+        'Deletion protection is off only where dataProtection.allowDestroy is set, with a reason, and never in prod.',
+        'AwsSolutions::AwsSolutions-RDS10',
+        'NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled',
+      );
+    }
+  }
+
+  /** Log groups RDS exports to, created first so they carry our key and retention. */
+  private preCreateLogGroups(
+    idPrefix: string,
+    instance: rds.DatabaseInstanceBase,
+    identifier: string,
+    settings: DatabaseSettings,
+    protection: StatefulProtection,
+    logsKey?: kms.IKey,
+  ): void {
+    for (const log of ['postgresql', 'upgrade']) {
+      const group = new logs.LogGroup(this, `${idPrefix}${log === 'postgresql' ? 'Postgresql' : 'Upgrade'}Logs`, {
+        logGroupName: `/aws/rds/instance/${identifier}/${log}`,
+        retention: settings.logRetentionDays as logs.RetentionDays,
+        encryptionKey: logsKey,
+        removalPolicy: protection.retainPolicy,
+      });
+      instance.node.addDependency(group);
+      this.logGroups.push(group);
+    }
+  }
+
+  private publishConnectionInfo(prefix: string): void {
+    const params: Record<string, string> = {
+      'writer/host': this.writerEndpoint.host,
+      'writer/port': this.writerEndpoint.port,
+      'reader/hosts': this.readerEndpoints.length > 0 ? this.readerEndpoints.map((e) => e.host).join(',') : this.writerEndpoint.host,
+      'secret-arn': this.secret.secretArn,
+      name: this.settings.databaseName,
+    };
+    publishConnectionParameters(this, prefix, 'db', params);
+  }
+}

@@ -1,0 +1,261 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge } from './acknowledge';
+import { loadBalancerSettingsSchema, type LoadBalancerSettings, type LoadBalancerSettingsInput } from '../lib/config/load-balancer-settings';
+import type { AlarmFactory } from './alarm-factory';
+import { parseSettings } from './parse-settings';
+import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+
+export interface LoadBalancerProps {
+  readonly vpc: ec2.IVpc;
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** Port the app listens on; the target group forwards to it. */
+  readonly appPort: number;
+  /** @default - platform defaults (see the config reference, `loadBalancer`) */
+  readonly settings?: LoadBalancerSettingsInput;
+  /** @default PROTECT_DATA (the access-log bucket is retained) */
+  readonly protection?: StatefulProtection;
+  /** Creates the load balancer's alarms through this factory. @default - no alarms */
+  readonly alarms?: AlarmFactory;
+  /**
+   * Healthy targets the service needs (the AZ-loss floor); fewer pages.
+   * @default 1
+   */
+  readonly minHealthyHosts?: number;
+}
+
+/**
+ * An internet-facing ALB in the public subnets, in front of one target group.
+ *
+ * With a certificate, HTTPS on 443 (TLS 1.2+ policy) and a permanent redirect on 80; without one
+ * (dev), plain HTTP on 80. Invalid headers are dropped, desync mitigation is on, access logs go
+ * to an encrypted bucket with a lifecycle. The target group uses a shallow health check, a
+ * deregistration delay for draining, and least-outstanding-requests routing by default.
+ */
+export class LoadBalancer extends Construct {
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** The listener that forwards to the app (HTTPS with a certificate, else HTTP). */
+  public readonly listener: elbv2.ApplicationListener;
+  /** The HTTP listener that redirects to HTTPS; undefined without a certificate. */
+  public readonly redirectListener?: elbv2.ApplicationListener;
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  public readonly accessLogsBucket: s3.Bucket;
+  public readonly alarms: cloudwatch.Alarm[];
+  public readonly settings: LoadBalancerSettings;
+
+  constructor(scope: Construct, id: string, props: LoadBalancerProps) {
+    super(scope, id);
+    const settings = (this.settings = parseSettings(loadBalancerSettingsSchema, props.settings, 'loadBalancer'));
+    const protection = props.protection ?? PROTECT_DATA;
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+      // ALB access logs support only SSE-S3 (not SSE-KMS).
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          id: 'age-out-access-logs',
+          transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(settings.accessLogArchiveAfterDays) }],
+          expiration: Duration.days(Math.max(settings.accessLogRetentionDays, settings.accessLogArchiveAfterDays + 1)),
+          noncurrentVersionExpiration: Duration.days(7),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: protection.retainPolicy,
+      autoDeleteObjects: protection.retainPolicy === RemovalPolicy.DESTROY,
+    });
+    acknowledge(
+      this.accessLogsBucket,
+      'This bucket is itself the access-log destination; logging its access would log the log writes.',
+      'AwsSolutions::AwsSolutions-S1',
+      'NIST.800.53.R5::NIST.800.53.R5-S3BucketLoggingEnabled',
+    );
+    acknowledge(
+      this.accessLogsBucket,
+      'ALB access logs support only SSE-S3 (Amazon S3 managed keys), not SSE-KMS.',
+      'NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS',
+    );
+    acknowledge(
+      this.accessLogsBucket,
+      'Access logs are diagnostic data with a lifecycle; versioning protects them, and a cross-region copy would double their cost for little value.',
+      'NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled',
+    );
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Resource', {
+      vpc: props.vpc,
+      vpcSubnets: { subnetGroupName: 'public' },
+      internetFacing: true,
+      securityGroup: props.securityGroup,
+      idleTimeout: Duration.seconds(settings.idleTimeoutSeconds),
+      dropInvalidHeaderFields: true,
+      desyncMitigationMode:
+        settings.desyncMitigationMode === 'strictest' ? elbv2.DesyncMitigationMode.STRICTEST : elbv2.DesyncMitigationMode.DEFENSIVE,
+      http2Enabled: true,
+      deletionProtection: protection.deletionProtection,
+    });
+    if (!protection.deletionProtection) {
+      acknowledge(
+        this.loadBalancer,
+        'Deletion protection is off only where dataProtection.allowDestroy is set (throwaway dev stacks), so the stack can be destroyed.',
+        'NIST.800.53.R5::NIST.800.53.R5-ELBDeletionProtectionEnabled',
+      );
+    }
+    this.loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
+
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'Targets', {
+      vpc: props.vpc,
+      port: props.appPort,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.INSTANCE,
+      loadBalancingAlgorithmType:
+        settings.algorithm === 'round_robin'
+          ? elbv2.TargetGroupLoadBalancingAlgorithmType.ROUND_ROBIN
+          : elbv2.TargetGroupLoadBalancingAlgorithmType.LEAST_OUTSTANDING_REQUESTS,
+      slowStart: settings.slowStartSeconds > 0 ? Duration.seconds(settings.slowStartSeconds) : undefined,
+      deregistrationDelay: Duration.seconds(settings.deregistrationDelaySeconds),
+      healthCheck: {
+        path: settings.healthCheck.path,
+        protocol: elbv2.Protocol.HTTP,
+        port: 'traffic-port',
+        interval: Duration.seconds(settings.healthCheck.intervalSeconds),
+        timeout: Duration.seconds(settings.healthCheck.timeoutSeconds),
+        healthyThresholdCount: settings.healthCheck.healthyThresholdCount,
+        unhealthyThresholdCount: settings.healthCheck.unhealthyThresholdCount,
+        healthyHttpCodes: '200',
+      },
+    });
+
+    if (settings.certificateArn) {
+      this.listener = this.loadBalancer.addListener('Https', {
+        port: 443,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [elbv2.ListenerCertificate.fromArn(settings.certificateArn)],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        open: false,
+        defaultTargetGroups: [this.targetGroup],
+      });
+      this.redirectListener = this.loadBalancer.addListener('HttpRedirect', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+      });
+      acknowledge(
+        this.redirectListener,
+        'This port-80 listener serves nothing: it only answers with a permanent redirect to HTTPS.',
+        'NIST.800.53.R5::NIST.800.53.R5-ELBv2ACMCertificateRequired',
+      );
+    } else {
+      this.listener = this.loadBalancer.addListener('Http', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultTargetGroups: [this.targetGroup],
+      });
+      acknowledge(
+        this.listener,
+        'No loadBalancer.certificateArn is configured (dev), so the ALB serves plain HTTP; every environment with a certificate gets HTTPS and a redirect.',
+        'NIST.800.53.R5::NIST.800.53.R5-ALBHttpToHttpsRedirection',
+        'NIST.800.53.R5::NIST.800.53.R5-ELBv2ACMCertificateRequired',
+      );
+    }
+
+    this.alarms = props.alarms ? this.createAlarms(props.alarms, this.loadBalancer, this.targetGroup, props.minHealthyHosts ?? 1) : [];
+  }
+
+  /** Listener ports for a configuration: what the ALB security group must open. */
+  public static listenerPorts(settings: Pick<LoadBalancerSettings, 'certificateArn'>): number[] {
+    return settings.certificateArn ? [80, 443] : [80];
+  }
+
+  /**
+   * The load balancer's alarms. Override to add or replace signals; call `super.createAlarms`
+   * to keep the platform's set. Runs in the constructor: use only the arguments.
+   */
+  protected createAlarms(
+    factory: AlarmFactory,
+    lb: elbv2.ApplicationLoadBalancer,
+    tg: elbv2.ApplicationTargetGroup,
+    minHealthyHosts: number,
+  ): cloudwatch.Alarm[] {
+    const s = factory.settings;
+    const requests = lb.metrics.requestCount({ statistic: 'Sum' });
+    const rate = (errors: cloudwatch.IMetric, label: string) =>
+      new cloudwatch.MathExpression({ expression: '100 * FILL(errors, 0) / FILL(requests, 1)', usingMetrics: { errors, requests }, label });
+    return [
+      factory.alarm(this, 'Elb5xxAlarm', {
+        component: 'alb',
+        signal: 'elb-5xx-rate',
+        severity: 'critical',
+        metric: rate(lb.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum' }), 'ELB 5xx %'),
+        threshold: s.http5xxRatePercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        description: `5xx generated by the load balancer itself (no healthy target, target timeouts, 502/503/504) above ${s.http5xxRatePercent}% of requests (alarms.http5xxRatePercent).`,
+        recommendation: 'ApplicationELB HTTPCode_ELB_5XX_Count, as a rate of RequestCount',
+      }),
+      factory.alarm(this, 'Target5xxAlarm', {
+        component: 'alb',
+        signal: 'target-5xx-rate',
+        severity: 'critical',
+        metric: rate(tg.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum' }), 'Target 5xx %'),
+        threshold: s.http5xxRatePercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        description: `5xx returned by the app above ${s.http5xxRatePercent}% of requests (alarms.http5xxRatePercent).`,
+        recommendation: 'ApplicationELB HTTPCode_Target_5XX_Count per target group, as a rate',
+      }),
+      factory.alarm(this, 'LatencyAlarm', {
+        component: 'alb',
+        signal: 'latency-p99',
+        severity: 'critical',
+        metric: tg.metrics.targetResponseTime({ statistic: 'p99' }),
+        threshold: s.latencyP99Seconds,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        description: `p99 target response time above ${s.latencyP99Seconds} s (alarms.latencyP99Seconds).`,
+        recommendation: 'ApplicationELB TargetResponseTime (p99 rather than the average, which hides tail latency)',
+      }),
+      factory.alarm(this, 'UnhealthyHostsAlarm', {
+        component: 'alb',
+        signal: 'unhealthy-hosts',
+        severity: 'warning',
+        metric: tg.metrics.unhealthyHostCount({ statistic: 'Maximum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        description: 'At least one target fails its health check; the Auto Scaling group replaces it (ELB health checks).',
+        recommendation: 'ApplicationELB UnHealthyHostCount per target group',
+      }),
+      factory.alarm(this, 'HealthyHostsAlarm', {
+        component: 'alb',
+        signal: 'healthy-hosts-low',
+        severity: 'critical',
+        metric: tg.metrics.healthyHostCount({ statistic: 'Minimum' }),
+        threshold: minHealthyHosts,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        description: `Fewer than ${minHealthyHosts} healthy targets: below what the fleet keeps after losing one AZ.`,
+        recommendation: 'ApplicationELB HealthyHostCount per target group',
+      }),
+      factory.alarm(this, 'RejectedConnectionsAlarm', {
+        component: 'alb',
+        signal: 'rejected-connections',
+        severity: 'warning',
+        metric: lb.metrics.rejectedConnectionCount({ statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        description: 'The load balancer rejected connections: it reached its connection limit.',
+        recommendation: 'ApplicationELB RejectedConnectionCount',
+      }),
+    ];
+  }
+}

@@ -1,0 +1,80 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledge } from './acknowledge';
+import { networkSettingsSchema, type NetworkSettings, type NetworkSettingsInput } from '../lib/config/network-settings';
+import { parseSettings } from './parse-settings';
+import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+
+export interface NetworkProps {
+  /** Availability zones, explicit so synth needs no lookup. */
+  readonly availabilityZones: string[];
+  /** @default - platform defaults (see the config reference, `network`) */
+  readonly settings?: NetworkSettingsInput;
+  /** Key for the flow-log group. @default - CloudWatch Logs' own encryption */
+  readonly logsKey?: kms.IKey;
+  /** @default PROTECT_DATA */
+  readonly protection?: StatefulProtection;
+}
+
+/**
+ * A VPC across the given AZs with three subnet tiers:
+ * - `public`: the ALB and the NAT gateways;
+ * - `app`: private with egress, for the fleet;
+ * - `data`: isolated (no route to the internet), for the DB, the proxy and the cache.
+ *
+ * All traffic is recorded in flow logs, and S3 traffic stays on the AWS network through a
+ * gateway endpoint (no NAT cost, no NAT dependency for S3).
+ */
+export class Network extends Construct {
+  public readonly vpc: ec2.Vpc;
+  public readonly flowLogGroup: logs.LogGroup;
+  public readonly settings: NetworkSettings;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    this.settings = parseSettings(networkSettingsSchema, props.settings, 'network');
+    const protection = props.protection ?? PROTECT_DATA;
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(this.settings.cidr),
+      availabilityZones: props.availabilityZones,
+      natGateways: this.settings.natGateways ?? props.availabilityZones.length,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false },
+        { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      ],
+      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
+      restrictDefaultSecurityGroup: true,
+    });
+
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: this.settings.flowLogRetentionDays as logs.RetentionDays,
+      encryptionKey: props.logsKey,
+      removalPolicy: protection.retainPolicy,
+    });
+    acknowledge(
+      this.vpc,
+      'The subnets name their AZs because the AZs are explicit config (availabilityZones): synth needs no account lookup, and each team sets its own.',
+      'CloudFormation-Validate::W3010',
+    );
+    for (const subnet of this.vpc.publicSubnets) {
+      acknowledge(
+        subnet,
+        'Public subnets hold only the internet-facing ALB and the NAT gateways, which need the route to the internet gateway; instances and data live in private and isolated subnets.',
+        'NIST.800.53.R5::NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW',
+      );
+    }
+    const flowLog = this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+    acknowledge(
+      flowLog,
+      'The inline policy is the one CDK generates for the flow-log role: write access to this one log group only.',
+      'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
+    );
+  }
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { int } from './schema-helpers';
+
+export const evaluationSchema = z
+  .strictObject({
+    periodSeconds: z.union([10, 30, 60, 300, 900, 3600].map((p) => z.literal(p))).optional().describe('Metric period.'),
+    evaluationPeriods: int(1, 100).optional().describe('Periods the alarm looks back over.'),
+    datapointsToAlarm: int(1, 100).optional().describe('Breaching periods (of evaluationPeriods) that trigger the alarm ("M of N").'),
+  })
+  .describe('How long a signal must breach before the alarm fires.');
+
+export type AlarmEvaluation = z.output<typeof evaluationSchema>;
+
+export const alarmSettingsSchema = z
+  .strictObject({
+    criticalEmails: z.array(z.email()).default([]).describe('Addresses subscribed to the critical (paging) topic. @default - none: subscribe your pager to the topic'),
+    warningEmails: z.array(z.email()).default([]).describe('Addresses subscribed to the warning (notify) topic.'),
+    periodSeconds: z.union([60, 300].map((p) => z.literal(p))).default(60).describe('Default metric period for every alarm.'),
+    evaluationPeriods: int(1, 100).default(5).describe('Default periods each alarm evaluates.'),
+    datapointsToAlarm: int(1, 100).default(3).describe('Default breaching datapoints (M of N) before an alarm fires; tolerates a single spike.'),
+    overrides: z
+      .record(z.string().regex(/^[a-z]+(-[a-z0-9]+)+$/, { message: 'must be an alarm key "<component>-<signal>", e.g. "db-writer-cpu"' }), evaluationSchema)
+      .default({})
+      .describe('Per-alarm evaluation, keyed by "<component>-<signal>" (the alarm name without the stack prefix). Unknown keys fail synth.'),
+    http5xxRatePercent: z.number().gt(0).max(100).default(1).describe('ELB and target 5xx, as % of requests.'),
+    latencyP99Seconds: z.number().gt(0).max(4000).default(2).describe('p99 target response time.'),
+    fleetCpuPercent: int(1, 100).default(80).describe('Fleet average CPU. Above fleet.cpuTargetPercent: firing means scaling is not keeping up.'),
+    dbCpuPercent: int(1, 100).default(80).describe('DB instance CPU.'),
+    dbFreeableMemoryPercent: int(1, 99).default(10).describe('Freeable memory below this % of the instance class memory.'),
+    dbFreeStoragePercent: int(1, 99).default(10).describe('Free storage below this % of maxAllocatedStorageGiB (autoscaling grows storage until then).'),
+    dbConnectionsPercent: int(1, 100).default(80).describe('DB connections above this % of the computed max_connections.'),
+    replicaLagSeconds: int(1, 86_400).default(30).describe('Read replica lag.'),
+    cacheEngineCpuPercent: int(1, 100).default(80).describe('Cache engine (main thread) CPU.'),
+    cacheMemoryPercent: int(1, 100).default(80).describe('Cache memory use, % of maxmemory. Eviction starts at 100%.'),
+    cacheEvictionsPerMinute: int(0, 10_000_000).default(100).describe('Evictions per minute. Evictions under allkeys-lru are normal; a sustained rate means the cache is too small for its working set.'),
+    cacheReplicationLagSeconds: int(1, 3600).default(10).describe('Cache replica lag.'),
+    cacheConnectionsPercent: int(1, 1000)
+      .default(120)
+      .describe('Cache connections above this % of the fleet\'s expected maximum (fleet.maxCapacity x app.cacheConnectionsPerInstance): a connection leak.'),
+  })
+  .describe('CloudWatch alarms: thresholds and evaluation. Thresholds marked "%" derive from the sizes they watch.');
+
+export type AlarmSettings = z.output<typeof alarmSettingsSchema>;
+export type AlarmSettingsInput = z.input<typeof alarmSettingsSchema>;

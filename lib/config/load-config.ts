@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { BUILTIN_ENVIRONMENTS } from './builtin-environments';
+import { ConfigError, problemsFromZod, renderValue, type ConfigProblem } from './config-error';
+import { configFileSchema, environmentSchema, type EnvironmentConfig, type Stage } from './environment-schema';
+import { STAGE_PRESETS } from './stage-presets';
+
+/**
+ * Validates environment definitions and resolves their defaults
+ * (schema defaults < stage preset < the environment's own values).
+ *
+ * Every problem in every environment is collected first, then thrown as one ConfigError, so a
+ * user fixes their file in one pass.
+ */
+export function resolveEnvironments(environments: Readonly<Record<string, unknown>>, source: string): EnvironmentConfig[] {
+  const problems: ConfigProblem[] = [];
+  const resolved: EnvironmentConfig[] = [];
+  for (const [name, raw] of Object.entries(environments)) {
+    const prefix = ['environments', name];
+    const stage = isRecord(raw) ? raw.stage : undefined;
+    const preset = typeof stage === 'string' && stage in STAGE_PRESETS ? STAGE_PRESETS[stage as Stage] : {};
+    const merged = isRecord(raw) ? deepMerge(preset, raw) : raw;
+    const result = environmentSchema.safeParse(merged, { reportInput: true });
+    if (!result.success) {
+      problems.push(...problemsFromZod(result.error.issues, prefix, environmentSchema));
+      continue;
+    }
+    resolved.push({ ...result.data, name, stackName: result.data.stackName ?? `loadbearing-${name}` });
+  }
+  const seen = new Map<string, string>();
+  for (const env of resolved) {
+    const other = seen.get(env.stackName);
+    if (other) {
+      problems.push({
+        path: `environments.${env.name}.stackName`,
+        value: renderValue(env.stackName),
+        rule: `is already used by environment "${other}"`,
+        fix: 'give each environment its own stackName.',
+      });
+    }
+    seen.set(env.stackName, env.name);
+  }
+  if (problems.length > 0) throw new ConfigError(problems, source);
+  return resolved;
+}
+
+/** The built-in dev, staging and prod environments. */
+export function builtinEnvironments(): EnvironmentConfig[] {
+  return resolveEnvironments(BUILTIN_ENVIRONMENTS, 'the built-in environments');
+}
+
+/** Loads and validates a JSON config file (`-c configFile=<path>`). */
+export function loadConfigFile(path: string): EnvironmentConfig[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(
+      [{ path: 'configFile', value: renderValue(path), rule: `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, fix: 'pass the path of an existing JSON file, relative to the project root.' }],
+      path,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError([{ path: '(file)', value: renderValue(path), rule: `is not valid JSON: ${(e as Error).message}`, fix: 'fix the JSON syntax.' }], path);
+  }
+  const file = configFileSchema.safeParse(json, { reportInput: true });
+  if (!file.success) throw new ConfigError(problemsFromZod(file.error.issues, [], configFileSchema), path);
+  return resolveEnvironments(file.data.environments, path);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Merges plain objects recursively; arrays and scalars in `override` replace `base`. */
+export function deepMerge(base: unknown, override: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = isRecord(base) ? { ...base } : {};
+  for (const [key, value] of Object.entries(override)) {
+    result[key] = isRecord(value) && isRecord(result[key]) ? deepMerge(result[key], value) : value;
+  }
+  return result;
+}

@@ -1,0 +1,33 @@
+import type { EnvironmentInput, Stage } from './environment-schema';
+
+type Preset = Omit<EnvironmentInput, 'stage' | 'account' | 'region' | 'availabilityZones'>;
+
+/**
+ * Stage presets sit between the schema defaults (production-safe) and an environment's own
+ * values: schema defaults, then the stage preset, then the environment's fields.
+ * Only sizes and protections differ by stage; the topology (Multi-AZ writer, replicas,
+ * cache failover, alarms) is the same everywhere, so dev exercises what prod runs.
+ */
+export const STAGE_PRESETS: Readonly<Record<Stage, Preset>> = {
+  dev: {
+    network: { natGateways: 1 },
+    fleet: { workloadProfile: 'burstable', instanceSize: 'medium', minCapacity: 2, maxCapacity: 4 },
+    database: {
+      instanceClass: 'db.t4g.medium',
+      readReplicas: 1,
+      allocatedStorageGiB: 20,
+      maxAllocatedStorageGiB: 100,
+      backupRetentionDays: 1,
+    },
+    cache: { nodeType: 'cache.t4g.small', replicasPerShard: 1, snapshotRetentionDays: 1 },
+  },
+  staging: {
+    fleet: { minCapacity: 3, maxCapacity: 6 },
+    database: { instanceClass: 'db.m7g.large', readReplicas: 1, backupRetentionDays: 7 },
+    cache: { nodeType: 'cache.m7g.large', replicasPerShard: 1 },
+  },
+  prod: {
+    terminationProtection: true,
+    fleet: { minCapacity: 6, maxCapacity: 24 },
+  },
+};

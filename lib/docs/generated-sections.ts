@@ -1,0 +1,24 @@
+import { configReference } from '../config/config-reference';
+
+/**
+ * README sections generated from code. Each lives between `<!-- generated:<name>:start -->`
+ * and `<!-- generated:<name>:end -->`; `npm run docs` rewrites them, and a test fails when the
+ * committed README differs from what the code says.
+ */
+export const GENERATED_SECTIONS: Readonly<Record<string, () => string>> = {
+  'config-reference': configReference,
+};
+
+/** The document with every generated section replaced by its current content. */
+export function renderGeneratedSections(document: string): string {
+  let result = document;
+  for (const [name, render] of Object.entries(GENERATED_SECTIONS)) {
+    const start = `<!-- generated:${name}:start -->`;
+    const end = `<!-- generated:${name}:end -->`;
+    const from = result.indexOf(start);
+    const to = result.indexOf(end);
+    if (from < 0 || to < from) throw new Error(`README is missing the markers for the generated section "${name}"`);
+    result = `${result.slice(0, from + start.length)}\n${render().trim()}\n${result.slice(to)}`;
+  }
+  return result;
+}
