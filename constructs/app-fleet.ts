@@ -25,6 +25,11 @@ export interface AppFleetProps {
    * @default - no variables
    */
   readonly appEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * Where the boot script checks that the app is healthy before it signals CloudFormation
+   * (a rollout waits for these signals). @default - no health wait: signal when boot commands finish
+   */
+  readonly healthCheck?: { readonly port: number; readonly path: string };
   /** Auto Scaling launch/terminate/failure notifications. @default - none */
   readonly notificationsTopic?: sns.ITopic;
   /** Creates the fleet's alarms through this factory. @default - no alarms */
@@ -36,6 +41,13 @@ export interface AppFleetProps {
  * from a hardened launch template (IMDSv2 only, encrypted gp3 root volume, SSM access, no SSH
  * key), with ELB health checks and target tracking on CPU and on requests per target.
  *
+ * - Capacity fallback: a mixed instances policy over every family of the workload profile
+ *   (the primary first), an On-Demand base (default: minCapacity) and an optional Spot share
+ *   above it, with capacity rebalancing.
+ * - Safe rollout: a new launch template rolls out in batches; each new instance must signal
+ *   that the app is healthy, or CloudFormation stops and rolls back.
+ * - Optional warm pool and scheduled capacity for known peaks.
+ *
  * Instance types come from the workload profile, which also decides the kernel and limits
  * tuning applied at boot.
  */
@@ -43,6 +55,8 @@ export class AppFleet extends Construct {
   public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
   public readonly launchTemplate: ec2.LaunchTemplate;
   public readonly role: iam.Role;
+  /** Pre-initialized instances; undefined unless `warmPool.enabled`. */
+  public readonly warmPool?: autoscaling.WarmPool;
   public readonly instanceTypes: readonly string[];
   public readonly alarms: cloudwatch.Alarm[];
   public readonly settings: FleetSettings;
@@ -70,6 +84,8 @@ export class AppFleet extends Construct {
     );
 
     const userData = ec2.UserData.forLinux();
+    // cfn-signal (aws-cfn-bootstrap) is not part of Amazon Linux 2023.
+    userData.addCommands('dnf install -y aws-cfn-bootstrap');
     userData.addCommands(...this.bootCommands(profile.tuning, props.appEnvironment ?? {}));
 
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
@@ -95,10 +111,29 @@ export class AppFleet extends Construct {
       ],
     });
 
+    const signalTimeout = Duration.seconds(settings.rollingUpdate.signalTimeoutSeconds);
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Resource', {
       vpc: props.vpc,
       vpcSubnets: { subnetGroupName: 'app' },
-      launchTemplate: this.launchTemplate,
+      mixedInstancesPolicy: {
+        launchTemplate: this.launchTemplate,
+        launchTemplateOverrides: this.instanceTypes.map((t) => ({ instanceType: new ec2.InstanceType(t) })),
+        instancesDistribution: {
+          onDemandBaseCapacity: settings.onDemandBaseCapacity ?? settings.minCapacity,
+          onDemandPercentageAboveBaseCapacity: 100 - settings.spotPercentAboveBase,
+          // The override order (primary family first) decides which On-Demand type to launch.
+          onDemandAllocationStrategy: autoscaling.OnDemandAllocationStrategy.PRIORITIZED,
+          spotAllocationStrategy: autoscaling.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
+        },
+      },
+      capacityRebalance: settings.spotPercentAboveBase > 0,
+      signals: autoscaling.Signals.waitForMinCapacity({ timeout: signalTimeout }),
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
+        maxBatchSize: settings.rollingUpdate.maxBatchSize,
+        minInstancesInService: settings.rollingUpdate.minInstancesInService ?? settings.minCapacity,
+        pauseTime: signalTimeout,
+        waitOnResourceSignals: true,
+      }),
       minCapacity: settings.minCapacity,
       maxCapacity: settings.maxCapacity,
       healthChecks: props.targetGroup
@@ -111,7 +146,24 @@ export class AppFleet extends Construct {
       groupMetrics: [autoscaling.GroupMetrics.all()],
       notifications: props.notificationsTopic ? [{ topic: props.notificationsTopic }] : undefined,
     });
+    acknowledge(
+      this.autoScalingGroup,
+      'The launch template requires IMDSv2 and encrypts its gp3 volume (asserted in test/stack); these rules cannot follow a launch template referenced through MixedInstancesPolicy.',
+      'AwsSolutions::AwsSolutions-EC26',
+      'NIST.800.53.R5::NIST.800.53.R5-EC2IMDSv2Enabled',
+    );
     if (props.targetGroup) this.autoScalingGroup.attachToApplicationTargetGroup(props.targetGroup);
+    if (settings.warmPool.enabled) {
+      this.warmPool = this.autoScalingGroup.addWarmPool({
+        minSize: settings.warmPool.minSize,
+        maxGroupPreparedCapacity: settings.warmPool.maxPreparedCapacity,
+        poolState: autoscaling.PoolState[settings.warmPool.state.toUpperCase() as keyof typeof autoscaling.PoolState],
+        reuseOnScaleIn: true,
+      });
+    }
+    // Rollout gate: cfn-signal reports the boot script's exit status, after the health wait.
+    userData.addCommands(...healthWaitCommands(props.healthCheck, settings.rollingUpdate.signalTimeoutSeconds));
+    userData.addSignalOnExitCommand(this.autoScalingGroup);
 
     this.createScalingPolicies(this.autoScalingGroup, settings, props.targetGroup);
     this.alarms = props.alarms ? this.createAlarms(props.alarms, this.autoScalingGroup, settings) : [];
@@ -126,6 +178,14 @@ export class AppFleet extends Construct {
     asg.scaleOnCpuUtilization('CpuTracking', { targetUtilizationPercent: settings.cpuTargetPercent });
     if (targetGroup) {
       asg.scaleOnRequestCount('RequestTracking', { targetRequestsPerMinute: settings.requestsPerTarget });
+    }
+    for (const action of settings.scheduledActions) {
+      asg.scaleOnSchedule(action.name, {
+        schedule: autoscaling.Schedule.expression(action.schedule),
+        timeZone: action.timeZone,
+        minCapacity: action.minCapacity,
+        maxCapacity: action.maxCapacity,
+      });
     }
   }
 
@@ -190,4 +250,12 @@ export class AppFleet extends Construct {
       }),
     ];
   }
+}
+
+/** Waits for the app's health endpoint (shallow check) before the boot script exits and signals. */
+function healthWaitCommands(healthCheck: AppFleetProps['healthCheck'], timeoutSeconds: number): string[] {
+  if (!healthCheck) return [];
+  const url = `http://127.0.0.1:${healthCheck.port}${healthCheck.path}`;
+  const attempts = Math.max(1, Math.floor((timeoutSeconds - 30) / 5));
+  return [`for i in $(seq 1 ${attempts}); do curl -fsS -o /dev/null --max-time 2 ${url} && exit 0; sleep 5; done; echo "app not healthy at ${url}"; exit 1`];
 }

@@ -1,10 +1,10 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
 import { databaseSettingsSchema, type DatabaseSettings, type DatabaseSettingsInput } from '../lib/config/database-settings';
@@ -16,10 +16,21 @@ import { publishConnectionParameters } from './connection-parameters';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 
+/** The master user; apps connect as this user through the proxy (IAM) or with the secret. */
+export const DB_MASTER_USER = 'lb_admin';
+
+/** RDS Proxy listens on 5432 for PostgreSQL, whatever the DB port. */
+export const PROXY_PORT = 5432;
+
 export interface DatabaseProps {
   readonly vpc: ec2.IVpc;
   /** Security group of the DB instances; clients are allowed in by the caller. */
   readonly securityGroup: ec2.ISecurityGroup;
+  /**
+   * Security group of RDS Proxy (used when `proxy.enabled`); the caller allows clients in and
+   * the proxy out to the DB. @default - a new group, allowed into the DB security group
+   */
+  readonly proxySecurityGroup?: ec2.ISecurityGroup;
   /** Where the writer's standby and the replicas go; replicas are spread over them. */
   readonly availabilityZones: readonly string[];
   /** @default - platform defaults (see the config reference, `database`) */
@@ -54,7 +65,9 @@ export interface DatabaseAlarmTargets {
  * RDS for PostgreSQL: a Multi-AZ writer and N read replicas spread over the AZs, all in the
  * isolated subnets, encrypted with a customer-managed key.
  *
- * - The master password is generated, stored and rotated by RDS in Secrets Manager.
+ * - The master password is generated into Secrets Manager (encrypted with the DB key) and
+ *   rotated on a schedule. (RDS-managed master passwords cannot be used with read replicas.)
+ * - Optionally, RDS Proxy pools and multiplexes writer connections (TLS and IAM auth).
  * - One parameter group sets the timeouts (`statement_timeout`,
  *   `idle_in_transaction_session_timeout`), the slow-query log and `rds.force_ssl`.
  * - Performance Insights, Enhanced Monitoring, log exports (to pre-created, encrypted log
@@ -70,9 +83,11 @@ export class Database extends Construct {
   public readonly subnetGroup: rds.SubnetGroup;
   public readonly writer: rds.DatabaseInstance;
   public readonly replicas: rds.DatabaseInstanceReadReplica[] = [];
-  /** The master user secret (managed and rotated by RDS). */
+  /** The master user secret, rotated by a Secrets Manager hosted rotation function. */
   public readonly secret: secretsmanager.ISecret;
-  /** Read/write endpoint: transactions and every write. */
+  /** RDS Proxy in front of the writer; undefined unless `proxy.enabled`. */
+  public readonly proxy?: rds.DatabaseProxy;
+  /** Read/write endpoint (the proxy when enabled): transactions and every write. */
   public readonly writerEndpoint: DatabaseEndpoint;
   /** Read-only endpoints, one per replica: reads that tolerate replica lag. */
   public readonly readerEndpoints: DatabaseEndpoint[];
@@ -126,6 +141,9 @@ export class Database extends Construct {
       deletionProtection: protection.deletionProtection,
     };
 
+    const masterSecret = new rds.DatabaseSecret(this, 'Secret', { username: DB_MASTER_USER, encryptionKey: this.key });
+    masterSecret.applyRemovalPolicy(protection.retainPolicy);
+
     const writerId = `${prefix}-db-writer`;
     this.writer = new rds.DatabaseInstance(this, 'Writer', {
       ...common,
@@ -134,8 +152,7 @@ export class Database extends Construct {
       storageEncryptionKey: this.key,
       instanceType: new ec2.InstanceType(settings.instanceClass.replace(/^db\./, '')),
       multiAz: settings.multiAz,
-      credentials: rds.Credentials.fromUsername('lb_admin', { encryptionKey: this.key }),
-      manageMasterUserPassword: true,
+      credentials: rds.Credentials.fromSecret(masterSecret),
       databaseName: settings.databaseName,
       allocatedStorage: settings.allocatedStorageGiB,
       maxAllocatedStorage: settings.maxAllocatedStorageGiB,
@@ -145,6 +162,7 @@ export class Database extends Construct {
       removalPolicy: protection.snapshotPolicy,
     });
     this.secret = this.writer.secret!;
+    this.addSecretRotation(props, settings);
     this.acknowledgeFindings(this.writer, protection);
     this.preCreateLogGroups('Writer', this.writer, writerId, settings, protection, props.logsKey);
 
@@ -184,7 +202,34 @@ export class Database extends Construct {
       this.replicas.push(replica);
     }
 
-    this.writerEndpoint = { host: this.writer.dbInstanceEndpointAddress, port: this.writer.dbInstanceEndpointPort };
+    if (settings.proxy.enabled) {
+      const proxySecurityGroup =
+        props.proxySecurityGroup ?? new ec2.SecurityGroup(this, 'ProxySecurityGroup', { vpc: props.vpc, description: `${prefix} RDS Proxy`, allowAllOutbound: false });
+      this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
+        dbProxyName: `${prefix}-proxy`,
+        proxyTarget: rds.ProxyTarget.fromInstance(this.writer),
+        secrets: [this.secret],
+        vpc: props.vpc,
+        vpcSubnets: { subnetGroupName: 'data' },
+        securityGroups: [proxySecurityGroup],
+        requireTLS: true,
+        iamAuth: settings.proxy.iamAuth,
+        borrowTimeout: Duration.seconds(settings.proxy.borrowTimeoutSeconds),
+        maxConnectionsPercent: settings.proxy.maxConnectionsPercent,
+        maxIdleConnectionsPercent: settings.proxy.maxIdleConnectionsPercent,
+        idleClientTimeout: Duration.seconds(settings.proxy.idleClientTimeoutSeconds),
+      });
+      concretizeProxyIngressPort(props.securityGroup, settings.port);
+      acknowledge(
+        this.proxy.node.findChild('IAMRole'),
+        'The inline policy is the grant CDK generates for the proxy: read the master secret and decrypt it with the database key, nothing else.',
+        'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
+      );
+    }
+
+    this.writerEndpoint = this.proxy
+      ? { host: this.proxy.endpoint, port: String(PROXY_PORT) }
+      : { host: this.writer.dbInstanceEndpointAddress, port: this.writer.dbInstanceEndpointPort };
     this.readerEndpoints = this.replicas.map((r) => ({ host: r.dbInstanceEndpointAddress, port: r.dbInstanceEndpointPort }));
     this.publishConnectionInfo(prefix);
     this.alarms = props.alarms ? this.createAlarms(props.alarms, { writer: this.writer, replicas: this.replicas, settings }) : [];
@@ -318,6 +363,25 @@ export class Database extends Construct {
     }
   }
 
+  /** Single-user rotation of the master secret, run from the app subnets (it needs the Secrets Manager API). */
+  private addSecretRotation(props: DatabaseProps, settings: DatabaseSettings): void {
+    const rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Secret rotation function: the DB port and HTTPS only',
+      allowAllOutbound: false,
+    });
+    props.securityGroup.connections.allowFrom(rotationSecurityGroup, ec2.Port.tcp(settings.port), 'secret rotation to the writer');
+    rotationSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API');
+    this.secret.addRotationSchedule('Rotation', {
+      hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
+        vpc: props.vpc,
+        vpcSubnets: { subnetGroupName: 'app' },
+        securityGroups: [rotationSecurityGroup],
+      }),
+      automaticallyAfter: Duration.days(settings.secretRotationDays),
+    });
+  }
+
   /** Log groups RDS exports to, created first so they carry our key and retention. */
   private preCreateLogGroups(
     idPrefix: string,
@@ -348,5 +412,18 @@ export class Database extends Construct {
       name: this.settings.databaseName,
     };
     publishConnectionParameters(this, prefix, 'db', params);
+  }
+}
+
+/**
+ * Binding the proxy adds a DB ingress rule whose port is the writer's endpoint-port token;
+ * policy rules cannot evaluate a token, and the port is known, so the rule gets the number.
+ */
+function concretizeProxyIngressPort(databaseSecurityGroup: ec2.ISecurityGroup, port: number): void {
+  for (const child of databaseSecurityGroup.node.findAll()) {
+    if (child instanceof ec2.CfnSecurityGroupIngress && Token.isUnresolved(child.fromPort)) {
+      child.fromPort = port;
+      child.toPort = port;
+    }
   }
 }

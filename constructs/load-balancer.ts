@@ -43,6 +43,11 @@ export class LoadBalancer extends Construct {
   /** The HTTP listener that redirects to HTTPS; undefined without a certificate. */
   public readonly redirectListener?: elbv2.ApplicationListener;
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /**
+   * The graceful-degradation switch: a fixed response for `maintenance.pathPatterns`, ahead of
+   * the forward to the fleet. Present only while `loadBalancer.maintenance.enabled` is true.
+   */
+  public readonly maintenanceRule?: elbv2.ApplicationListenerRule;
   public readonly accessLogsBucket: s3.Bucket;
   public readonly alarms: cloudwatch.Alarm[];
   public readonly settings: LoadBalancerSettings;
@@ -165,6 +170,16 @@ export class LoadBalancer extends Construct {
         'NIST.800.53.R5::NIST.800.53.R5-ALBHttpToHttpsRedirection',
         'NIST.800.53.R5::NIST.800.53.R5-ELBv2ACMCertificateRequired',
       );
+    }
+
+    const maintenance = settings.maintenance;
+    if (maintenance.enabled) {
+      this.maintenanceRule = new elbv2.ApplicationListenerRule(this, 'MaintenanceRule', {
+        listener: this.listener,
+        priority: 1,
+        conditions: [elbv2.ListenerCondition.pathPatterns(maintenance.pathPatterns)],
+        action: elbv2.ListenerAction.fixedResponse(maintenance.statusCode, { contentType: maintenance.contentType, messageBody: maintenance.body }),
+      });
     }
 
     this.alarms = props.alarms ? this.createAlarms(props.alarms, this.loadBalancer, this.targetGroup, props.minHealthyHosts ?? 1) : [];

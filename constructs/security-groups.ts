@@ -1,6 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
+import { PROXY_PORT } from './database';
 
 export interface SecurityGroupsProps {
   readonly vpc: ec2.IVpc;
@@ -9,6 +10,8 @@ export interface SecurityGroupsProps {
   readonly appPort: number;
   readonly databasePort: number;
   readonly cachePort: number;
+  /** Create a group for RDS Proxy between the app and the database. @default false */
+  readonly databaseProxy?: boolean;
 }
 
 /**
@@ -26,6 +29,8 @@ export class SecurityGroups extends Construct {
   public readonly app: ec2.SecurityGroup;
   public readonly database: ec2.SecurityGroup;
   public readonly cache: ec2.SecurityGroup;
+  /** RDS Proxy (app -> proxy -> database); undefined without a proxy. */
+  public readonly databaseProxy?: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: SecurityGroupsProps) {
     super(scope, id);
@@ -47,6 +52,11 @@ export class SecurityGroups extends Construct {
     this.app.connections.allowFrom(this.alb, ec2.Port.tcp(props.appPort), 'ALB to app port');
     this.database.connections.allowFrom(this.app, ec2.Port.tcp(props.databasePort), 'app to database');
     this.cache.connections.allowFrom(this.app, ec2.Port.tcp(props.cachePort), 'app to cache');
+    if (props.databaseProxy) {
+      this.databaseProxy = new ec2.SecurityGroup(this, 'DatabaseProxy', { vpc, description: 'RDS Proxy: app fleet on 5432 only', allowAllOutbound: false });
+      this.databaseProxy.connections.allowFrom(this.app, ec2.Port.tcp(PROXY_PORT), 'app to RDS Proxy');
+      // The proxy -> database rule is added by RDS Proxy itself when it binds to the writer.
+    }
     this.app.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs (SSM, S3) and package mirrors');
   }
 }

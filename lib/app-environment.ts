@@ -6,6 +6,8 @@ export interface AppEndpoints {
   readonly dbReaderHosts: readonly string[];
   readonly dbPort: string;
   readonly dbSecretArn: string;
+  /** Connect with an IAM token (through RDS Proxy) instead of the secret's password. */
+  readonly dbIamAuth: boolean;
   readonly cacheHost: string;
   readonly cacheReaderHost: string;
   readonly cachePort: string;
@@ -15,7 +17,7 @@ export interface AppEndpoints {
 /**
  * The environment file every instance gets (`/etc/loadbearing/app.env`): the same timeouts,
  * pool sizes and retry policy the platform's invariants check, and the endpoints.
- * Writes and transactions go to `DB_WRITER_HOST`; reads that tolerate replica lag go to one
+ * Writes and transactions go to `DB_WRITER_HOST` (RDS Proxy where enabled); reads that tolerate replica lag go to one
  * of `DB_READER_HOSTS` (libpq: `host=a,b load_balance_hosts=random`).
  */
 export function appEnvironment(config: EnvironmentConfig, endpoints: AppEndpoints): Record<string, string> {
@@ -31,6 +33,7 @@ export function appEnvironment(config: EnvironmentConfig, endpoints: AppEndpoint
     DB_NAME: database.databaseName,
     DB_SECRET_ARN: endpoints.dbSecretArn,
     DB_SSLMODE: 'verify-full',
+    DB_IAM_AUTH: String(endpoints.dbIamAuth),
     DB_POOL_SIZE: String(app.dbPoolSize),
     DB_READER_POOL_SIZE: String(app.dbReaderPoolSize),
     DB_STATEMENT_TIMEOUT_MS: String(database.statementTimeoutMs),

@@ -1,5 +1,7 @@
-import type { App } from 'aws-cdk-lib';
+import { Validations, type App } from 'aws-cdk-lib';
 import type { EnvironmentConfig } from './config/environment-schema';
+import { assertInvariants, optedOut } from './invariants/check-invariants';
+import { InvariantsPlugin } from './invariants/invariants-plugin';
 import { PlatformStack } from './platform-stack';
 import { addPolicyPacks } from './policies/policy-packs';
 
@@ -9,11 +11,21 @@ export interface PlatformAppOptions {
 }
 
 /**
- * Adds one PlatformStack per environment to the app, plus the policy gates. Used by
- * `bin/app.ts` and by the tests, so both build exactly the same thing.
+ * Adds one PlatformStack per environment to the app, after checking the cross-component
+ * invariants (a violation throws a ConfigError before any stack exists), plus the template-phase
+ * invariants and the policy gates. Used by `bin/app.ts` and by the tests, so both build exactly
+ * the same thing.
  */
 export function addPlatform(app: App, environments: readonly EnvironmentConfig[], options: PlatformAppOptions = {}): PlatformStack[] {
-  const stacks = environments.map((config) => new PlatformStack(app, config.stackName, { config }));
+  const warnings = assertInvariants(environments);
+  const stacks = environments.map((config) => {
+    const stack = new PlatformStack(app, config.stackName, { config });
+    for (const w of warnings.get(config.name) ?? []) {
+      Validations.of(stack).addWarning(`loadbearing-invariant-${w.ruleId}`, `${w.problem.path} = ${w.problem.value}: ${w.problem.rule}. Fix: ${w.problem.fix}`);
+    }
+    return stack;
+  });
+  Validations.of(app).addPlugins(new InvariantsPlugin(new Map(environments.map((e) => [e.stackName, optedOut(e)]))));
   if (options.policies ?? true) addPolicyPacks(app);
   return stacks;
 }

@@ -7,11 +7,12 @@ import { AlarmTopics } from '../constructs/alarm-topics';
 import { acknowledge } from '../constructs/acknowledge';
 import { AppFleet } from '../constructs/app-fleet';
 import { Cache } from '../constructs/cache';
-import { Database } from '../constructs/database';
+import { Database, DB_MASTER_USER } from '../constructs/database';
 import { LoadBalancer } from '../constructs/load-balancer';
 import { LogEncryptionKey } from '../constructs/log-encryption-key';
 import { Network } from '../constructs/network';
 import { SecurityGroups } from '../constructs/security-groups';
+import { WebAcl } from '../constructs/web-acl';
 import { statefulProtection } from '../constructs/stateful-protection';
 import { appEnvironment } from './app-environment';
 import { azLossFloor } from './config/capacity';
@@ -36,6 +37,8 @@ export class PlatformStack extends Stack {
   public readonly alarmTopics: AlarmTopics;
   public readonly alarmFactory: AlarmFactory;
   public readonly loadBalancer: LoadBalancer;
+  /** WAF on the ALB; undefined where `waf.enabled` is false. */
+  public readonly webAcl?: WebAcl;
   public readonly database: Database;
   public readonly cache: Cache;
   public readonly fleet: AppFleet;
@@ -66,6 +69,7 @@ export class PlatformStack extends Stack {
       appPort: config.app.port,
       databasePort: config.database.port,
       cachePort: config.cache.port,
+      databaseProxy: config.database.proxy.enabled,
     });
 
     this.alarmTopics = new AlarmTopics(this, 'AlarmTopics', {
@@ -88,14 +92,25 @@ export class PlatformStack extends Stack {
       alarms,
       minHealthyHosts: Math.max(1, azLossFloor(config.fleet.minCapacity, azs.length)),
     });
-    acknowledge(
-      this.loadBalancer.loadBalancer,
-      'No web ACL in this environment yet: the ALB is reachable only on its listener ports.',
-      'NIST.800.53.R5::NIST.800.53.R5-ALBWAFEnabled',
-    );
+    if (config.waf.enabled) {
+      this.webAcl = new WebAcl(this, 'WebAcl', {
+        resourceArn: this.loadBalancer.loadBalancer.loadBalancerArn,
+        settings: config.waf,
+        logsKey,
+        protection,
+        namePrefix: config.stackName,
+      });
+    } else {
+      acknowledge(
+        this.loadBalancer.loadBalancer,
+        `waf.enabled is false for ${config.name} (a ${config.stage} stage): no web ACL; the ALB is reachable only on its listener ports.`,
+        'NIST.800.53.R5::NIST.800.53.R5-ALBWAFEnabled',
+      );
+    }
     this.database = new Database(this, 'Database', {
       vpc,
       securityGroup: this.securityGroups.database,
+      proxySecurityGroup: this.securityGroups.databaseProxy,
       availabilityZones: azs,
       settings: config.database,
       protection,
@@ -119,6 +134,7 @@ export class PlatformStack extends Stack {
       securityGroup: this.securityGroups.app,
       settings: config.fleet,
       targetGroup: this.loadBalancer.targetGroup,
+      healthCheck: { port: config.app.port, path: config.loadBalancer.healthCheck.path },
       notificationsTopic: this.alarmTopics.warning,
       alarms,
       appEnvironment: appEnvironment(config, {
@@ -126,6 +142,7 @@ export class PlatformStack extends Stack {
         dbReaderHosts: this.database.readerEndpoints.map((e) => e.host),
         dbPort: this.database.writerEndpoint.port,
         dbSecretArn: this.database.secret.secretArn,
+        dbIamAuth: config.database.proxy.enabled && config.database.proxy.iamAuth,
         cacheHost: this.cache.primaryEndpoint.host,
         cacheReaderHost: this.cache.readerEndpoint.host,
         cachePort: this.cache.primaryEndpoint.port,
@@ -135,6 +152,7 @@ export class PlatformStack extends Stack {
     this.database.secret.grantRead(this.fleet.role);
     this.database.key.grantDecrypt(this.fleet.role);
     this.cache.authSecret.grantRead(this.fleet.role);
+    if (this.database.proxy && config.database.proxy.iamAuth) this.database.proxy.grantConnect(this.fleet.role, DB_MASTER_USER);
 
     const unknown = alarms.unknownOverrideKeys();
     if (unknown.length > 0) {

@@ -18,6 +18,10 @@ export const alarmSettingsSchema = z
     periodSeconds: z.union([60, 300].map((p) => z.literal(p))).default(60).describe('Default metric period for every alarm.'),
     evaluationPeriods: int(1, 100).default(5).describe('Default periods each alarm evaluates.'),
     datapointsToAlarm: int(1, 100).default(3).describe('Default breaching datapoints (M of N) before an alarm fires; tolerates a single spike.'),
+    disabled: z
+      .array(z.string().regex(/^[a-z]+(-[a-z0-9]+)+$/, { message: 'must be an alarm key "<component>-<signal>"' }))
+      .default([])
+      .describe('Alarm keys not to create. Some are guarded by invariants (e.g. CP-2 keeps cache-evictions).'),
     overrides: z
       .record(z.string().regex(/^[a-z]+(-[a-z0-9]+)+$/, { message: 'must be an alarm key "<component>-<signal>", e.g. "db-writer-cpu"' }), evaluationSchema)
       .default({})

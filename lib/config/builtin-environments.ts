@@ -12,6 +12,10 @@ export const BUILTIN_ENVIRONMENTS: Readonly<Record<string, EnvironmentInput>> = 
     region: 'us-east-1',
     availabilityZones: ['us-east-1a', 'us-east-1b'],
     dataProtection: { allowDestroy: true, reason: 'dev holds only fixture data and is rebuilt from scratch' },
+    network: { natGateways: 1 },
+    invariants: {
+      optOut: [{ rule: 'AZ-4', reason: 'dev saves the second NAT gateway; losing egress in dev during an AZ outage is acceptable' }],
+    },
   },
   staging: {
     stage: 'staging',

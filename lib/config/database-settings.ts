@@ -7,6 +7,19 @@ const instanceClass = z
   .string()
   .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must look like "db.<family>.<size>", e.g. "db.r7g.large"' });
 
+const proxySchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('Put RDS Proxy in front of the writer: pooled, multiplexed connections and faster failover.'),
+    maxConnectionsPercent: int(1, 100).default(90).describe('Share of the writer\'s max_connections the proxy may open.'),
+    maxIdleConnectionsPercent: int(0, 100).default(50).describe('Share of max_connections the proxy keeps open while idle.'),
+    borrowTimeoutSeconds: int(1, 300)
+      .default(5)
+      .describe('How long a client waits for a pooled connection before an error. Shorter than the app request timeout, so a saturated pool fails fast instead of stacking requests.'),
+    iamAuth: z.boolean().default(true).describe('Require IAM authentication from clients (no password in the app); TLS is always required.'),
+    idleClientTimeoutSeconds: int(1, 28_800).default(1800).describe('Idle client connections are closed after this.'),
+  })
+  .describe('RDS Proxy for the writer. (A proxy cannot serve RDS for PostgreSQL read replicas; readers use the replica endpoints.)');
+
 export const databaseSettingsSchema = z
   .strictObject({
     engineVersion: z.string().default('17.9').describe('RDS for PostgreSQL full version, e.g. `17.9`. Must be a version aws-cdk-lib knows.'),
@@ -35,6 +48,8 @@ export const databaseSettingsSchema = z
     logRetentionDays: logRetentionDays.default(30).describe('Retention of exported PostgreSQL and upgrade logs.'),
     port: int(1150, 65535).default(5432).describe('Database port.'),
     databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { message: 'must be a lower-case PostgreSQL identifier' }).default('app').describe('Initial database name.'),
+    proxy: proxySchema.prefault({}),
+    secretRotationDays: int(1, 365).default(30).describe('Rotation interval of the master user secret (single-user rotation, hosted by Secrets Manager).'),
     connectionReserve: int(0, 1000)
       .default(10)
       .describe('Connections kept free for operators, migrations and monitoring, on top of the fleet pools and PostgreSQL\'s reserved superuser slots.'),
@@ -66,6 +81,10 @@ export const databaseSettingsSchema = z
           `pick a current class (${classesForMajor(major).slice(0, 6).join(', ')}, ...) or another engineVersion.`,
         );
       }
+    }
+    const proxy = db.proxy;
+    if (proxy && isNum(proxy.maxIdleConnectionsPercent) && isNum(proxy.maxConnectionsPercent) && proxy.maxIdleConnectionsPercent > proxy.maxConnectionsPercent) {
+      violation(ctx, ['proxy', 'maxIdleConnectionsPercent'], proxy.maxIdleConnectionsPercent, `must be <= proxy.maxConnectionsPercent (${proxy.maxConnectionsPercent})`, 'lower maxIdleConnectionsPercent.');
     }
     if (isNum(db.maxAllocatedStorageGiB) && isNum(db.allocatedStorageGiB) && db.maxAllocatedStorageGiB < db.allocatedStorageGiB) {
       violation(ctx, ['maxAllocatedStorageGiB'], db.maxAllocatedStorageGiB, `must be >= allocatedStorageGiB (${db.allocatedStorageGiB})`, 'raise maxAllocatedStorageGiB, or lower allocatedStorageGiB.');

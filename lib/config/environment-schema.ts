@@ -6,6 +6,7 @@ import { databaseSettingsSchema } from './database-settings';
 import { fleetSettingsSchema } from './fleet-settings';
 import { loadBalancerSettingsSchema } from './load-balancer-settings';
 import { networkSettingsSchema } from './network-settings';
+import { wafSettingsSchema } from './waf-settings';
 import { ALWAYS, isNum, matching, violation } from './schema-helpers';
 
 export const STAGES = ['dev', 'staging', 'prod'] as const;
@@ -55,6 +56,21 @@ export const environmentSchema = z
     database: databaseSettingsSchema.prefault({}),
     cache: cacheSettingsSchema.prefault({}),
     alarms: alarmSettingsSchema.prefault({}),
+    waf: wafSettingsSchema.prefault({}),
+    invariants: z
+      .strictObject({
+        optOut: z
+          .array(
+            z.strictObject({
+              rule: z.string().regex(/^[A-Z]{2}-\d+$/, { message: 'must be a rule ID such as "TC-6"' }).describe('Rule ID (see README, "Invariants").'),
+              reason: z.string().min(20).describe('Why breaking this rule is acceptable here (at least 20 characters).'),
+            }),
+          )
+          .default([])
+          .describe('Rules deliberately switched off for this environment, each with a written reason.'),
+      })
+      .prefault({})
+      .describe('Cross-component invariants checked at synth (see README, "Invariants").'),
   })
   .superRefine((env, ctx) => {
     const azs = Array.isArray(env.availabilityZones) ? env.availabilityZones : [];

@@ -4,6 +4,19 @@ import { WORKLOAD_PROFILES, type WorkloadProfileName } from './workload-profiles
 
 const PROFILE_NAMES = Object.keys(WORKLOAD_PROFILES) as [WorkloadProfileName, ...WorkloadProfileName[]];
 
+const CRON = /^(\S+\s+){4}\S+$/;
+
+const scheduledActionSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/, { message: 'must be alphanumeric, starting with a letter' }).describe('Unique name, e.g. `DailyPeak`.'),
+  schedule: z
+    .string()
+    .regex(CRON, { message: 'must be a 5-field cron expression, e.g. "0 8 * * 1-5"' })
+    .describe('Cron expression (minute hour day month weekday), in timeZone.'),
+  timeZone: z.string().default('UTC').describe('IANA time zone of the schedule.'),
+  minCapacity: int(0, 1000).optional().describe('New minimum from this time on.'),
+  maxCapacity: int(1, 1000).optional().describe('New maximum from this time on.'),
+});
+
 export const fleetSettingsSchema = z
   .strictObject({
     workloadProfile: z
@@ -19,11 +32,45 @@ export const fleetSettingsSchema = z
     healthCheckGracePeriodSeconds: int(0, 7200).default(300).describe('Time after launch before ELB health checks can replace an instance.'),
     instanceWarmupSeconds: int(0, 3600).default(180).describe('Time before a new instance counts towards scaling metrics.'),
     rootVolumeGiB: int(8, 1024).default(30).describe('Encrypted gp3 root volume size.'),
+    baselineInstances: int(1, 500)
+      .default(2)
+      .describe('Instances the normal (non-peak) load needs. With one AZ lost, the remaining minimum must still cover it (invariant AZ-1).'),
+    onDemandBaseCapacity: int(0, 1000).optional().describe('Instances that are always On-Demand. @default - minCapacity: the floor never depends on Spot'),
+    spotPercentAboveBase: int(0, 100).default(0).describe('Share of capacity above the On-Demand base that runs on Spot (price-capacity-optimized, with capacity rebalancing).'),
+    warmPool: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('Keep pre-initialized instances for fast scale-out under spikes.'),
+        minSize: int(0, 1000).default(0).describe('Instances kept in the warm pool.'),
+        maxPreparedCapacity: int(0, 1000).optional().describe('Upper bound of running plus warm instances. @default - maxCapacity'),
+        state: z.enum(['Stopped', 'Running', 'Hibernated']).default('Stopped').describe('State of warm instances (Stopped costs only storage).'),
+      })
+      .prefault({})
+      .describe('Warm pool (On-Demand capacity only).'),
+    rollingUpdate: z
+      .strictObject({
+        maxBatchSize: int(1, 100).default(1).describe('Instances replaced at once when the launch template changes.'),
+        minInstancesInService: int(0, 1000).optional().describe('Instances kept in service during a rollout. @default - minCapacity'),
+        signalTimeoutSeconds: int(60, 3600).default(900).describe('How long a new instance has to signal that it is healthy; a bad launch template fails here and CloudFormation rolls back.'),
+      })
+      .prefault({})
+      .describe('How a new launch template rolls out: in batches, each waiting for cfn-signal from healthy instances.'),
+    scheduledActions: z.array(scheduledActionSchema).max(50).default([]).describe('Scheduled capacity changes for known peaks, e.g. raise minCapacity before a daily rush.'),
   })
   .superRefine((f, ctx) => {
     if (isNum(f.minCapacity) && isNum(f.maxCapacity) && f.minCapacity > f.maxCapacity) {
       violation(ctx, ['minCapacity'], f.minCapacity, `must be <= fleet.maxCapacity (${f.maxCapacity})`, 'lower fleet.minCapacity or raise fleet.maxCapacity.');
     }
+    const names = new Set<string>();
+    (Array.isArray(f.scheduledActions) ? f.scheduledActions : []).forEach((a, i) => {
+      if (names.has(a.name)) violation(ctx, ['scheduledActions', i, 'name'], a.name, 'is used by another scheduled action', 'give each scheduled action its own name.');
+      names.add(a.name);
+      if (isNum(a.maxCapacity) && isNum(f.maxCapacity) && a.maxCapacity > f.maxCapacity) {
+        violation(ctx, ['scheduledActions', i, 'maxCapacity'], a.maxCapacity, `must be <= fleet.maxCapacity (${f.maxCapacity})`, 'lower it, or raise fleet.maxCapacity.');
+      }
+      if (isNum(a.minCapacity) && isNum(a.maxCapacity) && a.minCapacity > a.maxCapacity) {
+        violation(ctx, ['scheduledActions', i, 'minCapacity'], a.minCapacity, `must be <= its maxCapacity (${a.maxCapacity})`, 'lower minCapacity or raise maxCapacity.');
+      }
+    });
     const profile = Object.hasOwn(WORKLOAD_PROFILES, String(f.workloadProfile)) ? WORKLOAD_PROFILES[f.workloadProfile] : undefined;
     if (profile && typeof f.instanceSize === 'string' && !profile.sizes.includes(f.instanceSize)) {
       violation(

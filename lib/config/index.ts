@@ -17,4 +17,5 @@ export * from './postgres-versions';
 export * from './rds-instance-classes';
 export * from './schema-helpers';
 export * from './stage-presets';
+export * from './waf-settings';
 export * from './workload-profiles';

@@ -19,6 +19,28 @@ const healthCheckSchema = z
     }
   }, ALWAYS);
 
+const maintenanceSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('Serve the fixed response below instead of forwarding to the fleet (the graceful-degradation switch).'),
+    statusCode: int(200, 599).default(503).describe('HTTP status of the fixed response.'),
+    contentType: z
+      .enum(['text/plain', 'text/css', 'text/html', 'application/javascript', 'application/json'])
+      .default('application/json')
+      .describe('Content type of the fixed response.'),
+    body: z
+      .string()
+      .max(1024)
+      .default('{"error":"maintenance","message":"The service is temporarily degraded. Please retry shortly."}')
+      .describe('Body of the fixed response (the ALB allows 1024 bytes).'),
+    pathPatterns: z
+      .array(z.string().regex(/^\/[\w\-./*?]*$/, { message: 'must be an ALB path pattern starting with "/"' }))
+      .min(1)
+      .max(5)
+      .default(['/*'])
+      .describe('Paths that get the fixed response, e.g. ["/api/reports/*"] to shed one expensive feature; ["/*"] for the whole site.'),
+  })
+  .describe('A listener rule, switched on through config, that answers with a fixed response.');
+
 export const loadBalancerSettingsSchema = z
   .strictObject({
     certificateArn: z
@@ -43,6 +65,7 @@ export const loadBalancerSettingsSchema = z
       .union([z.literal(0), int(30, 900)])
       .default(0)
       .describe('Ramp-up time for a new target (0 = off). AWS only allows it with `round_robin`; with least outstanding requests, the instance warm-up and health-check grace period protect new instances instead.'),
+    maintenance: maintenanceSchema.prefault({}),
     accessLogRetentionDays: int(1, 3650).default(90).describe('Days before ALB access log objects expire.'),
     accessLogArchiveAfterDays: int(30, 3650).default(30).describe('Days before access logs move to infrequent-access storage.'),
   })

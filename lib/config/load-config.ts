@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import { BUILTIN_ENVIRONMENTS } from './builtin-environments';
 import { ConfigError, problemsFromZod, renderValue, type ConfigProblem } from './config-error';
 import { configFileSchema, environmentSchema, type EnvironmentConfig, type Stage } from './environment-schema';
+import { checkInvariants } from '../invariants/check-invariants';
 import { STAGE_PRESETS } from './stage-presets';
 
 /**
  * Validates environment definitions and resolves their defaults
- * (schema defaults < stage preset < the environment's own values).
+ * (schema defaults < stage preset < the environment's own values), then checks the
+ * cross-component invariants of every environment that passed the schema.
  *
  * Every problem in every environment is collected first, then thrown as one ConfigError, so a
  * user fixes their file in one pass.
@@ -24,7 +26,9 @@ export function resolveEnvironments(environments: Readonly<Record<string, unknow
       problems.push(...problemsFromZod(result.error.issues, prefix, environmentSchema));
       continue;
     }
-    resolved.push({ ...result.data, name, stackName: result.data.stackName ?? `loadbearing-${name}` });
+    const env = { ...result.data, name, stackName: result.data.stackName ?? `loadbearing-${name}` };
+    problems.push(...checkInvariants(env).errors);
+    resolved.push(env);
   }
   const seen = new Map<string, string>();
   for (const env of resolved) {
@@ -78,7 +82,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function deepMerge(base: unknown, override: Record<string, unknown>): Record<string, unknown> {
   const result: Record<string, unknown> = isRecord(base) ? { ...base } : {};
   for (const [key, value] of Object.entries(override)) {
-    result[key] = isRecord(value) && isRecord(result[key]) ? deepMerge(result[key], value) : value;
+    const merged = isRecord(value) && isRecord(result[key]) ? deepMerge(result[key], value) : value;
+    // defineProperty, not assignment: a "__proto__" key in a JSON file must stay plain data.
+    Object.defineProperty(result, key, { value: merged, enumerable: true, writable: true, configurable: true });
   }
   return result;
 }

@@ -9,9 +9,12 @@ export function violation(ctx: z.RefinementCtx, path: (string | number)[], value
 
 /**
  * Cross-field rules run even when another field already failed (zod skips them by default),
- * so a user sees every problem at once. Such rules must check the types they compare.
+ * so a user sees every problem at once; only the object itself must be an object. Such rules
+ * must check the types of the fields they compare.
  */
-export const ALWAYS = { when: () => true } as const;
+export const ALWAYS = {
+  when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value),
+} as const;
 
 export function isNum(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);

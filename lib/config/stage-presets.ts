@@ -10,8 +10,8 @@ type Preset = Omit<EnvironmentInput, 'stage' | 'account' | 'region' | 'availabil
  */
 export const STAGE_PRESETS: Readonly<Record<Stage, Preset>> = {
   dev: {
-    network: { natGateways: 1 },
-    fleet: { workloadProfile: 'burstable', instanceSize: 'medium', minCapacity: 2, maxCapacity: 4 },
+    fleet: { workloadProfile: 'burstable', instanceSize: 'medium', minCapacity: 2, maxCapacity: 4, baselineInstances: 1, spotPercentAboveBase: 100 },
+    waf: { enabled: false },
     database: {
       instanceClass: 'db.t4g.medium',
       readReplicas: 1,
@@ -22,12 +22,13 @@ export const STAGE_PRESETS: Readonly<Record<Stage, Preset>> = {
     cache: { nodeType: 'cache.t4g.small', replicasPerShard: 1, snapshotRetentionDays: 1 },
   },
   staging: {
-    fleet: { minCapacity: 3, maxCapacity: 6 },
+    fleet: { minCapacity: 3, maxCapacity: 6, spotPercentAboveBase: 50 },
     database: { instanceClass: 'db.m7g.large', readReplicas: 1, backupRetentionDays: 7 },
     cache: { nodeType: 'cache.m7g.large', replicasPerShard: 1 },
   },
   prod: {
     terminationProtection: true,
-    fleet: { minCapacity: 6, maxCapacity: 24 },
+    fleet: { minCapacity: 6, maxCapacity: 24, baselineInstances: 4, rollingUpdate: { maxBatchSize: 2 } },
+    database: { proxy: { enabled: true } },
   },
 };

@@ -1,4 +1,5 @@
 import { configReference } from '../config/config-reference';
+import { invariantsReference } from '../invariants/invariants-reference';
 
 /**
  * README sections generated from code. Each lives between `<!-- generated:<name>:start -->`
@@ -7,6 +8,7 @@ import { configReference } from '../config/config-reference';
  */
 export const GENERATED_SECTIONS: Readonly<Record<string, () => string>> = {
   'config-reference': configReference,
+  invariants: invariantsReference,
 };
 
 /** The document with every generated section replaced by its current content. */

@@ -231,11 +231,14 @@ describe('database', () => {
     });
   });
 
-  it('keeps credentials in Secrets Manager (managed and rotated by RDS) and encrypts with a customer key', () => {
+  it('keeps credentials in Secrets Manager, encrypted with the database key, and encrypts storage with it', () => {
+    prod.hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] },
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"lb_admin"}' }),
+    });
     prod.hasResourceProperties('AWS::RDS::DBInstance', {
-      ManageMasterUserPassword: true,
-      MasterUserSecret: { KmsKeyId: Match.objectLike({ 'Fn::GetAtt': Match.arrayWith([Match.stringLikeRegexp('^DatabaseKey')]) }) },
-      KmsKeyId: Match.objectLike({ 'Fn::GetAtt': Match.arrayWith([Match.stringLikeRegexp('^DatabaseKey')]) }),
+      MasterUserPassword: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager')])]) }),
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] },
     });
   });
 
@@ -323,8 +326,14 @@ describe('security groups (least privilege)', () => {
     expect(app).toHaveLength(1);
     expect(app[0]).toMatchObject({ FromPort: 8080, ToPort: 8080 });
     expect(from(app[0])).toContain('SecurityGroupsAlb');
-    const db = ingressOf(prodJson, 'SecurityGroupsDatabase');
-    expect(db.map((r) => [r.FromPort, from(r).includes('SecurityGroupsApp')])).toEqual([[5432, true]]);
+    const db = ingressOf(prodJson, 'SecurityGroupsDatabase0');
+    const dbSource = (r: Rule) => /SecurityGroupsApp|SecurityGroupsDatabaseProxy|DatabaseRotationSecurityGroup/.exec(from(r))?.[0];
+    // The app (replicas, and the writer without a proxy), RDS Proxy, and the secret rotation function.
+    expect(db.map((r) => [r.FromPort, r.ToPort, dbSource(r)]).sort()).toEqual([
+      [5432, 5432, 'DatabaseRotationSecurityGroup'],
+      [5432, 5432, 'SecurityGroupsApp'],
+      [5432, 5432, 'SecurityGroupsDatabaseProxy'],
+    ]);
     const cache = ingressOf(prodJson, 'SecurityGroupsCache');
     expect(cache.map((r) => [r.FromPort, from(r).includes('SecurityGroupsApp')])).toEqual([[6379, true]]);
   });

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport, PolicyViolation } from 'aws-cdk-lib';
+import type { TemplateRule } from './invariant-rule';
+import { INVARIANT_RULES } from './rules';
+
+/**
+ * Runs the template-phase invariants (resource count, template size) on every synthesized
+ * template, through CDK's validation framework: a violation fails `cdk synth` like a cdk-nag
+ * finding does.
+ */
+export class InvariantsPlugin implements IPolicyValidationPlugin {
+  public readonly name = 'loadbearing-invariants';
+  public readonly ruleIds: string[];
+  private readonly rules: TemplateRule[];
+
+  /** @param optOuts rule IDs each stack (by stack name) opted out of */
+  constructor(private readonly optOuts: ReadonlyMap<string, ReadonlySet<string>> = new Map()) {
+    this.rules = INVARIANT_RULES.filter((r): r is TemplateRule => r.phase === 'template');
+    this.ruleIds = this.rules.map((r) => r.id);
+  }
+
+  public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
+    const violations: PolicyViolation[] = [];
+    for (const templatePath of context.templatePaths) {
+      const text = readFileSync(templatePath, 'utf8');
+      const template = JSON.parse(text) as { Resources?: Record<string, unknown> };
+      const stackName = basename(templatePath).replace(/\.template\.json$/, '');
+      const stats = { stackName, resources: Object.keys(template.Resources ?? {}).length, bytes: Buffer.byteLength(text) };
+      for (const rule of this.rules) {
+        if (this.optOuts.get(stackName)?.has(rule.id)) continue;
+        for (const finding of rule.checkTemplate(stats)) {
+          violations.push({
+            ruleName: rule.id,
+            description: `[${rule.id}] ${finding.message}`,
+            fix: finding.fix,
+            severity: rule.severity,
+            violatingResources: [{ templatePath, locations: ['Resources'] }],
+          });
+        }
+      }
+    }
+    return { success: violations.every((v) => v.severity !== 'error'), violations };
+  }
+}

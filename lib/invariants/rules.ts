@@ -1,0 +1,17 @@
+import { AZ_LOSS_RULES } from './az-loss';
+import { CACHE_POLICY_RULES } from './cache-policy';
+import { CONNECTION_BUDGET_RULES } from './connection-budget';
+import { HARD_LIMIT_RULES } from './hard-limits';
+import type { InvariantRule } from './invariant-rule';
+import { SCALING_ALARM_RULES } from './scaling-alarms';
+import { TIMEOUT_CHAIN_RULES } from './timeout-chain';
+
+/** Every cross-component invariant of the platform, in README order. */
+export const INVARIANT_RULES: readonly InvariantRule[] = [
+  ...CONNECTION_BUDGET_RULES,
+  ...TIMEOUT_CHAIN_RULES,
+  ...AZ_LOSS_RULES,
+  ...SCALING_ALARM_RULES,
+  ...HARD_LIMIT_RULES,
+  ...CACHE_POLICY_RULES,
+];

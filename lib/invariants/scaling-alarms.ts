@@ -1,0 +1,81 @@
+import type { ConfigRule } from './invariant-rule';
+
+export const SCALING_ALARM_RULES: readonly ConfigRule[] = [
+  {
+    id: 'SA-1',
+    group: 'scaling-alarms',
+    phase: 'config',
+    severity: 'error',
+    title: 'CPU alarm threshold > CPU scaling target',
+    rationale: 'Target tracking holds CPU at its target; an alarm at or below the target fires all the time and teaches people to ignore it.',
+    check(c) {
+      if (c.alarms.fleetCpuPercent > c.fleet.cpuTargetPercent) return [];
+      return [
+        {
+          path: 'alarms.fleetCpuPercent',
+          value: c.alarms.fleetCpuPercent,
+          message: `the fleet CPU alarm (${c.alarms.fleetCpuPercent}%) must be above the CPU scaling target (fleet.cpuTargetPercent: ${c.fleet.cpuTargetPercent}%), or it fires whenever scaling works as intended`,
+          fix: `set alarms.fleetCpuPercent to ${Math.min(100, c.fleet.cpuTargetPercent + 20)} or more, or lower fleet.cpuTargetPercent.`,
+        },
+      ];
+    },
+  },
+  {
+    id: 'SA-2',
+    group: 'scaling-alarms',
+    phase: 'config',
+    severity: 'error',
+    title: 'Health-check grace period >= instance warm-up',
+    rationale: 'An instance that is still warming up fails ELB health checks; without grace it is killed and replaced in a loop, exactly when capacity is needed.',
+    check(c) {
+      if (c.fleet.healthCheckGracePeriodSeconds >= c.fleet.instanceWarmupSeconds) return [];
+      return [
+        {
+          path: 'fleet.healthCheckGracePeriodSeconds',
+          value: c.fleet.healthCheckGracePeriodSeconds,
+          message: `the health-check grace period (${c.fleet.healthCheckGracePeriodSeconds} s) is shorter than the instance warm-up (fleet.instanceWarmupSeconds: ${c.fleet.instanceWarmupSeconds} s): warming instances get replaced`,
+          fix: `set fleet.healthCheckGracePeriodSeconds to ${c.fleet.instanceWarmupSeconds} or more.`,
+        },
+      ];
+    },
+  },
+  {
+    id: 'SA-3',
+    group: 'scaling-alarms',
+    phase: 'config',
+    severity: 'error',
+    title: 'maxCapacity >= minCapacity + rollout batch',
+    rationale: 'A rolling update launches the new batch before retiring the old one; without headroom above the minimum the rollout cannot keep capacity and stalls or drops below minimum.',
+    check(c) {
+      const needed = c.fleet.minCapacity + c.fleet.rollingUpdate.maxBatchSize;
+      if (c.fleet.maxCapacity >= needed) return [];
+      return [
+        {
+          path: 'fleet.maxCapacity',
+          value: c.fleet.maxCapacity,
+          message: `a rollout needs fleet.minCapacity ${c.fleet.minCapacity} + fleet.rollingUpdate.maxBatchSize ${c.fleet.rollingUpdate.maxBatchSize} = ${needed} instances, above fleet.maxCapacity (${c.fleet.maxCapacity})`,
+          fix: `raise fleet.maxCapacity to ${needed} or more, or lower fleet.rollingUpdate.maxBatchSize.`,
+        },
+      ];
+    },
+  },
+  {
+    id: 'SA-4',
+    group: 'scaling-alarms',
+    phase: 'config',
+    severity: 'error',
+    title: 'A warm pool needs On-Demand capacity',
+    rationale: 'EC2 Auto Scaling warm pools do not hold Spot instances; combining them fails at deploy time.',
+    check(c) {
+      if (!c.fleet.warmPool.enabled || c.fleet.spotPercentAboveBase === 0) return [];
+      return [
+        {
+          path: 'fleet.warmPool.enabled',
+          value: true,
+          message: `a warm pool cannot be combined with Spot capacity (fleet.spotPercentAboveBase: ${c.fleet.spotPercentAboveBase})`,
+          fix: 'set fleet.spotPercentAboveBase to 0, or disable fleet.warmPool.',
+        },
+      ];
+    },
+  },
+];

@@ -1,0 +1,128 @@
+import type { EnvironmentConfig } from '../config/environment-schema';
+import type { ConfigRule, InvariantFinding } from './invariant-rule';
+
+/** A "shorter than" link of the chain, in milliseconds. */
+function shorter(
+  inner: { path: string; ms: number; value: unknown; label: string },
+  outer: { path: string; ms: number; label: string },
+  consequence: string,
+  fix: string,
+): InvariantFinding[] {
+  if (inner.ms < outer.ms) return [];
+  return [
+    {
+      path: inner.path,
+      value: inner.value,
+      message: `${inner.label} (${inner.ms} ms) must be shorter than ${outer.label} (${outer.path}: ${outer.ms} ms): ${consequence}`,
+      fix,
+    },
+  ];
+}
+
+const requestTimeout = (c: EnvironmentConfig) => ({ path: 'app.requestTimeoutSeconds', ms: c.app.requestTimeoutSeconds * 1000, label: 'the app request timeout' });
+
+export const TIMEOUT_CHAIN_RULES: readonly ConfigRule[] = [
+  {
+    id: 'TC-1',
+    group: 'timeout-chain',
+    phase: 'config',
+    severity: 'error',
+    title: 'App keep-alive > ALB idle timeout',
+    rationale:
+      'If the app closes an idle keep-alive connection first, the ALB can send a request on a connection the app is closing: the client gets a 502.',
+    check(c) {
+      const keepAlive = c.app.keepAliveTimeoutSeconds * 1000;
+      const idle = c.loadBalancer.idleTimeoutSeconds * 1000;
+      if (keepAlive > idle) return [];
+      return [
+        {
+          path: 'app.keepAliveTimeoutSeconds',
+          value: c.app.keepAliveTimeoutSeconds,
+          message: `the app keep-alive timeout (${keepAlive} ms) must be longer than the ALB idle timeout (loadBalancer.idleTimeoutSeconds: ${idle} ms), or the app closes connections the ALB still uses (502s)`,
+          fix: `set app.keepAliveTimeoutSeconds to ${c.loadBalancer.idleTimeoutSeconds + 5} or more, or lower loadBalancer.idleTimeoutSeconds.`,
+        },
+      ];
+    },
+  },
+  {
+    id: 'TC-2',
+    group: 'timeout-chain',
+    phase: 'config',
+    severity: 'error',
+    title: 'App request timeout < ALB idle timeout',
+    rationale: 'A request the app is still working on when the ALB gives up becomes a 504 for the client and wasted work for the app.',
+    check: (c) =>
+      shorter(
+        { ...requestTimeout(c), value: c.app.requestTimeoutSeconds },
+        { path: 'loadBalancer.idleTimeoutSeconds', ms: c.loadBalancer.idleTimeoutSeconds * 1000, label: 'the ALB idle timeout' },
+        'the ALB would cut off requests the app is still serving (504s)',
+        `lower app.requestTimeoutSeconds below ${c.loadBalancer.idleTimeoutSeconds}, or raise loadBalancer.idleTimeoutSeconds.`,
+      ),
+  },
+  {
+    id: 'TC-3',
+    group: 'timeout-chain',
+    phase: 'config',
+    severity: 'error',
+    title: 'DB statement_timeout < app request timeout',
+    rationale: 'A query that outlives its request holds a connection and locks for nobody; the DB must give up first so the app can answer with an error in time.',
+    check: (c) =>
+      shorter(
+        { path: 'database.statementTimeoutMs', ms: c.database.statementTimeoutMs === 0 ? Infinity : c.database.statementTimeoutMs, value: c.database.statementTimeoutMs, label: 'the DB statement_timeout' },
+        requestTimeout(c),
+        'queries would outlive the requests that started them (0 means no timeout at all)',
+        `set database.statementTimeoutMs below ${c.app.requestTimeoutSeconds * 1000}, e.g. ${Math.floor(c.app.requestTimeoutSeconds * 1000 * 0.8)}.`,
+      ),
+  },
+  {
+    id: 'TC-4',
+    group: 'timeout-chain',
+    phase: 'config',
+    severity: 'error',
+    title: 'Proxy borrow timeout < app request timeout',
+    rationale: 'Waiting for a pooled connection longer than the request may take only stacks up doomed requests when the pool is saturated.',
+    check: (c) =>
+      c.database.proxy.enabled
+        ? shorter(
+            { path: 'database.proxy.borrowTimeoutSeconds', ms: c.database.proxy.borrowTimeoutSeconds * 1000, value: c.database.proxy.borrowTimeoutSeconds, label: 'the proxy borrow timeout' },
+            requestTimeout(c),
+            'requests would wait for a connection longer than they may run',
+            `set database.proxy.borrowTimeoutSeconds below ${c.app.requestTimeoutSeconds}.`,
+          )
+        : [],
+  },
+  {
+    id: 'TC-5',
+    group: 'timeout-chain',
+    phase: 'config',
+    severity: 'error',
+    title: 'Cache client timeout < app request timeout',
+    rationale: 'The cache is an optimisation: a slow cache must time out quickly enough to fall back to the DB within the same request.',
+    check: (c) =>
+      shorter(
+        { path: 'app.cacheTimeoutMs', ms: c.app.cacheTimeoutMs, value: c.app.cacheTimeoutMs, label: 'the cache client timeout' },
+        requestTimeout(c),
+        'a slow cache would consume the whole request instead of falling back to the DB',
+        `set app.cacheTimeoutMs well below ${c.app.requestTimeoutSeconds * 1000}, e.g. 250.`,
+      ),
+  },
+  {
+    id: 'TC-6',
+    group: 'timeout-chain',
+    phase: 'config',
+    severity: 'warning',
+    title: 'Deregistration delay >= app request timeout',
+    rationale: 'Draining shorter than the longest request cuts in-flight requests on every scale-in and deploy.',
+    check(c) {
+      if (c.loadBalancer.deregistrationDelaySeconds >= c.app.requestTimeoutSeconds) return [];
+      return [
+        {
+          path: 'loadBalancer.deregistrationDelaySeconds',
+          value: c.loadBalancer.deregistrationDelaySeconds,
+          message: `draining (${c.loadBalancer.deregistrationDelaySeconds} s) is shorter than the app request timeout (${c.app.requestTimeoutSeconds} s): scale-in can cut in-flight requests`,
+          fix: `set loadBalancer.deregistrationDelaySeconds to ${c.app.requestTimeoutSeconds} or more.`,
+        },
+      ];
+    },
+  },
+];
