@@ -14,7 +14,8 @@ export function startDeadline(ms: number, reason: () => Error): Deadline {
  * Settles with `promise`, or rejects with the signal's reason as soon as it aborts, even
  * if the promise never settles (a mocked or stuck call). A late rejection is swallowed.
  */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function raceAbort<T>(call: T | PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  const promise = Promise.resolve(call);
   promise.catch(() => undefined);
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {

@@ -1,0 +1,10 @@
+import { CommandRegistry } from './command.js';
+import { statusCommand } from './status-command.js';
+
+/**
+ * The CLI's commands, in the order `--help` lists them. A new command is a new file
+ * exporting a `Command`, plus one `.register(...)` line here.
+ */
+export function builtinCommands(): CommandRegistry {
+  return new CommandRegistry().register(statusCommand);
+}
