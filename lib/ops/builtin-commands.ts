@@ -1,4 +1,5 @@
 import { CommandRegistry } from './command.js';
+import { gateCommand } from './gate-command.js';
 import { statusCommand } from './status-command.js';
 
 /**
@@ -6,5 +7,5 @@ import { statusCommand } from './status-command.js';
  * exporting a `Command`, plus one `.register(...)` line here.
  */
 export function builtinCommands(): CommandRegistry {
-  return new CommandRegistry().register(statusCommand);
+  return new CommandRegistry().register(statusCommand).register(gateCommand);
 }
