@@ -71,6 +71,7 @@ export async function withRetry<T>(
 ): Promise<T> {
   const start = clock.now();
   for (let n = 1; ; n++) {
+    if (signal?.aborted) throw signal.reason;
     try {
       return await attempt();
     } catch (err) {
