@@ -1,5 +1,6 @@
 import { CommandRegistry } from './command.js';
 import { gateCommand } from './gate-command.js';
+import { reportCommand } from './report-command.js';
 import { statusCommand } from './status-command.js';
 
 /**
@@ -7,5 +8,5 @@ import { statusCommand } from './status-command.js';
  * exporting a `Command`, plus one `.register(...)` line here.
  */
 export function builtinCommands(): CommandRegistry {
-  return new CommandRegistry().register(statusCommand).register(gateCommand);
+  return new CommandRegistry().register(statusCommand).register(gateCommand).register(reportCommand);
 }

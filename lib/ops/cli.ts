@@ -75,6 +75,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
         prefix,
         json: values.json === true,
         cw: new CloudWatchGateway(client, environment.retryPolicy ?? DEFAULT_RETRY_POLICY, clock, deadline.signal),
+        endpoint,
         clock,
         signal: deadline.signal,
         stdout,

@@ -35,6 +35,8 @@ export interface CommandContext {
   readonly prefix: string;
   readonly json: boolean;
   readonly cw: CloudWatchGateway;
+  /** Where CloudWatch requests go, for error messages (see describeError). */
+  readonly endpoint: string;
   readonly clock: Clock;
   /** Aborts at the overall deadline. */
   readonly signal: AbortSignal;

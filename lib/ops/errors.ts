@@ -3,6 +3,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** A problem the operator has to fix that is not a flag: printed as one line, exit code 2. */
+export class OperatorError extends Error {
+  override readonly name = 'OperatorError';
+}
+
 /** No alarm matched the stack's prefix. */
 export class UnknownStackError extends Error {
   override readonly name = 'UnknownStackError';
@@ -81,7 +86,7 @@ export function describeError(err: unknown, endpoint: string): string {
   const e = asErrorLike(err);
   const name = e.name ?? '';
   const message = firstLine(e.message ?? '');
-  if (err instanceof UsageError || err instanceof UnknownStackError || err instanceof DeadlineExceededError) {
+  if (err instanceof UsageError || err instanceof OperatorError || err instanceof UnknownStackError || err instanceof DeadlineExceededError) {
     return message;
   }
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
