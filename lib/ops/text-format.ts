@@ -16,7 +16,7 @@ export function alignColumns(rows: readonly (readonly string[])[]): string[] {
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }
 
-/** Compact number: 1234 -> 1.2k, 2_500_000 -> 2.5M, 82.14 -> 82.1, 0.4123 -> 0.41. */
+/** Compact number: 1234 -> 1.2k, 2_500_000 -> 2.5M, 82.14 -> 82.1, 1.234 -> 1.23, 0.004 -> 0.004. */
 export function formatNumber(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 1e9) return `${trim((value / 1e9).toFixed(1))}G`;
@@ -24,7 +24,8 @@ export function formatNumber(value: number): string {
   if (abs >= 1e3) return `${trim((value / 1e3).toFixed(1))}k`;
   if (abs >= 100 || Number.isInteger(value)) return value.toFixed(0);
   if (abs >= 10) return trim(value.toFixed(1));
-  return trim(value.toFixed(2));
+  if (abs >= 1) return trim(value.toFixed(2));
+  return String(Number(value.toPrecision(2)));
 }
 
 function trim(fixed: string): string {
