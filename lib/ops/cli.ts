@@ -38,7 +38,8 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   const { stdout, stderr } = environment;
   const registry = environment.registry ?? builtinCommands();
   const debug = argv.includes('--debug');
-  let endpoint = describeEndpoint(environment.env ?? process.env, undefined);
+  const env = environment.env ?? process.env;
+  let endpoint = describeEndpoint(env, env.AWS_REGION);
   try {
     const [name, ...args] = argv;
     if (name === undefined || name === '--help' || name === '-h' || (name === 'help' && args.length === 0)) {
@@ -59,7 +60,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     const prepared = command.prepare(values, timeoutMs);
 
     const region = str(values.region);
-    endpoint = describeEndpoint(environment.env ?? process.env, region ?? (environment.env ?? process.env).AWS_REGION);
+    endpoint = describeEndpoint(env, region ?? env.AWS_REGION);
     const client = (environment.createClient ?? createCloudWatchClient)({
       region,
       profile: str(values.profile),

@@ -1,4 +1,4 @@
-import { COMPONENTS, componentOrder } from './alarm-naming.js';
+import { COMPONENTS } from './alarm-naming.js';
 import { discoverAlarms, type AlarmState, type OpsAlarm } from './alarm-discovery.js';
 import { ExitCode, writeLine, type Command } from './command.js';
 import { formatAge } from './duration.js';
@@ -67,7 +67,7 @@ export function renderStatus(stack: string, alarms: readonly OpsAlarm[], nowMs: 
   const summary = summarize(alarms);
   const rows: string[][] = [];
   const headers = new Map<number, string>();
-  for (const component of [...COMPONENTS, 'other' as const].sort((a, b) => componentOrder(a) - componentOrder(b))) {
+  for (const component of [...COMPONENTS, 'other' as const]) {
     const group = alarms.filter((a) => a.component === component);
     if (group.length === 0) continue;
     headers.set(rows.length, component);
