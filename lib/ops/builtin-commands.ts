@@ -1,0 +1,12 @@
+import { CommandRegistry } from './command.js';
+import { gateCommand } from './gate-command.js';
+import { reportCommand } from './report-command.js';
+import { statusCommand } from './status-command.js';
+
+/**
+ * The CLI's commands, in the order `--help` lists them. A new command is a new file
+ * exporting a `Command`, plus one `.register(...)` line here.
+ */
+export function builtinCommands(): CommandRegistry {
+  return new CommandRegistry().register(statusCommand).register(gateCommand).register(reportCommand);
+}

@@ -1,0 +1,123 @@
+import { parseArgs } from 'node:util';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { stackPrefix } from './alarm-naming.js';
+import { builtinCommands } from './builtin-commands.js';
+import { systemClock, type Clock } from './clock.js';
+import { CloudWatchGateway, createCloudWatchClient, type CloudWatchClientOptions } from './cloudwatch-gateway.js';
+import { ExitCode, writeLine, type Command, type CommandRegistry, type OptionSpec, type OutputStream } from './command.js';
+import { startDeadline } from './deadline.js';
+import { parseDuration } from './duration.js';
+import { DeadlineExceededError, describeEndpoint, describeError, UsageError } from './errors.js';
+import { commandHelp, COMMON_OPTIONS, globalHelp } from './help.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+
+/** Overall deadline when --timeout is not given. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+/** Per-call limits; both are also capped by the overall deadline. */
+export const CONNECTION_TIMEOUT_MS = 3_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+/** What the CLI talks to; tests replace the clock, the streams and the retry policy. */
+export interface CliEnvironment {
+  readonly stdout: OutputStream;
+  readonly stderr: OutputStream;
+  /** @default process.env (only used to name the endpoint in error messages; the SDK reads process.env) */
+  readonly env?: NodeJS.ProcessEnv;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** @default DEFAULT_RETRY_POLICY */
+  readonly retryPolicy?: RetryPolicy;
+  /** @default builtinCommands() */
+  readonly registry?: CommandRegistry;
+  /** @default createCloudWatchClient */
+  readonly createClient?: (options: CloudWatchClientOptions) => CloudWatchClient;
+}
+
+/** Runs `loadbearing <argv...>` and resolves to the exit code. Never throws. */
+export async function runCli(argv: readonly string[], environment: CliEnvironment): Promise<number> {
+  const { stdout, stderr } = environment;
+  const registry = environment.registry ?? builtinCommands();
+  const debug = argv.includes('--debug');
+  const env = environment.env ?? process.env;
+  let endpoint = describeEndpoint(env, env.AWS_REGION);
+  try {
+    const [name, ...args] = argv;
+    if (name === undefined || name === '--help' || name === '-h' || (name === 'help' && args.length === 0)) {
+      (name === undefined ? stderr : stdout).write(globalHelp(registry));
+      return name === undefined ? ExitCode.Error : ExitCode.Ok;
+    }
+    const command = findCommand(registry, name === 'help' ? args[0]! : name);
+    if (name === 'help' || args.includes('--help') || args.includes('-h')) {
+      stdout.write(commandHelp(command));
+      return ExitCode.Ok;
+    }
+
+    const values = parseOptions(command, args);
+    const stack = str(values.stack);
+    const prefix = str(values.prefix) ?? (stack ? stackPrefix(stack) : undefined);
+    if (!prefix) throw new UsageError(`missing --stack <name> (or --prefix <alarm-name-prefix>); see: loadbearing ${command.name} --help`);
+    const timeoutMs = values.timeout ? parseDuration(str(values.timeout)!, '--timeout') : DEFAULT_TIMEOUT_MS;
+    const prepared = command.prepare(values, timeoutMs);
+
+    const region = str(values.region);
+    endpoint = describeEndpoint(env, region ?? env.AWS_REGION);
+    const client = (environment.createClient ?? createCloudWatchClient)({
+      region,
+      profile: str(values.profile),
+      connectionTimeoutMs: Math.min(CONNECTION_TIMEOUT_MS, timeoutMs),
+      requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, timeoutMs),
+    });
+    const deadlineMs = prepared.deadlineMs ?? timeoutMs;
+    const deadline = startDeadline(deadlineMs, () => new DeadlineExceededError(deadlineMs));
+    const clock = environment.clock ?? systemClock;
+    try {
+      return await prepared.run({
+        stack: stack ?? prefix,
+        prefix,
+        json: values.json === true,
+        cw: new CloudWatchGateway(client, environment.retryPolicy ?? DEFAULT_RETRY_POLICY, clock, deadline.signal),
+        endpoint,
+        clock,
+        signal: deadline.signal,
+        stdout,
+        stderr,
+      });
+    } finally {
+      deadline.dispose();
+      client.destroy();
+    }
+  } catch (err) {
+    writeLine(stderr, `loadbearing: error: ${describeError(err, endpoint)}`);
+    if (debug && err instanceof Error && err.stack) writeLine(stderr, err.stack);
+    return ExitCode.Error;
+  }
+}
+
+function findCommand(registry: CommandRegistry, name: string): Command {
+  const command = registry.get(name);
+  if (!command) {
+    const names = registry.list().map((c) => c.name).join(', ');
+    throw new UsageError(`unknown command "${name}" (commands: ${names}); see: loadbearing --help`);
+  }
+  return command;
+}
+
+function parseOptions(command: Command, args: string[]): Record<string, string | boolean | undefined> {
+  const specs: Record<string, OptionSpec> = { ...COMMON_OPTIONS, ...command.options };
+  try {
+    const { values } = parseArgs({
+      args,
+      options: Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { type: spec.type }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    return values;
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('. ')[0]! : String(err);
+    throw new UsageError(`${message}; see: loadbearing ${command.name} --help`);
+  }
+}
+
+function str(value: string | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

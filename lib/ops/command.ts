@@ -1,0 +1,96 @@
+import type { Clock } from './clock.js';
+import type { CloudWatchGateway } from './cloudwatch-gateway.js';
+
+/** Exit codes shared by all commands. */
+export const ExitCode = {
+  /** Success; for status and gate also: no alarm that counts is in ALARM. */
+  Ok: 0,
+  /** status: an alarm is in ALARM; gate: a critical alarm is in ALARM. */
+  Alarm: 1,
+  /** Usage, credential, access, network or deadline error. */
+  Error: 2,
+} as const;
+
+/** A stream the CLI writes to; process.stdout and test captures both fit. */
+export interface OutputStream {
+  write(chunk: string): unknown;
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+}
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  /** Placeholder shown in help, e.g. `<duration>`. */
+  readonly valueName?: string;
+  readonly description: string;
+}
+
+export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
+
+/** Everything a command needs at run time; built by the CLI after its options are valid. */
+export interface CommandContext {
+  /** The stack name, or the prefix when only --prefix was given; for display. */
+  readonly stack: string;
+  /** Alarm name prefix to discover the stack's alarms: `<stack>-` or --prefix. */
+  readonly prefix: string;
+  readonly json: boolean;
+  readonly cw: CloudWatchGateway;
+  /** Where CloudWatch requests go, for error messages (see describeError). */
+  readonly endpoint: string;
+  readonly clock: Clock;
+  /** Aborts at the overall deadline. */
+  readonly signal: AbortSignal;
+  /** Results (tables, verdicts, JSON). */
+  readonly stdout: OutputStream;
+  /** Progress, notes and warnings. */
+  readonly stderr: OutputStream;
+}
+
+/** A command whose options passed validation, ready to run. */
+export interface PreparedCommand {
+  /** Overall deadline for this run. @default - the --timeout value */
+  readonly deadlineMs?: number;
+  /** Resolves to the process exit code. */
+  run(ctx: CommandContext): Promise<number>;
+}
+
+/** One CLI command. Register it in `builtin-commands.ts`; nothing else needs to change. */
+export interface Command {
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  /** Arguments after `loadbearing <name>`, e.g. `--stack <name> --bake <duration>`. */
+  readonly usage: string;
+  /** Help text after the option list: behaviour, output, exit codes. */
+  readonly details: string;
+  /** Options of this command only; the common ones (--stack, --json...) are added by the CLI. */
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  /**
+   * Validates the command's own options (throw UsageError for a bad value) before any AWS
+   * call is made. `timeoutMs` is the parsed --timeout.
+   */
+  prepare(values: OptionValues, timeoutMs: number): PreparedCommand;
+}
+
+/** Commands by name, in registration order. */
+export class CommandRegistry {
+  private readonly commands = new Map<string, Command>();
+
+  register(command: Command): this {
+    if (this.commands.has(command.name)) throw new Error(`command "${command.name}" is already registered`);
+    this.commands.set(command.name, command);
+    return this;
+  }
+
+  get(name: string): Command | undefined {
+    return this.commands.get(name);
+  }
+
+  list(): Command[] {
+    return [...this.commands.values()];
+  }
+}
+
+export function writeLine(stream: OutputStream, text = ''): void {
+  stream.write(`${text}\n`);
+}

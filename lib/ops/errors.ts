@@ -1,0 +1,120 @@
+/** A mistake in how the CLI was called: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** A problem the operator has to fix that is not a flag: printed as one line, exit code 2. */
+export class OperatorError extends Error {
+  override readonly name = 'OperatorError';
+}
+
+/** No alarm matched the stack's prefix. */
+export class UnknownStackError extends Error {
+  override readonly name = 'UnknownStackError';
+  constructor(readonly prefix: string) {
+    super(
+      `no alarms found with prefix "${prefix}": check the stack name and region (--region / AWS_REGION), ` +
+        'or pass --prefix if your alarms use a custom naming strategy',
+    );
+  }
+}
+
+/** The overall deadline (--timeout, or bake + --timeout for gate) passed. */
+export class DeadlineExceededError extends Error {
+  override readonly name = 'DeadlineExceededError';
+  constructor(readonly timeoutMs: number) {
+    super(`gave up after ${formatSeconds(timeoutMs)} without a complete answer from CloudWatch (overall deadline; raise it with --timeout)`);
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}
+
+/** A retryable error persisted through every attempt the retry policy allowed. */
+export class RetriesExhaustedError extends Error {
+  override readonly name = 'RetriesExhaustedError';
+  constructor(override readonly cause: unknown, readonly attempts: number) {
+    super(`${errorName(cause)} after ${attempts} attempts`);
+  }
+}
+
+type ErrorLike = {
+  name?: string;
+  message?: string;
+  code?: string;
+  address?: string;
+  port?: number;
+  hostname?: string;
+  $metadata?: { httpStatusCode?: number };
+};
+
+function asErrorLike(err: unknown): ErrorLike {
+  return typeof err === 'object' && err !== null ? (err as ErrorLike) : { message: String(err) };
+}
+
+/** The error's name, or its network code (ECONNRESET...) when that says more. */
+export function errorName(err: unknown): string {
+  const e = asErrorLike(err);
+  if (e.code && (!e.name || e.name === 'Error')) return e.code;
+  return e.name ?? 'Error';
+}
+
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedAccess']);
+const BAD_CREDENTIALS = new Set([
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidSignatureException',
+]);
+
+/** Where the SDK sends CloudWatch requests, for error messages (the SDK reads the same variables). */
+export function describeEndpoint(env: NodeJS.ProcessEnv, region: string | undefined): string {
+  return env.AWS_ENDPOINT_URL_CLOUDWATCH ?? env.AWS_ENDPOINT_URL ?? `https://monitoring.${region ?? '<region>'}.amazonaws.com`;
+}
+
+/**
+ * Turns any error into one line for an operator. Known AWS and network failures get a
+ * message that says what to do; anything else keeps its name and message.
+ */
+export function describeError(err: unknown, endpoint: string): string {
+  if (err instanceof RetriesExhaustedError) {
+    return `${describeError(err.cause, endpoint)} (gave up after ${err.attempts} attempts)`;
+  }
+  const e = asErrorLike(err);
+  const name = e.name ?? '';
+  const message = firstLine(e.message ?? '');
+  if (err instanceof UsageError || err instanceof OperatorError || err instanceof UnknownStackError || err instanceof DeadlineExceededError) {
+    return message;
+  }
+  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+    return 'no AWS credentials found: use --profile / AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+  }
+  if (/region is missing/i.test(message)) {
+    return 'no AWS region configured: pass --region or set AWS_REGION (or a region in your profile)';
+  }
+  if (ACCESS_DENIED.has(name) || e.$metadata?.httpStatusCode === 403) {
+    return `access denied by CloudWatch (${name || 'HTTP 403'}): ${message} (needs cloudwatch:DescribeAlarms and cloudwatch:GetMetricData)`;
+  }
+  if (BAD_CREDENTIALS.has(name)) {
+    return `AWS rejected the credentials (${name}): ${message}`;
+  }
+  if (e.code === 'ECONNREFUSED') {
+    const where = e.address ? `${e.address}:${e.port}` : endpoint;
+    return `cannot reach CloudWatch endpoint ${endpoint}: connection refused at ${where}`;
+  }
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') {
+    const host = e.hostname ? `host ${e.hostname}` : 'host';
+    return `cannot reach CloudWatch endpoint ${endpoint}: ${host} not found (${e.code}); check --region and AWS_ENDPOINT_URL`;
+  }
+  if (name === 'TimeoutError' || e.code === 'ETIMEDOUT') {
+    return `CloudWatch endpoint ${endpoint} did not answer in time (${message})`;
+  }
+  return `${name || 'Error'}: ${message}`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!.trim();
+}
