@@ -82,7 +82,7 @@ export async function buildReport(ctx: CommandContext, sinceMs: number): Promise
   if (resources.length === 0) {
     throw new OperatorError(
       `none of the ${alarms.length} alarms of ${ctx.stack} watches a known resource dimension ` +
-        '(DistributionId, LoadBalancer, AutoScalingGroupName, DBInstanceIdentifier, DBProxyName, CacheClusterId): nothing to report',
+        '(DistributionId, LoadBalancer, AutoScalingGroupName, DBInstanceIdentifier, ProxyName, CacheClusterId): nothing to report',
     );
   }
   const window = reportWindow(sinceMs, ctx.clock.now());

@@ -22,7 +22,7 @@ const KIND_ORDER: readonly ResourceKind[] = ['cdn', 'alb', 'fleet', 'dbWriter', 
 /**
  * The resources a report queries, derived from the namespace-independent dimensions of
  * the alarms' metrics (ADR 0001): DistributionId, LoadBalancer, AutoScalingGroupName,
- * DBInstanceIdentifier (role from the alarm's db signal: writer-, replica-N-), DBProxyName
+ * DBInstanceIdentifier (role from the alarm's db signal: writer-, replica-N-), ProxyName
  * and CacheClusterId. Sorted in request-path order.
  */
 export function deriveResources(alarms: readonly OpsAlarm[]): Resource[] {
@@ -42,8 +42,8 @@ export function deriveResources(alarms: readonly OpsAlarm[]): Resource[] {
         const asg = d.AutoScalingGroupName;
         add(resource('fleet', 'fleet', asg, 'AWS/EC2', { AutoScalingGroupName: asg }), `fleet:${asg}`);
       }
-      if (d.DBProxyName) {
-        add(resource('dbProxy', 'db', d.DBProxyName, 'AWS/RDS', { DBProxyName: d.DBProxyName }), `proxy:${d.DBProxyName}`);
+      if (d.ProxyName) {
+        add(resource('dbProxy', 'db', d.ProxyName, 'AWS/RDS', { ProxyName: d.ProxyName }), `proxy:${d.ProxyName}`);
       }
       if (d.DBInstanceIdentifier) {
         const id = d.DBInstanceIdentifier;

@@ -17,7 +17,7 @@ describe('deriveResources', () => {
       ['fleet', 'fleet shop-asg', 'AWS/EC2', { AutoScalingGroupName: 'shop-asg' }],
       ['dbWriter', 'DB writer shop-db', 'AWS/RDS', { DBInstanceIdentifier: 'shop-db' }],
       ['dbReplica', 'replica 1 shop-db-replica-1', 'AWS/RDS', { DBInstanceIdentifier: 'shop-db-replica-1' }],
-      ['dbProxy', 'DB proxy shop-proxy', 'AWS/RDS', { DBProxyName: 'shop-proxy' }],
+      ['dbProxy', 'DB proxy shop-proxy', 'AWS/RDS', { ProxyName: 'shop-proxy' }],
       ['cache', 'cache shop-cache-001', 'AWS/ElastiCache', { CacheClusterId: 'shop-cache-001' }],
     ]);
   });

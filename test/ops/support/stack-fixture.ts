@@ -16,7 +16,7 @@ export const STACK_ALARMS: MetricAlarm[] = [
   alarm('shop-db-writer-cpu', 'AWS/RDS', 'CPUUtilization', { DBInstanceIdentifier: 'shop-db' }, '[critical] cpu'),
   alarm('shop-db-writer-connections', 'AWS/RDS', 'DatabaseConnections', { DBInstanceIdentifier: 'shop-db' }),
   alarm('shop-db-replica-1-lag', 'AWS/RDS', 'ReplicaLag', { DBInstanceIdentifier: 'shop-db-replica-1' }),
-  alarm('shop-db-proxy-borrow-latency', 'AWS/RDS', 'DatabaseConnectionsBorrowLatency', { DBProxyName: 'shop-proxy' }),
+  alarm('shop-db-proxy-borrow-latency', 'AWS/RDS', 'DatabaseConnectionsBorrowLatency', { ProxyName: 'shop-proxy' }),
   alarm('shop-cache-evictions', 'AWS/ElastiCache', 'Evictions', { CacheClusterId: 'shop-cache-001' }),
 ];
 export const STACK_COMPOSITES = [compositeAlarm('shop-service-health', 'OK')];
