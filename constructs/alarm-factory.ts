@@ -5,14 +5,12 @@ import type { AlarmSettings } from '../lib/config/alarm-settings';
 import type { AlarmSeverity, IAlarmActionStrategy } from './alarm-actions';
 import type { AlarmComponent, IAlarmNamingStrategy } from './alarm-naming';
 
-export interface PlatformAlarmProps {
+interface AlarmPropsBase {
   readonly component: AlarmComponent;
   /** Kebab-case signal, e.g. `writer-cpu`. With the component it forms the alarm key. */
   readonly signal: string;
   readonly severity: AlarmSeverity;
   readonly metric: cloudwatch.IMetric;
-  readonly threshold: number;
-  readonly comparisonOperator: cloudwatch.ComparisonOperator;
   /** What missing data means for this signal; chosen per alarm, never left to the default. */
   readonly treatMissingData: cloudwatch.TreatMissingData;
   /** What firing means, and where the threshold comes from. */
@@ -25,11 +23,33 @@ export interface PlatformAlarmProps {
   /** Evaluation for this alarm when config gives none. @default - the config's defaults */
   readonly evaluationPeriods?: number;
   readonly datapointsToAlarm?: number;
+  /** Metric period for this alarm when config gives none. @default - alarms.periodSeconds */
+  readonly periodSeconds?: number;
+}
+
+export interface PlatformAlarmProps extends AlarmPropsBase {
+  readonly threshold: number;
+  readonly comparisonOperator: cloudwatch.ComparisonOperator;
+}
+
+export interface AnomalyAlarmProps extends AlarmPropsBase {
+  /** Band width in standard deviations. @default alarms.anomalyStdDevs */
+  readonly stdDevs?: number;
+  /** @default GREATER_THAN_UPPER_THRESHOLD */
+  readonly comparisonOperator?: cloudwatch.ComparisonOperator;
+}
+
+export interface CompositeAlarmProps {
+  readonly component: AlarmComponent;
+  readonly signal: string;
+  readonly severity: AlarmSeverity;
+  readonly rule: cloudwatch.IAlarmRule;
+  readonly description: string;
 }
 
 /** A created alarm with its place in the platform's scheme. */
 export interface PlatformAlarm {
-  readonly alarm: cloudwatch.Alarm;
+  readonly alarm: cloudwatch.AlarmBase;
   readonly key: string;
   readonly component: AlarmComponent;
   readonly severity: AlarmSeverity;
@@ -43,10 +63,11 @@ export interface AlarmFactoryProps {
 
 /**
  * Creates every alarm of the platform the same way: one naming strategy, one action strategy,
- * evaluation from config (with per-alarm overrides), severity in the description.
+ * evaluation from config (with per-alarm overrides), severity in the description, and actions
+ * off for keys listed in `alarms.disabled` (the alarm stays visible on the dashboard).
  *
  * Components call it from their `createAlarms` hook; the factory remembers every alarm so the
- * composite alarm and the dashboard can use them.
+ * composite alarms and the dashboard can use them.
  */
 export class AlarmFactory {
   public readonly settings: AlarmSettings;
@@ -60,30 +81,49 @@ export class AlarmFactory {
     this.actions = props.actions;
   }
 
-  /** Every alarm created so far. */
+  /** Every alarm created so far, in creation order. */
   public get alarms(): readonly PlatformAlarm[] {
     return this.created;
   }
 
+  /** Keys of all alarms created so far, e.g. `db-writer-cpu`. */
+  public get keys(): string[] {
+    return this.created.map((a) => a.key);
+  }
+
+  /** A static-threshold alarm. */
   public alarm(scope: Construct, id: string, props: PlatformAlarmProps): cloudwatch.Alarm {
-    const key = `${props.component}-${props.signal}`;
-    if (this.created.some((a) => a.key === key)) throw new Error(`duplicate alarm key "${key}"`);
-    const override = this.settings.overrides[key] ?? {};
-    const evaluationPeriods = override.evaluationPeriods ?? props.evaluationPeriods ?? this.settings.evaluationPeriods;
-    const datapointsToAlarm = Math.min(override.datapointsToAlarm ?? props.datapointsToAlarm ?? this.settings.datapointsToAlarm, evaluationPeriods);
-    const period = Duration.seconds(override.periodSeconds ?? this.settings.periodSeconds);
-    const metric =
-      props.metric instanceof cloudwatch.Metric || props.metric instanceof cloudwatch.MathExpression ? props.metric.with({ period }) : props.metric;
-    const recommendation = props.recommendation ? ` AWS recommendation: ${props.recommendation}.` : '';
+    const { period, ...common } = this.commonProps(props);
     const alarm = new cloudwatch.Alarm(scope, id, {
-      alarmName: this.naming.alarmName(props.component, props.signal),
-      alarmDescription: `[${props.severity}] ${props.description}${recommendation}`,
-      metric,
+      ...common,
+      metric: this.withPeriod(props.metric, period),
       threshold: props.threshold,
       comparisonOperator: props.comparisonOperator,
-      evaluationPeriods,
-      datapointsToAlarm,
-      treatMissingData: props.treatMissingData,
+    });
+    return this.register(alarm, props);
+  }
+
+  /** An alarm on the metric's anomaly-detection band (learned from its history). */
+  public anomalyAlarm(scope: Construct, id: string, props: AnomalyAlarmProps): cloudwatch.Alarm {
+    const { period, ...common } = this.commonProps(props);
+    const alarm = new cloudwatch.AnomalyDetectionAlarm(scope, id, {
+      ...common,
+      metric: this.withPeriod(props.metric, period),
+      stdDevs: props.stdDevs ?? this.settings.anomalyStdDevs,
+      comparisonOperator: props.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+    });
+    return this.register(alarm, props);
+  }
+
+  /** A composite alarm, named and actioned like every other alarm. */
+  public compositeAlarm(scope: Construct, id: string, props: CompositeAlarmProps): cloudwatch.CompositeAlarm {
+    const key = `${props.component}-${props.signal}`;
+    if (this.created.some((a) => a.key === key)) throw new Error(`duplicate alarm key "${key}"`);
+    const alarm = new cloudwatch.CompositeAlarm(scope, id, {
+      compositeAlarmName: this.naming.alarmName(props.component, props.signal),
+      alarmDescription: `[${props.severity}] ${props.description}`,
+      alarmRule: props.rule,
+      actionsEnabled: !this.settings.disabled.includes(key),
     });
     alarm.addAlarmAction(...this.actions.alarmActions(props.severity));
     alarm.addOkAction(...this.actions.okActions(props.severity));
@@ -91,16 +131,49 @@ export class AlarmFactory {
     return alarm;
   }
 
-  /**
-   * Keys in `alarms.overrides` that match no alarm: a typo there would otherwise silently do
-   * nothing. Check once every component has created its alarms.
-   */
-  public unknownOverrideKeys(): string[] {
-    return Object.keys(this.settings.overrides).filter((key) => !this.created.some((a) => a.key === key));
+  /** The created alarm with this key (`<component>-<signal>`), if any. */
+  public find(key: string): PlatformAlarm | undefined {
+    return this.created.find((a) => a.key === key);
   }
 
-  /** Keys of all alarms created so far, e.g. `db-writer-cpu`. */
-  public get keys(): string[] {
-    return this.created.map((a) => a.key);
+  /**
+   * Keys in `alarms.overrides` and `alarms.disabled` that match no alarm: a typo there would
+   * otherwise silently do nothing. Check once every component has created its alarms.
+   */
+  public unknownKeys(): { field: 'overrides' | 'disabled'; key: string }[] {
+    const known = new Set(this.keys);
+    return [
+      ...Object.keys(this.settings.overrides).map((key) => ({ field: 'overrides' as const, key })),
+      ...this.settings.disabled.map((key) => ({ field: 'disabled' as const, key })),
+    ].filter((k) => !known.has(k.key));
+  }
+
+  private commonProps(props: AlarmPropsBase) {
+    const key = `${props.component}-${props.signal}`;
+    if (this.created.some((a) => a.key === key)) throw new Error(`duplicate alarm key "${key}"`);
+    const override = this.settings.overrides[key] ?? {};
+    const evaluationPeriods = override.evaluationPeriods ?? props.evaluationPeriods ?? this.settings.evaluationPeriods;
+    const disabled = this.settings.disabled.includes(key);
+    const recommendation = props.recommendation ? ` AWS recommendation: ${props.recommendation}.` : '';
+    return {
+      alarmName: this.naming.alarmName(props.component, props.signal),
+      alarmDescription: `[${props.severity}] ${disabled ? '(actions disabled by alarms.disabled) ' : ''}${props.description}${recommendation}`,
+      evaluationPeriods,
+      datapointsToAlarm: Math.min(override.datapointsToAlarm ?? props.datapointsToAlarm ?? this.settings.datapointsToAlarm, evaluationPeriods),
+      treatMissingData: props.treatMissingData,
+      actionsEnabled: !disabled,
+      period: Duration.seconds(override.periodSeconds ?? props.periodSeconds ?? this.settings.periodSeconds),
+    };
+  }
+
+  private withPeriod(metric: cloudwatch.IMetric, period: Duration): cloudwatch.IMetric {
+    return metric instanceof cloudwatch.Metric || metric instanceof cloudwatch.MathExpression ? metric.with({ period }) : metric;
+  }
+
+  private register(alarm: cloudwatch.Alarm, props: AlarmPropsBase): cloudwatch.Alarm {
+    alarm.addAlarmAction(...this.actions.alarmActions(props.severity));
+    alarm.addOkAction(...this.actions.okActions(props.severity));
+    this.created.push({ alarm, key: `${props.component}-${props.signal}`, component: props.component, severity: props.severity });
+    return alarm;
   }
 }

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
-import { cacheParameterGroupFamily } from '../lib/config/cache-node-types';
+import { cacheNodeVcpus, cacheParameterGroupFamily } from '../lib/config/cache-node-types';
 import { cacheSettingsSchema, type CacheSettings, type CacheSettingsInput } from '../lib/config/cache-settings';
 import type { AlarmFactory } from './alarm-factory';
 import { publishConnectionParameters } from './connection-parameters';
@@ -192,6 +192,11 @@ export class Cache extends Construct {
     };
     const evictions = perNode('Evictions', 'Sum');
     const connectionsThreshold = Math.ceil(targets.expectedClientConnections * (s.cacheConnectionsPercent / 100));
+    const vcpus = cacheNodeVcpus(targets.settings.nodeType) ?? 2;
+    const hostCpu = Math.round(s.cacheEngineCpuPercent / vcpus);
+    const hits = Object.fromEntries(targets.nodeIds.map((nodeId, i) => [`h${i + 1}`, new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName: 'CacheHits', dimensionsMap: { CacheClusterId: nodeId }, statistic: 'Sum' })]));
+    const misses = Object.fromEntries(targets.nodeIds.map((nodeId, i) => [`m${i + 1}`, new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName: 'CacheMisses', dimensionsMap: { CacheClusterId: nodeId }, statistic: 'Sum' })]));
+    const sumOf = (m: Record<string, unknown>) => `SUM([${Object.keys(m).join(', ')}])`;
     const alarms = [
       factory.alarm(this, 'EngineCpuAlarm', {
         component: 'cache',
@@ -202,7 +207,35 @@ export class Cache extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.MISSING,
         description: `Engine (main thread) CPU above ${s.cacheEngineCpuPercent}% on a node (alarms.cacheEngineCpuPercent): commands queue, latency rises.`,
-        recommendation: 'ElastiCache EngineCPUUtilization',
+        recommendation: 'ElastiCache EngineCPUUtilization (AWS: 90; for nodes with 4+ vCPUs)',
+      }),
+      factory.alarm(this, 'HostCpuAlarm', {
+        component: 'cache',
+        signal: 'host-cpu',
+        severity: 'warning',
+        metric: over('MAX', 'CPUUtilization', 'Average', 'Host CPU % (busiest node)'),
+        threshold: hostCpu,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        description: `Host CPU above ${hostCpu}% (alarms.cacheEngineCpuPercent / ${vcpus} vCPUs of ${targets.settings.nodeType}): the single engine thread is near saturation.`,
+        recommendation: 'ElastiCache CPUUtilization, 90% of available CPU divided by vCPUs (for nodes with 2 vCPUs or fewer)',
+      }),
+      factory.alarm(this, 'HitRateAlarm', {
+        component: 'cache',
+        signal: 'hit-rate',
+        severity: 'warning',
+        metric: new cloudwatch.MathExpression({
+          expression: `100 * ${sumOf(hits)} / (${sumOf(hits)} + ${sumOf(misses)})`,
+          usingMetrics: { ...hits, ...misses },
+          label: 'Hit rate % (all nodes)',
+        }),
+        threshold: s.cacheHitRatePercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        evaluationPeriods: 15,
+        datapointsToAlarm: 10,
+        description: `Hit rate below ${s.cacheHitRatePercent}% (alarms.cacheHitRatePercent): reads fall through to the database; check evictions, TTLs and key design.`,
+        recommendation: 'not in the AWS list (AWS notes a CacheHitRate below 0.8 means keys are evicted, expired or missing)',
       }),
       factory.alarm(this, 'MemoryAlarm', {
         component: 'cache',
@@ -213,7 +246,7 @@ export class Cache extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.MISSING,
         description: `Memory counted for eviction above ${s.cacheMemoryPercent}% (alarms.cacheMemoryPercent); "${targets.settings.maxmemoryPolicy}" starts evicting at 100%.`,
-        recommendation: 'ElastiCache DatabaseMemoryUsagePercentage (the counted-for-evict variant tracks eviction pressure)',
+        recommendation: 'ElastiCache DatabaseMemoryUsagePercentage, 5 of 5 (the counted-for-evict variant tracks eviction pressure)',
       }),
       factory.alarm(this, 'EvictionsAlarm', {
         component: 'cache',
@@ -238,8 +271,10 @@ export class Cache extends Construct {
         threshold: connectionsThreshold,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        evaluationPeriods: 10,
+        datapointsToAlarm: 10,
         description: `More than ${connectionsThreshold} client connections: ${s.cacheConnectionsPercent}% of the ${targets.expectedClientConnections} the fleet opens at maxCapacity. Likely a connection leak.`,
-        recommendation: 'ElastiCache CurrConnections',
+        recommendation: 'ElastiCache CurrConnections, 10 of 10, threshold from the expected client count',
       }),
     ];
     if (targets.nodeIds.length > 1) {
@@ -252,8 +287,10 @@ export class Cache extends Construct {
           threshold: s.cacheReplicationLagSeconds,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.MISSING,
+          evaluationPeriods: 15,
+          datapointsToAlarm: 15,
           description: `A replica lags the primary by more than ${s.cacheReplicationLagSeconds} s (alarms.cacheReplicationLagSeconds): reader-endpoint reads are stale, and a failover would lose writes.`,
-          recommendation: 'ElastiCache ReplicationLag',
+          recommendation: 'ElastiCache ReplicationLag, 15 of 15',
         }),
       );
     }

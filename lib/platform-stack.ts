@@ -1,8 +1,9 @@
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import { AlarmFactory } from '../constructs/alarm-factory';
-import { SeverityTopicActions } from '../constructs/alarm-actions';
-import { StackPrefixAlarmNaming } from '../constructs/alarm-naming';
+import { SeverityTopicActions, type IAlarmActionStrategy } from '../constructs/alarm-actions';
+import { StackPrefixAlarmNaming, type IAlarmNamingStrategy } from '../constructs/alarm-naming';
 import { AlarmTopics } from '../constructs/alarm-topics';
 import { acknowledge } from '../constructs/acknowledge';
 import { AppFleet } from '../constructs/app-fleet';
@@ -12,6 +13,8 @@ import { LoadBalancer } from '../constructs/load-balancer';
 import { LogEncryptionKey } from '../constructs/log-encryption-key';
 import { Network } from '../constructs/network';
 import { SecurityGroups } from '../constructs/security-groups';
+import { ServiceDashboard, type DashboardSection } from '../constructs/service-dashboard';
+import { ServiceHealth } from '../constructs/service-health';
 import { WebAcl } from '../constructs/web-acl';
 import { statefulProtection } from '../constructs/stateful-protection';
 import { appEnvironment } from './app-environment';
@@ -22,6 +25,17 @@ import type { EnvironmentConfig } from './config/environment-schema';
 export interface PlatformStackProps extends Omit<StackProps, 'env' | 'stackName' | 'terminationProtection'> {
   /** A validated environment (see `builtinEnvironments` / `loadConfigFile`). */
   readonly config: EnvironmentConfig;
+  /**
+   * How alarms are named. The ops CLI finds alarms by this strategy's prefix (pass it with
+   * `--prefix` if it is not `<stack>-`).
+   * @default StackPrefixAlarmNaming: `<stack>-<component>-<signal>`
+   */
+  readonly alarmNaming?: IAlarmNamingStrategy;
+  /**
+   * What alarms do. Receives the stack (to create resources in) and the default topics.
+   * @default SeverityTopicActions: critical alarms to the critical topic, warnings to the warning topic
+   */
+  readonly alarmActions?: (scope: Construct, topics: AlarmTopics) => IAlarmActionStrategy;
 }
 
 /**
@@ -42,6 +56,9 @@ export class PlatformStack extends Stack {
   public readonly database: Database;
   public readonly cache: Cache;
   public readonly fleet: AppFleet;
+  /** `<stack>-service-health` and the cause composites. */
+  public readonly serviceHealth: ServiceHealth;
+  public readonly dashboard: ServiceDashboard;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     const { config } = props;
@@ -78,8 +95,8 @@ export class PlatformStack extends Stack {
     });
     this.alarmFactory = new AlarmFactory({
       settings: config.alarms,
-      naming: new StackPrefixAlarmNaming(config.stackName),
-      actions: new SeverityTopicActions({ critical: this.alarmTopics.critical, warning: this.alarmTopics.warning }),
+      naming: props.alarmNaming ?? this.createAlarmNaming(config),
+      actions: props.alarmActions ? props.alarmActions(this, this.alarmTopics) : this.createAlarmActions(this, this.alarmTopics),
     });
     const alarms = this.alarmFactory;
 
@@ -154,12 +171,19 @@ export class PlatformStack extends Stack {
     this.cache.authSecret.grantRead(this.fleet.role);
     if (this.database.proxy && config.database.proxy.iamAuth) this.database.proxy.grantConnect(this.fleet.role, DB_MASTER_USER);
 
-    const unknown = alarms.unknownOverrideKeys();
+    this.serviceHealth = new ServiceHealth(this, 'ServiceHealth', { factory: alarms });
+    this.dashboard = new ServiceDashboard(this, 'Dashboard', {
+      dashboardName: config.stackName,
+      status: [this.serviceHealth.serviceHealth, ...Object.values(this.serviceHealth.causes)],
+      sections: this.dashboardSections(alarms),
+    });
+
+    const unknown = alarms.unknownKeys();
     if (unknown.length > 0) {
       throw new ConfigError(
-        unknown.map((key) => ({
-          path: `environments.${config.name}.alarms.overrides.${key}`,
-          value: '{...}',
+        unknown.map(({ field, key }) => ({
+          path: `environments.${config.name}.alarms.${field}${field === 'overrides' ? `.${key}` : ''}`,
+          value: JSON.stringify(key),
           rule: 'no alarm has this key',
           fix: `use one of: ${alarms.keys.join(', ')}.`,
         })),
@@ -176,6 +200,35 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'CachePrimaryEndpoint', { value: this.cache.primaryEndpoint.host, description: 'Cache writes' });
     new CfnOutput(this, 'CacheReaderEndpoint', { value: this.cache.readerEndpoint.host, description: 'Cache reads' });
     new CfnOutput(this, 'CriticalAlarmTopic', { value: this.alarmTopics.critical.topicArn, description: 'Subscribe the pager here' });
+  }
+
+  /**
+   * The alarm naming strategy when none is passed in props. Override in a subclass to change
+   * the scheme for every environment. Runs in the constructor: use only the arguments.
+   */
+  protected createAlarmNaming(config: EnvironmentConfig): IAlarmNamingStrategy {
+    return new StackPrefixAlarmNaming(config.stackName);
+  }
+
+  /**
+   * The alarm action strategy when none is passed in props. Override to route alarms
+   * elsewhere; create extra resources in `scope`. Runs in the constructor: use only the arguments.
+   */
+  protected createAlarmActions(_scope: Construct, topics: AlarmTopics): IAlarmActionStrategy {
+    return new SeverityTopicActions({ critical: topics.critical, warning: topics.warning });
+  }
+
+  /** Dashboard sections along the request path. */
+  private dashboardSections(factory: AlarmFactory): DashboardSection[] {
+    // Metric alarms only: the composites are the status row at the top.
+    const of = (predicate: (key: string) => boolean) => factory.alarms.filter((a) => a.alarm instanceof cloudwatch.Alarm && predicate(a.key)).map((a) => a.alarm);
+    return [
+      { title: 'Edge', description: 'CDN and load balancer: what users see (errors, latency, traffic against its learned band).', alarms: of((k) => /^(cdn|alb)-/.test(k)) },
+      { title: 'Fleet', description: 'App instances: capacity against min/max, CPU against the scaling target.', alarms: of((k) => k.startsWith('fleet-')) },
+      { title: 'Database writer', description: 'Writes and transactions: the writer instance and RDS Proxy in front of it.', alarms: of((k) => /^db-(writer|proxy)-/.test(k)) },
+      { title: 'Database readers', description: 'Read replicas: lag, load and connections per replica.', alarms: of((k) => k.startsWith('db-replica-')) },
+      { title: 'Cache', description: 'ElastiCache: engine and host CPU, memory against eviction, evictions, hit rate, replication.', alarms: of((k) => k.startsWith('cache-')) },
+    ];
   }
 
   /** The configured AZs: explicit, so the VPC needs no availability-zone lookup. */

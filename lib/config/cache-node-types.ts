@@ -20,6 +20,14 @@ export const CACHE_ENGINE_VERSIONS = {
 
 export type CacheEngine = keyof typeof CACHE_ENGINE_VERSIONS;
 
+/** vCPUs per node size (the families listed here share them). */
+const CACHE_VCPUS: Readonly<Record<string, number>> = { micro: 2, small: 2, medium: 2, large: 2, xlarge: 4, '2xlarge': 8, '4xlarge': 16 };
+
+export function cacheNodeVcpus(nodeType: string): number | undefined {
+  const size = /^cache\.[a-z0-9]+\.([a-z0-9]+)$/.exec(nodeType)?.[1];
+  return size ? CACHE_VCPUS[size] : undefined;
+}
+
 export function cacheNodeMemoryGiB(nodeType: string): number | undefined {
   const match = /^cache\.([a-z0-9]+)\.([a-z0-9]+)$/.exec(nodeType);
   return match ? CACHE_NODE_FAMILIES[match[1]]?.[match[2]] : undefined;

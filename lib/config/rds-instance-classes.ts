@@ -48,7 +48,22 @@ export interface RdsInstanceClassInfo {
   readonly instanceClass: string;
   readonly family: RdsInstanceFamily;
   readonly memoryGiB: number;
+  readonly vcpus: number;
 }
+
+/** vCPUs per size name, the same across the families listed here. */
+const VCPUS: Readonly<Record<string, number>> = {
+  micro: 2,
+  small: 2,
+  medium: 2,
+  large: 2,
+  xlarge: 4,
+  '2xlarge': 8,
+  '4xlarge': 16,
+  '8xlarge': 32,
+  '12xlarge': 48,
+  '16xlarge': 64,
+};
 
 const CLASS_PATTERN = /^db\.([a-z0-9]+)\.([a-z0-9]+)$/;
 
@@ -58,7 +73,7 @@ export function rdsInstanceClass(instanceClass: string): RdsInstanceClassInfo | 
   if (!match) return undefined;
   const family = RDS_POSTGRES_FAMILIES.find((f) => f.family === match[1]);
   const memoryGiB = family?.sizes[match[2]];
-  return family && memoryGiB !== undefined ? { instanceClass, family, memoryGiB } : undefined;
+  return family && memoryGiB !== undefined ? { instanceClass, family, memoryGiB, vcpus: VCPUS[match[2]] } : undefined;
 }
 
 /** Whether RDS runs this PostgreSQL major on the family. */

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { builtinEnvironments } from '../../lib/config/load-config';
-import { postgresMaxConnections } from '../../lib/config/postgres-connections';
 import { WORKLOAD_PROFILES } from '../../lib/config/workload-profiles';
 import type { EnvironmentConfig } from '../../lib/config/environment-schema';
 import { readTemplate, resourcesOfType, type CfnTemplate } from '../support/assembly';
@@ -336,58 +335,6 @@ describe('security groups (least privilege)', () => {
     ]);
     const cache = ingressOf(prodJson, 'SecurityGroupsCache');
     expect(cache.map((r) => [r.FromPort, from(r).includes('SecurityGroupsApp')])).toEqual([[6379, true]]);
-  });
-});
-
-describe('alarms', () => {
-  const alarm = (key: string) =>
-    Object.values(resourcesOfType(prodJson, 'AWS::CloudWatch::Alarm')).find((a) => a.Properties?.AlarmName === `loadbearing-prod-${key}`)?.Properties;
-
-  it.each([
-    'alb-elb-5xx-rate',
-    'alb-target-5xx-rate',
-    'alb-latency-p99',
-    'alb-unhealthy-hosts',
-    'alb-rejected-connections',
-    'fleet-in-service-low',
-    'fleet-cpu-high',
-    'db-writer-cpu',
-    'db-writer-freeable-memory',
-    'db-writer-free-storage',
-    'db-writer-connections',
-    'db-replica-1-lag',
-    'db-replica-2-lag',
-    'cache-engine-cpu',
-    'cache-memory',
-    'cache-evictions',
-    'cache-replication-lag',
-    'cache-connections',
-  ])('has %s', (key) => {
-    expect(alarm(key)).toBeDefined();
-  });
-
-  it('derives thresholds from config: DB connections at 80% of the class max_connections', () => {
-    const expected = Math.floor(postgresMaxConnections(envs.prod.database.instanceClass) * (envs.prod.alarms.dbConnectionsPercent / 100));
-    expect(alarm('db-writer-connections')).toMatchObject({ Threshold: expected, ComparisonOperator: 'GreaterThanThreshold' });
-  });
-
-  it('derives thresholds from config: fleet in-service below minCapacity, CPU above the scaling target', () => {
-    expect(alarm('fleet-in-service-low')).toMatchObject({ Threshold: envs.prod.fleet.minCapacity, ComparisonOperator: 'LessThanThreshold' });
-    expect(alarm('fleet-cpu-high')?.Threshold).toBe(envs.prod.alarms.fleetCpuPercent);
-    expect(envs.prod.alarms.fleetCpuPercent).toBeGreaterThan(envs.prod.fleet.cpuTargetPercent);
-  });
-
-  it('evaluates M of N from config and routes critical alarms to the critical topic', () => {
-    const a = alarm('alb-latency-p99')!;
-    expect(a).toMatchObject({ EvaluationPeriods: envs.prod.alarms.evaluationPeriods, DatapointsToAlarm: envs.prod.alarms.datapointsToAlarm, TreatMissingData: 'notBreaching' });
-    expect(JSON.stringify(a.AlarmActions)).toContain('AlarmTopicsCritical');
-    expect(JSON.stringify(alarm('fleet-cpu-high')!.AlarmActions)).toContain('AlarmTopicsWarning');
-  });
-
-  it('encrypts the alarm topics with a customer key', () => {
-    const topics = Object.values(resourcesOfType(prodJson, 'AWS::SNS::Topic'));
-    expect(topics).toHaveLength(2);
-    for (const t of topics) expect(JSON.stringify(t.Properties?.KmsMasterKeyId)).toContain('AlarmTopicsKey');
   });
 });
 
