@@ -1,10 +1,11 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { AlarmSeverity } from './alarm-actions';
-import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+import { createEncryptionKey } from './encryption-key';
+import type { StatefulProtection } from './stateful-protection';
 
 export interface AlarmTopicsProps {
   /** Email subscriptions per severity. @default - none */
@@ -24,11 +25,7 @@ export class AlarmTopics extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmTopicsProps = {}) {
     super(scope, id);
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the alarm topics',
-      enableKeyRotation: true,
-      removalPolicy: (props.protection ?? PROTECT_DATA).retainPolicy,
-    });
+    this.key = createEncryptionKey(this, 'Key', { description: 'Encrypts the alarm topics', protection: props.protection });
     // CloudWatch publishes alarm notifications to the encrypted topics.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -146,6 +146,22 @@ export class AppFleet extends Construct {
       groupMetrics: [autoscaling.GroupMetrics.all()],
       notifications: props.notificationsTopic ? [{ topic: props.notificationsTopic }] : undefined,
     });
+    // The group spans every AZ through its subnets; naming the AZs too makes that checkable.
+    (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).availabilityZones = props.vpc.selectSubnets({
+      subnetGroupName: 'app',
+    }).availabilityZones;
+    acknowledge(
+      this.autoScalingGroup,
+      'The AZs are the explicit availabilityZones config (the same as the subnets\' AZs), so synth needs no lookup.',
+      'CloudFormation-Validate::W3010',
+    );
+    if (profile.burstable) {
+      acknowledge(
+        this.autoScalingGroup,
+        'The burstable profile (dev) runs on T instances, which lack Nitro in-transit encryption between instances; traffic to the DB, proxy and cache is TLS anyway.',
+        'cdk-validator-cfnguard::autoscaling_group_nitro_encryption_in_transit_override_check',
+      );
+    }
     acknowledge(
       this.autoScalingGroup,
       'The launch template requires IMDSv2 and encrypts its gp3 volume (asserted in test/stack); these rules cannot follow a launch template referenced through MixedInstancesPolicy.',

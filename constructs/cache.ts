@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -11,6 +11,7 @@ import { cacheNodeVcpus, cacheParameterGroupFamily } from '../lib/config/cache-n
 import { cacheSettingsSchema, type CacheSettings, type CacheSettingsInput } from '../lib/config/cache-settings';
 import type { AlarmFactory } from './alarm-factory';
 import { publishConnectionParameters } from './connection-parameters';
+import { createEncryptionKey } from './encryption-key';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 
@@ -80,11 +81,7 @@ export class Cache extends Construct {
     const nodes = settings.replicasPerShard + 1;
     this.nodeIds = Array.from({ length: nodes }, (_, i) => `${this.replicationGroupId}-${String(i + 1).padStart(3, '0')}`);
 
-    this.key = new kms.Key(this, 'Key', {
-      description: `Encrypts ${prefix} cache data and its AUTH token`,
-      enableKeyRotation: true,
-      removalPolicy: protection.retainPolicy,
-    });
+    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} cache data and its AUTH token`, protection });
     this.authSecret = new secretsmanager.Secret(this, 'AuthToken', {
       description: `${prefix} cache AUTH token`,
       encryptionKey: this.key,

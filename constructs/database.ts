@@ -1,7 +1,7 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -13,6 +13,7 @@ import { postgresMaxConnections } from '../lib/config/postgres-connections';
 import { rdsInstanceClass } from '../lib/config/rds-instance-classes';
 import type { AlarmFactory } from './alarm-factory';
 import { publishConnectionParameters } from './connection-parameters';
+import { createEncryptionKey } from './encryption-key';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 
@@ -108,11 +109,7 @@ export class Database extends Construct {
     const engine = rds.DatabaseInstanceEngine.postgres({ version: KNOWN_POSTGRES_VERSIONS.get(settings.engineVersion)! });
     this.maxConnections = postgresMaxConnections(settings.instanceClass);
 
-    this.key = new kms.Key(this, 'Key', {
-      description: `Encrypts ${prefix} database storage, Performance Insights and the master secret`,
-      enableKeyRotation: true,
-      removalPolicy: protection.retainPolicy,
-    });
+    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} database storage, Performance Insights and the master secret`, protection });
     this.parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine,
       description: `${prefix} PostgreSQL ${settings.engineVersion}: timeouts, slow-query log, TLS only`,
@@ -430,6 +427,7 @@ export class Database extends Construct {
       instance,
       'PostgreSQL stays on 5432: RDS Proxy listens only on 5432 for PostgreSQL, and the port is reachable only from the app and proxy security groups in isolated subnets.',
       'AwsSolutions::AwsSolutions-RDS11',
+      'cdk-validator-cfnguard::rds_instance_no_default_ports_check',
     );
     acknowledge(
       instance,
@@ -447,6 +445,7 @@ export class Database extends Construct {
         'Deletion protection is off only where dataProtection.allowDestroy is set, with a reason, and never in prod.',
         'AwsSolutions::AwsSolutions-RDS10',
         'NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled',
+        'cdk-validator-cfnguard::rds_instance_deletion_protection_enabled_check',
       );
     }
   }

@@ -1,8 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+import { createEncryptionKey } from './encryption-key';
+import type { StatefulProtection } from './stateful-protection';
 
 export interface LogEncryptionKeyProps {
   /** @default PROTECT_DATA (the key is retained) */
@@ -19,11 +20,7 @@ export class LogEncryptionKey extends Construct {
   constructor(scope: Construct, id: string, props: LogEncryptionKeyProps = {}) {
     super(scope, id);
     const { region, account, partition } = Stack.of(this);
-    this.key = new kms.Key(this, 'Resource', {
-      description: `CloudWatch Logs encryption for ${Stack.of(this).stackName}`,
-      enableKeyRotation: true,
-      removalPolicy: (props.protection ?? PROTECT_DATA).retainPolicy,
-    });
+    this.key = createEncryptionKey(this, 'Resource', { description: `CloudWatch Logs encryption for ${Stack.of(this).stackName}`, protection: props.protection });
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchLogs',

@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -55,6 +56,14 @@ export class Network extends Construct {
       encryptionKey: props.logsKey,
       removalPolicy: protection.retainPolicy,
     });
+    const restrictDefaultSg = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    if (restrictDefaultSg) {
+      acknowledge(
+        restrictDefaultSg,
+        'CDK\'s deploy-time function that strips the default security group\'s rules; it runs only during deployment and calls only the EC2 API.',
+        'cdk-validator-cfnguard::lambda_inside_vpc_check',
+      );
+    }
     acknowledge(
       this.vpc,
       'The subnets name their AZs because the AZs are explicit config (availabilityZones): synth needs no account lookup, and each team sets its own.',

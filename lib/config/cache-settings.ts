@@ -26,7 +26,7 @@ export const cacheSettingsSchema = z
     reservedMemoryPercent: int(0, 100).default(25).describe('`reserved-memory-percent`: memory kept back for replication buffers and forks, so snapshots and failovers do not push the node into swap.'),
     defaultTtlSeconds: int(1, 31_536_000).default(300).describe('Default TTL the app puts on entries (handed to the app).'),
     snapshotRetentionDays: int(0, 35).default(7).describe('Daily snapshot retention (0 = no snapshots).'),
-    slowLogRetentionDays: logRetentionDays.default(30).describe('Retention of the slow log in CloudWatch Logs.'),
+    slowLogRetentionDays: logRetentionDays.default(365).describe('Retention of the slow log in CloudWatch Logs.'),
     port: int(1024, 65535).default(6379).describe('Cache port.'),
   })
   .superRefine((c, ctx) => {

@@ -45,7 +45,7 @@ export const databaseSettingsSchema = z
       .union([1, 5, 10, 15, 30, 60].map((d) => z.literal(d)))
       .default(60)
       .describe('Enhanced Monitoring granularity.'),
-    logRetentionDays: logRetentionDays.default(30).describe('Retention of exported PostgreSQL and upgrade logs.'),
+    logRetentionDays: logRetentionDays.default(365).describe('Retention of exported PostgreSQL and upgrade logs.'),
     port: int(1150, 65535).default(5432).describe('Database port.'),
     databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { message: 'must be a lower-case PostgreSQL identifier' }).default('app').describe('Initial database name.'),
     proxy: proxySchema.prefault({}),

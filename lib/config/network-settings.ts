@@ -7,7 +7,7 @@ export const networkSettingsSchema = z
     natGateways: int(1, 6)
       .optional()
       .describe('NAT gateways. One per AZ keeps egress alive when an AZ fails; fewer saves cost. @default one per availability zone'),
-    flowLogRetentionDays: logRetentionDays.default(90).describe('Retention of VPC flow logs (CloudWatch Logs), in days.'),
+    flowLogRetentionDays: logRetentionDays.default(365).describe('Retention of VPC flow logs (CloudWatch Logs), in days.'),
   })
   .describe('The VPC: public, private-with-egress and isolated subnets in every AZ, flow logs, an S3 gateway endpoint.');
 

@@ -37,7 +37,7 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 
 export const logRetentionDays = z
   .union(LOG_RETENTION_DAYS.map((d) => z.literal(d)))
-  .describe(`Log retention in days; one of ${LOG_RETENTION_DAYS.join(', ')}.`);
+  .describe(`Log retention in days; one of ${LOG_RETENTION_DAYS.join(', ')}. The default (365) meets the Control Tower minimum of one year.`);
 
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 

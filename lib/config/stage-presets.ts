@@ -17,7 +17,6 @@ export const STAGE_PRESETS: Readonly<Record<Stage, Preset>> = {
       readReplicas: 1,
       allocatedStorageGiB: 20,
       maxAllocatedStorageGiB: 100,
-      backupRetentionDays: 1,
     },
     cache: { nodeType: 'cache.t4g.small', replicasPerShard: 1, snapshotRetentionDays: 1 },
   },

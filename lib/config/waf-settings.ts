@@ -19,7 +19,7 @@ export const wafSettingsSchema = z
       })
       .prefault({})
       .describe('The consistent response a rate-limited client gets.'),
-    logRetentionDays: logRetentionDays.default(90).describe('Retention of WAF logs (CloudWatch Logs).'),
+    logRetentionDays: logRetentionDays.default(365).describe('Retention of WAF logs (CloudWatch Logs).'),
   })
   .describe('AWS WAF on the ALB: a per-IP rate limit, the AWS common and known-bad-inputs managed rule sets, logging.');
 

@@ -3,9 +3,10 @@
  * at boot. Graviton (arm64) is the default architecture: better price-performance for
  * stateless web tiers.
  *
- * Every profile lists several families, newest first. The first is the primary type; the
- * others are capacity fallbacks for a mixed instances policy when one type is short in an AZ.
- * All of them share one architecture, so one AMI boots on every type.
+ * Every profile lists several families. The first is the primary type; the others are capacity
+ * fallbacks for a mixed instances policy when one type is short in an AZ. All of them share one
+ * architecture, so one AMI boots on every type, and all but the burstable ones are Nitro types
+ * that encrypt traffic between instances in transit (the AWS Control Tower list).
  */
 export type WorkloadProfileName = 'general' | 'compute' | 'memory' | 'burstable';
 export type Architecture = 'arm64' | 'x86_64';
@@ -30,6 +31,8 @@ export interface NetworkTuning {
 
 export interface WorkloadProfile {
   readonly description: string;
+  /** Runs on CPU credits, and on types without Nitro in-transit encryption: dev only. */
+  readonly burstable?: boolean;
   readonly families: Readonly<Record<Architecture, readonly string[]>>;
   /** Sizes every listed family offers. */
   readonly sizes: readonly string[];
@@ -42,25 +45,26 @@ const KEEPALIVE = { tcpKeepaliveTimeSeconds: 300, tcpKeepaliveIntervalSeconds: 3
 export const WORKLOAD_PROFILES: Readonly<Record<WorkloadProfileName, WorkloadProfile>> = {
   general: {
     description: 'Balanced CPU and memory: typical web/API servers.',
-    families: { arm64: ['m7g', 'm6g', 'm8g'], x86_64: ['m7i', 'm6i', 'm5'] },
+    families: { arm64: ['m7g', 'm7gd', 'r7g'], x86_64: ['m7i', 'm6i', 'm7a'] },
     sizes: ['large', 'xlarge', '2xlarge', '4xlarge'],
     tuning: { somaxconn: 4096, synBacklog: 8192, fileDescriptors: 65536, ephemeralPortRange: WIDE_PORTS, ...KEEPALIVE },
   },
   compute: {
     description: 'CPU-bound request handling (rendering, serialization, TLS-heavy).',
-    families: { arm64: ['c7g', 'c6g', 'c8g'], x86_64: ['c7i', 'c6i', 'c5'] },
+    families: { arm64: ['c7g', 'c7gd', 'c7gn'], x86_64: ['c7i', 'c6i', 'c7a'] },
     sizes: ['large', 'xlarge', '2xlarge', '4xlarge'],
     tuning: { somaxconn: 8192, synBacklog: 16384, fileDescriptors: 131072, ephemeralPortRange: WIDE_PORTS, ...KEEPALIVE },
   },
   memory: {
     description: 'Large in-process caches or heaps.',
-    families: { arm64: ['r7g', 'r6g', 'r8g'], x86_64: ['r7i', 'r6i', 'r5'] },
+    families: { arm64: ['r7g', 'r7gd'], x86_64: ['r7i', 'r6i', 'r7a'] },
     sizes: ['large', 'xlarge', '2xlarge', '4xlarge'],
     tuning: { somaxconn: 4096, synBacklog: 8192, fileDescriptors: 131072, ephemeralPortRange: WIDE_PORTS, ...KEEPALIVE },
   },
   burstable: {
     description: 'Low, spiky load on CPU credits (dev and small staging fleets).',
-    families: { arm64: ['t4g'], x86_64: ['t3', 't3a'] },
+    burstable: true,
+    families: { arm64: ['t4g', 'm7g'], x86_64: ['t3', 't3a'] },
     sizes: ['medium', 'large', 'xlarge', '2xlarge'],
     tuning: { somaxconn: 1024, synBacklog: 2048, fileDescriptors: 32768, ephemeralPortRange: [32768, 60999], ...KEEPALIVE },
   },

@@ -1,26 +1,31 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations, type IPolicyValidationContext } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { describe, expect, inject, it } from 'vitest';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { ControlTowerGuard } from '../../lib/policies/control-tower-guard';
 import { addPolicyPacks } from '../../lib/policies/policy-packs';
 import { readValidationReport, unacknowledgedFindings, type PluginReport } from '../support/assembly';
 import { testApp } from '../support/test-app';
 
 const reports = readValidationReport(inject('assemblyDir'));
 
-/** A stack with one finding the packs must catch: a security group open to the world on SSH. */
-function leakyStack(app: App): void {
+/** A stack with findings the gates must catch: SSH open to the world, a bucket without logging. */
+function leakyStack(app: App): Stack {
   const stack = new Stack(app, 'Leaky', { env: { account: '111111111111', region: 'us-east-1' } });
   const vpc = new ec2.Vpc(stack, 'Vpc', { availabilityZones: ['us-east-1a', 'us-east-1b'], natGateways: 0, subnetConfiguration: [{ name: 'p', subnetType: ec2.SubnetType.PUBLIC }] });
   const sg = new ec2.SecurityGroup(stack, 'Ssh', { vpc });
   sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22));
+  new s3.Bucket(stack, 'Data', { versioned: true });
+  return stack;
 }
 
 describe('policy gates on every environment', () => {
-  it('ran cdk-nag AwsSolutions, NIST 800-53 rev 5 and the CloudFormation validator', () => {
-    expect(reports.map((r) => r.pluginName).sort()).toEqual(['AwsSolutions', 'CloudFormation Validate', 'NIST.800.53.R5']);
+  it('ran cdk-nag AwsSolutions, NIST 800-53 rev 5, the Control Tower controls (cfn-guard) and the CloudFormation validator', () => {
+    expect(reports.map((r) => r.pluginName).sort()).toEqual(['AwsSolutions', 'CloudFormation Validate', 'NIST.800.53.R5', 'cdk-validator-cfnguard']);
   });
 
   it('leaves no finding unacknowledged', () => {
@@ -71,14 +76,43 @@ describe('policy gates on every environment', () => {
   });
 });
 
+/** The leaky stack's template, synthesized without plugins. */
+function leakyTemplate(): string {
+  const app = testApp();
+  leakyStack(app);
+  return join(app.synth().directory, 'Leaky.template.json');
+}
+
 describe('the gate itself', () => {
-  it('reports an unacknowledged finding (non-compliant case)', () => {
+  let leaky: PluginReport[];
+  beforeAll(() => {
     const app = testApp();
     leakyStack(app);
     addPolicyPacks(app);
-    const dir = app.synth().directory;
-    const findings = unacknowledgedFindings(readValidationReport(dir));
+    leaky = readValidationReport(app.synth().directory);
+  });
+
+  it('reports unacknowledged findings of cdk-nag and of the Control Tower controls (non-compliant case)', () => {
+    const findings = unacknowledgedFindings(leaky);
     expect(findings).toContain('AwsSolutions AwsSolutions-EC23 at Leaky/Ssh/Resource');
+    expect(findings).toContain('cdk-validator-cfnguard s3_bucket_logging_enabled_check at Leaky/Data/Resource');
+  });
+
+  it('runs only the Control Tower rules for the resource types present, with the same findings as all rules', () => {
+    const all = new CfnGuardValidator().validate({ templatePaths: [leakyTemplate()] } as unknown as IPolicyValidationContext);
+    const filtered = new ControlTowerGuard().validate({ templatePaths: [leakyTemplate()] } as unknown as IPolicyValidationContext);
+    const key = (v: { ruleName: string; violatingResources: { resourceLogicalId?: string }[] }) => v.violatingResources.map((r) => `${v.ruleName} ${r.resourceLogicalId}`);
+    expect(filtered.violations.flatMap(key).sort()).toEqual(all.violations.flatMap(key).sort());
+    expect(filtered.violations.length).toBeGreaterThan(0);
+    expect(filtered.violations.every((v) => v.severity === 'error')).toBe(true);
+  });
+
+  it('keeps failing synth on the other Control Tower findings after one is acknowledged', () => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'leaky-')), builtinCloudFormationValidation: false });
+    const stack = leakyStack(app);
+    Validations.of(stack.node.findChild('Data')).acknowledge({ id: 'cdk-validator-cfnguard::s3_bucket_logging_enabled_check', reason: 'only one finding is acknowledged here' });
+    Validations.of(app).addPlugins(new ControlTowerGuard());
+    expect(() => app.synth()).toThrow(/s3_bucket_(versioning|object_lock|event_notifications|default_encryption)/);
   });
 
   it('fails synth on it with the default settings, as `cdk synth` does', () => {

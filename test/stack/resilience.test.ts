@@ -124,7 +124,7 @@ describe('fleet: capacity fallback and safe rollout', () => {
           OnDemandAllocationStrategy: 'prioritized',
           SpotAllocationStrategy: 'price-capacity-optimized',
         },
-        LaunchTemplate: Match.objectLike({ Overrides: [{ InstanceType: 'm7g.large' }, { InstanceType: 'm6g.large' }, { InstanceType: 'm8g.large' }] }),
+        LaunchTemplate: Match.objectLike({ Overrides: [{ InstanceType: 'm7g.large' }, { InstanceType: 'm7gd.large' }, { InstanceType: 'r7g.large' }] }),
       },
     });
   });
