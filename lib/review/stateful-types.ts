@@ -1,0 +1,62 @@
+import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
+
+/**
+ * The types this platform deploys that hold data (or the keys and secrets to read it). They are
+ * stateful whatever the service spec says: the spec is upstream data that changes with every
+ * library upgrade, and an upgrade must never silently take the guard off our own database.
+ * Today the spec flags every one of them too (a test checks that).
+ */
+export const PLATFORM_STATEFUL_TYPES: readonly string[] = [
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::DBCluster',
+  'AWS::ElastiCache::ReplicationGroup',
+  'AWS::ElastiCache::CacheCluster',
+  'AWS::S3::Bucket',
+  'AWS::KMS::Key',
+  'AWS::SecretsManager::Secret',
+  'AWS::Logs::LogGroup',
+];
+
+/**
+ * Types the service spec does not flag `isStateful` (checked against @aws-cdk/aws-service-spec
+ * 0.1.216), but whose replacement or removal loses data or an identity that clients depend on.
+ * Each entry says why, so a reviewer can judge a new one.
+ */
+export const SPEC_GAPS: Readonly<Record<string, string>> = {
+  'AWS::RDS::DBProxy': 'clients connect to its endpoint; a replacement gets a new DNS name, and every connection string breaks',
+  'AWS::RDS::DBProxyEndpoint': 'a named proxy endpoint that clients connect to; a replacement changes its DNS name',
+  'AWS::RDS::GlobalCluster': 'the global database that owns the cross-region clusters; deleting it detaches or loses them',
+  'AWS::ElastiCache::ServerlessCache': 'holds cache data like a replication group does, and snapshots it the same way',
+  'AWS::ElastiCache::GlobalReplicationGroup': 'owns the cross-region replication of a replication group',
+  'AWS::MemoryDB::Cluster': 'a durable primary database (Redis-compatible), not a cache',
+  'AWS::KMS::ReplicaKey': 'a multi-region replica key; losing it makes data encrypted in that region unreadable',
+  'AWS::ECR::Repository': 'holds the images the fleet boots; a replacement deletes every image',
+  'AWS::MSK::Cluster': 'holds Kafka topics and their messages',
+  'AWS::AmazonMQ::Broker': 'holds queued messages',
+  'AWS::S3Express::DirectoryBucket': 'holds objects, like AWS::S3::Bucket',
+};
+
+let specStateful: ReadonlySet<string> | undefined;
+
+/**
+ * The types the service spec flags `isStateful`. Loading the spec costs about 0.5-1 s, so it is
+ * loaded once per process, on first use.
+ */
+export function specStatefulTypes(): ReadonlySet<string> {
+  specStateful ??= new Set(
+    loadAwsServiceSpecSync()
+      .all('resource')
+      .filter((r) => r.isStateful === true)
+      .map((r) => r.cloudFormationType),
+  );
+  return specStateful;
+}
+
+/**
+ * Whether losing a resource of this type loses data: the service spec's `isStateful` flag, plus
+ * the platform's own types and the spec's known gaps.
+ */
+export function isStatefulType(type: string | undefined): boolean {
+  if (type === undefined) return false;
+  return PLATFORM_STATEFUL_TYPES.includes(type) || type in SPEC_GAPS || specStatefulTypes().has(type);
+}
