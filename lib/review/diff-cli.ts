@@ -1,8 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isConfigError } from '../config/config-error';
-import { DEFAULT_ALLOW_LIST, loadAllowList } from './allow-list';
+import { DEFAULT_ALLOW_LIST, isAllowListError, loadAllowList } from './allow-list';
 import { defaultBaseRef } from './git-refs';
 import { markdownReport } from './markdown-report';
 import { reviewTemplates } from './review';
@@ -147,7 +146,7 @@ export async function runDiffCli(argv: readonly string[], io: CliIo): Promise<nu
       io.stderr(`error: ${e.message}\n${e.details.map((l) => `  | ${l}\n`).join('')}fix: ${e.fix}\n`);
       return 2;
     }
-    if (isConfigError(e)) {
+    if (isAllowListError(e)) {
       io.stderr(`error: ${e.message}\n`);
       return 2;
     }

@@ -23,7 +23,9 @@ export interface Review {
 /** Compares every stack of `base` with the same stack in `head` and applies the allow-list. */
 export function reviewTemplates(base: TemplateSet, head: TemplateSet, allowList: readonly AllowEntry[]): Review {
   const names = [...new Set([...base.templates.keys(), ...head.templates.keys()])].sort();
-  const stacks = names.map((name) => reviewStack(name, base.templates.get(name), head.templates.get(name)));
+  const stacks = names.map((name) =>
+    reviewStack(name, base.templates.get(name), head.templates.get(name), { ...head.paths?.get(name), ...base.paths?.get(name) }),
+  );
   const { blocking, allowed, stale } = applyAllowList(
     stacks.flatMap((s) => s.hazards),
     allowList,

@@ -73,11 +73,17 @@ const PROTECTIVE_POLICIES = new Set(['Retain', 'Snapshot', 'RetainExceptOnCreate
 /**
  * Compares one stack's templates and finds the stateful resources a deploy would destroy,
  * replace or orphan. `before` or `after` is undefined when the stack exists on one side only.
+ * `knownPaths` adds construct paths the templates do not carry (from the assembly metadata).
  */
-export function reviewStack(stack: string, before: Template | undefined, after: Template | undefined): StackReview {
+export function reviewStack(
+  stack: string,
+  before: Template | undefined,
+  after: Template | undefined,
+  knownPaths: Readonly<Record<string, string>> = {},
+): StackReview {
   if (after === undefined) return removedStack(stack, before ?? {});
   const diff = fullDiff(before ?? {}, after);
-  const paths = { ...constructPaths(before), ...constructPaths(after) };
+  const paths = { ...knownPaths, ...constructPaths(before), ...constructPaths(after) };
 
   const changes: ResourceChange[] = [];
   diff.resources.forEachDifference((logicalId, d) => {

@@ -1,4 +1,4 @@
-import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
+import { loadResourceModel } from '@aws-cdk/cloudformation-diff/lib/diff/util';
 
 /**
  * The types this platform deploys that hold data (or the keys and secrets to read it). They are
@@ -36,20 +36,22 @@ export const SPEC_GAPS: Readonly<Record<string, string>> = {
   'AWS::S3Express::DirectoryBucket': 'holds objects, like AWS::S3::Bucket',
 };
 
-let specStateful: ReadonlySet<string> | undefined;
+const specFlags = new Map<string, boolean>();
 
 /**
- * The types the service spec flags `isStateful`. Loading the spec costs about 0.5-1 s, so it is
- * loaded once per process, on first use.
+ * Whether the service spec flags a type `isStateful`. The lookup goes through
+ * @aws-cdk/cloudformation-diff's own lazily loaded copy of the spec (`loadResourceModel`, a
+ * documented export of its lib/diff/util module, not of its index): the diff loads that copy
+ * anyway, so the review pays the 0.5-1 s load once per process instead of twice. Answers are
+ * cached per type.
  */
-export function specStatefulTypes(): ReadonlySet<string> {
-  specStateful ??= new Set(
-    loadAwsServiceSpecSync()
-      .all('resource')
-      .filter((r) => r.isStateful === true)
-      .map((r) => r.cloudFormationType),
-  );
-  return specStateful;
+export function specIsStateful(type: string): boolean {
+  let stateful = specFlags.get(type);
+  if (stateful === undefined) {
+    stateful = loadResourceModel(type)?.isStateful === true;
+    specFlags.set(type, stateful);
+  }
+  return stateful;
 }
 
 /**
@@ -58,5 +60,5 @@ export function specStatefulTypes(): ReadonlySet<string> {
  */
 export function isStatefulType(type: string | undefined): boolean {
   if (type === undefined) return false;
-  return PLATFORM_STATEFUL_TYPES.includes(type) || type in SPEC_GAPS || specStatefulTypes().has(type);
+  return PLATFORM_STATEFUL_TYPES.includes(type) || type in SPEC_GAPS || specIsStateful(type);
 }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { assemblyConstructPaths } from './construct-paths';
 import { ReviewError } from './review-error';
 
 /** A CloudFormation template, as far as the review reads it. */
@@ -22,6 +23,8 @@ export interface TemplateSet {
   /** What the templates were synthesized from, for the report: a ref, "working tree" or a directory. */
   readonly label: string;
   readonly templates: ReadonlyMap<string, Template>;
+  /** Logical ID -> construct path per stack, from the assembly's metadata (templates may carry their own too). */
+  readonly paths?: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
 const SUFFIX = '.template.json';
@@ -35,6 +38,8 @@ export function readTemplateDir(dir: string, label = dir): TemplateSet {
     throw new ReviewError(`template directory ${dir} does not exist`, 'pass a directory of <stack>.template.json files, e.g. cdk.out after `npm run synth`.');
   }
   const templates = new Map<string, Template>();
+  const paths = new Map<string, Readonly<Record<string, string>>>();
+  const assemblyPaths = assemblyConstructPaths(dir);
   for (const file of readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).sort()) {
     const path = join(dir, file);
     let template: unknown;
@@ -46,10 +51,13 @@ export function readTemplateDir(dir: string, label = dir): TemplateSet {
     if (typeof template !== 'object' || template === null || Array.isArray(template)) {
       throw new ReviewError(`${path} is not a CloudFormation template (expected a JSON object)`, 'pass synthesized CloudFormation templates (JSON).');
     }
-    templates.set(file.slice(0, -SUFFIX.length), template as Template);
+    const stack = file.slice(0, -SUFFIX.length);
+    templates.set(stack, template as Template);
+    const known = assemblyPaths.get(file);
+    if (known) paths.set(stack, known);
   }
   if (templates.size === 0) {
     throw new ReviewError(`no *${SUFFIX} files in ${dir}`, 'pass the output directory of `cdk synth` (e.g. cdk.out).');
   }
-  return { label, templates };
+  return { label, templates, paths };
 }
