@@ -257,7 +257,6 @@ export function renderValue(value: unknown): string {
 
 // The formatter colours its output when chalk thinks the terminal supports it; the report is
 // plain text and Markdown, so strip the codes rather than depend on import order.
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
 export function stripAnsi(text: string): string {
   return text.replace(ANSI, '');
