@@ -23,6 +23,8 @@ export interface ResourceChange {
   readonly logicalId: string;
   /** The new type; for a removal, the old one. */
   readonly type: string;
+  /** The old type, when a replacement changed it. */
+  readonly previousType?: string;
   /** Full construct path, when the template carries it. */
   readonly path?: string;
   readonly kind: ChangeKind;
@@ -134,6 +136,7 @@ function describeChange(logicalId: string, d: ResourceDifference, path: string |
   return {
     logicalId,
     type: newType ?? oldType ?? 'unknown',
+    ...(oldType !== undefined && newType !== undefined && oldType !== newType ? { previousType: oldType } : {}),
     ...(path === undefined ? {} : { path }),
     kind,
     impact,
@@ -174,7 +177,7 @@ function hazardOf(stack: string, change: ResourceChange, renamedTo: Hazard['rena
     const why =
       causes.length > 0
         ? causes.map((p) => `${p.name} ${renderValue(p.before)} -> ${renderValue(p.after)} (${p.impact === 'WILL_REPLACE' ? 'requires replacement' : 'may cause replacement'})`).join('; ')
-        : 'the resource type changed';
+        : `the resource type changed (${change.previousType ?? '?'} -> ${change.type})`;
     return {
       ...base,
       impact: change.impact as DestructiveImpact,
