@@ -81,6 +81,7 @@ function code(text: string): string {
   return text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``;
 }
 
+/** Keeps a value from breaking a table (`|`) or turning into HTML (`<`). */
 function escape(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text.replace(/\|/g, '\\|').replace(/</g, '&lt;');
 }

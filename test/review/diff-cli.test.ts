@@ -132,7 +132,7 @@ describe('npm run diff --markdown', () => {
     expect(md).toMatch(/^## Synth diff: `.*loadbearing-suite-.*` -> `.*renamed`\n\n\*\*Result: 1 blocking change to stateful resources \(exit 1\)\.\*\*\n/);
     expect(md).toContain('### Blocking: 1 stateful resource would be destroyed, replaced or orphaned');
     expect(md).toContain(`- \`${STACK}\` \`${WRITER}\` (\`AWS::RDS::DBInstance\`, \`Database/Writer\`)`);
-    expect(md).toContain(`logical ID changed: ${WRITER} -&gt; ${RENAMED}`);
+    expect(md).toContain(`logical ID changed: ${WRITER} -> ${RENAMED}`);
     expect(md).toContain('```json\n{"stack":"loadbearing-prod"');
     expect(md).toContain('| Change | Type | Logical ID | Construct path | What changed |');
     expect(md).toContain(`| removed (stateful) | \`AWS::RDS::DBInstance\` | \`${WRITER}\` | \`Database/Writer\` | deleted |`);

@@ -18,7 +18,7 @@ describe('the Markdown report', () => {
   it('escapes table cells, so a value with a pipe cannot break the table', () => {
     const alarm = (description: string): Template => ({ Resources: { Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: { AlarmDescription: description } } } });
     const md = markdownReport(review(alarm('a'), alarm('a | b')), options);
-    expect(md).toContain('| modified | `AWS::CloudWatch::Alarm` | `Alarm` |  | AlarmDescription "a" -&gt; "a \\| b" |');
+    expect(md).toContain('| modified | `AWS::CloudWatch::Alarm` | `Alarm` |  | AlarmDescription "a" -> "a \\| b" |');
   });
 
   it(`cuts the full diffs to ${MAX_DETAILS_CHARS} characters, far below GitHub's comment limit`, () => {
