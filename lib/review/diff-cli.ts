@@ -111,8 +111,7 @@ function absoluteConfigFile(pair: string, cwd: string): string {
  * `npm run diff`: returns the exit code (0 nothing blocking, 1 blocking, 2 usage or synth
  * error). User mistakes are printed as a message and a fix, never as a stack trace.
  */
-export async function runDiffCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const temp = new TempDirs();
+export async function runDiffCli(argv: readonly string[], io: CliIo, temp = new TempDirs()): Promise<number> {
   try {
     const options = parseDiffArgs(argv, io.cwd);
     if (!options) {
