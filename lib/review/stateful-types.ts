@@ -36,6 +36,18 @@ export const SPEC_GAPS: Readonly<Record<string, string>> = {
   'AWS::S3Express::DirectoryBucket': 'holds objects, like AWS::S3::Bucket',
 };
 
+/**
+ * Stateful types that hold no data of their own: replacing one breaks the clients that know its
+ * endpoint, but deleting one loses nothing a DeletionPolicy could keep. The guard blocks their
+ * replacement; the retention rules (Retain or Snapshot) do not apply to them.
+ */
+export const IDENTITY_ONLY_TYPES: readonly string[] = ['AWS::RDS::DBProxy', 'AWS::RDS::DBProxyEndpoint'];
+
+/** Whether a stateful type holds data that a DeletionPolicy of Retain or Snapshot keeps. */
+export function holdsData(type: string | undefined): boolean {
+  return isStatefulType(type) && !IDENTITY_ONLY_TYPES.includes(type!);
+}
+
 const specFlags = new Map<string, boolean>();
 
 /**

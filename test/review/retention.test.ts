@@ -1,12 +1,13 @@
 import { describe, expect, inject, it } from 'vitest';
 import { builtinEnvironments } from '../../lib/config/load-config';
-import { isStatefulType } from '../../lib/review/stateful-types';
+import { holdsData } from '../../lib/review/stateful-types';
 import { readTemplate, resourcesOfType, type CfnResource } from '../support/assembly';
 
 /**
  * What happens to data when a stateful resource is deleted or replaced, walked over every
- * stateful resource (the same type source as `npm run diff`). Termination protection of the prod
- * stack is tested once, in test/stack/platform.test.ts ("stack settings").
+ * resource that holds data (the stateful types of `npm run diff`, without the identity-only ones
+ * such as RDS proxies). Termination protection of the prod stack is tested once, in
+ * test/stack/platform.test.ts ("stack settings").
  */
 const assemblyDir = inject('assemblyDir');
 const environments = Object.fromEntries(builtinEnvironments().map((e) => [e.name, e]));
@@ -33,8 +34,8 @@ function expectedPolicy(r: CfnResource): 'Snapshot' | 'Retain' {
   return SNAPSHOT_CAPABLE.has(r.Type) ? 'Snapshot' : 'Retain';
 }
 
-function statefulResources(stack: string): [string, CfnResource][] {
-  return Object.entries(readTemplate(assemblyDir, stack).Resources).filter(([, r]) => isStatefulType(r.Type));
+function dataResources(stack: string): [string, CfnResource][] {
+  return Object.entries(readTemplate(assemblyDir, stack).Resources).filter(([, r]) => holdsData(r.Type));
 }
 
 describe.each(['staging', 'prod'])('%s keeps its data', (env) => {
@@ -45,7 +46,7 @@ describe.each(['staging', 'prod'])('%s keeps its data', (env) => {
   });
 
   it('snapshots or retains every stateful resource on delete and on replacement', () => {
-    const resources = statefulResources(stack);
+    const resources = dataResources(stack);
     expect(resources.length).toBeGreaterThanOrEqual(15);
     const wrong = resources
       .filter(([, r]) => r.DeletionPolicy !== expectedPolicy(r) || r.UpdateReplacePolicy !== expectedPolicy(r))
@@ -54,7 +55,7 @@ describe.each(['staging', 'prod'])('%s keeps its data', (env) => {
   });
 
   it('takes a final snapshot of the DB writer and the cache', () => {
-    const snapshotted = statefulResources(stack)
+    const snapshotted = dataResources(stack)
       .filter(([, r]) => r.DeletionPolicy === 'Snapshot')
       .map(([, r]) => r.Type)
       .sort();
@@ -78,7 +79,7 @@ describe('dev is destroyable, only because its config says so', () => {
   });
 
   it('deletes every stateful resource with the stack, without deletion protection', () => {
-    const resources = statefulResources('loadbearing-dev');
+    const resources = dataResources('loadbearing-dev');
     expect(resources.length).toBeGreaterThanOrEqual(10);
     const kept = resources.filter(([, r]) => (r.DeletionPolicy ?? 'Delete') !== 'Delete' || (r.UpdateReplacePolicy ?? 'Delete') !== 'Delete').map(([id]) => id);
     expect(kept).toEqual([]);

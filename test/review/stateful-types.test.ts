@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
-import { isStatefulType, PLATFORM_STATEFUL_TYPES, SPEC_GAPS, specIsStateful } from '../../lib/review/stateful-types';
+import { holdsData, IDENTITY_ONLY_TYPES, isStatefulType, PLATFORM_STATEFUL_TYPES, SPEC_GAPS, specIsStateful } from '../../lib/review/stateful-types';
 
 const spec = loadAwsServiceSpecSync();
 const inSpec = (type: string) => spec.lookup('resource', 'cloudFormationType', 'equals', type).length > 0;
@@ -31,6 +31,14 @@ describe('stateful resource types', () => {
       expect(isStatefulType(type)).toBe(true);
       expect(reason.length).toBeGreaterThan(20);
     }
+  });
+
+  it('separate data from identity: proxies are guarded against replacement but hold no data to retain', () => {
+    for (const type of IDENTITY_ONLY_TYPES) {
+      expect(isStatefulType(type)).toBe(true);
+      expect(holdsData(type)).toBe(false);
+    }
+    for (const type of PLATFORM_STATEFUL_TYPES) expect(holdsData(type)).toBe(true);
   });
 
   it('leave out what can be rebuilt from the template', () => {
