@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Names, type CfnElement } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { resolveEnvironments } from '../../lib/config/load-config';
@@ -24,11 +27,16 @@ export function synthPlatform(
   config: EnvironmentConfig,
   options: { mutate?: (stack: PlatformStack) => void; stackClass?: typeof PlatformStack } = {},
 ): Template {
-  const app = testApp({ context: CLI_CONTEXT });
-  const StackClass = options.stackClass ?? PlatformStack;
-  const stack = new StackClass(app, config.stackName, { config });
-  options.mutate?.(stack);
-  return app.synth().getStackByName(stack.stackName).template as Template;
+  const outdir = mkdtempSync(join(tmpdir(), 'loadbearing-variant-'));
+  try {
+    const app = testApp({ outdir, context: CLI_CONTEXT });
+    const StackClass = options.stackClass ?? PlatformStack;
+    const stack = new StackClass(app, config.stackName, { config });
+    options.mutate?.(stack);
+    return app.synth().getStackByName(stack.stackName).template as Template;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 /**
