@@ -10,6 +10,8 @@ export interface TestAppOptions {
   readonly validation?: boolean;
   /** @default - a fresh temporary directory (a stale validation report must never leak in) */
   readonly outdir?: string;
+  /** Extra context on top of cdk.json's, e.g. `{ 'aws:cdk:enable-path-metadata': true }` as `cdk synth` sets it. @default - none */
+  readonly context?: Record<string, unknown>;
 }
 
 /**
@@ -21,6 +23,6 @@ export function testApp(options: TestAppOptions = {}): App {
     outdir: options.outdir ?? mkdtempSync(join(tmpdir(), 'loadbearing-app-')),
     autoSynth: false,
     builtinCloudFormationValidation: options.validation ?? false,
-    context: { ...CDK_JSON_CONTEXT, '@aws-cdk/core:failSynthOnValidationErrors': false },
+    context: { ...CDK_JSON_CONTEXT, ...options.context, '@aws-cdk/core:failSynthOnValidationErrors': false },
   });
 }

@@ -1,0 +1,87 @@
+import { displayPath } from './construct-paths';
+import { allowListSnippet, changeSummary, countSummary, plural, staleWarning } from './report-parts';
+import { isChanged, type Review } from './review';
+import type { Hazard } from './stack-review';
+import { MAX_LISTED, proceedHint, verdict, type ReportOptions } from './text-report';
+
+/** GitHub rejects comments over 65536 characters; the full diffs are cut to fit well below that. */
+export const MAX_DETAILS_CHARS = 40_000;
+
+/** The review as Markdown for a pull-request comment. */
+export function markdownReport(review: Review, options: ReportOptions): string {
+  const out: string[] = [];
+  out.push(`## Synth diff: ${code(review.base)} -> ${code(review.head)}`, '');
+  out.push(`**${verdict(review)}**`, '');
+
+  if (review.blocking.length > 0) {
+    out.push(`### Blocking: ${plural(review.blocking.length, 'stateful resource')} would be destroyed, replaced or orphaned`, '');
+    for (const h of review.blocking) out.push(...hazardItem(h));
+    out.push('', proceedHint(options.allowListPath), '', '```json', ...review.blocking.map((h, i, all) => `${allowListSnippet(h)}${i < all.length - 1 ? ',' : ''}`), '```', '');
+  }
+  if (review.allowed.length > 0) {
+    out.push(`### Allowed by ${code(options.allowListPath)}`, '');
+    for (const { hazard, entry } of review.allowed) {
+      out.push(`- ${code(hazard.stack)} ${resource(hazard)}: ${escape(hazard.reason)}`, `  - allowed: ${escape(entry.reason)}`);
+    }
+    out.push('');
+  }
+  const warnings = [...(options.notes ?? []), ...review.stacks.flatMap((s) => s.warnings.map((w) => `${s.stack}: ${w}`)), ...review.stale.map(staleWarning)];
+  if (warnings.length > 0) {
+    out.push('### Warnings', '', ...warnings.map((w) => `- ${escape(w)}`), '');
+  }
+
+  out.push('### Stacks', '', '| Stack | Changes |', '| --- | --- |');
+  for (const s of review.stacks) out.push(`| ${code(s.stack)} | ${escape(countSummary(s))} |`);
+  out.push('');
+
+  let detailsBudget = MAX_DETAILS_CHARS;
+  for (const stack of review.stacks.filter((s) => isChanged(s) && s.presence !== 'removed')) {
+    out.push(`### ${stack.stack}`, '');
+    if (stack.changes.length > 0) {
+      out.push('| Change | Type | Logical ID | Construct path | What changed |', '| --- | --- | --- | --- | --- |');
+      for (const c of stack.changes.slice(0, MAX_LISTED)) {
+        const path = displayPath(c.path);
+        out.push(`| ${c.kind}${c.stateful ? ' (stateful)' : ''} | ${code(c.type)} | ${code(c.logicalId)} | ${path ? code(path) : ''} | ${escape(changeSummary(c))} |`);
+      }
+      if (stack.changes.length > MAX_LISTED) out.push('', `... and ${stack.changes.length - MAX_LISTED} more (see the full diff below).`);
+      out.push('');
+    }
+    for (const table of stack.iamTables) out.push('**IAM changes**', '', ...markdownTable(table), '');
+    if (stack.securityGroupTable.length > 0) out.push('**Security group changes**', '', ...markdownTable(stack.securityGroupTable), '');
+    if (stack.details) {
+      const text = stack.details.length > detailsBudget ? `${stack.details.slice(0, Math.max(0, detailsBudget))}\n... (cut: run \`npm run diff -- --details\` for the rest)` : stack.details;
+      detailsBudget -= Math.min(stack.details.length, detailsBudget);
+      out.push(`<details><summary>Full diff of ${stack.stack}</summary>`, '', '```text', text.replace(/```/g, "'''"), '```', '', '</details>', '');
+    }
+  }
+  return out.join('\n').trimEnd() + '\n';
+}
+
+function hazardItem(h: Hazard): string[] {
+  return [
+    `- ${code(h.stack)} ${resource(h)}`,
+    `  - ${escape(h.reason)}`,
+    `  - fix: ${escape(h.fix)}`,
+  ];
+}
+
+function resource(r: { logicalId: string; type: string; path?: string }): string {
+  const path = displayPath(r.path);
+  return `${code(r.logicalId)} (${code(r.type)}${path ? `, ${code(path)}` : ''})`;
+}
+
+function markdownTable(table: readonly string[][]): string[] {
+  const [header, ...rows] = table;
+  const cell = (v: string) => escape(v.replace(/\n/g, ' '));
+  return [`| ${header.map(cell).join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
+}
+
+/** Inline code that survives backticks in the value. */
+function code(text: string): string {
+  return text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``;
+}
+
+/** Keeps a value from breaking a table (`|`) or turning into HTML (`<`). */
+function escape(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/</g, '&lt;');
+}

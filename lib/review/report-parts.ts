@@ -1,0 +1,54 @@
+import type { AllowEntry } from './allow-list';
+import { displayPath } from './construct-paths';
+import { renderValue, type ChangeKind, type Hazard, type ResourceChange, type StackReview } from './stack-review';
+
+/** `2 added, 1 removed, ...` for one stack, kinds with no change left out. */
+export function countSummary(stack: StackReview): string {
+  if (stack.presence === 'removed') return 'no longer synthesized';
+  const counts = (['added', 'removed', 'modified', 'replaced'] as ChangeKind[])
+    .map((kind) => [kind, stack.changes.filter((c) => c.kind === kind).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${n} ${kind}`);
+  const parts = [...counts, ...stack.otherSections];
+  const prefix = stack.presence === 'added' ? 'new stack: ' : '';
+  return parts.length === 0 ? `${prefix}no changes` : prefix + parts.join(', ');
+}
+
+/** What changed in a resource, short: `Threshold 80 -> 70, Tags`. */
+export function changeSummary(change: ResourceChange): string {
+  const properties = change.properties.map((p) => {
+    const scalar = isScalar(p.before) && isScalar(p.after);
+    const note = p.impact === 'WILL_REPLACE' ? ' (requires replacement)' : p.impact === 'MAY_REPLACE' ? ' (may cause replacement)' : '';
+    return `${p.name}${scalar ? ` ${renderValue(p.before)} -> ${renderValue(p.after)}` : ''}${note}`;
+  });
+  const parts = [...properties, ...change.attributes];
+  if (change.kind === 'removed') parts.unshift(change.impact === 'WILL_ORPHAN' ? 'orphaned (DeletionPolicy Retain)' : 'deleted');
+  if (change.kind === 'replaced' && properties.length === 0) parts.unshift('type changed');
+  return parts.join(', ');
+}
+
+function isScalar(v: unknown): boolean {
+  return v === undefined || v === null || ['string', 'number', 'boolean'].includes(typeof v);
+}
+
+/** `DatabaseWriter7794273E AWS::RDS::DBInstance (Database/Writer)` */
+export function resourceLabel(r: { logicalId: string; type: string; path?: string }): string {
+  const path = displayPath(r.path);
+  return `${r.logicalId} ${r.type}${path ? ` (${path})` : ''}`;
+}
+
+/** A ready-to-paste allow-list entry for a hazard. */
+export function allowListSnippet(hazard: Hazard): string {
+  return JSON.stringify({ stack: hazard.stack, logicalId: hazard.logicalId, impact: hazard.impact, reason: '<why the data may go: snapshot or migration plan>' });
+}
+
+export function staleWarning(entry: AllowEntry): string {
+  return (
+    `allow-list entry ${entry.stack} / ${entry.logicalId}${entry.impact ? ` (${entry.impact})` : ''} matches nothing in this diff: ` +
+    'remove it once the change is deployed, or fix its stack or logical ID'
+  );
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

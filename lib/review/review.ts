@@ -1,0 +1,47 @@
+import { applyAllowList, type AllowEntry, type AllowedHazard } from './allow-list';
+import { reviewStack, type Hazard, type StackReview } from './stack-review';
+import type { TemplateSet } from './templates';
+
+/** The outcome of comparing two sets of templates. */
+export interface Review {
+  readonly base: string;
+  readonly head: string;
+  /** Every stack on either side, by name. */
+  readonly stacks: readonly StackReview[];
+  /** Stateful resources a deploy would destroy, replace or orphan, not allowed: the run fails. */
+  readonly blocking: readonly Hazard[];
+  /** Hazards the allow-list accepts, with its reason. */
+  readonly allowed: readonly AllowedHazard[];
+  /** Allow-list entries that match nothing. */
+  readonly stale: readonly AllowEntry[];
+  /** Whether any template differs at all. */
+  readonly changed: boolean;
+  /** 0: nothing blocking; 1: a blocking change. */
+  readonly exitCode: 0 | 1;
+}
+
+/** Compares every stack of `base` with the same stack in `head` and applies the allow-list. */
+export function reviewTemplates(base: TemplateSet, head: TemplateSet, allowList: readonly AllowEntry[]): Review {
+  const names = [...new Set([...base.templates.keys(), ...head.templates.keys()])].sort();
+  const stacks = names.map((name) =>
+    reviewStack(name, base.templates.get(name), head.templates.get(name), { ...head.paths?.get(name), ...base.paths?.get(name) }),
+  );
+  const { blocking, allowed, stale } = applyAllowList(
+    stacks.flatMap((s) => s.hazards),
+    allowList,
+  );
+  return {
+    base: base.label,
+    head: head.label,
+    stacks,
+    blocking,
+    allowed,
+    stale,
+    changed: stacks.some(isChanged),
+    exitCode: blocking.length > 0 ? 1 : 0,
+  };
+}
+
+export function isChanged(stack: StackReview): boolean {
+  return stack.presence !== 'both' || stack.changes.length > 0 || stack.otherSections.length > 0;
+}

@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ReviewError } from './review-error';
+import { runProcess } from './run-process';
+
+export interface SynthOptions {
+  /** `key=value` context pairs, passed to the app with `-c` (e.g. `configFile=/abs/envs.json`). */
+  readonly context: readonly string[];
+  /**
+   * Write the templates even if a policy pack has findings. For the baseline: its findings are
+   * not this change's business, and the diff needs its templates.
+   */
+  readonly tolerateFindings: boolean;
+  /** The CDK CLI to run. @default - `node_modules/.bin/cdk` of `projectDir` */
+  readonly cdkBin?: string;
+}
+
+/**
+ * Runs `cdk synth` in a project directory (its own cdk.json and app), offline, into `outDir`.
+ *
+ * CDK's CloudFormation validator is off (`--no-validation`: `npm run synth` and the tests are
+ * the policy gate; here it would only double the time); the app's cdk-nag packs still run.
+ * No lookups (`--no-lookups`), no version check, no colours.
+ */
+export async function synthesize(projectDir: string, outDir: string, label: string, options: SynthOptions): Promise<void> {
+  const cdk = options.cdkBin ?? join(projectDir, 'node_modules', '.bin', 'cdk');
+  if (!existsSync(join(projectDir, 'cdk.json'))) {
+    throw new ReviewError(`${label} has no cdk.json (looked in ${projectDir})`, 'run from the project root, or compare templates with --base-dir.');
+  }
+  if (!existsSync(cdk)) throw new ReviewError(`the CDK CLI is not installed (${cdk})`, 'run `npm ci` first.');
+  const args = ['synth', '--quiet', '--no-validation', '--no-lookups', '--output', outDir];
+  for (const c of options.context) args.push('--context', c);
+  if (options.tolerateFindings) args.push('--context', '@aws-cdk/core:failSynthOnValidationErrors=false');
+  const result = await runProcess(cdk, args, {
+    cwd: projectDir,
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CI: 'true', FORCE_COLOR: '0', NO_COLOR: '1', CDK_VALIDATION: 'false' },
+  });
+  if (result.error || result.status !== 0) {
+    throw new ReviewError(
+      `synthesizing ${label} failed (cdk synth ${result.error ? `could not start: ${result.error.message}` : `exited ${result.status}`})`,
+      `fix the error above (\`npx cdk synth\` in ${projectDir} shows it in full), or compare against templates with --base-dir.`,
+      usefulLines(result.stdout + '\n' + result.stderr),
+    );
+  }
+}
+
+/** The lines of a failed synth worth showing: no stack frames, no progress noise, the last 40. */
+export function usefulLines(output: string): string[] {
+  return output
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '' && !/^\s+at .+/.test(l) && !/^Successfully synthesized/.test(l))
+    .slice(-40);
+}

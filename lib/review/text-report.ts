@@ -1,0 +1,96 @@
+import { formatTable } from '@aws-cdk/cloudformation-diff';
+import { displayPath } from './construct-paths';
+import { allowListSnippet, changeSummary, countSummary, plural, resourceLabel, staleWarning } from './report-parts';
+import { isChanged, type Review } from './review';
+import { stripAnsi, type Hazard } from './stack-review';
+
+export interface ReportOptions {
+  /** The allow-list file, as the user should see it. */
+  readonly allowListPath: string;
+  /** How many entries it has. */
+  readonly allowListEntries: number;
+  /** Run-level warnings (e.g. the baseline uses other dependencies). */
+  readonly notes?: readonly string[];
+  /** Include the library's full property-level diff. @default false */
+  readonly details?: boolean;
+}
+
+/** Most modified resources listed per stack; the rest are counted (a tag change touches every resource). */
+export const MAX_LISTED = 40;
+
+/** The review as plain text for a terminal or CI log. */
+export function textReport(review: Review, options: ReportOptions): string {
+  const out: string[] = [];
+  out.push(`Synth diff: ${review.base} -> ${review.head}`);
+  out.push(`Allow-list: ${options.allowListPath} (${plural(options.allowListEntries, 'entry', 'entries')})`);
+  out.push('');
+  const width = Math.max(...review.stacks.map((s) => s.stack.length));
+  for (const stack of review.stacks) {
+    out.push(`${stack.stack.padEnd(width)}  ${countSummary(stack)}`);
+    if (!isChanged(stack)) continue;
+    const listed = stack.changes.slice(0, MAX_LISTED);
+    for (const c of listed) {
+      const path = displayPath(c.path);
+      out.push(`  ${c.kind.padEnd(8)}  ${c.type}  ${c.logicalId}${path ? `  ${path}` : ''}${c.stateful ? '  [stateful]' : ''}${summaryOrEmpty(changeSummary(c))}`);
+    }
+    if (stack.changes.length > listed.length) out.push(`  ... and ${stack.changes.length - listed.length} more (see --details or --markdown)`);
+    for (const table of stack.iamTables) out.push('  IAM changes:', indent(formatTable(table.map((r) => [...r]), 120), 4));
+    if (stack.securityGroupTable.length > 0) out.push('  Security group changes:', indent(formatTable(stack.securityGroupTable.map((r) => [...r]), 120), 4));
+    if (options.details && stack.details) out.push('  Details:', indent(stack.details, 4));
+    out.push('');
+  }
+  if (review.stacks.length > 0 && out[out.length - 1] !== '') out.push('');
+
+  if (review.blocking.length > 0) {
+    out.push(`BLOCKED: ${plural(review.blocking.length, 'stateful resource')} would be destroyed, replaced or orphaned`);
+    for (const h of review.blocking) out.push(...hazardLines(h));
+    out.push('', proceedHint(options.allowListPath), ...review.blocking.map((h, i, all) => `  ${allowListSnippet(h)}${i < all.length - 1 ? ',' : ''}`), '');
+  }
+  if (review.allowed.length > 0) {
+    out.push(`Allowed by ${options.allowListPath}:`);
+    for (const { hazard, entry } of review.allowed) {
+      out.push(`  ${hazard.stack}: ${resourceLabel(hazard)}`, `    ${hazard.reason}`, `    allowed: ${entry.reason}`);
+    }
+    out.push('');
+  }
+  const warnings = [...(options.notes ?? []), ...review.stacks.flatMap((s) => s.warnings.map((w) => `${s.stack}: ${w}`)), ...review.stale.map(staleWarning)];
+  if (warnings.length > 0) {
+    out.push('Warnings:', ...warnings.map((w) => `  - ${w}`), '');
+  }
+  out.push(verdict(review));
+  return stripAnsi(out.join('\n')) + '\n';
+}
+
+function hazardLines(h: Hazard): string[] {
+  return [`  ${h.stack}: ${resourceLabel(h)}`, `    ${h.reason}`, `    fix: ${h.fix}`];
+}
+
+/** What to do about blocking changes besides fixing them. */
+export function proceedHint(allowListPath: string): string {
+  return (
+    'If a loss is deliberate: snapshot the data or plan the migration first, then add an entry with the real reason to ' +
+    `${allowListPath}:`
+  );
+}
+
+/** The last line of every report. */
+export function verdict(review: Review): string {
+  if (review.blocking.length > 0) return `Result: ${plural(review.blocking.length, 'blocking change')} to stateful resources (exit 1).`;
+  if (!review.changed) return 'No changes: every template matches the baseline.';
+  const changed = review.stacks.filter(isChanged).length;
+  const allowed = review.allowed.length > 0 ? `, ${plural(review.allowed.length, 'allowed replacement')}` : '';
+  return `Result: no blocking changes (${plural(changed, 'stack')} changed${allowed}).`;
+}
+
+function summaryOrEmpty(summary: string): string {
+  return summary ? `  ${summary}` : '';
+}
+
+function indent(text: string, n: number): string {
+  const pad = ' '.repeat(n);
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => pad + line)
+    .join('\n');
+}

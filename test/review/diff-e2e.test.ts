@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
+import { PROJECT_ROOT } from '../support/run-cdk';
+
+/**
+ * `npm run diff` as CI runs it: a subprocess that exports a git ref, links node_modules, runs
+ * `cdk synth` there and reviews the result. `--base HEAD --head HEAD` compares HEAD with itself,
+ * so the answer is "No changes" in any clone (a fresh CI clone has HEAD, maybe no origin/main),
+ * whatever is uncommitted in the working tree. Both refs are one commit, so one synth; a config
+ * file with one environment (passed through with -c) keeps it to about 4 s.
+ */
+describe('npm run diff (end to end)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'diff-e2e-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 0 and says "No changes" when nothing changed, and writes the Markdown report', () => {
+    const markdown = join(dir, 'report.md');
+    const config = join(dir, 'environments.json');
+    writeFileSync(config, JSON.stringify({ environments: { prod: BUILTIN_ENVIRONMENTS.prod } }));
+    const args = ['--base', 'HEAD', '--head', 'HEAD', '-c', `configFile=${config}`, '--markdown', markdown];
+    const run = spawnSync('npm', ['run', '--silent', 'diff', '--', ...args], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, FORCE_COLOR: '0' },
+      timeout: 120_000,
+    });
+    expect(run.stderr).not.toMatch(/error:/);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^Synth diff: HEAD \([0-9a-f]{7}\) -> HEAD \([0-9a-f]{7}\)$/m);
+    expect(run.stdout).toMatch(/^loadbearing-prod +no changes$/m);
+    // Only the config file's environment: the -c configFile=... reached the synth.
+    expect(run.stdout).not.toContain('loadbearing-dev');
+    expect(run.stdout).toContain('No changes: every template matches the baseline.');
+    expect(existsSync(markdown)).toBe(true);
+    expect(readFileSync(markdown, 'utf8')).toContain('**No changes: every template matches the baseline.**');
+  });
+});

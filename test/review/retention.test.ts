@@ -1,0 +1,90 @@
+import { describe, expect, inject, it } from 'vitest';
+import { builtinEnvironments } from '../../lib/config/load-config';
+import { holdsData } from '../../lib/review/stateful-types';
+import { readTemplate, resourcesOfType, type CfnResource } from '../support/assembly';
+
+/**
+ * What happens to data when a stateful resource is deleted or replaced, walked over every
+ * resource that holds data (the stateful types of `npm run diff`, without the identity-only ones
+ * such as RDS proxies). Termination protection of the prod stack is tested once, in
+ * test/stack/platform.test.ts ("stack settings").
+ */
+const assemblyDir = inject('assemblyDir');
+const environments = Object.fromEntries(builtinEnvironments().map((e) => [e.name, e]));
+
+/** Types whose DeletionPolicy may be Snapshot (CloudFormation takes a final snapshot). */
+const SNAPSHOT_CAPABLE = new Set([
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::DBCluster',
+  'AWS::ElastiCache::ReplicationGroup',
+  'AWS::ElastiCache::CacheCluster',
+  'AWS::Neptune::DBCluster',
+  'AWS::DocDB::DBCluster',
+  'AWS::Redshift::Cluster',
+  'AWS::EC2::Volume',
+]);
+
+const isReadReplica = (r: CfnResource) => r.Type === 'AWS::RDS::DBInstance' && r.Properties?.SourceDBInstanceIdentifier !== undefined;
+
+/** The policy the platform must set: a final snapshot where CloudFormation can take one, else Retain. */
+function expectedPolicy(r: CfnResource): 'Snapshot' | 'Retain' {
+  // A read replica holds no data of its own and CloudFormation ignores deletion policies on
+  // replicas; Retain states the intent, and the diff guard blocks removing one.
+  if (isReadReplica(r)) return 'Retain';
+  return SNAPSHOT_CAPABLE.has(r.Type) ? 'Snapshot' : 'Retain';
+}
+
+function dataResources(stack: string): [string, CfnResource][] {
+  return Object.entries(readTemplate(assemblyDir, stack).Resources).filter(([, r]) => holdsData(r.Type));
+}
+
+describe.each(['staging', 'prod'])('%s keeps its data', (env) => {
+  const stack = `loadbearing-${env}`;
+
+  it('is not destroyable by config', () => {
+    expect(environments[env].dataProtection.allowDestroy).toBe(false);
+  });
+
+  it('snapshots or retains every stateful resource on delete and on replacement', () => {
+    const resources = dataResources(stack);
+    expect(resources.length).toBeGreaterThanOrEqual(15);
+    const wrong = resources
+      .filter(([, r]) => r.DeletionPolicy !== expectedPolicy(r) || r.UpdateReplacePolicy !== expectedPolicy(r))
+      .map(([id, r]) => `${id} (${r.Type}): DeletionPolicy ${r.DeletionPolicy ?? '(none)'}, UpdateReplacePolicy ${r.UpdateReplacePolicy ?? '(none)'}; expected ${expectedPolicy(r)}`);
+    expect(wrong).toEqual([]);
+  });
+
+  it('takes a final snapshot of the DB writer and the cache', () => {
+    const snapshotted = dataResources(stack)
+      .filter(([, r]) => r.DeletionPolicy === 'Snapshot')
+      .map(([, r]) => r.Type)
+      .sort();
+    expect(snapshotted).toEqual(['AWS::ElastiCache::ReplicationGroup', 'AWS::RDS::DBInstance']);
+  });
+
+  it('turns on deletion protection wherever the type has it: every DB instance and the ALB', () => {
+    const template = readTemplate(assemblyDir, stack);
+    const instances = Object.entries(resourcesOfType(template, 'AWS::RDS::DBInstance'));
+    expect(instances.length).toBeGreaterThanOrEqual(2);
+    for (const [id, db] of instances) expect(db.Properties?.DeletionProtection, id).toBe(true);
+    const [alb] = Object.values(resourcesOfType(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer'));
+    expect(alb.Properties?.LoadBalancerAttributes).toContainEqual({ Key: 'deletion_protection.enabled', Value: 'true' });
+  });
+});
+
+describe('dev is destroyable, only because its config says so', () => {
+  it('sets dataProtection.allowDestroy explicitly, with a reason', () => {
+    expect(environments.dev.dataProtection.allowDestroy).toBe(true);
+    expect(environments.dev.dataProtection.reason?.length).toBeGreaterThan(10);
+  });
+
+  it('deletes every stateful resource with the stack, without deletion protection', () => {
+    const resources = dataResources('loadbearing-dev');
+    expect(resources.length).toBeGreaterThanOrEqual(10);
+    const kept = resources.filter(([, r]) => (r.DeletionPolicy ?? 'Delete') !== 'Delete' || (r.UpdateReplacePolicy ?? 'Delete') !== 'Delete').map(([id]) => id);
+    expect(kept).toEqual([]);
+    for (const [id, db] of Object.entries(resourcesOfType(readTemplate(assemblyDir, 'loadbearing-dev'), 'AWS::RDS::DBInstance'))) {
+      expect(db.Properties?.DeletionProtection, id).toBe(false);
+    }
+  });
+});

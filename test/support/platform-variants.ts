@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Names, type CfnElement } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { resolveEnvironments } from '../../lib/config/load-config';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
+import type { EnvironmentConfig, EnvironmentInput } from '../../lib/config/environment-schema';
+import { PlatformStack } from '../../lib/platform-stack';
+import type { Template } from '../../lib/review/templates';
+import { testApp } from './test-app';
+
+/** What `cdk synth` adds: `aws:cdk:path` metadata on every resource, so reports show construct paths. */
+export const CLI_CONTEXT = { 'aws:cdk:enable-path-metadata': true };
+
+/** A built-in environment with some fields changed, resolved like a config file would be. */
+export function environment(name: keyof typeof BUILTIN_ENVIRONMENTS & string, changes: Partial<EnvironmentInput> = {}): EnvironmentConfig {
+  const [config] = resolveEnvironments({ [name]: { ...BUILTIN_ENVIRONMENTS[name], ...changes } }, `test variant of ${name}`);
+  return config;
+}
+
+/**
+ * Synthesizes one PlatformStack (no policy packs, no validator: a few hundred ms) and returns its
+ * template. `mutate` runs after construction, before synth: the place for escape hatches.
+ */
+export function synthPlatform(
+  config: EnvironmentConfig,
+  options: { mutate?: (stack: PlatformStack) => void; stackClass?: typeof PlatformStack } = {},
+): Template {
+  const outdir = mkdtempSync(join(tmpdir(), 'loadbearing-variant-'));
+  try {
+    const app = testApp({ outdir, context: CLI_CONTEXT });
+    const StackClass = options.stackClass ?? PlatformStack;
+    const stack = new StackClass(app, config.stackName, { config });
+    options.mutate?.(stack);
+    return app.synth().getStackByName(stack.stackName).template as Template;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A refactor as it happens: the `Database` construct renamed to `Db`. Every logical ID under
+ * it changes exactly as CDK would allocate it for the new construct path, without editing lib/.
+ */
+export class RenamedDatabaseStack extends PlatformStack {
+  protected override allocateLogicalId(element: CfnElement): string {
+    const scopes = element.node.scopes;
+    const ids = scopes.slice(scopes.indexOf(this) + 1).map((s) => s.node.id);
+    if (ids[0] !== 'Database') return super.allocateLogicalId(element);
+    ids[0] = 'Db';
+    // Names.uniqueId hashes the path below the root, which is how a stack allocates logical IDs.
+    let scope: Construct = new App();
+    for (const id of ids) scope = new Construct(scope, id);
+    return Names.uniqueId(scope);
+  }
+}
