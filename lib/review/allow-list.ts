@@ -5,7 +5,7 @@ import { ALWAYS, matching, violation } from '../config/schema-helpers';
 import { DESTRUCTIVE_IMPACTS, type Hazard } from './stack-review';
 
 /** Where the allow-list lives, relative to the project root. */
-export const DEFAULT_ALLOW_LIST = 'review/allow-replacements.json';
+export const DEFAULT_ALLOW_LIST = 'lib/review/allow-replacements.json';
 
 const PLACEHOLDER = /^(todo|tbd|fixme|n\/?a|none|test|testing|wip|reason|because|ok|yes|deliberate|intended|intentional|approved|needed|required)\b/i;
 const MIN_REASON_LENGTH = 20;

@@ -11,7 +11,7 @@ function hazard(logicalId: string, impact: Hazard['impact'] = 'WILL_REPLACE', st
 /** The ConfigError message for a bad allow-list document. */
 function problems(json: unknown): string {
   try {
-    parseAllowList(json, 'review/allow-replacements.json');
+    parseAllowList(json, 'lib/review/allow-replacements.json');
   } catch (e) {
     if (isAllowListError(e)) return e.message;
     throw e;
@@ -35,7 +35,7 @@ describe('allow-list validation', () => {
 
   it('rejects an entry without a reason, naming the path, the value, the rule and the fix', () => {
     const message = problems({ allowed: [{ stack: 'loadbearing-prod', logicalId: 'DatabaseWriter7794273E' }] });
-    expect(message).toContain('Invalid allow-list (1 problem) in review/allow-replacements.json');
+    expect(message).toContain('Invalid allow-list (1 problem) in lib/review/allow-replacements.json');
     expect(message).toMatch(/- allowed\[0\]\.reason = \(missing\)\n +rule: required: every allowed loss needs a reason\n +fix: +say why the data may go/);
   });
 

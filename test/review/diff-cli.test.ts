@@ -73,9 +73,9 @@ describe('npm run diff --base-dir (templates instead of a synth)', () => {
     expect(run.stdout).toMatch(/Result: 1 blocking change to stateful resources \(exit 1\)\.\n$/);
   });
 
-  it('reads the default allow-list of the repository (review/allow-replacements.json)', async () => {
+  it('reads the default allow-list of the repository (lib/review/allow-replacements.json)', async () => {
     const run = await diff('--base-dir', baseDir, '--current-dir', baseDir);
-    expect(run.stdout).toMatch(/Allow-list: review\/allow-replacements\.json \(\d+ (entry|entries)\)/);
+    expect(run.stdout).toMatch(/Allow-list: lib\/review\/allow-replacements\.json \(\d+ (entry|entries)\)/);
   });
 });
 

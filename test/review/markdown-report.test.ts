@@ -3,7 +3,7 @@ import { MAX_DETAILS_CHARS, markdownReport } from '../../lib/review/markdown-rep
 import { reviewTemplates } from '../../lib/review/review';
 import type { Template } from '../../lib/review/templates';
 
-const options = { allowListPath: 'review/allow-replacements.json', allowListEntries: 0 };
+const options = { allowListPath: 'lib/review/allow-replacements.json', allowListEntries: 0 };
 const review = (before: Template, after: Template) =>
   reviewTemplates({ label: 'origin/main (abc1234)', templates: new Map([['s', before]]) }, { label: 'working tree', templates: new Map([['s', after]]) }, []);
 

@@ -93,7 +93,7 @@ beforeAll(() => {
       { label: v.name, templates: new Map([[STACK, v.build(baseline)]]) },
       [],
     );
-    reviews.set(v.name, { review, text: textReport(review, { allowListPath: 'review/allow-replacements.json', allowListEntries: 0 }) });
+    reviews.set(v.name, { review, text: textReport(review, { allowListPath: 'lib/review/allow-replacements.json', allowListEntries: 0 }) });
   }
 });
 

@@ -85,7 +85,7 @@ describe('reviewStack', () => {
 describe('the text report', () => {
   const review = (before: Template, after: Template) =>
     reviewTemplates({ label: 'base', templates: new Map([['s', before]]) }, { label: 'head', templates: new Map([['s', after]]) }, []);
-  const text = (before: Template, after: Template) => textReport(review(before, after), { allowListPath: 'review/allow-replacements.json', allowListEntries: 0 });
+  const text = (before: Template, after: Template) => textReport(review(before, after), { allowListPath: 'lib/review/allow-replacements.json', allowListEntries: 0 });
 
   it('lists security group changes with the library summary', () => {
     const sg = (cidr: string): Template =>
