@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { isConfigError } from '../lib/config/config-error';
 import { builtinEnvironments, loadConfigFile } from '../lib/config/load-config';
@@ -9,7 +10,14 @@ const app = new App({ autoSynth: false });
 try {
   const configFile: unknown = app.node.tryGetContext('configFile');
   const environments = typeof configFile === 'string' && configFile !== '' ? loadConfigFile(configFile) : builtinEnvironments();
-  addPlatform(app, environments);
+  // `-c policies=false` skips the policy packs (the diff guard's synths only need templates);
+  // `npm run synth` and the tests always run them.
+  addPlatform(app, environments, {
+    policies: String(app.node.tryGetContext('policies')) !== 'false',
+    // Reports of unchanged templates are reused (a build cache; `npm ci` starts it empty).
+    cacheDirectory: join(__dirname, '..', 'node_modules', '.cache', 'loadbearing-validation'),
+    builtinValidation: process.env.CDK_VALIDATION !== 'false',
+  });
   app.synth();
 } catch (error) {
   if (!isConfigError(error)) throw error;

@@ -3,10 +3,10 @@ import type { EnvironmentConfig } from './config/environment-schema';
 import { assertInvariants, optedOut } from './invariants/check-invariants';
 import { InvariantsPlugin } from './invariants/invariants-plugin';
 import { PlatformStack } from './platform-stack';
-import { addPolicyPacks } from './policies/policy-packs';
+import { addPolicyPacks, type PolicyPackOptions } from './policies/policy-packs';
 
-export interface PlatformAppOptions {
-  /** Register the cdk-nag policy packs. @default true */
+export interface PlatformAppOptions extends PolicyPackOptions {
+  /** Register the policy packs (cdk-nag, Control Tower controls). @default true */
   readonly policies?: boolean;
 }
 
@@ -26,6 +26,6 @@ export function addPlatform(app: App, environments: readonly EnvironmentConfig[]
     return stack;
   });
   Validations.of(app).addPlugins(new InvariantsPlugin(new Map(environments.map((e) => [e.stackName, optedOut(e)]))));
-  if (options.policies ?? true) addPolicyPacks(app);
+  if (options.policies ?? true) addPolicyPacks(app, options);
   return stacks;
 }

@@ -6,10 +6,10 @@ import { SeverityTopicActions, type IAlarmActionStrategy } from '../constructs/a
 import { StackPrefixAlarmNaming, type IAlarmNamingStrategy } from '../constructs/alarm-naming';
 import { AlarmTopics } from '../constructs/alarm-topics';
 import { acknowledge } from '../constructs/acknowledge';
-import { AppFleet } from '../constructs/app-fleet';
-import { Cache } from '../constructs/cache';
-import { Database, DB_MASTER_USER } from '../constructs/database';
-import { LoadBalancer } from '../constructs/load-balancer';
+import { AppFleet, type AppFleetProps } from '../constructs/app-fleet';
+import { Cache, type CacheProps } from '../constructs/cache';
+import { Database, DB_MASTER_USER, type DatabaseProps } from '../constructs/database';
+import { LoadBalancer, type LoadBalancerProps } from '../constructs/load-balancer';
 import { LogEncryptionKey } from '../constructs/log-encryption-key';
 import { Network } from '../constructs/network';
 import { SecurityGroups } from '../constructs/security-groups';
@@ -21,6 +21,21 @@ import { appEnvironment } from './app-environment';
 import { azLossFloor } from './config/capacity';
 import { ConfigError } from './config/config-error';
 import type { EnvironmentConfig } from './config/environment-schema';
+
+/**
+ * The construct classes the stack builds its components from. Pass a subclass to change one
+ * component's behaviour (its hooks) everywhere the stack uses it; the props stay the same.
+ */
+export interface PlatformComponents {
+  /** @default LoadBalancer */
+  readonly loadBalancer?: new (scope: Construct, id: string, props: LoadBalancerProps) => LoadBalancer;
+  /** @default AppFleet */
+  readonly fleet?: new (scope: Construct, id: string, props: AppFleetProps) => AppFleet;
+  /** @default Database */
+  readonly database?: new (scope: Construct, id: string, props: DatabaseProps) => Database;
+  /** @default Cache */
+  readonly cache?: new (scope: Construct, id: string, props: CacheProps) => Cache;
+}
 
 export interface PlatformStackProps extends Omit<StackProps, 'env' | 'stackName' | 'terminationProtection'> {
   /** A validated environment (see `builtinEnvironments` / `loadConfigFile`). */
@@ -36,6 +51,8 @@ export interface PlatformStackProps extends Omit<StackProps, 'env' | 'stackName'
    * @default SeverityTopicActions: critical alarms to the critical topic, warnings to the warning topic
    */
   readonly alarmActions?: (scope: Construct, topics: AlarmTopics) => IAlarmActionStrategy;
+  /** Component classes, e.g. a team's `AppFleet` subclass. @default - the platform's constructs */
+  readonly components?: PlatformComponents;
 }
 
 /**
@@ -100,7 +117,8 @@ export class PlatformStack extends Stack {
     });
     const alarms = this.alarmFactory;
 
-    this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
+    const classes = { loadBalancer: LoadBalancer, fleet: AppFleet, database: Database, cache: Cache, ...props.components };
+    this.loadBalancer = new classes.loadBalancer(this, 'LoadBalancer', {
       vpc,
       securityGroup: this.securityGroups.alb,
       appPort: config.app.port,
@@ -124,7 +142,7 @@ export class PlatformStack extends Stack {
         'NIST.800.53.R5::NIST.800.53.R5-ALBWAFEnabled',
       );
     }
-    this.database = new Database(this, 'Database', {
+    this.database = new classes.database(this, 'Database', {
       vpc,
       securityGroup: this.securityGroups.database,
       proxySecurityGroup: this.securityGroups.databaseProxy,
@@ -135,7 +153,7 @@ export class PlatformStack extends Stack {
       alarms,
       namePrefix: config.stackName,
     });
-    this.cache = new Cache(this, 'Cache', {
+    this.cache = new classes.cache(this, 'Cache', {
       vpc,
       securityGroup: this.securityGroups.cache,
       availabilityZones: azs,
@@ -146,7 +164,7 @@ export class PlatformStack extends Stack {
       expectedClientConnections: config.fleet.maxCapacity * config.app.cacheConnectionsPerInstance,
       namePrefix: config.stackName,
     });
-    this.fleet = new AppFleet(this, 'Fleet', {
+    this.fleet = new classes.fleet(this, 'Fleet', {
       vpc,
       securityGroup: this.securityGroups.app,
       settings: config.fleet,

@@ -1,17 +1,40 @@
-import { Validations, type App } from 'aws-cdk-lib';
+import { Validations, type App, type IPolicyValidationPlugin } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+import { CachedCloudFormationValidate } from './cached-cloudformation-validate';
+import { CachedPlugin } from './cached-plugin';
 import { ControlTowerGuard } from './control-tower-guard';
+
+export interface PolicyPackOptions {
+  /**
+   * Keep validation reports here and reuse them while the input is unchanged.
+   * @default - no cache: every synth runs every validator
+   */
+  readonly cacheDirectory?: string;
+  /**
+   * Run CDK's built-in CloudFormation validator (with the cache). Pass false for
+   * `CDK_VALIDATION=false` / `cdk synth --no-validation`.
+   * @default - the App's `builtinCloudFormationValidation` setting
+   */
+  readonly builtinValidation?: boolean;
+}
 
 /**
  * Registers the policy gates that run on every synth: cdk-nag's AwsSolutions and
- * NIST 800-53 rev 5 packs, and the AWS Control Tower proactive controls (cfn-guard). Any
- * finding that is neither fixed nor acknowledged (next to the resource it concerns, with a
- * reason) fails synth.
+ * NIST 800-53 rev 5 packs, and the AWS Control Tower proactive controls (cfn-guard), plus CDK's
+ * built-in CloudFormation validator where the App has it on. Any finding that is neither fixed
+ * nor acknowledged (next to the resource it concerns, with a reason) fails synth.
  */
-export function addPolicyPacks(app: App): void {
-  Validations.of(app).addPlugins(
-    new AwsSolutionsChecks(app, { verbose: true }),
-    new NIST80053R5Checks(app, { verbose: true }),
-    new ControlTowerGuard(),
-  );
+export function addPolicyPacks(app: App, options: PolicyPackOptions = {}): void {
+  const cache = options.cacheDirectory;
+  const withCache = (plugin: IPolicyValidationPlugin, constructTree = false) =>
+    cache ? new CachedPlugin(plugin, { directory: cache, constructTree }) : plugin;
+  const plugins = [
+    withCache(new AwsSolutionsChecks(app, { verbose: true }), true),
+    withCache(new NIST80053R5Checks(app, { verbose: true }), true),
+    withCache(new ControlTowerGuard()),
+  ];
+  const builtin = options.builtinValidation ?? (app as { _builtinCloudFormationValidation?: boolean })._builtinCloudFormationValidation ?? false;
+  // Registering a CloudFormationValidatePlugin replaces CDK's default instance.
+  if (builtin && cache) plugins.push(new CachedCloudFormationValidate({ directory: cache }));
+  Validations.of(app).addPlugins(...plugins);
 }

@@ -18,8 +18,9 @@ export interface SynthOptions {
 /**
  * Runs `cdk synth` in a project directory (its own cdk.json and app), offline, into `outDir`.
  *
- * CDK's CloudFormation validator is off (`--no-validation`: `npm run synth` and the tests are
- * the policy gate; here it would only double the time); the app's cdk-nag packs still run.
+ * Only templates are needed here: CDK's CloudFormation validator is off (`--no-validation`) and
+ * so are the app's policy packs (`-c policies=false`); `npm run synth` and the tests are the
+ * policy gate, and running the gates here would only multiply the time.
  * No lookups (`--no-lookups`), no version check, no colours.
  */
 export async function synthesize(projectDir: string, outDir: string, label: string, options: SynthOptions): Promise<void> {
@@ -28,7 +29,7 @@ export async function synthesize(projectDir: string, outDir: string, label: stri
     throw new ReviewError(`${label} has no cdk.json (looked in ${projectDir})`, 'run from the project root, or compare templates with --base-dir.');
   }
   if (!existsSync(cdk)) throw new ReviewError(`the CDK CLI is not installed (${cdk})`, 'run `npm ci` first.');
-  const args = ['synth', '--quiet', '--no-validation', '--no-lookups', '--output', outDir];
+  const args = ['synth', '--quiet', '--no-validation', '--no-lookups', '--output', outDir, '--context', 'policies=false'];
   for (const c of options.context) args.push('--context', c);
   if (options.tolerateFindings) args.push('--context', '@aws-cdk/core:failSynthOnValidationErrors=false');
   const result = await runProcess(cdk, args, {

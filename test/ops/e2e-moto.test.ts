@@ -1,5 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -39,20 +39,6 @@ if (unavailable) {
       });
     });
   }
-}
-
-function newestMtime(dir: string): number {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .reduce((newest, e) => Math.max(newest, statSync(path.join(e.parentPath, e.name)).mtimeMs), 0);
-}
-
-/** Builds dist/ when it is missing or older than any source of bin/ or lib/. */
-function ensureBuilt(): void {
-  const sources = Math.max(newestMtime(path.join(root, 'bin')), newestMtime(path.join(root, 'lib')));
-  if (existsSync(cliPath) && statSync(cliPath).mtimeMs >= sources) return;
-  const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
 }
 
 interface CliResult {
@@ -127,8 +113,8 @@ describe.skipIf(unavailable !== undefined)('e2e: built CLI against moto', () => 
     }
   }
 
+  // dist/ is built by the global setup (test/support/ensure-built.ts).
   beforeAll(async () => {
-    ensureBuilt();
     moto = await startMoto();
     cw = new CloudWatchClient({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     await seedStack('e2e-ok');

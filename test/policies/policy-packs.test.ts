@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations, type IPolicyValidationContext } from 'aws-cdk-lib';
@@ -7,11 +7,34 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ControlTowerGuard } from '../../lib/policies/control-tower-guard';
+import { builtinEnvironments } from '../../lib/config/load-config';
+import { addPlatform } from '../../lib/platform-app';
 import { addPolicyPacks } from '../../lib/policies/policy-packs';
 import { readValidationReport, unacknowledgedFindings, type PluginReport } from '../support/assembly';
 import { testApp } from '../support/test-app';
 
-const reports = readValidationReport(inject('assemblyDir'));
+const STACKS = ['loadbearing-dev', 'loadbearing-staging', 'loadbearing-prod'];
+let gated: string;
+let reports: PluginReport[];
+
+/**
+ * The suite's one synth of every environment with every gate on: the cdk-nag packs, the Control
+ * Tower controls and CDK's built-in CloudFormation validator (about 1.6 s of start-up per
+ * process, so only this test pays for it).
+ */
+beforeAll(() => {
+  const app = testApp({ validation: true });
+  addPlatform(app, builtinEnvironments());
+  gated = app.synth().directory;
+  reports = readValidationReport(gated);
+});
+
+describe('determinism', () => {
+  it.each(STACKS)('a second synth of %s (this one, with the gates on) is byte-identical to the suite\'s', (stack) => {
+    const first = readFileSync(join(inject('assemblyDir'), `${stack}.template.json`));
+    expect(readFileSync(join(gated, `${stack}.template.json`)).equals(first)).toBe(true);
+  });
+});
 
 /** A stack with findings the gates must catch: SSH open to the world, a bucket without logging. */
 function leakyStack(app: App): Stack {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { builtinEnvironments } from '../../lib/config/load-config';
 import { addPlatform } from '../../lib/platform-app';
+import { ensureBuilt } from '../support/ensure-built';
 import { testApp } from '../support/test-app';
 
 declare module 'vitest' {
@@ -14,14 +15,15 @@ declare module 'vitest' {
 }
 
 /**
- * The suite's one full synth: every built-in environment, with the cdk-nag packs and CDK's
- * built-in CloudFormation validator on (the only synth in the suite that pays for it). Test
- * files read templates and the validation report from this assembly instead of synthesizing.
+ * The suite's shared synth: every built-in environment, templates only (the policy gates run in
+ * test/policies/policy-packs.test.ts, in a worker, alongside the other files). Test files read
+ * templates from this assembly instead of synthesizing.
  */
 export default function setup(project: TestProject): () => void {
+  ensureBuilt();
   const outdir = mkdtempSync(join(tmpdir(), 'loadbearing-suite-'));
-  const app = testApp({ outdir, validation: true });
-  addPlatform(app, builtinEnvironments());
+  const app = testApp({ outdir });
+  addPlatform(app, builtinEnvironments(), { policies: false });
   app.synth();
   project.provide('assemblyDir', outdir);
   return () => rmSync(outdir, { recursive: true, force: true });

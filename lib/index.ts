@@ -1,0 +1,6 @@
+export * from './app-environment';
+export * from './config';
+export * from './invariants';
+export * from './platform-app';
+export * from './platform-stack';
+export * from './policies';

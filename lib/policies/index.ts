@@ -1,0 +1,5 @@
+export * from './cached-cloudformation-validate';
+export * from './cached-plugin';
+export * from './control-tower-guard';
+export * from './policy-packs';
+export * from './validation-cache';
