@@ -8,6 +8,7 @@ export default defineConfig({
     setupFiles: ['test/setup/snapshot-serializer.ts'],
     // aws-cdk-lib is large: separate processes keep memory bounded and use both cores.
     pool: 'forks',
+    isolate: false,
     // vitest's default is one worker less than the CPUs: a single worker on a 2-CPU machine.
     maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 60_000,

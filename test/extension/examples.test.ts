@@ -6,7 +6,7 @@ import { assertInvariants } from '../../lib/invariants/check-invariants';
 import { PlatformStack } from '../../lib/platform-stack';
 import { addPolicyPacks } from '../../lib/policies/policy-packs';
 import { readValidationReport, resourcesOfType, unacknowledgedFindings, type CfnTemplate, type PluginReport } from '../support/assembly';
-import { testApp } from '../support/test-app';
+import { testApp, VALIDATION_CACHE } from '../support/test-app';
 import { LatencyScaledFleet } from './latency-scaled-fleet';
 import { PagerRouting } from './pager-routing';
 import { TunedDatabase } from './tuned-database';
@@ -30,7 +30,7 @@ beforeAll(() => {
   new PlatformStack(app, 'team-latency', { config: configs[0], components: { fleet: LatencyScaledFleet } });
   new PlatformStack(app, 'team-tuned-db', { config: configs[1], components: { database: TunedDatabase } });
   new PlatformStack(app, 'team-pager', { config: configs[2], alarmActions: PagerRouting.factory });
-  addPolicyPacks(app);
+  addPolicyPacks(app, { cacheDirectory: VALIDATION_CACHE });
   const assembly = app.synth();
   [fleet, database, routing] = ['team-latency', 'team-tuned-db', 'team-pager'].map((s) => assembly.getStackByName(s).template as CfnTemplate);
   reports = readValidationReport(assembly.directory);

@@ -11,7 +11,7 @@ import { builtinEnvironments } from '../../lib/config/load-config';
 import { addPlatform } from '../../lib/platform-app';
 import { addPolicyPacks } from '../../lib/policies/policy-packs';
 import { readValidationReport, unacknowledgedFindings, type PluginReport } from '../support/assembly';
-import { testApp } from '../support/test-app';
+import { testApp, VALIDATION_CACHE } from '../support/test-app';
 
 const STACKS = ['loadbearing-dev', 'loadbearing-staging', 'loadbearing-prod'];
 let gated: string;
@@ -24,7 +24,7 @@ let reports: PluginReport[];
  */
 beforeAll(() => {
   const app = testApp({ validation: true });
-  addPlatform(app, builtinEnvironments());
+  addPlatform(app, builtinEnvironments(), { cacheDirectory: VALIDATION_CACHE });
   gated = app.synth().directory;
   reports = readValidationReport(gated);
 });

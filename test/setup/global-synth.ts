@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,17 +15,35 @@ declare module 'vitest' {
   }
 }
 
+const ROOT = join(__dirname, '..', '..');
+
+/** `tsc --noEmit` in a child process: the type check runs on the other core while the synth runs. */
+function typeCheck(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const tsc = spawn(join(ROOT, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', ROOT], { cwd: ROOT });
+    let output = '';
+    tsc.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    tsc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    tsc.on('error', reject);
+    tsc.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`Type errors (tsc --noEmit -p .):\n${output}`))));
+  });
+}
+
 /**
- * The suite's shared synth: every built-in environment, templates only (the policy gates run in
- * test/policies/policy-packs.test.ts, in a worker, alongside the other files). Test files read
- * templates from this assembly instead of synthesizing.
+ * Before any test file: the type check (in parallel), the package build when sources are newer
+ * (the ops CLI and package tests run dist/), and the suite's shared synth: every built-in
+ * environment, templates only (the policy gates run in test/policies/policy-packs.test.ts, in a
+ * worker, alongside the other files). Test files read templates from this assembly instead of
+ * synthesizing.
  */
-export default function setup(project: TestProject): () => void {
+export default async function setup(project: TestProject): Promise<() => void> {
+  const typesChecked = typeCheck();
   ensureBuilt();
   const outdir = mkdtempSync(join(tmpdir(), 'loadbearing-suite-'));
   const app = testApp({ outdir });
   addPlatform(app, builtinEnvironments(), { policies: false });
   app.synth();
   project.provide('assemblyDir', outdir);
+  await typesChecked;
   return () => rmSync(outdir, { recursive: true, force: true });
 }
