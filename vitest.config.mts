@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/global-synth.ts'],
-    setupFiles: ['test/setup/snapshot-serializer.ts'],
+    setupFiles: ['test/setup/snapshot-serializer.ts', 'test/setup/count-synths.ts'],
     // aws-cdk-lib is large: separate processes keep memory bounded and use both cores.
     pool: 'forks',
     isolate: false,

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { countSynths } from '../lib/bench/synth-counter';
 import { isConfigError } from '../lib/config/config-error';
 import { builtinEnvironments, loadConfigFile } from '../lib/config/load-config';
 import { addPlatform } from '../lib/platform-app';
+
+// The bench counts syntheses (LOADBEARING_SYNTH_LOG names the log file).
+if (process.env.LOADBEARING_SYNTH_LOG) countSynths(process.env.LOADBEARING_SYNTH_LOG, 'cdk-app');
 
 // autoSynth is off: a config error must stop the app before anything is written.
 const app = new App({ autoSynth: false });

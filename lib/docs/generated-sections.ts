@@ -1,3 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchTable } from '../bench/bench-table';
+import type { BenchResults } from '../bench/run-bench';
 import { configReference } from '../config/config-reference';
 import { invariantsReference } from '../invariants/invariants-reference';
 
@@ -9,6 +13,7 @@ import { invariantsReference } from '../invariants/invariants-reference';
 export const GENERATED_SECTIONS: Readonly<Record<string, () => string>> = {
   'config-reference': configReference,
   invariants: invariantsReference,
+  performance: performanceResults,
 };
 
 /** The document with every generated section replaced by its current content. */
@@ -24,3 +29,11 @@ export function renderGeneratedSections(document: string): string {
   }
   return result;
 }
+
+/** The last `npm run bench` of this repository (bench/results.json). */
+function performanceResults(): string {
+  const file = join(__dirname, '..', '..', 'bench', 'results.json');
+  if (!existsSync(file)) return '_Not measured yet: run `npm run bench`._';
+  return benchTable(JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
+}
+

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { countSynths } from '../../lib/bench/synth-counter';
 import { builtinEnvironments } from '../../lib/config/load-config';
 import { addPlatform } from '../../lib/platform-app';
 import { ensureBuilt } from '../support/ensure-built';
@@ -37,6 +38,7 @@ function typeCheck(): Promise<void> {
  * synthesizing.
  */
 export default async function setup(project: TestProject): Promise<() => void> {
+  if (process.env.LOADBEARING_SYNTH_LOG) countSynths(process.env.LOADBEARING_SYNTH_LOG, 'global-setup');
   const typesChecked = typeCheck();
   ensureBuilt();
   const outdir = mkdtempSync(join(tmpdir(), 'loadbearing-suite-'));
