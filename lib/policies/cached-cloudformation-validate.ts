@@ -1,4 +1,7 @@
 import { CloudFormationValidatePlugin, type IPolicyValidationContext, type PolicyValidationPluginReport } from 'aws-cdk-lib';
+// The validator ships inside aws-cdk-lib, so the library version identifies it; asking the
+// validator for its own version would load its WASM engine even on a cache hit.
+const CDK_VERSION = (require('aws-cdk-lib/package.json') as { version: string }).version;
 import { cachedValidate, type ValidationCacheOptions } from './validation-cache';
 
 /**
@@ -12,6 +15,6 @@ export class CachedCloudFormationValidate extends CloudFormationValidatePlugin {
   }
 
   public override validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
-    return cachedValidate(this, context, this.cache, () => super.validate(context));
+    return cachedValidate({ name: this.name, version: `aws-cdk-lib@${CDK_VERSION}` }, context, this.cache, () => super.validate(context));
   }
 }
