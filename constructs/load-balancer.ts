@@ -26,6 +26,11 @@ export interface LoadBalancerProps {
    * @default 1
    */
   readonly minHealthyHosts?: number;
+  /**
+   * Only forward requests that carry this header and value (CloudFront adds it); answer every
+   * other request with 403, so nobody can bypass the edge. @default - forward every request
+   */
+  readonly originVerifyHeader?: { readonly name: string; readonly value: string };
 }
 
 /**
@@ -48,6 +53,8 @@ export class LoadBalancer extends Construct {
    * the forward to the fleet. Present only while `loadBalancer.maintenance.enabled` is true.
    */
   public readonly maintenanceRule?: elbv2.ApplicationListenerRule;
+  /** Forwards requests that carry the origin-verify header; undefined without one. */
+  public readonly originVerifyRule?: elbv2.ApplicationListenerRule;
   public readonly accessLogsBucket: s3.Bucket;
   public readonly alarms: cloudwatch.Alarm[];
   public readonly settings: LoadBalancerSettings;
@@ -154,6 +161,11 @@ export class LoadBalancer extends Construct {
       },
     });
 
+    const verify = props.originVerifyHeader;
+    // Behind CloudFront, the default answer is 403; a rule forwards requests with the secret header.
+    const defaults = verify
+      ? { defaultAction: elbv2.ListenerAction.fixedResponse(403, { contentType: 'application/json', messageBody: '{"error":"forbidden"}' }) }
+      : { defaultTargetGroups: [this.targetGroup] };
     if (settings.certificateArn) {
       this.listener = this.loadBalancer.addListener('Https', {
         port: 443,
@@ -161,7 +173,7 @@ export class LoadBalancer extends Construct {
         certificates: [elbv2.ListenerCertificate.fromArn(settings.certificateArn)],
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
         open: false,
-        defaultTargetGroups: [this.targetGroup],
+        ...defaults,
       });
       this.redirectListener = this.loadBalancer.addListener('HttpRedirect', {
         port: 80,
@@ -179,7 +191,7 @@ export class LoadBalancer extends Construct {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
         open: false,
-        defaultTargetGroups: [this.targetGroup],
+        ...defaults,
       });
       acknowledge(
         this.listener,
@@ -188,6 +200,15 @@ export class LoadBalancer extends Construct {
         'NIST.800.53.R5::NIST.800.53.R5-ELBv2ACMCertificateRequired',
         'cdk-validator-cfnguard::alb_http_to_https_redirection_check',
       );
+    }
+
+    if (verify) {
+      this.originVerifyRule = new elbv2.ApplicationListenerRule(this, 'OriginVerifyRule', {
+        listener: this.listener,
+        priority: 10,
+        conditions: [elbv2.ListenerCondition.httpHeader(verify.name, [verify.value])],
+        action: elbv2.ListenerAction.forward([this.targetGroup]),
+      });
     }
 
     const maintenance = settings.maintenance;

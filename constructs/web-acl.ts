@@ -8,8 +8,13 @@ import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 
 export interface WebAclProps {
-  /** ARN of the load balancer (or other regional resource) to protect. */
-  readonly resourceArn: string;
+  /**
+   * ARN of the regional resource (the ALB) to associate. CLOUDFRONT-scope web ACLs are
+   * attached by the distribution instead. @default - not associated
+   */
+  readonly resourceArn?: string;
+  /** `CLOUDFRONT` web ACLs must be created in us-east-1. @default 'REGIONAL' */
+  readonly scope?: 'REGIONAL' | 'CLOUDFRONT';
   /** @default - platform defaults (see the config reference, `waf`) */
   readonly settings?: WafSettingsInput;
   /** Key for the WAF log group. @default - CloudWatch Logs' own encryption */
@@ -31,7 +36,7 @@ export const WEB_ACL_RULES = {
 } as const;
 
 /**
- * A regional AWS WAF web ACL for the ALB: first a per-client-IP rate limit that answers with a
+ * An AWS WAF web ACL (regional for the ALB, or CLOUDFRONT for the edge): first a per-client-IP rate limit that answers with a
  * consistent JSON 429 and `Retry-After`, then AWS's common and known-bad-inputs managed rule
  * sets. Every request decision is logged (authorization and cookie headers redacted).
  */
@@ -60,8 +65,8 @@ export class WebAcl extends Construct {
     });
 
     this.webAcl = new wafv2.CfnWebACL(this, 'Resource', {
-      scope: 'REGIONAL',
-      description: `${prefix}: per-IP rate limit and AWS managed rules for the ALB`,
+      scope: props.scope ?? 'REGIONAL',
+      description: `${prefix}: per-IP rate limit and AWS managed rules`,
       defaultAction: { allow: {} },
       visibilityConfig: visibility(this.metricName),
       customResponseBodies: { 'rate-limited': { contentType: 'APPLICATION_JSON', content: settings.blockResponse.body } },
@@ -85,7 +90,7 @@ export class WebAcl extends Construct {
         managed(2, 'AWSManagedRulesKnownBadInputsRuleSet', WEB_ACL_RULES.knownBadInputs),
       ],
     });
-    new wafv2.CfnWebACLAssociation(this, 'Association', { resourceArn: props.resourceArn, webAclArn: this.webAcl.attrArn });
+    if (props.resourceArn) new wafv2.CfnWebACLAssociation(this, 'Association', { resourceArn: props.resourceArn, webAclArn: this.webAcl.attrArn });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       // WAF only delivers to log groups whose name starts with "aws-waf-logs-".

@@ -16,7 +16,9 @@ import { SecurityGroups } from '../constructs/security-groups';
 import { ServiceDashboard, type DashboardSection } from '../constructs/service-dashboard';
 import { ServiceHealth } from '../constructs/service-health';
 import { WebAcl } from '../constructs/web-acl';
-import { statefulProtection } from '../constructs/stateful-protection';
+import { Edge } from '../constructs/edge';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { statefulProtection, type StatefulProtection } from '../constructs/stateful-protection';
 import { appEnvironment } from './app-environment';
 import { azLossFloor } from './config/capacity';
 import { ConfigError } from './config/config-error';
@@ -36,6 +38,9 @@ export interface PlatformComponents {
   /** @default Cache */
   readonly cache?: new (scope: Construct, id: string, props: CacheProps) => Cache;
 }
+
+/** The header CloudFront adds and the ALB checks (ORIGIN_VERIFY_HEADER: the secret). */
+export const ORIGIN_VERIFY_HEADER = 'X-Origin-Verify';
 
 export interface PlatformStackProps extends Omit<StackProps, 'env' | 'stackName' | 'terminationProtection'> {
   /** A validated environment (see `builtinEnvironments` / `loadConfigFile`). */
@@ -70,6 +75,8 @@ export class PlatformStack extends Stack {
   public readonly loadBalancer: LoadBalancer;
   /** WAF on the ALB; undefined where `waf.enabled` is false. */
   public readonly webAcl?: WebAcl;
+  /** CloudFront in front of the ALB; undefined where `edge.enabled` is false. */
+  public readonly edge?: Edge;
   public readonly database: Database;
   public readonly cache: Cache;
   public readonly fleet: AppFleet;
@@ -118,6 +125,9 @@ export class PlatformStack extends Stack {
     const alarms = this.alarmFactory;
 
     const classes = { loadBalancer: LoadBalancer, fleet: AppFleet, database: Database, cache: Cache, ...props.components };
+    // Behind CloudFront, the ALB forwards only requests that carry this secret header.
+    const originVerify = config.edge.enabled ? this.createOriginVerifySecret(protection) : undefined;
+    const originVerifyHeader = originVerify ? { name: ORIGIN_VERIFY_HEADER, value: originVerify.secretValue.unsafeUnwrap() } : undefined;
     this.loadBalancer = new classes.loadBalancer(this, 'LoadBalancer', {
       vpc,
       securityGroup: this.securityGroups.alb,
@@ -126,6 +136,7 @@ export class PlatformStack extends Stack {
       protection,
       alarms,
       minHealthyHosts: Math.max(1, azLossFloor(config.fleet.minCapacity, azs.length)),
+      originVerifyHeader,
     });
     if (config.waf.enabled) {
       this.webAcl = new WebAcl(this, 'WebAcl', {
@@ -189,6 +200,24 @@ export class PlatformStack extends Stack {
     this.cache.authSecret.grantRead(this.fleet.role);
     if (this.database.proxy && config.database.proxy.iamAuth) this.database.proxy.grantConnect(this.fleet.role, DB_MASTER_USER);
 
+    if (originVerifyHeader) {
+      const edgeWebAclArn =
+        config.edge.webAclArn ??
+        (config.waf.enabled
+          ? new WebAcl(this, 'EdgeWebAcl', { scope: 'CLOUDFRONT', settings: config.waf, logsKey, protection, namePrefix: `${config.stackName}-edge` }).webAcl.attrArn
+          : undefined);
+      this.edge = new Edge(this, 'Edge', {
+        origin: { domainName: config.edge.originDomainName ?? this.loadBalancer.loadBalancer.loadBalancerDnsName, https: config.loadBalancer.certificateArn !== undefined },
+        originVerifyHeader,
+        settings: config.edge,
+        webAclArn: edgeWebAclArn,
+        protection,
+        alarms,
+        namePrefix: config.stackName,
+      });
+      new CfnOutput(this, 'EdgeDomainName', { value: this.edge.distribution.distributionDomainName, description: 'CloudFront domain: where users connect' });
+    }
+
     this.serviceHealth = new ServiceHealth(this, 'ServiceHealth', { factory: alarms });
     this.dashboard = new ServiceDashboard(this, 'Dashboard', {
       dashboardName: config.stackName,
@@ -234,6 +263,23 @@ export class PlatformStack extends Stack {
    */
   protected createAlarmActions(_scope: Construct, topics: AlarmTopics): IAlarmActionStrategy {
     return new SeverityTopicActions({ critical: topics.critical, warning: topics.warning });
+  }
+
+  /** The origin-verify secret shared by CloudFront (sends it) and the ALB (requires it). */
+  private createOriginVerifySecret(protection: StatefulProtection): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'EdgeOriginVerify', {
+      description: `${this.stackName}: header value CloudFront sends to the ALB`,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: protection.retainPolicy,
+    });
+    acknowledge(
+      secret,
+      'The value is shared by CloudFront and the ALB and changes with a redeploy of both (a new value takes effect in one deploy); it only proves a request came through this distribution.',
+      'AwsSolutions::AwsSolutions-SMG4',
+      'NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled',
+      'NIST.800.53.R5::NIST.800.53.R5-SecretsManagerUsingKMSKey',
+    );
+    return secret;
   }
 
   /** Dashboard sections along the request path. */

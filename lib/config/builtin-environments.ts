@@ -30,5 +30,10 @@ export const BUILTIN_ENVIRONMENTS: Readonly<Record<string, EnvironmentInput>> = 
     region: 'us-east-1',
     availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
     loadBalancer: { certificateArn: 'arn:aws:acm:us-east-1:333333333333:certificate/00000000-0000-4000-8000-000000000003' },
+    edge: {
+      originDomainName: 'origin.prod.loadbearing.example.com',
+      domainNames: ['prod.loadbearing.example.com'],
+      certificateArn: 'arn:aws:acm:us-east-1:333333333333:certificate/00000000-0000-4000-8000-000000000004',
+    },
   },
 };

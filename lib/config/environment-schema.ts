@@ -7,6 +7,7 @@ import { fleetSettingsSchema } from './fleet-settings';
 import { loadBalancerSettingsSchema } from './load-balancer-settings';
 import { networkSettingsSchema } from './network-settings';
 import { wafSettingsSchema } from './waf-settings';
+import { edgeSettingsSchema } from './edge-settings';
 import { ALWAYS, isNum, matching, violation } from './schema-helpers';
 
 export const STAGES = ['dev', 'staging', 'prod'] as const;
@@ -57,6 +58,7 @@ export const environmentSchema = z
     cache: cacheSettingsSchema.prefault({}),
     alarms: alarmSettingsSchema.prefault({}),
     waf: wafSettingsSchema.prefault({}),
+    edge: edgeSettingsSchema.prefault({}),
     invariants: z
       .strictObject({
         optOut: z
@@ -94,6 +96,13 @@ export const environmentSchema = z
     const nat = env.network?.natGateways;
     if (isNum(nat) && nat > azs.length) {
       violation(ctx, ['network', 'natGateways'], nat, `must be <= the number of availability zones (${azs.length})`, `use at most ${azs.length}, one per AZ.`);
+    }
+    const edge = env.edge;
+    if (edge?.enabled === true && typeof env.loadBalancer?.certificateArn === 'string' && !edge.originDomainName) {
+      violation(ctx, ['edge', 'originDomainName'], undefined, 'required when the ALB has a certificate: CloudFront reaches it over HTTPS and checks the name', 'set it to the DNS name (covered by loadBalancer.certificateArn) that points at the ALB, e.g. "origin.example.com".');
+    }
+    if (edge?.enabled === true && !edge.webAclArn && typeof env.region === 'string' && env.region !== 'us-east-1') {
+      violation(ctx, ['edge', 'webAclArn'], undefined, `a CLOUDFRONT web ACL lives in us-east-1, so a stack in ${env.region} cannot create it`, 'create one in us-east-1 (e.g. with the WebAcl construct, scope CLOUDFRONT) and set edge.webAclArn; the ALB keeps its regional web ACL either way.');
     }
     if (env.stage === 'prod' && env.dataProtection?.allowDestroy) {
       violation(ctx, ['dataProtection', 'allowDestroy'], true, 'prod data can never be destroyable', 'set dataProtection.allowDestroy to false.');

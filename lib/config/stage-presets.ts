@@ -29,5 +29,6 @@ export const STAGE_PRESETS: Readonly<Record<Stage, Preset>> = {
     terminationProtection: true,
     fleet: { minCapacity: 6, maxCapacity: 24, baselineInstances: 4, rollingUpdate: { maxBatchSize: 2 } },
     database: { proxy: { enabled: true } },
+    edge: { enabled: true },
   },
 };

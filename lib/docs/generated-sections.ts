@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { benchTable } from '../bench/bench-table';
 import type { BenchResults } from '../bench/run-bench';
 import { configReference } from '../config/config-reference';
+import { freshnessTable } from '../config/freshness-table';
+import { builtinEnvironments } from '../config/load-config';
 import { invariantsReference } from '../invariants/invariants-reference';
 
 /**
@@ -14,6 +16,7 @@ export const GENERATED_SECTIONS: Readonly<Record<string, () => string>> = {
   'config-reference': configReference,
   invariants: invariantsReference,
   performance: performanceResults,
+  freshness: () => builtinEnvironments().map(freshnessTable).join('\n'),
 };
 
 /** The document with every generated section replaced by its current content. */

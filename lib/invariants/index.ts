@@ -2,6 +2,7 @@ export * from './az-loss';
 export * from './cache-policy';
 export * from './check-invariants';
 export * from './connection-budget';
+export * from './freshness';
 export * from './hard-limits';
 export * from './invariant-rule';
 export * from './invariants-plugin';

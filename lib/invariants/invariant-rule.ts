@@ -7,6 +7,7 @@ export const RULE_GROUPS = {
   'scaling-alarms': 'Scaling vs alarms',
   'hard-limits': 'Hard limits',
   'cache-policy': 'Cache policy',
+  freshness: 'Freshness',
 } as const;
 export type RuleGroup = keyof typeof RULE_GROUPS;
 

@@ -1,6 +1,7 @@
 import { AZ_LOSS_RULES } from './az-loss';
 import { CACHE_POLICY_RULES } from './cache-policy';
 import { CONNECTION_BUDGET_RULES } from './connection-budget';
+import { FRESHNESS_RULES } from './freshness';
 import { HARD_LIMIT_RULES } from './hard-limits';
 import type { InvariantRule } from './invariant-rule';
 import { SCALING_ALARM_RULES } from './scaling-alarms';
@@ -14,4 +15,5 @@ export const INVARIANT_RULES: readonly InvariantRule[] = [
   ...SCALING_ALARM_RULES,
   ...HARD_LIMIT_RULES,
   ...CACHE_POLICY_RULES,
+  ...FRESHNESS_RULES,
 ];

@@ -107,6 +107,25 @@ export const TIMEOUT_CHAIN_RULES: readonly ConfigRule[] = [
       ),
   },
   {
+    id: 'TC-7',
+    group: 'timeout-chain',
+    phase: 'config',
+    severity: 'error',
+    title: 'CloudFront origin timeout > app request timeout',
+    rationale: 'If CloudFront gives up on the origin before the app does, users get a 504 for a request the app still completes, and retries double the load.',
+    check(c) {
+      if (!c.edge.enabled || c.edge.originReadTimeoutSeconds > c.app.requestTimeoutSeconds) return [];
+      return [
+        {
+          path: 'edge.originReadTimeoutSeconds',
+          value: c.edge.originReadTimeoutSeconds,
+          message: `CloudFront waits ${c.edge.originReadTimeoutSeconds * 1000} ms for the origin, not longer than the app request timeout (app.requestTimeoutSeconds: ${c.app.requestTimeoutSeconds * 1000} ms): slow requests become 504s at the edge`,
+          fix: `set edge.originReadTimeoutSeconds to ${c.app.requestTimeoutSeconds + 5} or more (above 60 needs a CloudFront quota increase), or lower app.requestTimeoutSeconds.`,
+        },
+      ];
+    },
+  },
+  {
     id: 'TC-6',
     group: 'timeout-chain',
     phase: 'config',

@@ -1,4 +1,5 @@
 import { CommandRegistry } from './command.js';
+import { freshnessCommand } from './freshness-command.js';
 import { gateCommand } from './gate-command.js';
 import { reportCommand } from './report-command.js';
 import { statusCommand } from './status-command.js';
@@ -8,5 +9,5 @@ import { statusCommand } from './status-command.js';
  * exporting a `Command`, plus one `.register(...)` line here.
  */
 export function builtinCommands(): CommandRegistry {
-  return new CommandRegistry().register(statusCommand).register(gateCommand).register(reportCommand);
+  return new CommandRegistry().register(statusCommand).register(gateCommand).register(reportCommand).register(freshnessCommand);
 }

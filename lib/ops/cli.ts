@@ -8,7 +8,7 @@ import { ExitCode, writeLine, type Command, type CommandRegistry, type OptionSpe
 import { startDeadline } from './deadline.js';
 import { parseDuration } from './duration.js';
 import { DeadlineExceededError, describeEndpoint, describeError, UsageError } from './errors.js';
-import { commandHelp, COMMON_OPTIONS, globalHelp } from './help.js';
+import { commandHelp, COMMON_OPTIONS, globalHelp, LOCAL_OPTIONS } from './help.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 
 /** Overall deadline when --timeout is not given. */
@@ -52,11 +52,13 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       return ExitCode.Ok;
     }
 
+    if (command.local) return await command.local(parseOptions(command, args, LOCAL_OPTIONS), { stdout, stderr });
     const values = parseOptions(command, args);
     const stack = str(values.stack);
     const prefix = str(values.prefix) ?? (stack ? stackPrefix(stack) : undefined);
     if (!prefix) throw new UsageError(`missing --stack <name> (or --prefix <alarm-name-prefix>); see: loadbearing ${command.name} --help`);
     const timeoutMs = values.timeout ? parseDuration(str(values.timeout)!, '--timeout') : DEFAULT_TIMEOUT_MS;
+    if (!command.prepare) throw new Error(`command "${command.name}" has neither prepare nor local`);
     const prepared = command.prepare(values, timeoutMs);
 
     const region = str(values.region);
@@ -102,8 +104,8 @@ function findCommand(registry: CommandRegistry, name: string): Command {
   return command;
 }
 
-function parseOptions(command: Command, args: string[]): Record<string, string | boolean | undefined> {
-  const specs: Record<string, OptionSpec> = { ...COMMON_OPTIONS, ...command.options };
+function parseOptions(command: Command, args: string[], common = COMMON_OPTIONS): Record<string, string | boolean | undefined> {
+  const specs: Record<string, OptionSpec> = { ...common, ...command.options };
   try {
     const { values } = parseArgs({
       args,

@@ -67,9 +67,14 @@ export interface Command {
   readonly options: Readonly<Record<string, OptionSpec>>;
   /**
    * Validates the command's own options (throw UsageError for a bad value) before any AWS
-   * call is made. `timeoutMs` is the parsed --timeout.
+   * call is made. `timeoutMs` is the parsed --timeout. Not used by local commands.
    */
-  prepare(values: OptionValues, timeoutMs: number): PreparedCommand;
+  prepare?(values: OptionValues, timeoutMs: number): PreparedCommand;
+  /**
+   * A command that reads only the platform's config, not CloudWatch: it runs instead of
+   * prepare/run, with no --stack and no AWS options. @default - a CloudWatch command
+   */
+  local?(values: OptionValues, io: { readonly stdout: OutputStream; readonly stderr: OutputStream }): Promise<number>;
 }
 
 /** Commands by name, in registration order. */

@@ -24,6 +24,13 @@ export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   help: { type: 'boolean', description: 'show help' },
 };
 
+/** Options of local commands (no AWS): output format and help. */
+export const LOCAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  json: COMMON_OPTIONS.json!,
+  debug: COMMON_OPTIONS.debug!,
+  help: COMMON_OPTIONS.help!,
+};
+
 export const DURATION_HELP = 'Durations: 30s, 10m, 1h, 2h30m, 1d.';
 
 const EXIT_CODES = 'Exit codes: 0 ok, 1 alarm (see the command), 2 usage, credential, access, network or deadline error.';
@@ -65,7 +72,7 @@ export function commandHelp(command: Command): string {
     '',
     ...own,
     'Common options:',
-    ...optionLines(COMMON_OPTIONS),
+    ...optionLines(command.local ? LOCAL_OPTIONS : COMMON_OPTIONS),
     '',
     command.details.trimEnd(),
     '',

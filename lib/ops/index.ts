@@ -9,6 +9,7 @@ export * from './command.js';
 export * from './deadline.js';
 export * from './duration.js';
 export * from './errors.js';
+export * from './freshness-command.js';
 export * from './gate-command.js';
 export * from './help.js';
 export * from './metric-data.js';

@@ -98,8 +98,8 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
   },
   {
     id: 'TC-2',
-    compliant: { app: { requestTimeoutSeconds: 59 } },
-    violating: { app: { requestTimeoutSeconds: 60 } },
+    compliant: { app: { requestTimeoutSeconds: 59 }, edge: { originReadTimeoutSeconds: 90 } },
+    violating: { app: { requestTimeoutSeconds: 60 }, edge: { originReadTimeoutSeconds: 90 } },
     expected: [
       p(
         'app.requestTimeoutSeconds',
@@ -145,6 +145,45 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
         '30000',
         '[TC-5] the cache client timeout (30000 ms) must be shorter than the app request timeout (app.requestTimeoutSeconds: 30000 ms): a slow cache would consume the whole request instead of falling back to the DB',
         'set app.cacheTimeoutMs well below 30000, e.g. 250.',
+      ),
+    ],
+  },
+  {
+    id: 'TC-7',
+    compliant: { edge: { originReadTimeoutSeconds: 31 } },
+    violating: { edge: { originReadTimeoutSeconds: 30 } },
+    expected: [
+      p(
+        'edge.originReadTimeoutSeconds',
+        '30',
+        '[TC-7] CloudFront waits 30000 ms for the origin, not longer than the app request timeout (app.requestTimeoutSeconds: 30000 ms): slow requests become 504s at the edge',
+        'set edge.originReadTimeoutSeconds to 35 or more (above 60 needs a CloudFront quota increase), or lower app.requestTimeoutSeconds.',
+      ),
+    ],
+  },
+  {
+    id: 'FR-1',
+    compliant: { edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 180, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] } },
+    violating: { edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 600, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] } },
+    expected: [
+      p(
+        'edge.freshness[0].edgeTtlSeconds',
+        '600',
+        '[FR-1] content class "pages" (/*) can be 720 s old (edge TTL 600 s + app cache TTL 120 s), more than its maxStalenessSeconds (300 s)',
+        'lower edgeTtlSeconds to 180 or less, lower appCacheTtlSeconds, or raise maxStalenessSeconds if the product allows it.',
+      ),
+    ],
+  },
+  {
+    id: 'FR-2',
+    compliant: { edge: { freshness: [{ name: 'all', pathPattern: '/*', cacheable: false, edgeTtlSeconds: 0, maxStalenessSeconds: 0 }] } },
+    violating: { edge: { freshness: [{ name: 'all', pathPattern: '/*', cacheable: false, edgeTtlSeconds: 60, maxStalenessSeconds: 60 }] } },
+    expected: [
+      p(
+        'edge.freshness[0].edgeTtlSeconds',
+        '60',
+        '[FR-2] content class "all" (/*) is not cacheable but has an edge TTL of 60 s (stale-while-revalidate 0 s, stale-if-error 0 s)',
+        'set edgeTtlSeconds, staleWhileRevalidateSeconds and staleIfErrorSeconds to 0, or mark the class cacheable.',
       ),
     ],
   },

@@ -16,7 +16,7 @@ describe('loadbearing (dispatch and help)', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: loadbearing <command> --stack <name> \[options\]/);
     for (const command of builtinCommands().list()) {
-      expect(result.stdout).toMatch(new RegExp(`\\n  ${command.name}\\s+${command.summary}`));
+      expect(result.stdout).toMatch(new RegExp(`\\n  ${command.name}\\s+${command.summary.replace(/[()]/g, '\\$&')}`));
     }
   });
 
@@ -25,7 +25,9 @@ describe('loadbearing (dispatch and help)', () => {
       const result = await run(argv);
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`Usage: loadbearing ${name} `);
-      expect(result.stdout).toContain('--stack <name>');
+      // Local commands (config only, no AWS) take no --stack.
+      if (builtinCommands().get(name)?.local) expect(result.stdout).not.toContain('--stack');
+      else expect(result.stdout).toContain('--stack <name>');
       expect(result.stdout).toContain('Exit codes:');
     }
     expect(cw.calls()).toHaveLength(0);
@@ -53,8 +55,8 @@ describe('loadbearing (dispatch and help)', () => {
 
   it('dispatches to a command added to the registry, with the common options already parsed', async () => {
     cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [metricAlarm('shop-db-writer-cpu', 'OK'), metricAlarm('shop-db-replica-1-lag', 'ALARM')] });
-    const freshness: Command = {
-      name: 'freshness',
+    const staleness: Command = {
+      name: 'staleness',
       summary: 'How old the newest datapoint of each alarm is',
       usage: '--stack <name> --max-age <duration>',
       details: 'Exit codes: 0 fresh, 1 stale, 2 error.',
@@ -70,12 +72,12 @@ describe('loadbearing (dispatch and help)', () => {
         };
       },
     };
-    const registry = builtinCommands().register(freshness);
+    const registry = builtinCommands().register(staleness);
     const help = await run(['--help'], { registry });
-    expect(help.stdout).toContain('freshness  How old the newest datapoint of each alarm is');
-    const result = await run(['freshness', '--stack', 'shop', '--max-age', '5m'], { registry });
+    expect(help.stdout).toContain('staleness  How old the newest datapoint of each alarm is');
+    const result = await run(['staleness', '--stack', 'shop', '--max-age', '5m'], { registry });
     expect(result).toEqual({ code: 0, stdout: 'shop: 2 alarms, max age 5m\n', stderr: '' });
-    const missing = await run(['freshness', '--stack', 'shop'], { registry });
+    const missing = await run(['staleness', '--stack', 'shop'], { registry });
     expect(missing).toMatchObject({ code: 2, stderr: 'loadbearing: error: missing --max-age\n' });
   });
 

@@ -32,6 +32,8 @@ const alarm = (t: CfnTemplate, key: string, stack = 'loadbearing-prod') => metri
 
 const INSTANCE = ['cpu', 'freeable-memory', 'free-storage', 'connections', 'read-latency', 'load', 'ebs-io-balance', 'ebs-byte-balance'];
 const RECOMMENDED_PROD = [
+  'cdn-5xx-rate',
+  'cdn-origin-latency',
   ...['elb-5xx-rate', 'target-5xx-rate', 'latency-p99', 'unhealthy-hosts', 'healthy-hosts-low', 'rejected-connections', 'target-connection-errors', 'requests-anomaly', 'latency-anomaly'].map((s) => `alb-${s}`),
   ...['in-service-low', 'at-max-capacity', 'status-check-failed', 'cpu-high', 'health'].map((s) => `fleet-${s}`),
   ...[...INSTANCE, 'write-latency', 'transaction-ids'].map((s) => `db-writer-${s}`),

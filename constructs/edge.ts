@@ -1,0 +1,378 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { edgeSettingsSchema, type ContentClass, type EdgeSettings, type EdgeSettingsInput } from '../lib/config/edge-settings';
+import { acknowledge } from './acknowledge';
+import type { AlarmFactory } from './alarm-factory';
+import { publishConnectionParameters } from './connection-parameters';
+import { parseSettings } from './parse-settings';
+import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+
+/** The static page the degraded origin serves, and the object key it lives under. */
+export const DEGRADED_PAGE_KEY = 'degraded.html';
+
+export interface EdgeProps {
+  /** Where CloudFront reaches the ALB: its DNS name (or one covered by its certificate), and whether over HTTPS. */
+  readonly origin: { readonly domainName: string; readonly https: boolean };
+  /** Header CloudFront adds to every origin request; the ALB forwards only requests that carry it. */
+  readonly originVerifyHeader: { readonly name: string; readonly value: string };
+  /** @default - platform defaults (see the config reference, `edge`) */
+  readonly settings?: EdgeSettingsInput;
+  /** A CLOUDFRONT-scope web ACL (from us-east-1). @default - none */
+  readonly webAclArn?: string;
+  /** @default PROTECT_DATA (log bucket retained) */
+  readonly protection?: StatefulProtection;
+  /** Creates the distribution's alarms through this factory (CloudFront metrics exist only in us-east-1). @default - no alarms */
+  readonly alarms?: AlarmFactory;
+  /** Prefix of the SSM parameters with the freshness model. @default - the stack name */
+  readonly namePrefix?: string;
+}
+
+/** Inputs of the edge's alarm hook. */
+export interface EdgeAlarmTargets {
+  readonly distribution: cloudfront.Distribution;
+  readonly settings: EdgeSettings;
+}
+
+/**
+ * The edge layer: a CloudFront distribution in front of the ALB.
+ *
+ * - One cache behavior per content class of the freshness model, each with its own cache
+ *   policy (TTLs, explicit query-string, header and cookie keys, compression), origin request
+ *   policy and response headers policy (`Cache-Control` with stale-while-revalidate and
+ *   stale-if-error for browsers, and security headers).
+ * - The ALB origin carries a secret header; the ALB answers 403 to anything without it.
+ * - Graceful degradation: for classes with `degradedFallback`, an origin group fails over from
+ *   the ALB to a private S3 bucket (origin access control) holding a static page on 5xx; a
+ *   Lambda@Edge origin-request function serves that page for any path. Errors are cached only
+ *   briefly, so a recovered origin is used again quickly.
+ * - Access logs to S3, optional Origin Shield, a web ACL, and alarms on 5xx rate and origin latency.
+ */
+export class Edge extends Construct {
+  public readonly distribution: cloudfront.Distribution;
+  public readonly degradedBucket: s3.Bucket;
+  public readonly logsBucket: s3.Bucket;
+  /** Serves the degraded page for any path when the fallback origin is used; undefined without fallback classes. */
+  public readonly degradedRewrite?: cloudfront.experimental.EdgeFunction;
+  public readonly cachePolicies: Record<string, cloudfront.ICachePolicy> = {};
+  public readonly alarms: cloudwatch.Alarm[];
+  public readonly settings: EdgeSettings;
+
+  constructor(scope: Construct, id: string, props: EdgeProps) {
+    super(scope, id);
+    const settings = (this.settings = parseSettings(edgeSettingsSchema, props.settings, 'edge'));
+    const protection = props.protection ?? PROTECT_DATA;
+    const prefix = (props.namePrefix ?? Stack.of(this).stackName).toLowerCase();
+
+    this.logsBucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      // CloudFront standard logging writes with ACLs.
+      objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
+      enforceSSL: true,
+      versioned: true,
+      lifecycleRules: [{ id: 'age-out-access-logs', expiration: Duration.days(settings.accessLogRetentionDays), noncurrentVersionExpiration: Duration.days(7) }],
+      removalPolicy: protection.retainPolicy,
+      autoDeleteObjects: protection.retainPolicy === RemovalPolicy.DESTROY,
+    });
+    this.degradedBucket = new s3.Bucket(this, 'DegradedPages', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: this.logsBucket,
+      serverAccessLogsPrefix: 'degraded-origin/',
+      lifecycleRules: [{ id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) }],
+      removalPolicy: protection.retainPolicy,
+      autoDeleteObjects: protection.retainPolicy === RemovalPolicy.DESTROY,
+    });
+    const degradedPage = this.uploadDegradedPage(settings);
+
+    const albOrigin = new origins.HttpOrigin(props.origin.domainName, {
+      protocolPolicy: props.origin.https ? cloudfront.OriginProtocolPolicy.HTTPS_ONLY : cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      readTimeout: Duration.seconds(settings.originReadTimeoutSeconds),
+      customHeaders: { [props.originVerifyHeader.name]: props.originVerifyHeader.value },
+      originShieldEnabled: settings.originShield.enabled,
+      originShieldRegion: settings.originShield.enabled ? (settings.originShield.region ?? Stack.of(this).region) : undefined,
+    });
+    const s3Origin = origins.S3BucketOrigin.withOriginAccessControl(this.degradedBucket);
+    const failover = new origins.OriginGroup({ primaryOrigin: albOrigin, fallbackOrigin: s3Origin, fallbackStatusCodes: [500, 502, 503, 504] });
+    if (settings.freshness.some((c) => c.degradedFallback)) this.degradedRewrite = this.createDegradedRewrite();
+
+    const behavior = (cls: ContentClass): cloudfront.BehaviorOptions => ({
+      origin: cls.degradedFallback ? failover : albOrigin,
+      viewerProtocolPolicy: cls.cacheable ? cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS : cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+      // An origin group can only serve GET and HEAD; APIs take every method.
+      allowedMethods: cls.degradedFallback ? cloudfront.AllowedMethods.ALLOW_GET_HEAD : cls.cacheable ? cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS : cloudfront.AllowedMethods.ALLOW_ALL,
+      cachePolicy: (this.cachePolicies[cls.name] = this.cachePolicy(cls)),
+      originRequestPolicy: this.originRequestPolicy(cls),
+      responseHeadersPolicy: this.responseHeadersPolicy(cls),
+      compress: cls.compress,
+      edgeLambdas:
+        cls.degradedFallback && this.degradedRewrite
+          ? [{ functionVersion: this.degradedRewrite.currentVersion, eventType: cloudfront.LambdaEdgeEventType.ORIGIN_REQUEST }]
+          : undefined,
+    });
+    const catchAll = settings.freshness.find((c) => c.pathPattern === '/*')!;
+    this.distribution = new cloudfront.Distribution(this, 'Resource', {
+      comment: `${prefix}: edge cache and degraded mode in front of the ALB`,
+      defaultBehavior: behavior(catchAll),
+      additionalBehaviors: Object.fromEntries(settings.freshness.filter((c) => c !== catchAll).map((c) => [c.pathPattern, behavior(c)])),
+      priceClass: settings.priceClass as cloudfront.PriceClass,
+      domainNames: settings.domainNames.length > 0 ? settings.domainNames : undefined,
+      certificate: settings.certificateArn ? acm.Certificate.fromCertificateArn(this, 'ViewerCertificate', settings.certificateArn) : undefined,
+      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+      sslSupportMethod: cloudfront.SSLMethod.SNI,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      webAclId: props.webAclArn,
+      enableLogging: true,
+      logBucket: this.logsBucket,
+      logFilePrefix: 'cloudfront/',
+      publishAdditionalMetrics: true,
+      // Cache errors briefly, so a recovered origin is used again quickly (no page replacement:
+      // an API client gets the real status).
+      errorResponses: [500, 502, 503, 504].map((httpStatus) => ({ httpStatus, ttl: Duration.seconds(settings.errorCachingSeconds) })),
+    });
+    this.distribution.node.addDependency(degradedPage);
+
+    publishConnectionParameters(
+      this,
+      prefix,
+      'freshness',
+      Object.fromEntries(
+        settings.freshness.map((c) => [
+          c.name,
+          JSON.stringify({
+            pathPattern: c.pathPattern,
+            cacheable: c.cacheable,
+            edgeTtlSeconds: c.edgeTtlSeconds,
+            appCacheTtlSeconds: c.appCacheTtlSeconds,
+            maxStalenessSeconds: c.maxStalenessSeconds,
+            staleWhileRevalidateSeconds: c.staleWhileRevalidateSeconds,
+            staleIfErrorSeconds: c.staleIfErrorSeconds,
+            invalidation: c.invalidation,
+          }),
+        ]),
+      ),
+    );
+    this.acknowledgeFindings(settings);
+    // CloudFront publishes its metrics in us-east-1 only, so only a stack there can alarm on them.
+    this.alarms = props.alarms && Stack.of(this).region === 'us-east-1' ? this.createAlarms(props.alarms, { distribution: this.distribution, settings }) : [];
+  }
+
+  /**
+   * The distribution's alarms. Override to add or replace signals; call `super.createAlarms` to
+   * keep the platform's set. Runs in the constructor: use only the arguments.
+   */
+  protected createAlarms(factory: AlarmFactory, targets: EdgeAlarmTargets): cloudwatch.Alarm[] {
+    const s = factory.settings;
+    const latencyThreshold = Math.round(targets.settings.originReadTimeoutSeconds * 1000 * 0.8);
+    return [
+      factory.alarm(this, 'ErrorRateAlarm', {
+        component: 'cdn',
+        signal: '5xx-rate',
+        severity: 'critical',
+        metric: targets.distribution.metric5xxErrorRate({ statistic: 'Average' }),
+        threshold: s.http5xxRatePercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        description: `More than ${s.http5xxRatePercent}% of viewer requests end in 5xx at the edge (alarms.http5xxRatePercent).`,
+        recommendation: 'CloudFront 5xxErrorRate, 5 of 5, missing data ignored',
+      }),
+      factory.alarm(this, 'OriginLatencyAlarm', {
+        component: 'cdn',
+        signal: 'origin-latency',
+        severity: 'critical',
+        metric: targets.distribution.metricOriginLatency({ statistic: 'p90' }),
+        threshold: latencyThreshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        description: `p90 origin latency above ${latencyThreshold} ms, 80% of edge.originReadTimeoutSeconds (${targets.settings.originReadTimeoutSeconds} s): close to the point where CloudFront answers 504.`,
+        recommendation: 'CloudFront OriginLatency p90 at 80% of the origin response timeout (additional metrics are on)',
+      }),
+    ];
+  }
+
+  /** Cache key and TTLs of a content class; non-cacheable classes use AWS's managed CachingDisabled. */
+  private cachePolicy(cls: ContentClass): cloudfront.ICachePolicy {
+    if (!cls.cacheable) return cloudfront.CachePolicy.CACHING_DISABLED;
+    const list = <T>(value: 'none' | 'all' | string[], none: () => T, all: () => T, allow: (...v: string[]) => T) =>
+      value === 'none' ? none() : value === 'all' ? all() : allow(...value);
+    return new cloudfront.CachePolicy(this, `${pascal(cls.name)}CachePolicy`, {
+      comment: `${cls.name} (${cls.pathPattern}): edge TTL ${cls.edgeTtlSeconds} s`,
+      minTtl: Duration.seconds(0),
+      defaultTtl: Duration.seconds(cls.edgeTtlSeconds),
+      maxTtl: Duration.seconds(cls.edgeTtlSeconds),
+      queryStringBehavior: list(cls.queryStrings, cloudfront.CacheQueryStringBehavior.none, cloudfront.CacheQueryStringBehavior.all, cloudfront.CacheQueryStringBehavior.allowList),
+      headerBehavior: cls.headers.length ? cloudfront.CacheHeaderBehavior.allowList(...cls.headers) : cloudfront.CacheHeaderBehavior.none(),
+      cookieBehavior: list(cls.cookies, cloudfront.CacheCookieBehavior.none, cloudfront.CacheCookieBehavior.all, cloudfront.CacheCookieBehavior.allowList),
+      enableAcceptEncodingGzip: cls.compress,
+      enableAcceptEncodingBrotli: cls.compress,
+    });
+  }
+
+  /** What reaches the ALB beyond the cache key: everything for an API, nothing extra for cached content. */
+  private originRequestPolicy(cls: ContentClass): cloudfront.IOriginRequestPolicy {
+    return cls.cacheable ? cloudfront.OriginRequestPolicy.CORS_CUSTOM_ORIGIN : cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER;
+  }
+
+  /** Browser caching from the freshness model (unless the app sets its own), and security headers. */
+  private responseHeadersPolicy(cls: ContentClass): cloudfront.ResponseHeadersPolicy {
+    const cacheControl = cls.cacheable
+      ? [`public, max-age=${cls.edgeTtlSeconds}`, cls.staleWhileRevalidateSeconds && `stale-while-revalidate=${cls.staleWhileRevalidateSeconds}`, cls.staleIfErrorSeconds && `stale-if-error=${cls.staleIfErrorSeconds}`]
+          .filter(Boolean)
+          .join(', ')
+      : 'no-store';
+    return new cloudfront.ResponseHeadersPolicy(this, `${pascal(cls.name)}Headers`, {
+      comment: `${cls.name}: Cache-Control ${cacheControl}`,
+      customHeadersBehavior: { customHeaders: [{ header: 'Cache-Control', value: cacheControl, override: false }] },
+      securityHeadersBehavior: {
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: false },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: false },
+      },
+    });
+  }
+
+  /** Puts the degraded page into the bucket at deploy time (and removes it on delete). */
+  private uploadDegradedPage(settings: EdgeSettings): cr.AwsCustomResource {
+    const put = {
+      service: 'S3',
+      action: 'putObject',
+      parameters: {
+        Bucket: this.degradedBucket.bucketName,
+        Key: DEGRADED_PAGE_KEY,
+        Body: settings.degradedPageHtml,
+        ContentType: 'text/html; charset=utf-8',
+        CacheControl: `max-age=${settings.errorCachingSeconds}`,
+      },
+      physicalResourceId: cr.PhysicalResourceId.of(`${DEGRADED_PAGE_KEY}`),
+    };
+    return new cr.AwsCustomResource(this, 'DegradedPage', {
+      onCreate: put,
+      onUpdate: put,
+      onDelete: { service: 'S3', action: 'deleteObject', parameters: { Bucket: this.degradedBucket.bucketName, Key: DEGRADED_PAGE_KEY } },
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [this.degradedBucket.arnForObjects(DEGRADED_PAGE_KEY)] }),
+      installLatestAwsSdk: false,
+    });
+  }
+
+  /**
+   * When the origin group retries a request on the S3 origin, the path is the user's path
+   * (`/products/42`), which the bucket does not have: this origin-request function turns any
+   * S3-bound request into the degraded page. Lambda@Edge lives in us-east-1; from another
+   * region CDK deploys it in a support stack there.
+   */
+  private createDegradedRewrite(): cloudfront.experimental.EdgeFunction {
+    return new cloudfront.experimental.EdgeFunction(this, 'DegradedRewrite', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      description: 'Serves the degraded page for any path on the S3 fallback origin',
+      code: lambda.Code.fromInline(
+        [
+          "'use strict';",
+          'exports.handler = async (event) => {',
+          '  const request = event.Records[0].cf.request;',
+          `  if (request.origin && request.origin.s3) { request.uri = '/${DEGRADED_PAGE_KEY}'; request.querystring = ''; }`,
+          '  return request;',
+          '};',
+        ].join('\n'),
+      ),
+    });
+  }
+
+  private acknowledgeFindings(settings: EdgeSettings): void {
+    acknowledge(
+      this.logsBucket,
+      'This bucket is itself the log destination (CloudFront logs, and the degraded bucket\'s access logs); logging it would log the log writes.',
+      'AwsSolutions::AwsSolutions-S1',
+      'NIST.800.53.R5::NIST.800.53.R5-S3BucketLoggingEnabled',
+      'cdk-validator-cfnguard::s3_bucket_logging_enabled_check',
+    );
+    for (const bucket of [this.logsBucket, this.degradedBucket]) {
+      acknowledge(
+        bucket,
+        'SSE-S3: CloudFront standard logging cannot write to SSE-KMS buckets, and the degraded page is public content every visitor sees; neither needs a key policy for CloudFront.',
+        'NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS',
+        'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check',
+      );
+      acknowledge(
+        bucket,
+        'Access logs and one static page: versioned and retained, and rebuilt from config; a cross-region copy and event consumers would add cost without value.',
+        'NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled',
+        'cdk-validator-cfnguard::s3_event_notifications_enabled_check',
+        'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check',
+      );
+    }
+    acknowledge(
+      this.distribution,
+      'The root path is served by the application behind the ALB, not by an S3 object, so there is no default root object.',
+      'cdk-validator-cfnguard::cloudfront_default_root_object_configured_check',
+    );
+    acknowledge(
+      this.distribution,
+      'Geo restriction is a product decision, not a platform default; the web ACL rate-limits and filters every request.',
+      'AwsSolutions::AwsSolutions-CFR1',
+    );
+    if (!settings.certificateArn) {
+      acknowledge(
+        this.distribution,
+        'No edge.certificateArn/domainNames are configured, so viewers use the default *.cloudfront.net certificate (which fixes the TLS policy); set them to get TLS 1.2+ via SNI.',
+        'AwsSolutions::AwsSolutions-CFR4',
+        'cdk-validator-cfnguard::cloudfront_security_policy_check',
+        'cdk-validator-cfnguard::cloudfront_custom_ssl_certificate_check',
+        'cdk-validator-cfnguard::cloudfront_sni_enabled_check',
+      );
+    }
+    const rewrite = this.degradedRewrite?.node.findChild('Fn');
+    if (rewrite) {
+      acknowledge(
+        rewrite,
+        'Lambda@Edge runs in CloudFront locations: it cannot join a VPC, have reserved concurrency or a dead-letter queue, and logs in the regions where it runs; nodejs22.x is a runtime Lambda@Edge supports.',
+        'AwsSolutions::AwsSolutions-L1',
+        'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
+        'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ',
+        'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC',
+        'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+        'cdk-validator-cfnguard::lambda_inside_vpc_check',
+        'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+        'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      );
+    }
+    const uploader = Stack.of(this).node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
+    if (uploader) {
+      acknowledge(
+        uploader,
+        'CDK\'s deploy-time function that writes the degraded page to its bucket (s3:PutObject on one key); it runs only during deployment.',
+        'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
+        'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ',
+        'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC',
+        'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+        'cdk-validator-cfnguard::lambda_inside_vpc_check',
+        'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+      );
+    }
+    acknowledge(
+      this.node.findChild('DegradedPage'),
+      'The inline policy is the one CDK generates for the page upload: s3:PutObject and s3:DeleteObject on the degraded page only.',
+      'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
+    );
+  }
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|-)(\w)/g, (_m, _sep, c: string) => c.toUpperCase());
+}
