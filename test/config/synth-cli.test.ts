@@ -17,6 +17,7 @@ const ENVIRONMENTS: Record<string, Record<string, unknown>> = {
   azloss: { fleet: { minCapacity: 5 } },
   scaling: { alarms: { fleetCpuPercent: 50 } },
   cache: { cache: { maxmemoryPolicy: 'noeviction' } },
+  freshness: { edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 600, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] } },
 };
 
 describe('`cdk synth -c configFile=...` with a bad config', () => {
@@ -50,11 +51,12 @@ describe('`cdk synth -c configFile=...` with a bad config', () => {
     ['scaling vs alarms', /environments\.scaling\.alarms\.fleetCpuPercent = 50\n +rule: \[SA-1\] the fleet CPU alarm \(50%\) must be above the CPU scaling target/],
     ['hard limits (schema-enforced)', /environments\.prod\.database\.readReplicas = 16\n +rule: the value must be <= 15/],
     ['cache policy', /environments\.cache\.cache\.maxmemoryPolicy = "noeviction"\n +rule: \[CP-1\] "noeviction" turns a full cache into write errors/],
+    ['freshness', /environments\.freshness\.edge\.freshness\[0\]\.edgeTtlSeconds = 600\n +rule: \[FR-1\] content class "pages" \(\/\*\) can be 720 s old/],
   ])('rejects a violation of the %s invariants with its message', (_group, pattern) => {
     expect(output).toMatch(pattern);
   });
 
   it('counts them all in one report', () => {
-    expect(output).toMatch(/Invalid loadbearing configuration \(9 problems\)/);
+    expect(output).toMatch(/Invalid loadbearing configuration \(10 problems\)/);
   });
 });

@@ -1,0 +1,214 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
+import { builtinEnvironments, deepMerge, resolveEnvironments } from '../../lib/config/load-config';
+import { addPlatform } from '../../lib/platform-app';
+import { readTemplate, resourcesOfType, type CfnTemplate } from '../support/assembly';
+import { testApp } from '../support/test-app';
+
+const dir = inject('assemblyDir');
+const prodConfig = builtinEnvironments().find((e) => e.name === 'prod')!;
+let prod: Template;
+let prodJson: CfnTemplate;
+type Behavior = { PathPattern?: string; CachePolicyId: unknown; OriginRequestPolicyId: unknown; ResponseHeadersPolicyId: unknown; TargetOriginId: string; AllowedMethods: string[]; ViewerProtocolPolicy: string; LambdaFunctionAssociations?: { EventType: string }[] };
+let config: {
+  DefaultCacheBehavior: Behavior;
+  CacheBehaviors: Behavior[];
+  Origins: { Id: string; DomainName: unknown; CustomOriginConfig?: Record<string, unknown>; OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[]; OriginAccessControlId?: unknown; S3OriginConfig?: unknown }[];
+  OriginGroups: { Items: { Id: string; FailoverCriteria: { StatusCodes: { Items: number[] } }; Members: { Items: { OriginId: string }[] } }[] };
+  CustomErrorResponses: { ErrorCode: number; ErrorCachingMinTTL: number }[];
+  [key: string]: unknown;
+};
+
+beforeAll(() => {
+  prodJson = readTemplate(dir, 'loadbearing-prod');
+  prod = Template.fromJSON(prodJson);
+  config = Object.values(resourcesOfType(prodJson, 'AWS::CloudFront::Distribution'))[0].Properties!.DistributionConfig as typeof config;
+});
+
+describe('the distribution (prod)', () => {
+  it('exists in prod only', () => {
+    prod.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    for (const env of ['loadbearing-dev', 'loadbearing-staging']) expect(Object.keys(resourcesOfType(readTemplate(dir, env), 'AWS::CloudFront::Distribution'))).toEqual([]);
+  });
+
+  it('has a cache behavior per content class (at least 3), each with its own cache, origin request and response headers policy', () => {
+    const behaviors = [config.DefaultCacheBehavior, ...config.CacheBehaviors];
+    expect(behaviors.length).toBeGreaterThanOrEqual(3);
+    expect(config.CacheBehaviors.map((b) => b.PathPattern)).toEqual(['/static/*', '/api/*']);
+    for (const b of behaviors) {
+      expect(b.CachePolicyId).toBeDefined();
+      expect(b.OriginRequestPolicyId).toBeDefined();
+      expect(b.ResponseHeadersPolicyId).toBeDefined();
+    }
+    expect(new Set(behaviors.map((b) => JSON.stringify(b.CachePolicyId))).size).toBe(3);
+  });
+
+  it('sets TTLs and explicit cache keys from the freshness model', () => {
+    prod.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({
+        DefaultTTL: 60,
+        MaxTTL: 60,
+        MinTTL: 0,
+        ParametersInCacheKeyAndForwardedToOrigin: {
+          QueryStringsConfig: { QueryStringBehavior: 'whitelist', QueryStrings: ['page', 'lang'] },
+          HeadersConfig: { HeaderBehavior: 'none' },
+          CookiesConfig: { CookieBehavior: 'none' },
+          EnableAcceptEncodingGzip: true,
+          EnableAcceptEncodingBrotli: true,
+        },
+      }),
+    });
+    prod.hasResourceProperties('AWS::CloudFront::CachePolicy', { CachePolicyConfig: Match.objectLike({ DefaultTTL: 31_536_000, MaxTTL: 31_536_000 }) });
+    // The API is not cached: AWS's managed CachingDisabled policy, all methods, HTTPS only.
+    const api = config.CacheBehaviors.find((b) => b.PathPattern === '/api/*')!;
+    expect(api).toMatchObject({ CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', ViewerProtocolPolicy: 'https-only' });
+    expect(api.AllowedMethods).toContain('POST');
+  });
+
+  it('tells browsers the freshness model (stale-while-revalidate, stale-if-error) unless the app says otherwise', () => {
+    prod.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        CustomHeadersConfig: { Items: [{ Header: 'Cache-Control', Value: 'public, max-age=60, stale-while-revalidate=30, stale-if-error=600', Override: false }] },
+        SecurityHeadersConfig: Match.objectLike({ StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 31_536_000 }) }),
+      }),
+    });
+    prod.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({ CustomHeadersConfig: { Items: [{ Header: 'Cache-Control', Value: 'no-store', Override: false }] } }),
+    });
+  });
+
+  it('serves viewers over HTTPS with the configured domain and TLS 1.2+', () => {
+    expect(config).toMatchObject({
+      Aliases: prodConfig.edge.domainNames,
+      ViewerCertificate: { AcmCertificateArn: prodConfig.edge.certificateArn, MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' },
+    });
+    expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+  });
+
+  it('logs to S3 and caches errors only briefly', () => {
+    expect(config.Logging).toMatchObject({ Bucket: { 'Fn::GetAtt': [expect.stringMatching(/^EdgeAccessLogs/), 'RegionalDomainName'] } });
+    expect(config.CustomErrorResponses).toEqual([500, 502, 503, 504].map((ErrorCode) => ({ ErrorCode, ErrorCachingMinTTL: prodConfig.edge.errorCachingSeconds })));
+  });
+
+  it('uses a CLOUDFRONT-scope web ACL created in the stack (us-east-1)', () => {
+    prod.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT' });
+    expect(JSON.stringify(config.WebACLId)).toContain('EdgeWebAcl');
+  });
+});
+
+describe('origin protection', () => {
+  it('sends a secret header from CloudFront, over HTTPS to the name the ALB certificate covers', () => {
+    const alb = config.Origins.find((o) => o.CustomOriginConfig)!;
+    expect(alb.DomainName).toBe(prodConfig.edge.originDomainName);
+    expect(alb.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only', OriginReadTimeout: prodConfig.edge.originReadTimeoutSeconds, OriginSSLProtocols: ['TLSv1.2'] });
+    expect(alb.OriginCustomHeaders?.[0].HeaderName).toBe('X-Origin-Verify');
+    expect(JSON.stringify(alb.OriginCustomHeaders?.[0].HeaderValue)).toMatch(/resolve:secretsmanager:.*EdgeOriginVerify/);
+  });
+
+  it('makes the ALB answer 403 unless the header is there', () => {
+    prod.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      DefaultActions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '403' }) })],
+    });
+    prod.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 10,
+      Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Origin-Verify', Values: [Match.objectLike({ 'Fn::Join': Match.anyValue() })] } }],
+      Actions: [Match.objectLike({ Type: 'forward' })],
+    });
+  });
+
+  it('leaves the ALB open where there is no edge (dev)', () => {
+    Template.fromJSON(readTemplate(dir, 'loadbearing-dev')).hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { DefaultActions: [Match.objectLike({ Type: 'forward' })] });
+  });
+});
+
+describe('graceful degradation', () => {
+  it('fails pages over from the ALB to the S3 origin on 5xx, for GET and HEAD', () => {
+    const group = config.OriginGroups.Items[0];
+    expect(group.FailoverCriteria.StatusCodes.Items).toEqual([500, 502, 503, 504]);
+    const [primary, fallback] = group.Members.Items.map((m) => config.Origins.find((o) => o.Id === m.OriginId)!);
+    expect(primary.CustomOriginConfig).toBeDefined();
+    expect(fallback.S3OriginConfig).toBeDefined();
+    expect(JSON.stringify(fallback.OriginAccessControlId)).toContain('OriginAccessControl');
+    expect(config.DefaultCacheBehavior).toMatchObject({ TargetOriginId: group.Id, AllowedMethods: ['GET', 'HEAD'] });
+    // Static assets and the API go straight to the ALB.
+    for (const b of config.CacheBehaviors) expect(b.TargetOriginId).not.toBe(group.Id);
+  });
+
+  it('keeps the degraded page in a private, encrypted bucket that only this distribution can read', () => {
+    const buckets = resourcesOfType(prodJson, 'AWS::S3::Bucket');
+    const [id, bucket] = Object.entries(buckets).find(([key]) => key.startsWith('EdgeDegradedPages'))!;
+    expect(bucket.Properties).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    prod.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: id },
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject', Condition: { StringEquals: { 'AWS:SourceArn': Match.anyValue() } } }),
+        ]),
+      }),
+    });
+    prod.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always' }) });
+  });
+
+  it('uploads the page at deploy time and serves it for any path on the fallback (Lambda@Edge)', () => {
+    const upload = Object.values(resourcesOfType(prodJson, 'Custom::AWS'))[0];
+    expect(JSON.stringify(upload.Properties?.Create)).toContain('\\"action\\":\\"putObject\\"');
+    expect(JSON.stringify(upload.Properties?.Create)).toContain('degraded.html');
+    expect(config.DefaultCacheBehavior.LambdaFunctionAssociations).toEqual([expect.objectContaining({ EventType: 'origin-request' })]);
+    prod.hasResourceProperties('AWS::Lambda::Function', { Code: { ZipFile: Match.stringLikeRegexp("request.origin.s3\\) \\{ request.uri = '/degraded.html'") } });
+  });
+});
+
+describe('freshness export and alarms', () => {
+  it('publishes each class\'s freshness to SSM for the app', () => {
+    prod.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/loadbearing-prod/freshness/pages',
+      Value: JSON.stringify({
+        pathPattern: '/*',
+        cacheable: true,
+        edgeTtlSeconds: 60,
+        appCacheTtlSeconds: 120,
+        maxStalenessSeconds: 300,
+        staleWhileRevalidateSeconds: 30,
+        staleIfErrorSeconds: 600,
+        invalidation: 'explicit-invalidation',
+      }),
+    });
+  });
+
+  it('alarms on the edge 5xx rate and on origin latency at 80% of the origin timeout, inside service health', () => {
+    const alarms = Object.values(resourcesOfType(prodJson, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
+    expect(alarms.find((a) => a.AlarmName === 'loadbearing-prod-cdn-5xx-rate')).toMatchObject({ MetricName: '5xxErrorRate', Namespace: 'AWS/CloudFront', Threshold: prodConfig.alarms.http5xxRatePercent });
+    expect(alarms.find((a) => a.AlarmName === 'loadbearing-prod-cdn-origin-latency')).toMatchObject({ MetricName: 'OriginLatency', ExtendedStatistic: 'p90', Threshold: prodConfig.edge.originReadTimeoutSeconds * 1000 * 0.8 });
+    // OriginLatency exists only with CloudFront's additional metrics on.
+    expect(Object.keys(resourcesOfType(prodJson, 'AWS::CloudFront::MonitoringSubscription'))).toHaveLength(1);
+    const health = Object.values(resourcesOfType(prodJson, 'AWS::CloudWatch::CompositeAlarm')).find((c) => c.Properties?.AlarmName === 'loadbearing-prod-service-health');
+    const rule = JSON.stringify(health?.Properties?.AlarmRule);
+    expect(rule).toContain('EdgeErrorRateAlarm');
+    expect(rule).toContain('EdgeOriginLatencyAlarm');
+  });
+});
+
+describe('edge options (one extra synth)', () => {
+  let variant: Template;
+  beforeAll(() => {
+    const webAclArn = 'arn:aws:wafv2:us-east-1:333333333333:global/webacl/shared-edge/11111111-2222-3333-4444-555555555555';
+    const [cfg] = resolveEnvironments({ prod: deepMerge(BUILTIN_ENVIRONMENTS.prod, { edge: { originShield: { enabled: true }, webAclArn } }) }, 'variant.json');
+    const [stack] = addPlatform(testApp(), [cfg], { policies: false });
+    variant = Template.fromStack(stack);
+  });
+
+  it('adds Origin Shield in the stack region and uses a given web ACL instead of creating one', () => {
+    variant.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        WebACLId: 'arn:aws:wafv2:us-east-1:333333333333:global/webacl/shared-edge/11111111-2222-3333-4444-555555555555',
+        Origins: Match.arrayWith([Match.objectLike({ OriginShield: { Enabled: true, OriginShieldRegion: 'us-east-1' } })]),
+      }),
+    });
+    expect(Object.keys(variant.findResources('AWS::WAFv2::WebACL', { Properties: { Scope: 'CLOUDFRONT' } }))).toEqual([]);
+  });
+});
