@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -9,6 +9,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { edgeSettingsSchema, type ContentClass, type EdgeSettings, type EdgeSettingsInput } from '../lib/config/edge-settings';
 import { acknowledge } from './acknowledge';
+import { createPrivateBucket } from './private-bucket';
 import type { AlarmFactory } from './alarm-factory';
 import { publishConnectionParameters } from './connection-parameters';
 import { parseSettings } from './parse-settings';
@@ -70,27 +71,17 @@ export class Edge extends Construct {
     const protection = props.protection ?? PROTECT_DATA;
     const prefix = (props.namePrefix ?? Stack.of(this).stackName).toLowerCase();
 
-    this.logsBucket = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    this.logsBucket = createPrivateBucket(this, 'AccessLogs', {
+      protection,
       // CloudFront standard logging writes with ACLs.
       objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
-      enforceSSL: true,
-      versioned: true,
       lifecycleRules: [{ id: 'age-out-access-logs', expiration: Duration.days(settings.accessLogRetentionDays), noncurrentVersionExpiration: Duration.days(7) }],
-      removalPolicy: protection.retainPolicy,
-      autoDeleteObjects: protection.retainPolicy === RemovalPolicy.DESTROY,
     });
-    this.degradedBucket = new s3.Bucket(this, 'DegradedPages', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
+    this.degradedBucket = createPrivateBucket(this, 'DegradedPages', {
+      protection,
       serverAccessLogsBucket: this.logsBucket,
       serverAccessLogsPrefix: 'degraded-origin/',
       lifecycleRules: [{ id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) }],
-      removalPolicy: protection.retainPolicy,
-      autoDeleteObjects: protection.retainPolicy === RemovalPolicy.DESTROY,
     });
     const degradedPage = this.uploadDegradedPage(settings);
 
@@ -342,13 +333,7 @@ export class Edge extends Construct {
         rewrite,
         'Lambda@Edge runs in CloudFront locations: it cannot join a VPC, have reserved concurrency or a dead-letter queue, and logs in the regions where it runs; nodejs22.x is a runtime Lambda@Edge supports.',
         'AwsSolutions::AwsSolutions-L1',
-        'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
-        'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ',
-        'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC',
-        'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted',
-        'cdk-validator-cfnguard::lambda_inside_vpc_check',
-        'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
-        'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        ...HELPER_FUNCTION_RULES,
       );
     }
     const uploader = Stack.of(this).node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
@@ -356,13 +341,7 @@ export class Edge extends Construct {
       acknowledge(
         uploader,
         'CDK\'s deploy-time function that writes the degraded page to its bucket (s3:PutObject on one key); it runs only during deployment.',
-        'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
-        'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ',
-        'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC',
-        'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted',
-        'cdk-validator-cfnguard::lambda_inside_vpc_check',
-        'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+        ...HELPER_FUNCTION_RULES,
       );
     }
     acknowledge(
@@ -372,6 +351,21 @@ export class Edge extends Construct {
     );
   }
 }
+
+/**
+ * Findings on small helper functions outside the request path (Lambda@Edge, CDK's deploy-time
+ * custom resources): no VPC, concurrency reservation, dead-letter queue or log encryption, and
+ * AWS's basic execution policy for their logs.
+ */
+const HELPER_FUNCTION_RULES = [
+  'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+  'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
+  'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ',
+  'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC',
+  'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+  'cdk-validator-cfnguard::lambda_inside_vpc_check',
+  'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+];
 
 function pascal(name: string): string {
   return name.replace(/(^|-)(\w)/g, (_m, _sep, c: string) => c.toUpperCase());

@@ -1,10 +1,11 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
+import { createPrivateBucket } from './private-bucket';
 import { loadBalancerSettingsSchema, type LoadBalancerSettings, type LoadBalancerSettingsInput } from '../lib/config/load-balancer-settings';
 import type { AlarmFactory } from './alarm-factory';
 import { parseSettings } from './parse-settings';
@@ -64,12 +65,9 @@ export class LoadBalancer extends Construct {
     const settings = (this.settings = parseSettings(loadBalancerSettingsSchema, props.settings, 'loadBalancer'));
     const protection = props.protection ?? PROTECT_DATA;
 
-    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
-      // ALB access logs support only SSE-S3 (not SSE-KMS).
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
+    // ALB access logs support only SSE-S3 (not SSE-KMS): the private-bucket default.
+    this.accessLogsBucket = createPrivateBucket(this, 'AccessLogs', {
+      protection,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [
         {
@@ -80,8 +78,6 @@ export class LoadBalancer extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
-      removalPolicy: protection.retainPolicy,
-      autoDeleteObjects: protection.retainPolicy === RemovalPolicy.DESTROY,
     });
     acknowledge(
       this.accessLogsBucket,
