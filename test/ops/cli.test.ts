@@ -1,6 +1,6 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { discoverAlarms } from '../../lib/ops/alarm-discovery.js';
 import { builtinCommands } from '../../lib/ops/builtin-commands.js';
 import { CommandRegistry, writeLine, type Command } from '../../lib/ops/command.js';
@@ -8,6 +8,8 @@ import { UsageError } from '../../lib/ops/errors.js';
 import { metricAlarm, run } from './support/cli-harness.js';
 
 const cw = mockClient(CloudWatchClient);
+// Test files share modules (isolate: false): put the real client back for the next file.
+afterAll(() => cw.restore());
 beforeEach(() => cw.reset());
 
 describe('loadbearing (dispatch and help)', () => {

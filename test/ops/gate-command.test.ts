@@ -1,11 +1,13 @@
 import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../lib/ops/clock.js';
 import { capture, metricAlarm, NOW, pagedAlarms, run, type CliRun } from './support/cli-harness.js';
 import { runCli } from '../../lib/ops/cli.js';
 
 const cw = mockClient(CloudWatchClient);
+// Test files share modules (isolate: false): put the real client back for the next file.
+afterAll(() => cw.restore());
 
 beforeEach(() => {
   cw.reset();

@@ -1,6 +1,6 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { systemClock } from '../../lib/ops/clock.js';
 import { reportWindow } from '../../lib/ops/report-command.js';
@@ -8,6 +8,8 @@ import { fastRetry, metricAlarm, NOW, pagedAlarms, run } from './support/cli-har
 import { fakeMetricData, STACK_ALARMS, STACK_COMPOSITES, type FakeValues } from './support/stack-fixture.js';
 
 const cw = mockClient(CloudWatchClient);
+// Test files share modules (isolate: false): put the real client back for the next file.
+afterAll(() => cw.restore());
 beforeEach(() => {
   cw.reset();
   cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: STACK_ALARMS, CompositeAlarms: STACK_COMPOSITES });

@@ -1,13 +1,15 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { REASON_WIDTH } from '../../lib/ops/status-command.js';
 import { capture, compositeAlarm, fastRetry, frozenClock, metricAlarm, pagedAlarms, run } from './support/cli-harness.js';
 import { runCli } from '../../lib/ops/cli.js';
 
 const cw = mockClient(CloudWatchClient);
+// Test files share modules (isolate: false): put the real client back for the next file.
+afterAll(() => cw.restore());
 beforeEach(() => cw.reset());
 
 const healthy = [
