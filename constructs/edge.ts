@@ -327,7 +327,8 @@ export class Edge extends Construct {
         'cdk-validator-cfnguard::cloudfront_sni_enabled_check',
       );
     }
-    const rewrite = this.degradedRewrite?.node.findChild('Fn');
+    // The function itself: in this stack in us-east-1, otherwise in CDK's edge support stack there.
+    const rewrite = this.degradedRewrite?.permissionsNode.scope;
     if (rewrite) {
       acknowledge(
         rewrite,
@@ -342,6 +343,15 @@ export class Edge extends Construct {
         uploader,
         'CDK\'s deploy-time function that writes the degraded page to its bucket (s3:PutObject on one key); it runs only during deployment.',
         ...HELPER_FUNCTION_RULES,
+      );
+    }
+    // Outside us-east-1, CDK reads the function's version ARN from SSM there through this provider.
+    const arnReader = Stack.of(this).node.tryFindChild('Custom::CrossRegionStringParameterReaderCustomResourceProvider');
+    if (arnReader) {
+      acknowledge(
+        arnReader,
+        'CDK\'s deploy-time function that reads the Lambda@Edge version ARN from SSM in us-east-1; it calls a public regional endpoint during deployment only.',
+        'cdk-validator-cfnguard::lambda_inside_vpc_check',
       );
     }
     acknowledge(

@@ -97,6 +97,11 @@ export const environmentSchema = z
     if (isNum(nat) && nat > azs.length) {
       violation(ctx, ['network', 'natGateways'], nat, `must be <= the number of availability zones (${azs.length})`, `use at most ${azs.length}, one per AZ.`);
     }
+    const albCert = env.loadBalancer?.certificateArn;
+    const certWhere = typeof albCert === 'string' ? /^arn:[^:]+:acm:([^:]+):(\d{12}):/.exec(albCert) : null;
+    if (certWhere && typeof env.region === 'string' && typeof env.account === 'string' && /^\d{12}$/.test(env.account) && (certWhere[1] !== env.region || certWhere[2] !== env.account)) {
+      violation(ctx, ['loadBalancer', 'certificateArn'], albCert, `must be a certificate in this environment's account and region (${env.account}, ${env.region}); an ALB cannot use one from ${certWhere[2]}, ${certWhere[1]}`, `request or import the certificate in ACM in ${env.region} of account ${env.account} and use its ARN.`);
+    }
     const edge = env.edge;
     if (edge?.enabled === true && typeof env.loadBalancer?.certificateArn === 'string' && !edge.originDomainName) {
       violation(ctx, ['edge', 'originDomainName'], undefined, 'required when the ALB has a certificate: CloudFront reaches it over HTTPS and checks the name', 'set it to the DNS name (covered by loadBalancer.certificateArn) that points at the ALB, e.g. "origin.example.com".');

@@ -64,6 +64,8 @@ describe('invalid configurations fail with the field path, the value, the rule a
     ['slow start with least outstanding requests', { loadBalancer: { slowStartSeconds: 60 } }, [/loadBalancer\.slowStartSeconds = 60/, /AWS rejects slow start/, /algorithm to "round_robin"/]],
     ['a health check timeout not below the interval', { loadBalancer: { healthCheck: { intervalSeconds: 10, timeoutSeconds: 10 } } }, [/healthCheck\.timeoutSeconds = 10/, /less than intervalSeconds \(10\)/]],
     ['an unknown maxmemory policy', { cache: { maxmemoryPolicy: 'lru' } }, [/cache\.maxmemoryPolicy = "lru"/, /must be one of/]],
+    ['an ALB certificate from another region', { loadBalancer: { certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003' } }, [/loadBalancer\.certificateArn = "arn:aws:acm:eu-west-1/, /an ALB cannot use one from 333333333333, eu-west-1/, /in ACM in us-east-1/]],
+    ['an edge outside us-east-1 without a web ACL', { region: 'eu-west-1', availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'], loadBalancer: { certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003' } }, [/edge\.webAclArn/, /a CLOUDFRONT web ACL lives in us-east-1, so a stack in eu-west-1 cannot create it/, /set edge\.webAclArn/]],
     ['a bad account ID', { account: '12345' }, [/environments\.prod\.account = "12345"/, /12-digit AWS account ID/]],
   ];
 

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
 import { builtinEnvironments, deepMerge, resolveEnvironments } from '../../lib/config/load-config';
 import { addPlatform } from '../../lib/platform-app';
-import { readTemplate, resourcesOfType, type CfnTemplate } from '../support/assembly';
-import { testApp } from '../support/test-app';
+import { readTemplate, readValidationReport, resourcesOfType, unacknowledgedFindings, type CfnTemplate, type PluginReport } from '../support/assembly';
+import { testApp, VALIDATION_CACHE } from '../support/test-app';
 
 const dir = inject('assemblyDir');
 const prodConfig = builtinEnvironments().find((e) => e.name === 'prod')!;
@@ -193,22 +193,66 @@ describe('freshness export and alarms', () => {
   });
 });
 
-describe('edge options (one extra synth)', () => {
+describe('a prod stack outside us-east-1, with Origin Shield and a given web ACL (one extra synth)', () => {
+  const webAclArn = 'arn:aws:wafv2:us-east-1:333333333333:global/webacl/shared-edge/11111111-2222-3333-4444-555555555555';
   let variant: Template;
+  let support: Template | undefined;
+  let stackRegions: Record<string, string>;
+  let reports: PluginReport[];
   beforeAll(() => {
-    const webAclArn = 'arn:aws:wafv2:us-east-1:333333333333:global/webacl/shared-edge/11111111-2222-3333-4444-555555555555';
-    const [cfg] = resolveEnvironments({ prod: deepMerge(BUILTIN_ENVIRONMENTS.prod, { edge: { originShield: { enabled: true }, webAclArn } }) }, 'variant.json');
-    const [stack] = addPlatform(testApp(), [cfg], { policies: false });
-    variant = Template.fromStack(stack);
+    const [cfg] = resolveEnvironments(
+      {
+        prod: deepMerge(BUILTIN_ENVIRONMENTS.prod, {
+          region: 'eu-west-1',
+          availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+          loadBalancer: { certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003' },
+          edge: { originShield: { enabled: true }, webAclArn },
+        }),
+      },
+      'variant.json',
+    );
+    const app = testApp();
+    const [stack] = addPlatform(app, [cfg], { cacheDirectory: VALIDATION_CACHE });
+    const assembly = app.synth();
+    variant = Template.fromJSON(assembly.getStackByName(stack.stackName).template as Record<string, unknown>);
+    stackRegions = Object.fromEntries(assembly.stacks.map((s) => [s.stackName, s.environment.region]));
+    const supportArtifact = assembly.stacks.find((s) => s.stackName !== stack.stackName);
+    support = supportArtifact ? Template.fromJSON(supportArtifact.template as Record<string, unknown>) : undefined;
+    reports = readValidationReport(assembly.directory);
   });
 
-  it('adds Origin Shield in the stack region and uses a given web ACL instead of creating one', () => {
+  it('passes cdk-nag and the Control Tower controls with no unacknowledged finding, in both stacks', () => {
+    expect(reports.map((r) => r.pluginName).sort()).toEqual(['AwsSolutions', 'NIST.800.53.R5', 'cdk-validator-cfnguard']);
+    expect(unacknowledgedFindings(reports)).toEqual([]);
+  });
+
+  it('adds Origin Shield in the stack region and uses the given web ACL instead of creating one', () => {
     variant.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
-        WebACLId: 'arn:aws:wafv2:us-east-1:333333333333:global/webacl/shared-edge/11111111-2222-3333-4444-555555555555',
-        Origins: Match.arrayWith([Match.objectLike({ OriginShield: { Enabled: true, OriginShieldRegion: 'us-east-1' } })]),
+        WebACLId: webAclArn,
+        Origins: Match.arrayWith([Match.objectLike({ OriginShield: { Enabled: true, OriginShieldRegion: 'eu-west-1' } })]),
       }),
     });
     expect(Object.keys(variant.findResources('AWS::WAFv2::WebACL', { Properties: { Scope: 'CLOUDFRONT' } }))).toEqual([]);
+    variant.resourceCountIs('AWS::WAFv2::WebACL', 1);
+  });
+
+  it('deploys the Lambda@Edge rewrite in a support stack in us-east-1 and reads its version from there', () => {
+    expect(Object.values(stackRegions).sort()).toEqual(['eu-west-1', 'us-east-1']);
+    expect(support).toBeDefined();
+    support!.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler' });
+    support!.resourceCountIs('AWS::Lambda::Version', 1);
+    variant.resourceCountIs('AWS::Lambda::Version', 0);
+    const dist = Object.values(variant.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig as { DefaultCacheBehavior: Behavior & { LambdaFunctionAssociations?: { EventType: string; LambdaFunctionARN: unknown }[] } };
+    const [association] = dist.DefaultCacheBehavior.LambdaFunctionAssociations ?? [];
+    expect(association?.EventType).toBe('origin-request');
+    // The version ARN crosses regions through a custom resource that reads it from SSM in us-east-1.
+    const [reader] = Object.values((association?.LambdaFunctionARN ?? {}) as { 'Fn::GetAtt'?: [string, string] });
+    expect(variant.toJSON().Resources[reader![0]].Type).toMatch(/^Custom::/);
+  });
+
+  it('leaves out the CloudFront alarms (its metrics exist only in us-east-1)', () => {
+    expect(Object.keys(variant.findResources('AWS::CloudWatch::Alarm')).filter((id) => id.includes('Edge'))).toEqual([]);
+    expect(Object.keys(variant.findResources('AWS::CloudWatch::Alarm')).length).toBeGreaterThan(10);
   });
 });
