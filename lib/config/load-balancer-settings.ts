@@ -47,7 +47,7 @@ export const loadBalancerSettingsSchema = z
       .string()
       .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, { message: 'must be an ACM certificate ARN' })
       .optional()
-      .describe('ACM certificate for HTTPS. With it, port 80 redirects to 443; without it (dev), the ALB serves plain HTTP on port 80. @default - no certificate: HTTP only'),
+      .describe('ACM certificate for HTTPS, in this environment\'s account and region. With it, port 80 redirects to 443; without it (dev), the ALB serves plain HTTP on port 80. @default - no certificate: HTTP only'),
     idleTimeoutSeconds: int(1, 4000).default(60).describe('ALB idle timeout. The app keep-alive timeout must be longer (see app.keepAliveTimeoutSeconds).'),
     desyncMitigationMode: z
       .enum(['defensive', 'strictest'])
