@@ -11,7 +11,6 @@ import { edgeSettingsSchema, type ContentClass, type EdgeSettings, type EdgeSett
 import { acknowledge } from './acknowledge';
 import { createPrivateBucket } from './private-bucket';
 import type { AlarmFactory } from './alarm-factory';
-import { publishConnectionParameters } from './connection-parameters';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 
@@ -31,7 +30,7 @@ export interface EdgeProps {
   readonly protection?: StatefulProtection;
   /** Creates the distribution's alarms through this factory (CloudFront metrics exist only in us-east-1). @default - no alarms */
   readonly alarms?: AlarmFactory;
-  /** Prefix of the SSM parameters with the freshness model. @default - the stack name */
+  /** Name in the distribution's comment. @default - the stack name */
   readonly namePrefix?: string;
 }
 
@@ -133,26 +132,6 @@ export class Edge extends Construct {
     });
     this.distribution.node.addDependency(degradedPage);
 
-    publishConnectionParameters(
-      this,
-      prefix,
-      'freshness',
-      Object.fromEntries(
-        settings.freshness.map((c) => [
-          c.name,
-          JSON.stringify({
-            pathPattern: c.pathPattern,
-            cacheable: c.cacheable,
-            edgeTtlSeconds: c.edgeTtlSeconds,
-            appCacheTtlSeconds: c.appCacheTtlSeconds,
-            maxStalenessSeconds: c.maxStalenessSeconds,
-            staleWhileRevalidateSeconds: c.staleWhileRevalidateSeconds,
-            staleIfErrorSeconds: c.staleIfErrorSeconds,
-            invalidation: c.invalidation,
-          }),
-        ]),
-      ),
-    );
     this.acknowledgeFindings(settings);
     // CloudFront publishes its metrics in us-east-1 only, so only a stack there can alarm on them.
     this.alarms = props.alarms && Stack.of(this).region === 'us-east-1' ? this.createAlarms(props.alarms, { distribution: this.distribution, settings }) : [];

@@ -9,6 +9,7 @@ export * from './connection-parameters';
 export * from './database';
 export * from './edge';
 export * from './encryption-key';
+export * from './freshness-parameters';
 export * from './load-balancer';
 export * from './log-encryption-key';
 export * from './network';

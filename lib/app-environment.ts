@@ -18,7 +18,8 @@ export interface AppEndpoints {
  * The environment file every instance gets (`/etc/loadbearing/app.env`): the same timeouts,
  * pool sizes and retry policy the platform's invariants check, and the endpoints.
  * Writes and transactions go to `DB_WRITER_HOST` (RDS Proxy where enabled); reads that tolerate replica lag go to one
- * of `DB_READER_HOSTS` (libpq: `host=a,b load_balance_hosts=random`).
+ * of `DB_READER_HOSTS` (libpq: `host=a,b load_balance_hosts=random`). Cache TTLs per content class are
+ * JSON in the SSM parameters `${FRESHNESS_PARAMETER_PATH}<class>`.
  */
 export function appEnvironment(config: EnvironmentConfig, endpoints: AppEndpoints): Record<string, string> {
   const { app, database, cache } = config;
@@ -44,6 +45,7 @@ export function appEnvironment(config: EnvironmentConfig, endpoints: AppEndpoint
     CACHE_AUTH_SECRET_ARN: endpoints.cacheAuthSecretArn,
     CACHE_TIMEOUT_MS: String(app.cacheTimeoutMs),
     CACHE_DEFAULT_TTL_SECONDS: String(cache.defaultTtlSeconds),
+    FRESHNESS_PARAMETER_PATH: `/${config.stackName.toLowerCase()}/freshness/`,
     RETRY_MAX_ATTEMPTS: String(app.retryMaxAttempts),
     RETRY_BASE_DELAY_MS: String(app.retryBaseDelayMs),
     RETRY_MAX_DELAY_MS: String(app.retryMaxDelayMs),

@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { AlarmFactory } from '../constructs/alarm-factory';
 import { SeverityTopicActions, type IAlarmActionStrategy } from '../constructs/alarm-actions';
 import { StackPrefixAlarmNaming, type IAlarmNamingStrategy } from '../constructs/alarm-naming';
@@ -17,6 +17,7 @@ import { ServiceDashboard, type DashboardSection } from '../constructs/service-d
 import { ServiceHealth } from '../constructs/service-health';
 import { WebAcl } from '../constructs/web-acl';
 import { Edge } from '../constructs/edge';
+import { publishFreshnessParameters } from '../constructs/freshness-parameters';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { statefulProtection, type StatefulProtection } from '../constructs/stateful-protection';
 import { appEnvironment } from './app-environment';
@@ -175,6 +176,8 @@ export class PlatformStack extends Stack {
       expectedClientConnections: config.fleet.maxCapacity * config.app.cacheConnectionsPerInstance,
       namePrefix: config.stackName,
     });
+    // The freshness model for the app (its cache TTLs), in every environment: CloudFront is optional.
+    const freshness = publishFreshnessParameters(new Construct(this, 'Freshness'), config.stackName.toLowerCase(), config.edge.freshness);
     this.fleet = new classes.fleet(this, 'Fleet', {
       vpc,
       securityGroup: this.securityGroups.app,
@@ -198,6 +201,7 @@ export class PlatformStack extends Stack {
     this.database.secret.grantRead(this.fleet.role);
     this.database.key.grantDecrypt(this.fleet.role);
     this.cache.authSecret.grantRead(this.fleet.role);
+    for (const parameter of freshness) parameter.grantRead(this.fleet.role);
     if (this.database.proxy && config.database.proxy.iamAuth) this.database.proxy.grantConnect(this.fleet.role, DB_MASTER_USER);
 
     if (originVerifyHeader) {

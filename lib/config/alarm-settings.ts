@@ -21,7 +21,7 @@ export const alarmSettingsSchema = z
     disabled: z
       .array(z.string().regex(/^[a-z]+(-[a-z0-9]+)+$/, { message: 'must be an alarm key "<component>-<signal>"' }))
       .default([])
-      .describe('Alarm keys not to create. Some are guarded by invariants (e.g. CP-2 keeps cache-evictions).'),
+      .describe('Alarm keys whose actions are turned off (the alarm still exists, on the dashboard and in composites, but notifies no one). Some are guarded by invariants (e.g. CP-2 keeps cache-evictions).'),
     overrides: z
       .record(z.string().regex(/^[a-z]+(-[a-z0-9]+)+$/, { message: 'must be an alarm key "<component>-<signal>", e.g. "db-writer-cpu"' }), evaluationSchema)
       .default({})
@@ -36,7 +36,7 @@ export const alarmSettingsSchema = z
     dbLoadPerVcpu: z.number().gt(0).max(10).default(1).describe('DB load (average active sessions, Performance Insights) per vCPU of the class.'),
     dbBurstBalancePercent: int(1, 99).default(10).describe('EBS I/O and byte credit balance below this % (burstable EBS throughput).'),
     dbFreeableMemoryPercent: int(1, 99).default(10).describe('Freeable memory below this % of the instance class memory.'),
-    dbFreeStoragePercent: int(1, 99).default(10).describe('Free storage below this % of maxAllocatedStorageGiB (autoscaling grows storage until then).'),
+    dbFreeStoragePercent: int(1, 99).default(10).describe('Free storage below this % of database.allocatedStorageGiB (the initial size): with storage autoscaling it fires only when autoscaling is not keeping up or has reached maxAllocatedStorageGiB.'),
     dbConnectionsPercent: int(1, 100).default(80).describe('DB connections above this % of the computed max_connections.'),
     replicaLagSeconds: int(1, 86_400).default(30).describe('Read replica lag.'),
     cacheEngineCpuPercent: int(1, 100).default(80).describe('Cache engine (main thread) CPU. The host-CPU alarm uses this divided by the node\'s vCPUs (AWS recommendation for nodes with 2 vCPUs or fewer).'),

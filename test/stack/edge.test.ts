@@ -163,23 +163,7 @@ describe('graceful degradation', () => {
   });
 });
 
-describe('freshness export and alarms', () => {
-  it('publishes each class\'s freshness to SSM for the app', () => {
-    prod.hasResourceProperties('AWS::SSM::Parameter', {
-      Name: '/loadbearing-prod/freshness/pages',
-      Value: JSON.stringify({
-        pathPattern: '/*',
-        cacheable: true,
-        edgeTtlSeconds: 60,
-        appCacheTtlSeconds: 120,
-        maxStalenessSeconds: 300,
-        staleWhileRevalidateSeconds: 30,
-        staleIfErrorSeconds: 600,
-        invalidation: 'explicit-invalidation',
-      }),
-    });
-  });
-
+describe('edge alarms', () => {
   it('alarms on the edge 5xx rate and on origin latency at 80% of the origin timeout, inside service health', () => {
     const alarms = Object.values(resourcesOfType(prodJson, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
     expect(alarms.find((a) => a.AlarmName === 'loadbearing-prod-cdn-5xx-rate')).toMatchObject({ MetricName: '5xxErrorRate', Namespace: 'AWS/CloudFront', Threshold: prodConfig.alarms.http5xxRatePercent });

@@ -210,6 +210,27 @@ describe('app fleet', () => {
     expect(userData).toContain(`DB_STATEMENT_TIMEOUT_MS=${envs.prod.database.statementTimeoutMs}`);
   });
 
+  it.each(['dev', 'prod'] as const)('publishes the freshness model to SSM in %s (with or without CloudFront) and lets the app read it', (name) => {
+    const template = name === 'dev' ? devJson : prodJson;
+    const params = Object.entries(resourcesOfType(template, 'AWS::SSM::Parameter')).filter(([, p]) => String(p.Properties?.Name).startsWith(`/loadbearing-${name}/freshness/`));
+    expect(params.map(([, p]) => p.Properties?.Name).sort()).toEqual(envs[name].edge.freshness.map((c) => `/loadbearing-${name}/freshness/${c.name}`).sort());
+    const pages = envs[name].edge.freshness.find((c) => c.name === 'pages')!;
+    expect(JSON.parse(String(params.find(([, p]) => String(p.Properties?.Name).endsWith('/pages'))![1].Properties?.Value))).toEqual({
+      pathPattern: '/*',
+      cacheable: true,
+      edgeTtlSeconds: pages.edgeTtlSeconds,
+      appCacheTtlSeconds: pages.appCacheTtlSeconds,
+      maxStalenessSeconds: pages.maxStalenessSeconds,
+      staleWhileRevalidateSeconds: pages.staleWhileRevalidateSeconds,
+      staleIfErrorSeconds: pages.staleIfErrorSeconds,
+      invalidation: pages.invalidation,
+    });
+    const userData = JSON.stringify((only(template, 'AWS::EC2::LaunchTemplate').Properties?.LaunchTemplateData as Record<string, unknown>).UserData);
+    expect(userData).toContain(`FRESHNESS_PARAMETER_PATH=/loadbearing-${name}/freshness/`);
+    const fleetPolicy = JSON.stringify(Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties?.Roles).includes('FleetInstanceRole')));
+    for (const [id] of params) expect(fleetPolicy).toContain(id);
+  });
+
   it('uses the burstable profile in dev', () => {
     expect((only(devJson, 'AWS::EC2::LaunchTemplate').Properties?.LaunchTemplateData as Record<string, unknown>).InstanceType).toBe('t4g.medium');
   });
