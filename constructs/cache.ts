@@ -1,4 +1,3 @@
-import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
@@ -14,6 +13,7 @@ import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+import { physicalNamePrefix } from './physical-name-prefix';
 
 export interface CacheProps {
   readonly vpc: ec2.IVpc;
@@ -75,8 +75,7 @@ export class Cache extends Construct {
     super(scope, id);
     const settings = (this.settings = parseSettings(cacheSettingsSchema, props.settings, 'cache'));
     const protection = props.protection ?? PROTECT_DATA;
-    // RDS and ElastiCache store identifiers in lower case; the log group names must match them.
-    const prefix = (props.namePrefix ?? Stack.of(this).stackName).toLowerCase();
+    const prefix = physicalNamePrefix(this, props.namePrefix);
     this.replicationGroupId = `${prefix}-cache`;
     const nodes = settings.replicasPerShard + 1;
     this.nodeIds = Array.from({ length: nodes }, (_, i) => `${this.replicationGroupId}-${String(i + 1).padStart(3, '0')}`);

@@ -1,6 +1,11 @@
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 
+/** The SSM path of a component's parameters: `/<prefix>/<component>/` (names are appended). */
+export function parameterPath(prefix: string, component: string): string {
+  return `/${prefix}/${component}/`;
+}
+
 /**
  * Publishes connection info for the app as SSM parameters `/<prefix>/<component>/<name>`
  * (the app and operators read them by name; values may be deploy-time tokens).
@@ -14,7 +19,7 @@ export function publishConnectionParameters(
   return Object.entries(values).map(
     ([name, value]) =>
       new ssm.StringParameter(scope, `Param${name.replace(/(^|[/-])(\w)/g, (_m, _sep, c: string) => c.toUpperCase())}`, {
-        parameterName: `/${prefix}/${component}/${name}`,
+        parameterName: `${parameterPath(prefix, component)}${name}`,
         stringValue: value,
         description: `${prefix} ${component} ${name}`,
       }),

@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,6 +16,7 @@ import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+import { physicalNamePrefix } from './physical-name-prefix';
 
 /** The master user; apps connect as this user through the proxy (IAM) or with the secret. */
 export const DB_MASTER_USER = 'lb_admin';
@@ -104,8 +105,7 @@ export class Database extends Construct {
     super(scope, id);
     const settings = (this.settings = parseSettings(databaseSettingsSchema, props.settings, 'database'));
     const protection = props.protection ?? PROTECT_DATA;
-    // RDS and ElastiCache store identifiers in lower case; the log group names must match them.
-    const prefix = (props.namePrefix ?? Stack.of(this).stackName).toLowerCase();
+    const prefix = physicalNamePrefix(this, props.namePrefix);
     const engine = rds.DatabaseInstanceEngine.postgres({ version: KNOWN_POSTGRES_VERSIONS.get(settings.engineVersion)! });
     this.maxConnections = postgresMaxConnections(settings.instanceClass);
 

@@ -13,6 +13,7 @@ import { createPrivateBucket } from './private-bucket';
 import type { AlarmFactory } from './alarm-factory';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+import { physicalNamePrefix } from './physical-name-prefix';
 
 /** The static page the degraded origin serves, and the object key it lives under. */
 export const DEGRADED_PAGE_KEY = 'degraded.html';
@@ -68,7 +69,7 @@ export class Edge extends Construct {
     super(scope, id);
     const settings = (this.settings = parseSettings(edgeSettingsSchema, props.settings, 'edge'));
     const protection = props.protection ?? PROTECT_DATA;
-    const prefix = (props.namePrefix ?? Stack.of(this).stackName).toLowerCase();
+    const prefix = physicalNamePrefix(this, props.namePrefix);
 
     this.logsBucket = createPrivateBucket(this, 'AccessLogs', {
       protection,

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { wafSettingsSchema, type WafSettings, type WafSettingsInput } from '../lib/config/waf-settings';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+import { physicalNamePrefix } from './physical-name-prefix';
 
 export interface WebAclProps {
   /**
@@ -49,7 +50,7 @@ export class WebAcl extends Construct {
   constructor(scope: Construct, id: string, props: WebAclProps) {
     super(scope, id);
     const settings = (this.settings = parseSettings(wafSettingsSchema, props.settings, 'waf'));
-    const prefix = (props.namePrefix ?? Stack.of(this).stackName).toLowerCase();
+    const prefix = physicalNamePrefix(this, props.namePrefix);
     this.metricName = `${prefix}-web-acl`;
     const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
       metricName,

@@ -12,6 +12,8 @@ export interface AppEndpoints {
   readonly cacheReaderHost: string;
   readonly cachePort: string;
   readonly cacheAuthSecretArn: string;
+  /** SSM path of the freshness model, one JSON parameter per content class. */
+  readonly freshnessParameterPath: string;
 }
 
 /**
@@ -45,7 +47,7 @@ export function appEnvironment(config: EnvironmentConfig, endpoints: AppEndpoint
     CACHE_AUTH_SECRET_ARN: endpoints.cacheAuthSecretArn,
     CACHE_TIMEOUT_MS: String(app.cacheTimeoutMs),
     CACHE_DEFAULT_TTL_SECONDS: String(cache.defaultTtlSeconds),
-    FRESHNESS_PARAMETER_PATH: `/${config.stackName.toLowerCase()}/freshness/`,
+    FRESHNESS_PARAMETER_PATH: endpoints.freshnessParameterPath,
     RETRY_MAX_ATTEMPTS: String(app.retryMaxAttempts),
     RETRY_BASE_DELAY_MS: String(app.retryBaseDelayMs),
     RETRY_MAX_DELAY_MS: String(app.retryMaxDelayMs),

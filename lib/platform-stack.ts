@@ -17,7 +17,9 @@ import { ServiceDashboard, type DashboardSection } from '../constructs/service-d
 import { ServiceHealth } from '../constructs/service-health';
 import { WebAcl } from '../constructs/web-acl';
 import { Edge } from '../constructs/edge';
+import { parameterPath } from '../constructs/connection-parameters';
 import { publishFreshnessParameters } from '../constructs/freshness-parameters';
+import { physicalNamePrefix } from '../constructs/physical-name-prefix';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { statefulProtection, type StatefulProtection } from '../constructs/stateful-protection';
 import { appEnvironment } from './app-environment';
@@ -177,7 +179,8 @@ export class PlatformStack extends Stack {
       namePrefix: config.stackName,
     });
     // The freshness model for the app (its cache TTLs), in every environment: CloudFront is optional.
-    const freshness = publishFreshnessParameters(new Construct(this, 'Freshness'), config.stackName.toLowerCase(), config.edge.freshness);
+    const prefix = physicalNamePrefix(this);
+    const freshness = publishFreshnessParameters(new Construct(this, 'Freshness'), prefix, config.edge.freshness);
     this.fleet = new classes.fleet(this, 'Fleet', {
       vpc,
       securityGroup: this.securityGroups.app,
@@ -196,6 +199,7 @@ export class PlatformStack extends Stack {
         cacheReaderHost: this.cache.readerEndpoint.host,
         cachePort: this.cache.primaryEndpoint.port,
         cacheAuthSecretArn: this.cache.authSecret.secretArn,
+        freshnessParameterPath: parameterPath(prefix, 'freshness'),
       }),
     });
     this.database.secret.grantRead(this.fleet.role);
