@@ -1,21 +1,47 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
+// Two projects, one command (`npm test` runs both):
+// - unit: CDK synth, template assertions, pure logic, mocked SDK clients; in process, no servers.
+// - integration: real processes on loopback (moto, PostgreSQL, the cache, HAProxy, the built CLI).
+// `npm run test:unit` and `npm run test:integration` run one of them.
+const env = {
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  CDK_DISABLE_VERSION_CHECK: '1',
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/global-synth.ts'],
-    setupFiles: ['test/setup/snapshot-serializer.ts', 'test/setup/count-synths.ts'],
     // aws-cdk-lib is large: separate processes keep memory bounded and use both cores.
     pool: 'forks',
-    isolate: false,
     // vitest's default is one worker less than the CPUs: a single worker on a 2-CPU machine.
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    env: {
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      CDK_DISABLE_VERSION_CHECK: '1',
-    },
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/integration/**'],
+          globalSetup: ['test/setup/global-synth.ts'],
+          setupFiles: ['test/setup/snapshot-serializer.ts', 'test/setup/count-synths.ts'],
+          pool: 'forks',
+          isolate: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          env,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/setup/integration-setup.ts'],
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          env,
+        },
+      },
+    ],
   },
 });

@@ -6,7 +6,7 @@ import { benchTable } from '../lib/bench/bench-table';
 import { runBench } from '../lib/bench/run-bench';
 
 // `npm run bench [-- --runs 5 --test-runs 5 --profile]`: measures this machine, prints a table,
-// writes bench/results.json (the README's "Performance" section is generated from it).
+// writes bench/results.json (docs/performance.md is generated from it).
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },

@@ -3,7 +3,7 @@ import { runDiffCli } from '../lib/review/diff-cli';
 import { stopRunningProcesses } from '../lib/review/run-process';
 import { TempDirs } from '../lib/review/temp-dirs';
 
-// `npm run diff`: the synth-diff review. See `npm run diff -- --help` and README "Reviewing changes".
+// `npm run diff`: the synth-diff review. See `npm run diff -- --help` and docs/reviewing-changes.md.
 const temp = new TempDirs();
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -90,7 +90,7 @@ export class Cache extends Construct {
     });
     acknowledge(
       this.authSecret,
-      'An AUTH token is rotated through ModifyReplicationGroup (AuthTokenUpdateStrategy ROTATE, then SET) so old and new tokens both work while clients reload; see README "Operations". The token is only usable from the app security group over TLS.',
+      'An AUTH token is rotated through ModifyReplicationGroup (AuthTokenUpdateStrategy ROTATE, then SET) so old and new tokens both work while clients reload; see docs/operations.md. The token is only usable from the app security group over TLS.',
       'AwsSolutions::AwsSolutions-SMG4',
       'NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled',
     );

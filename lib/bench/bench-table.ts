@@ -3,7 +3,7 @@ import type { BenchResults, Measurement } from './run-bench';
 const fmt = (m: Measurement) =>
   `${m.wallSeconds.median.toFixed(2)} s (min ${m.wallSeconds.min.toFixed(2)}, max ${m.wallSeconds.max.toFixed(2)})${m.peakRssMiB ? `, peak RSS ${m.peakRssMiB.median} MiB` : ''}`;
 
-/** The bench results as Markdown: printed by `npm run bench` and generated into the README. */
+/** The bench results as Markdown: printed by `npm run bench` and generated into docs/performance.md. */
 export function benchTable(r: BenchResults): string {
   const { platform, cdkInitDefault, floor } = r.synth;
   const lines = [

@@ -3,7 +3,7 @@ import type { EnvironmentInput } from './environment-schema';
 /**
  * The environments `cdk synth` builds when no `-c configFile=...` is given. The account IDs
  * and certificate ARNs are placeholders: they make the templates realistic and reviewable,
- * and a team replaces them with its own in a config file (see README, "Configuration").
+ * and a team replaces them with its own in a config file (see docs/configuration.md).
  */
 export const BUILTIN_ENVIRONMENTS: Readonly<Record<string, EnvironmentInput>> = {
   dev: {

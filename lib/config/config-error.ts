@@ -129,7 +129,7 @@ function describeIssue(issue: z.core.$ZodIssue): { rule: string; fix: string } {
     case 'custom':
     default: {
       const params = (issue as { params?: RuleParams }).params;
-      return { rule: issue.message, fix: params?.fix ?? 'see the config reference in README.md.' };
+      return { rule: issue.message, fix: params?.fix ?? 'see the config reference in docs/configuration.md.' };
     }
   }
 }

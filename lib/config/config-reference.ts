@@ -21,7 +21,7 @@ interface JsonSchema {
 }
 
 /**
- * The config reference (README, "Configuration"), generated from the schema that validates the
+ * The config reference (docs/configuration.md), generated from the schema that validates the
  * config, so the docs cannot drift from the rules. Stage-preset values are listed per stage.
  */
 export function configReference(): string {

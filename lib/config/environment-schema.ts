@@ -64,7 +64,7 @@ export const environmentSchema = z
         optOut: z
           .array(
             z.strictObject({
-              rule: z.string().regex(/^[A-Z]{2}-\d+$/, { message: 'must be a rule ID such as "TC-6"' }).describe('Rule ID (see README, "Invariants").'),
+              rule: z.string().regex(/^[A-Z]{2}-\d+$/, { message: 'must be a rule ID such as "TC-6"' }).describe('Rule ID (see docs/configuration.md, "Invariants").'),
               reason: z.string().min(20).describe('Why breaking this rule is acceptable here (at least 20 characters).'),
             }),
           )
@@ -72,7 +72,7 @@ export const environmentSchema = z
           .describe('Rules deliberately switched off for this environment, each with a written reason.'),
       })
       .prefault({})
-      .describe('Cross-component invariants checked at synth (see README, "Invariants").'),
+      .describe('Cross-component invariants checked at synth (see docs/configuration.md, "Invariants").'),
   })
   .superRefine((env, ctx) => {
     const azs = Array.isArray(env.availabilityZones) ? env.availabilityZones : [];

@@ -7,28 +7,40 @@ import { freshnessTable } from '../config/freshness-table';
 import { builtinEnvironments } from '../config/load-config';
 import { invariantsReference } from '../invariants/invariants-reference';
 
+/** A documentation section generated from code, and the page (relative to the repository root) it lives in. */
+export interface GeneratedSection {
+  readonly file: string;
+  readonly render: () => string;
+}
+
 /**
- * README sections generated from code. Each lives between `<!-- generated:<name>:start -->`
- * and `<!-- generated:<name>:end -->`; `npm run docs` rewrites them, and a test fails when the
- * committed README differs from what the code says.
+ * Documentation sections generated from code. Each lives in its page between
+ * `<!-- generated:<name>:start -->` and `<!-- generated:<name>:end -->`; `npm run docs` rewrites
+ * them, and a test fails when a committed page differs from what the code says.
  */
-export const GENERATED_SECTIONS: Readonly<Record<string, () => string>> = {
-  'config-reference': configReference,
-  invariants: invariantsReference,
-  performance: performanceResults,
-  freshness: () => builtinEnvironments().map(freshnessTable).join('\n'),
+export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
+  'config-reference': { file: 'docs/configuration.md', render: configReference },
+  invariants: { file: 'docs/configuration.md', render: invariantsReference },
+  performance: { file: 'docs/performance.md', render: performanceResults },
+  freshness: { file: 'docs/architecture.md', render: () => builtinEnvironments().map(freshnessTable).join('\n') },
 };
 
-/** The document with every generated section replaced by its current content. */
-export function renderGeneratedSections(document: string): string {
+/** Every page that holds a generated section. */
+export function generatedPages(): string[] {
+  return [...new Set(Object.values(GENERATED_SECTIONS).map((s) => s.file))].sort();
+}
+
+/** The page `file` with each of its generated sections replaced by the current content. */
+export function renderGeneratedSections(document: string, file: string): string {
   let result = document;
-  for (const [name, render] of Object.entries(GENERATED_SECTIONS)) {
+  for (const [name, section] of Object.entries(GENERATED_SECTIONS)) {
+    if (section.file !== file) continue;
     const start = `<!-- generated:${name}:start -->`;
     const end = `<!-- generated:${name}:end -->`;
     const from = result.indexOf(start);
     const to = result.indexOf(end);
-    if (from < 0 || to < from) throw new Error(`README is missing the markers for the generated section "${name}"`);
-    result = `${result.slice(0, from + start.length)}\n${render().trim()}\n${result.slice(to)}`;
+    if (from < 0 || to < from) throw new Error(`${file} is missing the markers for the generated section "${name}"`);
+    result = `${result.slice(0, from + start.length)}\n${section.render().trim()}\n${result.slice(to)}`;
   }
   return result;
 }
@@ -39,4 +51,3 @@ function performanceResults(): string {
   if (!existsSync(file)) return '_Not measured yet: run `npm run bench`._';
   return benchTable(JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
 }
-

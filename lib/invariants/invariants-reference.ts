@@ -3,7 +3,7 @@ import { INVARIANT_RULES } from './rules';
 
 const PHASE = { config: 'config, before synth', template: 'synthesized template', schema: 'config schema' } as const;
 
-/** The README's list of invariants, generated from the rule module. */
+/** The list of invariants in docs/configuration.md, generated from the rule module. */
 export function invariantsReference(): string {
   const lines = ['| ID | Group | Rule | Fails synth? | Checked on | Why |', '| --- | --- | --- | --- | --- | --- |'];
   for (const rule of INVARIANT_RULES) {

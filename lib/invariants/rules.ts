@@ -7,7 +7,7 @@ import type { InvariantRule } from './invariant-rule';
 import { SCALING_ALARM_RULES } from './scaling-alarms';
 import { TIMEOUT_CHAIN_RULES } from './timeout-chain';
 
-/** Every cross-component invariant of the platform, in README order. */
+/** Every cross-component invariant of the platform, in the order docs/configuration.md lists them. */
 export const INVARIANT_RULES: readonly InvariantRule[] = [
   ...CONNECTION_BUDGET_RULES,
   ...TIMEOUT_CHAIN_RULES,

@@ -99,7 +99,7 @@ export function parseAllowList(json: unknown, source: string): AllowEntry[] {
 export function loadAllowList(path: string, required: boolean): AllowEntry[] {
   if (!existsSync(path)) {
     if (!required) return [];
-    throw new AllowListError([{ path: '(file)', value: renderValue(path), rule: 'does not exist', fix: `create it (see README, "Reviewing changes") or omit --allow-list to use ${DEFAULT_ALLOW_LIST}.` }], path);
+    throw new AllowListError([{ path: '(file)', value: renderValue(path), rule: 'does not exist', fix: `create it (see docs/reviewing-changes.md) or omit --allow-list to use ${DEFAULT_ALLOW_LIST}.` }], path);
   }
   let json: unknown;
   try {

@@ -6,7 +6,7 @@ import { readTemplate, type CfnTemplate } from '../support/assembly';
  * The logical IDs of every stateful resource, pinned. A logical ID comes from the construct
  * path, so renaming or moving a construct changes it, and CloudFormation then deletes the old
  * resource and creates an empty one. Change this map only together with an allow-list entry and
- * a migration plan (README, "Reviewing changes"). Stateful = the same source as `npm run diff`.
+ * a migration plan (docs/reviewing-changes.md). Stateful = the same source as `npm run diff`.
  */
 const PINNED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'loadbearing-dev': {

@@ -10,7 +10,7 @@ import {
   type PutMetricAlarmCommandInput,
 } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort } from './support/http-stub.js';
+import { closedPort } from '../ops/support/http-stub.js';
 import { motoUnavailable, startMoto, type MotoServer } from './support/moto-server.js';
 
 // End to end: the BUILT CLI (dist/bin/loadbearing.js) as a subprocess against moto, a
