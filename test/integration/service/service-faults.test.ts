@@ -81,8 +81,7 @@ describe.skipIf(unavailable !== undefined)('reference service under faults', () 
       // 2 requests hold the pool (blocked on the lock), 3 queue for it: the queue is at its bound.
       const blocked = Array.from({ length: 5 }, () => call(`${tiny.url}/api/items/${itemId}/price`, { method: 'PUT', json: { priceCents: 7 } }));
       await new Promise((r) => setTimeout(r, 150));
-      const shed = [];
-      for (let i = 0; i < 5; i++) shed.push(await call(`${tiny.url}/api/items/${itemId}/price`, { method: 'PUT', json: { priceCents: 8 } }));
+      const shed = await Promise.all(Array.from({ length: 5 }, () => call(`${tiny.url}/api/items/${itemId}/price`, { method: 'PUT', json: { priceCents: 8 } })));
       for (const s of shed) {
         expect(s.status).toBe(503);
         expect(s.headers.get('retry-after')).toBe('1');
