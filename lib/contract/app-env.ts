@@ -119,7 +119,7 @@ export const APP_ENV = {
   APP_SHED_POOL_WAIT_MS: spec(intKind(1, 3_600_000), {
     meaning: 'Oldest acceptable wait for a DB connection before the app sheds load.',
     checkedBy: 'TC-8: shorter than the app request timeout',
-    service: 'A new request is answered 503 + `Retry-After` at once while the oldest pool waiter is older than this; it is also the pool\'s connection-wait timeout.',
+    service: 'A new request is answered 503 + `Retry-After` at once while the oldest pool waiter is older than this; a queued request waits at most twice this long, then gets the same 503.',
   }),
   APP_SHED_QUEUE_LENGTH: spec(intKind(1, 100_000), {
     meaning: 'Longest acceptable DB pool wait queue per pool before the app sheds load.',

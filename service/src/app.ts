@@ -103,6 +103,7 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
       pattern: '/readyz',
       light: true,
       handler: async () => {
+        const queue = db.writerQueue();
         const deadline = Deadline.after(Math.min(env.APP_REQUEST_TIMEOUT_MS, 2000));
         const started = performance.now();
         const cacheState = await cache.ping(deadline).then(
@@ -110,7 +111,6 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
           (e: Error) => ({ ok: false, ms: Math.round(performance.now() - started), error: e.message }),
         );
         const dbState = await db.probe(deadline);
-        const queue = db.writerQueue();
         const ready = dbState.writer?.ok === true;
         return {
           status: ready ? 200 : 503,

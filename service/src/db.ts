@@ -59,7 +59,7 @@ interface TrackedPool {
   readonly host: string;
   readonly pool: pg.Pool;
   /** Start times of callers waiting for a connection. */
-  readonly waiting: Set<number>;
+  readonly waiting: Set<{ readonly since: number }>;
   downUntil: number;
 }
 
@@ -116,8 +116,9 @@ export class Database {
       password: () => this.password(host, port),
       ssl: this.ssl(),
       max,
-      // The pool-wait bound: a request never waits longer for a connection than load shedding allows.
-      connectionTimeoutMillis: env.APP_SHED_POOL_WAIT_MS,
+      // Queued requests wait up to twice the shedding bound (always below the request timeout,
+      // TC-8); new arrivals are shed at once as soon as the oldest waiter passes the bound.
+      connectionTimeoutMillis: Math.min(2 * env.APP_SHED_POOL_WAIT_MS, env.APP_REQUEST_TIMEOUT_MS),
       idleTimeoutMillis: 60_000,
       application_name: 'loadbearing-service',
       keepAlive: true,
@@ -148,14 +149,15 @@ export class Database {
   /** Requests waiting for a writer connection, and how long the oldest has waited. */
   writerQueue(now = performance.now()): { length: number; oldestMs: number } {
     let oldest = now;
-    for (const t of this.writer.waiting) oldest = Math.min(oldest, t);
+    for (const w of this.writer.waiting) oldest = Math.min(oldest, w.since);
     return { length: this.writer.waiting.size, oldestMs: now - oldest };
   }
 
   private async acquire(p: TrackedPool, deadline: Deadline): Promise<pg.PoolClient> {
     deadline.check(`a ${p.name} connection`);
     const started = performance.now();
-    p.waiting.add(started);
+    const waiter = { since: started };
+    p.waiting.add(waiter);
     try {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -175,7 +177,7 @@ export class Database {
         }
       }
     } finally {
-      p.waiting.delete(started);
+      p.waiting.delete(waiter);
       this.o.metrics.observe('PoolWait', performance.now() - started);
     }
   }
