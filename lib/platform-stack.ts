@@ -8,6 +8,7 @@ import { AlarmTopics } from '../constructs/alarm-topics';
 import { acknowledge } from '../constructs/acknowledge';
 import { AppFleet, type AppFleetProps } from '../constructs/app-fleet';
 import { Cache, type CacheProps } from '../constructs/cache';
+import { AppAlarms } from '../constructs/app-alarms';
 import { Database, DB_APP_USER, DB_MASTER_USER, PROXY_PORT, type DatabaseProps } from '../constructs/database';
 import { LoadBalancer, type LoadBalancerProps } from '../constructs/load-balancer';
 import { LogEncryptionKey } from '../constructs/log-encryption-key';
@@ -208,6 +209,7 @@ export class PlatformStack extends Stack {
         freshnessParameterPath: parameterPath(prefix, 'freshness'),
       }),
     });
+    new AppAlarms(this, 'AppAlarms', { factory: alarms, stackName: config.stackName, app: config.app });
     this.database.secret.grantRead(this.fleet.role);
     this.database.key.grantDecrypt(this.fleet.role);
     this.cache.authSecret.grantRead(this.fleet.role);
