@@ -305,6 +305,7 @@ export class PlatformStack extends Stack {
     return [
       { title: 'Edge', description: 'CDN and load balancer: what users see (errors, latency, traffic against its learned band).', alarms: of((k) => /^(cdn|alb)-/.test(k)) },
       { title: 'Fleet', description: 'App instances: capacity against min/max, CPU against the scaling target.', alarms: of((k) => k.startsWith('fleet-')) },
+      { title: 'App', description: 'The app\'s own metrics (embedded metric format): shed requests, cache and replica fallbacks, DB pool wait.', alarms: of((k) => k.startsWith('app-')) },
       { title: 'Database writer', description: 'Writes and transactions: the writer instance and RDS Proxy in front of it.', alarms: of((k) => /^db-(writer|proxy)-/.test(k)) },
       { title: 'Database readers', description: 'Read replicas: lag, load and connections per replica.', alarms: of((k) => k.startsWith('db-replica-')) },
       { title: 'Cache', description: 'ElastiCache: engine and host CPU, memory against eviction, evictions, hit rate, replication.', alarms: of((k) => k.startsWith('cache-')) },

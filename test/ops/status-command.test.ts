@@ -32,7 +32,7 @@ describe('status', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain('shop: 6 alarms: 0 ALARM, 6 OK, 0 INSUFFICIENT_DATA');
     const headers = result.stdout.split('\n').filter((line) => /^[a-z]+$/.test(line));
-    expect(headers).toEqual(['cdn', 'alb', 'fleet', 'app', 'db', 'cache', 'service']);
+    expect(headers).toEqual(['cdn', 'alb', 'fleet', 'db', 'cache', 'service']);
     expect(result.stdout).toMatch(/OK\s+critical\s+shop-db-writer-cpu\s+3m ago \(2026-11-25T07:57:00Z\)\s+reason of shop-db-writer-cpu/);
     expect(cw.commandCalls(DescribeAlarmsCommand)).toHaveLength(1);
     expect(cw.commandCalls(DescribeAlarmsCommand)[0]!.args[0].input).toEqual({
