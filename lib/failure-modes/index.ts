@@ -1,3 +1,4 @@
 export * from './failure-mode';
 export * from './modes';
 export * from './failure-modes-reference';
+export * from './rehearsals';

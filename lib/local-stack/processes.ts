@@ -1,5 +1,21 @@
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import net from 'node:net';
+
+/**
+ * With `LOADBEARING_PROCESS_LOG=<file>` set, the ID of every process group started here is
+ * appended to that file, so a test can check afterwards that none of them is still alive.
+ */
+function recordStarted(pid: number): void {
+  const log = process.env.LOADBEARING_PROCESS_LOG;
+  if (log) appendFileSync(log, `${pid}\n`);
+}
+
+/** Process groups started elsewhere (moto) get the same treatment: killed on exit, logged. */
+export function adoptGroup(pid: number): void {
+  track(pid);
+  recordStarted(pid);
+}
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; the caller binds it soon after). */
 export async function freePort(): Promise<number> {
@@ -64,6 +80,7 @@ export function startProcess(command: string, args: readonly string[], options: 
   if (child.pid === undefined) throw new Error(`${command} did not start`);
   const pid = child.pid;
   track(pid);
+  recordStarted(pid);
   let log = '';
   let partial = '';
   const onData = (chunk: Buffer) => {
