@@ -138,7 +138,7 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
         ...(rule
           ? [
               check('429-normal-clients', '429s to clients under the per-client rate', '=', 0, m.run.counts.rateLimited, 'count', `waf.rateLimitPerIp ${config.waf.rateLimitPerIp}/5 min = ${rule.limit} per ${rule.windowSeconds} s locally; every normal client sends less than half of it`),
-              check('429-over-limit', 'share of the over-limit client\'s requests answered 429', '>=', 50, m.overLimitClient?.rateLimitedPercent ?? 0, '%', 'it sends 3x the per-client rate: once over the limit, everything beyond it is blocked'),
+              overLimitCheck(m, rule.limit, rule.windowSeconds),
             ]
           : []),
         recovery(i),
@@ -218,6 +218,22 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
     default:
       throw new Error(`no proving-ground scenario for ${id}`);
   }
+}
+
+/** The over-limit client gets 429s for everything beyond the limit in each window it sends in. */
+function overLimitCheck(m: RunMeasurement, limit: number, windowSeconds: number): BudgetCheck {
+  const sent = m.overLimitClient?.counts.sent ?? 0;
+  const allowed = limit * Math.ceil(m.durationMs / 1000 / windowSeconds);
+  const expected = sent === 0 ? 0 : Math.max(0, (100 * (sent - allowed)) / sent);
+  return check(
+    '429-over-limit',
+    "share of the over-limit client's requests answered 429",
+    '>=',
+    Math.floor(expected),
+    m.overLimitClient?.rateLimitedPercent ?? 0,
+    '%',
+    `it sends 3x the per-client rate for the whole run: at most ${limit} per ${windowSeconds} s window pass, the rest is blocked`,
+  );
 }
 
 function readErrorPercent(m: RunMeasurement): number {

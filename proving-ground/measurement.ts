@@ -56,6 +56,8 @@ export interface RunMeasurement {
   readonly writes: WriteAudit;
   readonly generator: GeneratorStats;
   readonly cpuPercent: Record<string, number>;
+  /** The service's error log messages (5xx not shed), most frequent first. */
+  readonly serviceErrors: readonly { cause: string; count: number }[];
   readonly topStatements: readonly { query: string; calls: number; totalMs: number; meanMs: number }[];
   /** Sums over arbitrary bucket ranges (detection windows, recovery); not serialized. */
   window(fromMs: number, toMs: number): { counts: Counts; errorPercent: number; p99Ms: number };
@@ -182,6 +184,7 @@ export function measureRun(input: {
     writes: input.writes,
     generator: input.generator,
     cpuPercent: input.cpuPercent,
+    serviceErrors: [...observer.serviceErrors].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([cause, count]) => ({ cause, count })),
     topStatements: input.topStatements,
     window,
     recoverySeconds,

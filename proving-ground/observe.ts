@@ -29,24 +29,31 @@ export interface Sample {
 
 const COUNTERS = ['Requests', 'ServerErrors', 'ShedRequests', 'CacheHits', 'CacheMisses', 'CacheFallbacks', 'ReplicaFallbacks'];
 
-/** CPU seconds (user + system) of every process in each process group, from /proc. */
-function cpuSecondsByGroup(groups: ReadonlyMap<string, number[]>): Map<string, number> {
+/**
+ * CPU seconds (user + system) of each component: every process descending from its leader
+ * (PostgreSQL's server processes start sessions of their own, so process groups miss them).
+ */
+function cpuSecondsByTree(roots: ReadonlyMap<string, number[]>): Map<string, number> {
   const ticks = 100; // USER_HZ on Linux
-  const byPgid = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const pgid = Number(fields[2]);
-      const cpu = (Number(fields[11]) + Number(fields[12])) / ticks;
-      byPgid.set(pgid, (byPgid.get(pgid) ?? 0) + cpu);
+      const pid = Number(entry);
+      const ppid = Number(fields[1]);
+      cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid)!.push(pid);
     } catch {
       /* exited meanwhile */
     }
   }
+  const total = (pid: number): number => (cpu.get(pid) ?? 0) + (children.get(pid) ?? []).reduce((sum, c) => sum + total(c), 0);
   const out = new Map<string, number>();
-  for (const [name, pgids] of groups) out.set(name, pgids.reduce((sum, g) => sum + (byPgid.get(g) ?? 0), 0));
+  for (const [name, pids] of roots) out.set(name, pids.reduce((sum, p) => sum + total(p), 0));
   return out;
 }
 
@@ -85,8 +92,18 @@ export class Observer {
   ) {}
 
   /** Feeds one service document (EMF or log line); EMF documents are bucketed by arrival time. */
+  /** Messages of the service's error logs (5xx that were not shed), counted: the causes behind the errors. */
+  readonly serviceErrors = new Map<string, number>();
+
   onDocument(doc: Record<string, unknown>): void {
-    if (!this.start || !('_aws' in doc)) return;
+    if (!this.start) return;
+    if (!('_aws' in doc)) {
+      if (typeof doc.level === 'number' && doc.level >= 50) {
+        const cause = `${String(doc.message ?? '')}: ${String(doc.err ?? '')}`.slice(0, 120);
+        this.serviceErrors.set(cause, (this.serviceErrors.get(cause) ?? 0) + 1);
+      }
+      return;
+    }
     const i = Math.max(0, Math.floor((performance.now() - this.start) / this.bucketMs));
     while (this.service.length <= i) this.service.push({ counters: {}, poolWait: newHistogram(), eventLoopLagMaxMs: 0 });
     const b = this.service[i];
@@ -139,7 +156,7 @@ export class Observer {
     const admin = await this.topology.admin().catch(() => undefined);
     await admin?.query('SELECT pg_stat_statements_reset()').catch(() => undefined);
     await admin?.end().catch(() => undefined);
-    this.cpuStart = cpuSecondsByGroup(componentGroups(this.topology));
+    this.cpuStart = cpuSecondsByTree(componentGroups(this.topology));
     this.ownStart = ownCpuSeconds();
     this.start = performance.now();
     this.timer = setInterval(() => void this.sample(), 1000);
@@ -150,7 +167,7 @@ export class Observer {
   async end(): Promise<{ cpuPercent: Record<string, number>; topStatements: { query: string; calls: number; totalMs: number; meanMs: number }[] }> {
     clearInterval(this.timer);
     const seconds = (performance.now() - this.start) / 1000;
-    const now = cpuSecondsByGroup(componentGroups(this.topology));
+    const now = cpuSecondsByTree(componentGroups(this.topology));
     const cpuPercent: Record<string, number> = {};
     for (const [name, value] of now) {
       const used = name === 'load-generator' ? ownCpuSeconds() - this.ownStart : Math.max(0, value - (this.cpuStart.get(name) ?? 0));

@@ -7,7 +7,7 @@ import { Recorder } from './load/recorder';
 import { measureRun, type RunMeasurement } from './measurement';
 import { Observer } from './observe';
 import { localRateRule } from './topology/haproxy-config';
-import { SEED_ITEMS, type Topology } from './topology/topology';
+import { SEED_ITEMS, type InstanceExit, type Topology } from './topology/topology';
 import { scenario, SPIKE_LOAD, type FaultContext, type Timings } from './scenarios';
 import type { ScenarioId } from './scenario-ids';
 import { auditWrites, nextOrderId } from './writes';
@@ -32,6 +32,8 @@ export interface RunResult {
   readonly checks: BudgetCheck[];
   readonly bottleneck: string;
   readonly faultLog: { tMs: number; what: string }[];
+  /** Service instances that exited on their own during the run (crashes): always a finding. */
+  readonly crashes: InstanceExit[];
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -71,7 +73,14 @@ export async function restore(t: Topology): Promise<void> {
   t.proxy.fast();
   if (!postgres.primary.process.running()) await postgres.primary.start();
   if (!postgres.replica!.process.running()) await postgres.replica!.start();
-  await Promise.all(t.instances.filter((i) => !i.service?.process.running()).map((i) => t.startInstance(i)));
+  await Promise.all(
+    t.instances
+      .filter((i) => !i.service?.process.running())
+      .map((i) => {
+        i.killed = false;
+        return t.startInstance(i);
+      }),
+  );
   await t.waitAllUp(30_000);
   await waitFor('the replica streaming from the writer', async () => {
     const db = await t.admin();
@@ -101,6 +110,7 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
   ctx.documents.sink = (doc) => observer.onDocument(doc);
   const faultCtx: FaultContext = { topology, config };
   const faultLog: { tMs: number; what: string }[] = [];
+  topology.exits.length = 0;
   await observer.begin();
   const start = performance.now();
   const at = async (tMs: number, what: string, action: () => Promise<void>) => {
@@ -142,5 +152,15 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
   });
   const checks = budgets(id, { config, calibration, m: measurement, dbDelayMs: ctx.dbDelayMs });
   const phase = id === 'steady-state' ? measurement.run : measurement.phases.fault;
-  return { measurement, checks, bottleneck: bottleneck(config, measurement, phase), faultLog };
+  const crashes = topology.exits.splice(0);
+  checks.push({
+    id: 'crashes',
+    label: 'service instances that crashed (exited without being killed)',
+    comparison: '=',
+    limit: 0,
+    measured: crashes.length,
+    unit: 'count',
+    derivation: 'a dependency failure must never take the process down (unhandled errors, exits)',
+  });
+  return { measurement, checks, bottleneck: bottleneck(config, measurement, phase), faultLog, crashes };
 }

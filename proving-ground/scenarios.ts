@@ -16,7 +16,7 @@ export interface Timings {
 }
 
 export const FULL_TIMINGS: Timings = { beforeMs: 8_000, faultMs: 12_000, afterMs: 10_000, bucketMs: 1_000, calibrationStepMs: 4_000 };
-export const QUICK_TIMINGS: Timings = { beforeMs: 4_000, faultMs: 6_000, afterMs: 5_000, bucketMs: 500, calibrationStepMs: 2_500 };
+export const QUICK_TIMINGS: Timings = { beforeMs: 4_000, faultMs: 6_000, afterMs: 5_000, bucketMs: 500, calibrationStepMs: 2_000 };
 
 /** Load of every scenario, as a share of the measured capacity (the "70%"), and the spike. */
 export const STEADY_LOAD = 0.7;
@@ -56,7 +56,23 @@ const inWindow = (t: number, w: { startMs: number; endMs: number }) => t >= w.st
 const lostAzInstances = (ctx: FaultContext) => ctx.topology.instances.slice(0, instancesPerAz(ctx.config));
 
 async function killInstances(ctx: FaultContext, count: number): Promise<void> {
-  await Promise.all(ctx.topology.instances.slice(0, count).map((i) => i.service?.process.stop('SIGKILL', 1_000)));
+  await Promise.all(
+    ctx.topology.instances.slice(0, count).map((i) => {
+      i.killed = true;
+      return i.service?.process.stop('SIGKILL', 1_000);
+    }),
+  );
+}
+
+async function replaceKilled(ctx: FaultContext): Promise<void> {
+  await Promise.all(
+    ctx.topology.instances
+      .filter((i) => i.killed)
+      .map(async (i) => {
+        await ctx.topology.startInstance(i);
+        i.killed = false;
+      }),
+  );
 }
 
 const SCENARIOS: Readonly<Record<string, Omit<Scenario, 'id' | 'fault'>>> = {
@@ -72,7 +88,8 @@ const SCENARIOS: Readonly<Record<string, Omit<Scenario, 'id' | 'fault'>>> = {
     title: 'One instance killed',
     loadAt: steady,
     steps: [{ at: 0, what: 'kill -9 instance i1', run: (ctx) => killInstances(ctx, 1) }],
-    clear: nothing,
+    // The replacement Auto Scaling would launch: it joins once HAProxy sees it healthy.
+    clear: (ctx) => replaceKilled(ctx),
   },
   'az-loss': {
     title: "An AZ's share of the fleet and the replica lost",
@@ -86,7 +103,10 @@ const SCENARIOS: Readonly<Record<string, Omit<Scenario, 'id' | 'fault'>>> = {
         },
       },
     ],
-    clear: nothing,
+    // The AZ comes back: its instances are replaced and the replica restarts and catches up.
+    clear: async (ctx) => {
+      await Promise.all([replaceKilled(ctx), ctx.topology.stack.postgres.replica!.start()]);
+    },
   },
   'replica-loss': {
     title: 'Read replica stopped',

@@ -12,6 +12,9 @@ import type { Outcome, Recorder, RequestKind } from './recorder';
  * per-client rate rule sees many clients, as the WAF does in AWS.
  */
 
+/** Keep-alive connections per client source address. */
+export const CONNECTIONS_PER_CLIENT = 4;
+
 export interface LoadPlan {
   readonly durationMs: number;
   /** Requests per second at `tMs` into the run (all clients together). */
@@ -67,7 +70,8 @@ export class LoadGenerator {
   readonly writes: WriteRecord[] = [];
 
   constructor(private readonly o: GeneratorOptions) {
-    const options = (localAddress: string) => ({ localAddress, connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
+    // A few connections per client, as a browser or an SDK keeps; requests beyond them queue in the client and that wait counts too.
+    const options = (localAddress: string) => ({ localAddress, connections: CONNECTIONS_PER_CLIENT, pipelining: 1, keepAliveTimeout: 30_000 });
     this.pools = Array.from({ length: o.clients }, (_, i) => new Pool(o.url, options(clientAddress(i))));
     this.overLimitPool = new Pool(o.url, options('127.9.0.1'));
   }
@@ -131,7 +135,7 @@ export class LoadGenerator {
     const inFlight = new Set<Promise<void>>();
     let peak = 0;
     let planned = 0;
-    const maxInFlight = this.o.maxInFlight ?? 20_000;
+    const maxInFlight = this.o.maxInFlight ?? 10_000;
     const track = (p: Promise<void>) => {
       inFlight.add(p);
       peak = Math.max(peak, inFlight.size);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type pg from 'pg';
 import type { EnvironmentConfig } from '../../lib/config/environment-schema';
 import { freePort, serviceProcessEnv, startLocalStack, startService, waitFor, type LocalStack, type ServiceProcess } from '../../lib/local-stack';
@@ -18,6 +19,17 @@ export const PROVING_GROUND_PG_SETTINGS = [
   'shared_buffers=64MB',
 ];
 
+/**
+ * The CPU the service instances are pinned to (the last one), when there are two or more. The
+ * load generator must be able to push the fleet to three times its capacity; on a 2-core
+ * machine that is possible only when the fleet cannot take every core (in AWS each instance has
+ * its own). HAProxy, PostgreSQL, redis-server and the generator use every CPU.
+ */
+export function fleetCpu(): string | undefined {
+  const n = availableParallelism();
+  return n >= 2 ? String(n - 1) : undefined;
+}
+
 /** Items seeded before the load starts (ids 1..SEED_ITEMS). */
 export const SEED_ITEMS = 2000;
 
@@ -26,6 +38,17 @@ export interface Instance {
   readonly port: number;
   readonly env: NodeJS.ProcessEnv;
   service?: ServiceProcess;
+  /** Set when a scenario kills it on purpose (its exit is not a finding). */
+  killed?: boolean;
+}
+
+/** A service instance that exited without being told to: a finding of the run. */
+export interface InstanceExit {
+  readonly instance: string;
+  readonly at: string;
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly lastLines: readonly string[];
 }
 
 export interface TopologyOptions {
@@ -53,6 +76,8 @@ export interface Topology {
   startInstance(instance: Instance): Promise<void>;
   /** An admin connection to the primary (or the replica). */
   admin(node?: 'primary' | 'replica'): Promise<pg.Client>;
+  /** Instances that exited on their own (crashes), oldest first; the caller may empty it. */
+  readonly exits: InstanceExit[];
   /** Waits until HAProxy sees every instance UP. */
   waitAllUp(timeoutMs: number): Promise<void>;
   /** Stops every process and removes the data directories. Safe to call twice. */
@@ -89,8 +114,15 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
       const name = `i${i + 1}`;
       instances.push({ name, port, env: serviceProcessEnv({ ...appEnv, ...o.appEnvOverrides }, stack.moto.url, { INSTANCE_ID: name, ...o.marker }) });
     }
+    const exits: InstanceExit[] = [];
     const startInstance = async (instance: Instance) => {
-      instance.service = await startService(instance.env, { retainLines: false, onDocument: (doc) => o.onDocument?.(instance.name, doc) });
+      const service = await startService(instance.env, { taskset: fleetCpu(), retainLines: false, onDocument: (doc) => o.onDocument?.(instance.name, doc) });
+      instance.service = service;
+      void service.process.exited.then((code) => {
+        if (destroyed || instance.killed) return;
+        const lines = service.process.output().split('\n').filter((l) => l.trim() && !l.startsWith('{"_aws'));
+        exits.push({ instance: instance.name, at: new Date().toISOString(), code, signal: service.process.child.signalCode, lastLines: lines.slice(-5) });
+      });
     };
     stops.push(async () => {
       await Promise.all(instances.map((i) => i.service?.stop('SIGTERM').catch(() => undefined)));
@@ -124,6 +156,7 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
       proxy,
       haproxy,
       instances,
+      exits,
       startInstance,
       admin,
       async waitAllUp(timeoutMs) {
