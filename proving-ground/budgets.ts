@@ -169,7 +169,7 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
         errors(m),
         check(
           'p99-fault',
-          'p99 while the cache is down, then frozen',
+          'p99 while the cache is frozen, then down',
           '<=',
           before.all.p99Ms + config.app.cacheTimeoutMs + LATENCY_MARGIN_MS,
           fault.all.p99Ms,

@@ -59,7 +59,9 @@ export const proveCommand: Command = {
       environments = configFiles.length === 1 ? loadConfigFile(configFiles[0]) : builtinEnvironments();
     } catch (e) {
       if (!isConfigError(e)) throw e;
-      writeLine(stderr, e.message.split('\n')[0]);
+      const [first] = e.problems;
+      const more = e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problems)` : '';
+      writeLine(stderr, `loadbearing: error: ${e.message.split('\n')[0].replace(/:$/, '')}: ${first.path} = ${first.value}: ${first.rule}; fix: ${first.fix}${more}`);
       return ProveExit.Error;
     }
     const name = typeof values.env === 'string' ? values.env : 'staging';

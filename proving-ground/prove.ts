@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EnvironmentConfig } from '../lib/config/environment-schema';
 import { LOCAL_REHEARSALS, FAILURE_MODE_IDS } from '../lib/failure-modes';
-import { motoUnavailable, postgresUnavailable, redisUnavailable, SERVICE_BUNDLE_PATH } from '../lib/local-stack';
+import { motoUnavailable, packageRoot, postgresUnavailable, redisUnavailable, SERVICE_BUNDLE_PATH } from '../lib/local-stack';
 import { calibrate, type CalibrationResult } from './calibrate';
 import { resultsJson, resultsMarkdown, type ProveResults, type ScenarioResult } from './report/results';
 import { scenarioChart } from './report/chart';
@@ -18,8 +18,8 @@ import { localRateRule } from './topology/haproxy-config';
 import { startTopology, type Topology } from './topology/topology';
 import { judge, median } from './verdict';
 
-/** Where committed results live: written only by a full run of every scenario. */
-export const RESULTS_DIR = join(__dirname, 'results');
+/** Where committed results live (in the repository, also when run from dist/): written only by a full run of every scenario. */
+export const RESULTS_DIR = join(packageRoot(), 'proving-ground', 'results');
 
 /** One-way delay of the dependency-latency fault: 25 ms each way, 50 ms per round trip (50x a same-region round trip). */
 export const DB_DELAY_MS = 25;

@@ -115,14 +115,16 @@ const SCENARIOS: Readonly<Record<string, Omit<Scenario, 'id' | 'fault'>>> = {
     clear: (ctx) => ctx.topology.stack.postgres.replica!.start(),
   },
   'cache-loss': {
-    title: 'Cache stopped, then restarted empty and frozen',
+    title: 'Cache frozen, then lost, then back empty',
     loadAt: steady,
+    // Frozen first: SIGSTOP hangs only connections that exist (a client reconnecting to a frozen
+    // server fails fast at connect), so the freeze comes while every connection is up.
     steps: [
-      { at: 0, what: 'stop redis-server', run: (ctx) => ctx.topology.stack.redis.stop() },
-      { at: 0.4, what: 'start redis-server (empty)', run: (ctx) => ctx.topology.stack.redis.restart() },
-      { at: 0.5, what: 'freeze redis-server (SIGSTOP)', run: async (ctx) => ctx.topology.stack.redis.freeze() },
+      { at: 0, what: 'freeze redis-server (SIGSTOP)', run: async (ctx) => ctx.topology.stack.redis.freeze() },
+      { at: 0.5, what: 'stop redis-server (SIGKILL: connections reset)', run: (ctx) => ctx.topology.stack.redis.process.stop('SIGKILL', 1_000) },
     ],
-    clear: async (ctx) => ctx.topology.stack.redis.thaw(),
+    // It comes back empty: the cold cache is part of the recovery.
+    clear: (ctx) => ctx.topology.stack.redis.restart(),
   },
   'db-failover': {
     title: 'Writer crashed and restarted',

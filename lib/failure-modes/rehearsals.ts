@@ -29,7 +29,7 @@ export const LOCAL_REHEARSALS: Readonly<Record<FailureModeId, LocalRehearsal>> =
   'db-failover': { scenario: 'db-failover', fault: 'the PostgreSQL writer stops abruptly (immediate shutdown: every connection dropped) and starts again after the scaled failover time' },
   'replica-loss': { scenario: 'replica-loss', fault: 'the streaming replica stops, then starts again and catches up' },
   'dependency-latency': { scenario: 'dependency-latency', fault: 'a delaying TCP proxy in front of the writer and the replica adds latency in both directions' },
-  'cache-loss': { scenario: 'cache-loss', fault: 'redis-server stops, then starts empty and is frozen (SIGSTOP), then thawed' },
+  'cache-loss': { scenario: 'cache-loss', fault: 'redis-server is frozen (SIGSTOP: every connection hangs), then killed (connections reset), then started again empty' },
   'client-retries': { scenario: 'client-retries', fault: 'clients time out early and resend every write with the same Idempotency-Key' },
 };
 

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { appEnvironment, type AppEndpoints, type LocalRuntime } from '../app-environment';
@@ -11,8 +12,15 @@ import { startPostgres, type PostgresCluster } from './postgres';
 import { freePort, startProcess, waitFor, type ManagedProcess } from './processes';
 import { startRedis, type RedisServer } from './redis';
 
+/** The package root: the nearest folder above this file with the package.json (from lib/ and from dist/lib/ alike). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
 /** The bundled reference service (`npm run build:service`). */
-export const SERVICE_BUNDLE_PATH = join(__dirname, '..', '..', 'service', 'dist', 'loadbearing-service.js');
+export const SERVICE_BUNDLE_PATH = join(packageRoot(), 'service', 'dist', 'loadbearing-service.js');
 
 /** The app role the stack names in `DB_USER` (constructs/database.ts DB_APP_USER). */
 export const LOCAL_APP_USER = 'lb_app';

@@ -36,7 +36,7 @@ export const SEED_ITEMS = 2000;
 export interface Instance {
   readonly name: string;
   readonly port: number;
-  readonly env: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   service?: ServiceProcess;
   /** Set when a scenario kills it on purpose (its exit is not a finding). */
   killed?: boolean;
@@ -76,6 +76,8 @@ export interface Topology {
   startInstance(instance: Instance): Promise<void>;
   /** An admin connection to the primary (or the replica). */
   admin(node?: 'primary' | 'replica'): Promise<pg.Client>;
+  /** Restarts every instance with these app.env values replaced (SIGTERM, then start), and waits until HAProxy sees them UP. */
+  reconfigure(overrides: Readonly<Record<string, string>>): Promise<void>;
   /** Instances that exited on their own (crashes), oldest first; the caller may empty it. */
   readonly exits: InstanceExit[];
   /** Waits until HAProxy sees every instance UP. */
@@ -158,6 +160,16 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
       instances,
       exits,
       startInstance,
+      async reconfigure(overrides) {
+        for (const instance of instances) {
+          instance.killed = true;
+          await instance.service?.stop('SIGTERM');
+          instance.env = { ...instance.env, ...overrides };
+          await startInstance(instance);
+          instance.killed = false;
+        }
+        await topology.waitAllUp(30_000);
+      },
       admin,
       async waitAllUp(timeoutMs) {
         await waitFor('every instance UP in HAProxy', async () => (await haproxy.servers()).every((s) => s.status === 'UP'), timeoutMs, () => '');

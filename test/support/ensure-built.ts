@@ -12,13 +12,13 @@ function newestSource(dir: string): number {
 
 /**
  * Builds the package (`npm run build`: dist/ and the service bundle) when either is missing or
- * older than a source in bin/, lib/, constructs/ or service/src/. `npm ci` builds it already (prepare); this covers edits since.
+ * older than a source in bin/, lib/, constructs/, service/src/ or proving-ground/. `npm ci` builds it already (prepare); this covers edits since.
  * Called once, from the global setup, so test files never build concurrently.
  */
 export function ensureBuilt(): void {
   const marker = join(ROOT, 'dist', 'constructs', 'index.js');
   const bundle = join(ROOT, 'service', 'dist', 'loadbearing-service.js');
-  const sources = Math.max(...['bin', 'lib', 'constructs', 'service/src'].map((d) => newestSource(join(ROOT, d))));
+  const sources = Math.max(...['bin', 'lib', 'constructs', 'service/src', 'proving-ground'].map((d) => newestSource(join(ROOT, d))));
   const fresh = (file: string) => existsSync(file) && statSync(file).mtimeMs >= sources;
   if (fresh(marker) && existsSync(join(ROOT, 'dist', 'bin', 'loadbearing.js')) && fresh(bundle)) return;
   const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
