@@ -212,7 +212,15 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
       return [
         ...writes(m),
         check('retries-happen', 'write attempts resent after a timeout', '>', 0, m.writes.retries, 'count', 'the retrying clients time out before the service answers'),
-        check('unacknowledged', 'writes never acknowledged after every attempt', '<=', ERROR_BUDGET_PERCENT, m.writes.sent === 0 ? 0 : (100 * m.writes.unacknowledged) / m.writes.sent, '%', `the last attempt waits the full client timeout; ${ERROR_BUDGET_PERCENT}% like errors`),
+        check(
+          'failed-writes',
+          'writes whose last attempt failed with an error (not shed, not 429)',
+          '<=',
+          ERROR_BUDGET_PERCENT,
+          m.writes.sent === 0 ? 0 : (100 * m.writes.failed) / m.writes.sent,
+          '%',
+          `the last attempt waits the full client timeout; ${ERROR_BUDGET_PERCENT}% like errors (a write shed on its last attempt was refused, not failed: the client knows)`,
+        ),
         check('read-errors', 'read errors, whole run', '<=', ERROR_BUDGET_PERCENT, readErrorPercent(m), '%', `${ERROR_BUDGET_PERCENT}% of requests`),
       ];
     default:

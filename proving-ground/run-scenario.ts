@@ -14,6 +14,8 @@ import { auditWrites, nextOrderId } from './writes';
 
 /** First attempt's timeout of the retrying clients (client-retries); doubled per attempt, the last waits the full timeout. */
 export const RETRY_FIRST_TIMEOUT_MS = 5;
+/** Attempts per write of a retrying client: 5, 10 and 20 ms, then the full client timeout. */
+export const RETRY_ATTEMPTS = 4;
 
 export interface RunContext {
   readonly topology: Topology;
@@ -58,7 +60,7 @@ export function generatorFor(ctx: RunContext, maxRps: number, keyPrefix: string,
     seedItems: SEED_ITEMS,
     keyPrefix,
     timeoutMs: config.app.requestTimeoutSeconds * 1000 + 2_000,
-    retry: { firstTimeoutMs: retryFirstTimeoutMs, maxAttempts: 6 },
+    retry: { firstTimeoutMs: retryFirstTimeoutMs, maxAttempts: RETRY_ATTEMPTS },
   });
 }
 

@@ -10,8 +10,9 @@ export interface WriteAudit {
   readonly lost: number;
   /** Orders of this run that no key's stored answer names (a second effect), plus keys answered with two different orders. */
   readonly duplicated: number;
-  /** Keys never acknowledged after every attempt. */
+  /** Keys never acknowledged after every attempt, and of those, the ones whose last answer was an error (not shed, not 429). */
   readonly unacknowledged: number;
+  readonly failed: number;
   /** Attempts beyond the first, and answers replayed from the stored result. */
   readonly retries: number;
   readonly replays: number;
@@ -61,6 +62,7 @@ export async function auditWrites(topology: Topology, keyPrefix: string, firstOr
       lost,
       duplicated,
       unacknowledged: writes.length - acknowledged,
+      failed: writes.filter((w) => !w.acked && w.last === 'error').length,
       retries: writes.reduce((n, w) => n + w.attempts - 1, 0),
       replays: writes.reduce((n, w) => n + w.replays, 0),
     };

@@ -1,3 +1,4 @@
+import { provingGroundLines } from './proving-ground-timings';
 import type { BenchResults, Measurement } from './run-bench';
 
 const fmt = (m: Measurement) =>
@@ -31,5 +32,6 @@ export function benchTable(r: BenchResults): string {
     lines.push('', `Where one synth's ${(r.profile.totalMs / 1000).toFixed(1)} s of main-thread CPU goes (inclusive, \`--cpu-prof\`):`, '', '| Package or file | CPU |', '| --- | --- |');
     lines.push(...r.profile.byOwner.map((o) => `| ${o.owner} | ${(o.ms / 1000).toFixed(2)} s |`));
   }
+  if (r.provingGround) lines.push(...provingGroundLines(r.provingGround));
   return `${lines.join('\n')}\n`;
 }

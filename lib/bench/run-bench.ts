@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile';
 import { runOnce, stats, type Command, type Run, type Stats } from './measure';
 import { templateStats, type TemplateStat } from './template-stats';
+import { provingGroundTimings, type ProvingGroundTimings } from './proving-ground-timings';
 import { checkTargets, type TargetResult } from './targets';
 
 export interface BenchOptions {
@@ -32,6 +33,8 @@ export interface BenchResults {
   readonly templates: TemplateStat[];
   readonly profile?: ProfileSummary;
   readonly targets: TargetResult[];
+  /** Timings of the last committed full proving-ground run, when there is one. */
+  readonly provingGround?: ProvingGroundTimings;
 }
 
 function measurement(cmd: Command, runs: readonly Run[]): Measurement {
@@ -105,6 +108,7 @@ export function runBench(o: BenchOptions): BenchResults {
     test: { ...measurement(testCmd, testRuns), synthsPerRun },
     templates,
     profile,
+    provingGround: provingGroundTimings(o.root),
   };
   return { ...partial, targets: checkTargets({ ...partial, targets: [] }) };
 }

@@ -165,6 +165,8 @@ export async function startService(
     onDocument?: (doc: Record<string, unknown>) => void;
     /** Keep every parsed line in `lines` (off for long runs). @default true */
     retainLines?: boolean;
+    /** Called with the process ID as soon as it is spawned (e.g. to put it in a cgroup). */
+    onSpawn?: (pid: number) => void;
   } = {},
 ): Promise<ServiceProcess> {
   const lines: Record<string, unknown>[] = [];
@@ -185,6 +187,7 @@ export async function startService(
   });
   const url = `http://127.0.0.1:${env.APP_PORT}`;
   try {
+    options.onSpawn?.(p.pid);
     await waitFor('the service', async () => {
       if (!p.running()) throw new Error(`exited with ${p.child.exitCode}`);
       const r = await fetch(`${url}/healthz`);

@@ -34,6 +34,8 @@ export interface WriteRecord {
   /** Order ids the client was given for this key (more than one would be a duplicate). */
   readonly orderIds: Set<string>;
   acked: boolean;
+  /** What the last attempt got. */
+  last?: Outcome;
 }
 
 export interface GeneratorOptions {
@@ -87,7 +89,7 @@ export class LoadGenerator {
       const text = await res.body.text();
       if (status === 201) return { outcome: 'ok', status, text, headers: res.headers };
       if (status === 429) return { outcome: 'rateLimited', status, text, headers: res.headers };
-      if (status === 503 && /"error":"overloaded"/.test(text)) return { outcome: 'shed', status, text };
+      if (status === 503 && /"error":"overloaded"/.test(text)) return { outcome: 'shed', status, text, headers: res.headers };
       const code = /"error":"([a-z_]+)"/.exec(text)?.[1];
       return { outcome: 'error', status, errorKind: `${status}${code ? ` ${code}` : ''}` };
     } catch (error) {
@@ -112,6 +114,7 @@ export class LoadGenerator {
       const last = attempt === attempts;
       const timeout = retrying && !last ? this.o.retry.firstTimeoutMs * 2 ** (attempt - 1) : this.o.timeoutMs;
       answer = await this.send(pool, r, timeout, retrying && !last ? AbortSignal.timeout(timeout) : undefined);
+      record.last = answer.outcome;
       if (answer.status === 201 && answer.text) {
         const id = /"id":"(\d+)"/.exec(answer.text)?.[1];
         if (id) record.orderIds.add(id);
@@ -119,9 +122,11 @@ export class LoadGenerator {
         record.acked = true;
         return answer;
       }
-      const retryable = answer.errorKind === 'timeout' || (answer.status ?? 0) >= 500 || answer.status === undefined;
+      const retryable = answer.errorKind === 'timeout' || (answer.status ?? 0) >= 500 || answer.status === undefined || answer.status === 429;
       if (!retryable) return answer;
-      if (!last) await sleep(random() * Math.min(200, 10 * 2 ** attempt));
+      // Backoff with full jitter; a shed or rate-limited answer says when to come back (Retry-After).
+      const retryAfterMs = Number(answer.headers?.['retry-after'] ?? 0) * 1000;
+      if (!last) await sleep(retryAfterMs > 0 ? retryAfterMs * (0.5 + random() / 2) : random() * Math.min(200, 10 * 2 ** attempt));
     }
     return answer;
   }

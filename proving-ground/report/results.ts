@@ -26,7 +26,15 @@ export interface ProveResults {
   readonly environment: string;
   readonly measuredAt: string;
   readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string; readonly loadAverageAtStart: readonly number[] };
-  readonly scale: { readonly timeScale: number; readonly instances: number; readonly azs: number; readonly wafWindowSeconds?: number; readonly wafLimitPerWindow?: number };
+  readonly scale: {
+    readonly timeScale: number;
+    readonly instances: number;
+    readonly azs: number;
+    readonly wafWindowSeconds?: number;
+    readonly wafLimitPerWindow?: number;
+    /** CPU of the fleet: a cgroup quota in cores shared by the instances and the CPU they are pinned to, or why there is no quota. */
+    readonly fleetCpu: { readonly cores?: number; readonly pinnedTo?: string; readonly noQuota?: string };
+  };
   readonly timings: Timings;
   readonly runsPerScenario: number;
   readonly calibration: CalibrationResult;
@@ -71,7 +79,7 @@ export function resultsMarkdown(r: ProveResults): string {
     '',
     '## Calibration',
     '',
-    `Capacity of the local fleet (${r.scale.instances} instances): **${c.capacityRps} req/s** (${c.perInstanceRps} per instance), the highest open-loop rate with p99 <= ${c.targetP99Ms} ms and <= ${c.non2xxPercent}% shed or errors.`,
+    `Capacity of the local fleet (${r.scale.instances} instances, ${r.scale.fleetCpu.cores !== undefined ? `${r.scale.fleetCpu.cores} core in all (cgroup quota)` : `no CPU quota: ${r.scale.fleetCpu.noQuota}`}${r.scale.fleetCpu.pinnedTo !== undefined ? `, pinned to CPU ${r.scale.fleetCpu.pinnedTo}` : ''}): **${c.capacityRps} req/s** (${c.perInstanceRps} per instance), the highest open-loop rate with p99 <= ${c.targetP99Ms} ms and <= ${c.non2xxPercent}% shed or errors.`,
     '',
     '| Rate (req/s) | p99 (ms) | shed or errors | generator lag p99 (ms) | within |',
     '| --- | --- | --- | --- | --- |',

@@ -49,12 +49,17 @@ function quoted(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/** Health-check timings of the target group, scaled down in time (intervals and timeouts, not the thresholds). */
+/**
+ * Health-check timings of the target group. The interval is scaled down in time; the timeout is
+ * a per-request timeout and is not (a target that answers /healthz in 2 s under load is healthy
+ * in AWS and must be here). `detectionMs` is how long a KILLED target stays in: its connection is
+ * refused, so every check fails at once and it is out after `fall` intervals (plus one scaled
+ * timeout of slack).
+ */
 export function healthCheckTimings(config: EnvironmentConfig): { interMs: number; timeoutMs: number; fall: number; rise: number; detectionMs: number } {
   const hc = config.loadBalancer.healthCheck;
   const interMs = scaledMs(hc.intervalSeconds);
-  const timeoutMs = scaledMs(hc.timeoutSeconds);
-  return { interMs, timeoutMs, fall: hc.unhealthyThresholdCount, rise: hc.healthyThresholdCount, detectionMs: interMs * hc.unhealthyThresholdCount + timeoutMs };
+  return { interMs, timeoutMs: hc.timeoutSeconds * 1000, fall: hc.unhealthyThresholdCount, rise: hc.healthyThresholdCount, detectionMs: interMs * hc.unhealthyThresholdCount + scaledMs(hc.timeoutSeconds) };
 }
 
 export function haproxyConfig(config: EnvironmentConfig, o: HaproxyOptions): string {
@@ -101,6 +106,8 @@ export function haproxyConfig(config: EnvironmentConfig, o: HaproxyOptions): str
     '',
     'backend fleet',
     `  balance ${lb.algorithm === 'least_outstanding_requests' ? 'leastconn' : 'roundrobin'}`,
+    // ALB multiplexes requests of many clients over its connections to a target.
+    '  http-reuse always',
     `  option httpchk GET ${lb.healthCheck.path}`,
     '  http-check expect status 200',
     `  timeout check ${hc.timeoutMs}ms`,
@@ -119,12 +126,13 @@ export const HAPROXY_MAPPING: readonly { readonly setting: string; readonly hapr
   { setting: 'loadBalancer.algorithm `round_robin`', haproxy: '`balance roundrobin`', note: '' },
   { setting: 'loadBalancer.healthCheck.path', haproxy: '`option httpchk GET <path>`, `http-check expect status 200`', note: 'The target group matcher is 200.' },
   { setting: 'loadBalancer.healthCheck.intervalSeconds', haproxy: '`inter`', note: `Divided by the time scale (${TIME_SCALE}).` },
-  { setting: 'loadBalancer.healthCheck.timeoutSeconds', haproxy: '`timeout check`', note: `Divided by the time scale (${TIME_SCALE}).` },
+  { setting: 'loadBalancer.healthCheck.timeoutSeconds', haproxy: '`timeout check`', note: 'Unscaled: a per-request timeout (scaled, a busy target would fail its checks and the whole fleet drain under load).' },
   { setting: 'loadBalancer.healthCheck.unhealthyThresholdCount / healthyThresholdCount', haproxy: '`fall` / `rise`', note: 'Counts, unscaled.' },
   { setting: 'loadBalancer.slowStartSeconds', haproxy: '`slowstart`', note: `Divided by the time scale; only with round_robin (AWS rejects it with least outstanding requests, and so does the config).` },
   { setting: 'loadBalancer.deregistrationDelaySeconds', haproxy: '`set server fleet/<name> state drain` on the runtime API, then the scaled delay, then SIGTERM', note: 'A runtime action, not a directive. The service drains in-flight requests within APP_SHUTDOWN_DRAIN_MS on SIGTERM.' },
   { setting: 'waf.rateLimitPerIp', haproxy: '`stick-table ... store http_req_rate(<window>)`, `http-request track-sc0 src`', note: `The 5-minute window becomes ${WAF_WINDOW_SECONDS / TIME_SCALE} s and the limit is divided by the same factor: the same requests per second per client.` },
   { setting: 'waf.blockResponse (status, body, retryAfterSeconds)', haproxy: '`http-request return status <s> content-type application/json string <body> hdr Retry-After <n>`', note: 'The same JSON error shape and headers as the WAF custom response.' },
+  { setting: '(ALB behaviour) requests of many clients share the connections to a target', haproxy: '`http-reuse always`', note: 'Without it HAProxy opens a new server connection per client under a spike, and a busy target accepts them late.' },
   { setting: '(none) ALB does not retry a request on another target', haproxy: '`retries 0`, no `option redispatch`', note: 'A request sent to a dead target fails until the health check takes the target out.' },
   { setting: '(does not map) ALB fails open when every target is unhealthy', haproxy: 'HAProxy answers 503 when every server is down', note: 'No scenario loses every instance.' },
   { setting: '(does not map) cross-zone load balancing, ALB nodes per AZ, connection scaling', haproxy: 'one HAProxy process', note: 'One machine has no zones; HAProxy never scales out or drops connections while it scales.' },

@@ -4,6 +4,7 @@ import type { EnvironmentConfig } from '../../lib/config/environment-schema';
 import { freePort, serviceProcessEnv, startLocalStack, startService, waitFor, type LocalStack, type ServiceProcess } from '../../lib/local-stack';
 import { localInstances } from '../scale';
 import { startHaproxy, type Haproxy } from './haproxy';
+import { createCpuQuota, FLEET_CPU_CORES } from './cpu-quota';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy';
 
 /**
@@ -78,6 +79,8 @@ export interface Topology {
   admin(node?: 'primary' | 'replica'): Promise<pg.Client>;
   /** Restarts every instance with these app.env values replaced (SIGTERM, then start), and waits until HAProxy sees them UP. */
   reconfigure(overrides: Readonly<Record<string, string>>): Promise<void>;
+  /** CPU of the fleet: its cgroup quota in cores (shared by the instances), or why there is none. */
+  readonly fleetCpu: { readonly cores?: number; readonly pinnedTo?: string; readonly noQuota?: string };
   /** Instances that exited on their own (crashes), oldest first; the caller may empty it. */
   readonly exits: InstanceExit[];
   /** Waits until HAProxy sees every instance UP. */
@@ -117,8 +120,17 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
       instances.push({ name, port, env: serviceProcessEnv({ ...appEnv, ...o.appEnvOverrides }, stack.moto.url, { INSTANCE_ID: name, ...o.marker }) });
     }
     const exits: InstanceExit[] = [];
+    // One CPU quota for the whole fleet (FLEET_CPU_CORES), so the load generator can push it to 3x its capacity.
+    const fleetQuota = createCpuQuota(`loadbearing-prove-${process.pid}-fleet`, FLEET_CPU_CORES);
+    const quota = typeof fleetQuota === 'string' ? undefined : fleetQuota;
+    stops.push(async () => quota?.remove());
     const startInstance = async (instance: Instance) => {
-      const service = await startService(instance.env, { taskset: fleetCpu(), retainLines: false, onDocument: (doc) => o.onDocument?.(instance.name, doc) });
+      const service = await startService(instance.env, {
+        taskset: fleetCpu(),
+        retainLines: false,
+        onDocument: (doc) => o.onDocument?.(instance.name, doc),
+        onSpawn: (pid) => quota?.add(pid),
+      });
       instance.service = service;
       void service.process.exited.then((code) => {
         if (destroyed || instance.killed) return;
@@ -159,6 +171,7 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
       haproxy,
       instances,
       exits,
+      fleetCpu: { cores: quota ? FLEET_CPU_CORES : undefined, pinnedTo: fleetCpu(), noQuota: typeof fleetQuota === 'string' ? fleetQuota : undefined },
       startInstance,
       async reconfigure(overrides) {
         for (const instance of instances) {

@@ -14,7 +14,7 @@ describe('HAProxy configuration from the environment (the ALB and WAF stand-in)'
     expect(cfg).toContain('timeout connect 10s');
     expect(cfg).toContain('balance leastconn');
     expect(cfg).toContain('option httpchk GET /healthz');
-    expect(cfg).toContain(`timeout check ${(config.loadBalancer.healthCheck.timeoutSeconds * 1000) / TIME_SCALE}ms`);
+    expect(cfg).toContain(`timeout check ${config.loadBalancer.healthCheck.timeoutSeconds * 1000}ms`);
     expect(cfg).toContain(`default-server check inter ${(config.loadBalancer.healthCheck.intervalSeconds * 1000) / TIME_SCALE}ms fall 3 rise 2`);
     expect(cfg).toContain('retries 0');
     expect(cfg).toContain('server i2 127.0.0.1:18082');
@@ -41,9 +41,9 @@ describe('HAProxy configuration from the environment (the ALB and WAF stand-in)'
     expect(cfg.find((l) => l.startsWith('default-server'))).toContain(`slowstart ${(60 * 1000) / TIME_SCALE}ms`);
   });
 
-  it('detects a dead target in interval x unhealthy threshold + timeout, scaled', () => {
+  it('detects a killed target in interval x unhealthy threshold, scaled (+ a scaled timeout of slack); the check timeout itself is not scaled', () => {
     const config = environmentConfig('staging', { loadBalancer: { healthCheck: { intervalSeconds: 20, timeoutSeconds: 10, unhealthyThresholdCount: 4 } } });
-    expect(healthCheckTimings(config)).toEqual({ interMs: 2000, timeoutMs: 1000, fall: 4, rise: 2, detectionMs: 2000 * 4 + 1000 });
+    expect(healthCheckTimings(config)).toEqual({ interMs: 2000, timeoutMs: 10_000, fall: 4, rise: 2, detectionMs: 2000 * 4 + 1000 });
   });
 
   it('documents every setting it maps, and what does not map', () => {
