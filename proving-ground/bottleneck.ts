@@ -49,6 +49,11 @@ export function signals(config: EnvironmentConfig, m: RunMeasurement, phase: Pha
       detail: `up to ${phase.primarySessions?.activeMax ?? 0} active app sessions on the writer (pools: ${n} x ${config.app.dbPoolSize}), ${phase.primarySessions?.waitingMax ?? 0} waiting on locks or I/O`,
     },
     {
+      name: 'connection setup (accept queues overflowed)',
+      pressure: m.listenOverflows / 10,
+      detail: `the kernel dropped ${m.listenOverflows} connection attempts because an accept queue was full (TcpExtListenOverflows); each waits a TCP retransmit (1 s, then 3 s)`,
+    },
+    {
       name: 'load generator',
       pressure: m.generator.lagP99Ms / 50,
       detail: `its own event-loop delay p99 ${Math.round(m.generator.lagP99Ms)} ms (latency it added to its measurements)`,

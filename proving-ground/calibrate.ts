@@ -49,7 +49,7 @@ export async function calibrate(ctx: RunContext): Promise<CalibrationResult> {
       within: p99Ms <= targetP99Ms && (100 * bad) / Math.max(1, c.counts.sent) <= non2xxPercent,
     };
     if (judged) steps.push(result);
-    ctx.progress(`calibration: ${result.rps} req/s -> p99 ${p99Ms} ms, ${result.non2xxPercent}% shed or errors ${result.within ? 'within' : 'OVER'} (target p99 ${targetP99Ms} ms)`);
+    ctx.progress(`calibration${judged ? '' : ' warm-up'}: ${result.rps} req/s -> p99 ${p99Ms} ms, ${result.non2xxPercent}% shed or errors${judged ? ` ${result.within ? 'within' : 'OVER'} (target p99 ${targetP99Ms} ms)` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     return result;
   };

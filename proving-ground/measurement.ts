@@ -56,6 +56,8 @@ export interface RunMeasurement {
   readonly writes: WriteAudit;
   readonly generator: GeneratorStats;
   readonly cpuPercent: Record<string, number>;
+  /** Connections the kernel dropped during the run because an accept queue was full (machine-wide TcpExtListenOverflows). */
+  readonly listenOverflows: number;
   /** The service's error log messages (5xx not shed), most frequent first. */
   readonly serviceErrors: readonly { cause: string; count: number }[];
   readonly topStatements: readonly { query: string; calls: number; totalMs: number; meanMs: number }[];
@@ -79,6 +81,7 @@ export function measureRun(input: {
   generator: GeneratorStats;
   writes: WriteAudit;
   cpuPercent: Record<string, number>;
+  listenOverflows: number;
   topStatements: RunMeasurement['topStatements'];
   actualFault?: { startMs: number; endMs: number };
 }): RunMeasurement {
@@ -184,6 +187,7 @@ export function measureRun(input: {
     writes: input.writes,
     generator: input.generator,
     cpuPercent: input.cpuPercent,
+    listenOverflows: input.listenOverflows,
     serviceErrors: [...observer.serviceErrors].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([cause, count]) => ({ cause, count })),
     topStatements: input.topStatements,
     window,

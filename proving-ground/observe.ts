@@ -76,6 +76,18 @@ function ownCpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
+/** TcpExtListenOverflows: connections the kernel dropped because an accept queue was full (machine-wide). */
+export function listenOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = lines[0].split(/\s+/);
+    const values = lines[1].split(/\s+/);
+    return Number(values[names.indexOf('ListenOverflows')] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 export class Observer {
   readonly samples: Sample[] = [];
   readonly service: ServiceBucket[] = [];
@@ -83,6 +95,7 @@ export class Observer {
   private start = 0;
   private cpuStart = new Map<string, number>();
   private ownStart = 0;
+  private overflowsStart = 0;
   private sampling = false;
   private clients: { primary?: pg.Client; replica?: pg.Client } = {};
 
@@ -158,14 +171,16 @@ export class Observer {
     await admin?.end().catch(() => undefined);
     this.cpuStart = cpuSecondsByTree(componentGroups(this.topology));
     this.ownStart = ownCpuSeconds();
+    this.overflowsStart = listenOverflows();
     this.start = performance.now();
     this.timer = setInterval(() => void this.sample(), 1000);
     void this.sample();
   }
 
   /** Stops sampling; returns CPU use per component (share of one core, %) and the top statements. */
-  async end(): Promise<{ cpuPercent: Record<string, number>; topStatements: { query: string; calls: number; totalMs: number; meanMs: number }[] }> {
+  async end(): Promise<{ cpuPercent: Record<string, number>; listenOverflows: number; topStatements: { query: string; calls: number; totalMs: number; meanMs: number }[] }> {
     clearInterval(this.timer);
+    const overflows = listenOverflows() - this.overflowsStart;
     const seconds = (performance.now() - this.start) / 1000;
     const now = cpuSecondsByTree(componentGroups(this.topology));
     const cpuPercent: Record<string, number> = {};
@@ -191,7 +206,7 @@ export class Observer {
     await Promise.all(Object.values(this.clients).map((c) => c?.end().catch(() => undefined)));
     this.clients = {};
     this.start = 0;
-    return { cpuPercent, topStatements };
+    return { cpuPercent, listenOverflows: overflows, topStatements };
   }
 }
 

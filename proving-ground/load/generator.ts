@@ -23,6 +23,8 @@ export interface LoadPlan {
   retryingWritesAt?(tMs: number): boolean;
   /** One client over the per-client rate limit, at this many requests per second. */
   readonly overLimitRate?: number;
+  /** Stops scheduling when aborted (Ctrl-C): requests in flight still get their answer or time out. */
+  readonly signal?: AbortSignal;
 }
 
 export interface WriteRecord {
@@ -176,6 +178,7 @@ export class LoadGenerator {
       let next = 0;
       let nextOver = 0;
       const tick = () => {
+        if (plan.signal?.aborted) return resolve();
         const now = performance.now() - start;
         while (next <= now && next < plan.durationMs) {
           issue(next);

@@ -41,6 +41,7 @@ function measurement(before: PhaseSummary, fault: PhaseSummary, recovery = 1): R
     writes: { sent: 100, acknowledged: 100, lost: 0, duplicated: 0, unacknowledged: 0, failed: 0, retries: 0, replays: 0 },
     generator: { planned: 3000, lagP99Ms: 2, lagMaxMs: 5, peakInFlight: 10 },
     cpuPercent: {},
+    listenOverflows: 0,
     serviceErrors: [],
     topStatements: [],
     window: () => ({ counts: fault.counts, errorPercent: fault.errorPercent, p99Ms: fault.all.p99Ms }),
