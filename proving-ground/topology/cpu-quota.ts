@@ -11,7 +11,7 @@ import { join } from 'node:path';
  */
 
 /** The whole fleet's CPU, in cores. */
-export const FLEET_CPU_CORES = 0.3;
+export const FLEET_CPU_CORES = 0.2;
 /** A short CFS period, so a throttled instance pauses for at most this long (it shows as event-loop lag). */
 const PERIOD_US = 10_000;
 
