@@ -43,11 +43,43 @@ export function run(command: string, args: readonly string[], options: { env?: N
   });
 }
 
+/**
+ * A watchdog process that outlives a hard kill of this one (SIGKILL, out of memory), where no
+ * exit hook runs: it reads "+<group>" / "-<group>" lines on stdin and, when stdin closes (this
+ * process is gone, however it ended), SIGKILLs every group still listed. It runs detached, in
+ * its own group, and never keeps this process alive.
+ */
+const REAPER_SOURCE = `
+const groups = new Set();
+let buffer = '';
+process.stdin.on('data', (chunk) => {
+  buffer += chunk;
+  const lines = buffer.split('\\n');
+  buffer = lines.pop();
+  for (const line of lines) (line[0] === '+' ? groups.add(Number(line.slice(1))) : groups.delete(Number(line.slice(1))));
+});
+process.stdin.on('end', () => {
+  for (const g of groups) { try { process.kill(-g, 'SIGCONT'); process.kill(-g, 'SIGKILL'); } catch {} }
+  process.exit(0);
+});
+`;
+let reaper: ChildProcess | undefined;
+function tellReaper(line: string): void {
+  if (!reaper) {
+    reaper = spawn(process.execPath, ['-e', REAPER_SOURCE], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    reaper.unref();
+    (reaper.stdin as unknown as { unref(): void }).unref();
+    reaper.stdin!.on('error', () => undefined);
+  }
+  reaper.stdin!.write(`${line}\n`);
+}
+
 /** Process groups started here, killed on exit even when a test fails or the runner is interrupted. */
 const groups = new Set<number>();
 let hooked = false;
 function track(pid: number): void {
   groups.add(pid);
+  tellReaper(`+${pid}`);
   if (hooked) return;
   hooked = true;
   process.once('exit', () => {
@@ -96,6 +128,7 @@ export function startProcess(command: string, args: readonly string[], options: 
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
     groups.delete(pid);
+    tellReaper(`-${pid}`);
     resolve(code);
   }));
   const running = () => child.exitCode === null && child.signalCode === null;

@@ -87,8 +87,11 @@ describe.skipIf(unavailable !== undefined)('loadbearing prove (built CLI)', () =
     expect(existsSync(path.join(work, 'path.log'))).toBe(false);
   });
 
-  it('stops every process it started when interrupted (Ctrl-C) in the middle of a run', async () => {
-    const log = path.join(work, 'interrupt.log');
+  it.each([
+    ['interrupted (Ctrl-C)', 'SIGINT' as const, 130],
+    ['killed outright (SIGKILL: no exit hook runs, the watchdog reaps)', 'SIGKILL' as const, null],
+  ])('leaves no process behind when %s in the middle of a run', async (_what, signal, code) => {
+    const log = path.join(work, `${signal}.log`);
     const marker = randomUUID();
     const child = spawn(process.execPath, [cli, 'prove', '--quick', '--scenario', 'steady-state', '--out', path.join(work, 'out')], {
       cwd: root,
@@ -100,10 +103,10 @@ describe.skipIf(unavailable !== undefined)('loadbearing prove (built CLI)', () =
     // Interrupt once the whole topology is up and load is running.
     await expect.poll(() => stderr, { timeout: 60_000, interval: 200 }).toMatch(/calibration: /);
     expect(survivors(log, marker).length).toBeGreaterThanOrEqual(7);
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(stderr).toContain('loadbearing: prove interrupted; everything it started is stopped');
-    await expect.poll(() => survivors(log, marker), { timeout: 5_000 }).toEqual([]);
+    child.kill(signal);
+    expect(await exited).toBe(code);
+    if (signal === 'SIGINT') expect(stderr).toContain('loadbearing: prove interrupted; everything it started is stopped');
+    await expect.poll(() => survivors(log, marker), { timeout: 10_000 }).toEqual([]);
   });
 });
 
