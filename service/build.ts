@@ -1,11 +1,22 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
+import { build, buildSync, type BuildOptions } from 'esbuild';
 
-/** Where `npm run build:service` writes the bundle (gitignored). */
-export const SERVICE_BUNDLE = join(__dirname, 'dist', 'loadbearing-service.js');
-const ROOT = join(__dirname, '..');
+/**
+ * The repository root: the folder holding service/src/main.ts, found from this file whether it
+ * runs as TypeScript (service/build.ts) or compiled (dist/service/build.js).
+ */
+function repositoryRoot(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'service', 'src', 'main.ts'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`the reference service's sources (service/src/main.ts) are not above ${__dirname}`);
+  }
+}
+
+const ROOT = repositoryRoot();
+/** Where `npm run build:service` and the synth write the bundle (gitignored). */
+export const SERVICE_BUNDLE = join(ROOT, 'service', 'dist', 'loadbearing-service.js');
 
 export interface ServiceBundle {
   readonly path: string;
@@ -23,23 +34,49 @@ export interface ServiceBundle {
  */
 export async function buildServiceBundle(outfile = SERVICE_BUNDLE): Promise<ServiceBundle> {
   mkdirSync(dirname(outfile), { recursive: true });
-  await build({
-    absWorkingDir: ROOT,
-    entryPoints: ['service/src/main.ts'],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['pg-native', 'cloudflare:sockets'],
-    legalComments: 'eof',
-    sourcemap: false,
-    minify: false,
-    keepNames: true,
-    logLevel: 'warning',
-  });
-  const content = readFileSync(outfile);
-  return { path: outfile, sha256: createHash('sha256').update(content).digest('hex'), bytes: content.length };
+  await build({ ...OPTIONS, outfile });
+  return describe(outfile, readFileSync(outfile));
+}
+
+const OPTIONS: BuildOptions = {
+  absWorkingDir: ROOT,
+  entryPoints: ['service/src/main.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['pg-native', 'cloudflare:sockets'],
+  legalComments: 'eof',
+  sourcemap: false,
+  minify: false,
+  keepNames: true,
+  logLevel: 'warning',
+};
+
+function describe(path: string, content: Buffer): ServiceBundle {
+  return { path, sha256: createHash('sha256').update(content).digest('hex'), bytes: content.length };
+}
+
+let built: ServiceBundle | undefined;
+
+/**
+ * The same bundle, built synchronously for the synth (constructs cannot await), once per process.
+ * The file is replaced atomically (written beside it, then renamed), so a test worker or a
+ * second synth reading it meanwhile never sees half a file.
+ */
+export function buildServiceBundleSync(outfile = SERVICE_BUNDLE): ServiceBundle {
+  if (built?.path === outfile) return built;
+  const result = buildSync({ ...OPTIONS, outfile, write: false });
+  const content = Buffer.from(result.outputFiles![0].contents);
+  mkdirSync(dirname(outfile), { recursive: true });
+  const current = existsSync(outfile) ? readFileSync(outfile) : undefined;
+  if (!current?.equals(content)) {
+    const partial = `${outfile}.${process.pid}.tmp`;
+    writeFileSync(partial, content);
+    renameSync(partial, outfile);
+  }
+  built = describe(outfile, content);
+  return built;
 }
 
 if (require.main === module) {
