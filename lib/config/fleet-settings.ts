@@ -63,7 +63,7 @@ export const fleetSettingsSchema = z
     boot: z
       .strictObject({
         healthWaitSeconds: int(10, 600)
-          .default(120)
+          .default(90)
           .describe('After the app starts: how long it may take to answer its health path before the boot fails (with the reason in the stack event). Migrations at start-up count here.'),
         healthProbeTimeoutSeconds: int(1, 10).default(2).describe('Timeout of each health probe during the boot.'),
         healthProbeIntervalSeconds: int(1, 30).default(3).describe('Pause between health probes during the boot.'),

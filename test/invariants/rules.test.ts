@@ -262,14 +262,14 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
   },
   {
     id: 'SA-2',
-    // The grace period is derived from the boot timeline (720 s by default); a longer warm-up breaks the rule.
-    compliant: { fleet: { instanceWarmupSeconds: 720 } },
+    // The grace period is derived from the boot timeline (660 s by default); a longer warm-up breaks the rule.
+    compliant: { fleet: { instanceWarmupSeconds: 660 } },
     violating: { fleet: { instanceWarmupSeconds: 900 } },
     expected: [
       p(
         'fleet.healthCheckGracePeriodSeconds',
-        '720',
-        '[SA-2] the health-check grace period (720 s) is shorter than the instance warm-up (fleet.instanceWarmupSeconds: 900 s): warming instances get replaced',
+        '660',
+        '[SA-2] the health-check grace period (660 s) is shorter than the instance warm-up (fleet.instanceWarmupSeconds: 900 s): warming instances get replaced',
         'set fleet.healthCheckGracePeriodSeconds to 900 or more.',
       ),
     ],
