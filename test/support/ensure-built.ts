@@ -1,24 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-
-const ROOT = join(__dirname, '..', '..');
-
-function newestSource(dir: string): number {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .reduce((newest, e) => Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs), 0);
-}
+import { isBuildFresh } from '../../bin/build.cjs';
 
 /**
- * Builds the package (`npm run build`, into dist/) when it is missing or older than a source in
- * bin/, lib/ or constructs/. `npm ci` builds it already (prepare); this covers edits since.
- * Called once, from the global setup, so test files never build concurrently.
+ * Builds the package (`npm run build`, into dist/) unless dist/ was built from the current
+ * sources (bin/build.cjs: a hash of the inputs, not timestamps). `npm ci` builds it already
+ * (prepare); this covers edits since. Called once per project, from the global setups, so test
+ * files never build concurrently.
  */
 export function ensureBuilt(): void {
-  const marker = join(ROOT, 'dist', 'constructs', 'index.js');
-  const sources = Math.max(...['bin', 'lib', 'constructs'].map((d) => newestSource(join(ROOT, d))));
-  if (existsSync(marker) && existsSync(join(ROOT, 'dist', 'bin', 'loadbearing.js')) && statSync(marker).mtimeMs >= sources) return;
-  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (isBuildFresh()) return;
+  const build = spawnSync('npm', ['run', 'build'], { cwd: `${__dirname}/../..`, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
 }
