@@ -8,8 +8,6 @@ export interface SynthInputs {
   readonly tree: string;
   /** `key=value` context pairs; a `configFile=` pair also keys on the file's content. */
   readonly context: readonly string[];
-  /** Whether policy findings were tolerated (the baseline) or fail the synth (the changed side). */
-  readonly tolerateFindings: boolean;
   /** The node_modules the synth ran with: its hidden lockfile says what npm installed there. */
   readonly modulesDir: string;
 }
@@ -19,7 +17,7 @@ const ENV_INPUTS = ['CDK_DEFAULT_ACCOUNT', 'CDK_DEFAULT_REGION', 'AWS_REGION', '
 
 /** A hash of every input of a synth: equal keys mean the synth would write the same templates. */
 export function synthInputsKey(inputs: SynthInputs): string {
-  const hash = createHash('sha256').update(`loadbearing-diff-synth v1\0${inputs.tree}\0${inputs.tolerateFindings}\0${process.version}\0`);
+  const hash = createHash('sha256').update(`loadbearing-diff-synth v1\0${inputs.tree}\0${process.version}\0`);
   for (const pair of [...inputs.context].sort()) {
     hash.update(`${pair}\0`);
     const file = /^configFile=(.+)$/.exec(pair)?.[1];
@@ -31,6 +29,7 @@ export function synthInputsKey(inputs: SynthInputs): string {
   return hash.digest('hex');
 }
 
+/** Written last into an entry: `strict` (findings would have failed the synth) or `tolerant`. */
 const COMPLETE = '.complete';
 
 /**
@@ -38,6 +37,9 @@ const COMPLETE = '.complete';
  * baseline that has not changed since the last `npm run diff` is read instead of synthesized
  * again. Any change to the tree, the installed dependencies, the context or the config file
  * gives another key: a real change is always synthesized. Keeps the `keep` most recently used.
+ *
+ * The baseline's synth tolerates policy findings, the changed side's does not: an entry from a
+ * tolerant synth serves only tolerant lookups; one from a strict synth (which passed) serves both.
  */
 export class SynthCache {
   constructor(
@@ -46,18 +48,19 @@ export class SynthCache {
   ) {}
 
   /** The folder holding the cached assembly for `key`, or undefined. */
-  public lookup(key: string): string | undefined {
+  public lookup(key: string, strict: boolean): string | undefined {
     const dir = join(this.directory, key);
-    if (!existsSync(join(dir, COMPLETE))) return undefined;
+    const kind = existsSync(join(dir, COMPLETE)) ? readFileSync(join(dir, COMPLETE), 'utf8') : undefined;
+    if (kind !== 'strict' && (kind !== 'tolerant' || strict)) return undefined;
     const now = new Date();
     utimesSync(dir, now, now);
     return dir;
   }
 
   /** Stores the templates and metadata (not the asset folders) of a synth's output folder. */
-  public store(key: string, outDir: string): void {
+  public store(key: string, outDir: string, strict: boolean): void {
     const dir = join(this.directory, key);
-    if (existsSync(join(dir, COMPLETE))) return;
+    if (this.lookup(key, strict)) return;
     mkdirSync(this.directory, { recursive: true });
     const partial = `${dir}.${process.pid}.tmp`;
     rmSync(partial, { recursive: true, force: true });
@@ -65,7 +68,7 @@ export class SynthCache {
     for (const file of readdirSync(outDir).filter((f) => f.endsWith('.json') && statSync(join(outDir, f)).isFile())) {
       cpSync(join(outDir, file), join(partial, file));
     }
-    writeFileSync(join(partial, COMPLETE), '');
+    writeFileSync(join(partial, COMPLETE), strict ? 'strict' : 'tolerant');
     rmSync(dir, { recursive: true, force: true });
     // Rename last, so a concurrent diff never reads half an entry.
     renameSync(partial, dir);

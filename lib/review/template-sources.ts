@@ -54,12 +54,12 @@ export async function loadTemplates(source: ResolvedSource, options: SourceOptio
   // --install-deps gives a ref its own node_modules: not the inputs the key describes.
   const key =
     options.cache && tree && !options.installDependencies
-      ? synthInputsKey({ tree, context: options.context, tolerateFindings, modulesDir: join(options.projectDir, 'node_modules') })
+      ? synthInputsKey({ tree, context: options.context, modulesDir: join(options.projectDir, 'node_modules') })
       : undefined;
-  const cached = key && options.cache?.lookup(key);
+  const cached = key && options.cache?.lookup(key, !tolerateFindings);
   if (cached) return readTemplateDir(cached, label);
   const out = await synthesizeSource(source, options, tolerateFindings);
-  if (key) options.cache?.store(key, out);
+  if (key) options.cache?.store(key, out, !tolerateFindings);
   return readTemplateDir(out, label);
 }
 
