@@ -1,81 +1,116 @@
 #!/usr/bin/env node
 'use strict';
-// The compiled build (dist/) and whether it is fresh. Plain JavaScript on purpose: it runs
-// before anything is compiled (`npm ci` -> prepare) and on every synth (bin/launch.cjs), where
-// loading a TypeScript runner would cost more than the check itself.
+// The build outputs (dist/, and the reference service's bundle) and whether they are fresh.
+// Plain JavaScript on purpose: it runs before anything is compiled (`npm ci` -> prepare) and on
+// every synth (bin/launch.cjs), where loading a TypeScript runner would cost more than the check.
 //
-//   node bin/build.cjs              build dist/ (tsc -p tsconfig.build.json) and record its inputs
-//   node bin/build.cjs --if-stale   the same, unless dist/ was built from the current sources
+//   node bin/build.cjs              build every output and record its inputs
+//   node bin/build.cjs --if-stale   build only the outputs not built from the current inputs
 //
-// "Fresh" means: dist/.build-info.json records the hash of exactly the current inputs (every
-// .ts file the build compiles, both tsconfig files and the TypeScript version). Content, not
-// timestamps: a checkout or a copy changes mtimes but not the sources, and an edit that keeps
-// the mtime (or a clock skew) still changes the hash.
+// "Fresh" means: the output's .build-info.json records the hash of exactly its current inputs
+// (source files, config files, the versions of the build tools). Content, not timestamps: a
+// checkout or a copy changes mtimes but not the sources, and an edit that keeps the mtime (or a
+// clock skew) still changes the hash.
 const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
-const { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
 const ROOT = join(__dirname, '..');
-/** The folders tsconfig.build.json compiles. */
-const SOURCE_DIRS = ['bin', 'lib', 'constructs'];
-const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json'];
-const BUILD_INFO = join('dist', '.build-info.json');
 
-/** sha256 of the build's inputs under `root`. */
-function sourceHash(root = ROOT) {
+function run(root, command, args) {
+  const r = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${[command, ...args].map((a) => relative(root, a) || a).join(' ')} failed (exit ${r.status})`);
+}
+
+/** Each build output: where it records its inputs, what they are, how to build it. */
+const OUTPUTS = [
+  {
+    name: 'dist',
+    info: join('dist', '.build-info.json'),
+    // What tsconfig.build.json compiles.
+    inputs: { dirs: ['bin', 'lib', 'constructs'], files: ['tsconfig.json', 'tsconfig.build.json'], packages: ['typescript'] },
+    build(root) {
+      run(root, process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')]);
+      chmodSync(join(root, 'dist', 'bin', 'loadbearing.js'), 0o755);
+    },
+  },
+  {
+    name: 'service bundle',
+    info: join('service', 'dist', '.build-info.json'),
+    // The bundle inlines the service's runtime dependencies: the lock file is an input.
+    inputs: { dirs: ['service/src', 'lib/contract'], files: ['service/build.ts', 'package-lock.json'], packages: ['esbuild'] },
+    when: (root) => existsSync(join(root, 'service', 'build.ts')),
+    build(root) {
+      run(root, process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'service', 'build.ts')]);
+    },
+  },
+];
+
+/** sha256 of an output's inputs under `root`. */
+function inputsHash(output, root) {
   const hash = createHash('sha256');
-  const files = SOURCE_DIRS.flatMap((dir) =>
+  const files = output.inputs.dirs.flatMap((dir) =>
     existsSync(join(root, dir))
       ? readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
           .filter((e) => e.isFile() && e.name.endsWith('.ts'))
           .map((e) => relative(root, join(e.parentPath ?? e.path, e.name)))
       : [],
   );
-  for (const file of [...files.sort(), ...CONFIG_FILES]) {
+  for (const file of [...files.sort(), ...output.inputs.files]) {
     const path = join(root, file);
     hash.update(`${file}\0`).update(existsSync(path) ? readFileSync(path) : '(missing)').update('\0');
   }
-  const ts = join(root, 'node_modules', 'typescript', 'package.json');
-  hash.update(`typescript@${existsSync(ts) ? JSON.parse(readFileSync(ts, 'utf8')).version : 'missing'}`);
+  for (const pkg of output.inputs.packages) {
+    const manifest = join(root, 'node_modules', pkg, 'package.json');
+    hash.update(`${pkg}@${existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')).version : 'missing'}\0`);
+  }
   return hash.digest('hex');
 }
 
-/** The hash dist/ was built from, or undefined when there is no recorded build. */
-function builtHash(root = ROOT) {
+function recordedHash(output, root) {
   try {
-    return JSON.parse(readFileSync(join(root, BUILD_INFO), 'utf8')).sourceHash;
+    return JSON.parse(readFileSync(join(root, output.info), 'utf8')).sourceHash;
   } catch {
     return undefined;
   }
 }
 
+const applies = (output, root) => !output.when || output.when(root);
+const isFresh = (output, root) => recordedHash(output, root) === inputsHash(output, root);
+
+/** sha256 of the inputs of dist/ (the .ts sources tsconfig.build.json compiles, both tsconfigs, the TypeScript version). */
+function sourceHash(root = ROOT) {
+  return inputsHash(OUTPUTS[0], root);
+}
+
 /** Whether dist/ was compiled from exactly the current sources. */
 function isBuildFresh(root = ROOT) {
-  const built = builtHash(root);
-  return built !== undefined && built === sourceHash(root);
+  return isFresh(OUTPUTS[0], root);
 }
 
-/** Compiles dist/ and records the inputs it was compiled from. Throws on a compile error. */
-function build(root = ROOT) {
-  // Hashed before compiling: an edit made during the build leaves dist/ stale, never falsely fresh.
-  const hash = sourceHash(root);
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${tsc.status})`);
-  chmodSync(join(root, 'dist', 'bin', 'loadbearing.js'), 0o755);
-  writeFileSync(join(root, BUILD_INFO), `${JSON.stringify({ sourceHash: hash })}\n`);
+/** The outputs (by name) not built from their current inputs. */
+function staleOutputs(root = ROOT) {
+  return OUTPUTS.filter((o) => applies(o, root) && !isFresh(o, root)).map((o) => o.name);
 }
 
-module.exports = { sourceHash, isBuildFresh, build, BUILD_INFO };
+/** Builds the outputs (all, or only the stale ones) and records their inputs. Throws on a build error. */
+function build(root = ROOT, onlyStale = false) {
+  for (const output of OUTPUTS) {
+    if (!applies(output, root) || (onlyStale && isFresh(output, root))) continue;
+    // Hashed before building: an edit made during the build leaves it stale, never falsely fresh.
+    const hash = inputsHash(output, root);
+    output.build(root);
+    mkdirSync(join(root, output.info, '..'), { recursive: true });
+    writeFileSync(join(root, output.info), `${JSON.stringify({ sourceHash: hash })}\n`);
+  }
+}
+
+module.exports = { sourceHash, isBuildFresh, staleOutputs, build, BUILD_INFO: OUTPUTS[0].info };
 
 if (require.main === module) {
-  const ifStale = process.argv.includes('--if-stale');
-  if (ifStale && isBuildFresh()) process.exit(0);
   try {
-    build();
+    build(ROOT, process.argv.includes('--if-stale'));
   } catch (error) {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
