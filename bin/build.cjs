@@ -20,7 +20,8 @@ const ROOT = join(__dirname, '..');
 
 function run(root, command, args) {
   const r = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`${[command, ...args].map((a) => relative(root, a) || a).join(' ')} failed (exit ${r.status})`);
+  const shown = [command === process.execPath ? 'node' : command, ...args.map((a) => (a.startsWith(root) ? relative(root, a) : a))];
+  if (r.status !== 0) throw new Error(`${shown.join(' ')} failed (exit ${r.status})`);
 }
 
 /** Each build output: where it records its inputs, what they are, how to build it. */
