@@ -145,12 +145,13 @@ export class Edge extends Construct {
   protected createAlarms(factory: AlarmFactory, targets: EdgeAlarmTargets): cloudwatch.Alarm[] {
     const s = factory.settings;
     const latencyThreshold = Math.round(targets.settings.originReadTimeoutSeconds * 1000 * 0.8);
+    const metric = (metricName: string, statistic: string) => cloudFrontMetric(targets.distribution, metricName, statistic);
     return [
       factory.alarm(this, 'ErrorRateAlarm', {
         component: 'cdn',
         signal: '5xx-rate',
         severity: 'critical',
-        metric: targets.distribution.metric5xxErrorRate({ statistic: 'Average' }),
+        metric: metric('5xxErrorRate', 'Average'),
         threshold: s.http5xxRatePercent,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.MISSING,
@@ -163,7 +164,7 @@ export class Edge extends Construct {
         component: 'cdn',
         signal: 'origin-latency',
         severity: 'critical',
-        metric: targets.distribution.metricOriginLatency({ statistic: 'p90' }),
+        metric: metric('OriginLatency', 'p90'),
         threshold: latencyThreshold,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.MISSING,
@@ -356,6 +357,22 @@ const HELPER_FUNCTION_RULES = [
   'cdk-validator-cfnguard::lambda_inside_vpc_check',
   'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
 ];
+
+/**
+ * A distribution metric as CloudFront publishes it: in us-east-1, with the dimensions
+ * `DistributionId` and `Region=Global`. An alarm without `Region` (CDK's `Distribution.metric…`
+ * helpers set only `DistributionId`) matches no series and stays INSUFFICIENT_DATA.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/programming-cloudwatch-metrics.html
+ */
+export function cloudFrontMetric(distribution: cloudfront.IDistribution, metricName: string, statistic: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/CloudFront',
+    metricName,
+    dimensionsMap: { DistributionId: distribution.distributionId, Region: 'Global' },
+    statistic,
+    region: 'us-east-1',
+  });
+}
 
 function pascal(name: string): string {
   return name.replace(/(^|-)(\w)/g, (_m, _sep, c: string) => c.toUpperCase());

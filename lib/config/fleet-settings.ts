@@ -45,7 +45,7 @@ export const fleetSettingsSchema = z
         state: z.enum(['Stopped', 'Running', 'Hibernated']).default('Stopped').describe('State of warm instances (Stopped costs only storage).'),
       })
       .prefault({})
-      .describe('Warm pool (On-Demand capacity only).'),
+      .describe('Warm pool. EC2 Auto Scaling allows one only on a group without Spot and without a mixed instances policy, so with it the group launches the primary instance type On-Demand only (no fallback to the other families of the profile).'),
     rollingUpdate: z
       .strictObject({
         maxBatchSize: int(1, 100).default(1).describe('Instances replaced at once when the launch template changes.'),
@@ -71,6 +71,16 @@ export const fleetSettingsSchema = z
         violation(ctx, ['scheduledActions', i, 'minCapacity'], a.minCapacity, `must be <= its maxCapacity (${a.maxCapacity})`, 'lower minCapacity or raise maxCapacity.');
       }
     });
+    // PutWarmPool refuses groups with Spot or a mixed instances policy, so a warm-pool group is a
+    // plain launch-template group (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutWarmPool.html).
+    if (f.warmPool?.enabled === true) {
+      if (isNum(f.spotPercentAboveBase) && f.spotPercentAboveBase > 0) {
+        violation(ctx, ['spotPercentAboveBase'], f.spotPercentAboveBase, '[SA-4] must be 0 with fleet.warmPool.enabled: EC2 Auto Scaling cannot add a warm pool to a group that requests Spot', 'set fleet.spotPercentAboveBase to 0, or disable fleet.warmPool.');
+      }
+      if (f.onDemandBaseCapacity !== undefined) {
+        violation(ctx, ['onDemandBaseCapacity'], f.onDemandBaseCapacity, '[SA-4] has no effect with fleet.warmPool.enabled: a warm-pool group launches its launch template On-Demand only, without a mixed instances policy', 'remove fleet.onDemandBaseCapacity, or disable fleet.warmPool.');
+      }
+    }
     const profile = Object.hasOwn(WORKLOAD_PROFILES, String(f.workloadProfile)) ? WORKLOAD_PROFILES[f.workloadProfile] : undefined;
     if (profile && typeof f.instanceSize === 'string' && !profile.sizes.includes(f.instanceSize)) {
       violation(

@@ -1,0 +1,88 @@
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { readTemplate, resourcesOfType, type CfnResource, type CfnTemplate } from '../support/assembly';
+import { environment, synthPlatform } from '../support/platform-variants';
+
+/**
+ * Findings of an expert review of the synthesized templates: things synth accepted that AWS
+ * would reject at deploy time or that would silently misbehave. Each test failed on the
+ * template before the fix.
+ */
+const dir = inject('assemblyDir');
+let prod: CfnTemplate;
+
+beforeAll(() => {
+  prod = readTemplate(dir, 'loadbearing-prod');
+});
+
+const propsOf = (template: CfnTemplate, type: string) => Object.values(resourcesOfType(template, type)).map((r) => r.Properties!);
+
+describe('finding 1: the CloudFront alarms watch series that exist', () => {
+  it('use DistributionId and Region=Global, as CloudFront publishes them (without Region an alarm never sees data)', () => {
+    const cdn = propsOf(prod, 'AWS::CloudWatch::Alarm').filter((a) => a.Namespace === 'AWS/CloudFront');
+    expect(cdn.map((a) => a.MetricName).sort()).toEqual(['5xxErrorRate', 'OriginLatency']);
+    for (const alarm of cdn) {
+      const dimensions = alarm.Dimensions as { Name: string; Value: unknown }[];
+      expect(dimensions.map((d) => d.Name).sort(), String(alarm.AlarmName)).toEqual(['DistributionId', 'Region']);
+      expect(dimensions).toContainEqual({ Name: 'Region', Value: 'Global' });
+    }
+  });
+});
+
+describe('finding 3: a warm pool deploys', () => {
+  let warm: CfnTemplate;
+  beforeAll(() => {
+    warm = synthPlatform(environment('prod', { fleet: { warmPool: { enabled: true, minSize: 2 } } })) as CfnTemplate;
+  });
+
+  it('sits on a plain launch-template group: PutWarmPool refuses a mixed instances policy or Spot', () => {
+    const [asg] = Object.values(resourcesOfType(warm, 'AWS::AutoScaling::AutoScalingGroup'));
+    expect(asg.Properties?.MixedInstancesPolicy).toBeUndefined();
+    expect(asg.Properties?.LaunchTemplate).toMatchObject({ LaunchTemplateId: { Ref: expect.stringMatching(/^FleetLaunchTemplate/) } });
+    const [pool] = propsOf(warm, 'AWS::AutoScaling::WarmPool');
+    expect(pool).toMatchObject({ MinSize: 2, PoolState: 'Stopped' });
+  });
+
+  it('keeps the mixed instances policy (capacity fallback over the profile families) without a warm pool', () => {
+    const [asg] = Object.values(resourcesOfType(prod, 'AWS::AutoScaling::AutoScalingGroup'));
+    expect(asg.Properties?.MixedInstancesPolicy).toBeDefined();
+    expect(Object.keys(resourcesOfType(prod, 'AWS::AutoScaling::WarmPool'))).toEqual([]);
+  });
+});
+
+/** A string or an Fn::Join of strings and pseudo-parameter Refs, as text (`{AWS::Partition}`). */
+function renderJoin(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) return `{${(value as { Ref: string }).Ref}}`;
+  return join[1].map(renderJoin).join(join[0]);
+}
+
+describe('finding 4: Auto Scaling can publish to the encrypted warning topic', () => {
+  const SLR = /^arn:.+:iam::.+:role\/aws-service-role\/autoscaling\.amazonaws\.com\/AWSServiceRoleForAutoScaling$/;
+
+  function alarmTopicsKey(template: CfnTemplate): CfnResource {
+    const [topic] = propsOf(template, 'AWS::SNS::Topic').filter((t) => String(t.DisplayName).includes('warning'));
+    const keyId = (topic.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    return template.Resources[keyId];
+  }
+
+  it("lets the service-linked role use the topics' key, matched by aws:PrincipalArn rather than named (it may not exist yet)", () => {
+    const statements = (alarmTopicsKey(prod).Properties?.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
+    const grant = statements.find((s) => JSON.stringify(s).includes('AWSServiceRoleForAutoScaling'));
+    expect(grant).toBeDefined();
+    expect(grant).toMatchObject({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] });
+    // KMS refuses a key policy whose principals do not exist: the role must not be the principal.
+    expect(JSON.stringify(grant!.Principal)).not.toContain('AWSServiceRoleForAutoScaling');
+    // A root principal would only delegate to IAM, and the role's managed policy has no KMS action.
+    expect(grant!.Principal).toEqual({ AWS: '*' });
+    const arn = (grant!.Condition as { StringEquals: Record<string, unknown> }).StringEquals['aws:PrincipalArn'];
+    expect(renderJoin(arn)).toMatch(SLR);
+    expect(renderJoin(arn)).toContain(':iam::333333333333:');
+  });
+
+  it('is the key of the topic the fleet sends its launch and terminate notifications to', () => {
+    const [asg] = propsOf(prod, 'AWS::AutoScaling::AutoScalingGroup');
+    const [config] = asg.NotificationConfigurations as { TopicARN: { Ref: string } }[];
+    expect(prod.Resources[config.TopicARN.Ref].Properties?.DisplayName).toMatch(/warning/);
+  });
+});
