@@ -86,3 +86,63 @@ describe('finding 4: Auto Scaling can publish to the encrypted warning topic', (
     expect(prod.Resources[config.TopicARN.Ref].Properties?.DisplayName).toMatch(/warning/);
   });
 });
+
+describe('finding 5: POSTs reach the origin, pages still degrade, API errors pass through', () => {
+  type Behavior = { PathPattern?: string; AllowedMethods: string[]; TargetOriginId: string; LambdaFunctionAssociations?: { EventType: string; LambdaFunctionARN: { Ref: string } }[]; FunctionAssociations?: unknown[] };
+  type DistributionConfig = { DefaultCacheBehavior: Behavior; CacheBehaviors: Behavior[]; OriginGroups?: { Quantity: number }; CustomErrorResponses: Record<string, unknown>[] };
+  const ALL_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
+  let config: DistributionConfig;
+  beforeAll(() => {
+    config = propsOf(prod, 'AWS::CloudFront::Distribution')[0].DistributionConfig as DistributionConfig;
+  });
+
+  /** The Lambda@Edge handler of the default behavior, loaded from the template's inline code. */
+  function defaultBehaviorHandler(): (event: unknown) => Promise<Record<string, unknown>> {
+    const [association] = config.DefaultCacheBehavior.LambdaFunctionAssociations ?? [];
+    expect(association?.EventType).toBe('origin-response');
+    const version = prod.Resources[association.LambdaFunctionARN.Ref];
+    const fn = prod.Resources[(version.Properties?.FunctionName as { Ref: string }).Ref];
+    const module = { exports: {} as { handler: (event: unknown) => Promise<Record<string, unknown>> } };
+    new Function('exports', 'module', String((fn.Properties?.Code as { ZipFile: string }).ZipFile))(module.exports, module);
+    return module.exports.handler;
+  }
+  const originResponse = (method: string, status: string) => ({
+    Records: [{ cf: { request: { method, uri: '/account/login', headers: {} }, response: { status, statusDescription: 'x', headers: { 'retry-after': [{ key: 'Retry-After', value: '7' }] } } } }],
+  });
+
+  it('every method reaches the origin on every path: all behaviors allow all methods, none uses an origin group', () => {
+    for (const behavior of [config.DefaultCacheBehavior, ...config.CacheBehaviors]) {
+      expect([...behavior.AllowedMethods].sort(), behavior.PathPattern ?? '/* (default)').toEqual(ALL_METHODS);
+    }
+    expect(config.OriginGroups?.Quantity ?? 0).toBe(0);
+  });
+
+  it('GET and HEAD to pages still get the static degraded page when the origin fails (5xx)', async () => {
+    const handler = defaultBehaviorHandler();
+    for (const status of ['500', '502', '503', '504']) {
+      const page = await handler(originResponse('GET', status));
+      expect(page).toMatchObject({ status: '503', body: expect.stringContaining('We will be right back') });
+      expect((page.headers as Record<string, { value: string }[]>)['content-type'][0].value).toMatch(/^text\/html/);
+    }
+    expect(await handler(originResponse('HEAD', '502'))).toMatchObject({ status: '503', body: '' });
+  });
+
+  it('leaves every other page response alone: other methods, success and client errors', async () => {
+    const handler = defaultBehaviorHandler();
+    for (const [method, status] of [['POST', '503'], ['PUT', '500'], ['DELETE', '502'], ['GET', '200'], ['GET', '404'], ['HEAD', '304']]) {
+      const event = originResponse(method, status);
+      expect(await handler(event), `${method} ${status}`).toBe(event.Records[0].cf.response);
+    }
+  });
+
+  it('/api/* errors pass through untouched: no function on the API, no distribution-wide error page', () => {
+    const api = config.CacheBehaviors.find((b) => b.PathPattern === '/api/*')!;
+    expect(api.LambdaFunctionAssociations ?? []).toEqual([]);
+    expect(api.FunctionAssociations ?? []).toEqual([]);
+    // A custom error response with a page or a new status would replace the API's JSON 503 too.
+    for (const response of config.CustomErrorResponses) {
+      expect(response, `error code ${String(response.ErrorCode)}`).not.toHaveProperty('ResponsePagePath');
+      expect(response).not.toHaveProperty('ResponseCode');
+    }
+  });
+});
