@@ -25,6 +25,7 @@ import { statefulProtection, type StatefulProtection } from '../constructs/state
 import { appEnvironment } from './app-environment';
 import { azLossFloor } from './config/capacity';
 import { ConfigError } from './config/config-error';
+import { edgeBackstopLimit } from './config/waf-settings';
 import type { EnvironmentConfig } from './config/environment-schema';
 
 /**
@@ -148,6 +149,7 @@ export class PlatformStack extends Stack {
         logsKey,
         protection,
         namePrefix: config.stackName,
+        behindEdge: originVerifyHeader ? { originVerifyHeader, backstopLimit: edgeBackstopLimit(config.waf, config.fleet) } : undefined,
       });
     } else {
       acknowledge(

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { builtinEnvironments } from '../../lib/config/load-config';
 import { readTemplate, resourcesOfType, type CfnResource, type CfnTemplate } from '../support/assembly';
 import { environment, synthPlatform } from '../support/platform-variants';
 
@@ -25,6 +26,51 @@ describe('finding 1: the CloudFront alarms watch series that exist', () => {
       expect(dimensions.map((d) => d.Name).sort(), String(alarm.AlarmName)).toEqual(['DistributionId', 'Region']);
       expect(dimensions).toContainEqual({ Name: 'Region', Value: 'Global' });
     }
+  });
+});
+
+describe('finding 2: behind CloudFront, the regional WAF does not rate-limit CloudFront as if it were one client', () => {
+  type RateBased = { Limit: number; AggregateKeyType: string; ScopeDownStatement?: Record<string, unknown> };
+  type Rule = { Name: string; Statement: { RateBasedStatement?: RateBased }; Action?: { Block?: { CustomResponse?: { ResponseCode: number } } } };
+  const regionalRules = (template: CfnTemplate) => (propsOf(template, 'AWS::WAFv2::WebACL').find((a) => a.Scope === 'REGIONAL')!.Rules as Rule[]);
+  const rateRules = (template: CfnTemplate) => regionalRules(template).filter((r) => r.Statement.RateBasedStatement);
+  /** The byte match on the origin-verify header with the secret CloudFront sends (a dynamic reference). */
+  const isOriginSecret = (statement: unknown) => {
+    const match = (statement as { ByteMatchStatement?: { FieldToMatch: unknown; PositionalConstraint: string; SearchString: unknown } }).ByteMatchStatement;
+    return (
+      match !== undefined &&
+      JSON.stringify(match.FieldToMatch) === JSON.stringify({ SingleHeader: { Name: 'x-origin-verify' } }) &&
+      match.PositionalConstraint === 'EXACTLY' &&
+      /resolve:secretsmanager:.*EdgeOriginVerify/.test(JSON.stringify(match.SearchString))
+    );
+  };
+
+  it('counts per IP only requests that did not come through CloudFront (they carry the real client address)', () => {
+    const perIp = rateRules(prod).filter((r) => r.Statement.RateBasedStatement!.AggregateKeyType === 'IP');
+    expect(perIp.map((r) => r.Name)).toEqual(['rate-limit-per-ip']);
+    const scope = perIp[0].Statement.RateBasedStatement!.ScopeDownStatement as { NotStatement?: { Statement: unknown } } | undefined;
+    expect(scope?.NotStatement, 'a per-IP rule over CloudFront traffic counts edge servers').toBeDefined();
+    expect(isOriginSecret(scope!.NotStatement!.Statement)).toBe(true);
+  });
+
+  it('never keys on the forwarded IP: the client writes the first X-Forwarded-For address itself', () => {
+    for (const rule of rateRules(prod)) expect(rule.Statement.RateBasedStatement!.AggregateKeyType).not.toBe('FORWARDED_IP');
+  });
+
+  it('caps the CloudFront traffic, all clients together, with a backstop sized from the fleet (a JSON 503)', () => {
+    const [backstop] = rateRules(prod).filter((r) => r.Statement.RateBasedStatement!.AggregateKeyType === 'CONSTANT');
+    expect(backstop).toBeDefined();
+    const { maxCapacity, requestsPerTarget } = builtinEnvironments().find((e) => e.name === 'prod')!.fleet;
+    expect(backstop.Statement.RateBasedStatement!.Limit).toBe(2 * maxCapacity * requestsPerTarget * 5);
+    expect(isOriginSecret(backstop.Statement.RateBasedStatement!.ScopeDownStatement)).toBe(true);
+    expect(backstop.Action?.Block?.CustomResponse?.ResponseCode).toBe(503);
+  });
+
+  it('keeps the plain per-IP rule where clients reach the ALB directly (no edge: staging)', () => {
+    const staging = readTemplate(dir, 'loadbearing-staging');
+    expect(rateRules(staging).map((r) => [r.Name, r.Statement.RateBasedStatement!.AggregateKeyType, r.Statement.RateBasedStatement!.ScopeDownStatement])).toEqual([
+      ['rate-limit-per-ip', 'IP', undefined],
+    ]);
   });
 });
 
