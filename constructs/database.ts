@@ -175,8 +175,8 @@ export class Database extends Construct {
         instanceType: new ec2.InstanceType(replicaClass.replace(/^db\./, '')),
         // Round-robin from the AZ after the first, so replicas do not pile into one AZ.
         availabilityZone: props.availabilityZones[i % props.availabilityZones.length],
-        // CloudFormation ignores deletion policies on read replicas (a replica holds no data of
-        // its own). RETAIN states the conservative intent; the diff guard blocks removals.
+        // A replica holds no data of its own; retained (except when its first create is rolled
+        // back, so a retry does not meet its fixed identifier), and the diff guard blocks removals.
         removalPolicy: protection.retainPolicy,
       });
       this.preCreateLogGroups(`Replica${i}`, replica, replicaId, settings, protection, props.logsKey);

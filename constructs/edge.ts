@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { edgeSettingsSchema, type ContentClass, type EdgeSettings, type EdgeSettingsInput } from '../lib/config/edge-settings';
-import { acknowledge } from './acknowledge';
+import { acknowledge, HELPER_FUNCTION_RULES } from './acknowledge';
 import { createPrivateBucket } from './private-bucket';
 import type { AlarmFactory } from './alarm-factory';
 import { parseSettings } from './parse-settings';
@@ -330,21 +330,6 @@ export function degradedPageHandler(pageHtml: string, retryAfterSeconds: number)
     '};',
   ].join('\n');
 }
-
-/**
- * Findings on small helper functions outside the request path (Lambda@Edge, CDK's deploy-time
- * custom resources): no VPC, concurrency reservation, dead-letter queue or log encryption, and
- * AWS's basic execution policy for their logs.
- */
-const HELPER_FUNCTION_RULES = [
-  'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-  'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
-  'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ',
-  'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC',
-  'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted',
-  'cdk-validator-cfnguard::lambda_inside_vpc_check',
-  'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
-];
 
 /**
  * A distribution metric as CloudFront publishes it: in us-east-1, with the dimensions

@@ -44,6 +44,7 @@ const PINNED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     LoadBalancerAccessLogsB27DFC85: 'AWS::S3::Bucket',
     LogsKey195F8DFC: 'AWS::KMS::Key',
     NetworkFlowLogs2BEC3212: 'AWS::Logs::LogGroup',
+    RollbackGuardHandlerLogGroupA60B68ED: 'AWS::Logs::LogGroup',
     WebAclLogs68403EB9: 'AWS::Logs::LogGroup',
   },
   'loadbearing-prod': {
@@ -71,6 +72,7 @@ const PINNED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     LoadBalancerAccessLogsB27DFC85: 'AWS::S3::Bucket',
     LogsKey195F8DFC: 'AWS::KMS::Key',
     NetworkFlowLogs2BEC3212: 'AWS::Logs::LogGroup',
+    RollbackGuardHandlerLogGroupA60B68ED: 'AWS::Logs::LogGroup',
     WebAclLogs68403EB9: 'AWS::Logs::LogGroup',
   },
 };
