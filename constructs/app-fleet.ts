@@ -159,6 +159,11 @@ export class AppFleet extends Construct {
     );
     if (props.targetGroup) this.autoScalingGroup.attachToApplicationTargetGroup(props.targetGroup);
     if (settings.warmPool.enabled) {
+      acknowledge(
+        this.autoScalingGroup,
+        'fleet.warmPool.enabled: EC2 Auto Scaling allows a warm pool only on a group without a mixed instances policy, so this group launches one instance type.',
+        'cdk-validator-cfnguard::autoscaling_mixed_instances_policy_multiple_instance_types_check',
+      );
       this.warmPool = this.autoScalingGroup.addWarmPool({
         minSize: settings.warmPool.minSize,
         maxGroupPreparedCapacity: settings.warmPool.maxPreparedCapacity,

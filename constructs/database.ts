@@ -160,6 +160,15 @@ export class Database extends Construct {
       copyTagsToSnapshot: true,
       removalPolicy: protection.snapshotPolicy,
     });
+    if (!settings.multiAz) {
+      acknowledge(
+        this.writer,
+        'database.multiAz is false: the config schema allows that only for dev stages (staging and prod must run a Multi-AZ writer).',
+        'AwsSolutions::AwsSolutions-RDS3',
+        'NIST.800.53.R5::NIST.800.53.R5-RDSMultiAZSupport',
+        'cdk-validator-cfnguard::rds_instance_multi_az_support_check',
+      );
+    }
     this.secret = this.writer.secret!;
     this.addSecretRotation(props, settings);
     this.acknowledgeFindings(this.writer, protection);

@@ -32,12 +32,20 @@ export interface EdgeProps {
   readonly alarms?: AlarmFactory;
   /** Name in the distribution's comment. @default - the stack name */
   readonly namePrefix?: string;
+  /**
+   * The longest the origin takes to answer: the app's request timeout. The origin-latency alarm
+   * sits at 80% of the shorter of this and the origin read timeout, so it can fire before the
+   * app gives up. @default - edge.originReadTimeoutSeconds
+   */
+  readonly originDeadlineSeconds?: number;
 }
 
 /** Inputs of the edge's alarm hook. */
 export interface EdgeAlarmTargets {
   readonly distribution: cloudfront.Distribution;
   readonly settings: EdgeSettings;
+  /** The longest the origin takes to answer, in seconds (see `EdgeProps.originDeadlineSeconds`). */
+  readonly originDeadlineSeconds: number;
 }
 
 /**
@@ -115,8 +123,10 @@ export class Edge extends Construct {
       priceClass: settings.priceClass as cloudfront.PriceClass,
       domainNames: settings.domainNames.length > 0 ? settings.domainNames : undefined,
       certificate: settings.certificateArn ? acm.Certificate.fromCertificateArn(this, 'ViewerCertificate', settings.certificateArn) : undefined,
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
-      sslSupportMethod: cloudfront.SSLMethod.SNI,
+      // Only with a certificate of our own: with the default *.cloudfront.net certificate
+      // CloudFront fixes the TLS policy, and CDK flags a protocol version set without a certificate.
+      minimumProtocolVersion: settings.certificateArn ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
+      sslSupportMethod: settings.certificateArn ? cloudfront.SSLMethod.SNI : undefined,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       webAclId: props.webAclArn,
       enableLogging: true,
@@ -134,7 +144,11 @@ export class Edge extends Construct {
 
     this.acknowledgeFindings(settings);
     // CloudFront publishes its metrics in us-east-1 only, so only a stack there can alarm on them.
-    this.alarms = props.alarms && Stack.of(this).region === 'us-east-1' ? this.createAlarms(props.alarms, { distribution: this.distribution, settings }) : [];
+    this.alarms = props.alarms && Stack.of(this).region === 'us-east-1' ? this.createAlarms(props.alarms, {
+            distribution: this.distribution,
+            settings,
+            originDeadlineSeconds: Math.min(settings.originReadTimeoutSeconds, props.originDeadlineSeconds ?? settings.originReadTimeoutSeconds),
+          }) : [];
   }
 
   /**
@@ -143,7 +157,8 @@ export class Edge extends Construct {
    */
   protected createAlarms(factory: AlarmFactory, targets: EdgeAlarmTargets): cloudwatch.Alarm[] {
     const s = factory.settings;
-    const latencyThreshold = Math.round(targets.settings.originReadTimeoutSeconds * 1000 * 0.8);
+    // Above the app's request timeout the alarm could never fire: the app answers by then.
+    const latencyThreshold = Math.round(targets.originDeadlineSeconds * 1000 * 0.8);
     const metric = (metricName: string, statistic: string) => cloudFrontMetric(targets.distribution, metricName, statistic);
     return [
       factory.alarm(this, 'ErrorRateAlarm', {
@@ -169,8 +184,8 @@ export class Edge extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.MISSING,
         evaluationPeriods: 5,
         datapointsToAlarm: 5,
-        description: `p90 origin latency above ${latencyThreshold} ms, 80% of edge.originReadTimeoutSeconds (${targets.settings.originReadTimeoutSeconds} s): close to the point where CloudFront answers 504.`,
-        recommendation: 'CloudFront OriginLatency p90 at 80% of the origin response timeout (additional metrics are on)',
+        description: `p90 origin latency above ${latencyThreshold} ms, 80% of the origin's deadline (${targets.originDeadlineSeconds} s: the shorter of edge.originReadTimeoutSeconds and the app request timeout): requests are close to timing out.`,
+        recommendation: 'CloudFront OriginLatency p90 at 80% of the origin deadline (additional metrics are on)',
       }),
     ];
   }

@@ -124,6 +124,7 @@ export class PlatformStack extends Stack {
     });
     this.alarmFactory = new AlarmFactory({
       settings: config.alarms,
+      configPath: `environments.${config.name}.alarms`,
       naming: props.alarmNaming ?? this.createAlarmNaming(config),
       actions: props.alarmActions ? props.alarmActions(this, this.alarmTopics) : this.createAlarmActions(this, this.alarmTopics),
     });
@@ -229,6 +230,7 @@ export class PlatformStack extends Stack {
         protection,
         alarms,
         namePrefix: config.stackName,
+        originDeadlineSeconds: config.app.requestTimeoutSeconds,
       });
       new CfnOutput(this, 'EdgeDomainName', { value: this.edge.distribution.distributionDomainName, description: 'CloudFront domain: where users connect' });
     }
