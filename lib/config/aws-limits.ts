@@ -20,7 +20,7 @@ export const AWS_LIMITS: readonly AwsLimit[] = [
     id: 'tags',
     fields: ['tags'],
     limit: 'Keys 1-128 and values 1-256 characters of letters, digits, spaces and `_ . : / = + - @`; keys must not start with `aws:` (reserved) or `loadbearing:` (the platform\'s own); at most 48 (50 per resource, 2 are the platform\'s).',
-    source: 'https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Tag.html, https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html',
+    source: 'https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Tag.html, https://docs.aws.amazon.com/personalize/latest/dg/personalize-managing-tags.html',
   },
   {
     id: 'names',
@@ -146,4 +146,15 @@ export function evaluationWindowProblem(periodSeconds: number, evaluationPeriods
   const limit = periodSeconds < 3600 ? 86_400 : 604_800;
   if (periodSeconds * evaluationPeriods > limit) return `period ${periodSeconds} s x evaluationPeriods ${evaluationPeriods} = ${periodSeconds * evaluationPeriods} s exceeds CloudWatch's ${limit} s for ${periodSeconds < 3600 ? 'periods under an hour' : 'any alarm'}`;
   return undefined;
+}
+
+/** The table of docs/configuration.md, "AWS limits". */
+export function awsLimitsTable(): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const source = (text: string) => text.split(/,\s+(?=https:)|;\s+/).map((s) => (s.startsWith('https://') ? `[${new URL(s.split(' ')[0]).pathname.split('/').pop()}](${s.split(' ')[0]})${s.includes(' ') ? ` ${s.slice(s.indexOf(' ') + 1)}` : ''}` : s)).join('<br>');
+  return [
+    '| ID | Config fields | Limit | AWS source |',
+    '| --- | --- | --- | --- |',
+    ...AWS_LIMITS.map((l) => `| ${l.id} | ${l.fields.map((f) => `\`${f}\``).join(', ')} | ${cell(l.limit)} | ${cell(source(l.source))} |`),
+  ].join('\n');
 }

@@ -19,7 +19,7 @@ import { ALWAYS, isNum, matching, violation } from './schema-helpers';
  */
 const NAME_RULE = (min: number, max: number) => new RegExp(`^(?!.*--)[a-z][a-z0-9-]{${min - 2},${max - 2}}[a-z0-9]$`);
 
-/** Characters AWS allows in tag keys and values across services (https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html). */
+/** Characters AWS allows in tag keys and values across services (https://docs.aws.amazon.com/personalize/latest/dg/personalize-managing-tags.html). */
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
 
 const tagsSchema = z
