@@ -19,16 +19,15 @@ import { ALWAYS, isNum, matching, violation } from './schema-helpers';
  */
 const NAME_RULE = (min: number, max: number) => new RegExp(`^(?!.*--)[a-z][a-z0-9-]{${min - 2},${max - 2}}[a-z0-9]$`);
 
+/** An environment name: 2-21 characters, so that `loadbearing-<name>` is a valid stack name. */
+export const ENVIRONMENT_NAME = NAME_RULE(2, 21);
+
 /** Characters AWS allows in tag keys and values across services (https://docs.aws.amazon.com/personalize/latest/dg/personalize-managing-tags.html). */
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
 
 const tagsSchema = z
   .record(
-    z.string().superRefine((key, ctx) => {
-      if (key.length > 128 || !TAG_TEXT.test(key) || /^(aws|loadbearing):/i.test(key)) {
-        violation(ctx, [], key, 'must be a tag key of 1-128 letters, digits, spaces or _ . : / = + - @, not starting with "aws:" (reserved by AWS) or "loadbearing:" (the platform\'s)', 'rename the tag key, e.g. "team" or "cost-center".');
-      }
-    }),
+    z.string(),
     // CloudFormation stack tags need a value of at least one character (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Tag.html).
     z.string().superRefine((value, ctx) => {
       if (value.length < 1 || value.length > 256 || !TAG_TEXT.test(value)) {
@@ -37,6 +36,11 @@ const tagsSchema = z
     }),
   )
   .superRefine((tags, ctx) => {
+    for (const key of Object.keys(tags)) {
+      if (key.length > 128 || !TAG_TEXT.test(key) || /^(aws|loadbearing):/i.test(key)) {
+        violation(ctx, [key], key, 'must be a tag key of 1-128 letters, digits, spaces or _ . : / = + - @, not starting with "aws:" (reserved by AWS) or "loadbearing:" (the platform\'s)', 'rename the tag key, e.g. "team" or "cost-center".');
+      }
+    }
     if (Object.keys(tags).length > 48) violation(ctx, [], Object.keys(tags).length, 'at most 48 tags: AWS allows 50 per resource and the platform adds 2', 'drop the tags you do not need on every resource.');
   })
   .default({})
@@ -207,7 +211,7 @@ export const configFileSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Optional JSON schema reference for editors.'),
     environments: z
-      .record(z.string().regex(NAME_RULE(2, 21), { message: 'environment names must be 2-21 lower-case letters, digits or single "-", starting with a letter and not ending with "-"' }), z.unknown())
+      .record(z.string().regex(ENVIRONMENT_NAME, { message: 'environment names must be 2-21 lower-case letters, digits or single "-", starting with a letter and not ending with "-"' }), z.unknown())
       .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' })
       .describe('Environments by name; each becomes a stack `loadbearing-<name>` (unless stackName is set).'),
   })
