@@ -6,6 +6,8 @@ import { awsLimitsTable } from '../config/aws-limits';
 import { configReference } from '../config/config-reference';
 import { freshnessTable } from '../config/freshness-table';
 import { builtinEnvironments } from '../config/load-config';
+import { contractTable } from '../contract/contract-table';
+import { failureModesReference } from '../failure-modes/failure-modes-reference';
 import { invariantsReference } from '../invariants/invariants-reference';
 
 /** A documentation section generated from code, and the page (relative to the repository root) it lives in. */
@@ -24,6 +26,8 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   invariants: { file: 'docs/configuration.md', render: invariantsReference },
   'aws-limits': { file: 'docs/configuration.md', render: awsLimitsTable },
   performance: { file: 'docs/performance.md', render: performanceResults },
+  'runtime-contract': { file: 'docs/runtime-contract.md', render: contractTable },
+  'failure-modes': { file: 'docs/failure-modes.md', render: failureModesReference },
   freshness: { file: 'docs/architecture.md', render: () => builtinEnvironments().map(freshnessTable).join('\n') },
 };
 
