@@ -11,6 +11,8 @@ import { projectRoot } from '../lib/synth/project-root';
 // `npm run bench [-- --only synth,unit --runs 5 --test-runs 5]`: measures this machine, prints
 // the table, writes bench/results.json and regenerates docs/performance.md from it.
 const USAGE = `usage: npm run bench -- [--only PART[,PART...]] [--runs N (default 5)] [--test-runs N (default 5)] [--list]
+                        [--service-seconds S (5)] [--service-rounds N (3)] [--service-connections C (16)]
+                        [--no-service] [--service-only (= --only service)]
 parts (all by default; --only keeps the other parts' previous results):
 ${BENCH_PARTS.map((p) => `  ${p.name.padEnd(12)} ${p.summary}`).join('\n')}`;
 
@@ -20,6 +22,11 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     'test-runs': { type: 'string', default: '5' },
     list: { type: 'boolean' },
+    'no-service': { type: 'boolean', default: false },
+    'service-only': { type: 'boolean', default: false },
+    'service-seconds': { type: 'string', default: '5' },
+    'service-rounds': { type: 'string', default: '3' },
+    'service-connections': { type: 'string', default: '16' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -46,7 +53,9 @@ runBench(
     root,
     runs: count('runs', values.runs),
     testRuns: count('test-runs', values['test-runs']),
-    only: values.only?.flatMap((o) => o.split(',')).filter(Boolean),
+    only: values['service-only'] ? ['service'] : values.only?.flatMap((o) => o.split(',')).filter(Boolean),
+    skip: values['no-service'] ? ['service'] : [],
+    options: Object.fromEntries((['service-seconds', 'service-rounds', 'service-connections'] as const).map((k) => [k, count(k, values[k])])),
     log: (line) => process.stderr.write(`${line}\n`),
   },
   usable,

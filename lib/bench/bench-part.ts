@@ -12,6 +12,8 @@ export interface BenchContext {
   readonly env: NodeJS.ProcessEnv;
   /** A folder for this bench run, removed at the end. */
   readonly scratch: string;
+  /** Numeric settings of single parts, by option name (e.g. `service-seconds`). */
+  readonly options: Readonly<Record<string, number>>;
   readonly log: (line: string) => void;
 }
 

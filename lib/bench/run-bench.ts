@@ -12,6 +12,10 @@ export interface BenchOptions {
   readonly testRuns: number;
   /** Part names to run; the others keep their previous results. @default - every part */
   readonly only?: readonly string[];
+  /** Part names to leave out. @default - none */
+  readonly skip?: readonly string[];
+  /** Numeric settings of single parts (see BenchContext.options). */
+  readonly options?: Readonly<Record<string, number>>;
   readonly log: (line: string) => void;
 }
 
@@ -47,12 +51,13 @@ export async function runBench(o: BenchOptions, previous?: BenchResults): Promis
     runs: o.runs,
     testRuns: o.testRuns,
     scratch,
+    options: o.options ?? {},
     log: o.log,
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FORCE_COLOR: '0', CI: 'true' },
   };
   const parts: Record<string, PartResult> = { ...previous?.parts };
   try {
-    for (const part of selectParts(o.only)) {
+    for (const part of selectParts(o.only).filter((p) => !o.skip?.includes(p.name))) {
       o.log(`--- ${part.name}: ${part.summary}`);
       const before = round(loadavg()[0]);
       const started = new Date().toISOString();
