@@ -9,6 +9,7 @@ import { builtinEnvironments } from '../config/load-config';
 import { contractTable } from '../contract/contract-table';
 import { failureModesReference } from '../failure-modes/failure-modes-reference';
 import { invariantsReference } from '../invariants/invariants-reference';
+import { projectRoot } from '../synth/project-root';
 
 /** A documentation section generated from code, and the page (relative to the repository root) it lives in. */
 export interface GeneratedSection {
@@ -53,7 +54,7 @@ export function renderGeneratedSections(document: string, file: string): string 
 
 /** The last `npm run bench` of this repository (bench/results.json). */
 function performanceResults(): string {
-  const file = join(__dirname, '..', '..', 'bench', 'results.json');
+  const file = join(projectRoot(__dirname), 'bench', 'results.json');
   if (!existsSync(file)) return '_Not measured yet: run `npm run bench`._';
   return benchTable(JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
 }
