@@ -71,7 +71,7 @@ export const appSettingsSchema = z
       .describe('Retries allowed as a % of first attempts (a token bucket): during an outage retries add at most this much load.'),
     shedPoolWaitMs: int(1, 3_600_000)
       .default(500)
-      .describe('Load shedding: while the oldest request waiting for a DB connection has waited longer than this, new requests get 503 + Retry-After at once. Also the pool wait timeout.'),
+      .describe('Load shedding: while the oldest request waiting for a DB connection has waited longer than this, new requests get 503 + Retry-After at once. A request already queued gives up after twice this (at most the request timeout, TC-8).'),
     shedQueueLength: int(1, 100_000)
       .default(64)
       .describe('Load shedding: while more requests than this wait for a writer connection, new requests get 503 + Retry-After at once.'),

@@ -2,12 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchTable } from '../bench/bench-table';
 import type { BenchResults } from '../bench/run-bench';
+import { awsLimitsTable } from '../config/aws-limits';
 import { configReference } from '../config/config-reference';
 import { freshnessTable } from '../config/freshness-table';
 import { builtinEnvironments } from '../config/load-config';
 import { contractTable } from '../contract/contract-table';
 import { failureModesReference } from '../failure-modes/failure-modes-reference';
 import { invariantsReference } from '../invariants/invariants-reference';
+import { projectRoot } from '../synth/project-root';
 
 /** A documentation section generated from code, and the page (relative to the repository root) it lives in. */
 export interface GeneratedSection {
@@ -23,6 +25,7 @@ export interface GeneratedSection {
 export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   'config-reference': { file: 'docs/configuration.md', render: configReference },
   invariants: { file: 'docs/configuration.md', render: invariantsReference },
+  'aws-limits': { file: 'docs/configuration.md', render: awsLimitsTable },
   performance: { file: 'docs/performance.md', render: performanceResults },
   'runtime-contract': { file: 'docs/runtime-contract.md', render: contractTable },
   'failure-modes': { file: 'docs/failure-modes.md', render: failureModesReference },
@@ -51,7 +54,7 @@ export function renderGeneratedSections(document: string, file: string): string 
 
 /** The last `npm run bench` of this repository (bench/results.json). */
 function performanceResults(): string {
-  const file = join(__dirname, '..', '..', 'bench', 'results.json');
+  const file = join(projectRoot(__dirname), 'bench', 'results.json');
   if (!existsSync(file)) return '_Not measured yet: run `npm run bench`._';
   return benchTable(JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
 }

@@ -50,10 +50,10 @@ const PINNED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     LoadBalancerAccessLogsB27DFC85: 'AWS::S3::Bucket',
     LogsKey195F8DFC: 'AWS::KMS::Key',
     NetworkFlowLogs2BEC3212: 'AWS::Logs::LogGroup',
+    RollbackGuardHandlerLogGroupA60B68ED: 'AWS::Logs::LogGroup',
     WebAclLogs68403EB9: 'AWS::Logs::LogGroup',
   },
   'loadbearing-prod': {
-    AWS679f53fac002430cb0da5b7982bd2287LogGroup449FB7C2: 'AWS::Logs::LogGroup',
     AlarmTopicsKey1622932D: 'AWS::KMS::Key',
     Cache18F6EE16: 'AWS::ElastiCache::ReplicationGroup',
     CacheAuthToken04672416: 'AWS::SecretsManager::Secret',
@@ -73,7 +73,6 @@ const PINNED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     DatabaseWriterPostgresqlLogs15BCE633: 'AWS::Logs::LogGroup',
     DatabaseWriterUpgradeLogsAB35B338: 'AWS::Logs::LogGroup',
     EdgeAccessLogsC159D9EF: 'AWS::S3::Bucket',
-    EdgeDegradedPages08A4AFC5: 'AWS::S3::Bucket',
     EdgeDegradedRewriteFnLogGroup7D3D6EB2: 'AWS::Logs::LogGroup',
     EdgeOriginVerify89466DA6: 'AWS::SecretsManager::Secret',
     EdgeWebAclLogsE61B4A33: 'AWS::Logs::LogGroup',
@@ -82,6 +81,7 @@ const PINNED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     LoadBalancerAccessLogsB27DFC85: 'AWS::S3::Bucket',
     LogsKey195F8DFC: 'AWS::KMS::Key',
     NetworkFlowLogs2BEC3212: 'AWS::Logs::LogGroup',
+    RollbackGuardHandlerLogGroupA60B68ED: 'AWS::Logs::LogGroup',
     WebAclLogs68403EB9: 'AWS::Logs::LogGroup',
   },
 };

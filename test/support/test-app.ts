@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { defaultValidationCacheDirectory } from '../../lib/policies/validation-cache';
 
 /** The validation cache `cdk synth` uses (bin/app.ts), shared so repeated local runs are fast. */
-export const VALIDATION_CACHE = join(__dirname, '..', '..', 'node_modules', '.cache', 'loadbearing-validation');
+export const VALIDATION_CACHE = defaultValidationCacheDirectory();
 
 const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
