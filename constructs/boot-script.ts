@@ -119,7 +119,8 @@ export interface ShippedLog {
  * from which CloudWatch Logs extracts the app metrics without any header:
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html),
  * its stderr and the boot log. Started before the app is installed, so a failed boot's output
- * reaches the boot log group too. The app logs rotate by size (copytruncate: systemd keeps the file open).
+ * reaches the boot log group too. The app logs rotate by size (copytruncate: systemd keeps the
+ * file open), checked by logrotate's systemd timer.
  */
 export function logAgentCommands(logs: readonly ShippedLog[]): string[] {
   const config = {
@@ -134,6 +135,9 @@ export function logAgentCommands(logs: readonly ShippedLog[]): string[] {
     `cat > /etc/logrotate.d/loadbearing <<'EOF'\n${BOOT_PATHS.logDir}/*.log {\n  size 100M\n  rotate 5\n  compress\n  missingok\n  notifempty\n  copytruncate\n}\nEOF`,
     `cat > ${BOOT_PATHS.agentConfig} <<'EOF'\n${JSON.stringify(config, null, 2)}\nEOF`,
     `timeout ${BOOT_STEP_SECONDS.logAgent} /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${BOOT_PATHS.agentConfig}`,
+    // Both again after a reboot or a stopped warm pool, without the boot script.
+    'systemctl enable amazon-cloudwatch-agent',
+    'systemctl enable --now logrotate.timer || lb_say "logrotate.timer not enabled: the app logs will not rotate"',
   ];
 }
 
