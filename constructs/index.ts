@@ -18,5 +18,6 @@ export * from './private-bucket';
 export * from './security-groups';
 export * from './service-dashboard';
 export * from './service-health';
+export * from './settings-types';
 export * from './stateful-protection';
 export * from './web-acl';

@@ -23,6 +23,7 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   invariants: { file: 'docs/configuration.md', render: invariantsReference },
   performance: { file: 'docs/performance.md', render: performanceResults },
   freshness: { file: 'docs/architecture.md', render: () => builtinEnvironments().map(freshnessTable).join('\n') },
+  'team-app': { file: 'docs/extending.md', render: teamApp },
 };
 
 /** Every page that holds a generated section. */
@@ -43,6 +44,16 @@ export function renderGeneratedSections(document: string, file: string): string 
     result = `${result.slice(0, from + start.length)}\n${section.render().trim()}\n${result.slice(to)}`;
   }
   return result;
+}
+
+/**
+ * The team project of docs/extending.md, file by file: exactly what
+ * test/integration/consumer-package.test.ts installs the packed package next to and synthesizes.
+ */
+function teamApp(): string {
+  const dir = join(__dirname, '..', '..', 'test', 'extension', 'team-app');
+  const block = (file: string, language: string) => [`\`${file}\`:`, '', `\`\`\`${language}`, readFileSync(join(dir, file), 'utf8').trimEnd(), '```'].join('\n');
+  return [block('cdk.json', 'json'), '', block('app.ts', 'ts')].join('\n');
 }
 
 /** The last `npm run bench` of this repository (bench/results.json). */

@@ -1,29 +1,108 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as constructsBarrel from '../../constructs';
+import * as platformBarrel from '../../lib';
 
 const ROOT = join(__dirname, '..', '..');
 
+interface PackageJson {
+  exports: Record<string, { default?: string; types?: string } | string>;
+  bin: Record<string, string>;
+  files: string[];
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
+
+/** The files a consumer can load: the exports' JavaScript and type declarations, and the commands. */
+function entryPoints(): string[] {
+  const fromExports = Object.values(pkg.exports).flatMap((e) => (typeof e === 'string' ? [e] : [e.default, e.types].filter((f): f is string => f !== undefined)));
+  return [...fromExports, ...Object.values(pkg.bin)].filter((f) => /\.(js|d\.ts)$/.test(f)).map((f) => join(ROOT, f));
+}
+
+const SPECIFIER = /(?:require\(|import\(|from\s+|import\s+)['"]([^'"]+)['"]/g;
+
+/** Every file reachable from the entry points through relative imports, and the packages they import. */
+function reachable(): { files: Set<string>; packages: Map<string, string> } {
+  const files = new Set<string>();
+  const packages = new Map<string, string>();
+  const queue = entryPoints();
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (files.has(file)) continue;
+    files.add(file);
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(SPECIFIER)) {
+      if (spec.startsWith('.')) {
+        const base = join(dirname(file), spec).replace(/\.js$/, '');
+        const ext = file.endsWith('.d.ts') ? '.d.ts' : '.js';
+        const target = [`${base}${ext}`, join(base, `index${ext}`)].find((f) => existsSync(f));
+        if (!target) throw new Error(`${relative(ROOT, file)} imports ${spec}, which is not in dist/`);
+        queue.push(target);
+      } else if (!spec.startsWith('node:') && !builtinModules.includes(spec.split('/')[0]!)) {
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+        if (!packages.has(name)) packages.set(name, relative(ROOT, file));
+      }
+    }
+  }
+  return { files, packages };
+}
+
 describe('the package another CDK app imports', () => {
-  it('exports every construct and its props types from `loadbearing` (built by npm run build)', () => {
+  it('exports every construct, and the app helper, flags, stack and config loader, from the built entry points', () => {
     const script = `
       const c = require('loadbearing');
       const p = require('loadbearing/platform');
-      console.log(JSON.stringify({ constructs: Object.keys(c).sort(), platform: ['PlatformStack', 'addPlatform', 'builtinEnvironments', 'loadConfigFile'].filter((k) => typeof p[k] === 'function') }));
+      console.log(JSON.stringify({ constructs: Object.keys(c).sort(), platform: Object.keys(p).sort() }));
     `;
     const run = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
     expect(run.stderr).toBe('');
     const { constructs, platform } = JSON.parse(run.stdout) as { constructs: string[]; platform: string[] };
     expect(constructs).toEqual(Object.keys(constructsBarrel).sort());
+    expect(platform).toEqual(Object.keys(platformBarrel).sort());
     for (const name of ['Network', 'SecurityGroups', 'LoadBalancer', 'AppFleet', 'Database', 'Cache', 'WebAcl', 'AlarmTopics', 'AlarmFactory', 'ServiceHealth', 'ServiceDashboard']) {
       expect(constructs).toContain(name);
     }
-    expect(platform).toEqual(['PlatformStack', 'addPlatform', 'builtinEnvironments', 'loadConfigFile']);
+    expect(platform).toEqual(expect.arrayContaining(['PlatformApp', 'PLATFORM_FEATURE_FLAGS', 'PlatformStack', 'addPlatform', 'addPolicyPacks', 'builtinEnvironments', 'loadConfigFile']));
   });
 
-  it('ships type declarations for the props', () => {
-    for (const file of ['constructs/index.d.ts', 'constructs/app-fleet.d.ts', 'lib/platform-stack.d.ts']) expect(existsSync(join(ROOT, 'dist', file)), file).toBe(true);
+  it('ships type declarations for the props and the settings types the hooks receive', () => {
+    for (const file of ['constructs/index.d.ts', 'constructs/app-fleet.d.ts', 'constructs/settings-types.d.ts', 'lib/platform-stack.d.ts', 'lib/platform-app.d.ts']) {
+      expect(existsSync(join(ROOT, 'dist', file)), file).toBe(true);
+    }
+    expect(readFileSync(join(ROOT, 'dist', 'constructs', 'index.d.ts'), 'utf8')).toContain("export * from './settings-types'");
+  });
+
+  it('declares every package its shipped code imports as a dependency, or aws-cdk-lib and constructs as peers', () => {
+    const { packages } = reachable();
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
+    // @types/node: the declarations use Node's types, as every CDK app's do.
+    const undeclared = [...packages].filter(([name]) => !declared.has(name) && name !== '@types/node').map(([name, file]) => `${name} (imported by ${file})`);
+    expect(undeclared).toEqual([]);
+    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    for (const peer of ['aws-cdk-lib', 'constructs']) expect(Object.keys(pkg.dependencies)).not.toContain(peer);
+  });
+
+  it('tests the floor of each peer range: the version installed here for development is its lower bound', () => {
+    for (const [name, range] of Object.entries(pkg.peerDependencies)) {
+      const m = /^>=(\d+\.\d+\.\d+) <(\d+)\.0\.0$/.exec(range);
+      expect(m, `${name}: ${range}`).not.toBeNull();
+      expect(pkg.devDependencies[name], name).toBe(m![1]);
+      expect(Number(m![2]), `${name}: the range stops before the next major`).toBe(Number(m![1]!.split('.')[0]) + 1);
+    }
+  });
+
+  it('packs every reachable file (the `files` list leaves out only what no entry point reaches)', () => {
+    const { files } = reachable();
+    const included = pkg.files.filter((f) => !f.startsWith('!'));
+    const excluded = pkg.files.filter((f) => f.startsWith('!')).map((f) => f.slice(1));
+    const matches = (file: string, pattern: string) => (pattern.endsWith('.*') ? file.startsWith(pattern.slice(0, -1)) : file === pattern || file.startsWith(`${pattern}/`));
+    const missing = [...files]
+      .map((f) => relative(ROOT, f))
+      .filter((f) => !included.some((p) => matches(f, p)) || excluded.some((p) => matches(f, p)));
+    expect(missing).toEqual([]);
   });
 });
