@@ -21,6 +21,8 @@ export interface SourceOptions {
   /** Install each ref's own dependencies (npm ci) instead of linking the working tree's. */
   readonly installDependencies: boolean;
   readonly temp: TempDirs;
+  /** The config file (`-c configFile=...`) as the user named it, for error messages. */
+  readonly configFile?: string;
 }
 
 /** A source whose git ref, if any, is resolved to a commit. */
@@ -35,7 +37,7 @@ export async function loadTemplates(source: ResolvedSource, options: SourceOptio
   if (source.kind === 'dir') return readTemplateDir(source.dir);
   if (source.kind === 'worktree') {
     const out = options.temp.make('worktree');
-    await synthesize(options.projectDir, out, 'the working tree', { context: options.context, tolerateFindings });
+    await synthesize(options.projectDir, out, 'the working tree', { context: options.context, tolerateFindings, ...configLabel(options) });
     return readTemplateDir(out, 'working tree');
   }
   const { ref } = source;
@@ -43,8 +45,12 @@ export async function loadTemplates(source: ResolvedSource, options: SourceOptio
   await exportCommit(options.projectDir, ref.commit, tree);
   await provideDependencies(tree, ref, options);
   const out = options.temp.make(`out-${ref.commit.slice(0, 7)}`);
-  await synthesize(tree, out, ref.label, { context: options.context, tolerateFindings });
+  await synthesize(tree, out, ref.label, { context: options.context, tolerateFindings, ...configLabel(options) });
   return readTemplateDir(out, ref.label);
+}
+
+function configLabel(options: SourceOptions): { configFile?: string } {
+  return options.configFile === undefined ? {} : { configFile: options.configFile };
 }
 
 async function provideDependencies(tree: string, ref: ResolvedRef, options: SourceOptions): Promise<void> {
