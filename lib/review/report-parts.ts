@@ -6,7 +6,7 @@ import { renderValue, type ChangeKind, type Hazard, type ReferenceImpact, type R
 /** `2 added, 1 removed, ...` for one stack, kinds with no change left out. */
 export function countSummary(stack: StackReview): string {
   if (stack.presence === 'removed') return 'no longer synthesized';
-  const counts = (['added', 'removed', 'modified', 'replaced'] as ChangeKind[])
+  const counts = (['added', 'removed', 'modified', 'replaced', 'refused'] as ChangeKind[])
     .map((kind) => [kind, stack.changes.filter((c) => c.kind === kind).length] as const)
     .filter(([, n]) => n > 0)
     .map(([kind, n]) => `${n} ${kind}`);

@@ -17,7 +17,8 @@ export { renderValue } from './render-value';
 export const BLOCKING_IMPACTS = ['WILL_DESTROY', 'WILL_REPLACE', 'MAY_REPLACE', 'WILL_ORPHAN', 'UPDATE_REFUSED'] as const;
 export type BlockingImpact = (typeof BLOCKING_IMPACTS)[number];
 
-export type ChangeKind = 'added' | 'removed' | 'modified' | 'replaced';
+/** `refused`: an update of it that AWS refuses (see REFUSED_UPDATES): the deploy fails there. */
+export type ChangeKind = 'added' | 'removed' | 'modified' | 'replaced' | 'refused';
 
 export interface PropertyChange {
   readonly name: string;
@@ -134,14 +135,15 @@ export function reviewStack(
     const renamedTo = renames.get(change.logicalId);
     const hazard = removalHazard(stack, change, renamedTo === undefined ? undefined : { logicalId: renamedTo, path: paths[renamedTo] });
     if (hazard) hazards.push(hazard);
-    if (change.kind === 'modified' || change.kind === 'replaced') warnings.push(...weakenedProtection(change, diff.resources.get(change.logicalId)));
+    if (change.kind === 'modified' || change.kind === 'replaced' || change.kind === 'refused') warnings.push(...weakenedProtection(change, diff.resources.get(change.logicalId)));
   }
   const chain = new ChainText(analysis, paths, configChanges);
   hazards.push(...impactHazards(stack, analysis, chain, paths, before ?? {}, after));
 
   const changed = new Set(changes.map((c) => c.logicalId));
   const impacts = [...analysis.impacts.values()]
-    .filter((i) => !changed.has(i.logicalId) && dominantEffect(i) !== undefined)
+    // Everything that refers to a refused resource is blocked with it; the stateful ones are the news.
+    .filter((i) => !changed.has(i.logicalId) && dominantEffect(i) !== undefined && (dominantEffect(i) !== 'blocked' || isStatefulType(i.type)))
     .map((i) => {
       const steps = analysis.chain(i.logicalId);
       return {
@@ -169,8 +171,12 @@ export function reviewStack(
   };
 }
 
-/** The library calls a change with a possible replacement "replaced"; a proven in-place one is a modification. */
+/**
+ * The library calls a change with a possible replacement "replaced"; a proven in-place one is a
+ * modification, and one AWS refuses is `refused`.
+ */
 function withAnalysis(change: ResourceChange, impact: ResourceImpact | undefined): ResourceChange {
+  if (impact && (change.kind === 'modified' || change.kind === 'replaced') && dominantEffect(impact) === 'update refused') return { ...change, kind: 'refused' };
   if (!impact || impact.inPlace.length === 0 || impact.replacement !== 'none' || change.kind !== 'replaced') return change;
   const { rule, property } = impact.inPlace[0]!;
   return {
@@ -368,7 +374,7 @@ function unpaired(change: ResourceChange, template: Template | undefined): Unpai
   return { logicalId: change.logicalId, type: change.type, ...(change.path === undefined ? {} : { path: change.path }), ...(properties ? { properties } : {}) };
 }
 
-const KIND_ORDER: Record<ChangeKind, number> = { removed: 0, replaced: 1, added: 2, modified: 3 };
+const KIND_ORDER: Record<ChangeKind, number> = { removed: 0, replaced: 1, refused: 2, added: 3, modified: 4 };
 function byKindThenId(a: ResourceChange, b: ResourceChange): number {
   return KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.logicalId.localeCompare(b.logicalId);
 }
