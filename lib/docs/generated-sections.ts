@@ -6,6 +6,7 @@ import { configReference } from '../config/config-reference';
 import { freshnessTable } from '../config/freshness-table';
 import { builtinEnvironments } from '../config/load-config';
 import { invariantsReference } from '../invariants/invariants-reference';
+import { IN_PLACE_RULES, REFUSED_UPDATES, type UpdateRule } from '../review/update-rules';
 
 /** A documentation section generated from code, and the page (relative to the repository root) it lives in. */
 export interface GeneratedSection {
@@ -24,6 +25,8 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   performance: { file: 'docs/performance.md', render: performanceResults },
   freshness: { file: 'docs/architecture.md', render: () => builtinEnvironments().map(freshnessTable).join('\n') },
   'team-app': { file: 'docs/extending.md', render: teamApp },
+  'refused-updates': { file: 'docs/reviewing-changes.md', render: () => ruleTable(REFUSED_UPDATES) },
+  'in-place-rules': { file: 'docs/reviewing-changes.md', render: () => ruleTable(IN_PLACE_RULES) },
 };
 
 /** Every page that holds a generated section. */
@@ -54,6 +57,13 @@ function teamApp(): string {
   const dir = join(__dirname, '..', '..', 'test', 'extension', 'team-app');
   const block = (file: string, language: string) => [`\`${file}\`:`, '', `\`\`\`${language}`, readFileSync(join(dir, file), 'utf8').trimEnd(), '```'].join('\n');
   return [block('cdk.json', 'json'), '', block('app.ts', 'ts')].join('\n');
+}
+
+/** The guard's documented update rules (lib/review/update-rules.ts), each with its sources. */
+function ruleTable(rules: readonly UpdateRule[]): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = rules.map((r) => `| \`${r.id}\` | \`${r.type}\` \`${r.property}\` | ${cell(r.reason)} | ${r.sources.map((url, i) => `[${i + 1}](${url})`).join(' ')} |`);
+  return ['| Rule | Resource, property | What AWS does | Sources |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 /** The last `npm run bench` of this repository (bench/results.json). */
