@@ -30,7 +30,7 @@ export default defineConfig({
         resolve: { alias: packageAlias },
         test: {
           name: 'unit',
-          include: ['test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'service/test/**/*.test.ts'],
           exclude: ['test/integration/**'],
           globalSetup: ['test/setup/global-synth.ts'],
           setupFiles: ['test/setup/snapshot-serializer.ts', 'test/setup/count-synths.ts'],

@@ -1,5 +1,5 @@
 /** Components in request-path order; see docs/adr/0001-alarm-naming-and-severity.md. */
-export const ALARM_COMPONENTS = ['cdn', 'alb', 'fleet', 'db', 'cache', 'service'] as const;
+export const ALARM_COMPONENTS = ['cdn', 'alb', 'fleet', 'app', 'db', 'cache', 'service'] as const;
 export type AlarmComponent = (typeof ALARM_COMPONENTS)[number];
 
 /** Decides alarm names. Replace it to fit an existing naming scheme. */

@@ -18,8 +18,11 @@ import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 import { physicalNamePrefix } from './physical-name-prefix';
 
-/** The master user; apps connect as this user through the proxy (IAM) or with the secret. */
+/** The master user: owns the schema and runs the migrations; the app never connects as it. */
 export const DB_MASTER_USER = 'lb_admin';
+
+/** The role the app connects as (`DB_USER` in app.env), created by the service's migrations. */
+export const DB_APP_USER = 'lb_app';
 
 /** RDS Proxy listens on 5432 for PostgreSQL, whatever the DB port. */
 export const PROXY_PORT = 5432;
@@ -249,8 +252,12 @@ export class Database extends Construct {
    */
   protected parameterValues(settings: DatabaseSettings): Record<string, string> {
     return {
-      statement_timeout: String(settings.statementTimeoutMs),
-      idle_in_transaction_session_timeout: String(settings.idleInTransactionSessionTimeoutMs),
+      // Safety ceilings only. The app role's own, shorter timeouts are role defaults set by the
+      // service's migrations (ALTER ROLE ... SET), not session SETs: a SET pins the client's
+      // RDS Proxy connection to one DB connection for the rest of the session.
+      // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-pinning.html
+      statement_timeout: String(settings.statementTimeoutCeilingMs),
+      idle_in_transaction_session_timeout: String(settings.idleInTransactionSessionTimeoutCeilingMs),
       log_min_duration_statement: String(settings.logMinDurationStatementMs),
       log_lock_waits: '1',
       'rds.force_ssl': '1',

@@ -1,6 +1,7 @@
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { ContentClass } from '../lib/config/edge-settings';
+import { freshnessParameterValues } from '../lib/config/freshness-table';
 import { publishConnectionParameters } from './connection-parameters';
 
 /**
@@ -13,20 +14,6 @@ export function publishFreshnessParameters(scope: Construct, prefix: string, cla
     scope,
     prefix,
     'freshness',
-    Object.fromEntries(
-      classes.map((c) => [
-        c.name,
-        JSON.stringify({
-          pathPattern: c.pathPattern,
-          cacheable: c.cacheable,
-          edgeTtlSeconds: c.edgeTtlSeconds,
-          appCacheTtlSeconds: c.appCacheTtlSeconds,
-          maxStalenessSeconds: c.maxStalenessSeconds,
-          staleWhileRevalidateSeconds: c.staleWhileRevalidateSeconds,
-          staleIfErrorSeconds: c.staleIfErrorSeconds,
-          invalidation: c.invalidation,
-        }),
-      ]),
-    ),
+    freshnessParameterValues(classes),
   );
 }

@@ -1,6 +1,7 @@
 export * from './acknowledge';
 export * from './alarm-actions';
 export * from './alarm-factory';
+export * from './app-alarms';
 export * from './alarm-naming';
 export * from './alarm-topics';
 export * from './app-fleet';

@@ -8,7 +8,8 @@ import { AlarmTopics } from '../constructs/alarm-topics';
 import { acknowledge } from '../constructs/acknowledge';
 import { AppFleet, type AppFleetProps } from '../constructs/app-fleet';
 import { Cache, type CacheProps } from '../constructs/cache';
-import { Database, DB_MASTER_USER, type DatabaseProps } from '../constructs/database';
+import { AppAlarms } from '../constructs/app-alarms';
+import { Database, DB_APP_USER, DB_MASTER_USER, PROXY_PORT, type DatabaseProps } from '../constructs/database';
 import { LoadBalancer, type LoadBalancerProps } from '../constructs/load-balancer';
 import { LogEncryptionKey } from '../constructs/log-encryption-key';
 import { Network } from '../constructs/network';
@@ -192,21 +193,28 @@ export class PlatformStack extends Stack {
       appEnvironment: appEnvironment(config, {
         dbWriterHost: this.database.writerEndpoint.host,
         dbReaderHosts: this.database.readerEndpoints.map((e) => e.host),
-        dbPort: this.database.writerEndpoint.port,
+        dbPort: this.database.proxy ? PROXY_PORT : config.database.port,
+        dbReaderPort: config.database.port,
+        // The app role and its secret arrive with the deploy issue; until then DB_SECRET_ARN is the
+        // master secret and the service refuses to start (its username is not DB_USER).
+        dbUser: DB_APP_USER,
         dbSecretArn: this.database.secret.secretArn,
+        dbMigrationUser: DB_MASTER_USER,
+        dbMigrationSecretArn: this.database.secret.secretArn,
         dbIamAuth: config.database.proxy.enabled && config.database.proxy.iamAuth,
         cacheHost: this.cache.primaryEndpoint.host,
         cacheReaderHost: this.cache.readerEndpoint.host,
-        cachePort: this.cache.primaryEndpoint.port,
+        cachePort: config.cache.port,
         cacheAuthSecretArn: this.cache.authSecret.secretArn,
         freshnessParameterPath: parameterPath(prefix, 'freshness'),
       }),
     });
+    new AppAlarms(this, 'AppAlarms', { factory: alarms, stackName: config.stackName, app: config.app });
     this.database.secret.grantRead(this.fleet.role);
     this.database.key.grantDecrypt(this.fleet.role);
     this.cache.authSecret.grantRead(this.fleet.role);
     for (const parameter of freshness) parameter.grantRead(this.fleet.role);
-    if (this.database.proxy && config.database.proxy.iamAuth) this.database.proxy.grantConnect(this.fleet.role, DB_MASTER_USER);
+    if (this.database.proxy && config.database.proxy.iamAuth) this.database.proxy.grantConnect(this.fleet.role, DB_APP_USER);
 
     if (originVerifyHeader) {
       const edgeWebAclArn =
@@ -297,6 +305,7 @@ export class PlatformStack extends Stack {
     return [
       { title: 'Edge', description: 'CDN and load balancer: what users see (errors, latency, traffic against its learned band).', alarms: of((k) => /^(cdn|alb)-/.test(k)) },
       { title: 'Fleet', description: 'App instances: capacity against min/max, CPU against the scaling target.', alarms: of((k) => k.startsWith('fleet-')) },
+      { title: 'App', description: 'The app\'s own metrics (embedded metric format): shed requests, cache and replica fallbacks, DB pool wait.', alarms: of((k) => k.startsWith('app-')) },
       { title: 'Database writer', description: 'Writes and transactions: the writer instance and RDS Proxy in front of it.', alarms: of((k) => /^db-(writer|proxy)-/.test(k)) },
       { title: 'Database readers', description: 'Read replicas: lag, load and connections per replica.', alarms: of((k) => k.startsWith('db-replica-')) },
       { title: 'Cache', description: 'ElastiCache: engine and host CPU, memory against eviction, evictions, hit rate, replication.', alarms: of((k) => k.startsWith('cache-')) },

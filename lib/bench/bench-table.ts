@@ -1,4 +1,5 @@
 import type { BenchResults, Measurement } from './run-bench';
+import type { ServiceBenchResults } from './service-bench';
 
 const fmt = (m: Measurement) =>
   `${m.wallSeconds.median.toFixed(2)} s (min ${m.wallSeconds.min.toFixed(2)}, max ${m.wallSeconds.max.toFixed(2)})${m.peakRssMiB ? `, peak RSS ${m.peakRssMiB.median} MiB` : ''}`;
@@ -27,9 +28,27 @@ export function benchTable(r: BenchResults): string {
     '| --- | --- | --- |',
     ...r.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`),
   ];
+  if (r.service) lines.push('', ...serviceTable(r.service));
   if (r.profile) {
     lines.push('', `Where one synth's ${(r.profile.totalMs / 1000).toFixed(1)} s of main-thread CPU goes (inclusive, \`--cpu-prof\`):`, '', '| Package or file | CPU |', '| --- | --- |');
     lines.push(...r.profile.byOwner.map((o) => `| ${o.owner} | ${(o.ms / 1000).toFixed(2)} s |`));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The reference service's numbers: each request type, the service beside the bare handler. */
+function serviceTable(s: ServiceBenchResults): string[] {
+  const ms = (x: { median: number; min: number; max: number }) => `${x.median} (${x.min}-${x.max})`;
+  return [
+    `The reference service under load (${s.measuredAt.slice(0, 10)}): ${s.placement}; ${s.connections} connections, closed loop (autocannon), ${s.secondsPerPhase} s per phase, median of ${s.rounds} rounds (min-max), ${s.environment}. The bare handler does the same I/O without the contract's deadline, retries, shedding, metrics and logs.`,
+    '',
+    '| Request | Service req/s | Service p50 ms | Service p99 ms | Bare req/s | Bare p99 ms | Contract overhead |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...s.cases.map(
+      (c) =>
+        `| ${c.name} | ${ms(c.service.requestsPerSecond)} | ${ms(c.service.p50Ms)} | ${ms(c.service.p99Ms)} | ${ms(c.bare.requestsPerSecond)} | ${ms(c.bare.p99Ms)} | ${c.overheadPercent}% |`,
+    ),
+    '',
+    `Peak RSS: service ${s.servicePeakRssMiB} MiB, bare handler ${s.barePeakRssMiB} MiB.`,
+  ];
 }

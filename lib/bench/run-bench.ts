@@ -3,6 +3,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile';
 import { runOnce, stats, type Command, type Run, type Stats } from './measure';
+import type { ServiceBenchResults } from './service-bench';
 import { templateStats, type TemplateStat } from './template-stats';
 import { checkTargets, type TargetResult } from './targets';
 
@@ -31,6 +32,8 @@ export interface BenchResults {
   readonly test: Measurement & { readonly synthsPerRun: number };
   readonly templates: TemplateStat[];
   readonly profile?: ProfileSummary;
+  /** The reference service under load (lib/bench/service-bench.ts). */
+  readonly service?: ServiceBenchResults;
   readonly targets: TargetResult[];
 }
 

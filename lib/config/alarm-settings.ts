@@ -46,6 +46,16 @@ export const alarmSettingsSchema = z
     cacheMemoryPercent: int(1, 100).default(80).describe('Cache memory use, % of maxmemory. Eviction starts at 100%.'),
     cacheEvictionsPerMinute: int(0, 10_000_000).default(100).describe('Evictions per minute. Evictions under allkeys-lru are normal; a sustained rate means the cache is too small for its working set.'),
     cacheReplicationLagSeconds: int(1, 3600).default(10).describe('Cache replica lag.'),
+    appShedRequestsPerMinute: int(0, 10_000_000)
+      .default(60)
+      .describe('Requests the fleet sheds (503 from the app\'s load shedding) per minute above which the alarm fires: demand is above what the pools and the event loop can take.'),
+    appCacheFallbacksPerMinute: int(0, 10_000_000)
+      .default(60)
+      .describe('Cache calls per minute that failed or timed out and fell back to the database: the cache no longer protects the database.'),
+    appReplicaFallbacksPerMinute: int(0, 10_000_000).default(0).describe('Reads per minute served by the writer pool because every replica was down.'),
+    appPoolWaitPercent: int(1, 100)
+      .default(50)
+      .describe('p99 wait for a DB connection above this % of app.shedPoolWaitMs: the pools are close to shedding load.'),
     cacheConnectionsPercent: int(1, 1000)
       .default(120)
       .describe('Cache connections above this % of the fleet\'s expected maximum (fleet.maxCapacity x app.cacheConnectionsPerInstance): a connection leak.'),

@@ -20,6 +20,17 @@ export const appSettingsSchema = z
     retryMaxAttempts: int(1, 10).default(3).describe('Attempts per downstream call (DB, cache, APIs), with exponential backoff and full jitter.'),
     retryBaseDelayMs: int(1, 10_000).default(50).describe('First retry backoff in ms; doubles per attempt, randomized (full jitter).'),
     retryMaxDelayMs: int(1, 60_000).default(1000).describe('Cap on one retry backoff in ms.'),
+    retryBudgetPercent: int(0, 100)
+      .default(10)
+      .describe('Retries allowed as a % of first attempts (a token bucket): during an outage retries add at most this much load.'),
+    shedPoolWaitMs: int(1, 3_600_000)
+      .default(500)
+      .describe('Load shedding: while the oldest request waiting for a DB connection has waited longer than this, new requests get 503 + Retry-After at once. A request already queued gives up after twice this (at most the request timeout, TC-8).'),
+    shedQueueLength: int(1, 100_000)
+      .default(64)
+      .describe('Load shedding: while more requests than this wait for a writer connection, new requests get 503 + Retry-After at once.'),
+    shedEventLoopLagMs: int(1, 60_000).default(200).describe('Load shedding: above this event-loop lag, new requests get 503 + Retry-After.'),
+    idempotencyRetentionHours: int(1, 8760).default(24).describe('How long an Idempotency-Key and its stored answer are kept; a replay after that is a new request.'),
   })
   .describe('Settings the platform hands to the application: ports, timeouts, pool sizes, retries.');
 

@@ -47,10 +47,16 @@ export const databaseSettingsSchema = z
     backupRetentionDays: int(1, 35).default(14).describe('Automated backup (point-in-time recovery) retention.'),
     statementTimeoutMs: int(0, 2_147_483_647)
       .default(25_000)
-      .describe('`statement_timeout`: the DB cancels longer statements. Shorter than the app request timeout, so the DB gives up before the caller does.'),
+      .describe('`statement_timeout` of the app role (a role default the migrations set, never a session `SET`, which would pin RDS Proxy connections). Shorter than the app request timeout, so the DB gives up before the caller does.'),
     idleInTransactionSessionTimeoutMs: int(0, 2_147_483_647)
       .default(60_000)
-      .describe('`idle_in_transaction_session_timeout`: ends sessions that hold a transaction open while idle (they hold locks and block vacuum).'),
+      .describe('`idle_in_transaction_session_timeout` of the app role (a role default, like the statement timeout): ends app sessions that hold a transaction open while idle (they hold locks and block vacuum).'),
+    statementTimeoutCeilingMs: int(0, 2_147_483_647)
+      .default(900_000)
+      .describe('`statement_timeout` in the parameter group: a safety ceiling for every role without its own default (operators, ad-hoc sessions). Migrations and index builds lift it with `SET LOCAL` in their own transactions. 0 = none.'),
+    idleInTransactionSessionTimeoutCeilingMs: int(0, 2_147_483_647)
+      .default(600_000)
+      .describe('`idle_in_transaction_session_timeout` in the parameter group: the safety ceiling for every role without its own default. 0 = none.'),
     logMinDurationStatementMs: int(-1, 2_147_483_647).default(500).describe('`log_min_duration_statement`: the slow-query log threshold (-1 = off).'),
     performanceInsightsRetentionDays: z
       .union([7, 31, 62, 93, 124, 155, 186, 217, 248, 279, 310, 341, 372, 403, 434, 465, 496, 527, 558, 589, 620, 651, 682, 713, 731].map((d) => z.literal(d)))

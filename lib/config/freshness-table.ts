@@ -1,4 +1,28 @@
+import type { ContentClass } from './edge-settings';
 import type { EnvironmentConfig } from './environment-schema';
+
+/**
+ * The value of each freshness SSM parameter (`/<prefix>/freshness/<class>`), by class name:
+ * JSON with the path, the TTLs at each layer, the staleness bounds and the invalidation.
+ * Published by the stack; read by the app (and seeded into the local SSM for tests).
+ */
+export function freshnessParameterValues(classes: readonly ContentClass[]): Record<string, string> {
+  return Object.fromEntries(
+    classes.map((c) => [
+      c.name,
+      JSON.stringify({
+        pathPattern: c.pathPattern,
+        cacheable: c.cacheable,
+        edgeTtlSeconds: c.edgeTtlSeconds,
+        appCacheTtlSeconds: c.appCacheTtlSeconds,
+        maxStalenessSeconds: c.maxStalenessSeconds,
+        staleWhileRevalidateSeconds: c.staleWhileRevalidateSeconds,
+        staleIfErrorSeconds: c.staleIfErrorSeconds,
+        invalidation: c.invalidation,
+      }),
+    ]),
+  );
+}
 
 function duration(seconds: number): string {
   if (seconds === 0) return '0';

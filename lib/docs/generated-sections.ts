@@ -5,6 +5,8 @@ import type { BenchResults } from '../bench/run-bench';
 import { configReference } from '../config/config-reference';
 import { freshnessTable } from '../config/freshness-table';
 import { builtinEnvironments } from '../config/load-config';
+import { contractTable } from '../contract/contract-table';
+import { failureModesReference } from '../failure-modes/failure-modes-reference';
 import { invariantsReference } from '../invariants/invariants-reference';
 import { IN_PLACE_RULES, REFUSED_UPDATES, type UpdateRule } from '../review/update-rules';
 
@@ -23,6 +25,8 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   'config-reference': { file: 'docs/configuration.md', render: configReference },
   invariants: { file: 'docs/configuration.md', render: invariantsReference },
   performance: { file: 'docs/performance.md', render: performanceResults },
+  'runtime-contract': { file: 'docs/runtime-contract.md', render: contractTable },
+  'failure-modes': { file: 'docs/failure-modes.md', render: failureModesReference },
   freshness: { file: 'docs/architecture.md', render: () => builtinEnvironments().map(freshnessTable).join('\n') },
   'team-app': { file: 'docs/extending.md', render: teamApp },
   'refused-updates': { file: 'docs/reviewing-changes.md', render: () => ruleTable(REFUSED_UPDATES) },

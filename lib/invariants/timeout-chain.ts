@@ -126,6 +126,49 @@ export const TIMEOUT_CHAIN_RULES: readonly ConfigRule[] = [
     },
   },
   {
+    id: 'TC-8',
+    group: 'timeout-chain',
+    phase: 'config',
+    severity: 'error',
+    title: 'Load-shedding pool wait < app request timeout',
+    rationale: 'The app sheds load (503 + Retry-After) when a request has waited this long for a DB connection; a bound as long as the request itself would shed nothing before the request is already lost.',
+    check: (c) =>
+      shorter(
+        { path: 'app.shedPoolWaitMs', ms: c.app.shedPoolWaitMs, value: c.app.shedPoolWaitMs, label: 'the load-shedding pool wait' },
+        requestTimeout(c),
+        'requests would queue for connections until their deadline instead of being shed early',
+        `set app.shedPoolWaitMs well below ${c.app.requestTimeoutSeconds * 1000}, e.g. 500.`,
+      ),
+  },
+  {
+    id: 'TC-9',
+    group: 'timeout-chain',
+    phase: 'config',
+    severity: 'error',
+    title: 'App role timeouts <= parameter group ceilings',
+    rationale:
+      'The app role\'s statement and idle-in-transaction timeouts are role defaults set by the migrations (a session SET would pin RDS Proxy connections); the parameter group only holds a higher safety ceiling for every other role. A ceiling below the role default would be a second, hidden limit.',
+    check(c) {
+      const d = c.database;
+      const pairs = [
+        ['statementTimeoutMs', 'statementTimeoutCeilingMs', d.statementTimeoutMs, d.statementTimeoutCeilingMs],
+        ['idleInTransactionSessionTimeoutMs', 'idleInTransactionSessionTimeoutCeilingMs', d.idleInTransactionSessionTimeoutMs, d.idleInTransactionSessionTimeoutCeilingMs],
+      ] as const;
+      return pairs.flatMap(([role, ceiling, roleMs, ceilingMs]) =>
+        ceilingMs === 0 || (roleMs !== 0 && roleMs <= ceilingMs)
+          ? []
+          : [
+              {
+                path: `database.${ceiling}`,
+                value: ceilingMs,
+                message: `the parameter group ceiling (${ceilingMs} ms) is below the app role's ${roleMs === 0 ? 'unlimited' : `${roleMs} ms`} (database.${role}): the ceiling would cut off app queries the role allows`,
+                fix: `set database.${ceiling} to ${roleMs === 0 ? 0 : roleMs} or more (0 = no ceiling), or lower database.${role}.`,
+              },
+            ],
+      );
+    },
+  },
+  {
     id: 'TC-6',
     group: 'timeout-chain',
     phase: 'config',

@@ -4,7 +4,7 @@
  */
 
 /** Components in request-path order; the CLI groups and sorts by this order. */
-export const COMPONENTS = ['cdn', 'alb', 'fleet', 'db', 'cache', 'service'] as const;
+export const COMPONENTS = ['cdn', 'alb', 'fleet', 'app', 'db', 'cache', 'service'] as const;
 
 export type Component = (typeof COMPONENTS)[number] | 'other';
 export type Severity = 'critical' | 'warning';

@@ -43,7 +43,7 @@ describe('extension examples keep the platform\'s policies', () => {
 describe('2. a database subclass that adds a parameter and an alarm', () => {
   it('adds work_mem to the platform\'s parameters', () => {
     Template.fromJSON(database).hasResourceProperties('AWS::RDS::DBParameterGroup', {
-      Parameters: { work_mem: '16384', 'pg_stat_statements.track': 'all', statement_timeout: '25000', 'rds.force_ssl': '1' },
+      Parameters: { work_mem: '16384', 'pg_stat_statements.track': 'all', statement_timeout: '900000', 'rds.force_ssl': '1' },
     });
   });
 

@@ -162,6 +162,32 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
     ],
   },
   {
+    id: 'TC-8',
+    compliant: { app: { shedPoolWaitMs: 29_999 } },
+    violating: { app: { shedPoolWaitMs: 30_000 } },
+    expected: [
+      p(
+        'app.shedPoolWaitMs',
+        '30000',
+        '[TC-8] the load-shedding pool wait (30000 ms) must be shorter than the app request timeout (app.requestTimeoutSeconds: 30000 ms): requests would queue for connections until their deadline instead of being shed early',
+        'set app.shedPoolWaitMs well below 30000, e.g. 500.',
+      ),
+    ],
+  },
+  {
+    id: 'TC-9',
+    compliant: { database: { statementTimeoutCeilingMs: 25_000 } },
+    violating: { database: { statementTimeoutCeilingMs: 24_999 } },
+    expected: [
+      p(
+        'database.statementTimeoutCeilingMs',
+        '24999',
+        "[TC-9] the parameter group ceiling (24999 ms) is below the app role's 25000 ms (database.statementTimeoutMs): the ceiling would cut off app queries the role allows",
+        'set database.statementTimeoutCeilingMs to 25000 or more (0 = no ceiling), or lower database.statementTimeoutMs.',
+      ),
+    ],
+  },
+  {
     id: 'FR-1',
     compliant: { edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 180, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] } },
     violating: { edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 600, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] } },

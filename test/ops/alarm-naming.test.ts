@@ -27,10 +27,10 @@ describe('parseAlarmName (ADR 0001: <stack>-<component>-<signal>)', () => {
   });
 
   it('orders components along the request path, other last', () => {
-    const sorted = ['other', 'service', 'db', 'cdn', 'cache', 'fleet', 'alb'].sort(
+    const sorted = ['other', 'service', 'db', 'app', 'cdn', 'cache', 'fleet', 'alb'].sort(
       (a, b) => componentOrder(a as never) - componentOrder(b as never),
     );
-    expect(sorted).toEqual(['cdn', 'alb', 'fleet', 'db', 'cache', 'service', 'other']);
+    expect(sorted).toEqual(['cdn', 'alb', 'fleet', 'app', 'db', 'cache', 'service', 'other']);
   });
 });
 

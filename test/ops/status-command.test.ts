@@ -222,7 +222,7 @@ describe('status', () => {
     const alarm = z.strictObject({
       name: z.string(),
       type: z.enum(['MetricAlarm', 'CompositeAlarm']),
-      component: z.enum(['cdn', 'alb', 'fleet', 'db', 'cache', 'service', 'other']),
+      component: z.enum(['cdn', 'alb', 'fleet', 'app', 'db', 'cache', 'service', 'other']),
       signal: z.string(),
       severity: z.enum(['critical', 'warning']),
       state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),

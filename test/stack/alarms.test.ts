@@ -35,6 +35,7 @@ const RECOMMENDED_PROD = [
   'cdn-5xx-rate',
   'cdn-origin-latency',
   ...['elb-5xx-rate', 'target-5xx-rate', 'latency-p99', 'unhealthy-hosts', 'healthy-hosts-low', 'rejected-connections', 'target-connection-errors', 'requests-anomaly', 'latency-anomaly'].map((s) => `alb-${s}`),
+  ...['shed-requests', 'cache-fallbacks', 'replica-fallbacks', 'pool-wait'].map((s) => `app-${s}`),
   ...['in-service-low', 'at-max-capacity', 'status-check-failed', 'cpu-high', 'health'].map((s) => `fleet-${s}`),
   ...[...INSTANCE, 'write-latency', 'transaction-ids'].map((s) => `db-writer-${s}`),
   ...[1, 2].flatMap((n) => [...INSTANCE, 'lag'].map((s) => `db-replica-${n}-${s}`)),
@@ -62,7 +63,7 @@ describe('the recommended alarm set', () => {
   it('names every alarm <stack>-<component>-<signal>, gives it actions, a severity, and deliberate missing-data and evaluation settings', () => {
     for (const p of metricAlarms(prod)) {
       const name = String(p.AlarmName);
-      expect(name).toMatch(/^loadbearing-prod-(cdn|alb|fleet|db|cache|service)-[a-z0-9-]+$/);
+      expect(name).toMatch(/^loadbearing-prod-(cdn|alb|fleet|app|db|cache|service)-[a-z0-9-]+$/);
       expect(p.AlarmDescription, name).toMatch(/^\[(critical|warning)\] /);
       expect((p.AlarmActions as unknown[]).length, name).toBeGreaterThan(0);
       expect((p.OKActions as unknown[]).length, name).toBeGreaterThan(0);

@@ -63,7 +63,7 @@ describe('prod composition (the "done when" counts)', () => {
     expect(alarms.length).toBeGreaterThanOrEqual(15);
     for (const alarm of alarms) {
       expect((alarm.Properties?.AlarmActions as unknown[]).length, String(alarm.Properties?.AlarmName)).toBeGreaterThan(0);
-      expect(alarm.Properties?.AlarmName).toMatch(/^loadbearing-prod-(alb|fleet|db|cache|cdn|service)-[a-z0-9-]+$/);
+      expect(alarm.Properties?.AlarmName).toMatch(/^loadbearing-prod-(alb|fleet|app|db|cache|cdn|service)-[a-z0-9-]+$/);
       expect(alarm.Properties?.AlarmDescription).toMatch(/^\[(critical|warning)\] /);
     }
   });
@@ -242,8 +242,8 @@ describe('database', () => {
     prod.hasResourceProperties('AWS::RDS::DBParameterGroup', {
       Family: 'postgres17',
       Parameters: {
-        statement_timeout: String(db.statementTimeoutMs),
-        idle_in_transaction_session_timeout: String(db.idleInTransactionSessionTimeoutMs),
+        statement_timeout: String(db.statementTimeoutCeilingMs),
+        idle_in_transaction_session_timeout: String(db.idleInTransactionSessionTimeoutCeilingMs),
         log_min_duration_statement: String(db.logMinDurationStatementMs),
         'rds.force_ssl': '1',
         log_lock_waits: '1',

@@ -1,0 +1,3 @@
+export * from './app-env';
+export * from './error-shape';
+export * from './metrics';

@@ -1,0 +1,37 @@
+/**
+ * The app's metrics as the platform alarms on them: CloudWatch embedded metric format (EMF),
+ * written by the service and read by the alarms in `constructs/app-alarms.ts`.
+ *
+ * An alarm sees data only when its namespace, metric name and dimensions match a published
+ * metric exactly, so both sides take them from here. Every EMF line carries one dimension set,
+ * `[Stack]`: an aggregate over the fleet (instances come and go; per-instance metrics would
+ * need an alarm per instance). The instance ID travels as a plain property for Logs Insights.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+ */
+export const APP_METRICS_NAMESPACE = 'Loadbearing/App';
+
+/** The one dimension of every app metric; its value is `APP_STACK_NAME`. */
+export const APP_METRICS_DIMENSION = 'Stack';
+
+/** Metric name -> EMF unit. */
+export const APP_METRICS = {
+  /** Latency of every answered request (histogram: EMF Values/Counts). */
+  RequestLatency: 'Milliseconds',
+  Requests: 'Count',
+  /** 5xx answers that were not shed (errors of the app or its dependencies). */
+  ServerErrors: 'Count',
+  /** Requests answered 503 by load shedding (pool queue, queue age, event-loop lag). */
+  ShedRequests: 'Count',
+  CacheHits: 'Count',
+  CacheMisses: 'Count',
+  /** Cache calls that failed or timed out; the read went to the database. */
+  CacheFallbacks: 'Count',
+  /** Reads that went to the writer pool because every replica was down. */
+  ReplicaFallbacks: 'Count',
+  /** Time waited for a DB connection (histogram). */
+  PoolWait: 'Milliseconds',
+  /** Highest event-loop delay sampled in the interval. */
+  EventLoopLag: 'Milliseconds',
+} as const;
+
+export type AppMetricName = keyof typeof APP_METRICS;

@@ -1,0 +1,3 @@
+export * from './failure-mode';
+export * from './modes';
+export * from './failure-modes-reference';

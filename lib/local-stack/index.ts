@@ -1,0 +1,5 @@
+export * from './moto';
+export * from './postgres';
+export * from './processes';
+export * from './redis';
+export * from './service-stack';

@@ -1,0 +1,146 @@
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { asUser, freePort, isRoot, run, startProcess, waitFor, type ManagedProcess } from './processes';
+
+/** The Debian PostgreSQL 15 binaries (PostgreSQL 15 stands in for RDS for PostgreSQL 17). */
+export const PG_BIN = '/usr/lib/postgresql/15/bin';
+
+export function postgresUnavailable(): string | undefined {
+  return existsSync(join(PG_BIN, 'initdb')) ? undefined : `PostgreSQL 15 not found in ${PG_BIN} (apt-get install postgresql)`;
+}
+
+export interface PostgresNode {
+  readonly role: 'primary' | 'replica';
+  readonly port: number;
+  readonly dataDir: string;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export interface PostgresCluster {
+  /** The superuser (stands in for the RDS master user) and its password. */
+  readonly adminUser: string;
+  readonly adminPassword: string;
+  readonly database: string;
+  readonly primary: PostgresNode;
+  readonly replica?: PostgresNode;
+  /** A connected client as the admin user on `node` (the primary by default). */
+  admin(node?: PostgresNode): Promise<pg.Client>;
+  /** Stops every server and removes the data directories. */
+  destroy(): Promise<void>;
+}
+
+const PG_USER = 'postgres';
+
+async function ownedTempDir(prefix: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (isRoot()) {
+    const uid = Number((await run('id', ['-u', PG_USER])).trim());
+    const gid = Number((await run('id', ['-g', PG_USER])).trim());
+    chownSync(dir, uid, gid);
+  }
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** Settings for a throwaway server: loopback only, no durability (tests), replication on. */
+const SERVER_SETTINGS = [
+  'listen_addresses=127.0.0.1',
+  'fsync=off',
+  'synchronous_commit=off',
+  'full_page_writes=off',
+  'shared_buffers=32MB',
+  'max_connections=120',
+  'wal_level=replica',
+  'max_wal_senders=4',
+  'hot_standby=on',
+  'log_min_messages=warning',
+];
+
+function node(role: 'primary' | 'replica', port: number, dataDir: string, socketDir: string, admin: { user: string; password: string; database: string }): PostgresNode {
+  const launch = async () => {
+    const [cmd, args] = asUser(PG_USER, join(PG_BIN, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', socketDir, ...SERVER_SETTINGS.flatMap((s) => ['-c', s])]);
+    const p = startProcess(cmd, args);
+    await waitFor(`PostgreSQL ${role} on ${port}`, async () => {
+      if (!p.running()) throw new Error(`exited: ${p.output()}`);
+      const c = new pg.Client({ host: '127.0.0.1', port, user: admin.user, password: admin.password, database: admin.database, connectionTimeoutMillis: 1000 });
+      await c.connect();
+      await c.end();
+      return true;
+    }, 20_000, () => p.output());
+    return p;
+  };
+  const n: PostgresNode = {
+    role,
+    port,
+    dataDir,
+    process: undefined as unknown as ManagedProcess,
+    // Fast shutdown (SIGINT): the stand-in for losing the instance, without a crash-recovery wait on restart.
+    stop: () => n.process.stop('SIGINT', 10_000),
+    async start() {
+      n.process = await launch();
+    },
+  };
+  return n;
+}
+
+/**
+ * A PostgreSQL primary and (optionally) a streaming replica on free loopback ports, in
+ * temporary data directories owned by `postgres`, run as that user (PostgreSQL refuses root).
+ * Password (SCRAM) authentication over TCP, so rotated passwords are really checked.
+ */
+export async function startPostgres(options: { replica?: boolean; database?: string } = {}): Promise<PostgresCluster> {
+  const adminUser = 'lb_admin';
+  const adminPassword = 'local-admin-password';
+  const database = options.database ?? 'app';
+  const root = await ownedTempDir('lb-pg-');
+  const primaryDir = join(root, 'primary');
+  const pwfile = join(root, 'pwfile');
+  writeFileSync(pwfile, adminPassword);
+  if (isRoot()) await run('chown', [`${PG_USER}:${PG_USER}`, pwfile]);
+  const [initCmd, initArgs] = asUser(PG_USER, join(PG_BIN, 'initdb'), ['-D', primaryDir, '-U', adminUser, `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync']);
+  await run(initCmd, initArgs);
+  const admin = { user: adminUser, password: adminPassword, database: 'postgres' };
+  const primary = node('primary', await freePort(), primaryDir, root, admin);
+  const started: PostgresNode[] = [];
+  const cluster: PostgresCluster = {
+    adminUser,
+    adminPassword,
+    database,
+    primary,
+    async admin(target = primary) {
+      const c = new pg.Client({ host: '127.0.0.1', port: target.port, user: adminUser, password: adminPassword, database });
+      await c.connect();
+      return c;
+    },
+    async destroy() {
+      await Promise.all(started.map((n) => n.stop().catch(() => undefined)));
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  try {
+    await primary.start();
+    started.push(primary);
+    const c = new pg.Client({ host: '127.0.0.1', port: primary.port, ...admin });
+    await c.connect();
+    await c.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+    await c.end();
+    if (options.replica) {
+      const replicaDir = join(root, 'replica');
+      const conn = `host=127.0.0.1 port=${primary.port} user=${adminUser} password=${adminPassword}`;
+      const [bbCmd, bbArgs] = asUser(PG_USER, join(PG_BIN, 'pg_basebackup'), ['-d', conn, '-D', replicaDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync']);
+      await run(bbCmd, bbArgs);
+      const replica = node('replica', await freePort(), replicaDir, root, admin);
+      await replica.start();
+      started.push(replica);
+      (cluster as { replica?: PostgresNode }).replica = replica;
+    }
+    return cluster;
+  } catch (error) {
+    await cluster.destroy();
+    throw error;
+  }
+}

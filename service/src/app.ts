@@ -1,0 +1,188 @@
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import pg from 'pg';
+import type { AppEnv } from '../../lib/contract/app-env';
+import { Cache } from './cache';
+import { Database } from './db';
+import { Deadline } from './deadline';
+import { Freshness } from './freshness';
+import { HttpError } from './http-error';
+import { expireKeys } from './idempotency';
+import { Items, MAX_PAGE, parseId } from './items';
+import type { Logger } from './log';
+import { Metrics } from './metrics';
+import { migrate } from './migrations';
+import { RetryBudget } from './retry';
+import { Secrets } from './secrets';
+import { Server, type Route } from './server';
+import { LagSampler, shedReason } from './shedding';
+
+const noCache = (headers: Record<string, unknown>) => /no-cache/i.test(String(headers['cache-control'] ?? ''));
+const replayHeader = (replayed: boolean): Record<string, string> => (replayed ? { 'idempotent-replayed': 'true' } : {});
+
+/** How often expired idempotency keys are deleted (one small batch each time). */
+const KEY_EXPIRY_INTERVAL_MS = 60_000;
+
+/** Runs the migrations once, as the migration role, on a connection of its own. */
+export async function runMigrations(env: AppEnv, secrets: Secrets, log: Logger) {
+  const migrationSecret = await secrets.get(env.DB_MIGRATION_SECRET_ARN);
+  const appSecret = env.DB_IAM_AUTH ? undefined : await secrets.get(env.DB_SECRET_ARN);
+  const client = new pg.Client({
+    host: env.DB_WRITER_HOST,
+    port: env.DB_PORT,
+    database: env.DB_NAME,
+    user: env.DB_MIGRATION_USER,
+    password: migrationSecret.password,
+    ssl: env.APP_LOCAL_INSECURE ? false : env.DB_SSLMODE === 'require' ? { rejectUnauthorized: false } : { ca: (await import('node:fs')).readFileSync(env.DB_CA_FILE, 'utf8') },
+    application_name: 'loadbearing-migrations',
+  });
+  await client.connect();
+  try {
+    const result = await migrate(client, {
+      appUser: env.DB_USER,
+      appPassword: appSecret?.password,
+      iamAuth: env.DB_IAM_AUTH,
+      statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    });
+    log.info({ applied: result.applied, lockWaitMs: result.lockWaitMs }, `migrations: applied ${result.applied.length}`);
+    return result;
+  } finally {
+    await client.end();
+  }
+}
+
+export interface App {
+  readonly server: Server;
+  readonly db: Database;
+  readonly cache: Cache;
+  readonly metrics: Metrics;
+  stop(): Promise<number>;
+}
+
+/**
+ * Wires the service: clients from the contract, freshness model, pools, cache, shedding,
+ * metrics, routes; then listens. Start-up failures (freshness model on the fleet, secrets)
+ * throw before the port is opened.
+ */
+export async function startApp(env: AppEnv, log: Logger): Promise<App> {
+  const secrets = new Secrets(new SecretsManagerClient({ region: env.AWS_REGION, maxAttempts: 2 }));
+  const metrics = new Metrics(env.APP_STACK_NAME, { InstanceId: process.env.INSTANCE_ID ?? hostname() });
+
+  const freshness = new Freshness(new SSMClient({ region: env.AWS_REGION, maxAttempts: 2 }), env.FRESHNESS_PARAMETER_PATH, env.CACHE_DEFAULT_TTL_SECONDS, log);
+  try {
+    await freshness.load();
+  } catch (error) {
+    if (env.APP_RUNTIME === 'fleet') throw new Error(`cannot read the freshness model from SSM ${env.FRESHNESS_PARAMETER_PATH}: ${(error as Error).message}`);
+    log.warn({ err: (error as Error).message }, 'no freshness model (local run): every entry gets CACHE_DEFAULT_TTL_SECONDS');
+  }
+  freshness.startRefresh(env.APP_FRESHNESS_REFRESH_MS);
+
+  await runMigrations(env, secrets, log);
+  const db = new Database({ env, secrets, metrics, log });
+  const cache = await Cache.connect(env, secrets, log);
+  const budget = new RetryBudget(env.RETRY_BUDGET_PERCENT);
+  const items = new Items({ env, db, cache, freshness, metrics, budget });
+
+  const lag = new LagSampler(20, (ms) => metrics.eventLoopLag(ms));
+  lag.start();
+  const bounds = { maxPoolWaitMs: env.APP_SHED_POOL_WAIT_MS, maxQueueLength: env.APP_SHED_QUEUE_LENGTH, maxEventLoopLagMs: env.APP_SHED_EVENT_LOOP_LAG_MS };
+
+  const limitOf = (raw: string | null) => {
+    if (raw === null) return 20;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw new HttpError(400, 'bad_request', `limit must be an integer from 1 to ${MAX_PAGE}.`);
+    return n;
+  };
+  const routes: Route[] = [
+    { method: 'GET', pattern: '/healthz', light: true, handler: () => ({ status: 200, body: { status: 'ok' } }) },
+    {
+      method: 'GET',
+      pattern: '/readyz',
+      light: true,
+      handler: async () => {
+        const queue = db.writerQueue();
+        const deadline = Deadline.after(Math.min(env.APP_REQUEST_TIMEOUT_MS, 2000));
+        const started = performance.now();
+        const cacheState = await cache.ping(deadline).then(
+          () => ({ ok: true, ms: Math.round(performance.now() - started) }),
+          (e: Error) => ({ ok: false, ms: Math.round(performance.now() - started), error: e.message }),
+        );
+        const dbState = await db.probe(deadline);
+        const ready = dbState.writer?.ok === true;
+        return {
+          status: ready ? 200 : 503,
+          body: {
+            status: ready ? 'ready' : 'not_ready',
+            database: dbState,
+            cache: cacheState,
+            freshness: { loaded: freshness.loaded, ageSeconds: freshness.loaded ? Math.round((Date.now() - freshness.loadedAt) / 1000) : null, lastError: freshness.lastError ?? null },
+            pool: { writerWaiting: queue.length, oldestWaitMs: Math.round(queue.oldestMs) },
+            eventLoopLagMs: Math.round(lag.current),
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/api/items/:id',
+      handler: async (req, p) => ({ status: 200, body: await items.get(parseId(p.id), req.path, req.deadline, !noCache(req.headers)) }),
+    },
+    { method: 'PUT', pattern: '/api/items/:id/price', handler: async (req, p) => ({ status: 200, body: await items.updatePrice(parseId(p.id), req.body, req.deadline) }) },
+    {
+      method: 'GET',
+      pattern: '/api/items',
+      handler: async (req) => ({ status: 200, body: await items.list(req.path, req.query.get('cursor') ?? undefined, limitOf(req.query.get('limit')), req.deadline, !noCache(req.headers)) }),
+    },
+    {
+      method: 'POST',
+      pattern: '/api/items',
+      handler: async (req) => {
+        const r = await items.create(req.headers, req.path, req.raw, req.body, req.deadline);
+        return { status: r.status, body: r.body, headers: replayHeader(r.replayed) };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/api/orders',
+      handler: async (req) => {
+        const r = await items.createOrder(req.headers, req.path, req.raw, req.body, req.deadline);
+        return { status: r.status, body: r.body, headers: replayHeader(r.replayed) };
+      },
+    },
+    { method: 'GET', pattern: '/api/orders/:id', handler: async (req, p) => ({ status: 200, body: await items.getOrder(parseId(p.id), req.deadline) }) },
+  ];
+
+  const server = new Server({ env, routes, log, metrics, shed: () => shedReason(bounds, db.writerQueue(), lag.current) });
+  await server.listen(env.APP_PORT, env.APP_RUNTIME === 'fleet' ? '0.0.0.0' : '127.0.0.1');
+
+  const flush = setInterval(() => process.stdout.write(`${metrics.flush()}\n`), env.APP_METRICS_FLUSH_MS);
+  flush.unref();
+  const expiry = setInterval(() => {
+    void db
+      .transaction((query) => expireKeys(query, env.APP_IDEMPOTENCY_RETENTION_HOURS), Deadline.after(env.APP_REQUEST_TIMEOUT_MS))
+      .catch((e: Error) => log.warn({ err: e.message }, 'idempotency key expiry failed'));
+  }, KEY_EXPIRY_INTERVAL_MS);
+  expiry.unref();
+
+  log.info({ port: env.APP_PORT, runtime: env.APP_RUNTIME, writer: env.DB_WRITER_HOST, readers: env.DB_READER_HOSTS, cacheConnections: cache.connectionCount }, 'listening');
+
+  return {
+    server,
+    db,
+    cache,
+    metrics,
+    async stop() {
+      const left = await server.drain(env.APP_SHUTDOWN_DRAIN_MS);
+      clearInterval(flush);
+      clearInterval(expiry);
+      lag.stop();
+      freshness.stop();
+      process.stdout.write(`${metrics.flush()}\n`);
+      await Promise.all([db.close(), cache.close()]);
+      return left;
+    },
+  };
+}

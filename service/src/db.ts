@@ -1,0 +1,281 @@
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Signer } from '@aws-sdk/rds-signer';
+import pg from 'pg';
+import type { AppEnv } from '../../lib/contract/app-env';
+import { Deadline, DeadlineExceeded } from './deadline';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+import type { Secrets } from './secrets';
+
+/** A replica that failed is skipped for this long before it is tried again. */
+export const READER_RETRY_AFTER_MS = 5_000;
+/** IAM auth tokens live 15 minutes; a new one is signed after 10. */
+export const IAM_TOKEN_REUSE_MS = 10 * 60_000;
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
+const AUTH_SQLSTATES = new Set(['28P01', '28000']);
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+/** The connection itself failed (refused, reset, dropped, timed out while connecting). */
+export function isConnectionError(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+}
+
+/** Worth retrying: connection failures, serialization failures, deadlocks, server restarts. Never a statement timeout. */
+export function isTransientDbError(error: unknown): boolean {
+  if (error instanceof DeadlineExceeded) return false;
+  const code = errorCode(error);
+  return (code !== undefined && TRANSIENT_SQLSTATES.has(code)) || isConnectionError(error);
+}
+
+export function isAuthError(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && AUTH_SQLSTATES.has(code);
+}
+
+/** The pool could not hand out a connection within the wait bound. */
+export class PoolTimeout extends Error {
+  constructor(pool: string) {
+    super(`no ${pool} connection within the pool wait bound`);
+    this.name = 'PoolTimeout';
+  }
+}
+
+/** Pool sizes for `hosts` sharing `total` connections: sizes add up to `total`, differing by at most one. */
+export function splitPool(total: number, hosts: number): number[] {
+  return Array.from({ length: hosts }, (_, i) => Math.floor(total / hosts) + (i < total % hosts ? 1 : 0));
+}
+
+interface TrackedPool {
+  readonly name: string;
+  readonly host: string;
+  readonly pool: pg.Pool;
+  /** Start times of callers waiting for a connection. */
+  readonly waiting: Set<{ readonly since: number }>;
+  downUntil: number;
+}
+
+export interface DbOptions {
+  readonly env: AppEnv;
+  readonly secrets: Secrets;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** IAM token signer (tests inject one); @default @aws-sdk/rds-signer */
+  readonly signToken?: (host: string, port: number, user: string) => Promise<string>;
+}
+
+export type QueryKind = 'write' | 'read';
+
+/**
+ * The database: one writer pool (`DB_POOL_SIZE`) and one pool per replica sharing
+ * `DB_READER_POOL_SIZE`, as invariants CB-1 and CB-2 count them.
+ *
+ * - Reads go round-robin over the replicas that are up; a replica whose connection fails is
+ *   skipped for {@link READER_RETRY_AFTER_MS}. With none left, reads borrow from the writer
+ *   pool, so no connection beyond the writer budget is ever opened.
+ * - Every query carries the request's deadline as its client-side timeout; a query that times
+ *   out destroys its connection (the server's role-level `statement_timeout` ends it there).
+ * - Passwords come from Secrets Manager per new connection (re-read after an authentication
+ *   failure) or, with `DB_IAM_AUTH`, from a cached IAM token renewed before it expires.
+ */
+export class Database {
+  readonly writer: TrackedPool;
+  readonly readers: TrackedPool[];
+  private next = 0;
+  private token?: { value: string; at: number; host: string };
+
+  constructor(private readonly o: DbOptions) {
+    const { env } = o;
+    this.writer = this.createPool('writer', env.DB_WRITER_HOST, env.DB_PORT, env.DB_POOL_SIZE);
+    const sizes = splitPool(env.DB_READER_POOL_SIZE, env.DB_READER_HOSTS.length);
+    this.readers = env.DB_READER_HOSTS.flatMap((host, i) => (sizes[i] > 0 ? [this.createPool(`reader-${i + 1}`, host, env.DB_READER_PORT, sizes[i])] : []));
+  }
+
+  private ssl(): pg.ClientConfig['ssl'] {
+    const { env } = this.o;
+    if (env.APP_LOCAL_INSECURE) return false;
+    if (env.DB_SSLMODE === 'require') return { rejectUnauthorized: false };
+    return { ca: readFileSync(env.DB_CA_FILE, 'utf8'), rejectUnauthorized: true };
+  }
+
+  private createPool(name: string, host: string, port: number, max: number): TrackedPool {
+    const { env } = this.o;
+    const pool = new pg.Pool({
+      host,
+      port,
+      database: env.DB_NAME,
+      user: env.DB_USER,
+      password: () => this.password(host, port),
+      ssl: this.ssl(),
+      max,
+      // Queued requests wait up to twice the shedding bound (always below the request timeout,
+      // TC-8); new arrivals are shed at once as soon as the oldest waiter passes the bound.
+      connectionTimeoutMillis: Math.min(2 * env.APP_SHED_POOL_WAIT_MS, env.APP_REQUEST_TIMEOUT_MS),
+      idleTimeoutMillis: 60_000,
+      application_name: 'loadbearing-service',
+      keepAlive: true,
+    });
+    // An idle connection that drops (failover, restart) must not crash the process.
+    pool.on('error', (error) => this.o.log.warn({ pool: name, err: error.message }, 'idle database connection failed'));
+    return { name, host, pool, waiting: new Set(), downUntil: 0 };
+  }
+
+  private async password(host: string, port: number): Promise<string> {
+    const { env } = this.o;
+    if (env.DB_IAM_AUTH && !env.APP_LOCAL_INSECURE) {
+      const now = Date.now();
+      if (this.token && this.token.host === host && now - this.token.at < IAM_TOKEN_REUSE_MS) return this.token.value;
+      const sign =
+        this.o.signToken ?? ((h: string, p: number, user: string) => new Signer({ hostname: h, port: p, username: user, region: env.AWS_REGION }).getAuthToken());
+      const value = await sign(host, port, env.DB_USER);
+      this.token = { value, at: now, host };
+      return value;
+    }
+    const secret = await this.o.secrets.get(env.DB_SECRET_ARN);
+    if (secret.username !== undefined && secret.username !== env.DB_USER) {
+      throw new Error(`DB_SECRET_ARN holds the secret of "${secret.username}", but DB_USER is "${env.DB_USER}": point DB_SECRET_ARN at the app role's secret`);
+    }
+    return secret.password;
+  }
+
+  /** Requests waiting for a writer connection, and how long the oldest has waited. */
+  writerQueue(now = performance.now()): { length: number; oldestMs: number } {
+    let oldest = now;
+    for (const w of this.writer.waiting) oldest = Math.min(oldest, w.since);
+    return { length: this.writer.waiting.size, oldestMs: now - oldest };
+  }
+
+  private async acquire(p: TrackedPool, deadline: Deadline): Promise<pg.PoolClient> {
+    deadline.check(`a ${p.name} connection`);
+    const started = performance.now();
+    const waiter = { since: started };
+    p.waiting.add(waiter);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await p.pool.connect();
+        } catch (error) {
+          if (isAuthError(error) && attempt === 1) {
+            // A rotated password: read the secret again, once, and retry at once.
+            this.o.secrets.invalidate(this.o.env.DB_SECRET_ARN);
+            this.token = undefined;
+            this.o.log.warn({ pool: p.name }, 'database authentication failed; re-reading the secret');
+            continue;
+          }
+          if (error instanceof Error && /timeout exceeded when trying to connect/i.test(error.message) && p.pool.totalCount >= (p.pool.options.max ?? 10)) {
+            throw new PoolTimeout(p.name);
+          }
+          throw error;
+        }
+      }
+    } finally {
+      p.waiting.delete(waiter);
+      this.o.metrics.observe('PoolWait', performance.now() - started);
+    }
+  }
+
+  private async run<T extends pg.QueryResultRow>(client: pg.PoolClient, text: string, values: unknown[], deadline: Deadline): Promise<pg.QueryResult<T>> {
+    deadline.check('the query');
+    return client.query<T>({ text, values, query_timeout: deadline.cap(this.o.env.APP_REQUEST_TIMEOUT_MS) } as pg.QueryConfig);
+  }
+
+  /** Releases a client; a client whose query failed at the connection or timed out is destroyed, never reused. */
+  private release(client: pg.PoolClient, error?: unknown): void {
+    const broken = error !== undefined && (isConnectionError(error) || (error instanceof Error && /Query read timeout/.test(error.message)));
+    client.release(broken ? (error as Error) : undefined);
+  }
+
+  /** One statement on the writer (writes and read-your-writes reads). */
+  async write<T extends pg.QueryResultRow>(text: string, values: unknown[], deadline: Deadline): Promise<pg.QueryResult<T>> {
+    return this.onPool(this.writer, (c) => this.run<T>(c, text, values, deadline), deadline);
+  }
+
+  private async onPool<R>(p: TrackedPool, work: (c: pg.PoolClient) => Promise<R>, deadline: Deadline): Promise<R> {
+    const client = await this.acquire(p, deadline);
+    try {
+      const result = await work(client);
+      this.release(client);
+      return result;
+    } catch (error) {
+      this.release(client, error);
+      throw error;
+    }
+  }
+
+  /** A transaction on the writer: BEGIN, `work`, COMMIT (ROLLBACK on error). */
+  async transaction<R>(work: (query: <T extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<T>>) => Promise<R>, deadline: Deadline): Promise<R> {
+    return this.onPool(
+      this.writer,
+      async (client) => {
+        await this.run(client, 'BEGIN', [], deadline);
+        try {
+          const result = await work((text, values = []) => this.run(client, text, values, deadline));
+          await this.run(client, 'COMMIT', [], deadline);
+          return result;
+        } catch (error) {
+          if (!isConnectionError(error) && !(error instanceof Error && /Query read timeout/.test(error.message))) {
+            await client.query('ROLLBACK').catch(() => undefined);
+          }
+          throw error;
+        }
+      },
+      deadline,
+    );
+  }
+
+  /** Replicas that are not marked down. */
+  healthyReaders(now = Date.now()): TrackedPool[] {
+    return this.readers.filter((r) => r.downUntil <= now);
+  }
+
+  /**
+   * A lag-tolerant read: a replica that is up, the next one when its connection fails, and the
+   * writer pool when none is left (counted as a replica fallback).
+   */
+  async read<T extends pg.QueryResultRow>(text: string, values: unknown[], deadline: Deadline): Promise<pg.QueryResult<T>> {
+    const healthy = this.healthyReaders();
+    for (let i = 0; i < healthy.length; i++) {
+      const reader = healthy[(this.next + i) % healthy.length];
+      try {
+        const result = await this.onPool(reader, (c) => this.run<T>(c, text, values, deadline), deadline);
+        this.next = (this.next + i + 1) % Math.max(1, healthy.length);
+        return result;
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        reader.downUntil = Date.now() + READER_RETRY_AFTER_MS;
+        this.o.log.warn({ pool: reader.name, err: (error as Error).message }, 'replica unavailable; skipping it');
+      }
+    }
+    if (this.readers.length > 0) this.o.metrics.count('ReplicaFallbacks');
+    return this.write<T>(text, values, deadline);
+  }
+
+  /** Connectivity and latency of each pool's host (for /readyz). */
+  async probe(deadline: Deadline): Promise<Record<string, { ok: boolean; ms: number; error?: string }>> {
+    const out: Record<string, { ok: boolean; ms: number; error?: string }> = {};
+    await Promise.all(
+      [this.writer, ...this.readers].map(async (p) => {
+        const started = performance.now();
+        try {
+          await this.onPool(p, (c) => this.run(c, 'SELECT 1', [], deadline), deadline);
+          out[p.name] = { ok: true, ms: Math.round(performance.now() - started) };
+        } catch (error) {
+          out[p.name] = { ok: false, ms: Math.round(performance.now() - started), error: (error as Error).message };
+        }
+      }),
+    );
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.writer, ...this.readers].map((p) => p.pool.end().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { AppEnv } from '../../lib/contract/app-env';
+import { errorBody } from '../../lib/contract/error-shape';
+import { PoolTimeout } from './db';
+import { Deadline, DeadlineExceeded } from './deadline';
+import { HttpError, overloaded } from './http-error';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface Request {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly id: string;
+  readonly deadline: Deadline;
+  /** The raw body and its JSON (POST/PUT/PATCH only). */
+  readonly raw: string;
+  readonly body: unknown;
+}
+
+export interface Response {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type Handler = (req: Request) => Promise<Response> | Response;
+
+/** A route: method, a path pattern with `:name` segments, and its handler. */
+export interface Route {
+  readonly method: string;
+  readonly pattern: string;
+  readonly handler: (req: Request, params: Record<string, string>) => Promise<Response> | Response;
+  /** Skips load shedding and body parsing (the health checks). */
+  readonly light?: boolean;
+}
+
+function compile(routes: readonly Route[]) {
+  return routes.map((r) => ({ ...r, re: new RegExp(`^${r.pattern.replace(/:(\w+)/g, '(?<$1>[^/]+)')}$`) }));
+}
+
+export interface ServerOptions {
+  readonly env: AppEnv;
+  readonly routes: readonly Route[];
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** Why a request should be shed right now, or undefined. */
+  readonly shed: () => string | undefined;
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      reject(new HttpError(413, 'payload_too_large', `The body is ${declared} bytes; the limit is ${MAX_BODY_BYTES}.`));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, 'payload_too_large', `The body is over the limit of ${MAX_BODY_BYTES} bytes.`));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(raw: string, contentType: string | undefined): unknown {
+  if (raw.length === 0) throw new HttpError(400, 'bad_request', 'The request needs a JSON body.');
+  if (!/^application\/json\b/i.test(contentType ?? '')) throw new HttpError(415, 'unsupported_media_type', 'Send the body as Content-Type: application/json.');
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new HttpError(400, 'invalid_json', `The body is not valid JSON: ${(error as Error).message}.`);
+  }
+}
+
+/**
+ * The HTTP server: node:http with a small router. Every answer is JSON; every error has the one
+ * shape. Per request: an ID (`X-Request-Id`, taken from the caller when well-formed), a deadline,
+ * load shedding before any work, and a 503 when the deadline passes before the handler answers.
+ */
+export class Server {
+  readonly server: http.Server;
+  private readonly routes;
+  private inFlight = 0;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly o: ServerOptions) {
+    this.routes = compile(o.routes);
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = o.env.APP_KEEPALIVE_TIMEOUT_MS;
+    // Node requires the headers timeout to exceed the keep-alive timeout.
+    this.server.headersTimeout = o.env.APP_KEEPALIVE_TIMEOUT_MS + 1000;
+    this.server.requestTimeout = o.env.APP_REQUEST_TIMEOUT_MS + 1000;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  listen(port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+  }
+
+  /**
+   * Graceful stop: no new connections, idle keep-alive connections closed, in-flight requests
+   * finished (their responses say `Connection: close`) within `drainMs`; then resolves with the
+   * number of requests that were still running (0 unless the drain ran out).
+   */
+  async drain(drainMs: number): Promise<number> {
+    this.draining = true;
+    this.server.close();
+    this.server.closeIdleConnections();
+    if (this.inFlight > 0) {
+      await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
+    }
+    const left = this.inFlight;
+    this.server.closeAllConnections();
+    return left;
+  }
+
+  private send(res: http.ServerResponse, id: string, r: Response): void {
+    if (res.headersSent) return;
+    const payload = JSON.stringify(r.body);
+    res.writeHead(r.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(payload),
+      'x-request-id': id,
+      ...(this.draining ? { connection: 'close' } : {}),
+      ...r.headers,
+    });
+    res.end(payload);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = performance.now();
+    const header = req.headers['x-request-id'];
+    const id = typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    this.inFlight++;
+    let status = 500;
+    let shed = false;
+    try {
+      const match = this.match(method, url.pathname);
+      if (!match.route.light) {
+        const reason = this.o.shed();
+        if (reason) {
+          shed = true;
+          throw overloaded(reason);
+        }
+      }
+      const deadline = Deadline.after(this.o.env.APP_REQUEST_TIMEOUT_MS);
+      let raw = '';
+      let body: unknown;
+      if (!match.route.light && (method === 'POST' || method === 'PUT' || method === 'PATCH')) {
+        raw = await readBody(req);
+        body = parseJson(raw, req.headers['content-type']);
+      }
+      const request: Request = { method, path: url.pathname, query: url.searchParams, headers: req.headers, id, deadline, raw, body };
+      let timer: NodeJS.Timeout | undefined;
+      const response = await Promise.race([
+        Promise.resolve(match.route.handler(request, match.params)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new DeadlineExceeded('the answer')), deadline.remaining());
+        }),
+      ]).finally(() => clearTimeout(timer));
+      status = response.status;
+      this.send(res, id, response);
+    } catch (error) {
+      const e = this.toHttpError(error);
+      status = e.status;
+      if (e.code === 'overloaded') {
+        shed = true;
+        this.o.metrics.count('ShedRequests');
+      }
+      if (status >= 500 && !shed) this.o.log.error({ requestId: id, method, path: url.pathname, err: (error as Error).message }, 'request failed');
+      this.send(res, id, { status: e.status, body: e.body, headers: e.headers });
+    } finally {
+      const ms = performance.now() - started;
+      this.o.metrics.count('Requests');
+      if (status >= 500 && !shed) this.o.metrics.count('ServerErrors');
+      this.o.metrics.observe('RequestLatency', ms);
+      if (ms > 1000 || status >= 500) this.o.log.info({ requestId: id, method, path: url.pathname, status, ms: Math.round(ms) }, 'request');
+      this.inFlight--;
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private match(method: string, path: string): { route: Route; params: Record<string, string> } {
+    let pathMatched = false;
+    for (const r of this.routes) {
+      const m = r.re.exec(path);
+      if (!m) continue;
+      pathMatched = true;
+      if (r.method === method) return { route: r, params: { ...m.groups } };
+    }
+    if (pathMatched) throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}.`);
+    throw new HttpError(404, 'not_found', `No route for ${method} ${path}.`);
+  }
+
+  private toHttpError(error: unknown): HttpError {
+    if (error instanceof HttpError) return error;
+    if (error instanceof PoolTimeout) return overloaded('no database connection within the pool wait bound');
+    if (error instanceof DeadlineExceeded || (error instanceof Error && /Query read timeout/.test(error.message))) {
+      return new HttpError(503, 'deadline_exceeded', 'The request ran out of time. Retry after a short wait.', { 'retry-after': '1' });
+    }
+    if (error instanceof Error && /timeout exceeded when trying to connect|ECONNREFUSED|Connection terminated/i.test(error.message)) {
+      return new HttpError(503, 'unavailable', 'A dependency is unavailable. Retry after a short wait.', { 'retry-after': '1' });
+    }
+    return new HttpError(500, 'internal', 'Internal error.');
+  }
+}
+
+export { errorBody };

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { describe, expect, inject, it } from 'vitest';
+import { environmentSchema } from '../../lib/config/environment-schema';
+import { builtinEnvironments } from '../../lib/config/load-config';
+import { alarmKeyMatches, FAILURE_MODE_IDS, FAILURE_MODES, failureMode } from '../../lib/failure-modes';
+import { INVARIANT_RULES } from '../../lib/invariants/rules';
+import { readTemplate } from '../support/assembly';
+import { environment } from '../support/platform-variants';
+
+type JsonSchema = { properties?: Record<string, JsonSchema> };
+const schema = z.toJSONSchema(environmentSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+
+/** True when `path` (dot-separated) names a field or section of the environment schema. */
+function isConfigPath(path: string): boolean {
+  let node: JsonSchema | undefined = schema;
+  for (const segment of path.split('.')) node = node?.properties?.[segment];
+  return node !== undefined;
+}
+
+describe('failure modes', () => {
+  it('defines every ID once, in catalogue order', () => {
+    expect([...FAILURE_MODES.keys()]).toEqual([...FAILURE_MODE_IDS]);
+    expect(failureMode('az-loss')?.title).toBe('One Availability Zone lost');
+    expect(failureMode('no-such-mode')).toBeUndefined();
+  });
+
+  it.each([...FAILURE_MODES.values()].map((m) => [m.id, m] as const))('%s has every part, and its references resolve', (_id, mode) => {
+    expect(mode.title).not.toBe('');
+    expect(mode.failure).not.toBe('');
+    expect(mode.mitigation.summary).not.toBe('');
+    expect(mode.runbook.length).toBeGreaterThan(0);
+    expect(mode.invariants.length).toBeGreaterThan(0);
+    const ruleIds = new Set(INVARIANT_RULES.map((r) => r.id));
+    expect(mode.invariants.filter((id) => !ruleIds.has(id))).toEqual([]);
+    expect(mode.mitigation.configKeys.length).toBeGreaterThan(0);
+    expect(mode.mitigation.configKeys.filter((k) => !isConfigPath(k))).toEqual([]);
+    for (const config of builtinEnvironments()) {
+      const applicability = mode.applies(config);
+      expect(applicability.reason).not.toBe('');
+      const budget = mode.impactBudget(config);
+      expect(budget.max5xxRatePercent).toBeGreaterThan(0);
+      expect(budget.max5xxRatePercent).toBeLessThanOrEqual(100);
+      expect(budget.recoverySeconds).toBeGreaterThanOrEqual(0);
+      expect(budget.derivation).not.toBe('');
+    }
+  });
+
+  it('names only alarms that the stack creates where the mode applies', () => {
+    for (const config of builtinEnvironments()) {
+      const template = readTemplate(inject('assemblyDir'), config.stackName);
+      const keys = Object.values(template.Resources)
+        .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' || r.Type === 'AWS::CloudWatch::CompositeAlarm')
+        .map((r) => String((r.Properties as { AlarmName?: string }).AlarmName ?? '').replace(`${config.stackName}-`, ''));
+      for (const mode of FAILURE_MODES.values()) {
+        if (!mode.applies(config).applies) continue;
+        const missing = mode.expectedAlarms.filter((pattern) => !keys.some((k) => alarmKeyMatches(pattern, k)));
+        expect(missing, `${mode.id} in ${config.name}`).toEqual([]);
+      }
+    }
+  });
+
+  it('matches alarm-key patterns one segment at a time', () => {
+    expect(alarmKeyMatches('db-replica-*-lag', 'db-replica-2-lag')).toBe(true);
+    expect(alarmKeyMatches('db-replica-*-lag', 'db-replica-2-cpu')).toBe(false);
+    expect(alarmKeyMatches('db-replica-*-lag', 'db-replica-lag')).toBe(false);
+    expect(alarmKeyMatches('alb-unhealthy-hosts', 'alb-unhealthy-hosts')).toBe(true);
+  });
+
+  it('applies by config: spot-interruption only with Spot at the minimum size, instance-loss only with two or more instances', () => {
+    const spot = failureMode('spot-interruption')!;
+    expect(spot.applies(environment('prod')).applies).toBe(false);
+    expect(spot.applies(environment('prod', { fleet: { spotPercentAboveBase: 50, onDemandBaseCapacity: 4 } })).applies).toBe(true);
+    expect(spot.applies(environment('staging', { fleet: { spotPercentAboveBase: 50 } })).reason).toMatch(/covers fleet.minCapacity/);
+    const instance = failureMode('instance-loss')!;
+    const dev = environment('dev');
+    // One instance is valid config only with invariants opted out; applicability reads fleet.minCapacity alone.
+    expect(instance.applies({ ...dev, fleet: { ...dev.fleet, minCapacity: 1 } }).applies).toBe(false);
+    expect(instance.applies(dev).applies).toBe(true);
+  });
+
+  it('derives budgets from config: the AZ-loss floor and the health-check detection time', () => {
+    const prod = environment('prod');
+    const az = failureMode('az-loss')!.impactBudget(prod);
+    expect(az.minHealthyHosts).toBe(4); // 6 instances over 3 AZs, one AZ lost
+    expect(az.max5xxRatePercent).toBe(34);
+    const hc = prod.loadBalancer.healthCheck;
+    expect(failureMode('instance-loss')!.impactBudget(prod).recoverySeconds).toBe(hc.intervalSeconds * hc.unhealthyThresholdCount + hc.timeoutSeconds);
+  });
+});
