@@ -1,15 +1,25 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, PLATFORM_FEATURE_FLAGS, PlatformApp, PlatformStack, type PlatformAppProps } from 'loadbearing/platform';
 import { AppFleet } from 'loadbearing';
 
+const dirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A PlatformApp writing into a fresh directory, without CDK's own (slow) CloudFormation validator. */
 function app(props: PlatformAppProps = {}): PlatformApp {
-  return new PlatformApp({ outdir: mkdtempSync(join(tmpdir(), 'platform-app-')), builtinCloudFormationValidation: false, validationCacheDirectory: false, ...props });
+  return new PlatformApp({ outdir: tempDir('platform-app-'), builtinCloudFormationValidation: false, validationCacheDirectory: false, ...props });
 }
 
 /** A stack with a bucket that breaks the policy packs (no access logs, no TLS-only policy). */
@@ -90,14 +100,14 @@ describe('PlatformApp.run', () => {
   });
 
   it('builds one stack per environment of the config file, with per-environment props', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'platform-app-config-')), 'envs.json');
+    const file = join(tempDir('platform-app-config-'), 'envs.json');
     writeFileSync(file, JSON.stringify({ environments: { prod: { stage: 'prod', account: '333333333333', region: 'us-east-1', availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'] } } }));
     process.env[ENV_CONTEXT] = JSON.stringify({ configFile: file });
     class TeamFleet extends AppFleet {}
     let stacks: PlatformStack[] = [];
     const code = PlatformApp.run((a) => {
       stacks = a.addEnvironments({ stackProps: (config) => (config.stage === 'prod' ? { components: { fleet: TeamFleet } } : {}) });
-    }, { policies: false, outdir: mkdtempSync(join(tmpdir(), 'platform-app-')) });
+    }, { policies: false, outdir: tempDir('platform-app-') });
     expect(code).toBe(0);
     expect(stacks.map((s) => s.stackName)).toEqual(['loadbearing-prod']);
     expect(stacks[0]!.fleet).toBeInstanceOf(TeamFleet);
