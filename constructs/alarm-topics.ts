@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -35,6 +36,7 @@ export class AlarmTopics extends Construct {
         resources: ['*'],
       }),
     );
+    this.key.addToResourcePolicy(autoScalingNotificationsStatement(this));
     this.critical = this.createTopic('Critical', 'critical alarms (page)', props.emails?.critical ?? []);
     this.warning = this.createTopic('Warning', 'warning alarms (notify)', props.emails?.warning ?? []);
   }
@@ -49,4 +51,36 @@ export class AlarmTopics extends Construct {
     for (const email of emails) topic.addSubscription(new subs.EmailSubscription(email));
     return topic;
   }
+}
+
+/**
+ * Lets EC2 Auto Scaling publish its launch/terminate notifications to the encrypted topics.
+ *
+ * Auto Scaling publishes as its service-linked role, AWSServiceRoleForAutoScaling, which Auto
+ * Scaling creates with the first group of the account, so in a fresh account it does not exist
+ * yet when this key is created, and KMS refuses a key policy whose principals do not exist
+ * (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html, "Policy"). So the role
+ * is matched by `aws:PrincipalArn`, not named as the principal.
+ *
+ * The principal is `*`, not the account root: a root principal only delegates to IAM policies
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html), and the role's
+ * AWS-managed policy, AutoScalingServiceRolePolicy, grants sns:Publish but no KMS action
+ * (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AutoScalingServiceRolePolicy.html),
+ * nor can a policy be attached to a service-linked role. The condition limits the statement to
+ * that one role of this account; its ARN form is in
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/autoscaling-service-linked-role.html.
+ */
+export function autoScalingNotificationsStatement(scope: Construct): iam.PolicyStatement {
+  const { partition, account } = Stack.of(scope);
+  return new iam.PolicyStatement({
+    sid: 'AllowAutoScalingNotifications',
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    resources: ['*'],
+    conditions: {
+      StringEquals: {
+        'aws:PrincipalArn': `arn:${partition}:iam::${account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+      },
+    },
+  });
 }

@@ -115,18 +115,7 @@ export class AppFleet extends Construct {
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Resource', {
       vpc: props.vpc,
       vpcSubnets: { subnetGroupName: 'app' },
-      mixedInstancesPolicy: {
-        launchTemplate: this.launchTemplate,
-        launchTemplateOverrides: this.instanceTypes.map((t) => ({ instanceType: new ec2.InstanceType(t) })),
-        instancesDistribution: {
-          onDemandBaseCapacity: settings.onDemandBaseCapacity ?? settings.minCapacity,
-          onDemandPercentageAboveBaseCapacity: 100 - settings.spotPercentAboveBase,
-          // The override order (primary family first) decides which On-Demand type to launch.
-          onDemandAllocationStrategy: autoscaling.OnDemandAllocationStrategy.PRIORITIZED,
-          spotAllocationStrategy: autoscaling.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
-        },
-      },
-      capacityRebalance: settings.spotPercentAboveBase > 0,
+      ...this.capacitySource(settings),
       signals: autoscaling.Signals.waitForMinCapacity({ timeout: signalTimeout }),
       updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
         maxBatchSize: settings.rollingUpdate.maxBatchSize,
@@ -170,6 +159,11 @@ export class AppFleet extends Construct {
     );
     if (props.targetGroup) this.autoScalingGroup.attachToApplicationTargetGroup(props.targetGroup);
     if (settings.warmPool.enabled) {
+      acknowledge(
+        this.autoScalingGroup,
+        'fleet.warmPool.enabled: EC2 Auto Scaling allows a warm pool only on a group without a mixed instances policy, so this group launches one instance type.',
+        'cdk-validator-cfnguard::autoscaling_mixed_instances_policy_multiple_instance_types_check',
+      );
       this.warmPool = this.autoScalingGroup.addWarmPool({
         minSize: settings.warmPool.minSize,
         maxGroupPreparedCapacity: settings.warmPool.maxPreparedCapacity,
@@ -183,6 +177,32 @@ export class AppFleet extends Construct {
 
     this.createScalingPolicies(this.autoScalingGroup, settings, props.targetGroup);
     this.alarms = props.alarms ? this.createAlarms(props.alarms, this.autoScalingGroup, settings) : [];
+  }
+
+  /**
+   * Where the group's instances come from. Normally a mixed instances policy over every family of
+   * the workload profile (capacity fallback) with an On-Demand base and an optional Spot share.
+   * EC2 Auto Scaling cannot put a warm pool on a group with a mixed instances policy or Spot
+   * (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutWarmPool.html), so with
+   * `warmPool.enabled` the group launches the launch template alone: On-Demand, primary family
+   * only; the fallback to the profile's other families is lost (the config refuses Spot then).
+   */
+  private capacitySource(settings: FleetSettings): Pick<autoscaling.AutoScalingGroupProps, 'mixedInstancesPolicy' | 'launchTemplate' | 'capacityRebalance'> {
+    if (settings.warmPool.enabled) return { launchTemplate: this.launchTemplate };
+    return {
+      mixedInstancesPolicy: {
+        launchTemplate: this.launchTemplate,
+        launchTemplateOverrides: this.instanceTypes.map((t) => ({ instanceType: new ec2.InstanceType(t) })),
+        instancesDistribution: {
+          onDemandBaseCapacity: settings.onDemandBaseCapacity ?? settings.minCapacity,
+          onDemandPercentageAboveBaseCapacity: 100 - settings.spotPercentAboveBase,
+          // The override order (primary family first) decides which On-Demand type to launch.
+          onDemandAllocationStrategy: autoscaling.OnDemandAllocationStrategy.PRIORITIZED,
+          spotAllocationStrategy: autoscaling.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
+        },
+      },
+      capacityRebalance: settings.spotPercentAboveBase > 0,
+    };
   }
 
   /**

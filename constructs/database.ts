@@ -166,6 +166,15 @@ export class Database extends Construct {
       copyTagsToSnapshot: true,
       removalPolicy: protection.snapshotPolicy,
     });
+    if (!settings.multiAz) {
+      acknowledge(
+        this.writer,
+        'database.multiAz is false: the config schema allows that only for dev stages (staging and prod must run a Multi-AZ writer).',
+        'AwsSolutions::AwsSolutions-RDS3',
+        'NIST.800.53.R5::NIST.800.53.R5-RDSMultiAZSupport',
+        'cdk-validator-cfnguard::rds_instance_multi_az_support_check',
+      );
+    }
     this.secret = this.writer.secret!;
     this.addSecretRotation(props, settings);
     this.acknowledgeFindings(this.writer, protection);
@@ -181,8 +190,8 @@ export class Database extends Construct {
         instanceType: new ec2.InstanceType(replicaClass.replace(/^db\./, '')),
         // Round-robin from the AZ after the first, so replicas do not pile into one AZ.
         availabilityZone: props.availabilityZones[i % props.availabilityZones.length],
-        // CloudFormation ignores deletion policies on read replicas (a replica holds no data of
-        // its own). RETAIN states the conservative intent; the diff guard blocks removals.
+        // A replica holds no data of its own; retained (except when its first create is rolled
+        // back, so a retry does not meet its fixed identifier), and the diff guard blocks removals.
         removalPolicy: protection.retainPolicy,
       });
       this.preCreateLogGroups(`Replica${i}`, replica, replicaId, settings, protection, props.logsKey);

@@ -16,6 +16,8 @@ export * from './log-encryption-key';
 export * from './network';
 export * from './parse-settings';
 export * from './private-bucket';
+export * from './rollback-guard';
+export * from './rollback-guard-handler';
 export * from './security-groups';
 export * from './service-dashboard';
 export * from './service-health';

@@ -13,6 +13,7 @@ import { Database, DB_APP_USER, DB_MASTER_USER, PROXY_PORT, type DatabaseProps }
 import { LoadBalancer, type LoadBalancerProps } from '../constructs/load-balancer';
 import { LogEncryptionKey } from '../constructs/log-encryption-key';
 import { Network } from '../constructs/network';
+import { RollbackGuard } from '../constructs/rollback-guard';
 import { SecurityGroups } from '../constructs/security-groups';
 import { ServiceDashboard, type DashboardSection } from '../constructs/service-dashboard';
 import { ServiceHealth } from '../constructs/service-health';
@@ -26,6 +27,7 @@ import { statefulProtection, type StatefulProtection } from '../constructs/state
 import { appEnvironment } from './app-environment';
 import { azLossFloor } from './config/capacity';
 import { ConfigError } from './config/config-error';
+import { edgeBackstopLimit } from './config/waf-settings';
 import type { EnvironmentConfig } from './config/environment-schema';
 
 /**
@@ -123,6 +125,7 @@ export class PlatformStack extends Stack {
     });
     this.alarmFactory = new AlarmFactory({
       settings: config.alarms,
+      configPath: `environments.${config.name}.alarms`,
       naming: props.alarmNaming ?? this.createAlarmNaming(config),
       actions: props.alarmActions ? props.alarmActions(this, this.alarmTopics) : this.createAlarmActions(this, this.alarmTopics),
     });
@@ -149,6 +152,7 @@ export class PlatformStack extends Stack {
         logsKey,
         protection,
         namePrefix: config.stackName,
+        behindEdge: originVerifyHeader ? { originVerifyHeader, backstopLimit: edgeBackstopLimit(config.waf, config.fleet) } : undefined,
       });
     } else {
       acknowledge(
@@ -179,6 +183,10 @@ export class PlatformStack extends Stack {
       expectedClientConnections: config.fleet.maxCapacity * config.app.cacheConnectionsPerInstance,
       namePrefix: config.stackName,
     });
+    // A failed first create must be able to delete what deletion protection guards.
+    if (protection.deletionProtection) {
+      new RollbackGuard(this, 'RollbackGuard', { dbInstances: [this.database.writer, ...this.database.replicas], loadBalancers: [this.loadBalancer.loadBalancer] });
+    }
     // The freshness model for the app (its cache TTLs), in every environment: CloudFront is optional.
     const prefix = physicalNamePrefix(this);
     const freshness = publishFreshnessParameters(new Construct(this, 'Freshness'), prefix, config.edge.freshness);
@@ -230,6 +238,7 @@ export class PlatformStack extends Stack {
         protection,
         alarms,
         namePrefix: config.stackName,
+        originDeadlineSeconds: config.app.requestTimeoutSeconds,
       });
       new CfnOutput(this, 'EdgeDomainName', { value: this.edge.distribution.distributionDomainName, description: 'CloudFront domain: where users connect' });
     }

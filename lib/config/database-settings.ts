@@ -44,7 +44,7 @@ export const databaseSettingsSchema = z
     multiAz: z.boolean().default(true).describe('Synchronous standby in a second AZ with automatic failover.'),
     allocatedStorageGiB: int(20, 65536).default(100).describe('Initial gp3 storage.'),
     maxAllocatedStorageGiB: int(20, 65536).default(500).describe('Storage autoscaling ceiling; >= allocatedStorageGiB.'),
-    backupRetentionDays: int(1, 35).default(14).describe('Automated backup (point-in-time recovery) retention.'),
+    backupRetentionDays: int(7, 35).default(14).describe('Automated backup (point-in-time recovery) retention; 7 or more (the Control Tower minimum, CT.RDS.PR.8).'),
     statementTimeoutMs: int(0, 2_147_483_647)
       .default(25_000)
       .describe('`statement_timeout` of the app role (a role default the migrations set, never a session `SET`, which would pin RDS Proxy connections). Shorter than the app request timeout, so the DB gives up before the caller does.'),

@@ -27,7 +27,7 @@ export const contentClassSchema = z
     degradedFallback: z
       .boolean()
       .default(false)
-      .describe('When the ALB answers 5xx, serve the static degraded page instead (GET and HEAD only for this path).'),
+      .describe('When the ALB answers GET or HEAD with 500/502/503/504, serve the static degraded page instead (a 503 with Retry-After, from a Lambda@Edge origin-response function). Every method still reaches the origin; other methods get the origin\'s response.'),
   })
   .describe('One content class of the freshness model.');
 
@@ -96,7 +96,7 @@ export const edgeSettingsSchema = z
       .regex(/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/.+$/, { message: 'must be a CLOUDFRONT-scope WAF web ACL ARN (us-east-1, "global/webacl/...")' })
       .optional()
       .describe('An existing CLOUDFRONT-scope web ACL. @default - one is created in the stack when it is in us-east-1'),
-    errorCachingSeconds: int(0, 300).default(10).describe('How long CloudFront caches an error or the degraded page, so a recovered origin is used again quickly.'),
+    errorCachingSeconds: int(0, 300).default(10).describe('How long CloudFront caches an error or the degraded page (distribution-wide, per status), so a recovered origin is used again quickly; also the degraded page\'s Retry-After.'),
     accessLogRetentionDays: int(1, 3650).default(90).describe('Days before CloudFront access logs expire.'),
     degradedPageHtml: z
       .string()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from './aws-limits';
 import { ALWAYS, int, isNum, violation } from './schema-helpers';
 import { WORKLOAD_PROFILES, type WorkloadProfileName } from './workload-profiles';
 
@@ -12,7 +13,15 @@ const scheduledActionSchema = z.strictObject({
     .string()
     .regex(CRON, { message: 'must be a 5-field cron expression, e.g. "0 8 * * 1-5"' })
     .describe('Cron expression (minute hour day month weekday), in timeZone.'),
-  timeZone: z.string().default('UTC').describe('IANA time zone of the schedule.'),
+  timeZone: z
+    .string()
+    .default('UTC')
+    .superRefine((tz, ctx) => {
+      // Auto Scaling takes "the canonical names of the IANA time zones"
+      // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-autoscaling-scheduledaction.html).
+      if (!isTimeZone(tz)) violation(ctx, [], tz, 'must be an IANA time zone', 'use a name from the IANA time zone database, e.g. "UTC", "Europe/Berlin" or "America/New_York".');
+    })
+    .describe('IANA time zone of the schedule.'),
   minCapacity: int(0, 1000).optional().describe('New minimum from this time on.'),
   maxCapacity: int(1, 1000).optional().describe('New maximum from this time on.'),
 });
@@ -45,7 +54,7 @@ export const fleetSettingsSchema = z
         state: z.enum(['Stopped', 'Running', 'Hibernated']).default('Stopped').describe('State of warm instances (Stopped costs only storage).'),
       })
       .prefault({})
-      .describe('Warm pool (On-Demand capacity only).'),
+      .describe('Warm pool. EC2 Auto Scaling allows one only on a group without Spot and without a mixed instances policy, so with it the group launches the primary instance type On-Demand only (no fallback to the other families of the profile).'),
     rollingUpdate: z
       .strictObject({
         maxBatchSize: int(1, 100).default(1).describe('Instances replaced at once when the launch template changes.'),
@@ -70,7 +79,44 @@ export const fleetSettingsSchema = z
       if (isNum(a.minCapacity) && isNum(a.maxCapacity) && a.minCapacity > a.maxCapacity) {
         violation(ctx, ['scheduledActions', i, 'minCapacity'], a.minCapacity, `must be <= its maxCapacity (${a.maxCapacity})`, 'lower minCapacity or raise maxCapacity.');
       }
+      // A scheduled action that changes one bound leaves the other as the group has it; Auto
+      // Scaling refuses a minimum above the maximum when the action runs, not at deploy time.
+      if (a.minCapacity === undefined && a.maxCapacity === undefined) {
+        violation(ctx, ['scheduledActions', i], a.name, 'changes nothing: set minCapacity, maxCapacity or both', 'add the new minCapacity and/or maxCapacity for this time.');
+      }
+      if (isNum(a.minCapacity) && a.maxCapacity === undefined && isNum(f.maxCapacity) && a.minCapacity > f.maxCapacity) {
+        violation(ctx, ['scheduledActions', i, 'minCapacity'], a.minCapacity, `must be <= fleet.maxCapacity (${f.maxCapacity}) when the action keeps the group's maximum`, 'lower it, or also set this action\'s maxCapacity.');
+      }
+      if (isNum(a.maxCapacity) && a.minCapacity === undefined && isNum(f.minCapacity) && a.maxCapacity < f.minCapacity) {
+        violation(ctx, ['scheduledActions', i, 'maxCapacity'], a.maxCapacity, `must be >= fleet.minCapacity (${f.minCapacity}) when the action keeps the group's minimum`, 'raise it, or also set this action\'s minCapacity.');
+      }
     });
+    // MinInstancesInService "must be less than the MaxSize of the Auto Scaling group"
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatepolicy.html).
+    const inService = f.rollingUpdate?.minInstancesInService ?? f.minCapacity;
+    const minAboveMax = isNum(f.minCapacity) && isNum(f.maxCapacity) && f.minCapacity > f.maxCapacity;
+    if (!minAboveMax && isNum(inService) && isNum(f.maxCapacity) && inService >= f.maxCapacity) {
+      const explicit = f.rollingUpdate?.minInstancesInService !== undefined;
+      violation(
+        ctx,
+        explicit ? ['rollingUpdate', 'minInstancesInService'] : ['maxCapacity'],
+        explicit ? inService : f.maxCapacity,
+        explicit
+          ? `must be below fleet.maxCapacity (${f.maxCapacity}): CloudFormation needs room to launch the new batch`
+          : `must be above fleet.rollingUpdate.minInstancesInService, which defaults to fleet.minCapacity (${inService}): CloudFormation refuses a rolling update that keeps the whole group in service`,
+        explicit ? `lower it to ${f.maxCapacity - 1} or less, or raise fleet.maxCapacity.` : `raise fleet.maxCapacity above ${inService}, or set fleet.rollingUpdate.minInstancesInService below it.`,
+      );
+    }
+    // PutWarmPool refuses groups with Spot or a mixed instances policy, so a warm-pool group is a
+    // plain launch-template group (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutWarmPool.html).
+    if (f.warmPool?.enabled === true) {
+      if (isNum(f.spotPercentAboveBase) && f.spotPercentAboveBase > 0) {
+        violation(ctx, ['spotPercentAboveBase'], f.spotPercentAboveBase, '[SA-4] must be 0 with fleet.warmPool.enabled: EC2 Auto Scaling cannot add a warm pool to a group that requests Spot', 'set fleet.spotPercentAboveBase to 0, or disable fleet.warmPool.');
+      }
+      if (f.onDemandBaseCapacity !== undefined) {
+        violation(ctx, ['onDemandBaseCapacity'], f.onDemandBaseCapacity, '[SA-4] has no effect with fleet.warmPool.enabled: a warm-pool group launches its launch template On-Demand only, without a mixed instances policy', 'remove fleet.onDemandBaseCapacity, or disable fleet.warmPool.');
+      }
+    }
     const profile = Object.hasOwn(WORKLOAD_PROFILES, String(f.workloadProfile)) ? WORKLOAD_PROFILES[f.workloadProfile] : undefined;
     if (profile && typeof f.instanceSize === 'string' && !profile.sizes.includes(f.instanceSize)) {
       violation(

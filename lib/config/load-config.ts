@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { BUILTIN_ENVIRONMENTS } from './builtin-environments';
 import { ConfigError, problemsFromZod, renderValue, type ConfigProblem } from './config-error';
-import { configFileSchema, environmentSchema, type EnvironmentConfig, type Stage } from './environment-schema';
+import { configFileSchema, ENVIRONMENT_NAME, environmentSchema, type EnvironmentConfig, type Stage } from './environment-schema';
 import { checkInvariants } from '../invariants/check-invariants';
 import { STAGE_PRESETS } from './stage-presets';
 
@@ -18,6 +18,15 @@ export function resolveEnvironments(environments: Readonly<Record<string, unknow
   const resolved: EnvironmentConfig[] = [];
   for (const [name, raw] of Object.entries(environments)) {
     const prefix = ['environments', name];
+    if (!ENVIRONMENT_NAME.test(name)) {
+      problems.push({
+        path: `environments.${name}`,
+        value: renderValue(name),
+        rule: 'environment names must be 2-21 lower-case letters, digits or single "-", starting with a letter and not ending with "-" (the default stack name loadbearing-<name> prefixes RDS and ElastiCache identifiers)',
+        fix: 'rename the environment, e.g. "prod" or "pr-42".',
+      });
+      continue;
+    }
     const stage = isRecord(raw) ? raw.stage : undefined;
     const preset = typeof stage === 'string' && stage in STAGE_PRESETS ? STAGE_PRESETS[stage as Stage] : {};
     const merged = isRecord(raw) ? deepMerge(preset, raw) : raw;

@@ -20,8 +20,25 @@ export const wafSettingsSchema = z
       .prefault({})
       .describe('The consistent response a rate-limited client gets.'),
     logRetentionDays: logRetentionDays.default(365).describe('Retention of WAF logs (CloudWatch Logs).'),
+    edgeBackstop: z
+      .strictObject({
+        requestsPer5Minutes: int(10, 2_000_000_000)
+          .optional()
+          .describe('Requests through CloudFront, all clients together, that the ALB takes in any 5 minutes before it sheds the rest with a JSON 503. @default - 2 x fleet.maxCapacity x fleet.requestsPerTarget x 5: twice what the fleet at its maximum is sized to serve'),
+        retryAfterSeconds: int(1, 3600).default(30).describe('`Retry-After` on the shed response.'),
+      })
+      .prefault({})
+      .describe('With CloudFront in front (edge.enabled), every request reaches the ALB from a CloudFront address, so a per-IP limit there would count edge servers, not clients; the per-client limit is the edge web ACL\'s, and the ALB\'s web ACL keeps this aggregate backstop instead.'),
   })
-  .describe('AWS WAF on the ALB: a per-IP rate limit, the AWS common and known-bad-inputs managed rule sets, logging.');
+  .describe('AWS WAF on the ALB: a per-IP rate limit (behind CloudFront: an aggregate backstop), the AWS common and known-bad-inputs managed rule sets, logging.');
+
+/** The shed response of the edge backstop: the same JSON shape as the rate-limit response. */
+export const EDGE_BACKSTOP_BODY = '{"error":"overloaded","message":"The service is busy. Retry after a short wait."}';
+
+/** The backstop limit: configured, or twice what the fleet at maxCapacity is sized to serve in 5 minutes. */
+export function edgeBackstopLimit(waf: WafSettings, fleet: { readonly maxCapacity: number; readonly requestsPerTarget: number }): number {
+  return waf.edgeBackstop.requestsPer5Minutes ?? Math.min(2_000_000_000, 2 * fleet.maxCapacity * fleet.requestsPerTarget * 5);
+}
 
 export type WafSettings = z.output<typeof wafSettingsSchema>;
 export type WafSettingsInput = z.input<typeof wafSettingsSchema>;

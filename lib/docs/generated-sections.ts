@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchTable } from '../bench/bench-table';
 import type { BenchResults } from '../bench/run-bench';
+import { awsLimitsTable } from '../config/aws-limits';
 import { configReference } from '../config/config-reference';
 import { freshnessTable } from '../config/freshness-table';
 import { builtinEnvironments } from '../config/load-config';
@@ -24,6 +25,7 @@ export interface GeneratedSection {
 export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   'config-reference': { file: 'docs/configuration.md', render: configReference },
   invariants: { file: 'docs/configuration.md', render: invariantsReference },
+  'aws-limits': { file: 'docs/configuration.md', render: awsLimitsTable },
   performance: { file: 'docs/performance.md', render: performanceResults },
   'runtime-contract': { file: 'docs/runtime-contract.md', render: contractTable },
   'failure-modes': { file: 'docs/failure-modes.md', render: failureModesReference },

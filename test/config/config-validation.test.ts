@@ -92,8 +92,8 @@ describe('invalid configurations fail with the field path, the value, the rule a
   });
 
   it('rejects two environments with the same stack name', () => {
-    expect(errorFor({ a: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' }, b: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' } })).toMatch(
-      /environments\.b\.stackName = "same-name"\n +rule: is already used by environment "a"/,
+    expect(errorFor({ aa: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' }, bb: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' } })).toMatch(
+      /environments\.bb\.stackName = "same-name"\n +rule: is already used by environment "aa"/,
     );
   });
 });

@@ -287,12 +287,6 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
     ],
   },
   {
-    id: 'SA-4',
-    compliant: { fleet: { warmPool: { enabled: true }, spotPercentAboveBase: 0 } },
-    violating: { fleet: { warmPool: { enabled: true }, spotPercentAboveBase: 20 } },
-    expected: [p('fleet.warmPool.enabled', 'true', '[SA-4] a warm pool cannot be combined with Spot capacity (fleet.spotPercentAboveBase: 20)', 'set fleet.spotPercentAboveBase to 0, or disable fleet.warmPool.')],
-  },
-  {
     id: 'CP-1',
     compliant: { cache: { maxmemoryPolicy: 'allkeys-lfu' } },
     violating: { cache: { maxmemoryPolicy: 'noeviction' } },
@@ -391,6 +385,7 @@ describe('hard limits', () => {
     ['HL-1', { database: { readReplicas: 16 } }, 'environments.prod.database.readReplicas'],
     ['HL-2', { cache: { replicasPerShard: 6 } }, 'environments.prod.cache.replicasPerShard'],
     ['HL-3', { database: { instanceClass: 'db.m4.large' } }, 'environments.prod.database.instanceClass'],
+    ['SA-4', { fleet: { warmPool: { enabled: true }, spotPercentAboveBase: 20 } }, 'environments.prod.fleet.spotPercentAboveBase'],
   ])('%s is enforced by the schema', (_id, change, path) => {
     expect(problemsFor(change).map((pr) => pr.path)).toEqual([path]);
   });

@@ -20,9 +20,10 @@ describe('npm run diff (end to end)', () => {
   it('exits 0 and says "No changes" when nothing changed, and writes the Markdown report', () => {
     const markdown = join(dir, 'report.md');
     const config = join(dir, 'environments.json');
-    // Only the required fields: the committed HEAD's schema may predate newer optional ones.
-    const { stage, account, region, availabilityZones } = BUILTIN_ENVIRONMENTS.prod;
-    writeFileSync(config, JSON.stringify({ environments: { prod: { stage, account, region, availabilityZones } } }));
+    // Only the required fields (and the certificates the prod preset's edge needs): the committed
+    // HEAD's schema may predate newer optional ones.
+    const { stage, account, region, availabilityZones, loadBalancer, edge } = BUILTIN_ENVIRONMENTS.prod;
+    writeFileSync(config, JSON.stringify({ environments: { prod: { stage, account, region, availabilityZones, loadBalancer, edge } } }));
     const args = ['--base', 'HEAD', '--head', 'HEAD', '-c', `configFile=${config}`, '--markdown', markdown];
     const run = spawnSync('npm', ['run', '--silent', 'diff', '--', ...args], {
       cwd: PROJECT_ROOT,

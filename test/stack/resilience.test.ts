@@ -21,9 +21,14 @@ beforeAll(() => {
 });
 
 describe('edge protection: WAF on the ALB', () => {
-  it('rate-limits each client IP with a consistent JSON 429 and Retry-After', () => {
-    prod.hasResourceProperties('AWS::WAFv2::WebACL', {
+  it('rate-limits each client IP with a consistent JSON 429 and Retry-After (at the edge in prod; on the ALB without an edge)', () => {
+    Template.fromJSON(staging).hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: Match.arrayWith([Match.objectLike({ Name: 'rate-limit-per-ip', Priority: 0, Statement: { RateBasedStatement: { Limit: prodConfig.waf.rateLimitPerIp, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } } })]),
+    });
+    prod.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'CLOUDFRONT',
       DefaultAction: { Allow: {} },
       CustomResponseBodies: { 'rate-limited': { ContentType: 'APPLICATION_JSON', Content: prodConfig.waf.blockResponse.body } },
       Rules: Match.arrayWith([
