@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative } from 'node:path';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import * as constructsBarrel from '../../constructs';
 import * as platformBarrel from '../../lib';
@@ -24,28 +25,58 @@ function entryPoints(): string[] {
   return [...fromExports, ...Object.values(pkg.bin)].filter((f) => /\.(js|d\.ts)$/.test(f)).map((f) => join(ROOT, f));
 }
 
-const SPECIFIER = /(?:require\(|import\(|from\s+|import\s+)['"]([^'"]+)['"]/g;
+/** The package a bare specifier names (`@aws-sdk/client-cloudwatch`, `aws-cdk-lib`), or undefined for Node's own modules. */
+function packageOf(spec: string): string | undefined {
+  if (spec.startsWith('node:') || builtinModules.includes(spec.split('/')[0]!)) return undefined;
+  return spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+}
 
-/** Every file reachable from the entry points through relative imports, and the packages they import. */
-function reachable(): { files: Set<string>; packages: Map<string, string> } {
+/** Imports and exports of a type declaration file (line-anchored: a string constant's text is not an import). */
+const DECLARATION_IMPORT = /^(?:import|export)\b[^;]*?\bfrom\s+['"]([^'"]+)['"]|\bimport\(['"]([^'"]+)['"]\)/gm;
+
+/**
+ * Every file reachable from the entry points, and the packages they import (with one file that
+ * imports each). The JavaScript graph comes from esbuild's analysis of the built files (it parses
+ * them, so a `require(...)` inside a string, such as a Lambda handler's source, is not an import);
+ * the type declarations are followed through their import and export lines.
+ */
+async function reachable(): Promise<{ files: Set<string>; packages: Map<string, string> }> {
   const files = new Set<string>();
   const packages = new Map<string, string>();
-  const queue = entryPoints();
+  const note = (spec: string, file: string) => {
+    const name = packageOf(spec);
+    if (name !== undefined && !packages.has(name)) packages.set(name, relative(ROOT, file));
+  };
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: entryPoints().filter((f) => f.endsWith('.js')),
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    packages: 'external',
+    outdir: join(ROOT, 'node_modules', '.cache', 'loadbearing-package-graph'),
+    logLevel: 'silent',
+  });
+  for (const [path, input] of Object.entries(result.metafile.inputs)) {
+    files.add(join(ROOT, path));
+    for (const imported of input.imports) if (imported.external) note(imported.path, join(ROOT, path));
+  }
+  const queue = entryPoints().filter((f) => f.endsWith('.d.ts'));
   while (queue.length > 0) {
     const file = queue.pop()!;
     if (files.has(file)) continue;
     files.add(file);
-    for (const [, spec] of readFileSync(file, 'utf8').matchAll(SPECIFIER)) {
-      if (spec.startsWith('.')) {
-        const base = join(dirname(file), spec).replace(/\.js$/, '');
-        const ext = file.endsWith('.d.ts') ? '.d.ts' : '.js';
-        const target = [`${base}${ext}`, join(base, `index${ext}`)].find((f) => existsSync(f));
-        if (!target) throw new Error(`${relative(ROOT, file)} imports ${spec}, which is not in dist/`);
-        queue.push(target);
-      } else if (!spec.startsWith('node:') && !builtinModules.includes(spec.split('/')[0]!)) {
-        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-        if (!packages.has(name)) packages.set(name, relative(ROOT, file));
+    for (const [, from, dynamic] of readFileSync(file, 'utf8').matchAll(DECLARATION_IMPORT)) {
+      const spec = (from ?? dynamic)!;
+      if (!spec.startsWith('.')) {
+        note(spec, file);
+        continue;
       }
+      const base = join(dirname(file), spec).replace(/\.js$/, '');
+      const target = [`${base}.d.ts`, join(base, 'index.d.ts')].find((f) => existsSync(f));
+      if (!target) throw new Error(`${relative(ROOT, file)} imports ${spec}, which is not in dist/`);
+      queue.push(target);
     }
   }
   return { files, packages };
@@ -76,8 +107,9 @@ describe('the package another CDK app imports', () => {
     expect(readFileSync(join(ROOT, 'dist', 'constructs', 'index.d.ts'), 'utf8')).toContain("export * from './settings-types'");
   });
 
-  it('declares every package its shipped code imports as a dependency, or aws-cdk-lib and constructs as peers', () => {
-    const { packages } = reachable();
+  it('declares every package its shipped code imports as a dependency, or aws-cdk-lib and constructs as peers', async () => {
+    const { packages } = await reachable();
+    expect(packages.get('aws-cdk-lib')).toBeDefined();
     const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
     // @types/node: the declarations use Node's types, as every CDK app's do.
     const undeclared = [...packages].filter(([name]) => !declared.has(name) && name !== '@types/node').map(([name, file]) => `${name} (imported by ${file})`);
@@ -95,8 +127,9 @@ describe('the package another CDK app imports', () => {
     }
   });
 
-  it('packs every reachable file (the `files` list leaves out only what no entry point reaches)', () => {
-    const { files } = reachable();
+  it('packs every reachable file (the `files` list leaves out only what no entry point reaches)', async () => {
+    const { files } = await reachable();
+    expect(files.size).toBeGreaterThan(100);
     const included = pkg.files.filter((f) => !f.startsWith('!'));
     const excluded = pkg.files.filter((f) => f.startsWith('!')).map((f) => f.slice(1));
     const matches = (file: string, pattern: string) => (pattern.endsWith('.*') ? file.startsWith(pattern.slice(0, -1)) : file === pattern || file.startsWith(`${pattern}/`));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, PLATFORM_FEATURE_FLAGS, PlatformApp, PlatformStack, type PlatformAppProps } from 'loadbearing/platform';
+import { BUILTIN_ENVIRONMENTS, ConfigError, PLATFORM_FEATURE_FLAGS, PlatformApp, PlatformStack, type PlatformAppProps } from 'loadbearing/platform';
 import { AppFleet } from 'loadbearing';
 
 const dirs: string[] = [];
@@ -101,7 +101,7 @@ describe('PlatformApp.run', () => {
 
   it('builds one stack per environment of the config file, with per-environment props', () => {
     const file = join(tempDir('platform-app-config-'), 'envs.json');
-    writeFileSync(file, JSON.stringify({ environments: { prod: { stage: 'prod', account: '333333333333', region: 'us-east-1', availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'] } } }));
+    writeFileSync(file, JSON.stringify({ environments: { prod: BUILTIN_ENVIRONMENTS.prod } }));
     process.env[ENV_CONTEXT] = JSON.stringify({ configFile: file });
     class TeamFleet extends AppFleet {}
     let stacks: PlatformStack[] = [];
