@@ -7,6 +7,7 @@ if (process.env.LOADBEARING_SYNTH_LOG) countSynths(process.env.LOADBEARING_SYNTH
 
 // The same app a team builds from the package (docs/extending.md): the platform's feature flags,
 // the policy gates (off with `-c policies=false`, as the diff guard's synths need only
-// templates), the environments of `-c configFile=...` or the built-in ones, and config errors
-// printed as their message alone.
+// templates; their validation cache in node_modules/.cache), the environments of
+// `-c configFile=...` or the built-in ones (`-c stacks=loadbearing-dev` for one), and config
+// errors printed as their message alone.
 PlatformApp.run((app) => app.addEnvironments());

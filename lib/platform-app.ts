@@ -1,13 +1,14 @@
-import { join } from 'node:path';
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { isConfigError } from './config/config-error';
 import type { EnvironmentConfig } from './config/environment-schema';
 import { builtinEnvironments, loadConfigFile } from './config/load-config';
+import { selectEnvironments, STACKS_CONTEXT } from './config/select-environments';
 import { PLATFORM_FEATURE_FLAGS } from './feature-flags';
 import { assertInvariants, optedOut } from './invariants/check-invariants';
 import { InvariantsPlugin } from './invariants/invariants-plugin';
 import { PlatformStack, type PlatformStackProps } from './platform-stack';
 import { addPolicyPacks, type PolicyPackOptions } from './policies/policy-packs';
+import { defaultValidationCacheDirectory } from './policies/validation-cache';
 
 /** What a stack gets besides its config: component subclasses, alarm naming and routing. */
 export type EnvironmentStackProps = Omit<PlatformStackProps, 'config'>;
@@ -54,9 +55,14 @@ export interface PlatformAppProps extends AppProps {
   /**
    * Where the policy gates keep their reports of unchanged templates (a build cache, keyed by
    * the template and the validators' versions). `false` turns the cache off.
-   * @default `node_modules/.cache/loadbearing-validation` in the current directory (the project root under `cdk synth`)
+   * @default `.cache/loadbearing-validation` in the node_modules folder that holds aws-cdk-lib
    */
   readonly validationCacheDirectory?: string | false;
+  /**
+   * Where a policy gate that runs in full (a cache miss takes seconds) says so.
+   * @default - a line on stderr: `policy gate <what it runs>`
+   */
+  readonly policyProgress?: (line: string) => void;
 }
 
 /** Options of `PlatformApp.run`. */
@@ -98,15 +104,16 @@ export class PlatformApp extends App {
   }
 
   constructor(props: PlatformAppProps = {}) {
-    const { policies, validationCacheDirectory, ...appProps } = props;
+    const { policies, validationCacheDirectory, policyProgress, ...appProps } = props;
     // autoSynth is off: a config error must stop the app before anything is written.
     super({ autoSynth: false, ...appProps, context: { ...PLATFORM_FEATURE_FLAGS, ...appProps.context } });
     if (policies ?? String(this.node.tryGetContext('policies')) !== 'false') {
-      const cache = validationCacheDirectory ?? join(process.cwd(), 'node_modules', '.cache', 'loadbearing-validation');
+      const cache = validationCacheDirectory ?? defaultValidationCacheDirectory();
       addPolicyPacks(this, {
         ...(cache === false ? {} : { cacheDirectory: cache }),
         // `cdk synth --no-validation` and the diff guard set CDK_VALIDATION=false.
         builtinValidation: process.env.CDK_VALIDATION !== 'false',
+        progress: policyProgress ?? ((line) => process.stderr.write(`policy gate ${line}\n`)),
       });
     }
   }
@@ -118,10 +125,12 @@ export class PlatformApp extends App {
   }
 
   /**
-   * One PlatformStack per environment (default: `environments()`), after the cross-component
-   * invariants pass, with the template-phase invariants. The policy gates are the app's.
+   * One PlatformStack per environment (default: `environments()`, limited to the stacks of
+   * `-c stacks=<name,...>` when given), after the cross-component invariants pass, with the
+   * template-phase invariants. The policy gates are the app's.
    */
   public addEnvironments(options: { readonly environments?: readonly EnvironmentConfig[]; readonly stackProps?: PlatformAppOptions['stackProps'] } = {}): PlatformStack[] {
-    return addPlatform(this, options.environments ?? this.environments(), { policies: false, ...(options.stackProps ? { stackProps: options.stackProps } : {}) });
+    const environments = selectEnvironments(options.environments ?? this.environments(), this.node.tryGetContext(STACKS_CONTEXT));
+    return addPlatform(this, environments, { policies: false, ...(options.stackProps ? { stackProps: options.stackProps } : {}) });
   }
 }

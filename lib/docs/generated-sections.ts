@@ -10,6 +10,7 @@ import { contractTable } from '../contract/contract-table';
 import { failureModesReference } from '../failure-modes/failure-modes-reference';
 import { invariantsReference } from '../invariants/invariants-reference';
 import { IN_PLACE_RULES, REFUSED_UPDATES, type UpdateRule } from '../review/update-rules';
+import { projectRoot } from '../synth/project-root';
 
 /** A documentation section generated from code, and the page (relative to the repository root) it lives in. */
 export interface GeneratedSection {
@@ -60,7 +61,7 @@ export function renderGeneratedSections(document: string, file: string): string 
  * test/integration/consumer-package.test.ts installs the packed package next to and synthesizes.
  */
 function teamApp(): string {
-  const dir = join(__dirname, '..', '..', 'test', 'extension', 'team-app');
+  const dir = join(projectRoot(__dirname), 'test', 'extension', 'team-app');
   const block = (file: string, language: string) => [`\`${file}\`:`, '', `\`\`\`${language}`, readFileSync(join(dir, file), 'utf8').trimEnd(), '```'].join('\n');
   return [block('cdk.json', 'json'), '', block('app.ts', 'ts')].join('\n');
 }
@@ -74,7 +75,7 @@ function ruleTable(rules: readonly UpdateRule[]): string {
 
 /** The last `npm run bench` of this repository (bench/results.json). */
 function performanceResults(): string {
-  const file = join(__dirname, '..', '..', 'bench', 'results.json');
+  const file = join(projectRoot(__dirname), 'bench', 'results.json');
   if (!existsSync(file)) return '_Not measured yet: run `npm run bench`._';
   return benchTable(JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
 }

@@ -47,7 +47,9 @@ export async function versionedConfig(file: string, projectDir: string, base: Re
     if (source.kind === 'dir') return { present: true };
     const content = source.kind === 'ref' && inProject ? await fileAtCommit(projectDir, source.ref.commit, `./${path}`) : current();
     if (content === undefined) return { present: false };
-    return { present: true, content, context: `configFile=${inProject ? path : absolute}` };
+    // A ref's synth runs in its exported tree, where the file is at its path in the project; the
+    // working tree's reads it where it is (an absolute path also keys the diff's synth cache).
+    return { present: true, content, context: `configFile=${source.kind === 'ref' && inProject ? path : absolute}` };
   };
   const [b, h] = await Promise.all([side(base), side(head)]);
 

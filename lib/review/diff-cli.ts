@@ -8,7 +8,8 @@ import { markdownReport } from './markdown-report';
 import { reviewTemplates } from './review';
 import { isReviewError, ReviewError } from './review-error';
 import { TempDirs } from './temp-dirs';
-import { dependencyNote, loadTemplates, resolveSource, type ResolvedSource, type SourceOptions, type TemplateSource } from './template-sources';
+import { defaultSynthCache } from './synth-cache';
+import { dependencyNote, loadTemplates, resolveSource, sourceTree, type ResolvedSource, type SourceOptions, type TemplateSource } from './template-sources';
 import type { TemplateSet } from './templates';
 import { staleError } from './report-parts';
 import { textReport } from './text-report';
@@ -36,6 +37,7 @@ Options:
   --markdown <file>     also write the report as Markdown (for a pull-request comment)
   --details             print the full property-level diff of every changed resource
   --install-deps        npm ci each git ref's own dependencies (to see a dependency upgrade's effect)
+  --no-cache            synthesize both sides even if templates of the same inputs are cached
   -h, --help            show this help
 
 Exit codes: 0 no blocking change, 1 a stateful resource would be destroyed/replaced/orphaned or
@@ -60,6 +62,8 @@ export interface DiffOptions {
   readonly markdown?: string;
   readonly details: boolean;
   readonly installDependencies: boolean;
+  /** Reuse templates synthesized from the same inputs (node_modules/.cache/loadbearing-diff). */
+  readonly cache: boolean;
 }
 
 /** Parses the command line; throws ReviewError for a usage mistake, returns undefined for --help. */
@@ -80,6 +84,7 @@ export function parseDiffArgs(argv: readonly string[], cwd: string): DiffOptions
         markdown: { type: 'string' },
         details: { type: 'boolean' },
         'install-deps': { type: 'boolean' },
+        'no-cache': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -111,6 +116,7 @@ export function parseDiffArgs(argv: readonly string[], cwd: string): DiffOptions
     ...(v.markdown !== undefined ? { markdown: resolve(cwd, v.markdown) } : {}),
     details: v.details ?? false,
     installDependencies: v['install-deps'] ?? false,
+    cache: !(v['no-cache'] ?? false),
   };
 }
 
@@ -126,7 +132,13 @@ export async function runDiffCli(argv: readonly string[], io: CliIo, temp = new 
       return 0;
     }
     const allowList = loadAllowList(options.allowList, options.allowListRequired);
-    const sourceOptions: SourceOptions = { projectDir: io.cwd, context: options.context, installDependencies: options.installDependencies, temp };
+    const sourceOptions: SourceOptions = {
+      projectDir: io.cwd,
+      context: options.context,
+      installDependencies: options.installDependencies,
+      temp,
+      ...(options.cache ? { cache: defaultSynthCache(io.cwd) } : {}),
+    };
     const [base, head] = await Promise.all([
       resolveSource(options.base ?? { kind: 'ref', ref: await defaultBaseRef(io.cwd) }, io.cwd),
       resolveSource(options.head, io.cwd),
@@ -169,21 +181,31 @@ export async function runDiffCli(argv: readonly string[], io: CliIo, temp = new 
   }
 }
 
-/** Both sides, in parallel; one synth when both are the same commit. Each side synthesizes with its own version of the config file. */
+/**
+ * Both sides, in parallel; one synth when both have the same inputs (the same commit, or a
+ * working tree that holds exactly the baseline's files: same tree, same node_modules, same
+ * context and config file), since synth is deterministic. The changed side's synth is the one
+ * kept: it is the stricter (policy findings fail it). Each side synthesizes with its own version
+ * of the config file; a baseline without the file has no stacks of it.
+ */
 async function loadBoth(base: ResolvedSource, head: ResolvedSource, options: SourceOptions, config: VersionedConfig | undefined): Promise<[TemplateSet, TemplateSet]> {
   const withConfig = (side: ConfigSide | undefined): SourceOptions => ({
     ...options,
     context: [...options.context, ...(side?.context ? [side.context] : [])],
     ...(config ? { configFile: config.file } : {}),
   });
-  if (base.kind === 'ref' && head.kind === 'ref' && base.ref.commit === head.ref.commit) {
-    const templates = await loadTemplates(base, withConfig(config?.base), true);
-    return [templates, { ...templates, label: head.ref.label }];
+  const [baseOptions, headOptions] = [withConfig(config?.base), withConfig(config?.head)];
+  const [baseTree, headTree] = await Promise.all([sourceTree(base, baseOptions), sourceTree(head, headOptions)]);
+  const sameConfig = config === undefined || (config.base.present && config.base.content === config.head.content);
+  if (baseTree !== undefined && baseTree === headTree && sameConfig && !options.installDependencies && base.kind !== 'dir') {
+    const templates = await loadTemplates(head, headOptions, false, headTree);
+    return [{ ...templates, label: base.kind === 'ref' ? base.ref.label : 'working tree' }, templates];
   }
   // The baseline has no such config file: its environments are new (no stack on that side).
-  const baseSide = config && !config.base.present ? Promise.resolve({ label: `${sourceLabel(base)} (without ${config.file})`, templates: new Map() }) : loadTemplates(base, withConfig(config?.base), true);
+  const baseSide =
+    config && !config.base.present ? Promise.resolve({ label: `${sourceLabel(base)} (without ${config.file})`, templates: new Map() }) : loadTemplates(base, baseOptions, true, baseTree);
   // allSettled: on a failure, the other synth must finish before its temp dirs are removed.
-  const [b, h] = await Promise.allSettled([baseSide, loadTemplates(head, withConfig(config?.head), false)]);
+  const [b, h] = await Promise.allSettled([baseSide, loadTemplates(head, headOptions, false, headTree)]);
   if (b.status === 'rejected') throw b.reason;
   if (h.status === 'rejected') throw h.reason;
   return [b.value, h.value];

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { PLATFORM_FEATURE_FLAGS } from '../../lib/feature-flags';
+import { defaultValidationCacheDirectory } from '../../lib/policies/validation-cache';
 
 /** The validation cache `cdk synth` uses (bin/app.ts), shared so repeated local runs are fast. */
-export const VALIDATION_CACHE = join(__dirname, '..', '..', 'node_modules', '.cache', 'loadbearing-validation');
+export const VALIDATION_CACHE = defaultValidationCacheDirectory();
 
 export interface TestAppOptions {
   /** Run CDK's built-in CloudFormation template validator (about 1.6 s a synth). @default false */

@@ -27,7 +27,8 @@ describe('npm run diff (end to end)', () => {
     // An empty allow-list: the repository's entries belong to its own changes, not to this comparison.
     const allowList = join(dir, 'allow.json');
     writeFileSync(allowList, JSON.stringify({ allowed: [] }));
-    const args = ['--base', 'HEAD', '--head', 'HEAD', '-c', `configFile=${config}`, '--markdown', markdown, '--allow-list', allowList];
+    // --no-cache: this test is about the synth itself (test/review/diff-synth-reuse.test.ts covers the cache).
+    const args = ['--base', 'HEAD', '--head', 'HEAD', '--no-cache', '-c', `configFile=${config}`, '--markdown', markdown, '--allow-list', allowList];
     const run = spawnSync('npm', ['run', '--silent', 'diff', '--', ...args], {
       cwd: PROJECT_ROOT,
       encoding: 'utf8',
