@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceBenchResults, ServiceCase } from '../../lib/bench/service-bench';
-import { serviceTargets } from '../../lib/bench/targets';
+import { serviceTargets } from '../../lib/bench/service-bench-part';
 
 const s = (median: number) => ({ median, min: median, max: median });
 function results(cached: { rps: number; p99: number }, overhead: Partial<Record<ServiceCase, number>> = {}): ServiceBenchResults {
