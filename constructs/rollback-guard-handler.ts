@@ -14,7 +14,7 @@ export const ROLLBACK_GUARD_WORK_MS = 8 * 60 * 1000;
  * created or backed up can refuse the change (InvalidDBInstanceState), so it describes, modifies
  * and describes again, with backoff and full jitter (at most 30 s apart), until protection reads
  * false, the resource is gone, or ROLLBACK_GUARD_WORK_MS (or the function's remaining time less a
- * minute) has passed. Which RDS states refuse this modification is not documented; the loop does
+ * minute) has passed. If it cannot describe the instance at all, an accepted modification counts. Which RDS states refuse this modification is not documented; the loop does
  * not rely on it.
  */
 export const ROLLBACK_GUARD_HANDLER = `'use strict';
@@ -45,16 +45,18 @@ async function untilDone(step, deadline) {
 function liftDbProtection(sdk, id, deadline) {
   return untilDone(async () => {
     let db;
+    let unreadable = false;
     try {
       const out = await sdk.rds.send(new sdk.DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
       db = out.DBInstances && out.DBInstances[0];
+      if (!db || db.DeletionProtection === false) return true;
     } catch (err) {
       if (errorName(err) === 'DBInstanceNotFoundFault') return true;
-      throw err;
+      console.error(err);
+      unreadable = true; // e.g. not allowed to describe: the modification is what matters
     }
-    if (!db || db.DeletionProtection === false) return true;
     await sdk.rds.send(new sdk.ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
-    return 'modified while ' + db.DBInstanceStatus + ', not yet read back';
+    return unreadable ? true : 'modified while ' + db.DBInstanceStatus + ', not yet read back';
   }, deadline);
 }
 

@@ -147,6 +147,16 @@ describe('on the delete of a rolled-back first create', () => {
     expect(responses).toHaveLength(1);
   });
 
+  it('still lifts the protection when it may not read the instance (an accepted modification counts)', async () => {
+    stackStatus('ROLLBACK_IN_PROGRESS');
+    rds.on(rdsSdk.DescribeDBInstancesCommand).rejects(serviceError('AccessDenied'));
+    rds.on(rdsSdk.ModifyDBInstanceCommand).rejectsOnce(serviceError('InvalidDBInstanceStateFault')).resolves({});
+    albUnprotected();
+    const { responses } = await run('Delete');
+    expect(rds.commandCalls(rdsSdk.ModifyDBInstanceCommand)).toHaveLength(2);
+    expect(responses[0]).toMatchObject({ Reason: 'first create rolled back: deletion protection lifted' });
+  });
+
   it('treats a resource that is already gone as done', async () => {
     stackStatus('ROLLBACK_IN_PROGRESS');
     rds.on(rdsSdk.DescribeDBInstancesCommand).rejects(serviceError('DBInstanceNotFoundFault'));
