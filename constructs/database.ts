@@ -14,6 +14,7 @@ import { rdsInstanceClass } from '../lib/config/rds-instance-classes';
 import type { AlarmFactory } from './alarm-factory';
 import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
+import { unprotectReplica } from './replica-protection';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 import { physicalNamePrefix } from './physical-name-prefix';
@@ -112,7 +113,7 @@ export class Database extends Construct {
     const engine = rds.DatabaseInstanceEngine.postgres({ version: KNOWN_POSTGRES_VERSIONS.get(settings.engineVersion)! });
     this.maxConnections = postgresMaxConnections(settings.instanceClass);
 
-    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} database storage, Performance Insights and the master secret`, protection });
+    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} database storage, Performance Insights and the master secret`, protection, encryptsSnapshots: true });
     this.parameterGroup = new rds.ParameterGroup(this, parameterGroupId(engine, settings), {
       engine,
       description: `${prefix} PostgreSQL ${settings.engineVersion}: timeouts, slow-query log, TLS only`,
@@ -213,6 +214,7 @@ export class Database extends Construct {
         'AwsSolutions::AwsSolutions-RDS2',
         'NIST.800.53.R5::NIST.800.53.R5-RDSStorageEncrypted',
       );
+      unprotectReplica(replica, protection);
       this.replicas.push(replica);
     }
 

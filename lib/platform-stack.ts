@@ -236,6 +236,7 @@ export class PlatformStack extends Stack {
         settings: config.edge,
         webAclArn: edgeWebAclArn,
         protection,
+        logsKey,
         alarms,
         namePrefix: config.stackName,
         originDeadlineSeconds: config.app.requestTimeoutSeconds,
