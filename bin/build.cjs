@@ -13,7 +13,7 @@
 // clock skew) still changes the hash.
 const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
-const { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -32,8 +32,11 @@ const OUTPUTS = [
     // What tsconfig.build.json compiles (service/build.ts too: the synth builds the reference service's bundle with it).
     inputs: { dirs: ['bin', 'lib', 'constructs'], files: ['tsconfig.json', 'tsconfig.build.json', 'service/build.ts'], packages: ['typescript'] },
     build(root) {
+      // From empty: the package ships dist/, and the output of a deleted source must not linger in it.
+      rmSync(join(root, 'dist'), { recursive: true, force: true });
       run(root, process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')]);
-      chmodSync(join(root, 'dist', 'bin', 'loadbearing.js'), 0o755);
+      // The package's commands (package.json "bin").
+      for (const command of ['loadbearing', 'diff']) chmodSync(join(root, 'dist', 'bin', `${command}.js`), 0o755);
     },
   },
   {

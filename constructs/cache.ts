@@ -80,7 +80,7 @@ export class Cache extends Construct {
     const nodes = settings.replicasPerShard + 1;
     this.nodeIds = Array.from({ length: nodes }, (_, i) => `${this.replicationGroupId}-${String(i + 1).padStart(3, '0')}`);
 
-    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} cache data and its AUTH token`, protection });
+    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} cache data and its AUTH token`, protection, encryptsSnapshots: true });
     this.authSecret = new secretsmanager.Secret(this, 'AuthToken', {
       description: `${prefix} cache AUTH token`,
       encryptionKey: this.key,

@@ -14,6 +14,7 @@ import { rdsInstanceClass } from '../lib/config/rds-instance-classes';
 import type { AlarmFactory } from './alarm-factory';
 import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
+import { unprotectReplica } from './replica-protection';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 import { physicalNamePrefix } from './physical-name-prefix';
@@ -126,8 +127,8 @@ export class Database extends Construct {
     const engine = rds.DatabaseInstanceEngine.postgres({ version: KNOWN_POSTGRES_VERSIONS.get(settings.engineVersion)! });
     this.maxConnections = postgresMaxConnections(settings.instanceClass);
 
-    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} database storage, Performance Insights and the master secret`, protection });
-    this.parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
+    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} database storage, Performance Insights and the master secret`, protection, encryptsSnapshots: true });
+    this.parameterGroup = new rds.ParameterGroup(this, parameterGroupId(engine, settings), {
       engine,
       description: `${prefix} PostgreSQL ${settings.engineVersion}: timeouts, slow-query log, TLS only`,
       parameters: this.parameterValues(settings),
@@ -173,6 +174,9 @@ export class Database extends Construct {
       allocatedStorage: settings.allocatedStorageGiB,
       maxAllocatedStorage: settings.maxAllocatedStorageGiB,
       backupRetention: Duration.days(settings.backupRetentionDays),
+      // Only the writer upgrades: RDS upgrades in-Region read replicas together with it.
+      // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.PostgreSQL.html
+      allowMajorVersionUpgrade: settings.allowMajorVersionUpgrade || undefined,
       deleteAutomatedBackups: false,
       copyTagsToSnapshot: true,
       removalPolicy: protection.snapshotPolicy,
@@ -229,6 +233,7 @@ export class Database extends Construct {
         'AwsSolutions::AwsSolutions-RDS2',
         'NIST.800.53.R5::NIST.800.53.R5-RDSStorageEncrypted',
       );
+      unprotectReplica(replica, protection);
       this.replicas.push(replica);
     }
 
@@ -543,6 +548,20 @@ export class Database extends Construct {
     };
     publishConnectionParameters(this, prefix, 'db', params);
   }
+}
+
+/**
+ * The parameter group's construct ID. A group's family cannot change (CloudFormation replaces
+ * it), and a major upgrade with a custom group needs a group of the new major's family
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html). With
+ * `allowMajorVersionUpgrade`, the ID names the family (`ParametersPostgres18`): a new major gets
+ * a new group next to the old one, the instances move to it in place, and the old one is deleted
+ * after. Without it the ID stays `Parameters`, the logical ID every existing stack has.
+ */
+function parameterGroupId(engine: rds.IInstanceEngine, settings: DatabaseSettings): string {
+  if (!settings.allowMajorVersionUpgrade) return 'Parameters';
+  const family = engine.parameterGroupFamily ?? `postgres${settings.engineVersion.split('.')[0]}`;
+  return `Parameters${family.charAt(0).toUpperCase()}${family.slice(1).replace(/[^A-Za-z0-9]/g, '')}`;
 }
 
 /**

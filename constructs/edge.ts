@@ -1,9 +1,11 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { edgeSettingsSchema, type ContentClass, type EdgeSettings, type EdgeSettingsInput } from '../lib/config/edge-settings';
@@ -28,6 +30,8 @@ export interface EdgeProps {
   readonly webAclArn?: string;
   /** @default PROTECT_DATA (log bucket retained) */
   readonly protection?: StatefulProtection;
+  /** Key for the degraded-page function's log group (in us-east-1). @default - CloudWatch Logs' own encryption */
+  readonly logsKey?: kms.IKey;
   /** Creates the distribution's alarms through this factory (CloudFront metrics exist only in us-east-1). @default - no alarms */
   readonly alarms?: AlarmFactory;
   /** Name in the distribution's comment. @default - the stack name */
@@ -99,7 +103,7 @@ export class Edge extends Construct {
       originShieldEnabled: settings.originShield.enabled,
       originShieldRegion: settings.originShield.enabled ? (settings.originShield.region ?? Stack.of(this).region) : undefined,
     });
-    if (settings.freshness.some((c) => c.degradedFallback)) this.degradedRewrite = this.createDegradedRewrite(settings);
+    if (settings.freshness.some((c) => c.degradedFallback)) this.degradedRewrite = this.createDegradedRewrite(settings, prefix, protection, props.logsKey);
 
     const behavior = (cls: ContentClass): cloudfront.BehaviorOptions => ({
       origin: albOrigin,
@@ -208,7 +212,15 @@ export class Edge extends Construct {
     });
   }
 
-  /** What reaches the ALB beyond the cache key: everything for an API, nothing extra for cached content. */
+  /**
+   * What reaches the ALB beyond the cache key. A cacheable class gets only its cache key and the
+   * Origin header (AWS's managed CORS-CustomOrigin: no cookies, no other query strings), so the
+   * app cannot vary a cached response on anything the cache key does not hold, and one user can
+   * never be served another user's page. A non-cacheable class (the API, forms, webhooks) gets
+   * every viewer header but Host, every cookie and every query string (AllViewerExceptHostHeader)
+   * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html).
+   * So a path that takes form posts or webhooks belongs to a non-cacheable class.
+   */
   private originRequestPolicy(cls: ContentClass): cloudfront.IOriginRequestPolicy {
     return cls.cacheable ? cloudfront.OriginRequestPolicy.CORS_CUSTOM_ORIGIN : cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER;
   }
@@ -242,12 +254,39 @@ export class Edge extends Construct {
    * The page is inside the function, so serving it needs nothing that may be down too.
    * Lambda@Edge lives in us-east-1; from another region CDK deploys it in a support stack there.
    */
-  private createDegradedRewrite(settings: EdgeSettings): cloudfront.experimental.EdgeFunction {
-    return new cloudfront.experimental.EdgeFunction(this, 'DegradedRewrite', {
+  private createDegradedRewrite(settings: EdgeSettings, prefix: string, protection: StatefulProtection, logsKey?: kms.IKey): cloudfront.experimental.EdgeFunction {
+    const fn = new cloudfront.experimental.EdgeFunction(this, 'DegradedRewrite', {
       runtime: lambda.Runtime.NODEJS_22_X,
       handler: 'index.handler',
       description: 'Serves the degraded page when the origin answers GET or HEAD with a 5xx',
       code: lambda.Code.fromInline(degradedPageHandler(settings.degradedPageHtml, settings.errorCachingSeconds)),
+      logGroup: this.degradedRewriteLogGroup(settings, prefix, protection, logsKey),
+      // Versions stay on every stack operation: see retainReplicatedFunction.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
+    });
+    retainReplicatedFunction(fn);
+    return fn;
+  }
+
+  /**
+   * Where the degraded-page function logs. Lambda@Edge logs in each Region where it runs, to
+   * `/aws/lambda/us-east-1.<function>` by default; with a custom log group name it uses that name
+   * unchanged in every Region
+   * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-logs.html).
+   * So the function gets a name of our own, and in us-east-1 (where a stack there owns the
+   * function) the group exists beforehand with our retention and key. In other Regions Lambda@Edge
+   * creates the group itself, without retention; docs/operations.md has the command to set it.
+   * (CDK's default `/aws/lambda/<function>` group would only ever receive console test runs.)
+   * The name is fixed, so the group is deleted with a rolled-back first create (retainPolicy).
+   */
+  private degradedRewriteLogGroup(settings: EdgeSettings, prefix: string, protection: StatefulProtection, logsKey?: kms.IKey): logs.ILogGroup {
+    const logGroupName = degradedPageLogGroupName(prefix);
+    if (Stack.of(this).region !== 'us-east-1') return logs.LogGroup.fromLogGroupName(this, 'DegradedRewriteLogs', logGroupName);
+    return new logs.LogGroup(this, 'DegradedRewriteLogs', {
+      logGroupName,
+      retention: settings.logRetentionDays as logs.RetentionDays,
+      encryptionKey: logsKey,
+      removalPolicy: protection.retainPolicy,
     });
   }
 
@@ -319,29 +358,67 @@ export class Edge extends Construct {
   }
 }
 
+/** The log group name of the degraded-page function, the same in every Region where it runs. */
+export function degradedPageLogGroupName(prefix: string): string {
+  return `/${prefix}/lambda-edge/degraded-page`;
+}
+
+/**
+ * Keeps a Lambda@Edge function and its versions on every stack operation. Lambda refuses to delete
+ * a function or version while CloudFront still holds replicas of it, and CloudFront removes them
+ * only hours after the association or distribution is gone
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-delete-replicas.html).
+ * A rolled-back first create deletes the distribution and then the function: with the default
+ * Delete policy that fails ("unable to delete ... because it is a replicated function") and the
+ * stack ends in ROLLBACK_FAILED; an update that replaces the version leaves the old one failing to
+ * delete in the cleanup. Retained, the function and version are simply left behind; their names
+ * are generated, so a retry creates new ones beside them, and docs/deploying.md says how to delete
+ * the old ones hours later. (Outside us-east-1 they live in CDK's support stack; retained there too.)
+ */
+export function retainReplicatedFunction(fn: cloudfront.experimental.EdgeFunction): void {
+  // The lambda.Function itself (in this stack in us-east-1, in CDK's support stack elsewhere).
+  const { scope, id } = fn.permissionsNode;
+  (scope!.node.findChild(id) as lambda.Function).applyRemovalPolicy(RemovalPolicy.RETAIN);
+}
+
+/**
+ * Origin headers that describe the origin's body; the degraded page replaces the body, so they go.
+ * (Not read-only for origin-response events, so a function may delete them.)
+ */
+const BODY_HEADERS = ['content-length', 'content-encoding', 'content-range', 'content-md5', 'etag', 'last-modified'];
+
 /**
  * The origin-response handler (plain JavaScript for the Lambda@Edge runtime) that serves the
  * degraded page: GET and HEAD whose origin status is in DEGRADED_FALLBACK_STATUSES get a 503 with
  * the page and Retry-After; every other response passes through unchanged.
+ *
+ * It changes the response CloudFront hands it in place and returns that same object. A new object
+ * would drop the origin's headers, among them the read-only `Transfer-Encoding` and `Via` of an
+ * origin response; a function that adds, changes or deletes a read-only header fails CloudFront's
+ * validation, and the viewer gets a 502 instead of the page
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html,
+ * "HTTP headers"; AWS's own example edits the received response:
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-updating-http-responses.html).
  */
 export function degradedPageHandler(pageHtml: string, retryAfterSeconds: number): string {
   return [
     "'use strict';",
     `const PAGE = ${JSON.stringify(pageHtml)};`,
     `const FALLBACK = new Set(${JSON.stringify(DEGRADED_FALLBACK_STATUSES.map(String))});`,
+    `const BODY_HEADERS = ${JSON.stringify(BODY_HEADERS)};`,
     'exports.handler = async (event) => {',
     '  const { request, response } = event.Records[0].cf;',
     "  if ((request.method !== 'GET' && request.method !== 'HEAD') || !FALLBACK.has(String(response.status))) return response;",
-    '  return {',
-    "    status: '503',",
-    "    statusDescription: 'Service Unavailable',",
-    '    headers: {',
-    "      'content-type': [{ key: 'Content-Type', value: 'text/html; charset=utf-8' }],",
-    `      'cache-control': [{ key: 'Cache-Control', value: 'max-age=${retryAfterSeconds}' }],`,
-    `      'retry-after': [{ key: 'Retry-After', value: '${retryAfterSeconds}' }],`,
-    '    },',
-    "    body: request.method === 'HEAD' ? '' : PAGE,",
-    '  };',
+    "  response.status = '503';",
+    "  response.statusDescription = 'Service Unavailable';",
+    '  const headers = (response.headers = response.headers || {});',
+    '  for (const name of BODY_HEADERS) delete headers[name];',
+    "  headers['content-type'] = [{ key: 'Content-Type', value: 'text/html; charset=utf-8' }];",
+    `  headers['cache-control'] = [{ key: 'Cache-Control', value: 'max-age=${retryAfterSeconds}' }];`,
+    `  headers['retry-after'] = [{ key: 'Retry-After', value: '${retryAfterSeconds}' }];`,
+    "  response.body = request.method === 'HEAD' ? '' : PAGE;",
+    "  response.bodyEncoding = 'text';",
+    '  return response;',
     '};',
   ].join('\n');
 }

@@ -21,5 +21,6 @@ export * from './rollback-guard-handler';
 export * from './security-groups';
 export * from './service-dashboard';
 export * from './service-health';
+export * from './settings-types';
 export * from './stateful-protection';
 export * from './web-acl';

@@ -8,7 +8,7 @@ import { acknowledge, HELPER_FUNCTION_RULES } from './acknowledge';
 import { ROLLBACK_GUARD_HANDLER } from './rollback-guard-handler';
 
 export interface RollbackGuardProps {
-  /** DB instances with deletion protection. */
+  /** DB instances; the guard looks after those with deletion protection (read replicas have none). */
   readonly dbInstances: readonly rds.DatabaseInstanceBase[];
   /** Load balancers with deletion protection. */
   readonly loadBalancers: readonly elbv2.IApplicationLoadBalancer[];
@@ -33,7 +33,21 @@ export interface RollbackGuardProps {
  * It cannot help when the create fails before the protected resources exist and it has been
  * created (e.g. another resource fails while the DB is still being created): docs/deploying.md,
  * "When the first deploy fails", has the commands for that case.
+ *
+ * CloudFormation waits for a custom resource's answer for its ServiceTimeout, 3600 s unless set
+ * (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_cloudformation.CfnCustomResourceProps.html,
+ * "The value must be an integer from 1 to 3600. The default value is 3600 seconds"). The handler
+ * always answers within its 10-minute timeout (ROLLBACK_GUARD_HANDLER); should it not (a crash
+ * before it can send), CloudFormation gives up after SERVICE_TIMEOUT instead of an hour.
  */
+/** How long CloudFormation waits for the guard's answer: the function's 10 minutes and a margin. */
+const SERVICE_TIMEOUT = Duration.minutes(15);
+
+/** Whether a DB instance has deletion protection in the template (read replicas do not). */
+function hasDeletionProtection(db: rds.DatabaseInstanceBase): boolean {
+  return (db.node.defaultChild as rds.CfnDBInstance | undefined)?.deletionProtection === true;
+}
+
 export class RollbackGuard extends Construct {
   public readonly handler: lambda.Function;
   public readonly resource: CustomResource;
@@ -41,6 +55,7 @@ export class RollbackGuard extends Construct {
   constructor(scope: Construct, id: string, props: RollbackGuardProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    const dbInstances = props.dbInstances.filter(hasDeletionProtection);
     this.handler = new lambda.Function(this, 'Handler', {
       runtime: lambda.Runtime.NODEJS_22_X,
       handler: 'index.handler',
@@ -54,11 +69,13 @@ export class RollbackGuard extends Construct {
         resources: [stack.stackId],
       }),
     );
-    if (props.dbInstances.length > 0) {
+    if (dbInstances.length > 0) {
       this.handler.addToRolePolicy(
         new iam.PolicyStatement({
-          actions: ['rds:ModifyDBInstance'],
-          resources: props.dbInstances.map((db) => stack.formatArn({ service: 'rds', resource: 'db', resourceName: db.instanceIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+          // DescribeDBInstances to read the protection back; both take the instance ARN
+          // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html).
+          actions: ['rds:DescribeDBInstances', 'rds:ModifyDBInstance'],
+          resources: dbInstances.map((db) => stack.formatArn({ service: 'rds', resource: 'db', resourceName: db.instanceIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
         }),
       );
     }
@@ -70,12 +87,13 @@ export class RollbackGuard extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.handler.functionArn,
       resourceType: 'Custom::RollbackGuard',
+      serviceTimeout: SERVICE_TIMEOUT,
       properties: {
-        DbInstanceIdentifiers: props.dbInstances.map((db) => db.instanceIdentifier),
+        DbInstanceIdentifiers: dbInstances.map((db) => db.instanceIdentifier),
         LoadBalancerArns: props.loadBalancers.map((lb) => lb.loadBalancerArn),
       },
     });
-    for (const protectedResource of [...props.dbInstances, ...props.loadBalancers]) this.resource.node.addDependency(protectedResource);
+    for (const protectedResource of [...dbInstances, ...props.loadBalancers]) this.resource.node.addDependency(protectedResource);
 
     acknowledge(
       this.handler,

@@ -23,6 +23,18 @@ export interface StatefulProtection {
   /** For resources that can only be kept or deleted (KMS keys, secrets, log groups, read replicas). */
   readonly retainPolicy: RemovalPolicy;
   /**
+   * For the KMS keys that encrypt what `snapshotPolicy` keeps (the DB and cache keys): Retain,
+   * also when the first create rolls back. That rollback leaves the writer's and the cache's final
+   * snapshots and the DB's automated backups behind, encrypted under these keys; deleting a key
+   * (a key removed from a stack is scheduled for deletion, 30 days by default:
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html#cfn-kms-key-pendingwindowindays) would make
+   * them unrecoverable ("When a KMS key is deleted, all data that was encrypted under the KMS key
+   * is unrecoverable", https://docs.aws.amazon.com/cli/v1/reference/kms/schedule-key-deletion.html).
+   * A kept key has a generated ID, so it never blocks a retry; docs/deploying.md lists it among the
+   * leftovers, with the commands to delete it once its snapshots are gone.
+   */
+  readonly snapshotKeyPolicy: RemovalPolicy;
+  /**
    * For S3 buckets. A bucket that already received logs (the ALB writes a test object as soon as
    * access logging is on) cannot be deleted while it holds objects, so a rollback that tried would
    * fail; buckets are kept instead, under generated names, so a retry creates new ones beside them.
@@ -35,6 +47,7 @@ export interface StatefulProtection {
 export const PROTECT_DATA: StatefulProtection = {
   snapshotPolicy: RemovalPolicy.SNAPSHOT,
   retainPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+  snapshotKeyPolicy: RemovalPolicy.RETAIN,
   bucketPolicy: RemovalPolicy.RETAIN,
   deletionProtection: true,
 };
@@ -42,6 +55,7 @@ export const PROTECT_DATA: StatefulProtection = {
 export const DESTROY_DATA: StatefulProtection = {
   snapshotPolicy: RemovalPolicy.DESTROY,
   retainPolicy: RemovalPolicy.DESTROY,
+  snapshotKeyPolicy: RemovalPolicy.DESTROY,
   bucketPolicy: RemovalPolicy.DESTROY,
   deletionProtection: false,
 };

@@ -43,7 +43,15 @@ export const WEB_ACL_RULES = {
   edgeBackstop: 'edge-backstop',
   common: 'aws-common',
   knownBadInputs: 'aws-known-bad-inputs',
+  largeBodies: 'body-over-8kb-outside-large-body-paths',
 } as const;
+
+/**
+ * The label AWS's common rule set puts on a request whose body is over 8 KB (its rule
+ * SizeRestrictions_BODY), also when that rule only counts
+ * (https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html).
+ */
+export const LARGE_BODY_LABEL = 'awswaf:managed:aws:core-rule-set:SizeRestrictions_Body';
 
 /**
  * An AWS WAF web ACL (regional for the ALB, or CLOUDFRONT for the edge): first a per-client-IP
@@ -66,13 +74,14 @@ export class WebAcl extends Construct {
       cloudWatchMetricsEnabled: true,
       sampledRequestsEnabled: true,
     });
-    const managed = (priority: number, name: string, metricName: string): wafv2.CfnWebACL.RuleProperty => ({
+    const managed = (priority: number, name: string, metricName: string, ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[]): wafv2.CfnWebACL.RuleProperty => ({
       name: metricName,
       priority,
       overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name, ruleActionOverrides } },
       visibilityConfig: visibility(metricName),
     });
+    const largeBodies = this.largeBodyRule(settings.largeBodyPaths, visibility);
 
     this.webAcl = new wafv2.CfnWebACL(this, 'Resource', {
       scope: props.scope ?? 'REGIONAL',
@@ -85,9 +94,11 @@ export class WebAcl extends Construct {
       },
       rules: [
         ...this.rateRules(settings, props.behindEdge, visibility),
-        managed(2, 'AWSManagedRulesCommonRuleSet', WEB_ACL_RULES.common),
+        managed(2, 'AWSManagedRulesCommonRuleSet', WEB_ACL_RULES.common, largeBodies && [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }]),
         managed(3, 'AWSManagedRulesKnownBadInputsRuleSet', WEB_ACL_RULES.knownBadInputs),
+        ...(largeBodies ? [largeBodies] : []),
       ],
+      dataProtectionConfig: props.behindEdge ? this.originSecretProtection(props.behindEdge.originVerifyHeader.name) : undefined,
     });
     if (props.resourceArn) new wafv2.CfnWebACLAssociation(this, 'Association', { resourceArn: props.resourceArn, webAclArn: this.webAcl.attrArn });
 
@@ -110,6 +121,49 @@ export class WebAcl extends Construct {
         ...(props.behindEdge ? [{ singleHeader: { Name: props.behindEdge.originVerifyHeader.name.toLowerCase() } }] : []),
       ],
     });
+  }
+
+  /**
+   * Keeps the origin secret out of everything WAF stores about a request. Logging redaction alone
+   * (the logging configuration) "has no impact on request sampling. You can only exclude fields
+   * from request sampling by disabling sampling in the web ACL visibility configuration or by
+   * configuring data protection for the web ACL" (the WAFv2 API model,
+   * https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/wafv2/aws.sdk.kotlin.services.wafv2.model/-logging-configuration/redacted-fields.html),
+   * and every rule samples requests, so the console and GetSampledRequests would show the header
+   * in clear text. Web-ACL-level data protection "alters the data that's available for ... AWS WAF
+   * logging destinations, web ACL request sampling, and Amazon Security Lake"
+   * (https://docs.aws.amazon.com/waf/latest/APIReference/API_DataProtectionConfig.html); SUBSTITUTION
+   * replaces the value with a fixed string. Property shape:
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-dataprotect.html
+   * and .../aws-properties-wafv2-webacl-fieldtoprotect.html (FieldType SINGLE_HEADER, FieldKeys).
+   */
+  private originSecretProtection(headerName: string): wafv2.CfnWebACL.DataProtectionConfigProperty {
+    return { dataProtections: [{ action: 'SUBSTITUTION', field: { fieldType: 'SINGLE_HEADER', fieldKeys: [headerName.toLowerCase()] } }] };
+  }
+
+  /**
+   * Bodies over 8 KB on the configured path prefixes only. AWS's common rule set blocks every
+   * request body over 8 KB ("Request bodies that are over 8 KB are blocked",
+   * https://repost.aws/knowledge-center/waf-http-request-body-inspection), which would refuse a
+   * larger webhook or form post with a 403. AWS's way out: override that one rule to Count, so it
+   * only labels the request, and block the label in a later rule except on the allowed paths (the
+   * same Knowledge Center page, "Create a rule to allow legitimate requests"). Every other rule of
+   * the set keeps blocking; a label is visible to rules evaluated after the group (higher priority
+   * number). Undefined without paths: the managed rule blocks as AWS ships it.
+   */
+  private largeBodyRule(paths: readonly string[], visibility: (metricName: string) => wafv2.CfnWebACL.VisibilityConfigProperty): wafv2.CfnWebACL.RuleProperty | undefined {
+    if (paths.length === 0) return undefined;
+    const startsWith = (path: string): wafv2.CfnWebACL.StatementProperty => ({
+      byteMatchStatement: { fieldToMatch: { uriPath: {} }, positionalConstraint: 'STARTS_WITH', searchString: path, textTransformations: [{ priority: 0, type: 'NONE' }] },
+    });
+    const allowed = paths.length === 1 ? startsWith(paths[0]) : { orStatement: { statements: paths.map(startsWith) } };
+    return {
+      name: WEB_ACL_RULES.largeBodies,
+      priority: 4,
+      action: { block: {} },
+      statement: { andStatement: { statements: [{ labelMatchStatement: { scope: 'LABEL', key: LARGE_BODY_LABEL } }, { notStatement: { statement: allowed } }] } },
+      visibilityConfig: visibility(WEB_ACL_RULES.largeBodies),
+    };
   }
 
   /**

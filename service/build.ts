@@ -1,22 +1,31 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { build, buildSync, type BuildOptions } from 'esbuild';
+import type { BuildOptions } from 'esbuild';
 
 /**
  * The repository root: the folder holding service/src/main.ts, found from this file whether it
- * runs as TypeScript (service/build.ts) or compiled (dist/service/build.js).
+ * runs as TypeScript (service/build.ts) or compiled (dist/service/build.js); undefined where the
+ * sources are not there (the published package ships no service sources).
  */
-function repositoryRoot(): string {
+export function serviceRepositoryRoot(): string | undefined {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'service', 'src', 'main.ts'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`the reference service's sources (service/src/main.ts) are not above ${__dirname}`);
+    if (dirname(dir) === dir) return undefined;
   }
 }
 
-const ROOT = repositoryRoot();
+function requireRoot(): string {
+  const root = serviceRepositoryRoot();
+  if (!root) throw new Error(`the reference service's sources (service/src/main.ts) are not above ${__dirname}`);
+  return root;
+}
+
+/** esbuild, loaded only when a bundle is built (a development dependency: the package's users pass their own app). */
+const esbuild = (): typeof import('esbuild') => require('esbuild') as typeof import('esbuild');
+
 /** Where `npm run build:service` and the synth write the bundle (gitignored). */
-export const SERVICE_BUNDLE = join(ROOT, 'service', 'dist', 'loadbearing-service.js');
+export const SERVICE_BUNDLE = join(serviceRepositoryRoot() ?? join(__dirname, '..'), 'service', 'dist', 'loadbearing-service.js');
 
 export interface ServiceBundle {
   readonly path: string;
@@ -34,12 +43,12 @@ export interface ServiceBundle {
  */
 export async function buildServiceBundle(outfile = SERVICE_BUNDLE, entry = 'service/src/main.ts'): Promise<ServiceBundle> {
   mkdirSync(dirname(outfile), { recursive: true });
-  await build({ ...OPTIONS, entryPoints: [entry], outfile });
+  await esbuild().build({ ...options(), entryPoints: [entry], outfile });
   return describe(outfile, readFileSync(outfile));
 }
 
-const OPTIONS: BuildOptions = {
-  absWorkingDir: ROOT,
+const options = (): BuildOptions => ({
+  absWorkingDir: requireRoot(),
   entryPoints: ['service/src/main.ts'],
   bundle: true,
   platform: 'node',
@@ -51,7 +60,7 @@ const OPTIONS: BuildOptions = {
   minify: false,
   keepNames: true,
   logLevel: 'warning',
-};
+});
 
 function describe(path: string, content: Buffer): ServiceBundle {
   return { path, sha256: createHash('sha256').update(content).digest('hex'), bytes: content.length };
@@ -66,7 +75,7 @@ let built: ServiceBundle | undefined;
  */
 export function buildServiceBundleSync(outfile = SERVICE_BUNDLE): ServiceBundle {
   if (built?.path === outfile) return built;
-  const result = buildSync({ ...OPTIONS, outfile, write: false });
+  const result = esbuild().buildSync({ ...options(), outfile, write: false });
   const content = Buffer.from(result.outputFiles![0].contents);
   mkdirSync(dirname(outfile), { recursive: true });
   const current = existsSync(outfile) ? readFileSync(outfile) : undefined;

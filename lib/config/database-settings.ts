@@ -22,7 +22,22 @@ const proxySchema = z
 
 export const databaseSettingsSchema = z
   .strictObject({
-    engineVersion: z.string().default('17.9').describe('RDS for PostgreSQL full version, e.g. `17.9`. Must be a version aws-cdk-lib knows.'),
+    engineVersion: z
+      .string()
+      .default('17.9')
+      .describe(
+        'RDS for PostgreSQL full version, e.g. `17.9`. Must be a version aws-cdk-lib knows. A new minor of the same major is an in-place update; a new major needs allowMajorVersionUpgrade.',
+      ),
+    allowMajorVersionUpgrade: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Allow engineVersion to move to a new major version, as an in-place upgrade that keeps the data: the writer gets `AllowMajorVersionUpgrade`, ' +
+          'and the parameter group a construct ID per family (`Parameters<Family>`, e.g. `ParametersPostgres18`), so the new major gets a new ' +
+          'parameter group of its family, as RDS requires; RDS upgrades the in-Region read replicas together with the writer. Turn it on in the ' +
+          'same change as the new major engineVersion, and leave it on: on its own, or turned off later, it renames the parameter group, which ' +
+          '`npm run diff` blocks. Runbook: docs/reviewing-changes.md, "PostgreSQL engine upgrades".',
+      ),
     instanceClass: instanceClass.default('db.r7g.large').describe('Writer instance class; its memory sets `max_connections`.'),
     replicaInstanceClass: instanceClass.optional().describe('Read replica instance class. @default - same as instanceClass'),
     readReplicas: int(0, 15).default(2).describe('Read replicas (RDS allows 15), placed round-robin over the AZs, starting with the AZ after the writer.'),

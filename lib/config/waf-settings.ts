@@ -20,6 +20,13 @@ export const wafSettingsSchema = z
       .prefault({})
       .describe('The consistent response a rate-limited client gets.'),
     logRetentionDays: logRetentionDays.default(365).describe('Retention of WAF logs (CloudWatch Logs).'),
+    largeBodyPaths: z
+      .array(z.string().regex(/^\/[\w\-./~]{0,199}$/, { message: 'must be a URI path prefix starting with "/", at most 200 characters, e.g. "/webhooks/"' }))
+      .max(10)
+      .default([])
+      .describe(
+        'URI path prefixes (e.g. "/webhooks/", "/forms/upload") that may send request bodies over 8 KB. AWS\'s common rule set blocks every body over 8 KB with a 403 (its SizeRestrictions_BODY rule); for these prefixes both web ACLs let such a body through (the rule only counts it), for every other path they still block it. WAF inspects only the first 8 KB (ALB) or 16 KB (CloudFront) of any body, so the rest of a large body on these paths is not inspected (docs/failure-modes.md, "Request bodies over 8 KB").',
+      ),
     edgeBackstop: z
       .strictObject({
         requestsPer5Minutes: int(10, 2_000_000_000)

@@ -9,6 +9,7 @@ import { builtinEnvironments } from '../config/load-config';
 import { contractTable } from '../contract/contract-table';
 import { failureModesReference } from '../failure-modes/failure-modes-reference';
 import { invariantsReference } from '../invariants/invariants-reference';
+import { IN_PLACE_RULES, REFUSED_UPDATES, type UpdateRule } from '../review/update-rules';
 import { projectRoot } from '../synth/project-root';
 
 /** A documentation section generated from code, and the page (relative to the repository root) it lives in. */
@@ -30,6 +31,9 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   'runtime-contract': { file: 'docs/runtime-contract.md', render: contractTable },
   'failure-modes': { file: 'docs/failure-modes.md', render: failureModesReference },
   freshness: { file: 'docs/architecture.md', render: () => builtinEnvironments().map(freshnessTable).join('\n') },
+  'team-app': { file: 'docs/extending.md', render: teamApp },
+  'refused-updates': { file: 'docs/reviewing-changes.md', render: () => ruleTable(REFUSED_UPDATES) },
+  'in-place-rules': { file: 'docs/reviewing-changes.md', render: () => ruleTable(IN_PLACE_RULES) },
 };
 
 /** Every page that holds a generated section. */
@@ -50,6 +54,23 @@ export function renderGeneratedSections(document: string, file: string): string 
     result = `${result.slice(0, from + start.length)}\n${section.render().trim()}\n${result.slice(to)}`;
   }
   return result;
+}
+
+/**
+ * The team project of docs/extending.md, file by file: exactly what
+ * test/integration/consumer-package.test.ts installs the packed package next to and synthesizes.
+ */
+function teamApp(): string {
+  const dir = join(projectRoot(__dirname), 'test', 'extension', 'team-app');
+  const block = (file: string, language: string) => [`\`${file}\`:`, '', `\`\`\`${language}`, readFileSync(join(dir, file), 'utf8').trimEnd(), '```'].join('\n');
+  return [block('cdk.json', 'json'), '', block('app.ts', 'ts')].join('\n');
+}
+
+/** The guard's documented update rules (lib/review/update-rules.ts), each with its sources. */
+function ruleTable(rules: readonly UpdateRule[]): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = rules.map((r) => `| \`${r.id}\` | \`${r.type}\` \`${r.property}\` | ${cell(r.reason)} | ${r.sources.map((url, i) => `[${i + 1}](${url})`).join(' ')} |`);
+  return ['| Rule | Resource, property | What AWS does | Sources |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 /** The last `npm run bench` of this repository (bench/results.json). */

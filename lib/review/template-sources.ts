@@ -25,6 +25,8 @@ export interface SourceOptions {
   readonly temp: TempDirs;
   /** Reuse templates synthesized from the same inputs. @default - no cache */
   readonly cache?: SynthCache;
+  /** The config file (`-c configFile=...`) as the user named it, for error messages. */
+  readonly configFile?: string;
 }
 
 /** A source whose git ref, if any, is resolved to a commit. */
@@ -67,7 +69,7 @@ export async function loadTemplates(source: ResolvedSource, options: SourceOptio
 async function synthesizeSource(source: Exclude<ResolvedSource, { kind: 'dir' }>, options: SourceOptions, tolerateFindings: boolean): Promise<string> {
   if (source.kind === 'worktree') {
     const out = options.temp.make('worktree');
-    await synthesize(options.projectDir, out, 'the working tree', { context: options.context, tolerateFindings });
+    await synthesize(options.projectDir, out, 'the working tree', { context: options.context, tolerateFindings, ...configLabel(options) });
     return out;
   }
   const { ref } = source;
@@ -75,8 +77,12 @@ async function synthesizeSource(source: Exclude<ResolvedSource, { kind: 'dir' }>
   await exportCommit(options.projectDir, ref.commit, tree);
   await provideDependencies(tree, ref, options);
   const out = options.temp.make(`out-${ref.commit.slice(0, 7)}`);
-  await synthesize(tree, out, ref.label, { context: options.context, tolerateFindings });
+  await synthesize(tree, out, ref.label, { context: options.context, tolerateFindings, ...configLabel(options) });
   return out;
+}
+
+function configLabel(options: SourceOptions): { configFile?: string } {
+  return options.configFile === undefined ? {} : { configFile: options.configFile };
 }
 
 async function provideDependencies(tree: string, ref: ResolvedRef, options: SourceOptions): Promise<void> {

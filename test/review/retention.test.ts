@@ -77,11 +77,11 @@ describe.each(['staging', 'prod'])('%s keeps its data', (env) => {
     expect(dataResources(stack).filter(([, r]) => r.Type === 'AWS::RDS::DBInstance' && isReadReplica(r)).every(([, r]) => r.DeletionPolicy === 'RetainExceptOnCreate')).toBe(true);
   });
 
-  it('turns on deletion protection wherever the type has it: every DB instance and the ALB', () => {
+  it('turns on deletion protection wherever the type has it and the resource holds data: the writer and the ALB (read replicas are copies: constructs/replica-protection.ts)', () => {
     const template = readTemplate(assemblyDir, stack);
     const instances = Object.entries(resourcesOfType(template, 'AWS::RDS::DBInstance'));
     expect(instances.length).toBeGreaterThanOrEqual(2);
-    for (const [id, db] of instances) expect(db.Properties?.DeletionProtection, id).toBe(true);
+    for (const [id, db] of instances) expect(db.Properties?.DeletionProtection, id).toBe(!isReadReplica(db));
     const [alb] = Object.values(resourcesOfType(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer'));
     expect(alb.Properties?.LoadBalancerAttributes).toContainEqual({ Key: 'deletion_protection.enabled', Value: 'true' });
   });

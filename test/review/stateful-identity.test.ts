@@ -73,7 +73,7 @@ const PINNED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     DatabaseWriterPostgresqlLogs15BCE633: 'AWS::Logs::LogGroup',
     DatabaseWriterUpgradeLogsAB35B338: 'AWS::Logs::LogGroup',
     EdgeAccessLogsC159D9EF: 'AWS::S3::Bucket',
-    EdgeDegradedRewriteFnLogGroup7D3D6EB2: 'AWS::Logs::LogGroup',
+    EdgeDegradedRewriteLogsEDBD7DD4: 'AWS::Logs::LogGroup',
     EdgeOriginVerify89466DA6: 'AWS::SecretsManager::Secret',
     EdgeWebAclLogsE61B4A33: 'AWS::Logs::LogGroup',
     FleetAppLogsC694B8F0: 'AWS::Logs::LogGroup',

@@ -121,9 +121,21 @@ describe('finding 4: Auto Scaling can publish to the encrypted warning topic', (
     expect(JSON.stringify(grant!.Principal)).not.toContain('AWSServiceRoleForAutoScaling');
     // A root principal would only delegate to IAM, and the role's managed policy has no KMS action.
     expect(grant!.Principal).toEqual({ AWS: '*' });
-    const arn = (grant!.Condition as { StringEquals: Record<string, unknown> }).StringEquals['aws:PrincipalArn'];
+    const arn = (grant!.Condition as { ArnEquals: Record<string, unknown> }).ArnEquals['aws:PrincipalArn'];
     expect(renderJoin(arn)).toMatch(SLR);
     expect(renderJoin(arn)).toContain(':iam::333333333333:');
+  });
+
+  it('limits that grant to SNS calls in the stack region for these two topics, the ARN compared with an ARN operator (review 13, finding 10)', () => {
+    const statements = (alarmTopicsKey(prod).Properties?.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
+    const grant = statements.find((s) => s.Sid === 'AllowAutoScalingNotifications')!;
+    const conditions = grant.Condition as { ArnEquals: Record<string, unknown>; StringEquals: Record<string, unknown>; StringLike?: unknown };
+    expect(Object.keys(conditions).sort()).toEqual(['ArnEquals', 'StringEquals']);
+    expect(conditions.StringEquals['kms:ViaService']).toBe('sns.us-east-1.amazonaws.com');
+    const topicArns = (conditions.StringEquals['kms:EncryptionContext:aws:sns:topicArn'] as unknown[]).map(renderJoin).sort();
+    const topicNames = propsOf(prod, 'AWS::SNS::Topic').map((t) => t.TopicName as string).sort();
+    expect(topicNames).toEqual(['loadbearing-prod-alarms-critical', 'loadbearing-prod-alarms-warning']);
+    expect(topicArns).toEqual(topicNames.map((name) => `arn:aws:sns:us-east-1:333333333333:${name}`));
   });
 
   it('is the key of the topic the fleet sends its launch and terminate notifications to', () => {
@@ -181,6 +193,21 @@ describe('finding 5: POSTs reach the origin, pages still degrade, API errors pas
     }
   });
 
+  it('changes the origin response in place: the read-only Transfer-Encoding and Via survive, the old body headers go (review 13, finding 2)', async () => {
+    const handler = defaultBehaviorHandler();
+    const event = originResponse('GET', '502');
+    const received = event.Records[0].cf.response as { headers: Record<string, { key: string; value: string }[]> };
+    const readOnly = { 'transfer-encoding': [{ key: 'Transfer-Encoding', value: 'chunked' }], via: [{ key: 'Via', value: '1.1 alb' }] };
+    Object.assign(received.headers, readOnly, { 'content-length': [{ key: 'Content-Length', value: '17' }], 'content-encoding': [{ key: 'Content-Encoding', value: 'gzip' }] });
+    const page = (await handler(event)) as typeof received & { status: string };
+    // CloudFront answers 502 when a function adds, changes or deletes a read-only header.
+    expect(page).toBe(received);
+    expect(page.status).toBe('503');
+    expect(page.headers).toMatchObject(readOnly);
+    expect(page.headers).not.toHaveProperty('content-length');
+    expect(page.headers).not.toHaveProperty('content-encoding');
+  });
+
   it('/api/* errors pass through untouched: no function on the API, no distribution-wide error page', () => {
     const api = config.CacheBehaviors.find((b) => b.PathPattern === '/api/*')!;
     expect(api.LambdaFunctionAssociations ?? []).toEqual([]);
@@ -190,5 +217,113 @@ describe('finding 5: POSTs reach the origin, pages still degrade, API errors pas
       expect(response, `error code ${String(response.ErrorCode)}`).not.toHaveProperty('ResponsePagePath');
       expect(response).not.toHaveProperty('ResponseCode');
     }
+  });
+});
+
+/**
+ * Review 13 (docs: the review of issue 13's templates): what still misbehaved at runtime. Each test
+ * failed on the template before its fix.
+ */
+describe('review 13, finding 3: POSTs to forms and webhooks arrive with their cookies, headers and query strings', () => {
+  type Behavior = { PathPattern?: string; AllowedMethods: string[]; CachePolicyId: unknown; OriginRequestPolicyId: unknown; LambdaFunctionAssociations?: unknown[] };
+  const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+  // AWS's managed origin request policies: every viewer header but Host, every cookie and query string; and only Origin.
+  const ALL_VIEWER_EXCEPT_HOST = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+  const CORS_CUSTOM_ORIGIN = '59781a5b-3903-41f3-afcb-af62929ccde1';
+  let behaviors: Behavior[];
+  beforeAll(() => {
+    const config = propsOf(prod, 'AWS::CloudFront::Distribution')[0].DistributionConfig as { DefaultCacheBehavior: Behavior; CacheBehaviors: Behavior[] };
+    behaviors = [...config.CacheBehaviors, { ...config.DefaultCacheBehavior, PathPattern: '/*' }];
+  });
+  const behavior = (path: string) => behaviors.find((b) => b.PathPattern === path)!;
+
+  it.each(['/forms/*', '/webhooks/*'])('%s is a class of its own: never cached, every method, everything forwarded to the app', (path) => {
+    expect(behavior(path)).toMatchObject({ CachePolicyId: CACHING_DISABLED, OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST });
+    expect(behavior(path).AllowedMethods).toContain('POST');
+  });
+
+  it('keeps the cached pages correct: they forward only their cache key, so no response can vary on a cookie the key lacks', () => {
+    expect(behavior('/*')).toMatchObject({ OriginRequestPolicyId: CORS_CUSTOM_ORIGIN });
+    expect(behavior('/*').CachePolicyId).not.toBe(CACHING_DISABLED);
+  });
+
+  it('forwards everything on every non-cacheable class, and on no cacheable one', () => {
+    for (const b of behaviors) expect([b.PathPattern, b.OriginRequestPolicyId === ALL_VIEWER_EXCEPT_HOST]).toEqual([b.PathPattern, b.CachePolicyId === CACHING_DISABLED]);
+  });
+});
+
+describe('review 13, finding 7: the origin secret is kept out of WAF request samples, not only out of the logs', () => {
+  type Acl = { Scope: string; DataProtectionConfig?: unknown; Rules: { VisibilityConfig: { SampledRequestsEnabled: boolean } }[] };
+  const regional = (template: CfnTemplate) => propsOf(template, 'AWS::WAFv2::WebACL').find((a) => a.Scope === 'REGIONAL') as unknown as Acl;
+
+  it('substitutes the x-origin-verify header in everything the ALB web ACL stores (samples, logs, Security Lake)', () => {
+    expect(regional(prod).DataProtectionConfig).toEqual({ DataProtections: [{ Action: 'SUBSTITUTION', Field: { FieldType: 'SINGLE_HEADER', FieldKeys: ['x-origin-verify'] } }] });
+    // Sampling stays on: it is what data protection makes safe.
+    expect(regional(prod).Rules.every((r) => r.VisibilityConfig.SampledRequestsEnabled)).toBe(true);
+  });
+
+  it('adds none where there is no secret header (no edge: staging; the edge web ACL never sees the header)', () => {
+    expect(regional(readTemplate(dir, 'loadbearing-staging')).DataProtectionConfig).toBeUndefined();
+    expect((propsOf(prod, 'AWS::WAFv2::WebACL').find((a) => a.Scope === 'CLOUDFRONT') as unknown as Acl).DataProtectionConfig).toBeUndefined();
+  });
+});
+
+describe('review 13, finding 8: bodies over 8 KB pass the common rule set only on the configured paths', () => {
+  type Rule = { Name: string; Priority: number; Action?: unknown; Statement: Record<string, any> };
+  const rules = (template: CfnTemplate, scope: string) => (propsOf(template, 'AWS::WAFv2::WebACL').find((a) => a.Scope === scope)!.Rules as Rule[]);
+  const common = (template: CfnTemplate, scope: string) => rules(template, scope).find((r) => r.Name === 'aws-common')!;
+
+  it('leaves the managed rule blocking every large body by default (waf.largeBodyPaths is empty)', () => {
+    for (const scope of ['REGIONAL', 'CLOUDFRONT']) {
+      expect(common(prod, scope).Statement.ManagedRuleGroupStatement.RuleActionOverrides).toBeUndefined();
+      expect(rules(prod, scope).map((r) => r.Name)).not.toContain('body-over-8kb-outside-large-body-paths');
+    }
+  });
+
+  it('with paths: only counts SizeRestrictions_BODY, then blocks its label on every other path, in both web ACLs', () => {
+    const variant = synthPlatform(environment('prod', { waf: { largeBodyPaths: ['/webhooks/', '/forms/upload'] } })) as CfnTemplate;
+    for (const scope of ['REGIONAL', 'CLOUDFRONT']) {
+      expect(common(variant, scope).Statement.ManagedRuleGroupStatement.RuleActionOverrides).toEqual([{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]);
+      const block = rules(variant, scope).find((r) => r.Name === 'body-over-8kb-outside-large-body-paths')!;
+      // A label is visible only to rules evaluated after the rule group that adds it.
+      expect(block.Priority).toBeGreaterThan(common(variant, scope).Priority);
+      expect(block.Action).toEqual({ Block: {} });
+      const [label, not] = block.Statement.AndStatement.Statements;
+      expect(label).toEqual({ LabelMatchStatement: { Scope: 'LABEL', Key: 'awswaf:managed:aws:core-rule-set:SizeRestrictions_Body' } });
+      const allowed = (not.NotStatement.Statement.OrStatement.Statements as { ByteMatchStatement: Record<string, unknown> }[]).map((s) => s.ByteMatchStatement);
+      expect(allowed.map((m) => [m.SearchString, m.PositionalConstraint, m.FieldToMatch])).toEqual([
+        ['/webhooks/', 'STARTS_WITH', { UriPath: {} }],
+        ['/forms/upload', 'STARTS_WITH', { UriPath: {} }],
+      ]);
+    }
+  });
+});
+
+describe('review 13, finding 9: the degraded-page function logs where its log group is', () => {
+  const fn = () => Object.values(resourcesOfType(prod, 'AWS::Lambda::Function')).find((f) => String((f.Properties?.Code as { ZipFile?: string }).ZipFile).includes('const PAGE'))!;
+
+  it('names its log group itself (Lambda@Edge then uses that name in every Region), and the stack owns it in us-east-1 with retention and key', () => {
+    const name = (fn().Properties?.LoggingConfig as { LogGroup: unknown }).LogGroup;
+    expect(name).toEqual({ Ref: expect.stringMatching(/^EdgeDegradedRewriteLogs/) });
+    const group = prod.Resources[(name as { Ref: string }).Ref];
+    expect(group.Properties).toMatchObject({ LogGroupName: '/loadbearing-prod/lambda-edge/degraded-page', RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^LogsKey/), 'Arn'] } });
+    // A fixed name: deleted when the first create rolls back, kept after that.
+    expect(group.DeletionPolicy).toBe('RetainExceptOnCreate');
+  });
+
+  it('has no /aws/lambda/<function> group any more: Lambda@Edge never wrote there', () => {
+    const names = Object.values(resourcesOfType(prod, 'AWS::Logs::LogGroup')).map((g) => String(JSON.stringify(g.Properties?.LogGroupName)));
+    expect(names.filter((n) => n.includes('EdgeDegradedRewriteFn'))).toEqual([]);
+  });
+});
+
+describe('review 13, finding 11: the keys of what outlives a rolled-back create outlive it too', () => {
+  it.each(['loadbearing-staging', 'loadbearing-prod'])('%s: the DB and cache keys are kept (their final snapshots and backups need them); the other keys go with the rollback', (stack) => {
+    const keys = Object.entries(resourcesOfType(readTemplate(dir, stack), 'AWS::KMS::Key')).map(([id, k]) => [id.replace(/[0-9A-F]{8}$/, ''), k.DeletionPolicy]);
+    expect(Object.fromEntries(keys)).toEqual({ AlarmTopicsKey: 'RetainExceptOnCreate', CacheKey: 'Retain', DatabaseKey: 'Retain', LogsKey: 'RetainExceptOnCreate' });
+  });
+
+  it('dev, which destroys its data, destroys its keys too', () => {
+    for (const k of Object.values(resourcesOfType(readTemplate(dir, 'loadbearing-dev'), 'AWS::KMS::Key'))) expect(k.DeletionPolicy).toBe('Delete');
   });
 });

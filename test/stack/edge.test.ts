@@ -35,7 +35,7 @@ describe('the distribution (prod)', () => {
   it('has a cache behavior per content class (at least 3), each with its own cache, origin request and response headers policy', () => {
     const behaviors = [config.DefaultCacheBehavior, ...config.CacheBehaviors];
     expect(behaviors.length).toBeGreaterThanOrEqual(3);
-    expect(config.CacheBehaviors.map((b) => b.PathPattern)).toEqual(['/static/*', '/api/*']);
+    expect(config.CacheBehaviors.map((b) => b.PathPattern)).toEqual(['/static/*', '/api/*', '/forms/*', '/webhooks/*']);
     for (const b of behaviors) {
       expect(b.CachePolicyId).toBeDefined();
       expect(b.OriginRequestPolicyId).toBeDefined();
@@ -136,7 +136,7 @@ describe('graceful degradation (the three requirements are tested in test/stack/
     const inline = Object.values(resourcesOfType(prodJson, 'AWS::Lambda::Function')).map((f) => (f.Properties?.Code as { ZipFile?: string }).ZipFile ?? '');
     const code = inline.find((c) => c.includes('const PAGE')) ?? '';
     expect(code).toContain(JSON.stringify(prodConfig.edge.degradedPageHtml));
-    expect(code).toContain(`'retry-after': [{ key: 'Retry-After', value: '${prodConfig.edge.errorCachingSeconds}' }]`);
+    expect(code).toContain(`headers['retry-after'] = [{ key: 'Retry-After', value: '${prodConfig.edge.errorCachingSeconds}' }]`);
   });
 });
 
@@ -206,6 +206,12 @@ describe('a prod stack outside us-east-1, with Origin Shield and a given web ACL
     support!.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler' });
     support!.resourceCountIs('AWS::Lambda::Version', 1);
     variant.resourceCountIs('AWS::Lambda::Version', 0);
+    // Retained there too, and logging under the same fixed name in every Region (review 13, findings 1 and 9).
+    for (const type of ['AWS::Lambda::Function', 'AWS::Lambda::Version']) {
+      for (const r of Object.values(support!.findResources(type))) expect(r.DeletionPolicy, type).toBe('Retain');
+    }
+    support!.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogGroup: '/loadbearing-prod/lambda-edge/degraded-page' } });
+    support!.resourceCountIs('AWS::Logs::LogGroup', 0);
     const dist = Object.values(variant.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig as { DefaultCacheBehavior: Behavior & { LambdaFunctionAssociations?: { EventType: string; LambdaFunctionARN: unknown }[] } };
     const [association] = dist.DefaultCacheBehavior.LambdaFunctionAssociations ?? [];
     expect(association?.EventType).toBe('origin-response');
