@@ -98,6 +98,19 @@ function staleOutputs(root = ROOT) {
   return OUTPUTS.filter((o) => applies(o, root) && !isFresh(o, root)).map((o) => o.name);
 }
 
+/**
+ * The reference service's bundle, rebuilt when its inputs changed: the CDK app ships it as the
+ * fleet's release asset, so every synth (bin/launch.cjs bin/app) calls this first. A tree
+ * without the service's sources (the published package) keeps the bundle it ships.
+ */
+function ensureServiceBundle(root = ROOT) {
+  const output = OUTPUTS.find((o) => o.name === 'service bundle');
+  if (!applies(output, root) || isFresh(output, root)) return;
+  const hash = inputsHash(output, root);
+  output.build(root);
+  writeFileSync(join(root, output.info), `${JSON.stringify({ sourceHash: hash })}\n`);
+}
+
 /** Builds the outputs (all, or only the stale ones) and records their inputs. Throws on a build error. */
 function build(root = ROOT, onlyStale = false) {
   for (const output of OUTPUTS) {
@@ -110,7 +123,7 @@ function build(root = ROOT, onlyStale = false) {
   }
 }
 
-module.exports = { sourceHash, isBuildFresh, staleOutputs, build, BUILD_INFO: OUTPUTS[0].info };
+module.exports = { sourceHash, isBuildFresh, staleOutputs, build, ensureServiceBundle, BUILD_INFO: OUTPUTS[0].info };
 
 if (require.main === module) {
   try {

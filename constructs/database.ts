@@ -91,8 +91,22 @@ export class Database extends Construct {
   public readonly subnetGroup: rds.SubnetGroup;
   public readonly writer: rds.DatabaseInstance;
   public readonly replicas: rds.DatabaseInstanceReadReplica[] = [];
-  /** The master user secret, rotated by a Secrets Manager hosted rotation function. */
+  /** The master user secret, rotated by a Secrets Manager hosted rotation function. Migrations use it. */
   public readonly secret: secretsmanager.ISecret;
+  /**
+   * The app role's own secret (`lb_app`, `DB_SECRET_ARN`), attached to the writer (so it holds
+   * the host for the rotation function) and registered in RDS Proxy's auth. The role itself is
+   * created by the app's migrations, with this secret's password.
+   */
+  public readonly appSecret: secretsmanager.ISecret;
+  /**
+   * Single-user rotation of {@link appSecret}. Its first rotation runs as soon as it is created and
+   * needs the role to exist: make it depend on whatever runs the migrations (PlatformStack: the
+   * fleet, whose creation completes only after instances have migrated and signalled).
+   */
+  public readonly appSecretRotation: secretsmanager.RotationSchedule;
+  /** Where migrations connect: the writer instance itself, never the proxy. */
+  public readonly migrationEndpoint: DatabaseEndpoint;
   /** RDS Proxy in front of the writer; undefined unless `proxy.enabled`. */
   public readonly proxy?: rds.DatabaseProxy;
   /** Read/write endpoint (the proxy when enabled): transactions and every write. */
@@ -177,7 +191,12 @@ export class Database extends Construct {
       );
     }
     this.secret = this.writer.secret!;
-    this.addSecretRotation(props, settings);
+    const rotationSecurityGroup = this.createRotationSecurityGroup(props, settings);
+    this.addSecretRotation(this.secret, props.vpc, rotationSecurityGroup, settings);
+    const appSecret = new rds.DatabaseSecret(this, 'AppSecret', { username: DB_APP_USER, encryptionKey: this.key });
+    appSecret.applyRemovalPolicy(protection.retainPolicy);
+    this.appSecret = appSecret.attach(this.writer);
+    this.appSecretRotation = this.addSecretRotation(this.appSecret, props.vpc, rotationSecurityGroup, settings);
     this.acknowledgeFindings(this.writer, protection);
     this.preCreateLogGroups('Writer', this.writer, writerId, settings, protection, props.logsKey);
 
@@ -224,7 +243,8 @@ export class Database extends Construct {
       this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
         dbProxyName: `${prefix}-proxy`,
         proxyTarget: rds.ProxyTarget.fromInstance(this.writer),
-        secrets: [this.secret],
+        // The app's role and the master user (an operator's session through the proxy).
+        secrets: [this.appSecret, this.secret],
         vpc: props.vpc,
         vpcSubnets: { subnetGroupName: 'data' },
         securityGroups: [proxySecurityGroup],
@@ -247,6 +267,7 @@ export class Database extends Construct {
       ? { host: this.proxy.endpoint, port: String(PROXY_PORT) }
       : { host: this.writer.dbInstanceEndpointAddress, port: this.writer.dbInstanceEndpointPort };
     this.readerEndpoints = this.replicas.map((r) => ({ host: r.dbInstanceEndpointAddress, port: r.dbInstanceEndpointPort }));
+    this.migrationEndpoint = { host: this.writer.dbInstanceEndpointAddress, port: String(settings.port) };
     this.publishConnectionInfo(prefix);
     this.alarms = props.alarms ? this.createAlarms(props.alarms, { writer: this.writer, replicas: this.replicas, proxy: this.proxy, settings }) : [];
   }
@@ -471,8 +492,8 @@ export class Database extends Construct {
     }
   }
 
-  /** Single-user rotation of the master secret, run from the app subnets (it needs the Secrets Manager API). */
-  private addSecretRotation(props: DatabaseProps, settings: DatabaseSettings): void {
+  /** The rotation functions run in the app subnets (they need the Secrets Manager API) and reach the writer on the DB port. */
+  private createRotationSecurityGroup(props: DatabaseProps, settings: DatabaseSettings): ec2.SecurityGroup {
     const rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
       vpc: props.vpc,
       description: 'Secret rotation function: the DB port and HTTPS only',
@@ -480,12 +501,17 @@ export class Database extends Construct {
     });
     props.securityGroup.connections.allowFrom(rotationSecurityGroup, ec2.Port.tcp(settings.port), 'secret rotation to the writer');
     rotationSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API');
-    this.secret.addRotationSchedule('Rotation', {
-      hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
-        vpc: props.vpc,
-        vpcSubnets: { subnetGroupName: 'app' },
-        securityGroups: [rotationSecurityGroup],
-      }),
+    return rotationSecurityGroup;
+  }
+
+  /**
+   * Single-user rotation of a user's secret, by a function Secrets Manager hosts: it logs in as
+   * the user and changes its own password. Alternating users would give the app a second role
+   * (`lb_app_clone`) without the role defaults the migrations set and outside `rds-db:connect`.
+   */
+  private addSecretRotation(secret: secretsmanager.ISecret, vpc: ec2.IVpc, securityGroup: ec2.ISecurityGroup, settings: DatabaseSettings): secretsmanager.RotationSchedule {
+    return secret.addRotationSchedule('Rotation', {
+      hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({ vpc, vpcSubnets: { subnetGroupName: 'app' }, securityGroups: [securityGroup] }),
       automaticallyAfter: Duration.days(settings.secretRotationDays),
     });
   }
@@ -516,7 +542,8 @@ export class Database extends Construct {
       'writer/host': this.writerEndpoint.host,
       'writer/port': this.writerEndpoint.port,
       'reader/hosts': this.readerEndpoints.length > 0 ? this.readerEndpoints.map((e) => e.host).join(',') : this.writerEndpoint.host,
-      'secret-arn': this.secret.secretArn,
+      'secret-arn': this.appSecret.secretArn,
+      'migration-secret-arn': this.secret.secretArn,
       name: this.settings.databaseName,
     };
     publishConnectionParameters(this, prefix, 'db', params);

@@ -3,7 +3,8 @@ import { alarmSettingsSchema } from './alarm-settings';
 import { appSettingsSchema } from './app-settings';
 import { cacheSettingsSchema } from './cache-settings';
 import { databaseSettingsSchema } from './database-settings';
-import { fleetSettingsSchema } from './fleet-settings';
+import { bootTimingProblems } from './boot-timing';
+import { fleetBootTimingInput, fleetSettingsSchema } from './fleet-settings';
 import { loadBalancerSettingsSchema } from './load-balancer-settings';
 import { networkSettingsSchema } from './network-settings';
 import { wafSettingsSchema } from './waf-settings';
@@ -152,6 +153,19 @@ export const environmentSchema = z
     }
     if (edge?.enabled === true && !edge.webAclArn && typeof env.region === 'string' && env.region !== 'us-east-1') {
       violation(ctx, ['edge', 'webAclArn'], undefined, `a CLOUDFRONT web ACL lives in us-east-1, so a stack in ${env.region} cannot create it`, 'create one in us-east-1 (e.g. with the WebAcl construct, scope CLOUDFRONT) and set edge.webAclArn; the ALB keeps its regional web ACL either way.');
+    }
+    const fleet = env.fleet;
+    const boot = fleet?.boot;
+    if (boot && isNum(boot.healthWaitSeconds) && isNum(boot.healthProbeTimeoutSeconds) && isNum(boot.healthProbeIntervalSeconds)) {
+      const artifact = env.app?.artifact;
+      const hook = artifact?.installCommand && isNum(artifact.installTimeoutSeconds) ? artifact.installTimeoutSeconds : 0;
+      const paths = {
+        signalTimeout: 'fleet.rollingUpdate.signalTimeoutSeconds',
+        gracePeriod: 'fleet.healthCheckGracePeriodSeconds',
+        healthWait: 'fleet.boot.healthWaitSeconds',
+        installHook: hook > 0 ? 'app.artifact.installTimeoutSeconds' : undefined,
+      };
+      for (const p of bootTimingProblems(fleetBootTimingInput(fleet, hook), paths)) violation(ctx, p.path.split('.'), p.value, p.rule, p.fix);
     }
     if (env.stage === 'prod' && env.dataProtection?.allowDestroy) {
       violation(ctx, ['dataProtection', 'allowDestroy'], true, 'prod data can never be destroyable', 'set dataProtection.allowDestroy to false.');

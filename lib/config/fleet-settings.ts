@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isTimeZone } from './aws-limits';
-import { ALWAYS, int, isNum, violation } from './schema-helpers';
+import type { BootTimingInput } from './boot-timing';
+import { ALWAYS, int, isNum, logRetentionDays, violation } from './schema-helpers';
 import { WORKLOAD_PROFILES, type WorkloadProfileName } from './workload-profiles';
 
 const PROFILE_NAMES = Object.keys(WORKLOAD_PROFILES) as [WorkloadProfileName, ...WorkloadProfileName[]];
@@ -38,7 +39,9 @@ export const fleetSettingsSchema = z
     maxCapacity: int(1, 1000).default(12).describe('Maximum instances; also sizes the DB connection budget.'),
     cpuTargetPercent: int(10, 90).default(50).describe('Target tracking: average CPU the fleet scales to hold.'),
     requestsPerTarget: int(10, 1_000_000).default(1000).describe('Target tracking: ALB requests per target per minute.'),
-    healthCheckGracePeriodSeconds: int(0, 7200).default(300).describe('Time after launch before ELB health checks can replace an instance.'),
+    healthCheckGracePeriodSeconds: int(0, 7200)
+      .optional()
+      .describe('Time after launch before ELB health checks can replace an instance; must cover the slowest boot up to its verdict (docs/deploying.md, "How long a boot may take"). @default - derived from the boot timeline (fleet.boot), rounded up to a minute'),
     instanceWarmupSeconds: int(0, 3600).default(180).describe('Time before a new instance counts towards scaling metrics.'),
     rootVolumeGiB: int(8, 1024).default(30).describe('Encrypted gp3 root volume size.'),
     baselineInstances: int(1, 500)
@@ -59,10 +62,23 @@ export const fleetSettingsSchema = z
       .strictObject({
         maxBatchSize: int(1, 100).default(1).describe('Instances replaced at once when the launch template changes.'),
         minInstancesInService: int(0, 1000).optional().describe('Instances kept in service during a rollout. @default - minCapacity'),
-        signalTimeoutSeconds: int(60, 3600).default(900).describe('How long a new instance has to signal that it is healthy; a bad launch template fails here and CloudFormation rolls back.'),
+        signalTimeoutSeconds: int(60, 3600)
+          .optional()
+          .describe('How long a new instance has to signal; must exceed the slowest boot (docs/deploying.md, "How long a boot may take"). A boot that fails signals at once, so this is only reached by an instance that never reports. @default - derived from the boot timeline (fleet.boot) plus a minute, rounded up to a minute'),
       })
       .prefault({})
       .describe('How a new launch template rolls out: in batches, each waiting for cfn-signal from healthy instances.'),
+    logRetentionDays: logRetentionDays.default(365).describe('Retention of the app\'s log group (`/<stack>/app`: its stdout with the EMF metrics, and its stderr) and the boot log group (`/<stack>/boot`: cloud-init output).'),
+    boot: z
+      .strictObject({
+        healthWaitSeconds: int(10, 600)
+          .default(90)
+          .describe('After the app starts: how long it may take to answer its health path before the boot fails (with the reason in the stack event). Migrations at start-up count here.'),
+        healthProbeTimeoutSeconds: int(1, 10).default(2).describe('Timeout of each health probe during the boot.'),
+        healthProbeIntervalSeconds: int(1, 30).default(3).describe('Pause between health probes during the boot.'),
+      })
+      .prefault({})
+      .describe('The boot\'s health wait. With the fixed step budgets (lib/config/boot-timing.ts) it sets the signal timeout and the grace period.'),
     scheduledActions: z.array(scheduledActionSchema).max(50).default([]).describe('Scheduled capacity changes for known peaks, e.g. raise minCapacity before a daily rush.'),
   })
   .superRefine((f, ctx) => {
@@ -132,3 +148,13 @@ export const fleetSettingsSchema = z
 
 export type FleetSettings = z.output<typeof fleetSettingsSchema>;
 export type FleetSettingsInput = z.input<typeof fleetSettingsSchema>;
+
+/** The boot timeline's inputs from fleet settings, and the app's install hook budget (0: none). */
+export function fleetBootTimingInput(fleet: FleetSettings, installHookSeconds = 0): BootTimingInput {
+  return {
+    healthWait: { waitSeconds: fleet.boot.healthWaitSeconds, probeTimeoutSeconds: fleet.boot.healthProbeTimeoutSeconds, probeIntervalSeconds: fleet.boot.healthProbeIntervalSeconds },
+    installHookSeconds,
+    signalTimeoutSeconds: fleet.rollingUpdate.signalTimeoutSeconds,
+    gracePeriodSeconds: fleet.healthCheckGracePeriodSeconds,
+  };
+}

@@ -1,3 +1,4 @@
+import { environmentBootTiming } from '../config/boot-timing';
 import type { ConfigRule, SchemaRule } from './invariant-rule';
 
 export const SCALING_ALARM_RULES: readonly (ConfigRule | SchemaRule)[] = [
@@ -28,12 +29,13 @@ export const SCALING_ALARM_RULES: readonly (ConfigRule | SchemaRule)[] = [
     title: 'Health-check grace period >= instance warm-up',
     rationale: 'An instance that is still warming up fails ELB health checks; without grace it is killed and replaced in a loop, exactly when capacity is needed.',
     check(c) {
-      if (c.fleet.healthCheckGracePeriodSeconds >= c.fleet.instanceWarmupSeconds) return [];
+      const grace = environmentBootTiming(c).gracePeriodSeconds;
+      if (grace >= c.fleet.instanceWarmupSeconds) return [];
       return [
         {
           path: 'fleet.healthCheckGracePeriodSeconds',
-          value: c.fleet.healthCheckGracePeriodSeconds,
-          message: `the health-check grace period (${c.fleet.healthCheckGracePeriodSeconds} s) is shorter than the instance warm-up (fleet.instanceWarmupSeconds: ${c.fleet.instanceWarmupSeconds} s): warming instances get replaced`,
+          value: grace,
+          message: `the health-check grace period (${grace} s) is shorter than the instance warm-up (fleet.instanceWarmupSeconds: ${c.fleet.instanceWarmupSeconds} s): warming instances get replaced`,
           fix: `set fleet.healthCheckGracePeriodSeconds to ${c.fleet.instanceWarmupSeconds} or more.`,
         },
       ];

@@ -13,7 +13,8 @@ import { runDiffCli } from '../../lib/review/diff-cli';
  * constructs, cdk.json...) with this repository's node_modules linked in.
  */
 const ROOT = join(__dirname, '..', '..');
-const PROJECT_FILES = ['bin', 'lib', 'constructs', 'cdk.json', 'package.json', 'package-lock.json', 'tsconfig.json'];
+// service/: the CDK app ships the reference service's bundle, which the synth builds from it.
+const PROJECT_FILES = ['bin', 'lib', 'constructs', 'service', 'cdk.json', 'package.json', 'package-lock.json', 'tsconfig.json'];
 const STACK_TRACE = /\n\s+at .+:\d+:\d+/;
 
 let repo: string;

@@ -262,14 +262,15 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
   },
   {
     id: 'SA-2',
-    compliant: { fleet: { healthCheckGracePeriodSeconds: 180 } },
-    violating: { fleet: { healthCheckGracePeriodSeconds: 60 } },
+    // The grace period is derived from the boot timeline (660 s by default); a longer warm-up breaks the rule.
+    compliant: { fleet: { instanceWarmupSeconds: 660 } },
+    violating: { fleet: { instanceWarmupSeconds: 900 } },
     expected: [
       p(
         'fleet.healthCheckGracePeriodSeconds',
-        '60',
-        '[SA-2] the health-check grace period (60 s) is shorter than the instance warm-up (fleet.instanceWarmupSeconds: 180 s): warming instances get replaced',
-        'set fleet.healthCheckGracePeriodSeconds to 180 or more.',
+        '660',
+        '[SA-2] the health-check grace period (660 s) is shorter than the instance warm-up (fleet.instanceWarmupSeconds: 900 s): warming instances get replaced',
+        'set fleet.healthCheckGracePeriodSeconds to 900 or more.',
       ),
     ],
   },
