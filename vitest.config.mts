@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Two projects, one command (`npm test` runs both):
@@ -10,6 +11,14 @@ const env = {
   CDK_DISABLE_VERSION_CHECK: '1',
 };
 
+// The worked extension examples import the package by name, as a team does; in the unit tests
+// the name is the source of its entry points (tsconfig.json maps it the same way for tsc). The
+// built package itself is tested from a tarball in test/integration/consumer-package.test.ts.
+const packageAlias = [
+  { find: /^loadbearing\/platform$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+  { find: /^loadbearing$/, replacement: fileURLToPath(new URL('./constructs/index.ts', import.meta.url)) },
+];
+
 export default defineConfig({
   test: {
     // aws-cdk-lib is large: separate processes keep memory bounded and use both cores.
@@ -18,6 +27,7 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       {
+        resolve: { alias: packageAlias },
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts', 'service/test/**/*.test.ts'],

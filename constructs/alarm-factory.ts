@@ -2,6 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { AlarmSettings } from '../lib/config/alarm-settings';
+import { evaluationWindowProblem } from '../lib/config/aws-limits';
+import { ConfigError } from '../lib/config/config-error';
 import type { AlarmSeverity, IAlarmActionStrategy } from './alarm-actions';
 import type { AlarmComponent, IAlarmNamingStrategy } from './alarm-naming';
 
@@ -57,6 +59,8 @@ export interface PlatformAlarm {
 
 export interface AlarmFactoryProps {
   readonly settings: AlarmSettings;
+  /** Where the settings live in the config, for error messages. @default 'alarms' */
+  readonly configPath?: string;
   readonly naming: IAlarmNamingStrategy;
   readonly actions: IAlarmActionStrategy;
 }
@@ -73,12 +77,14 @@ export class AlarmFactory {
   public readonly settings: AlarmSettings;
   public readonly naming: IAlarmNamingStrategy;
   public readonly actions: IAlarmActionStrategy;
+  private readonly configPath: string;
   private readonly created: PlatformAlarm[] = [];
 
   constructor(props: AlarmFactoryProps) {
     this.settings = props.settings;
     this.naming = props.naming;
     this.actions = props.actions;
+    this.configPath = props.configPath ?? 'alarms';
   }
 
   /** Every alarm created so far, in creation order. */
@@ -153,16 +159,34 @@ export class AlarmFactory {
     if (this.created.some((a) => a.key === key)) throw new Error(`duplicate alarm key "${key}"`);
     const override = this.settings.overrides[key] ?? {};
     const evaluationPeriods = override.evaluationPeriods ?? props.evaluationPeriods ?? this.settings.evaluationPeriods;
+    const datapointsToAlarm = override.datapointsToAlarm ?? props.datapointsToAlarm ?? this.settings.datapointsToAlarm;
+    const periodSeconds = override.periodSeconds ?? props.periodSeconds ?? this.settings.periodSeconds;
+    // The alarm's own defaults meet the config's overrides here: refuse what PutMetricAlarm would
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html), never cap it silently.
+    const problem = evaluationWindowProblem(periodSeconds, evaluationPeriods, datapointsToAlarm);
+    if (problem) {
+      throw new ConfigError(
+        [
+          {
+            path: `${this.configPath}.overrides.${key}`,
+            value: JSON.stringify(override),
+            rule: `${problem} for alarm ${key} (its defaults: ${props.evaluationPeriods ?? this.settings.evaluationPeriods} periods, ${props.datapointsToAlarm ?? this.settings.datapointsToAlarm} datapoints, ${props.periodSeconds ?? this.settings.periodSeconds} s)`,
+            fix: `set alarms.overrides.${key} so that datapointsToAlarm <= evaluationPeriods and period x evaluationPeriods stays within a day.`,
+          },
+        ],
+        'the alarm settings',
+      );
+    }
     const disabled = this.settings.disabled.includes(key);
     const recommendation = props.recommendation ? ` AWS recommendation: ${props.recommendation}.` : '';
     return {
       alarmName: this.naming.alarmName(props.component, props.signal),
       alarmDescription: `[${props.severity}] ${disabled ? '(actions disabled by alarms.disabled) ' : ''}${props.description}${recommendation}`,
       evaluationPeriods,
-      datapointsToAlarm: Math.min(override.datapointsToAlarm ?? props.datapointsToAlarm ?? this.settings.datapointsToAlarm, evaluationPeriods),
+      datapointsToAlarm,
       treatMissingData: props.treatMissingData,
       actionsEnabled: !disabled,
-      period: Duration.seconds(override.periodSeconds ?? props.periodSeconds ?? this.settings.periodSeconds),
+      period: Duration.seconds(periodSeconds),
     };
   }
 

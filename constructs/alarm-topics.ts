@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -5,9 +6,12 @@ import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { AlarmSeverity } from './alarm-actions';
 import { createEncryptionKey } from './encryption-key';
+import { physicalNamePrefix } from './physical-name-prefix';
 import type { StatefulProtection } from './stateful-protection';
 
 export interface AlarmTopicsProps {
+  /** Prefix of the topic names (`<prefix>-alarms-critical`, `<prefix>-alarms-warning`). @default - the stack name */
+  readonly namePrefix?: string;
   /** Email subscriptions per severity. @default - none */
   readonly emails?: Partial<Record<AlarmSeverity, readonly string[]>>;
   /** @default PROTECT_DATA (the key is retained) */
@@ -35,8 +39,12 @@ export class AlarmTopics extends Construct {
         resources: ['*'],
       }),
     );
-    this.critical = this.createTopic('Critical', 'critical alarms (page)', props.emails?.critical ?? []);
-    this.warning = this.createTopic('Warning', 'warning alarms (notify)', props.emails?.warning ?? []);
+    // Named, so the key policy can name the topics without a reference (the topics refer to the key).
+    const prefix = physicalNamePrefix(this, props.namePrefix);
+    const names = { critical: `${prefix}-alarms-critical`, warning: `${prefix}-alarms-warning` };
+    this.key.addToResourcePolicy(autoScalingNotificationsStatement(this, Object.values(names)));
+    this.critical = this.createTopic('Critical', names.critical, 'critical alarms (page)', props.emails?.critical ?? []);
+    this.warning = this.createTopic('Warning', names.warning, 'warning alarms (notify)', props.emails?.warning ?? []);
   }
 
   /** The topic for a severity. */
@@ -44,9 +52,52 @@ export class AlarmTopics extends Construct {
     return severity === 'critical' ? this.critical : this.warning;
   }
 
-  private createTopic(id: string, purpose: string, emails: readonly string[]): sns.Topic {
-    const topic = new sns.Topic(this, id, { displayName: `loadbearing ${purpose}`, masterKey: this.key, enforceSSL: true });
+  private createTopic(id: string, topicName: string, purpose: string, emails: readonly string[]): sns.Topic {
+    const topic = new sns.Topic(this, id, { topicName, displayName: `loadbearing ${purpose}`, masterKey: this.key, enforceSSL: true });
     for (const email of emails) topic.addSubscription(new subs.EmailSubscription(email));
     return topic;
   }
+}
+
+/**
+ * Lets EC2 Auto Scaling publish its launch/terminate notifications to the encrypted topics.
+ *
+ * Auto Scaling publishes as its service-linked role, AWSServiceRoleForAutoScaling, which Auto
+ * Scaling creates with the first group of the account, so in a fresh account it does not exist
+ * yet when this key is created, and KMS refuses a key policy whose principals do not exist
+ * (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html, "Policy"). So the role
+ * is matched by `aws:PrincipalArn`, not named as the principal.
+ *
+ * The principal is `*`, not the account root: a root principal only delegates to IAM policies
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html), and the role's
+ * AWS-managed policy, AutoScalingServiceRolePolicy, grants sns:Publish but no KMS action
+ * (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AutoScalingServiceRolePolicy.html),
+ * nor can a policy be attached to a service-linked role. The conditions limit the statement to:
+ * - that one role of this account (its ARN form:
+ *   https://docs.aws.amazon.com/autoscaling/ec2/userguide/autoscaling-service-linked-role.html),
+ *   compared with an ARN operator, as IAM recommends for ARNs
+ *   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html);
+ * - calls SNS makes for it in this Region (`kms:ViaService`,
+ *   https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service);
+ * - these topics: SNS puts the topic ARN into the encryption context as `aws:sns:topicArn`
+ *   (an AWS key policy for an encrypted SNS topic that conditions on it:
+ *   https://docs.amazonaws.cn/en_us/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html).
+ */
+export function autoScalingNotificationsStatement(scope: Construct, topicNames: readonly string[]): iam.PolicyStatement {
+  const { partition, account, region } = Stack.of(scope);
+  return new iam.PolicyStatement({
+    sid: 'AllowAutoScalingNotifications',
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    resources: ['*'],
+    conditions: {
+      ArnEquals: {
+        'aws:PrincipalArn': `arn:${partition}:iam::${account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+      },
+      StringEquals: {
+        'kms:ViaService': `sns.${region}.amazonaws.com`,
+        'kms:EncryptionContext:aws:sns:topicArn': topicNames.map((name) => `arn:${partition}:sns:${region}:${account}:${name}`),
+      },
+    },
+  });
 }

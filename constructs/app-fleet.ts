@@ -1,16 +1,51 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cfn from 'aws-cdk-lib/aws-cloudformation';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
-import { fleetSettingsSchema, type FleetSettings, type FleetSettingsInput } from '../lib/config/fleet-settings';
+import { AppRelease, type AppArtifact } from './app-release';
+import {
+  BOOT_PATHS,
+  healthWaitCommands,
+  installHookCommands,
+  logAgentCommands,
+  packageCommands,
+  preambleCommands,
+  releaseCommands,
+  serviceCommands,
+  serviceUnit,
+} from './boot-script';
+import { bootTiming, bootTimingProblems, type BootTiming } from '../lib/config/boot-timing';
+import { ConfigError } from '../lib/config/config-error';
+import { fleetBootTimingInput, fleetSettingsSchema, type FleetSettings, type FleetSettingsInput } from '../lib/config/fleet-settings';
 import { instanceTypesFor, WORKLOAD_PROFILES, type NetworkTuning } from '../lib/config/workload-profiles';
 import type { AlarmFactory } from './alarm-factory';
 import { parseSettings } from './parse-settings';
+import { physicalNamePrefix } from './physical-name-prefix';
+import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+
+/** The app the fleet installs and runs. */
+export interface AppFleetApp {
+  readonly artifact: AppArtifact;
+  /**
+   * Seconds the app may take to stop after SIGTERM: it drains in-flight requests for the target
+   * group's deregistration delay, then closes its pools. `TimeoutStopSec` adds a margin.
+   */
+  readonly drainSeconds: number;
+}
+
+/** The boot report's wait condition waits this much longer than the signal timeout: the group is still being created when it starts. */
+export const BOOT_REPORT_SLACK_SECONDS = 300;
+
+/** Seconds beyond the drain before systemd kills the app: closing the pools and flushing the last metrics. */
+export const STOP_MARGIN_SECONDS = 15;
 
 export interface AppFleetProps {
   readonly vpc: ec2.IVpc;
@@ -34,6 +69,18 @@ export interface AppFleetProps {
   readonly notificationsTopic?: sns.ITopic;
   /** Creates the fleet's alarms through this factory. @default - no alarms */
   readonly alarms?: AlarmFactory;
+  /**
+   * The app every instance installs and runs under systemd, from one release asset; its logs and
+   * metrics go to CloudWatch. @default - no app: the boot tunes the instance, writes app.env and
+   * waits for `healthCheck` (a subclass's `bootCommands` installs the app)
+   */
+  readonly app?: AppFleetApp;
+  /** Key of the app and boot log groups. @default - CloudWatch Logs' own encryption */
+  readonly logsKey?: kms.IKey;
+  /** What happens to the log groups on delete. @default PROTECT_DATA */
+  readonly protection?: StatefulProtection;
+  /** Prefix of the log group names (`/<prefix>/app`, `/<prefix>/boot`). @default - the stack name */
+  readonly namePrefix?: string;
 }
 
 /**
@@ -60,12 +107,30 @@ export class AppFleet extends Construct {
   public readonly instanceTypes: readonly string[];
   public readonly alarms: cloudwatch.Alarm[];
   public readonly settings: FleetSettings;
+  /** The boot timeline: step budgets, health wait, signal timeout and grace period (lib/config/boot-timing.ts). */
+  public readonly bootTiming: BootTiming;
+  /** The app's release asset; undefined without `app`. */
+  public readonly release?: AppRelease;
+  /** `/<prefix>/app` (the app's stdout with its EMF metrics, and stderr) and `/<prefix>/boot` (cloud-init output); empty without `app`. */
+  public readonly logGroups: logs.LogGroup[] = [];
+  /** Carries a failed boot's reason into the stack events on the first create; undefined without `app`. */
+  public readonly bootReport?: cfn.CfnWaitCondition;
 
   constructor(scope: Construct, id: string, props: AppFleetProps) {
     super(scope, id);
     const settings = (this.settings = parseSettings(fleetSettingsSchema, props.settings, 'fleet'));
     const profile = WORKLOAD_PROFILES[settings.workloadProfile];
     this.instanceTypes = instanceTypesFor(settings.workloadProfile, settings.architecture, settings.instanceSize);
+    const hookSeconds = props.app?.artifact.installCommand ? (props.app.artifact.installTimeoutSeconds ?? 300) : 0;
+    const timingInput = fleetBootTimingInput(settings, hookSeconds);
+    const timingProblems = bootTimingProblems(timingInput, {
+      signalTimeout: 'fleet.rollingUpdate.signalTimeoutSeconds',
+      gracePeriod: 'fleet.healthCheckGracePeriodSeconds',
+      healthWait: 'fleet.boot.healthWaitSeconds',
+      installHook: hookSeconds > 0 ? 'app.artifact.installTimeoutSeconds' : undefined,
+    });
+    if (timingProblems.length > 0) throw new ConfigError(timingProblems.map((p) => ({ ...p, value: String(p.value) })), 'fleet settings');
+    this.bootTiming = bootTiming(timingInput);
 
     this.role = new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
@@ -83,10 +148,28 @@ export class AppFleet extends Construct {
       'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
     );
 
+    const report = props.app ? this.createBootReport() : undefined;
+    this.bootReport = report?.condition;
     const userData = ec2.UserData.forLinux();
-    // cfn-signal (aws-cfn-bootstrap) is not part of Amazon Linux 2023.
-    userData.addCommands('dnf install -y aws-cfn-bootstrap');
+    userData.addCommands(
+      ...preambleCommands({
+        stackName: Stack.of(this).stackName,
+        // The group is created after the launch template; its logical ID is known at synth.
+        groupLogicalId: Lazy.string({ produce: () => (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).logicalId }),
+        region: Stack.of(this).region,
+        reasonUrl: report?.url,
+      }),
+    );
     userData.addCommands(...this.bootCommands(profile.tuning, props.appEnvironment ?? {}));
+    if (props.app) {
+      this.release = new AppRelease(this, 'Release', { artifact: props.app.artifact });
+      this.release.grantRead(this.role);
+      this.logGroups.push(...this.createLogGroups(props, settings));
+      userData.addCommands(...this.appCommands(props.app, this.release, profile.tuning));
+    }
+    // Rollout gate: the boot signals after the health wait (lib/config/boot-timing.ts bounds it).
+    if (props.healthCheck) userData.addCommands(...healthWaitCommands(props.healthCheck.port, props.healthCheck.path, this.bootTiming.healthWait));
+    // cloudformation:SignalResource on this stack: the group's `signals` grants it to the role.
 
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: ec2.MachineImage.latestAmazonLinux2023({
@@ -111,22 +194,11 @@ export class AppFleet extends Construct {
       ],
     });
 
-    const signalTimeout = Duration.seconds(settings.rollingUpdate.signalTimeoutSeconds);
+    const signalTimeout = Duration.seconds(this.bootTiming.signalTimeoutSeconds);
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Resource', {
       vpc: props.vpc,
       vpcSubnets: { subnetGroupName: 'app' },
-      mixedInstancesPolicy: {
-        launchTemplate: this.launchTemplate,
-        launchTemplateOverrides: this.instanceTypes.map((t) => ({ instanceType: new ec2.InstanceType(t) })),
-        instancesDistribution: {
-          onDemandBaseCapacity: settings.onDemandBaseCapacity ?? settings.minCapacity,
-          onDemandPercentageAboveBaseCapacity: 100 - settings.spotPercentAboveBase,
-          // The override order (primary family first) decides which On-Demand type to launch.
-          onDemandAllocationStrategy: autoscaling.OnDemandAllocationStrategy.PRIORITIZED,
-          spotAllocationStrategy: autoscaling.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
-        },
-      },
-      capacityRebalance: settings.spotPercentAboveBase > 0,
+      ...this.capacitySource(settings),
       signals: autoscaling.Signals.waitForMinCapacity({ timeout: signalTimeout }),
       updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
         maxBatchSize: settings.rollingUpdate.maxBatchSize,
@@ -139,9 +211,9 @@ export class AppFleet extends Construct {
       healthChecks: props.targetGroup
         ? autoscaling.HealthChecks.withAdditionalChecks({
             additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
-            gracePeriod: Duration.seconds(settings.healthCheckGracePeriodSeconds),
+            gracePeriod: Duration.seconds(this.bootTiming.gracePeriodSeconds),
           })
-        : autoscaling.HealthChecks.ec2({ gracePeriod: Duration.seconds(settings.healthCheckGracePeriodSeconds) }),
+        : autoscaling.HealthChecks.ec2({ gracePeriod: Duration.seconds(this.bootTiming.gracePeriodSeconds) }),
       defaultInstanceWarmup: Duration.seconds(settings.instanceWarmupSeconds),
       groupMetrics: [autoscaling.GroupMetrics.all()],
       notifications: props.notificationsTopic ? [{ topic: props.notificationsTopic }] : undefined,
@@ -170,6 +242,11 @@ export class AppFleet extends Construct {
     );
     if (props.targetGroup) this.autoScalingGroup.attachToApplicationTargetGroup(props.targetGroup);
     if (settings.warmPool.enabled) {
+      acknowledge(
+        this.autoScalingGroup,
+        'fleet.warmPool.enabled: EC2 Auto Scaling allows a warm pool only on a group without a mixed instances policy, so this group launches one instance type.',
+        'cdk-validator-cfnguard::autoscaling_mixed_instances_policy_multiple_instance_types_check',
+      );
       this.warmPool = this.autoScalingGroup.addWarmPool({
         minSize: settings.warmPool.minSize,
         maxGroupPreparedCapacity: settings.warmPool.maxPreparedCapacity,
@@ -177,12 +254,94 @@ export class AppFleet extends Construct {
         reuseOnScaleIn: true,
       });
     }
-    // Rollout gate: cfn-signal reports the boot script's exit status, after the health wait.
-    userData.addCommands(...healthWaitCommands(props.healthCheck, settings.rollingUpdate.signalTimeoutSeconds));
-    userData.addSignalOnExitCommand(this.autoScalingGroup);
+    if (this.bootReport) {
+      // Starts waiting when the group starts launching (the launch template is its last dependency).
+      this.bootReport.timeout = String(this.bootTiming.signalTimeoutSeconds + BOOT_REPORT_SLACK_SECONDS);
+      this.bootReport.node.addDependency(this.launchTemplate);
+    }
 
     this.createScalingPolicies(this.autoScalingGroup, settings, props.targetGroup);
     this.alarms = props.alarms ? this.createAlarms(props.alarms, this.autoScalingGroup, settings) : [];
+  }
+
+  /**
+   * The channel for a failed boot's reason: SignalResource carries none, so the boot script also
+   * reports to this wait condition, whose failure shows the reason in the stack events. It counts
+   * on the first create only (CloudFormation does not re-run a wait condition on updates; later
+   * boots' reports are ignored), which is when a team meets its first boot failure; after that,
+   * the console output and the boot log group hold the reason (docs/deploying.md).
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-waitcondition.html
+   */
+  private createBootReport(): { condition: cfn.CfnWaitCondition; url: string } {
+    const handle = new cfn.CfnWaitConditionHandle(this, 'BootReportHandle');
+    return { condition: new cfn.CfnWaitCondition(this, 'BootReport', { handle: handle.ref, count: 1 }), url: handle.ref };
+  }
+
+  /** The log groups the CloudWatch agent writes to, named per stack, encrypted and retained like the platform's other logs. */
+  private createLogGroups(props: AppFleetProps, settings: FleetSettings): logs.LogGroup[] {
+    const prefix = physicalNamePrefix(this, props.namePrefix);
+    const protection = props.protection ?? PROTECT_DATA;
+    const groups = [
+      new logs.LogGroup(this, 'AppLogs', { logGroupName: `/${prefix}/app`, retention: settings.logRetentionDays as logs.RetentionDays, encryptionKey: props.logsKey, removalPolicy: protection.retainPolicy }),
+      new logs.LogGroup(this, 'BootLogs', { logGroupName: `/${prefix}/boot`, retention: settings.logRetentionDays as logs.RetentionDays, encryptionKey: props.logsKey, removalPolicy: protection.retainPolicy }),
+    ];
+    for (const group of groups) {
+      group.grantWrite(this.role);
+      group.grant(this.role, 'logs:DescribeLogStreams');
+    }
+    return groups;
+  }
+
+  /** Installs and starts the app: packages, log agent, release, install hook, systemd unit. */
+  private appCommands(app: AppFleetApp, release: AppRelease, tuning: NetworkTuning): string[] {
+    const { artifact } = app;
+    const [appLogs, bootLogs] = this.logGroups;
+    const nodejs = artifact.runtime === 'nodejs' ? (artifact.nodejsMajor ?? 22) : undefined;
+    const [program, ...args] = artifact.startCommand.split(' ');
+    const executable = nodejs !== undefined ? `/usr/bin/node-${nodejs} ${program}` : program.startsWith('/') ? program : `${BOOT_PATHS.appDir}/${program}`;
+    const unit = serviceUnit({
+      description: `loadbearing app (${Stack.of(this).stackName})`,
+      execStart: [executable, ...args].join(' '),
+      fileDescriptors: tuning.fileDescriptors,
+      stopTimeoutSeconds: app.drainSeconds + STOP_MARGIN_SECONDS,
+    });
+    return [
+      ...packageCommands(nodejs),
+      ...logAgentCommands([
+        { file: BOOT_PATHS.stdoutLog, group: appLogs.logGroupName, stream: '{instance_id}/stdout' },
+        { file: BOOT_PATHS.stderrLog, group: appLogs.logGroupName, stream: '{instance_id}/stderr' },
+        { file: BOOT_PATHS.bootLog, group: bootLogs.logGroupName, stream: '{instance_id}' },
+      ]),
+      ...releaseCommands(release.object, Stack.of(this).region),
+      ...(artifact.installCommand ? installHookCommands(artifact.installCommand, artifact.installTimeoutSeconds ?? 300) : []),
+      ...serviceCommands(unit),
+    ];
+  }
+
+  /**
+   * Where the group's instances come from. Normally a mixed instances policy over every family of
+   * the workload profile (capacity fallback) with an On-Demand base and an optional Spot share.
+   * EC2 Auto Scaling cannot put a warm pool on a group with a mixed instances policy or Spot
+   * (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutWarmPool.html), so with
+   * `warmPool.enabled` the group launches the launch template alone: On-Demand, primary family
+   * only; the fallback to the profile's other families is lost (the config refuses Spot then).
+   */
+  private capacitySource(settings: FleetSettings): Pick<autoscaling.AutoScalingGroupProps, 'mixedInstancesPolicy' | 'launchTemplate' | 'capacityRebalance'> {
+    if (settings.warmPool.enabled) return { launchTemplate: this.launchTemplate };
+    return {
+      mixedInstancesPolicy: {
+        launchTemplate: this.launchTemplate,
+        launchTemplateOverrides: this.instanceTypes.map((t) => ({ instanceType: new ec2.InstanceType(t) })),
+        instancesDistribution: {
+          onDemandBaseCapacity: settings.onDemandBaseCapacity ?? settings.minCapacity,
+          onDemandPercentageAboveBaseCapacity: 100 - settings.spotPercentAboveBase,
+          // The override order (primary family first) decides which On-Demand type to launch.
+          onDemandAllocationStrategy: autoscaling.OnDemandAllocationStrategy.PRIORITIZED,
+          spotAllocationStrategy: autoscaling.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
+        },
+      },
+      capacityRebalance: settings.spotPercentAboveBase > 0,
+    };
   }
 
   /**
@@ -223,7 +382,7 @@ export class AppFleet extends Construct {
     ];
     const env = Object.entries(appEnvironment).map(([k, v]) => `${k}=${v}`);
     return [
-      'set -euo pipefail',
+      'lb_step tuning',
       `cat > /etc/sysctl.d/90-loadbearing.conf <<'EOF'\n${sysctl.join('\n')}\nEOF`,
       'sysctl --system',
       `cat > /etc/security/limits.d/90-loadbearing.conf <<'EOF'\n* soft nofile ${tuning.fileDescriptors}\n* hard nofile ${tuning.fileDescriptors}\nEOF`,
@@ -296,12 +455,4 @@ export class AppFleet extends Construct {
       }),
     ];
   }
-}
-
-/** Waits for the app's health endpoint (shallow check) before the boot script exits and signals. */
-function healthWaitCommands(healthCheck: AppFleetProps['healthCheck'], timeoutSeconds: number): string[] {
-  if (!healthCheck) return [];
-  const url = `http://127.0.0.1:${healthCheck.port}${healthCheck.path}`;
-  const attempts = Math.max(1, Math.floor((timeoutSeconds - 30) / 5));
-  return [`for i in $(seq 1 ${attempts}); do curl -fsS -o /dev/null --max-time 2 ${url} && exit 0; sleep 5; done; echo "app not healthy at ${url}"; exit 1`];
 }

@@ -80,7 +80,7 @@ export class Cache extends Construct {
     const nodes = settings.replicasPerShard + 1;
     this.nodeIds = Array.from({ length: nodes }, (_, i) => `${this.replicationGroupId}-${String(i + 1).padStart(3, '0')}`);
 
-    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} cache data and its AUTH token`, protection });
+    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} cache data and its AUTH token`, protection, encryptsSnapshots: true });
     this.authSecret = new secretsmanager.Secret(this, 'AuthToken', {
       description: `${prefix} cache AUTH token`,
       encryptionKey: this.key,
@@ -149,6 +149,21 @@ export class Cache extends Construct {
       'NIST.800.53.R5::NIST.800.53.R5-ElastiCacheRedisClusterAutomaticBackup',
     );
 
+    if (!failover) {
+      acknowledge(
+        this.replicationGroup,
+        'cache.replicasPerShard is 0: the config schema allows that only for dev stages (staging and prod need a replica for Multi-AZ failover); the cache holds derived data.',
+        'AwsSolutions::AwsSolutions-AEC4',
+      );
+    }
+    if (settings.engine === 'redis') {
+      acknowledge(
+        this.replicationGroup,
+        'Redis OSS is authenticated with an AUTH token over required TLS (the same model as Valkey here), not RBAC user groups; the port is reachable only from the app security group.',
+        'AwsSolutions::AwsSolutions-AEC5',
+        'cdk-validator-cfnguard::elasticache_repl_grp_rbac_auth_enabled_check',
+      );
+    }
     this.primaryEndpoint = { host: this.replicationGroup.attrPrimaryEndPointAddress, port: this.replicationGroup.attrPrimaryEndPointPort };
     this.readerEndpoint = { host: this.replicationGroup.attrReaderEndPointAddress, port: this.replicationGroup.attrReaderEndPointPort };
     this.publishConnectionInfo(prefix);

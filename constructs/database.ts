@@ -14,6 +14,7 @@ import { rdsInstanceClass } from '../lib/config/rds-instance-classes';
 import type { AlarmFactory } from './alarm-factory';
 import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
+import { unprotectReplica } from './replica-protection';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 import { physicalNamePrefix } from './physical-name-prefix';
@@ -90,8 +91,22 @@ export class Database extends Construct {
   public readonly subnetGroup: rds.SubnetGroup;
   public readonly writer: rds.DatabaseInstance;
   public readonly replicas: rds.DatabaseInstanceReadReplica[] = [];
-  /** The master user secret, rotated by a Secrets Manager hosted rotation function. */
+  /** The master user secret, rotated by a Secrets Manager hosted rotation function. Migrations use it. */
   public readonly secret: secretsmanager.ISecret;
+  /**
+   * The app role's own secret (`lb_app`, `DB_SECRET_ARN`), attached to the writer (so it holds
+   * the host for the rotation function) and registered in RDS Proxy's auth. The role itself is
+   * created by the app's migrations, with this secret's password.
+   */
+  public readonly appSecret: secretsmanager.ISecret;
+  /**
+   * Single-user rotation of {@link appSecret}. Its first rotation runs as soon as it is created and
+   * needs the role to exist: make it depend on whatever runs the migrations (PlatformStack: the
+   * fleet, whose creation completes only after instances have migrated and signalled).
+   */
+  public readonly appSecretRotation: secretsmanager.RotationSchedule;
+  /** Where migrations connect: the writer instance itself, never the proxy. */
+  public readonly migrationEndpoint: DatabaseEndpoint;
   /** RDS Proxy in front of the writer; undefined unless `proxy.enabled`. */
   public readonly proxy?: rds.DatabaseProxy;
   /** Read/write endpoint (the proxy when enabled): transactions and every write. */
@@ -112,8 +127,8 @@ export class Database extends Construct {
     const engine = rds.DatabaseInstanceEngine.postgres({ version: KNOWN_POSTGRES_VERSIONS.get(settings.engineVersion)! });
     this.maxConnections = postgresMaxConnections(settings.instanceClass);
 
-    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} database storage, Performance Insights and the master secret`, protection });
-    this.parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
+    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} database storage, Performance Insights and the master secret`, protection, encryptsSnapshots: true });
+    this.parameterGroup = new rds.ParameterGroup(this, parameterGroupId(engine, settings), {
       engine,
       description: `${prefix} PostgreSQL ${settings.engineVersion}: timeouts, slow-query log, TLS only`,
       parameters: this.parameterValues(settings),
@@ -159,12 +174,29 @@ export class Database extends Construct {
       allocatedStorage: settings.allocatedStorageGiB,
       maxAllocatedStorage: settings.maxAllocatedStorageGiB,
       backupRetention: Duration.days(settings.backupRetentionDays),
+      // Only the writer upgrades: RDS upgrades in-Region read replicas together with it.
+      // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.PostgreSQL.html
+      allowMajorVersionUpgrade: settings.allowMajorVersionUpgrade || undefined,
       deleteAutomatedBackups: false,
       copyTagsToSnapshot: true,
       removalPolicy: protection.snapshotPolicy,
     });
+    if (!settings.multiAz) {
+      acknowledge(
+        this.writer,
+        'database.multiAz is false: the config schema allows that only for dev stages (staging and prod must run a Multi-AZ writer).',
+        'AwsSolutions::AwsSolutions-RDS3',
+        'NIST.800.53.R5::NIST.800.53.R5-RDSMultiAZSupport',
+        'cdk-validator-cfnguard::rds_instance_multi_az_support_check',
+      );
+    }
     this.secret = this.writer.secret!;
-    this.addSecretRotation(props, settings);
+    const rotationSecurityGroup = this.createRotationSecurityGroup(props, settings);
+    this.addSecretRotation(this.secret, props.vpc, rotationSecurityGroup, settings);
+    const appSecret = new rds.DatabaseSecret(this, 'AppSecret', { username: DB_APP_USER, encryptionKey: this.key });
+    appSecret.applyRemovalPolicy(protection.retainPolicy);
+    this.appSecret = appSecret.attach(this.writer);
+    this.appSecretRotation = this.addSecretRotation(this.appSecret, props.vpc, rotationSecurityGroup, settings);
     this.acknowledgeFindings(this.writer, protection);
     this.preCreateLogGroups('Writer', this.writer, writerId, settings, protection, props.logsKey);
 
@@ -178,8 +210,8 @@ export class Database extends Construct {
         instanceType: new ec2.InstanceType(replicaClass.replace(/^db\./, '')),
         // Round-robin from the AZ after the first, so replicas do not pile into one AZ.
         availabilityZone: props.availabilityZones[i % props.availabilityZones.length],
-        // CloudFormation ignores deletion policies on read replicas (a replica holds no data of
-        // its own). RETAIN states the conservative intent; the diff guard blocks removals.
+        // A replica holds no data of its own; retained (except when its first create is rolled
+        // back, so a retry does not meet its fixed identifier), and the diff guard blocks removals.
         removalPolicy: protection.retainPolicy,
       });
       this.preCreateLogGroups(`Replica${i}`, replica, replicaId, settings, protection, props.logsKey);
@@ -201,6 +233,7 @@ export class Database extends Construct {
         'AwsSolutions::AwsSolutions-RDS2',
         'NIST.800.53.R5::NIST.800.53.R5-RDSStorageEncrypted',
       );
+      unprotectReplica(replica, protection);
       this.replicas.push(replica);
     }
 
@@ -210,7 +243,8 @@ export class Database extends Construct {
       this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
         dbProxyName: `${prefix}-proxy`,
         proxyTarget: rds.ProxyTarget.fromInstance(this.writer),
-        secrets: [this.secret],
+        // The app's role and the master user (an operator's session through the proxy).
+        secrets: [this.appSecret, this.secret],
         vpc: props.vpc,
         vpcSubnets: { subnetGroupName: 'data' },
         securityGroups: [proxySecurityGroup],
@@ -233,6 +267,7 @@ export class Database extends Construct {
       ? { host: this.proxy.endpoint, port: String(PROXY_PORT) }
       : { host: this.writer.dbInstanceEndpointAddress, port: this.writer.dbInstanceEndpointPort };
     this.readerEndpoints = this.replicas.map((r) => ({ host: r.dbInstanceEndpointAddress, port: r.dbInstanceEndpointPort }));
+    this.migrationEndpoint = { host: this.writer.dbInstanceEndpointAddress, port: String(settings.port) };
     this.publishConnectionInfo(prefix);
     this.alarms = props.alarms ? this.createAlarms(props.alarms, { writer: this.writer, replicas: this.replicas, proxy: this.proxy, settings }) : [];
   }
@@ -457,8 +492,8 @@ export class Database extends Construct {
     }
   }
 
-  /** Single-user rotation of the master secret, run from the app subnets (it needs the Secrets Manager API). */
-  private addSecretRotation(props: DatabaseProps, settings: DatabaseSettings): void {
+  /** The rotation functions run in the app subnets (they need the Secrets Manager API) and reach the writer on the DB port. */
+  private createRotationSecurityGroup(props: DatabaseProps, settings: DatabaseSettings): ec2.SecurityGroup {
     const rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
       vpc: props.vpc,
       description: 'Secret rotation function: the DB port and HTTPS only',
@@ -466,12 +501,17 @@ export class Database extends Construct {
     });
     props.securityGroup.connections.allowFrom(rotationSecurityGroup, ec2.Port.tcp(settings.port), 'secret rotation to the writer');
     rotationSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API');
-    this.secret.addRotationSchedule('Rotation', {
-      hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
-        vpc: props.vpc,
-        vpcSubnets: { subnetGroupName: 'app' },
-        securityGroups: [rotationSecurityGroup],
-      }),
+    return rotationSecurityGroup;
+  }
+
+  /**
+   * Single-user rotation of a user's secret, by a function Secrets Manager hosts: it logs in as
+   * the user and changes its own password. Alternating users would give the app a second role
+   * (`lb_app_clone`) without the role defaults the migrations set and outside `rds-db:connect`.
+   */
+  private addSecretRotation(secret: secretsmanager.ISecret, vpc: ec2.IVpc, securityGroup: ec2.ISecurityGroup, settings: DatabaseSettings): secretsmanager.RotationSchedule {
+    return secret.addRotationSchedule('Rotation', {
+      hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({ vpc, vpcSubnets: { subnetGroupName: 'app' }, securityGroups: [securityGroup] }),
       automaticallyAfter: Duration.days(settings.secretRotationDays),
     });
   }
@@ -502,11 +542,26 @@ export class Database extends Construct {
       'writer/host': this.writerEndpoint.host,
       'writer/port': this.writerEndpoint.port,
       'reader/hosts': this.readerEndpoints.length > 0 ? this.readerEndpoints.map((e) => e.host).join(',') : this.writerEndpoint.host,
-      'secret-arn': this.secret.secretArn,
+      'secret-arn': this.appSecret.secretArn,
+      'migration-secret-arn': this.secret.secretArn,
       name: this.settings.databaseName,
     };
     publishConnectionParameters(this, prefix, 'db', params);
   }
+}
+
+/**
+ * The parameter group's construct ID. A group's family cannot change (CloudFormation replaces
+ * it), and a major upgrade with a custom group needs a group of the new major's family
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html). With
+ * `allowMajorVersionUpgrade`, the ID names the family (`ParametersPostgres18`): a new major gets
+ * a new group next to the old one, the instances move to it in place, and the old one is deleted
+ * after. Without it the ID stays `Parameters`, the logical ID every existing stack has.
+ */
+function parameterGroupId(engine: rds.IInstanceEngine, settings: DatabaseSettings): string {
+  if (!settings.allowMajorVersionUpgrade) return 'Parameters';
+  const family = engine.parameterGroupFamily ?? `postgres${settings.engineVersion.split('.')[0]}`;
+  return `Parameters${family.charAt(0).toUpperCase()}${family.slice(1).replace(/[^A-Za-z0-9]/g, '')}`;
 }
 
 /**

@@ -7,6 +7,8 @@ export interface EncryptionKeyProps {
   readonly description: string;
   /** @default PROTECT_DATA (the key is retained) */
   readonly protection?: StatefulProtection;
+  /** The key encrypts snapshots or backups that outlive their resource: `snapshotKeyPolicy` applies. @default false */
+  readonly encryptsSnapshots?: boolean;
 }
 
 /**
@@ -18,7 +20,7 @@ export function createEncryptionKey(scope: Construct, id: string, props: Encrypt
   const key = new kms.Key(scope, id, {
     description: props.description,
     enableKeyRotation: true,
-    removalPolicy: (props.protection ?? PROTECT_DATA).retainPolicy,
+    removalPolicy: props.encryptsSnapshots ? (props.protection ?? PROTECT_DATA).snapshotKeyPolicy : (props.protection ?? PROTECT_DATA).retainPolicy,
   });
   key.addToResourcePolicy(
     new iam.PolicyStatement({

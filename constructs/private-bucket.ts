@@ -22,7 +22,7 @@ export function createPrivateBucket(scope: Construct, id: string, props: Private
     ...bucketProps,
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
-    removalPolicy: protection.retainPolicy,
-    autoDeleteObjects: protection.retainPolicy === RemovalPolicy.DESTROY,
+    removalPolicy: protection.bucketPolicy,
+    autoDeleteObjects: protection.bucketPolicy === RemovalPolicy.DESTROY,
   });
 }

@@ -1,30 +1,62 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 
 /**
- * What happens to a stateful resource when its stack is deleted or the resource is replaced.
+ * What happens to a stateful resource when its stack is deleted or the resource is replaced,
+ * and when the stack's first create fails and CloudFormation rolls it back.
  *
  * The platform default is the safe one: snapshot what can be snapshotted, retain the rest, and
  * turn on deletion protection. Only an explicit `dataProtection.allowDestroy` (with a reason,
  * refused for prod) relaxes it.
+ *
+ * A failed first create must leave nothing behind that blocks the retry (docs/deploying.md,
+ * "When the first deploy fails"). So what is retained is retained except on create
+ * (`RetainExceptOnCreate`: "behaves like Retain for stack operations, except for the stack
+ * operation that initially created the resource. If the stack operation that created the resource
+ * is rolled back, CloudFormation deletes the resource",
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html);
+ * after a successful create it is kept exactly as with Retain, and the diff guard treats both
+ * alike. Buckets are the exception (see `bucketPolicy`).
  */
 export interface StatefulProtection {
   /** For resources CloudFormation can snapshot on delete (RDS, ElastiCache). */
   readonly snapshotPolicy: RemovalPolicy;
-  /** For resources that can only be kept or deleted (KMS keys, secrets, buckets, log groups). */
+  /** For resources that can only be kept or deleted (KMS keys, secrets, log groups, read replicas). */
   readonly retainPolicy: RemovalPolicy;
-  /** RDS deletion protection (the API refuses to delete the instance). */
+  /**
+   * For the KMS keys that encrypt what `snapshotPolicy` keeps (the DB and cache keys): Retain,
+   * also when the first create rolls back. That rollback leaves the writer's and the cache's final
+   * snapshots and the DB's automated backups behind, encrypted under these keys; deleting a key
+   * (a key removed from a stack is scheduled for deletion, 30 days by default:
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html#cfn-kms-key-pendingwindowindays) would make
+   * them unrecoverable ("When a KMS key is deleted, all data that was encrypted under the KMS key
+   * is unrecoverable", https://docs.aws.amazon.com/cli/v1/reference/kms/schedule-key-deletion.html).
+   * A kept key has a generated ID, so it never blocks a retry; docs/deploying.md lists it among the
+   * leftovers, with the commands to delete it once its snapshots are gone.
+   */
+  readonly snapshotKeyPolicy: RemovalPolicy;
+  /**
+   * For S3 buckets. A bucket that already received logs (the ALB writes a test object as soon as
+   * access logging is on) cannot be deleted while it holds objects, so a rollback that tried would
+   * fail; buckets are kept instead, under generated names, so a retry creates new ones beside them.
+   */
+  readonly bucketPolicy: RemovalPolicy;
+  /** RDS and ALB deletion protection (the API refuses to delete them). */
   readonly deletionProtection: boolean;
 }
 
 export const PROTECT_DATA: StatefulProtection = {
   snapshotPolicy: RemovalPolicy.SNAPSHOT,
-  retainPolicy: RemovalPolicy.RETAIN,
+  retainPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+  snapshotKeyPolicy: RemovalPolicy.RETAIN,
+  bucketPolicy: RemovalPolicy.RETAIN,
   deletionProtection: true,
 };
 
 export const DESTROY_DATA: StatefulProtection = {
   snapshotPolicy: RemovalPolicy.DESTROY,
   retainPolicy: RemovalPolicy.DESTROY,
+  snapshotKeyPolicy: RemovalPolicy.DESTROY,
+  bucketPolicy: RemovalPolicy.DESTROY,
   deletionProtection: false,
 };
 

@@ -16,6 +16,12 @@ export interface AppEndpoints {
   /** The role migrations run as, and its secret. */
   readonly dbMigrationUser: string;
   readonly dbMigrationSecretArn: string;
+  /**
+   * Where migrations connect: the writer instance, never RDS Proxy.
+   * @default - `dbWriterHost` and `dbPort` (right where there is no proxy, e.g. local runs)
+   */
+  readonly dbMigrationHost?: string;
+  readonly dbMigrationPort?: number;
   /** Connect with an IAM token (through RDS Proxy) instead of the secret's password. */
   readonly dbIamAuth: boolean;
   readonly cacheHost: string;
@@ -70,6 +76,8 @@ export function appEnvironment(config: EnvironmentConfig, endpoints: AppEndpoint
     DB_SECRET_ARN: endpoints.dbSecretArn,
     DB_MIGRATION_USER: endpoints.dbMigrationUser,
     DB_MIGRATION_SECRET_ARN: endpoints.dbMigrationSecretArn,
+    DB_MIGRATION_HOST: endpoints.dbMigrationHost ?? endpoints.dbWriterHost,
+    DB_MIGRATION_PORT: endpoints.dbMigrationPort ?? endpoints.dbPort,
     DB_SSLMODE: 'verify-full',
     DB_IAM_AUTH: endpoints.dbIamAuth && !insecure,
     DB_POOL_SIZE: app.dbPoolSize,

@@ -13,6 +13,7 @@ import { Database, DB_APP_USER, DB_MASTER_USER, PROXY_PORT, type DatabaseProps }
 import { LoadBalancer, type LoadBalancerProps } from '../constructs/load-balancer';
 import { LogEncryptionKey } from '../constructs/log-encryption-key';
 import { Network } from '../constructs/network';
+import { RollbackGuard } from '../constructs/rollback-guard';
 import { SecurityGroups } from '../constructs/security-groups';
 import { ServiceDashboard, type DashboardSection } from '../constructs/service-dashboard';
 import { ServiceHealth } from '../constructs/service-health';
@@ -24,8 +25,10 @@ import { physicalNamePrefix } from '../constructs/physical-name-prefix';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { statefulProtection, type StatefulProtection } from '../constructs/stateful-protection';
 import { appEnvironment } from './app-environment';
+import { referenceServiceArtifact } from './reference-service';
 import { azLossFloor } from './config/capacity';
 import { ConfigError } from './config/config-error';
+import { edgeBackstopLimit } from './config/waf-settings';
 import type { EnvironmentConfig } from './config/environment-schema';
 
 /**
@@ -123,6 +126,7 @@ export class PlatformStack extends Stack {
     });
     this.alarmFactory = new AlarmFactory({
       settings: config.alarms,
+      configPath: `environments.${config.name}.alarms`,
       naming: props.alarmNaming ?? this.createAlarmNaming(config),
       actions: props.alarmActions ? props.alarmActions(this, this.alarmTopics) : this.createAlarmActions(this, this.alarmTopics),
     });
@@ -149,6 +153,7 @@ export class PlatformStack extends Stack {
         logsKey,
         protection,
         namePrefix: config.stackName,
+        behindEdge: originVerifyHeader ? { originVerifyHeader, backstopLimit: edgeBackstopLimit(config.waf, config.fleet) } : undefined,
       });
     } else {
       acknowledge(
@@ -179,6 +184,10 @@ export class PlatformStack extends Stack {
       expectedClientConnections: config.fleet.maxCapacity * config.app.cacheConnectionsPerInstance,
       namePrefix: config.stackName,
     });
+    // A failed first create must be able to delete what deletion protection guards.
+    if (protection.deletionProtection) {
+      new RollbackGuard(this, 'RollbackGuard', { dbInstances: [this.database.writer, ...this.database.replicas], loadBalancers: [this.loadBalancer.loadBalancer] });
+    }
     // The freshness model for the app (its cache TTLs), in every environment: CloudFront is optional.
     const prefix = physicalNamePrefix(this);
     const freshness = publishFreshnessParameters(new Construct(this, 'Freshness'), prefix, config.edge.freshness);
@@ -188,6 +197,10 @@ export class PlatformStack extends Stack {
       settings: config.fleet,
       targetGroup: this.loadBalancer.targetGroup,
       healthCheck: { port: config.app.port, path: config.loadBalancer.healthCheck.path },
+      app: { artifact: config.app.artifact ?? referenceServiceArtifact(config.name), drainSeconds: config.loadBalancer.deregistrationDelaySeconds },
+      logsKey,
+      protection,
+      namePrefix: config.stackName,
       notificationsTopic: this.alarmTopics.warning,
       alarms,
       appEnvironment: appEnvironment(config, {
@@ -195,12 +208,12 @@ export class PlatformStack extends Stack {
         dbReaderHosts: this.database.readerEndpoints.map((e) => e.host),
         dbPort: this.database.proxy ? PROXY_PORT : config.database.port,
         dbReaderPort: config.database.port,
-        // The app role and its secret arrive with the deploy issue; until then DB_SECRET_ARN is the
-        // master secret and the service refuses to start (its username is not DB_USER).
         dbUser: DB_APP_USER,
-        dbSecretArn: this.database.secret.secretArn,
+        dbSecretArn: this.database.appSecret.secretArn,
         dbMigrationUser: DB_MASTER_USER,
         dbMigrationSecretArn: this.database.secret.secretArn,
+        dbMigrationHost: this.database.migrationEndpoint.host,
+        dbMigrationPort: config.database.port,
         dbIamAuth: config.database.proxy.enabled && config.database.proxy.iamAuth,
         cacheHost: this.cache.primaryEndpoint.host,
         cacheReaderHost: this.cache.readerEndpoint.host,
@@ -210,10 +223,16 @@ export class PlatformStack extends Stack {
       }),
     });
     new AppAlarms(this, 'AppAlarms', { factory: alarms, stackName: config.stackName, app: config.app });
+    // The app's own secret, and the master secret for the migrations at start-up.
+    this.database.appSecret.grantRead(this.fleet.role);
     this.database.secret.grantRead(this.fleet.role);
     this.database.key.grantDecrypt(this.fleet.role);
+    // The app role's first rotation logs in as the role, which the migrations create: only after
+    // the fleet has signalled (migrated and healthy) can it succeed.
+    this.database.appSecretRotation.node.addDependency(this.fleet.autoScalingGroup);
     this.cache.authSecret.grantRead(this.fleet.role);
     for (const parameter of freshness) parameter.grantRead(this.fleet.role);
+    // rds-db:connect as the app role only, and only through the proxy (replicas take its password).
     if (this.database.proxy && config.database.proxy.iamAuth) this.database.proxy.grantConnect(this.fleet.role, DB_APP_USER);
 
     if (originVerifyHeader) {
@@ -228,8 +247,10 @@ export class PlatformStack extends Stack {
         settings: config.edge,
         webAclArn: edgeWebAclArn,
         protection,
+        logsKey,
         alarms,
         namePrefix: config.stackName,
+        originDeadlineSeconds: config.app.requestTimeoutSeconds,
       });
       new CfnOutput(this, 'EdgeDomainName', { value: this.edge.distribution.distributionDomainName, description: 'CloudFront domain: where users connect' });
     }

@@ -68,7 +68,8 @@ export async function preflight(o: Pick<ProveOptions, 'port'>): Promise<void> {
 function medianRun(runs: readonly RunResult[]): number {
   const p99s = runs.map((r) => r.measurement.phases.fault.all.p99Ms);
   const m = median(p99s);
-  return p99s.findIndex((v) => v === m) >= 0 ? p99s.findIndex((v) => v === m) : 0;
+  // With an even number of runs the median is between two: take the closest.
+  return p99s.reduce((best, v, i) => (Math.abs(v - m) < Math.abs(p99s[best] - m) ? i : best), 0);
 }
 
 /**

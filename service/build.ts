@@ -15,17 +15,17 @@ export interface ServiceBundle {
 }
 
 /**
- * Bundles the reference service into one file with esbuild: Node 20, CommonJS, every runtime
+ * Bundles the reference service (or another entry, e.g. the bench's bare server) into one file with esbuild: Node 20, CommonJS, every runtime
  * dependency inlined (`pg-native` and Cloudflare sockets are optional requires pg never needs
  * here). Deterministic: no timestamps, no absolute paths (the working directory is the
  * repository root), no minification, so two builds of the same sources are byte-identical and
  * the CDK asset hash changes only when the service does.
  */
-export async function buildServiceBundle(outfile = SERVICE_BUNDLE): Promise<ServiceBundle> {
+export async function buildServiceBundle(outfile = SERVICE_BUNDLE, entry = 'service/src/main.ts'): Promise<ServiceBundle> {
   mkdirSync(dirname(outfile), { recursive: true });
   await build({
     absWorkingDir: ROOT,
-    entryPoints: ['service/src/main.ts'],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { App, CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { addPolicyPacks } from '../policies/policy-packs';
+import { defaultValidationCacheDirectory } from '../policies/validation-cache';
 
 /**
  * The bench's floor: node starting, loading aws-cdk-lib and synthesizing one (almost) empty
@@ -11,7 +11,7 @@ const app = new App();
 const stack = new Stack(app, 'bench-floor', { env: { account: '111111111111', region: 'us-east-1' } });
 new CfnWaitConditionHandle(stack, 'Placeholder');
 addPolicyPacks(app, {
-  cacheDirectory: join(__dirname, '..', '..', 'node_modules', '.cache', 'loadbearing-validation'),
+  cacheDirectory: defaultValidationCacheDirectory(),
   builtinValidation: true,
 });
 app.synth();

@@ -1,6 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { CFN_MAX_RESOURCES, CFN_MAX_TEMPLATE_BYTES } from '../invariants/hard-limits';
+import { writtenTemplates } from '../synth/assembly-summary';
 import { round } from './measure';
 
 export interface TemplateStat {
@@ -11,21 +10,15 @@ export interface TemplateStat {
   readonly bytesPercentOfLimit: number;
 }
 
-/** Resource count and size of every template in an assembly directory, against CloudFormation's limits. */
+/** Resource count and size of every template a synth wrote, against CloudFormation's limits. */
 export function templateStats(assemblyDir: string): TemplateStat[] {
-  return readdirSync(assemblyDir)
-    .filter((f) => f.endsWith('.template.json'))
-    .sort()
-    .map((file) => {
-      const path = join(assemblyDir, file);
-      const resources = Object.keys((JSON.parse(readFileSync(path, 'utf8')) as { Resources?: object }).Resources ?? {}).length;
-      const bytes = statSync(path).size;
-      return {
-        stack: file.replace(/\.template\.json$/, ''),
-        resources,
-        resourcesPercentOfLimit: round((resources / CFN_MAX_RESOURCES) * 100, 1),
-        bytes,
-        bytesPercentOfLimit: round((bytes / CFN_MAX_TEMPLATE_BYTES) * 100, 1),
-      };
-    });
+  return writtenTemplates(assemblyDir)
+    .sort((a, b) => a.stack.localeCompare(b.stack))
+    .map(({ stack, resources, bytes }) => ({
+      stack,
+      resources,
+      resourcesPercentOfLimit: round((resources / CFN_MAX_RESOURCES) * 100, 1),
+      bytes,
+      bytesPercentOfLimit: round((bytes / CFN_MAX_TEMPLATE_BYTES) * 100, 1),
+    }));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { int } from './schema-helpers';
+import { evaluationWindowProblem } from './aws-limits';
+import { ALWAYS, int, isNum, violation } from './schema-helpers';
 
 export const evaluationSchema = z
   .strictObject({
@@ -60,6 +61,19 @@ export const alarmSettingsSchema = z
       .default(120)
       .describe('Cache connections above this % of the fleet\'s expected maximum (fleet.maxCapacity x app.cacheConnectionsPerInstance): a connection leak.'),
   })
+  .superRefine((a, ctx) => {
+    // PutMetricAlarm refuses DatapointsToAlarm above EvaluationPeriods and windows over a day
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+    if (isNum(a.periodSeconds) && isNum(a.evaluationPeriods) && isNum(a.datapointsToAlarm)) {
+      const problem = evaluationWindowProblem(a.periodSeconds, a.evaluationPeriods, a.datapointsToAlarm);
+      if (problem) violation(ctx, [a.datapointsToAlarm > a.evaluationPeriods ? 'datapointsToAlarm' : 'evaluationPeriods'], a.datapointsToAlarm > a.evaluationPeriods ? a.datapointsToAlarm : a.evaluationPeriods, problem, 'lower alarms.datapointsToAlarm, or raise alarms.evaluationPeriods (within a day of periods).');
+    }
+    for (const [key, o] of Object.entries(a.overrides && typeof a.overrides === 'object' ? a.overrides : {})) {
+      if (o && isNum(o.datapointsToAlarm) && isNum(o.evaluationPeriods) && o.datapointsToAlarm > o.evaluationPeriods) {
+        violation(ctx, ['overrides', key, 'datapointsToAlarm'], o.datapointsToAlarm, `must be <= evaluationPeriods (${o.evaluationPeriods})`, 'lower datapointsToAlarm, or raise evaluationPeriods.');
+      }
+    }
+  }, ALWAYS)
   .describe('CloudWatch alarms: thresholds and evaluation. Thresholds marked "%" derive from the sizes they watch.');
 
 export type AlarmSettings = z.output<typeof alarmSettingsSchema>;

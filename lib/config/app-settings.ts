@@ -1,5 +1,51 @@
 import { z } from 'zod';
-import { int } from './schema-helpers';
+import { ALWAYS, int, violation } from './schema-helpers';
+
+/** Node.js majors AL2023 ships as `nodejs<major>` (https://docs.aws.amazon.com/linux/al2023/ug/nodejs.html); 20 has reached its end of life. */
+export const NODEJS_MAJORS = [22, 24] as const;
+export type NodejsMajor = (typeof NODEJS_MAJORS)[number];
+
+/** Archives an artifact may be; anything else must be a directory. */
+export const ARTIFACT_ARCHIVE = /\.(zip|tar\.gz|tgz)$/;
+
+/** A command line the boot script writes into a systemd unit: words of safe characters (no quotes, `$`, `%` or `;`). */
+const COMMAND = /^[A-Za-z0-9_./:=,@+-]+( [A-Za-z0-9_./:=,@+-]+)*$/;
+const COMMAND_RULE = 'must be words of letters, digits and _ . / : = , @ + - separated by single spaces (it goes into a systemd unit: no quotes, $, % or ;)';
+
+const command = (example: string) =>
+  z.string().superRefine((value, ctx) => {
+    if (value.trim() === '') violation(ctx, [], value, 'must not be empty', `give the command, e.g. "${example}".`);
+    else if (!COMMAND.test(value)) violation(ctx, [], value, COMMAND_RULE, `put anything more complex in a script inside the artifact and run that, e.g. "${example}".`);
+  });
+
+export const appArtifactSchema = z
+  .strictObject({
+    path: z
+      .string()
+      .min(1)
+      .describe('Your app: a directory, or a .zip, .tar.gz or .tgz archive. Relative to the config file\'s folder. It becomes a CDK asset (`cdk deploy` uploads it) and is unpacked to /opt/loadbearing/app on every instance.'),
+    runtime: z
+      .enum(['nodejs', 'provided'])
+      .default('nodejs')
+      .describe('`nodejs`: the platform installs Node.js (`nodejsMajor`) from the AL2023 repositories and runs `node <startCommand>`. `provided`: your artifact brings its runtime (or `installCommand` installs it) and `startCommand` is the executable.'),
+    nodejsMajor: z
+      .union(NODEJS_MAJORS.map((m) => z.literal(m)))
+      .default(22)
+      .describe(`Node.js major version for runtime \`nodejs\`: ${NODEJS_MAJORS.join(' or ')} (the AL2023 package \`nodejs<major>\`, run as /usr/bin/node-<major>).`),
+    startCommand: command('server.js').describe('What starts the app, run in the app directory as the dedicated user `lbapp` with app.env as its environment. Runtime `nodejs`: the script and its arguments (`node` is prepended), e.g. `server.js`. Runtime `provided`: the executable (relative to the app directory, or absolute) and its arguments, e.g. `bin/server --port 8080`.'),
+    installCommand: command('./install.sh')
+      .optional()
+      .describe('Runs once per instance, as root in the app directory, before the app starts: install your runtime or native dependencies here (runtime `provided`). Its output goes to the boot log. @default - none'),
+    installTimeoutSeconds: int(10, 1800).default(300).describe('Budget of installCommand; part of the boot timeline (it lengthens the signal timeout and the grace period).'),
+  })
+  .superRefine((a, ctx) => {
+    if (a.installCommand === undefined && a.installTimeoutSeconds !== 300 && typeof a.installTimeoutSeconds === 'number') {
+      violation(ctx, ['installTimeoutSeconds'], a.installTimeoutSeconds, 'has no effect without installCommand', 'remove it, or add the installCommand it budgets.');
+    }
+  }, ALWAYS)
+  .describe('Your own app instead of the reference service (docs/deploying.md, "Ship your own app"). Its port is app.port and its health path loadBalancer.healthCheck.path: the ALB, the security groups and the boot\'s health wait all use those. @default - the reference service (service/), bundled at synth');
+
+export type AppArtifactSettings = z.output<typeof appArtifactSchema>;
 
 /**
  * How the application on the fleet behaves at each hop. The platform writes these values to
@@ -25,12 +71,13 @@ export const appSettingsSchema = z
       .describe('Retries allowed as a % of first attempts (a token bucket): during an outage retries add at most this much load.'),
     shedPoolWaitMs: int(1, 3_600_000)
       .default(500)
-      .describe('Load shedding: while the oldest request waiting for a DB connection has waited longer than this, new requests get 503 + Retry-After at once. Also the pool wait timeout.'),
+      .describe('Load shedding: while the oldest request waiting for a DB connection has waited longer than this, new requests get 503 + Retry-After at once. A request already queued gives up after twice this (at most the request timeout, TC-8).'),
     shedQueueLength: int(1, 100_000)
       .default(64)
       .describe('Load shedding: while more requests than this wait for a writer connection, new requests get 503 + Retry-After at once.'),
     shedEventLoopLagMs: int(1, 60_000).default(200).describe('Load shedding: above this event-loop lag, new requests get 503 + Retry-After.'),
     idempotencyRetentionHours: int(1, 8760).default(24).describe('How long an Idempotency-Key and its stored answer are kept; a replay after that is a new request.'),
+    artifact: appArtifactSchema.optional(),
   })
   .describe('Settings the platform hands to the application: ports, timeouts, pool sizes, retries.');
 

@@ -22,14 +22,29 @@ const proxySchema = z
 
 export const databaseSettingsSchema = z
   .strictObject({
-    engineVersion: z.string().default('17.9').describe('RDS for PostgreSQL full version, e.g. `17.9`. Must be a version aws-cdk-lib knows.'),
+    engineVersion: z
+      .string()
+      .default('17.9')
+      .describe(
+        'RDS for PostgreSQL full version, e.g. `17.9`. Must be a version aws-cdk-lib knows. A new minor of the same major is an in-place update; a new major needs allowMajorVersionUpgrade.',
+      ),
+    allowMajorVersionUpgrade: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Allow engineVersion to move to a new major version, as an in-place upgrade that keeps the data: the writer gets `AllowMajorVersionUpgrade`, ' +
+          'and the parameter group a construct ID per family (`Parameters<Family>`, e.g. `ParametersPostgres18`), so the new major gets a new ' +
+          'parameter group of its family, as RDS requires; RDS upgrades the in-Region read replicas together with the writer. Turn it on in the ' +
+          'same change as the new major engineVersion, and leave it on: on its own, or turned off later, it renames the parameter group, which ' +
+          '`npm run diff` blocks. Runbook: docs/reviewing-changes.md, "PostgreSQL engine upgrades".',
+      ),
     instanceClass: instanceClass.default('db.r7g.large').describe('Writer instance class; its memory sets `max_connections`.'),
     replicaInstanceClass: instanceClass.optional().describe('Read replica instance class. @default - same as instanceClass'),
     readReplicas: int(0, 15).default(2).describe('Read replicas (RDS allows 15), placed round-robin over the AZs, starting with the AZ after the writer.'),
     multiAz: z.boolean().default(true).describe('Synchronous standby in a second AZ with automatic failover.'),
     allocatedStorageGiB: int(20, 65536).default(100).describe('Initial gp3 storage.'),
     maxAllocatedStorageGiB: int(20, 65536).default(500).describe('Storage autoscaling ceiling; >= allocatedStorageGiB.'),
-    backupRetentionDays: int(1, 35).default(14).describe('Automated backup (point-in-time recovery) retention.'),
+    backupRetentionDays: int(7, 35).default(14).describe('Automated backup (point-in-time recovery) retention; 7 or more (the Control Tower minimum, CT.RDS.PR.8).'),
     statementTimeoutMs: int(0, 2_147_483_647)
       .default(25_000)
       .describe('`statement_timeout` of the app role (a role default the migrations set, never a session `SET`, which would pin RDS Proxy connections). Shorter than the app request timeout, so the DB gives up before the caller does.'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALWAYS, int, violation } from './schema-helpers';
+import { ALWAYS, int, logRetentionDays, violation } from './schema-helpers';
 
 const DAY = 86_400;
 
@@ -27,7 +27,7 @@ export const contentClassSchema = z
     degradedFallback: z
       .boolean()
       .default(false)
-      .describe('When the ALB answers 5xx, serve the static degraded page instead (GET and HEAD only for this path).'),
+      .describe('When the ALB answers GET or HEAD with 500/502/503/504, serve the static degraded page instead (a 503 with Retry-After, from a Lambda@Edge origin-response function). Every method still reaches the origin; other methods get the origin\'s response.'),
   })
   .describe('One content class of the freshness model.');
 
@@ -49,6 +49,27 @@ export const DEFAULT_FRESHNESS: z.input<typeof contentClassSchema>[] = [
     edgeTtlSeconds: 0,
     appCacheTtlSeconds: 30,
     maxStalenessSeconds: 30,
+    queryStrings: 'all',
+  },
+  // Paths that take POSTs from browsers and other services. A cacheable class forwards to the
+  // origin only its cache key (pages: two query strings, no cookies, no headers), so a login form
+  // or a webhook posted to a page path would arrive without its session cookie, CSRF token or
+  // signature header. These classes are not cached, and every viewer header (but Host), cookie and
+  // query string reaches the app (docs/architecture.md, "Forms and webhooks").
+  {
+    name: 'forms',
+    pathPattern: '/forms/*',
+    cacheable: false,
+    edgeTtlSeconds: 0,
+    maxStalenessSeconds: 0,
+    queryStrings: 'all',
+  },
+  {
+    name: 'webhooks',
+    pathPattern: '/webhooks/*',
+    cacheable: false,
+    edgeTtlSeconds: 0,
+    maxStalenessSeconds: 0,
     queryStrings: 'all',
   },
   {
@@ -96,8 +117,11 @@ export const edgeSettingsSchema = z
       .regex(/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/.+$/, { message: 'must be a CLOUDFRONT-scope WAF web ACL ARN (us-east-1, "global/webacl/...")' })
       .optional()
       .describe('An existing CLOUDFRONT-scope web ACL. @default - one is created in the stack when it is in us-east-1'),
-    errorCachingSeconds: int(0, 300).default(10).describe('How long CloudFront caches an error or the degraded page, so a recovered origin is used again quickly.'),
+    errorCachingSeconds: int(0, 300).default(10).describe('How long CloudFront caches an error or the degraded page (distribution-wide, per status), so a recovered origin is used again quickly; also the degraded page\'s Retry-After.'),
     accessLogRetentionDays: int(1, 3650).default(90).describe('Days before CloudFront access logs expire.'),
+    logRetentionDays: logRetentionDays
+      .default(365)
+      .describe('Retention of the degraded-page function\'s log group in us-east-1 (the stack\'s own, when the stack is there). Lambda@Edge writes to a group of the same name in every Region where it runs; those it creates itself, without retention (docs/operations.md, "Lambda@Edge").'),
     degradedPageHtml: z
       .string()
       .max(10_000)

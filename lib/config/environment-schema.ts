@@ -3,12 +3,49 @@ import { alarmSettingsSchema } from './alarm-settings';
 import { appSettingsSchema } from './app-settings';
 import { cacheSettingsSchema } from './cache-settings';
 import { databaseSettingsSchema } from './database-settings';
-import { fleetSettingsSchema } from './fleet-settings';
+import { bootTimingProblems } from './boot-timing';
+import { fleetBootTimingInput, fleetSettingsSchema } from './fleet-settings';
 import { loadBalancerSettingsSchema } from './load-balancer-settings';
 import { networkSettingsSchema } from './network-settings';
 import { wafSettingsSchema } from './waf-settings';
 import { edgeSettingsSchema } from './edge-settings';
+import { AWS_REGIONS, ORIGIN_SHIELD_FOR, ORIGIN_SHIELD_REGIONS, worstCaseBackoffMs } from './aws-limits';
+import { closest } from './config-error';
 import { ALWAYS, isNum, matching, violation } from './schema-helpers';
+
+/**
+ * Lower-case letters, digits and single hyphens, starting with a letter and not ending with a
+ * hyphen: the rules of the RDS instance identifiers and the ElastiCache replication group ID the
+ * stack name prefixes (docs/configuration.md, "AWS limits").
+ */
+const NAME_RULE = (min: number, max: number) => new RegExp(`^(?!.*--)[a-z][a-z0-9-]{${min - 2},${max - 2}}[a-z0-9]$`);
+
+/** An environment name: 2-21 characters, so that `loadbearing-<name>` is a valid stack name. */
+export const ENVIRONMENT_NAME = NAME_RULE(2, 21);
+
+/** Characters AWS allows in tag keys and values across services (https://docs.aws.amazon.com/personalize/latest/dg/personalize-managing-tags.html). */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
+
+const tagsSchema = z
+  .record(
+    z.string(),
+    // CloudFormation stack tags need a value of at least one character (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Tag.html).
+    z.string().superRefine((value, ctx) => {
+      if (value.length < 1 || value.length > 256 || !TAG_TEXT.test(value)) {
+        violation(ctx, [], value, 'must be a tag value of 1-256 letters, digits, spaces or _ . : / = + - @ (CloudFormation refuses an empty stack tag value)', 'use a non-empty value with those characters, e.g. "payments".');
+      }
+    }),
+  )
+  .superRefine((tags, ctx) => {
+    for (const key of Object.keys(tags)) {
+      if (key.length > 128 || !TAG_TEXT.test(key) || /^(aws|loadbearing):/i.test(key)) {
+        violation(ctx, [key], key, 'must be a tag key of 1-128 letters, digits, spaces or _ . : / = + - @, not starting with "aws:" (reserved by AWS) or "loadbearing:" (the platform\'s)', 'rename the tag key, e.g. "team" or "cost-center".');
+      }
+    }
+    if (Object.keys(tags).length > 48) violation(ctx, [], Object.keys(tags).length, 'at most 48 tags: AWS allows 50 per resource and the platform adds 2', 'drop the tags you do not need on every resource.');
+  })
+  .default({})
+  .describe('Tags on every resource (and the stack): keys 1-128, values 1-256 characters, at most 48.');
 
 export const STAGES = ['dev', 'staging', 'prod'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -34,14 +71,22 @@ export const environmentSchema = z
     stackName: z
       .string()
       .pipe(matching(
-          /^[a-z][a-z0-9-]{2,33}$/,
-          'must be 3-34 lower-case letters, digits or "-", starting with a letter (it prefixes the 40-character cache ID)',
+          NAME_RULE(3, 34),
+          'must be 3-34 lower-case letters, digits or single "-", starting with a letter and not ending with "-" (it prefixes the RDS instance identifiers and the 40-character cache ID)',
           'rename the stack, e.g. "loadbearing-prod".',
         ))
       .optional()
       .describe('CloudFormation stack name; also the alarm name prefix. @default - "loadbearing-<environment name>"'),
     account: matching(/^\d{12}$/, 'must be a 12-digit AWS account ID (a string, to keep leading zeros)', 'use the 12 digits of the target account, e.g. "123456789012".').describe('AWS account ID. Explicit, so synth never looks anything up.'),
-    region: matching(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region code', 'use a region code such as "us-east-1" or "eu-west-1".').describe('AWS region.'),
+    region: z
+      .string()
+      .superRefine((region, ctx) => {
+        if (!AWS_REGIONS.includes(region)) {
+          const near = closest(region, AWS_REGIONS);
+          violation(ctx, [], region, 'is not an AWS region aws-cdk-lib knows', near ? `did you mean "${near}"?` : 'use a region code such as "us-east-1" or "eu-west-1".');
+        }
+      })
+      .describe('AWS region (one of the regions aws-cdk-lib knows).'),
     availabilityZones: z
       .array(z.string())
       .min(2)
@@ -49,7 +94,7 @@ export const environmentSchema = z
       .describe('Availability zones (2-6, in the region). Listed explicitly so the VPC needs no lookup; 3 lets the fleet and data tier lose one AZ with two left.'),
     terminationProtection: z.boolean().default(false).describe('CloudFormation termination protection (prod preset: true).'),
     dataProtection: dataProtectionSchema.prefault({}),
-    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('Tags on every resource.'),
+    tags: tagsSchema,
     network: networkSettingsSchema.prefault({}),
     loadBalancer: loadBalancerSettingsSchema.prefault({}),
     app: appSettingsSchema.prefault({}),
@@ -109,8 +154,57 @@ export const environmentSchema = z
     if (edge?.enabled === true && !edge.webAclArn && typeof env.region === 'string' && env.region !== 'us-east-1') {
       violation(ctx, ['edge', 'webAclArn'], undefined, `a CLOUDFRONT web ACL lives in us-east-1, so a stack in ${env.region} cannot create it`, 'create one in us-east-1 (e.g. with the WebAcl construct, scope CLOUDFRONT) and set edge.webAclArn; the ALB keeps its regional web ACL either way.');
     }
+    const fleet = env.fleet;
+    const boot = fleet?.boot;
+    if (boot && isNum(boot.healthWaitSeconds) && isNum(boot.healthProbeTimeoutSeconds) && isNum(boot.healthProbeIntervalSeconds)) {
+      const artifact = env.app?.artifact;
+      const hook = artifact?.installCommand && isNum(artifact.installTimeoutSeconds) ? artifact.installTimeoutSeconds : 0;
+      const paths = {
+        signalTimeout: 'fleet.rollingUpdate.signalTimeoutSeconds',
+        gracePeriod: 'fleet.healthCheckGracePeriodSeconds',
+        healthWait: 'fleet.boot.healthWaitSeconds',
+        installHook: hook > 0 ? 'app.artifact.installTimeoutSeconds' : undefined,
+      };
+      for (const p of bootTimingProblems(fleetBootTimingInput(fleet, hook), paths)) violation(ctx, p.path.split('.'), p.value, p.rule, p.fix);
+    }
     if (env.stage === 'prod' && env.dataProtection?.allowDestroy) {
       violation(ctx, ['dataProtection', 'allowDestroy'], true, 'prod data can never be destroyable', 'set dataProtection.allowDestroy to false.');
+    }
+    if ((env.stage === 'staging' || env.stage === 'prod') && env.database?.multiAz === false) {
+      violation(ctx, ['database', 'multiAz'], false, `${env.stage} needs a Multi-AZ writer (a standby in another AZ with automatic failover)`, 'set database.multiAz to true (only dev may run a single-AZ writer).');
+    }
+    if (edge?.enabled === true && typeof env.loadBalancer?.certificateArn !== 'string') {
+      violation(ctx, ['loadBalancer', 'certificateArn'], undefined, 'required when edge.enabled: without it CloudFront reaches the ALB over plain HTTP, and the origin secret header crosses the internet in clear text', 'set loadBalancer.certificateArn (and edge.originDomainName), or turn the edge off.');
+    }
+    if (edge?.enabled === true && env.waf?.enabled === false && !edge.webAclArn) {
+      violation(ctx, ['edge', 'webAclArn'], undefined, 'the distribution needs a web ACL (the per-client rate limit lives there): waf.enabled is false and edge.webAclArn is not set', 'keep waf.enabled, or set edge.webAclArn to a CLOUDFRONT web ACL from us-east-1.');
+    }
+    const shield = edge?.originShield;
+    if (edge?.enabled === true && shield?.enabled === true && typeof env.region === 'string') {
+      const region = shield.region ?? env.region;
+      if (!ORIGIN_SHIELD_REGIONS.includes(region)) {
+        const suggestion = ORIGIN_SHIELD_FOR[region];
+        violation(
+          ctx,
+          ['edge', 'originShield', 'region'],
+          shield.region,
+          `${region}${shield.region ? '' : ' (the stack region, the default)'} is not a region where CloudFront offers Origin Shield`,
+          suggestion ? `set edge.originShield.region to "${suggestion}", the region AWS recommends for origins in ${region}.` : `set edge.originShield.region to one of ${ORIGIN_SHIELD_REGIONS.join(', ')}: the one closest to ${region}.`,
+        );
+      }
+    }
+    const app = env.app;
+    if (app && isNum(app.retryBaseDelayMs) && isNum(app.retryMaxDelayMs) && app.retryBaseDelayMs > app.retryMaxDelayMs) {
+      violation(ctx, ['app', 'retryBaseDelayMs'], app.retryBaseDelayMs, `must be <= app.retryMaxDelayMs (${app.retryMaxDelayMs}): the cap would silently replace the first backoff`, 'lower app.retryBaseDelayMs, or raise app.retryMaxDelayMs.');
+    } else if (app && isNum(app.retryMaxAttempts) && isNum(app.retryBaseDelayMs) && isNum(app.retryMaxDelayMs) && isNum(app.requestTimeoutSeconds)) {
+      const backoff = worstCaseBackoffMs({ retryMaxAttempts: app.retryMaxAttempts, retryBaseDelayMs: app.retryBaseDelayMs, retryMaxDelayMs: app.retryMaxDelayMs });
+      if (backoff >= app.requestTimeoutSeconds * 1000) {
+        violation(ctx, ['app', 'retryMaxAttempts'], app.retryMaxAttempts, `${app.retryMaxAttempts} attempts can wait up to ${backoff} ms in backoff alone, not less than the request deadline (app.requestTimeoutSeconds: ${app.requestTimeoutSeconds * 1000} ms): the last retries can never finish in time`, 'lower app.retryMaxAttempts or app.retryMaxDelayMs, or raise app.requestTimeoutSeconds.');
+      }
+    }
+    const p99 = env.alarms?.latencyP99Seconds;
+    if (isNum(p99) && isNum(app?.requestTimeoutSeconds) && p99 >= app.requestTimeoutSeconds) {
+      violation(ctx, ['alarms', 'latencyP99Seconds'], p99, `must be below the app request timeout (app.requestTimeoutSeconds: ${app.requestTimeoutSeconds} s): the app answers every request by then, so the alarm could never fire`, `set alarms.latencyP99Seconds below ${app.requestTimeoutSeconds}, e.g. ${Math.max(1, Math.floor(app.requestTimeoutSeconds / 3))}.`);
     }
     if ((env.stage === 'staging' || env.stage === 'prod') && isNum(env.cache?.replicasPerShard) && env.cache.replicasPerShard < 1) {
       violation(ctx, ['cache', 'replicasPerShard'], env.cache.replicasPerShard, `${env.stage} needs at least 1 cache replica for Multi-AZ automatic failover`, 'set cache.replicasPerShard to 1 or more.');
@@ -131,7 +225,7 @@ export const configFileSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Optional JSON schema reference for editors.'),
     environments: z
-      .record(z.string().regex(/^[a-z][a-z0-9-]{1,20}$/, { message: 'environment names must be 2-21 lower-case letters, digits or "-"' }), z.unknown())
+      .record(z.string().regex(ENVIRONMENT_NAME, { message: 'environment names must be 2-21 lower-case letters, digits or single "-", starting with a letter and not ending with "-"' }), z.unknown())
       .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' })
       .describe('Environments by name; each becomes a stack `loadbearing-<name>` (unless stackName is set).'),
   })

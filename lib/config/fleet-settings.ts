@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { ALWAYS, int, isNum, violation } from './schema-helpers';
+import { isTimeZone } from './aws-limits';
+import type { BootTimingInput } from './boot-timing';
+import { ALWAYS, int, isNum, logRetentionDays, violation } from './schema-helpers';
 import { WORKLOAD_PROFILES, type WorkloadProfileName } from './workload-profiles';
 
 const PROFILE_NAMES = Object.keys(WORKLOAD_PROFILES) as [WorkloadProfileName, ...WorkloadProfileName[]];
@@ -12,7 +14,15 @@ const scheduledActionSchema = z.strictObject({
     .string()
     .regex(CRON, { message: 'must be a 5-field cron expression, e.g. "0 8 * * 1-5"' })
     .describe('Cron expression (minute hour day month weekday), in timeZone.'),
-  timeZone: z.string().default('UTC').describe('IANA time zone of the schedule.'),
+  timeZone: z
+    .string()
+    .default('UTC')
+    .superRefine((tz, ctx) => {
+      // Auto Scaling takes "the canonical names of the IANA time zones"
+      // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-autoscaling-scheduledaction.html).
+      if (!isTimeZone(tz)) violation(ctx, [], tz, 'must be an IANA time zone', 'use a name from the IANA time zone database, e.g. "UTC", "Europe/Berlin" or "America/New_York".');
+    })
+    .describe('IANA time zone of the schedule.'),
   minCapacity: int(0, 1000).optional().describe('New minimum from this time on.'),
   maxCapacity: int(1, 1000).optional().describe('New maximum from this time on.'),
 });
@@ -29,7 +39,9 @@ export const fleetSettingsSchema = z
     maxCapacity: int(1, 1000).default(12).describe('Maximum instances; also sizes the DB connection budget.'),
     cpuTargetPercent: int(10, 90).default(50).describe('Target tracking: average CPU the fleet scales to hold.'),
     requestsPerTarget: int(10, 1_000_000).default(1000).describe('Target tracking: ALB requests per target per minute.'),
-    healthCheckGracePeriodSeconds: int(0, 7200).default(300).describe('Time after launch before ELB health checks can replace an instance.'),
+    healthCheckGracePeriodSeconds: int(0, 7200)
+      .optional()
+      .describe('Time after launch before ELB health checks can replace an instance; must cover the slowest boot up to its verdict (docs/deploying.md, "How long a boot may take"). @default - derived from the boot timeline (fleet.boot), rounded up to a minute'),
     instanceWarmupSeconds: int(0, 3600).default(180).describe('Time before a new instance counts towards scaling metrics.'),
     rootVolumeGiB: int(8, 1024).default(30).describe('Encrypted gp3 root volume size.'),
     baselineInstances: int(1, 500)
@@ -45,15 +57,28 @@ export const fleetSettingsSchema = z
         state: z.enum(['Stopped', 'Running', 'Hibernated']).default('Stopped').describe('State of warm instances (Stopped costs only storage).'),
       })
       .prefault({})
-      .describe('Warm pool (On-Demand capacity only).'),
+      .describe('Warm pool. EC2 Auto Scaling allows one only on a group without Spot and without a mixed instances policy, so with it the group launches the primary instance type On-Demand only (no fallback to the other families of the profile).'),
     rollingUpdate: z
       .strictObject({
         maxBatchSize: int(1, 100).default(1).describe('Instances replaced at once when the launch template changes.'),
         minInstancesInService: int(0, 1000).optional().describe('Instances kept in service during a rollout. @default - minCapacity'),
-        signalTimeoutSeconds: int(60, 3600).default(900).describe('How long a new instance has to signal that it is healthy; a bad launch template fails here and CloudFormation rolls back.'),
+        signalTimeoutSeconds: int(60, 3600)
+          .optional()
+          .describe('How long a new instance has to signal; must exceed the slowest boot (docs/deploying.md, "How long a boot may take"). A boot that fails signals at once, so this is only reached by an instance that never reports. @default - derived from the boot timeline (fleet.boot) plus a minute, rounded up to a minute'),
       })
       .prefault({})
       .describe('How a new launch template rolls out: in batches, each waiting for cfn-signal from healthy instances.'),
+    logRetentionDays: logRetentionDays.default(365).describe('Retention of the app\'s log group (`/<stack>/app`: its stdout with the EMF metrics, and its stderr) and the boot log group (`/<stack>/boot`: cloud-init output).'),
+    boot: z
+      .strictObject({
+        healthWaitSeconds: int(10, 600)
+          .default(90)
+          .describe('After the app starts: how long it may take to answer its health path before the boot fails (with the reason in the stack event). Migrations at start-up count here.'),
+        healthProbeTimeoutSeconds: int(1, 10).default(2).describe('Timeout of each health probe during the boot.'),
+        healthProbeIntervalSeconds: int(1, 30).default(3).describe('Pause between health probes during the boot.'),
+      })
+      .prefault({})
+      .describe('The boot\'s health wait. With the fixed step budgets (lib/config/boot-timing.ts) it sets the signal timeout and the grace period.'),
     scheduledActions: z.array(scheduledActionSchema).max(50).default([]).describe('Scheduled capacity changes for known peaks, e.g. raise minCapacity before a daily rush.'),
   })
   .superRefine((f, ctx) => {
@@ -70,7 +95,44 @@ export const fleetSettingsSchema = z
       if (isNum(a.minCapacity) && isNum(a.maxCapacity) && a.minCapacity > a.maxCapacity) {
         violation(ctx, ['scheduledActions', i, 'minCapacity'], a.minCapacity, `must be <= its maxCapacity (${a.maxCapacity})`, 'lower minCapacity or raise maxCapacity.');
       }
+      // A scheduled action that changes one bound leaves the other as the group has it; Auto
+      // Scaling refuses a minimum above the maximum when the action runs, not at deploy time.
+      if (a.minCapacity === undefined && a.maxCapacity === undefined) {
+        violation(ctx, ['scheduledActions', i], a.name, 'changes nothing: set minCapacity, maxCapacity or both', 'add the new minCapacity and/or maxCapacity for this time.');
+      }
+      if (isNum(a.minCapacity) && a.maxCapacity === undefined && isNum(f.maxCapacity) && a.minCapacity > f.maxCapacity) {
+        violation(ctx, ['scheduledActions', i, 'minCapacity'], a.minCapacity, `must be <= fleet.maxCapacity (${f.maxCapacity}) when the action keeps the group's maximum`, 'lower it, or also set this action\'s maxCapacity.');
+      }
+      if (isNum(a.maxCapacity) && a.minCapacity === undefined && isNum(f.minCapacity) && a.maxCapacity < f.minCapacity) {
+        violation(ctx, ['scheduledActions', i, 'maxCapacity'], a.maxCapacity, `must be >= fleet.minCapacity (${f.minCapacity}) when the action keeps the group's minimum`, 'raise it, or also set this action\'s minCapacity.');
+      }
     });
+    // MinInstancesInService "must be less than the MaxSize of the Auto Scaling group"
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatepolicy.html).
+    const inService = f.rollingUpdate?.minInstancesInService ?? f.minCapacity;
+    const minAboveMax = isNum(f.minCapacity) && isNum(f.maxCapacity) && f.minCapacity > f.maxCapacity;
+    if (!minAboveMax && isNum(inService) && isNum(f.maxCapacity) && inService >= f.maxCapacity) {
+      const explicit = f.rollingUpdate?.minInstancesInService !== undefined;
+      violation(
+        ctx,
+        explicit ? ['rollingUpdate', 'minInstancesInService'] : ['maxCapacity'],
+        explicit ? inService : f.maxCapacity,
+        explicit
+          ? `must be below fleet.maxCapacity (${f.maxCapacity}): CloudFormation needs room to launch the new batch`
+          : `must be above fleet.rollingUpdate.minInstancesInService, which defaults to fleet.minCapacity (${inService}): CloudFormation refuses a rolling update that keeps the whole group in service`,
+        explicit ? `lower it to ${f.maxCapacity - 1} or less, or raise fleet.maxCapacity.` : `raise fleet.maxCapacity above ${inService}, or set fleet.rollingUpdate.minInstancesInService below it.`,
+      );
+    }
+    // PutWarmPool refuses groups with Spot or a mixed instances policy, so a warm-pool group is a
+    // plain launch-template group (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutWarmPool.html).
+    if (f.warmPool?.enabled === true) {
+      if (isNum(f.spotPercentAboveBase) && f.spotPercentAboveBase > 0) {
+        violation(ctx, ['spotPercentAboveBase'], f.spotPercentAboveBase, '[SA-4] must be 0 with fleet.warmPool.enabled: EC2 Auto Scaling cannot add a warm pool to a group that requests Spot', 'set fleet.spotPercentAboveBase to 0, or disable fleet.warmPool.');
+      }
+      if (f.onDemandBaseCapacity !== undefined) {
+        violation(ctx, ['onDemandBaseCapacity'], f.onDemandBaseCapacity, '[SA-4] has no effect with fleet.warmPool.enabled: a warm-pool group launches its launch template On-Demand only, without a mixed instances policy', 'remove fleet.onDemandBaseCapacity, or disable fleet.warmPool.');
+      }
+    }
     const profile = Object.hasOwn(WORKLOAD_PROFILES, String(f.workloadProfile)) ? WORKLOAD_PROFILES[f.workloadProfile] : undefined;
     if (profile && typeof f.instanceSize === 'string' && !profile.sizes.includes(f.instanceSize)) {
       violation(
@@ -86,3 +148,13 @@ export const fleetSettingsSchema = z
 
 export type FleetSettings = z.output<typeof fleetSettingsSchema>;
 export type FleetSettingsInput = z.input<typeof fleetSettingsSchema>;
+
+/** The boot timeline's inputs from fleet settings, and the app's install hook budget (0: none). */
+export function fleetBootTimingInput(fleet: FleetSettings, installHookSeconds = 0): BootTimingInput {
+  return {
+    healthWait: { waitSeconds: fleet.boot.healthWaitSeconds, probeTimeoutSeconds: fleet.boot.healthProbeTimeoutSeconds, probeIntervalSeconds: fleet.boot.healthProbeIntervalSeconds },
+    installHookSeconds,
+    signalTimeoutSeconds: fleet.rollingUpdate.signalTimeoutSeconds,
+    gracePeriodSeconds: fleet.healthCheckGracePeriodSeconds,
+  };
+}

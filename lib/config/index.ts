@@ -18,6 +18,7 @@ export * from './postgres-connections';
 export * from './postgres-versions';
 export * from './rds-instance-classes';
 export * from './schema-helpers';
+export * from './select-environments';
 export * from './stage-presets';
 export * from './waf-settings';
 export * from './workload-profiles';

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { ARTIFACT_ARCHIVE } from './app-settings';
 import { BUILTIN_ENVIRONMENTS } from './builtin-environments';
 import { ConfigError, problemsFromZod, renderValue, type ConfigProblem } from './config-error';
-import { configFileSchema, environmentSchema, type EnvironmentConfig, type Stage } from './environment-schema';
+import { configFileSchema, ENVIRONMENT_NAME, environmentSchema, type EnvironmentConfig, type Stage } from './environment-schema';
 import { checkInvariants } from '../invariants/check-invariants';
 import { STAGE_PRESETS } from './stage-presets';
 
@@ -13,11 +15,20 @@ import { STAGE_PRESETS } from './stage-presets';
  * Every problem in every environment is collected first, then thrown as one ConfigError, so a
  * user fixes their file in one pass.
  */
-export function resolveEnvironments(environments: Readonly<Record<string, unknown>>, source: string): EnvironmentConfig[] {
+export function resolveEnvironments(environments: Readonly<Record<string, unknown>>, source: string, baseDir: string = process.cwd()): EnvironmentConfig[] {
   const problems: ConfigProblem[] = [];
   const resolved: EnvironmentConfig[] = [];
   for (const [name, raw] of Object.entries(environments)) {
     const prefix = ['environments', name];
+    if (!ENVIRONMENT_NAME.test(name)) {
+      problems.push({
+        path: `environments.${name}`,
+        value: renderValue(name),
+        rule: 'environment names must be 2-21 lower-case letters, digits or single "-", starting with a letter and not ending with "-" (the default stack name loadbearing-<name> prefixes RDS and ElastiCache identifiers)',
+        fix: 'rename the environment, e.g. "prod" or "pr-42".',
+      });
+      continue;
+    }
     const stage = isRecord(raw) ? raw.stage : undefined;
     const preset = typeof stage === 'string' && stage in STAGE_PRESETS ? STAGE_PRESETS[stage as Stage] : {};
     const merged = isRecord(raw) ? deepMerge(preset, raw) : raw;
@@ -26,7 +37,8 @@ export function resolveEnvironments(environments: Readonly<Record<string, unknow
       problems.push(...problemsFromZod(result.error.issues, prefix, environmentSchema));
       continue;
     }
-    const env = { ...result.data, name, stackName: result.data.stackName ?? `loadbearing-${name}` };
+    const artifact = resolveArtifact(result.data.app.artifact, baseDir, `environments.${name}.app.artifact`, problems);
+    const env = { ...result.data, app: { ...result.data.app, artifact }, name, stackName: result.data.stackName ?? `loadbearing-${name}` };
     problems.push(...checkInvariants(env).errors);
     resolved.push(env);
   }
@@ -45,6 +57,35 @@ export function resolveEnvironments(environments: Readonly<Record<string, unknow
   }
   if (problems.length > 0) throw new ConfigError(problems, source);
   return resolved;
+}
+
+type Artifact = EnvironmentConfig['app']['artifact'];
+
+/**
+ * Checks that an app artifact exists and is a directory or an archive the boot script unpacks,
+ * and makes its path absolute (relative paths are relative to the config file's folder), so the
+ * synth finds it from any working directory.
+ */
+function resolveArtifact(artifact: Artifact, baseDir: string, path: string, problems: ConfigProblem[]): Artifact {
+  if (!artifact) return undefined;
+  const absolute = isAbsolute(artifact.path) ? artifact.path : resolve(baseDir, artifact.path);
+  const problem = (field: string, value: unknown, rule: string, fix: string) => problems.push({ path: `${path}.${field}`, value: renderValue(value), rule, fix });
+  if (!existsSync(absolute)) {
+    problem('path', artifact.path, `does not exist (looked for ${absolute}; a relative path is relative to the config file's folder)`, 'point it at the directory or the .zip/.tar.gz archive of your app.');
+    return artifact;
+  }
+  const stat = statSync(absolute);
+  if (stat.isFile() && !ARTIFACT_ARCHIVE.test(absolute)) {
+    problem('path', artifact.path, 'is a file but not a .zip, .tar.gz or .tgz archive', 'point it at your app\'s directory, or pack it as a .zip or .tar.gz.');
+  } else if (stat.isDirectory()) {
+    if (readdirSync(absolute).length === 0) problem('path', artifact.path, 'is an empty directory', 'build your app into it first, or point at the directory that holds it.');
+    const entry = artifact.startCommand.split(' ')[0];
+    const entryPath = isAbsolute(entry) || entry.startsWith('-') ? undefined : resolve(absolute, entry);
+    if (entryPath && readdirSync(absolute).length > 0 && !existsSync(entryPath)) {
+      problem('startCommand', artifact.startCommand, `starts ${entry}, which is not in the artifact directory ${absolute}`, `use the path of the ${artifact.runtime === 'nodejs' ? 'entry script' : 'executable'} relative to the artifact directory.`);
+    }
+  }
+  return { ...artifact, path: absolute };
 }
 
 /** The built-in dev, staging and prod environments. */
@@ -71,7 +112,7 @@ export function loadConfigFile(path: string): EnvironmentConfig[] {
   }
   const file = configFileSchema.safeParse(json, { reportInput: true });
   if (!file.success) throw new ConfigError(problemsFromZod(file.error.issues, [], configFileSchema), path);
-  return resolveEnvironments(file.data.environments, path);
+  return resolveEnvironments(file.data.environments, path, dirname(resolve(path)));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

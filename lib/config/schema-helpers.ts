@@ -32,12 +32,22 @@ export function int(min: number, max: number): z.ZodNumber {
   return z.number().int().min(min).max(max);
 }
 
-/** CloudWatch Logs retention values (days) that the API accepts. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+/**
+ * CloudWatch Logs retention values (days) that the API accepts
+ * (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html),
+ * from one year on: the Control Tower control CT.CLOUDWATCH.PR.2 that the policy gate runs refuses
+ * less, so the schema does too (docs/configuration.md, "AWS limits").
+ */
+export const LOG_RETENTION_DAYS = [365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 export const logRetentionDays = z
-  .union(LOG_RETENTION_DAYS.map((d) => z.literal(d)))
-  .describe(`Log retention in days; one of ${LOG_RETENTION_DAYS.join(', ')}. The default (365) meets the Control Tower minimum of one year.`);
+  .number()
+  .superRefine((days, ctx) => {
+    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
+      violation(ctx, [], days, `must be a CloudWatch Logs retention of a year or more (the Control Tower minimum): one of ${LOG_RETENTION_DAYS.join(', ')}`, `use ${LOG_RETENTION_DAYS.find((d) => d >= days) ?? 3653} or another value from that list.`);
+    }
+  })
+  .describe(`Log retention in days; one of ${LOG_RETENTION_DAYS.join(', ')} (CloudWatch Logs values of a year or more: the Control Tower minimum).`);
 
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 

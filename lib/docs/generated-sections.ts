@@ -2,12 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchTable } from '../bench/bench-table';
 import type { BenchResults } from '../bench/run-bench';
+import { awsLimitsTable } from '../config/aws-limits';
 import { configReference } from '../config/config-reference';
 import { freshnessTable } from '../config/freshness-table';
 import { builtinEnvironments } from '../config/load-config';
 import { contractTable } from '../contract/contract-table';
 import { failureModesReference } from '../failure-modes/failure-modes-reference';
 import { invariantsReference } from '../invariants/invariants-reference';
+import { IN_PLACE_RULES, REFUSED_UPDATES, type UpdateRule } from '../review/update-rules';
+import { projectRoot } from '../synth/project-root';
 
 /** A documentation section generated from code, and the page (relative to the repository root) it lives in. */
 export interface GeneratedSection {
@@ -23,10 +26,14 @@ export interface GeneratedSection {
 export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   'config-reference': { file: 'docs/configuration.md', render: configReference },
   invariants: { file: 'docs/configuration.md', render: invariantsReference },
+  'aws-limits': { file: 'docs/configuration.md', render: awsLimitsTable },
   performance: { file: 'docs/performance.md', render: performanceResults },
   'runtime-contract': { file: 'docs/runtime-contract.md', render: contractTable },
   'failure-modes': { file: 'docs/failure-modes.md', render: failureModesReference },
   freshness: { file: 'docs/architecture.md', render: () => builtinEnvironments().map(freshnessTable).join('\n') },
+  'team-app': { file: 'docs/extending.md', render: teamApp },
+  'refused-updates': { file: 'docs/reviewing-changes.md', render: () => ruleTable(REFUSED_UPDATES) },
+  'in-place-rules': { file: 'docs/reviewing-changes.md', render: () => ruleTable(IN_PLACE_RULES) },
 };
 
 /** Every page that holds a generated section. */
@@ -52,9 +59,26 @@ export function renderGeneratedSections(document: string, file: string, sections
   return result;
 }
 
+/**
+ * The team project of docs/extending.md, file by file: exactly what
+ * test/integration/consumer-package.test.ts installs the packed package next to and synthesizes.
+ */
+function teamApp(): string {
+  const dir = join(projectRoot(__dirname), 'test', 'extension', 'team-app');
+  const block = (file: string, language: string) => [`\`${file}\`:`, '', `\`\`\`${language}`, readFileSync(join(dir, file), 'utf8').trimEnd(), '```'].join('\n');
+  return [block('cdk.json', 'json'), '', block('app.ts', 'ts')].join('\n');
+}
+
+/** The guard's documented update rules (lib/review/update-rules.ts), each with its sources. */
+function ruleTable(rules: readonly UpdateRule[]): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = rules.map((r) => `| \`${r.id}\` | \`${r.type}\` \`${r.property}\` | ${cell(r.reason)} | ${r.sources.map((url, i) => `[${i + 1}](${url})`).join(' ')} |`);
+  return ['| Rule | Resource, property | What AWS does | Sources |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** The last `npm run bench` of this repository (bench/results.json). */
 function performanceResults(): string {
-  const file = join(__dirname, '..', '..', 'bench', 'results.json');
+  const file = join(projectRoot(__dirname), 'bench', 'results.json');
   if (!existsSync(file)) return '_Not measured yet: run `npm run bench`._';
   return benchTable(JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
 }

@@ -1,6 +1,7 @@
-import type { ConfigRule } from './invariant-rule';
+import { environmentBootTiming } from '../config/boot-timing';
+import type { ConfigRule, SchemaRule } from './invariant-rule';
 
-export const SCALING_ALARM_RULES: readonly ConfigRule[] = [
+export const SCALING_ALARM_RULES: readonly (ConfigRule | SchemaRule)[] = [
   {
     id: 'SA-1',
     group: 'scaling-alarms',
@@ -28,12 +29,13 @@ export const SCALING_ALARM_RULES: readonly ConfigRule[] = [
     title: 'Health-check grace period >= instance warm-up',
     rationale: 'An instance that is still warming up fails ELB health checks; without grace it is killed and replaced in a loop, exactly when capacity is needed.',
     check(c) {
-      if (c.fleet.healthCheckGracePeriodSeconds >= c.fleet.instanceWarmupSeconds) return [];
+      const grace = environmentBootTiming(c).gracePeriodSeconds;
+      if (grace >= c.fleet.instanceWarmupSeconds) return [];
       return [
         {
           path: 'fleet.healthCheckGracePeriodSeconds',
-          value: c.fleet.healthCheckGracePeriodSeconds,
-          message: `the health-check grace period (${c.fleet.healthCheckGracePeriodSeconds} s) is shorter than the instance warm-up (fleet.instanceWarmupSeconds: ${c.fleet.instanceWarmupSeconds} s): warming instances get replaced`,
+          value: grace,
+          message: `the health-check grace period (${grace} s) is shorter than the instance warm-up (fleet.instanceWarmupSeconds: ${c.fleet.instanceWarmupSeconds} s): warming instances get replaced`,
           fix: `set fleet.healthCheckGracePeriodSeconds to ${c.fleet.instanceWarmupSeconds} or more.`,
         },
       ];
@@ -62,20 +64,11 @@ export const SCALING_ALARM_RULES: readonly ConfigRule[] = [
   {
     id: 'SA-4',
     group: 'scaling-alarms',
-    phase: 'config',
+    phase: 'schema',
     severity: 'error',
-    title: 'A warm pool needs On-Demand capacity',
-    rationale: 'EC2 Auto Scaling warm pools do not hold Spot instances; combining them fails at deploy time.',
-    check(c) {
-      if (!c.fleet.warmPool.enabled || c.fleet.spotPercentAboveBase === 0) return [];
-      return [
-        {
-          path: 'fleet.warmPool.enabled',
-          value: true,
-          message: `a warm pool cannot be combined with Spot capacity (fleet.spotPercentAboveBase: ${c.fleet.spotPercentAboveBase})`,
-          fix: 'set fleet.spotPercentAboveBase to 0, or disable fleet.warmPool.',
-        },
-      ];
-    },
+    title: 'A warm pool needs an On-Demand, single-template group',
+    rationale:
+      'EC2 Auto Scaling cannot add a warm pool to a group that requests Spot or has a mixed instances policy; with a warm pool the platform builds a plain launch-template group, so a Spot share or an On-Demand base would fail at deploy time or be ignored.',
+    fields: ['fleet.warmPool.enabled', 'fleet.spotPercentAboveBase', 'fleet.onDemandBaseCapacity'],
   },
 ];

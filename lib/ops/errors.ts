@@ -47,6 +47,8 @@ type ErrorLike = {
   port?: number;
   hostname?: string;
   $metadata?: { httpStatusCode?: number };
+  /** The raw HTTP response the SDK attaches when it cannot parse the body. */
+  $response?: { statusCode?: number; headers?: Record<string, string | undefined> };
 };
 
 function asErrorLike(err: unknown): ErrorLike {
@@ -109,10 +111,26 @@ export function describeError(err: unknown, endpoint: string): string {
     const host = e.hostname ? `host ${e.hostname}` : 'host';
     return `cannot reach CloudWatch endpoint ${endpoint}: ${host} not found (${e.code}); check --region and AWS_ENDPOINT_URL`;
   }
+  if (name === 'SyntaxError' || /Deserialization error/.test(e.message ?? '')) {
+    return unparsableResponse(e, endpoint);
+  }
   if (name === 'TimeoutError' || e.code === 'ETIMEDOUT') {
     return `CloudWatch endpoint ${endpoint} did not answer in time (${message})`;
   }
   return `${name || 'Error'}: ${message}`;
+}
+
+/**
+ * An answer the SDK could not parse: an error page of a proxy or load balancer, or an endpoint
+ * that is not CloudWatch. The body itself (often a whole HTML page) says nothing an operator
+ * needs; its status and kind do.
+ */
+function unparsableResponse(e: ErrorLike, endpoint: string): string {
+  const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  const type = Object.entries(e.$response?.headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1]?.split(';')[0]?.trim();
+  const html = /html/i.test(type ?? '') || /"\s*<(!doctype|html)/i.test(e.message ?? '');
+  const body = html ? 'an HTML page' : type ? `a ${type} body` : 'a body';
+  return `CloudWatch endpoint ${endpoint} answered ${status ? `HTTP ${status}` : 'a request'} with ${body}, not a CloudWatch API response (a proxy or load balancer in the way, or AWS_ENDPOINT_URL pointing elsewhere?)`;
 }
 
 function firstLine(text: string): string {

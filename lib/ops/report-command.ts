@@ -60,6 +60,8 @@ export interface ReportJson {
   window: { start: string; end: string; periodSeconds: number };
   /** false when any metric has status "error". */
   complete: boolean;
+  /** Metrics that could not be read (status "error"), of `metrics` in all; the first one's reason. */
+  unread: { count: number; metrics: number; firstReason: string | null };
   alarms: number;
   resources: ResourceJson[];
   verdicts: Verdict[];
@@ -111,12 +113,15 @@ export async function buildReport(ctx: CommandContext, sinceMs: number): Promise
       values: Object.fromEntries(resourceJson[i]!.metrics.map((m) => [m.key, m.value ?? undefined])),
     })),
   );
+  const all = resourceJson.flatMap((r) => r.metrics);
+  const unread = all.filter((m) => m.status === 'error');
   return {
     stack: ctx.stack,
     prefix: ctx.prefix,
     since: formatDuration(sinceMs),
     window: { start: window.start.toISOString(), end: window.end.toISOString(), periodSeconds: window.periodSeconds },
-    complete: resourceJson.every((r) => r.metrics.every((m) => m.status !== 'error')),
+    complete: unread.length === 0,
+    unread: { count: unread.length, metrics: all.length, firstReason: unread[0]?.error ?? null },
     alarms: alarms.length,
     resources: resourceJson,
     verdicts,
@@ -132,23 +137,25 @@ function metricText(m: MetricJson): string {
 
 export function renderReport(report: ReportJson): string {
   const window = `${isoSeconds(new Date(report.window.start))} to ${isoSeconds(new Date(report.window.end))}`;
-  const lines = [
-    `report ${report.stack}: last ${report.since} (${window}), ${report.resources.length} resources from ${report.alarms} alarms`,
-    '',
-  ];
+  const lines = [`report ${report.stack}: last ${report.since} (${window}), ${report.resources.length} resources from ${report.alarms} alarms`];
+  const { unread } = report;
+  // A failed fetch is not an empty window: say so first, with the reason, before any verdict.
+  if (unread.count > 0) lines.push(`could not read ${unread.count} of ${unread.metrics} metrics: ${unread.firstReason}`);
+  lines.push('');
   const measuredAny = report.resources.some((r) => r.metrics.some((m) => m.status === 'ok'));
+  const fromWhat = unread.count > 0 ? ' (of the metrics that could be read)' : '';
   if (report.verdicts.length > 0) {
-    lines.push('Where the pressure is:', ...report.verdicts.map((v) => `  ! ${v.message}`));
+    lines.push(`Where the pressure is${fromWhat}:`, ...report.verdicts.map((v) => `  ! ${v.message}`));
   } else if (measuredAny) {
-    lines.push('Where the pressure is: nowhere; every measured value is within its threshold.');
+    lines.push(`Where the pressure is: nowhere${fromWhat}; every measured value is within its threshold.`);
+  } else if (unread.count === unread.metrics) {
+    lines.push('Where the pressure is: unknown; no metric could be read.');
   } else {
-    lines.push('Where the pressure is: unknown; no metric had data in the window.');
+    lines.push(`Where the pressure is: unknown; no metric${unread.count > 0 ? ' that could be read' : ''} had data in the window.`);
   }
   for (const resource of report.resources) {
     lines.push('', resource.label, ...alignColumns(resource.metrics.map((m) => [m.label, metricText(m)])).map((l) => `  ${l}`));
   }
-  const failed = report.resources.reduce((n, r) => n + r.metrics.filter((m) => m.status === 'error').length, 0);
-  if (failed > 0) lines.push('', `note: ${failed} metric(s) could not be fetched (n/a); the verdicts use what was measured.`);
   lines.push('', `API calls: DescribeAlarms ${report.calls.describeAlarms}, GetMetricData ${report.calls.getMetricData} (${report.queries} queries)`);
   return `${lines.join('\n')}\n`;
 }
@@ -161,12 +168,14 @@ export const reportCommand: Command = {
     'Finds the resources (ALB, fleet ASG, DB writer/replicas/proxy, cache, CloudFront) in the',
     'dimensions of the stack\'s alarms, fetches their key metrics over the window with',
     'GetMetricData (batches of up to 500 queries) and says in plain words where the pressure',
-    'is, with the numbers behind each verdict. Metrics that could not be fetched show as',
-    '"n/a: <reason>"; the report is printed anyway.',
+    'is, with the numbers behind each verdict. Metrics that could not be read show as',
+    '"n/a: <reason>", the report says "could not read N of M metrics: <first reason>" first,',
+    'and is printed anyway.',
     DURATION_HELP,
     '',
-    'Exit codes: 0 report printed (also with verdicts or n/a metrics; --json has "complete"),',
-    '            2 usage, credential, access, network or deadline error, or no resources found.',
+    'Exit codes: 0 report printed, every metric read (also with verdicts),',
+    '            2 a metric could not be read (the report is printed; --json has "complete": false),',
+    '              usage, credential, access, network or deadline error, or no resources found.',
   ].join('\n'),
   options: {
     since: { type: 'string', valueName: '<duration>', description: 'window to look back over (default 1h, 1m to 455d)' },
@@ -177,7 +186,8 @@ export const reportCommand: Command = {
       async run(ctx) {
         const report = await buildReport(ctx, sinceMs);
         ctx.stdout.write(ctx.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
-        return ExitCode.Ok;
+        // A report built on partly unreadable data must not pass as a clean one in a script.
+        return report.complete ? ExitCode.Ok : ExitCode.Error;
       },
     };
   },

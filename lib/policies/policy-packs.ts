@@ -16,6 +16,8 @@ export interface PolicyPackOptions {
    * @default - the App's `builtinCloudFormationValidation` setting
    */
   readonly builtinValidation?: boolean;
+  /** Told when a gate runs in full because the cache has no report for its input. @default - silent */
+  readonly progress?: (line: string) => void;
 }
 
 /**
@@ -26,8 +28,9 @@ export interface PolicyPackOptions {
  */
 export function addPolicyPacks(app: App, options: PolicyPackOptions = {}): void {
   const cache = options.cacheDirectory;
+  const progress = options.progress;
   const withCache = (plugin: IPolicyValidationPlugin, constructTree = false) =>
-    cache ? new CachedPlugin(plugin, { directory: cache, constructTree }) : plugin;
+    cache ? new CachedPlugin(plugin, { directory: cache, constructTree, progress }) : plugin;
   const plugins = [
     withCache(new AwsSolutionsChecks(app, { verbose: true }), true),
     withCache(new NIST80053R5Checks(app, { verbose: true }), true),
@@ -35,6 +38,6 @@ export function addPolicyPacks(app: App, options: PolicyPackOptions = {}): void 
   ];
   const builtin = options.builtinValidation ?? (app as { _builtinCloudFormationValidation?: boolean })._builtinCloudFormationValidation ?? false;
   // Registering a CloudFormationValidatePlugin replaces CDK's default instance.
-  if (builtin && cache) plugins.push(new CachedCloudFormationValidate({ directory: cache }));
+  if (builtin && cache) plugins.push(new CachedCloudFormationValidate({ directory: cache, progress }));
   Validations.of(app).addPlugins(...plugins);
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { IPolicyValidationContext, PolicyValidationPluginReport } from 'aws-cdk-lib';
 
 export interface ValidationCacheOptions {
@@ -11,6 +11,17 @@ export interface ValidationCacheOptions {
    * constructs rather than templates (cdk-nag). @default false
    */
   readonly constructTree?: boolean;
+  /** Told when a validator runs in full (no stored report) and when it is done. @default - silent */
+  readonly progress?: (line: string) => void;
+}
+
+/**
+ * `node_modules/.cache/loadbearing-validation` of the node_modules that holds aws-cdk-lib: the
+ * same folder whether the app runs from its TypeScript sources or from dist/, and `npm ci`
+ * starts it empty.
+ */
+export function defaultValidationCacheDirectory(): string {
+  return join(dirname(dirname(require.resolve('aws-cdk-lib/package.json'))), '.cache', 'loadbearing-validation');
 }
 
 interface PluginLike {
@@ -43,7 +54,10 @@ export function cachedValidate(
     const stored = JSON.parse(readFileSync(file, 'utf8')) as PolicyValidationPluginReport;
     return mapTemplatePaths(stored, (name) => byName.get(name) ?? name);
   }
+  const started = Date.now();
+  options.progress?.(`${plugin.name}: validating (no stored report for this input yet)...`);
   const report = validate();
+  options.progress?.(`${plugin.name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s, stored for the next synth`);
   mkdirSync(join(file, '..'), { recursive: true });
   // Write then rename, so a concurrent synth never reads half a report.
   const partial = `${file}.${process.pid}.tmp`;

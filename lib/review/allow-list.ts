@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatProblems, problemsFromZod, renderValue, type ConfigProblem } from '../config/config-error';
 import { ALWAYS, matching, violation } from '../config/schema-helpers';
-import { DESTRUCTIVE_IMPACTS, type Hazard } from './stack-review';
+import { BLOCKING_IMPACTS, type Hazard } from './stack-review';
 
 /** Where the allow-list lives, relative to the project root. */
 export const DEFAULT_ALLOW_LIST = 'lib/review/allow-replacements.json';
@@ -40,7 +40,7 @@ const entrySchema = z
       'must be a CloudFormation logical ID (letters and digits)',
       'copy the logical ID from the `npm run diff` output (for a rename: the old ID), e.g. "DatabaseWriter7794273E".',
     ).describe('Logical ID of the resource that is lost (for a rename: the old ID).'),
-    impact: z.enum(DESTRUCTIVE_IMPACTS).optional().describe('Only allow this impact. @default - any destructive impact'),
+    impact: z.enum(BLOCKING_IMPACTS).optional().describe('Only allow this impact. @default - any blocking impact'),
     reason: z.string().optional().describe('Why the loss is acceptable, and the snapshot or migration plan.'),
   })
   // ALWAYS: report a bad reason together with the entry's other problems.

@@ -1,5 +1,5 @@
 import { displayPath } from './construct-paths';
-import { allowListSnippet, changeSummary, countSummary, plural, staleWarning } from './report-parts';
+import { allowListSnippet, blockedHeadline, changeSummary, countSummary, impactKind } from './report-parts';
 import { isChanged, type Review } from './review';
 import type { Hazard } from './stack-review';
 import { MAX_LISTED, proceedHint, verdict, type ReportOptions } from './text-report';
@@ -14,7 +14,7 @@ export function markdownReport(review: Review, options: ReportOptions): string {
   out.push(`**${verdict(review)}**`, '');
 
   if (review.blocking.length > 0) {
-    out.push(`### Blocking: ${plural(review.blocking.length, 'stateful resource')} would be destroyed, replaced or orphaned`, '');
+    out.push(`### Blocking: ${blockedHeadline(review)}`, '');
     for (const h of review.blocking) out.push(...hazardItem(h));
     out.push('', proceedHint(options.allowListPath), '', '```json', ...review.blocking.map((h, i, all) => `${allowListSnippet(h)}${i < all.length - 1 ? ',' : ''}`), '```', '');
   }
@@ -25,7 +25,7 @@ export function markdownReport(review: Review, options: ReportOptions): string {
     }
     out.push('');
   }
-  const warnings = [...(options.notes ?? []), ...review.stacks.flatMap((s) => s.warnings.map((w) => `${s.stack}: ${w}`)), ...review.stale.map(staleWarning)];
+  const warnings = [...(options.notes ?? []), ...review.stacks.flatMap((s) => s.warnings.map((w) => `${s.stack}: ${w}`))];
   if (warnings.length > 0) {
     out.push('### Warnings', '', ...warnings.map((w) => `- ${escape(w)}`), '');
   }
@@ -44,6 +44,15 @@ export function markdownReport(review: Review, options: ReportOptions): string {
         out.push(`| ${c.kind}${c.stateful ? ' (stateful)' : ''} | ${code(c.type)} | ${code(c.logicalId)} | ${path ? code(path) : ''} | ${escape(changeSummary(c))} |`);
       }
       if (stack.changes.length > MAX_LISTED) out.push('', `... and ${stack.changes.length - MAX_LISTED} more (see the full diff below).`);
+      out.push('');
+    }
+    if (stack.impacts.length > 0) {
+      out.push('**Through references** (the template text of these is unchanged; a resource they refer to is replaced or cannot be updated)', '');
+      out.push('| Effect | Type | Logical ID | Construct path | Chain |', '| --- | --- | --- | --- | --- |');
+      for (const i of stack.impacts) {
+        const path = displayPath(i.path);
+        out.push(`| ${impactKind(i)}${i.stateful ? ' (stateful)' : ''} | ${code(i.type)} | ${code(i.logicalId)} | ${path ? code(path) : ''} | ${escape(i.chain)} |`);
+      }
       out.push('');
     }
     for (const table of stack.iamTables) out.push('**IAM changes**', '', ...markdownTable(table), '');

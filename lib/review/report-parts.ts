@@ -1,15 +1,17 @@
 import type { AllowEntry } from './allow-list';
 import { displayPath } from './construct-paths';
-import { renderValue, type ChangeKind, type Hazard, type ResourceChange, type StackReview } from './stack-review';
+import type { Review } from './review';
+import { renderValue, type ChangeKind, type Hazard, type ReferenceImpact, type ResourceChange, type StackReview } from './stack-review';
 
 /** `2 added, 1 removed, ...` for one stack, kinds with no change left out. */
 export function countSummary(stack: StackReview): string {
   if (stack.presence === 'removed') return 'no longer synthesized';
-  const counts = (['added', 'removed', 'modified', 'replaced'] as ChangeKind[])
+  const counts = (['added', 'removed', 'modified', 'replaced', 'refused'] as ChangeKind[])
     .map((kind) => [kind, stack.changes.filter((c) => c.kind === kind).length] as const)
     .filter(([, n]) => n > 0)
     .map(([kind, n]) => `${n} ${kind}`);
-  const parts = [...counts, ...stack.otherSections];
+  const through = stack.impacts.length > 0 ? [`${stack.impacts.length} affected through references`] : [];
+  const parts = [...counts, ...through, ...stack.otherSections];
   const prefix = stack.presence === 'added' ? 'new stack: ' : '';
   return parts.length === 0 ? `${prefix}no changes` : prefix + parts.join(', ');
 }
@@ -22,6 +24,7 @@ export function changeSummary(change: ResourceChange): string {
     return `${p.name}${scalar ? ` ${renderValue(p.before)} -> ${renderValue(p.after)}` : ''}${note}`;
   });
   const parts = [...properties, ...change.attributes];
+  if (change.inPlace) parts.push(`in place (${change.inPlace.split(':')[0]})`);
   if (change.kind === 'removed') parts.unshift(change.impact === 'WILL_ORPHAN' ? 'orphaned (DeletionPolicy Retain)' : 'deleted');
   if (change.kind === 'replaced' && properties.length === 0) parts.unshift('type changed');
   return parts.join(', ');
@@ -29,6 +32,19 @@ export function changeSummary(change: ResourceChange): string {
 
 function isScalar(v: unknown): boolean {
   return v === undefined || v === null || ['string', 'number', 'boolean'].includes(typeof v);
+}
+
+/** The effect on a resource reached through references, as a change kind: `replaced`, `maybe`, `refused`, `blocked`. */
+export function impactKind(impact: ReferenceImpact): string {
+  return { replaced: 'replaced', 'may be replaced': 'maybe', 'update refused': 'refused', blocked: 'blocked' }[impact.effect];
+}
+
+/** `2 stateful resources would be destroyed, replaced or orphaned, or could not be updated` */
+export function blockedHeadline(review: Review): string {
+  const refused = review.blocking.some((h) => h.impact === 'UPDATE_REFUSED');
+  const lost = review.blocking.some((h) => h.impact !== 'UPDATE_REFUSED');
+  const what = [lost ? 'would be destroyed, replaced or orphaned' : '', refused ? 'could not be updated (AWS refuses the update)' : ''].filter(Boolean).join(', or ');
+  return `${plural(review.blocking.length, 'stateful resource')} ${what}`;
 }
 
 /** `DatabaseWriter7794273E AWS::RDS::DBInstance (Database/Writer)` */
@@ -42,10 +58,11 @@ export function allowListSnippet(hazard: Hazard): string {
   return JSON.stringify({ stack: hazard.stack, logicalId: hazard.logicalId, impact: hazard.impact, reason: '<why the data may go: snapshot or migration plan>' });
 }
 
-export function staleWarning(entry: AllowEntry): string {
+/** One line for an allow-list entry that matches nothing (exit 2). */
+export function staleError(entry: AllowEntry, allowListPath: string): string {
   return (
-    `allow-list entry ${entry.stack} / ${entry.logicalId}${entry.impact ? ` (${entry.impact})` : ''} matches nothing in this diff: ` +
-    'remove it once the change is deployed, or fix its stack or logical ID'
+    `allow-list entry ${entry.stack} / ${entry.logicalId}${entry.impact ? ` (${entry.impact})` : ''} in ${allowListPath} matches nothing in this diff: ` +
+    'remove it if its change is deployed, or fix its stack, logicalId or impact'
   );
 }
 

@@ -12,7 +12,7 @@ export interface Review {
   readonly blocking: readonly Hazard[];
   /** Hazards the allow-list accepts, with its reason. */
   readonly allowed: readonly AllowedHazard[];
-  /** Allow-list entries that match nothing. */
+  /** Allow-list entries for a stack of this review that match nothing in it. */
   readonly stale: readonly AllowEntry[];
   /** Whether any template differs at all. */
   readonly changed: boolean;
@@ -20,15 +20,23 @@ export interface Review {
   readonly exitCode: 0 | 1;
 }
 
-/** Compares every stack of `base` with the same stack in `head` and applies the allow-list. */
-export function reviewTemplates(base: TemplateSet, head: TemplateSet, allowList: readonly AllowEntry[]): Review {
+export interface ReviewOptions {
+  /** Config changes per stack (see `configChanges`): the roots of that stack's chains. */
+  readonly configChanges?: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * Compares every stack of `base` with the same stack in `head` and applies the allow-list.
+ * Entries for stacks outside this review (not synthesized on either side) are not judged.
+ */
+export function reviewTemplates(base: TemplateSet, head: TemplateSet, allowList: readonly AllowEntry[], options: ReviewOptions = {}): Review {
   const names = [...new Set([...base.templates.keys(), ...head.templates.keys()])].sort();
   const stacks = names.map((name) =>
-    reviewStack(name, base.templates.get(name), head.templates.get(name), { ...head.paths?.get(name), ...base.paths?.get(name) }),
+    reviewStack(name, base.templates.get(name), head.templates.get(name), { ...head.paths?.get(name), ...base.paths?.get(name) }, options.configChanges?.get(name) ?? []),
   );
   const { blocking, allowed, stale } = applyAllowList(
     stacks.flatMap((s) => s.hazards),
-    allowList,
+    allowList.filter((e) => names.includes(e.stack)),
   );
   return {
     base: base.label,

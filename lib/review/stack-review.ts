@@ -1,15 +1,24 @@
 import { Writable } from 'node:stream';
 import { formatDifferences, fullDiff, type ResourceDifference, type TemplateDiff } from '@aws-cdk/cloudformation-diff';
 import { constructPaths, displayPath } from './construct-paths';
+import { analyzeImpacts, dominantEffect, type ChainStep, type ImpactAnalysis, type ResourceImpact } from './impact-analysis';
+import { renderValue } from './render-value';
 import { pairRenames, type UnpairedResource } from './rename-detection';
 import { isStatefulType } from './stateful-types';
 import type { Template } from './templates';
 
-/** The impacts that lose the live resource: the guard blocks them on stateful types. */
-export const DESTRUCTIVE_IMPACTS = ['WILL_DESTROY', 'WILL_REPLACE', 'MAY_REPLACE', 'WILL_ORPHAN'] as const;
-export type DestructiveImpact = (typeof DESTRUCTIVE_IMPACTS)[number];
+export { renderValue } from './render-value';
 
-export type ChangeKind = 'added' | 'removed' | 'modified' | 'replaced';
+/**
+ * What the guard blocks on a stateful resource: a deploy that loses it (destroys, replaces or
+ * possibly replaces it, or orphans it), or that cannot update it because AWS refuses an update it
+ * needs (UPDATE_REFUSED: the deploy fails there and rolls back).
+ */
+export const BLOCKING_IMPACTS = ['WILL_DESTROY', 'WILL_REPLACE', 'MAY_REPLACE', 'WILL_ORPHAN', 'UPDATE_REFUSED'] as const;
+export type BlockingImpact = (typeof BLOCKING_IMPACTS)[number];
+
+/** `refused`: an update of it that AWS refuses (see REFUSED_UPDATES): the deploy fails there. */
+export type ChangeKind = 'added' | 'removed' | 'modified' | 'replaced' | 'refused';
 
 export interface PropertyChange {
   readonly name: string;
@@ -35,6 +44,19 @@ export interface ResourceChange {
   readonly properties: readonly PropertyChange[];
   /** Changed resource attributes other than properties: DeletionPolicy, Metadata, DependsOn... */
   readonly attributes: readonly string[];
+  /** A possible replacement that a documented rule proves in place: the rule's ID and what it says. */
+  readonly inPlace?: string;
+}
+
+/** A resource a deploy affects although its own template text does not change: it refers to a replaced or refused one. */
+export interface ReferenceImpact {
+  readonly logicalId: string;
+  readonly type: string;
+  readonly path?: string;
+  readonly effect: ChainStep['effect'];
+  readonly stateful: boolean;
+  /** The chain from the root change to this resource. */
+  readonly chain: string;
 }
 
 /** A stateful resource a deploy would destroy, replace or orphan. */
@@ -43,8 +65,8 @@ export interface Hazard {
   readonly logicalId: string;
   readonly type: string;
   readonly path?: string;
-  readonly impact: DestructiveImpact;
-  /** What happens and why, one sentence. */
+  readonly impact: BlockingImpact;
+  /** What happens and why, one sentence; for an effect through references, the chain from its root. */
   readonly reason: string;
   /** The usual fix when the loss is not intended (the allow-list is for when it is). */
   readonly fix: string;
@@ -57,6 +79,8 @@ export interface StackReview {
   /** `added`: only the new side has the stack; `removed`: only the old side has it. */
   readonly presence: 'both' | 'added' | 'removed';
   readonly changes: readonly ResourceChange[];
+  /** Resources affected only through references (the template text of each is unchanged). */
+  readonly impacts: readonly ReferenceImpact[];
   readonly hazards: readonly Hazard[];
   /** Non-blocking findings worth a reviewer's attention. */
   readonly warnings: readonly string[];
@@ -74,22 +98,27 @@ const PROTECTIVE_POLICIES = new Set(['Retain', 'Snapshot', 'RetainExceptOnCreate
 
 /**
  * Compares one stack's templates and finds the stateful resources a deploy would destroy,
- * replace or orphan. `before` or `after` is undefined when the stack exists on one side only.
- * `knownPaths` adds construct paths the templates do not carry (from the assembly metadata).
+ * replace, orphan or fail to update, following replacements through references
+ * (`analyzeImpacts`). `before` or `after` is undefined when the stack exists on one side only.
+ * `knownPaths` adds construct paths the templates do not carry (from the assembly metadata);
+ * `configChanges` (e.g. `network.cidr "10.0.0.0/16" -> "10.1.0.0/16"`) start the chains of this
+ * stack, as the config edits the templates come from.
  */
 export function reviewStack(
   stack: string,
   before: Template | undefined,
   after: Template | undefined,
   knownPaths: Readonly<Record<string, string>> = {},
+  configChanges: readonly string[] = [],
 ): StackReview {
   if (after === undefined) return removedStack(stack, before ?? {});
   const diff = fullDiff(before ?? {}, after);
   const paths = { ...knownPaths, ...constructPaths(before), ...constructPaths(after) };
+  const analysis = analyzeImpacts(before ?? {}, after);
 
   const changes: ResourceChange[] = [];
   diff.resources.forEachDifference((logicalId, d) => {
-    changes.push(describeChange(logicalId, d, paths[logicalId]));
+    changes.push(withAnalysis(describeChange(logicalId, d, paths[logicalId]), analysis.impacts.get(logicalId)));
   });
   changes.sort(byKindThenId);
 
@@ -104,15 +133,35 @@ export function reviewStack(
   for (const change of changes) {
     if (!change.stateful) continue;
     const renamedTo = renames.get(change.logicalId);
-    const hazard = hazardOf(stack, change, renamedTo === undefined ? undefined : { logicalId: renamedTo, path: paths[renamedTo] });
+    const hazard = removalHazard(stack, change, renamedTo === undefined ? undefined : { logicalId: renamedTo, path: paths[renamedTo] });
     if (hazard) hazards.push(hazard);
-    if (change.kind === 'modified' || change.kind === 'replaced') warnings.push(...weakenedProtection(change, diff.resources.get(change.logicalId)));
+    if (change.kind === 'modified' || change.kind === 'replaced' || change.kind === 'refused') warnings.push(...weakenedProtection(change, diff.resources.get(change.logicalId)));
   }
+  const chain = new ChainText(analysis, paths, configChanges);
+  hazards.push(...impactHazards(stack, analysis, chain, paths, before ?? {}, after));
+
+  const changed = new Set(changes.map((c) => c.logicalId));
+  const impacts = [...analysis.impacts.values()]
+    // Everything that refers to a refused resource is blocked with it; the stateful ones are the news.
+    .filter((i) => !changed.has(i.logicalId) && dominantEffect(i) !== undefined && (dominantEffect(i) !== 'blocked' || isStatefulType(i.type)))
+    .map((i) => {
+      const steps = analysis.chain(i.logicalId);
+      return {
+        logicalId: i.logicalId,
+        type: i.type,
+        ...(paths[i.logicalId] === undefined ? {} : { path: paths[i.logicalId] }),
+        effect: steps[steps.length - 1]!.effect,
+        stateful: isStatefulType(i.type),
+        chain: chain.render(steps),
+      };
+    })
+    .sort((a, b) => a.logicalId.localeCompare(b.logicalId));
 
   return {
     stack,
     presence: before === undefined ? 'added' : 'both',
     changes,
+    impacts,
     hazards,
     warnings,
     otherSections: otherSections(diff),
@@ -120,6 +169,103 @@ export function reviewStack(
     securityGroupTable: diff.securityGroupChanges.hasChanges ? stripTable(diff.securityGroupChanges.summarize()) : [],
     details: diff.isEmpty ? '' : renderDetails(diff, paths),
   };
+}
+
+/**
+ * The library calls a change with a possible replacement "replaced"; a proven in-place one is a
+ * modification, and one AWS refuses is `refused`.
+ */
+function withAnalysis(change: ResourceChange, impact: ResourceImpact | undefined): ResourceChange {
+  if (impact && (change.kind === 'modified' || change.kind === 'replaced') && dominantEffect(impact) === 'update refused') return { ...change, kind: 'refused' };
+  if (!impact || impact.inPlace.length === 0 || impact.replacement !== 'none' || change.kind !== 'replaced') return change;
+  const { rule, property } = impact.inPlace[0]!;
+  return {
+    ...change,
+    kind: 'modified',
+    impact: 'WILL_UPDATE',
+    properties: change.properties.map((p) => (p.name === property ? { ...p, impact: 'WILL_UPDATE' } : p)),
+    inPlace: `${rule.id}: ${rule.reason}`,
+  };
+}
+
+/** Chains as one line: `config network.cidr ... → Network/Vpc replaced (...) → ... → Database/Writer cannot be updated: blocked`. */
+class ChainText {
+  constructor(
+    private readonly analysis: ImpactAnalysis,
+    private readonly paths: Readonly<Record<string, string>>,
+    private readonly configChanges: readonly string[],
+  ) {}
+
+  public of(logicalId: string): string {
+    return this.render(this.analysis.chain(logicalId));
+  }
+
+  /** A direct change, after the config changes it comes from. */
+  public rooted(text: string): string {
+    return this.configChanges.length > 0 ? `config ${this.configChanges.join(', ')} → ${text}` : text;
+  }
+
+  public render(steps: readonly ChainStep[]): string {
+    const links = steps.map((s) => {
+      const label = displayPath(this.paths[s.logicalId]) ?? s.logicalId;
+      if (s.effect === 'blocked') return `${label} cannot be updated: blocked`;
+      if (s.effect === 'update refused') return `${label} update refused by AWS (${s.detail})`;
+      return `${label} ${s.effect} (${s.detail})`;
+    });
+    const root = this.configChanges.length > 0 ? [`config ${this.configChanges.join(', ')}`] : [];
+    return [...root, ...links].join(' → ');
+  }
+}
+
+/** The hazards of replacements, refused updates and blocked updates, direct or through references. */
+function impactHazards(stack: string, analysis: ImpactAnalysis, chain: ChainText, paths: Readonly<Record<string, string>>, before: Template, after: Template): Hazard[] {
+  const hazards: Hazard[] = [];
+  const typeOf = (id: string) => after.Resources?.[id]?.Type ?? before.Resources?.[id]?.Type ?? 'unknown';
+  const stateful = (id: string) => isStatefulType(before.Resources?.[id]?.Type) || isStatefulType(after.Resources?.[id]?.Type);
+  const base = (id: string) => ({ stack, logicalId: id, type: typeOf(id), ...(paths[id] === undefined ? {} : { path: paths[id] }) });
+  const impacts = [...analysis.impacts.values()].sort((a, b) => a.logicalId.localeCompare(b.logicalId));
+  const blockedStateful = new Set(impacts.filter((i) => dominantEffect(i) === 'blocked' && stateful(i.logicalId)).map((i) => i.blockedBy!));
+
+  for (const i of impacts) {
+    const id = i.logicalId;
+    const effect = dominantEffect(i);
+    if (effect === 'replaced' || effect === 'may be replaced') {
+      if (!stateful(id)) continue;
+      const may = effect === 'may be replaced';
+      const cause = i.cause!;
+      if (cause.kind === 'reference') {
+        const root = analysis.chain(id)[0]!;
+        hazards.push({
+          ...base(id),
+          impact: may ? 'MAY_REPLACE' : 'WILL_REPLACE',
+          reason: `${may ? 'may be' : 'would be'} replaced by a new, empty resource through references: ${chain.of(id)}`,
+          fix: `revert the root change (${displayPath(paths[root.logicalId]) ?? root.logicalId}: ${root.detail}), or plan a migration`,
+        });
+      } else if (cause.kind === 'type') {
+        hazards.push({ ...base(id), impact: 'WILL_REPLACE', reason: `would be replaced by a new, empty resource: the resource type changed (${cause.from} -> ${cause.to})`, fix: 'revert the type change' });
+      } else {
+        const why = cause.properties.map((p) => `${p.property} ${renderValue(p.before)} -> ${renderValue(p.after)} (${p.behaviour === 'replace' ? 'requires replacement' : 'may cause replacement'})`);
+        hazards.push({
+          ...base(id),
+          impact: may ? 'MAY_REPLACE' : 'WILL_REPLACE',
+          reason: `${may ? 'may be' : 'would be'} replaced by a new, empty resource: ${why.join('; ')}`,
+          fix: `revert the change to ${cause.properties.map((p) => p.property).join(', ')}`,
+        });
+      }
+    } else if (effect === 'update refused' && (stateful(id) || !blockedStateful.has(id))) {
+      // A refused update of a stateful resource, or of one nothing stateful depends on: the deploy fails here.
+      const refused = i.refused!;
+      const what =
+        refused.cause.kind === 'text'
+          ? chain.rooted(`${refused.property} ${renderValue(before.Resources?.[id]?.Properties?.[refused.property])} -> ${renderValue(after.Resources?.[id]?.Properties?.[refused.property])}`)
+          : chain.of(id);
+      hazards.push({ ...base(id), impact: 'UPDATE_REFUSED', reason: `cannot be updated: ${what}: ${refused.rule.reason}`, fix: refused.rule.fix });
+    } else if (effect === 'blocked' && stateful(id)) {
+      const refused = analysis.impacts.get(i.blockedBy!)!.refused!;
+      hazards.push({ ...base(id), impact: 'UPDATE_REFUSED', reason: `cannot be updated: ${chain.of(id)} (${refused.rule.reason})`, fix: refused.rule.fix });
+    }
+  }
+  return hazards;
 }
 
 function describeChange(logicalId: string, d: ResourceDifference, path: string | undefined): ResourceChange {
@@ -147,45 +293,30 @@ function describeChange(logicalId: string, d: ResourceDifference, path: string |
   };
 }
 
-function hazardOf(stack: string, change: ResourceChange, renamedTo: Hazard['renamedTo']): Hazard | undefined {
+function removalHazard(stack: string, change: ResourceChange, renamedTo: Hazard['renamedTo']): Hazard | undefined {
+  if (change.kind !== 'removed' || (change.impact !== 'WILL_DESTROY' && change.impact !== 'WILL_ORPHAN')) return undefined;
   const base = { stack, logicalId: change.logicalId, type: change.type, ...(change.path === undefined ? {} : { path: change.path }) };
-  if (change.kind === 'removed' && (change.impact === 'WILL_DESTROY' || change.impact === 'WILL_ORPHAN')) {
-    const orphan = change.impact === 'WILL_ORPHAN';
-    if (renamedTo) {
-      const path = displayPath(change.path);
-      return {
-        ...base,
-        impact: change.impact,
-        renamedTo,
-        reason:
-          `logical ID changed: ${change.logicalId} -> ${renamedTo.logicalId}, the resource would be replaced: data loss ` +
-          `(the old one ${orphan ? 'orphaned by DeletionPolicy Retain' : 'deleted'}, ${renamedTo.logicalId} created empty)`,
-        fix: `restore the construct ID${path ? ` (${path})` : ''}, or pin the old logical ID with overrideLogicalId('${change.logicalId}')`,
-      };
-    }
+  const orphan = change.impact === 'WILL_ORPHAN';
+  if (renamedTo) {
+    const path = displayPath(change.path);
     return {
       ...base,
       impact: change.impact,
-      reason: orphan
-        ? 'removed from the template: orphaned by DeletionPolicy Retain, it keeps running (and costing) outside the stack, unmanaged and unwatched'
-        : 'removed from the template: CloudFormation would delete it and its data',
-      fix: 'restore the construct, or the config that creates it',
+      renamedTo,
+      reason:
+        `logical ID changed: ${change.logicalId} -> ${renamedTo.logicalId}, the resource would be replaced: data loss ` +
+        `(the old one ${orphan ? 'orphaned by DeletionPolicy Retain' : 'deleted'}, ${renamedTo.logicalId} created empty)`,
+      fix: `restore the construct ID${path ? ` (${path})` : ''}, or pin the old logical ID with overrideLogicalId('${change.logicalId}')`,
     };
   }
-  if (change.kind === 'replaced') {
-    const causes = change.properties.filter((p) => p.impact === 'WILL_REPLACE' || p.impact === 'MAY_REPLACE');
-    const why =
-      causes.length > 0
-        ? causes.map((p) => `${p.name} ${renderValue(p.before)} -> ${renderValue(p.after)} (${p.impact === 'WILL_REPLACE' ? 'requires replacement' : 'may cause replacement'})`).join('; ')
-        : `the resource type changed (${change.previousType ?? '?'} -> ${change.type})`;
-    return {
-      ...base,
-      impact: change.impact as DestructiveImpact,
-      reason: `${change.impact === 'MAY_REPLACE' ? 'may be' : 'would be'} replaced by a new, empty resource: ${why}`,
-      fix: causes.length > 0 ? `revert the change to ${causes.map((p) => p.name).join(', ')}` : 'revert the type change',
-    };
-  }
-  return undefined;
+  return {
+    ...base,
+    impact: change.impact,
+    reason: orphan
+      ? 'removed from the template: orphaned by DeletionPolicy Retain, it keeps running (and costing) outside the stack, unmanaged and unwatched'
+      : 'removed from the template: CloudFormation would delete it and its data',
+    fix: 'restore the construct, or the config that creates it',
+  };
 }
 
 /** Weaker protection on a stateful resource that stays: not a loss yet, but the next one would be. */
@@ -213,6 +344,7 @@ function removedStack(stack: string, before: Template): StackReview {
     stack,
     presence: 'removed',
     changes: [],
+    impacts: [],
     hazards: [],
     warnings: [
       `stack ${stack} is no longer synthesized (${resources.length} resources, ${stateful} stateful). A deploy leaves the deployed stack alone; ` +
@@ -242,20 +374,13 @@ function unpaired(change: ResourceChange, template: Template | undefined): Unpai
   return { logicalId: change.logicalId, type: change.type, ...(change.path === undefined ? {} : { path: change.path }), ...(properties ? { properties } : {}) };
 }
 
-const KIND_ORDER: Record<ChangeKind, number> = { removed: 0, replaced: 1, added: 2, modified: 3 };
+const KIND_ORDER: Record<ChangeKind, number> = { removed: 0, replaced: 1, refused: 2, added: 3, modified: 4 };
 function byKindThenId(a: ResourceChange, b: ResourceChange): number {
   return KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.logicalId.localeCompare(b.logicalId);
 }
 
 function isTrue(v: unknown): boolean {
   return v === true || v === 'true';
-}
-
-/** A value for a one-line message: compact JSON, shortened. */
-export function renderValue(value: unknown): string {
-  if (value === undefined) return '(none)';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 // The formatter colours its output when chalk thinks the terminal supports it; the report is

@@ -13,7 +13,12 @@ export interface SynthOptions {
   readonly tolerateFindings: boolean;
   /** The CDK CLI to run. @default - `node_modules/.bin/cdk` of `projectDir` */
   readonly cdkBin?: string;
+  /** The config file this synth reads (`-c configFile=...`), as the user named it, for error messages. */
+  readonly configFile?: string;
 }
+
+/** How the app reports an invalid config (ConfigError): the first line of its message. */
+const INVALID_CONFIG = 'Invalid loadbearing configuration';
 
 /**
  * Runs `cdk synth` in a project directory (its own cdk.json and app), offline, into `outDir`.
@@ -37,6 +42,17 @@ export async function synthesize(projectDir: string, outDir: string, label: stri
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CI: 'true', FORCE_COLOR: '0', NO_COLOR: '1', CDK_VALIDATION: 'false' },
   });
   if (result.error || result.status !== 0) {
+    const output = `${result.stdout}\n${result.stderr}`;
+    const invalid = output.indexOf(INVALID_CONFIG);
+    if (!result.error && invalid >= 0) {
+      // Not a review result: that side's config does not pass that side's own validation.
+      const what = options.configFile ?? 'the built-in configuration';
+      throw new ReviewError(
+        `${what} is invalid at ${label}, so that side cannot be synthesized`,
+        label === 'the working tree' ? `fix ${what} (every problem is listed below)` : `review against a ref where ${what} is valid (the one deployed), or against its templates with --base-dir`,
+        usefulLines(output.slice(invalid)),
+      );
+    }
     throw new ReviewError(
       `synthesizing ${label} failed (cdk synth ${result.error ? `could not start: ${result.error.message}` : `exited ${result.status}`})`,
       `fix the error above (\`npx cdk synth\` in ${projectDir} shows it in full), or compare against templates with --base-dir.`,

@@ -1,6 +1,6 @@
 import { formatTable } from '@aws-cdk/cloudformation-diff';
 import { displayPath } from './construct-paths';
-import { allowListSnippet, changeSummary, countSummary, plural, resourceLabel, staleWarning } from './report-parts';
+import { allowListSnippet, blockedHeadline, changeSummary, countSummary, impactKind, plural, resourceLabel } from './report-parts';
 import { isChanged, type Review } from './review';
 import { stripAnsi, type Hazard } from './stack-review';
 
@@ -34,6 +34,7 @@ export function textReport(review: Review, options: ReportOptions): string {
       out.push(`  ${c.kind.padEnd(8)}  ${c.type}  ${c.logicalId}${path ? `  ${path}` : ''}${c.stateful ? '  [stateful]' : ''}${summaryOrEmpty(changeSummary(c))}`);
     }
     if (stack.changes.length > listed.length) out.push(`  ... and ${stack.changes.length - listed.length} more (see --details or --markdown)`);
+    for (const i of stack.impacts) out.push(`  ${impactKind(i).padEnd(8)}  ${i.type}  ${i.logicalId}${displayPath(i.path) ? `  ${displayPath(i.path)}` : ''}${i.stateful ? '  [stateful]' : ''}  through references: ${i.chain}`);
     for (const table of stack.iamTables) out.push('  IAM changes:', indent(formatTable(table.map((r) => [...r]), 120), 4));
     if (stack.securityGroupTable.length > 0) out.push('  Security group changes:', indent(formatTable(stack.securityGroupTable.map((r) => [...r]), 120), 4));
     if (options.details && stack.details) out.push('  Details:', indent(stack.details, 4));
@@ -42,7 +43,7 @@ export function textReport(review: Review, options: ReportOptions): string {
   if (review.stacks.length > 0 && out[out.length - 1] !== '') out.push('');
 
   if (review.blocking.length > 0) {
-    out.push(`BLOCKED: ${plural(review.blocking.length, 'stateful resource')} would be destroyed, replaced or orphaned`);
+    out.push(`BLOCKED: ${blockedHeadline(review)}`);
     for (const h of review.blocking) out.push(...hazardLines(h));
     out.push('', proceedHint(options.allowListPath), ...review.blocking.map((h, i, all) => `  ${allowListSnippet(h)}${i < all.length - 1 ? ',' : ''}`), '');
   }
@@ -53,7 +54,7 @@ export function textReport(review: Review, options: ReportOptions): string {
     }
     out.push('');
   }
-  const warnings = [...(options.notes ?? []), ...review.stacks.flatMap((s) => s.warnings.map((w) => `${s.stack}: ${w}`)), ...review.stale.map(staleWarning)];
+  const warnings = [...(options.notes ?? []), ...review.stacks.flatMap((s) => s.warnings.map((w) => `${s.stack}: ${w}`))];
   if (warnings.length > 0) {
     out.push('Warnings:', ...warnings.map((w) => `  - ${w}`), '');
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -25,25 +26,30 @@ const replayHeader = (replayed: boolean): Record<string, string> => (replayed ? 
 /** How often expired idempotency keys are deleted (one small batch each time). */
 const KEY_EXPIRY_INTERVAL_MS = 60_000;
 
-/** Runs the migrations once, as the migration role, on a connection of its own. */
+/**
+ * Runs the migrations once, as the migration role, on a connection of its own to the writer
+ * instance (`DB_MIGRATION_HOST`, never RDS Proxy). The app role is created with the password of
+ * its own secret: the replicas and RDS Proxy log in with it, so it is needed with IAM auth too.
+ */
 export async function runMigrations(env: AppEnv, secrets: Secrets, log: Logger) {
-  const migrationSecret = await secrets.get(env.DB_MIGRATION_SECRET_ARN);
-  const appSecret = env.DB_IAM_AUTH ? undefined : await secrets.get(env.DB_SECRET_ARN);
+  const [migrationSecret, appSecret] = await Promise.all([secrets.get(env.DB_MIGRATION_SECRET_ARN), secrets.get(env.DB_SECRET_ARN)]);
+  if (appSecret.username !== undefined && appSecret.username !== env.DB_USER) {
+    throw new Error(`DB_SECRET_ARN holds the secret of "${appSecret.username}", but DB_USER is "${env.DB_USER}": point DB_SECRET_ARN at the app role's secret`);
+  }
   const client = new pg.Client({
-    host: env.DB_WRITER_HOST,
-    port: env.DB_PORT,
+    host: env.DB_MIGRATION_HOST,
+    port: env.DB_MIGRATION_PORT,
     database: env.DB_NAME,
     user: env.DB_MIGRATION_USER,
     password: migrationSecret.password,
-    ssl: env.APP_LOCAL_INSECURE ? false : env.DB_SSLMODE === 'require' ? { rejectUnauthorized: false } : { ca: (await import('node:fs')).readFileSync(env.DB_CA_FILE, 'utf8') },
+    ssl: env.APP_LOCAL_INSECURE ? false : env.DB_SSLMODE === 'require' ? { rejectUnauthorized: false } : { ca: readFileSync(env.DB_CA_FILE, 'utf8') },
     application_name: 'loadbearing-migrations',
   });
   await client.connect();
   try {
     const result = await migrate(client, {
       appUser: env.DB_USER,
-      appPassword: appSecret?.password,
-      iamAuth: env.DB_IAM_AUTH,
+      appPassword: appSecret.password,
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     });

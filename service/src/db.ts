@@ -84,7 +84,8 @@ export type QueryKind = 'write' | 'read';
  * - Every query carries the request's deadline as its client-side timeout; a query that times
  *   out destroys its connection (the server's role-level `statement_timeout` ends it there).
  * - Passwords come from Secrets Manager per new connection (re-read after an authentication
- *   failure) or, with `DB_IAM_AUTH`, from a cached IAM token renewed before it expires.
+ *   failure) or, for the writer with `DB_IAM_AUTH` (RDS Proxy), from a cached IAM token renewed
+ *   before it expires. Replicas always get the password.
  */
 export class Database {
   readonly writer: TrackedPool;
@@ -96,9 +97,11 @@ export class Database {
 
   constructor(private readonly o: DbOptions) {
     const { env } = o;
-    this.writer = this.createPool('writer', env.DB_WRITER_HOST, env.DB_PORT, env.DB_POOL_SIZE);
+    // IAM tokens only through RDS Proxy (the writer endpoint): the replicas are reached directly,
+    // with the app role's password (a role with rds_iam could not log in with one).
+    this.writer = this.createPool('writer', env.DB_WRITER_HOST, env.DB_PORT, env.DB_POOL_SIZE, env.DB_IAM_AUTH);
     const sizes = splitPool(env.DB_READER_POOL_SIZE, env.DB_READER_HOSTS.length);
-    this.readers = env.DB_READER_HOSTS.flatMap((host, i) => (sizes[i] > 0 ? [this.createPool(`reader-${i + 1}`, host, env.DB_READER_PORT, sizes[i])] : []));
+    this.readers = env.DB_READER_HOSTS.flatMap((host, i) => (sizes[i] > 0 ? [this.createPool(`reader-${i + 1}`, host, env.DB_READER_PORT, sizes[i], false)] : []));
   }
 
   private ssl(): pg.ClientConfig['ssl'] {
@@ -108,14 +111,14 @@ export class Database {
     return { ca: readFileSync(env.DB_CA_FILE, 'utf8'), rejectUnauthorized: true };
   }
 
-  private createPool(name: string, host: string, port: number, max: number): TrackedPool {
+  private createPool(name: string, host: string, port: number, max: number, iamAuth: boolean): TrackedPool {
     const { env } = this.o;
     const pool = new pg.Pool({
       host,
       port,
       database: env.DB_NAME,
       user: env.DB_USER,
-      password: () => this.password(host, port),
+      password: () => this.password(host, port, iamAuth),
       ssl: this.ssl(),
       max,
       // Queued requests wait up to twice the shedding bound (always below the request timeout,
@@ -130,9 +133,9 @@ export class Database {
     return { name, host, pool, waiting: new Set(), downUntil: 0 };
   }
 
-  private async password(host: string, port: number): Promise<string> {
+  private async password(host: string, port: number, iamAuth: boolean): Promise<string> {
     const { env } = this.o;
-    if (env.DB_IAM_AUTH && !env.APP_LOCAL_INSECURE) {
+    if (iamAuth && !env.APP_LOCAL_INSECURE) {
       const now = Date.now();
       if (this.token && this.token.host === host && now - this.token.at < IAM_TOKEN_REUSE_MS) return this.token.value;
       const sign =

@@ -19,6 +19,10 @@ export interface Item {
 }
 
 const ITEM_COLUMNS = `i.id::text AS id, i.sku, i.name, i.price_cents AS "priceCents", c.name AS category, to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "createdAt"`;
+/** One item by ID (the cache-aside load of `GET /api/items/:id`). */
+export const ITEM_BY_ID_SQL = `SELECT ${ITEM_COLUMNS} FROM items i JOIN categories c ON c.id = i.category_id WHERE i.id = $1`;
+/** The effect of `POST /api/orders`: an order for an existing item. */
+export const ORDER_INSERT_SQL = `INSERT INTO orders (item_id, quantity) SELECT id, $2 FROM items WHERE id = $1 RETURNING id::text AS id, item_id::text AS "itemId", quantity`;
 const LIST_VERSION_KEY = 'items:list:version';
 const LIST_FENCE_KEY = 'fence:items:list';
 /**
@@ -119,8 +123,7 @@ export class Items {
   async get(id: string, path: string, deadline: Deadline, useCache: boolean): Promise<Item> {
     const load = (fromWriter: boolean) =>
       this.retry(deadline, async () => {
-        const sql = `SELECT ${ITEM_COLUMNS} FROM items i JOIN categories c ON c.id = i.category_id WHERE i.id = $1`;
-        const { rows } = fromWriter ? await this.d.db.write<Item>(sql, [id], deadline) : await this.d.db.read<Item>(sql, [id], deadline);
+        const { rows } = fromWriter ? await this.d.db.write<Item>(ITEM_BY_ID_SQL, [id], deadline) : await this.d.db.read<Item>(ITEM_BY_ID_SQL, [id], deadline);
         return rows[0];
       });
     const item = useCache ? await this.cached(`item:${id}`, `fence:item:${id}`, this.d.freshness.ttlFor(path), deadline, load) : await load(false);
@@ -221,10 +224,7 @@ export class Items {
       this.d.db.transaction(
         (query) =>
           idempotent(query, key, requestHash('POST', path, raw), this.d.env.APP_IDEMPOTENCY_RETENTION_HOURS, async () => {
-            const { rows } = await query<{ id: string; itemId: string; quantity: number }>(
-              `INSERT INTO orders (item_id, quantity) SELECT id, $2 FROM items WHERE id = $1 RETURNING id::text AS id, item_id::text AS "itemId", quantity`,
-              [itemId, b!.quantity],
-            );
+            const { rows } = await query<{ id: string; itemId: string; quantity: number }>(ORDER_INSERT_SQL, [itemId, b!.quantity]);
             if (rows.length === 0) return { status: 404, body: { error: 'not_found', message: `No item with id ${itemId}.` } };
             return { status: 201, body: rows[0] };
           }),

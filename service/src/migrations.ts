@@ -57,9 +57,11 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
 
 export interface MigrationOptions {
   readonly appUser: string;
-  /** Password of the app role when the migration creates it (password auth); undefined with IAM auth. */
-  readonly appPassword?: string;
-  readonly iamAuth: boolean;
+  /**
+   * Password of the app role, set when the migration creates it (afterwards, rotation owns it).
+   * Needed with IAM auth too: the replicas and RDS Proxy log in with it.
+   */
+  readonly appPassword: string;
   readonly statementTimeoutMs: number;
   readonly idleInTransactionTimeoutMs: number;
 }
@@ -120,15 +122,19 @@ async function ensureAppRole(client: pg.Client, o: MigrationOptions): Promise<vo
   const role = ident(o.appUser);
   const exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [o.appUser])).rowCount === 1;
   if (!exists) {
-    if (o.appPassword !== undefined && !o.iamAuth) {
-      // Only at creation: afterwards, rotation owns the password.
+    // Only at creation: afterwards, rotation owns the password. Never `GRANT rds_iam`: a role
+    // with it can no longer log in with a password, and RDS Proxy and the replicas need one
+    // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/database-authentication.html).
+    // A concurrent creator (another role admin) is tolerated: the role then exists.
+    await client.query('SAVEPOINT create_role');
+    try {
       await client.query(`CREATE ROLE ${role} LOGIN PASSWORD ${pg.escapeLiteral(o.appPassword)}`);
-    } else {
-      await client.query(`CREATE ROLE ${role} LOGIN`);
+      await client.query('RELEASE SAVEPOINT create_role');
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== '42710' && code !== '23505') throw error;
+      await client.query('ROLLBACK TO SAVEPOINT create_role');
     }
-  }
-  if (o.iamAuth && (await client.query("SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam'")).rowCount === 1) {
-    await client.query(`GRANT rds_iam TO ${role}`);
   }
   const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
   await client.query(`GRANT CONNECT ON DATABASE ${ident(rows[0].db)} TO ${role}`);

@@ -8,7 +8,9 @@ import { APP_ENV_NAMES, parseAppEnv } from '../../lib/contract/app-env';
 import { isErrorBody } from '../../lib/contract/error-shape';
 import { buildServiceBundle } from '../build';
 import { SingleFlight, splitCacheConnections } from '../src/cache';
-import { isTransientDbError, splitPool } from '../src/db';
+import { Database, isTransientDbError, splitPool } from '../src/db';
+import { createLogger } from '../src/log';
+import type { Secrets } from '../src/secrets';
 import { Deadline, DeadlineExceeded } from '../src/deadline';
 import { overloaded } from '../src/http-error';
 import { Metrics } from '../src/metrics';
@@ -124,6 +126,36 @@ describe('service runtime logic', () => {
     expect(doc.ShedRequests).toBe(3);
     expect(doc.CacheFallbacks).toBe(0);
     expect(JSON.parse(m.flush()).ShedRequests).toBe(0);
+  });
+});
+
+describe('database credentials on the fleet', () => {
+  it('signs IAM tokens for the writer (RDS Proxy) only; the replicas and the migrations get the app role\'s password', async () => {
+    const env = parseAppEnv({ ...appEnvironment(dev, endpoints), DB_CA_FILE: __filename });
+    expect(env.DB_IAM_AUTH).toBe(true);
+    expect(env.DB_MIGRATION_HOST).toBe('writer.local');
+    const signed: string[] = [];
+    const secretsRead: string[] = [];
+    const secrets = { get: async (arn: string) => (secretsRead.push(arn), { username: 'lb_app', password: 'from-the-secret' }), invalidate: () => undefined };
+    const db = new Database({
+      env,
+      secrets: secrets as unknown as Secrets,
+      metrics: new Metrics('s'),
+      log: createLogger('s'),
+      signToken: async (host) => (signed.push(host), `token-for-${host}`),
+    });
+    const password = (pool: { pool: unknown }) => ((pool.pool as { options: { password: () => Promise<string> } }).options.password)();
+    expect(await password(db.writer)).toBe('token-for-writer.local');
+    expect(await Promise.all(db.readers.map(password))).toEqual(['from-the-secret', 'from-the-secret']);
+    expect(signed).toEqual(['writer.local']);
+    expect(secretsRead).toEqual([env.DB_SECRET_ARN, env.DB_SECRET_ARN]);
+    await db.close();
+  });
+
+  it('creates the app role with its secret\'s password and never grants rds_iam (a role with it could not log in with a password)', () => {
+    const source = readFileSync(join(__dirname, '..', 'src', 'migrations.ts'), 'utf8');
+    expect(source).toContain('CREATE ROLE ${role} LOGIN PASSWORD ${pg.escapeLiteral(o.appPassword)}');
+    expect(source).not.toMatch(/query\(`GRANT rds_iam/);
   });
 });
 

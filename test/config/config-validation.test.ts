@@ -57,6 +57,8 @@ describe('invalid configurations fail with the field path, the value, the rule a
     ['an unknown engine version', { database: { engineVersion: '13.2' } }, [/database\.engineVersion = "13\.2"/, /not an RDS for PostgreSQL version the platform supports/]],
     ['an unknown field (typo)', { fleet: { minCapcity: 3 } }, [/fleet\.minCapcity = 3/, /unknown field/, /did you mean "minCapacity"\?/]],
     ['an unknown section', { databse: {} }, [/environments\.prod\.databse/, /did you mean "database"\?/]],
+    ['a large-body path that is not a path prefix', { waf: { largeBodyPaths: ['webhooks/*'] } }, [/waf\.largeBodyPaths\[0\] = "webhooks\/\*"/, /must be a URI path prefix starting with "\/"/]],
+    ['an edge log retention under a year', { edge: { logRetentionDays: 30 } }, [/edge\.logRetentionDays = 30/, /a year or more/, /use 365/]],
     ['an AZ outside the region', { availabilityZones: ['us-east-1a', 'eu-west-1b'] }, [/availabilityZones\[1\] = "eu-west-1b"/, /must be an availability zone of region us-east-1/]],
     ['more NAT gateways than AZs', { network: { natGateways: 4 } }, [/network\.natGateways = 4/, /<= the number of availability zones \(3\)/]],
     ['destroyable prod data', { dataProtection: { allowDestroy: true, reason: 'because I said so' } }, [/dataProtection\.allowDestroy = true/, /prod data can never be destroyable/]],
@@ -92,8 +94,8 @@ describe('invalid configurations fail with the field path, the value, the rule a
   });
 
   it('rejects two environments with the same stack name', () => {
-    expect(errorFor({ a: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' }, b: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' } })).toMatch(
-      /environments\.b\.stackName = "same-name"\n +rule: is already used by environment "a"/,
+    expect(errorFor({ aa: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' }, bb: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' } })).toMatch(
+      /environments\.bb\.stackName = "same-name"\n +rule: is already used by environment "aa"/,
     );
   });
 });

@@ -2,8 +2,7 @@ import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { SeverityTopicActions, type AlarmSeverity, type IAlarmActionStrategy } from '../../constructs/alarm-actions';
-import type { AlarmTopics } from '../../constructs/alarm-topics';
+import { SeverityTopicActions, type AlarmSeverity, type AlarmTopics, type IAlarmActionStrategy } from 'loadbearing';
 
 /**
  * Team example 3: critical alarms also go to a second topic (the team's incident tool);

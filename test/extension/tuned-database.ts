@@ -1,7 +1,5 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type { AlarmFactory } from '../../constructs/alarm-factory';
-import { Database, type DatabaseAlarmTargets } from '../../constructs/database';
-import type { DatabaseSettings } from '../../lib/config/database-settings';
+import { Database, type AlarmFactory, type DatabaseAlarmTargets, type DatabaseSettings } from 'loadbearing';
 
 /**
  * Team example 2: a database with more memory per sort and an alarm on deadlocks, on top of

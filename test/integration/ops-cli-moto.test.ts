@@ -258,7 +258,7 @@ describe.skipIf(unavailable !== undefined)('e2e: built CLI against moto', () => 
     expect(json.resources.map((r: { kind: string }) => r.kind)).toEqual(['alb', 'dbWriter', 'dbReplica', 'cache']);
   });
 
-  it('report: does not crash when the server fails the call, and marks the metrics n/a', async () => {
+  it('report: says it could not read the metrics when the server fails the call (exit 2), and summarizes the HTML error page', async () => {
     // moto answers 500 when a percentile statistic (p95) has datapoints: a real failed call.
     await cw.send(new PutMetricAlarmCommand(alarm('e2e-cpu-fleet-cpu', '[warning] fleet CPU', 'AWS/EC2', 'CPUUtilization', { AutoScalingGroupName: 'e2e-cpu-asg' })));
     await cw.send(
@@ -268,8 +268,12 @@ describe.skipIf(unavailable !== undefined)('e2e: built CLI against moto', () => 
       }),
     );
     const result = await cli(['report', '--stack', 'e2e-cpu', '--since', '1h']);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/CPU p95\s+n\/a: .*\(gave up after \d attempts\)/);
-    expect(result.stdout).toContain('note: 2 metric(s) could not be fetched (n/a)');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(
+      /\ncould not read 2 of 2 metrics: CloudWatch endpoint http:\/\/127\.0\.0\.1:\d+ answered HTTP 500 with an HTML page, not a CloudWatch API response .*\(gave up after \d attempts\)\n/,
+    );
+    expect(result.stdout).toContain('Where the pressure is: unknown; no metric could be read.');
+    expect(result.stdout).not.toMatch(/SyntaxError|<!doctype|no metric had data/);
+    expect(result.stdout).toMatch(/CPU p95\s+n\/a: CloudWatch endpoint .* answered HTTP 500/);
   });
 });

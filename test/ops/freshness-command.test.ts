@@ -32,7 +32,7 @@ describe('loadbearing freshness', () => {
     const result = await run(['freshness', '--env', 'dev', '--json']);
     const json = JSON.parse(result.stdout) as { environment: string; edgeEnabled: boolean; classes: { class: string }[] };
     expect(json).toMatchObject({ environment: 'dev', edgeEnabled: false });
-    expect(json.classes.map((c) => c.class)).toEqual(['static', 'api', 'pages']);
+    expect(json.classes.map((c) => c.class)).toEqual(['static', 'api', 'forms', 'webhooks', 'pages']);
   });
 
   it('reads a config file and reports its problems like synth does', async () => {

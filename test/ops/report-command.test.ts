@@ -119,9 +119,10 @@ describe('report', () => {
       ),
     );
     const result = await run(['report', '--stack', 'shop', '--json']);
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(2);
     const json = JSON.parse(result.stdout);
     expect(json.complete).toBe(false);
+    expect(json.unread).toEqual({ count: 1, metrics: FIXTURE_QUERIES, firstReason: 'InternalError: Internal service error' });
     const replica = json.resources.find((r: { kind: string }) => r.kind === 'dbReplica');
     expect(replica.metrics).toEqual([
       { key: 'replicaLagMax', label: 'replica lag max', unit: 's', value: null, status: 'error', error: 'InternalError: Internal service error' },
@@ -129,8 +130,14 @@ describe('report', () => {
     ]);
 
     const text = await run(['report', '--stack', 'shop']);
+    expect(text.code).toBe(2);
+    expect(text.stdout.split('\n').slice(0, 4)).toEqual([
+      'report shop: last 1h (2026-11-25T07:00:00Z to 2026-11-25T08:00:00Z), 7 resources from 10 alarms',
+      `could not read 1 of ${FIXTURE_QUERIES} metrics: InternalError: Internal service error`,
+      '',
+      'Where the pressure is: nowhere (of the metrics that could be read); every measured value is within its threshold.',
+    ]);
     expect(text.stdout).toMatch(/replica lag max\s+n\/a: InternalError: Internal service error\n/);
-    expect(text.stdout).toContain('note: 1 metric(s) could not be fetched (n/a); the verdicts use what was measured.');
   });
 
   it('marks a whole batch n/a when its call keeps being throttled, and still prints the rest', async () => {
@@ -145,7 +152,7 @@ describe('report', () => {
       return fake(input);
     });
     const result = await run(['report', '--stack', 'shop', '--json']);
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(2);
     const json = JSON.parse(result.stdout);
     const statuses = json.resources.flatMap((r: { metrics: { status: string; error?: string }[] }) => r.metrics);
     expect(statuses.filter((m: { status: string }) => m.status === 'error')).toHaveLength(60);
@@ -165,11 +172,37 @@ describe('report', () => {
   it('marks metrics n/a on access denied for GetMetricData without retrying', async () => {
     cw.on(GetMetricDataCommand).rejects(Object.assign(new Error('not authorized to perform: cloudwatch:GetMetricData'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
     const result = await run(['report', '--stack', 'shop']);
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/CPU p95\s+n\/a: access denied by CloudWatch \(AccessDenied\): not authorized to perform: cloudwatch:GetMetricData/);
-    expect(result.stdout).toContain(`note: ${FIXTURE_QUERIES} metric(s) could not be fetched`);
-    expect(result.stdout).toContain('Where the pressure is: unknown; no metric had data in the window.');
+    expect(result.stdout).toContain(
+      `could not read ${FIXTURE_QUERIES} of ${FIXTURE_QUERIES} metrics: access denied by CloudWatch (AccessDenied): not authorized to perform: cloudwatch:GetMetricData (needs cloudwatch:DescribeAlarms and cloudwatch:GetMetricData)\n`,
+    );
+    expect(result.stdout).toContain('Where the pressure is: unknown; no metric could be read.');
+    expect(result.stdout).not.toContain('no metric had data');
     expect(cw.commandCalls(GetMetricDataCommand)).toHaveLength(1);
+  });
+
+  it('summarizes an HTML error page instead of dumping the parser error (every fetch failed: exit 2)', async () => {
+    // What the SDK throws when a proxy or the wrong endpoint answers with an HTML page.
+    const htmlPage = Object.assign(new SyntaxError('Unexpected token \'<\', "<!doctype "... is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), {
+      $metadata: { httpStatusCode: 502 },
+      $response: { statusCode: 502, headers: { 'content-type': 'text/html; charset=utf-8' } },
+    });
+    cw.on(GetMetricDataCommand).rejects(htmlPage);
+    const result = await run(['report', '--stack', 'shop']);
+    expect(result.code).toBe(2);
+    const reason = /could not read 28 of 28 metrics: (.*)\n/.exec(result.stdout)?.[1];
+    expect(reason).toMatch(/^CloudWatch endpoint \S+ answered HTTP 502 with an HTML page, not a CloudWatch API response \(a proxy or load balancer in the way, or AWS_ENDPOINT_URL pointing elsewhere\?\)/);
+    expect(result.stdout).not.toMatch(/SyntaxError|<!doctype|Deserialization/);
+    expect(result.stdout).toContain('Where the pressure is: unknown; no metric could be read.');
+  });
+
+  it('still says "no metric had data" when every fetch worked and the window was empty (exit 0)', async () => {
+    cw.on(GetMetricDataCommand).callsFake(fakeMetricData({}));
+    const result = await run(['report', '--stack', 'shop', '--json']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).unread).toEqual({ count: 0, metrics: FIXTURE_QUERIES, firstReason: null });
+    expect((await run(['report', '--stack', 'shop'])).stdout).toContain('Where the pressure is: unknown; no metric had data in the window.');
   });
 
   it('exits 2 on access denied for DescribeAlarms', async () => {
@@ -214,8 +247,9 @@ describe('report', () => {
       const pending = run(['report', '--stack', 'shop', '--timeout', '10s'], { clock: systemClock });
       await vi.advanceTimersByTimeAsync(10_000);
       const result = await pending;
-      expect(result.code).toBe(0);
+      expect(result.code).toBe(2);
       expect(result.stdout).toMatch(/CPU p95\s+n\/a: gave up after 10s without a complete answer from CloudWatch/);
+      expect(result.stdout).toContain(`could not read ${FIXTURE_QUERIES} of ${FIXTURE_QUERIES} metrics: gave up after 10s`);
     });
   });
 
@@ -237,6 +271,7 @@ describe('report', () => {
         since: z.literal('2h30m'),
         window: z.strictObject({ start: z.iso.datetime(), end: z.iso.datetime(), periodSeconds: z.literal(9000) }),
         complete: z.boolean(),
+        unread: z.strictObject({ count: z.number(), metrics: z.number(), firstReason: z.string().nullable() }),
         alarms: z.number(),
         resources: z.array(
           z.strictObject({

@@ -22,7 +22,12 @@ interface Run {
   readonly stderr: string;
 }
 
+/** The CLI in-process, with an empty allow-list unless the test names one (the repository's entries belong to its own changes). */
 async function diff(...argv: string[]): Promise<Run> {
+  return diffWith(argv.includes('--allow-list') || argv.includes('--help') ? argv : [...argv, '--allow-list', emptyAllowList]);
+}
+
+async function diffWith(argv: string[]): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const code = await runDiffCli(argv, { cwd: PROJECT_ROOT, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
@@ -32,6 +37,7 @@ async function diff(...argv: string[]): Promise<Run> {
 const baseDir = inject('assemblyDir');
 let root: string;
 let renamedDir: string;
+let emptyAllowList: string;
 
 function writeFile(name: string, content: unknown): string {
   const file = join(root, name);
@@ -41,6 +47,7 @@ function writeFile(name: string, content: unknown): string {
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'diff-cli-'));
+  emptyAllowList = writeFile('empty-allow.json', { allowed: [] });
   // The same templates, except that prod's writer has a new logical ID, as after a construct
   // rename (the mutation suite renames through CDK itself).
   renamedDir = join(root, 'renamed');
@@ -74,32 +81,46 @@ describe('npm run diff --base-dir (templates instead of a synth)', () => {
   });
 
   it('reads the default allow-list of the repository (lib/review/allow-replacements.json)', async () => {
-    const run = await diff('--base-dir', baseDir, '--current-dir', baseDir);
+    const run = await diffWith(['--base-dir', baseDir, '--current-dir', baseDir]);
     expect(run.stdout).toMatch(/Allow-list: lib\/review\/allow-replacements\.json \(\d+ (entry|entries)\)/);
   });
 });
 
 describe('npm run diff with an allow-list', () => {
-  it('passes (exit 0) an allowed replacement, shows it with its reason, and warns about stale entries', async () => {
-    const allowList = writeFile('allow.json', {
-      allowed: [
-        { stack: STACK, logicalId: WRITER, impact: 'WILL_DESTROY', reason: REASON },
-        { stack: STACK, logicalId: 'CacheGone1234', reason: 'the old cache was removed in the previous release already' },
-      ],
-    });
+  it('passes (exit 0) an allowed replacement and shows it with its reason', async () => {
+    const allowList = writeFile('allow.json', { allowed: [{ stack: STACK, logicalId: WRITER, impact: 'WILL_DESTROY', reason: REASON }] });
     const run = await diff('--base-dir', baseDir, '--current-dir', renamedDir, '--allow-list', allowList);
     expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
     expect(run.stdout).not.toContain('BLOCKED');
     expect(run.stdout).toContain(`Allowed by ${allowList}:`);
     expect(run.stdout).toContain(`allowed: ${REASON}`);
-    expect(run.stdout).toContain(`allow-list entry ${STACK} / CacheGone1234 matches nothing in this diff`);
     expect(run.stdout).toContain('Result: no blocking changes (1 stack changed, 1 allowed replacement).');
   });
 
-  it('does not allow another impact than the entry names', async () => {
+  it('exits 2 on an entry that matches nothing in this diff, one line per entry, after the report', async () => {
+    const allowList = writeFile('allow-stale.json', {
+      allowed: [
+        { stack: STACK, logicalId: WRITER, impact: 'WILL_DESTROY', reason: REASON },
+        { stack: STACK, logicalId: 'CacheGone1234', reason: 'the old cache was removed in the previous release already' },
+        // A stack this review does not synthesize: not judged.
+        { stack: 'loadbearing-elsewhere', logicalId: 'CacheGone1234', reason: 'another environment, reviewed with its own config file' },
+      ],
+    });
+    const run = await diff('--base-dir', baseDir, '--current-dir', renamedDir, '--allow-list', allowList);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('Result: no blocking changes');
+    expect(run.stderr).toBe(
+      `error: allow-list entry ${STACK} / CacheGone1234 in ${allowList} matches nothing in this diff: remove it if its change is deployed, or fix its stack, logicalId or impact\n`,
+    );
+  });
+
+  it('does not allow another impact than the entry names (the entry then matches nothing: exit 2)', async () => {
     const allowList = writeFile('allow-orphan.json', { allowed: [{ stack: STACK, logicalId: WRITER, impact: 'WILL_ORPHAN', reason: REASON }] });
     const run = await diff('--base-dir', baseDir, '--current-dir', renamedDir, '--allow-list', allowList);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('BLOCKED: 1 stateful resource would be destroyed, replaced or orphaned');
+    expect(run.stderr).toMatch(/^error: allow-list entry loadbearing-prod \/ DatabaseWriter7794273E \(WILL_ORPHAN\) in .* matches nothing in this diff: .*\n$/);
   });
 
   it('exits 2 on an invalid allow-list, with the path, rule and fix of each problem and no stack trace', async () => {
@@ -145,9 +166,11 @@ describe('npm run diff usage errors (exit 2, one message, no stack trace)', () =
     [['--bogus'], /error: Unknown option '--bogus'/],
     [['--base', 'HEAD', '--base-dir', 'x'], /error: --base and --base-dir cannot be combined/],
     [['--head', 'HEAD', '--current-dir', 'x'], /error: --head and --current-dir cannot be combined/],
-    [['--base-dir', '/nonexistent/templates', '--current-dir', '/nonexistent/templates'], /error: template directory \/nonexistent\/templates does not exist\nfix: /],
-    [['--base', 'no-such-ref-xyz', '--current-dir', '.'], /error: unknown git ref "no-such-ref-xyz"\nfix: /],
+    [['--base-dir', '/nonexistent/templates', '--current-dir', '/nonexistent/templates'], /^error: template directory \/nonexistent\/templates does not exist\. Fix: .+\n$/],
+    [['--base', 'no-such-ref-xyz', '--current-dir', '.'], /^error: unknown git ref "no-such-ref-xyz"\. Fix: pass a branch, tag or commit that exists locally .+\n$/],
     [['-c', 'configFile'], /error: -c configFile is not key=value/],
+    [['-c', 'configFile='], /error: -c configFile= names no file/],
+    [['--base', 'HEAD', '--head', 'HEAD', '-c', 'configFile=config/no-such-environments.json'], /^error: config file config\/no-such-environments\.json exists neither at HEAD \([0-9a-f]{7}\) nor at HEAD \([0-9a-f]{7}\)\. Fix: .+\n$/],
   ])('%j', async (argv, message) => {
     const run = await diff(...argv);
     expect(run.code).toBe(2);

@@ -26,12 +26,18 @@ const SNAPSHOT_CAPABLE = new Set([
 
 const isReadReplica = (r: CfnResource) => r.Type === 'AWS::RDS::DBInstance' && r.Properties?.SourceDBInstanceIdentifier !== undefined;
 
-/** The policy the platform must set: a final snapshot where CloudFormation can take one, else Retain. */
-function expectedPolicy(r: CfnResource): 'Snapshot' | 'Retain' {
-  // A read replica holds no data of its own and CloudFormation ignores deletion policies on
-  // replicas; Retain states the intent, and the diff guard blocks removing one.
-  if (isReadReplica(r)) return 'Retain';
-  return SNAPSHOT_CAPABLE.has(r.Type) ? 'Snapshot' : 'Retain';
+/**
+ * The policies the platform must set: a final snapshot where CloudFormation can take one, else
+ * retained. Retained is `Retain`, or `RetainExceptOnCreate`, which keeps the resource on every
+ * stack operation but the rollback of the create that made it (so a failed first create leaves
+ * nothing behind; test/review/failed-create.test.ts), and is Retain for the diff guard too.
+ * Buckets are always `Retain`: a rollback could not delete one that already holds logs.
+ */
+function expectedPolicies(r: CfnResource): { deletion: string[]; updateReplace: string } {
+  // A read replica holds no data of its own and cannot be snapshotted: retained.
+  if (SNAPSHOT_CAPABLE.has(r.Type) && !isReadReplica(r)) return { deletion: ['Snapshot'], updateReplace: 'Snapshot' };
+  if (r.Type === 'AWS::S3::Bucket') return { deletion: ['Retain'], updateReplace: 'Retain' };
+  return { deletion: ['Retain', 'RetainExceptOnCreate'], updateReplace: 'Retain' };
 }
 
 function dataResources(stack: string): [string, CfnResource][] {
@@ -49,8 +55,11 @@ describe.each(['staging', 'prod'])('%s keeps its data', (env) => {
     const resources = dataResources(stack);
     expect(resources.length).toBeGreaterThanOrEqual(15);
     const wrong = resources
-      .filter(([, r]) => r.DeletionPolicy !== expectedPolicy(r) || r.UpdateReplacePolicy !== expectedPolicy(r))
-      .map(([id, r]) => `${id} (${r.Type}): DeletionPolicy ${r.DeletionPolicy ?? '(none)'}, UpdateReplacePolicy ${r.UpdateReplacePolicy ?? '(none)'}; expected ${expectedPolicy(r)}`);
+      .filter(([, r]) => !expectedPolicies(r).deletion.includes(r.DeletionPolicy ?? '') || r.UpdateReplacePolicy !== expectedPolicies(r).updateReplace)
+      .map(([id, r]) => {
+        const expected = expectedPolicies(r);
+        return `${id} (${r.Type}): DeletionPolicy ${r.DeletionPolicy ?? '(none)'}, UpdateReplacePolicy ${r.UpdateReplacePolicy ?? '(none)'}; expected ${expected.deletion.join(' or ')}, ${expected.updateReplace}`;
+      });
     expect(wrong).toEqual([]);
   });
 
@@ -62,11 +71,17 @@ describe.each(['staging', 'prod'])('%s keeps its data', (env) => {
     expect(snapshotted).toEqual(['AWS::ElastiCache::ReplicationGroup', 'AWS::RDS::DBInstance']);
   });
 
-  it('turns on deletion protection wherever the type has it: every DB instance and the ALB', () => {
+  it('keeps read replicas, keys, secrets and fixed-name log groups except when their own create is rolled back', () => {
+    const exceptOnCreate = dataResources(stack).filter(([, r]) => r.DeletionPolicy === 'RetainExceptOnCreate').map(([, r]) => r.Type);
+    expect(new Set(exceptOnCreate)).toEqual(new Set(['AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::RDS::DBInstance']));
+    expect(dataResources(stack).filter(([, r]) => r.Type === 'AWS::RDS::DBInstance' && isReadReplica(r)).every(([, r]) => r.DeletionPolicy === 'RetainExceptOnCreate')).toBe(true);
+  });
+
+  it('turns on deletion protection wherever the type has it and the resource holds data: the writer and the ALB (read replicas are copies: constructs/replica-protection.ts)', () => {
     const template = readTemplate(assemblyDir, stack);
     const instances = Object.entries(resourcesOfType(template, 'AWS::RDS::DBInstance'));
     expect(instances.length).toBeGreaterThanOrEqual(2);
-    for (const [id, db] of instances) expect(db.Properties?.DeletionProtection, id).toBe(true);
+    for (const [id, db] of instances) expect(db.Properties?.DeletionProtection, id).toBe(!isReadReplica(db));
     const [alb] = Object.values(resourcesOfType(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer'));
     expect(alb.Properties?.LoadBalancerAttributes).toContainEqual({ Key: 'deletion_protection.enabled', Value: 'true' });
   });

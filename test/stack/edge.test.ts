@@ -14,8 +14,8 @@ type Behavior = { PathPattern?: string; CachePolicyId: unknown; OriginRequestPol
 let config: {
   DefaultCacheBehavior: Behavior;
   CacheBehaviors: Behavior[];
-  Origins: { Id: string; DomainName: unknown; CustomOriginConfig?: Record<string, unknown>; OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[]; OriginAccessControlId?: unknown; S3OriginConfig?: unknown }[];
-  OriginGroups: { Items: { Id: string; FailoverCriteria: { StatusCodes: { Items: number[] } }; Members: { Items: { OriginId: string }[] } }[] };
+  Origins: { Id: string; DomainName: unknown; CustomOriginConfig?: Record<string, unknown>; OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[] }[];
+  OriginGroups?: unknown;
   CustomErrorResponses: { ErrorCode: number; ErrorCachingMinTTL: number }[];
   [key: string]: unknown;
 };
@@ -35,7 +35,7 @@ describe('the distribution (prod)', () => {
   it('has a cache behavior per content class (at least 3), each with its own cache, origin request and response headers policy', () => {
     const behaviors = [config.DefaultCacheBehavior, ...config.CacheBehaviors];
     expect(behaviors.length).toBeGreaterThanOrEqual(3);
-    expect(config.CacheBehaviors.map((b) => b.PathPattern)).toEqual(['/static/*', '/api/*']);
+    expect(config.CacheBehaviors.map((b) => b.PathPattern)).toEqual(['/static/*', '/api/*', '/forms/*', '/webhooks/*']);
     for (const b of behaviors) {
       expect(b.CachePolicyId).toBeDefined();
       expect(b.OriginRequestPolicyId).toBeDefined();
@@ -123,51 +123,30 @@ describe('origin protection', () => {
   });
 });
 
-describe('graceful degradation', () => {
-  it('fails pages over from the ALB to the S3 origin on 5xx, for GET and HEAD', () => {
-    const group = config.OriginGroups.Items[0];
-    expect(group.FailoverCriteria.StatusCodes.Items).toEqual([500, 502, 503, 504]);
-    const [primary, fallback] = group.Members.Items.map((m) => config.Origins.find((o) => o.Id === m.OriginId)!);
-    expect(primary.CustomOriginConfig).toBeDefined();
-    expect(fallback.S3OriginConfig).toBeDefined();
-    expect(JSON.stringify(fallback.OriginAccessControlId)).toContain('OriginAccessControl');
-    expect(config.DefaultCacheBehavior).toMatchObject({ TargetOriginId: group.Id, AllowedMethods: ['GET', 'HEAD'] });
-    // Static assets and the API go straight to the ALB.
-    for (const b of config.CacheBehaviors) expect(b.TargetOriginId).not.toBe(group.Id);
+describe('graceful degradation (the three requirements are tested in test/stack/deploy-rules.test.ts, finding 5)', () => {
+  it('sends every behavior straight to the ALB: no origin group, no second origin', () => {
+    expect(config.Origins).toHaveLength(1);
+    expect(config.Origins[0].CustomOriginConfig).toBeDefined();
+    expect(config.OriginGroups).toBeUndefined();
+    for (const b of [config.DefaultCacheBehavior, ...config.CacheBehaviors]) expect(b.TargetOriginId).toBe(config.Origins[0].Id);
   });
 
-  it('keeps the degraded page in a private, encrypted bucket that only this distribution can read', () => {
-    const buckets = resourcesOfType(prodJson, 'AWS::S3::Bucket');
-    const [id, bucket] = Object.entries(buckets).find(([key]) => key.startsWith('EdgeDegradedPages'))!;
-    expect(bucket.Properties).toMatchObject({
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-    });
-    prod.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: { Ref: id },
-      PolicyDocument: Match.objectLike({
-        Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject', Condition: { StringEquals: { 'AWS:SourceArn': Match.anyValue() } } }),
-        ]),
-      }),
-    });
-    prod.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always' }) });
-  });
-
-  it('uploads the page at deploy time and serves it for any path on the fallback (Lambda@Edge)', () => {
-    const upload = Object.values(resourcesOfType(prodJson, 'Custom::AWS'))[0];
-    expect(JSON.stringify(upload.Properties?.Create)).toContain('\\"action\\":\\"putObject\\"');
-    expect(JSON.stringify(upload.Properties?.Create)).toContain('degraded.html');
-    expect(config.DefaultCacheBehavior.LambdaFunctionAssociations).toEqual([expect.objectContaining({ EventType: 'origin-request' })]);
-    prod.hasResourceProperties('AWS::Lambda::Function', { Code: { ZipFile: Match.stringLikeRegexp("request.origin.s3\\) \\{ request.uri = '/degraded.html'") } });
+  it('puts the configured degraded page, and the Retry-After from edge.errorCachingSeconds, inside the origin-response function', () => {
+    expect(config.DefaultCacheBehavior.LambdaFunctionAssociations).toEqual([expect.objectContaining({ EventType: 'origin-response' })]);
+    const inline = Object.values(resourcesOfType(prodJson, 'AWS::Lambda::Function')).map((f) => (f.Properties?.Code as { ZipFile?: string }).ZipFile ?? '');
+    const code = inline.find((c) => c.includes('const PAGE')) ?? '';
+    expect(code).toContain(JSON.stringify(prodConfig.edge.degradedPageHtml));
+    expect(code).toContain(`headers['retry-after'] = [{ key: 'Retry-After', value: '${prodConfig.edge.errorCachingSeconds}' }]`);
   });
 });
 
 describe('edge alarms', () => {
-  it('alarms on the edge 5xx rate and on origin latency at 80% of the origin timeout, inside service health', () => {
+  it('alarms on the edge 5xx rate and on origin latency at 80% of the origin deadline (the app request timeout when shorter), inside service health', () => {
     const alarms = Object.values(resourcesOfType(prodJson, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
     expect(alarms.find((a) => a.AlarmName === 'loadbearing-prod-cdn-5xx-rate')).toMatchObject({ MetricName: '5xxErrorRate', Namespace: 'AWS/CloudFront', Threshold: prodConfig.alarms.http5xxRatePercent });
-    expect(alarms.find((a) => a.AlarmName === 'loadbearing-prod-cdn-origin-latency')).toMatchObject({ MetricName: 'OriginLatency', ExtendedStatistic: 'p90', Threshold: prodConfig.edge.originReadTimeoutSeconds * 1000 * 0.8 });
+    expect(alarms.find((a) => a.AlarmName === 'loadbearing-prod-cdn-origin-latency')).toMatchObject({ MetricName: 'OriginLatency', ExtendedStatistic: 'p90', Threshold: Math.min(prodConfig.edge.originReadTimeoutSeconds, prodConfig.app.requestTimeoutSeconds) * 1000 * 0.8 });
+    // 80% of the 45 s origin timeout (36 s) is above the app's 30 s request timeout: that alarm could never fire.
+    expect(prodConfig.app.requestTimeoutSeconds).toBeLessThan(prodConfig.edge.originReadTimeoutSeconds * 0.8);
     // OriginLatency exists only with CloudFront's additional metrics on.
     expect(Object.keys(resourcesOfType(prodJson, 'AWS::CloudFront::MonitoringSubscription'))).toHaveLength(1);
     const health = Object.values(resourcesOfType(prodJson, 'AWS::CloudWatch::CompositeAlarm')).find((c) => c.Properties?.AlarmName === 'loadbearing-prod-service-health');
@@ -221,15 +200,21 @@ describe('a prod stack outside us-east-1, with Origin Shield and a given web ACL
     variant.resourceCountIs('AWS::WAFv2::WebACL', 1);
   });
 
-  it('deploys the Lambda@Edge rewrite in a support stack in us-east-1 and reads its version from there', () => {
+  it('deploys the Lambda@Edge degraded-page function in a support stack in us-east-1 and reads its version from there', () => {
     expect(Object.values(stackRegions).sort()).toEqual(['eu-west-1', 'us-east-1']);
     expect(support).toBeDefined();
     support!.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler' });
     support!.resourceCountIs('AWS::Lambda::Version', 1);
     variant.resourceCountIs('AWS::Lambda::Version', 0);
+    // Retained there too, and logging under the same fixed name in every Region (review 13, findings 1 and 9).
+    for (const type of ['AWS::Lambda::Function', 'AWS::Lambda::Version']) {
+      for (const r of Object.values(support!.findResources(type))) expect(r.DeletionPolicy, type).toBe('Retain');
+    }
+    support!.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogGroup: '/loadbearing-prod/lambda-edge/degraded-page' } });
+    support!.resourceCountIs('AWS::Logs::LogGroup', 0);
     const dist = Object.values(variant.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig as { DefaultCacheBehavior: Behavior & { LambdaFunctionAssociations?: { EventType: string; LambdaFunctionARN: unknown }[] } };
     const [association] = dist.DefaultCacheBehavior.LambdaFunctionAssociations ?? [];
-    expect(association?.EventType).toBe('origin-request');
+    expect(association?.EventType).toBe('origin-response');
     // The version ARN crosses regions through a custom resource that reads it from SSM in us-east-1.
     const [reader] = Object.values((association?.LambdaFunctionARN ?? {}) as { 'Fn::GetAtt'?: [string, string] });
     expect(variant.toJSON().Resources[reader![0]].Type).toMatch(/^Custom::/);

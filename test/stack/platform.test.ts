@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { environmentBootTiming } from '../../lib/config/boot-timing';
 import { builtinEnvironments } from '../../lib/config/load-config';
 import { WORKLOAD_PROFILES } from '../../lib/config/workload-profiles';
 import type { EnvironmentConfig } from '../../lib/config/environment-schema';
@@ -174,7 +175,7 @@ describe('app fleet', () => {
     const asg = only(prodJson, 'AWS::AutoScaling::AutoScalingGroup');
     expect(asg.Properties).toMatchObject({
       HealthCheckType: 'ELB',
-      HealthCheckGracePeriod: envs.prod.fleet.healthCheckGracePeriodSeconds,
+      HealthCheckGracePeriod: environmentBootTiming(envs.prod).gracePeriodSeconds,
       MinSize: String(envs.prod.fleet.minCapacity),
       MaxSize: String(envs.prod.fleet.maxCapacity),
       DefaultInstanceWarmup: envs.prod.fleet.instanceWarmupSeconds,

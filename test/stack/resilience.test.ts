@@ -1,3 +1,4 @@
+import { environmentBootTiming } from '../../lib/config/boot-timing';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
@@ -21,9 +22,14 @@ beforeAll(() => {
 });
 
 describe('edge protection: WAF on the ALB', () => {
-  it('rate-limits each client IP with a consistent JSON 429 and Retry-After', () => {
-    prod.hasResourceProperties('AWS::WAFv2::WebACL', {
+  it('rate-limits each client IP with a consistent JSON 429 and Retry-After (at the edge in prod; on the ALB without an edge)', () => {
+    Template.fromJSON(staging).hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: Match.arrayWith([Match.objectLike({ Name: 'rate-limit-per-ip', Priority: 0, Statement: { RateBasedStatement: { Limit: prodConfig.waf.rateLimitPerIp, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } } })]),
+    });
+    prod.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'CLOUDFRONT',
       DefaultAction: { Allow: {} },
       CustomResponseBodies: { 'rate-limited': { ContentType: 'APPLICATION_JSON', Content: prodConfig.waf.blockResponse.body } },
       Rules: Match.arrayWith([
@@ -72,7 +78,11 @@ describe('connection handling: RDS Proxy and read/write separation', () => {
     prod.hasResourceProperties('AWS::RDS::DBProxy', {
       EngineFamily: 'POSTGRESQL',
       RequireTLS: true,
-      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' })],
+      // The app role's own secret first, then the master secret (operators); IAM for both.
+      Auth: [
+        { AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED', SecretArn: { Ref: Match.stringLikeRegexp('^DatabaseAppSecretAttachment') } },
+        { AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED', SecretArn: { Ref: Match.stringLikeRegexp('^DatabaseSecretAttachment') } },
+      ],
       DBProxyName: 'loadbearing-prod-proxy',
     });
     prod.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', {
@@ -138,20 +148,20 @@ describe('fleet: capacity fallback and safe rollout', () => {
   });
 
   it('rolls out in batches that wait for healthy instances to signal', () => {
+    const timing = environmentBootTiming(prodConfig);
     const asg = Object.values(resourcesOfType(prodJson, 'AWS::AutoScaling::AutoScalingGroup'))[0];
     expect(asg.UpdatePolicy).toMatchObject({
       AutoScalingRollingUpdate: {
         MaxBatchSize: prodConfig.fleet.rollingUpdate.maxBatchSize,
         MinInstancesInService: prodConfig.fleet.minCapacity,
         WaitOnResourceSignals: true,
-        PauseTime: 'PT15M',
+        PauseTime: `PT${timing.signalTimeoutSeconds / 60}M`,
       },
     });
-    expect(asg.CreationPolicy).toEqual({ ResourceSignal: { Count: prodConfig.fleet.minCapacity, Timeout: 'PT15M' } });
+    expect(asg.CreationPolicy).toEqual({ ResourceSignal: { Count: prodConfig.fleet.minCapacity, Timeout: `PT${timing.signalTimeoutSeconds / 60}M` } });
     const userData = JSON.stringify(Object.values(resourcesOfType(prodJson, 'AWS::EC2::LaunchTemplate'))[0].Properties);
-    expect(userData).toContain('dnf install -y aws-cfn-bootstrap');
-    expect(userData).toContain('curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:8080/healthz');
-    expect(userData).toContain('/opt/aws/bin/cfn-signal');
+    expect(userData).toContain(`--max-time ${timing.healthWait.probeTimeoutSeconds} http://127.0.0.1:8080/healthz`);
+    expect(userData).toContain('aws cloudformation signal-resource');
   });
 });
 

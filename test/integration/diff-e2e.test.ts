@@ -20,10 +20,15 @@ describe('npm run diff (end to end)', () => {
   it('exits 0 and says "No changes" when nothing changed, and writes the Markdown report', () => {
     const markdown = join(dir, 'report.md');
     const config = join(dir, 'environments.json');
-    // Only the required fields: the committed HEAD's schema may predate newer optional ones.
-    const { stage, account, region, availabilityZones } = BUILTIN_ENVIRONMENTS.prod;
-    writeFileSync(config, JSON.stringify({ environments: { prod: { stage, account, region, availabilityZones } } }));
-    const args = ['--base', 'HEAD', '--head', 'HEAD', '-c', `configFile=${config}`, '--markdown', markdown];
+    // Only the required fields (and the certificates the prod preset's edge needs): the committed
+    // HEAD's schema may predate newer optional ones.
+    const { stage, account, region, availabilityZones, loadBalancer, edge } = BUILTIN_ENVIRONMENTS.prod;
+    writeFileSync(config, JSON.stringify({ environments: { prod: { stage, account, region, availabilityZones, loadBalancer, edge } } }));
+    // An empty allow-list: the repository's entries belong to its own changes, not to this comparison.
+    const allowList = join(dir, 'allow.json');
+    writeFileSync(allowList, JSON.stringify({ allowed: [] }));
+    // --no-cache: this test is about the synth itself (test/review/diff-synth-reuse.test.ts covers the cache).
+    const args = ['--base', 'HEAD', '--head', 'HEAD', '--no-cache', '-c', `configFile=${config}`, '--markdown', markdown, '--allow-list', allowList];
     const run = spawnSync('npm', ['run', '--silent', 'diff', '--', ...args], {
       cwd: PROJECT_ROOT,
       encoding: 'utf8',

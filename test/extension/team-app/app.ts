@@ -1,15 +1,15 @@
+#!/usr/bin/env node
 import { Duration } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { AppFleet } from '../../constructs/app-fleet';
-import type { FleetSettings } from '../../lib/config/fleet-settings';
+import { AppFleet, type FleetSettings } from 'loadbearing';
+import { PlatformApp } from 'loadbearing/platform';
 
 /**
- * Team example 1: a fleet that also scales in steps on p99 latency. CPU and request tracking
- * react to load; this reacts to the user-visible symptom when a slow dependency makes requests
- * pile up at moderate CPU.
+ * Prod's fleet also scales in steps on p99 latency: CPU and request tracking react to load,
+ * this reacts to the symptom users see when a slow dependency piles requests up at moderate CPU.
  */
-export class LatencyScaledFleet extends AppFleet {
+class LatencyScaledFleet extends AppFleet {
   protected override createScalingPolicies(asg: autoscaling.AutoScalingGroup, settings: FleetSettings, targetGroup?: elbv2.ApplicationTargetGroup): void {
     super.createScalingPolicies(asg, settings, targetGroup);
     if (!targetGroup) return;
@@ -26,3 +26,12 @@ export class LatencyScaledFleet extends AppFleet {
     });
   }
 }
+
+// One stack per environment of `-c configFile=<file>` (default: the built-in dev, staging and
+// prod), with the platform's feature flags and policy gates. A config error prints its message
+// and exits 1, without a stack trace.
+PlatformApp.run((app) => {
+  app.addEnvironments({
+    stackProps: (config) => (config.stage === 'prod' ? { components: { fleet: LatencyScaledFleet } } : {}),
+  });
+});

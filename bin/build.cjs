@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+'use strict';
+// The build outputs (dist/, and the reference service's bundle) and whether they are fresh.
+// Plain JavaScript on purpose: it runs before anything is compiled (`npm ci` -> prepare) and on
+// every synth (bin/launch.cjs), where loading a TypeScript runner would cost more than the check.
+//
+//   node bin/build.cjs              build every output and record its inputs
+//   node bin/build.cjs --if-stale   build only the outputs not built from the current inputs
+//
+// "Fresh" means: the output's .build-info.json records the hash of exactly its current inputs
+// (source files, config files, the versions of the build tools). Content, not timestamps: a
+// checkout or a copy changes mtimes but not the sources, and an edit that keeps the mtime (or a
+// clock skew) still changes the hash.
+const { spawnSync } = require('node:child_process');
+const { createHash } = require('node:crypto');
+const { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { join, relative } = require('node:path');
+
+const ROOT = join(__dirname, '..');
+
+function run(root, command, args) {
+  const r = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  const shown = [command === process.execPath ? 'node' : command, ...args.map((a) => (a.startsWith(root) ? relative(root, a) : a))];
+  if (r.status !== 0) throw new Error(`${shown.join(' ')} failed (exit ${r.status})`);
+}
+
+/** Each build output: where it records its inputs, what they are, how to build it. */
+const OUTPUTS = [
+  {
+    name: 'dist',
+    info: join('dist', '.build-info.json'),
+    // What tsconfig.build.json compiles.
+    inputs: { dirs: ['bin', 'lib', 'constructs', 'proving-ground'], files: ['tsconfig.json', 'tsconfig.build.json'], packages: ['typescript'] },
+    build(root) {
+      // From empty: the package ships dist/, and the output of a deleted source must not linger in it.
+      rmSync(join(root, 'dist'), { recursive: true, force: true });
+      run(root, process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')]);
+      // The package's commands (package.json "bin").
+      for (const command of ['loadbearing', 'diff']) chmodSync(join(root, 'dist', 'bin', `${command}.js`), 0o755);
+    },
+  },
+  {
+    name: 'service bundle',
+    info: join('service', 'dist', '.build-info.json'),
+    // The bundle inlines the service's runtime dependencies: the lock file is an input.
+    inputs: { dirs: ['service/src', 'lib/contract'], files: ['service/build.ts', 'package-lock.json'], packages: ['esbuild'] },
+    when: (root) => existsSync(join(root, 'service', 'build.ts')),
+    build(root) {
+      run(root, process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'service', 'build.ts')]);
+    },
+  },
+];
+
+/** sha256 of an output's inputs under `root`. */
+function inputsHash(output, root) {
+  const hash = createHash('sha256');
+  const files = output.inputs.dirs.flatMap((dir) =>
+    existsSync(join(root, dir))
+      ? readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+          .map((e) => relative(root, join(e.parentPath ?? e.path, e.name)))
+      : [],
+  );
+  for (const file of [...files.sort(), ...output.inputs.files]) {
+    const path = join(root, file);
+    hash.update(`${file}\0`).update(existsSync(path) ? readFileSync(path) : '(missing)').update('\0');
+  }
+  for (const pkg of output.inputs.packages) {
+    const manifest = join(root, 'node_modules', pkg, 'package.json');
+    hash.update(`${pkg}@${existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')).version : 'missing'}\0`);
+  }
+  return hash.digest('hex');
+}
+
+function recordedHash(output, root) {
+  try {
+    return JSON.parse(readFileSync(join(root, output.info), 'utf8')).sourceHash;
+  } catch {
+    return undefined;
+  }
+}
+
+const applies = (output, root) => !output.when || output.when(root);
+const isFresh = (output, root) => recordedHash(output, root) === inputsHash(output, root);
+
+/** sha256 of the inputs of dist/ (the .ts sources tsconfig.build.json compiles, both tsconfigs, the TypeScript version). */
+function sourceHash(root = ROOT) {
+  return inputsHash(OUTPUTS[0], root);
+}
+
+/** Whether dist/ was compiled from exactly the current sources. */
+function isBuildFresh(root = ROOT) {
+  return isFresh(OUTPUTS[0], root);
+}
+
+/** The outputs (by name) not built from their current inputs. */
+function staleOutputs(root = ROOT) {
+  return OUTPUTS.filter((o) => applies(o, root) && !isFresh(o, root)).map((o) => o.name);
+}
+
+/**
+ * The reference service's bundle, rebuilt when its inputs changed: the CDK app ships it as the
+ * fleet's release asset, so every synth (bin/launch.cjs bin/app) calls this first. A tree
+ * without the service's sources (the published package) keeps the bundle it ships.
+ */
+function ensureServiceBundle(root = ROOT) {
+  const output = OUTPUTS.find((o) => o.name === 'service bundle');
+  if (!applies(output, root) || isFresh(output, root)) return;
+  const hash = inputsHash(output, root);
+  output.build(root);
+  writeFileSync(join(root, output.info), `${JSON.stringify({ sourceHash: hash })}\n`);
+}
+
+/** Builds the outputs (all, or only the stale ones) and records their inputs. Throws on a build error. */
+function build(root = ROOT, onlyStale = false) {
+  for (const output of OUTPUTS) {
+    if (!applies(output, root) || (onlyStale && isFresh(output, root))) continue;
+    // Hashed before building: an edit made during the build leaves it stale, never falsely fresh.
+    const hash = inputsHash(output, root);
+    output.build(root);
+    mkdirSync(join(root, output.info, '..'), { recursive: true });
+    writeFileSync(join(root, output.info), `${JSON.stringify({ sourceHash: hash })}\n`);
+  }
+}
+
+module.exports = { sourceHash, isBuildFresh, staleOutputs, build, ensureServiceBundle, BUILD_INFO: OUTPUTS[0].info };
+
+if (require.main === module) {
+  try {
+    build(ROOT, process.argv.includes('--if-stale'));
+  } catch (error) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}

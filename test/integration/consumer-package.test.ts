@@ -1,0 +1,116 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readValidationReport, resourcesOfType, unacknowledgedFindings, type CfnTemplate, type PluginReport } from '../support/assembly';
+import { maskVolatile } from '../support/mask-volatile';
+import { packPackage, ROOT, run, writeTeamProject } from './support/consumer-project';
+
+/**
+ * The package as a team consumes it: `npm pack` of the built package, installed offline (from
+ * the npm cache) into a project that holds only its package.json (and lock file), cdk.json and the
+ * team app of docs/extending.md, then type-checked and synthesized with the team's own CDK CLI.
+ */
+const STACK_TRACE = /\n\s+at .+:\d+:\d+/;
+
+let project: string;
+let synth: ReturnType<typeof run>;
+let reports: PluginReport[];
+
+function template(stack: string): CfnTemplate {
+  return JSON.parse(readFileSync(join(project, 'cdk.out', `${stack}.template.json`), 'utf8')) as CfnTemplate;
+}
+
+beforeAll(() => {
+  project = mkdtempSync(join(tmpdir(), 'loadbearing-consumer-'));
+  const tarball = packPackage(project);
+  writeTeamProject(project, tarball);
+  const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund'], project);
+  if (install.status !== 0) throw new Error(`npm install --offline failed (is the npm cache warm? \`npm ci\` fills it):\n${install.stdout}\n${install.stderr}`);
+  // Path and asset metadata and the CDKMetadata resource only describe the synth; the repository's snapshots leave them out.
+  synth = run('npx', ['cdk', 'synth', '--quiet', '--no-path-metadata', '--no-asset-metadata', '--no-version-reporting', '-o', 'cdk.out'], project, 600_000);
+  reports = readValidationReport(join(project, 'cdk.out'));
+}, 900_000);
+
+afterAll(() => {
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+describe('a team project with the packed package (installed offline)', () => {
+  it('holds only package.json, its lock file, cdk.json, the team app and the tarball', () => {
+    const files = readdirSync(project).filter((f) => !['node_modules', 'cdk.out'].includes(f));
+    expect(files.filter((f) => !/^loadbearing-\d+\.\d+\.\d+\.tgz$/.test(f)).sort()).toEqual(['app.ts', 'cdk.json', 'package-lock.json', 'package.json']);
+    expect(files).toHaveLength(5);
+  });
+
+  it('installs aws-cdk-lib and constructs once, as the team\'s own (peer dependencies of the package)', () => {
+    expect(existsSync(join(project, 'node_modules', 'aws-cdk-lib'))).toBe(true);
+    expect(existsSync(join(project, 'node_modules', 'loadbearing', 'node_modules', 'aws-cdk-lib'))).toBe(false);
+    expect(existsSync(join(project, 'node_modules', 'loadbearing', 'node_modules', 'constructs'))).toBe(false);
+  });
+
+  it('type-checks the team app against the published type declarations', () => {
+    const tsc = run('npx', ['tsc', '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', '--skipLibCheck', 'app.ts'], project);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  });
+
+  it('synthesizes every environment with `cdk synth`', () => {
+    expect(synth.stderr).not.toMatch(STACK_TRACE);
+    expect(synth.status, synth.stderr).toBe(0);
+    for (const env of ['dev', 'staging', 'prod']) expect(existsSync(join(project, 'cdk.out', `loadbearing-${env}.template.json`))).toBe(true);
+  });
+
+  it('runs the policy gates (cdk-nag, the Control Tower controls, CDK\'s validator) with no unacknowledged finding', () => {
+    expect(reports.map((r) => r.pluginName)).toEqual(expect.arrayContaining(['AwsSolutions', 'NIST.800.53.R5', 'cdk-validator-cfnguard', 'CloudFormation Validate']));
+    expect(reports.every((r) => r.conclusion === 'success')).toBe(true);
+    expect(unacknowledgedFindings(reports)).toEqual([]);
+    // The acknowledgements travel with the package: the gates found things and accepted them.
+    expect(reports.flatMap((r) => r.suppressedViolations ?? []).length).toBeGreaterThan(0);
+  });
+
+  it('gives the same templates as this repository for the same config (the feature flags travel with the package)', () => {
+    for (const env of ['dev', 'staging']) {
+      const text = readFileSync(join(project, 'cdk.out', `loadbearing-${env}.template.json`), 'utf8');
+      const snapshot = readFileSync(join(ROOT, 'test', 'stack', '__snapshots__', `loadbearing-${env}.template.json`), 'utf8');
+      expect(JSON.parse(maskVolatile(text)), env).toEqual(JSON.parse(snapshot));
+    }
+  });
+
+  it('applies the team\'s fleet subclass in prod: step scaling on p99 latency, on top of the platform\'s target tracking', () => {
+    const prod = template('loadbearing-prod');
+    const policies = Object.values(resourcesOfType(prod, 'AWS::AutoScaling::ScalingPolicy')).map((p) => p.Properties ?? {});
+    expect(policies.filter((p) => p.PolicyType === 'TargetTrackingScaling')).toHaveLength(2);
+    expect(policies).toContainEqual(
+      expect.objectContaining({
+        PolicyType: 'StepScaling',
+        AdjustmentType: 'ChangeInCapacity',
+        StepAdjustments: [{ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 1, ScalingAdjustment: 2 }, { MetricIntervalLowerBound: 1, ScalingAdjustment: 4 }],
+      }),
+    );
+    const alarms = Object.values(resourcesOfType(prod, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties ?? {});
+    expect(alarms).toContainEqual(expect.objectContaining({ MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 1, EvaluationPeriods: 3 }));
+    // Dev keeps the platform's fleet.
+    expect(Object.values(resourcesOfType(template('loadbearing-dev'), 'AWS::AutoScaling::ScalingPolicy')).map((p) => p.Properties?.PolicyType)).not.toContain('StepScaling');
+  });
+
+  it('reports a config error as its message alone: no stack trace, no template', () => {
+    writeFileSync(join(project, 'bad.json'), JSON.stringify({ environments: { prod: { stage: 'prod', account: '123', region: 'us-east-1', availabilityZones: ['us-east-1a'] } } }));
+    const bad = run('npx', ['cdk', 'synth', '--quiet', '-c', 'configFile=bad.json', '-o', 'bad.out'], project);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/Invalid loadbearing configuration \(\d+ problems?\) in bad\.json:\n/);
+    expect(bad.stderr).toMatch(/- environments\.prod\.account = "123"\n +rule: .+\n +fix: /);
+    expect(bad.stderr).not.toMatch(STACK_TRACE);
+    const written = existsSync(join(project, 'bad.out')) ? readdirSync(join(project, 'bad.out')).filter((f) => f.endsWith('.template.json')) : [];
+    expect(written).toEqual([]);
+  });
+
+  it('ships working command-line tools: the ops CLI and the diff guard', () => {
+    const ops = run('npx', ['loadbearing', '--help'], project);
+    expect(ops.status, ops.stderr).toBe(0);
+    expect(ops.stdout).toContain('report');
+    const diff = run('npx', ['loadbearing-diff', '--help'], project);
+    expect(diff.status, diff.stderr).toBe(0);
+    expect(diff.stdout).toContain('Exit codes:');
+  });
+});
