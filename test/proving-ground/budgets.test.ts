@@ -54,12 +54,12 @@ const input = (m: RunMeasurement): BudgetInput => ({ config, calibration: { capa
 const byId = (checks: ReturnType<typeof budgets>, id: string) => checks.find((c) => c.id === id)!;
 
 describe('proving-ground budgets', () => {
-  it('derives the frozen-cache p99 bound from the pre-fault p99, app.cacheTimeoutMs and the margin', () => {
+  it('derives the frozen-cache p99 bound from the pre-fault p99 of database reads, app.cacheTimeoutMs, the pool wait bound and the margin', () => {
     const before = phase(40);
     const ok = budgets('cache-loss', input(measurement(before, phase(300, 1000, 0, { CacheFallbacks: 50 }))));
     const p99 = byId(ok, 'p99-fault');
     expect(before.all.p99Ms).toBeCloseTo(40, 0);
-    expect(p99.limit).toBeCloseTo(before.all.p99Ms + config.app.cacheTimeoutMs + LATENCY_MARGIN_MS, 2);
+    expect(p99.limit).toBeCloseTo(before.all.p99Ms + config.app.cacheTimeoutMs + 2 * config.app.shedPoolWaitMs + LATENCY_MARGIN_MS, 2);
     expect(holds(p99)).toBe(true);
     // A service that waits 3 s for a frozen cache breaks it.
     const broken = budgets('cache-loss', input(measurement(phase(40), phase(3000, 1000, 0, { CacheFallbacks: 50 }))));
