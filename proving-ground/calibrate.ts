@@ -36,7 +36,7 @@ export async function calibrate(ctx: RunContext): Promise<CalibrationResult> {
     const generator = generatorFor(ctx, rps, `calibration-${Date.now().toString(36)}`);
     const stepMs = ctx.timings.calibrationStepMs;
     const recorder = new Recorder(stepMs, { faultStartMs: stepMs, faultEndMs: stepMs, endMs: stepMs });
-    const stats = await generator.run({ durationMs: stepMs, rateAt: () => rps }, recorder);
+    const stats = await generator.run({ durationMs: stepMs, rateAt: () => rps, signal: ctx.signal }, recorder);
     await generator.close();
     const c = recorder.phases.get('before')!;
     const p99Ms = Math.round(percentileMs(c.all, 99) * 10) / 10;
@@ -50,7 +50,7 @@ export async function calibrate(ctx: RunContext): Promise<CalibrationResult> {
     };
     if (judged) steps.push(result);
     ctx.progress(`calibration${judged ? '' : ' warm-up'}: ${result.rps} req/s -> p99 ${p99Ms} ms, ${result.non2xxPercent}% shed or errors${judged ? ` ${result.within ? 'within' : 'OVER'} (target p99 ${targetP99Ms} ms)` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    if (!ctx.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 1_000));
     return result;
   };
   const n = localInstances(config);

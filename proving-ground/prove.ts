@@ -100,6 +100,7 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
     const ctx: RunContext = { topology, timings: o.timings, documents, dbDelayMs: DB_DELAY_MS, seed: o.seed ?? 20_261_128, progress: o.progress, signal: o.signal };
     const tCal = performance.now();
     const calibration: CalibrationResult = await calibrate(ctx);
+    if (o.signal.aborted) throw new Error('interrupted');
     await restore(topology);
     const calibrationSeconds = seconds(tCal);
     o.progress(`capacity ${calibration.capacityRps} req/s (${calibration.perInstanceRps} per instance)`);
