@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -39,10 +39,30 @@ export interface CpuQuota {
   remove(): void;
 }
 
+/** Groups of earlier runs whose command died before it could remove them (SIGKILL): empty ones go. */
+function removeAbandoned(l: Layout): void {
+  for (const entry of readdirSync(l.root)) {
+    const m = /^loadbearing-prove-(\d+)-/.exec(entry);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+      continue; // its command still runs
+    } catch {
+      /* gone */
+    }
+    try {
+      rmdirSync(join(l.root, entry));
+    } catch {
+      /* still has processes, or not ours to remove */
+    }
+  }
+}
+
 /** A quota of `cores` shared by the processes added to it, or why there cannot be one here. */
 export function createCpuQuota(name: string, cores: number): CpuQuota | string {
   const l = layout();
   if (!l) return 'no writable cgroup CPU controller';
+  removeAbandoned(l);
   const dir = join(l.root, name);
   try {
     mkdirSync(dir, { recursive: true });
@@ -67,10 +87,15 @@ export function createCpuQuota(name: string, cores: number): CpuQuota | string {
       writeFileSync(join(dir, 'cgroup.procs'), String(pid));
     },
     remove() {
-      try {
-        rmdirSync(dir);
-      } catch {
-        /* still has a process (it is being killed) or already gone */
+      // The instances were just stopped: the kernel may list an exiting process for a moment.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        try {
+          rmdirSync(dir);
+          return;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        }
       }
     },
   };
