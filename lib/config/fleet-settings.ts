@@ -71,7 +71,7 @@ export const fleetSettingsSchema = z
           .describe('State of warm instances (Stopped costs only storage). `Hibernated` is refused: the launch template does not enable hibernation.'),
       })
       .prefault({})
-      .describe('Warm pool. EC2 Auto Scaling allows one only on a group without Spot and without a mixed instances policy, so with it the group launches the primary instance type On-Demand only (no fallback to the other families of the profile).'),
+      .describe('Warm pool. EC2 Auto Scaling allows one only on a group without Spot and without a mixed instances policy, so with it the group launches the primary instance type On-Demand only (no fallback to the other families of the profile). A launching lifecycle hook holds each launch until the boot (or, on a warm start, the lifecycle watcher) has seen the app healthy; an instance of an older launch template version is abandoned, never put in service (docs/deploying.md, "A warm pool").'),
     rollingUpdate: z
       .strictObject({
         maxBatchSize: int(1, 100).default(1).describe('Instances replaced at once when the launch template changes.'),
