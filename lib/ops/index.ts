@@ -2,6 +2,7 @@
 export * from './alarm-discovery.js';
 export * from './alarm-naming.js';
 export * from './builtin-commands.js';
+export * from './cli-timeouts.js';
 export * from './cli.js';
 export * from './clock.js';
 export * from './cloudwatch-gateway.js';
