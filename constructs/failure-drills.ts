@@ -300,7 +300,9 @@ export class FailureDrills extends Construct {
       case FIS_ACTIONS.terminateInstances.id:
         return [new iam.PolicyStatement({ actions: ['ec2:TerminateInstances'], resources: [instances], conditions: ownInstances }), read('ec2:DescribeInstances')];
       case FIS_ACTIONS.stopInstances.id:
-        // No kms:CreateGrant: the fleet's volumes use the AWS managed EBS key, which needs no grant to start an instance.
+        // No kms:CreateGrant: the fleet's volumes use the AWS managed EBS key, which needs no grant to
+        // start an instance. An account whose EBS encryption by default uses a customer key leaves the
+        // stopped instances stopped; the group replaces them, and completeIfInstancesTerminated lets the action end.
         return [new iam.PolicyStatement({ actions: ['ec2:StopInstances', 'ec2:StartInstances'], resources: [instances], conditions: ownInstances }), read('ec2:DescribeInstances')];
       case FIS_ACTIONS.spotInterruption.id:
         return [new iam.PolicyStatement({ actions: ['ec2:SendSpotInstanceInterruptions'], resources: [instances], conditions: ownInstances }), read('ec2:DescribeInstances')];
@@ -411,6 +413,8 @@ export class FailureDrills extends Construct {
             action: 'aws:executeAwsApi',
             inputs: { Service: 'elasticache', Api: 'TestFailover', ReplicationGroupId: this.props.cacheReplicationGroupId, NodeGroupId: '0001' },
           },
+          // The group reads "available" for a moment before the failover starts modifying it.
+          { name: 'letFailoverStart', action: 'aws:sleep', inputs: { Duration: 'PT1M' } },
           {
             name: 'waitUntilAvailable',
             action: 'aws:waitForAwsResourceProperty',
