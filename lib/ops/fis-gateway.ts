@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-fis';
 import type { Clock } from './clock.js';
 import type { CloudWatchClientOptions } from './cloudwatch-gateway.js';
+import { fromFis } from './errors.js';
 import { guardedCall, type RetryPolicy } from './retry.js';
 
 /**
@@ -86,7 +87,7 @@ export class FisGateway {
   }
 
   private send<T>(operation: keyof FisCallCounts, call: () => Promise<T>): Promise<T> {
-    return guardedCall(
+    return guardedCall<T>(
       () => {
         this.calls[operation]++;
         return call();
@@ -94,6 +95,9 @@ export class FisGateway {
       this.retryPolicy,
       this.clock,
       this.signal,
-    );
+    ).catch((err: unknown) => {
+      // The deadline's reason is the command's own error, not FIS's.
+      throw err === this.signal.reason ? err : fromFis(err);
+    });
   }
 }

@@ -243,7 +243,17 @@ describe('loadbearing drill', () => {
     fis.on(ListExperimentTemplatesCommand).rejects(throttled());
     const r = await drill(['instance-loss', '--env', 'staging']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('loadbearing: error: ThrottlingException: Rate exceeded (gave up after 5 attempts)');
+    expect(r.stderr.trim()).toBe('loadbearing: error: FIS ThrottlingException: Rate exceeded (gave up after 5 attempts)');
+  });
+
+  it('names FIS and the permissions it needs when FIS denies access (exit 2)', async () => {
+    fis.on(ListExperimentTemplatesCommand).rejects(Object.assign(new Error('User: arn:aws:iam::222222222222:user/ci is not authorized to perform: fis:ListExperimentTemplates'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }));
+    const r = await drill(['instance-loss', '--env', 'staging']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'loadbearing: error: access denied by FIS (AccessDeniedException): User: arn:aws:iam::222222222222:user/ci is not authorized to perform: fis:ListExperimentTemplates (the drill needs fis:ListExperimentTemplates, fis:StartExperiment, fis:TagResource, fis:GetExperiment and fis:StopExperiment)',
+    );
+    expect(fis.commandCalls(ListExperimentTemplatesCommand)).toHaveLength(1);
   });
 
   it('stops the experiment and exits 2 at the wall-clock bound', async () => {
