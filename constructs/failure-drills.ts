@@ -67,8 +67,10 @@ export interface FailureDrillsProps {
 export class FailureDrills extends Construct {
   public readonly logGroup: logs.LogGroup;
   public readonly templates: Readonly<Record<string, fis.CfnExperimentTemplate>> = {};
-  /** The stop alarm of each drilled mode. */
+  /** The stop alarm of each drilled mode (`<stack>-drill-<mode>-stop`). */
   public readonly stopAlarms: Partial<Record<FailureModeId, cloudwatch.AlarmBase>> = {};
+  /** The metric alarm of each stop rule of each drilled mode: the experiments' stop conditions. */
+  public readonly stopRuleAlarms: Partial<Record<FailureModeId, cloudwatch.Alarm[]>> = {};
   public readonly roles: Partial<Record<FailureModeId, iam.Role>> = {};
   /** The TestFailover automation of the cache-loss drill, where it exists. */
   public readonly cacheFailover?: { readonly document: ssm.CfnDocument; readonly role: iam.Role };
@@ -137,9 +139,11 @@ export class FailureDrills extends Construct {
           },
         ]),
       ),
-      // An experiment stops when this alarm enters ALARM
-      // (https://docs.aws.amazon.com/fis/latest/userguide/stop-conditions.html).
-      stopConditions: [{ source: 'aws:cloudwatch:alarm', value: this.stopAlarms[t.mode]!.alarmArn }],
+      // An experiment stops when one of these alarms enters ALARM
+      // (https://docs.aws.amazon.com/fis/latest/userguide/stop-conditions.html): each rule's metric
+      // alarm, which is what the composite stop alarm says too; at most 4 rules, within FIS's
+      // 5 stop conditions per template (https://docs.aws.amazon.com/fis/latest/userguide/fis-quotas.html).
+      stopConditions: this.stopRuleAlarms[t.mode]!.map((a) => ({ source: 'aws:cloudwatch:alarm', value: a.alarmArn })),
       // CloudWatchLogsConfiguration is an untyped property of the L1: CloudFormation's names, as they are.
       logConfiguration: { cloudWatchLogsConfiguration: { LogGroupArn: this.logGroup.logGroupArn }, logSchemaVersion: 2 },
       // One account; a target that resolves to nothing fails the experiment rather than
@@ -209,6 +213,7 @@ export class FailureDrills extends Construct {
         description: `Drill ${mode} stop condition${single ? '' : ' (member)'}: ${rule.description}. Impact beyond the budget of "${title}": the drill failed, FIS stops it.`,
       }),
     );
+    this.stopRuleAlarms[mode] = members;
     if (!single) {
       for (const member of members) {
         acknowledge(

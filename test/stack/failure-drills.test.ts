@@ -55,28 +55,30 @@ describe('failure drills in the staging template', () => {
     }
   });
 
-  it('stops each drill on its own stop alarm, built from the impact budget, never on service-health', () => {
+  it('stops each drill on the alarms of its stop rules, built from the impact budget, never on service-health', () => {
     const config = environment('staging');
     for (const p of templates(staging)) {
       const mode = p.Tags[DRILL_TAGS.drill] as string;
-      expect(p.StopConditions).toHaveLength(1);
-      expect(p.StopConditions[0].Source).toBe('aws:cloudwatch:alarm');
-      const alarm = props(staging.Resources[logicalIdOf(p.StopConditions[0].Value)!]!);
-      expect(alarm.AlarmName).toBe(`loadbearing-staging-drill-${mode}-stop`);
-      expect(alarm.AlarmDescription).toMatch(/^\[warning\]/);
-      expect(alarm.AlarmName).not.toContain('service-health');
       const rules = stopRules(FAILURE_MODES.get(mode as never)!, config);
-      if (rules.length > 1) {
-        // A composite over one member per rule; the members do not notify themselves.
-        const members = [...new Set(JSON.stringify(alarm.AlarmRule).match(/FailureDrills[A-Za-z0-9]+/g) ?? [])].map((id) => props(staging.Resources[id]!));
-        expect(members.map((m) => m.AlarmName).sort()).toEqual(rules.map((r) => `loadbearing-staging-drill-${mode}-${r.id}`).sort());
-        for (const m of members) expect(m.AlarmActions ?? []).toEqual([]);
-        expect(alarm.AlarmActions.length).toBeGreaterThan(0);
-      } else {
-        expect(alarm.Threshold).toBe(rules[0]!.threshold);
-        expect(alarm.EvaluationPeriods).toBe(rules[0]!.minutes);
-        expect(alarm.Period ?? alarm.Metrics?.find((m: Props) => m.MetricStat)?.MetricStat.Period).toBe(60);
+      // One metric alarm per rule is a stop condition (FIS allows 5 per template).
+      expect(p.StopConditions.map((c: Props) => c.Source)).toEqual(rules.map(() => 'aws:cloudwatch:alarm'));
+      const conditions = p.StopConditions.map((c: Props) => props(staging.Resources[logicalIdOf(c.Value)!]!));
+      const names = rules.length === 1 ? [`loadbearing-staging-drill-${mode}-stop`] : rules.map((r) => `loadbearing-staging-drill-${mode}-${r.id}`);
+      expect(conditions.map((a: Props) => a.AlarmName)).toEqual(names);
+      for (const [i, a] of conditions.entries()) {
+        expect(a.AlarmDescription).toMatch(/^\[warning\]/);
+        expect([a.Threshold, a.EvaluationPeriods, a.DatapointsToAlarm]).toEqual([rules[i]!.threshold, rules[i]!.minutes, rules[i]!.minutes]);
+        expect(a.Period ?? a.Metrics?.find((m: Props) => m.MetricStat)?.MetricStat.Period).toBe(60);
+        expect(a.AlarmName).not.toContain('service-health');
       }
+      // With several rules, the composite `-stop` says the same and notifies; its members do not.
+      const stop = Object.values(staging.Resources).map(props).find((a) => a?.AlarmName === `loadbearing-staging-drill-${mode}-stop`)!;
+      if (rules.length > 1) {
+        const members = [...new Set(JSON.stringify(stop.AlarmRule).match(/FailureDrills[A-Za-z0-9]+/g) ?? [])].map((id) => props(staging.Resources[id]!));
+        expect(members.map((m) => m.AlarmName).sort()).toEqual([...names].sort());
+        for (const m of members) expect(m.AlarmActions ?? []).toEqual([]);
+      }
+      expect(stop.AlarmActions.length).toBeGreaterThan(0);
     }
     const azLoss = Object.values(resourcesOfType(staging, 'AWS::CloudWatch::Alarm')).map(props).filter((a) => String(a.AlarmName).startsWith('loadbearing-staging-drill-az-loss-'));
     const hosts = azLoss.find((a) => String(a.AlarmName).endsWith('healthy-hosts'))!;
