@@ -19,6 +19,10 @@ import { ServiceDashboard, type DashboardSection } from '../constructs/service-d
 import { ServiceHealth } from '../constructs/service-health';
 import { WebAcl } from '../constructs/web-acl';
 import { Edge } from '../constructs/edge';
+import { FailureDrills } from '../constructs/failure-drills';
+import { drillTemplates } from './failure-modes/drills';
+import { FAILURE_MODES } from './failure-modes/modes';
+import { stopRules } from './failure-modes/stop-rules';
 import { parameterPath } from '../constructs/connection-parameters';
 import { grantReadFreshnessModel, publishFreshnessParameters } from '../constructs/freshness-parameters';
 import { physicalNamePrefix } from '../constructs/physical-name-prefix';
@@ -90,6 +94,8 @@ export class PlatformStack extends Stack {
   /** `<stack>-service-health` and the cause composites. */
   public readonly serviceHealth: ServiceHealth;
   public readonly dashboard: ServiceDashboard;
+  /** The AWS FIS drills; undefined where `failureDrills.enabled` is false. */
+  public readonly failureDrills?: FailureDrills;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     const { config } = props;
@@ -263,6 +269,30 @@ export class PlatformStack extends Stack {
         originDeadlineSeconds: config.app.requestTimeoutSeconds,
       });
       new CfnOutput(this, 'EdgeDomainName', { value: this.edge.distribution.distributionDomainName, description: 'CloudFront domain: where users connect' });
+    }
+
+    const templates = drillTemplates(config);
+    if (templates.length > 0) {
+      const appSubnets = vpc.selectSubnets({ subnetGroupName: 'app' }).subnets;
+      this.failureDrills = new FailureDrills(this, 'FailureDrills', {
+        stackName: config.stackName,
+        settings: config.failureDrills,
+        templates,
+        stopRules: new Map([...new Set(templates.map((t) => t.mode))].map((mode) => [mode, stopRules(FAILURE_MODES.get(mode)!, config)])),
+        alarms,
+        logsKey,
+        protection,
+        vpc,
+        fleet: this.fleet.autoScalingGroup,
+        appSubnets: Object.fromEntries(appSubnets.map((s) => [s.availabilityZone, s])),
+        writer: this.database.writer,
+        replicas: this.database.replicas,
+        databaseHosts: [this.database.writerEndpoint.host, ...this.database.readerEndpoints.map((e) => e.host)],
+        cache: this.cache.replicationGroup,
+        cacheReplicationGroupId: this.cache.replicationGroupId,
+        loadBalancer: this.loadBalancer.loadBalancer,
+        targetGroup: this.loadBalancer.targetGroup,
+      });
     }
 
     this.serviceHealth = new ServiceHealth(this, 'ServiceHealth', { factory: alarms });

@@ -101,6 +101,12 @@ export const AWS_LIMITS: readonly AwsLimit[] = [
     source: 'https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/restrict-access-to-load-balancer.html',
   },
   {
+    id: 'fis-targets',
+    fields: ['failureDrills.maxTargetsPerAction', 'failureDrills.cpuLoadPercent', 'failureDrills.zones'],
+    limit: 'With drills on: the az-loss drill stops every instance of one AZ in one action, so ceil(fleet.minCapacity / AZs) must not exceed the FIS target quota (5 unless raised); the cpu-stress drill\'s stressed share of the fleet times failureDrills.cpuLoadPercent must exceed alarms.fleetCpuPercent; failureDrills.zones must be configured AZs.',
+    source: 'https://docs.aws.amazon.com/fis/latest/userguide/fis-quotas.html, https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html',
+  },
+  {
     id: 'multi-az',
     fields: ['database.multiAz', 'cache.replicasPerShard'],
     limit: 'staging and prod: a Multi-AZ writer and at least one cache replica (Multi-AZ automatic failover); dev may turn them off (the policy findings are acknowledged there).',

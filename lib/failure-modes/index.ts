@@ -1,3 +1,7 @@
 export * from './failure-mode';
 export * from './modes';
 export * from './failure-modes-reference';
+export * from './rehearsals';
+export * from './drills';
+export * from './stop-rules';
+export * from './catalogue';

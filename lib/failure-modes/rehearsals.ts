@@ -1,0 +1,39 @@
+import type { FailureModeId } from './failure-mode';
+
+/**
+ * How each failure mode is rehearsed on one machine by the proving ground (`npm run prove`):
+ * the scenario that injects it, or `none` and why not. Defined here, beside the modes, so the
+ * catalogue, the docs and the drills read one answer without importing the proving ground;
+ * the proving ground implements exactly the scenarios marked here (a test checks both ways).
+ */
+export type LocalRehearsal =
+  | { readonly scenario: FailureModeId; readonly fault: string }
+  | { readonly scenario: 'none'; readonly reason: string };
+
+export const LOCAL_REHEARSALS: Readonly<Record<FailureModeId, LocalRehearsal>> = {
+  'traffic-spike': { scenario: 'traffic-spike', fault: 'the open-loop rate jumps to 3x the measured capacity, and one client exceeds the WAF per-client rate' },
+  'instance-loss': { scenario: 'instance-loss', fault: 'one service instance is killed (SIGKILL, no drain), then replaced' },
+  'az-loss': { scenario: 'az-loss', fault: "one AZ's share of the instances is killed and the read replica stopped at once, then both come back" },
+  'capacity-shortage-in-an-az': {
+    scenario: 'none',
+    reason: 'it is a control-plane event (Auto Scaling cannot launch in one AZ) that touches no running instance; one machine has no launches to refuse',
+  },
+  'spot-interruption': {
+    scenario: 'none',
+    reason: 'no built-in environment runs Spot at its minimum size (the mode does not apply), and the two-minute notice is an EC2 event with no local stand-in',
+  },
+  'cpu-stress': {
+    scenario: 'none',
+    reason: 'on one shared machine a CPU hog starves the load generator, HAProxy and PostgreSQL as much as the service, so it would measure the machine; the mitigation (target tracking adds instances) needs a control plane',
+  },
+  'db-failover': { scenario: 'db-failover', fault: 'the PostgreSQL writer stops abruptly (immediate shutdown: every connection dropped) and starts again after the scaled failover time' },
+  'replica-loss': { scenario: 'replica-loss', fault: 'the streaming replica stops, then starts again and catches up' },
+  'dependency-latency': { scenario: 'dependency-latency', fault: 'a delaying TCP proxy in front of the writer and the replica adds latency in both directions' },
+  'cache-loss': { scenario: 'cache-loss', fault: 'redis-server is frozen (SIGSTOP: every connection hangs), then killed (connections reset), then started again empty' },
+  'client-retries': { scenario: 'client-retries', fault: 'clients time out early and resend every write with the same Idempotency-Key' },
+};
+
+/** The failure modes the proving ground rehearses, in catalogue order. */
+export function rehearsedModes(): FailureModeId[] {
+  return (Object.entries(LOCAL_REHEARSALS) as [FailureModeId, LocalRehearsal][]).filter(([, r]) => r.scenario !== 'none').map(([id]) => id);
+}
