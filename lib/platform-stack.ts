@@ -24,7 +24,7 @@ import { drillTemplates } from './failure-modes/drills';
 import { FAILURE_MODES } from './failure-modes/modes';
 import { stopRules } from './failure-modes/stop-rules';
 import { parameterPath } from '../constructs/connection-parameters';
-import { publishFreshnessParameters } from '../constructs/freshness-parameters';
+import { grantReadFreshnessModel, publishFreshnessParameters } from '../constructs/freshness-parameters';
 import { physicalNamePrefix } from '../constructs/physical-name-prefix';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { statefulProtection, type StatefulProtection } from '../constructs/stateful-protection';
@@ -196,7 +196,7 @@ export class PlatformStack extends Stack {
     }
     // The freshness model for the app (its cache TTLs), in every environment: CloudFront is optional.
     const prefix = physicalNamePrefix(this);
-    const freshness = publishFreshnessParameters(new Construct(this, 'Freshness'), prefix, config.edge.freshness);
+    publishFreshnessParameters(new Construct(this, 'Freshness'), prefix, config.edge.freshness);
     this.fleet = new classes.fleet(this, 'Fleet', {
       vpc,
       securityGroup: this.securityGroups.app,
@@ -229,15 +229,25 @@ export class PlatformStack extends Stack {
       }),
     });
     new AppAlarms(this, 'AppAlarms', { factory: alarms, stackName: config.stackName, app: config.app });
-    // The app's own secret, and the master secret for the migrations at start-up.
+    // The app's own secret, and the master secret for the migrations at start-up (the schema
+    // owner: docs/deploying.md, "Who can read the master password"). The secrets are encrypted
+    // with the database key; `grantRead` also lets the role decrypt with it through Secrets
+    // Manager only (kms:ViaService in the key policy), which is all reading them needs. A direct
+    // kms:Decrypt on the key would let the role decrypt anything under it.
     this.database.appSecret.grantRead(this.fleet.role);
     this.database.secret.grantRead(this.fleet.role);
-    this.database.key.grantDecrypt(this.fleet.role);
     // The app role's first rotation logs in as the role, which the migrations create: only after
     // the fleet has signalled (migrated and healthy) can it succeed.
     this.database.appSecretRotation.node.addDependency(this.fleet.autoScalingGroup);
+    if (this.database.proxy) {
+      // The same for RDS Proxy: its target group is created (and CloudFormation waits until the
+      // target is AVAILABLE) only once the role of the app secret registered in its auth exists.
+      // Whether one secret that cannot log in keeps the target unavailable is not documented, so
+      // the order takes the question away (docs/deploying.md, "RDS Proxy and the app role").
+      this.database.proxy.node.findChild('ProxyTargetGroup').node.addDependency(this.fleet.autoScalingGroup.node.defaultChild!);
+    }
     this.cache.authSecret.grantRead(this.fleet.role);
-    for (const parameter of freshness) parameter.grantRead(this.fleet.role);
+    grantReadFreshnessModel(this, this.fleet.role, prefix);
     // rds-db:connect as the app role only, and only through the proxy (replicas take its password).
     if (this.database.proxy && config.database.proxy.iamAuth) this.database.proxy.grantConnect(this.fleet.role, DB_APP_USER);
 

@@ -53,6 +53,12 @@ export const AWS_LIMITS: readonly AwsLimit[] = [
     source: 'https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutWarmPool.html',
   },
   {
+    id: 'warm-pool-state',
+    fields: ['fleet.warmPool.state'],
+    limit: 'Not Hibernated: EC2 enables hibernation only at launch, with prerequisites (an encrypted root volume that holds the RAM, a supported family), and the launch template does not enable it.',
+    source: 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/enabling-hibernation.html',
+  },
+  {
     id: 'origin-shield',
     fields: ['edge.originShield.region'],
     limit: 'A region where CloudFront offers Origin Shield; the default, the stack region, must be one too.',

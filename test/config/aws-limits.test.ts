@@ -59,6 +59,9 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
     ['a warm pool with Spot', env('prod', { fleet: { warmPool: { enabled: true } } }), env('prod', { fleet: { warmPool: { enabled: true }, spotPercentAboveBase: 10 } }), [/fleet\.spotPercentAboveBase = 10/, /\[SA-4\]/]],
     ['a warm pool with an On-Demand base', env('prod', { fleet: { onDemandBaseCapacity: 6 } }), env('prod', { fleet: { warmPool: { enabled: true }, onDemandBaseCapacity: 6 } }), [/fleet\.onDemandBaseCapacity = 6/, /has no effect/]],
   ],
+  'warm-pool-state': [
+    ['a hibernated warm pool (the launch template does not enable hibernation)', env('prod', { fleet: { warmPool: { enabled: true, state: 'Running' } } }), env('prod', { fleet: { warmPool: { enabled: true, state: 'Hibernated' } } }), [/fleet\.warmPool\.state = "Hibernated"/, /does not enable hibernation/, /use "Stopped"/]],
+  ],
   'origin-shield': [
     ['an Origin Shield region CloudFront does not offer', env('prod', { edge: { originShield: { enabled: true, region: 'eu-west-1' } } }), env('prod', { edge: { originShield: { enabled: true, region: 'eu-west-3' } } }), [/edge\.originShield\.region = "eu-west-3"/, /not a region where CloudFront offers Origin Shield/, /"eu-west-2", the region AWS recommends/]],
     [
