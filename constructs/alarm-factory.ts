@@ -27,6 +27,11 @@ interface AlarmPropsBase {
   readonly datapointsToAlarm?: number;
   /** Metric period for this alarm when config gives none. @default - alarms.periodSeconds */
   readonly periodSeconds?: number;
+  /**
+   * Whether the alarm acts (notifies) itself. False for the members of a composite that
+   * notifies on their behalf, so one event sends one message. @default true
+   */
+  readonly notify?: boolean;
 }
 
 export interface PlatformAlarmProps extends AlarmPropsBase {
@@ -195,8 +200,10 @@ export class AlarmFactory {
   }
 
   private register(alarm: cloudwatch.Alarm, props: AlarmPropsBase): cloudwatch.Alarm {
-    alarm.addAlarmAction(...this.actions.alarmActions(props.severity));
-    alarm.addOkAction(...this.actions.okActions(props.severity));
+    if (props.notify !== false) {
+      alarm.addAlarmAction(...this.actions.alarmActions(props.severity));
+      alarm.addOkAction(...this.actions.okActions(props.severity));
+    }
     this.created.push({ alarm, key: `${props.component}-${props.signal}`, component: props.component, severity: props.severity });
     return alarm;
   }

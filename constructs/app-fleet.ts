@@ -1,10 +1,11 @@
-import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cfn from 'aws-cdk-lib/aws-cloudformation';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -15,14 +16,16 @@ import {
   BOOT_PATHS,
   healthWaitCommands,
   installHookCommands,
+  lifecycleWatcherCommands,
   logAgentCommands,
   packageCommands,
   preambleCommands,
   releaseCommands,
   serviceCommands,
   serviceUnit,
+  type BootReport,
 } from './boot-script';
-import { bootTiming, bootTimingProblems, type BootTiming } from '../lib/config/boot-timing';
+import { bootTiming, bootTimingProblems, MAX_SIGNAL_TIMEOUT_SECONDS, type BootTiming } from '../lib/config/boot-timing';
 import { ConfigError } from '../lib/config/config-error';
 import { fleetBootTimingInput, fleetSettingsSchema, type FleetSettings, type FleetSettingsInput } from '../lib/config/fleet-settings';
 import { instanceTypesFor, WORKLOAD_PROFILES, type NetworkTuning } from '../lib/config/workload-profiles';
@@ -44,8 +47,22 @@ export interface AppFleetApp {
 /** The boot report's wait condition waits this much longer than the signal timeout: the group is still being created when it starts. */
 export const BOOT_REPORT_SLACK_SECONDS = 300;
 
+/**
+ * The boot report's timeout: the longest signal timeout the config allows plus the slack, a
+ * constant. CloudFormation does not support updates of a wait condition's `Count`, `Handle` or
+ * `Timeout` ("Updates aren't supported",
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-waitcondition.html),
+ * so a timeout derived from the boot timeline would change with legitimate tuning of an existing
+ * stack. The condition matters only on the first create, where a failure report or the group's
+ * own signal timeout ends the wait sooner.
+ */
+export const BOOT_REPORT_TIMEOUT_SECONDS = MAX_SIGNAL_TIMEOUT_SECONDS + BOOT_REPORT_SLACK_SECONDS;
+
 /** Seconds beyond the drain before systemd kills the app: closing the pools and flushing the last metrics. */
 export const STOP_MARGIN_SECONDS = 15;
+
+/** Name of the launching lifecycle hook of a warm-pool group (hook names are scoped to their group). */
+export const LAUNCH_HOOK_NAME = 'loadbearing-launch';
 
 export interface AppFleetProps {
   readonly vpc: ec2.IVpc;
@@ -104,6 +121,11 @@ export class AppFleet extends Construct {
   public readonly role: iam.Role;
   /** Pre-initialized instances; undefined unless `warmPool.enabled`. */
   public readonly warmPool?: autoscaling.WarmPool;
+  /**
+   * The launching lifecycle hook that keeps a new or warm instance out of service until its boot
+   * (or the lifecycle watcher, on a warm start) completes it; undefined unless `warmPool.enabled`.
+   */
+  public readonly launchHook?: autoscaling.LifecycleHook;
   public readonly instanceTypes: readonly string[];
   public readonly alarms: cloudwatch.Alarm[];
   public readonly settings: FleetSettings;
@@ -148,33 +170,38 @@ export class AppFleet extends Construct {
       'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
     );
 
+    const warmPool = settings.warmPool.enabled;
+    if (warmPool && (!props.app || !props.healthCheck)) {
+      throw new ConfigError(
+        [{ path: 'fleet.warmPool.enabled', value: 'true', rule: 'needs the app and its health check: a warm instance enters service only once its lifecycle watcher has seen the app healthy', fix: 'pass AppFleetProps.app and healthCheck, or disable fleet.warmPool.' }],
+        'fleet settings',
+      );
+    }
     const report = props.app ? this.createBootReport() : undefined;
     this.bootReport = report?.condition;
+    const bootReport: BootReport = {
+      stackName: Stack.of(this).stackName,
+      // The group is created after the launch template; its logical ID is known at synth.
+      groupLogicalId: Lazy.string({ produce: () => (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).logicalId }),
+      region: Stack.of(this).region,
+      reasonUrl: report?.url,
+      lifecycleHookName: warmPool ? LAUNCH_HOOK_NAME : undefined,
+    };
     const userData = ec2.UserData.forLinux();
-    userData.addCommands(
-      ...preambleCommands({
-        stackName: Stack.of(this).stackName,
-        // The group is created after the launch template; its logical ID is known at synth.
-        groupLogicalId: Lazy.string({ produce: () => (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).logicalId }),
-        region: Stack.of(this).region,
-        reasonUrl: report?.url,
-      }),
-    );
+    userData.addCommands(...preambleCommands(bootReport));
     userData.addCommands(...this.bootCommands(profile.tuning, props.appEnvironment ?? {}));
     if (props.app) {
       this.release = new AppRelease(this, 'Release', { artifact: props.app.artifact });
       this.release.grantRead(this.role);
       this.logGroups.push(...this.createLogGroups(props, settings));
-      userData.addCommands(...this.appCommands(props.app, this.release, profile.tuning));
+      userData.addCommands(...this.appCommands(props.app, this.release, profile.tuning, warmPool));
     }
     // Rollout gate: the boot signals after the health wait (lib/config/boot-timing.ts bounds it).
     if (props.healthCheck) userData.addCommands(...healthWaitCommands(props.healthCheck.port, props.healthCheck.path, this.bootTiming.healthWait));
     // cloudformation:SignalResource on this stack: the group's `signals` grants it to the role.
 
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
-      machineImage: ec2.MachineImage.latestAmazonLinux2023({
-        cpuType: settings.architecture === 'arm64' ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64,
-      }),
+      machineImage: this.machineImage(settings),
       instanceType: new ec2.InstanceType(this.instanceTypes[0]),
       securityGroup: props.securityGroup,
       role: this.role,
@@ -214,7 +241,7 @@ export class AppFleet extends Construct {
             gracePeriod: Duration.seconds(this.bootTiming.gracePeriodSeconds),
           })
         : autoscaling.HealthChecks.ec2({ gracePeriod: Duration.seconds(this.bootTiming.gracePeriodSeconds) }),
-      defaultInstanceWarmup: Duration.seconds(settings.instanceWarmupSeconds),
+      defaultInstanceWarmup: Duration.seconds(this.bootTiming.instanceWarmupSeconds),
       groupMetrics: [autoscaling.GroupMetrics.all()],
       notifications: props.notificationsTopic ? [{ topic: props.notificationsTopic }] : undefined,
     });
@@ -241,27 +268,99 @@ export class AppFleet extends Construct {
       'NIST.800.53.R5::NIST.800.53.R5-EC2IMDSv2Enabled',
     );
     if (props.targetGroup) this.autoScalingGroup.attachToApplicationTargetGroup(props.targetGroup);
-    if (settings.warmPool.enabled) {
+    if (warmPool) {
       acknowledge(
         this.autoScalingGroup,
         'fleet.warmPool.enabled: EC2 Auto Scaling allows a warm pool only on a group without a mixed instances policy, so this group launches one instance type.',
         'cdk-validator-cfnguard::autoscaling_mixed_instances_policy_multiple_instance_types_check',
       );
+      const launch = this.createLaunchHook(this.autoScalingGroup);
+      this.launchHook = launch.hook;
       this.warmPool = this.autoScalingGroup.addWarmPool({
         minSize: settings.warmPool.minSize,
         maxGroupPreparedCapacity: settings.warmPool.maxPreparedCapacity,
         poolState: autoscaling.PoolState[settings.warmPool.state.toUpperCase() as keyof typeof autoscaling.PoolState],
         reuseOnScaleIn: true,
       });
+      // Warm instances launch only once the hook and its permission exist: otherwise Auto Scaling
+      // stops them before their boot has finished, and none of them could complete the action.
+      this.warmPool.node.addDependency(launch.hook, launch.policy);
     }
     if (this.bootReport) {
       // Starts waiting when the group starts launching (the launch template is its last dependency).
-      this.bootReport.timeout = String(this.bootTiming.signalTimeoutSeconds + BOOT_REPORT_SLACK_SECONDS);
+      this.bootReport.timeout = String(BOOT_REPORT_TIMEOUT_SECONDS);
       this.bootReport.node.addDependency(this.launchTemplate);
     }
 
     this.createScalingPolicies(this.autoScalingGroup, settings, props.targetGroup);
     this.alarms = props.alarms ? this.createAlarms(props.alarms, this.autoScalingGroup, settings) : [];
+  }
+
+  /**
+   * The AMI. By default the latest AL2023 image, resolved at deploy time from AWS's public SSM
+   * parameter: a new release changes the launch template at the next deploy, and it rolls out
+   * through the signal-gated rolling update like any other change (a broken image fails the
+   * deploy and rolls back). Resolving at launch instead (`resolveSsmParameterAtLaunch`) would
+   * spare an unrelated deploy the rollout, but then every scale-out, replacement and warm start
+   * takes whatever image is newest, untested by any rollout, at peak if that is when it scales:
+   * the platform keeps the deploy-time resolution and offers `fleet.imageId` to pin the image.
+   */
+  private machineImage(settings: FleetSettings): ec2.IMachineImage {
+    const imageId = settings.imageId;
+    if (imageId) return { getImage: () => ({ imageId, osType: ec2.OperatingSystemType.LINUX, userData: ec2.UserData.forLinux() }) };
+    return ec2.MachineImage.latestAmazonLinux2023({
+      cpuType: settings.architecture === 'arm64' ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64,
+    });
+  }
+
+  /**
+   * The launching lifecycle hook of a warm-pool group, and the instances' permission to complete
+   * it. A warm pool needs one: "As soon as an instance finishes launching into the warm pool,
+   * Amazon EC2 Auto Scaling stops or hibernates the instance. Amazon EC2 Auto Scaling does not
+   * wait for user data to finish running"
+   * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pool-instance-lifecycle.html). With
+   * the hook, a launch into the pool waits in Warmed:Pending:Wait and a launch or warm start into
+   * service in Pending:Wait (registered with the load balancer only after it, same page and
+   * https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks-overview.html), until the
+   * boot or the lifecycle watcher completes the action.
+   *
+   * - Heartbeat: the signal timeout, the boot timeline's slowest boot with its exit path and margin
+   *   (30 to 7200 s are allowed: https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutLifecycleHook.html).
+   * - Default result ABANDON: an instance nobody completes (a hung boot) is terminated, never put in service.
+   * - Permission: CompleteLifecycleAction on this group only (its ARN has the group's name and an ID
+   *   AWS assigns: `autoScalingGroup:*:autoScalingGroupName/<name>`), the two Describe calls on `*`:
+   *   they support no resource-level permissions
+   *   (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2autoscaling.html).
+   *
+   * Both are separate resources after the group (the policy names it; the launch template, which
+   * the group needs, already depends on the role's default policy). The instances of the first
+   * create therefore boot without a hook (their boot finds no waiting action and says so) and are
+   * gated by the creation policy's signals as before; the warm pool waits for both.
+   */
+  protected createLaunchHook(asg: autoscaling.AutoScalingGroup): { hook: autoscaling.LifecycleHook; policy: iam.Policy } {
+    const hook = new autoscaling.LifecycleHook(this, 'LaunchHook', {
+      autoScalingGroup: asg,
+      lifecycleHookName: LAUNCH_HOOK_NAME,
+      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
+      heartbeatTimeout: Duration.seconds(this.bootTiming.signalTimeoutSeconds),
+      defaultResult: autoscaling.DefaultResult.ABANDON,
+    });
+    const groupArn = Stack.of(this).formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: `*:autoScalingGroupName/${asg.autoScalingGroupName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const policy = new iam.Policy(this, 'LaunchHookPolicy', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['autoscaling:CompleteLifecycleAction'], resources: [groupArn] }),
+        new iam.PolicyStatement({ actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances'], resources: ['*'] }),
+      ],
+    });
+    acknowledge(
+      policy,
+      'DescribeAutoScalingGroups and DescribeAutoScalingInstances support no resource-level permissions (Resource "*" is the only form); CompleteLifecycleAction is scoped to this group, whose ARN carries an ID AWS assigns (the "*" before its name).',
+      'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(this, `autoscaling`, `autoScalingGroup:*:autoScalingGroupName/<${Stack.of(this).getLogicalId(asg.node.defaultChild as autoscaling.CfnAutoScalingGroup)}>`)}]`,
+      'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
+    );
+    return { hook, policy };
   }
 
   /**
@@ -292,8 +391,8 @@ export class AppFleet extends Construct {
     return groups;
   }
 
-  /** Installs and starts the app: packages, log agent, release, install hook, systemd unit. */
-  private appCommands(app: AppFleetApp, release: AppRelease, tuning: NetworkTuning): string[] {
+  /** Installs and starts the app: packages, log agent, release, install hook, systemd unit (and, with a warm pool, the lifecycle watcher). */
+  private appCommands(app: AppFleetApp, release: AppRelease, tuning: NetworkTuning, watcher: boolean): string[] {
     const { artifact } = app;
     const [appLogs, bootLogs] = this.logGroups;
     const nodejs = artifact.runtime === 'nodejs' ? (artifact.nodejsMajor ?? 22) : undefined;
@@ -311,10 +410,12 @@ export class AppFleet extends Construct {
         { file: BOOT_PATHS.stdoutLog, group: appLogs.logGroupName, stream: '{instance_id}/stdout' },
         { file: BOOT_PATHS.stderrLog, group: appLogs.logGroupName, stream: '{instance_id}/stderr' },
         { file: BOOT_PATHS.bootLog, group: bootLogs.logGroupName, stream: '{instance_id}' },
+        ...(watcher ? [{ file: BOOT_PATHS.lifecycleLog, group: bootLogs.logGroupName, stream: '{instance_id}/lifecycle' }] : []),
       ]),
       ...releaseCommands(release.object, Stack.of(this).region),
       ...(artifact.installCommand ? installHookCommands(artifact.installCommand, artifact.installTimeoutSeconds ?? 300) : []),
-      ...serviceCommands(unit),
+      ...(watcher ? lifecycleWatcherCommands() : []),
+      ...serviceCommands(unit, watcher ? [BOOT_PATHS.lifecycleUnit] : []),
     ];
   }
 
@@ -455,4 +556,15 @@ export class AppFleet extends Construct {
       }),
     ];
   }
+}
+
+/**
+ * An ARN of this stack as cdk-nag prints it in a finding: what synth makes literal (the region,
+ * the account, and the partition of a known region) literal, the rest as `<AWS::...>`.
+ */
+function nagArn(scope: Construct, service: string, resource: string): string {
+  const stack = Stack.of(scope);
+  const part = (value: string | undefined, pseudo: string) => (value === undefined || Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+  const partition = Token.isUnresolved(stack.region) ? undefined : RegionInfo.get(stack.region).partition;
+  return `arn:${part(partition, 'Partition')}:${service}:${part(stack.region, 'Region')}:${part(stack.account, 'AccountId')}:${resource}`;
 }

@@ -1,5 +1,5 @@
 import { APP_ENV } from '../lib/contract/app-env';
-import { BOOT_STEP_SECONDS, type HealthWait } from '../lib/config/boot-timing';
+import { BOOT_STEP_SECONDS, EXIT_CALL, IMDS_REQUEST_SECONDS, REPORT_PAUSE_SECONDS, REPORT_SECONDS, type HealthWait } from '../lib/config/boot-timing';
 
 /**
  * The fleet's boot script, as plain shell text (values may be CDK tokens; the user data joins
@@ -26,6 +26,10 @@ export const BOOT_PATHS = {
   agentConfig: '/opt/aws/amazon-cloudwatch-agent/etc/loadbearing.json',
   unit: 'loadbearing-app',
   user: 'lbapp',
+  /** The warm-pool lifecycle watcher (with a launching lifecycle hook only): script, unit and log. */
+  lifecycleScript: '/opt/loadbearing/lifecycle.sh',
+  lifecycleUnit: 'loadbearing-lifecycle',
+  lifecycleLog: '/var/log/loadbearing/lifecycle.log',
 } as const;
 
 /** What the boot reports to, and how. */
@@ -40,9 +44,156 @@ export interface BootReport {
    * @default - none
    */
   readonly reasonUrl?: string;
+  /**
+   * Name of the group's launching lifecycle hook (a warm pool): the boot then completes the
+   * lifecycle action it finds waiting, and a boot into the warm pool neither reports nor signals.
+   * @default - no lifecycle hook
+   */
+  readonly lifecycleHookName?: string;
+  /** Where the boot writes the lifecycle watcher's script. @default BOOT_PATHS.lifecycleScript */
+  readonly lifecycleScriptPath?: string;
 }
 
 const q = (value: string) => `'${value}'`;
+
+/** A retried AWS call of the exit path (the numbers are the boot timeline's EXIT_CALL). */
+const CALL_FUNCTION = [
+  'lb_call() {',
+  `  for attempt in $(seq ${EXIT_CALL.tries}); do`,
+  `    timeout ${EXIT_CALL.trySeconds} "$@" && return 0`,
+  `    sleep ${EXIT_CALL.pauseSeconds}`,
+  '  done',
+  '  return 1',
+  '}',
+].join('\n');
+
+/** The console and stdout (the boot log, or the lifecycle log). */
+const SAY_FUNCTION = 'lb_say() { echo "loadbearing-boot: $*"; echo "loadbearing-boot: $*" > /dev/console 2>/dev/null || true; }';
+
+/** One instance-metadata item (IMDSv2: a token, then the item), each request bounded. */
+const IMDS_FUNCTIONS = [
+  [
+    'lb_imds() {',
+    `  local token; token=$(curl -fsS -X PUT --max-time ${IMDS_REQUEST_SECONDS} -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token) &&`,
+    `  curl -fsS --max-time ${IMDS_REQUEST_SECONDS} -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"`,
+    '}',
+  ].join('\n'),
+  'lb_instance_id() { lb_imds instance-id || echo unknown; }',
+].join('\n');
+
+const SIGNAL_FUNCTION = [
+  'lb_signal() {',
+  '  lb_call aws cloudformation signal-resource --region "$LB_REGION" --stack-name "$LB_STACK" --logical-resource-id "$LB_GROUP" --unique-id "$2" --status "$1" ||',
+  '    lb_say "could not signal $1 to $LB_STACK/$LB_GROUP"',
+  '}',
+].join('\n');
+
+/**
+ * The launching lifecycle hook, from inside the instance. Auto Scaling sets the instance metadata
+ * item `autoscaling/target-lifecycle-state` to the steady state an instance is heading for
+ * (InService, Warmed:Stopped, Warmed:Running, Warmed:Hibernated, ...)
+ * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/retrieving-target-lifecycle-state-through-imds.html);
+ * the instance's current state (Pending:Wait, Warmed:Pending:Wait: a lifecycle action waits) and
+ * the launch template version it was launched from come from DescribeAutoScalingInstances.
+ * CompleteLifecycleAction names the group, the hook and the instance
+ * (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CompleteLifecycleAction.html).
+ */
+const LIFECYCLE_FUNCTIONS = [
+  'lb_target_state() { lb_imds autoscaling/target-lifecycle-state || echo unknown; }',
+  [
+    'lb_asg_instance() {',
+    `  timeout ${EXIT_CALL.trySeconds} aws autoscaling describe-auto-scaling-instances --region "$LB_REGION" --instance-ids "$1" \\`,
+    "    --query 'AutoScalingInstances[0].[AutoScalingGroupName,LifecycleState,LaunchTemplate.Version]' --output text 2>/dev/null || true",
+    '}',
+  ].join('\n'),
+  [
+    'lb_complete_in() {',
+    '  lb_call aws autoscaling complete-lifecycle-action --region "$LB_REGION" --auto-scaling-group-name "$3" --lifecycle-hook-name "$LB_HOOK" \\',
+    '    --instance-id "$2" --lifecycle-action-result "$1" && lb_say "lifecycle action completed: $1" || lb_say "could not complete the lifecycle action: $1"',
+    '}',
+  ].join('\n'),
+  [
+    'lb_complete() {',
+    '  local group state version',
+    '  read -r group state version <<<"$(lb_asg_instance "$2")"',
+    '  case "$state" in',
+    '    Pending:Wait|Warmed:Pending:Wait) lb_complete_in "$1" "$2" "$group" ;;',
+    '    *) lb_say "no lifecycle action waits (${state:-state unknown}): nothing to complete" ;;',
+    '  esac',
+    '}',
+  ].join('\n'),
+].join('\n');
+
+/**
+ * The lifecycle watcher (`loadbearing-lifecycle.service`, with a warm pool): `lb_watch`, a small
+ * loop that reads the target lifecycle state from the instance metadata and acts on each change.
+ *
+ * - **InService** while a launch lifecycle action waits (Pending:Wait: a warm instance called into
+ *   service): the instance's launch template version (DescribeAutoScalingInstances,
+ *   https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_AutoScalingInstanceDetails.html)
+ *   must be the group's current one, or the watcher ABANDONs it at once: a CloudFormation rolling
+ *   update replaces InService instances only, "Instances in the warm pool are not replaced"
+ *   (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-autoscaling-warmpool.html),
+ *   and Auto Scaling terminates an abandoned launch and launches another. When either version
+ *   cannot be read it abandons too: a stale instance never enters service by accident. Then it
+ *   starts the app, waits for its health as the boot does, and completes CONTINUE and signals
+ *   SUCCESS (a rolling update may be waiting for this instance; outside one CloudFormation refuses
+ *   the signal, harmlessly), or signals FAILURE and ABANDONs.
+ * - **InService** with no action waiting (a reboot of an instance in service): nothing.
+ * - **Warmed:*** (back to the warm pool on scale-in): stops the app, so a warm instance holds no
+ *   connections.
+ *
+ * The boot writes it (`lb_write_watcher`: the variables and these functions as bash prints them,
+ * so the user data carries them once) when it ends well, and starts it; the unit is enabled, so a
+ * stopped warm instance runs it when it starts, and a running one keeps it running.
+ */
+function watcherFunctions(scriptPath: string): string {
+  return [
+    [
+      'lb_enter_service() {',
+      '  local id group state version current',
+      '  id=$(lb_instance_id)',
+      '  read -r group state version <<<"$(lb_asg_instance "$id")"',
+      '  if [ "$state" != "Pending:Wait" ]; then lb_say "in service, no lifecycle action waits (${state:-state unknown})"; return 0; fi',
+      `  current=$(lb_call aws autoscaling describe-auto-scaling-groups --region "$LB_REGION" --auto-scaling-group-names "$group" --query 'AutoScalingGroups[0].LaunchTemplate.Version' --output text)`,
+      '  if [ -z "$version" ] || [ "$version" = None ] || [ "$version" != "$current" ]; then',
+      '    lb_say "stale: launched from launch template version ${version:-unknown}, the group launches ${current:-unknown}: ABANDON"',
+      '    lb_complete_in ABANDON "$id" "$group"; return 0',
+      '  fi',
+      `  systemctl start ${BOOT_PATHS.unit}`,
+      '  if lb_health_wait; then',
+      '    lb_say "warm start healthy: CONTINUE"; lb_complete_in CONTINUE "$id" "$group"; lb_signal SUCCESS "$id"',
+      '  else',
+      '    lb_say "warm start FAILED on $id: $LB_REASON"; lb_signal FAILURE "$id"; lb_complete_in ABANDON "$id" "$group"',
+      '  fi',
+      '}',
+    ].join('\n'),
+    [
+      'lb_watch() {',
+      "  local last='' target",
+      '  while :; do',
+      '    target=$(lb_target_state)',
+      '    if [ "$target" != "$last" ] && [ "$target" != unknown ]; then',
+      '      lb_say "target lifecycle state: $target"',
+      '      case "$target" in',
+      '        InService) lb_enter_service ;;',
+      `        Warmed:*) systemctl stop ${BOOT_PATHS.unit} ;;`,
+      '      esac',
+      '      last=$target',
+      '    fi',
+      '    sleep 5',
+      '  done',
+      '}',
+    ].join('\n'),
+    [
+      'lb_write_watcher() {',
+      "  { echo '#!/bin/bash'; echo 'set -uo pipefail'; declare -p LB_STACK LB_GROUP LB_REGION LB_HOOK; echo \"LB_REASON=''\"",
+      '    declare -f lb_say lb_imds lb_instance_id lb_call lb_signal lb_target_state lb_asg_instance lb_complete_in lb_last_words lb_health_wait lb_enter_service lb_watch',
+      `    echo lb_watch; } > ${q(scriptPath)} && chmod 0755 ${q(scriptPath)}`,
+      '}',
+    ].join('\n'),
+  ].join('\n');
+}
 
 /**
  * Strict mode, helpers and the exit trap. Any failing command ends the script; the trap then
@@ -50,49 +201,66 @@ const q = (value: string) => `'${value}'`;
  * signals FAILURE to the group, which fails the deploy at once; a script that reaches its end
  * signals SUCCESS. Signals go through the AWS CLI (preinstalled on AL2023), so even a failed
  * package install is reported.
+ *
+ * With a launching lifecycle hook (`lifecycleHookName`), the end also completes the lifecycle
+ * action: CONTINUE before the SUCCESS signal (the instance enters service, then the rollout
+ * counts it), ABANDON after the FAILURE signal (Auto Scaling terminates it). A boot into the warm
+ * pool (target state Warmed:*) only prepares the instance: on success it stops the app (a warm
+ * instance holds no connections), starts the lifecycle watcher ({@link lifecycleWatcherScript})
+ * and completes CONTINUE; it neither reports nor signals, because the instance does not enter
+ * service now.
  */
 export function preambleCommands(report: BootReport): string[] {
+  const hook = report.lifecycleHookName !== undefined;
+  const reason = '  local reason; reason=$(lb_reason "$code")';
   return [
     'set -euo pipefail',
-    `LB_STACK=${q(report.stackName)}; LB_GROUP=${q(report.groupLogicalId)}; LB_REGION=${q(report.region)}; LB_REASON_URL=${q(report.reasonUrl ?? '')}`,
+    `LB_STACK=${q(report.stackName)}; LB_GROUP=${q(report.groupLogicalId)}; LB_REGION=${q(report.region)}; LB_REASON_URL=${q(report.reasonUrl ?? '')}${hook ? `; LB_HOOK=${q(report.lifecycleHookName!)}` : ''}`,
     "LB_STEP='start'; LB_REASON=''",
-    'lb_say() { echo "loadbearing-boot: $*"; echo "loadbearing-boot: $*" > /dev/console 2>/dev/null || true; }',
+    SAY_FUNCTION,
     'lb_step() { LB_STEP="$1"; lb_say "step: $1"; }',
     'lb_fail() { LB_REASON="$1"; exit 1; }',
-    [
-      'lb_instance_id() {',
-      "  local token; token=$(curl -fsS -X PUT --max-time 2 -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token) &&",
-      '  curl -fsS --max-time 2 -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/instance-id || echo unknown',
-      '}',
-    ].join('\n'),
+    // One safe line for the JSON report and the console: the step and the reason, at most 240 characters.
+    'lb_reason() { printf \'%s\' "$LB_STEP: ${LB_REASON:-exit code $1}" | tr -c \'A-Za-z0-9 _.,:;=/()@+-\' \' \' | cut -c1-240; }',
+    IMDS_FUNCTIONS,
+    CALL_FUNCTION,
     [
       'lb_report() {',
       '  [ -n "$LB_REASON_URL" ] || return 0',
-      '  timeout 10 curl -fsS -o /dev/null -X PUT -H \'Content-Type:\' --data-binary "{\\"Status\\":\\"$1\\",\\"Reason\\":\\"$2\\",\\"UniqueId\\":\\"$3\\",\\"Data\\":\\"$1\\"}" "$LB_REASON_URL" || lb_say "could not report to the wait condition"',
+      `  timeout ${REPORT_SECONDS} curl -fsS -o /dev/null -X PUT -H 'Content-Type:' --data-binary "{\\"Status\\":\\"$1\\",\\"Reason\\":\\"$2\\",\\"UniqueId\\":\\"$3\\",\\"Data\\":\\"$1\\"}" "$LB_REASON_URL" || lb_say "could not report to the wait condition"`,
       '}',
     ].join('\n'),
-    [
-      'lb_signal() {',
-      '  for attempt in 1 2 3; do',
-      '    timeout 10 aws cloudformation signal-resource --region "$LB_REGION" --stack-name "$LB_STACK" --logical-resource-id "$LB_GROUP" --unique-id "$2" --status "$1" && return 0',
-      '    sleep 1',
-      '  done',
-      '  lb_say "could not signal $1 to $LB_STACK/$LB_GROUP"',
-      '}',
-    ].join('\n'),
+    SIGNAL_FUNCTION,
+    ...(hook ? [LIFECYCLE_FUNCTIONS, watcherFunctions(report.lifecycleScriptPath ?? BOOT_PATHS.lifecycleScript)] : []),
     [
       'lb_exit() {',
       '  local code=$?',
       '  trap - EXIT; set +e',
       '  local id; id=$(lb_instance_id)',
+      ...(hook
+        ? [
+            '  local target; target=$(lb_target_state)',
+            '  if [[ "$target" == Warmed:* ]]; then',
+            '    if [ "$code" -eq 0 ]; then',
+            `      lb_say "prepared for the warm pool ($target)"; systemctl stop ${BOOT_PATHS.unit}; lb_write_watcher; systemctl start --no-block ${BOOT_PATHS.lifecycleUnit}`,
+            '      lb_complete CONTINUE "$id"; exit 0',
+            '    fi',
+            reason.replace('  local', '    local'),
+            '    lb_say "FAILED on $id (warm pool): $reason"; lb_complete ABANDON "$id"; exit "$code"',
+            '  fi',
+          ]
+        : []),
       '  if [ "$code" -eq 0 ]; then',
-      '    lb_say "healthy: signalling SUCCESS"; lb_report SUCCESS healthy "$id"; lb_signal SUCCESS "$id"; exit 0',
+      hook
+        ? `    lb_say "healthy: signalling SUCCESS"; lb_complete CONTINUE "$id"; lb_write_watcher; systemctl start --no-block ${BOOT_PATHS.lifecycleUnit}; lb_report SUCCESS healthy "$id"; lb_signal SUCCESS "$id"; exit 0`
+        : '    lb_say "healthy: signalling SUCCESS"; lb_report SUCCESS healthy "$id"; lb_signal SUCCESS "$id"; exit 0',
       '  fi',
-      '  local reason; reason=$(printf \'%s\' "$LB_STEP: ${LB_REASON:-exit code $code}" | tr -c \'A-Za-z0-9 _.,:;=/()@+-\' \' \' | cut -c1-240)',
+      reason,
       '  lb_say "FAILED on $id: $reason"',
       // The reason first, and a pause so it lands before the group's failure cancels the wait condition.
-      '  lb_report FAILURE "$reason" "$id"; sleep 15',
+      `  lb_report FAILURE "$reason" "$id"; sleep ${REPORT_PAUSE_SECONDS}`,
       '  lb_signal FAILURE "$id"',
+      ...(hook ? ['  lb_complete ABANDON "$id"'] : []),
       '  exit "$code"',
       '}',
     ].join('\n'),
@@ -133,7 +301,7 @@ export function logAgentCommands(logs: readonly ShippedLog[]): string[] {
     'lb_step "log agent"',
     `mkdir -p ${BOOT_PATHS.logDir}`,
     `cat > /etc/logrotate.d/loadbearing <<'EOF'\n${BOOT_PATHS.logDir}/*.log {\n  size 100M\n  rotate 5\n  compress\n  missingok\n  notifempty\n  copytruncate\n}\nEOF`,
-    `cat > ${BOOT_PATHS.agentConfig} <<'EOF'\n${JSON.stringify(config, null, 2)}\nEOF`,
+    `cat > ${BOOT_PATHS.agentConfig} <<'EOF'\n${JSON.stringify(config)}\nEOF`,
     `timeout ${BOOT_STEP_SECONDS.logAgent} /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${BOOT_PATHS.agentConfig}`,
     // Both again after a reboot or a stopped warm pool, without the boot script.
     'systemctl enable amazon-cloudwatch-agent',
@@ -232,42 +400,86 @@ export function serviceUnit(u: ServiceUnitProps): string {
 
 /**
  * The dedicated user, the unit, and the start. `enable` as well as `--now`: an instance that
- * reboots, or leaves a stopped warm pool, starts the app again without the boot script.
+ * reboots, or leaves a stopped warm pool, starts the app again without the boot script. The
+ * reload and the start share one budget (the timeline counts the step once). `alsoEnable`: units
+ * written before (the lifecycle watcher), enabled in the same step and started later.
  */
-export function serviceCommands(unit: string): string[] {
+export function serviceCommands(unit: string, alsoEnable: readonly string[] = []): string[] {
   const { user, logDir, unit: name } = BOOT_PATHS;
+  const enable = alsoEnable.map((u) => `systemctl enable ${u} && `).join('');
   return [
     'lb_step "service start"',
     `id -u ${user} >/dev/null 2>&1 || useradd --system --no-create-home --shell /sbin/nologin ${user}`,
     `touch ${BOOT_PATHS.stdoutLog} ${BOOT_PATHS.stderrLog} && chown -R ${user}:${user} ${logDir}`,
     `cat > /etc/systemd/system/${name}.service <<'EOF'\n${unit}\nEOF`,
-    `timeout ${BOOT_STEP_SECONDS.serviceStart} systemctl daemon-reload`,
-    `timeout ${BOOT_STEP_SECONDS.serviceStart} systemctl enable --now ${name}`,
+    `timeout ${BOOT_STEP_SECONDS.serviceStart} sh -c 'systemctl daemon-reload && ${enable}systemctl enable --now ${name}'`,
   ];
 }
 
 /**
- * The verdict: GET the health path until it answers 2xx, each probe with its own timeout. The
- * boot fails at once when the app exits (systemd restarts it: one restart means it crashed), and
- * at the deadline when it stays unhealthy; either way with the last lines of its stderr.
+ * `lb_health_wait`: GET the health path until it answers 2xx, each probe with its own timeout.
+ * Returns 1, with the reason in LB_REASON, at once when the app exits (systemd restarts it: one
+ * restart means it crashed), and at the deadline when it stays unhealthy; either way with the
+ * last lines of its stderr. Shared by the boot and the lifecycle watcher.
  */
-export function healthWaitCommands(port: number | string, path: string, wait: HealthWait): string[] {
+function healthWaitFunction(port: number | string, path: string, wait: HealthWait): string {
   const url = `http://127.0.0.1:${port}${path}`;
   const { unit, stderrLog, stdoutLog } = BOOT_PATHS;
-  const lastWords = `$( (tail -n 3 ${stderrLog}; tail -n 1 ${stdoutLog}) 2>/dev/null | tr '\\n' ' ')`;
+  const lastWords = '$(lb_last_words)';
+  return [
+    `lb_last_words() { (tail -n 3 ${stderrLog}; tail -n 1 ${stdoutLog}) 2>/dev/null | tr '\\n' ' '; }`,
+    'lb_health_wait() {',
+    `  local lb_deadline=$((SECONDS + ${wait.waitSeconds}))`,
+    '  while :; do',
+    `    if curl -fsS -o /dev/null --connect-timeout ${wait.probeTimeoutSeconds} --max-time ${wait.probeTimeoutSeconds} ${url}; then return 0; fi`,
+    `    if [ "$(systemctl show -p NRestarts --value ${unit})" != "0" ] || ! systemctl is-active --quiet ${unit}; then`,
+    `      LB_REASON="the app exited (status $(systemctl show -p ExecMainStatus --value ${unit})): ${lastWords}"; return 1`,
+    '    fi',
+    `    if [ "$SECONDS" -ge "$lb_deadline" ]; then LB_REASON="no answer from ${url} within ${wait.waitSeconds} s: ${lastWords}"; return 1; fi`,
+    `    sleep ${wait.probeIntervalSeconds}`,
+    '  done',
+    '}',
+  ].join('\n');
+}
+
+/**
+ * The verdict: the health wait ({@link healthWaitFunction}); a failure ends the boot with its reason.
+ */
+export function healthWaitCommands(port: number | string, path: string, wait: HealthWait): string[] {
   return [
     'lb_step "health wait"',
-    `lb_deadline=$((SECONDS + ${wait.waitSeconds}))`,
-    [
-      'while :; do',
-      `  if curl -fsS -o /dev/null --connect-timeout ${wait.probeTimeoutSeconds} --max-time ${wait.probeTimeoutSeconds} ${url}; then break; fi`,
-      `  if [ "$(systemctl show -p NRestarts --value ${unit})" != "0" ] || ! systemctl is-active --quiet ${unit}; then`,
-      `    lb_fail "the app exited (status $(systemctl show -p ExecMainStatus --value ${unit})): ${lastWords}"`,
-      '  fi',
-      `  if [ "$SECONDS" -ge "$lb_deadline" ]; then lb_fail "no answer from ${url} within ${wait.waitSeconds} s: ${lastWords}"; fi`,
-      `  sleep ${wait.probeIntervalSeconds}`,
-      'done',
-    ].join('\n'),
-    `lb_say "healthy: ${url} answers"`,
+    healthWaitFunction(port, path, wait),
+    'lb_health_wait || exit 1',
+    `lb_say "healthy: http://127.0.0.1:${port}${path} answers"`,
   ];
+}
+
+/** The watcher's systemd unit: restarted if it dies, at every start of the instance. */
+export function lifecycleWatcherUnit(): string {
+  return [
+    '[Unit]',
+    'Description=loadbearing lifecycle watcher: warm-pool transitions of this instance',
+    'Wants=network-online.target',
+    'After=network-online.target',
+    'StartLimitIntervalSec=0',
+    '',
+    '[Service]',
+    'Type=simple',
+    `ExecStart=/bin/bash ${BOOT_PATHS.lifecycleScript}`,
+    'Restart=always',
+    'RestartSec=5',
+    `StandardOutput=append:${BOOT_PATHS.lifecycleLog}`,
+    `StandardError=append:${BOOT_PATHS.lifecycleLog}`,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+  ].join('\n');
+}
+
+/**
+ * Writes the watcher's unit; {@link serviceCommands} enables it (`alsoEnable`), and the end of a
+ * successful boot writes its script ({@link preambleCommands}: `lb_write_watcher`) and starts it.
+ */
+export function lifecycleWatcherCommands(): string[] {
+  return [`cat > /etc/systemd/system/${BOOT_PATHS.lifecycleUnit}.service <<'EOF'\n${lifecycleWatcherUnit()}\nEOF`];
 }

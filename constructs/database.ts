@@ -10,6 +10,7 @@ import { acknowledge } from './acknowledge';
 import { databaseSettingsSchema, type DatabaseSettings, type DatabaseSettingsInput } from '../lib/config/database-settings';
 import { KNOWN_POSTGRES_VERSIONS } from '../lib/config/postgres-versions';
 import { postgresMaxConnections } from '../lib/config/postgres-connections';
+import { replicaAvailabilityZone } from '../lib/config/capacity';
 import { rdsInstanceClass } from '../lib/config/rds-instance-classes';
 import type { AlarmFactory } from './alarm-factory';
 import { publishConnectionParameters } from './connection-parameters';
@@ -208,8 +209,7 @@ export class Database extends Construct {
         sourceDatabaseInstance: this.writer,
         instanceIdentifier: replicaId,
         instanceType: new ec2.InstanceType(replicaClass.replace(/^db\./, '')),
-        // Round-robin from the AZ after the first, so replicas do not pile into one AZ.
-        availabilityZone: props.availabilityZones[i % props.availabilityZones.length],
+        availabilityZone: replicaAvailabilityZone(i, props.availabilityZones),
         // A replica holds no data of its own; retained (except when its first create is rolled
         // back, so a retry does not meet its fixed identifier), and the diff guard blocks removals.
         removalPolicy: protection.retainPolicy,

@@ -19,8 +19,12 @@ import { ServiceDashboard, type DashboardSection } from '../constructs/service-d
 import { ServiceHealth } from '../constructs/service-health';
 import { WebAcl } from '../constructs/web-acl';
 import { Edge } from '../constructs/edge';
+import { FailureDrills } from '../constructs/failure-drills';
+import { drillTemplates } from './failure-modes/drills';
+import { FAILURE_MODES } from './failure-modes/modes';
+import { stopRules } from './failure-modes/stop-rules';
 import { parameterPath } from '../constructs/connection-parameters';
-import { publishFreshnessParameters } from '../constructs/freshness-parameters';
+import { grantReadFreshnessModel, publishFreshnessParameters } from '../constructs/freshness-parameters';
 import { physicalNamePrefix } from '../constructs/physical-name-prefix';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { statefulProtection, type StatefulProtection } from '../constructs/stateful-protection';
@@ -90,6 +94,8 @@ export class PlatformStack extends Stack {
   /** `<stack>-service-health` and the cause composites. */
   public readonly serviceHealth: ServiceHealth;
   public readonly dashboard: ServiceDashboard;
+  /** The AWS FIS drills; undefined where `failureDrills.enabled` is false. */
+  public readonly failureDrills?: FailureDrills;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     const { config } = props;
@@ -190,7 +196,7 @@ export class PlatformStack extends Stack {
     }
     // The freshness model for the app (its cache TTLs), in every environment: CloudFront is optional.
     const prefix = physicalNamePrefix(this);
-    const freshness = publishFreshnessParameters(new Construct(this, 'Freshness'), prefix, config.edge.freshness);
+    publishFreshnessParameters(new Construct(this, 'Freshness'), prefix, config.edge.freshness);
     this.fleet = new classes.fleet(this, 'Fleet', {
       vpc,
       securityGroup: this.securityGroups.app,
@@ -223,15 +229,25 @@ export class PlatformStack extends Stack {
       }),
     });
     new AppAlarms(this, 'AppAlarms', { factory: alarms, stackName: config.stackName, app: config.app });
-    // The app's own secret, and the master secret for the migrations at start-up.
+    // The app's own secret, and the master secret for the migrations at start-up (the schema
+    // owner: docs/deploying.md, "Who can read the master password"). The secrets are encrypted
+    // with the database key; `grantRead` also lets the role decrypt with it through Secrets
+    // Manager only (kms:ViaService in the key policy), which is all reading them needs. A direct
+    // kms:Decrypt on the key would let the role decrypt anything under it.
     this.database.appSecret.grantRead(this.fleet.role);
     this.database.secret.grantRead(this.fleet.role);
-    this.database.key.grantDecrypt(this.fleet.role);
     // The app role's first rotation logs in as the role, which the migrations create: only after
     // the fleet has signalled (migrated and healthy) can it succeed.
     this.database.appSecretRotation.node.addDependency(this.fleet.autoScalingGroup);
+    if (this.database.proxy) {
+      // The same for RDS Proxy: its target group is created (and CloudFormation waits until the
+      // target is AVAILABLE) only once the role of the app secret registered in its auth exists.
+      // Whether one secret that cannot log in keeps the target unavailable is not documented, so
+      // the order takes the question away (docs/deploying.md, "RDS Proxy and the app role").
+      this.database.proxy.node.findChild('ProxyTargetGroup').node.addDependency(this.fleet.autoScalingGroup.node.defaultChild!);
+    }
     this.cache.authSecret.grantRead(this.fleet.role);
-    for (const parameter of freshness) parameter.grantRead(this.fleet.role);
+    grantReadFreshnessModel(this, this.fleet.role, prefix);
     // rds-db:connect as the app role only, and only through the proxy (replicas take its password).
     if (this.database.proxy && config.database.proxy.iamAuth) this.database.proxy.grantConnect(this.fleet.role, DB_APP_USER);
 
@@ -253,6 +269,30 @@ export class PlatformStack extends Stack {
         originDeadlineSeconds: config.app.requestTimeoutSeconds,
       });
       new CfnOutput(this, 'EdgeDomainName', { value: this.edge.distribution.distributionDomainName, description: 'CloudFront domain: where users connect' });
+    }
+
+    const templates = drillTemplates(config);
+    if (templates.length > 0) {
+      const appSubnets = vpc.selectSubnets({ subnetGroupName: 'app' }).subnets;
+      this.failureDrills = new FailureDrills(this, 'FailureDrills', {
+        stackName: config.stackName,
+        settings: config.failureDrills,
+        templates,
+        stopRules: new Map([...new Set(templates.map((t) => t.mode))].map((mode) => [mode, stopRules(FAILURE_MODES.get(mode)!, config)])),
+        alarms,
+        logsKey,
+        protection,
+        vpc,
+        fleet: this.fleet.autoScalingGroup,
+        appSubnets: Object.fromEntries(appSubnets.map((s) => [s.availabilityZone, s])),
+        writer: this.database.writer,
+        replicas: this.database.replicas,
+        databaseHosts: [this.database.writerEndpoint.host, ...this.database.readerEndpoints.map((e) => e.host)],
+        cache: this.cache.replicationGroup,
+        cacheReplicationGroupId: this.cache.replicationGroupId,
+        loadBalancer: this.loadBalancer.loadBalancer,
+        targetGroup: this.loadBalancer.targetGroup,
+      });
     }
 
     this.serviceHealth = new ServiceHealth(this, 'ServiceHealth', { factory: alarms });

@@ -53,6 +53,12 @@ export const AWS_LIMITS: readonly AwsLimit[] = [
     source: 'https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutWarmPool.html',
   },
   {
+    id: 'warm-pool-state',
+    fields: ['fleet.warmPool.state'],
+    limit: 'Not Hibernated: EC2 enables hibernation only at launch, with prerequisites (an encrypted root volume that holds the RAM, a supported family), and the launch template does not enable it.',
+    source: 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/enabling-hibernation.html',
+  },
+  {
     id: 'origin-shield',
     fields: ['edge.originShield.region'],
     limit: 'A region where CloudFront offers Origin Shield; the default, the stack region, must be one too.',
@@ -93,6 +99,12 @@ export const AWS_LIMITS: readonly AwsLimit[] = [
     fields: ['edge.enabled', 'loadBalancer.certificateArn', 'waf.enabled', 'edge.webAclArn'],
     limit: 'With the edge on, the ALB needs a certificate (CloudFront reaches it over HTTPS: the origin secret must not cross the internet in clear text) and the distribution a web ACL (waf.enabled or edge.webAclArn).',
     source: 'https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/restrict-access-to-load-balancer.html',
+  },
+  {
+    id: 'fis-targets',
+    fields: ['failureDrills.maxTargetsPerAction', 'failureDrills.cpuLoadPercent', 'failureDrills.zones'],
+    limit: 'With drills on: the az-loss drill stops every instance of one AZ in one action, so ceil(fleet.minCapacity / AZs) must not exceed the FIS target quota (5 unless raised); the cpu-stress drill\'s stressed share of the fleet times failureDrills.cpuLoadPercent must exceed alarms.fleetCpuPercent; failureDrills.zones must be configured AZs.',
+    source: 'https://docs.aws.amazon.com/fis/latest/userguide/fis-quotas.html, https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html',
   },
   {
     id: 'multi-az',

@@ -50,10 +50,32 @@ export const BOOT_STEP_SECONDS = {
   serviceStart: 30,
 } as const;
 
-/** On a failed boot: the wait-condition report (curl, 10 s) and a pause so it lands before the group's failure. */
-export const FAILURE_REPORT_SECONDS = 25;
-/** `aws cloudformation signal-resource`: three tries of at most 10 s each. */
-export const SIGNAL_SECONDS = 30;
+/** Each IMDSv2 request of the boot script (`curl --max-time`); a read is a token PUT and a GET. */
+export const IMDS_REQUEST_SECONDS = 2;
+/** One instance-metadata read on the exit path (the instance ID, the target lifecycle state). */
+export const IMDS_READ_SECONDS = 2 * IMDS_REQUEST_SECONDS;
+/**
+ * The exit path's AWS calls (the signal, the lifecycle action): up to `tries` tries, each under
+ * `timeout trySeconds`, with a pause of `pauseSeconds` after each failed try. The boot script is
+ * rendered from these numbers (constructs/boot-script.ts).
+ */
+export const EXIT_CALL = { tries: 3, trySeconds: 10, pauseSeconds: 1 } as const;
+/** One retried exit-path call, worst case. */
+export const EXIT_CALL_SECONDS = EXIT_CALL.tries * (EXIT_CALL.trySeconds + EXIT_CALL.pauseSeconds);
+/** The wait-condition report of a failed boot (`timeout 10 curl`). */
+export const REPORT_SECONDS = 10;
+/** The pause after it, so the reason lands before the group's failure cancels the wait condition. */
+export const REPORT_PAUSE_SECONDS = 15;
+/** On a failed boot: the wait-condition report and the pause after it. */
+export const FAILURE_REPORT_SECONDS = REPORT_SECONDS + REPORT_PAUSE_SECONDS;
+/** `aws cloudformation signal-resource`, retried. */
+export const SIGNAL_SECONDS = EXIT_CALL_SECONDS;
+/**
+ * With a launching lifecycle hook (a warm pool): the target lifecycle state (IMDS), this
+ * instance's lifecycle state (one describe call, not retried) and the retried
+ * complete-lifecycle-action.
+ */
+export const LIFECYCLE_SECONDS = IMDS_READ_SECONDS + EXIT_CALL.trySeconds + EXIT_CALL_SECONDS;
 /** Slack between the slowest boot and the signal timeout. */
 export const SIGNAL_MARGIN_SECONDS = 60;
 /**
@@ -80,6 +102,13 @@ export interface BootTimingInput {
   readonly signalTimeoutSeconds?: number;
   /** An explicit grace period; @default - derived (the slowest boot to its verdict, rounded up to a minute) */
   readonly gracePeriodSeconds?: number;
+  /**
+   * Whether a launching lifecycle hook holds new instances in Pending:Wait until the boot completes
+   * it (a warm pool): the exit path then also completes the lifecycle action. @default false
+   */
+  readonly lifecycleHook?: boolean;
+  /** An explicit instance warm-up; @default - derived (see {@link BootTiming.instanceWarmupSeconds}) */
+  readonly instanceWarmupSeconds?: number;
 }
 
 export interface BootTiming {
@@ -89,12 +118,34 @@ export interface BootTiming {
   readonly healthWaitWorstSeconds: number;
   /** Launch to the verdict (healthy, or failed), worst case. */
   readonly verdictSeconds: number;
-  /** Launch to the last signal sent, worst case (a failed boot reports first, then signals). */
+  /**
+   * From the verdict to the script's end, worst case: the instance ID (IMDS), the report and its
+   * pause (a failed boot), the retried signal and, with a lifecycle hook, the lifecycle action.
+   */
+  readonly exitSeconds: number;
+  /** Launch to the last signal sent, worst case: the verdict and the exit path. */
   readonly signalledSeconds: number;
   readonly signalTimeoutSeconds: number;
   readonly gracePeriodSeconds: number;
+  /**
+   * The group's default instance warm-up: how long after InService a new instance's metrics stay
+   * out of the scaling metrics. Without a lifecycle hook an instance is InService at launch and
+   * serves nothing before its boot's verdict, so the default is the grace period (the boot to its
+   * verdict); a scale-out instance counted earlier, idle, drags the average down and the group
+   * under-shoots. With the hook it becomes InService only once healthy, so the default is
+   * {@link WARM_START_SETTLE_SECONDS}.
+   */
+  readonly instanceWarmupSeconds: number;
   readonly healthWait: HealthWait;
 }
+
+/**
+ * Warm-up of an instance that entered service healthy (held by a launching lifecycle hook until
+ * then): one period of its own metrics. The launch template enables detailed monitoring, which
+ * publishes EC2 metrics at one-minute periods
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/manage-detailed-monitoring.html).
+ */
+export const WARM_START_SETTLE_SECONDS = 60;
 
 const ceilToMinute = (s: number) => Math.ceil(s / 60) * 60;
 
@@ -118,14 +169,18 @@ export function bootTiming(input: BootTimingInput): BootTiming {
     },
   ];
   const verdictSeconds = steps.reduce((sum, step) => sum + step.seconds, 0);
-  const signalledSeconds = verdictSeconds + FAILURE_REPORT_SECONDS + SIGNAL_SECONDS;
+  const exitSeconds = IMDS_READ_SECONDS + FAILURE_REPORT_SECONDS + SIGNAL_SECONDS + (input.lifecycleHook ? LIFECYCLE_SECONDS : 0);
+  const signalledSeconds = verdictSeconds + exitSeconds;
+  const gracePeriodSeconds = input.gracePeriodSeconds ?? ceilToMinute(verdictSeconds);
   return {
     steps,
     healthWaitWorstSeconds,
     verdictSeconds,
+    exitSeconds,
     signalledSeconds,
     signalTimeoutSeconds: input.signalTimeoutSeconds ?? ceilToMinute(signalledSeconds + SIGNAL_MARGIN_SECONDS),
-    gracePeriodSeconds: input.gracePeriodSeconds ?? ceilToMinute(verdictSeconds),
+    gracePeriodSeconds,
+    instanceWarmupSeconds: input.instanceWarmupSeconds ?? (input.lifecycleHook ? WARM_START_SETTLE_SECONDS : gracePeriodSeconds),
     healthWait,
   };
 }
@@ -156,7 +211,7 @@ export function bootTimingProblems(input: BootTimingInput, paths: BootTimingPath
     problems.push({
       path: paths.signalTimeout,
       value: input.signalTimeoutSeconds,
-      rule: `must be >= ${needed} s: the slowest boot takes ${t.verdictSeconds} s to its verdict (${worst}), then ${FAILURE_REPORT_SECONDS + SIGNAL_SECONDS} s to report and signal, and ${SIGNAL_MARGIN_SECONDS} s of margin; a shorter timeout gives up on an instance that is about to signal`,
+      rule: `must be >= ${needed} s: the slowest boot takes ${t.verdictSeconds} s to its verdict (${worst}), then ${t.exitSeconds} s to report and signal, and ${SIGNAL_MARGIN_SECONDS} s of margin; a shorter timeout gives up on an instance that is about to signal`,
       fix: `raise it to ${needed} or more (or leave it unset: ${ceilToMinute(needed)}), or shorten ${paths.healthWait}${paths.installHook ? ` or ${paths.installHook}` : ''}.`,
     });
   }

@@ -6,3 +6,11 @@
 export function azLossFloor(minCapacity: number, azCount: number): number {
   return Math.floor((minCapacity * (azCount - 1)) / azCount);
 }
+
+/**
+ * The AZ of read replica `n` (1-based): round-robin from the AZ after the first, so replicas do
+ * not pile into one AZ (the writer's primary usually starts in the first).
+ */
+export function replicaAvailabilityZone(n: number, availabilityZones: readonly string[]): string {
+  return availabilityZones[n % availabilityZones.length]!;
+}

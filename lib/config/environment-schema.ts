@@ -9,6 +9,7 @@ import { loadBalancerSettingsSchema } from './load-balancer-settings';
 import { networkSettingsSchema } from './network-settings';
 import { wafSettingsSchema } from './waf-settings';
 import { edgeSettingsSchema } from './edge-settings';
+import { failureDrillSettingsSchema, fleetTargetCount } from './failure-drill-settings';
 import { AWS_REGIONS, ORIGIN_SHIELD_FOR, ORIGIN_SHIELD_REGIONS, worstCaseBackoffMs } from './aws-limits';
 import { closest } from './config-error';
 import { ALWAYS, isNum, matching, violation } from './schema-helpers';
@@ -104,6 +105,7 @@ export const environmentSchema = z
     alarms: alarmSettingsSchema.prefault({}),
     waf: wafSettingsSchema.prefault({}),
     edge: edgeSettingsSchema.prefault({}),
+    failureDrills: failureDrillSettingsSchema.prefault({}),
     invariants: z
       .strictObject({
         optOut: z
@@ -205,6 +207,28 @@ export const environmentSchema = z
     const p99 = env.alarms?.latencyP99Seconds;
     if (isNum(p99) && isNum(app?.requestTimeoutSeconds) && p99 >= app.requestTimeoutSeconds) {
       violation(ctx, ['alarms', 'latencyP99Seconds'], p99, `must be below the app request timeout (app.requestTimeoutSeconds: ${app.requestTimeoutSeconds} s): the app answers every request by then, so the alarm could never fire`, `set alarms.latencyP99Seconds below ${app.requestTimeoutSeconds}, e.g. ${Math.max(1, Math.floor(app.requestTimeoutSeconds / 3))}.`);
+    }
+    const drills = env.failureDrills;
+    (Array.isArray(drills?.zones) ? drills.zones : []).forEach((zone, i) => {
+      if (typeof zone === 'string' && azs.length > 0 && !azs.includes(zone)) {
+        violation(ctx, ['failureDrills', 'zones', i], zone, `must be one of the environment's availability zones (${azs.join(', ')})`, 'list AZs from availabilityZones, or remove failureDrills.zones to get a template per AZ.');
+      }
+    });
+    if (drills?.enabled === true && fleet && isNum(fleet.minCapacity) && isNum(fleet.maxCapacity) && isNum(drills.maxTargetsPerAction) && azs.length > 0) {
+      // az-loss stops every instance of one AZ in one action; FIS refuses more than the quota.
+      const perAz = Math.ceil(fleet.minCapacity / azs.length);
+      if (perAz > drills.maxTargetsPerAction) {
+        violation(ctx, ['failureDrills', 'maxTargetsPerAction'], drills.maxTargetsPerAction, `the az-loss drill stops up to ${perAz} instances of one AZ at fleet.minCapacity ${fleet.minCapacity}, more than FIS lets one action target (the account quota, failureDrills.maxTargetsPerAction)`, `raise the FIS quotas "Target Instances for aws:ec2:stop-instances" and "Resources per experiment target" to ${perAz} or more and set failureDrills.maxTargetsPerAction to match.`);
+      }
+      const load = drills.cpuLoadPercent;
+      const threshold = env.alarms?.fleetCpuPercent;
+      if (isNum(load) && isNum(threshold)) {
+        const { count } = fleetTargetCount({ minCapacity: fleet.minCapacity, maxCapacity: fleet.maxCapacity }, drills.maxTargetsPerAction);
+        const average = (load * count) / fleet.minCapacity;
+        if (average <= threshold) {
+          violation(ctx, ['failureDrills', 'cpuLoadPercent'], load, `the cpu-stress drill loads ${count} of ${fleet.minCapacity} instances to ${load}%, an average of ${Math.round(average)}%, which never crosses alarms.fleetCpuPercent (${threshold}%): the drill could never be detected`, `raise failureDrills.cpuLoadPercent (up to 100), or failureDrills.maxTargetsPerAction after raising the FIS quota "Target Instances for aws:ssm:send-command".`);
+        }
+      }
     }
     if ((env.stage === 'staging' || env.stage === 'prod') && isNum(env.cache?.replicasPerShard) && env.cache.replicasPerShard < 1) {
       violation(ctx, ['cache', 'replicasPerShard'], env.cache.replicasPerShard, `${env.stage} needs at least 1 cache replica for Multi-AZ automatic failover`, 'set cache.replicasPerShard to 1 or more.');

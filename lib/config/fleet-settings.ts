@@ -42,8 +42,19 @@ export const fleetSettingsSchema = z
     healthCheckGracePeriodSeconds: int(0, 7200)
       .optional()
       .describe('Time after launch before ELB health checks can replace an instance; must cover the slowest boot up to its verdict (docs/deploying.md, "How long a boot may take"). @default - derived from the boot timeline (fleet.boot), rounded up to a minute'),
-    instanceWarmupSeconds: int(0, 3600).default(180).describe('Time before a new instance counts towards scaling metrics.'),
+    instanceWarmupSeconds: int(0, 3600)
+      .optional()
+      .describe(
+        'Time after an instance enters service before its metrics count towards scaling (the group\'s default instance warm-up). @default - derived from the boot timeline (fleet.boot): the grace period, because a new instance serves nothing until its boot\'s verdict; 60 s with fleet.warmPool.enabled, whose lifecycle hook keeps instances out of service until they are healthy',
+      ),
     rootVolumeGiB: int(8, 1024).default(30).describe('Encrypted gp3 root volume size.'),
+    imageId: z
+      .string()
+      .regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, { message: 'must be an AMI ID: "ami-" and 8 or 17 hexadecimal digits, e.g. "ami-0abcdef1234567890"' })
+      .optional()
+      .describe(
+        'Pins the AMI (an AL2023 image of fleet.architecture in this region). @default - the latest Amazon Linux 2023 AMI, resolved at every deploy from AWS\'s public SSM parameter: a new AL2023 release rolls the fleet with the next deploy (docs/deploying.md, "The AMI")',
+      ),
     baselineInstances: int(1, 500)
       .default(2)
       .describe('Instances the normal (non-peak) load needs. With one AZ lost, the remaining minimum must still cover it (invariant AZ-1).'),
@@ -54,10 +65,13 @@ export const fleetSettingsSchema = z
         enabled: z.boolean().default(false).describe('Keep pre-initialized instances for fast scale-out under spikes.'),
         minSize: int(0, 1000).default(0).describe('Instances kept in the warm pool.'),
         maxPreparedCapacity: int(0, 1000).optional().describe('Upper bound of running plus warm instances. @default - maxCapacity'),
-        state: z.enum(['Stopped', 'Running', 'Hibernated']).default('Stopped').describe('State of warm instances (Stopped costs only storage).'),
+        state: z
+          .enum(['Stopped', 'Running', 'Hibernated'])
+          .default('Stopped')
+          .describe('State of warm instances (Stopped costs only storage). `Hibernated` is refused: the launch template does not enable hibernation.'),
       })
       .prefault({})
-      .describe('Warm pool. EC2 Auto Scaling allows one only on a group without Spot and without a mixed instances policy, so with it the group launches the primary instance type On-Demand only (no fallback to the other families of the profile).'),
+      .describe('Warm pool. EC2 Auto Scaling allows one only on a group without Spot and without a mixed instances policy, so with it the group launches the primary instance type On-Demand only (no fallback to the other families of the profile). A launching lifecycle hook holds each launch until the boot (or, on a warm start, the lifecycle watcher) has seen the app healthy; an instance of an older launch template version is abandoned, never put in service (docs/deploying.md, "A warm pool").'),
     rollingUpdate: z
       .strictObject({
         maxBatchSize: int(1, 100).default(1).describe('Instances replaced at once when the launch template changes.'),
@@ -129,6 +143,20 @@ export const fleetSettingsSchema = z
       if (isNum(f.spotPercentAboveBase) && f.spotPercentAboveBase > 0) {
         violation(ctx, ['spotPercentAboveBase'], f.spotPercentAboveBase, '[SA-4] must be 0 with fleet.warmPool.enabled: EC2 Auto Scaling cannot add a warm pool to a group that requests Spot', 'set fleet.spotPercentAboveBase to 0, or disable fleet.warmPool.');
       }
+      // Hibernation must be enabled when an instance is launched ("you must first enable it for
+      // hibernation while launching the instance",
+      // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/enabling-hibernation.html), with its
+      // prerequisites (an encrypted root volume large enough for the RAM, a supported instance
+      // family). The launch template does not enable it, so a Hibernated pool could not hibernate.
+      if (f.warmPool.state === 'Hibernated') {
+        violation(
+          ctx,
+          ['warmPool', 'state'],
+          f.warmPool.state,
+          'is not supported: the launch template does not enable hibernation, which EC2 requires at launch (with an encrypted root volume that holds the RAM and a supported instance family)',
+          'use "Stopped" (costs only storage; a warm start boots the instance again, the app starts from disk) or "Running".',
+        );
+      }
       if (f.onDemandBaseCapacity !== undefined) {
         violation(ctx, ['onDemandBaseCapacity'], f.onDemandBaseCapacity, '[SA-4] has no effect with fleet.warmPool.enabled: a warm-pool group launches its launch template On-Demand only, without a mixed instances policy', 'remove fleet.onDemandBaseCapacity, or disable fleet.warmPool.');
       }
@@ -156,5 +184,7 @@ export function fleetBootTimingInput(fleet: FleetSettings, installHookSeconds = 
     installHookSeconds,
     signalTimeoutSeconds: fleet.rollingUpdate.signalTimeoutSeconds,
     gracePeriodSeconds: fleet.healthCheckGracePeriodSeconds,
+    lifecycleHook: fleet.warmPool.enabled,
+    instanceWarmupSeconds: fleet.instanceWarmupSeconds,
   };
 }

@@ -9,6 +9,7 @@ export * from './config-reference';
 export * from './database-settings';
 export * from './edge-settings';
 export * from './environment-schema';
+export * from './failure-drill-settings';
 export * from './fleet-settings';
 export * from './freshness-table';
 export * from './load-balancer-settings';

@@ -24,6 +24,7 @@ export const STAGE_PRESETS: Readonly<Record<Stage, Preset>> = {
     fleet: { minCapacity: 3, maxCapacity: 6, spotPercentAboveBase: 50 },
     database: { instanceClass: 'db.m7g.large', readReplicas: 1, backupRetentionDays: 7 },
     cache: { nodeType: 'cache.m7g.large', replicasPerShard: 1 },
+    failureDrills: { enabled: true },
   },
   prod: {
     terminationProtection: true,

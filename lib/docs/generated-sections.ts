@@ -7,7 +7,7 @@ import { configReference } from '../config/config-reference';
 import { freshnessTable } from '../config/freshness-table';
 import { builtinEnvironments } from '../config/load-config';
 import { contractTable } from '../contract/contract-table';
-import { failureModesReference } from '../failure-modes/failure-modes-reference';
+import { drillsReference, failureModesReference } from '../failure-modes/failure-modes-reference';
 import { invariantsReference } from '../invariants/invariants-reference';
 import { IN_PLACE_RULES, REFUSED_UPDATES, type UpdateRule } from '../review/update-rules';
 import { projectRoot } from '../synth/project-root';
@@ -30,6 +30,7 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   performance: { file: 'docs/performance.md', render: performanceResults },
   'runtime-contract': { file: 'docs/runtime-contract.md', render: contractTable },
   'failure-modes': { file: 'docs/failure-modes.md', render: failureModesReference },
+  drills: { file: 'docs/failure-modes.md', render: drillsReference },
   freshness: { file: 'docs/architecture.md', render: () => builtinEnvironments().map(freshnessTable).join('\n') },
   'team-app': { file: 'docs/extending.md', render: teamApp },
   'refused-updates': { file: 'docs/reviewing-changes.md', render: () => ruleTable(REFUSED_UPDATES) },

@@ -1,3 +1,4 @@
+import { environmentBootTiming } from '../config/boot-timing';
 import { azLossFloor } from '../config/capacity';
 import type { EnvironmentConfig } from '../config/environment-schema';
 import type { Applicability, FailureMode, FailureModeId } from './failure-mode';
@@ -38,10 +39,10 @@ const modes: readonly FailureMode[] = [
     applies: () => always,
     impactBudget: (c) => ({
       max5xxRatePercent: c.alarms.http5xxRatePercent,
-      recoverySeconds: c.fleet.instanceWarmupSeconds + 60,
+      recoverySeconds: environmentBootTiming(c).instanceWarmupSeconds + 60,
       maxP99Seconds: c.alarms.latencyP99Seconds,
       derivation:
-        'Shed 503s are the intended answer to excess load and are not errors of the service; load-balancer 5xx (timeouts, no target) stay under alarms.http5xxRatePercent and the p99 of served requests under alarms.latencyP99Seconds, until scaled-out instances are warm (fleet.instanceWarmupSeconds + one minute).',
+        'Shed 503s are the intended answer to excess load and are not errors of the service; load-balancer 5xx (timeouts, no target) stay under alarms.http5xxRatePercent and the p99 of served requests under alarms.latencyP99Seconds, until scaled-out instances are warm (the instance warm-up, fleet.instanceWarmupSeconds or derived from the boot timeline, + one minute).',
     }),
     runbook: [
       'Confirm with `npx loadbearing report` that shedding, not errors, is what clients see (target 5xx are shed 503s, ELB 5xx stay low).',
@@ -154,9 +155,9 @@ const modes: readonly FailureMode[] = [
     applies: () => always,
     impactBudget: (c) => ({
       max5xxRatePercent: c.alarms.http5xxRatePercent,
-      recoverySeconds: c.fleet.instanceWarmupSeconds + 300,
+      recoverySeconds: environmentBootTiming(c).instanceWarmupSeconds + 300,
       maxP99Seconds: c.alarms.latencyP99Seconds,
-      derivation: 'Scaling reacts within a few minutes plus the warm-up (fleet.instanceWarmupSeconds); until then p99 stays under alarms.latencyP99Seconds because excess load is shed, not queued.',
+      derivation: 'Scaling reacts within a few minutes plus the instance warm-up (fleet.instanceWarmupSeconds or derived from the boot timeline); until then p99 stays under alarms.latencyP99Seconds because excess load is shed, not queued.',
     }),
     runbook: ['Check `npx loadbearing report`: is the fleet at maxCapacity? Profile the hot path if CPU per request rose after a deploy.'],
   },

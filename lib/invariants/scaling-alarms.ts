@@ -29,14 +29,17 @@ export const SCALING_ALARM_RULES: readonly (ConfigRule | SchemaRule)[] = [
     title: 'Health-check grace period >= instance warm-up',
     rationale: 'An instance that is still warming up fails ELB health checks; without grace it is killed and replaced in a loop, exactly when capacity is needed.',
     check(c) {
-      const grace = environmentBootTiming(c).gracePeriodSeconds;
-      if (grace >= c.fleet.instanceWarmupSeconds) return [];
+      // Both derived values hold this by construction (the warm-up is the grace period, or one
+      // minute once a lifecycle hook keeps instances out of service until healthy); an explicit
+      // warm-up or grace period can break it.
+      const { gracePeriodSeconds: grace, instanceWarmupSeconds: warmup } = environmentBootTiming(c);
+      if (grace >= warmup) return [];
       return [
         {
           path: 'fleet.healthCheckGracePeriodSeconds',
           value: grace,
-          message: `the health-check grace period (${grace} s) is shorter than the instance warm-up (fleet.instanceWarmupSeconds: ${c.fleet.instanceWarmupSeconds} s): warming instances get replaced`,
-          fix: `set fleet.healthCheckGracePeriodSeconds to ${c.fleet.instanceWarmupSeconds} or more.`,
+          message: `the health-check grace period (${grace} s) is shorter than the instance warm-up (fleet.instanceWarmupSeconds: ${warmup} s): warming instances get replaced`,
+          fix: `set fleet.healthCheckGracePeriodSeconds to ${warmup} or more.`,
         },
       ];
     },

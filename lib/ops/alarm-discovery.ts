@@ -24,6 +24,8 @@ export interface OpsAlarm {
   readonly stateUpdatedAt?: Date;
   /** Metrics of a metric alarm: its single metric, or every MetricStat of a math alarm. */
   readonly metrics: readonly MetricRef[];
+  /** Period x evaluation periods of a metric alarm: how long it looks back, so how long it may take to return to OK. */
+  readonly windowSeconds?: number;
 }
 
 /** Page size of DescribeAlarms; the API maximum. */
@@ -63,7 +65,13 @@ function toOpsAlarm(alarm: MetricAlarm | CompositeAlarm, type: OpsAlarm['type'],
     stateReason: alarm.StateReason ?? '',
     ...(alarm.StateUpdatedTimestamp ? { stateUpdatedAt: alarm.StateUpdatedTimestamp } : {}),
     metrics: type === 'MetricAlarm' ? metricRefs(alarm as MetricAlarm) : [],
+    ...(type === 'MetricAlarm' ? window(alarm as MetricAlarm) : {}),
   };
+}
+
+function window(alarm: MetricAlarm): { windowSeconds?: number } {
+  const period = alarm.Period ?? alarm.Metrics?.find((m) => m.ReturnData !== false && m.Period)?.Period ?? alarm.Metrics?.find((m) => m.MetricStat?.Period)?.MetricStat?.Period;
+  return period && alarm.EvaluationPeriods ? { windowSeconds: period * alarm.EvaluationPeriods } : {};
 }
 
 function metricRefs(alarm: MetricAlarm): MetricRef[] {

@@ -1,4 +1,6 @@
 import { CommandRegistry } from './command.js';
+import { drillCommand } from './drill-command.js';
+import { failureModesCommand } from './failure-modes-command.js';
 import { freshnessCommand } from './freshness-command.js';
 import { gateCommand } from './gate-command.js';
 import { reportCommand } from './report-command.js';
@@ -9,5 +11,5 @@ import { statusCommand } from './status-command.js';
  * exporting a `Command`, plus one `.register(...)` line here.
  */
 export function builtinCommands(): CommandRegistry {
-  return new CommandRegistry().register(statusCommand).register(gateCommand).register(reportCommand).register(freshnessCommand);
+  return new CommandRegistry().register(statusCommand).register(gateCommand).register(reportCommand).register(freshnessCommand).register(failureModesCommand).register(drillCommand);
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { FisClient } from '@aws-sdk/client-fis';
 import { stackPrefix } from './alarm-naming.js';
 import { builtinCommands } from './builtin-commands.js';
 import { systemClock, type Clock } from './clock.js';
@@ -9,13 +10,12 @@ import { startDeadline } from './deadline.js';
 import { parseDuration } from './duration.js';
 import { DeadlineExceededError, describeEndpoint, describeError, UsageError } from './errors.js';
 import { commandHelp, COMMON_OPTIONS, globalHelp, LOCAL_OPTIONS } from './help.js';
+import { createFisClient } from './fis-gateway.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 
-/** Overall deadline when --timeout is not given. */
-export const DEFAULT_TIMEOUT_MS = 60_000;
-/** Per-call limits; both are also capped by the overall deadline. */
-export const CONNECTION_TIMEOUT_MS = 3_000;
-export const REQUEST_TIMEOUT_MS = 10_000;
+import { CONNECTION_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './cli-timeouts.js';
+
+export { CONNECTION_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, REQUEST_TIMEOUT_MS };
 
 /** What the CLI talks to; tests replace the clock, the streams and the retry policy. */
 export interface CliEnvironment {
@@ -31,6 +31,8 @@ export interface CliEnvironment {
   readonly registry?: CommandRegistry;
   /** @default createCloudWatchClient */
   readonly createClient?: (options: CloudWatchClientOptions) => CloudWatchClient;
+  /** @default createFisClient */
+  readonly createFisClient?: (options: CloudWatchClientOptions) => FisClient;
 }
 
 /** Runs `loadbearing <argv...>` and resolves to the exit code. Never throws. */
@@ -52,7 +54,17 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       return ExitCode.Ok;
     }
 
-    if (command.local) return await command.local(parseOptions(command, args, LOCAL_OPTIONS), { stdout, stderr });
+    if (command.local) {
+      return await command.local(parseOptions(command, args, LOCAL_OPTIONS), {
+        stdout,
+        stderr,
+        clock: environment.clock ?? systemClock,
+        retryPolicy: environment.retryPolicy ?? DEFAULT_RETRY_POLICY,
+        env,
+        createCloudWatchClient: environment.createClient ?? createCloudWatchClient,
+        createFisClient: environment.createFisClient ?? createFisClient,
+      });
+    }
     const values = parseOptions(command, args);
     const stack = str(values.stack);
     const prefix = str(values.prefix) ?? (stack ? stackPrefix(stack) : undefined);
@@ -107,13 +119,15 @@ function findCommand(registry: CommandRegistry, name: string): Command {
 function parseOptions(command: Command, args: string[], common = COMMON_OPTIONS): Record<string, string | boolean | string[] | undefined> {
   const specs: Record<string, OptionSpec> = { ...common, ...command.options };
   try {
-    const { values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args,
       options: Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) }])),
       strict: true,
-      allowPositionals: false,
+      allowPositionals: command.positional !== undefined,
     });
-    return values as Record<string, string | boolean | string[] | undefined>;
+    if (positionals.length > 1) throw new Error(`Unexpected argument '${positionals[1]}'. ${command.name} takes one ${command.positional!.name}`);
+    const parsed = values as Record<string, string | boolean | string[] | undefined>;
+    return positionals.length === 1 ? { ...parsed, _: positionals[0] } : parsed;
   } catch (err) {
     const message = err instanceof Error ? err.message.split('. ')[0]! : String(err);
     throw new UsageError(`${message}; see: loadbearing ${command.name} --help`);

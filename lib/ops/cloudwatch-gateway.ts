@@ -9,8 +9,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Clock } from './clock.js';
-import { raceAbort } from './deadline.js';
-import { withRetry, type RetryPolicy } from './retry.js';
+import { guardedCall, type RetryPolicy } from './retry.js';
 
 export interface CloudWatchClientOptions {
   /** @default - the SDK's chain: AWS_REGION, then the profile's region */
@@ -71,10 +70,10 @@ export class CloudWatchGateway {
   }
 
   private send<T>(operation: keyof CallCounts, call: () => Promise<T>): Promise<T> {
-    return withRetry(
+    return guardedCall(
       () => {
         this.calls[operation]++;
-        return raceAbort(call(), this.signal);
+        return call();
       },
       this.retryPolicy,
       this.clock,

@@ -1,5 +1,8 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { FisClient } from '@aws-sdk/client-fis';
 import type { Clock } from './clock.js';
-import type { CloudWatchGateway } from './cloudwatch-gateway.js';
+import type { CloudWatchClientOptions, CloudWatchGateway } from './cloudwatch-gateway.js';
+import type { RetryPolicy } from './retry.js';
 
 /** Exit codes shared by all commands. */
 export const ExitCode = {
@@ -58,6 +61,18 @@ export interface PreparedCommand {
   run(ctx: CommandContext): Promise<number>;
 }
 
+/** What a command without --stack gets: the streams, and for one that calls AWS itself, the clients and the clock. */
+export interface LocalIo {
+  readonly stdout: OutputStream;
+  readonly stderr: OutputStream;
+  readonly clock: Clock;
+  readonly retryPolicy: RetryPolicy;
+  /** Environment variables (to name endpoints in errors; the SDK reads process.env itself). */
+  readonly env: NodeJS.ProcessEnv;
+  readonly createCloudWatchClient: (options: CloudWatchClientOptions) => CloudWatchClient;
+  readonly createFisClient: (options: CloudWatchClientOptions) => FisClient;
+}
+
 /** One CLI command. Register it in `builtin-commands.ts`; nothing else needs to change. */
 export interface Command {
   readonly name: string;
@@ -69,16 +84,19 @@ export interface Command {
   readonly details: string;
   /** Options of this command only; the common ones (--stack, --json...) are added by the CLI. */
   readonly options: Readonly<Record<string, OptionSpec>>;
+  /** The one positional argument the command takes, e.g. the failure mode of `drill`. @default - none */
+  readonly positional?: { readonly name: string; readonly description: string };
   /**
    * Validates the command's own options (throw UsageError for a bad value) before any AWS
    * call is made. `timeoutMs` is the parsed --timeout. Not used by local commands.
    */
   prepare?(values: OptionValues, timeoutMs: number): PreparedCommand;
   /**
-   * A command that reads only the platform's config, not CloudWatch: it runs instead of
-   * prepare/run, with no --stack and no AWS options. @default - a CloudWatch command
+   * A command without --stack: it reads the platform's config (and, like `drill`, may call AWS
+   * with the clients in `io`). It runs instead of prepare/run; the positional argument, if the
+   * command takes one, is `values._`. @default - a CloudWatch command
    */
-  local?(values: OptionValues, io: { readonly stdout: OutputStream; readonly stderr: OutputStream }): Promise<number>;
+  local?(values: OptionValues, io: LocalIo): Promise<number>;
 }
 
 /** Commands by name, in registration order. */

@@ -77,13 +77,26 @@ export function describeEndpoint(env: NodeJS.ProcessEnv, region: string | undefi
   return env.AWS_ENDPOINT_URL_CLOUDWATCH ?? env.AWS_ENDPOINT_URL ?? `https://monitoring.${region ?? '<region>'}.amazonaws.com`;
 }
 
+/** The permissions the drill command needs from FIS, for an access-denied message. */
+export const FIS_PERMISSIONS = 'fis:ListExperimentTemplates, fis:StartExperiment, fis:TagResource, fis:GetExperiment and fis:StopExperiment';
+
+/** Marks an error as one of an AWS FIS call, so the message names FIS and its permissions, not CloudWatch. */
+export function fromFis(err: unknown): unknown {
+  if (typeof err === 'object' && err !== null) Object.defineProperty(err, 'fromFis', { value: true, configurable: true });
+  return err;
+}
+
+function isFromFis(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { fromFis?: boolean }).fromFis === true;
+}
+
 /**
  * Turns any error into one line for an operator. Known AWS and network failures get a
  * message that says what to do; anything else keeps its name and message.
  */
 export function describeError(err: unknown, endpoint: string): string {
   if (err instanceof RetriesExhaustedError) {
-    return `${describeError(err.cause, endpoint)} (gave up after ${err.attempts} attempts)`;
+    return `${describeError(isFromFis(err) ? fromFis(err.cause) : err.cause, endpoint)} (gave up after ${err.attempts} attempts)`;
   }
   const e = asErrorLike(err);
   const name = e.name ?? '';
@@ -96,6 +109,12 @@ export function describeError(err: unknown, endpoint: string): string {
   }
   if (/region is missing/i.test(message)) {
     return 'no AWS region configured: pass --region or set AWS_REGION (or a region in your profile)';
+  }
+  if (isFromFis(err) && (ACCESS_DENIED.has(name) || e.$metadata?.httpStatusCode === 403)) {
+    return `access denied by FIS (${name || 'HTTP 403'}): ${message} (the drill needs ${FIS_PERMISSIONS})`;
+  }
+  if (isFromFis(err) && !(e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' || name === 'TimeoutError' || e.code === 'ETIMEDOUT')) {
+    if (!BAD_CREDENTIALS.has(name) && name !== 'CredentialsProviderError' && !/region is missing|could not load credentials/i.test(message)) return `FIS ${name || 'Error'}: ${message}`;
   }
   if (ACCESS_DENIED.has(name) || e.$metadata?.httpStatusCode === 403) {
     return `access denied by CloudWatch (${name || 'HTTP 403'}): ${message} (needs cloudwatch:DescribeAlarms and cloudwatch:GetMetricData)`;

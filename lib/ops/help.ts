@@ -65,11 +65,13 @@ export function globalHelp(registry: CommandRegistry): string {
 
 export function commandHelp(command: Command): string {
   const own = Object.keys(command.options).length > 0 ? ['Options:', ...optionLines(command.options), ''] : [];
+  const positional = command.positional ? ['Arguments:', `  <${command.positional.name}>  ${command.positional.description}`, ''] : [];
   return [
     `Usage: loadbearing ${command.name} ${command.usage}`,
     '',
     command.summary,
     '',
+    ...positional,
     ...own,
     'Common options:',
     ...optionLines(command.local ? LOCAL_OPTIONS : COMMON_OPTIONS),

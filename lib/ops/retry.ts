@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import { raceAbort } from './deadline.js';
 import { RetriesExhaustedError } from './errors.js';
 
 export interface RetryPolicy {
@@ -84,4 +85,12 @@ export async function withRetry<T>(
       await clock.sleep(delay, signal);
     }
   }
+}
+
+/**
+ * One AWS call as every command makes it: retried with backoff, and abandoned (its promise
+ * raced) at the overall deadline even if the SDK never settles.
+ */
+export function guardedCall<T>(call: () => Promise<T>, policy: RetryPolicy, clock: Clock, signal: AbortSignal): Promise<T> {
+  return withRetry(() => raceAbort(call(), signal), policy, clock, signal);
 }

@@ -6,7 +6,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import pg from 'pg';
 import type { AppEnv } from '../../lib/contract/app-env';
 import { Cache } from './cache';
-import { Database } from './db';
+import { Database, isAuthError } from './db';
 import { Deadline } from './deadline';
 import { Freshness } from './freshness';
 import { HttpError } from './http-error';
@@ -27,25 +27,64 @@ const replayHeader = (replayed: boolean): Record<string, string> => (replayed ? 
 const KEY_EXPIRY_INTERVAL_MS = 60_000;
 
 /**
+ * Pauses before each new read of the migration secret after an authentication failure. A
+ * single-user rotation sets the new password in the database (setSecret) before it moves
+ * AWSCURRENT to it (finishSecret)
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda-functions.html),
+ * so an instance that starts in between reads the old password while the database already has
+ * the new one; re-reading at once would read the old one again. 15 s in all, well inside the
+ * boot's health wait (fleet.boot.healthWaitSeconds, 90 s by default).
+ */
+export const MIGRATION_AUTH_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000];
+
+/**
+ * Connects as the migration role. On an authentication failure (the password rotated after this
+ * process read it), reads the secret again after each pause of {@link MIGRATION_AUTH_RETRY_DELAYS_MS}
+ * and tries again; any other failure, or the last authentication failure, is thrown.
+ */
+export async function connectAsMigrationRole(
+  env: AppEnv,
+  secrets: Secrets,
+  log: Logger,
+  options: { delaysMs?: readonly number[]; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<pg.Client> {
+  const delays = options.delaysMs ?? MIGRATION_AUTH_RETRY_DELAYS_MS;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let retry = 0; ; retry++) {
+    const secret = await secrets.get(env.DB_MIGRATION_SECRET_ARN);
+    const client = new pg.Client({
+      host: env.DB_MIGRATION_HOST,
+      port: env.DB_MIGRATION_PORT,
+      database: env.DB_NAME,
+      user: env.DB_MIGRATION_USER,
+      password: secret.password,
+      ssl: env.APP_LOCAL_INSECURE ? false : env.DB_SSLMODE === 'require' ? { rejectUnauthorized: false } : { ca: readFileSync(env.DB_CA_FILE, 'utf8') },
+      application_name: 'loadbearing-migrations',
+    });
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (!isAuthError(error) || retry >= delays.length) throw error;
+      secrets.invalidate(env.DB_MIGRATION_SECRET_ARN);
+      log.warn({ retry: retry + 1, delayMs: delays[retry] }, 'migrations: authentication failed; reading the secret again (a rotation may be moving the password)');
+      await sleep(delays[retry]);
+    }
+  }
+}
+
+/**
  * Runs the migrations once, as the migration role, on a connection of its own to the writer
  * instance (`DB_MIGRATION_HOST`, never RDS Proxy). The app role is created with the password of
  * its own secret: the replicas and RDS Proxy log in with it, so it is needed with IAM auth too.
  */
 export async function runMigrations(env: AppEnv, secrets: Secrets, log: Logger) {
-  const [migrationSecret, appSecret] = await Promise.all([secrets.get(env.DB_MIGRATION_SECRET_ARN), secrets.get(env.DB_SECRET_ARN)]);
+  const appSecret = await secrets.get(env.DB_SECRET_ARN);
   if (appSecret.username !== undefined && appSecret.username !== env.DB_USER) {
     throw new Error(`DB_SECRET_ARN holds the secret of "${appSecret.username}", but DB_USER is "${env.DB_USER}": point DB_SECRET_ARN at the app role's secret`);
   }
-  const client = new pg.Client({
-    host: env.DB_MIGRATION_HOST,
-    port: env.DB_MIGRATION_PORT,
-    database: env.DB_NAME,
-    user: env.DB_MIGRATION_USER,
-    password: migrationSecret.password,
-    ssl: env.APP_LOCAL_INSECURE ? false : env.DB_SSLMODE === 'require' ? { rejectUnauthorized: false } : { ca: readFileSync(env.DB_CA_FILE, 'utf8') },
-    application_name: 'loadbearing-migrations',
-  });
-  await client.connect();
+  const client = await connectAsMigrationRole(env, secrets, log);
   try {
     const result = await migrate(client, {
       appUser: env.DB_USER,

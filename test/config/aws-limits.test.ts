@@ -46,6 +46,11 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
     ['a new maximum below the group minimum', env('prod', { fleet: { scheduledActions: [{ name: 'Night', schedule: '0 2 * * *', maxCapacity: 6 }] } }), env('prod', { fleet: { scheduledActions: [{ name: 'Night', schedule: '0 2 * * *', maxCapacity: 5 }] } }), [/scheduledActions\[0\]\.maxCapacity = 5/, />= fleet\.minCapacity \(6\)/]],
     ['an action that changes nothing', env('prod', { fleet: { scheduledActions: [{ name: 'Night', schedule: '0 2 * * *', maxCapacity: 12 }] } }), env('prod', { fleet: { scheduledActions: [{ name: 'Night', schedule: '0 2 * * *' }] } }), [/scheduledActions\[0\] = "Night"/, /changes nothing/]],
   ],
+  'fis-targets': [
+    ['an az-loss drill that would stop more instances of one AZ than FIS allows', env('staging', { fleet: { minCapacity: 15, maxCapacity: 24 }, failureDrills: { maxTargetsPerAction: 15 } }), env('staging', { fleet: { minCapacity: 15, maxCapacity: 24 }, failureDrills: { maxTargetsPerAction: 4 } }), [/failureDrills\.maxTargetsPerAction = 4/, /stops up to 5 instances of one AZ/]],
+    ['a cpu-stress drill that could never be detected', env('prod', { failureDrills: { enabled: true, cpuLoadPercent: 100 } }), env('prod', { failureDrills: { enabled: true, cpuLoadPercent: 96 } }), [/failureDrills\.cpuLoadPercent = 96/, /an average of 80%/]],
+    ['a drill AZ the environment does not have', env('staging', { failureDrills: { zones: ['us-east-1c'] } }), env('staging', { failureDrills: { zones: ['us-east-1d'] } }), [/failureDrills\.zones\[0\] = "us-east-1d"/, /availability zones/]],
+  ],
   'rolling-update': [
     ['minInstancesInService at the maximum', env('prod', { fleet: { rollingUpdate: { minInstancesInService: 23 } } }), env('prod', { fleet: { rollingUpdate: { minInstancesInService: 24 } } }), [/rollingUpdate\.minInstancesInService = 24/, /must be below fleet\.maxCapacity \(24\)/]],
     ['the default (minCapacity) at the maximum', env('prod', { fleet: { minCapacity: 6, maxCapacity: 8 } }), env('prod', { fleet: { minCapacity: 6, maxCapacity: 6 }, invariants: { optOut: [{ rule: 'SA-3', reason: 'a fixed-size fleet with no rollout headroom, for this test' }] } }), [/fleet\.maxCapacity = 6/, /defaults to fleet\.minCapacity \(6\)/]],
@@ -53,6 +58,9 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
   'warm-pool': [
     ['a warm pool with Spot', env('prod', { fleet: { warmPool: { enabled: true } } }), env('prod', { fleet: { warmPool: { enabled: true }, spotPercentAboveBase: 10 } }), [/fleet\.spotPercentAboveBase = 10/, /\[SA-4\]/]],
     ['a warm pool with an On-Demand base', env('prod', { fleet: { onDemandBaseCapacity: 6 } }), env('prod', { fleet: { warmPool: { enabled: true }, onDemandBaseCapacity: 6 } }), [/fleet\.onDemandBaseCapacity = 6/, /has no effect/]],
+  ],
+  'warm-pool-state': [
+    ['a hibernated warm pool (the launch template does not enable hibernation)', env('prod', { fleet: { warmPool: { enabled: true, state: 'Running' } } }), env('prod', { fleet: { warmPool: { enabled: true, state: 'Hibernated' } } }), [/fleet\.warmPool\.state = "Hibernated"/, /does not enable hibernation/, /use "Stopped"/]],
   ],
   'origin-shield': [
     ['an Origin Shield region CloudFront does not offer', env('prod', { edge: { originShield: { enabled: true, region: 'eu-west-1' } } }), env('prod', { edge: { originShield: { enabled: true, region: 'eu-west-3' } } }), [/edge\.originShield\.region = "eu-west-3"/, /not a region where CloudFront offers Origin Shield/, /"eu-west-2", the region AWS recommends/]],

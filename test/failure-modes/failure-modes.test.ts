@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { describe, expect, inject, it } from 'vitest';
 import { environmentSchema } from '../../lib/config/environment-schema';
 import { builtinEnvironments } from '../../lib/config/load-config';
-import { alarmKeyMatches, FAILURE_MODE_IDS, FAILURE_MODES, failureMode } from '../../lib/failure-modes';
+import { alarmKeyMatches, catalogueMarkdown, DRILL_TAGS, DRILLS, FAILURE_MODE_IDS, FAILURE_MODES, failureMode, failureModeCatalogue, isNoDrill, LOCAL_REHEARSALS, minutesBeyond, stopRules } from '../../lib/failure-modes';
 import { INVARIANT_RULES } from '../../lib/invariants/rules';
 import { readTemplate } from '../support/assembly';
 import { environment } from '../support/platform-variants';
@@ -85,5 +85,71 @@ describe('failure modes', () => {
     expect(az.max5xxRatePercent).toBe(34);
     const hc = prod.loadBalancer.healthCheck;
     expect(failureMode('instance-loss')!.impactBudget(prod).recoverySeconds).toBe(hc.intervalSeconds * hc.unhealthyThresholdCount + hc.timeoutSeconds);
+  });
+});
+
+describe('failure-mode catalogue', () => {
+  it.each(builtinEnvironments().map((c) => [c.name, c] as const))('%s: every mode has every part, and every scenario and drill name resolves', (_name, config) => {
+    const rows = failureModeCatalogue(config);
+    expect(rows.map((r) => r.mode)).toEqual([...FAILURE_MODE_IDS]);
+    const template = readTemplate(inject('assemblyDir'), config.stackName);
+    const drilled = new Set(
+      Object.values(template.Resources)
+        .filter((r) => r.Type === 'AWS::FIS::ExperimentTemplate')
+        .map((r) => (r.Properties as { Tags: Record<string, string> }).Tags[DRILL_TAGS.drill]),
+    );
+    for (const row of rows) {
+      const where = `${config.name} ${row.mode}`;
+      for (const part of [row.title, row.failure, row.mitigation.summary, row.budget.derivation, row.appliesReason, row.scenario.detail, row.drill.detail, row.drill.why]) expect(part, where).not.toBe('');
+      expect(row.mitigation.configKeys.length, where).toBeGreaterThan(0);
+      expect(row.invariants.length, where).toBeGreaterThan(0);
+      expect(row.runbook.length, where).toBeGreaterThan(0);
+      // The scenario is the mode's own (the proving ground names scenarios by mode ID), or none with a reason.
+      expect(['none', row.mode], where).toContain(row.scenario.name);
+      expect(LOCAL_REHEARSALS[row.mode].scenario, where).toBe(row.scenario.name);
+      // The drill is DRILLS' name; where the catalogue says it is here, the template exists, with its stop alarm.
+      expect(row.drill.name, where).toBe(DRILLS[row.mode].drill);
+      expect(drilled.has(row.mode), where).toBe(row.drill.inThisEnvironment);
+      if (row.drill.inThisEnvironment) {
+        const alarms = Object.values(template.Resources).map((r) => (r.Properties as { AlarmName?: string } | undefined)?.AlarmName);
+        expect(alarms, where).toContain(row.drill.stopAlarm);
+        expect(row.drill.stopRules.length, where).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('has a drill or a reason for none for every mode; traffic-spike and client-retries have none; cache-loss is cache-primary-failover', () => {
+    expect(Object.keys(DRILLS).sort()).toEqual([...FAILURE_MODE_IDS].sort());
+    expect(isNoDrill(DRILLS['traffic-spike'])).toBe(true);
+    expect(isNoDrill(DRILLS['client-retries'])).toBe(true);
+    expect(DRILLS['cache-loss'].drill).toBe('cache-primary-failover');
+    for (const d of Object.values(DRILLS)) {
+      if (isNoDrill(d)) expect(d.reason.length).toBeGreaterThan(20);
+      else expect(d.summary.length).toBeGreaterThan(20);
+    }
+    const staging = failureModeCatalogue(environment('staging'));
+    expect(staging.filter((r) => r.drill.inThisEnvironment).map((r) => r.mode)).toEqual(['instance-loss', 'az-loss', 'capacity-shortage-in-an-az', 'cpu-stress', 'db-failover', 'replica-loss', 'dependency-latency', 'cache-loss']);
+  });
+
+  it('derives the stop rules from the impact budget', () => {
+    const staging = environment('staging');
+    const az = stopRules(failureMode('az-loss')!, staging);
+    expect(az.map((r) => [r.id, r.threshold, r.minutes])).toEqual([
+      ['error-ceiling', 34, 2],
+      ['errors-too-long', 1, minutesBeyond(120)],
+      ['healthy-hosts', 2, 2],
+    ]);
+    expect(minutesBeyond(120)).toBe(4);
+    expect(minutesBeyond(0)).toBe(2);
+    // A budget that bounds only the duration (db-failover: 100% may fail) gets no ceiling.
+    expect(stopRules(failureMode('db-failover')!, staging).map((r) => r.id)).toEqual(['errors-too-long']);
+    // A ceiling at the steady state already says it sooner than "too long".
+    expect(stopRules(failureMode('cache-loss')!, staging).map((r) => r.id)).toEqual(['error-ceiling', 'p99']);
+  });
+
+  it('renders the catalogue for the docs with every column', () => {
+    const table = catalogueMarkdown(failureModeCatalogue(environment('staging')));
+    expect(table.split('\n')[0]).toBe('| Mode | Failure | Built-in mitigation | Invariants | Expected cause alarms | Impact budget | Proving-ground scenario | Drill in AWS | Runbook |');
+    expect(table.split('\n')).toHaveLength(2 + FAILURE_MODE_IDS.length);
   });
 });

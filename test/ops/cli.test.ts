@@ -76,7 +76,7 @@ describe('loadbearing (dispatch and help)', () => {
     };
     const registry = builtinCommands().register(staleness);
     const help = await run(['--help'], { registry });
-    expect(help.stdout).toContain('staleness  How old the newest datapoint of each alarm is');
+    expect(help.stdout).toMatch(/\n  staleness +How old the newest datapoint of each alarm is/);
     const result = await run(['staleness', '--stack', 'shop', '--max-age', '5m'], { registry });
     expect(result).toEqual({ code: 0, stdout: 'shop: 2 alarms, max age 5m\n', stderr: '' });
     const missing = await run(['staleness', '--stack', 'shop'], { registry });

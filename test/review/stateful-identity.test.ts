@@ -45,6 +45,7 @@ const PINNED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     DatabaseWriter7794273E: 'AWS::RDS::DBInstance',
     DatabaseWriterPostgresqlLogs15BCE633: 'AWS::Logs::LogGroup',
     DatabaseWriterUpgradeLogsAB35B338: 'AWS::Logs::LogGroup',
+    FailureDrillsExperimentLogs1D67D912: 'AWS::Logs::LogGroup',
     FleetAppLogsC694B8F0: 'AWS::Logs::LogGroup',
     FleetBootLogsF36D5F1F: 'AWS::Logs::LogGroup',
     LoadBalancerAccessLogsB27DFC85: 'AWS::S3::Bucket',

@@ -2,13 +2,15 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { BOOT_PATHS } from '../../constructs/boot-script';
-import { BOOT_REPORT_SLACK_SECONDS, STOP_MARGIN_SECONDS } from '../../constructs/app-fleet';
+import { BOOT_REPORT_SLACK_SECONDS, BOOT_REPORT_TIMEOUT_SECONDS, STOP_MARGIN_SECONDS } from '../../constructs/app-fleet';
 import { rdsTrustBundlePem } from '../../constructs/rds-trust';
-import { environmentBootTiming } from '../../lib/config/boot-timing';
+import { environmentBootTiming, MAX_SIGNAL_TIMEOUT_SECONDS } from '../../lib/config/boot-timing';
 import { builtinEnvironments } from '../../lib/config/load-config';
 import { WORKLOAD_PROFILES } from '../../lib/config/workload-profiles';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
 import { readTemplate, resourcesOfType, type CfnResource, type CfnTemplate } from '../support/assembly';
-import { bashSyntaxErrors, userDataScript } from '../support/user-data';
+import { environment, synthPlatform } from '../support/platform-variants';
+import { bashSyntaxErrors, TOKEN_LENGTHS, userDataScript } from '../support/user-data';
 
 const dir = inject('assemblyDir');
 const ENVS = builtinEnvironments();
@@ -100,19 +102,23 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
     const [handleId] = Object.keys(resourcesOfType(t(), 'AWS::CloudFormation::WaitConditionHandle'));
     const [condition] = Object.values(resourcesOfType(t(), 'AWS::CloudFormation::WaitCondition'));
     const [ltId] = Object.keys(resourcesOfType(t(), 'AWS::EC2::LaunchTemplate'));
-    expect(condition.Properties).toEqual({ Count: 1, Handle: { Ref: handleId }, Timeout: String(timing.signalTimeoutSeconds + BOOT_REPORT_SLACK_SECONDS) });
+    // A constant (updates of a wait condition are not supported), and never shorter than the group's own wait.
+    expect(condition.Properties).toEqual({ Count: 1, Handle: { Ref: handleId }, Timeout: String(BOOT_REPORT_TIMEOUT_SECONDS) });
+    expect(BOOT_REPORT_TIMEOUT_SECONDS).toBe(MAX_SIGNAL_TIMEOUT_SECONDS + BOOT_REPORT_SLACK_SECONDS);
+    expect(BOOT_REPORT_TIMEOUT_SECONDS).toBeGreaterThanOrEqual(timing.signalTimeoutSeconds + BOOT_REPORT_SLACK_SECONDS);
     expect([condition.DependsOn].flat()).toContain(ltId);
     const [lt] = Object.values(resourcesOfType(t(), 'AWS::EC2::LaunchTemplate'));
     expect(JSON.stringify(lt.Properties)).toContain(`LB_REASON_URL='",{"Ref":"${handleId}"}`);
   });
 
-  it('gives the instance role exactly the release object in S3, no bucket-wide read and no KMS key for it', () => {
+  it('gives the instance role exactly the release object in S3, no bucket-wide read and no KMS key', () => {
     const { key } = releaseAsset(stackName);
     const s3 = fleetStatements(t()).filter((s) => actions(s).some((a) => a.startsWith('s3:')));
     expect(s3).toEqual([{ Action: 's3:GetObject', Effect: 'Allow', Resource: `arn:aws:s3:::cdk-hnb659fds-assets-${env.account}-${env.region}/${key}` }]);
-    const kms = fleetStatements(t()).filter((s) => actions(s).some((a) => a.startsWith('kms:')));
-    // Only the database key (its secrets); the bootstrap bucket's key lets the account decrypt through S3.
-    expect(kms.map((s) => JSON.stringify(s.Resource))).toEqual(['{"Fn::GetAtt":["DatabaseKey5E5D9547","Arn"]}']);
+    // No key at all in the role: the bootstrap bucket's key lets the account decrypt through S3, and
+    // the secrets' keys let the role decrypt through Secrets Manager in their key policies
+    // (test/stack/instance-permissions.test.ts), so no direct kms:Decrypt on the database key.
+    expect(fleetStatements(t()).filter((s) => actions(s).some((a) => a.startsWith('kms:')))).toEqual([]);
   });
 
   it('ships the app\'s logs (with its EMF metrics) and the boot log to encrypted, retained log groups named per stack', () => {
@@ -127,13 +133,15 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
     const logs = fleetStatements(t()).filter((s) => actions(s).some((a) => a.startsWith('logs:')));
     expect(new Set(logs.flatMap(actions))).toEqual(new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams']));
     expect(JSON.stringify(logs)).not.toContain('"*"');
-    expect(script()).toContain('"file_path": "/var/log/loadbearing/app.log"');
-    expect(script()).toContain('"file_path": "/var/log/cloud-init-output.log"');
+    expect(script()).toContain('"file_path":"/var/log/loadbearing/app.log"');
+    expect(script()).toContain('"file_path":"/var/log/cloud-init-output.log"');
   });
 
-  it('is a shell script bash parses, within EC2\'s 16 KB of user data with every deploy-time value at 200 characters', () => {
+  it('is a shell script bash parses, within EC2\'s 16 KB of user data with the wait condition URL at 1 KB and every other deploy-time value at 256 characters', () => {
     expect(bashSyntaxErrors(script())).toBe('');
-    // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html
+    // "User data is limited to 16 KB, in raw form, before it is base64-encoded"
+    // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html).
+    expect(script()).toContain('x'.repeat(TOKEN_LENGTHS.waitConditionHandle));
     expect(Buffer.byteLength(script())).toBeLessThan(16 * 1024);
   });
 });
@@ -188,5 +196,71 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the app connects 
     const resource = JSON.stringify(connect[0].Resource);
     expect(resource).toMatch(/dbuser:",\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Fn::GetAtt":\["DatabaseProxy[0-9A-F]+","DBProxyArn"\]\}\]\}\]\},"\/lb_app"/);
     expect(resource).not.toContain('lb_admin');
+  });
+
+  it.runIf(env.database.proxy.enabled)('creates the proxy target group only after the fleet has created lb_app, and the fleet never waits for the target group', () => {
+    // CloudFormation's DBProxyTargetGroup create waits until the target is AVAILABLE; the lb_app
+    // secret is in the proxy's auth, and the role exists only once the fleet has migrated.
+    const [tgId, tg] = find('AWS::RDS::DBProxyTargetGroup', 'DatabaseProxyProxyTargetGroup');
+    const [asgId] = Object.keys(resourcesOfType(t(), 'AWS::AutoScaling::AutoScalingGroup'));
+    expect([tg.DependsOn].flat()).toContain(asgId);
+    // No cycle: nothing the group needs (references or DependsOn, transitively) is the target group.
+    expect(dependencyClosure(t(), asgId)).not.toContain(tgId);
+  });
+});
+
+/** Every resource `id` needs before CloudFormation can create it: DependsOn, Ref and GetAtt, transitively. */
+function dependencyClosure(template: CfnTemplate, id: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (current: string) => {
+    const resource = template.Resources[current];
+    if (!resource) return;
+    const direct = new Set<string>([resource.DependsOn ?? []].flat());
+    JSON.stringify(resource.Properties ?? {}).replace(/\{"Ref":"([A-Za-z0-9]+)"\}|\{"Fn::GetAtt":\["([A-Za-z0-9]+)"/g, (_m, ref: string, att: string) => {
+      direct.add(ref ?? att);
+      return '';
+    });
+    for (const next of direct) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      visit(next);
+    }
+  };
+  visit(id);
+  return seen;
+}
+
+describe('the AMI', () => {
+  const prodTemplate = () => readTemplate(dir, 'loadbearing-prod');
+
+  it('is the latest AL2023 image by default, resolved at deploy time from AWS\'s public SSM parameter (a new release rolls out through the signal-gated update)', () => {
+    const t = prodTemplate();
+    const [lt] = Object.values(resourcesOfType(t, 'AWS::EC2::LaunchTemplate'));
+    const imageId = (lt.Properties?.LaunchTemplateData as { ImageId: { Ref: string } }).ImageId;
+    const parameter = (t.Parameters as Record<string, { Type: string; Default: string }>)[imageId.Ref];
+    expect(parameter).toEqual({ Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', Default: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64' });
+  });
+
+  it('is pinned by fleet.imageId: a literal image ID, no parameter, so no deploy changes it unasked', () => {
+    const t = synthPlatform(environment('prod', { fleet: { ...BUILTIN_ENVIRONMENTS.prod.fleet, imageId: 'ami-0abcdef1234567890' } })) as CfnTemplate;
+    const [lt] = Object.values(resourcesOfType(t, 'AWS::EC2::LaunchTemplate'));
+    expect((lt.Properties?.LaunchTemplateData as { ImageId: unknown }).ImageId).toBe('ami-0abcdef1234567890');
+    expect(JSON.stringify(t.Parameters ?? {})).not.toContain('ami-amazon-linux-latest');
+  });
+
+  it('refuses an image ID that is not one, naming the field', () => {
+    expect(() => environment('prod', { fleet: { ...BUILTIN_ENVIRONMENTS.prod.fleet, imageId: 'al2023' } })).toThrow(/fleet\.imageId = "al2023"[\s\S]*must be an AMI ID/);
+  });
+});
+
+describe('the boot report across updates', () => {
+  it('keeps its timeout when the boot is tuned: CloudFormation does not support updating a wait condition', () => {
+    const tuned = synthPlatform(environment('prod', { fleet: { ...BUILTIN_ENVIRONMENTS.prod.fleet, boot: { healthWaitSeconds: 300 }, rollingUpdate: { maxBatchSize: 2, signalTimeoutSeconds: 1800 } } })) as CfnTemplate;
+    const [asg] = Object.values(resourcesOfType(tuned, 'AWS::AutoScaling::AutoScalingGroup'));
+    expect(asg.CreationPolicy).toMatchObject({ ResourceSignal: { Timeout: 'PT30M' } });
+    for (const t of [tuned, readTemplate(dir, 'loadbearing-prod')]) {
+      const [condition] = Object.values(resourcesOfType(t, 'AWS::CloudFormation::WaitCondition'));
+      expect(condition.Properties?.Timeout).toBe(String(BOOT_REPORT_TIMEOUT_SECONDS));
+    }
   });
 });

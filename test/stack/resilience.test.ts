@@ -174,7 +174,7 @@ describe('options switched on through config (one extra synth)', () => {
         prod: deepMerge(BUILTIN_ENVIRONMENTS.prod, {
           network: { natGateways: 1 },
           fleet: {
-            warmPool: { enabled: true, minSize: 2, state: 'Hibernated' },
+            warmPool: { enabled: true, minSize: 2, state: 'Running' },
             scheduledActions: [{ name: 'MorningPeak', schedule: '30 7 * * 1-5', timeZone: 'Europe/Berlin', minCapacity: 12 }],
           },
           loadBalancer: { maintenance: { enabled: true, pathPatterns: ['/api/reports/*'] } },
@@ -188,7 +188,7 @@ describe('options switched on through config (one extra synth)', () => {
   });
 
   it('adds a warm pool', () => {
-    variant.hasResourceProperties('AWS::AutoScaling::WarmPool', { MinSize: 2, PoolState: 'Hibernated', InstanceReusePolicy: { ReuseOnScaleIn: true } });
+    variant.hasResourceProperties('AWS::AutoScaling::WarmPool', { MinSize: 2, PoolState: 'Running', InstanceReusePolicy: { ReuseOnScaleIn: true } });
     prod.resourceCountIs('AWS::AutoScaling::WarmPool', 0);
   });
 
