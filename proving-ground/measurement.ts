@@ -70,9 +70,12 @@ export interface RunMeasurement {
 const pct = (part: number, whole: number) => (whole === 0 ? 0 : (100 * part) / whole);
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
 
-/** The threshold recovery is judged against: twice the pre-fault p99, or 25 ms above it, whichever is larger. */
+/** Slack of the recovery threshold: scheduling noise on a shared 2-core machine (budgets.ts uses the same margin). */
+const RECOVERY_SLACK_MS = 100;
+
+/** The threshold recovery is judged against: twice the pre-fault p99, or 100 ms above it, whichever is larger. */
 export function recoveryThresholdMs(beforeP99Ms: number): number {
-  return Math.max(2 * beforeP99Ms, beforeP99Ms + 25);
+  return Math.max(2 * beforeP99Ms, beforeP99Ms + RECOVERY_SLACK_MS);
 }
 
 export function measureRun(input: {
