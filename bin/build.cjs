@@ -30,7 +30,7 @@ const OUTPUTS = [
     name: 'dist',
     info: join('dist', '.build-info.json'),
     // What tsconfig.build.json compiles.
-    inputs: { dirs: ['bin', 'lib', 'constructs'], files: ['tsconfig.json', 'tsconfig.build.json'], packages: ['typescript'] },
+    inputs: { dirs: ['bin', 'lib', 'constructs', 'proving-ground'], files: ['tsconfig.json', 'tsconfig.build.json'], packages: ['typescript'] },
     build(root) {
       // From empty: the package ships dist/, and the output of a deleted source must not linger in it.
       rmSync(join(root, 'dist'), { recursive: true, force: true });

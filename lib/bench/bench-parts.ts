@@ -1,6 +1,7 @@
 import type { BenchPart } from './bench-part';
 import { firstRunBench } from './first-run-bench';
 import { profileBench } from './profile-bench';
+import { provingGroundBench } from './proving-ground-bench';
 import { serviceBench } from './service-bench-part';
 import { synthBench } from './synth-bench';
 import { integrationTestsBench, unitTestsBench } from './test-suite-bench';
@@ -8,6 +9,7 @@ import { integrationTestsBench, unitTestsBench } from './test-suite-bench';
 /**
  * Every part of `npm run bench`, in the order they run and appear on the performance page.
  * A new benchmark is a BenchPart in its own module, listed here. The service part pins
- * processes to CPUs while it runs, so it runs last.
+ * processes to CPUs while it runs, so it runs after the others but the proving ground, which
+ * stands up the whole topology (and pins the fleet too).
  */
-export const BENCH_PARTS: readonly BenchPart[] = [synthBench, unitTestsBench, integrationTestsBench, firstRunBench, profileBench, serviceBench];
+export const BENCH_PARTS: readonly BenchPart[] = [synthBench, unitTestsBench, integrationTestsBench, firstRunBench, profileBench, serviceBench, provingGroundBench];

@@ -4,6 +4,7 @@ export * from './bench-table';
 export * from './cpu-profile';
 export * from './fresh-clone';
 export * from './measure';
+export * from './proving-ground-bench';
 export * from './run-bench';
 export * from './synth-counter';
 export * from './targets';

@@ -38,14 +38,17 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
 };
 
 /** Every page that holds a generated section. */
-export function generatedPages(): string[] {
-  return [...new Set(Object.values(GENERATED_SECTIONS).map((s) => s.file))].sort();
+export function generatedPages(sections: Readonly<Record<string, GeneratedSection>> = GENERATED_SECTIONS): string[] {
+  return [...new Set(Object.values(sections).map((s) => s.file))].sort();
 }
 
-/** The page `file` with each of its generated sections replaced by the current content. */
-export function renderGeneratedSections(document: string, file: string): string {
+/**
+ * The page `file` with each of its generated sections replaced by the current content. Rooms
+ * above lib (the proving ground) pass their own sections; bin/update-docs.ts renders both.
+ */
+export function renderGeneratedSections(document: string, file: string, sections: Readonly<Record<string, GeneratedSection>> = GENERATED_SECTIONS): string {
   let result = document;
-  for (const [name, section] of Object.entries(GENERATED_SECTIONS)) {
+  for (const [name, section] of Object.entries(sections)) {
     if (section.file !== file) continue;
     const start = `<!-- generated:${name}:start -->`;
     const end = `<!-- generated:${name}:end -->`;

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { adoptGroup } from './processes';
 
 /** Why moto cannot run here, or undefined when it can. */
 export function motoUnavailable(): string | undefined {
@@ -33,6 +34,7 @@ export async function startMoto(timeoutMs = 15_000): Promise<MotoServer> {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  if (child.pid !== undefined) adoptGroup(child.pid);
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4_000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

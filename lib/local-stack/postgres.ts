@@ -16,7 +16,10 @@ export interface PostgresNode {
   readonly port: number;
   readonly dataDir: string;
   process: ManagedProcess;
+  /** Fast shutdown (SIGINT): sessions are ended, a shutdown checkpoint is written. */
   stop(): Promise<void>;
+  /** Immediate shutdown (SIGQUIT to every server process): like a crash, recovery runs on the next start. */
+  crash(): Promise<void>;
   start(): Promise<void>;
 }
 
@@ -60,9 +63,16 @@ const SERVER_SETTINGS = [
   'log_min_messages=warning',
 ];
 
-function node(role: 'primary' | 'replica', port: number, dataDir: string, socketDir: string, admin: { user: string; password: string; database: string }): PostgresNode {
+function node(
+  role: 'primary' | 'replica',
+  port: number,
+  dataDir: string,
+  socketDir: string,
+  admin: { user: string; password: string; database: string },
+  settings: readonly string[],
+): PostgresNode {
   const launch = async () => {
-    const [cmd, args] = asUser(PG_USER, join(PG_BIN, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', socketDir, ...SERVER_SETTINGS.flatMap((s) => ['-c', s])]);
+    const [cmd, args] = asUser(PG_USER, join(PG_BIN, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', socketDir, ...[...SERVER_SETTINGS, ...settings].flatMap((s) => ['-c', s])]);
     const p = startProcess(cmd, args);
     await waitFor(`PostgreSQL ${role} on ${port}`, async () => {
       if (!p.running()) throw new Error(`exited: ${p.output()}`);
@@ -80,6 +90,7 @@ function node(role: 'primary' | 'replica', port: number, dataDir: string, socket
     process: undefined as unknown as ManagedProcess,
     // Fast shutdown (SIGINT): the stand-in for losing the instance, without a crash-recovery wait on restart.
     stop: () => n.process.stop('SIGINT', 10_000),
+    crash: () => n.process.stop('SIGQUIT', 10_000),
     async start() {
       n.process = await launch();
     },
@@ -91,8 +102,11 @@ function node(role: 'primary' | 'replica', port: number, dataDir: string, socket
  * A PostgreSQL primary and (optionally) a streaming replica on free loopback ports, in
  * temporary data directories owned by `postgres`, run as that user (PostgreSQL refuses root).
  * Password (SCRAM) authentication over TCP, so rotated passwords are really checked.
+ * `settings` (`name=value`) come after the defaults and override them (the proving ground
+ * turns durable commits back on and preloads pg_stat_statements).
  */
-export async function startPostgres(options: { replica?: boolean; database?: string } = {}): Promise<PostgresCluster> {
+export async function startPostgres(options: { replica?: boolean; database?: string; settings?: readonly string[] } = {}): Promise<PostgresCluster> {
+  const settings = options.settings ?? [];
   const adminUser = 'lb_admin';
   const adminPassword = 'local-admin-password';
   const database = options.database ?? 'app';
@@ -104,7 +118,7 @@ export async function startPostgres(options: { replica?: boolean; database?: str
   const [initCmd, initArgs] = asUser(PG_USER, join(PG_BIN, 'initdb'), ['-D', primaryDir, '-U', adminUser, `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync']);
   await run(initCmd, initArgs);
   const admin = { user: adminUser, password: adminPassword, database: 'postgres' };
-  const primary = node('primary', await freePort(), primaryDir, root, admin);
+  const primary = node('primary', await freePort(), primaryDir, root, admin, settings);
   const started: PostgresNode[] = [];
   const cluster: PostgresCluster = {
     adminUser,
@@ -133,7 +147,7 @@ export async function startPostgres(options: { replica?: boolean; database?: str
       const conn = `host=127.0.0.1 port=${primary.port} user=${adminUser} password=${adminPassword}`;
       const [bbCmd, bbArgs] = asUser(PG_USER, join(PG_BIN, 'pg_basebackup'), ['-d', conn, '-D', replicaDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync']);
       await run(bbCmd, bbArgs);
-      const replica = node('replica', await freePort(), replicaDir, root, admin);
+      const replica = node('replica', await freePort(), replicaDir, root, admin, settings);
       await replica.start();
       started.push(replica);
       (cluster as { replica?: PostgresNode }).replica = replica;

@@ -1,5 +1,21 @@
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import net from 'node:net';
+
+/**
+ * With `LOADBEARING_PROCESS_LOG=<file>` set, the ID of every process group started here is
+ * appended to that file, so a test can check afterwards that none of them is still alive.
+ */
+function recordStarted(pid: number): void {
+  const log = process.env.LOADBEARING_PROCESS_LOG;
+  if (log) appendFileSync(log, `${pid}\n`);
+}
+
+/** Process groups started elsewhere (moto) get the same treatment: killed on exit, logged. */
+export function adoptGroup(pid: number): void {
+  track(pid);
+  recordStarted(pid);
+}
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; the caller binds it soon after). */
 export async function freePort(): Promise<number> {
@@ -27,11 +43,43 @@ export function run(command: string, args: readonly string[], options: { env?: N
   });
 }
 
+/**
+ * A watchdog process that outlives a hard kill of this one (SIGKILL, out of memory), where no
+ * exit hook runs: it reads "+<group>" / "-<group>" lines on stdin and, when stdin closes (this
+ * process is gone, however it ended), SIGKILLs every group still listed. It runs detached, in
+ * its own group, and never keeps this process alive.
+ */
+const REAPER_SOURCE = `
+const groups = new Set();
+let buffer = '';
+process.stdin.on('data', (chunk) => {
+  buffer += chunk;
+  const lines = buffer.split('\\n');
+  buffer = lines.pop();
+  for (const line of lines) (line[0] === '+' ? groups.add(Number(line.slice(1))) : groups.delete(Number(line.slice(1))));
+});
+process.stdin.on('end', () => {
+  for (const g of groups) { try { process.kill(-g, 'SIGCONT'); process.kill(-g, 'SIGKILL'); } catch {} }
+  process.exit(0);
+});
+`;
+let reaper: ChildProcess | undefined;
+function tellReaper(line: string): void {
+  if (!reaper) {
+    reaper = spawn(process.execPath, ['-e', REAPER_SOURCE], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    reaper.unref();
+    (reaper.stdin as unknown as { unref(): void }).unref();
+    reaper.stdin!.on('error', () => undefined);
+  }
+  reaper.stdin!.write(`${line}\n`);
+}
+
 /** Process groups started here, killed on exit even when a test fails or the runner is interrupted. */
 const groups = new Set<number>();
 let hooked = false;
 function track(pid: number): void {
   groups.add(pid);
+  tellReaper(`+${pid}`);
   if (hooked) return;
   hooked = true;
   process.once('exit', () => {
@@ -64,6 +112,7 @@ export function startProcess(command: string, args: readonly string[], options: 
   if (child.pid === undefined) throw new Error(`${command} did not start`);
   const pid = child.pid;
   track(pid);
+  recordStarted(pid);
   let log = '';
   let partial = '';
   const onData = (chunk: Buffer) => {
@@ -79,6 +128,7 @@ export function startProcess(command: string, args: readonly string[], options: 
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
     groups.delete(pid);
+    tellReaper(`-${pid}`);
     resolve(code);
   }));
   const running = () => child.exitCode === null && child.signalCode === null;

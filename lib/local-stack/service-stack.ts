@@ -1,7 +1,8 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { appEnvironment, type LocalRuntime } from '../app-environment';
+import { appEnvironment, type AppEndpoints, type LocalRuntime } from '../app-environment';
 import { BUILTIN_ENVIRONMENTS } from '../config/builtin-environments';
 import type { EnvironmentConfig } from '../config/environment-schema';
 import { freshnessParameterValues } from '../config/freshness-table';
@@ -11,8 +12,15 @@ import { startPostgres, type PostgresCluster } from './postgres';
 import { freePort, startProcess, waitFor, type ManagedProcess } from './processes';
 import { startRedis, type RedisServer } from './redis';
 
+/** The package root: the nearest folder above this file with the package.json (from lib/ and from dist/lib/ alike). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
 /** The bundled reference service (`npm run build:service`). */
-export const SERVICE_BUNDLE_PATH = join(__dirname, '..', '..', 'service', 'dist', 'loadbearing-service.js');
+export const SERVICE_BUNDLE_PATH = join(packageRoot(), 'service', 'dist', 'loadbearing-service.js');
 
 /** The app role the stack names in `DB_USER` (constructs/database.ts DB_APP_USER). */
 export const LOCAL_APP_USER = 'lb_app';
@@ -31,8 +39,11 @@ export interface LocalStack {
   readonly secrets: SecretsManagerClient;
   readonly appSecretArn: string;
   appPassword: string;
-  /** app.env for a service instance, from the same `appEnvironment()` the stack uses, with local endpoints. */
-  appEnv(config: EnvironmentConfig, local?: Partial<LocalRuntime>): Promise<Record<string, string>>;
+  /**
+   * app.env for a service instance, from the same `appEnvironment()` the stack uses, with local
+   * endpoints (`endpoints` replaces some, e.g. a proxy in front of the database).
+   */
+  appEnv(config: EnvironmentConfig, local?: Partial<LocalRuntime>, endpoints?: Partial<AppEndpoints>): Promise<Record<string, string>>;
   /** Rotates the app role's password: the database first, then the secret (as a rotation function does). */
   rotateAppPassword(password: string): Promise<void>;
   destroy(): Promise<void>;
@@ -43,12 +54,12 @@ export interface LocalStack {
  * PostgreSQL primary and streaming replica, redis-server with AUTH. The secrets and the
  * freshness model are seeded as the stack would create them. `destroy()` stops every process.
  */
-export async function startLocalStack(options: { replica?: boolean; config?: EnvironmentConfig } = {}): Promise<LocalStack> {
+export async function startLocalStack(options: { replica?: boolean; config?: EnvironmentConfig; postgresSettings?: readonly string[] } = {}): Promise<LocalStack> {
   const started: { stop(): Promise<void> }[] = [];
   try {
     const [moto, postgres, redis] = await Promise.all([
       startMoto().then((m) => (started.push(m), m)),
-      startPostgres({ replica: options.replica ?? true }).then((p) => (started.push({ stop: p.destroy }), p)),
+      startPostgres({ replica: options.replica ?? true, settings: options.postgresSettings }).then((p) => (started.push({ stop: p.destroy }), p)),
       startRedis().then((r) => (started.push(r), r)),
     ]);
     const secrets = new SecretsManagerClient({ region: REGION, endpoint: moto.url, credentials });
@@ -68,7 +79,7 @@ export async function startLocalStack(options: { replica?: boolean; config?: Env
       secrets,
       appSecretArn,
       appPassword,
-      async appEnv(config, local = {}) {
+      async appEnv(config, local = {}, endpoints = {}) {
         const path = `/${config.stackName}/freshness/`;
         if (!seeded.has(path)) {
           for (const [name, value] of Object.entries(freshnessParameterValues(config.edge.freshness))) {
@@ -93,6 +104,7 @@ export async function startLocalStack(options: { replica?: boolean; config?: Env
             cachePort: redis.port,
             cacheAuthSecretArn: cacheSecretArn,
             freshnessParameterPath: path,
+            ...endpoints,
           },
           { runtime: 'local', insecure: true, port: local.port ?? (await freePort()), metricsFlushMs: 500, freshnessRefreshMs: 5_000, ...local },
         );
@@ -143,7 +155,20 @@ export interface ServiceProcess {
 }
 
 /** Starts the bundled service with `env` and waits until `/healthz` answers. */
-export async function startService(env: NodeJS.ProcessEnv, options: { bundle?: string; taskset?: string; timeoutMs?: number } = {}): Promise<ServiceProcess> {
+export async function startService(
+  env: NodeJS.ProcessEnv,
+  options: {
+    bundle?: string;
+    taskset?: string;
+    timeoutMs?: number;
+    /** Called with every JSON line (log or EMF document) as it is written. */
+    onDocument?: (doc: Record<string, unknown>) => void;
+    /** Keep every parsed line in `lines` (off for long runs). @default true */
+    retainLines?: boolean;
+    /** Called with the process ID as soon as it is spawned (e.g. to put it in a cgroup). */
+    onSpawn?: (pid: number) => void;
+  } = {},
+): Promise<ServiceProcess> {
   const lines: Record<string, unknown>[] = [];
   const bundle = options.bundle ?? SERVICE_BUNDLE_PATH;
   const [cmd, args] = options.taskset ? ['taskset', ['-c', options.taskset, process.execPath, bundle]] : [process.execPath, [bundle]];
@@ -152,7 +177,9 @@ export async function startService(env: NodeJS.ProcessEnv, options: { bundle?: s
     onLine: (line) => {
       if (!line.startsWith('{')) return;
       try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
+        const doc = JSON.parse(line) as Record<string, unknown>;
+        if (options.retainLines !== false) lines.push(doc);
+        options.onDocument?.(doc);
       } catch {
         /* not JSON */
       }
@@ -160,6 +187,7 @@ export async function startService(env: NodeJS.ProcessEnv, options: { bundle?: s
   });
   const url = `http://127.0.0.1:${env.APP_PORT}`;
   try {
+    options.onSpawn?.(p.pid);
     await waitFor('the service', async () => {
       if (!p.running()) throw new Error(`exited with ${p.child.exitCode}`);
       const r = await fetch(`${url}/healthz`);

@@ -116,23 +116,24 @@ function findCommand(registry: CommandRegistry, name: string): Command {
   return command;
 }
 
-function parseOptions(command: Command, args: string[], common = COMMON_OPTIONS): Record<string, string | boolean | undefined> {
+function parseOptions(command: Command, args: string[], common = COMMON_OPTIONS): Record<string, string | boolean | string[] | undefined> {
   const specs: Record<string, OptionSpec> = { ...common, ...command.options };
   try {
     const { values, positionals } = parseArgs({
       args,
-      options: Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { type: spec.type }])),
+      options: Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) }])),
       strict: true,
       allowPositionals: command.positional !== undefined,
     });
     if (positionals.length > 1) throw new Error(`Unexpected argument '${positionals[1]}'. ${command.name} takes one ${command.positional!.name}`);
-    return positionals.length === 1 ? { ...values, _: positionals[0] } : values;
+    const parsed = values as Record<string, string | boolean | string[] | undefined>;
+    return positionals.length === 1 ? { ...parsed, _: positionals[0] } : parsed;
   } catch (err) {
     const message = err instanceof Error ? err.message.split('. ')[0]! : String(err);
     throw new UsageError(`${message}; see: loadbearing ${command.name} --help`);
   }
 }
 
-function str(value: string | boolean | undefined): string | undefined {
+function str(value: string | boolean | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }

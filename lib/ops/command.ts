@@ -23,12 +23,16 @@ export interface OutputStream {
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
+  /** The option may be given more than once (its value is then a list). */
+  readonly multiple?: boolean;
+  /** One-letter alias, e.g. `c` for `-c`. */
+  readonly short?: string;
   /** Placeholder shown in help, e.g. `<duration>`. */
   readonly valueName?: string;
   readonly description: string;
 }
 
-export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
+export type OptionValues = Readonly<Record<string, string | boolean | string[] | undefined>>;
 
 /** Everything a command needs at run time; built by the CLI after its options are valid. */
 export interface CommandContext {

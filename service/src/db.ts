@@ -92,6 +92,8 @@ export class Database {
   readonly readers: TrackedPool[];
   private next = 0;
   private token?: { value: string; at: number; host: string };
+  /** The error listener of each checked-out client, removed when it is released. */
+  private readonly leases = new WeakMap<pg.PoolClient, (error: Error) => void>();
 
   constructor(private readonly o: DbOptions) {
     const { env } = o;
@@ -164,7 +166,14 @@ export class Database {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await p.pool.connect();
+          const client = await p.pool.connect();
+          // The pool listens for errors only on idle clients. A connection that drops while it is
+          // checked out (a replica or writer crash) emits 'error' on the client too, and with no
+          // listener that event would end the process: listen for the lease, as pg's docs ask.
+          const onError = (error: Error) => this.o.log.warn({ pool: p.name, err: error.message }, 'database connection failed while in use');
+          client.on('error', onError);
+          this.leases.set(client, onError);
+          return client;
         } catch (error) {
           if (isAuthError(error) && attempt === 1) {
             // A rotated password: read the secret again, once, and retry at once.
@@ -194,6 +203,9 @@ export class Database {
   private release(client: pg.PoolClient, error?: unknown): void {
     const broken = error !== undefined && (isConnectionError(error) || (error instanceof Error && /Query read timeout/.test(error.message)));
     client.release(broken ? (error as Error) : undefined);
+    const onError = this.leases.get(client);
+    if (onError) client.removeListener('error', onError);
+    this.leases.delete(client);
   }
 
   /** One statement on the writer (writes and read-your-writes reads). */

@@ -11,6 +11,15 @@ import type { Metrics } from './metrics';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * Accept queue of the listening socket (the kernel caps it at net.core.somaxconn, 4096 on
+ * current kernels). Node's default, 511, overflowed when the load balancer opened connections
+ * for a traffic spike faster than a busy instance accepted them: the kernel dropped the SYNs and
+ * the connections waited out TCP retransmits (1, 3, 7 s) before the service could shed anything
+ * (the proving ground's traffic-spike scenario, with TcpExtListenOverflows rising).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 export interface Request {
   readonly method: string;
   readonly path: string;
@@ -115,7 +124,7 @@ export class Server {
   listen(port: number, host: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
+      this.server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve());
     });
   }
 

@@ -39,9 +39,10 @@ describe('README', () => {
     expect(commands).toEqual(['npm ci && npm run synth', 'npm ci && npm test']);
   });
 
-  it('is what CI runs: .ci/run runs the install and the README test command', () => {
+  it('is what CI runs: .ci/run runs the install and the README test command, then the quick proving ground', () => {
     expect(ciRun).toMatch(/^npm ci$/m);
     expect(ciRun).toMatch(/^npm test$/m);
+    expect(ciRun.indexOf('npm run prove -- --quick')).toBeGreaterThan(ciRun.indexOf('npm test'));
   });
 
   it('reaches every documentation page, directly or through a page it links', () => {

@@ -1,0 +1,102 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * A CPU quota for the service fleet (a Linux cgroup), so the fleet has a fixed, small amount of
+ * CPU and the load generator on the same 2-core machine can push it to three times its
+ * capacity. The instances share it: losing one does not lose its CPU (in AWS it would; see the
+ * honest limits). cgroup v1 (`cpu.cfs_quota_us`) and v2 (`cpu.max`) are both supported; where
+ * neither is writable the fleet runs without a quota (still pinned to one CPU) and the results
+ * say so.
+ */
+
+/** The whole fleet's CPU, in cores. */
+export const FLEET_CPU_CORES = 0.2;
+/** A short CFS period, so a throttled instance pauses for at most this long (it shows as event-loop lag). */
+const PERIOD_US = 10_000;
+
+interface Layout {
+  readonly root: string;
+  readonly version: 1 | 2;
+}
+
+function layout(): Layout | undefined {
+  const v1 = '/sys/fs/cgroup/cpu';
+  if (existsSync(join(v1, 'cpu.cfs_quota_us'))) return { root: v1, version: 1 };
+  const v2 = '/sys/fs/cgroup';
+  try {
+    if (readFileSync(join(v2, 'cgroup.subtree_control'), 'utf8').split(/\s+/).includes('cpu')) return { root: v2, version: 2 };
+  } catch {
+    /* no cgroup v2 */
+  }
+  return undefined;
+}
+
+export interface CpuQuota {
+  readonly cores: number;
+  /** Puts a process (and the threads it starts) under the quota. */
+  add(pid: number): void;
+  remove(): void;
+}
+
+/** Groups of earlier runs whose command died before it could remove them (SIGKILL): empty ones go. */
+function removeAbandoned(l: Layout): void {
+  for (const entry of readdirSync(l.root)) {
+    const m = /^loadbearing-prove-(\d+)-/.exec(entry);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+      continue; // its command still runs
+    } catch {
+      /* gone */
+    }
+    try {
+      rmdirSync(join(l.root, entry));
+    } catch {
+      /* still has processes, or not ours to remove */
+    }
+  }
+}
+
+/** A quota of `cores` shared by the processes added to it, or why there cannot be one here. */
+export function createCpuQuota(name: string, cores: number): CpuQuota | string {
+  const l = layout();
+  if (!l) return 'no writable cgroup CPU controller';
+  removeAbandoned(l);
+  const dir = join(l.root, name);
+  try {
+    mkdirSync(dir, { recursive: true });
+    const quota = Math.max(1000, Math.round(cores * PERIOD_US));
+    if (l.version === 1) {
+      writeFileSync(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
+      writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quota));
+    } else {
+      writeFileSync(join(dir, 'cpu.max'), `${quota} ${PERIOD_US}`);
+    }
+  } catch (error) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* not created */
+    }
+    return `cannot set a cgroup CPU quota (${(error as Error).message})`;
+  }
+  return {
+    cores,
+    add(pid) {
+      writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+    },
+    remove() {
+      // The instances were just stopped: the kernel may list an exiting process for a moment.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        try {
+          rmdirSync(dir);
+          return;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        }
+      }
+    },
+  };
+}
