@@ -145,10 +145,12 @@ export class FailureDrills extends Construct {
           },
         ]),
       ),
-      // An experiment stops when one of these alarms enters ALARM
+      // An experiment stops when one of these alarms enters ALARM during it
       // (https://docs.aws.amazon.com/fis/latest/userguide/stop-conditions.html): each rule's metric
       // alarm, which is what the composite stop alarm says too; at most 4 rules, within FIS's
       // 5 stop conditions per template (https://docs.aws.amazon.com/fis/latest/userguide/fis-quotas.html).
+      // A brake for a sustained fault (synth refuses a rule that could not fire within it); a
+      // one-shot fault is over first, and `loadbearing drill` judges it by the same alarms.
       stopConditions: this.stopRuleAlarms[t.mode]!.map((a) => ({ source: 'aws:cloudwatch:alarm', value: a.alarmArn })),
       // CloudWatchLogsConfiguration is an untyped property of the L1: CloudFormation's names, as they are.
       logConfiguration: { cloudWatchLogsConfiguration: { LogGroupArn: this.logGroup.logGroupArn }, logSchemaVersion: 2 },
