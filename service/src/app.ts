@@ -132,7 +132,6 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
   const items = new Items({ env, db, cache, freshness, metrics, budget });
 
   const lag = new LagSampler(20, (ms) => metrics.eventLoopLag(ms));
-  lag.start();
   const bounds: ShedBounds = {
     maxPoolWaitMs: env.APP_SHED_POOL_WAIT_MS,
     maxQueueLength: env.APP_SHED_QUEUE_LENGTH,
@@ -212,6 +211,9 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
   };
   const server = new Server({ env, routes, log, metrics, shedding });
   await server.listen(env.APP_PORT, env.APP_RUNTIME === 'fleet' ? '0.0.0.0' : '127.0.0.1');
+  // Sampled from the moment it listens: the start-up work before (migrations, connections) is
+  // not load, and must not shed the first requests.
+  lag.start();
 
   const flush = setInterval(() => process.stdout.write(`${metrics.flush()}\n`), env.APP_METRICS_FLUSH_MS);
   flush.unref();

@@ -23,7 +23,7 @@ export class LagSampler {
   private readonly history: ReturnType<typeof performance.eventLoopUtilization>[] = [];
   /** Lag of the most recent sample. */
   current = 0;
-  /** Event-loop utilization (0..1) over the last {@link UTILIZATION_WINDOW_MS}. */
+  /** Event-loop utilization (0..1) over the last {@link UTILIZATION_WINDOW_MS}; 0 until a whole window has been sampled. */
   utilization = 0;
 
   constructor(
@@ -41,8 +41,10 @@ export class LagSampler {
       this.expected = now + this.intervalMs;
       const elu = performance.eventLoopUtilization();
       this.history.push(elu);
-      const since = this.history.length > window + 1 ? this.history.shift()! : this.history[0];
-      this.utilization = performance.eventLoopUtilization(elu, since).utilization;
+      if (this.history.length > window + 1) this.history.shift();
+      // Judged only over a whole window: one busy 20 ms tick alone (a collection, a burst of
+      // JIT work) is not saturation.
+      if (this.history.length === window + 1) this.utilization = performance.eventLoopUtilization(elu, this.history[0]).utilization;
       this.onSample?.(this.current);
     }, this.intervalMs);
     this.timer.unref();
