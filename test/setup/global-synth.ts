@@ -31,7 +31,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const typesChecked = typeCheckProjectAndExamples();
   ensureBuilt();
   const outdir = mkdtempSync(join(tmpdir(), 'loadbearing-suite-'));
-  const app = testApp({ outdir });
+  const app = testApp({ outdir, templatesOnly: true });
   addPlatform(app, builtinEnvironments(), { policies: false });
   app.synth();
   project.provide('assemblyDir', outdir);

@@ -42,7 +42,7 @@ export function synthPlatform(
   if (known) return structuredClone(known);
   const outdir = mkdtempSync(join(tmpdir(), 'loadbearing-variant-'));
   try {
-    const app = testApp({ outdir, context: CLI_CONTEXT });
+    const app = testApp({ outdir, context: CLI_CONTEXT, templatesOnly: true });
     const StackClass = options.stackClass ?? PlatformStack;
     const stack = new StackClass(app, config.stackName, { config });
     options.mutate?.(stack);
