@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+// First: starts the type check before the imports below load aws-cdk-lib.
+import { typesChecked } from './type-check-start';
 import { countSynths } from '../../lib/bench/synth-counter';
 import { builtinEnvironments } from '../../lib/config/load-config';
 import { addPlatform } from '../../lib/platform-app';
 import { ensureBuilt } from '../support/ensure-built';
 import { testApp } from '../support/test-app';
-import { typeCheckProjectAndExamples } from '../support/type-check';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,7 +29,6 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<() => void> {
   if (process.env.LOADBEARING_SYNTH_LOG) countSynths(process.env.LOADBEARING_SYNTH_LOG, 'global-setup');
-  const typesChecked = typeCheckProjectAndExamples();
   ensureBuilt();
   const outdir = mkdtempSync(join(tmpdir(), 'loadbearing-suite-'));
   const app = testApp({ outdir, templatesOnly: true });
