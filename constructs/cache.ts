@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
+import { cacheNodeAvailabilityZone } from '../lib/config/capacity';
 import { cacheNodeVcpus, cacheParameterGroupFamily } from '../lib/config/cache-node-types';
 import { cacheSettingsSchema, type CacheSettings, type CacheSettingsInput } from '../lib/config/cache-settings';
 import type { AlarmFactory } from './alarm-factory';
@@ -117,7 +118,7 @@ export class Cache extends Construct {
       engineVersion: settings.engineVersion,
       cacheNodeType: settings.nodeType,
       numCacheClusters: nodes,
-      preferredCacheClusterAZs: this.nodeIds.map((_, i) => props.availabilityZones[i % props.availabilityZones.length]),
+      preferredCacheClusterAZs: this.nodeIds.map((_, i) => cacheNodeAvailabilityZone(i, props.availabilityZones)),
       automaticFailoverEnabled: failover,
       multiAzEnabled: failover,
       cacheParameterGroupName: this.parameterGroup.ref,

@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import type { FailureDrillSettings } from '../lib/config/failure-drill-settings';
 import type { FailureModeId } from '../lib/failure-modes/failure-mode';
 import { FAILURE_MODES } from '../lib/failure-modes/modes';
-import { DRILL_TARGET_TAG, drillTargetTagValue, FIS_ACTIONS, type DrillTemplate, type DrillValue, type StackRef } from '../lib/failure-modes/drills';
+import { cacheFailoverTimings, DRILL_TARGET_TAG, drillTargetTagValue, FIS_ACTIONS, type DrillTemplate, type DrillValue, type StackRef } from '../lib/failure-modes/drills';
 import { STOP_RULE_PERIOD_SECONDS, stopAlarmSignal, type StopRule } from '../lib/failure-modes/stop-rules';
 import { acknowledge } from './acknowledge';
 import type { AlarmFactory } from './alarm-factory';
@@ -90,7 +90,13 @@ export class FailureDrills extends Construct {
     // experiment role) to this group, encrypted with the stack's log key, which lets the
     // CloudWatch Logs service use it for every log group of the account and region.
     // https://docs.aws.amazon.com/fis/latest/userguide/monitoring-logging.html
+    // Named under /aws/vendedlogs/: setting up delivery to any other group adds a statement to
+    // the account's CloudWatch Logs resource policy, which is limited to 5,120 characters
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html,
+    // https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html). The name is fixed from
+    // the first deploy: changing it replaces this retained group.
     this.logGroup = new logs.LogGroup(this, 'ExperimentLogs', {
+      logGroupName: `/aws/vendedlogs/fis/${props.stackName}`,
       retention: props.settings.logRetentionDays as logs.RetentionDays,
       encryptionKey: props.logsKey,
       removalPolicy: protection.retainPolicy,
@@ -139,10 +145,12 @@ export class FailureDrills extends Construct {
           },
         ]),
       ),
-      // An experiment stops when one of these alarms enters ALARM
+      // An experiment stops when one of these alarms enters ALARM during it
       // (https://docs.aws.amazon.com/fis/latest/userguide/stop-conditions.html): each rule's metric
       // alarm, which is what the composite stop alarm says too; at most 4 rules, within FIS's
       // 5 stop conditions per template (https://docs.aws.amazon.com/fis/latest/userguide/fis-quotas.html).
+      // A brake for a sustained fault (synth refuses a rule that could not fire within it); a
+      // one-shot fault is over first, and `loadbearing drill` judges it by the same alarms.
       stopConditions: this.stopRuleAlarms[t.mode]!.map((a) => ({ source: 'aws:cloudwatch:alarm', value: a.alarmArn })),
       // CloudWatchLogsConfiguration is an untyped property of the L1: CloudFormation's names, as they are.
       logConfiguration: { cloudWatchLogsConfiguration: { LogGroupArn: this.logGroup.logGroupArn }, logSchemaVersion: 2 },
@@ -196,6 +204,9 @@ export class FailureDrills extends Construct {
     if (rules.length === 0) throw new Error(`drill ${mode} has no stop rule`);
     const title = FAILURE_MODES.get(mode)!.title;
     const single = rules.length === 1;
+    // A one-shot fault (terminate, reboot, failover) is over seconds after the experiment starts,
+    // before any rule has two datapoints: the alarm is the verdict, not a brake.
+    const oneShot = this.props.templates.some((t) => t.mode === mode && t.fault === 'one-shot');
     const members = rules.map((rule) =>
       this.props.alarms.alarm(this, pascal(`${mode}-${rule.id}`), {
         component: 'drill',
@@ -210,7 +221,7 @@ export class FailureDrills extends Construct {
         datapointsToAlarm: rule.minutes,
         periodSeconds: STOP_RULE_PERIOD_SECONDS,
         notify: single,
-        description: `Drill ${mode} stop condition${single ? '' : ' (member)'}: ${rule.description}. Impact beyond the budget of "${title}": the drill failed, FIS stops it.`,
+        description: `Drill ${mode} stop condition${single ? '' : ' (member)'}: ${rule.description}. Impact beyond the budget of "${title}": the drill failed${oneShot ? ` (judged by loadbearing drill: the ${mode} fault is one-shot and over before FIS could stop it)` : ', FIS stops it'}.`,
       }),
     );
     this.stopRuleAlarms[mode] = members;
@@ -230,7 +241,7 @@ export class FailureDrills extends Construct {
       signal: stopAlarmSignal(mode),
       severity: 'warning',
       rule: cloudwatch.AlarmRule.anyOf(...members.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
-      description: `Drill ${mode} stop condition: impact beyond the budget of "${title}" (${rules.map((r) => r.description).join('; or ')}). The drill failed; FIS stops it.`,
+      description: `Drill ${mode} stop condition: impact beyond the budget of "${title}" (${rules.map((r) => r.description).join('; or ')}). The drill failed; ${oneShot ? 'judged by loadbearing drill (a one-shot fault, over before FIS could stop it)' : 'FIS stops it'}.`,
     });
   }
 
@@ -352,8 +363,11 @@ export class FailureDrills extends Construct {
         return [
           new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: documents }),
           new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: [instances], conditions: ownInstances }),
-          // The latency document resolves the instances' subnets (https://docs.aws.amazon.com/fis/latest/userguide/actions-ssm-agent.html).
-          read('ssm:ListCommands', 'ssm:CancelCommand', 'ec2:DescribeInstances', 'ec2:DescribeSubnets'),
+          // What the action needs (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#ssm-send-command;
+          // AWSFaultInjectionSimulatorSSMAccess grants the same SSM actions), and DescribeInstances to
+          // resolve the instance target. The documents run on the instances under their instance
+          // profile, not this role, so nothing they do is granted here.
+          read('ssm:ListCommands', 'ssm:CancelCommand', 'ec2:DescribeInstances'),
         ];
       }
       case FIS_ACTIONS.startAutomation.id: {
@@ -392,6 +406,8 @@ export class FailureDrills extends Construct {
    */
   private createCacheFailover(): { document: ssm.CfnDocument; role: iam.Role } {
     const group = this.replicationGroupArn();
+    // The same timings give the FIS action its maxDuration (lib/failure-modes/drills.ts).
+    const timings = cacheFailoverTimings(this.props.settings.faultMinutes);
     const role = new iam.Role(this, 'CacheFailoverRole', {
       description: `${this.props.stackName}: SSM automation role of the cache-primary-failover drill`,
       assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.stack.account } } }),
@@ -416,14 +432,15 @@ export class FailureDrills extends Construct {
           {
             name: 'testFailover',
             action: 'aws:executeAwsApi',
+            timeoutSeconds: timings.callTimeoutSeconds,
             inputs: { Service: 'elasticache', Api: 'TestFailover', ReplicationGroupId: this.props.cacheReplicationGroupId, NodeGroupId: '0001' },
           },
           // The group reads "available" for a moment before the failover starts modifying it.
-          { name: 'letFailoverStart', action: 'aws:sleep', inputs: { Duration: 'PT1M' } },
+          { name: 'letFailoverStart', action: 'aws:sleep', inputs: { Duration: `PT${timings.settleSeconds}S` } },
           {
             name: 'waitUntilAvailable',
             action: 'aws:waitForAwsResourceProperty',
-            timeoutSeconds: this.props.settings.faultMinutes * 60,
+            timeoutSeconds: timings.waitTimeoutSeconds,
             inputs: {
               Service: 'elasticache',
               Api: 'DescribeReplicationGroups',

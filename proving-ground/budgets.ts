@@ -1,6 +1,6 @@
 import { azLossFloor } from '../lib/config/capacity';
 import type { EnvironmentConfig } from '../lib/config/environment-schema';
-import { failureMode } from '../lib/failure-modes';
+import { failureMode, WRITE_ROUND_TRIPS } from '../lib/failure-modes';
 import { localRateRule, healthCheckTimings } from './topology/haproxy-config';
 import type { RunMeasurement } from './measurement';
 import { localInstances, TIME_SCALE } from './scale';
@@ -12,8 +12,6 @@ export const ERROR_BUDGET_PERCENT = 0.1;
 export const SHED_RESPONSE_MS = 50;
 /** Added to latency bounds that are sums of config values: scheduling noise on a shared 2-core machine. */
 export const LATENCY_MARGIN_MS = 100;
-/** Round trips of one idempotent write transaction (BEGIN, key, effect, answer, COMMIT). */
-export const WRITE_ROUND_TRIPS = 5;
 
 export interface Calibration {
   /** Highest open-loop rate (req/s, the whole local fleet) with p99 under the target and at most 1% shed or errors. */

@@ -36,6 +36,11 @@ export async function buildServiceBundle(outfile = SERVICE_BUNDLE, entry = 'serv
     sourcemap: false,
     minify: false,
     keepNames: true,
+    // The diff guard synthesizes a git ref in a temporary tree whose node_modules is a symlink to
+    // the working tree's: resolving it would write that absolute location into the bundle's path
+    // comments, so the same sources would give another asset hash and every review would show the
+    // launch template as changed. Keep the path as the tree sees it (npm ci creates no symlinks).
+    preserveSymlinks: true,
     logLevel: 'warning',
   });
   const content = readFileSync(outfile);

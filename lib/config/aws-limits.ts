@@ -78,8 +78,8 @@ export const AWS_LIMITS: readonly AwsLimit[] = [
   },
   {
     id: 'alarm-vs-timeouts',
-    fields: ['alarms.latencyP99Seconds'],
-    limit: 'Below app.requestTimeoutSeconds: the app answers every request by then, so a p99 target response time alarm at or above it can never fire.',
+    fields: ['alarms.latencyP99Seconds', 'failureDrills.dependencyLatencyMs', 'app.cacheTimeoutMs'],
+    limit: 'Below app.requestTimeoutSeconds: the app answers every request by then, so a p99 target response time alarm at or above it can never fire. The same for the p99 stop rules of the failure drills (with drills on), whose thresholds come from these fields (docs/failure-modes.md).',
     source: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html',
   },
   {
@@ -105,6 +105,12 @@ export const AWS_LIMITS: readonly AwsLimit[] = [
     fields: ['failureDrills.maxTargetsPerAction', 'failureDrills.cpuLoadPercent', 'failureDrills.zones'],
     limit: 'With drills on: the az-loss drill stops every instance of one AZ in one action, so ceil(fleet.minCapacity / AZs) must not exceed the FIS target quota (5 unless raised); the cpu-stress drill\'s stressed share of the fleet times failureDrills.cpuLoadPercent must exceed alarms.fleetCpuPercent; failureDrills.zones must be configured AZs.',
     source: 'https://docs.aws.amazon.com/fis/latest/userguide/fis-quotas.html, https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html',
+  },
+  {
+    id: 'fis-stop-conditions',
+    fields: ['failureDrills.faultMinutes'],
+    limit: 'With drills on: FIS stops an experiment only when a stop condition goes into ALARM while it runs, so every stop rule of a drill with a sustained fault must be able to fire within it: its consecutive one-minute datapoints, plus the first minute that can straddle the fault\'s start, within failureDrills.faultMinutes.',
+    source: 'https://docs.aws.amazon.com/fis/latest/userguide/stop-conditions.html',
   },
   {
     id: 'multi-az',
@@ -150,6 +156,17 @@ export function worstCaseBackoffMs(app: { readonly retryMaxAttempts: number; rea
   let total = 0;
   for (let retry = 0; retry < app.retryMaxAttempts - 1; retry++) total += Math.min(app.retryMaxDelayMs, app.retryBaseDelayMs * 2 ** retry);
   return total;
+}
+
+/**
+ * Why a p99 target response time alarm at this threshold could never fire (alarm-vs-timeouts), or
+ * undefined: the app answers every request within the request timeout, and TargetResponseTime is
+ * the time until the target answers
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html).
+ */
+export function unreachableP99Problem(thresholdSeconds: number, requestTimeoutSeconds: number): string | undefined {
+  if (thresholdSeconds < requestTimeoutSeconds) return undefined;
+  return `must be below the app request timeout (app.requestTimeoutSeconds: ${requestTimeoutSeconds} s): the app answers every request by then, so the alarm could never fire`;
 }
 
 /** Whether CloudWatch accepts this evaluation window (period x evaluation periods). */

@@ -14,3 +14,17 @@ export function azLossFloor(minCapacity: number, azCount: number): number {
 export function replicaAvailabilityZone(n: number, availabilityZones: readonly string[]): string {
   return availabilityZones[n % availabilityZones.length]!;
 }
+
+/**
+ * The AZ of cache node `i` (0-based, in node ID order): round-robin from the first AZ. The
+ * Cache construct places its nodes by this (PreferredCacheClusterAZs), and the az-loss drill
+ * interrupts the cache's power only in an AZ that holds a node.
+ */
+export function cacheNodeAvailabilityZone(i: number, availabilityZones: readonly string[]): string {
+  return availabilityZones[i % availabilityZones.length]!;
+}
+
+/** The AZs that hold a node of a cache with `nodes` nodes (a primary and its replicas). */
+export function cacheNodeAvailabilityZones(nodes: number, availabilityZones: readonly string[]): string[] {
+  return [...new Set(Array.from({ length: nodes }, (_, i) => cacheNodeAvailabilityZone(i, availabilityZones)))];
+}

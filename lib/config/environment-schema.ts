@@ -10,7 +10,7 @@ import { networkSettingsSchema } from './network-settings';
 import { wafSettingsSchema } from './waf-settings';
 import { edgeSettingsSchema } from './edge-settings';
 import { failureDrillSettingsSchema, fleetTargetCount } from './failure-drill-settings';
-import { AWS_REGIONS, ORIGIN_SHIELD_FOR, ORIGIN_SHIELD_REGIONS, worstCaseBackoffMs } from './aws-limits';
+import { AWS_REGIONS, ORIGIN_SHIELD_FOR, ORIGIN_SHIELD_REGIONS, unreachableP99Problem, worstCaseBackoffMs } from './aws-limits';
 import { closest } from './config-error';
 import { ALWAYS, isNum, matching, violation } from './schema-helpers';
 
@@ -205,8 +205,9 @@ export const environmentSchema = z
       }
     }
     const p99 = env.alarms?.latencyP99Seconds;
-    if (isNum(p99) && isNum(app?.requestTimeoutSeconds) && p99 >= app.requestTimeoutSeconds) {
-      violation(ctx, ['alarms', 'latencyP99Seconds'], p99, `must be below the app request timeout (app.requestTimeoutSeconds: ${app.requestTimeoutSeconds} s): the app answers every request by then, so the alarm could never fire`, `set alarms.latencyP99Seconds below ${app.requestTimeoutSeconds}, e.g. ${Math.max(1, Math.floor(app.requestTimeoutSeconds / 3))}.`);
+    const unreachable = isNum(p99) && isNum(app?.requestTimeoutSeconds) ? unreachableP99Problem(p99, app.requestTimeoutSeconds) : undefined;
+    if (unreachable && isNum(app?.requestTimeoutSeconds)) {
+      violation(ctx, ['alarms', 'latencyP99Seconds'], p99, unreachable, `set alarms.latencyP99Seconds below ${app.requestTimeoutSeconds}, e.g. ${Math.max(1, Math.floor(app.requestTimeoutSeconds / 3))}.`);
     }
     const drills = env.failureDrills;
     (Array.isArray(drills?.zones) ? drills.zones : []).forEach((zone, i) => {

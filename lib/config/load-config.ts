@@ -5,12 +5,14 @@ import { BUILTIN_ENVIRONMENTS } from './builtin-environments';
 import { ConfigError, problemsFromZod, renderValue, type ConfigProblem } from './config-error';
 import { configFileSchema, ENVIRONMENT_NAME, environmentSchema, type EnvironmentConfig, type Stage } from './environment-schema';
 import { checkInvariants } from '../invariants/check-invariants';
+import { drillConfigProblems } from '../failure-modes/drill-checks';
 import { STAGE_PRESETS } from './stage-presets';
 
 /**
  * Validates environment definitions and resolves their defaults
  * (schema defaults < stage preset < the environment's own values), then checks the
- * cross-component invariants of every environment that passed the schema.
+ * cross-component invariants of every environment that passed the schema, and that every stop
+ * rule of its failure drills can fire.
  *
  * Every problem in every environment is collected first, then thrown as one ConfigError, so a
  * user fixes their file in one pass.
@@ -40,6 +42,8 @@ export function resolveEnvironments(environments: Readonly<Record<string, unknow
     const artifact = resolveArtifact(result.data.app.artifact, baseDir, `environments.${name}.app.artifact`, problems);
     const env = { ...result.data, app: { ...result.data.app, artifact }, name, stackName: result.data.stackName ?? `loadbearing-${name}` };
     problems.push(...checkInvariants(env).errors);
+    // Stop rules of the failure drills that could never stop anything (docs/failure-modes.md).
+    problems.push(...drillConfigProblems(env));
     resolved.push(env);
   }
   const seen = new Map<string, string>();

@@ -1,5 +1,5 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
-import { replicaAvailabilityZone } from '../config/capacity';
+import { cacheNodeAvailabilityZones, replicaAvailabilityZone } from '../config/capacity';
 import type { EnvironmentConfig } from '../config/environment-schema';
 import { fleetTargetCount } from '../config/failure-drill-settings';
 import type { Applicability, FailureModeId } from './failure-mode';
@@ -90,6 +90,15 @@ export interface DrillTemplate {
   readonly stopAlarmName: string;
   /** How long the faults last, in seconds (0 for a one-shot fault). */
   readonly faultSeconds: number;
+  /**
+   * `sustained`: the fault lasts faultSeconds while the experiment runs, so a stop condition can
+   * stop it (a brake). `one-shot`: the fault is done when the experiment is (a terminate, a reboot,
+   * a failover, a Spot notice running out), before any stop alarm can have two datapoints; the
+   * stop alarm is then the verdict `loadbearing drill` judges, not a brake.
+   */
+  readonly fault: 'sustained' | 'one-shot';
+  /** What this template leaves out in its AZ, and why (e.g. no cache node there). */
+  readonly notes?: readonly string[];
 }
 
 /** A mode without a drill, and why. */
@@ -110,7 +119,7 @@ export type DrillDefinition =
       readonly limitations: readonly string[];
       /** Applicability beyond the mode's own. @default - the mode's */
       readonly requires?: (config: EnvironmentConfig) => Applicability | undefined;
-      readonly build: (ctx: DrillContext, zone: string | undefined) => Pick<DrillTemplate, 'targets' | 'actions' | 'faultSeconds'>;
+      readonly build: (ctx: DrillContext, zone: string | undefined) => Pick<DrillTemplate, 'targets' | 'actions' | 'faultSeconds' | 'fault' | 'notes'>;
     };
 
 export function isNoDrill(definition: DrillDefinition): definition is NoDrill {
@@ -126,6 +135,38 @@ export interface DrillContext {
 }
 
 const iso = (minutes: number) => `PT${minutes}M`;
+
+/**
+ * The timings of the stack's TestFailover automation (cache-primary-failover): the FailureDrills
+ * construct writes the document's steps from these, and the FIS action's maxDuration is derived
+ * from them, so the two cannot drift. Every step has its own timeout (`timeoutSeconds` is shared by
+ * all Automation actions: https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-handling-timeouts.html).
+ */
+export interface CacheFailoverTimings {
+  /** The TestFailover call (aws:executeAwsApi): it only starts the failover. */
+  readonly callTimeoutSeconds: number;
+  /** aws:sleep before waiting: the group reads "available" for a moment before the failover starts modifying it. */
+  readonly settleSeconds: number;
+  /** aws:waitForAwsResourceProperty until the group is "available" again: failureDrills.faultMinutes. */
+  readonly waitTimeoutSeconds: number;
+}
+
+export function cacheFailoverTimings(faultMinutes: number): CacheFailoverTimings {
+  return { callTimeoutSeconds: 60, settleSeconds: 60, waitTimeoutSeconds: faultMinutes * 60 };
+}
+
+/** Margin for Automation's own work between steps. */
+const AUTOMATION_OVERHEAD_SECONDS = 60;
+
+/**
+ * The longest the automation can run: each step at its timeout, plus a margin. The FIS action's
+ * maxDuration ("the maximum time allowed for the automation execution to complete",
+ * https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#ssm-start-automation-execution)
+ * is at least this.
+ */
+export function cacheFailoverWorstCaseSeconds(t: CacheFailoverTimings): number {
+  return t.callTimeoutSeconds + t.settleSeconds + t.waitTimeoutSeconds + AUTOMATION_OVERHEAD_SECONDS;
+}
 
 function fleetInstances(selectionMode: string, zone?: string): DrillTarget {
   return {
@@ -185,16 +226,18 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
       targets: { fleet: fleetInstances('COUNT(1)') },
       actions: { terminate: { actionId: FIS_ACTIONS.terminateInstances.id, description: 'Terminate one fleet instance without draining', targets: { Instances: 'fleet' } } },
       faultSeconds: 0,
+      fault: 'one-shot',
     }),
   },
   'az-loss': {
     drill: 'az-loss',
     summary:
-      "AWS's AZ power-interruption pattern for one AZ: stops the fleet's instances there and makes the group unable to relaunch there, cuts the AZ's app subnet off, interrupts the cache's power in the AZ and reboots the read replicas placed there.",
+      "AWS's AZ power-interruption pattern for one AZ: stops the fleet's instances there and makes the group unable to relaunch there, cuts the AZ's app subnet off, interrupts the power of the cache nodes in the AZ and reboots the read replicas placed there.",
     perZone: true,
     limitations: [
       "The writer is not touched: which AZ its primary runs in changes with every failover, and FIS cannot select it by AZ together with an ARN; the db-failover drill rehearses it.",
       "Only the app subnet is cut: the data tier's AZ failure is what the cache power interruption and the replica reboot stand in for.",
+      'The cache and the replicas are hit only in an AZ that holds one: the cache.replicasPerShard + 1 cache nodes are placed round-robin from the first AZ, the replicas from the second, and FIS fails an experiment whose target resolves to nothing; the template of an AZ without one says so (loadbearing drill --dry-run).',
     ],
     build: (ctx, zone) => {
       const z = zone!;
@@ -202,7 +245,19 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
       const replicas = Array.from({ length: config.database.readReplicas }, (_, i) => i + 1)
         .filter((n) => replicaAvailabilityZone(n, config.availabilityZones) === z)
         .slice(0, config.failureDrills.maxTargetsPerAction);
-      const cache = config.cache.replicasPerShard >= 1;
+      // The AZ-power target names the AZ of the nodes to hit; an AZ without a node resolves to
+      // nothing, which fails the experiment (https://docs.aws.amazon.com/fis/latest/userguide/targets.html).
+      const cacheZones = config.cache.replicasPerShard >= 1 ? cacheNodeAvailabilityZones(config.cache.replicasPerShard + 1, config.availabilityZones) : [];
+      const cache = cacheZones.includes(z);
+      const notes: string[] = [];
+      if (!cache) {
+        notes.push(
+          cacheZones.length > 0
+            ? `No cache node in ${z} (the nodes are in ${cacheZones.join(', ')}): the cache is not touched.`
+            : 'cache.replicasPerShard is 0: no replica to fail over to, so the cache is not touched.',
+        );
+      }
+      if (replicas.length === 0 && config.database.readReplicas > 0) notes.push(`No read replica in ${z}: none is rebooted.`);
       const targets: Record<string, DrillTarget> = {
         zoneInstances: fleetInstances('ALL', z),
         fleetGroup: fleetGroup(ctx),
@@ -248,7 +303,7 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
         };
         actions.rebootReplicas = { actionId: FIS_ACTIONS.rebootDb.id, description: `Reboot the read replicas in ${z}`, targets: { DBInstances: 'zoneReplicas' } };
       }
-      return { targets, actions, faultSeconds: ctx.faultSeconds };
+      return { targets, actions, faultSeconds: ctx.faultSeconds, fault: 'sustained', ...(notes.length > 0 ? { notes } : {}) };
     },
   },
   'capacity-shortage-in-an-az': {
@@ -264,6 +319,7 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
         terminateOne: { actionId: FIS_ACTIONS.terminateInstances.id, description: `Terminate one instance in ${zone}, so the group must launch a replacement`, targets: { Instances: 'zoneInstance' }, startAfter: ['settle'] },
       },
       faultSeconds: ctx.faultSeconds,
+      fault: 'sustained',
     }),
   },
   'spot-interruption': {
@@ -284,6 +340,8 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
         },
       },
       faultSeconds: 120,
+      // EC2 reclaims the instance when the notice runs out, as the action ends: any impact comes after.
+      fault: 'one-shot',
     }),
   },
   'cpu-stress': {
@@ -306,6 +364,7 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
         },
       },
       faultSeconds: ctx.faultSeconds,
+      fault: 'sustained',
     }),
   },
   'db-failover': {
@@ -317,6 +376,7 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
       targets: { writer: { resourceType: 'aws:rds:db', resourceArns: [{ ref: 'db-writer-arn' }], selectionMode: 'ALL', what: 'the database writer' } },
       actions: { failover: { actionId: FIS_ACTIONS.rebootDb.id, description: 'Reboot the writer with failover to its standby', parameters: { forceFailover: 'true' }, targets: { DBInstances: 'writer' } } },
       faultSeconds: 0,
+      fault: 'one-shot',
     }),
   },
   'replica-loss': {
@@ -330,6 +390,7 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
         targets: { replica: { resourceType: 'aws:rds:db', resourceArns: replicas.map((replica) => ({ ref: 'db-replica-arn' as const, replica })), selectionMode: 'COUNT(1)', what: `one of read replicas ${replicas.join(', ')}` } },
         actions: { reboot: { actionId: FIS_ACTIONS.rebootDb.id, description: 'Reboot the replica', targets: { DBInstances: 'replica' } } },
         faultSeconds: 0,
+        fault: 'one-shot',
       };
     },
   },
@@ -364,6 +425,7 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
         },
       },
       faultSeconds: ctx.faultSeconds,
+      fault: 'sustained',
     }),
   },
   'cache-loss': {
@@ -385,11 +447,14 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
           parameters: {
             documentArn: { ref: 'cache-failover-document-arn' },
             documentParameters: { json: { AutomationAssumeRole: { ref: 'cache-failover-role-arn' } } },
-            maxDuration: ctx.faultDuration,
+            // Longer than the automation can run (every step at its own timeout): FIS must not stop
+            // it first, which would fail the action and make a slow failover read as "inconclusive".
+            maxDuration: iso(Math.ceil(cacheFailoverWorstCaseSeconds(cacheFailoverTimings(ctx.config.failureDrills.faultMinutes)) / 60)),
           },
         },
       },
       faultSeconds: 0,
+      fault: 'one-shot',
     }),
   },
   'client-retries': {

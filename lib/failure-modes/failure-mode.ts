@@ -39,6 +39,8 @@ export interface ImpactBudget {
   readonly minHealthyHosts?: number;
   /** p99 target response time, seconds, while the mode lasts. @default - not bounded beyond the request timeout */
   readonly maxP99Seconds?: number;
+  /** The config key to change when maxP99Seconds is out of reach (at or above the request timeout). @default 'alarms.latencyP99Seconds' */
+  readonly maxP99Key?: string;
   /** Where each number comes from (config keys, AWS behaviour), in one or two sentences. */
   readonly derivation: string;
 }

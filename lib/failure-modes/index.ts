@@ -5,3 +5,4 @@ export * from './rehearsals';
 export * from './drills';
 export * from './stop-rules';
 export * from './catalogue';
+export * from './drill-checks';

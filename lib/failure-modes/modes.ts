@@ -24,6 +24,18 @@ const shareOf = (n: number) => Math.ceil(100 / Math.max(1, n));
 /** RDS Multi-AZ failover, upper end of AWS's typical range. */
 const DB_FAILOVER_SECONDS = 120;
 
+/** Round trips of one idempotent write transaction (BEGIN, key, effect, answer, COMMIT): the slowest request on a slow database path. */
+export const WRITE_ROUND_TRIPS = 5;
+
+/**
+ * The p99 bound of dependency-latency: the steady p99 alarm, plus the longest a request waits for a
+ * connection before it is shed (2 x app.shedPoolWaitMs), plus the injected delay on every round
+ * trip of a write. Below the request timeout, so a stop rule on it can fire (alarm-vs-timeouts).
+ */
+function slowDependencyP99Seconds(c: EnvironmentConfig): number {
+  return Math.round(c.alarms.latencyP99Seconds * 1000 + 2 * c.app.shedPoolWaitMs + WRITE_ROUND_TRIPS * c.failureDrills.dependencyLatencyMs) / 1000;
+}
+
 const modes: readonly FailureMode[] = [
   {
     id: 'traffic-spike',
@@ -222,8 +234,9 @@ const modes: readonly FailureMode[] = [
     impactBudget: (c) => ({
       max5xxRatePercent: c.alarms.http5xxRatePercent,
       recoverySeconds: c.app.requestTimeoutSeconds,
-      maxP99Seconds: c.app.requestTimeoutSeconds,
-      derivation: 'No request outlives the request timeout (app.requestTimeoutSeconds); requests that cannot get a connection are shed, not queued; errors stay under alarms.http5xxRatePercent.',
+      maxP99Seconds: slowDependencyP99Seconds(c),
+      maxP99Key: 'failureDrills.dependencyLatencyMs',
+      derivation: `With every database round trip failureDrills.dependencyLatencyMs (${c.failureDrills.dependencyLatencyMs} ms) slower, p99 stays under alarms.latencyP99Seconds + 2 x app.shedPoolWaitMs (the longest a request waits for a connection before it is shed) + ${WRITE_ROUND_TRIPS} round trips of a write x the delay = ${slowDependencyP99Seconds(c)} s; no request outlives the request timeout (app.requestTimeoutSeconds); errors stay under alarms.http5xxRatePercent.`,
     }),
     runbook: ['Find the slow hop with `npx loadbearing report` (DB latency vs app p99).', 'If the database itself is slow, look at Performance Insights for the top SQL.'],
   },
@@ -243,6 +256,7 @@ const modes: readonly FailureMode[] = [
       max5xxRatePercent: c.alarms.http5xxRatePercent,
       recoverySeconds: c.app.requestTimeoutSeconds,
       maxP99Seconds: c.alarms.latencyP99Seconds + c.app.cacheTimeoutMs / 1000,
+      maxP99Key: 'app.cacheTimeoutMs',
       derivation: 'Reads fall back to the database after at most app.cacheTimeoutMs, so p99 grows by at most that over alarms.latencyP99Seconds, and errors stay under alarms.http5xxRatePercent.',
     }),
     runbook: ['Check the cache events for a failover.', 'Watch DB load while the cache warms up; it was sized for the cache-miss case.'],

@@ -7,8 +7,13 @@ export type StopMetric = '5xx-rate' | 'healthy-hosts' | 'p99';
 /**
  * One condition of a drill's stop alarm: impact beyond the mode's budget (lib/failure-modes,
  * `impactBudget`). Each becomes a CloudWatch metric alarm on one-minute datapoints; the drill's
- * stop alarm fires when any of them does, and FIS then stops the experiment. A fired stop
- * condition means the drill failed: the platform did not keep its promise for the mode.
+ * stop alarm fires when any of them does. A fired stop condition means the drill failed: the
+ * platform did not keep its promise for the mode. FIS stops an experiment when one of its stop
+ * conditions goes into ALARM during the experiment
+ * (https://docs.aws.amazon.com/fis/latest/userguide/stop-conditions.html): for a sustained
+ * fault that is a brake (lib/failure-modes/drill-checks.ts refuses a rule that could not fire
+ * within the fault); a one-shot fault is over before any rule can fire, and `loadbearing drill`,
+ * which watches the same alarms, judges it.
  */
 export interface StopRule {
   /** Part of the alarm name: `<stack>-drill-<mode>-<id>`. */
@@ -46,8 +51,9 @@ const SUSTAINED = 2;
  *   longer than the budget's recovery time (only when the ceiling is above the steady state;
  *   otherwise the ceiling already says it sooner);
  * - healthy hosts: fewer healthy targets than the budget's minHealthyHosts for 2 minutes;
- * - p99: p99 target response time above the budget's maxP99Seconds for longer than the
- *   recovery time.
+ * - p99: p99 target response time above the budget's maxP99Seconds for 2 minutes in a row:
+ *   the budget bounds p99 while the mode lasts (ImpactBudget.maxP99Seconds), not only after the
+ *   recovery time, which bounds errors.
  */
 export function stopRules(mode: FailureMode, config: EnvironmentConfig): StopRule[] {
   const budget = mode.impactBudget(config);
@@ -85,14 +91,13 @@ export function stopRules(mode: FailureMode, config: EnvironmentConfig): StopRul
     });
   }
   if (budget.maxP99Seconds !== undefined) {
-    const minutes = minutesBeyond(budget.recoverySeconds);
     rules.push({
       id: 'p99',
       metric: 'p99',
       comparison: 'above',
       threshold: budget.maxP99Seconds,
-      minutes,
-      description: `p99 target response time above ${budget.maxP99Seconds} s for ${minutes} minutes in a row: longer than the ${budget.recoverySeconds} s recovery the budget allows`,
+      minutes: SUSTAINED,
+      description: `p99 target response time above ${budget.maxP99Seconds} s (the budget's bound while the mode lasts) for ${SUSTAINED} minutes in a row`,
     });
   }
   return rules;

@@ -41,6 +41,10 @@ export interface DrillPlan {
   targets: { name: string; resourceType: string; selectionMode: string; what: string }[];
   actions: { name: string; actionId: string; description: string; parameters: Record<string, string>; startAfter: string[] }[];
   faultSeconds: number;
+  /** `sustained`: the stop condition can stop the experiment; `one-shot`: the fault is over first, and this command judges it by the stop alarm. */
+  fault: 'sustained' | 'one-shot';
+  /** What the template leaves out in its AZ (e.g. no cache node there). */
+  notes: string[];
   expectedAlarms: string[];
   stopAlarm: string;
   stopRules: string[];
@@ -165,6 +169,8 @@ export function drillPlan(fm: typeof FailureModesModule, env: EnvironmentConfig,
       startAfter: [...(a.startAfter ?? [])],
     })),
     faultSeconds: template.faultSeconds,
+    fault: template.fault,
+    notes: [...(template.notes ?? [])],
     expectedAlarms: [...modeDef.expectedAlarms],
     stopAlarm: template.stopAlarmName,
     stopRules: fm.stopRules(modeDef, env).map((r) => r.description),
@@ -196,9 +202,14 @@ export function renderPlan(plan: DrillPlan): string {
         `  ${a.name}: ${a.actionId}${a.startAfter.length > 0 ? ` after ${a.startAfter.join(', ')}` : ''}: ${a.description}` +
         (Object.keys(a.parameters).length > 0 ? `\n    ${Object.entries(a.parameters).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''),
     ),
+    ...plan.notes.map((n) => `  not in this AZ: ${n}`),
     '',
-    `Fault: ${plan.faultSeconds > 0 ? `${formatDuration(plan.faultSeconds * 1000)}` : 'one shot'}`,
-    `Stop condition: ${plan.stopAlarm} in ALARM, when ${plan.stopRules.join('; or ')}. FIS then stops the experiment and the drill fails.`,
+    `Fault: ${plan.fault === 'sustained' ? `${formatDuration(plan.faultSeconds * 1000)}` : 'one shot'}`,
+    `Stop condition: ${plan.stopAlarm} in ALARM, when ${plan.stopRules.join('; or ')}. ${
+      plan.fault === 'sustained'
+        ? 'FIS then stops the experiment and the drill fails.'
+        : 'The fault is over before FIS could stop anything: this command judges it by the same alarm, and the drill fails.'
+    }`,
     `Budget: 5xx <= ${plan.budget.max5xxRatePercent}%, recovery <= ${plan.budget.recoverySeconds} s${plan.budget.minHealthyHosts !== undefined ? `, healthy hosts >= ${plan.budget.minHealthyHosts}` : ''}${plan.budget.maxP99Seconds !== undefined ? `, p99 <= ${plan.budget.maxP99Seconds} s` : ''}. ${plan.budget.derivation}`,
     `Detection: ${plan.expectedAlarms.length > 0 ? `one of ${plan.expectedAlarms.join(', ')} in ALARM within ${formatDuration(plan.detectWithinSeconds * 1000)} of the start` : 'no alarm is expected (nothing a customer sees)'}`,
     `Recovery: every alarm out of ALARM within ${formatDuration(plan.recoverWithinSeconds * 1000)} of the fault's end (the budget's recovery plus the slowest fired alarm's window)`,
@@ -270,6 +281,16 @@ export async function runDrill(run: DrillRun): Promise<number> {
       if (state.status === 'failed') {
         progress.clear();
         throw new OperatorError(`the experiment ${experimentId} failed: ${state.reason ?? 'no reason given'} (see its log group and: aws fis get-experiment --id ${experimentId}); the drill is inconclusive`);
+      }
+      if (state.status === 'stopped' && !watch.stoppedByItsCondition(state.reason)) {
+        // The alarms were read just before the experiment: read them once more before calling the stop external.
+        watch.observe(await discoverAlarms(cw, prefix), clock.now());
+        if (!watch.stoppedByItsCondition(state.reason)) {
+          progress.clear();
+          throw new OperatorError(
+            `the experiment ${experimentId} was stopped, but not by its stop condition (${plan.stopAlarm} never in ALARM; FIS says: ${state.reason ?? 'no reason given'}): someone stopped it by hand or from another tool; the drill is inconclusive (see: aws fis get-experiment --id ${experimentId})`,
+          );
+        }
       }
       const verdict = watch.verdict(now);
       if (verdict) {
@@ -348,7 +369,18 @@ class DrillWatch {
   ended(at: number, state: { status: string; reason: string | null }): void {
     this.endedAt = at;
     this.experimentState = state;
-    if (state.status === 'stopped') this.stopFired = true;
+  }
+
+  /**
+   * Whether a stopped experiment was stopped by its stop condition: one of the drill's stop alarms
+   * was seen in ALARM, or FIS's reason says so. The API documents the reason only as "the reason
+   * for the state" (https://docs.aws.amazon.com/fis/latest/APIReference/API_ExperimentState.html),
+   * not its wording, so the alarm is the evidence and the reason a fallback (StopExperiment by
+   * hand answers "Stopping Experiment.": https://awscli.amazonaws.com/v2/documentation/api/2.7.12/reference/fis/stop-experiment.html).
+   */
+  stoppedByItsCondition(reason: string | null): boolean {
+    if (!this.stopFired && reason && /stop condition/i.test(reason)) this.stopFired = true;
+    return this.stopFired;
   }
 
   observe(alarms: readonly OpsAlarm[], now: number): void {
@@ -550,7 +582,8 @@ export const drillCommand: Command = {
     '            1 failed (not detected, not recovered, or the stop condition fired),',
     '            2 could not run: usage or config error, no drill here, no template, alarms not OK',
     '              before the start, prod without --confirm, FIS or CloudWatch errors, the',
-    '              experiment failed, or the wall-clock bound.',
+    '              experiment failed or was stopped by hand (not by its stop condition),',
+    '              or the wall-clock bound.',
   ].join('\n'),
   options: {
     ...ENVIRONMENT_OPTIONS,

@@ -92,6 +92,20 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
   ],
   'alarm-vs-timeouts': [
     ['a p99 latency alarm at the request timeout', env('prod', { alarms: { latencyP99Seconds: 29 } }), env('prod', { alarms: { latencyP99Seconds: 30 } }), [/alarms\.latencyP99Seconds = 30/, /could never fire/]],
+    [
+      'a drill p99 stop rule at the request timeout (2 s + 2 x 0.5 s + 5 round trips x the delay)',
+      env('staging', { failureDrills: { dependencyLatencyMs: 5000 } }),
+      env('staging', { failureDrills: { dependencyLatencyMs: 5400 } }),
+      [/failureDrills\.dependencyLatencyMs = 5400/, /dependency-latency drill's p99 stop rule comes to 30 s/, /could never fire/],
+    ],
+  ],
+  'fis-stop-conditions': [
+    [
+      'a stop rule whose window outlasts the fault (slow health checks: a 160 s recovery, 5 minutes beyond it)',
+      env('staging', { loadBalancer: { healthCheck: { intervalSeconds: 30, unhealthyThresholdCount: 5, timeoutSeconds: 10 } }, failureDrills: { faultMinutes: 6 } }),
+      env('staging', { loadBalancer: { healthCheck: { intervalSeconds: 30, unhealthyThresholdCount: 5, timeoutSeconds: 10 } }, failureDrills: { faultMinutes: 5 } }),
+      [/failureDrills\.faultMinutes = 5/, /az-loss drill's stop rule "errors-too-long"/, /FIS watches stop conditions only while the experiment runs/, /raise failureDrills\.faultMinutes to 6 or more/],
+    ],
   ],
   'log-retention': [
     ['log retention under a year (Control Tower refuses it after synth)', env('staging', { database: { logRetentionDays: 365 } }), env('staging', { database: { logRetentionDays: 180 } }), [/database\.logRetentionDays = 180/, /a year or more/, /use 365/]],

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { describe, expect, inject, it } from 'vitest';
 import { environmentSchema } from '../../lib/config/environment-schema';
 import { builtinEnvironments } from '../../lib/config/load-config';
-import { alarmKeyMatches, catalogueMarkdown, DRILL_TAGS, DRILLS, FAILURE_MODE_IDS, FAILURE_MODES, failureMode, failureModeCatalogue, isNoDrill, LOCAL_REHEARSALS, minutesBeyond, stopRules } from '../../lib/failure-modes';
+import { alarmKeyMatches, catalogueMarkdown, drillConfigProblems, DRILL_TAGS, DRILLS, FAILURE_MODE_IDS, FAILURE_MODES, failureMode, failureModeCatalogue, isNoDrill, LOCAL_REHEARSALS, minutesBeyond, stopRules } from '../../lib/failure-modes';
 import { INVARIANT_RULES } from '../../lib/invariants/rules';
 import { readTemplate } from '../support/assembly';
 import { environment } from '../support/platform-variants';
@@ -145,6 +145,12 @@ describe('failure-mode catalogue', () => {
     expect(stopRules(failureMode('db-failover')!, staging).map((r) => r.id)).toEqual(['errors-too-long']);
     // A ceiling at the steady state already says it sooner than "too long".
     expect(stopRules(failureMode('cache-loss')!, staging).map((r) => r.id)).toEqual(['error-ceiling', 'p99']);
+    // p99 is bounded while the mode lasts (2 minutes, not a transient), not only after the recovery time:
+    // cpu-stress's 960 s recovery would otherwise need 18 minutes, longer than its 10-minute fault.
+    expect(stopRules(failureMode('cpu-stress')!, staging).find((r) => r.id === 'p99')).toMatchObject({ threshold: 2, minutes: 2 });
+    // dependency-latency: the steady p99 + the pool wait bound + 5 round trips x 200 ms, below the 30 s request timeout.
+    expect(stopRules(failureMode('dependency-latency')!, staging).find((r) => r.id === 'p99')).toMatchObject({ threshold: 2 + 2 * 0.5 + 5 * 0.2, minutes: 2 });
+    expect(drillConfigProblems(staging)).toEqual([]);
   });
 
   it('renders the catalogue for the docs with every column', () => {

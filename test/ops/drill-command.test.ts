@@ -181,6 +181,25 @@ describe('loadbearing drill', () => {
     expect(out.recovered).toBe(true);
   });
 
+  it('exits 2 when the experiment is stopped by hand, not by its stop condition (inconclusive, not a fired stop condition)', async () => {
+    cw.on(DescribeAlarmsCommand).callsFake(describeAlarms([...BASELINE, { key: 'alb-unhealthy-hosts', timeline: [[60, 'ALARM'], [200, 'OK']] }]));
+    fisScript((t) => (t < 120 ? { status: 'running' } : { status: 'stopped', reason: 'Stopping Experiment.', endedAt: 120 }));
+    const r = await drill(['instance-loss', '--env', 'staging']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`loadbearing: error: the experiment EXP1 was stopped, but not by its stop condition (${STACK}-drill-instance-loss-stop never in ALARM; FIS says: Stopping Experiment.)`);
+    expect(r.stdout).not.toContain('FAIL');
+    // It was over already: nothing to stop.
+    expect(fis.commandCalls(StopExperimentCommand)).toHaveLength(0);
+  });
+
+  it('takes FIS\'s word for a stop condition when the stop alarm was already back to OK at the check (exit 1)', async () => {
+    cw.on(DescribeAlarmsCommand).callsFake(describeAlarms([...BASELINE, { key: 'alb-unhealthy-hosts', timeline: [[60, 'ALARM'], [200, 'OK']] }]));
+    fisScript((t) => (t < 120 ? { status: 'running' } : { status: 'stopped', reason: 'Experiment stopped by a stop condition.', endedAt: 120 }));
+    const r = await drill(['instance-loss', '--env', 'staging', '--json']);
+    expect(r.code).toBe(1);
+    expect(json(r)).toMatchObject({ stopConditionFired: true, experiment: { status: 'stopped' } });
+  });
+
   it('refuses to start (exit 2) while an alarm of the stack is in ALARM', async () => {
     cw.on(DescribeAlarmsCommand).callsFake(describeAlarms([...BASELINE, { key: 'db-writer-cpu', timeline: [[-60, 'ALARM']] }]));
     fisScript(() => ({ status: 'completed' }));
@@ -325,5 +344,17 @@ describe('loadbearing drill', () => {
     const plan = JSON.parse((await drill(['az-loss', '--env', 'staging', '--dry-run', '--json'])).stdout) as DrillPlan;
     expect(plan).toMatchObject({ mode: 'az-loss', zone: 'us-east-1a', otherZones: ['us-east-1b', 'us-east-1c'], needsConfirmation: false, faultSeconds: 600 });
     expect(plan.actions.map((a) => a.name)).toEqual(['stopInstances', 'blockLaunches', 'cutSubnet', 'cachePower']);
+    // No cache node in us-east-1c: no cache action, and the plan says why.
+    const c = await drill(['az-loss', '--env', 'staging', '--dry-run', '--zone', 'us-east-1c']);
+    expect(c.stdout).not.toContain('cachePower');
+    expect(c.stdout).toContain('not in this AZ: No cache node in us-east-1c (the nodes are in us-east-1a, us-east-1b): the cache is not touched.');
+    expect(c.stdout).toContain('FIS then stops the experiment and the drill fails.');
+  });
+
+  it('says that a one-shot drill is judged by its stop alarm, not stopped by it', async () => {
+    const r = await drill(['db-failover', '--env', 'staging', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Fault: one shot');
+    expect(r.stdout).toContain('The fault is over before FIS could stop anything: this command judges it by the same alarm, and the drill fails.');
   });
 });

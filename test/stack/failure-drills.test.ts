@@ -128,6 +128,15 @@ describe('failure drills in the staging template', () => {
     }
     // us-east-1a holds no replica (replica 1 is in the AZ after the first): no reboot there.
     expect(Object.keys(one(staging, 'az-loss', 'us-east-1a').Actions)).not.toContain('rebootReplicas');
+    // The cache's nodes are where the cache resource puts them; an AZ without one gets no cache
+    // action (its empty target would fail the whole experiment).
+    const cacheZones = props(staging.Resources.Cache18F6EE16!).PreferredCacheClusterAZs as string[];
+    expect(cacheZones).toEqual(['us-east-1a', 'us-east-1b']);
+    for (const zone of ['us-east-1a', 'us-east-1b', 'us-east-1c']) {
+      const t = one(staging, 'az-loss', zone);
+      expect(Object.keys(t.Actions).includes('cachePower'), zone).toBe(cacheZones.includes(zone));
+      expect(Object.keys(t.Targets).includes('cacheNodes'), zone).toBe(cacheZones.includes(zone));
+    }
     const statements = roleStatements(staging, b);
     const inject = statements.find((s) => s.Action === 'ec2:InjectApiError')!;
     expect(inject.Condition.StringEquals).toEqual({ 'ec2:FisActionId': 'aws:ec2:asg-insufficient-instance-capacity-error' });
@@ -178,6 +187,8 @@ describe('failure drills in the staging template', () => {
     for (const part of ['Sources', 'TrafficType', 'egress', 'DelayMilliseconds', '200', 'DatabaseWriter7794273E', 'DatabaseReplica1ED560A1F']) expect(params).toContain(part);
     const statements = roleStatements(staging, latency);
     expect(statements.find((s) => s.Action === 'ssm:SendCommand' && !s.Condition)!.Resource).toBe('arn:aws:ssm:us-east-1::document/AWSFIS-Run-Network-Latency-Sources');
+    // The action's own permissions and the target's DescribeInstances; the documents run under the instance profile.
+    for (const t of [cpu, latency]) expect(actionsOf(roleStatements(staging, t)).filter((a) => !a.startsWith('logs:')).sort()).toEqual(['ec2:DescribeInstances', 'ssm:CancelCommand', 'ssm:ListCommands', 'ssm:SendCommand', 'ssm:SendCommand']);
     expect(statements.find((s) => s.Action === 'ssm:SendCommand' && s.Condition)!.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': fleetRef } });
   });
 
@@ -186,15 +197,48 @@ describe('failure drills in the staging template', () => {
     expect(p.Tags.Name).toBe('loadbearing-staging-cache-primary-failover');
     expect(p.Targets).toEqual({});
     expect(p.Actions.failover.ActionId).toBe('aws:ssm:start-automation-execution');
-    expect(p.Actions.failover.Parameters.maxDuration).toBe('PT10M');
     const documents = Object.values(resourcesOfType(staging, 'AWS::SSM::Document')).map(props);
     expect(documents).toHaveLength(1);
     expect(documents[0]!.DocumentType).toBe('Automation');
-    expect(documents[0]!.Content.mainSteps[0]).toEqual({ name: 'testFailover', action: 'aws:executeAwsApi', inputs: { Service: 'elasticache', Api: 'TestFailover', ReplicationGroupId: 'loadbearing-staging-cache', NodeGroupId: '0001' } });
+    const steps = documents[0]!.Content.mainSteps as Props[];
+    expect(steps[0]).toEqual({ name: 'testFailover', action: 'aws:executeAwsApi', timeoutSeconds: 60, inputs: { Service: 'elasticache', Api: 'TestFailover', ReplicationGroupId: 'loadbearing-staging-cache', NodeGroupId: '0001' } });
+    // FIS must not stop the automation before the automation's own worst case: every step at its timeout.
+    const seconds = (iso: string) => Number(/^PT(\d+)([MS])$/.exec(iso)![1]) * (iso.endsWith('M') ? 60 : 1);
+    const worstCase = steps.reduce((sum, step) => sum + (step.action === 'aws:sleep' ? seconds(step.inputs.Duration) : step.timeoutSeconds), 0);
+    expect(steps.map((step) => step.action)).toEqual(['aws:executeAwsApi', 'aws:sleep', 'aws:waitForAwsResourceProperty']);
+    expect(worstCase).toBe(60 + 60 + 600);
+    expect(seconds(p.Actions.failover.Parameters.maxDuration)).toBeGreaterThan(worstCase);
     const passRole = roleStatements(staging, p).find((s) => s.Action === 'iam:PassRole')!;
     expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } });
     const automationRole = props(staging.Resources[logicalIdOf(passRole.Resource)!]!);
     expect(automationRole.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'ssm.amazonaws.com' });
+  });
+
+  it('lets every stop condition of a sustained fault fire within the fault, at a p99 the app can reach', () => {
+    const config = environment('staging');
+    const drills = drillTemplates(config);
+    for (const p of templates(staging)) {
+      const mode = p.Tags[DRILL_TAGS.drill] as string;
+      const drill = drills.find((d) => d.mode === mode)!;
+      const alarms = p.StopConditions.map((c: Props) => props(staging.Resources[logicalIdOf(c.Value)!]!));
+      for (const a of alarms) {
+        if (drill.fault === 'sustained') {
+          // The breaching datapoints, and the first minute, which can straddle the fault's start.
+          expect((a.EvaluationPeriods + 1) * 60, `${a.AlarmName} in a ${drill.faultSeconds} s fault`).toBeLessThanOrEqual(drill.faultSeconds);
+          expect(a.AlarmDescription).toContain('FIS stops it');
+        } else {
+          expect(a.AlarmDescription).toContain('judged by loadbearing drill');
+        }
+      }
+    }
+    const p99 = Object.values(resourcesOfType(staging, 'AWS::CloudWatch::Alarm')).map(props).filter((a) => /^loadbearing-staging-drill-.*-p99$/.test(String(a.AlarmName)));
+    // TargetResponseTime never exceeds the request timeout: a p99 threshold at or above it could never fire.
+    for (const a of p99) expect([a.ExtendedStatistic, a.Threshold < config.app.requestTimeoutSeconds], a.AlarmName).toEqual(['p99', true]);
+    expect(p99.map((a) => [a.AlarmName, a.Threshold, a.EvaluationPeriods])).toEqual([
+      ['loadbearing-staging-drill-cpu-stress-p99', 2, 2],
+      ['loadbearing-staging-drill-dependency-latency-p99', 4, 2],
+      ['loadbearing-staging-drill-cache-loss-p99', 2.25, 2],
+    ]);
   });
 
   it('logs every experiment to one encrypted log group with a year of retention, kept on delete', () => {
@@ -205,6 +249,8 @@ describe('failure drills in the staging template', () => {
     const group = staging.Resources[logicalIdOf(config.CloudWatchLogsConfiguration.LogGroupArn)!]!;
     expect(group.Type).toBe('AWS::Logs::LogGroup');
     expect(props(group).RetentionInDays).toBe(365);
+    // Under /aws/vendedlogs/: delivery set-up then leaves the account's 5,120-character Logs resource policy alone.
+    expect(props(group).LogGroupName).toBe('/aws/vendedlogs/fis/loadbearing-staging');
     expect(props(group).KmsKeyId).toBeDefined();
     // Kept on delete and replacement; deleted only when its own first create is rolled back.
     expect(group.DeletionPolicy).toBe('RetainExceptOnCreate');
