@@ -38,7 +38,7 @@ function errorFor(change: Record<string, unknown>, baseDir = TINY_APP): string {
 /** Synthesizes one environment; returns its template and the folder of its release asset. */
 function synth(config: EnvironmentConfig): { template: CfnTemplate; release: string[]; releaseDir: string } {
   const outdir = mkdtempSync(join(work, 'out-'));
-  const app = testApp({ outdir });
+  const app = testApp({ outdir, templatesOnly: true });
   const stack = new PlatformStack(app, config.stackName, { config });
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
   const releaseDir = readdirSync(outdir)

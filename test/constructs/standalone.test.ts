@@ -11,7 +11,7 @@ import { testApp } from '../support/test-app';
 const AZS = ['eu-west-1a', 'eu-west-1b'];
 
 function stackWithNetwork() {
-  const stack = new Stack(testApp(), 'Team', { env: { account: '444444444444', region: 'eu-west-1' } });
+  const stack = new Stack(testApp({ templatesOnly: true }), 'Team', { env: { account: '444444444444', region: 'eu-west-1' } });
   Object.defineProperty(stack, 'availabilityZones', { get: () => AZS });
   const network = new Network(stack, 'Network', { availabilityZones: AZS });
   const sg = new ec2.SecurityGroup(stack, 'Sg', { vpc: network.vpc, allowAllOutbound: false });

@@ -107,7 +107,7 @@ describe('PlatformApp.run', () => {
     let stacks: PlatformStack[] = [];
     const code = PlatformApp.run((a) => {
       stacks = a.addEnvironments({ stackProps: (config) => (config.stage === 'prod' ? { components: { fleet: TeamFleet } } : {}) });
-    }, { policies: false, outdir: tempDir('platform-app-') });
+    }, { policies: false, builtinCloudFormationValidation: false, outdir: tempDir('platform-app-') });
     expect(code).toBe(0);
     expect(stacks.map((s) => s.stackName)).toEqual(['loadbearing-prod']);
     expect(stacks[0]!.fleet).toBeInstanceOf(TeamFleet);

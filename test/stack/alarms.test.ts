@@ -189,7 +189,7 @@ describe('dashboard', () => {
 describe('strategies and config switches (one stack each)', () => {
   function stack(change: Record<string, unknown>, props: Partial<ConstructorParameters<typeof PlatformStack>[2]> = {}): Template {
     const [config] = resolveEnvironments({ prod: deepMerge(BUILTIN_ENVIRONMENTS.prod, change) }, 'test.json');
-    return Template.fromStack(new PlatformStack(testApp(), config.stackName, { config, ...props }));
+    return Template.fromStack(new PlatformStack(testApp({ templatesOnly: true }), config.stackName, { config, ...props }));
   }
 
   it('takes a naming strategy object', () => {

@@ -182,7 +182,7 @@ describe('options switched on through config (one extra synth)', () => {
       },
       'variant.json',
     );
-    const [stack] = addPlatform(testApp(), [config], { policies: false });
+    const [stack] = addPlatform(testApp({ templatesOnly: true }), [config], { policies: false });
     variant = Template.fromStack(stack);
     annotations = Annotations.fromStack(stack);
   });

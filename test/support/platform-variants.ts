@@ -20,20 +20,35 @@ export function environment(name: keyof typeof BUILTIN_ENVIRONMENTS & string, ch
 }
 
 /**
+ * Templates of plain variants (a config, no `mutate`, no `stackClass`) already synthesized in this
+ * worker, by config. The unit project runs files in shared workers (`isolate: false`), so the
+ * same variant asked for by several files (the prod stack with a warm pool, the staging
+ * baseline of the reference-chain cases) is synthesized once a worker. Synth is deterministic
+ * (test/policies/policy-packs.test.ts compares two synths byte for byte), so a cached template is the template a new synth would give.
+ */
+const plainVariants = new Map<string, Template>();
+
+/**
  * Synthesizes one PlatformStack (no policy packs, no validator: a few hundred ms) and returns its
- * template. `mutate` runs after construction, before synth: the place for escape hatches.
+ * template (a copy: callers may edit it). `mutate` runs after construction, before synth: the
+ * place for escape hatches.
  */
 export function synthPlatform(
   config: EnvironmentConfig,
   options: { mutate?: (stack: PlatformStack) => void; stackClass?: typeof PlatformStack } = {},
 ): Template {
+  const key = options.mutate || options.stackClass ? undefined : JSON.stringify(config);
+  const known = key === undefined ? undefined : plainVariants.get(key);
+  if (known) return structuredClone(known);
   const outdir = mkdtempSync(join(tmpdir(), 'loadbearing-variant-'));
   try {
-    const app = testApp({ outdir, context: CLI_CONTEXT });
+    const app = testApp({ outdir, context: CLI_CONTEXT, templatesOnly: true });
     const StackClass = options.stackClass ?? PlatformStack;
     const stack = new StackClass(app, config.stackName, { config });
     options.mutate?.(stack);
-    return app.synth().getStackByName(stack.stackName).template as Template;
+    const template = app.synth().getStackByName(stack.stackName).template as Template;
+    if (key !== undefined) plainVariants.set(key, structuredClone(template));
+    return template;
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
