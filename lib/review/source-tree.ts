@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, statSync, utimesSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { runProcess } from './run-process';
 import type { TempDirs } from './temp-dirs';
@@ -16,8 +16,15 @@ export async function worktreeTree(repoDir: string, temp: TempDirs): Promise<str
   const [toplevel, indexPath] = top.stdout.trim().split('\n');
   const index = join(temp.make('index'), 'index');
   const realIndex = isAbsolute(indexPath) ? indexPath : join(repoDir, indexPath);
-  // A copy keeps the stat cache: only files changed since the last `git add` are hashed.
-  if (existsSync(realIndex)) copyFileSync(realIndex, index);
+  // A copy keeps the stat cache: only files changed since the last `git add` are hashed. It also
+  // keeps the index's own mtime: git rehashes a file whose mtime is not older than the index
+  // ("racily clean"), which is how it sees a same-size edit made in the second of the last
+  // `git add`. A fresh mtime on the copy would hide that edit and reuse a stale synth.
+  if (existsSync(realIndex)) {
+    copyFileSync(realIndex, index);
+    const { atime, mtime } = statSync(realIndex);
+    utimesSync(index, atime, mtime);
+  }
   const withIndex = { ...env, GIT_INDEX_FILE: index };
   const add = await runProcess('git', ['add', '--all', '--', '.'], { cwd: toplevel, env: withIndex });
   if (add.status !== 0) return undefined;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +68,15 @@ describe('npm run diff reuses synths of identical inputs, and only those', () =>
   });
 
   it('synthesizes a changed working tree (uncommitted) and shows the change; the baseline comes from the cache', async () => {
+    // A same-size edit in the second of the last `git add`: the file's stat data (size, mtime)
+    // matches the index entry except that its mtime is not older than the index itself, the
+    // case git calls racily clean and rehashes. Pinned here, so it does not depend on timing.
+    const second = 1_700_000_000;
+    utimesSync(join(repo, 'bucket.json'), second, second);
+    git('update-index', '--refresh'); // the index entry records that mtime
     writeFileSync(join(repo, 'bucket.json'), template('Delete'));
+    utimesSync(join(repo, 'bucket.json'), second, second);
+    utimesSync(join(repo, '.git', 'index'), second, second);
     const run = await diff();
     expect(run.synths).toBe(1);
     expect(run.stdout).toMatch(/DeletionPolicy|Retain -> Delete/);
