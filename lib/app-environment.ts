@@ -63,6 +63,7 @@ export function appEnvironment(config: EnvironmentConfig, endpoints: AppEndpoint
     APP_SHED_POOL_WAIT_MS: app.shedPoolWaitMs,
     APP_SHED_QUEUE_LENGTH: app.shedQueueLength,
     APP_SHED_EVENT_LOOP_LAG_MS: app.shedEventLoopLagMs,
+    APP_SHED_EVENT_LOOP_UTILIZATION_PERCENT: app.shedEventLoopUtilizationPercent,
     APP_IDEMPOTENCY_RETENTION_HOURS: app.idempotencyRetentionHours,
     APP_METRICS_FLUSH_MS: local?.metricsFlushMs,
     APP_FRESHNESS_REFRESH_MS: local?.freshnessRefreshMs,

@@ -18,8 +18,8 @@ export interface CalibrationResult extends Calibration {
   readonly steps: readonly CalibrationStep[];
 }
 
-/** Ramp: first rate per instance, growth per step, and at most this many steps. */
-export const RAMP = { startPerInstance: 60, factor: 1.5, maxSteps: 12 } as const;
+/** Ramp: first rate per instance (low enough that a busy machine still has a step within the target), growth per step, and at most this many steps. */
+export const RAMP = { startPerInstance: 40, factor: 1.5, maxSteps: 12 } as const;
 
 /**
  * Finds the capacity of the local fleet with an open-loop ramp at the scenario mix: fixed-rate

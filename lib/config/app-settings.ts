@@ -76,6 +76,11 @@ export const appSettingsSchema = z
       .default(64)
       .describe('Load shedding: while more requests than this wait for a writer connection, new requests get 503 + Retry-After at once.'),
     shedEventLoopLagMs: int(1, 60_000).default(200).describe('Load shedding: above this event-loop lag, new requests get 503 + Retry-After.'),
+    shedEventLoopUtilizationPercent: int(1, 100)
+      .default(95)
+      .describe(
+        'Load shedding: while the event loop was busy for at least this share of the last 100 ms, new requests get 503 + Retry-After. It reacts before the lag does: a saturated loop accepts one new connection per turn, so requests wait in the kernel where the lag cannot see them.',
+      ),
     idempotencyRetentionHours: int(1, 8760).default(24).describe('How long an Idempotency-Key and its stored answer are kept; a replay after that is a new request.'),
     artifact: appArtifactSchema.optional(),
   })

@@ -43,7 +43,7 @@ const modes: readonly FailureMode[] = [
     failure: 'Requests arrive at several times what the fleet can serve (a launch, a bot, a retry storm upstream), faster than scaling can add instances.',
     mitigation: {
       summary:
-        'Per-client rate limiting at the WAF (JSON 429), load shedding in the app (an immediate 503 with Retry-After when the DB pool queue or event-loop lag passes its bound), target tracking on CPU and requests per target, and the edge cache absorbing cacheable classes.',
+        'Per-client rate limiting at the WAF (JSON 429), load shedding in the app (an immediate, preserialized 503 with Retry-After when the DB pool queue, the event-loop lag or the event-loop utilization passes its bound), target tracking on CPU and requests per target, and the edge cache absorbing cacheable classes.',
       configKeys: ['waf.rateLimitPerIp', 'fleet.cpuTargetPercent', 'fleet.requestsPerTarget', 'fleet.maxCapacity', 'app.dbPoolSize', 'edge.freshness'],
     },
     invariants: ['SA-1', 'SA-3', 'CB-1'],

@@ -18,7 +18,7 @@ import { migrate } from './migrations';
 import { RetryBudget } from './retry';
 import { Secrets } from './secrets';
 import { Server, type Route } from './server';
-import { LagSampler, shedReason } from './shedding';
+import { describeShed, LagSampler, shedPayloads, shedReason, type ShedBounds } from './shedding';
 
 const noCache = (headers: Record<string, unknown>) => /no-cache/i.test(String(headers['cache-control'] ?? ''));
 const replayHeader = (replayed: boolean): Record<string, string> => (replayed ? { 'idempotent-replayed': 'true' } : {});
@@ -132,8 +132,12 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
   const items = new Items({ env, db, cache, freshness, metrics, budget });
 
   const lag = new LagSampler(20, (ms) => metrics.eventLoopLag(ms));
-  lag.start();
-  const bounds = { maxPoolWaitMs: env.APP_SHED_POOL_WAIT_MS, maxQueueLength: env.APP_SHED_QUEUE_LENGTH, maxEventLoopLagMs: env.APP_SHED_EVENT_LOOP_LAG_MS };
+  const bounds: ShedBounds = {
+    maxPoolWaitMs: env.APP_SHED_POOL_WAIT_MS,
+    maxQueueLength: env.APP_SHED_QUEUE_LENGTH,
+    maxEventLoopLagMs: env.APP_SHED_EVENT_LOOP_LAG_MS,
+    maxEventLoopUtilization: env.APP_SHED_EVENT_LOOP_UTILIZATION_PERCENT / 100,
+  };
 
   const limitOf = (raw: string | null) => {
     if (raw === null) return 20;
@@ -200,8 +204,16 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
     { method: 'GET', pattern: '/api/orders/:id', handler: async (req, p) => ({ status: 200, body: await items.getOrder(parseId(p.id), req.deadline) }) },
   ];
 
-  const server = new Server({ env, routes, log, metrics, shed: () => shedReason(bounds, db.writerQueue(), lag.current) });
+  const shedding = {
+    check: () => shedReason(bounds, db.writerQueue(), lag.current, lag.utilization),
+    payloads: shedPayloads(bounds),
+    describe: (d: Parameters<typeof describeShed>[1]) => describeShed(bounds, d),
+  };
+  const server = new Server({ env, routes, log, metrics, shedding });
   await server.listen(env.APP_PORT, env.APP_RUNTIME === 'fleet' ? '0.0.0.0' : '127.0.0.1');
+  // Sampled from the moment it listens: the start-up work before (migrations, connections) is
+  // not load, and must not shed the first requests.
+  lag.start();
 
   const flush = setInterval(() => process.stdout.write(`${metrics.flush()}\n`), env.APP_METRICS_FLUSH_MS);
   flush.unref();

@@ -8,6 +8,7 @@ import { Deadline, DeadlineExceeded } from './deadline';
 import { HttpError, overloaded } from './http-error';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
+import type { ShedDecision, ShedKind } from './shedding';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -58,9 +59,16 @@ export interface ServerOptions {
   readonly routes: readonly Route[];
   readonly log: Logger;
   readonly metrics: Metrics;
-  /** Why a request should be shed right now, or undefined. */
-  readonly shed: () => string | undefined;
+  /** Load shedding: why a request should be shed right now (or undefined), each kind's preserialized answer, and its log text. */
+  readonly shedding: {
+    check(): ShedDecision | undefined;
+    readonly payloads: Readonly<Record<ShedKind, Buffer>>;
+    describe(d: ShedDecision): string;
+  };
 }
+
+/** At most one log line per this long about shed requests (with their count): a log line per shed would cost more than the shed. */
+export const SHED_LOG_INTERVAL_MS = 1000;
 
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -107,9 +115,12 @@ export class Server {
   private inFlight = 0;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly lightRoutes;
+  private shedLog = { count: 0, at: -Infinity };
 
   constructor(private readonly o: ServerOptions) {
     this.routes = compile(o.routes);
+    this.lightRoutes = this.routes.filter((r) => r.light);
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = o.env.APP_KEEPALIVE_TIMEOUT_MS;
     // Node requires the headers timeout to exceed the keep-alive timeout.
@@ -158,24 +169,58 @@ export class Server {
     res.end(payload);
   }
 
+  /** A health check (a light route): never shed. */
+  private isLight(method: string, rawUrl: string): boolean {
+    if (this.lightRoutes.length === 0) return false;
+    const q = rawUrl.indexOf('?');
+    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    return this.lightRoutes.some((r) => r.method === method && r.re.test(path));
+  }
+
+  /**
+   * The shed answer, as cheap as an answer can be: decided before the URL is parsed or anything
+   * allocated, a body serialized at start-up, no error object, and no log line per request (one
+   * line per {@link SHED_LOG_INTERVAL_MS} with the count; the ShedRequests metric counts each).
+   * At three times capacity most requests are shed: if a shed cost more than a fraction of a
+   * served request, shedding itself would saturate the instance.
+   */
+  private shed(req: http.IncomingMessage, res: http.ServerResponse, started: number, d: ShedDecision): void {
+    const header = req.headers['x-request-id'];
+    const id = typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+    const payload = this.o.shedding.payloads[d.kind];
+    res.writeHead(503, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': payload.length,
+      'retry-after': '1',
+      'x-request-id': id,
+      ...(this.draining ? { connection: 'close' } : {}),
+    });
+    res.end(payload);
+    this.o.metrics.count('Requests');
+    this.o.metrics.count('ShedRequests');
+    this.o.metrics.observe('RequestLatency', performance.now() - started);
+    this.shedLog.count++;
+    if (started - this.shedLog.at >= SHED_LOG_INTERVAL_MS) {
+      this.o.log.warn({ shed: this.shedLog.count, reason: this.o.shedding.describe(d) }, 'shedding load');
+      this.shedLog = { count: 0, at: started };
+    }
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = performance.now();
+    const method = req.method ?? 'GET';
+    if (!this.isLight(method, req.url ?? '/')) {
+      const d = this.o.shedding.check();
+      if (d) return this.shed(req, res, started, d);
+    }
     const header = req.headers['x-request-id'];
     const id = typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const method = req.method ?? 'GET';
     this.inFlight++;
     let status = 500;
     let shed = false;
     try {
       const match = this.match(method, url.pathname);
-      if (!match.route.light) {
-        const reason = this.o.shed();
-        if (reason) {
-          shed = true;
-          throw overloaded(reason);
-        }
-      }
       const deadline = Deadline.after(this.o.env.APP_REQUEST_TIMEOUT_MS);
       let raw = '';
       let body: unknown;

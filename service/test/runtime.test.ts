@@ -15,7 +15,7 @@ import { Deadline, DeadlineExceeded } from '../src/deadline';
 import { overloaded } from '../src/http-error';
 import { Metrics } from '../src/metrics';
 import { backoffDelay, RetryBudget, withRetry } from '../src/retry';
-import { shedReason } from '../src/shedding';
+import { describeShed, shedPayloads, shedReason } from '../src/shedding';
 
 const [dev] = builtinEnvironments();
 const endpoints = {
@@ -86,12 +86,22 @@ describe('service runtime logic', () => {
     expect(() => Deadline.after(0, () => now).check('the query')).toThrow(DeadlineExceeded);
   });
 
-  it('sheds on queue length, queue age and event-loop lag, with a 503 in the one error shape', () => {
-    const b = { maxPoolWaitMs: 500, maxQueueLength: 10, maxEventLoopLagMs: 200 };
-    expect(shedReason(b, { length: 9, oldestMs: 499 }, 199)).toBeUndefined();
-    expect(shedReason(b, { length: 10, oldestMs: 0 }, 0)).toMatch(/10 requests wait/);
-    expect(shedReason(b, { length: 1, oldestMs: 501 }, 0)).toMatch(/has waited 501 ms/);
-    expect(shedReason(b, { length: 0, oldestMs: 0 }, 201)).toMatch(/event-loop lag/);
+  it('sheds on queue length, queue age, event-loop lag and utilization, with a preserialized 503 in the one error shape', () => {
+    const b = { maxPoolWaitMs: 500, maxQueueLength: 10, maxEventLoopLagMs: 200, maxEventLoopUtilization: 0.95 };
+    expect(shedReason(b, { length: 9, oldestMs: 499 }, 199, 0.94)).toBeUndefined();
+    const why = (d: ReturnType<typeof shedReason>) => (d ? describeShed(b, d) : undefined);
+    expect(why(shedReason(b, { length: 10, oldestMs: 0 }, 0))).toMatch(/10 requests wait/);
+    expect(why(shedReason(b, { length: 1, oldestMs: 501 }, 0))).toMatch(/has waited 501 ms/);
+    expect(why(shedReason(b, { length: 0, oldestMs: 0 }, 201))).toMatch(/event-loop lag 201 ms/);
+    expect(why(shedReason(b, { length: 0, oldestMs: 0 }, 0, 0.95))).toMatch(/event loop busy 95% of the last 100 ms \(bound 95%\)/);
+    // Each kind's answer is serialized once, in the one error shape, and names the bound (not the measurement).
+    for (const [kind, payload] of Object.entries(shedPayloads(b))) {
+      const body = JSON.parse(payload.toString('utf8'));
+      expect(isErrorBody(body), kind).toBe(true);
+      expect(body.error).toBe('overloaded');
+      expect(body.message).toMatch(/^The service is overloaded \(.+\)\. Retry after a short wait\.$/);
+    }
+    expect(JSON.parse(shedPayloads(b)['event-loop-utilization'].toString()).message).toMatch(/busy for 95% or more of the last 100 ms/);
     const e = overloaded('x');
     expect([e.status, e.headers['retry-after'], isErrorBody(e.body)]).toEqual([503, '1', true]);
   });

@@ -97,7 +97,7 @@ describe.skipIf(unavailable !== undefined)('reference service under faults', () 
       for (const s of shed) {
         expect(s.status).toBe(503);
         expect(s.headers.get('retry-after')).toBe('1');
-        expect(s.body).toEqual({ error: 'overloaded', message: expect.stringMatching(/2 requests wait for a database connection \(bound 2\)/) });
+        expect(s.body).toEqual({ error: 'overloaded', message: expect.stringMatching(/too many requests wait for a database connection \(bound 2\)/) });
         expect(s.ms).toBeLessThan(50);
       }
       await admin.query('ROLLBACK');
