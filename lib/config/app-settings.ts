@@ -79,7 +79,7 @@ export const appSettingsSchema = z
     shedEventLoopUtilizationPercent: int(1, 100)
       .default(95)
       .describe(
-        'Load shedding: while the event loop was busy for at least this share of the last 100 ms, new requests get 503 + Retry-After. It reacts before the lag does: a saturated loop accepts one new connection per turn, so requests wait in the kernel where the lag cannot see them.',
+        'Load shedding: while the event loop was busy for at least this share of the last 100 ms and its lag is at least a quarter of shedEventLoopLagMs, new requests get 503 + Retry-After (busy with short turns is full speed, not overload). It reacts before the lag bound does: a saturated loop accepts one new connection per turn, so requests wait in the kernel where the lag cannot see them.',
       ),
     idempotencyRetentionHours: int(1, 8760).default(24).describe('How long an Idempotency-Key and its stored answer are kept; a replay after that is a new request.'),
     artifact: appArtifactSchema.optional(),

@@ -134,7 +134,7 @@ export const APP_ENV = {
   APP_SHED_EVENT_LOOP_UTILIZATION_PERCENT: spec(intKind(1, 100), {
     meaning: 'Event-loop utilization (share of the last 100 ms the loop was busy) at or above which the app sheds load.',
     checkedBy: 'config schema (`app.shedEventLoopUtilizationPercent`)',
-    service: 'Measures the event-loop utilization over the last 100 ms; at or above the bound, new requests get 503 + `Retry-After` until it falls. A saturated loop accepts one new connection per turn, so this sheds before requests pile up in the kernel\'s accept queue, where the lag cannot see them.',
+    service: 'Measures the event-loop utilization over the last 100 ms; at or above the bound while the lag is at least a quarter of `APP_SHED_EVENT_LOOP_LAG_MS` (a loop that is busy with short turns serves at full speed), new requests get 503 + `Retry-After` until it falls. A saturated loop accepts one new connection per turn, so this sheds before requests pile up in the kernel\'s accept queue, where the lag bound alone cannot see them.',
   }),
   APP_IDEMPOTENCY_RETENTION_HOURS: spec(intKind(1, 8760), {
     meaning: 'How long an `Idempotency-Key` and its stored answer are kept.',

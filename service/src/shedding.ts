@@ -13,6 +13,16 @@ export interface ShedBounds {
 export const UTILIZATION_WINDOW_MS = 100;
 
 /**
+ * Utilization alone is not overload: a loop that is busy 100% of the time with turns of a
+ * millisecond serves at full speed (the service bench drives it there: shedding on utilization
+ * alone turned most of a 2 ms-p99 load into 503s). It is overload when the loop is saturated AND
+ * its turns have grown long, because that is when connections pile up unseen in the kernel's
+ * accept queue (libuv accepts one per turn; docs/proving-ground.md, "What it found"). So the
+ * utilization bound applies only while the lag is at least this share of the lag bound.
+ */
+export const SATURATED_LAG_SHARE = 0.25;
+
+/**
  * Samples the event loop every `intervalMs`: its lag (how late a short timer fires) and its
  * utilization over the last {@link UTILIZATION_WINDOW_MS} (the share of that time it was busy
  * running callbacks rather than waiting for I/O: Node's `performance.eventLoopUtilization()`).
@@ -67,13 +77,15 @@ export interface ShedDecision {
 /**
  * Decides, before any work is done, whether a request is shed: the writer pool's wait queue is
  * too long or its oldest waiter too old, the event loop lags, or it was busy for too much of the
- * last 100 ms. The check is a few comparisons, so a shed request costs almost nothing.
+ * last 100 ms while its turns grew long ({@link SATURATED_LAG_SHARE}). The check is a few comparisons, so a shed request costs almost nothing.
  */
 export function shedReason(bounds: ShedBounds, queue: { length: number; oldestMs: number }, lagMs: number, utilization = 0): ShedDecision | undefined {
   if (queue.length >= bounds.maxQueueLength) return { kind: 'queue-length', measured: queue.length };
   if (queue.length > 0 && queue.oldestMs > bounds.maxPoolWaitMs) return { kind: 'queue-age', measured: queue.oldestMs };
   if (lagMs > bounds.maxEventLoopLagMs) return { kind: 'event-loop-lag', measured: lagMs };
-  if (utilization >= bounds.maxEventLoopUtilization) return { kind: 'event-loop-utilization', measured: utilization };
+  if (utilization >= bounds.maxEventLoopUtilization && lagMs >= bounds.maxEventLoopLagMs * SATURATED_LAG_SHARE) {
+    return { kind: 'event-loop-utilization', measured: utilization };
+  }
   return undefined;
 }
 
@@ -87,7 +99,7 @@ export function shedBoundText(bounds: ShedBounds, kind: ShedKind): string {
     case 'event-loop-lag':
       return `event-loop lag over the bound (${bounds.maxEventLoopLagMs} ms)`;
     case 'event-loop-utilization':
-      return `event loop busy for ${Math.round(bounds.maxEventLoopUtilization * 100)}% or more of the last ${UTILIZATION_WINDOW_MS} ms`;
+      return `event loop busy for ${Math.round(bounds.maxEventLoopUtilization * 100)}% or more of the last ${UTILIZATION_WINDOW_MS} ms, with a lag of ${Math.round(bounds.maxEventLoopLagMs * SATURATED_LAG_SHARE)} ms or more`;
   }
 }
 

@@ -93,7 +93,9 @@ describe('service runtime logic', () => {
     expect(why(shedReason(b, { length: 10, oldestMs: 0 }, 0))).toMatch(/10 requests wait/);
     expect(why(shedReason(b, { length: 1, oldestMs: 501 }, 0))).toMatch(/has waited 501 ms/);
     expect(why(shedReason(b, { length: 0, oldestMs: 0 }, 201))).toMatch(/event-loop lag 201 ms/);
-    expect(why(shedReason(b, { length: 0, oldestMs: 0 }, 0, 0.95))).toMatch(/event loop busy 95% of the last 100 ms \(bound 95%\)/);
+    expect(why(shedReason(b, { length: 0, oldestMs: 0 }, 50, 0.95))).toMatch(/event loop busy 95% of the last 100 ms \(bound 95%\)/);
+    // A saturated loop with short turns serves at full speed: not shed on utilization alone.
+    expect(shedReason(b, { length: 0, oldestMs: 0 }, 49, 1)).toBeUndefined();
     // Each kind's answer is serialized once, in the one error shape, and names the bound (not the measurement).
     for (const [kind, payload] of Object.entries(shedPayloads(b))) {
       const body = JSON.parse(payload.toString('utf8'));

@@ -3,10 +3,10 @@ import type { ServiceBenchResults, ServiceCase } from '../../lib/bench/service-b
 import { serviceTargets } from '../../lib/bench/service-bench-part';
 
 const s = (median: number) => ({ median, min: median, max: median });
-function results(cached: { rps: number; p99: number }, overhead: Partial<Record<ServiceCase, number>> = {}): ServiceBenchResults {
+function results(cached: { rps: number; p99: number; failures?: number }, overhead: Partial<Record<ServiceCase, number>> = {}): ServiceBenchResults {
   const kase = (name: ServiceCase, rps: number, p99: number) => ({
     name,
-    service: { requestsPerSecond: s(rps), p50Ms: s(1), p99Ms: s(p99), failures: 0 },
+    service: { requestsPerSecond: s(rps), p50Ms: s(1), p99Ms: s(p99), failures: name === 'cached-read' ? (cached.failures ?? 0) : 0 },
     bare: { requestsPerSecond: s(rps), p50Ms: s(1), p99Ms: s(p99), failures: 0 },
     overheadPercent: overhead[name] ?? 2,
   });
@@ -34,5 +34,11 @@ describe('service bench targets', () => {
     expect(missed[0].measured).toBe('5 ms');
     expect(missed[1].measured).toBe('4999 req/s');
     expect(missed[2].measured).toContain('idempotent-write 12.5%');
+  });
+
+  it('count for nothing when the service answered with failures (fast 503s are not served reads)', () => {
+    const shed = serviceTargets(results({ rps: 27000, p99: 2.4, failures: 121822 }));
+    expect(shed.map((t) => t.met)).toEqual([false, false, false]);
+    expect(shed[1].measured).toBe('27000 req/s (INVALID: cached-read 121822 failed responses)');
   });
 });
