@@ -51,7 +51,10 @@ describe.skipIf(unavailable !== undefined)('reference service: API, data, idempo
       // Changed behind the service's back: a cached read still shows the old price ...
       await admin.query('UPDATE items SET price_cents = 999 WHERE id = $1', [id]);
       await new Promise((r) => setTimeout(r, 300));
+      const hitsBefore = svc.metric('CacheHits');
       expect((await call(`${svc.url}/api/items/${id}`)).body.priceCents).toBe(100);
+      // ... and it was the cache that answered, not a replica still behind the UPDATE.
+      await expect.poll(() => svc.metric('CacheHits'), { timeout: 3000 }).toBeGreaterThan(hitsBefore);
       // ... an uncached read shows the new one, and a write through the service invalidates.
       expect((await call(`${svc.url}/api/items/${id}`, { headers: { 'cache-control': 'no-cache' } })).body.priceCents).toBe(999);
       const updated = await call(`${svc.url}/api/items/${id}/price`, { method: 'PUT', json: { priceCents: 250 } });
