@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthWaitCommands, preambleCommands } from '../../constructs/boot-script';
 import { freePort, startProcess, waitFor, type ManagedProcess } from '../../lib/local-stack/processes';
+import { runBash, startReportServer, writeStub, type ReportServer } from './support/boot-harness';
 
 /**
  * The boot script's verdict, run for real in bash: the generated preamble (exit trap, report,
@@ -19,18 +18,13 @@ const TINY_APP = join(__dirname, '..', 'fixtures', 'tiny-app', 'server.js');
 const WAIT = { waitSeconds: 3, probeTimeoutSeconds: 1, probeIntervalSeconds: 1 };
 
 let work: string;
-let reports: string[];
-let reportServer: Server;
-let reportUrl: string;
+let reportServer: ReportServer;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'loadbearing-boot-'));
   const bin = join(work, 'bin');
   mkdirSync(bin);
-  const stub = (name: string, body: string) => {
-    writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
-    chmodSync(join(bin, name), 0o755);
-  };
+  const stub = (name: string, body: string) => writeStub(bin, name, body);
   stub('aws', 'echo "$*" >> "$STUB_LOG"');
   stub('systemctl', [
     'case "$*" in',
@@ -41,22 +35,11 @@ beforeAll(async () => {
   ].join('\n'));
   stub('curl', 'case "$*" in *169.254.169.254*api/token*) echo token ;; *169.254.169.254*) echo i-0test ;; *) exec /usr/bin/curl "$@" ;; esac');
   stub('sleep', 'exec /usr/bin/sleep 0.2');
-  reports = [];
-  reportServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      reports.push(`${req.method} ${body}`);
-      res.end();
-    });
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => reportServer.listen(port, '127.0.0.1', resolve));
-  reportUrl = `http://127.0.0.1:${port}/report`;
+  reportServer = await startReportServer((method, body) => `${method} ${body}`);
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => reportServer.close(resolve));
+  await reportServer.close();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -64,19 +47,15 @@ afterAll(async () => {
 async function boot(appPort: number, middle: string[] = [], env: Record<string, string> = {}) {
   const log = join(work, `aws-${Date.now()}.log`);
   writeFileSync(log, '');
-  reports.length = 0;
+  reportServer.reports.length = 0;
   const script = [
-    ...preambleCommands({ stackName: 'loadbearing-test', groupLogicalId: 'FleetASG', region: 'eu-west-1', reasonUrl: reportUrl }),
+    ...preambleCommands({ stackName: 'loadbearing-test', groupLogicalId: 'FleetASG', region: 'eu-west-1', reasonUrl: reportServer.url }),
     ...middle,
     ...healthWaitCommands(appPort, '/healthz', WAIT),
   ].join('\n');
   const started = Date.now();
-  const child = spawn('bash', ['-c', script], { env: { ...process.env, PATH: `${join(work, 'bin')}:${process.env.PATH}`, STUB_LOG: log, ...env } });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, output, seconds: (Date.now() - started) / 1000, signals: readFileSync(log, 'utf8').trim().split('\n').filter(Boolean), reports: [...reports] };
+  const { code, output } = await runBash(script, { ...process.env, PATH: `${join(work, 'bin')}:${process.env.PATH}`, STUB_LOG: log, ...env });
+  return { code, output, seconds: (Date.now() - started) / 1000, signals: readFileSync(log, 'utf8').trim().split('\n').filter(Boolean), reports: [...reportServer.reports] };
 }
 
 describe('the boot script\'s verdict, in bash', () => {

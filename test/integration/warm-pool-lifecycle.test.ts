@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { healthWaitCommands, preambleCommands } from '../../constructs/boot-script';
 import { freePort, startProcess, waitFor, type ManagedProcess } from '../../lib/local-stack/processes';
+import { runBash, startReportServer, writeStub, type ReportServer } from './support/boot-harness';
 
 /**
  * The warm pool's lifecycle, run for real in bash: the generated boot (preamble with a launching
@@ -23,18 +22,13 @@ const GROUP = 'loadbearing-test-FleetASG-ABC';
 
 let work: string;
 let bin: string;
-let reports: string[];
-let reportServer: Server;
-let reportUrl: string;
+let reportServer: ReportServer;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'loadbearing-lifecycle-'));
   bin = join(work, 'bin');
   mkdirSync(bin);
-  const stub = (name: string, body: string) => {
-    writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
-    chmodSync(join(bin, name), 0o755);
-  };
+  const stub = (name: string, body: string) => writeStub(bin, name, body);
   stub('aws', [
     'echo "aws $*" >> "$STUB_LOG"',
     'case "$*" in',
@@ -62,22 +56,11 @@ beforeAll(async () => {
     'esac',
   ].join('\n'));
   stub('sleep', 'exec /usr/bin/sleep 0.2');
-  reports = [];
-  reportServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      reports.push(body);
-      res.end();
-    });
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => reportServer.listen(port, '127.0.0.1', resolve));
-  reportUrl = `http://127.0.0.1:${port}/report`;
+  reportServer = await startReportServer((_method, body) => body);
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => reportServer.close(resolve));
+  await reportServer.close();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -114,17 +97,13 @@ function instance(initial: { target: string; state: string; instanceVersion?: st
 
 /** The boot, with a lifecycle hook, for the app on `appPort`: exit code, output, the calls made (aws, systemctl) and the wait-condition reports. */
 async function boot(i: Instance, appPort: number) {
-  reports.length = 0;
+  reportServer.reports.length = 0;
   const script = [
-    ...preambleCommands({ stackName: 'loadbearing-test', groupLogicalId: 'FleetASG', region: 'eu-west-1', reasonUrl: reportUrl, lifecycleHookName: 'loadbearing-launch', lifecycleScriptPath: i.watcher }),
+    ...preambleCommands({ stackName: 'loadbearing-test', groupLogicalId: 'FleetASG', region: 'eu-west-1', reasonUrl: reportServer.url, lifecycleHookName: 'loadbearing-launch', lifecycleScriptPath: i.watcher }),
     ...healthWaitCommands(appPort, '/healthz', WAIT),
   ].join('\n');
-  const child = spawn('bash', ['-c', script], { env: i.env() });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, output, calls: i.calls(), reports: [...reports] };
+  const { code, output } = await runBash(script, i.env());
+  return { code, output, calls: i.calls(), reports: [...reportServer.reports] };
 }
 
 const complete = (result: string) => `aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name ${GROUP} --lifecycle-hook-name loadbearing-launch --instance-id i-0warm --lifecycle-action-result ${result}`;
