@@ -14,7 +14,7 @@ export const SHED_RESPONSE_MS = 50;
 export const LATENCY_MARGIN_MS = 100;
 
 export interface Calibration {
-  /** Highest open-loop rate (req/s, the whole local fleet) with p99 under the target and at most 1% shed or errors. */
+  /** Highest open-loop rate (req/s, the whole local fleet) with p99 under the target and at most ERROR_BUDGET_PERCENT (0.1%) shed or errors. */
   readonly capacityRps: number;
   readonly targetP99Ms: number;
 }
