@@ -43,7 +43,7 @@ describe('loadbearing failure-modes', () => {
       expect(bad.stderr).toContain('environments.staging.failureDrills.zones[0] = "us-east-1z"');
       const unknown = await run(['failure-modes', '--env', 'qa'], noAws);
       expect(unknown.code).toBe(2);
-      expect(unknown.stderr.trim()).toBe('loadbearing: error: unknown environment "qa" (known: dev, staging, prod)');
+      expect(unknown.stderr.trim()).toBe('loadbearing: error: unknown environment "qa" (known: dev, staging, prod); fix: pass one of them to --env');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -47,6 +47,6 @@ describe('loadbearing freshness', () => {
   it('exits 2 with one line for an unknown environment', async () => {
     const result = await run(['freshness', '--env', 'qa']);
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe('loadbearing: error: unknown environment "qa" (known: dev, staging, prod)');
+    expect(result.stderr.trim()).toBe('loadbearing: error: unknown environment "qa" (known: dev, staging, prod); fix: pass one of them to --env');
   });
 });
