@@ -16,6 +16,13 @@ export interface AlarmTopicsProps {
   readonly emails?: Partial<Record<AlarmSeverity, readonly string[]>>;
   /** @default PROTECT_DATA (the key is retained) */
   readonly protection?: StatefulProtection;
+  /**
+   * The prefix of the names of the alarms that notify these topics (the naming strategy's
+   * `prefix`): the topic policies let CloudWatch publish only for alarms of this account whose
+   * names start with it.
+   * @default - the stack name and "-" (StackPrefixAlarmNaming)
+   */
+  readonly alarmNamePrefix?: string;
 }
 
 /**
@@ -45,6 +52,8 @@ export class AlarmTopics extends Construct {
     this.key.addToResourcePolicy(autoScalingNotificationsStatement(this, Object.values(names)));
     this.critical = this.createTopic('Critical', names.critical, 'critical alarms (page)', props.emails?.critical ?? []);
     this.warning = this.createTopic('Warning', names.warning, 'warning alarms (notify)', props.emails?.warning ?? []);
+    const alarmNamePrefix = props.alarmNamePrefix ?? `${Stack.of(this).stackName}-`;
+    for (const topic of [this.critical, this.warning]) allowAlarmsToPublish(topic, alarmNamePrefix);
   }
 
   /** The topic for a severity. */
@@ -57,6 +66,36 @@ export class AlarmTopics extends Construct {
     for (const email of emails) topic.addSubscription(new subs.EmailSubscription(email));
     return topic;
   }
+}
+
+/**
+ * Lets the CloudWatch alarms of this account whose names start with `alarmNamePrefix` publish
+ * to a topic. Needed by every topic with a topic policy (`enforceSSL` creates one): a topic
+ * policy replaces the topic's default policy, and without this Allow the alarm history shows
+ * "... is not authorized to perform: SNS:Publish" and nobody is notified
+ * (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger, which also shows
+ * the `ArnLike aws:SourceArn` condition used here). An encrypted topic's key must also let
+ * `cloudwatch.amazonaws.com` use it (AlarmTopics' key does).
+ *
+ * Only the service principal is named: EC2 Auto Scaling publishes as its service-linked role,
+ * whose own IAM policy already allows it in this account, and naming that role in a topic policy
+ * would make SNS refuse the policy in a fresh account where the role does not exist yet
+ * ("Policy Error: PrincipalNotFound").
+ */
+export function allowAlarmsToPublish(topic: sns.ITopic, alarmNamePrefix: string): void {
+  const { partition, region, account } = Stack.of(topic);
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowThisStacksAlarms',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:${alarmNamePrefix}*` },
+        StringEquals: { 'aws:SourceAccount': account },
+      },
+    }),
+  );
 }
 
 /**

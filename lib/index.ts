@@ -1,5 +1,6 @@
 export * from './app-environment';
 export * from './config';
+export * from './deploy';
 export * from './feature-flags';
 export * from './invariants';
 export * from './platform-app';

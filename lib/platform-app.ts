@@ -39,7 +39,12 @@ export function addPlatform(app: App, environments: readonly EnvironmentConfig[]
     }
     return stack;
   });
-  Validations.of(app).addPlugins(new InvariantsPlugin(new Map(environments.map((e) => [e.stackName, optedOut(e)]))));
+  Validations.of(app).addPlugins(
+    new InvariantsPlugin(
+      new Map(environments.map((e) => [e.stackName, optedOut(e)])),
+      new Map(environments.map((e) => [e.stackName, { account: e.account, region: e.region, stackName: e.stackName }])),
+    ),
+  );
   if (options.policies ?? true) addPolicyPacks(app, options);
   return stacks;
 }

@@ -126,14 +126,16 @@ export class PlatformStack extends Stack {
       databaseProxy: config.database.proxy.enabled,
     });
 
+    const naming = props.alarmNaming ?? this.createAlarmNaming(config);
     this.alarmTopics = new AlarmTopics(this, 'AlarmTopics', {
       emails: { critical: config.alarms.criticalEmails, warning: config.alarms.warningEmails },
       protection,
+      alarmNamePrefix: naming.prefix,
     });
     this.alarmFactory = new AlarmFactory({
       settings: config.alarms,
       configPath: `environments.${config.name}.alarms`,
-      naming: props.alarmNaming ?? this.createAlarmNaming(config),
+      naming,
       actions: props.alarmActions ? props.alarmActions(this, this.alarmTopics) : this.createAlarmActions(this, this.alarmTopics),
     });
     const alarms = this.alarmFactory;

@@ -2,6 +2,7 @@ export * from './az-loss';
 export * from './cache-policy';
 export * from './check-invariants';
 export * from './connection-budget';
+export * from './deploy-safety';
 export * from './freshness';
 export * from './hard-limits';
 export * from './invariant-rule';

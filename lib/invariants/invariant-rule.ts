@@ -1,3 +1,5 @@
+import type { StackEnvironment } from '../deploy/intrinsics';
+import type { CfnTemplate } from '../deploy/template';
 import type { EnvironmentConfig } from '../config/environment-schema';
 
 export const RULE_GROUPS = {
@@ -8,6 +10,7 @@ export const RULE_GROUPS = {
   'hard-limits': 'Hard limits',
   'cache-policy': 'Cache policy',
   freshness: 'Freshness',
+  'deploy-safety': 'Deploy safety',
 } as const;
 export type RuleGroup = keyof typeof RULE_GROUPS;
 
@@ -20,11 +23,15 @@ export interface InvariantFinding {
   readonly fix: string;
 }
 
-/** Size of a synthesized template. */
+/** A synthesized template: its size, and for the rules that read it, the template and where it deploys. */
 export interface TemplateStats {
   readonly stackName: string;
   readonly resources: number;
   readonly bytes: number;
+  /** The parsed template. @default - the rule sees only the size */
+  readonly template?: CfnTemplate;
+  /** The stack's account and region. @default - unknown: rules that need them find nothing */
+  readonly environment?: StackEnvironment;
 }
 
 interface RuleBase {

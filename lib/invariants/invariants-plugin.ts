@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport, PolicyViolation } from 'aws-cdk-lib';
+import type { StackEnvironment } from '../deploy/intrinsics';
+import type { CfnTemplate } from '../deploy/template';
 import type { TemplateRule } from './invariant-rule';
 import { INVARIANT_RULES } from './rules';
 
@@ -14,8 +16,14 @@ export class InvariantsPlugin implements IPolicyValidationPlugin {
   public readonly ruleIds: string[];
   private readonly rules: TemplateRule[];
 
-  /** @param optOuts rule IDs each stack (by stack name) opted out of */
-  constructor(private readonly optOuts: ReadonlyMap<string, ReadonlySet<string>> = new Map()) {
+  /**
+   * @param optOuts rule IDs each stack (by stack name) opted out of
+   * @param environments each stack's account and region (by stack name), for the rules that read the template
+   */
+  constructor(
+    private readonly optOuts: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+    private readonly environments: ReadonlyMap<string, StackEnvironment> = new Map(),
+  ) {
     this.rules = INVARIANT_RULES.filter((r): r is TemplateRule => r.phase === 'template');
     this.ruleIds = this.rules.map((r) => r.id);
   }
@@ -24,9 +32,10 @@ export class InvariantsPlugin implements IPolicyValidationPlugin {
     const violations: PolicyViolation[] = [];
     for (const templatePath of context.templatePaths) {
       const text = readFileSync(templatePath, 'utf8');
-      const template = JSON.parse(text) as { Resources?: Record<string, unknown> };
+      const template = JSON.parse(text) as CfnTemplate;
       const stackName = basename(templatePath).replace(/\.template\.json$/, '');
-      const stats = { stackName, resources: Object.keys(template.Resources ?? {}).length, bytes: Buffer.byteLength(text) };
+      const environment = this.environments.get(stackName);
+      const stats = { stackName, resources: Object.keys(template.Resources ?? {}).length, bytes: Buffer.byteLength(text), template, ...(environment ? { environment } : {}) };
       for (const rule of this.rules) {
         if (this.optOuts.get(stackName)?.has(rule.id)) continue;
         for (const finding of rule.checkTemplate(stats)) {

@@ -1,6 +1,7 @@
 import { AZ_LOSS_RULES } from './az-loss';
 import { CACHE_POLICY_RULES } from './cache-policy';
 import { CONNECTION_BUDGET_RULES } from './connection-budget';
+import { DEPLOY_SAFETY_RULES } from './deploy-safety';
 import { FRESHNESS_RULES } from './freshness';
 import { HARD_LIMIT_RULES } from './hard-limits';
 import type { InvariantRule } from './invariant-rule';
@@ -16,4 +17,5 @@ export const INVARIANT_RULES: readonly InvariantRule[] = [
   ...HARD_LIMIT_RULES,
   ...CACHE_POLICY_RULES,
   ...FRESHNESS_RULES,
+  ...DEPLOY_SAFETY_RULES,
 ];

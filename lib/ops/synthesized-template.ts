@@ -1,27 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvironmentConfig } from '../config/environment-schema';
+import type { CfnResource, CfnTemplate } from '../deploy/template';
 import { UsageError } from './errors.js';
 
-/** A synthesized CloudFormation template, as the deploy-time commands read it. */
-export interface SynthesizedTemplate {
-  readonly Resources?: Record<string, SynthesizedResource>;
-  readonly Outputs?: Record<string, unknown>;
-  readonly Transform?: string | readonly string[];
-  readonly [section: string]: unknown;
-}
-
-export interface SynthesizedResource {
-  readonly Type: string;
-  readonly Properties?: Record<string, unknown>;
-  readonly DependsOn?: string | readonly string[];
-  readonly DeletionPolicy?: string;
-  readonly UpdateReplacePolicy?: string;
-  readonly UpdatePolicy?: Record<string, unknown>;
-  readonly CreationPolicy?: Record<string, unknown>;
-  readonly Condition?: string;
-  readonly Metadata?: Record<string, unknown>;
-}
+/** A synthesized CloudFormation template (see lib/deploy/template.ts). */
+export type SynthesizedTemplate = CfnTemplate;
+export type SynthesizedResource = CfnResource;
 
 /** The options of commands that read a synthesized template. */
 export const TEMPLATE_OPTIONS = {
@@ -33,7 +18,7 @@ export const TEMPLATE_OPTIONS = {
  * `<dir>/<stackName>.template.json`.
  * @throws UsageError naming the missing file and the synth command that writes it.
  */
-export function readSynthesizedTemplate(env: Pick<EnvironmentConfig, 'stackName'>, dir = 'cdk.out', configFile?: string): SynthesizedTemplate {
+export function readSynthesizedTemplate(env: Pick<EnvironmentConfig, 'stackName'>, dir = 'cdk.out', configFile?: string): CfnTemplate {
   const path = join(dir, `${env.stackName}.template.json`);
   const synth = `npx cdk synth ${env.stackName}${configFile ? ` -c configFile=${configFile}` : ''}`;
   if (!existsSync(path)) throw new UsageError(`--template-dir ${dir}: no synthesized template ${path}; fix: run \`${synth}\` first (or pass --template-dir <dir>)`);
@@ -43,8 +28,8 @@ export function readSynthesizedTemplate(env: Pick<EnvironmentConfig, 'stackName'
   } catch (e) {
     throw new UsageError(`--template-dir ${dir}: ${path} is not valid JSON (${(e as Error).message.split('\n')[0]}); fix: run \`${synth}\` again`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as SynthesizedTemplate).Resources !== 'object') {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as CfnTemplate).Resources !== 'object') {
     throw new UsageError(`--template-dir ${dir}: ${path} is not a CloudFormation template (no Resources); fix: run \`${synth}\` again`);
   }
-  return parsed as SynthesizedTemplate;
+  return parsed as CfnTemplate;
 }

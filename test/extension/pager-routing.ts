@@ -1,8 +1,9 @@
+import { Stack } from 'aws-cdk-lib';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { SeverityTopicActions, type AlarmSeverity, type AlarmTopics, type IAlarmActionStrategy } from 'loadbearing';
+import { allowAlarmsToPublish, SeverityTopicActions, type AlarmSeverity, type AlarmTopics, type IAlarmActionStrategy } from 'loadbearing';
 
 /**
  * Team example 3: critical alarms also go to a second topic (the team's incident tool);
@@ -21,6 +22,8 @@ export class PagerRouting implements IAlarmActionStrategy {
   /** Use as `PlatformStack` props: `alarmActions: PagerRouting.factory`. */
   public static factory(scope: Construct, topics: AlarmTopics): IAlarmActionStrategy {
     const pager = new sns.Topic(scope, 'IncidentTopic', { displayName: 'team incident tool', masterKey: topics.key, enforceSSL: true });
+    // Its own topic policy (enforceSSL) replaces the default one: let the stack's alarms publish.
+    allowAlarmsToPublish(pager, `${Stack.of(scope).stackName}-`);
     return new PagerRouting(topics, pager);
   }
 
