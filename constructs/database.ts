@@ -7,6 +7,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
+import { RollbackGuard } from './rollback-guard';
 import { databaseSettingsSchema, type DatabaseSettings, type DatabaseSettingsInput } from '../lib/config/database-settings';
 import { KNOWN_POSTGRES_VERSIONS } from '../lib/config/postgres-versions';
 import { postgresMaxConnections } from '../lib/config/postgres-connections';
@@ -191,6 +192,8 @@ export class Database extends Construct {
         'cdk-validator-cfnguard::rds_instance_multi_az_support_check',
       );
     }
+    // Protected from the end of the first create on, so a failed create can still roll back.
+    if (protection.deletionProtection) RollbackGuard.of(this).protectDatabase(this.writer);
     this.secret = this.writer.secret!;
     const rotationSecurityGroup = this.createRotationSecurityGroup(props, settings);
     this.addSecretRotation(this.secret, props.vpc, rotationSecurityGroup, settings);

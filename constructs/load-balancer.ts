@@ -5,6 +5,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
+import { RollbackGuard } from './rollback-guard';
 import { createPrivateBucket } from './private-bucket';
 import { loadBalancerSettingsSchema, type LoadBalancerSettings, type LoadBalancerSettingsInput } from '../lib/config/load-balancer-settings';
 import type { AlarmFactory } from './alarm-factory';
@@ -124,7 +125,8 @@ export class LoadBalancer extends Construct {
       http2Enabled: true,
       deletionProtection: protection.deletionProtection,
     });
-    if (!protection.deletionProtection) {
+    if (protection.deletionProtection) RollbackGuard.of(this).protectLoadBalancer(this.loadBalancer);
+    else {
       acknowledge(
         this.loadBalancer,
         'Deletion protection is off only where dataProtection.allowDestroy is set (throwaway dev stacks), so the stack can be destroyed.',
@@ -133,6 +135,12 @@ export class LoadBalancer extends Construct {
       );
     }
     this.loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
+    // A destroyable bucket is emptied by CDK's auto-delete custom resource before it is deleted.
+    // The ALB writes a test object as soon as logging is on, so it waits for that resource: a
+    // rolled-back create then always empties the bucket first (S3 refuses to delete a bucket that
+    // is not empty).
+    const emptiesBucket = this.accessLogsBucket.node.tryFindChild('AutoDeleteObjectsCustomResource');
+    if (emptiesBucket) this.loadBalancer.node.addDependency(emptiesBucket);
 
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'Targets', {
       vpc: props.vpc,

@@ -1,21 +1,27 @@
-/** How long the handler keeps trying before it answers (the function's timeout is 10 minutes). */
-export const ROLLBACK_GUARD_WORK_MS = 8 * 60 * 1000;
+/** How long the handler keeps trying before it answers (the function's timeout is 15 minutes). */
+export const ROLLBACK_GUARD_WORK_MS = 13 * 60 * 1000;
 
 /**
- * The handler (plain JavaScript for the Lambda Node.js runtime, which bundles the AWS SDK v3).
+ * The rollback guard's handler (plain JavaScript for the Lambda Node.js runtime, which bundles the
+ * AWS SDK v3). See RollbackGuard for why deletion protection is switched on last.
  *
- * It always answers, and always SUCCESS: a failure here must not become a second failure of the
- * rollback. Everything after the answer's own plumbing, the SDK imports included, runs inside one
- * try, and the answer is sent in its `finally`; if even that fails, the custom resource's
- * ServiceTimeout ends CloudFormation's wait (see RollbackGuard).
+ * - Create and Update: turn deletion protection ON for every DB instance and load balancer in its
+ *   properties, and read it back. An instance that is still being created, modified or backed up
+ *   can refuse the change (InvalidDBInstanceState: "Database instance is not in available state"),
+ *   so each resource is tried with backoff and full jitter (at most 30 s apart) until it reads
+ *   protected or ROLLBACK_GUARD_WORK_MS (or the function's remaining time less a minute) has
+ *   passed. If one cannot be protected, a Create first lifts what it switched on (so the rollback
+ *   it causes can delete them) and answers FAILED, naming the resource; an Update answers FAILED
+ *   and lifts nothing (a deployed stack keeps its protection).
+ * - Delete: only while the stack is ROLLBACK_IN_PROGRESS (the rollback of a failed CreateStack; a
+ *   stack that was created successfully never enters it again) it turns protection OFF, so the
+ *   rollback can delete them. On a stack delete, an update or its rollback it keeps protection.
+ *   A Delete always answers SUCCESS: a failure here must not become a second failure of the
+ *   rollback.
  *
- * On the delete of a rolled-back first create it turns deletion protection off and checks that it
- * reads off, per DB instance and load balancer, in parallel: an instance that is still being
- * created or backed up can refuse the change (InvalidDBInstanceState), so it describes, modifies
- * and describes again, with backoff and full jitter (at most 30 s apart), until protection reads
- * false, the resource is gone, or ROLLBACK_GUARD_WORK_MS (or the function's remaining time less a
- * minute) has passed. If it cannot describe the instance at all, an accepted modification counts. Which RDS states refuse this modification is not documented; the loop does
- * not rely on it.
+ * It always answers: everything after the answer's own plumbing, the SDK imports included, runs
+ * inside one try, and the answer is sent in its `finally`; if even that fails, the custom
+ * resource's ServiceTimeout ends CloudFormation's wait.
  */
 export const ROLLBACK_GUARD_HANDLER = `'use strict';
 const https = require('https');
@@ -42,36 +48,48 @@ async function untilDone(step, deadline) {
   }
 }
 
-function liftDbProtection(sdk, id, deadline) {
+/** Sets an instance's DeletionProtection and waits until it reads so (or the instance is gone). */
+function setDbProtection(sdk, id, on, deadline) {
   return untilDone(async () => {
     let db;
     let unreadable = false;
     try {
       const out = await sdk.rds.send(new sdk.DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
       db = out.DBInstances && out.DBInstances[0];
-      if (!db || db.DeletionProtection === false) return true;
+      if (!db) return on ? 'not found' : true;
+      if (db.DeletionProtection === on) return true;
     } catch (err) {
-      if (errorName(err) === 'DBInstanceNotFoundFault') return true;
+      if (errorName(err) === 'DBInstanceNotFoundFault') return on ? 'not found' : true;
       console.error(err);
       unreadable = true; // e.g. not allowed to describe: the modification is what matters
     }
-    await sdk.rds.send(new sdk.ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
+    await sdk.rds.send(new sdk.ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: on, ApplyImmediately: true }));
     return unreadable ? true : 'modified while ' + db.DBInstanceStatus + ', not yet read back';
   }, deadline);
 }
 
-function liftAlbProtection(sdk, arn, deadline) {
+function setAlbProtection(sdk, arn, on, deadline) {
+  const value = on ? 'true' : 'false';
   return untilDone(async () => {
     let out;
     try {
-      out = await sdk.elb.send(new sdk.ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arn, Attributes: [{ Key: 'deletion_protection.enabled', Value: 'false' }] }));
+      out = await sdk.elb.send(new sdk.ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arn, Attributes: [{ Key: 'deletion_protection.enabled', Value: value }] }));
     } catch (err) {
-      if (errorName(err) === 'LoadBalancerNotFoundException') return true;
+      if (errorName(err) === 'LoadBalancerNotFoundException') return on ? 'not found' : true;
       throw err;
     }
     const attribute = (out.Attributes || []).find((a) => a.Key === 'deletion_protection.enabled');
-    return !attribute || attribute.Value === 'false' ? true : 'deletion_protection.enabled is ' + attribute.Value;
+    return attribute && attribute.Value === value ? true : 'deletion_protection.enabled is ' + (attribute ? attribute.Value : 'missing');
   }, deadline);
+}
+
+/** Sets protection on every resource in parallel; returns "<resource>: <what blocked it>" for each that did not take. */
+async function setAll(sdk, props, on, deadline) {
+  const work = [
+    ...(props.DbInstanceIdentifiers || []).map((id) => setDbProtection(sdk, id, on, deadline).then((state) => state && id + ': ' + state)),
+    ...(props.LoadBalancerArns || []).map((arn) => setAlbProtection(sdk, arn, on, deadline).then((state) => state && arn + ': ' + state)),
+  ];
+  return (await Promise.all(work)).filter(Boolean);
 }
 
 function loadSdk() {
@@ -89,25 +107,34 @@ function loadSdk() {
   };
 }
 
+/** Create or Update: protection on. Returns [status, reason]. */
+async function onCreateOrUpdate(event, deadline) {
+  const sdk = loadSdk();
+  const props = event.ResourceProperties || {};
+  const blocked = await setAll(sdk, props, true, deadline);
+  if (blocked.length === 0) return ['SUCCESS', 'deletion protection on'];
+  if (event.RequestType === 'Create') {
+    // Leave the first create's rollback nothing it cannot delete: undo what did take.
+    const left = await setAll(sdk, props, false, Date.now() + ANSWER_MARGIN_MS / 2);
+    return ['FAILED', 'could not switch deletion protection on for ' + blocked.join('; ') + (left.length ? '; and could not switch it back off for ' + left.join('; ') : '; switched the others back off for the rollback')];
+  }
+  return ['FAILED', 'could not switch deletion protection on for ' + blocked.join('; ')];
+}
+
 async function onDelete(event, deadline) {
   const sdk = loadSdk();
   const { Stacks } = await sdk.cfn.send(new sdk.DescribeStacksCommand({ StackName: event.StackId }));
   const status = Stacks && Stacks[0] ? Stacks[0].StackStatus : 'unknown';
   if (status !== 'ROLLBACK_IN_PROGRESS') return 'stack is ' + status + ': deletion protection kept';
-  const props = event.ResourceProperties || {};
-  const work = [
-    ...(props.DbInstanceIdentifiers || []).map((id) => liftDbProtection(sdk, id, deadline).then((state) => state && id + ': ' + state)),
-    ...(props.LoadBalancerArns || []).map((arn) => liftAlbProtection(sdk, arn, deadline).then((state) => state && arn + ': ' + state)),
-  ];
-  const blocked = (await Promise.all(work)).filter(Boolean);
+  const blocked = await setAll(sdk, event.ResourceProperties || {}, false, deadline);
   return blocked.length === 0
     ? 'first create rolled back: deletion protection lifted'
     : 'first create rolled back; deletion protection still on for ' + blocked.join('; ');
 }
 
-function respond(event, reason) {
+function respond(event, status, reason) {
   const body = JSON.stringify({
-    Status: 'SUCCESS',
+    Status: status,
     Reason: reason,
     PhysicalResourceId: event.PhysicalResourceId || event.LogicalResourceId,
     StackId: event.StackId,
@@ -125,17 +152,20 @@ function respond(event, reason) {
 }
 
 exports.handler = async (event, context) => {
+  let status = 'SUCCESS';
   let reason = 'nothing to do on ' + event.RequestType;
   try {
     const remaining = context && typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS : WORK_MS;
     const deadline = Date.now() + Math.min(WORK_MS, remaining);
     if (event.RequestType === 'Delete') reason = await onDelete(event, deadline);
+    else [status, reason] = await onCreateOrUpdate(event, deadline);
   } catch (err) {
     console.error(err);
-    reason = 'could not lift deletion protection: ' + (err && err.message);
+    if (event.RequestType === 'Delete') reason = 'could not lift deletion protection: ' + (err && err.message);
+    else [status, reason] = ['FAILED', 'could not switch deletion protection on: ' + (err && err.message)];
   } finally {
-    console.log(reason);
-    await respond(event, reason);
+    console.log(status + ': ' + reason);
+    await respond(event, status, reason);
   }
 };
 `;

@@ -13,7 +13,6 @@ import { Database, DB_APP_USER, DB_MASTER_USER, PROXY_PORT, type DatabaseProps }
 import { LoadBalancer, type LoadBalancerProps } from '../constructs/load-balancer';
 import { LogEncryptionKey } from '../constructs/log-encryption-key';
 import { Network } from '../constructs/network';
-import { RollbackGuard } from '../constructs/rollback-guard';
 import { SecurityGroups } from '../constructs/security-groups';
 import { ServiceDashboard, type DashboardSection } from '../constructs/service-dashboard';
 import { ServiceHealth } from '../constructs/service-health';
@@ -192,10 +191,6 @@ export class PlatformStack extends Stack {
       expectedClientConnections: config.fleet.maxCapacity * config.app.cacheConnectionsPerInstance,
       namePrefix: config.stackName,
     });
-    // A failed first create must be able to delete what deletion protection guards.
-    if (protection.deletionProtection) {
-      new RollbackGuard(this, 'RollbackGuard', { dbInstances: [this.database.writer, ...this.database.replicas], loadBalancers: [this.loadBalancer.loadBalancer] });
-    }
     // The freshness model for the app (its cache TTLs), in every environment: CloudFront is optional.
     const prefix = physicalNamePrefix(this);
     publishFreshnessParameters(new Construct(this, 'Freshness'), prefix, config.edge.freshness);

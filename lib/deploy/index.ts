@@ -1,5 +1,9 @@
 // Deploy-time analyses of synthesized templates: re-exports only.
 export * from './alarm-delivery';
+export * from './create-times';
 export * from './intrinsics';
+export * from './plan-report';
 export * from './policy-evaluation';
+export * from './rollback-plan';
 export * from './template';
+export * from './transforms';

@@ -7,6 +7,7 @@ import { configReference } from '../config/config-reference';
 import { freshnessTable } from '../config/freshness-table';
 import { builtinEnvironments } from '../config/load-config';
 import { contractTable } from '../contract/contract-table';
+import { createTimesTable } from '../deploy/create-times';
 import { drillsReference, failureModesReference } from '../failure-modes/failure-modes-reference';
 import { invariantsReference } from '../invariants/invariants-reference';
 import { IN_PLACE_RULES, REFUSED_UPDATES, type UpdateRule } from '../review/update-rules';
@@ -33,6 +34,7 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   drills: { file: 'docs/failure-modes.md', render: drillsReference },
   freshness: { file: 'docs/architecture.md', render: () => builtinEnvironments().map(freshnessTable).join('\n') },
   'team-app': { file: 'docs/extending.md', render: teamApp },
+  'create-times': { file: 'docs/deploying.md', render: createTimesTable },
   'refused-updates': { file: 'docs/reviewing-changes.md', render: () => ruleTable(REFUSED_UPDATES) },
   'in-place-rules': { file: 'docs/reviewing-changes.md', render: () => ruleTable(IN_PLACE_RULES) },
 };

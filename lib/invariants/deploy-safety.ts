@@ -1,4 +1,5 @@
 import { alarmDeliveryProblems } from '../deploy/alarm-delivery';
+import { planFirstCreate } from '../deploy/rollback-plan';
 import type { InvariantRule } from './invariant-rule';
 
 /** Rules on the synthesized template that decide whether a deploy works and can be undone. */
@@ -23,6 +24,31 @@ export const DEPLOY_SAFETY_RULES: readonly InvariantRule[] = [
           value: `${problems.length} route(s) to ${topics.join(', ')}`,
           message: `${stackName}: ${problems.length} notification route(s) cannot deliver, e.g. ${first.source} ${first.kind} -> ${first.topic} as ${first.publisher}: ${first.detail}`,
           fix: 'let the publisher through the topic policy (allowAlarmsToPublish(topic, alarmNamePrefix) for alarms) and, for an encrypted topic, the key policy.',
+        },
+      ];
+    },
+  },
+  {
+    id: 'DS-2',
+    group: 'deploy-safety',
+    phase: 'template',
+    severity: 'error',
+    title: 'A failed first create always rolls back, and can be retried',
+    rationale:
+      'A create can fail at any resource (an unverified account refuses CloudFront, a quota, a certificate). If its rollback meets a protected DB, a bucket with objects or a retained fixed name, the stack ends in ROLLBACK_FAILED and the retry collides with the leftovers. The `plan` command prints the same analysis.',
+    checkTemplate({ stackName, template, environment }) {
+      if (!template) return [];
+      const plan = planFirstCreate(template, environment);
+      if (!plan.strands) return [];
+      const stranding = plan.failurePoints.filter((f) => f.blockers.length > 0);
+      const first = stranding[0]!;
+      const blocker = first.blockers[0]!;
+      return [
+        {
+          path: '(template)',
+          value: `${stranding.length} of ${plan.failurePoints.length} failure points`,
+          message: `${stackName}: if ${first.failing} fails, the rollback strands on ${blocker.logicalId} (${blocker.type}): ${blocker.reason}`,
+          fix: `${blocker.fix} (\`npx loadbearing plan --env <name>\` lists every failure point).`,
         },
       ];
     },

@@ -18,6 +18,7 @@ export * from './freshness-command.js';
 export * from './gate-command.js';
 export * from './help.js';
 export * from './metric-data.js';
+export * from './plan-command.js';
 export * from './progress-line.js';
 export * from './report-command.js';
 export * from './report-metrics.js';

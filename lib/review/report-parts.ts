@@ -39,11 +39,18 @@ export function impactKind(impact: ReferenceImpact): string {
   return { replaced: 'replaced', 'may be replaced': 'maybe', 'update refused': 'refused', blocked: 'blocked' }[impact.effect];
 }
 
-/** `2 stateful resources would be destroyed, replaced or orphaned, or could not be updated` */
+/** `2 stateful resources would be destroyed, replaced or orphaned, or could not be updated, or would lose deletion protection` */
 export function blockedHeadline(review: Review): string {
   const refused = review.blocking.some((h) => h.impact === 'UPDATE_REFUSED');
-  const lost = review.blocking.some((h) => h.impact !== 'UPDATE_REFUSED');
-  const what = [lost ? 'would be destroyed, replaced or orphaned' : '', refused ? 'could not be updated (AWS refuses the update)' : ''].filter(Boolean).join(', or ');
+  const unprotected = review.blocking.some((h) => h.impact === 'WILL_UNPROTECT');
+  const lost = review.blocking.some((h) => h.impact !== 'UPDATE_REFUSED' && h.impact !== 'WILL_UNPROTECT');
+  const what = [
+    lost ? 'would be destroyed, replaced or orphaned' : '',
+    refused ? 'could not be updated (AWS refuses the update)' : '',
+    unprotected ? 'would lose deletion protection' : '',
+  ]
+    .filter(Boolean)
+    .join(', or ');
   return `${plural(review.blocking.length, 'stateful resource')} ${what}`;
 }
 

@@ -11,10 +11,11 @@ export { renderValue } from './render-value';
 
 /**
  * What the guard blocks on a stateful resource: a deploy that loses it (destroys, replaces or
- * possibly replaces it, or orphans it), or that cannot update it because AWS refuses an update it
- * needs (UPDATE_REFUSED: the deploy fails there and rolls back).
+ * possibly replaces it, or orphans it), that cannot update it because AWS refuses an update it
+ * needs (UPDATE_REFUSED: the deploy fails there and rolls back), or that turns its deletion
+ * protection off (WILL_UNPROTECT: from the moment CloudFormation updates it, one delete loses it).
  */
-export const BLOCKING_IMPACTS = ['WILL_DESTROY', 'WILL_REPLACE', 'MAY_REPLACE', 'WILL_ORPHAN', 'UPDATE_REFUSED'] as const;
+export const BLOCKING_IMPACTS = ['WILL_DESTROY', 'WILL_REPLACE', 'MAY_REPLACE', 'WILL_ORPHAN', 'UPDATE_REFUSED', 'WILL_UNPROTECT'] as const;
 export type BlockingImpact = (typeof BLOCKING_IMPACTS)[number];
 
 /** `refused`: an update of it that AWS refuses (see REFUSED_UPDATES): the deploy fails there. */
@@ -136,6 +137,26 @@ export function reviewStack(
     const hazard = removalHazard(stack, change, renamedTo === undefined ? undefined : { logicalId: renamedTo, path: paths[renamedTo] });
     if (hazard) hazards.push(hazard);
     if (change.kind === 'modified' || change.kind === 'replaced' || change.kind === 'refused') warnings.push(...weakenedProtection(change, diff.resources.get(change.logicalId)));
+  }
+  for (const change of changes) {
+    if (change.kind !== 'modified' && change.kind !== 'replaced' && change.kind !== 'refused') continue;
+    const p = protectionChange(change, before, after);
+    if (p?.kind === 'off') {
+      hazards.push({
+        stack,
+        logicalId: change.logicalId,
+        type: change.type,
+        ...(change.path === undefined ? {} : { path: change.path }),
+        impact: 'WILL_UNPROTECT',
+        reason: `${p.what} true -> false: CloudFormation sends the new value, so the deployed resource loses its deletion protection during this update`,
+        fix: `leave ${p.what} out of the template instead (the stack's RollbackGuard switches it on, and CloudFormation leaves an absent setting as it is: docs/adr/0004-deletion-protection-switched-on-last.md), or restore true`,
+      });
+    } else if (p?.kind === 'handed-over') {
+      warnings.push(
+        `${change.logicalId} (${change.type}): ${p.what} true -> (left out): CloudFormation does not send a setting the template leaves out, so the deployed resource stays protected; ` +
+          (p.guarded ? 'the RollbackGuard switches it on for new stacks (ADR 0004)' : 'but nothing in the new template switches it on: a new stack would be created unprotected'),
+      );
+    }
   }
   const chain = new ChainText(analysis, paths, configChanges);
   hazards.push(...impactHazards(stack, analysis, chain, paths, before ?? {}, after));
@@ -330,11 +351,33 @@ function weakenedProtection(change: ResourceChange, d: ResourceDifference | unde
       warnings.push(`${where}: ${attribute} ${String(c.oldValue)} -> ${c.newValue === undefined ? '(none: Delete)' : String(c.newValue)}; a later removal or replacement would delete its data`);
     }
   }
-  const protection = change.properties.find((p) => p.name === 'DeletionProtection');
-  if (protection && isTrue(protection.before) && !isTrue(protection.after)) {
-    warnings.push(`${where}: DeletionProtection ${renderValue(protection.before)} -> ${renderValue(protection.after)}`);
-  }
+  // DeletionProtection true -> false is a hazard (WILL_UNPROTECT), true -> left out a note: protectionChange.
   return warnings;
+}
+
+/**
+ * A change to a resource's deletion protection in the template: `off` (true -> false, which
+ * CloudFormation applies) or `handed-over` (true -> left out, which it does not; then `guarded`
+ * says whether a RollbackGuard of the new template switches it on).
+ */
+function protectionChange(change: ResourceChange, before: Template | undefined, after: Template): { kind: 'off' | 'handed-over'; what: string; guarded: boolean } | undefined {
+  const read = (t: Template | undefined): unknown => {
+    const r = t?.Resources?.[change.logicalId];
+    if (!r?.Properties) return undefined;
+    if (r.Type === 'AWS::ElasticLoadBalancingV2::LoadBalancer') {
+      const attributes = r.Properties.LoadBalancerAttributes;
+      return Array.isArray(attributes) ? (attributes.find((a) => (a as { Key?: string }).Key === 'deletion_protection.enabled') as { Value?: unknown } | undefined)?.Value : undefined;
+    }
+    return r.Type === 'AWS::RDS::DBInstance' || r.Type === 'AWS::RDS::DBCluster' ? r.Properties.DeletionProtection : undefined;
+  };
+  const what = change.type === 'AWS::ElasticLoadBalancingV2::LoadBalancer' ? 'deletion_protection.enabled' : 'DeletionProtection';
+  const was = read(before);
+  const now = read(after);
+  if (!isTrue(was)) return undefined;
+  if (now !== undefined && !isTrue(now)) return { kind: 'off', what, guarded: false };
+  if (now !== undefined) return undefined;
+  const guarded = Object.values(after.Resources ?? {}).some((r) => r.Type === 'Custom::RollbackGuard' && JSON.stringify(r.Properties ?? {}).includes(`"Ref":"${change.logicalId}"`));
+  return { kind: 'handed-over', what, guarded };
 }
 
 function removedStack(stack: string, before: Template): StackReview {

@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../constructs/cache';
 import { Database } from '../../constructs/database';
@@ -32,8 +32,11 @@ describe('constructs used on their own', () => {
     template.resourceCountIs('AWS::RDS::DBInstance', 2);
     template.hasResource('AWS::RDS::DBInstance', {
       DeletionPolicy: 'Snapshot',
-      Properties: { DBInstanceClass: 'db.r7g.large', MultiAZ: true, DeletionProtection: true, DBInstanceIdentifier: 'team-db-writer' },
+      Properties: { DBInstanceClass: 'db.r7g.large', MultiAZ: true, DBInstanceIdentifier: 'team-db-writer' },
     });
+    // Protected by the stack's RollbackGuard, switched on as the create's last step (ADR 0004), also in a team's own stack.
+    template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceIdentifier: 'team-db-writer', DeletionProtection: Match.absent() });
+    template.hasResourceProperties('Custom::RollbackGuard', { DbInstanceIdentifiers: [{ Ref: Match.stringLikeRegexp('^DbWriter') }], Protection: 'on-after-create' });
     template.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Snapshot', Properties: { ReplicationGroupId: 'team-cache', NumCacheClusters: 3 } });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/team-db-writer/postgresql' });
     expect(database.maxConnections).toBe(1441);

@@ -64,10 +64,11 @@ async function run(requestType: string, options: { remainingMs?: number; failing
       StackId: 'arn:aws:cloudformation:us-east-1:333333333333:stack/loadbearing-prod/1',
       RequestId: 'r1',
       LogicalResourceId: 'RollbackGuard',
+      PhysicalResourceId: requestType === 'Create' ? undefined : 'RollbackGuard',
       ResponseURL: 'https://cloudformation-custom-resource-response.example/',
       ResourceProperties: { DbInstanceIdentifiers: [WRITER], LoadBalancerArns: [ALB] },
     },
-    { getRemainingTimeInMillis: () => options.remainingMs ?? 600_000 },
+    { getRemainingTimeInMillis: () => options.remainingMs ?? 900_000 },
   );
   await vi.runAllTimersAsync();
   await done;
@@ -168,20 +169,59 @@ describe('on the delete of a rolled-back first create', () => {
   });
 });
 
-describe('everywhere else', () => {
-  it.each([
-    ['Delete', 'DELETE_IN_PROGRESS'],
-    ['Delete', 'UPDATE_ROLLBACK_IN_PROGRESS'],
-    ['Delete', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS'],
-    ['Create', 'CREATE_IN_PROGRESS'],
-    ['Update', 'UPDATE_IN_PROGRESS'],
-    ['Update', 'UPDATE_ROLLBACK_IN_PROGRESS'],
-  ])('keeps the protection on %s while the stack is %s', async (requestType, status) => {
+describe('on a delete everywhere else', () => {
+  it.each(['DELETE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'])('keeps the protection while the stack is %s', async (status) => {
     stackStatus(status);
-    const { responses } = await run(requestType);
+    const { responses } = await run('Delete');
     expect(rds.calls()).toEqual([]);
     expect(elb.calls()).toEqual([]);
-    expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
+    expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', Reason: `stack is ${status}: deletion protection kept` })]);
+  });
+});
+
+describe('on create and update: protection switched on last', () => {
+  const albProtected = () => elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).resolves({ Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }] });
+
+  it.each(['Create', 'Update'])('%s: turns protection on, waits while the writer is still backing up, and answers once it reads true', async (requestType) => {
+    rds
+      .on(rdsSdk.DescribeDBInstancesCommand)
+      .resolvesOnce(instance('backing-up', false))
+      .resolvesOnce(instance('available', false))
+      .resolves(instance('available', true));
+    rds.on(rdsSdk.ModifyDBInstanceCommand).rejectsOnce(serviceError('InvalidDBInstanceStateFault')).resolves({});
+    albProtected();
+    const { responses } = await run(requestType);
+    expect(rds.commandCalls(rdsSdk.ModifyDBInstanceCommand).map((c) => c.args[0].input)).toEqual(Array(2).fill({ DBInstanceIdentifier: WRITER, DeletionProtection: true, ApplyImmediately: true }));
+    expect(elb.commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand)[0]!.args[0].input).toEqual({ LoadBalancerArn: ALB, Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }] });
+    expect(cfn.calls()).toEqual([]);
+    expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', Reason: 'deletion protection on' })]);
+  });
+
+  it('Create: when the writer never takes the protection, switches the ALB back off for the rollback and answers FAILED naming the writer', async () => {
+    rds.on(rdsSdk.DescribeDBInstancesCommand).resolves(instance('modifying', false));
+    rds.on(rdsSdk.ModifyDBInstanceCommand).rejects(serviceError('InvalidDBInstanceStateFault'));
+    elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).callsFake((input: { Attributes: { Value: string }[] }) => ({ Attributes: [{ Key: 'deletion_protection.enabled', Value: input.Attributes[0]!.Value }] }));
+    const { responses, elapsedMs } = await run('Create');
+    expect(elapsedMs).toBeGreaterThan(ROLLBACK_GUARD_WORK_MS - 60_000);
+    expect(elb.commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand).map((c) => c.args[0].input.Attributes![0]!.Value)).toEqual(['true', 'false']);
+    expect(responses).toEqual([
+      expect.objectContaining({ Status: 'FAILED', Reason: `could not switch deletion protection on for ${WRITER}: InvalidDBInstanceStateFault; switched the others back off for the rollback` }),
+    ]);
+  });
+
+  it('Update: when it cannot protect, answers FAILED and lifts nothing (a deployed stack keeps its protection)', async () => {
+    rds.on(rdsSdk.DescribeDBInstancesCommand).resolves(instance('modifying', false));
+    rds.on(rdsSdk.ModifyDBInstanceCommand).rejects(serviceError('InvalidDBInstanceStateFault'));
+    albProtected();
+    const { responses } = await run('Update');
+    expect(rds.commandCalls(rdsSdk.ModifyDBInstanceCommand).every((c) => c.args[0].input.DeletionProtection === true)).toBe(true);
+    expect(elb.commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand).map((c) => c.args[0].input.Attributes![0]!.Value)).toEqual(['true']);
+    expect(responses).toEqual([expect.objectContaining({ Status: 'FAILED', Reason: `could not switch deletion protection on for ${WRITER}: InvalidDBInstanceStateFault` })]);
+  });
+
+  it('Create: answers FAILED when an SDK module cannot be loaded (nothing was switched on)', async () => {
+    const { responses } = await run('Create', { failingModule: '@aws-sdk/client-rds' });
+    expect(responses).toEqual([expect.objectContaining({ Status: 'FAILED', Reason: "could not switch deletion protection on: Cannot find module '@aws-sdk/client-rds'" })]);
   });
 });
 

@@ -53,12 +53,19 @@ describe('reviewStack', () => {
     expect(hazard.reason).toContain('orphaned by DeletionPolicy Retain');
   });
 
-  it('warns (without blocking) when a kept stateful resource loses its protection', () => {
+  it('warns (without blocking) when a kept stateful resource loses its DeletionPolicy, and blocks turning its deletion protection off', () => {
     const review = reviewStack('s', template({ Db: db() }), template({ Db: db({ DeletionProtection: false }, { DeletionPolicy: 'Delete' }) }));
+    expect(review.warnings).toEqual(['Db (AWS::RDS::DBInstance): DeletionPolicy Snapshot -> Delete; a later removal or replacement would delete its data']);
+    expect(review.hazards.map((h) => [h.logicalId, h.impact])).toEqual([['Db', 'WILL_UNPROTECT']]);
+    expect(review.hazards[0]!.reason).toBe('DeletionProtection true -> false: CloudFormation sends the new value, so the deployed resource loses its deletion protection during this update');
+  });
+
+  it('notes, without blocking, deletion protection left out of the template (CloudFormation sends nothing), and says when nothing switches it on', () => {
+    const { DeletionProtection: _dropped, ...withoutProtection } = db().Properties!;
+    const review = reviewStack('s', template({ Db: db() }), template({ Db: { ...db(), Properties: withoutProtection } }));
     expect(review.hazards).toEqual([]);
     expect(review.warnings).toEqual([
-      'Db (AWS::RDS::DBInstance): DeletionPolicy Snapshot -> Delete; a later removal or replacement would delete its data',
-      'Db (AWS::RDS::DBInstance): DeletionProtection true -> false',
+      'Db (AWS::RDS::DBInstance): DeletionProtection true -> (left out): CloudFormation does not send a setting the template leaves out, so the deployed resource stays protected; but nothing in the new template switches it on: a new stack would be created unprotected',
     ]);
   });
 

@@ -97,8 +97,9 @@ describe('load balancer', () => {
       'routing.http.desync_mitigation_mode': 'defensive',
       'idle_timeout.timeout_seconds': String(envs.prod.loadBalancer.idleTimeoutSeconds),
       'access_logs.s3.enabled': 'true',
-      'deletion_protection.enabled': 'true',
     });
+    // Switched on last by the RollbackGuard (test/review/retention.test.ts).
+    expect(attrs['deletion_protection.enabled']).toBeUndefined();
     expect(lb.Properties?.Scheme).toBe('internet-facing');
   });
 
@@ -277,11 +278,13 @@ describe('database', () => {
     prod.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/loadbearing-prod-db-writer/postgresql' });
   });
 
-  it('protects prod data: deletion protection and SNAPSHOT on the writer', () => {
-    const writer = Object.values(resourcesOfType(prodJson, 'AWS::RDS::DBInstance')).find((i) => !i.Properties?.SourceDBInstanceIdentifier)!;
+  it('protects prod data: SNAPSHOT on the writer, and deletion protection switched on by the RollbackGuard', () => {
+    const [writerId, writer] = Object.entries(resourcesOfType(prodJson, 'AWS::RDS::DBInstance')).find(([, i]) => !i.Properties?.SourceDBInstanceIdentifier)!;
     expect(writer.DeletionPolicy).toBe('Snapshot');
     expect(writer.UpdateReplacePolicy).toBe('Snapshot');
-    expect(writer.Properties?.DeletionProtection).toBe(true);
+    expect(writer.Properties?.DeletionProtection).toBeUndefined();
+    const [guard] = Object.values(resourcesOfType(prodJson, 'Custom::RollbackGuard'));
+    expect(guard!.Properties?.DbInstanceIdentifiers).toEqual([{ Ref: writerId }]);
   });
 
   it('lets dev be destroyed, because its config says so explicitly', () => {
