@@ -245,6 +245,11 @@ export class AppFleet extends Construct {
       groupMetrics: [autoscaling.GroupMetrics.all()],
       notifications: props.notificationsTopic ? [{ topic: props.notificationsTopic }] : undefined,
     });
+    // Instances boot by fetching the release and packages through the NAT gateways: the group
+    // waits for its subnets' default routes, which its subnet references alone do not guarantee
+    // (aws-cdk-lib's AutoScalingGroup never adds this dependency; a public race report:
+    // https://github.com/terraform-aws-modules/terraform-aws-autoscaling/issues/255).
+    this.autoScalingGroup.node.addDependency(props.vpc.selectSubnets({ subnetGroupName: 'app' }).internetConnectivityEstablished);
     // The group spans every AZ through its subnets; naming the AZs too makes that checkable.
     (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).availabilityZones = props.vpc.selectSubnets({
       subnetGroupName: 'app',

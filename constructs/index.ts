@@ -9,6 +9,7 @@ export * from './cache';
 export * from './connection-parameters';
 export * from './database';
 export * from './edge';
+export * from './edge-dns';
 export * from './encryption-key';
 export * from './freshness-parameters';
 export * from './load-balancer';

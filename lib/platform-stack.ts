@@ -18,6 +18,7 @@ import { ServiceDashboard, type DashboardSection } from '../constructs/service-d
 import { ServiceHealth } from '../constructs/service-health';
 import { WebAcl } from '../constructs/web-acl';
 import { Edge } from '../constructs/edge';
+import { EdgeDns } from '../constructs/edge-dns';
 import { FailureDrills } from '../constructs/failure-drills';
 import { drillTemplates } from './failure-modes/drills';
 import { FAILURE_MODES } from './failure-modes/modes';
@@ -93,6 +94,8 @@ export class PlatformStack extends Stack {
   /** `<stack>-service-health` and the cause composites. */
   public readonly serviceHealth: ServiceHealth;
   public readonly dashboard: ServiceDashboard;
+  /** The edge's DNS records (or the output that lists them); undefined where `edge.enabled` is false. */
+  public readonly edgeDns?: EdgeDns;
   /** The AWS FIS drills; undefined where `failureDrills.enabled` is false. */
   public readonly failureDrills?: FailureDrills;
 
@@ -226,6 +229,10 @@ export class PlatformStack extends Stack {
       }),
     });
     new AppAlarms(this, 'AppAlarms', { factory: alarms, stackName: config.stackName, app: config.app });
+    // A first create must not page: the alarms on what only the fleet produces (the ALB's target
+    // metrics, the app's own metrics) are created once the fleet is in service, so their first
+    // evaluation has data (alb-healthy-hosts-low treats missing data as breaching).
+    for (const a of alarms.alarms.filter((x) => x.alarm instanceof cloudwatch.Alarm && /^(alb|app)-/.test(x.key))) a.alarm.node.addDependency(this.fleet.autoScalingGroup);
     // The app's own secret, and the master secret for the migrations at start-up (the schema
     // owner: docs/deploying.md, "Who can read the master password"). The secrets are encrypted
     // with the database key; `grantRead` also lets the role decrypt with it through Secrets
@@ -266,6 +273,13 @@ export class PlatformStack extends Stack {
         originDeadlineSeconds: config.app.requestTimeoutSeconds,
       });
       new CfnOutput(this, 'EdgeDomainName', { value: this.edge.distribution.distributionDomainName, description: 'CloudFront domain: where users connect' });
+      this.edgeDns = new EdgeDns(this, 'EdgeDns', {
+        zone: config.dns.hostedZoneId && config.dns.zoneName ? { hostedZoneId: config.dns.hostedZoneId, zoneName: config.dns.zoneName } : undefined,
+        originName: config.edge.originDomainName,
+        loadBalancer: this.loadBalancer.loadBalancer,
+        aliases: config.edge.domainNames,
+        distribution: this.edge.distribution,
+      });
     }
 
     const templates = drillTemplates(config);

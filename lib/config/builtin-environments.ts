@@ -35,5 +35,7 @@ export const BUILTIN_ENVIRONMENTS: Readonly<Record<string, EnvironmentInput>> = 
       domainNames: ['prod.loadbearing.example.com'],
       certificateArn: 'arn:aws:acm:us-east-1:333333333333:certificate/00000000-0000-4000-8000-000000000004',
     },
+    // The zone the stack writes the edge's records to: the origin name (to the ALB) and the alias (to CloudFront).
+    dns: { hostedZoneId: 'Z00000000000000000003', zoneName: 'loadbearing.example.com' },
   },
 };

@@ -9,6 +9,7 @@ import { loadBalancerSettingsSchema } from './load-balancer-settings';
 import { networkSettingsSchema } from './network-settings';
 import { wafSettingsSchema } from './waf-settings';
 import { edgeSettingsSchema } from './edge-settings';
+import { dnsSettingsSchema, inZone } from './dns-settings';
 import { failureDrillSettingsSchema, fleetTargetCount } from './failure-drill-settings';
 import { AWS_REGIONS, ORIGIN_SHIELD_FOR, ORIGIN_SHIELD_REGIONS, unreachableP99Problem, worstCaseBackoffMs } from './aws-limits';
 import { closest } from './config-error';
@@ -105,6 +106,7 @@ export const environmentSchema = z
     alarms: alarmSettingsSchema.prefault({}),
     waf: wafSettingsSchema.prefault({}),
     edge: edgeSettingsSchema.prefault({}),
+    dns: dnsSettingsSchema.prefault({}),
     failureDrills: failureDrillSettingsSchema.prefault({}),
     invariants: z
       .strictObject({
@@ -180,6 +182,22 @@ export const environmentSchema = z
     }
     if (edge?.enabled === true && env.waf?.enabled === false && !edge.webAclArn) {
       violation(ctx, ['edge', 'webAclArn'], undefined, 'the distribution needs a web ACL (the per-client rate limit lives there): waf.enabled is false and edge.webAclArn is not set', 'keep waf.enabled, or set edge.webAclArn to a CLOUDFRONT web ACL from us-east-1.');
+    }
+    const dns = env.dns;
+    if (typeof dns?.hostedZoneId === 'string' && typeof dns.zoneName === 'string') {
+      if (edge?.enabled !== true) {
+        violation(ctx, ['dns', 'hostedZoneId'], dns.hostedZoneId, 'the stack creates DNS records only for the edge (edge.originDomainName and edge.domainNames), and edge.enabled is false', 'turn the edge on, or remove dns.');
+      } else {
+        const zone = dns.zoneName;
+        if (typeof edge.originDomainName === 'string' && !inZone(edge.originDomainName, zone)) {
+          violation(ctx, ['edge', 'originDomainName'], edge.originDomainName, `is not in the hosted zone dns.zoneName (${zone}), so the stack cannot create its record there`, `use a name under ${zone}, or a zone that holds it.`);
+        }
+        (Array.isArray(edge.domainNames) ? edge.domainNames : []).forEach((name, i) => {
+          if (typeof name === 'string' && !inZone(name.replace(/^\*\./, ''), zone)) {
+            violation(ctx, ['edge', 'domainNames', i], name, `is not in the hosted zone dns.zoneName (${zone}), so the stack cannot create its record there`, `use names under ${zone}, or create this record yourself and remove dns.`);
+          }
+        });
+      }
     }
     const shield = edge?.originShield;
     if (edge?.enabled === true && shield?.enabled === true && typeof env.region === 'string') {

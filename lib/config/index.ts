@@ -7,6 +7,7 @@ export * from './capacity';
 export * from './config-error';
 export * from './config-reference';
 export * from './database-settings';
+export * from './dns-settings';
 export * from './edge-settings';
 export * from './environment-schema';
 export * from './failure-drill-settings';

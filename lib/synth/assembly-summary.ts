@@ -8,6 +8,8 @@ export interface WrittenTemplate {
   readonly file: string;
   readonly resources: number;
   readonly bytes: number;
+  /** The stack outputs DNS records for someone to create (no dns.hostedZoneId). */
+  readonly dnsToCreate?: boolean;
 }
 
 interface Manifest {
@@ -23,8 +25,8 @@ export function writtenTemplates(dir: string): WrittenTemplate[] {
     .filter(([, a]) => a.type === 'aws:cloudformation:stack' && a.properties?.templateFile)
     .map(([stack, a]) => {
       const file = join(dir, a.properties!.templateFile!);
-      const template = JSON.parse(readFileSync(file, 'utf8')) as { Resources?: object };
-      return { stack, file, resources: Object.keys(template.Resources ?? {}).length, bytes: statSync(file).size };
+      const template = JSON.parse(readFileSync(file, 'utf8')) as { Resources?: object; Outputs?: Record<string, unknown> };
+      return { stack, file, resources: Object.keys(template.Resources ?? {}).length, bytes: statSync(file).size, dnsToCreate: 'DnsRecordsToCreate' in (template.Outputs ?? {}) };
     });
 }
 
@@ -39,6 +41,9 @@ export function assemblySummary(dir: string, cwd: string): string[] {
     return rel.startsWith('..') ? path : rel || '.';
   };
   const lines = written.map((t) => `wrote ${show(t.file)}: ${t.stack}, ${t.resources} resources, ${Math.round(t.bytes / 1024)} KiB`);
+  for (const t of written.filter((w) => w.dnsToCreate)) {
+    lines.push(`${t.stack}: no dns.hostedZoneId, so the stack creates no DNS records: create the ones its output DnsRecordsToCreate lists after the deploy (docs/deploying.md, "DNS for the edge")`);
+  }
   const current = new Set(written.map((t) => t.file));
   const stale = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.template.json') && !current.has(join(dir, f))) : [];
   if (stale.length > 0) lines.push(`(${show(dir)} also holds ${stale.join(', ')} from an earlier synth: not part of this one)`);
