@@ -75,7 +75,7 @@ describe('fleetShapes', () => {
   });
 
   it('refuses values that are not literals, and attribute-based instance selection', () => {
-    expect(() => fleetShapes(preflightTemplate({ maxSize: { Ref: 'MaxParam' } as unknown as string }))).toThrow(TemplateFactError);
+    expect(() => fleetShapes(preflightTemplate({ maxSize: { Ref: 'MaxParam' } }))).toThrow(TemplateFactError);
     const template = preflightTemplate();
     const group = template.Resources!.FleetASG!.Properties!.MixedInstancesPolicy as { LaunchTemplate: { Overrides: unknown[] } };
     group.LaunchTemplate.Overrides = [{ InstanceRequirements: { VCpuCount: { Min: 2 } } }];

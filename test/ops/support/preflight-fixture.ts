@@ -10,7 +10,8 @@ import type { SynthesizedTemplate } from '../../../lib/ops/synthesized-template.
  */
 export interface PreflightFixtureOptions {
   readonly minSize?: number;
-  readonly maxSize?: number | string;
+  /** A number, or any template value (e.g. `{ Ref: 'MaxSize' }`). */
+  readonly maxSize?: unknown;
   readonly instanceTypes?: readonly string[];
   readonly onDemandBaseCapacity?: number;
   readonly onDemandPercentageAboveBaseCapacity?: number;
@@ -37,7 +38,7 @@ export function preflightTemplate(options: PreflightFixtureOptions = {}): Synthe
     Type: 'AWS::AutoScaling::AutoScalingGroup',
     Properties: {
       MinSize: String(minSize),
-      MaxSize: typeof options.maxSize === 'string' ? options.maxSize : String(options.maxSize ?? 12),
+      MaxSize: typeof options.maxSize === 'number' || options.maxSize === undefined ? String(options.maxSize ?? 12) : options.maxSize,
       ...(options.plainLaunchTemplate
         ? { LaunchTemplate: launchTemplate }
         : {
