@@ -10,6 +10,8 @@
  *   https://docs.aws.amazon.com/ec2/latest/instancetypes/co.html
  * - memory optimized (r7g, r7gd, r7i, r6i, r7a):
  *   https://docs.aws.amazon.com/ec2/latest/instancetypes/mo.html
+ * (the older user guide had the same "Default vCPUs" tables, e.g.
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/general-purpose-instances.html).
  *
  * A Graviton `medium` has one vCPU (one core, no SMT); the burstable T types have two from `medium`
  * up. Any other type (a subclass's own template) is looked up with EC2 DescribeInstanceTypes

@@ -14,6 +14,8 @@ function causeName(err: unknown): string | undefined {
  * version in its SSM parameter (`/cdk-bootstrap/<qualifier>/version`, the one `cdk deploy` reads) is
  * at least the minimum the synthesized template's own `CheckBootstrapVersion` rule demands: not a
  * number of this file, so a newer aws-cdk-lib that needs a newer bootstrap is checked as it is.
+ * The us-east-1 row (the edge's support stack) uses the main template's minimum: both stacks come
+ * from the same synthesizer.
  */
 export function bootstrapCheck(region: string): PreflightCheck {
   return {

@@ -205,8 +205,9 @@ export function quotaFit(quota: number, usage: number, demand: number): QuotaFit
 
 /**
  * The Elastic IPs a template allocates: one per `AWS::EC2::EIP`, and at least one per public NAT
- * gateway ("you must associate an Elastic IP address with a public NAT gateway",
- * https://docs.aws.amazon.com/vpc/latest/userguide/vpc-nat-gateway.html).
+ * gateway ("The default is a public NAT gateway. If you create a public NAT gateway, you must
+ * specify an elastic IP address",
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-natgateway.html).
  */
 export function elasticIpsNeeded(elasticIps: number, publicNatGateways: number): number {
   return Math.max(elasticIps, publicNatGateways);

@@ -16,8 +16,9 @@ export interface QuotaRef {
  *   https://docs.aws.amazon.com/cli/latest/userguide/cli_service-quotas_code_examples.html).
  * - L-34B43A08: "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests", and
  * - L-0263D0A3: "EC2-VPC Elastic IPs": codes as the Service Quotas console and
- *   `aws service-quotas list-service-quotas --service-code ec2` list them; the Elastic IP default is
- *   5 per Region (https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html).
+ *   `aws service-quotas list-service-quotas --service-code ec2` list them (no AWS page that names
+ *   these two codes was found; many public quota checkers use them). The Elastic IP default is 5
+ *   per Region (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/elastic-ip-addresses-eip.html#using-instance-addressing-limit).
  */
 export const EC2_QUOTAS = {
   onDemandStandardVcpus: { serviceCode: 'ec2', quotaCode: 'L-1216C47A', name: 'Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances' },

@@ -106,9 +106,11 @@ export function updateHeadroomPolicy(name: string, resource: SynthesizedResource
 
 /**
  * Every Auto Scaling group of the template with its sizes, instance types, On-Demand/Spot
- * distribution (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-autoscaling-autoscalinggroup-instancesdistribution.html:
- * OnDemandBaseCapacity default 0, OnDemandPercentageAboveBaseCapacity default 100), warm pool and
- * update policy.
+ * distribution (InstancesDistribution: OnDemandBaseCapacity "Default: 0",
+ * https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/autoscaling/aws.sdk.kotlin.services.autoscaling.model/-instances-distribution/on-demand-base-capacity.html;
+ * OnDemandPercentageAboveBaseCapacity "Default: 100",
+ * https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/autoscaling/aws.sdk.kotlin.services.autoscaling.model/-instances-distribution/on-demand-percentage-above-base-capacity.html),
+ * warm pool and update policy.
  * @throws TemplateFactError when a value is not a literal, or a group selects types by attributes
  */
 export function fleetShapes(template: SynthesizedTemplate): FleetShape[] {
@@ -171,8 +173,9 @@ export interface ElasticIpDemand {
 }
 
 /**
- * The template's `AWS::EC2::EIP` resources and public NAT gateways (`ConnectivityType` defaults to
- * public: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-natgateway.html).
+ * The template's `AWS::EC2::EIP` resources and public NAT gateways (`ConnectivityType`: "The
+ * default is a public NAT gateway",
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-natgateway.html).
  */
 export function elasticIpDemand(template: SynthesizedTemplate): ElasticIpDemand {
   return {
