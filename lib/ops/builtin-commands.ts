@@ -4,6 +4,7 @@ import { failureModesCommand } from './failure-modes-command.js';
 import { freshnessCommand } from './freshness-command.js';
 import { gateCommand } from './gate-command.js';
 import { planCommand } from './plan-command.js';
+import { preflightCommand } from './preflight-command.js';
 import { reportCommand } from './report-command.js';
 import { statusCommand } from './status-command.js';
 
@@ -12,5 +13,5 @@ import { statusCommand } from './status-command.js';
  * exporting a `Command`, plus one `.register(...)` line here.
  */
 export function builtinCommands(): CommandRegistry {
-  return new CommandRegistry().register(statusCommand).register(gateCommand).register(reportCommand).register(freshnessCommand).register(failureModesCommand).register(drillCommand).register(planCommand);
+  return new CommandRegistry().register(statusCommand).register(gateCommand).register(reportCommand).register(freshnessCommand).register(failureModesCommand).register(drillCommand).register(planCommand).register(preflightCommand);
 }

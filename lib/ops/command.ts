@@ -8,7 +8,7 @@ import type { RetryPolicy } from './retry.js';
 export const ExitCode = {
   /** Success; for status and gate also: no alarm that counts is in ALARM. */
   Ok: 0,
-  /** status: an alarm is in ALARM; gate: a critical alarm is in ALARM. */
+  /** status: an alarm is in ALARM; gate: a critical alarm is in ALARM; preflight: a check failed or is unknown. */
   Alarm: 1,
   /** Usage, credential, access, network or deadline error. */
   Error: 2,

@@ -22,8 +22,9 @@ export class UnknownStackError extends Error {
 /** The overall deadline (--timeout, or bake + --timeout for gate) passed. */
 export class DeadlineExceededError extends Error {
   override readonly name = 'DeadlineExceededError';
-  constructor(readonly timeoutMs: number) {
-    super(`gave up after ${formatSeconds(timeoutMs)} without a complete answer from CloudWatch (overall deadline; raise it with --timeout)`);
+  /** @param from who did not answer in time, for the message */
+  constructor(readonly timeoutMs: number, from = 'CloudWatch') {
+    super(`gave up after ${formatSeconds(timeoutMs)} without a complete answer from ${from} (overall deadline; raise it with --timeout)`);
   }
 }
 
@@ -71,6 +72,18 @@ const BAD_CREDENTIALS = new Set([
   'ExpiredTokenException',
   'InvalidSignatureException',
 ]);
+
+/** An AWS access-denied error (by name, or HTTP 403). */
+export function isAccessDenied(err: unknown): boolean {
+  const e = asErrorLike(err);
+  return ACCESS_DENIED.has(e.name ?? '') || e.$metadata?.httpStatusCode === 403;
+}
+
+/** Credentials the SDK could not find, or that AWS rejected. */
+export function isCredentialsError(err: unknown): boolean {
+  const e = asErrorLike(err);
+  return e.name === 'CredentialsProviderError' || /could not load credentials/i.test(e.message ?? '') || BAD_CREDENTIALS.has(e.name ?? '');
+}
 
 /** Where the SDK sends CloudWatch requests, for error messages (the SDK reads the same variables). */
 export function describeEndpoint(env: NodeJS.ProcessEnv, region: string | undefined): string {

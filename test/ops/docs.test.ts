@@ -9,7 +9,8 @@ const doc = readFileSync(path.join(__dirname, '../../docs/ops-cli.md'), 'utf8');
 
 describe('docs/ops-cli.md', () => {
   it('has the verdict thresholds table exactly as VERDICT_THRESHOLDS', () => {
-    const section = doc.slice(doc.indexOf('### Verdict thresholds'), doc.indexOf('## Exit codes'));
+    const start = doc.indexOf('### Verdict thresholds');
+    const section = doc.slice(start, doc.indexOf('\n## ', start));
     const rows = section.split('\n').filter((l) => /^\| `\w+` \|/.test(l));
     const expected = Object.entries(VERDICT_THRESHOLDS).map(
       ([key, t]) => `| \`${key}\` | ${t.metric} | ${t.when === 'above' ? '>=' : '<'} ${t.value} ${t.unit} | ${t.advice} |`,

@@ -15,7 +15,7 @@ describe('lib/ops/index.ts', () => {
 
   it('exposes the entry points other code builds on', () => {
     expect(typeof ops.runCli).toBe('function');
-    expect(ops.builtinCommands().list().map((c) => c.name)).toEqual(['status', 'gate', 'report', 'freshness', 'failure-modes', 'drill', 'plan']);
+    expect(ops.builtinCommands().list().map((c) => c.name)).toEqual(['status', 'gate', 'report', 'freshness', 'failure-modes', 'drill', 'plan', 'preflight']);
     expect(Object.keys(ops.VERDICT_THRESHOLDS).length).toBeGreaterThan(10);
   });
 });

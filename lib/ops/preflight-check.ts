@@ -1,0 +1,46 @@
+import type { EnvironmentConfig } from '../config/environment-schema';
+import type { PreflightSession } from './preflight-session.js';
+import type { SynthesizedTemplate } from './synthesized-template.js';
+
+/**
+ * `pass` and `fail` are answers; `unknown` means preflight could not find out (an API error, the
+ * deadline, a template value it cannot read); `manual` is a step no API can check, printed with
+ * its documentation. Only `pass` and `manual` let the command exit 0.
+ */
+export type PreflightStatus = 'pass' | 'fail' | 'unknown' | 'manual';
+
+export interface PreflightRow {
+  /** Stable key, e.g. `bootstrap-us-east-1`. */
+  readonly id: string;
+  /** What is checked, in a few words. */
+  readonly check: string;
+  readonly status: PreflightStatus;
+  /** What was found (for vCPU rows: the whole arithmetic). */
+  readonly detail: string;
+  /** What to do; absent on `pass`. */
+  readonly fix?: string;
+}
+
+/** What a check sees: the environment, its synthesized template and the AWS session. */
+export interface PreflightContext {
+  readonly env: EnvironmentConfig;
+  readonly template: SynthesizedTemplate;
+  readonly session: PreflightSession;
+}
+
+/** The verdict of one check; the runner adds its id and name. */
+export type PreflightVerdict = Omit<PreflightRow, 'id' | 'check'>;
+
+/** One row of `loadbearing preflight`. */
+export interface PreflightCheck {
+  readonly id: string;
+  readonly check: string;
+  /** The IAM actions its calls need (the docs list their union). */
+  readonly permissions: readonly string[];
+  /**
+   * Makes the check's read-only calls through `ctx.session` and judges them. An error it throws
+   * becomes an `unknown` row (with the action of the call that failed), except a credentials
+   * error, which ends the command (exit 2).
+   */
+  run(ctx: PreflightContext): Promise<PreflightVerdict>;
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { instanceTypesFor, WORKLOAD_PROFILES, type Architecture, type WorkloadProfileName } from '../../lib/config/workload-profiles';
+import { INSTANCE_VCPUS, knownInstanceVcpus } from '../../lib/ops/instance-vcpus.js';
+
+describe('INSTANCE_VCPUS', () => {
+  it('has every type the workload profiles can produce', () => {
+    const produced = (Object.keys(WORKLOAD_PROFILES) as WorkloadProfileName[]).flatMap((profile) =>
+      (['arm64', 'x86_64'] as Architecture[]).flatMap((arch) => WORKLOAD_PROFILES[profile].sizes.flatMap((size) => instanceTypesFor(profile, arch, size))),
+    );
+    expect(produced.length).toBeGreaterThan(60);
+    expect(produced.filter((t) => knownInstanceVcpus(t) === undefined)).toEqual([]);
+  });
+
+  it('follows the sizes: large 2, xlarge 4, 2xlarge 8, 4xlarge 16; a Graviton medium 1, a T medium 2', () => {
+    for (const [type, vcpus] of Object.entries(INSTANCE_VCPUS)) {
+      const size = type.split('.')[1]!;
+      const expected = { large: 2, xlarge: 4, '2xlarge': 8, '4xlarge': 16 }[size] ?? (type.startsWith('t') ? 2 : 1);
+      expect(vcpus, type).toBe(expected);
+    }
+    expect(INSTANCE_VCPUS['m7g.medium']).toBe(1);
+    expect(INSTANCE_VCPUS['t4g.medium']).toBe(2);
+    expect(knownInstanceVcpus('p5.48xlarge')).toBeUndefined();
+  });
+});

@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { builtinEnvironments } from '../../lib/config/load-config';
+import { PREFLIGHT_PERMISSIONS, preflightChecks } from '../../lib/ops/preflight-command.js';
+
+const read = (file: string) => readFileSync(path.join(__dirname, '../..', file), 'utf8');
+const section = (text: string, heading: string) => {
+  const start = text.indexOf(heading);
+  expect(start, heading).toBeGreaterThanOrEqual(0);
+  const next = text.indexOf('\n## ', start + heading.length);
+  return text.slice(start, next === -1 ? undefined : next);
+};
+
+describe('preflight documentation', () => {
+  it('docs/deploying.md, "Before the first deploy", lists every IAM action preflight calls, and its policy grants exactly those', () => {
+    const text = section(read('docs/deploying.md'), '## Before the first deploy');
+    const listed = [...text.matchAll(/^- `([a-z0-9-]+:[A-Za-z]+)`/gm)].map((m) => m[1]).sort();
+    expect(listed).toEqual([...PREFLIGHT_PERMISSIONS]);
+    const policy = JSON.parse(/```json\n([\s\S]*?)```/.exec(text)![1]!) as { Statement: { Action: string[] }[] };
+    expect(policy.Statement[0]!.Action.sort()).toEqual([...PREFLIGHT_PERMISSIONS]);
+  });
+
+  it('docs/ops-cli.md has a row for every check preflight can make', () => {
+    const text = section(read('docs/ops-cli.md'), '## `preflight`');
+    // prod has the edge (us-east-1 is its own region, so the edge bootstrap row is the generic one).
+    const ids = new Set(builtinEnvironments().flatMap((env) => preflightChecks(env).map((c) => c.id.replace(/^bootstrap-.*/, 'bootstrap-<region>'))));
+    expect([...ids].sort()).toEqual([
+      'account',
+      'bootstrap-<region>',
+      'certificate-alb',
+      'certificate-edge',
+      'cloudfront-verification',
+      'db-orderable',
+      'elastic-ips',
+      'instance-types',
+      'vcpu-on-demand',
+      'vcpu-spot',
+    ]);
+    for (const id of ids) expect(text, id).toContain(`| \`${id}\` |`);
+  });
+});
