@@ -94,6 +94,29 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
+/**
+ * The path and query of a request-target, without the URL parser's surprises: origin-form
+ * (`/path?query`, the usual one; a path may start with `//`, RFC 9112 section 3.2.1) is split at
+ * the first `?`; absolute-form (`http://host/path`, which a server must accept) is parsed, and a
+ * host or port the parser rejects is a 400. Anything else (asterisk-form, authority-form, garbage)
+ * is a 400 too. Never throws anything but an HttpError.
+ */
+export function parseTarget(target: string): { path: string; query: URLSearchParams } {
+  if (target.startsWith('/')) {
+    const q = target.indexOf('?');
+    return { path: q < 0 ? target : target.slice(0, q), query: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
+  }
+  if (/^https?:\/\//i.test(target)) {
+    try {
+      const url = new URL(target);
+      return { path: url.pathname, query: url.searchParams };
+    } catch {
+      throw new HttpError(400, 'bad_request', 'The request-target is not a valid absolute URL.');
+    }
+  }
+  throw new HttpError(400, 'bad_request', 'The request-target must be a path starting with "/".');
+}
+
 function parseJson(raw: string, contentType: string | undefined): unknown {
   if (raw.length === 0) throw new HttpError(400, 'bad_request', 'The request needs a JSON body.');
   if (!/^application\/json\b/i.test(contentType ?? '')) throw new HttpError(415, 'unsupported_media_type', 'Send the body as Content-Type: application/json.');
@@ -121,7 +144,11 @@ export class Server {
   constructor(private readonly o: ServerOptions) {
     this.routes = compile(o.routes);
     this.lightRoutes = this.routes.filter((r) => r.light);
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    // handle() answers every error itself; this catch is the last line: a request must never
+    // take the process down (an unhandled rejection ends a Node process).
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => this.escaped(res, error));
+    });
     this.server.keepAliveTimeout = o.env.APP_KEEPALIVE_TIMEOUT_MS;
     // Node requires the headers timeout to exceed the keep-alive timeout.
     this.server.headersTimeout = o.env.APP_KEEPALIVE_TIMEOUT_MS + 1000;
@@ -215,12 +242,13 @@ export class Server {
     }
     const header = req.headers['x-request-id'];
     const id = typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: { path: string; query: URLSearchParams } = { path: '(unparsed)', query: new URLSearchParams() };
     this.inFlight++;
     let status = 500;
     let shed = false;
     try {
-      const match = this.match(method, url.pathname);
+      url = parseTarget(req.url ?? '/');
+      const match = this.match(method, url.path);
       const deadline = Deadline.after(this.o.env.APP_REQUEST_TIMEOUT_MS);
       let raw = '';
       let body: unknown;
@@ -228,7 +256,7 @@ export class Server {
         raw = await readBody(req);
         body = parseJson(raw, req.headers['content-type']);
       }
-      const request: Request = { method, path: url.pathname, query: url.searchParams, headers: req.headers, id, deadline, raw, body };
+      const request: Request = { method, path: url.path, query: url.query, headers: req.headers, id, deadline, raw, body };
       let timer: NodeJS.Timeout | undefined;
       const response = await Promise.race([
         Promise.resolve(match.route.handler(request, match.params)),
@@ -245,16 +273,30 @@ export class Server {
         shed = true;
         this.o.metrics.count('ShedRequests');
       }
-      if (status >= 500 && !shed) this.o.log.error({ requestId: id, method, path: url.pathname, err: (error as Error).message }, 'request failed');
+      if (status >= 500 && !shed) this.o.log.error({ requestId: id, method, path: url.path, err: (error as Error).message }, 'request failed');
       this.send(res, id, { status: e.status, body: e.body, headers: e.headers });
     } finally {
       const ms = performance.now() - started;
       this.o.metrics.count('Requests');
       if (status >= 500 && !shed) this.o.metrics.count('ServerErrors');
       this.o.metrics.observe('RequestLatency', ms);
-      if (ms > 1000 || status >= 500) this.o.log.info({ requestId: id, method, path: url.pathname, status, ms: Math.round(ms) }, 'request');
+      if (ms > 1000 || status >= 500) this.o.log.info({ requestId: id, method, path: url.path, status, ms: Math.round(ms) }, 'request');
       this.inFlight--;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  /** An error that escaped handle() (a bug): logged, answered with a 500 if nothing was sent, never fatal. */
+  private escaped(res: http.ServerResponse, error: unknown): void {
+    this.o.log.error({ err: error instanceof Error ? error.message : String(error) }, 'request handling failed outside its error handling');
+    try {
+      if (!res.headersSent) {
+        const payload = JSON.stringify(errorBody('internal', 'Internal error.'));
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+        res.end(payload);
+      } else res.destroy();
+    } catch {
+      res.destroy();
     }
   }
 
