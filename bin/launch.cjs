@@ -10,7 +10,7 @@
 // fresh again. LOADBEARING_RUNNER=tsx or =dist forces one (dist fails if it is stale).
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
-const { ensureServiceBundle, isBuildFresh } = require('./build.cjs');
+const { ensureBundles, isBuildFresh } = require('./build.cjs');
 
 const ROOT = join(__dirname, '..');
 
@@ -26,9 +26,9 @@ function runnerFor(entry, root = ROOT, forced = process.env.LOADBEARING_RUNNER) 
 
 /** Loads `entry` with the runner that fits; process.argv is left as the entry expects it. */
 function launch(entry, root = ROOT) {
-  // The CDK app ships the reference service's bundle: never synthesize an outdated one (a hash
-  // check of its inputs; a rebuild only after an edit of the service).
-  ensureServiceBundle(root);
+  // The CDK app ships the reference service's bundle and the rotation function's: never
+  // synthesize an outdated one (a hash check of their inputs; a rebuild only after an edit).
+  ensureBundles(root);
   const runner = runnerFor(entry, root);
   process.env.LOADBEARING_RUNNER_USED = runner;
   if (runner === 'dist') return require(join(root, 'dist', `${entry}.js`));

@@ -20,6 +20,7 @@ import { unprotectReplica } from './replica-protection';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 import { physicalNamePrefix } from './physical-name-prefix';
+import { PostgresSingleUserRotation } from './secret-rotation';
 
 /** The master user: owns the schema and runs the migrations; the app never connects as it. */
 export const DB_MASTER_USER = 'lb_admin';
@@ -56,6 +57,15 @@ export interface DatabaseProps {
   readonly namePrefix?: string;
 }
 
+/** What both secret rotations share. */
+interface RotationContext {
+  readonly vpc: ec2.IVpc;
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly settings: DatabaseSettings;
+  readonly protection: StatefulProtection;
+  readonly logsKey?: kms.IKey;
+}
+
 /** Host and port of one endpoint (tokens until deploy). */
 export interface DatabaseEndpoint {
   readonly host: string;
@@ -76,7 +86,9 @@ export interface DatabaseAlarmTargets {
  * isolated subnets, encrypted with a customer-managed key.
  *
  * - The master password is generated into Secrets Manager (encrypted with the DB key) and
- *   rotated on a schedule. (RDS-managed master passwords cannot be used with read replicas.)
+ *   rotated on a schedule by a function of our own with a pinned runtime
+ *   ({@link PostgresSingleUserRotation}). (RDS-managed master passwords cannot be used with
+ *   read replicas.)
  * - Optionally, RDS Proxy pools and multiplexes writer connections (TLS and IAM auth).
  * - One parameter group sets the timeouts (`statement_timeout`,
  *   `idle_in_transaction_session_timeout`), the slow-query log and `rds.force_ssl`.
@@ -93,7 +105,7 @@ export class Database extends Construct {
   public readonly subnetGroup: rds.SubnetGroup;
   public readonly writer: rds.DatabaseInstance;
   public readonly replicas: rds.DatabaseInstanceReadReplica[] = [];
-  /** The master user secret, rotated by a Secrets Manager hosted rotation function. Migrations use it. */
+  /** The master user secret, rotated by {@link secretRotationFunction}. Migrations use it. */
   public readonly secret: secretsmanager.ISecret;
   /**
    * The app role's own secret (`lb_app`, `DB_SECRET_ARN`), attached to the writer (so it holds
@@ -107,6 +119,10 @@ export class Database extends Construct {
    * fleet, whose creation completes only after instances have migrated and signalled).
    */
   public readonly appSecretRotation: secretsmanager.RotationSchedule;
+  /** The function (with its role and log group) that rotates {@link secret}. */
+  public readonly secretRotationFunction: PostgresSingleUserRotation;
+  /** The function (with its role and log group) that rotates {@link appSecret}; its schedule is {@link appSecretRotation}. */
+  public readonly appSecretRotationFunction: PostgresSingleUserRotation;
   /** Where migrations connect: the writer instance itself, never the proxy. */
   public readonly migrationEndpoint: DatabaseEndpoint;
   /** RDS Proxy in front of the writer; undefined unless `proxy.enabled`. */
@@ -196,11 +212,13 @@ export class Database extends Construct {
     if (protection.deletionProtection) RollbackGuard.of(this).protectDatabase(this.writer);
     this.secret = this.writer.secret!;
     const rotationSecurityGroup = this.createRotationSecurityGroup(props, settings);
-    this.addSecretRotation(this.secret, props.vpc, rotationSecurityGroup, settings);
+    const rotation = { vpc: props.vpc, securityGroup: rotationSecurityGroup, settings, protection, logsKey: props.logsKey };
+    this.secretRotationFunction = this.addSecretRotation('SecretRotation', this.secret, rotation);
     const appSecret = new rds.DatabaseSecret(this, 'AppSecret', { username: DB_APP_USER, encryptionKey: this.key });
     appSecret.applyRemovalPolicy(protection.retainPolicy);
     this.appSecret = appSecret.attach(this.writer);
-    this.appSecretRotation = this.addSecretRotation(this.appSecret, props.vpc, rotationSecurityGroup, settings);
+    this.appSecretRotationFunction = this.addSecretRotation('AppSecretRotation', this.appSecret, rotation);
+    this.appSecretRotation = this.appSecretRotationFunction.schedule;
     this.acknowledgeFindings(this.writer, protection);
     this.preCreateLogGroups('Writer', this.writer, writerId, settings, protection, props.logsKey);
 
@@ -508,14 +526,23 @@ export class Database extends Construct {
   }
 
   /**
-   * Single-user rotation of a user's secret, by a function Secrets Manager hosts: it logs in as
-   * the user and changes its own password. Alternating users would give the app a second role
-   * (`lb_app_clone`) without the role defaults the migrations set and outside `rds-db:connect`.
+   * Single-user rotation of a user's secret, by a function of our own with a pinned runtime
+   * (docs/adr/0003-secret-rotation-function.md): it logs in as the user and changes its own
+   * password. Alternating users would give the app a second role (`lb_app_clone`) without the
+   * role defaults the migrations set and outside `rds-db:connect`. The schedule stays
+   * `<secret>/Rotation`, the construct ID of the hosted rotation it replaced, so its logical ID
+   * (and the secret's rotation) carries over in place.
    */
-  private addSecretRotation(secret: secretsmanager.ISecret, vpc: ec2.IVpc, securityGroup: ec2.ISecurityGroup, settings: DatabaseSettings): secretsmanager.RotationSchedule {
-    return secret.addRotationSchedule('Rotation', {
-      hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({ vpc, vpcSubnets: { subnetGroupName: 'app' }, securityGroups: [securityGroup] }),
-      automaticallyAfter: Duration.days(settings.secretRotationDays),
+  private addSecretRotation(id: string, secret: secretsmanager.ISecret, o: RotationContext): PostgresSingleUserRotation {
+    return new PostgresSingleUserRotation(this, id, {
+      secret,
+      vpc: o.vpc,
+      vpcSubnets: { subnetGroupName: 'app' },
+      securityGroup: o.securityGroup,
+      automaticallyAfter: Duration.days(o.settings.secretRotationDays),
+      logRetention: o.settings.logRetentionDays as logs.RetentionDays,
+      logsKey: o.logsKey,
+      logRemovalPolicy: o.protection.retainPolicy,
     });
   }
 

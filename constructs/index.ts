@@ -19,6 +19,7 @@ export * from './parse-settings';
 export * from './private-bucket';
 export * from './rollback-guard';
 export * from './rollback-guard-handler';
+export * from './secret-rotation';
 export * from './security-groups';
 export * from './service-dashboard';
 export * from './service-health';

@@ -66,11 +66,11 @@ export const databaseSettingsSchema = z
       .union([1, 5, 10, 15, 30, 60].map((d) => z.literal(d)))
       .default(60)
       .describe('Enhanced Monitoring granularity.'),
-    logRetentionDays: logRetentionDays.default(365).describe('Retention of exported PostgreSQL and upgrade logs.'),
+    logRetentionDays: logRetentionDays.default(365).describe('Retention of exported PostgreSQL and upgrade logs, and of the secret rotation functions\' logs.'),
     port: int(1150, 65535).default(5432).describe('Database port.'),
     databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { message: 'must be a lower-case PostgreSQL identifier' }).default('app').describe('Initial database name.'),
     proxy: proxySchema.prefault({}),
-    secretRotationDays: int(1, 365).default(30).describe('Rotation interval of the master user secret (single-user rotation, hosted by Secrets Manager).'),
+    secretRotationDays: int(1, 365).default(30).describe('Rotation interval of the master user secret and the app role\'s secret (single-user rotation, by the platform\'s own rotation function: docs/adr/0003-secret-rotation-function.md).'),
     connectionReserve: int(0, 1000)
       .default(10)
       .describe('Connections kept free for operators, migrations and monitoring, on top of the fleet pools and PostgreSQL\'s reserved superuser slots.'),

@@ -168,7 +168,7 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the app connects 
     const [, rotation] = find('AWS::SecretsManager::RotationSchedule', 'DatabaseAppSecretAttachmentRotation');
     const [, masterRotation] = find('AWS::SecretsManager::RotationSchedule', 'DatabaseSecretAttachmentRotation');
     const [asgId] = Object.keys(resourcesOfType(t(), 'AWS::AutoScaling::AutoScalingGroup'));
-    expect(rotation.Properties?.HostedRotationLambda).toMatchObject({ RotationType: 'PostgreSQLSingleUser' });
+    expect(rotation.Properties?.RotationLambdaARN).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DatabaseAppSecretRotationFunction[0-9A-F]{8}$/), 'Arn'] });
     expect(rotation.Properties?.RotationRules).toEqual(masterRotation.Properties?.RotationRules);
     expect([rotation.DependsOn].flat()).toContain(asgId);
   });

@@ -115,9 +115,10 @@ describe('connection handling: RDS Proxy and read/write separation', () => {
     expect(dbFromProxy).toEqual([expect.objectContaining({ FromPort: 5432, ToPort: 5432 })]);
   });
 
-  it('rotates the master secret on a schedule', () => {
+  it('rotates the master secret on a schedule, with the platform\'s own rotation function', () => {
     prod.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      HostedRotationLambda: Match.objectLike({ RotationType: 'PostgreSQLSingleUser' }),
+      SecretId: { Ref: Match.stringLikeRegexp('^DatabaseSecretAttachment') },
+      RotationLambdaARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseSecretRotationFunction'), 'Arn'] },
       RotationRules: { ScheduleExpression: `rate(${prodConfig.database.secretRotationDays} days)` },
     });
   });
