@@ -47,6 +47,7 @@ export const LAMBDA_RUNTIMES: readonly LambdaRuntimeSupport[] = [
     source: 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtimes-supported; row "Node.js 24, nodejs24.x, Amazon Linux 2023, Apr 30, 2028, Jun 1, 2028, Jul 1, 2028" of https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html',
     usedBy: [
       'the secret rotation functions (constructs/secret-rotation.ts, ROTATION_RUNTIME)',
+      'the rollback guard (constructs/rollback-guard.ts)',
       "CDK's custom-resource providers (Custom::VpcRestrictDefaultSG; Custom::S3AutoDeleteObjects in destroyable stacks): aws-cdk-lib chooses it",
     ],
   },
@@ -56,7 +57,7 @@ export const LAMBDA_RUNTIMES: readonly LambdaRuntimeSupport[] = [
     blockCreate: '2027-06-01',
     blockUpdate: '2027-07-01',
     source: 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtimes-supported; row "Node.js 22, nodejs22.x, Amazon Linux 2023, Apr 30, 2027, Jun 1, 2027, Jul 1, 2027" of https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html',
-    usedBy: ['the rollback guard (constructs/rollback-guard.ts)', 'the degraded-page Lambda@Edge function (constructs/edge.ts)'],
+    usedBy: ['the degraded-page Lambda@Edge function (constructs/edge.ts): Lambda@Edge support for nodejs24.x was not confirmed in the CloudFront docs read on 2026-12-07'],
   },
 ];
 
