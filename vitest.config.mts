@@ -11,12 +11,18 @@ const env = {
   CDK_DISABLE_VERSION_CHECK: '1',
 };
 
-// The worked extension examples import the package by name, as a team does; in the unit tests
-// the name is the source of its entry points (tsconfig.json maps it the same way for tsc). The
-// built package itself is tested from a tarball in test/integration/consumer-package.test.ts.
+// The packages import each other by name, as a team's code imports them; in the tests the names
+// are the sources (tsconfig.json maps them the same way for tsc). The built packages themselves
+// are tested from tarballs in test/integration/consumer-package.test.ts.
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const packageAlias = [
-  { find: /^loadbearing\/platform$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
-  { find: /^loadbearing$/, replacement: fileURLToPath(new URL('./constructs/index.ts', import.meta.url)) },
+  { find: /^loadbearing\/platform$/, replacement: source('./lib/index.ts') },
+  { find: /^loadbearing\/model$/, replacement: source('./lib/model/index.ts') },
+  { find: /^loadbearing\/ops$/, replacement: source('./lib/ops/index.ts') },
+  { find: /^loadbearing$/, replacement: source('./constructs/index.ts') },
+  { find: /^@loadbearing\/contract$/, replacement: source('./contract/src/index.ts') },
+  { find: /^@loadbearing\/proving-ground\/local-stack$/, replacement: source('./proving-ground/src/local-stack/index.ts') },
+  { find: /^@loadbearing\/proving-ground$/, replacement: source('./proving-ground/src/index.ts') },
 ];
 
 export default defineConfig({
@@ -35,7 +41,7 @@ export default defineConfig({
           // assert the bounds a behaviour promises (a shed answer in < 50 ms, an open-loop p99),
           // and on 2 cores a synth running beside them measured the synth, not the behaviour.
           sequence: { groupOrder: 0 },
-          include: ['test/**/*.test.ts', 'service/test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'service/test/**/*.test.ts', 'rotation/test/**/*.test.ts', 'proving-ground/test/**/*.test.ts', 'contract/test/**/*.test.ts'],
           exclude: ['test/integration/**'],
           globalSetup: ['test/setup/global-synth.ts'],
           setupFiles: ['test/setup/snapshot-serializer.ts', 'test/setup/count-synths.ts'],
@@ -47,6 +53,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: { alias: packageAlias },
         test: {
           name: 'integration',
           sequence: { groupOrder: 1 },

@@ -1,9 +1,5 @@
 #!/usr/bin/env node
-import { countSynths } from '../lib/bench/synth-counter';
-import { PlatformApp } from '../lib/platform-app';
-
-// The bench counts syntheses (LOADBEARING_SYNTH_LOG names the log file).
-if (process.env.LOADBEARING_SYNTH_LOG) countSynths(process.env.LOADBEARING_SYNTH_LOG, 'cdk-app');
+import { PlatformApp } from '../lib/platform/platform-app';
 
 // The same app a team builds from the package (docs/extending.md): the platform's feature flags,
 // the policy gates (off with `-c policies=false`, as the diff guard's synths need only

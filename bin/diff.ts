@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { runDiffCli } from '../lib/review/diff-cli';
-import { stopRunningProcesses } from '../lib/review/run-process';
-import { TempDirs } from '../lib/review/temp-dirs';
+import { runDiffCli } from '../lib/platform/review/diff-cli';
+import { stopRunningProcesses } from '../lib/platform/review/run-process';
+import { TempDirs } from '../lib/platform/review/temp-dirs';
 
 // `npm run diff`: the synth-diff review. See `npm run diff -- --help` and docs/reviewing-changes.md.
 const temp = new TempDirs();

@@ -1,9 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import type { AlarmSettings } from '../lib/config/alarm-settings';
-import { evaluationWindowProblem } from '../lib/config/aws-limits';
-import { ConfigError } from '../lib/config/config-error';
+import type { AlarmSettings } from '../lib/model/config/alarm-settings';
+import { evaluationWindowProblem } from '../lib/model/config/aws-limits';
+import { ConfigError } from '../lib/model/config/config-error';
 import type { AlarmSeverity, IAlarmActionStrategy } from './alarm-actions';
 import type { AlarmComponent, IAlarmNamingStrategy } from './alarm-naming';
 

@@ -1,7 +1,7 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import type { AppSettings } from '../lib/config/app-settings';
-import { APP_METRICS_DIMENSION, APP_METRICS_NAMESPACE, type AppMetricName } from '../lib/contract/metrics';
+import type { AppSettings } from '../lib/model/config/app-settings';
+import { APP_METRICS_DIMENSION, APP_METRICS_NAMESPACE, type AppMetricName } from '@loadbearing/contract';
 import type { AlarmFactory } from './alarm-factory';
 
 export interface AppAlarmsProps {

@@ -25,10 +25,10 @@ import {
   serviceUnit,
   type BootReport,
 } from './boot-script';
-import { bootTiming, bootTimingProblems, MAX_SIGNAL_TIMEOUT_SECONDS, type BootTiming } from '../lib/config/boot-timing';
-import { ConfigError } from '../lib/config/config-error';
-import { fleetBootTimingInput, fleetSettingsSchema, type FleetSettings, type FleetSettingsInput } from '../lib/config/fleet-settings';
-import { instanceTypesFor, WORKLOAD_PROFILES, type NetworkTuning } from '../lib/config/workload-profiles';
+import { bootTiming, bootTimingProblems, MAX_SIGNAL_TIMEOUT_SECONDS, type BootTiming } from '../lib/model/config/boot-timing';
+import { ConfigError } from '../lib/model/config/config-error';
+import { fleetBootTimingInput, fleetSettingsSchema, type FleetSettings, type FleetSettingsInput } from '../lib/model/config/fleet-settings';
+import { instanceTypesFor, WORKLOAD_PROFILES, type NetworkTuning } from '../lib/model/config/workload-profiles';
 import type { AlarmFactory } from './alarm-factory';
 import { parseSettings } from './parse-settings';
 import { physicalNamePrefix } from './physical-name-prefix';
@@ -129,7 +129,7 @@ export class AppFleet extends Construct {
   public readonly instanceTypes: readonly string[];
   public readonly alarms: cloudwatch.Alarm[];
   public readonly settings: FleetSettings;
-  /** The boot timeline: step budgets, health wait, signal timeout and grace period (lib/config/boot-timing.ts). */
+  /** The boot timeline: step budgets, health wait, signal timeout and grace period (lib/model/config/boot-timing.ts). */
   public readonly bootTiming: BootTiming;
   /** The app's release asset; undefined without `app`. */
   public readonly release?: AppRelease;
@@ -196,7 +196,7 @@ export class AppFleet extends Construct {
       this.logGroups.push(...this.createLogGroups(props, settings));
       userData.addCommands(...this.appCommands(props.app, this.release, profile.tuning, warmPool));
     }
-    // Rollout gate: the boot signals after the health wait (lib/config/boot-timing.ts bounds it).
+    // Rollout gate: the boot signals after the health wait (lib/model/config/boot-timing.ts bounds it).
     if (props.healthCheck) userData.addCommands(...healthWaitCommands(props.healthCheck.port, props.healthCheck.path, this.bootTiming.healthWait));
     // cloudformation:SignalResource on this stack: the group's `signals` grants it to the role.
 
@@ -268,7 +268,7 @@ export class AppFleet extends Construct {
     }
     acknowledge(
       this.autoScalingGroup,
-      'The launch template requires IMDSv2 and encrypts its gp3 volume (asserted in test/stack); these rules cannot follow a launch template referenced through MixedInstancesPolicy.',
+      'The launch template requires IMDSv2 and encrypts its gp3 volume (asserted in test/platform/stack); these rules cannot follow a launch template referenced through MixedInstancesPolicy.',
       'AwsSolutions::AwsSolutions-EC26',
       'NIST.800.53.R5::NIST.800.53.R5-EC2IMDSv2Enabled',
     );

@@ -4,8 +4,8 @@ import { Names, Stack, Stage, SymlinkFollowMode } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { ARTIFACT_ARCHIVE, type NodejsMajor } from '../lib/config/app-settings';
-import { ConfigError } from '../lib/config/config-error';
+import { ARTIFACT_ARCHIVE, type NodejsMajor } from '../lib/model/config/app-settings';
+import { ConfigError } from '../lib/model/config/config-error';
 import { RELEASE_ENTRIES, type ArtifactLayout, type ReleaseObject } from './boot-script';
 import { rdsRegionalRoot, rdsTrustBundlePem, rdsTrustCovers } from './rds-trust';
 

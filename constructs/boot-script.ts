@@ -1,12 +1,12 @@
-import { APP_ENV } from '../lib/contract/app-env';
-import { BOOT_STEP_SECONDS, EXIT_CALL, IMDS_REQUEST_SECONDS, REPORT_PAUSE_SECONDS, REPORT_SECONDS, type HealthWait } from '../lib/config/boot-timing';
+import { APP_ENV } from '@loadbearing/contract';
+import { BOOT_STEP_SECONDS, EXIT_CALL, IMDS_REQUEST_SECONDS, REPORT_PAUSE_SECONDS, REPORT_SECONDS, type HealthWait } from '../lib/model/config/boot-timing';
 
 /**
  * The fleet's boot script, as plain shell text (values may be CDK tokens; the user data joins
  * them at deploy time). Pure functions, so the script is reviewable in the template and testable
  * (`bash -n`) without AWS.
  *
- * Every step that could hang runs under `timeout` with its budget from lib/config/boot-timing.ts,
+ * Every step that could hang runs under `timeout` with its budget from lib/model/config/boot-timing.ts,
  * and the health wait ends at a deadline: the arithmetic there bounds the whole boot, and the
  * signal timeout and grace period are derived from the same numbers.
  */

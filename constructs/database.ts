@@ -8,11 +8,11 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
 import { RollbackGuard } from './rollback-guard';
-import { databaseSettingsSchema, type DatabaseSettings, type DatabaseSettingsInput } from '../lib/config/database-settings';
-import { KNOWN_POSTGRES_VERSIONS } from '../lib/config/postgres-versions';
-import { postgresMaxConnections } from '../lib/config/postgres-connections';
-import { replicaAvailabilityZone } from '../lib/config/capacity';
-import { rdsInstanceClass } from '../lib/config/rds-instance-classes';
+import { databaseSettingsSchema, type DatabaseSettings, type DatabaseSettingsInput } from '../lib/model/config/database-settings';
+import { KNOWN_POSTGRES_VERSIONS } from '../lib/model/config/postgres-versions';
+import { postgresMaxConnections } from '../lib/model/config/postgres-connections';
+import { replicaAvailabilityZone } from '../lib/model/config/capacity';
+import { rdsInstanceClass } from '../lib/model/config/rds-instance-classes';
 import type { AlarmFactory } from './alarm-factory';
 import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
@@ -142,7 +142,8 @@ export class Database extends Construct {
     const settings = (this.settings = parseSettings(databaseSettingsSchema, props.settings, 'database'));
     const protection = props.protection ?? PROTECT_DATA;
     const prefix = physicalNamePrefix(this, props.namePrefix);
-    const engine = rds.DatabaseInstanceEngine.postgres({ version: KNOWN_POSTGRES_VERSIONS.get(settings.engineVersion)! });
+    const known = KNOWN_POSTGRES_VERSIONS.get(settings.engineVersion)!;
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.of(known.postgresFullVersion, known.postgresMajorVersion) });
     this.maxConnections = postgresMaxConnections(settings.instanceClass);
 
     this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} database storage, Performance Insights and the master secret`, protection, encryptsSnapshots: true });

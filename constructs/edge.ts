@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { edgeSettingsSchema, type ContentClass, type EdgeSettings, type EdgeSettingsInput } from '../lib/config/edge-settings';
+import { edgeSettingsSchema, type ContentClass, type EdgeSettings, type EdgeSettingsInput } from '../lib/model/config/edge-settings';
 import { acknowledge, HELPER_FUNCTION_RULES } from './acknowledge';
 import { createPrivateBucket } from './private-bucket';
 import type { AlarmFactory } from './alarm-factory';

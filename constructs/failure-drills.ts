@@ -11,11 +11,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { FailureDrillSettings } from '../lib/config/failure-drill-settings';
-import type { FailureModeId } from '../lib/failure-modes/failure-mode';
-import { FAILURE_MODES } from '../lib/failure-modes/modes';
-import { cacheFailoverTimings, DRILL_TARGET_TAG, drillTargetTagValue, FIS_ACTIONS, type DrillTemplate, type DrillValue, type StackRef } from '../lib/failure-modes/drills';
-import { STOP_RULE_PERIOD_SECONDS, stopAlarmSignal, type StopRule } from '../lib/failure-modes/stop-rules';
+import type { FailureDrillSettings } from '../lib/model/config/failure-drill-settings';
+import type { FailureModeId } from '../lib/model/failure-modes/failure-mode';
+import { FAILURE_MODES } from '../lib/model/failure-modes/modes';
+import { cacheFailoverTimings, DRILL_TARGET_TAG, drillTargetTagValue, FIS_ACTIONS, type DrillTemplate, type DrillValue, type StackRef } from '../lib/model/failure-modes/drills';
+import { STOP_RULE_PERIOD_SECONDS, stopAlarmSignal, type StopRule } from '../lib/model/failure-modes/stop-rules';
 import { acknowledge } from './acknowledge';
 import type { AlarmFactory } from './alarm-factory';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
@@ -23,9 +23,9 @@ import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 export interface FailureDrillsProps {
   readonly stackName: string;
   readonly settings: FailureDrillSettings;
-  /** The experiment templates to create (lib/failure-modes, `drillTemplates`). */
+  /** The experiment templates to create (lib/model/failure-modes, `drillTemplates`). */
   readonly templates: readonly DrillTemplate[];
-  /** Each drilled mode's stop rules (lib/failure-modes, `stopRules`). */
+  /** Each drilled mode's stop rules (lib/model/failure-modes, `stopRules`). */
   readonly stopRules: ReadonlyMap<FailureModeId, readonly StopRule[]>;
   readonly alarms: AlarmFactory;
   readonly logsKey: kms.IKey;
@@ -54,14 +54,14 @@ export interface FailureDrillsProps {
  * - one IAM role per drill with only the permissions of that drill's actions, on the stack's
  *   resources where the action allows it;
  * - a stop condition: the alarm `<stack>-drill-<mode>-stop`, built from the mode's impact
- *   budget (lib/failure-modes/stop-rules.ts), not the service-health alarm the drill is
+ *   budget (lib/model/failure-modes/stop-rules.ts), not the service-health alarm the drill is
  *   expected to move;
  * - experiment logs to one encrypted log group with retention;
  * - tags naming the stack, the mode and the AZ, by which `loadbearing drill` finds it.
  *
  * FIS checks every action ID, parameter and target when CloudFormation creates the template,
  * so a template that deploys is one FIS accepts; whether the role may do each action is only
- * known when the experiment runs, and test/stack/failure-drills.test.ts checks it against the
+ * known when the experiment runs, and test/platform/stack/failure-drills.test.ts checks it against the
  * actions reference.
  */
 export class FailureDrills extends Construct {
@@ -406,7 +406,7 @@ export class FailureDrills extends Construct {
    */
   private createCacheFailover(): { document: ssm.CfnDocument; role: iam.Role } {
     const group = this.replicationGroupArn();
-    // The same timings give the FIS action its maxDuration (lib/failure-modes/drills.ts).
+    // The same timings give the FIS action its maxDuration (lib/model/failure-modes/drills.ts).
     const timings = cacheFailoverTimings(this.props.settings.faultMinutes);
     const role = new iam.Role(this, 'CacheFailoverRole', {
       description: `${this.props.stackName}: SSM automation role of the cache-primary-failover drill`,

@@ -2,8 +2,8 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import type { ContentClass } from '../lib/config/edge-settings';
-import { freshnessParameterValues } from '../lib/config/freshness-table';
+import type { ContentClass } from '../lib/model/config/edge-settings';
+import { freshnessParameterValues } from '../lib/model/config/freshness-table';
 import { parameterPath, publishConnectionParameters } from './connection-parameters';
 
 /**

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
 import { RollbackGuard } from './rollback-guard';
 import { createPrivateBucket } from './private-bucket';
-import { loadBalancerSettingsSchema, type LoadBalancerSettings, type LoadBalancerSettingsInput } from '../lib/config/load-balancer-settings';
+import { loadBalancerSettingsSchema, type LoadBalancerSettings, type LoadBalancerSettingsInput } from '../lib/model/config/load-balancer-settings';
 import type { AlarmFactory } from './alarm-factory';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';

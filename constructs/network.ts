@@ -4,7 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
-import { networkSettingsSchema, type NetworkSettings, type NetworkSettingsInput } from '../lib/config/network-settings';
+import { networkSettingsSchema, type NetworkSettings, type NetworkSettingsInput } from '../lib/model/config/network-settings';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 

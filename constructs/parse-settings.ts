@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ConfigError, problemsFromZod } from '../lib/config/config-error';
+import { ConfigError, problemsFromZod } from '../lib/model/config/config-error';
 
 /**
  * Validates a construct's `settings` with the same schema the config file uses, and fills in

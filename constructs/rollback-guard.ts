@@ -54,7 +54,7 @@ export class RollbackGuard extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     this.handler = new lambda.Function(this, 'Handler', {
-      // Pinned, and listed in lib/config/lambda-runtimes.ts, whose test fails months before Lambda blocks it.
+      // Pinned, and listed in lib/model/config/lambda-runtimes.ts, whose test fails months before Lambda blocks it.
       runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',
       description: 'Switches deletion protection on as the last step of a create; off again only when that create rolls back',

@@ -12,16 +12,16 @@ import { acknowledge } from './acknowledge';
 
 /**
  * The runtime of the rotation function: pinned, never the "latest" alias, so it changes only in
- * a reviewed commit. lib/config/lambda-runtimes.ts holds its deprecation and block dates, and
- * test/config/lambda-runtimes.test.ts goes red 120 days before Lambda stops creating functions
+ * a reviewed commit. lib/model/config/lambda-runtimes.ts holds its deprecation and block dates, and
+ * test/model/config/lambda-runtimes.test.ts goes red 120 days before Lambda stops creating functions
  * with it (docs/adr/0003-secret-rotation-function.md).
  */
 export const ROTATION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** Where the rotation function's bundle lives, relative to the repository (or package) root. */
-const BUNDLE_DIR = join('rotation', 'dist', 'postgres-single-user');
+const BUNDLE_DIR = join('assets', 'rotation-postgres-single-user');
 
-/** The bundle above this file: the repository's (bin/build.cjs, before every synth by bin/launch.cjs), or the one the package ships. */
+/** The bundle above this file: the repository's (tools/build.cjs, before every synth by tools/launch.cjs), or the one the package ships. */
 export function rotationBundleDir(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     if (existsSync(join(dir, BUNDLE_DIR, 'index.js'))) return join(dir, BUNDLE_DIR);

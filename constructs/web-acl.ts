@@ -3,7 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { EDGE_BACKSTOP_BODY, wafSettingsSchema, type WafSettings, type WafSettingsInput } from '../lib/config/waf-settings';
+import { EDGE_BACKSTOP_BODY, wafSettingsSchema, type WafSettings, type WafSettingsInput } from '../lib/model/config/waf-settings';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 import { physicalNamePrefix } from './physical-name-prefix';

@@ -1,8 +1,3 @@
-export * from './app-environment';
-export * from './config';
-export * from './deploy';
-export * from './feature-flags';
-export * from './invariants';
-export * from './platform-app';
-export * from './platform-stack';
-export * from './policies';
+// `loadbearing/platform`: the platform layer and the model it builds on. Re-exports only.
+export * from './model';
+export * from './platform';

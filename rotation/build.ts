@@ -7,8 +7,8 @@ import { build } from 'esbuild';
  * The folder Lambda gets as the rotation function's code (`index.js`, handler `index.handler`):
  * exactly one file, so the CDK asset hash is the bundle's. Gitignored; the package ships it.
  */
-export const ROTATION_BUNDLE_DIR = join(__dirname, 'dist', 'postgres-single-user');
 const ROOT = join(__dirname, '..');
+export const ROTATION_BUNDLE_DIR = join(ROOT, 'assets', 'rotation-postgres-single-user');
 
 export interface RotationBundle {
   readonly path: string;
@@ -29,7 +29,7 @@ export interface RotationBundle {
  * Deterministic as the service bundle is (service/build.ts): no timestamps, no absolute paths,
  * no minification, symlinks kept as the tree sees them, so the same sources give the same bytes
  * and the function's code changes only when they change. Target: node20, the oldest Node.js this
- * repository builds and tests with; the function runs on a newer one (lib/config/lambda-runtimes.ts).
+ * repository builds and tests with; the function runs on a newer one (lib/model/config/lambda-runtimes.ts).
  */
 export async function buildRotationBundle(outdir = ROTATION_BUNDLE_DIR): Promise<RotationBundle> {
   const outfile = join(outdir, 'index.js');

@@ -3,9 +3,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
-/** Where `npm run build:service` writes the bundle (gitignored). */
-export const SERVICE_BUNDLE = join(__dirname, 'dist', 'loadbearing-service.js');
 const ROOT = join(__dirname, '..');
+/** Where `npm run build:service` writes the bundle (gitignored): the library package ships it as an asset. */
+export const SERVICE_BUNDLE = join(ROOT, 'assets', 'loadbearing-service.js');
 
 export interface ServiceBundle {
   readonly path: string;

@@ -11,6 +11,7 @@ import { parseDuration } from './duration.js';
 import { DeadlineExceededError, describeEndpoint, describeError, UsageError } from './errors.js';
 import { commandHelp, COMMON_OPTIONS, globalHelp, LOCAL_OPTIONS } from './help.js';
 import { createFisClient } from './fis-gateway.js';
+import { missingSdkClients, missingSdkError } from './optional-sdk.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 
 import { CONNECTION_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './cli-timeouts.js';
@@ -54,8 +55,10 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       return ExitCode.Ok;
     }
 
+    const missing = missingSdkClients(command.sdkClients ?? []);
+    if (missing.length > 0) throw missingSdkError(`loadbearing ${command.name}`, missing);
     if (command.local) {
-      return await command.local(parseOptions(command, args, LOCAL_OPTIONS), {
+      return await command.local(command.acceptsAnyArguments ? {} : parseOptions(command, args, LOCAL_OPTIONS), {
         stdout,
         stderr,
         clock: environment.clock ?? systemClock,

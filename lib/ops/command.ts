@@ -84,6 +84,13 @@ export interface Command {
   readonly details: string;
   /** Options of this command only; the common ones (--stack, --json...) are added by the CLI. */
   readonly options: Readonly<Record<string, OptionSpec>>;
+  /**
+   * The optional AWS SDK clients the command loads (package names): the CLI checks them before it
+   * runs the command and says what to install when one is missing. @default - none
+   */
+  readonly sdkClients?: readonly string[];
+  /** Skip option parsing: the command takes whatever follows its name (a stand-in that only explains). @default false */
+  readonly acceptsAnyArguments?: boolean;
   /** The one positional argument the command takes, e.g. the failure mode of `drill`. @default - none */
   readonly positional?: { readonly name: string; readonly description: string };
   /**

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { EnvironmentConfig } from '../config/environment-schema';
-import type * as FailureModesModule from '../failure-modes';
-import type { DrillTemplate, DrillValue } from '../failure-modes/drills';
-import { alarmKeyMatches, type FailureModeId, type ImpactBudget } from '../failure-modes/failure-mode';
+import type { EnvironmentConfig } from '../model/config/environment-schema';
+import type * as FailureModesModule from '../model/failure-modes';
+import type { DrillTemplate, DrillValue } from '../model/failure-modes/drills';
+import { alarmKeyMatches, type FailureModeId, type ImpactBudget } from '../model/failure-modes/failure-mode';
 import { discoverAlarms, type OpsAlarm } from './alarm-discovery.js';
 import { parseAlarmName } from './alarm-naming.js';
 import { CloudWatchGateway } from './cloudwatch-gateway.js';
@@ -517,7 +517,7 @@ function parseDrillOptions(values: OptionValues): DrillOptions {
 
 async function drill(values: OptionValues, io: LocalIo): Promise<number> {
   const { stdout, stderr } = io;
-  const fm: typeof FailureModesModule = await import('../failure-modes/index.js');
+  const fm: typeof FailureModesModule = await import('../model/failure-modes/index.js');
   const mode = str(values._);
   if (!mode) throw new UsageError('missing <mode>, e.g. loadbearing drill az-loss --env staging; see: loadbearing drill --help');
   if (!(fm.FAILURE_MODE_IDS as readonly string[]).includes(mode)) throw new UsageError(`unknown failure mode "${mode}" (modes: ${fm.FAILURE_MODE_IDS.join(', ')})`);
@@ -585,6 +585,7 @@ export const drillCommand: Command = {
     '              experiment failed or was stopped by hand (not by its stop condition),',
     '              or the wall-clock bound.',
   ].join('\n'),
+  sdkClients: ['@aws-sdk/client-fis'],
   options: {
     ...ENVIRONMENT_OPTIONS,
     zone: { type: 'string', valueName: '<az>', description: 'AZ of a per-AZ drill (az-loss, capacity-shortage-in-an-az); default: the first' },

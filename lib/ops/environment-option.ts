@@ -1,5 +1,5 @@
-import type * as ConfigModule from '../config';
-import type { EnvironmentConfig } from '../config/environment-schema';
+import type * as ConfigModule from '../model/config';
+import type { EnvironmentConfig } from '../model/config/environment-schema';
 import { writeLine, type OptionValues, type OutputStream } from './command.js';
 import { UsageError } from './errors.js';
 
@@ -36,7 +36,7 @@ export function configFileOption(values: OptionValues): string | undefined {
  */
 export async function loadEnvironment(values: OptionValues, command: string, stderr: OutputStream): Promise<EnvironmentConfig | undefined> {
   // Loaded on use: the config modules pull in parts of aws-cdk-lib the CloudWatch commands never need.
-  const { builtinEnvironments, isConfigError, loadConfigFile }: typeof ConfigModule = await import('../config/index.js');
+  const { builtinEnvironments, isConfigError, loadConfigFile }: typeof ConfigModule = await import('../model/config/index.js');
   const name = typeof values.env === 'string' ? values.env : undefined;
   if (!name) throw new UsageError(`missing --env <name>; see: loadbearing ${command} --help`);
   const file = configFileOption(values);

@@ -1,4 +1,4 @@
-import type * as FailureModesModule from '../failure-modes';
+import type * as FailureModesModule from '../model/failure-modes';
 import { ExitCode, writeLine, type Command } from './command.js';
 import { ENVIRONMENT_OPTIONS, loadEnvironment } from './environment-option.js';
 
@@ -22,7 +22,7 @@ export const failureModesCommand: Command = {
     const env = await loadEnvironment(values, 'failure-modes', stderr);
     if (!env) return ExitCode.Error;
     // Loaded on use, like the config.
-    const { catalogueText, failureModeCatalogue }: typeof FailureModesModule = await import('../failure-modes/index.js');
+    const { catalogueText, failureModeCatalogue }: typeof FailureModesModule = await import('../model/failure-modes/index.js');
     const rows = failureModeCatalogue(env);
     if (values.json === true) writeLine(stdout, JSON.stringify({ environment: env.name, stack: env.stackName, drillsEnabled: env.failureDrills.enabled, modes: rows }, null, 2));
     else stdout.write(catalogueText(env, rows));

@@ -1,12 +1,5 @@
-import {
-  FisClient,
-  GetExperimentCommand,
-  ListExperimentTemplatesCommand,
-  StartExperimentCommand,
-  StopExperimentCommand,
-  type Experiment,
-  type ExperimentTemplateSummary,
-} from '@aws-sdk/client-fis';
+import type * as Fis from '@aws-sdk/client-fis';
+import type { Experiment, ExperimentTemplateSummary, FisClient } from '@aws-sdk/client-fis';
 import type { Clock } from './clock.js';
 import type { CloudWatchClientOptions } from './cloudwatch-gateway.js';
 import { fromFis } from './errors.js';
@@ -17,12 +10,20 @@ import { guardedCall, type RetryPolicy } from './retry.js';
  * (FisGateway retries explicitly, with backoff, within the command's deadline).
  */
 export function createFisClient(options: CloudWatchClientOptions): FisClient {
-  return new FisClient({
+  return new (fis().FisClient)({
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     maxAttempts: 1,
     requestHandler: { connectionTimeout: options.connectionTimeoutMs, requestTimeout: options.requestTimeoutMs },
   });
+}
+
+/**
+ * The FIS client module, loaded on first use: an optional dependency (lib/ops/optional-sdk.ts),
+ * which the CLI checks for before `drill` runs.
+ */
+function fis(): typeof Fis {
+  return require('@aws-sdk/client-fis') as typeof Fis;
 }
 
 /** Requests sent per operation, retries included. */
@@ -50,7 +51,7 @@ export class FisGateway {
     let nextToken: string | undefined;
     do {
       const token = nextToken;
-      const page = await this.send('ListExperimentTemplates', () => this.client.send(new ListExperimentTemplatesCommand({ maxResults: 100, nextToken: token }), { abortSignal: this.signal }));
+      const page = await this.send('ListExperimentTemplates', () => this.client.send(new (fis().ListExperimentTemplatesCommand)({ maxResults: 100, nextToken: token }), { abortSignal: this.signal }));
       templates.push(...(page.experimentTemplates ?? []));
       nextToken = page.nextToken;
     } while (nextToken);
@@ -63,13 +64,13 @@ export class FisGateway {
    * (https://docs.aws.amazon.com/fis/latest/APIReference/API_StartExperiment.html).
    */
   async startExperiment(templateId: string, clientToken: string, tags: Record<string, string>): Promise<Experiment> {
-    const out = await this.send('StartExperiment', () => this.client.send(new StartExperimentCommand({ experimentTemplateId: templateId, clientToken, tags }), { abortSignal: this.signal }));
+    const out = await this.send('StartExperiment', () => this.client.send(new (fis().StartExperimentCommand)({ experimentTemplateId: templateId, clientToken, tags }), { abortSignal: this.signal }));
     if (!out.experiment?.id) throw new Error('StartExperiment answered without an experiment');
     return out.experiment;
   }
 
   async getExperiment(id: string): Promise<Experiment> {
-    const out = await this.send('GetExperiment', () => this.client.send(new GetExperimentCommand({ id }), { abortSignal: this.signal }));
+    const out = await this.send('GetExperiment', () => this.client.send(new (fis().GetExperimentCommand)({ id }), { abortSignal: this.signal }));
     return out.experiment ?? { id };
   }
 
@@ -78,7 +79,7 @@ export class FisGateway {
     await guardedCall(
       () => {
         this.calls.StopExperiment++;
-        return this.client.send(new StopExperimentCommand({ id }), { abortSignal: signal });
+        return this.client.send(new (fis().StopExperimentCommand)({ id }), { abortSignal: signal });
       },
       this.retryPolicy,
       this.clock,

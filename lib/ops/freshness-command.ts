@@ -1,4 +1,4 @@
-import type * as ConfigModule from '../config';
+import type * as ConfigModule from '../model/config';
 import { ExitCode, writeLine, type Command } from './command.js';
 import { ENVIRONMENT_OPTIONS, loadEnvironment } from './environment-option.js';
 
@@ -20,7 +20,7 @@ export const freshnessCommand: Command = {
   async local(values, { stdout, stderr }) {
     const env = await loadEnvironment(values, 'freshness', stderr);
     if (!env) return ExitCode.Error;
-    const { freshnessRows, freshnessTable }: typeof ConfigModule = await import('../config/index.js');
+    const { freshnessRows, freshnessTable }: typeof ConfigModule = await import('../model/config/index.js');
     if (values.json === true) writeLine(stdout, JSON.stringify({ environment: env.name, edgeEnabled: env.edge.enabled, classes: freshnessRows(env) }, null, 2));
     else stdout.write(freshnessTable(env));
     return ExitCode.Ok;

@@ -1,6 +1,6 @@
 /**
  * Default vCPUs of every instance type the workload profiles can produce
- * (`instanceTypesFor` over every profile, architecture and size of lib/config/workload-profiles.ts;
+ * (`instanceTypesFor` over every profile, architecture and size of lib/model/config/workload-profiles.ts;
  * a test keeps the two in step). The vCPU quotas of EC2 count these vCPUs, not instances.
  *
  * Sources, the "Default vCPUs" column of the instance type specifications:

@@ -1,5 +1,5 @@
-import type * as PlanModule from '../deploy/rollback-plan';
-import type * as ReportModule from '../deploy/plan-report';
+import type * as PlanModule from '../model/deploy/rollback-plan';
+import type * as ReportModule from '../model/deploy/plan-report';
 import { ExitCode, writeLine, type Command } from './command.js';
 import { configFileOption, ENVIRONMENT_OPTIONS, loadEnvironment } from './environment-option.js';
 import { readSynthesizedTemplate, TEMPLATE_OPTIONS } from './synthesized-template.js';
@@ -30,8 +30,8 @@ export const planCommand: Command = {
     const env = await loadEnvironment(values, 'plan', stderr);
     if (!env) return ExitCode.Error;
     const template = readSynthesizedTemplate(env, typeof values['template-dir'] === 'string' ? values['template-dir'] : undefined, configFileOption(values));
-    const { planFirstCreate }: typeof PlanModule = await import('../deploy/rollback-plan.js');
-    const { planJson, planText }: typeof ReportModule = await import('../deploy/plan-report.js');
+    const { planFirstCreate }: typeof PlanModule = await import('../model/deploy/rollback-plan.js');
+    const { planJson, planText }: typeof ReportModule = await import('../model/deploy/plan-report.js');
     const plan = planFirstCreate(template, { account: env.account, region: env.region, stackName: env.stackName });
     if (values.json === true) writeLine(stdout, JSON.stringify(planJson(env.stackName, plan), null, 2));
     else stdout.write(planText(env.stackName, template, plan));

@@ -1,4 +1,4 @@
-import type { EnvironmentConfig } from '../config/environment-schema';
+import type { EnvironmentConfig } from '../model/config/environment-schema';
 import type { PreflightSession } from './preflight-session.js';
 import type { SynthesizedTemplate } from './synthesized-template.js';
 

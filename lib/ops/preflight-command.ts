@@ -1,4 +1,4 @@
-import type { EnvironmentConfig } from '../config/environment-schema';
+import type { EnvironmentConfig } from '../model/config/environment-schema';
 import { awsProfileDefined } from './aws-profiles.js';
 import { CONNECTION_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './cli-timeouts.js';
 import { ExitCode, writeLine, type Command, type LocalIo, type OptionValues } from './command.js';
@@ -186,6 +186,7 @@ export const preflightCommand: Command = {
     '            2 unknown environment, invalid config, no synthesized template, no or rejected',
     '              credentials, or a profile that does not exist.',
   ].join('\n'),
+  sdkClients: ['@aws-sdk/client-sts', '@aws-sdk/client-cloudformation', '@aws-sdk/client-ssm', '@aws-sdk/client-acm', '@aws-sdk/client-service-quotas', '@aws-sdk/client-ec2', '@aws-sdk/client-rds'],
   options: {
     ...ENVIRONMENT_OPTIONS,
     ...TEMPLATE_OPTIONS,

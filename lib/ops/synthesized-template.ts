@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EnvironmentConfig } from '../config/environment-schema';
-import type { CfnResource, CfnTemplate } from '../deploy/template';
+import type { EnvironmentConfig } from '../model/config/environment-schema';
+import type { CfnResource, CfnTemplate } from '../model/deploy/template';
 import { UsageError } from './errors.js';
 
-/** A synthesized CloudFormation template (see lib/deploy/template.ts). */
+/** A synthesized CloudFormation template (see lib/model/deploy/template.ts). */
 export type SynthesizedTemplate = CfnTemplate;
 export type SynthesizedResource = CfnResource;
 

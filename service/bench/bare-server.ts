@@ -2,7 +2,7 @@ import http from 'node:http';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { parseAppEnv } from '../../lib/contract/app-env';
+import { parseAppEnv } from '@loadbearing/contract';
 import { splitCacheConnections } from '../src/cache';
 import { idempotent, requestHash, validateKey } from '../src/idempotency';
 import { ITEM_BY_ID_SQL, ORDER_INSERT_SQL } from '../src/items';

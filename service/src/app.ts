@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import pg from 'pg';
-import type { AppEnv } from '../../lib/contract/app-env';
+import type { AppEnv } from '@loadbearing/contract';
 import { Cache } from './cache';
 import { Database, isAuthError } from './db';
 import { Deadline } from './deadline';

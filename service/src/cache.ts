@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { AppEnv } from '../../lib/contract/app-env';
+import type { AppEnv } from '@loadbearing/contract';
 import type { Deadline } from './deadline';
 import type { Logger } from './log';
 import type { Secrets } from './secrets';

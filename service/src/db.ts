@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Signer } from '@aws-sdk/rds-signer';
 import pg from 'pg';
-import type { AppEnv } from '../../lib/contract/app-env';
+import type { AppEnv } from '@loadbearing/contract';
 import { Deadline, DeadlineExceeded } from './deadline';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';

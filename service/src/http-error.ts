@@ -1,4 +1,4 @@
-import { errorBody, type ErrorBody, type ErrorCode } from '../../lib/contract/error-shape';
+import { errorBody, type ErrorBody, type ErrorCode } from '@loadbearing/contract';
 
 /** An error that is answered as-is: a status and the platform's one error shape. */
 export class HttpError extends Error {

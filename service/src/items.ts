@@ -1,4 +1,4 @@
-import type { AppEnv } from '../../lib/contract/app-env';
+import type { AppEnv } from '@loadbearing/contract';
 import { Cache, CacheUnavailable, SingleFlight } from './cache';
 import type { Database } from './db';
 import { isTransientDbError } from './db';

@@ -1,4 +1,4 @@
-import { AppEnvError, parseAppEnv, type AppEnv } from '../../lib/contract/app-env';
+import { AppEnvError, parseAppEnv, type AppEnv } from '@loadbearing/contract';
 import { runMigrations, startApp } from './app';
 import { createLogger } from './log';
 import { Secrets } from './secrets';

@@ -1,4 +1,4 @@
-import { APP_METRICS, APP_METRICS_DIMENSION, APP_METRICS_NAMESPACE, type AppMetricName } from '../../lib/contract/metrics';
+import { APP_METRICS, APP_METRICS_DIMENSION, APP_METRICS_NAMESPACE, type AppMetricName } from '@loadbearing/contract';
 
 /** EMF allows at most 100 values in one metric's array. */
 const MAX_VALUES = 100;

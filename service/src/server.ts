@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { AppEnv } from '../../lib/contract/app-env';
-import { errorBody } from '../../lib/contract/error-shape';
+import type { AppEnv } from '@loadbearing/contract';
+import { errorBody } from '@loadbearing/contract';
 import { PoolTimeout } from './db';
 import { Deadline, DeadlineExceeded } from './deadline';
 import { HttpError, overloaded } from './http-error';

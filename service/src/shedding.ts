@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { errorBody } from '../../lib/contract/error-shape';
+import { errorBody } from '@loadbearing/contract';
 
 export interface ShedBounds {
   readonly maxPoolWaitMs: number;

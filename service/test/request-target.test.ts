@@ -1,9 +1,9 @@
 import net from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appEnvironment } from '../../lib/app-environment';
-import { builtinEnvironments } from '../../lib/config/load-config';
-import { parseAppEnv } from '../../lib/contract/app-env';
+import { appEnvironment } from '../../lib/model/app-environment';
+import { builtinEnvironments } from '../../lib/model/config/load-config';
+import { parseAppEnv } from '@loadbearing/contract';
 import { Metrics } from '../src/metrics';
 import { Server } from '../src/server';
 

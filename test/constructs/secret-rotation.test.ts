@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { builtinEnvironments } from '../../lib/config/load-config';
+import { builtinEnvironments } from '../../lib/model/config/load-config';
 import { EXCLUDE_CHARACTERS, PASSWORD_LENGTH } from '../../rotation/src/postgres-single-user';
 import { readTemplate, resourcesOfType, type CfnResource, type CfnTemplate } from '../support/assembly';
 
@@ -51,7 +51,7 @@ describe.each(ENVIRONMENTS.map((e) => [e.stackName, e] as const))('%s: secret ro
   });
 
   it('keeps the logical IDs of the rotation schedules, the same as the reviewed snapshot', () => {
-    const snapshot = JSON.parse(readFileSync(join(__dirname, '..', 'stack', '__snapshots__', `${stackName}.template.json`), 'utf8')) as CfnTemplate;
+    const snapshot = JSON.parse(readFileSync(join(__dirname, '..', 'platform', 'stack', '__snapshots__', `${stackName}.template.json`), 'utf8')) as CfnTemplate;
     const schedules = (t: CfnTemplate) => Object.keys(resourcesOfType(t, 'AWS::SecretsManager::RotationSchedule')).sort();
     expect(schedules(template())).toEqual(Object.values(SCHEDULES).sort());
     expect(schedules(snapshot)).toEqual(schedules(template()));

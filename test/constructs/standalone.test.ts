@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../constructs/cache';
 import { Database } from '../../constructs/database';
 import { Network } from '../../constructs/network';
-import { isConfigError } from '../../lib/config/config-error';
+import { isConfigError } from '../../lib/model/config/config-error';
 import { testApp } from '../support/test-app';
 
 const AZS = ['eu-west-1a', 'eu-west-1b'];

@@ -15,6 +15,7 @@ interface PackageJson {
   files: string[];
   dependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   devDependencies: Record<string, string>;
 }
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
@@ -55,6 +56,8 @@ async function reachable(): Promise<{ files: Set<string>; packages: Map<string, 
     metafile: true,
     platform: 'node',
     packages: 'external',
+    // The built files, resolved as an installed package resolves them: not through the repository's tsconfig paths.
+    tsconfigRaw: {},
     outdir: join(ROOT, 'node_modules', '.cache', 'loadbearing-package-graph'),
     logLevel: 'silent',
   });
@@ -101,21 +104,26 @@ describe('the package another CDK app imports', () => {
   });
 
   it('ships type declarations for the props and the settings types the hooks receive', () => {
-    for (const file of ['constructs/index.d.ts', 'constructs/app-fleet.d.ts', 'constructs/settings-types.d.ts', 'lib/platform-stack.d.ts', 'lib/platform-app.d.ts']) {
+    for (const file of ['constructs/index.d.ts', 'constructs/app-fleet.d.ts', 'constructs/settings-types.d.ts', 'lib/platform/platform-stack.d.ts', 'lib/platform/platform-app.d.ts', 'lib/model/index.d.ts', 'lib/ops/index.d.ts']) {
       expect(existsSync(join(ROOT, 'dist', file)), file).toBe(true);
     }
     expect(readFileSync(join(ROOT, 'dist', 'constructs', 'index.d.ts'), 'utf8')).toContain("export * from './settings-types'");
   });
 
-  it('declares every package its shipped code imports as a dependency, or aws-cdk-lib and constructs as peers', async () => {
+  it('declares every package its shipped code imports: a dependency, aws-cdk-lib and constructs as peers, or an optional peer (the ops CLI\'s AWS SDK clients)', async () => {
     const { packages } = await reachable();
     expect(packages.get('aws-cdk-lib')).toBeDefined();
     const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
     // @types/node: the declarations use Node's types, as every CDK app's do.
     const undeclared = [...packages].filter(([name]) => !declared.has(name) && name !== '@types/node').map(([name, file]) => `${name} (imported by ${file})`);
     expect(undeclared).toEqual([]);
-    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    const optional = Object.keys(pkg.peerDependenciesMeta ?? {}).filter((name) => pkg.peerDependenciesMeta![name]!.optional);
+    expect(Object.keys(pkg.peerDependencies).filter((name) => !optional.includes(name)).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    // The optional peers are only the AWS SDK clients of the commands that call AWS, loaded when a command needs them.
+    for (const name of optional) expect(name).toMatch(/^@aws-sdk\/client-/);
     for (const peer of ['aws-cdk-lib', 'constructs']) expect(Object.keys(pkg.dependencies)).not.toContain(peer);
+    // Nothing the service or the proving ground needs: those are their own packages.
+    for (const name of ['pg', 'ioredis', 'pino', 'undici', 'vega', 'vega-lite', 'hdr-histogram-js']) expect(declared.has(name), name).toBe(false);
   });
 
   it('tests the floor of each peer range: the version installed here for development is its lower bound', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthWaitCommands, preambleCommands } from '../../constructs/boot-script';
-import { freePort, startProcess, waitFor, type ManagedProcess } from '../../lib/local-stack/processes';
+import { freePort, startProcess, waitFor, type ManagedProcess } from '../../proving-ground/src/local-stack/processes';
 import { runBash, startReportServer, writeStub, type ReportServer } from './support/boot-harness';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readValidationReport, resourcesOfType, unacknowledgedFindings, type CfnTemplate, type PluginReport } from '../support/assembly';
 import { maskVolatile } from '../support/mask-volatile';
-import { packPackage, ROOT, run, writeTeamProject } from './support/consumer-project';
+import { packPackages, ROOT, run, writeTeamProject } from './support/consumer-project';
 
 /**
  * The package as a team consumes it: `npm pack` of the built package, installed offline (from
@@ -23,8 +23,7 @@ function template(stack: string): CfnTemplate {
 
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'loadbearing-consumer-'));
-  const tarball = packPackage(project);
-  writeTeamProject(project, tarball);
+  writeTeamProject(project, packPackages(project));
   const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund'], project);
   if (install.status !== 0) throw new Error(`npm install --offline failed (is the npm cache warm? \`npm ci\` fills it):\n${install.stdout}\n${install.stderr}`);
   // Path and asset metadata and the CDKMetadata resource only describe the synth; the repository's snapshots leave them out.
@@ -37,10 +36,10 @@ afterAll(() => {
 });
 
 describe('a team project with the packed package (installed offline)', () => {
-  it('holds only package.json, its lock file, cdk.json, the team app and the tarball', () => {
+  it('holds only package.json, its lock file, cdk.json, the team app and the tarballs (the library and the runtime contract)', () => {
     const files = readdirSync(project).filter((f) => !['node_modules', 'cdk.out'].includes(f));
-    expect(files.filter((f) => !/^loadbearing-\d+\.\d+\.\d+\.tgz$/.test(f)).sort()).toEqual(['app.ts', 'cdk.json', 'package-lock.json', 'package.json']);
-    expect(files).toHaveLength(5);
+    expect(files.filter((f) => !/^(loadbearing|loadbearing-contract)-\d+\.\d+\.\d+\.tgz$/.test(f)).sort()).toEqual(['app.ts', 'cdk.json', 'package-lock.json', 'package.json']);
+    expect(files).toHaveLength(6);
   });
 
   it('installs aws-cdk-lib and constructs once, as the team\'s own (peer dependencies of the package)', () => {
@@ -72,7 +71,7 @@ describe('a team project with the packed package (installed offline)', () => {
   it('gives the same templates as this repository for the same config (the feature flags travel with the package)', () => {
     for (const env of ['dev', 'staging']) {
       const text = readFileSync(join(project, 'cdk.out', `loadbearing-${env}.template.json`), 'utf8');
-      const snapshot = readFileSync(join(ROOT, 'test', 'stack', '__snapshots__', `loadbearing-${env}.template.json`), 'utf8');
+      const snapshot = readFileSync(join(ROOT, 'test', 'platform', 'stack', '__snapshots__', `loadbearing-${env}.template.json`), 'utf8');
       expect(JSON.parse(maskVolatile(text)), env).toEqual(JSON.parse(snapshot));
     }
   });

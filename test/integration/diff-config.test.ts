@@ -3,8 +3,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
-import { runDiffCli } from '../../lib/review/diff-cli';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environments';
+import { runDiffCli } from '../../lib/platform/review/diff-cli';
 
 /**
  * `npm run diff -- --base HEAD -c configFile=...` on a config file that is committed, then
@@ -14,7 +14,7 @@ import { runDiffCli } from '../../lib/review/diff-cli';
  */
 const ROOT = join(__dirname, '..', '..');
 // service/: the CDK app ships the reference service's bundle, which the synth builds from it.
-const PROJECT_FILES = ['bin', 'lib', 'constructs', 'service', 'cdk.json', 'package.json', 'package-lock.json', 'tsconfig.json'];
+const PROJECT_FILES = ['bin', 'lib', 'constructs', 'contract', 'service', 'rotation', 'tools', 'cdk.json', 'package.json', 'package-lock.json', 'tsconfig.json'];
 const STACK_TRACE = /\n\s+at .+:\d+:\d+/;
 
 let repo: string;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environments';
 import { PROJECT_ROOT } from '../support/run-cdk';
 
 /**
@@ -27,7 +27,7 @@ describe('npm run diff (end to end)', () => {
     // An empty allow-list: the repository's entries belong to its own changes, not to this comparison.
     const allowList = join(dir, 'allow.json');
     writeFileSync(allowList, JSON.stringify({ allowed: [] }));
-    // --no-cache: this test is about the synth itself (test/review/diff-synth-reuse.test.ts covers the cache).
+    // --no-cache: this test is about the synth itself (test/platform/review/diff-synth-reuse.test.ts covers the cache).
     const args = ['--base', 'HEAD', '--head', 'HEAD', '--no-cache', '-c', `configFile=${config}`, '--markdown', markdown, '--allow-list', allowList];
     const run = spawnSync('npm', ['run', '--silent', 'diff', '--', ...args], {
       cwd: PROJECT_ROOT,

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
-import { deepMerge } from '../../lib/config/load-config';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environments';
+import { deepMerge } from '../../lib/model/config/load-config';
 import { runCdk, type CdkRun } from '../support/run-cdk';
 
 /**

@@ -5,7 +5,7 @@ import { CloudWatchClient, DescribeAlarmsCommand, type CompositeAlarm, type Metr
 import { FisClient, GetExperimentCommand, ListExperimentTemplatesCommand, StartExperimentCommand, StopExperimentCommand } from '@aws-sdk/client-fis';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environments';
 import { systemClock } from '../../lib/ops/clock.js';
 import type { DrillJson, DrillPlan } from '../../lib/ops/drill-command.js';
 import { NOW, run, type CliRun } from './support/cli-harness.js';
@@ -27,8 +27,8 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 // The command loads these on use; load them first, so no test waits for real I/O on fake timers.
 beforeAll(async () => {
-  await import('../../lib/failure-modes/index.js');
-  await import('../../lib/config/index.js');
+  await import('../../lib/model/failure-modes/index.js');
+  await import('../../lib/model/config/index.js');
 });
 
 const STACK = 'loadbearing-staging';

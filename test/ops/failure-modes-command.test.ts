@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
-import { FAILURE_MODE_IDS } from '../../lib/failure-modes/failure-mode';
-import type { CatalogueRow } from '../../lib/failure-modes/catalogue';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environments';
+import { FAILURE_MODE_IDS } from '../../lib/model/failure-modes/failure-mode';
+import type { CatalogueRow } from '../../lib/model/failure-modes/catalogue';
 import { run } from './support/cli-harness.js';
 
 // No client factories work here: a local command must not need AWS at all.

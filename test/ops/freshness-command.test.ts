@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
-import { deepMerge } from '../../lib/config/load-config';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environments';
+import { deepMerge } from '../../lib/model/config/load-config';
 import { runCli } from '../../lib/ops/cli';
 
 function capture() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instanceTypesFor, WORKLOAD_PROFILES, type Architecture, type WorkloadProfileName } from '../../lib/config/workload-profiles';
+import { instanceTypesFor, WORKLOAD_PROFILES, type Architecture, type WorkloadProfileName } from '../../lib/model/config/workload-profiles';
 import { INSTANCE_VCPUS, knownInstanceVcpus } from '../../lib/ops/instance-vcpus.js';
 
 describe('INSTANCE_VCPUS', () => {

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environments';
 import { runCli } from '../../lib/ops/cli';
 
 const assemblyDir = inject('assemblyDir');

@@ -12,7 +12,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfigFile } from '../../lib/config/load-config';
+import { loadConfigFile } from '../../lib/model/config/load-config';
 import { certificateCheck } from '../../lib/ops/preflight-certificate-check.js';
 import { PREFLIGHT_PERMISSIONS, preflightChecks } from '../../lib/ops/preflight-command.js';
 import type { PreflightReport } from '../../lib/ops/preflight-report.js';
@@ -119,7 +119,7 @@ function healthyAccount(): void {
 
 beforeAll(async () => {
   // The command loads these on use; load them first, so the first test does not pay for it.
-  await import('../../lib/config/index.js');
+  await import('../../lib/model/config/index.js');
 });
 beforeEach(() => {
   healthyAccount();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinEnvironments } from '../../lib/config/load-config';
+import { builtinEnvironments } from '../../lib/model/config/load-config';
 import { PREFLIGHT_PERMISSIONS, preflightChecks } from '../../lib/ops/preflight-command.js';
 
 const read = (file: string) => readFileSync(path.join(__dirname, '../..', file), 'utf8');

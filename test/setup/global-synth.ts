@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 // First: starts the type check before the imports below load aws-cdk-lib.
 import { typesChecked } from './type-check-start';
-import { countSynths } from '../../lib/bench/synth-counter';
-import { builtinEnvironments } from '../../lib/config/load-config';
-import { addPlatform } from '../../lib/platform-app';
+import { countSynths } from '../../tools/bench/synth-counter.cjs';
+import { builtinEnvironments } from '../../lib/model/config/load-config';
+import { addPlatform } from '../../lib/platform/platform-app';
 import { ensureBuilt } from '../support/ensure-built';
 import { testApp } from '../support/test-app';
 
@@ -23,7 +23,7 @@ declare module 'vitest' {
  * Before any test file: the type check of the project and of the examples of docs/extending.md
  * (one tsc in a child process, in parallel), the package build when sources are newer
  * (the ops CLI and package tests run dist/), and the suite's shared synth: every built-in
- * environment, templates only (the policy gates run in test/policies/policy-packs.test.ts, in a
+ * environment, templates only (the policy gates run in test/platform/policies/policy-packs.test.ts, in a
  * worker, alongside the other files). Test files read templates from this assembly instead of
  * synthesizing.
  */

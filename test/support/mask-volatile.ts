@@ -6,7 +6,7 @@
  * (`CheckBootstrapVersion`: it changes only when a library upgrade needs a newer bootstrap
  * stack, and deploys fail until every account is re-bootstrapped) and the runtime of CDK's
  * custom-resource handlers (`nodejs24.x`: a real change to a deployed function).
- * test/review/snapshot-hygiene.test.ts checks the snapshots hold nothing machine-specific.
+ * test/platform/review/snapshot-hygiene.test.ts checks the snapshots hold nothing machine-specific.
  */
 export const VOLATILE = /[0-9a-f]{64}|"?aws-cdk-lib@?\d+\.\d+\.\d+"?/;
 

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Names, type CfnElement } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { resolveEnvironments } from '../../lib/config/load-config';
-import { BUILTIN_ENVIRONMENTS } from '../../lib/config/builtin-environments';
-import type { EnvironmentConfig, EnvironmentInput } from '../../lib/config/environment-schema';
-import { PlatformStack } from '../../lib/platform-stack';
-import type { Template } from '../../lib/review/templates';
+import { resolveEnvironments } from '../../lib/model/config/load-config';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environments';
+import type { EnvironmentConfig, EnvironmentInput } from '../../lib/model/config/environment-schema';
+import { PlatformStack } from '../../lib/platform/platform-stack';
+import type { Template } from '../../lib/platform/review/templates';
 import { testApp } from './test-app';
 
 /** What `cdk synth` adds: `aws:cdk:path` metadata on every resource, so reports show construct paths. */
@@ -24,7 +24,7 @@ export function environment(name: keyof typeof BUILTIN_ENVIRONMENTS & string, ch
  * worker, by config. The unit project runs files in shared workers (`isolate: false`), so the
  * same variant asked for by several files (the prod stack with a warm pool, the staging
  * baseline of the reference-chain cases) is synthesized once a worker. Synth is deterministic
- * (test/policies/policy-packs.test.ts compares two synths byte for byte), so a cached template is the template a new synth would give.
+ * (test/platform/policies/policy-packs.test.ts compares two synths byte for byte), so a cached template is the template a new synth would give.
  */
 const plainVariants = new Map<string, Template>();
 

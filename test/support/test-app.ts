@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { PLATFORM_FEATURE_FLAGS } from '../../lib/feature-flags';
-import { defaultValidationCacheDirectory } from '../../lib/policies/validation-cache';
+import { PLATFORM_FEATURE_FLAGS } from '../../lib/platform/feature-flags';
+import { defaultValidationCacheDirectory } from '../../lib/platform/policies/validation-cache';
 
 /** The validation cache `cdk synth` uses (bin/app.ts), shared so repeated local runs are fast. */
 export const VALIDATION_CACHE = defaultValidationCacheDirectory();

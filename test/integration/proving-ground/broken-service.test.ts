@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { environmentConfig } from '../../../lib/local-stack';
-import { calibrationTargetMs } from '../../../proving-ground/budgets';
-import { runScenario, type RunContext } from '../../../proving-ground/run-scenario';
-import { startTopology, type Topology } from '../../../proving-ground/topology/topology';
-import { haproxyUnavailable } from '../../../proving-ground/topology/haproxy';
+import { environmentConfig } from '../../../proving-ground/src/local-stack';
+import { calibrationTargetMs } from '../../../proving-ground/src/budgets';
+import { runScenario, type RunContext } from '../../../proving-ground/src/run-scenario';
+import { startTopology, type Topology } from '../../../proving-ground/src/topology/topology';
+import { haproxyUnavailable } from '../../../proving-ground/src/topology/haproxy';
 import { serviceTestsUnavailable } from '../support/service-harness';
 
 // The proving ground catches a broken service: the same cache-loss scenario, on the same

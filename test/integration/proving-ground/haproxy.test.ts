@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '../../../lib/local-stack';
-import { environmentConfig } from '../../../lib/local-stack/service-stack';
-import { startHaproxy, haproxyUnavailable, type Haproxy } from '../../../proving-ground/topology/haproxy';
-import { haproxyConfig, localRateRule } from '../../../proving-ground/topology/haproxy-config';
+import { freePort, waitFor } from '../../../proving-ground/src/local-stack';
+import { environmentConfig } from '../../../proving-ground/src/local-stack/service-stack';
+import { startHaproxy, haproxyUnavailable, type Haproxy } from '../../../proving-ground/src/topology/haproxy';
+import { haproxyConfig, localRateRule } from '../../../proving-ground/src/topology/haproxy-config';
 
 // The generated configuration against the real HAProxy 2.6: it passes `haproxy -c` for every
 // built-in environment, and the WAF rule answers the configured JSON 429 per source address.

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoadGenerator } from '../../../proving-ground/load/generator';
-import { percentileMs } from '../../../proving-ground/load/histogram';
-import { Recorder } from '../../../proving-ground/load/recorder';
+import { LoadGenerator } from '../../../proving-ground/src/load/generator';
+import { percentileMs } from '../../../proving-ground/src/load/histogram';
+import { Recorder } from '../../../proving-ground/src/load/recorder';
 
 // The generator is open loop and measures from the PLANNED send: while the server stalls, it
 // keeps sending on schedule, and every request planned during the stall is charged the wait.

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serviceTestsUnavailable } from '../support/service-harness';
-import { haproxyUnavailable } from '../../../proving-ground/topology/haproxy';
+import { haproxyUnavailable } from '../../../proving-ground/src/topology/haproxy';
 
 // The BUILT CLI (dist/bin/loadbearing.js prove), as an operator runs it: bad input gets one
 // line and exit code 2 with nothing started; Ctrl-C during a run stops everything it started.

@@ -8,7 +8,7 @@ import { buildRotationBundle } from '../../../rotation/build';
 
 // The rotation function's code is a CDK asset: its bytes are the function's code hash. The diff
 // guard synthesizes a git ref in a temporary tree whose node_modules is a symlink to the working
-// tree's (lib/review/template-sources.ts); if the bundle depended on where the tree sits, every
+// tree's (lib/platform/review/template-sources.ts); if the bundle depended on where the tree sits, every
 // review would show both rotation functions as changed although no source did.
 const ROOT = resolve(__dirname, '..', '..', '..');
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -31,12 +31,12 @@ describe('the rotation function bundle', () => {
     const first = await buildRotationBundle(join(ours, 'a'));
     const second = await buildRotationBundle(join(ours, 'b'));
     expect(second.sha256).toBe(first.sha256);
-    expect(sha256(join(tree, 'rotation', 'dist', 'postgres-single-user', 'index.js'))).toBe(first.sha256);
+    expect(sha256(join(tree, 'assets', 'rotation-postgres-single-user', 'index.js'))).toBe(first.sha256);
     // No path of this machine in it.
     expect(readFileSync(first.path, 'utf8')).not.toContain(ROOT);
   }, 90_000);
 
-  it('is the one bin/build.cjs built for the suite (the code the stacks ship)', () => {
-    expect(sha256(join(ROOT, 'rotation', 'dist', 'postgres-single-user', 'index.js'))).toBe(sha256(join(ours, 'a', 'index.js')));
+  it('is the one tools/build.cjs built for the suite (the code the stacks ship)', () => {
+    expect(sha256(join(ROOT, 'assets', 'rotation-postgres-single-user', 'index.js'))).toBe(sha256(join(ours, 'a', 'index.js')));
   });
 });

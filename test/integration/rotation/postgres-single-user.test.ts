@@ -11,12 +11,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { motoUnavailable, postgresTlsUnavailable, startMoto, startPostgres, type MotoServer, type PostgresCluster } from '../../../lib/local-stack';
+import { motoUnavailable, postgresTlsUnavailable, startMoto, startPostgres, type MotoServer, type PostgresCluster } from '../../../proving-ground/src/local-stack';
 import type * as RotationModule from '../../../rotation/src/postgres-single-user';
 
 /**
  * The secret rotation function (docs/adr/0003-secret-rotation-function.md), as Lambda runs it:
- * the esbuild bundle rotation/dist/postgres-single-user/index.js (bin/build.cjs builds it before
+ * the esbuild bundle assets/rotation-postgres-single-user/index.js (tools/build.cjs builds it before
  * the suite), against real PostgreSQL over TLS only (the harness's stand-in for
  * `rds.force_ssl`, verified against its own CA, which is the one thing the test hands the
  * handler: in Lambda it trusts the RDS CAs) and moto's Secrets Manager, reached as in Lambda
@@ -26,7 +26,7 @@ import type * as RotationModule from '../../../rotation/src/postgres-single-user
  * password. PostgreSQL logs every DDL statement here (`log_statement=ddl`), so the test can read
  * what the server saw.
  */
-const BUNDLE = resolve(__dirname, '..', '..', '..', 'rotation', 'dist', 'postgres-single-user', 'index.js');
+const BUNDLE = resolve(__dirname, '..', '..', '..', 'assets', 'rotation-postgres-single-user', 'index.js');
 const USER = 'lb_rotated';
 const FIRST_PASSWORD = 'first-password-of-lb-rotated';
 const EXCLUDED = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';

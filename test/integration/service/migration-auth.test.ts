@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppEnv } from '../../../lib/contract/app-env';
-import { startPostgres, type PostgresCluster } from '../../../lib/local-stack';
+import type { AppEnv } from '@loadbearing/contract';
+import { startPostgres, type PostgresCluster } from '../../../proving-ground/src/local-stack';
 import { serviceTestsUnavailable } from '../support/service-harness';
 import { connectAsMigrationRole, MIGRATION_AUTH_RETRY_DELAYS_MS, runMigrations } from '../../../service/src/app';
 import type { Logger } from '../../../service/src/log';

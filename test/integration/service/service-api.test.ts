@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { environmentConfig, serviceProcessEnv, startLocalStack, startService, type LocalStack, type ServiceProcess } from '../../../lib/local-stack';
-import { isErrorBody } from '../../../lib/contract/error-shape';
+import { environmentConfig, serviceProcessEnv, startLocalStack, startService, type LocalStack, type ServiceProcess } from '../../../proving-ground/src/local-stack';
+import { isErrorBody } from '@loadbearing/contract';
 import { LIST_SQL } from '../../../service/src/items';
 import { call, serviceTestsUnavailable } from '../support/service-harness';
 

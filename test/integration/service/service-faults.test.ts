@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { environmentConfig, serviceProcessEnv, startLocalStack, startService, type LocalStack, type ServiceProcess } from '../../../lib/local-stack';
+import { environmentConfig, serviceProcessEnv, startLocalStack, startService, type LocalStack, type ServiceProcess } from '../../../proving-ground/src/local-stack';
 import { call, serviceTestsUnavailable } from '../support/service-harness';
 
 // Faults against the BUNDLED service: the cache stopped then frozen, the replica stopped, the

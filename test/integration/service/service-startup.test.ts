@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SERVICE_BUNDLE_PATH, environmentConfig, serviceProcessEnv, startLocalStack, type LocalStack } from '../../../lib/local-stack';
-import { startProcess } from '../../../lib/local-stack/processes';
+import { SERVICE_BUNDLE_PATH, environmentConfig, serviceProcessEnv, startLocalStack, type LocalStack } from '../../../proving-ground/src/local-stack';
+import { startProcess } from '../../../proving-ground/src/local-stack/processes';
 import { serviceTestsUnavailable } from '../support/service-harness';
 
 // Start-up of the BUNDLED service: migrations from 4 processes at once, and the contract's

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { freePort } from '../../../lib/local-stack/processes';
+import { freePort } from '../../../proving-ground/src/local-stack/processes';
 
 /**
  * What the boot-script tests share: executables on a PATH directory that stand in for what needs

@@ -35,11 +35,24 @@ export function run(command: string, args: readonly string[], cwd: string, timeo
   });
 }
 
-/** `npm pack` of the built package (dist/ is built by the integration setup) into `dir`; the tarball's file name. */
-export function packPackage(dir: string): string {
-  const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT);
+/**
+ * `npm pack` of the built library package (dist/ is built by the integration setup) into `dir`,
+ * or of one of its workspace packages (`workspace`, e.g. "contract"); the tarball's file name.
+ */
+export function packPackage(dir: string, workspace?: string): string {
+  const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir, ...(workspace ? ['--workspace', workspace] : [])], ROOT);
   if (pack.status !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);
   return (JSON.parse(pack.stdout) as { filename: string }[])[0]!.filename;
+}
+
+/** The tarballs a team installs: the library and the runtime contract it depends on. */
+export interface PackedPackages {
+  readonly library: string;
+  readonly contract: string;
+}
+
+export function packPackages(dir: string): PackedPackages {
+  return { library: packPackage(dir), contract: packPackage(dir, 'contract') };
 }
 
 /**
@@ -52,7 +65,8 @@ export function packPackage(dir: string): string {
  * (CI runs `npm ci` first): without it, npm would resolve version ranges against registry
  * metadata the cache may not hold, and pick versions it has never downloaded.
  */
-export function writeTeamProject(dir: string, tarball: string): void {
+export function writeTeamProject(dir: string, tarballs: PackedPackages): void {
+  const tarball = tarballs.library;
   const ours = readJson<PackageJson>(join(ROOT, 'package.json'));
   const lock = readJson<LockFile>(join(ROOT, 'package-lock.json'));
   const pinned = (name: string) => {
@@ -64,7 +78,7 @@ export function writeTeamProject(dir: string, tarball: string): void {
     name: 'team-app',
     version: '1.0.0',
     private: true,
-    dependencies: { loadbearing: `file:${tarball}`, 'aws-cdk-lib': pinned('aws-cdk-lib'), constructs: pinned('constructs') },
+    dependencies: { loadbearing: `file:${tarball}`, '@loadbearing/contract': `file:${tarballs.contract}`, 'aws-cdk-lib': pinned('aws-cdk-lib'), constructs: pinned('constructs') },
     devDependencies: { 'aws-cdk': pinned('aws-cdk'), tsx: pinned('tsx'), typescript: pinned('typescript'), '@types/node': pinned('@types/node') },
   };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(team, null, 2));
@@ -72,9 +86,18 @@ export function writeTeamProject(dir: string, tarball: string): void {
 
   const packages: LockFile['packages'] = { '': { name: team.name, version: team.version, dependencies: team.dependencies, devDependencies: team.devDependencies } };
   for (const [path, entry] of Object.entries(lock.packages)) {
-    // Our own root and our dev-only packages: npm prunes what the team's tree does not need.
-    if (path !== '') packages[path] = entry;
+    // Our own root, our workspaces and our dev-only packages: npm prunes what the team's tree does not need.
+    if (path === '' || !path.startsWith('node_modules/') || entry.link === true || path.startsWith('node_modules/@loadbearing/') || path === 'node_modules/loadbearing') continue;
+    packages[path] = entry;
   }
+  const contract = readJson<PackageJson>(join(ROOT, 'contract', 'package.json'));
+  packages['node_modules/@loadbearing/contract'] = {
+    version: contract.version,
+    resolved: `file:${tarballs.contract}`,
+    integrity: `sha512-${createHash('sha512').update(readFileSync(join(dir, tarballs.contract))).digest('base64')}`,
+    license: contract.license,
+    dependencies: contract.dependencies,
+  };
   const integrity = `sha512-${createHash('sha512').update(readFileSync(join(dir, tarball))).digest('base64')}`;
   packages['node_modules/loadbearing'] = {
     version: ours.version,

@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { motoUnavailable, postgresUnavailable, redisUnavailable } from '../../../lib/local-stack';
+import { motoUnavailable, postgresUnavailable, redisUnavailable } from '../../../proving-ground/src/local-stack';
 
 const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 

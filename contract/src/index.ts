@@ -1,0 +1,4 @@
+export * from './app-env';
+export * from './error-shape';
+export * from './metrics';
+export * from './contract-table';

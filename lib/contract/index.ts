@@ -1,3 +1,0 @@
-export * from './app-env';
-export * from './error-shape';
-export * from './metrics';

@@ -1,0 +1,7 @@
+// The platform's model: config, invariants, failure modes and the deploy-time analyses of
+// templates. Free of aws-cdk-lib and of the constructs: every other layer builds on it.
+export * from './app-environment';
+export * from './config';
+export * from './deploy';
+export * from './failure-modes';
+export * from './invariants';

@@ -1,0 +1,391 @@
+import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { AlarmFactory } from '../../constructs/alarm-factory';
+import { SeverityTopicActions, type IAlarmActionStrategy } from '../../constructs/alarm-actions';
+import { StackPrefixAlarmNaming, type IAlarmNamingStrategy } from '../../constructs/alarm-naming';
+import { AlarmTopics } from '../../constructs/alarm-topics';
+import { acknowledge } from '../../constructs/acknowledge';
+import { AppFleet, type AppFleetProps } from '../../constructs/app-fleet';
+import { Cache, type CacheProps } from '../../constructs/cache';
+import { AppAlarms } from '../../constructs/app-alarms';
+import { Database, DB_APP_USER, DB_MASTER_USER, PROXY_PORT, type DatabaseProps } from '../../constructs/database';
+import { LoadBalancer, type LoadBalancerProps } from '../../constructs/load-balancer';
+import { LogEncryptionKey } from '../../constructs/log-encryption-key';
+import { Network } from '../../constructs/network';
+import { SecurityGroups } from '../../constructs/security-groups';
+import { ServiceDashboard, type DashboardSection } from '../../constructs/service-dashboard';
+import { ServiceHealth } from '../../constructs/service-health';
+import { WebAcl } from '../../constructs/web-acl';
+import { Edge } from '../../constructs/edge';
+import { EdgeDns } from '../../constructs/edge-dns';
+import { FailureDrills } from '../../constructs/failure-drills';
+import { drillTemplates } from '../model/failure-modes/drills';
+import { FAILURE_MODES } from '../model/failure-modes/modes';
+import { stopRules } from '../model/failure-modes/stop-rules';
+import { parameterPath } from '../../constructs/connection-parameters';
+import { grantReadFreshnessModel, publishFreshnessParameters } from '../../constructs/freshness-parameters';
+import { physicalNamePrefix } from '../../constructs/physical-name-prefix';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { statefulProtection, type StatefulProtection } from '../../constructs/stateful-protection';
+import { appEnvironment } from '../model/app-environment';
+import { referenceServiceArtifact } from './reference-service';
+import { azLossFloor } from '../model/config/capacity';
+import { ConfigError } from '../model/config/config-error';
+import { edgeBackstopLimit } from '../model/config/waf-settings';
+import type { EnvironmentConfig } from '../model/config/environment-schema';
+
+/**
+ * The construct classes the stack builds its components from. Pass a subclass to change one
+ * component's behaviour (its hooks) everywhere the stack uses it; the props stay the same.
+ */
+export interface PlatformComponents {
+  /** @default LoadBalancer */
+  readonly loadBalancer?: new (scope: Construct, id: string, props: LoadBalancerProps) => LoadBalancer;
+  /** @default AppFleet */
+  readonly fleet?: new (scope: Construct, id: string, props: AppFleetProps) => AppFleet;
+  /** @default Database */
+  readonly database?: new (scope: Construct, id: string, props: DatabaseProps) => Database;
+  /** @default Cache */
+  readonly cache?: new (scope: Construct, id: string, props: CacheProps) => Cache;
+}
+
+/** The header CloudFront adds and the ALB checks (ORIGIN_VERIFY_HEADER: the secret). */
+export const ORIGIN_VERIFY_HEADER = 'X-Origin-Verify';
+
+export interface PlatformStackProps extends Omit<StackProps, 'env' | 'stackName' | 'terminationProtection'> {
+  /** A validated environment (see `builtinEnvironments` / `loadConfigFile`). */
+  readonly config: EnvironmentConfig;
+  /**
+   * How alarms are named. The ops CLI finds alarms by this strategy's prefix (pass it with
+   * `--prefix` if it is not `<stack>-`).
+   * @default StackPrefixAlarmNaming: `<stack>-<component>-<signal>`
+   */
+  readonly alarmNaming?: IAlarmNamingStrategy;
+  /**
+   * What alarms do. Receives the stack (to create resources in) and the default topics.
+   * @default SeverityTopicActions: critical alarms to the critical topic, warnings to the warning topic
+   */
+  readonly alarmActions?: (scope: Construct, topics: AlarmTopics) => IAlarmActionStrategy;
+  /** Component classes, e.g. a team's `AppFleet` subclass. @default - the platform's constructs */
+  readonly components?: PlatformComponents;
+}
+
+/**
+ * The whole web tier of one environment, as one stack:
+ * network -> security groups -> ALB -> app fleet -> database and cache, with alarms on each.
+ *
+ * Every environment uses this class; they differ only in their config.
+ */
+export class PlatformStack extends Stack {
+  public readonly config: EnvironmentConfig;
+  public readonly network: Network;
+  public readonly securityGroups: SecurityGroups;
+  public readonly alarmTopics: AlarmTopics;
+  public readonly alarmFactory: AlarmFactory;
+  public readonly loadBalancer: LoadBalancer;
+  /** WAF on the ALB; undefined where `waf.enabled` is false. */
+  public readonly webAcl?: WebAcl;
+  /** CloudFront in front of the ALB; undefined where `edge.enabled` is false. */
+  public readonly edge?: Edge;
+  public readonly database: Database;
+  public readonly cache: Cache;
+  public readonly fleet: AppFleet;
+  /** `<stack>-service-health` and the cause composites. */
+  public readonly serviceHealth: ServiceHealth;
+  public readonly dashboard: ServiceDashboard;
+  /** The edge's DNS records (or the output that lists them); undefined where `edge.enabled` is false. */
+  public readonly edgeDns?: EdgeDns;
+  /** The AWS FIS drills; undefined where `failureDrills.enabled` is false. */
+  public readonly failureDrills?: FailureDrills;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    const { config } = props;
+    super(scope, id, {
+      ...props,
+      stackName: config.stackName,
+      env: { account: config.account, region: config.region },
+      terminationProtection: config.terminationProtection,
+      description: `loadbearing ${config.name} (${config.stage}): multi-AZ web tier with ALB, Auto Scaling fleet, RDS PostgreSQL, ElastiCache and alarms`,
+    });
+    this.config = config;
+    Tags.of(this).add('loadbearing:environment', config.name);
+    Tags.of(this).add('loadbearing:stage', config.stage);
+    for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
+
+    const protection = statefulProtection(config.dataProtection.allowDestroy);
+    const azs = config.availabilityZones;
+    const logsKey = new LogEncryptionKey(this, 'LogsKey', { protection }).key;
+
+    this.network = new Network(this, 'Network', { availabilityZones: azs, settings: config.network, logsKey, protection });
+    const vpc = this.network.vpc;
+    this.securityGroups = new SecurityGroups(this, 'SecurityGroups', {
+      vpc,
+      listenerPorts: LoadBalancer.listenerPorts(config.loadBalancer),
+      appPort: config.app.port,
+      databasePort: config.database.port,
+      cachePort: config.cache.port,
+      databaseProxy: config.database.proxy.enabled,
+    });
+
+    const naming = props.alarmNaming ?? this.createAlarmNaming(config);
+    this.alarmTopics = new AlarmTopics(this, 'AlarmTopics', {
+      emails: { critical: config.alarms.criticalEmails, warning: config.alarms.warningEmails },
+      protection,
+      alarmNamePrefix: naming.prefix,
+    });
+    this.alarmFactory = new AlarmFactory({
+      settings: config.alarms,
+      configPath: `environments.${config.name}.alarms`,
+      naming,
+      actions: props.alarmActions ? props.alarmActions(this, this.alarmTopics) : this.createAlarmActions(this, this.alarmTopics),
+    });
+    const alarms = this.alarmFactory;
+
+    const classes = { loadBalancer: LoadBalancer, fleet: AppFleet, database: Database, cache: Cache, ...props.components };
+    // Behind CloudFront, the ALB forwards only requests that carry this secret header.
+    const originVerify = config.edge.enabled ? this.createOriginVerifySecret(protection) : undefined;
+    const originVerifyHeader = originVerify ? { name: ORIGIN_VERIFY_HEADER, value: originVerify.secretValue.unsafeUnwrap() } : undefined;
+    this.loadBalancer = new classes.loadBalancer(this, 'LoadBalancer', {
+      vpc,
+      securityGroup: this.securityGroups.alb,
+      appPort: config.app.port,
+      settings: config.loadBalancer,
+      protection,
+      alarms,
+      minHealthyHosts: Math.max(1, azLossFloor(config.fleet.minCapacity, azs.length)),
+      originVerifyHeader,
+    });
+    if (config.waf.enabled) {
+      this.webAcl = new WebAcl(this, 'WebAcl', {
+        resourceArn: this.loadBalancer.loadBalancer.loadBalancerArn,
+        settings: config.waf,
+        logsKey,
+        protection,
+        namePrefix: config.stackName,
+        behindEdge: originVerifyHeader ? { originVerifyHeader, backstopLimit: edgeBackstopLimit(config.waf, config.fleet) } : undefined,
+      });
+    } else {
+      acknowledge(
+        this.loadBalancer.loadBalancer,
+        `waf.enabled is false for ${config.name} (a ${config.stage} stage): no web ACL; the ALB is reachable only on its listener ports.`,
+        'NIST.800.53.R5::NIST.800.53.R5-ALBWAFEnabled',
+      );
+    }
+    this.database = new classes.database(this, 'Database', {
+      vpc,
+      securityGroup: this.securityGroups.database,
+      proxySecurityGroup: this.securityGroups.databaseProxy,
+      availabilityZones: azs,
+      settings: config.database,
+      protection,
+      logsKey,
+      alarms,
+      namePrefix: config.stackName,
+    });
+    this.cache = new classes.cache(this, 'Cache', {
+      vpc,
+      securityGroup: this.securityGroups.cache,
+      availabilityZones: azs,
+      settings: config.cache,
+      protection,
+      logsKey,
+      alarms,
+      expectedClientConnections: config.fleet.maxCapacity * config.app.cacheConnectionsPerInstance,
+      namePrefix: config.stackName,
+    });
+    // The freshness model for the app (its cache TTLs), in every environment: CloudFront is optional.
+    const prefix = physicalNamePrefix(this);
+    publishFreshnessParameters(new Construct(this, 'Freshness'), prefix, config.edge.freshness);
+    this.fleet = new classes.fleet(this, 'Fleet', {
+      vpc,
+      securityGroup: this.securityGroups.app,
+      settings: config.fleet,
+      targetGroup: this.loadBalancer.targetGroup,
+      healthCheck: { port: config.app.port, path: config.loadBalancer.healthCheck.path },
+      app: { artifact: config.app.artifact ?? referenceServiceArtifact(config.name), drainSeconds: config.loadBalancer.deregistrationDelaySeconds },
+      logsKey,
+      protection,
+      namePrefix: config.stackName,
+      notificationsTopic: this.alarmTopics.warning,
+      alarms,
+      appEnvironment: appEnvironment(config, {
+        dbWriterHost: this.database.writerEndpoint.host,
+        dbReaderHosts: this.database.readerEndpoints.map((e) => e.host),
+        dbPort: this.database.proxy ? PROXY_PORT : config.database.port,
+        dbReaderPort: config.database.port,
+        dbUser: DB_APP_USER,
+        dbSecretArn: this.database.appSecret.secretArn,
+        dbMigrationUser: DB_MASTER_USER,
+        dbMigrationSecretArn: this.database.secret.secretArn,
+        dbMigrationHost: this.database.migrationEndpoint.host,
+        dbMigrationPort: config.database.port,
+        dbIamAuth: config.database.proxy.enabled && config.database.proxy.iamAuth,
+        cacheHost: this.cache.primaryEndpoint.host,
+        cacheReaderHost: this.cache.readerEndpoint.host,
+        cachePort: config.cache.port,
+        cacheAuthSecretArn: this.cache.authSecret.secretArn,
+        freshnessParameterPath: parameterPath(prefix, 'freshness'),
+      }),
+    });
+    new AppAlarms(this, 'AppAlarms', { factory: alarms, stackName: config.stackName, app: config.app });
+    // A first create must not page: the alarms on what only the fleet produces (the ALB's target
+    // metrics, the app's own metrics) are created once the fleet is in service, so their first
+    // evaluation has data (alb-healthy-hosts-low treats missing data as breaching).
+    for (const a of alarms.alarms.filter((x) => x.alarm instanceof cloudwatch.Alarm && /^(alb|app)-/.test(x.key))) a.alarm.node.addDependency(this.fleet.autoScalingGroup);
+    // The app's own secret, and the master secret for the migrations at start-up (the schema
+    // owner: docs/deploying.md, "Who can read the master password"). The secrets are encrypted
+    // with the database key; `grantRead` also lets the role decrypt with it through Secrets
+    // Manager only (kms:ViaService in the key policy), which is all reading them needs. A direct
+    // kms:Decrypt on the key would let the role decrypt anything under it.
+    this.database.appSecret.grantRead(this.fleet.role);
+    this.database.secret.grantRead(this.fleet.role);
+    // The app role's first rotation logs in as the role, which the migrations create: only after
+    // the fleet has signalled (migrated and healthy) can it succeed.
+    this.database.appSecretRotation.node.addDependency(this.fleet.autoScalingGroup);
+    if (this.database.proxy) {
+      // The same for RDS Proxy: its target group is created (and CloudFormation waits until the
+      // target is AVAILABLE) only once the role of the app secret registered in its auth exists.
+      // Whether one secret that cannot log in keeps the target unavailable is not documented, so
+      // the order takes the question away (docs/deploying.md, "RDS Proxy and the app role").
+      this.database.proxy.node.findChild('ProxyTargetGroup').node.addDependency(this.fleet.autoScalingGroup.node.defaultChild!);
+    }
+    this.cache.authSecret.grantRead(this.fleet.role);
+    grantReadFreshnessModel(this, this.fleet.role, prefix);
+    // rds-db:connect as the app role only, and only through the proxy (replicas take its password).
+    if (this.database.proxy && config.database.proxy.iamAuth) this.database.proxy.grantConnect(this.fleet.role, DB_APP_USER);
+
+    if (originVerifyHeader) {
+      const edgeWebAclArn =
+        config.edge.webAclArn ??
+        (config.waf.enabled
+          ? new WebAcl(this, 'EdgeWebAcl', { scope: 'CLOUDFRONT', settings: config.waf, logsKey, protection, namePrefix: `${config.stackName}-edge` }).webAcl.attrArn
+          : undefined);
+      this.edge = new Edge(this, 'Edge', {
+        origin: { domainName: config.edge.originDomainName ?? this.loadBalancer.loadBalancer.loadBalancerDnsName, https: config.loadBalancer.certificateArn !== undefined },
+        originVerifyHeader,
+        settings: config.edge,
+        webAclArn: edgeWebAclArn,
+        protection,
+        logsKey,
+        alarms,
+        namePrefix: config.stackName,
+        originDeadlineSeconds: config.app.requestTimeoutSeconds,
+      });
+      new CfnOutput(this, 'EdgeDomainName', { value: this.edge.distribution.distributionDomainName, description: 'CloudFront domain: where users connect' });
+      this.edgeDns = new EdgeDns(this, 'EdgeDns', {
+        zone: config.dns.hostedZoneId && config.dns.zoneName ? { hostedZoneId: config.dns.hostedZoneId, zoneName: config.dns.zoneName } : undefined,
+        originName: config.edge.originDomainName,
+        loadBalancer: this.loadBalancer.loadBalancer,
+        aliases: config.edge.domainNames,
+        distribution: this.edge.distribution,
+      });
+    }
+
+    const templates = drillTemplates(config);
+    if (templates.length > 0) {
+      const appSubnets = vpc.selectSubnets({ subnetGroupName: 'app' }).subnets;
+      this.failureDrills = new FailureDrills(this, 'FailureDrills', {
+        stackName: config.stackName,
+        settings: config.failureDrills,
+        templates,
+        stopRules: new Map([...new Set(templates.map((t) => t.mode))].map((mode) => [mode, stopRules(FAILURE_MODES.get(mode)!, config)])),
+        alarms,
+        logsKey,
+        protection,
+        vpc,
+        fleet: this.fleet.autoScalingGroup,
+        appSubnets: Object.fromEntries(appSubnets.map((s) => [s.availabilityZone, s])),
+        writer: this.database.writer,
+        replicas: this.database.replicas,
+        databaseHosts: [this.database.writerEndpoint.host, ...this.database.readerEndpoints.map((e) => e.host)],
+        cache: this.cache.replicationGroup,
+        cacheReplicationGroupId: this.cache.replicationGroupId,
+        loadBalancer: this.loadBalancer.loadBalancer,
+        targetGroup: this.loadBalancer.targetGroup,
+      });
+    }
+
+    this.serviceHealth = new ServiceHealth(this, 'ServiceHealth', { factory: alarms });
+    this.dashboard = new ServiceDashboard(this, 'Dashboard', {
+      dashboardName: config.stackName,
+      status: [this.serviceHealth.serviceHealth, ...Object.values(this.serviceHealth.causes)],
+      sections: this.dashboardSections(alarms),
+    });
+
+    const unknown = alarms.unknownKeys();
+    if (unknown.length > 0) {
+      throw new ConfigError(
+        unknown.map(({ field, key }) => ({
+          path: `environments.${config.name}.alarms.${field}${field === 'overrides' ? `.${key}` : ''}`,
+          value: JSON.stringify(key),
+          rule: 'no alarm has this key',
+          fix: `use one of: ${alarms.keys.join(', ')}.`,
+        })),
+        `environment ${config.name}`,
+      );
+    }
+
+    new CfnOutput(this, 'LoadBalancerDns', { value: this.loadBalancer.loadBalancer.loadBalancerDnsName, description: 'Public DNS name of the ALB' });
+    new CfnOutput(this, 'DbWriterEndpoint', { value: this.database.writerEndpoint.host, description: 'Writes and transactions' });
+    new CfnOutput(this, 'DbReaderEndpoints', {
+      value: this.database.readerEndpoints.map((e) => e.host).join(',') || this.database.writerEndpoint.host,
+      description: 'Reads that tolerate replica lag (comma-separated)',
+    });
+    new CfnOutput(this, 'CachePrimaryEndpoint', { value: this.cache.primaryEndpoint.host, description: 'Cache writes' });
+    new CfnOutput(this, 'CacheReaderEndpoint', { value: this.cache.readerEndpoint.host, description: 'Cache reads' });
+    new CfnOutput(this, 'CriticalAlarmTopic', { value: this.alarmTopics.critical.topicArn, description: 'Subscribe the pager here' });
+  }
+
+  /**
+   * The alarm naming strategy when none is passed in props. Override in a subclass to change
+   * the scheme for every environment. Runs in the constructor: use only the arguments.
+   */
+  protected createAlarmNaming(config: EnvironmentConfig): IAlarmNamingStrategy {
+    return new StackPrefixAlarmNaming(config.stackName);
+  }
+
+  /**
+   * The alarm action strategy when none is passed in props. Override to route alarms
+   * elsewhere; create extra resources in `scope`. Runs in the constructor: use only the arguments.
+   */
+  protected createAlarmActions(_scope: Construct, topics: AlarmTopics): IAlarmActionStrategy {
+    return new SeverityTopicActions({ critical: topics.critical, warning: topics.warning });
+  }
+
+  /** The origin-verify secret shared by CloudFront (sends it) and the ALB (requires it). */
+  private createOriginVerifySecret(protection: StatefulProtection): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'EdgeOriginVerify', {
+      description: `${this.stackName}: header value CloudFront sends to the ALB`,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: protection.retainPolicy,
+    });
+    acknowledge(
+      secret,
+      'The value is shared by CloudFront and the ALB and changes with a redeploy of both (a new value takes effect in one deploy); it only proves a request came through this distribution.',
+      'AwsSolutions::AwsSolutions-SMG4',
+      'NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled',
+      'NIST.800.53.R5::NIST.800.53.R5-SecretsManagerUsingKMSKey',
+    );
+    return secret;
+  }
+
+  /** Dashboard sections along the request path. */
+  private dashboardSections(factory: AlarmFactory): DashboardSection[] {
+    // Metric alarms only: the composites are the status row at the top.
+    const of = (predicate: (key: string) => boolean) => factory.alarms.filter((a) => a.alarm instanceof cloudwatch.Alarm && predicate(a.key)).map((a) => a.alarm);
+    return [
+      { title: 'Edge', description: 'CDN and load balancer: what users see (errors, latency, traffic against its learned band).', alarms: of((k) => /^(cdn|alb)-/.test(k)) },
+      { title: 'Fleet', description: 'App instances: capacity against min/max, CPU against the scaling target.', alarms: of((k) => k.startsWith('fleet-')) },
+      { title: 'App', description: 'The app\'s own metrics (embedded metric format): shed requests, cache and replica fallbacks, DB pool wait.', alarms: of((k) => k.startsWith('app-')) },
+      { title: 'Database writer', description: 'Writes and transactions: the writer instance and RDS Proxy in front of it.', alarms: of((k) => /^db-(writer|proxy)-/.test(k)) },
+      { title: 'Database readers', description: 'Read replicas: lag, load and connections per replica.', alarms: of((k) => k.startsWith('db-replica-')) },
+      { title: 'Cache', description: 'ElastiCache: engine and host CPU, memory against eviction, evictions, hit rate, replication.', alarms: of((k) => k.startsWith('cache-')) },
+    ];
+  }
+
+  /** The configured AZs: explicit, so the VPC needs no availability-zone lookup. */
+  public override get availabilityZones(): string[] {
+    return [...(this.config?.availabilityZones ?? [])];
+  }
+}

@@ -1,0 +1,170 @@
+import type { EnvironmentConfig } from 'loadbearing/model';
+import { failureMode, LOCAL_REHEARSALS } from 'loadbearing/model';
+import { localRateRule } from './topology/haproxy-config';
+import { instancesPerAz } from './scale';
+import { SCENARIO_IDS, STEADY_STATE, type ScenarioId } from './scenario-ids';
+import type { Topology } from './topology/topology';
+
+/** Phase lengths of one run, and the chart's time resolution. */
+export interface Timings {
+  readonly beforeMs: number;
+  readonly faultMs: number;
+  readonly afterMs: number;
+  readonly bucketMs: number;
+  /** One step of the calibration ramp. */
+  readonly calibrationStepMs: number;
+}
+
+export const FULL_TIMINGS: Timings = { beforeMs: 8_000, faultMs: 12_000, afterMs: 10_000, bucketMs: 1_000, calibrationStepMs: 4_000 };
+export const QUICK_TIMINGS: Timings = { beforeMs: 4_000, faultMs: 6_000, afterMs: 5_000, bucketMs: 500, calibrationStepMs: 2_000 };
+
+/** Load of every scenario, as a share of the measured capacity (the issue's "70%"), and the spike. */
+export const STEADY_LOAD = 0.7;
+export const SPIKE_LOAD = 3;
+
+export interface FaultContext {
+  readonly topology: Topology;
+  readonly config: EnvironmentConfig;
+}
+
+/** One action at a fraction of the fault window (0 = its start). */
+export interface FaultStep {
+  readonly at: number;
+  readonly what: string;
+  run(ctx: FaultContext): Promise<void>;
+}
+
+export interface Scenario {
+  readonly id: ScenarioId;
+  readonly title: string;
+  /** What is injected, in words (LOCAL_REHEARSALS for the failure modes). */
+  readonly fault: string;
+  /** Load as a share of capacity at `tMs`, given the fault window. */
+  loadAt(tMs: number, window: { startMs: number; endMs: number }): number;
+  readonly overLimitClient?: boolean;
+  readonly retryingWrites?: boolean;
+  readonly steps: readonly FaultStep[];
+  /** Clears the fault at the end of the window. */
+  clear(ctx: FaultContext): Promise<void>;
+}
+
+const steady = () => STEADY_LOAD;
+const nothing = async () => undefined;
+const inWindow = (t: number, w: { startMs: number; endMs: number }) => t >= w.startMs && t < w.endMs;
+
+/** Instances of the "lost AZ": the first AZ's share of the fleet. */
+const lostAzInstances = (ctx: FaultContext) => ctx.topology.instances.slice(0, instancesPerAz(ctx.config));
+
+async function killInstances(ctx: FaultContext, count: number): Promise<void> {
+  await Promise.all(
+    ctx.topology.instances.slice(0, count).map((i) => {
+      i.killed = true;
+      return i.service?.process.stop('SIGKILL', 1_000);
+    }),
+  );
+}
+
+async function replaceKilled(ctx: FaultContext): Promise<void> {
+  await Promise.all(
+    ctx.topology.instances
+      .filter((i) => i.killed)
+      .map(async (i) => {
+        await ctx.topology.startInstance(i);
+        i.killed = false;
+      }),
+  );
+}
+
+const SCENARIOS: Readonly<Record<string, Omit<Scenario, 'id' | 'fault'>>> = {
+  [STEADY_STATE]: { title: 'Steady state at 70% of capacity', loadAt: steady, steps: [], clear: nothing },
+  'traffic-spike': {
+    title: 'Spike to 3x capacity',
+    loadAt: (t, w) => (inWindow(t, w) ? SPIKE_LOAD : STEADY_LOAD),
+    overLimitClient: true,
+    steps: [],
+    clear: nothing,
+  },
+  'instance-loss': {
+    title: 'One instance killed',
+    loadAt: steady,
+    steps: [{ at: 0, what: 'kill -9 instance i1', run: (ctx) => killInstances(ctx, 1) }],
+    // The replacement Auto Scaling would launch: it joins once HAProxy sees it healthy.
+    clear: (ctx) => replaceKilled(ctx),
+  },
+  'az-loss': {
+    title: "An AZ's share of the fleet and the replica lost",
+    loadAt: steady,
+    steps: [
+      {
+        at: 0,
+        what: 'kill -9 the first AZ\'s instances, crash the replica',
+        run: async (ctx) => {
+          await Promise.all([killInstances(ctx, lostAzInstances(ctx).length), ctx.topology.stack.postgres.replica!.crash()]);
+        },
+      },
+    ],
+    // The AZ comes back: its instances are replaced and the replica restarts and catches up.
+    clear: async (ctx) => {
+      await Promise.all([replaceKilled(ctx), ctx.topology.stack.postgres.replica!.start()]);
+    },
+  },
+  'replica-loss': {
+    title: 'Read replica stopped',
+    loadAt: steady,
+    steps: [{ at: 0, what: 'stop the replica', run: (ctx) => ctx.topology.stack.postgres.replica!.stop() }],
+    clear: (ctx) => ctx.topology.stack.postgres.replica!.start(),
+  },
+  'cache-loss': {
+    title: 'Cache frozen, then lost, then back empty',
+    loadAt: steady,
+    // Frozen first: SIGSTOP hangs only connections that exist (a client reconnecting to a frozen
+    // server fails fast at connect), so the freeze comes while every connection is up.
+    steps: [
+      { at: 0, what: 'freeze redis-server (SIGSTOP)', run: async (ctx) => ctx.topology.stack.redis.freeze() },
+      { at: 0.5, what: 'stop redis-server (SIGKILL: connections reset)', run: (ctx) => ctx.topology.stack.redis.process.stop('SIGKILL', 1_000) },
+    ],
+    // It comes back empty: the cold cache is part of the recovery.
+    clear: (ctx) => ctx.topology.stack.redis.restart(),
+  },
+  'db-failover': {
+    title: 'Writer crashed and restarted',
+    loadAt: steady,
+    steps: [{ at: 0, what: 'immediate shutdown of the writer', run: (ctx) => ctx.topology.stack.postgres.primary.crash() }],
+    clear: (ctx) => ctx.topology.stack.postgres.primary.start(),
+  },
+  'dependency-latency': {
+    title: 'Latency on the database path',
+    loadAt: steady,
+    steps: [{ at: 0, what: 'delay on in the TCP proxy', run: async (ctx) => ctx.topology.proxy.slow() }],
+    clear: async (ctx) => ctx.topology.proxy.fast(),
+  },
+  'client-retries': {
+    title: 'Clients retry every write after a timeout',
+    loadAt: steady,
+    retryingWrites: true,
+    steps: [],
+    clear: nothing,
+  },
+};
+
+/** The scenario of `id` (every id of SCENARIO_IDS has one). */
+export function scenario(id: ScenarioId): Scenario {
+  const s = SCENARIOS[id];
+  if (!s) throw new Error(`no proving-ground scenario for ${id}`);
+  const rehearsal = id === STEADY_STATE ? undefined : LOCAL_REHEARSALS[id];
+  return { id, fault: rehearsal && rehearsal.scenario !== 'none' ? rehearsal.fault : 'none (the baseline)', ...s };
+}
+
+/** Scenarios this command implements, for the catalogue: every id of SCENARIO_IDS. */
+export function implementedScenarios(): ScenarioId[] {
+  return Object.keys(SCENARIOS) as ScenarioId[];
+}
+
+/** Whether the failure mode applies to the environment (a scenario of a mode that does not is skipped, with the reason). */
+export function applicability(id: ScenarioId, config: EnvironmentConfig): { applies: boolean; reason: string } {
+  if (id === STEADY_STATE) return { applies: true, reason: 'the baseline' };
+  if (id === 'traffic-spike' && !localRateRule(config)) return { applies: true, reason: 'waf.enabled is false: no per-client rate rule, no over-limit client' };
+  return failureMode(id)!.applies(config);
+}
+
+export { SCENARIO_IDS };

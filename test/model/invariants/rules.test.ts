@@ -1,0 +1,428 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IPolicyValidationContext } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_ENVIRONMENTS } from '../../../lib/model/config/builtin-environments';
+import { isConfigError, type ConfigProblem } from '../../../lib/model/config/config-error';
+import type { EnvironmentConfig } from '../../../lib/model/config/environment-schema';
+import { builtinEnvironments, deepMerge, resolveEnvironments } from '../../../lib/model/config/load-config';
+import { checkInvariants } from '../../../lib/model/invariants/check-invariants';
+import { InvariantsPlugin } from '../../../lib/platform/invariants-plugin';
+import { INVARIANT_RULES } from '../../../lib/model/invariants/rules';
+
+/** Problems the prod environment with one change raises (schema and invariants), [] when valid. */
+function problemsFor(change: Record<string, unknown>): ConfigProblem[] {
+  try {
+    resolveEnvironments({ prod: deepMerge(BUILTIN_ENVIRONMENTS.prod, change) }, 'test.json');
+    return [];
+  } catch (e) {
+    if (isConfigError(e)) return [...e.problems];
+    throw e;
+  }
+}
+
+/** The resolved prod environment with one change (must be valid). */
+function prodWith(change: Record<string, unknown>): EnvironmentConfig {
+  return resolveEnvironments({ prod: deepMerge(BUILTIN_ENVIRONMENTS.prod, change) }, 'test.json')[0];
+}
+
+const p = (path: string, value: string, rule: string, fix: string): ConfigProblem => ({ path: `environments.prod.${path}`, value, rule, fix });
+
+/** Per rule: a compliant config just inside the rule, a violating one, and its exact problem. */
+const CASES: { id: string; compliant: Record<string, unknown>; violating: Record<string, unknown>; expected: ConfigProblem[] }[] = [
+  {
+    id: 'CB-1',
+    compliant: { database: { proxy: { enabled: false } }, app: { dbPoolSize: 59 } },
+    violating: { database: { proxy: { enabled: false } }, app: { dbPoolSize: 100 } },
+    expected: [
+      p(
+        'app.dbPoolSize',
+        '100',
+        '[CB-1] writer connection budget exceeded: fleet.maxCapacity 24 x 100 connections per instance = 2400 at peak, but db.r7g.large allows ~1441 (max_connections estimate) - 3 superuser - 10 reserve = 1428',
+        'lower app.dbPoolSize to 59 or less; use a larger database.instanceClass (db.r7g.xlarge allows ~2883); lower fleet.maxCapacity to 14 or less; or enable database.proxy so clients queue for pooled connections (borrow timeout) instead of being refused.',
+      ),
+    ],
+  },
+  {
+    id: 'CB-1 (proxy share)',
+    compliant: { app: { dbPoolSize: 54 } },
+    violating: { app: { dbPoolSize: 60 } },
+    expected: [
+      p(
+        'app.dbPoolSize',
+        '60',
+        "[CB-1] writer connection budget exceeded: fleet.maxCapacity 24 x 60 connections per instance = 1440 at peak, but RDS Proxy may open 90% of db.r7g.large's ~1441 max_connections = 1296",
+        'lower app.dbPoolSize to 54 or less; use a larger database.instanceClass (db.r7g.xlarge allows ~2883); lower fleet.maxCapacity to 21 or less; raise database.proxy.maxConnectionsPercent (now 90).',
+      ),
+    ],
+  },
+  {
+    id: 'CB-2',
+    compliant: { app: { dbReaderPoolSize: 59 } },
+    violating: { app: { dbReaderPoolSize: 200 } },
+    expected: [
+      p(
+        'app.dbReaderPoolSize',
+        '200',
+        '[CB-2] reader connection budget exceeded: fleet.maxCapacity 24 x app.dbReaderPoolSize 200 = 4800, but 1 surviving replica(s) of db.r7g.large take 1 x 1428 = 1428',
+        'lower app.dbReaderPoolSize to 59 or less; add read replicas (database.readReplicas); or use a larger database.replicaInstanceClass.',
+      ),
+    ],
+  },
+  {
+    id: 'CB-3',
+    compliant: { database: { proxy: { maxConnectionsPercent: 99 } } },
+    violating: { database: { proxy: { maxConnectionsPercent: 100 } } },
+    expected: [
+      p(
+        'database.proxy.maxConnectionsPercent',
+        '100',
+        "[CB-3] the proxy takes 1441 of db.r7g.large's ~1441 connections, leaving 0, but 13 are needed (3 superuser + database.connectionReserve 10)",
+        'lower database.proxy.maxConnectionsPercent to 99 or less, or lower database.connectionReserve.',
+      ),
+    ],
+  },
+  {
+    id: 'TC-1',
+    compliant: { app: { keepAliveTimeoutSeconds: 61 } },
+    violating: { app: { keepAliveTimeoutSeconds: 60 } },
+    expected: [
+      p(
+        'app.keepAliveTimeoutSeconds',
+        '60',
+        '[TC-1] the app keep-alive timeout (60000 ms) must be longer than the ALB idle timeout (loadBalancer.idleTimeoutSeconds: 60000 ms), or the app closes connections the ALB still uses (502s)',
+        'set app.keepAliveTimeoutSeconds to 65 or more, or lower loadBalancer.idleTimeoutSeconds.',
+      ),
+    ],
+  },
+  {
+    id: 'TC-2',
+    compliant: { app: { requestTimeoutSeconds: 59 }, edge: { originReadTimeoutSeconds: 90 } },
+    violating: { app: { requestTimeoutSeconds: 60 }, edge: { originReadTimeoutSeconds: 90 } },
+    expected: [
+      p(
+        'app.requestTimeoutSeconds',
+        '60',
+        '[TC-2] the app request timeout (60000 ms) must be shorter than the ALB idle timeout (loadBalancer.idleTimeoutSeconds: 60000 ms): the ALB would cut off requests the app is still serving (504s)',
+        'lower app.requestTimeoutSeconds below 60, or raise loadBalancer.idleTimeoutSeconds.',
+      ),
+    ],
+  },
+  {
+    id: 'TC-3',
+    compliant: { database: { statementTimeoutMs: 29_999 } },
+    violating: { database: { statementTimeoutMs: 30_000 } },
+    expected: [
+      p(
+        'database.statementTimeoutMs',
+        '30000',
+        '[TC-3] the DB statement_timeout (30000 ms) must be shorter than the app request timeout (app.requestTimeoutSeconds: 30000 ms): queries would outlive the requests that started them (0 means no timeout at all)',
+        'set database.statementTimeoutMs below 30000, e.g. 24000.',
+      ),
+    ],
+  },
+  {
+    id: 'TC-4',
+    compliant: { database: { proxy: { borrowTimeoutSeconds: 29 } } },
+    violating: { database: { proxy: { borrowTimeoutSeconds: 30 } } },
+    expected: [
+      p(
+        'database.proxy.borrowTimeoutSeconds',
+        '30',
+        '[TC-4] the proxy borrow timeout (30000 ms) must be shorter than the app request timeout (app.requestTimeoutSeconds: 30000 ms): requests would wait for a connection longer than they may run',
+        'set database.proxy.borrowTimeoutSeconds below 30.',
+      ),
+    ],
+  },
+  {
+    id: 'TC-5',
+    compliant: { app: { cacheTimeoutMs: 29_999 } },
+    violating: { app: { cacheTimeoutMs: 30_000 } },
+    expected: [
+      p(
+        'app.cacheTimeoutMs',
+        '30000',
+        '[TC-5] the cache client timeout (30000 ms) must be shorter than the app request timeout (app.requestTimeoutSeconds: 30000 ms): a slow cache would consume the whole request instead of falling back to the DB',
+        'set app.cacheTimeoutMs well below 30000, e.g. 250.',
+      ),
+    ],
+  },
+  {
+    id: 'TC-7',
+    compliant: { edge: { originReadTimeoutSeconds: 31 } },
+    violating: { edge: { originReadTimeoutSeconds: 30 } },
+    expected: [
+      p(
+        'edge.originReadTimeoutSeconds',
+        '30',
+        '[TC-7] CloudFront waits 30000 ms for the origin, not longer than the app request timeout (app.requestTimeoutSeconds: 30000 ms): slow requests become 504s at the edge',
+        'set edge.originReadTimeoutSeconds to 35 or more (above 60 needs a CloudFront quota increase), or lower app.requestTimeoutSeconds.',
+      ),
+    ],
+  },
+  {
+    id: 'TC-8',
+    compliant: { app: { shedPoolWaitMs: 29_999 } },
+    violating: { app: { shedPoolWaitMs: 30_000 } },
+    expected: [
+      p(
+        'app.shedPoolWaitMs',
+        '30000',
+        '[TC-8] the load-shedding pool wait (30000 ms) must be shorter than the app request timeout (app.requestTimeoutSeconds: 30000 ms): requests would queue for connections until their deadline instead of being shed early',
+        'set app.shedPoolWaitMs well below 30000, e.g. 500.',
+      ),
+    ],
+  },
+  {
+    id: 'TC-9',
+    compliant: { database: { statementTimeoutCeilingMs: 25_000 } },
+    violating: { database: { statementTimeoutCeilingMs: 24_999 } },
+    expected: [
+      p(
+        'database.statementTimeoutCeilingMs',
+        '24999',
+        "[TC-9] the parameter group ceiling (24999 ms) is below the app role's 25000 ms (database.statementTimeoutMs): the ceiling would cut off app queries the role allows",
+        'set database.statementTimeoutCeilingMs to 25000 or more (0 = no ceiling), or lower database.statementTimeoutMs.',
+      ),
+    ],
+  },
+  {
+    id: 'FR-1',
+    compliant: { edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 180, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] } },
+    violating: { edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 600, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] } },
+    expected: [
+      p(
+        'edge.freshness[0].edgeTtlSeconds',
+        '600',
+        '[FR-1] content class "pages" (/*) can be 720 s old (edge TTL 600 s + app cache TTL 120 s), more than its maxStalenessSeconds (300 s)',
+        'lower edgeTtlSeconds to 180 or less, lower appCacheTtlSeconds, or raise maxStalenessSeconds if the product allows it.',
+      ),
+    ],
+  },
+  {
+    id: 'FR-2',
+    compliant: { edge: { freshness: [{ name: 'all', pathPattern: '/*', cacheable: false, edgeTtlSeconds: 0, maxStalenessSeconds: 0 }] } },
+    violating: { edge: { freshness: [{ name: 'all', pathPattern: '/*', cacheable: false, edgeTtlSeconds: 60, maxStalenessSeconds: 60 }] } },
+    expected: [
+      p(
+        'edge.freshness[0].edgeTtlSeconds',
+        '60',
+        '[FR-2] content class "all" (/*) is not cacheable but has an edge TTL of 60 s (stale-while-revalidate 0 s, stale-if-error 0 s)',
+        'set edgeTtlSeconds, staleWhileRevalidateSeconds and staleIfErrorSeconds to 0, or mark the class cacheable.',
+      ),
+    ],
+  },
+  {
+    id: 'AZ-1',
+    compliant: { fleet: { minCapacity: 6, baselineInstances: 4 } },
+    violating: { fleet: { minCapacity: 5 }, invariants: { optOut: [{ rule: 'AZ-2', reason: 'isolates AZ-1 in this test case' }] } },
+    expected: [
+      p('fleet.minCapacity', '5', '[AZ-1] with one of 3 AZs lost, fleet.minCapacity 5 leaves 3 instance(s), below fleet.baselineInstances (4)', 'raise fleet.minCapacity to 6 or more, or add an availability zone.'),
+    ],
+  },
+  {
+    id: 'AZ-2',
+    compliant: { fleet: { rollingUpdate: { minInstancesInService: 6 } } },
+    violating: { fleet: { rollingUpdate: { minInstancesInService: 3 } } },
+    expected: [
+      p(
+        'fleet.rollingUpdate.minInstancesInService',
+        '3',
+        '[AZ-2] during a rollout only 3 instance(s) stay in service; with one of 3 AZs lost that is 2, below fleet.baselineInstances (4)',
+        'raise fleet.rollingUpdate.minInstancesInService to 6 or more (or leave it unset: minCapacity).',
+      ),
+    ],
+  },
+  {
+    id: 'AZ-3',
+    compliant: { fleet: { spotPercentAboveBase: 50, onDemandBaseCapacity: 4 } },
+    violating: { fleet: { spotPercentAboveBase: 50, onDemandBaseCapacity: 2 } },
+    expected: [
+      p(
+        'fleet.onDemandBaseCapacity',
+        '2',
+        '[AZ-3] only 2 On-Demand instance(s) with 50% Spot above them: a Spot reclaim can drop the fleet below fleet.baselineInstances (4)',
+        'raise fleet.onDemandBaseCapacity to 4 or more (or leave it unset: minCapacity), or set fleet.spotPercentAboveBase to 0.',
+      ),
+    ],
+  },
+  {
+    id: 'SA-1',
+    compliant: { alarms: { fleetCpuPercent: 51 } },
+    violating: { alarms: { fleetCpuPercent: 50 } },
+    expected: [
+      p(
+        'alarms.fleetCpuPercent',
+        '50',
+        '[SA-1] the fleet CPU alarm (50%) must be above the CPU scaling target (fleet.cpuTargetPercent: 50%), or it fires whenever scaling works as intended',
+        'set alarms.fleetCpuPercent to 70 or more, or lower fleet.cpuTargetPercent.',
+      ),
+    ],
+  },
+  {
+    id: 'SA-2',
+    // The grace period is derived from the boot timeline (660 s by default); a longer warm-up breaks the rule.
+    compliant: { fleet: { instanceWarmupSeconds: 660 } },
+    violating: { fleet: { instanceWarmupSeconds: 900 } },
+    expected: [
+      p(
+        'fleet.healthCheckGracePeriodSeconds',
+        '660',
+        '[SA-2] the health-check grace period (660 s) is shorter than the instance warm-up (fleet.instanceWarmupSeconds: 900 s): warming instances get replaced',
+        'set fleet.healthCheckGracePeriodSeconds to 900 or more.',
+      ),
+    ],
+  },
+  {
+    id: 'SA-3',
+    compliant: { fleet: { maxCapacity: 8 } },
+    violating: { fleet: { maxCapacity: 7 } },
+    expected: [
+      p(
+        'fleet.maxCapacity',
+        '7',
+        '[SA-3] a rollout needs fleet.minCapacity 6 + fleet.rollingUpdate.maxBatchSize 2 = 8 instances, above fleet.maxCapacity (7)',
+        'raise fleet.maxCapacity to 8 or more, or lower fleet.rollingUpdate.maxBatchSize.',
+      ),
+    ],
+  },
+  {
+    id: 'CP-1',
+    compliant: { cache: { maxmemoryPolicy: 'allkeys-lfu' } },
+    violating: { cache: { maxmemoryPolicy: 'noeviction' } },
+    expected: [
+      p(
+        'cache.maxmemoryPolicy',
+        '"noeviction"',
+        '[CP-1] "noeviction" turns a full cache into write errors',
+        'use "allkeys-lru" (or "allkeys-lfu" for skewed key popularity; "volatile-*" if only keys with a TTL may be evicted).',
+      ),
+    ],
+  },
+  {
+    id: 'CP-2',
+    compliant: { alarms: { disabled: ['cache-connections'] } },
+    violating: { alarms: { disabled: ['cache-evictions'] } },
+    expected: [p('alarms.disabled', '["cache-evictions"]', '[CP-2] the cache-evictions alarm is disabled', 'remove "cache-evictions" from alarms.disabled; tune alarms.cacheEvictionsPerMinute instead.')],
+  },
+  {
+    id: 'CP-3',
+    compliant: { alarms: { cacheMemoryPercent: 99 } },
+    violating: { alarms: { cacheMemoryPercent: 100 } },
+    expected: [
+      p(
+        'alarms.cacheMemoryPercent',
+        '100',
+        '[CP-3] the cache memory alarm (100%) is not below the point where "allkeys-lru" starts evicting (100% of maxmemory)',
+        'set alarms.cacheMemoryPercent to 90 or less (80 is the default).',
+      ),
+    ],
+  },
+];
+
+describe('every config-phase error rule has a compliant and a violating case', () => {
+  it('covers each rule', () => {
+    const covered = new Set(CASES.map((c) => c.id.split(' ')[0]));
+    const errorRules = INVARIANT_RULES.filter((r) => r.phase === 'config' && r.severity === 'error').map((r) => r.id);
+    expect([...covered].sort()).toEqual([...errorRules].sort());
+  });
+
+  describe.each(CASES)('$id', ({ compliant, violating, expected }) => {
+    it('accepts the compliant config', () => {
+      expect(problemsFor(compliant)).toEqual([]);
+    });
+    it('rejects the violating config with the exact message', () => {
+      expect(problemsFor(violating)).toEqual(expected);
+    });
+  });
+
+  it('passes every built-in environment', () => {
+    for (const env of builtinEnvironments()) expect(checkInvariants(env).errors, env.name).toEqual([]);
+  });
+});
+
+describe('advisory rules warn instead of failing', () => {
+  it('TC-6: draining shorter than the request timeout', () => {
+    const { errors, warnings } = checkInvariants(prodWith({ loadBalancer: { deregistrationDelaySeconds: 10 } }));
+    expect(errors).toEqual([]);
+    expect(warnings.map((w) => w.ruleId)).toEqual(['TC-6']);
+    expect(warnings[0].problem.rule).toBe('[TC-6] draining (10 s) is shorter than the app request timeout (30 s): scale-in can cut in-flight requests');
+  });
+
+  it('AZ-4: fewer NAT gateways than AZs', () => {
+    const { warnings } = checkInvariants(prodWith({ network: { natGateways: 1 } }));
+    expect(warnings.map((w) => w.problem.rule)).toEqual(['[AZ-4] 1 NAT gateway(s) for 3 AZs: an AZ failure can take outbound traffic of the other AZs with it']);
+  });
+
+  it('CP-4: a memory alarm close to eviction', () => {
+    const { warnings } = checkInvariants(prodWith({ alarms: { cacheMemoryPercent: 95 } }));
+    expect(warnings.map((w) => w.ruleId)).toEqual(['CP-4']);
+  });
+});
+
+describe('opting out', () => {
+  it('silences a rule only with a written reason', () => {
+    const optedOut = prodWith({ app: { keepAliveTimeoutSeconds: 60 }, invariants: { optOut: [{ rule: 'TC-1', reason: 'the app server never closes idle connections itself' }] } });
+    expect(checkInvariants(optedOut).errors).toEqual([]);
+    expect(problemsFor({ invariants: { optOut: [{ rule: 'TC-1', reason: 'because' }] } })[0]).toMatchObject({
+      path: 'environments.prod.invariants.optOut[0].reason',
+      rule: 'the length must be >= 20',
+    });
+  });
+
+  it('rejects unknown rules and rules enforced by the schema', () => {
+    expect(problemsFor({ invariants: { optOut: [{ rule: 'XX-9', reason: 'a rule that does not exist at all' }] } })).toEqual([
+      expect.objectContaining({ path: 'environments.prod.invariants.optOut[0].rule', value: '"XX-9"', rule: 'is not an invariant rule ID' }),
+    ]);
+    expect(problemsFor({ invariants: { optOut: [{ rule: 'HL-1', reason: 'more replicas than RDS allows, please' }] } })[0].rule).toBe(
+      'is enforced by the config schema (an AWS limit), so it cannot be opted out of',
+    );
+  });
+});
+
+describe('hard limits', () => {
+  it.each([
+    ['HL-1', { database: { readReplicas: 16 } }, 'environments.prod.database.readReplicas'],
+    ['HL-2', { cache: { replicasPerShard: 6 } }, 'environments.prod.cache.replicasPerShard'],
+    ['HL-3', { database: { instanceClass: 'db.m4.large' } }, 'environments.prod.database.instanceClass'],
+    ['SA-4', { fleet: { warmPool: { enabled: true }, spotPercentAboveBase: 20 } }, 'environments.prod.fleet.spotPercentAboveBase'],
+  ])('%s is enforced by the schema', (_id, change, path) => {
+    expect(problemsFor(change).map((pr) => pr.path)).toEqual([path]);
+  });
+
+  function pluginReport(resources: number, padBytes: number) {
+    const dir = mkdtempSync(join(tmpdir(), 'limits-'));
+    const file = join(dir, 'loadbearing-big.template.json');
+    const Resources = Object.fromEntries(Array.from({ length: resources }, (_, i) => [`Topic${i}`, { Type: 'AWS::SNS::Topic' }]));
+    writeFileSync(file, JSON.stringify({ Description: 'x'.repeat(padBytes), Resources }));
+    const context = { templatePaths: [file], stackTemplates: [] } as unknown as IPolicyValidationContext;
+    return new InvariantsPlugin().validate(context);
+  }
+
+  it('HL-4 and HL-5 pass a template under 80% of the limits', () => {
+    expect(pluginReport(399, 700_000)).toEqual({ success: true, violations: [] });
+  });
+
+  it('HL-4 fails a template at 80% of 500 resources', () => {
+    const report = pluginReport(400, 0);
+    expect(report.success).toBe(false);
+    expect(report.violations.map((v) => v.description)).toEqual([
+      "[HL-4] loadbearing-big has 400 resources, 80% of CloudFormation's 500 (the platform allows < 400)",
+    ]);
+  });
+
+  it('HL-5 fails a template at 80% of 1 MB', () => {
+    const report = pluginReport(1, 800_000);
+    expect(report.violations.map((v) => v.ruleName)).toEqual(['HL-5']);
+    expect(report.violations[0].description).toMatch(/^\[HL-5\] loadbearing-big template is 8\d{5} bytes, 80% of CloudFormation's 1 MB/);
+  });
+
+  it('respects a stack opt-out', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'limits-'));
+    const file = join(dir, 'loadbearing-big.template.json');
+    writeFileSync(file, JSON.stringify({ Resources: Object.fromEntries(Array.from({ length: 450 }, (_, i) => [`T${i}`, { Type: 'AWS::SNS::Topic' }])) }));
+    const plugin = new InvariantsPlugin(new Map([['loadbearing-big', new Set(['HL-4'])]]));
+    expect(plugin.validate({ templatePaths: [file] } as unknown as IPolicyValidationContext).violations).toEqual([]);
+  });
+});

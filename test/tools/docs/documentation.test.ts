@@ -1,0 +1,99 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../../lib/model/config/load-config';
+import { generatedPages, renderGeneratedSections } from '../../../tools/docs/generated-sections';
+import { assertInvariants } from '../../../lib/model/invariants/check-invariants';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+const readme = read('README.md');
+const ciRun = read('.ci/run');
+/** Every Markdown page of the documentation set (docs/, not the decision records' folder index). */
+const pages = readdirSync(join(ROOT, 'docs'), { recursive: true, withFileTypes: true })
+  .filter((e) => e.isFile() && e.name.endsWith('.md'))
+  .map((e) => relative(ROOT, join(e.parentPath, e.name)))
+  .sort();
+
+/** Relative link targets of a Markdown page, without anchors (external links and anchors-only skipped). */
+function links(markdown: string): string[] {
+  return [...markdown.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1])
+    .filter((target) => !/^[a-z]+:/i.test(target) && !target.startsWith('#'))
+    .map((target) => target.replace(/#.*$/, ''));
+}
+
+describe('README', () => {
+  it('stays short: at most 250 lines', () => {
+    expect(readme.split('\n').length).toBeLessThanOrEqual(250);
+  });
+
+  it('gives exactly two quickstart commands: synth everything, test everything', () => {
+    const quickstart = /## Quickstart\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+    const block = /```sh\n([\s\S]*?)```/.exec(quickstart)?.[1] ?? '';
+    const commands = block
+      .split('\n')
+      .map((line) => line.replace(/#.*$/, '').trim())
+      .filter(Boolean);
+    expect(commands).toEqual(['npm ci && npm run synth', 'npm ci && npm test']);
+  });
+
+  it('is what CI runs: .ci/run runs the install and the README test command, then the quick proving ground', () => {
+    expect(ciRun).toMatch(/^npm ci$/m);
+    expect(ciRun).toMatch(/^npm test$/m);
+    expect(ciRun.indexOf('npm run prove -- --quick')).toBeGreaterThan(ciRun.indexOf('npm test'));
+  });
+
+  it('reaches every documentation page, directly or through a page it links', () => {
+    const reached = new Set<string>();
+    const visit = (file: string) => {
+      for (const target of links(read(file))) {
+        const resolved = relative(ROOT, join(ROOT, dirname(file), target));
+        if (!resolved.startsWith('docs') || reached.has(resolved)) continue;
+        if (!existsSync(join(ROOT, resolved))) continue;
+        reached.add(resolved);
+        if (resolved.endsWith('.md')) visit(resolved);
+        else if (resolved === 'docs/adr' || resolved === 'docs/adr/') {
+          for (const adr of pages.filter((p) => p.startsWith('docs/adr/'))) reached.add(adr);
+        }
+      }
+    };
+    visit('README.md');
+    expect(pages.filter((p) => !reached.has(p))).toEqual([]);
+  });
+});
+
+describe.each(pages)('%s', (page) => {
+  const text = read(page);
+
+  it('links back to the documentation map in the README', () => {
+    if (page.startsWith('docs/adr/')) return expect(text).toContain('README.md#documentation');
+    expect(text.split('\n').slice(0, 4).join('\n')).toContain('](../README.md#documentation)');
+  });
+
+  it('has no broken relative links', () => {
+    const broken = links(text).filter((target) => !existsSync(join(ROOT, dirname(page), target)));
+    expect(broken).toEqual([]);
+  });
+});
+
+describe('generated sections', () => {
+  it.each(generatedPages())('%s has them as the code renders them (run `npm run docs` to refresh)', (page) => {
+    const text = read(page);
+    expect(text).toBe(renderGeneratedSections(text, page));
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('shows a config file that passes the schema and the invariants', () => {
+    const configuration = read('docs/configuration.md');
+    const example = /```json\n([\s\S]*?)```/.exec(configuration)?.[1];
+    expect(example).toBeDefined();
+    const file = join(mkdtempSync(join(tmpdir(), 'docs-config-')), 'my-environments.json');
+    writeFileSync(file, example!);
+    const envs = loadConfigFile(file);
+    expect(envs.map((e) => [e.name, e.region, e.edge.enabled])).toEqual([['prod', 'eu-west-1', true]]);
+    expect(() => assertInvariants(envs)).not.toThrow();
+  });
+});

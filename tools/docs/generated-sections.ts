@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchTable } from '../bench/bench-table';
+import type { BenchResults } from '../bench/run-bench';
+import { awsLimitsTable } from '../../lib/model/config/aws-limits';
+import { configReference } from '../../lib/model/config/config-reference';
+import { freshnessTable } from '../../lib/model/config/freshness-table';
+import { builtinEnvironments } from '../../lib/model/config/load-config';
+import { contractTable } from '@loadbearing/contract';
+import { createTimesTable } from '../../lib/model/deploy/create-times';
+import { drillsReference, failureModesReference } from '../../lib/model/failure-modes/failure-modes-reference';
+import { invariantsReference } from '../../lib/model/invariants/invariants-reference';
+import { IN_PLACE_RULES, REFUSED_UPDATES, type UpdateRule } from '../../lib/platform/review/update-rules';
+import { projectRoot } from '../synth/project-root';
+
+/** A documentation section generated from code, and the page (relative to the repository root) it lives in. */
+export interface GeneratedSection {
+  readonly file: string;
+  readonly render: () => string;
+}
+
+/**
+ * Documentation sections generated from code. Each lives in its page between
+ * `<!-- generated:<name>:start -->` and `<!-- generated:<name>:end -->`; `npm run docs` rewrites
+ * them, and a test fails when a committed page differs from what the code says.
+ */
+export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
+  'config-reference': { file: 'docs/configuration.md', render: configReference },
+  invariants: { file: 'docs/configuration.md', render: invariantsReference },
+  'aws-limits': { file: 'docs/configuration.md', render: awsLimitsTable },
+  performance: { file: 'docs/performance.md', render: performanceResults },
+  'runtime-contract': { file: 'docs/runtime-contract.md', render: contractTable },
+  'failure-modes': { file: 'docs/failure-modes.md', render: failureModesReference },
+  drills: { file: 'docs/failure-modes.md', render: drillsReference },
+  freshness: { file: 'docs/architecture.md', render: () => builtinEnvironments().map(freshnessTable).join('\n') },
+  'team-app': { file: 'docs/extending.md', render: teamApp },
+  'create-times': { file: 'docs/deploying.md', render: createTimesTable },
+  'refused-updates': { file: 'docs/reviewing-changes.md', render: () => ruleTable(REFUSED_UPDATES) },
+  'in-place-rules': { file: 'docs/reviewing-changes.md', render: () => ruleTable(IN_PLACE_RULES) },
+};
+
+/** Every page that holds a generated section. */
+export function generatedPages(sections: Readonly<Record<string, GeneratedSection>> = GENERATED_SECTIONS): string[] {
+  return [...new Set(Object.values(sections).map((s) => s.file))].sort();
+}
+
+/**
+ * The page `file` with each of its generated sections replaced by the current content. Rooms
+ * above lib (the proving ground) pass their own sections; tools/docs/update-docs.ts renders both.
+ */
+export function renderGeneratedSections(document: string, file: string, sections: Readonly<Record<string, GeneratedSection>> = GENERATED_SECTIONS): string {
+  let result = document;
+  for (const [name, section] of Object.entries(sections)) {
+    if (section.file !== file) continue;
+    const start = `<!-- generated:${name}:start -->`;
+    const end = `<!-- generated:${name}:end -->`;
+    const from = result.indexOf(start);
+    const to = result.indexOf(end);
+    if (from < 0 || to < from) throw new Error(`${file} is missing the markers for the generated section "${name}"`);
+    result = `${result.slice(0, from + start.length)}\n${section.render().trim()}\n${result.slice(to)}`;
+  }
+  return result;
+}
+
+/**
+ * The team project of docs/extending.md, file by file: exactly what
+ * test/integration/consumer-package.test.ts installs the packed package next to and synthesizes.
+ */
+function teamApp(): string {
+  const dir = join(projectRoot(__dirname), 'test', 'extension', 'team-app');
+  const block = (file: string, language: string) => [`\`${file}\`:`, '', `\`\`\`${language}`, readFileSync(join(dir, file), 'utf8').trimEnd(), '```'].join('\n');
+  return [block('cdk.json', 'json'), '', block('app.ts', 'ts')].join('\n');
+}
+
+/** The guard's documented update rules (lib/platform/review/update-rules.ts), each with its sources. */
+function ruleTable(rules: readonly UpdateRule[]): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = rules.map((r) => `| \`${r.id}\` | \`${r.type}\` \`${r.property}\` | ${cell(r.reason)} | ${r.sources.map((url, i) => `[${i + 1}](${url})`).join(' ')} |`);
+  return ['| Rule | Resource, property | What AWS does | Sources |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+/** The last `npm run bench` of this repository (bench/results.json). */
+function performanceResults(): string {
+  const file = join(projectRoot(__dirname), 'bench', 'results.json');
+  if (!existsSync(file)) return '_Not measured yet: run `npm run bench`._';
+  return benchTable(JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
+}
