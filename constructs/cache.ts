@@ -13,7 +13,7 @@ import type { AlarmFactory } from './alarm-factory';
 import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
 import { parseSettings } from './parse-settings';
-import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+import { applySnapshotPolicy, PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 import { physicalNamePrefix } from './physical-name-prefix';
 
 export interface CacheProps {
@@ -143,7 +143,7 @@ export class Cache extends Construct {
         },
       ],
     });
-    this.replicationGroup.applyRemovalPolicy(protection.snapshotPolicy);
+    applySnapshotPolicy(this.replicationGroup, protection);
     acknowledge(
       this.replicationGroup,
       `The cache holds derived data that the app rebuilds from the database; ${settings.snapshotRetentionDays} days of snapshots (cache.snapshotRetentionDays) only speed up a warm restart.`,

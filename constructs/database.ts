@@ -18,7 +18,7 @@ import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
 import { unprotectReplica } from './replica-protection';
 import { parseSettings } from './parse-settings';
-import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+import { applySnapshotPolicy, PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 import { physicalNamePrefix } from './physical-name-prefix';
 import { PostgresSingleUserRotation } from './secret-rotation';
 
@@ -209,6 +209,7 @@ export class Database extends Construct {
         'cdk-validator-cfnguard::rds_instance_multi_az_support_check',
       );
     }
+    applySnapshotPolicy(this.writer, protection);
     // Protected from the end of the first create on, so a failed create can still roll back.
     if (protection.deletionProtection) RollbackGuard.of(this).protectDatabase(this.writer);
     this.secret = this.writer.secret!;
@@ -495,7 +496,7 @@ export class Database extends Construct {
     );
     acknowledge(
       instance,
-      'Backups are RDS automated backups with point-in-time recovery (database.backupRetentionDays) and a final snapshot on delete; an AWS Backup plan is an account-level choice outside this stack.',
+      'Backups are RDS automated backups with point-in-time recovery (database.backupRetentionDays), kept after the instance; the writer itself is retained on delete and snapshotted on replacement. An AWS Backup plan is an account-level choice outside this stack.',
       'NIST.800.53.R5::NIST.800.53.R5-RDSInBackupPlan',
     );
     acknowledge(

@@ -6,7 +6,9 @@ export const ROLLBACK_GUARD_WORK_MS = 13 * 60 * 1000;
  * AWS SDK v3). See RollbackGuard for why deletion protection is switched on last.
  *
  * - Create and Update: turn deletion protection ON for every DB instance and load balancer in its
- *   properties, and read it back. An instance that is still being created, modified or backed up
+ *   properties, and read it back. An Update first turns it OFF for what its old properties named
+ *   and the new ones do not (replaced or removed: the update's cleanup deletes them), and during an
+ *   update's rollback it never answers FAILED (that would fail the rollback). An instance that is still being created, modified or backed up
  *   can refuse the change (InvalidDBInstanceState: "Database instance is not in available state"),
  *   so each resource is tried with backoff and full jitter (at most 30 s apart) until it reads
  *   protected or ROLLBACK_GUARD_WORK_MS (or the function's remaining time less a minute) has
@@ -107,18 +109,42 @@ function loadSdk() {
   };
 }
 
+/** What the old properties name that the new ones do not (a resource being replaced or removed). */
+function dropped(oldProps, props) {
+  const keep = (key) => new Set((props && props[key]) || []);
+  const ids = keep('DbInstanceIdentifiers');
+  const arns = keep('LoadBalancerArns');
+  return {
+    DbInstanceIdentifiers: ((oldProps && oldProps.DbInstanceIdentifiers) || []).filter((id) => !ids.has(id)),
+    LoadBalancerArns: ((oldProps && oldProps.LoadBalancerArns) || []).filter((arn) => !arns.has(arn)),
+  };
+}
+
 /** Create or Update: protection on. Returns [status, reason]. */
 async function onCreateOrUpdate(event, deadline) {
   const sdk = loadSdk();
   const props = event.ResourceProperties || {};
+  if (event.RequestType === 'Update') {
+    const { Stacks } = await sdk.cfn.send(new sdk.DescribeStacksCommand({ StackName: event.StackId }));
+    const status = Stacks && Stacks[0] ? Stacks[0].StackStatus : 'unknown';
+    const rollingBack = status === 'UPDATE_ROLLBACK_IN_PROGRESS';
+    // A resource the update replaces or removes is deleted in the cleanup after it: unprotect it
+    // then, or the cleanup cannot delete it and leaves it behind, protected and out of the stack.
+    // (If this update rolls back, the rollback's Update protects it again.)
+    const old = rollingBack ? { DbInstanceIdentifiers: [], LoadBalancerArns: [] } : dropped(event.OldResourceProperties, props);
+    const stuck = await setAll(sdk, old, false, deadline);
+    const blocked = await setAll(sdk, props, true, deadline);
+    const notes = (stuck.length ? '; could not unprotect what the update replaces: ' + stuck.join('; ') : '');
+    if (blocked.length === 0) return ['SUCCESS', 'deletion protection on' + notes];
+    // During an update's rollback a failure here would fail the rollback itself (UPDATE_ROLLBACK_FAILED).
+    if (rollingBack) return ['SUCCESS', 'update rolled back; deletion protection still off for ' + blocked.join('; ') + notes];
+    return ['FAILED', 'could not switch deletion protection on for ' + blocked.join('; ') + notes];
+  }
   const blocked = await setAll(sdk, props, true, deadline);
   if (blocked.length === 0) return ['SUCCESS', 'deletion protection on'];
-  if (event.RequestType === 'Create') {
-    // Leave the first create's rollback nothing it cannot delete: undo what did take.
-    const left = await setAll(sdk, props, false, Date.now() + ANSWER_MARGIN_MS / 2);
-    return ['FAILED', 'could not switch deletion protection on for ' + blocked.join('; ') + (left.length ? '; and could not switch it back off for ' + left.join('; ') : '; switched the others back off for the rollback')];
-  }
-  return ['FAILED', 'could not switch deletion protection on for ' + blocked.join('; ')];
+  // Leave the first create's rollback nothing it cannot delete: undo what did take.
+  const left = await setAll(sdk, props, false, Date.now() + ANSWER_MARGIN_MS / 2);
+  return ['FAILED', 'could not switch deletion protection on for ' + blocked.join('; ') + (left.length ? '; and could not switch it back off for ' + left.join('; ') : '; switched the others back off for the rollback')];
 }
 
 async function onDelete(event, deadline) {

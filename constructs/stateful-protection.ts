@@ -1,4 +1,5 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { CfnDeletionPolicy, CfnResource, RemovalPolicy } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 
 /**
  * What happens to a stateful resource when its stack is deleted or the resource is replaced,
@@ -59,6 +60,26 @@ export const DESTROY_DATA: StatefulProtection = {
   bucketPolicy: RemovalPolicy.DESTROY,
   deletionProtection: false,
 };
+
+/**
+ * Applies `snapshotPolicy` to a resource CloudFormation can snapshot (an RDS instance, a cache
+ * replication group), with one change where data is protected: the deletion policy is
+ * RetainExceptOnCreate, and only a replacement takes a snapshot (UpdateReplacePolicy Snapshot).
+ *
+ * Why not `DeletionPolicy: Snapshot`: a rollback of the create that is still creating the
+ * instance deletes it with a final snapshot, and RDS refuses a final snapshot of an instance that
+ * is still being created (or has failed), so the rollback fails (ROLLBACK_FAILED), and the
+ * CloudFormation RDS handler does not retry it (review of issue 20, finding B1). The writer is
+ * created in the first 20 minutes of a create, while the certificates, the cache and CloudFront
+ * can still fail. RetainExceptOnCreate deletes it without a snapshot when its own create rolls back
+ * (there is nothing in it yet), and keeps it, running, on every later delete: the data stays, and
+ * `npm run diff` blocks a removal that would orphan it.
+ */
+export function applySnapshotPolicy(resource: IConstruct, protection: StatefulProtection): void {
+  const cfn = CfnResource.isCfnResource(resource) ? resource : (resource.node.defaultChild as CfnResource);
+  cfn.applyRemovalPolicy(protection.snapshotPolicy);
+  if (protection.snapshotPolicy === RemovalPolicy.SNAPSHOT) cfn.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE;
+}
 
 /** The protection for `dataProtection.allowDestroy`. */
 export function statefulProtection(allowDestroy: boolean): StatefulProtection {

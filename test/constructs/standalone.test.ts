@@ -31,13 +31,14 @@ describe('constructs used on their own', () => {
   it('fill in the platform defaults and keep data protected by default', () => {
     template.resourceCountIs('AWS::RDS::DBInstance', 2);
     template.hasResource('AWS::RDS::DBInstance', {
-      DeletionPolicy: 'Snapshot',
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Snapshot',
       Properties: { DBInstanceClass: 'db.r7g.large', MultiAZ: true, DBInstanceIdentifier: 'team-db-writer' },
     });
     // Protected by the stack's RollbackGuard, switched on as the create's last step (ADR 0004), also in a team's own stack.
     template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceIdentifier: 'team-db-writer', DeletionProtection: Match.absent() });
     template.hasResourceProperties('Custom::RollbackGuard', { DbInstanceIdentifiers: [{ Ref: Match.stringLikeRegexp('^DbWriter') }], Protection: 'on-after-create' });
-    template.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Snapshot', Properties: { ReplicationGroupId: 'team-cache', NumCacheClusters: 3 } });
+    template.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Snapshot', Properties: { ReplicationGroupId: 'team-cache', NumCacheClusters: 3 } });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/team-db-writer/postgresql' });
     expect(database.maxConnections).toBe(1441);
   });

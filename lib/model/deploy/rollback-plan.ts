@@ -70,6 +70,13 @@ const NAME_PROPERTY: Readonly<Record<string, string>> = {
   'AWS::FIS::ExperimentTemplate': 'ExperimentTemplateName',
 };
 
+/**
+ * Types whose `DeletionPolicy: Snapshot` takes a final snapshot on delete: refused for an instance
+ * that is still being created or has failed ("a final snapshot cannot be taken"), which fails the
+ * rollback of its own create (docs/adr/0004-deletion-protection-switched-on-last.md).
+ */
+const SNAPSHOT_ON_DELETE_TYPES = new Set(['AWS::RDS::DBInstance', 'AWS::RDS::DBCluster', 'AWS::ElastiCache::ReplicationGroup', 'AWS::ElastiCache::CacheCluster', 'AWS::Neptune::DBCluster', 'AWS::DocDB::DBCluster', 'AWS::Redshift::Cluster']);
+
 /** Types that deliver logs into an S3 bucket they name. */
 const LOG_DELIVERY_TYPES = new Set(['AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::CloudFront::Distribution', 'AWS::EC2::FlowLog', 'AWS::WAFv2::LoggingConfiguration', 'AWS::S3::Bucket']);
 
@@ -233,6 +240,12 @@ class BlockerCheck {
       if (protection) {
         const guarded = this.guards.some((g) => g.covers.has(id) && this.ancestors.get(g.id)!.has(id) && this.sureToExist(failing, g.id));
         if (!guarded) block(`${protection}, and no rollback guard that lifts it is sure to exist by then`, 'leave deletion protection out of the template and switch it on last (RollbackGuard.of(stack).protectDatabase / protectLoadBalancer)');
+      }
+      if (r.DeletionPolicy === 'Snapshot' && SNAPSHOT_ON_DELETE_TYPES.has(r.Type) && !this.ancestors.get(failing)!.has(id)) {
+        block(
+          `DeletionPolicy Snapshot: the rollback deletes it with a final snapshot, which is refused while it is ${id === failing ? 'failed' : 'still being created'} ("a final snapshot cannot be taken"), and the rollback fails`,
+          'use DeletionPolicy RetainExceptOnCreate with UpdateReplacePolicy Snapshot (applySnapshotPolicy): deleted without a snapshot when its own create rolls back, kept on every later delete',
+        );
       }
       if (r.DeletionPolicy === 'Retain' && NAME_PROPERTY[r.Type] && this.fixedName(r.Properties?.[NAME_PROPERTY[r.Type]!])) {
         block(`DeletionPolicy Retain keeps it under the fixed name ${JSON.stringify(r.Properties?.[NAME_PROPERTY[r.Type]!])}: the retry fails with "already exists"`, 'use RetainExceptOnCreate (deleted when its create rolls back), or a generated name');

@@ -102,6 +102,22 @@ describe('the plan, on templates that strand', () => {
     expect(stranding(broken)).toEqual([expect.stringMatching(/^LoadBalancerAccessLogsB27DFC85: LoadBalancerC797D0FC may have written objects to it/)]);
   });
 
+  it('fails a writer or cache with DeletionPolicy Snapshot while it may still be creating: RDS refuses its final snapshot (review 20, B1)', () => {
+    const broken = structuredClone(staging);
+    broken.Resources.DatabaseWriter7794273E!.DeletionPolicy = 'Snapshot';
+    broken.Resources.Cache18F6EE16!.DeletionPolicy = 'Snapshot';
+    const p = plan(broken);
+    const tls = p.failurePoints.find((f) => f.failing === 'WebAclE76B067C')!;
+    expect(tls.blockers.map((b) => b.logicalId).sort()).toEqual(['Cache18F6EE16', 'DatabaseWriter7794273E']);
+    expect(tls.blockers[0]!.reason).toMatch(/final snapshot, which is refused while it is still being created/);
+    // Once the writer is complete (the fleet depends on it), its snapshot can be taken.
+    const fleet = p.failurePoints.find((f) => f.failing === 'FleetASG9541CF7F')!;
+    expect(fleet.blockers.map((b) => b.logicalId)).not.toContain('DatabaseWriter7794273E');
+    // The platform's own: RetainExceptOnCreate, with a snapshot only on replacement.
+    expect([staging.Resources.DatabaseWriter7794273E!.DeletionPolicy, staging.Resources.DatabaseWriter7794273E!.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Snapshot']);
+    expect([staging.Resources.Cache18F6EE16!.DeletionPolicy, staging.Resources.Cache18F6EE16!.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Snapshot']);
+  });
+
   it('fails a retained resource with a fixed name, and an edge function the rollback would delete', () => {
     const broken = structuredClone(prod);
     const [logId, log] = Object.entries(resourcesOfType(broken, 'AWS::Logs::LogGroup')).find(([, r]) => typeof r.Properties?.LogGroupName === 'string')!;

@@ -76,7 +76,7 @@ describe('npm run diff --base-dir (templates instead of a synth)', () => {
     expect(run.stdout).toContain(`${STACK}: ${WRITER} AWS::RDS::DBInstance (Database/Writer)`);
     expect(run.stdout).toContain(`logical ID changed: ${WRITER} -> ${RENAMED}, the resource would be replaced: data loss`);
     expect(run.stdout).toContain(`fix: restore the construct ID (Database/Writer), or pin the old logical ID with overrideLogicalId('${WRITER}')`);
-    expect(run.stdout).toContain(`{"stack":"${STACK}","logicalId":"${WRITER}","impact":"WILL_DESTROY","reason":`);
+    expect(run.stdout).toContain(`{"stack":"${STACK}","logicalId":"${WRITER}","impact":"WILL_ORPHAN","reason":`);
     expect(run.stdout).toMatch(/Result: 1 blocking change to stateful resources \(exit 1\)\.\n$/);
   });
 
@@ -88,7 +88,7 @@ describe('npm run diff --base-dir (templates instead of a synth)', () => {
 
 describe('npm run diff with an allow-list', () => {
   it('passes (exit 0) an allowed replacement and shows it with its reason', async () => {
-    const allowList = writeFile('allow.json', { allowed: [{ stack: STACK, logicalId: WRITER, impact: 'WILL_DESTROY', reason: REASON }] });
+    const allowList = writeFile('allow.json', { allowed: [{ stack: STACK, logicalId: WRITER, impact: 'WILL_ORPHAN', reason: REASON }] });
     const run = await diff('--base-dir', baseDir, '--current-dir', renamedDir, '--allow-list', allowList);
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
@@ -101,7 +101,7 @@ describe('npm run diff with an allow-list', () => {
   it('exits 2 on an entry that matches nothing in this diff, one line per entry, after the report', async () => {
     const allowList = writeFile('allow-stale.json', {
       allowed: [
-        { stack: STACK, logicalId: WRITER, impact: 'WILL_DESTROY', reason: REASON },
+        { stack: STACK, logicalId: WRITER, impact: 'WILL_ORPHAN', reason: REASON },
         { stack: STACK, logicalId: 'CacheGone1234', reason: 'the old cache was removed in the previous release already' },
         // A stack this review does not synthesize: not judged.
         { stack: 'loadbearing-elsewhere', logicalId: 'CacheGone1234', reason: 'another environment, reviewed with its own config file' },
@@ -116,11 +116,11 @@ describe('npm run diff with an allow-list', () => {
   });
 
   it('does not allow another impact than the entry names (the entry then matches nothing: exit 2)', async () => {
-    const allowList = writeFile('allow-orphan.json', { allowed: [{ stack: STACK, logicalId: WRITER, impact: 'WILL_ORPHAN', reason: REASON }] });
+    const allowList = writeFile('allow-destroy.json', { allowed: [{ stack: STACK, logicalId: WRITER, impact: 'WILL_DESTROY', reason: REASON }] });
     const run = await diff('--base-dir', baseDir, '--current-dir', renamedDir, '--allow-list', allowList);
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('BLOCKED: 1 stateful resource would be destroyed, replaced or orphaned');
-    expect(run.stderr).toMatch(/^error: allow-list entry loadbearing-prod \/ DatabaseWriter7794273E \(WILL_ORPHAN\) in .* matches nothing in this diff: .*\n$/);
+    expect(run.stderr).toMatch(/^error: allow-list entry loadbearing-prod \/ DatabaseWriter7794273E \(WILL_DESTROY\) in .* matches nothing in this diff: .*\n$/);
   });
 
   it('exits 2 on an invalid allow-list, with the path, rule and fix of each problem and no stack trace', async () => {
@@ -156,7 +156,7 @@ describe('npm run diff --markdown', () => {
     expect(md).toContain(`logical ID changed: ${WRITER} -> ${RENAMED}`);
     expect(md).toContain('```json\n{"stack":"loadbearing-prod"');
     expect(md).toContain('| Change | Type | Logical ID | Construct path | What changed |');
-    expect(md).toContain(`| removed (stateful) | \`AWS::RDS::DBInstance\` | \`${WRITER}\` | \`Database/Writer\` | deleted |`);
+    expect(md).toContain(`| removed (stateful) | \`AWS::RDS::DBInstance\` | \`${WRITER}\` | \`Database/Writer\` | orphaned (DeletionPolicy Retain) |`);
     expect(md).toContain(`<details><summary>Full diff of ${STACK}</summary>`);
   });
 });

@@ -59,7 +59,7 @@ const VARIANTS: readonly Variant[] = [
     name: '5. the cache deleted',
     build: (baseline) => withoutResource(baseline, CACHE),
     blocks: [CACHE],
-    mentions: [`${CACHE} AWS::ElastiCache::ReplicationGroup (Cache)`, 'CloudFormation would delete it and its data'],
+    mentions: [`${CACHE} AWS::ElastiCache::ReplicationGroup (Cache)`, 'removed from the template: orphaned by DeletionPolicy Retain'],
   },
   {
     name: '6. a tag added to every resource',
@@ -130,7 +130,7 @@ describe('the rename variant', () => {
     const { review } = reviews.get(VARIANTS[0].name)!;
     const writer = review.blocking.find((h) => h.logicalId === WRITER);
     expect(writer?.renamedTo?.logicalId).toMatch(/^DbWriter[0-9A-F]{8}$/);
-    expect(writer?.impact).toBe('WILL_DESTROY');
+    expect(writer?.impact).toBe('WILL_ORPHAN');
     const replica = review.blocking.find((h) => h.logicalId === REPLICA_2);
     expect(replica?.renamedTo?.logicalId).toMatch(/^DbReplica2[0-9A-F]{8}$/);
   });

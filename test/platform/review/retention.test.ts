@@ -27,15 +27,18 @@ const SNAPSHOT_CAPABLE = new Set([
 const isReadReplica = (r: CfnResource) => r.Type === 'AWS::RDS::DBInstance' && r.Properties?.SourceDBInstanceIdentifier !== undefined;
 
 /**
- * The policies the platform must set: a final snapshot where CloudFormation can take one, else
- * retained. Retained is `Retain`, or `RetainExceptOnCreate`, which keeps the resource on every
- * stack operation but the rollback of the create that made it (so a failed first create leaves
- * nothing behind; test/platform/review/failed-create.test.ts), and is Retain for the diff guard too.
- * Buckets are always `Retain`: a rollback could not delete one that already holds logs.
+ * The policies the platform must set: retained on delete, and a snapshot on replacement where
+ * CloudFormation can take one. Retained is `Retain`, or `RetainExceptOnCreate`, which keeps the
+ * resource on every stack operation but the rollback of the create that made it (so a failed
+ * first create leaves nothing behind: test/model/deploy/rollback-plan.test.ts), and is Retain for
+ * the diff guard too. The writer and the cache are not `DeletionPolicy: Snapshot`: the rollback of
+ * their own create would ask for a final snapshot of an instance that is still being created, which
+ * RDS refuses (constructs/stateful-protection.ts, applySnapshotPolicy). Buckets are always `Retain`:
+ * a rollback could not delete one that already holds logs.
  */
 function expectedPolicies(r: CfnResource): { deletion: string[]; updateReplace: string } {
   // A read replica holds no data of its own and cannot be snapshotted: retained.
-  if (SNAPSHOT_CAPABLE.has(r.Type) && !isReadReplica(r)) return { deletion: ['Snapshot'], updateReplace: 'Snapshot' };
+  if (SNAPSHOT_CAPABLE.has(r.Type) && !isReadReplica(r)) return { deletion: ['RetainExceptOnCreate'], updateReplace: 'Snapshot' };
   if (r.Type === 'AWS::S3::Bucket') return { deletion: ['Retain'], updateReplace: 'Retain' };
   return { deletion: ['Retain', 'RetainExceptOnCreate'], updateReplace: 'Retain' };
 }
@@ -63,17 +66,21 @@ describe.each(['staging', 'prod'])('%s keeps its data', (env) => {
     expect(wrong).toEqual([]);
   });
 
-  it('takes a final snapshot of the DB writer and the cache', () => {
+  it('snapshots the DB writer and the cache when a change replaces them, and keeps them (no final snapshot) when deleted', () => {
     const snapshotted = dataResources(stack)
-      .filter(([, r]) => r.DeletionPolicy === 'Snapshot')
-      .map(([, r]) => r.Type)
+      .filter(([, r]) => r.UpdateReplacePolicy === 'Snapshot')
+      .map(([, r]) => [r.Type, r.DeletionPolicy])
       .sort();
-    expect(snapshotted).toEqual(['AWS::ElastiCache::ReplicationGroup', 'AWS::RDS::DBInstance']);
+    expect(snapshotted).toEqual([
+      ['AWS::ElastiCache::ReplicationGroup', 'RetainExceptOnCreate'],
+      ['AWS::RDS::DBInstance', 'RetainExceptOnCreate'],
+    ]);
+    expect(dataResources(stack).filter(([, r]) => r.DeletionPolicy === 'Snapshot')).toEqual([]);
   });
 
   it('keeps read replicas, keys, secrets and fixed-name log groups except when their own create is rolled back', () => {
     const exceptOnCreate = dataResources(stack).filter(([, r]) => r.DeletionPolicy === 'RetainExceptOnCreate').map(([, r]) => r.Type);
-    expect(new Set(exceptOnCreate)).toEqual(new Set(['AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::RDS::DBInstance']));
+    expect(new Set(exceptOnCreate)).toEqual(new Set(['AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::RDS::DBInstance', 'AWS::ElastiCache::ReplicationGroup']));
     expect(dataResources(stack).filter(([, r]) => r.Type === 'AWS::RDS::DBInstance' && isReadReplica(r)).every(([, r]) => r.DeletionPolicy === 'RetainExceptOnCreate')).toBe(true);
   });
 

@@ -36,7 +36,7 @@ interface Run {
 }
 
 /** Runs the handler once; `failingModule` makes that `require` throw (as a broken runtime would). */
-async function run(requestType: string, options: { remainingMs?: number; failingModule?: string } = {}): Promise<Run> {
+async function run(requestType: string, options: { remainingMs?: number; failingModule?: string; oldProperties?: Record<string, unknown> } = {}): Promise<Run> {
   const responses: Record<string, unknown>[] = [];
   let answeredAt = Number.NaN;
   const fakeHttps = {
@@ -67,6 +67,7 @@ async function run(requestType: string, options: { remainingMs?: number; failing
       PhysicalResourceId: requestType === 'Create' ? undefined : 'RollbackGuard',
       ResponseURL: 'https://cloudformation-custom-resource-response.example/',
       ResourceProperties: { DbInstanceIdentifiers: [WRITER], LoadBalancerArns: [ALB] },
+      ...(requestType === 'Update' ? { OldResourceProperties: options.oldProperties ?? { DbInstanceIdentifiers: [WRITER], LoadBalancerArns: [ALB] } } : {}),
     },
     { getRemainingTimeInMillis: () => options.remainingMs ?? 900_000 },
   );
@@ -183,6 +184,7 @@ describe('on create and update: protection switched on last', () => {
   const albProtected = () => elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).resolves({ Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }] });
 
   it.each(['Create', 'Update'])('%s: turns protection on, waits while the writer is still backing up, and answers once it reads true', async (requestType) => {
+    stackStatus('UPDATE_IN_PROGRESS');
     rds
       .on(rdsSdk.DescribeDBInstancesCommand)
       .resolvesOnce(instance('backing-up', false))
@@ -193,7 +195,7 @@ describe('on create and update: protection switched on last', () => {
     const { responses } = await run(requestType);
     expect(rds.commandCalls(rdsSdk.ModifyDBInstanceCommand).map((c) => c.args[0].input)).toEqual(Array(2).fill({ DBInstanceIdentifier: WRITER, DeletionProtection: true, ApplyImmediately: true }));
     expect(elb.commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand)[0]!.args[0].input).toEqual({ LoadBalancerArn: ALB, Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }] });
-    expect(cfn.calls()).toEqual([]);
+    expect(cfn.calls()).toHaveLength(requestType === 'Update' ? 1 : 0);
     expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', Reason: 'deletion protection on' })]);
   });
 
@@ -209,7 +211,32 @@ describe('on create and update: protection switched on last', () => {
     ]);
   });
 
+  it('Update: unprotects a load balancer the update replaces (its cleanup deletes it), and protects the new one', async () => {
+    stackStatus('UPDATE_IN_PROGRESS');
+    const OLD_ALB = 'arn:aws:elasticloadbalancing:us-east-1:333333333333:loadbalancer/app/lb/0';
+    rds.on(rdsSdk.DescribeDBInstancesCommand).resolves(instance('available', true));
+    elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).callsFake((input: { Attributes: { Value: string }[] }) => ({ Attributes: [{ Key: 'deletion_protection.enabled', Value: input.Attributes[0]!.Value }] }));
+    const { responses } = await run('Update', { oldProperties: { DbInstanceIdentifiers: [WRITER], LoadBalancerArns: [OLD_ALB] } });
+    expect(elb.commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand).map((c) => [c.args[0].input.LoadBalancerArn, c.args[0].input.Attributes![0]!.Value])).toEqual([
+      [OLD_ALB, 'false'],
+      [ALB, 'true'],
+    ]);
+    expect(rds.commandCalls(rdsSdk.ModifyDBInstanceCommand)).toEqual([]);
+    expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', Reason: 'deletion protection on' })]);
+  });
+
+  it("Update during an update's rollback: never answers FAILED (that would fail the rollback), and unprotects nothing", async () => {
+    stackStatus('UPDATE_ROLLBACK_IN_PROGRESS');
+    rds.on(rdsSdk.DescribeDBInstancesCommand).resolves(instance('modifying', false));
+    rds.on(rdsSdk.ModifyDBInstanceCommand).rejects(serviceError('InvalidDBInstanceStateFault'));
+    elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).resolves({ Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }] });
+    const { responses } = await run('Update', { oldProperties: { DbInstanceIdentifiers: [WRITER, 'other-writer'], LoadBalancerArns: [ALB] } });
+    expect(rds.commandCalls(rdsSdk.ModifyDBInstanceCommand).every((c) => c.args[0].input.DeletionProtection === true && c.args[0].input.DBInstanceIdentifier === WRITER)).toBe(true);
+    expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', Reason: `update rolled back; deletion protection still off for ${WRITER}: InvalidDBInstanceStateFault` })]);
+  });
+
   it('Update: when it cannot protect, answers FAILED and lifts nothing (a deployed stack keeps its protection)', async () => {
+    stackStatus('UPDATE_IN_PROGRESS');
     rds.on(rdsSdk.DescribeDBInstancesCommand).resolves(instance('modifying', false));
     rds.on(rdsSdk.ModifyDBInstanceCommand).rejects(serviceError('InvalidDBInstanceStateFault'));
     albProtected();

@@ -278,9 +278,9 @@ describe('database', () => {
     prod.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/loadbearing-prod-db-writer/postgresql' });
   });
 
-  it('protects prod data: SNAPSHOT on the writer, and deletion protection switched on by the RollbackGuard', () => {
+  it('protects prod data: kept on delete, a snapshot on replacement, and deletion protection switched on by the RollbackGuard', () => {
     const [writerId, writer] = Object.entries(resourcesOfType(prodJson, 'AWS::RDS::DBInstance')).find(([, i]) => !i.Properties?.SourceDBInstanceIdentifier)!;
-    expect(writer.DeletionPolicy).toBe('Snapshot');
+    expect(writer.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(writer.UpdateReplacePolicy).toBe('Snapshot');
     expect(writer.Properties?.DeletionProtection).toBeUndefined();
     const [guard] = Object.values(resourcesOfType(prodJson, 'Custom::RollbackGuard'));
@@ -314,7 +314,7 @@ describe('cache', () => {
       SnapshotRetentionLimit: envs.prod.cache.snapshotRetentionDays,
     });
     expect(JSON.stringify(rg.Properties?.AuthToken)).toContain('{{resolve:secretsmanager:');
-    expect(rg.DeletionPolicy).toBe('Snapshot');
+    expect([rg.DeletionPolicy, rg.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Snapshot']);
   });
 
   it('sets the eviction policy explicitly and delivers the slow log', () => {
