@@ -41,7 +41,13 @@ export default defineConfig({
           // assert the bounds a behaviour promises (a shed answer in < 50 ms, an open-loop p99),
           // and on 2 cores a synth running beside them measured the synth, not the behaviour.
           sequence: { groupOrder: 0 },
-          include: ['test/**/*.test.ts', 'service/test/**/*.test.ts', 'rotation/test/**/*.test.ts', 'proving-ground/test/**/*.test.ts', 'contract/test/**/*.test.ts'],
+          include: [
+            'test/**/*.test.ts',
+            'service/test/**/*.test.ts',
+            'rotation/test/**/*.test.ts',
+            'proving-ground/test/**/*.test.ts',
+            'contract/test/**/*.test.ts',
+          ],
           exclude: ['test/integration/**'],
           globalSetup: ['test/setup/global-synth.ts'],
           setupFiles: ['test/setup/snapshot-serializer.ts', 'test/setup/count-synths.ts'],

@@ -151,7 +151,11 @@ export class AppFleet extends Construct {
       healthWait: 'fleet.boot.healthWaitSeconds',
       installHook: hookSeconds > 0 ? 'app.artifact.installTimeoutSeconds' : undefined,
     });
-    if (timingProblems.length > 0) throw new ConfigError(timingProblems.map((p) => ({ ...p, value: String(p.value) })), 'fleet settings');
+    if (timingProblems.length > 0)
+      throw new ConfigError(
+        timingProblems.map((p) => ({ ...p, value: String(p.value) })),
+        'fleet settings',
+      );
     this.bootTiming = bootTiming(timingInput);
 
     this.role = new iam.Role(this, 'InstanceRole', {
@@ -173,7 +177,14 @@ export class AppFleet extends Construct {
     const warmPool = settings.warmPool.enabled;
     if (warmPool && (!props.app || !props.healthCheck)) {
       throw new ConfigError(
-        [{ path: 'fleet.warmPool.enabled', value: 'true', rule: 'needs the app and its health check: a warm instance enters service only once its lifecycle watcher has seen the app healthy', fix: 'pass AppFleetProps.app and healthCheck, or disable fleet.warmPool.' }],
+        [
+          {
+            path: 'fleet.warmPool.enabled',
+            value: 'true',
+            rule: 'needs the app and its health check: a warm instance enters service only once its lifecycle watcher has seen the app healthy',
+            fix: 'pass AppFleetProps.app and healthCheck, or disable fleet.warmPool.',
+          },
+        ],
         'fleet settings',
       );
     }
@@ -182,7 +193,9 @@ export class AppFleet extends Construct {
     const bootReport: BootReport = {
       stackName: Stack.of(this).stackName,
       // The group is created after the launch template; its logical ID is known at synth.
-      groupLogicalId: Lazy.string({ produce: () => (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).logicalId }),
+      groupLogicalId: Lazy.string({
+        produce: () => (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).logicalId,
+      }),
       region: Stack.of(this).region,
       reasonUrl: report?.url,
       lifecycleHookName: warmPool ? LAUNCH_HOOK_NAME : undefined,
@@ -197,7 +210,8 @@ export class AppFleet extends Construct {
       userData.addCommands(...this.appCommands(props.app, this.release, profile.tuning, warmPool));
     }
     // Rollout gate: the boot signals after the health wait (lib/model/config/boot-timing.ts bounds it).
-    if (props.healthCheck) userData.addCommands(...healthWaitCommands(props.healthCheck.port, props.healthCheck.path, this.bootTiming.healthWait));
+    if (props.healthCheck)
+      userData.addCommands(...healthWaitCommands(props.healthCheck.port, props.healthCheck.path, this.bootTiming.healthWait));
     // cloudformation:SignalResource on this stack: the group's `signals` grants it to the role.
 
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
@@ -256,7 +270,7 @@ export class AppFleet extends Construct {
     }).availabilityZones;
     acknowledge(
       this.autoScalingGroup,
-      'The AZs are the explicit availabilityZones config (the same as the subnets\' AZs), so synth needs no lookup.',
+      "The AZs are the explicit availabilityZones config (the same as the subnets' AZs), so synth needs no lookup.",
       'CloudFormation-Validate::W3010',
     );
     if (profile.burstable) {
@@ -350,12 +364,20 @@ export class AppFleet extends Construct {
       heartbeatTimeout: Duration.seconds(this.bootTiming.signalTimeoutSeconds),
       defaultResult: autoscaling.DefaultResult.ABANDON,
     });
-    const groupArn = Stack.of(this).formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: `*:autoScalingGroupName/${asg.autoScalingGroupName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const groupArn = Stack.of(this).formatArn({
+      service: 'autoscaling',
+      resource: 'autoScalingGroup',
+      resourceName: `*:autoScalingGroupName/${asg.autoScalingGroupName}`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     const policy = new iam.Policy(this, 'LaunchHookPolicy', {
       roles: [this.role],
       statements: [
         new iam.PolicyStatement({ actions: ['autoscaling:CompleteLifecycleAction'], resources: [groupArn] }),
-        new iam.PolicyStatement({ actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances'],
+          resources: ['*'],
+        }),
       ],
     });
     acknowledge(
@@ -386,8 +408,18 @@ export class AppFleet extends Construct {
     const prefix = physicalNamePrefix(this, props.namePrefix);
     const protection = props.protection ?? PROTECT_DATA;
     const groups = [
-      new logs.LogGroup(this, 'AppLogs', { logGroupName: `/${prefix}/app`, retention: settings.logRetentionDays as logs.RetentionDays, encryptionKey: props.logsKey, removalPolicy: protection.retainPolicy }),
-      new logs.LogGroup(this, 'BootLogs', { logGroupName: `/${prefix}/boot`, retention: settings.logRetentionDays as logs.RetentionDays, encryptionKey: props.logsKey, removalPolicy: protection.retainPolicy }),
+      new logs.LogGroup(this, 'AppLogs', {
+        logGroupName: `/${prefix}/app`,
+        retention: settings.logRetentionDays as logs.RetentionDays,
+        encryptionKey: props.logsKey,
+        removalPolicy: protection.retainPolicy,
+      }),
+      new logs.LogGroup(this, 'BootLogs', {
+        logGroupName: `/${prefix}/boot`,
+        retention: settings.logRetentionDays as logs.RetentionDays,
+        encryptionKey: props.logsKey,
+        removalPolicy: protection.retainPolicy,
+      }),
     ];
     for (const group of groups) {
       group.grantWrite(this.role);
@@ -402,7 +434,8 @@ export class AppFleet extends Construct {
     const [appLogs, bootLogs] = this.logGroups;
     const nodejs = artifact.runtime === 'nodejs' ? (artifact.nodejsMajor ?? 22) : undefined;
     const [program, ...args] = artifact.startCommand.split(' ');
-    const executable = nodejs !== undefined ? `/usr/bin/node-${nodejs} ${program}` : program.startsWith('/') ? program : `${BOOT_PATHS.appDir}/${program}`;
+    const executable =
+      nodejs !== undefined ? `/usr/bin/node-${nodejs} ${program}` : program.startsWith('/') ? program : `${BOOT_PATHS.appDir}/${program}`;
     const unit = serviceUnit({
       description: `loadbearing app (${Stack.of(this).stackName})`,
       execStart: [executable, ...args].join(' '),
@@ -432,7 +465,9 @@ export class AppFleet extends Construct {
    * `warmPool.enabled` the group launches the launch template alone: On-Demand, primary family
    * only; the fallback to the profile's other families is lost (the config refuses Spot then).
    */
-  private capacitySource(settings: FleetSettings): Pick<autoscaling.AutoScalingGroupProps, 'mixedInstancesPolicy' | 'launchTemplate' | 'capacityRebalance'> {
+  private capacitySource(
+    settings: FleetSettings,
+  ): Pick<autoscaling.AutoScalingGroupProps, 'mixedInstancesPolicy' | 'launchTemplate' | 'capacityRebalance'> {
     if (settings.warmPool.enabled) return { launchTemplate: this.launchTemplate };
     return {
       mixedInstancesPolicy: {
@@ -455,7 +490,11 @@ export class AppFleet extends Construct {
    * target; whichever asks for more capacity wins. Override to add step or scheduled scaling;
    * call `super.createScalingPolicies` to keep these. Runs in the constructor: use only the arguments.
    */
-  protected createScalingPolicies(asg: autoscaling.AutoScalingGroup, settings: FleetSettings, targetGroup?: elbv2.ApplicationTargetGroup): void {
+  protected createScalingPolicies(
+    asg: autoscaling.AutoScalingGroup,
+    settings: FleetSettings,
+    targetGroup?: elbv2.ApplicationTargetGroup,
+  ): void {
     asg.scaleOnCpuUtilization('CpuTracking', { targetUtilizationPercent: settings.cpuTargetPercent });
     if (targetGroup) {
       asg.scaleOnRequestCount('RequestTracking', { targetRequestsPerMinute: settings.requestsPerTarget });
@@ -506,7 +545,12 @@ export class AppFleet extends Construct {
    */
   protected createAlarms(factory: AlarmFactory, asg: autoscaling.AutoScalingGroup, settings: FleetSettings): cloudwatch.Alarm[] {
     const dimensionsMap = { AutoScalingGroupName: asg.autoScalingGroupName };
-    const inService = new cloudwatch.Metric({ namespace: 'AWS/AutoScaling', metricName: 'GroupInServiceCapacity', dimensionsMap, statistic: 'Minimum' });
+    const inService = new cloudwatch.Metric({
+      namespace: 'AWS/AutoScaling',
+      metricName: 'GroupInServiceCapacity',
+      dimensionsMap,
+      statistic: 'Minimum',
+    });
     return [
       factory.alarm(this, 'InServiceAlarm', {
         component: 'fleet',
@@ -519,7 +563,8 @@ export class AppFleet extends Construct {
         evaluationPeriods: 10,
         datapointsToAlarm: 10,
         description: `In-service capacity below fleet.minCapacity (${settings.minCapacity}) for 10 minutes: launches are failing or instances are being replaced faster than they start.`,
-        recommendation: 'AutoScaling GroupInServiceCapacity < minimum, 10 of 10 minutes, missing data breaching (group metrics are enabled for it)',
+        recommendation:
+          'AutoScaling GroupInServiceCapacity < minimum, 10 of 10 minutes, missing data breaching (group metrics are enabled for it)',
       }),
       factory.alarm(this, 'AtMaxAlarm', {
         component: 'fleet',
@@ -569,7 +614,8 @@ export class AppFleet extends Construct {
  */
 function nagArn(scope: Construct, service: string, resource: string): string {
   const stack = Stack.of(scope);
-  const part = (value: string | undefined, pseudo: string) => (value === undefined || Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+  const part = (value: string | undefined, pseudo: string) =>
+    value === undefined || Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;
   const partition = Token.isUnresolved(stack.region) ? undefined : RegionInfo.get(stack.region).partition;
   return `arn:${part(partition, 'Partition')}:${service}:${part(stack.region, 'Region')}:${part(stack.account, 'AccountId')}:${resource}`;
 }

@@ -82,7 +82,11 @@ export class AppRelease extends Construct {
 
   /** `s3:GetObject` on this release's object only. */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [this.asset.bucket.arnForObjects(this.asset.s3ObjectKey)] });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject'],
+      resourceArns: [this.asset.bucket.arnForObjects(this.asset.s3ObjectKey)],
+    });
   }
 }
 

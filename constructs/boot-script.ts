@@ -1,5 +1,12 @@
 import { APP_ENV } from '@loadbearing/contract';
-import { BOOT_STEP_SECONDS, EXIT_CALL, IMDS_REQUEST_SECONDS, REPORT_PAUSE_SECONDS, REPORT_SECONDS, type HealthWait } from '../lib/model/config/boot-timing';
+import {
+  BOOT_STEP_SECONDS,
+  EXIT_CALL,
+  IMDS_REQUEST_SECONDS,
+  REPORT_PAUSE_SECONDS,
+  REPORT_SECONDS,
+  type HealthWait,
+} from '../lib/model/config/boot-timing';
 
 /**
  * The fleet's boot script, as plain shell text (values may be CDK tokens; the user data joins
@@ -221,7 +228,7 @@ export function preambleCommands(report: BootReport): string[] {
     'lb_step() { LB_STEP="$1"; lb_say "step: $1"; }',
     'lb_fail() { LB_REASON="$1"; exit 1; }',
     // One safe line for the JSON report and the console: the step and the reason, at most 240 characters.
-    'lb_reason() { printf \'%s\' "$LB_STEP: ${LB_REASON:-exit code $1}" | tr -c \'A-Za-z0-9 _.,:;=/()@+-\' \' \' | cut -c1-240; }',
+    "lb_reason() { printf '%s' \"$LB_STEP: ${LB_REASON:-exit code $1}\" | tr -c 'A-Za-z0-9 _.,:;=/()@+-' ' ' | cut -c1-240; }",
     IMDS_FUNCTIONS,
     CALL_FUNCTION,
     [
@@ -293,7 +300,11 @@ export interface ShippedLog {
 export function logAgentCommands(logs: readonly ShippedLog[]): string[] {
   const config = {
     logs: {
-      logs_collected: { files: { collect_list: logs.map((l) => ({ file_path: l.file, log_group_name: l.group, log_stream_name: l.stream, timezone: 'UTC' })) } },
+      logs_collected: {
+        files: {
+          collect_list: logs.map((l) => ({ file_path: l.file, log_group_name: l.group, log_stream_name: l.stream, timezone: 'UTC' })),
+        },
+      },
       force_flush_interval: 5,
     },
   };

@@ -81,7 +81,11 @@ export class Cache extends Construct {
     const nodes = settings.replicasPerShard + 1;
     this.nodeIds = Array.from({ length: nodes }, (_, i) => `${this.replicationGroupId}-${String(i + 1).padStart(3, '0')}`);
 
-    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} cache data and its AUTH token`, protection, encryptsSnapshots: true });
+    this.key = createEncryptionKey(this, 'Key', {
+      description: `Encrypts ${prefix} cache data and its AUTH token`,
+      protection,
+      encryptsSnapshots: true,
+    });
     this.authSecret = new secretsmanager.Secret(this, 'AuthToken', {
       description: `${prefix} cache AUTH token`,
       encryptionKey: this.key,
@@ -169,7 +173,11 @@ export class Cache extends Construct {
     this.readerEndpoint = { host: this.replicationGroup.attrReaderEndPointAddress, port: this.replicationGroup.attrReaderEndPointPort };
     this.publishConnectionInfo(prefix);
     this.alarms = props.alarms
-      ? this.createAlarms(props.alarms, { nodeIds: this.nodeIds, settings, expectedClientConnections: props.expectedClientConnections ?? 1000 })
+      ? this.createAlarms(props.alarms, {
+          nodeIds: this.nodeIds,
+          settings,
+          expectedClientConnections: props.expectedClientConnections ?? 1000,
+        })
       : [];
   }
 
@@ -206,8 +214,28 @@ export class Cache extends Construct {
     const connectionsThreshold = Math.ceil(targets.expectedClientConnections * (s.cacheConnectionsPercent / 100));
     const vcpus = cacheNodeVcpus(targets.settings.nodeType) ?? 2;
     const hostCpu = Math.round(s.cacheEngineCpuPercent / vcpus);
-    const hits = Object.fromEntries(targets.nodeIds.map((nodeId, i) => [`h${i + 1}`, new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName: 'CacheHits', dimensionsMap: { CacheClusterId: nodeId }, statistic: 'Sum' })]));
-    const misses = Object.fromEntries(targets.nodeIds.map((nodeId, i) => [`m${i + 1}`, new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName: 'CacheMisses', dimensionsMap: { CacheClusterId: nodeId }, statistic: 'Sum' })]));
+    const hits = Object.fromEntries(
+      targets.nodeIds.map((nodeId, i) => [
+        `h${i + 1}`,
+        new cloudwatch.Metric({
+          namespace: 'AWS/ElastiCache',
+          metricName: 'CacheHits',
+          dimensionsMap: { CacheClusterId: nodeId },
+          statistic: 'Sum',
+        }),
+      ]),
+    );
+    const misses = Object.fromEntries(
+      targets.nodeIds.map((nodeId, i) => [
+        `m${i + 1}`,
+        new cloudwatch.Metric({
+          namespace: 'AWS/ElastiCache',
+          metricName: 'CacheMisses',
+          dimensionsMap: { CacheClusterId: nodeId },
+          statistic: 'Sum',
+        }),
+      ]),
+    );
     const sumOf = (m: Record<string, unknown>) => `SUM([${Object.keys(m).join(', ')}])`;
     const alarms = [
       factory.alarm(this, 'EngineCpuAlarm', {
@@ -273,7 +301,7 @@ export class Cache extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         description: `More than ${s.cacheEvictionsPerMinute} evictions per minute (alarms.cacheEvictionsPerMinute): the working set does not fit, hit rate will fall.`,
-        recommendation: 'ElastiCache Evictions (not in the AWS list; watched because eviction is this cache\'s failure mode)',
+        recommendation: "ElastiCache Evictions (not in the AWS list; watched because eviction is this cache's failure mode)",
       }),
       factory.alarm(this, 'ConnectionsAlarm', {
         component: 'cache',

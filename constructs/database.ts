@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
 import { RollbackGuard } from './rollback-guard';
@@ -143,10 +143,16 @@ export class Database extends Construct {
     const protection = props.protection ?? PROTECT_DATA;
     const prefix = physicalNamePrefix(this, props.namePrefix);
     const known = KNOWN_POSTGRES_VERSIONS.get(settings.engineVersion)!;
-    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.of(known.postgresFullVersion, known.postgresMajorVersion) });
+    const engine = rds.DatabaseInstanceEngine.postgres({
+      version: rds.PostgresEngineVersion.of(known.postgresFullVersion, known.postgresMajorVersion),
+    });
     this.maxConnections = postgresMaxConnections(settings.instanceClass);
 
-    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${prefix} database storage, Performance Insights and the master secret`, protection, encryptsSnapshots: true });
+    this.key = createEncryptionKey(this, 'Key', {
+      description: `Encrypts ${prefix} database storage, Performance Insights and the master secret`,
+      protection,
+      encryptsSnapshots: true,
+    });
     this.parameterGroup = new rds.ParameterGroup(this, parameterGroupId(engine, settings), {
       engine,
       description: `${prefix} PostgreSQL ${settings.engineVersion}: timeouts, slow-query log, TLS only`,
@@ -262,7 +268,8 @@ export class Database extends Construct {
 
     if (settings.proxy.enabled) {
       const proxySecurityGroup =
-        props.proxySecurityGroup ?? new ec2.SecurityGroup(this, 'ProxySecurityGroup', { vpc: props.vpc, description: `${prefix} RDS Proxy`, allowAllOutbound: false });
+        props.proxySecurityGroup ??
+        new ec2.SecurityGroup(this, 'ProxySecurityGroup', { vpc: props.vpc, description: `${prefix} RDS Proxy`, allowAllOutbound: false });
       this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
         dbProxyName: `${prefix}-proxy`,
         proxyTarget: rds.ProxyTarget.fromInstance(this.writer),
@@ -292,7 +299,9 @@ export class Database extends Construct {
     this.readerEndpoints = this.replicas.map((r) => ({ host: r.dbInstanceEndpointAddress, port: r.dbInstanceEndpointPort }));
     this.migrationEndpoint = { host: this.writer.dbInstanceEndpointAddress, port: String(settings.port) };
     this.publishConnectionInfo(prefix);
-    this.alarms = props.alarms ? this.createAlarms(props.alarms, { writer: this.writer, replicas: this.replicas, proxy: this.proxy, settings }) : [];
+    this.alarms = props.alarms
+      ? this.createAlarms(props.alarms, { writer: this.writer, replicas: this.replicas, proxy: this.proxy, settings })
+      : [];
   }
 
   /** Estimated `max_connections` of the replicas. */
@@ -328,7 +337,12 @@ export class Database extends Construct {
     const { writer, replicas, proxy, settings } = targets;
     const alarms = this.instanceAlarms(factory, writer.instanceIdentifier, 'writer', settings.instanceClass, settings);
     const writerMetric = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/RDS', metricName, dimensionsMap: { DBInstanceIdentifier: writer.instanceIdentifier }, statistic });
+      new cloudwatch.Metric({
+        namespace: 'AWS/RDS',
+        metricName,
+        dimensionsMap: { DBInstanceIdentifier: writer.instanceIdentifier },
+        statistic,
+      });
     const s = factory.settings;
     alarms.push(
       factory.alarm(this, 'WriterWriteLatencyAlarm', {
@@ -352,7 +366,8 @@ export class Database extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.MISSING,
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
-        description: 'Over 1 billion transaction IDs in use: autovacuum is not freezing old rows, and PostgreSQL goes read-only near 2 billion (wraparound).',
+        description:
+          'Over 1 billion transaction IDs in use: autovacuum is not freezing old rows, and PostgreSQL goes read-only near 2 billion (wraparound).',
         recommendation: 'RDS MaximumUsedTransactionIDs > 1e9, 1 of 1',
       }),
     );
@@ -365,7 +380,12 @@ export class Database extends Construct {
           component: 'db',
           signal: `${role}-lag`,
           severity: 'warning',
-          metric: new cloudwatch.Metric({ namespace: 'AWS/RDS', metricName: 'ReplicaLag', dimensionsMap: { DBInstanceIdentifier: replica.instanceIdentifier }, statistic: 'Maximum' }),
+          metric: new cloudwatch.Metric({
+            namespace: 'AWS/RDS',
+            metricName: 'ReplicaLag',
+            dimensionsMap: { DBInstanceIdentifier: replica.instanceIdentifier },
+            statistic: 'Maximum',
+          }),
           threshold: s.replicaLagSeconds,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
           // Missing ReplicaLag means replication has stopped.
@@ -382,7 +402,13 @@ export class Database extends Construct {
   }
 
   /** The alarms every DB instance gets, named `<role>-<signal>`. */
-  private instanceAlarms(factory: AlarmFactory, instanceId: string, role: string, instanceClass: string, settings: DatabaseSettings): cloudwatch.Alarm[] {
+  private instanceAlarms(
+    factory: AlarmFactory,
+    instanceId: string,
+    role: string,
+    instanceClass: string,
+    settings: DatabaseSettings,
+  ): cloudwatch.Alarm[] {
     const s = factory.settings;
     const id = role.replace(/(^|-)(\w)/g, (_m, _sep, c: string) => c.toUpperCase());
     const label = role === 'writer' ? 'Writer' : `Replica ${role.split('-')[1]}`;
@@ -399,50 +425,99 @@ export class Database extends Construct {
     const { BREACHING, MISSING } = cloudwatch.TreatMissingData;
     return [
       factory.alarm(this, `${id}CpuAlarm`, {
-        component: 'db', signal: `${role}-cpu`, severity: 'warning', metric: metric('CPUUtilization', 'Average'),
-        threshold: s.dbCpuPercent, comparisonOperator: above, treatMissingData: BREACHING,
+        component: 'db',
+        signal: `${role}-cpu`,
+        severity: 'warning',
+        metric: metric('CPUUtilization', 'Average'),
+        threshold: s.dbCpuPercent,
+        comparisonOperator: above,
+        treatMissingData: BREACHING,
         description: `${label} CPU above ${s.dbCpuPercent}% (alarms.dbCpuPercent): move reads to replicas, cache, or scale the class.`,
         recommendation: 'RDS CPUUtilization (AWS: 90), missing data breaching',
       }),
       factory.alarm(this, `${id}MemoryAlarm`, {
-        component: 'db', signal: `${role}-freeable-memory`, severity: 'warning', metric: metric('FreeableMemory', 'Minimum'),
-        threshold: freeMemoryBytes, comparisonOperator: below, treatMissingData: BREACHING, evaluationPeriods: 15, datapointsToAlarm: 15,
+        component: 'db',
+        signal: `${role}-freeable-memory`,
+        severity: 'warning',
+        metric: metric('FreeableMemory', 'Minimum'),
+        threshold: freeMemoryBytes,
+        comparisonOperator: below,
+        treatMissingData: BREACHING,
+        evaluationPeriods: 15,
+        datapointsToAlarm: 15,
         description: `${label} freeable memory below ${s.dbFreeableMemoryPercent}% of ${instanceClass}'s ${info.memoryGiB} GiB (${freeMemoryBytes} bytes): too many connections or work_mem pressure.`,
         recommendation: 'RDS FreeableMemory, 15 of 15, missing data breaching',
       }),
       factory.alarm(this, `${id}StorageAlarm`, {
-        component: 'db', signal: `${role}-free-storage`, severity: 'critical', metric: metric('FreeStorageSpace', 'Minimum'),
-        threshold: freeStorageBytes, comparisonOperator: below, treatMissingData: BREACHING,
+        component: 'db',
+        signal: `${role}-free-storage`,
+        severity: 'critical',
+        metric: metric('FreeStorageSpace', 'Minimum'),
+        threshold: freeStorageBytes,
+        comparisonOperator: below,
+        treatMissingData: BREACHING,
         description: `${label} free storage below ${s.dbFreeStoragePercent}% of the initial ${settings.allocatedStorageGiB} GiB: storage autoscaling (up to ${settings.maxAllocatedStorageGiB} GiB) is not keeping up or has reached its ceiling.`,
-        recommendation: 'RDS FreeStorageSpace (AWS advises against it with storage autoscaling; here it is sized to fire only when autoscaling cannot help)',
+        recommendation:
+          'RDS FreeStorageSpace (AWS advises against it with storage autoscaling; here it is sized to fire only when autoscaling cannot help)',
       }),
       factory.alarm(this, `${id}ConnectionsAlarm`, {
-        component: 'db', signal: `${role}-connections`, severity: 'critical', metric: metric('DatabaseConnections', 'Maximum'),
-        threshold: connections, comparisonOperator: above, treatMissingData: BREACHING,
+        component: 'db',
+        signal: `${role}-connections`,
+        severity: 'critical',
+        metric: metric('DatabaseConnections', 'Maximum'),
+        threshold: connections,
+        comparisonOperator: above,
+        treatMissingData: BREACHING,
         description: `${label} connections above ${s.dbConnectionsPercent}% of the estimated max_connections (${maxConnections}) of ${instanceClass}: new connections will soon be refused.`,
         recommendation: 'RDS DatabaseConnections, a share of max_connections, missing data breaching',
       }),
       factory.alarm(this, `${id}ReadLatencyAlarm`, {
-        component: 'db', signal: `${role}-read-latency`, severity: 'warning', metric: metric('ReadLatency', 'p90'),
-        threshold: s.dbLatencyMs / 1000, comparisonOperator: above, treatMissingData: MISSING,
+        component: 'db',
+        signal: `${role}-read-latency`,
+        severity: 'warning',
+        metric: metric('ReadLatency', 'p90'),
+        threshold: s.dbLatencyMs / 1000,
+        comparisonOperator: above,
+        treatMissingData: MISSING,
         description: `${label} p90 disk read latency above ${s.dbLatencyMs} ms (alarms.dbLatencyMs): the working set no longer fits in memory, or storage is saturated.`,
         recommendation: 'RDS ReadLatency p90, about 20 ms',
       }),
       factory.alarm(this, `${id}LoadAlarm`, {
-        component: 'db', signal: `${role}-load`, severity: 'warning', metric: metric('DBLoad', 'Average'),
-        threshold: load, comparisonOperator: above, treatMissingData: MISSING, evaluationPeriods: 15, datapointsToAlarm: 15,
+        component: 'db',
+        signal: `${role}-load`,
+        severity: 'warning',
+        metric: metric('DBLoad', 'Average'),
+        threshold: load,
+        comparisonOperator: above,
+        treatMissingData: MISSING,
+        evaluationPeriods: 15,
+        datapointsToAlarm: 15,
         description: `${label} average active sessions above ${load} (${info.vcpus} vCPUs of ${instanceClass} x alarms.dbLoadPerVcpu): sessions queue for CPU or I/O.`,
         recommendation: 'RDS DBLoad above the vCPU count, 15 of 15 (Performance Insights is on)',
       }),
       factory.alarm(this, `${id}IoBalanceAlarm`, {
-        component: 'db', signal: `${role}-ebs-io-balance`, severity: 'warning', metric: metric('EBSIOBalance%', 'Average'),
-        threshold: s.dbBurstBalancePercent, comparisonOperator: below, treatMissingData: MISSING, evaluationPeriods: 3, datapointsToAlarm: 3,
+        component: 'db',
+        signal: `${role}-ebs-io-balance`,
+        severity: 'warning',
+        metric: metric('EBSIOBalance%', 'Average'),
+        threshold: s.dbBurstBalancePercent,
+        comparisonOperator: below,
+        treatMissingData: MISSING,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
         description: `${label} EBS IOPS burst credits below ${s.dbBurstBalancePercent}%: I/O will drop to the baseline of the instance class.`,
         recommendation: 'RDS EBSIOBalance% < 10, 3 of 3',
       }),
       factory.alarm(this, `${id}ByteBalanceAlarm`, {
-        component: 'db', signal: `${role}-ebs-byte-balance`, severity: 'warning', metric: metric('EBSByteBalance%', 'Average'),
-        threshold: s.dbBurstBalancePercent, comparisonOperator: below, treatMissingData: MISSING, evaluationPeriods: 3, datapointsToAlarm: 3,
+        component: 'db',
+        signal: `${role}-ebs-byte-balance`,
+        severity: 'warning',
+        metric: metric('EBSByteBalance%', 'Average'),
+        threshold: s.dbBurstBalancePercent,
+        comparisonOperator: below,
+        treatMissingData: MISSING,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
         description: `${label} EBS throughput burst credits below ${s.dbBurstBalancePercent}%: throughput will drop to the baseline of the instance class.`,
         recommendation: 'RDS EBSByteBalance% < 10, 3 of 3',
       }),
@@ -461,26 +536,46 @@ export class Database extends Construct {
     const { MISSING, NOT_BREACHING } = cloudwatch.TreatMissingData;
     return [
       factory.alarm(this, 'ProxyConnectionsAlarm', {
-        component: 'db', signal: 'proxy-connections', severity: 'critical', metric: metric('DatabaseConnections', 'Sum'),
-        threshold: connections, comparisonOperator: above, treatMissingData: MISSING,
+        component: 'db',
+        signal: 'proxy-connections',
+        severity: 'critical',
+        metric: metric('DatabaseConnections', 'Sum'),
+        threshold: connections,
+        comparisonOperator: above,
+        treatMissingData: MISSING,
         description: `RDS Proxy holds more than ${connections} DB connections, ${s.proxyConnectionsPercent}% (alarms.proxyConnectionsPercent) of the ${share} it may open: clients will start to wait for connections.`,
         recommendation: 'none for RDS Proxy in the AWS list; DatabaseConnections against the proxy share of max_connections',
       }),
       factory.alarm(this, 'ProxyBorrowLatencyAlarm', {
-        component: 'db', signal: 'proxy-borrow-latency', severity: 'warning', metric: metric('DatabaseConnectionsBorrowLatency', 'Average'),
-        threshold: borrowMicros, comparisonOperator: above, treatMissingData: NOT_BREACHING,
+        component: 'db',
+        signal: 'proxy-borrow-latency',
+        severity: 'warning',
+        metric: metric('DatabaseConnectionsBorrowLatency', 'Average'),
+        threshold: borrowMicros,
+        comparisonOperator: above,
+        treatMissingData: NOT_BREACHING,
         description: `Average borrow latency above ${borrowMicros} us, ${s.proxyBorrowLatencyPercent}% of the ${settings.proxy.borrowTimeoutSeconds} s borrow timeout: the pool is saturated and requests queue.`,
         recommendation: 'none for RDS Proxy in the AWS list; DatabaseConnectionsBorrowLatency against database.proxy.borrowTimeoutSeconds',
       }),
       factory.alarm(this, 'ProxySetupFailedAlarm', {
-        component: 'db', signal: 'proxy-setup-failed', severity: 'warning', metric: metric('DatabaseConnectionsSetupFailed', 'Sum'),
-        threshold: 0, comparisonOperator: above, treatMissingData: NOT_BREACHING,
+        component: 'db',
+        signal: 'proxy-setup-failed',
+        severity: 'warning',
+        metric: metric('DatabaseConnectionsSetupFailed', 'Sum'),
+        threshold: 0,
+        comparisonOperator: above,
+        treatMissingData: NOT_BREACHING,
         description: 'RDS Proxy failed to open connections to the writer (credentials, max_connections or the writer is down).',
         recommendation: 'none for RDS Proxy in the AWS list; DatabaseConnectionsSetupFailed > 0',
       }),
       factory.alarm(this, 'ProxyAuthFailedAlarm', {
-        component: 'db', signal: 'proxy-client-auth-failed', severity: 'warning', metric: metric('ClientConnectionsSetupFailedAuth', 'Sum'),
-        threshold: 0, comparisonOperator: above, treatMissingData: NOT_BREACHING,
+        component: 'db',
+        signal: 'proxy-client-auth-failed',
+        severity: 'warning',
+        metric: metric('ClientConnectionsSetupFailedAuth', 'Sum'),
+        threshold: 0,
+        comparisonOperator: above,
+        treatMissingData: NOT_BREACHING,
         description: 'Clients failed IAM or TLS authentication at RDS Proxy: a role lost rds-db:connect, or a client connects without TLS.',
         recommendation: 'none for RDS Proxy in the AWS list; ClientConnectionsSetupFailedAuth > 0',
       }),

@@ -45,7 +45,13 @@ export class EdgeDns extends Construct {
     if (props.zone) {
       const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', props.zone);
       if (props.originName) {
-        this.records.push(new route53.ARecord(this, recordId(props.originName, 'A'), { zone, recordName: `${props.originName}.`, target: route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(props.loadBalancer)) }));
+        this.records.push(
+          new route53.ARecord(this, recordId(props.originName, 'A'), {
+            zone,
+            recordName: `${props.originName}.`,
+            target: route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(props.loadBalancer)),
+          }),
+        );
       }
       for (const alias of props.aliases) {
         const target = route53.RecordTarget.fromAlias(new targets.CloudFrontTarget(props.distribution));
@@ -56,15 +62,30 @@ export class EdgeDns extends Construct {
     }
     const lines: string[] = [];
     if (props.originName) {
-      lines.push(Fn.join('', [`${props.originName} A ALIAS `, props.loadBalancer.loadBalancerDnsName, ' (hosted zone ', props.loadBalancer.loadBalancerCanonicalHostedZoneId, ')']));
+      lines.push(
+        Fn.join('', [
+          `${props.originName} A ALIAS `,
+          props.loadBalancer.loadBalancerDnsName,
+          ' (hosted zone ',
+          props.loadBalancer.loadBalancerCanonicalHostedZoneId,
+          ')',
+        ]),
+      );
     }
     for (const alias of props.aliases) {
-      lines.push(Fn.join('', [`${alias} A and AAAA ALIAS `, props.distribution.distributionDomainName, ` (hosted zone ${targets.CloudFrontTarget.CLOUDFRONT_ZONE_ID})`]));
+      lines.push(
+        Fn.join('', [
+          `${alias} A and AAAA ALIAS `,
+          props.distribution.distributionDomainName,
+          ` (hosted zone ${targets.CloudFrontTarget.CLOUDFRONT_ZONE_ID})`,
+        ]),
+      );
     }
     if (lines.length === 0) return;
     this.output = new CfnOutput(Stack.of(this), 'DnsRecordsToCreate', {
       value: Fn.join('; ', lines),
-      description: 'The DNS records the edge needs, to create in your zone (set dns.hostedZoneId and dns.zoneName to have the stack create them)',
+      description:
+        'The DNS records the edge needs, to create in your zone (set dns.hostedZoneId and dns.zoneName to have the stack create them)',
     });
   }
 }

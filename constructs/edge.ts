@@ -92,7 +92,13 @@ export class Edge extends Construct {
       protection,
       // CloudFront standard logging writes with ACLs.
       objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
-      lifecycleRules: [{ id: 'age-out-access-logs', expiration: Duration.days(settings.accessLogRetentionDays), noncurrentVersionExpiration: Duration.days(7) }],
+      lifecycleRules: [
+        {
+          id: 'age-out-access-logs',
+          expiration: Duration.days(settings.accessLogRetentionDays),
+          noncurrentVersionExpiration: Duration.days(7),
+        },
+      ],
     });
 
     const albOrigin = new origins.HttpOrigin(props.origin.domainName, {
@@ -103,7 +109,8 @@ export class Edge extends Construct {
       originShieldEnabled: settings.originShield.enabled,
       originShieldRegion: settings.originShield.enabled ? (settings.originShield.region ?? Stack.of(this).region) : undefined,
     });
-    if (settings.freshness.some((c) => c.degradedFallback)) this.degradedRewrite = this.createDegradedRewrite(settings, prefix, protection, props.logsKey);
+    if (settings.freshness.some((c) => c.degradedFallback))
+      this.degradedRewrite = this.createDegradedRewrite(settings, prefix, protection, props.logsKey);
 
     const behavior = (cls: ContentClass): cloudfront.BehaviorOptions => ({
       origin: albOrigin,
@@ -126,7 +133,9 @@ export class Edge extends Construct {
       additionalBehaviors: Object.fromEntries(settings.freshness.filter((c) => c !== catchAll).map((c) => [c.pathPattern, behavior(c)])),
       priceClass: settings.priceClass as cloudfront.PriceClass,
       domainNames: settings.domainNames.length > 0 ? settings.domainNames : undefined,
-      certificate: settings.certificateArn ? acm.Certificate.fromCertificateArn(this, 'ViewerCertificate', settings.certificateArn) : undefined,
+      certificate: settings.certificateArn
+        ? acm.Certificate.fromCertificateArn(this, 'ViewerCertificate', settings.certificateArn)
+        : undefined,
       // Only with a certificate of our own: with the default *.cloudfront.net certificate
       // CloudFront fixes the TLS policy, and CDK flags a protocol version set without a certificate.
       minimumProtocolVersion: settings.certificateArn ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
@@ -148,11 +157,17 @@ export class Edge extends Construct {
 
     this.acknowledgeFindings(settings);
     // CloudFront publishes its metrics in us-east-1 only, so only a stack there can alarm on them.
-    this.alarms = props.alarms && Stack.of(this).region === 'us-east-1' ? this.createAlarms(props.alarms, {
+    this.alarms =
+      props.alarms && Stack.of(this).region === 'us-east-1'
+        ? this.createAlarms(props.alarms, {
             distribution: this.distribution,
             settings,
-            originDeadlineSeconds: Math.min(settings.originReadTimeoutSeconds, props.originDeadlineSeconds ?? settings.originReadTimeoutSeconds),
-          }) : [];
+            originDeadlineSeconds: Math.min(
+              settings.originReadTimeoutSeconds,
+              props.originDeadlineSeconds ?? settings.originReadTimeoutSeconds,
+            ),
+          })
+        : [];
   }
 
   /**
@@ -204,9 +219,19 @@ export class Edge extends Construct {
       minTtl: Duration.seconds(0),
       defaultTtl: Duration.seconds(cls.edgeTtlSeconds),
       maxTtl: Duration.seconds(cls.edgeTtlSeconds),
-      queryStringBehavior: list(cls.queryStrings, cloudfront.CacheQueryStringBehavior.none, cloudfront.CacheQueryStringBehavior.all, cloudfront.CacheQueryStringBehavior.allowList),
+      queryStringBehavior: list(
+        cls.queryStrings,
+        cloudfront.CacheQueryStringBehavior.none,
+        cloudfront.CacheQueryStringBehavior.all,
+        cloudfront.CacheQueryStringBehavior.allowList,
+      ),
       headerBehavior: cls.headers.length ? cloudfront.CacheHeaderBehavior.allowList(...cls.headers) : cloudfront.CacheHeaderBehavior.none(),
-      cookieBehavior: list(cls.cookies, cloudfront.CacheCookieBehavior.none, cloudfront.CacheCookieBehavior.all, cloudfront.CacheCookieBehavior.allowList),
+      cookieBehavior: list(
+        cls.cookies,
+        cloudfront.CacheCookieBehavior.none,
+        cloudfront.CacheCookieBehavior.all,
+        cloudfront.CacheCookieBehavior.allowList,
+      ),
       enableAcceptEncodingGzip: cls.compress,
       enableAcceptEncodingBrotli: cls.compress,
     });
@@ -228,7 +253,11 @@ export class Edge extends Construct {
   /** Browser caching from the freshness model (unless the app sets its own), and security headers. */
   private responseHeadersPolicy(cls: ContentClass): cloudfront.ResponseHeadersPolicy {
     const cacheControl = cls.cacheable
-      ? [`public, max-age=${cls.edgeTtlSeconds}`, cls.staleWhileRevalidateSeconds && `stale-while-revalidate=${cls.staleWhileRevalidateSeconds}`, cls.staleIfErrorSeconds && `stale-if-error=${cls.staleIfErrorSeconds}`]
+      ? [
+          `public, max-age=${cls.edgeTtlSeconds}`,
+          cls.staleWhileRevalidateSeconds && `stale-while-revalidate=${cls.staleWhileRevalidateSeconds}`,
+          cls.staleIfErrorSeconds && `stale-if-error=${cls.staleIfErrorSeconds}`,
+        ]
           .filter(Boolean)
           .join(', ')
       : 'no-store';
@@ -254,7 +283,12 @@ export class Edge extends Construct {
    * The page is inside the function, so serving it needs nothing that may be down too.
    * Lambda@Edge lives in us-east-1; from another region CDK deploys it in a support stack there.
    */
-  private createDegradedRewrite(settings: EdgeSettings, prefix: string, protection: StatefulProtection, logsKey?: kms.IKey): cloudfront.experimental.EdgeFunction {
+  private createDegradedRewrite(
+    settings: EdgeSettings,
+    prefix: string,
+    protection: StatefulProtection,
+    logsKey?: kms.IKey,
+  ): cloudfront.experimental.EdgeFunction {
     const fn = new cloudfront.experimental.EdgeFunction(this, 'DegradedRewrite', {
       runtime: lambda.Runtime.NODEJS_22_X,
       handler: 'index.handler',
@@ -279,7 +313,12 @@ export class Edge extends Construct {
    * (CDK's default `/aws/lambda/<function>` group would only ever receive console test runs.)
    * The name is fixed, so the group is deleted with a rolled-back first create (retainPolicy).
    */
-  private degradedRewriteLogGroup(settings: EdgeSettings, prefix: string, protection: StatefulProtection, logsKey?: kms.IKey): logs.ILogGroup {
+  private degradedRewriteLogGroup(
+    settings: EdgeSettings,
+    prefix: string,
+    protection: StatefulProtection,
+    logsKey?: kms.IKey,
+  ): logs.ILogGroup {
     const logGroupName = degradedPageLogGroupName(prefix);
     if (Stack.of(this).region !== 'us-east-1') return logs.LogGroup.fromLogGroupName(this, 'DegradedRewriteLogs', logGroupName);
     return new logs.LogGroup(this, 'DegradedRewriteLogs', {
@@ -351,7 +390,7 @@ export class Edge extends Construct {
     if (arnReader) {
       acknowledge(
         arnReader,
-        'CDK\'s deploy-time function that reads the Lambda@Edge version ARN from SSM in us-east-1; it calls a public regional endpoint during deployment only.',
+        "CDK's deploy-time function that reads the Lambda@Edge version ARN from SSM in us-east-1; it calls a public regional endpoint during deployment only.",
         'cdk-validator-cfnguard::lambda_inside_vpc_check',
       );
     }

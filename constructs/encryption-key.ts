@@ -20,7 +20,9 @@ export function createEncryptionKey(scope: Construct, id: string, props: Encrypt
   const key = new kms.Key(scope, id, {
     description: props.description,
     enableKeyRotation: true,
-    removalPolicy: props.encryptsSnapshots ? (props.protection ?? PROTECT_DATA).snapshotKeyPolicy : (props.protection ?? PROTECT_DATA).retainPolicy,
+    removalPolicy: props.encryptsSnapshots
+      ? (props.protection ?? PROTECT_DATA).snapshotKeyPolicy
+      : (props.protection ?? PROTECT_DATA).retainPolicy,
   });
   key.addToResourcePolicy(
     new iam.PolicyStatement({

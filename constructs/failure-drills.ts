@@ -14,7 +14,15 @@ import { Construct } from 'constructs';
 import type { FailureDrillSettings } from '../lib/model/config/failure-drill-settings';
 import type { FailureModeId } from '../lib/model/failure-modes/failure-mode';
 import { FAILURE_MODES } from '../lib/model/failure-modes/modes';
-import { cacheFailoverTimings, DRILL_TARGET_TAG, drillTargetTagValue, FIS_ACTIONS, type DrillTemplate, type DrillValue, type StackRef } from '../lib/model/failure-modes/drills';
+import {
+  cacheFailoverTimings,
+  DRILL_TARGET_TAG,
+  drillTargetTagValue,
+  FIS_ACTIONS,
+  type DrillTemplate,
+  type DrillValue,
+  type StackRef,
+} from '../lib/model/failure-modes/drills';
 import { STOP_RULE_PERIOD_SECONDS, stopAlarmSignal, type StopRule } from '../lib/model/failure-modes/stop-rules';
 import { acknowledge } from './acknowledge';
 import type { AlarmFactory } from './alarm-factory';
@@ -77,7 +85,11 @@ export class FailureDrills extends Construct {
 
   private readonly stack: Stack;
 
-  constructor(scope: Construct, id: string, private readonly props: FailureDrillsProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: FailureDrillsProps,
+  ) {
     super(scope, id);
     this.stack = Stack.of(this);
     const protection = props.protection ?? PROTECT_DATA;
@@ -214,9 +226,13 @@ export class FailureDrills extends Construct {
         severity: 'warning',
         metric: this.stopMetric(rule),
         threshold: rule.threshold,
-        comparisonOperator: rule.comparison === 'above' ? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD : cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        comparisonOperator:
+          rule.comparison === 'above'
+            ? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+            : cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         // No traffic is no error; no healthy-host datapoint means no target reports healthy.
-        treatMissingData: rule.metric === 'healthy-hosts' ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
+        treatMissingData:
+          rule.metric === 'healthy-hosts' ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
         evaluationPeriods: rule.minutes,
         datapointsToAlarm: rule.minutes,
         periodSeconds: STOP_RULE_PERIOD_SECONDS,
@@ -281,7 +297,10 @@ export class FailureDrills extends Construct {
         },
       }),
     });
-    const statements = [...this.loggingStatements(), ...templates.flatMap((t) => Object.values(t.actions).flatMap((a) => this.actionStatements(a.actionId, t)))];
+    const statements = [
+      ...this.loggingStatements(),
+      ...templates.flatMap((t) => Object.values(t.actions).flatMap((a) => this.actionStatements(a.actionId, t))),
+    ];
     const policy = new iam.ManagedPolicy(this, pascal(`${templates[0]!.drill}-policy`), {
       description: `${this.props.stackName}: what the ${templates[0]!.drill} drill may do`,
       document: new iam.PolicyDocument({ statements: mergeStatements(statements) }),
@@ -289,7 +308,7 @@ export class FailureDrills extends Construct {
     role.addManagedPolicy(policy);
     acknowledge(
       policy,
-      'Describe*, List* and tag:GetResources, which FIS calls to resolve targets and to watch its actions, take no resource ARN; log deliveries, network ACLs, SSM commands and automation runs are created at run time; instances are those of the stack\'s Auto Scaling group (aws:autoscaling:groupName condition). Every action that changes a resource is scoped to the stack\'s own resources or to the network ACLs FIS creates with its managedByFIS tag.',
+      "Describe*, List* and tag:GetResources, which FIS calls to resolve targets and to watch its actions, take no resource ARN; log deliveries, network ACLs, SSM commands and automation runs are created at run time; instances are those of the stack's Auto Scaling group (aws:autoscaling:groupName condition). Every action that changes a resource is scoped to the stack's own resources or to the network ACLs FIS creates with its managedByFIS tag.",
       ...wildcardFindings(this.stack, policy.document),
     );
     return role;
@@ -314,14 +333,27 @@ export class FailureDrills extends Construct {
     const read = (...actions: string[]) => new iam.PolicyStatement({ actions, resources: ['*'] });
     switch (actionId) {
       case FIS_ACTIONS.terminateInstances.id:
-        return [new iam.PolicyStatement({ actions: ['ec2:TerminateInstances'], resources: [instances], conditions: ownInstances }), read('ec2:DescribeInstances')];
+        return [
+          new iam.PolicyStatement({ actions: ['ec2:TerminateInstances'], resources: [instances], conditions: ownInstances }),
+          read('ec2:DescribeInstances'),
+        ];
       case FIS_ACTIONS.stopInstances.id:
         // No kms:CreateGrant: the fleet's volumes use the AWS managed EBS key, which needs no grant to
         // start an instance. An account whose EBS encryption by default uses a customer key leaves the
         // stopped instances stopped; the group replaces them, and completeIfInstancesTerminated lets the action end.
-        return [new iam.PolicyStatement({ actions: ['ec2:StopInstances', 'ec2:StartInstances'], resources: [instances], conditions: ownInstances }), read('ec2:DescribeInstances')];
+        return [
+          new iam.PolicyStatement({
+            actions: ['ec2:StopInstances', 'ec2:StartInstances'],
+            resources: [instances],
+            conditions: ownInstances,
+          }),
+          read('ec2:DescribeInstances'),
+        ];
       case FIS_ACTIONS.spotInterruption.id:
-        return [new iam.PolicyStatement({ actions: ['ec2:SendSpotInstanceInterruptions'], resources: [instances], conditions: ownInstances }), read('ec2:DescribeInstances')];
+        return [
+          new iam.PolicyStatement({ actions: ['ec2:SendSpotInstanceInterruptions'], resources: [instances], conditions: ownInstances }),
+          read('ec2:DescribeInstances'),
+        ];
       case FIS_ACTIONS.capacityError.id:
         // https://docs.aws.amazon.com/fis/latest/userguide/security_iam_id-based-policy-examples.html#security-iam-policy-examples-ec2
         return [
@@ -330,7 +362,11 @@ export class FailureDrills extends Construct {
             resources: ['*'],
             conditions: {
               StringEquals: { 'ec2:FisActionId': FIS_ACTIONS.capacityError.id },
-              'ForAllValues:ArnLike': { 'ec2:FisTargetArns': [`arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${fleetName}`] },
+              'ForAllValues:ArnLike': {
+                'ec2:FisTargetArns': [
+                  `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${fleetName}`,
+                ],
+              },
             },
           }),
           read('autoscaling:DescribeAutoScalingGroups'),
@@ -338,15 +374,34 @@ export class FailureDrills extends Construct {
       case FIS_ACTIONS.disruptConnectivity.id: {
         // As AWSFaultInjectionSimulatorNetworkAccess, with the VPC and subnets of this stack.
         const acl = `arn:${partition}:ec2:${region}:${account}:network-acl/*`;
-        const subnets = Object.values(t.targets).flatMap((target) => (target.resourceType === 'aws:ec2:subnet' ? (target.resourceArns ?? []).map((v) => this.resolve(v)) : []));
+        const subnets = Object.values(t.targets).flatMap((target) =>
+          target.resourceType === 'aws:ec2:subnet' ? (target.resourceArns ?? []).map((v) => this.resolve(v)) : [],
+        );
         const fisTagged = { StringEquals: { 'aws:RequestTag/managedByFIS': 'true' } };
         return [
           new iam.PolicyStatement({ actions: ['ec2:CreateNetworkAcl'], resources: [acl], conditions: fisTagged }),
-          new iam.PolicyStatement({ actions: ['ec2:CreateNetworkAcl'], resources: [this.stack.formatArn({ service: 'ec2', resource: 'vpc', resourceName: this.props.vpc.vpcId })] }),
-          new iam.PolicyStatement({ actions: ['ec2:CreateTags'], resources: [acl], conditions: { StringEquals: { 'ec2:CreateAction': 'CreateNetworkAcl', 'aws:RequestTag/managedByFIS': 'true' } } }),
-          new iam.PolicyStatement({ actions: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAcl'], resources: [acl], conditions: { StringEquals: { 'ec2:ResourceTag/managedByFIS': 'true' } } }),
+          new iam.PolicyStatement({
+            actions: ['ec2:CreateNetworkAcl'],
+            resources: [this.stack.formatArn({ service: 'ec2', resource: 'vpc', resourceName: this.props.vpc.vpcId })],
+          }),
+          new iam.PolicyStatement({
+            actions: ['ec2:CreateTags'],
+            resources: [acl],
+            conditions: { StringEquals: { 'ec2:CreateAction': 'CreateNetworkAcl', 'aws:RequestTag/managedByFIS': 'true' } },
+          }),
+          new iam.PolicyStatement({
+            actions: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAcl'],
+            resources: [acl],
+            conditions: { StringEquals: { 'ec2:ResourceTag/managedByFIS': 'true' } },
+          }),
           new iam.PolicyStatement({ actions: ['ec2:ReplaceNetworkAclAssociation'], resources: [acl, ...subnets] }),
-          read('ec2:DescribeVpcs', 'ec2:DescribeManagedPrefixLists', 'ec2:DescribeSubnets', 'ec2:DescribeNetworkAcls', 'ec2:GetManagedPrefixListEntries'),
+          read(
+            'ec2:DescribeVpcs',
+            'ec2:DescribeManagedPrefixLists',
+            'ec2:DescribeSubnets',
+            'ec2:DescribeNetworkAcls',
+            'ec2:GetManagedPrefixListEntries',
+          ),
         ];
       }
       case FIS_ACTIONS.cacheAzPower.id:
@@ -355,11 +410,18 @@ export class FailureDrills extends Construct {
           read('elasticache:DescribeReplicationGroups', 'tag:GetResources'),
         ];
       case FIS_ACTIONS.rebootDb.id: {
-        const dbs = Object.values(t.targets).flatMap((target) => (target.resourceType === 'aws:rds:db' ? (target.resourceArns ?? []).map((v) => this.resolve(v)) : []));
-        return [new iam.PolicyStatement({ actions: ['rds:RebootDBInstance'], resources: dbs }), read('rds:DescribeDBInstances', 'tag:GetResources')];
+        const dbs = Object.values(t.targets).flatMap((target) =>
+          target.resourceType === 'aws:rds:db' ? (target.resourceArns ?? []).map((v) => this.resolve(v)) : [],
+        );
+        return [
+          new iam.PolicyStatement({ actions: ['rds:RebootDBInstance'], resources: dbs }),
+          read('rds:DescribeDBInstances', 'tag:GetResources'),
+        ];
       }
       case FIS_ACTIONS.sendCommand.id: {
-        const documents = Object.values(t.actions).flatMap((a) => (a.actionId === FIS_ACTIONS.sendCommand.id && typeof a.parameters?.documentArn === 'string' ? [a.parameters.documentArn] : []));
+        const documents = Object.values(t.actions).flatMap((a) =>
+          a.actionId === FIS_ACTIONS.sendCommand.id && typeof a.parameters?.documentArn === 'string' ? [a.parameters.documentArn] : [],
+        );
         return [
           new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: documents }),
           new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: [instances], conditions: ownInstances }),
@@ -385,7 +447,11 @@ export class FailureDrills extends Construct {
             actions: ['ssm:GetAutomationExecution', 'ssm:StopAutomationExecution'],
             resources: [this.stack.formatArn({ service: 'ssm', resource: 'automation-execution', resourceName: '*' })],
           }),
-          new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [failover.role.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } } }),
+          new iam.PolicyStatement({
+            actions: ['iam:PassRole'],
+            resources: [failover.role.roleArn],
+            conditions: { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } },
+          }),
         ];
       }
       case FIS_ACTIONS.wait.id:
@@ -396,7 +462,12 @@ export class FailureDrills extends Construct {
   }
 
   private replicationGroupArn(): string {
-    return this.stack.formatArn({ service: 'elasticache', resource: 'replicationgroup', resourceName: this.props.cacheReplicationGroupId, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    return this.stack.formatArn({
+      service: 'elasticache',
+      resource: 'replicationgroup',
+      resourceName: this.props.cacheReplicationGroupId,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 
   /**
@@ -410,12 +481,16 @@ export class FailureDrills extends Construct {
     const timings = cacheFailoverTimings(this.props.settings.faultMinutes);
     const role = new iam.Role(this, 'CacheFailoverRole', {
       description: `${this.props.stackName}: SSM automation role of the cache-primary-failover drill`,
-      assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.stack.account } } }),
+      assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.stack.account } },
+      }),
     });
     role.addManagedPolicy(
       new iam.ManagedPolicy(this, 'CacheFailoverPolicy', {
         description: `${this.props.stackName}: TestFailover on the stack's cache only`,
-        statements: [new iam.PolicyStatement({ actions: ['elasticache:TestFailover', 'elasticache:DescribeReplicationGroups'], resources: [group] })],
+        statements: [
+          new iam.PolicyStatement({ actions: ['elasticache:TestFailover', 'elasticache:DescribeReplicationGroups'], resources: [group] }),
+        ],
       }),
     );
     const document = new ssm.CfnDocument(this, 'CacheFailoverDocument', {
@@ -433,7 +508,12 @@ export class FailureDrills extends Construct {
             name: 'testFailover',
             action: 'aws:executeAwsApi',
             timeoutSeconds: timings.callTimeoutSeconds,
-            inputs: { Service: 'elasticache', Api: 'TestFailover', ReplicationGroupId: this.props.cacheReplicationGroupId, NodeGroupId: '0001' },
+            inputs: {
+              Service: 'elasticache',
+              Api: 'TestFailover',
+              ReplicationGroupId: this.props.cacheReplicationGroupId,
+              NodeGroupId: '0001',
+            },
           },
           // The group reads "available" for a moment before the failover starts modifying it.
           { name: 'letFailoverStart', action: 'aws:sleep', inputs: { Duration: `PT${timings.settleSeconds}S` } },
@@ -499,4 +579,3 @@ function pascal(text: string): string {
     .map((w) => w[0]!.toUpperCase() + w.slice(1))
     .join('');
 }
-

@@ -12,12 +12,7 @@ import { parameterPath, publishConnectionParameters } from './connection-paramet
  * cache TTLs from here in every environment, whether or not CloudFront is in front.
  */
 export function publishFreshnessParameters(scope: Construct, prefix: string, classes: readonly ContentClass[]): ssm.StringParameter[] {
-  return publishConnectionParameters(
-    scope,
-    prefix,
-    'freshness',
-    freshnessParameterValues(classes),
-  );
+  return publishConnectionParameters(scope, prefix, 'freshness', freshnessParameterValues(classes));
 }
 
 /**
@@ -31,7 +26,8 @@ export function publishFreshnessParameters(scope: Construct, prefix: string, cla
  */
 export function grantReadFreshnessModel(scope: Construct, grantee: iam.IGrantable, prefix: string): iam.Grant {
   const path = parameterPath(prefix, 'freshness');
-  const arn = (resourceName: string) => Stack.of(scope).formatArn({ service: 'ssm', resource: 'parameter', resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const arn = (resourceName: string) =>
+    Stack.of(scope).formatArn({ service: 'ssm', resource: 'parameter', resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
   const withoutLeadingSlash = path.slice(1);
   return iam.Grant.addToPrincipal({
     grantee,

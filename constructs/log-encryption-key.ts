@@ -20,7 +20,10 @@ export class LogEncryptionKey extends Construct {
   constructor(scope: Construct, id: string, props: LogEncryptionKeyProps = {}) {
     super(scope, id);
     const { region, account, partition } = Stack.of(this);
-    this.key = createEncryptionKey(this, 'Resource', { description: `CloudWatch Logs encryption for ${Stack.of(this).stackName}`, protection: props.protection });
+    this.key = createEncryptionKey(this, 'Resource', {
+      description: `CloudWatch Logs encryption for ${Stack.of(this).stackName}`,
+      protection: props.protection,
+    });
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchLogs',

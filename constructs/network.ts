@@ -60,7 +60,7 @@ export class Network extends Construct {
     if (restrictDefaultSg) {
       acknowledge(
         restrictDefaultSg,
-        'CDK\'s deploy-time function that strips the default security group\'s rules; it runs only during deployment and calls only the EC2 API.',
+        "CDK's deploy-time function that strips the default security group's rules; it runs only during deployment and calls only the EC2 API.",
         'cdk-validator-cfnguard::lambda_inside_vpc_check',
       );
     }

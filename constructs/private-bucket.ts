@@ -3,7 +3,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 
-export interface PrivateBucketProps extends Omit<s3.BucketProps, 'removalPolicy' | 'autoDeleteObjects' | 'blockPublicAccess' | 'enforceSSL'> {
+export interface PrivateBucketProps
+  extends Omit<s3.BucketProps, 'removalPolicy' | 'autoDeleteObjects' | 'blockPublicAccess' | 'enforceSSL'> {
   /** @default PROTECT_DATA (retained) */
   readonly protection?: StatefulProtection;
 }

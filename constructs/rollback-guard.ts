@@ -1,8 +1,8 @@
 import { ArnFormat, Aspects, CfnResource, CustomResource, Duration, Lazy, Stack, type IAspect } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledge, HELPER_FUNCTION_RULES } from './acknowledge';
 import { ROLLBACK_GUARD_HANDLER } from './rollback-guard-handler';
@@ -64,10 +64,24 @@ export class RollbackGuard extends Construct {
     this.handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId] }));
     // DescribeDBInstances and ModifyDBInstance take the instance ARN
     // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html).
-    const dbArns = Lazy.list({ produce: () => this.dbInstances.map((db) => stack.formatArn({ service: 'rds', resource: 'db', resourceName: db.instanceIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME })) });
+    const dbArns = Lazy.list({
+      produce: () =>
+        this.dbInstances.map((db) =>
+          stack.formatArn({
+            service: 'rds',
+            resource: 'db',
+            resourceName: db.instanceIdentifier,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+    });
     const albArns = Lazy.list({ produce: () => this.loadBalancers.map((lb) => lb.loadBalancerArn) });
-    this.handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['rds:DescribeDBInstances', 'rds:ModifyDBInstance'], resources: dbArns }));
-    this.handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyLoadBalancerAttributes'], resources: albArns }));
+    this.handler.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['rds:DescribeDBInstances', 'rds:ModifyDBInstance'], resources: dbArns }),
+    );
+    this.handler.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyLoadBalancerAttributes'], resources: albArns }),
+    );
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.handler.functionArn,
       resourceType: 'Custom::RollbackGuard',
@@ -100,7 +114,7 @@ export class RollbackGuard extends Construct {
     this.dbInstances.push(instance);
     acknowledge(
       instance,
-      'Deletion protection is switched on by the stack\'s RollbackGuard as the last step of the first create (and is never left out of a deployed instance): docs/adr/0004-deletion-protection-switched-on-last.md.',
+      "Deletion protection is switched on by the stack's RollbackGuard as the last step of the first create (and is never left out of a deployed instance): docs/adr/0004-deletion-protection-switched-on-last.md.",
       'AwsSolutions::AwsSolutions-RDS10',
       'NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled',
       'cdk-validator-cfnguard::rds_instance_deletion_protection_enabled_check',
@@ -113,7 +127,7 @@ export class RollbackGuard extends Construct {
     this.loadBalancers.push(loadBalancer);
     acknowledge(
       loadBalancer,
-      'Deletion protection is switched on by the stack\'s RollbackGuard as the last step of the first create: docs/adr/0004-deletion-protection-switched-on-last.md.',
+      "Deletion protection is switched on by the stack's RollbackGuard as the last step of the first create: docs/adr/0004-deletion-protection-switched-on-last.md.",
       'NIST.800.53.R5::NIST.800.53.R5-ELBDeletionProtectionEnabled',
       'cdk-validator-cfnguard::elbv2_deletion_protection_enabled_check',
     );

@@ -26,7 +26,9 @@ export function rotationBundleDir(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     if (existsSync(join(dir, BUNDLE_DIR, 'index.js'))) return join(dir, BUNDLE_DIR);
     if (dirname(dir) === dir) {
-      throw new Error(`the secret rotation function's bundle (${BUNDLE_DIR}/index.js) is not built in this tree: run \`npm run build\` (or \`npm run build:rotation\`)`);
+      throw new Error(
+        `the secret rotation function's bundle (${BUNDLE_DIR}/index.js) is not built in this tree: run \`npm run build\` (or \`npm run build:rotation\`)`,
+      );
     }
   }
 }
@@ -71,7 +73,11 @@ export class PostgresSingleUserRotation extends Construct {
   constructor(scope: Construct, id: string, props: PostgresSingleUserRotationProps) {
     super(scope, id);
     const { secret } = props;
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, encryptionKey: props.logsKey, removalPolicy: props.logRemovalPolicy });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      encryptionKey: props.logsKey,
+      removalPolicy: props.logRemovalPolicy,
+    });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Secret rotation function: its own secret, its log group, its network interfaces',
@@ -138,7 +144,7 @@ export class PostgresSingleUserRotation extends Construct {
     );
     acknowledge(
       this.function,
-      'It runs a few times a month per secret and needs no reserved capacity; a reservation would take from the account\'s unreserved concurrency, and AWS warns that a concurrency below 10 can throttle a rotation function (Secrets Manager User Guide, Lambda rotation functions).',
+      "It runs a few times a month per secret and needs no reserved capacity; a reservation would take from the account's unreserved concurrency, and AWS warns that a concurrency below 10 can throttle a rotation function (Secrets Manager User Guide, Lambda rotation functions).",
       'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
     );
   }
@@ -150,8 +156,11 @@ export class PostgresSingleUserRotation extends Construct {
  * it), narrowed in place.
  */
 function scopeInvokePermission(fn: lambda.Function, secret: secretsmanager.ISecret): void {
-  const permissions = fn.node.children.filter((c): c is lambda.CfnPermission => c instanceof lambda.CfnPermission && c.principal === 'secretsmanager.amazonaws.com');
-  if (permissions.length !== 1) throw new Error(`expected one invoke permission for Secrets Manager on ${fn.node.path}, found ${permissions.length}`);
+  const permissions = fn.node.children.filter(
+    (c): c is lambda.CfnPermission => c instanceof lambda.CfnPermission && c.principal === 'secretsmanager.amazonaws.com',
+  );
+  if (permissions.length !== 1)
+    throw new Error(`expected one invoke permission for Secrets Manager on ${fn.node.path}, found ${permissions.length}`);
   permissions[0].sourceArn = secret.secretArn;
   permissions[0].sourceAccount = Stack.of(fn).account;
 }

@@ -37,8 +37,16 @@ export class SecurityGroups extends Construct {
     const { vpc } = props;
     this.alb = new ec2.SecurityGroup(this, 'Alb', { vpc, description: 'ALB: internet on listener ports only', allowAllOutbound: false });
     this.app = new ec2.SecurityGroup(this, 'App', { vpc, description: 'App fleet: ALB on the app port only', allowAllOutbound: false });
-    this.database = new ec2.SecurityGroup(this, 'Database', { vpc, description: 'Database: app fleet on the DB port only', allowAllOutbound: false });
-    this.cache = new ec2.SecurityGroup(this, 'Cache', { vpc, description: 'Cache: app fleet on the cache port only', allowAllOutbound: false });
+    this.database = new ec2.SecurityGroup(this, 'Database', {
+      vpc,
+      description: 'Database: app fleet on the DB port only',
+      allowAllOutbound: false,
+    });
+    this.cache = new ec2.SecurityGroup(this, 'Cache', {
+      vpc,
+      description: 'Cache: app fleet on the cache port only',
+      allowAllOutbound: false,
+    });
 
     for (const port of props.listenerPorts) {
       this.alb.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `internet to listener ${port}`);
@@ -53,7 +61,11 @@ export class SecurityGroups extends Construct {
     this.database.connections.allowFrom(this.app, ec2.Port.tcp(props.databasePort), 'app to database');
     this.cache.connections.allowFrom(this.app, ec2.Port.tcp(props.cachePort), 'app to cache');
     if (props.databaseProxy) {
-      this.databaseProxy = new ec2.SecurityGroup(this, 'DatabaseProxy', { vpc, description: 'RDS Proxy: app fleet on 5432 only', allowAllOutbound: false });
+      this.databaseProxy = new ec2.SecurityGroup(this, 'DatabaseProxy', {
+        vpc,
+        description: 'RDS Proxy: app fleet on 5432 only',
+        allowAllOutbound: false,
+      });
       this.databaseProxy.connections.allowFrom(this.app, ec2.Port.tcp(PROXY_PORT), 'app to RDS Proxy');
       // The proxy -> database rule is added by RDS Proxy itself when it binds to the writer.
     }

@@ -32,10 +32,14 @@ export class ServiceDashboard extends Construct {
       defaultInterval: undefined,
       periodOverride: cloudwatch.PeriodOverride.AUTO,
     });
-    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Service health', alarms: [...props.status], width: 24, height: 3 }));
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Service health', alarms: [...props.status], width: 24, height: 3 }),
+    );
     for (const section of props.sections) {
       if (section.alarms.length === 0) continue;
-      this.dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: `## ${section.title}\n${section.description}`, width: 24, height: 2 }));
+      this.dashboard.addWidgets(
+        new cloudwatch.TextWidget({ markdown: `## ${section.title}\n${section.description}`, width: 24, height: 2 }),
+      );
       const widgets = section.alarms.map((alarm) => new cloudwatch.AlarmWidget({ alarm, title: alarm.alarmName, width: 8, height: 6 }));
       for (let i = 0; i < widgets.length; i += 3) this.dashboard.addWidgets(...widgets.slice(i, i + 3));
     }

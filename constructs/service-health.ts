@@ -4,7 +4,14 @@ import type { AlarmFactory } from './alarm-factory';
 import type { AlarmComponent } from './alarm-naming';
 
 /** Alarms that mean users are affected right now. */
-export const USER_FACING_ALARM_KEYS = ['cdn-5xx-rate', 'cdn-origin-latency', 'alb-elb-5xx-rate', 'alb-target-5xx-rate', 'alb-latency-p99', 'alb-healthy-hosts-low'];
+export const USER_FACING_ALARM_KEYS = [
+  'cdn-5xx-rate',
+  'cdn-origin-latency',
+  'alb-elb-5xx-rate',
+  'alb-target-5xx-rate',
+  'alb-latency-p99',
+  'alb-healthy-hosts-low',
+];
 
 /** Components whose alarms explain a user-facing problem, in the order to look at them. */
 export const CAUSE_COMPONENTS: readonly AlarmComponent[] = ['db', 'cache', 'fleet'];

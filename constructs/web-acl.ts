@@ -74,7 +74,12 @@ export class WebAcl extends Construct {
       cloudWatchMetricsEnabled: true,
       sampledRequestsEnabled: true,
     });
-    const managed = (priority: number, name: string, metricName: string, ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[]): wafv2.CfnWebACL.RuleProperty => ({
+    const managed = (
+      priority: number,
+      name: string,
+      metricName: string,
+      ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[],
+    ): wafv2.CfnWebACL.RuleProperty => ({
       name: metricName,
       priority,
       overrideAction: { none: {} },
@@ -94,13 +99,19 @@ export class WebAcl extends Construct {
       },
       rules: [
         ...this.rateRules(settings, props.behindEdge, visibility),
-        managed(2, 'AWSManagedRulesCommonRuleSet', WEB_ACL_RULES.common, largeBodies && [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }]),
+        managed(
+          2,
+          'AWSManagedRulesCommonRuleSet',
+          WEB_ACL_RULES.common,
+          largeBodies && [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }],
+        ),
         managed(3, 'AWSManagedRulesKnownBadInputsRuleSet', WEB_ACL_RULES.knownBadInputs),
         ...(largeBodies ? [largeBodies] : []),
       ],
       dataProtectionConfig: props.behindEdge ? this.originSecretProtection(props.behindEdge.originVerifyHeader.name) : undefined,
     });
-    if (props.resourceArn) new wafv2.CfnWebACLAssociation(this, 'Association', { resourceArn: props.resourceArn, webAclArn: this.webAcl.attrArn });
+    if (props.resourceArn)
+      new wafv2.CfnWebACLAssociation(this, 'Association', { resourceArn: props.resourceArn, webAclArn: this.webAcl.attrArn });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       // WAF only delivers to log groups whose name starts with "aws-waf-logs-".
@@ -113,7 +124,12 @@ export class WebAcl extends Construct {
       resourceArn: this.webAcl.attrArn,
       // WAF wants the log group ARN without the trailing ":*" of LogGroup.logGroupArn.
       logDestinationConfigs: [
-        Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: this.logGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        Stack.of(this).formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: this.logGroup.logGroupName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
       ],
       redactedFields: [
         { singleHeader: { Name: 'authorization' } },
@@ -151,17 +167,29 @@ export class WebAcl extends Construct {
    * the set keeps blocking; a label is visible to rules evaluated after the group (higher priority
    * number). Undefined without paths: the managed rule blocks as AWS ships it.
    */
-  private largeBodyRule(paths: readonly string[], visibility: (metricName: string) => wafv2.CfnWebACL.VisibilityConfigProperty): wafv2.CfnWebACL.RuleProperty | undefined {
+  private largeBodyRule(
+    paths: readonly string[],
+    visibility: (metricName: string) => wafv2.CfnWebACL.VisibilityConfigProperty,
+  ): wafv2.CfnWebACL.RuleProperty | undefined {
     if (paths.length === 0) return undefined;
     const startsWith = (path: string): wafv2.CfnWebACL.StatementProperty => ({
-      byteMatchStatement: { fieldToMatch: { uriPath: {} }, positionalConstraint: 'STARTS_WITH', searchString: path, textTransformations: [{ priority: 0, type: 'NONE' }] },
+      byteMatchStatement: {
+        fieldToMatch: { uriPath: {} },
+        positionalConstraint: 'STARTS_WITH',
+        searchString: path,
+        textTransformations: [{ priority: 0, type: 'NONE' }],
+      },
     });
     const allowed = paths.length === 1 ? startsWith(paths[0]) : { orStatement: { statements: paths.map(startsWith) } };
     return {
       name: WEB_ACL_RULES.largeBodies,
       priority: 4,
       action: { block: {} },
-      statement: { andStatement: { statements: [{ labelMatchStatement: { scope: 'LABEL', key: LARGE_BODY_LABEL } }, { notStatement: { statement: allowed } }] } },
+      statement: {
+        andStatement: {
+          statements: [{ labelMatchStatement: { scope: 'LABEL', key: LARGE_BODY_LABEL } }, { notStatement: { statement: allowed } }],
+        },
+      },
       visibilityConfig: visibility(WEB_ACL_RULES.largeBodies),
     };
   }
@@ -184,13 +212,21 @@ export class WebAcl extends Construct {
     visibility: (metricName: string) => wafv2.CfnWebACL.VisibilityConfigProperty,
   ): wafv2.CfnWebACL.RuleProperty[] {
     const block = (status: number, bodyKey: string, retryAfter: number): wafv2.CfnWebACL.RuleActionProperty => ({
-      block: { customResponse: { responseCode: status, customResponseBodyKey: bodyKey, responseHeaders: [{ name: 'Retry-After', value: String(retryAfter) }] } },
+      block: {
+        customResponse: {
+          responseCode: status,
+          customResponseBodyKey: bodyKey,
+          responseHeaders: [{ name: 'Retry-After', value: String(retryAfter) }],
+        },
+      },
     });
     const perIp = (scopeDownStatement?: wafv2.CfnWebACL.StatementProperty): wafv2.CfnWebACL.RuleProperty => ({
       name: WEB_ACL_RULES.rateLimit,
       priority: 0,
       action: block(settings.blockResponse.statusCode, 'rate-limited', settings.blockResponse.retryAfterSeconds),
-      statement: { rateBasedStatement: { limit: settings.rateLimitPerIp, aggregateKeyType: 'IP', evaluationWindowSec: 300, scopeDownStatement } },
+      statement: {
+        rateBasedStatement: { limit: settings.rateLimitPerIp, aggregateKeyType: 'IP', evaluationWindowSec: 300, scopeDownStatement },
+      },
       visibilityConfig: visibility(WEB_ACL_RULES.rateLimit),
     });
     if (!behindEdge) return [perIp()];
@@ -208,7 +244,14 @@ export class WebAcl extends Construct {
         name: WEB_ACL_RULES.edgeBackstop,
         priority: 1,
         action: block(503, 'overloaded', settings.edgeBackstop.retryAfterSeconds),
-        statement: { rateBasedStatement: { limit: behindEdge.backstopLimit, aggregateKeyType: 'CONSTANT', evaluationWindowSec: 300, scopeDownStatement: fromEdge } },
+        statement: {
+          rateBasedStatement: {
+            limit: behindEdge.backstopLimit,
+            aggregateKeyType: 'CONSTANT',
+            evaluationWindowSec: 300,
+            scopeDownStatement: fromEdge,
+          },
+        },
         visibilityConfig: visibility(WEB_ACL_RULES.edgeBackstop),
       },
     ];

@@ -43,7 +43,11 @@ const OUTPUTS = [
     name: 'dist',
     info: join('dist', '.build-info.json'),
     // What tsconfig.build.json compiles: the library package (bin, lib, constructs).
-    inputs: { dirs: ['bin', 'lib', 'constructs', 'contract/src'], files: ['tsconfig.json', 'tsconfig.build.json'], packages: ['typescript'] },
+    inputs: {
+      dirs: ['bin', 'lib', 'constructs', 'contract/src'],
+      files: ['tsconfig.json', 'tsconfig.build.json'],
+      packages: ['typescript'],
+    },
     build(root) {
       // From empty: the package ships dist/, and the output of a deleted source must not linger in it.
       rmSync(join(root, 'dist'), { recursive: true, force: true });
@@ -56,11 +60,19 @@ const OUTPUTS = [
     name: 'proving ground',
     info: join('proving-ground', 'dist', '.build-info.json'),
     // @loadbearing/proving-ground, compiled against the library's dist/ (through node_modules/loadbearing).
-    inputs: { dirs: ['proving-ground/src', 'bin', 'lib', 'constructs', 'contract/src'], files: ['proving-ground/tsconfig.json', 'tsconfig.json'], packages: ['typescript'] },
+    inputs: {
+      dirs: ['proving-ground/src', 'bin', 'lib', 'constructs', 'contract/src'],
+      files: ['proving-ground/tsconfig.json', 'tsconfig.json'],
+      packages: ['typescript'],
+    },
     when: (root) => existsSync(join(root, 'proving-ground', 'tsconfig.json')),
     build(root) {
       rmSync(join(root, 'proving-ground', 'dist'), { recursive: true, force: true });
-      run(root, process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'proving-ground', 'tsconfig.json')]);
+      run(root, process.execPath, [
+        join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(root, 'proving-ground', 'tsconfig.json'),
+      ]);
       chmodSync(join(root, 'proving-ground', 'dist', 'bin', 'prove.js'), 0o755);
     },
   },
@@ -101,7 +113,10 @@ function inputsHash(output, root) {
   );
   for (const file of [...files.sort(), ...output.inputs.files]) {
     const path = join(root, file);
-    hash.update(`${file}\0`).update(existsSync(path) ? readFileSync(path) : '(missing)').update('\0');
+    hash
+      .update(`${file}\0`)
+      .update(existsSync(path) ? readFileSync(path) : '(missing)')
+      .update('\0');
   }
   for (const pkg of output.inputs.packages) {
     const manifest = join(root, 'node_modules', pkg, 'package.json');
@@ -123,7 +138,10 @@ const isFresh = (output, root) => recordedHash(output, root) === inputsHash(outp
 
 /** sha256 of the inputs of dist/ (the .ts sources tsconfig.build.json compiles, both tsconfigs, the TypeScript version). */
 function sourceHash(root = ROOT) {
-  return inputsHash(OUTPUTS.find((o) => o.name === 'dist'), root);
+  return inputsHash(
+    OUTPUTS.find((o) => o.name === 'dist'),
+    root,
+  );
 }
 
 /** Whether dist/ was compiled from exactly the current sources. */

@@ -36,19 +36,32 @@ const intKind = (min: number, max: number): VariableKind<number> => ({
     .string()
     .regex(/^-?\d+$/, { message: 'must be an integer' })
     .transform(Number)
-    .pipe(z.number().int().min(min, { message: `must be >= ${min}` }).max(max, { message: `must be <= ${max}` })) as unknown as z.ZodType<number>,
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { message: `must be >= ${min}` })
+        .max(max, { message: `must be <= ${max}` }),
+    ) as unknown as z.ZodType<number>,
   format: String,
   type: `integer ${min}..${max}`,
 });
 
 const boolKind: VariableKind<boolean> = {
-  schema: z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true') as unknown as z.ZodType<boolean>,
+  schema: z
+    .enum(['true', 'false'], { message: 'must be "true" or "false"' })
+    .transform((v) => v === 'true') as unknown as z.ZodType<boolean>,
   format: String,
   type: 'true | false',
 };
 
 const textKind = (pattern?: RegExp, rule?: string): VariableKind<string> => ({
-  schema: (pattern ? z.string().min(1, { message: 'must not be empty' }).regex(pattern, { message: rule ?? `must match ${pattern}` }) : z.string().min(1, { message: 'must not be empty' })) as z.ZodType<string>,
+  schema: (pattern
+    ? z
+        .string()
+        .min(1, { message: 'must not be empty' })
+        .regex(pattern, { message: rule ?? `must match ${pattern}` })
+    : z.string().min(1, { message: 'must not be empty' })) as z.ZodType<string>,
   format: (v) => v,
   type: 'string',
 });
@@ -56,7 +69,12 @@ const textKind = (pattern?: RegExp, rule?: string): VariableKind<string> => ({
 const listKind: VariableKind<string[]> = {
   schema: z
     .string()
-    .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string()).min(1, { message: 'must list at least one host' })) as unknown as z.ZodType<string[]>,
   format: (v) => v.join(','),
   type: 'comma-separated hosts',
@@ -68,7 +86,10 @@ const enumKind = <T extends string>(values: readonly [T, ...T[]]): VariableKind<
   type: values.join(' | '),
 });
 
-const spec = <T, R extends Omit<VariableSpec<T>, keyof VariableKind<T>>>(kind: VariableKind<T>, rest: R): VariableKind<T> & R => ({ ...kind, ...rest });
+const spec = <T, R extends Omit<VariableSpec<T>, keyof VariableKind<T>>>(kind: VariableKind<T>, rest: R): VariableKind<T> & R => ({
+  ...kind,
+  ...rest,
+});
 
 /** Where the service runs: on the fleet (written by the stack), or locally (tests, bench, proving ground). */
 export const RUNTIMES = ['fleet', 'local'] as const;
@@ -89,7 +110,7 @@ export const APP_ENV = {
   APP_STACK_NAME: spec(textKind(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name'), {
     meaning: 'The stack that wrote the file.',
     checkedBy: NONE,
-    service: 'The `Stack` dimension of every metric it publishes (the platform\'s app alarms watch exactly that dimension).',
+    service: "The `Stack` dimension of every metric it publishes (the platform's app alarms watch exactly that dimension).",
   }),
   AWS_REGION: spec(textKind(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. "eu-west-1"'), {
     meaning: 'Region of the stack and its endpoints.',
@@ -109,17 +130,20 @@ export const APP_ENV = {
   APP_REQUEST_TIMEOUT_MS: spec(intKind(1000, 3_600_000), {
     meaning: 'Upper bound on handling one request, every downstream call included.',
     checkedBy: 'TC-2 (< ALB idle timeout), TC-3, TC-4, TC-5, TC-7, TC-8 (every inner timeout is shorter)',
-    service: 'A deadline per request, passed to every query (client-side `query_timeout` = time left), cache call and retry; an expired deadline answers 503.',
+    service:
+      'A deadline per request, passed to every query (client-side `query_timeout` = time left), cache call and retry; an expired deadline answers 503.',
   }),
   APP_SHUTDOWN_DRAIN_MS: spec(intKind(0, 3_600_000), {
-    meaning: 'How long in-flight requests may take to finish after SIGTERM: the target group\'s deregistration delay.',
+    meaning: "How long in-flight requests may take to finish after SIGTERM: the target group's deregistration delay.",
     checkedBy: 'TC-6: deregistration delay >= app request timeout',
-    service: 'On SIGTERM: stops accepting connections, closes idle keep-alive connections, waits up to this long for in-flight requests, then closes its pools.',
+    service:
+      'On SIGTERM: stops accepting connections, closes idle keep-alive connections, waits up to this long for in-flight requests, then closes its pools.',
   }),
   APP_SHED_POOL_WAIT_MS: spec(intKind(1, 3_600_000), {
     meaning: 'Oldest acceptable wait for a DB connection before the app sheds load.',
     checkedBy: 'TC-8: shorter than the app request timeout',
-    service: 'A new request is answered 503 + `Retry-After` at once while the oldest pool waiter is older than this; a queued request waits at most twice this long, then gets the same 503.',
+    service:
+      'A new request is answered 503 + `Retry-After` at once while the oldest pool waiter is older than this; a queued request waits at most twice this long, then gets the same 503.',
   }),
   APP_SHED_QUEUE_LENGTH: spec(intKind(1, 100_000), {
     meaning: 'Longest acceptable DB pool wait queue per pool before the app sheds load.',
@@ -134,7 +158,8 @@ export const APP_ENV = {
   APP_SHED_EVENT_LOOP_UTILIZATION_PERCENT: spec(intKind(1, 100), {
     meaning: 'Event-loop utilization (share of the last 100 ms the loop was busy) at or above which the app sheds load.',
     checkedBy: 'config schema (`app.shedEventLoopUtilizationPercent`)',
-    service: 'Measures the event-loop utilization over the last 100 ms; at or above the bound while the lag is at least a quarter of `APP_SHED_EVENT_LOOP_LAG_MS` (a loop that is busy with short turns serves at full speed), new requests get 503 + `Retry-After` until it falls. A saturated loop accepts one new connection per turn, so this sheds before requests pile up in the kernel\'s accept queue, where the lag bound alone cannot see them.',
+    service:
+      "Measures the event-loop utilization over the last 100 ms; at or above the bound while the lag is at least a quarter of `APP_SHED_EVENT_LOOP_LAG_MS` (a loop that is busy with short turns serves at full speed), new requests get 503 + `Retry-After` until it falls. A saturated loop accepts one new connection per turn, so this sheds before requests pile up in the kernel's accept queue, where the lag bound alone cannot see them.",
   }),
   APP_IDEMPOTENCY_RETENTION_HOURS: spec(intKind(1, 8760), {
     meaning: 'How long an `Idempotency-Key` and its stored answer are kept.',
@@ -143,7 +168,7 @@ export const APP_ENV = {
   }),
   APP_METRICS_FLUSH_MS: spec(intKind(100, 600_000), {
     meaning: 'How often the app writes its aggregated metrics (CloudWatch embedded metric format) to stdout.',
-    checkedBy: 'none: 60000 matches the alarms\' 1-minute period',
+    checkedBy: "none: 60000 matches the alarms' 1-minute period",
     service: 'Writes one EMF line per interval with latency, shed requests, cache hits and misses, fallbacks and pool wait.',
     default: 60_000,
   }),
@@ -161,16 +186,25 @@ export const APP_ENV = {
   }),
   DB_WRITER_HOST: spec(host, {
     meaning: 'Writes, transactions and reads that must see the latest write: RDS Proxy where enabled, else the writer instance.',
-    checkedBy: 'CB-1: the writer pools of the whole fleet fit the writer\'s (or the proxy\'s) connections',
-    service: 'The writer pool (`DB_POOL_SIZE` connections), also the reads\' fallback when every replica is down.',
+    checkedBy: "CB-1: the writer pools of the whole fleet fit the writer's (or the proxy's) connections",
+    service: "The writer pool (`DB_POOL_SIZE` connections), also the reads' fallback when every replica is down.",
   }),
   DB_READER_HOSTS: spec(listKind, {
     meaning: 'Reads that tolerate replica lag: one endpoint per read replica (the writer when there are none).',
     checkedBy: 'CB-2: the reader pools fit the replicas left after losing one',
-    service: 'One pool per host, sharing `DB_READER_POOL_SIZE`; a host that fails is skipped for a while; with none left, reads use the writer pool.',
+    service:
+      'One pool per host, sharing `DB_READER_POOL_SIZE`; a host that fails is skipped for a while; with none left, reads use the writer pool.',
   }),
-  DB_PORT: spec(intKind(1, 65535), { meaning: 'Port of `DB_WRITER_HOST` (5432 for RDS Proxy, whatever the instances\' port).', checkedBy: 'config schema (`database.port`)', service: 'Connects the writer pool to it.' }),
-  DB_READER_PORT: spec(intKind(1, 65535), { meaning: 'Port of the `DB_READER_HOSTS`.', checkedBy: 'config schema (`database.port`)', service: 'Connects the reader pools to it.' }),
+  DB_PORT: spec(intKind(1, 65535), {
+    meaning: "Port of `DB_WRITER_HOST` (5432 for RDS Proxy, whatever the instances' port).",
+    checkedBy: 'config schema (`database.port`)',
+    service: 'Connects the writer pool to it.',
+  }),
+  DB_READER_PORT: spec(intKind(1, 65535), {
+    meaning: 'Port of the `DB_READER_HOSTS`.',
+    checkedBy: 'config schema (`database.port`)',
+    service: 'Connects the reader pools to it.',
+  }),
   DB_NAME: spec(pgRole, { meaning: 'Database name.', checkedBy: 'config schema (`database.databaseName`)', service: 'Connects to it.' }),
   DB_USER: spec(pgRole, {
     meaning: 'The database role the app connects as; never the master user.',
@@ -178,9 +212,11 @@ export const APP_ENV = {
     service: 'Connects as it with the password from `DB_SECRET_ARN` or, with `DB_IAM_AUTH`, an IAM token.',
   }),
   DB_SECRET_ARN: spec(arn, {
-    meaning: 'Secrets Manager secret of `DB_USER` (JSON with `password`; its `username`, when present, must equal `DB_USER`): the app role\'s own secret, rotated on a schedule and registered in RDS Proxy\'s auth.',
+    meaning:
+      "Secrets Manager secret of `DB_USER` (JSON with `password`; its `username`, when present, must equal `DB_USER`): the app role's own secret, rotated on a schedule and registered in RDS Proxy's auth.",
     checkedBy: 'the stack: a secret of its own for `lb_app`, never the master secret',
-    service: 'Reads the password for new connections (the replicas always; the writer unless `DB_IAM_AUTH`) and once at start-up, when the migrations create the role with it; re-reads it after an authentication failure, so a rotated password is picked up without a restart.',
+    service:
+      'Reads the password for new connections (the replicas always; the writer unless `DB_IAM_AUTH`) and once at start-up, when the migrations create the role with it; re-reads it after an authentication failure, so a rotated password is picked up without a restart.',
   }),
   DB_MIGRATION_USER: spec(pgRole, {
     meaning: 'The role migrations run as (the owner of the schema: the master user).',
@@ -193,31 +229,40 @@ export const APP_ENV = {
     service: 'Reads it once at start-up for the migration connection, then closes that connection.',
   }),
   DB_MIGRATION_HOST: spec(host, {
-    meaning: 'Where migrations connect: the writer instance itself, never RDS Proxy (the proxy requires IAM tokens where `DB_IAM_AUTH` is on, and a session advisory lock would pin its connection).',
-    checkedBy: 'none (one short connection per starting instance, from the writer\'s reserve: CB-3)',
-    service: 'Opens the one migration connection there, as `DB_MIGRATION_USER` with its password, and closes it when the migrations are done.',
+    meaning:
+      'Where migrations connect: the writer instance itself, never RDS Proxy (the proxy requires IAM tokens where `DB_IAM_AUTH` is on, and a session advisory lock would pin its connection).',
+    checkedBy: "none (one short connection per starting instance, from the writer's reserve: CB-3)",
+    service:
+      'Opens the one migration connection there, as `DB_MIGRATION_USER` with its password, and closes it when the migrations are done.',
   }),
-  DB_MIGRATION_PORT: spec(intKind(1, 65535), { meaning: 'Port of `DB_MIGRATION_HOST` (the instances\' port).', checkedBy: 'config schema (`database.port`)', service: 'Connects the migration connection to it.' }),
+  DB_MIGRATION_PORT: spec(intKind(1, 65535), {
+    meaning: "Port of `DB_MIGRATION_HOST` (the instances' port).",
+    checkedBy: 'config schema (`database.port`)',
+    service: 'Connects the migration connection to it.',
+  }),
   DB_SSLMODE: spec(enumKind(['verify-full', 'require'] as const), {
     meaning: 'TLS to the database (RDS sets `rds.force_ssl`).',
     checkedBy: 'the database parameter group (`rds.force_ssl=1`)',
     service: '`verify-full`: TLS with the RDS CA bundle (`DB_CA_FILE`) and host-name check.',
   }),
   DB_CA_FILE: spec(textKind(), {
-    meaning: 'PEM bundle on the instance: the RDS certificate authorities (the instances) and the Amazon Trust Services roots (RDS Proxy presents an ACM certificate); installed by the boot script.',
+    meaning:
+      'PEM bundle on the instance: the RDS certificate authorities (the instances) and the Amazon Trust Services roots (RDS Proxy presents an ACM certificate); installed by the boot script.',
     checkedBy: 'none',
     service: 'Trusts only these CAs for the database connections.',
     default: '/etc/loadbearing/rds-ca-bundle.pem',
   }),
   DB_IAM_AUTH: spec(boolKind, {
-    meaning: 'Connect to `DB_WRITER_HOST` (RDS Proxy) with an IAM auth token instead of the secret\'s password. Replicas are reached directly and always with the password: a role with `rds_iam` could no longer log in with a password, which the proxy itself needs.',
+    meaning:
+      "Connect to `DB_WRITER_HOST` (RDS Proxy) with an IAM auth token instead of the secret's password. Replicas are reached directly and always with the password: a role with `rds_iam` could no longer log in with a password, which the proxy itself needs.",
     checkedBy: 'none (true only where the proxy requires IAM; the fleet role may `rds-db:connect` as `DB_USER` only)',
-    service: 'Signs a token per new writer connection with @aws-sdk/rds-signer, cached and renewed well before its 15-minute lifetime ends.',
+    service:
+      'Signs a token per new writer connection with @aws-sdk/rds-signer, cached and renewed well before its 15-minute lifetime ends.',
   }),
   DB_POOL_SIZE: spec(intKind(1, 500), {
     meaning: 'Writer connections per instance.',
     checkedBy: 'CB-1 (writer budget)',
-    service: 'Size of the writer pool; the reads\' fallback reuses it, so the budget holds when every replica is down.',
+    service: "Size of the writer pool; the reads' fallback reuses it, so the budget holds when every replica is down.",
   }),
   DB_READER_POOL_SIZE: spec(intKind(0, 500), {
     meaning: 'Reader connections per instance, over all replicas.',
@@ -226,23 +271,36 @@ export const APP_ENV = {
   }),
   DB_STATEMENT_TIMEOUT_MS: spec(intKind(0, 2_147_483_647), {
     meaning: '`statement_timeout` of the app role.',
-    checkedBy: 'TC-3: shorter than the app request timeout; TC-9: not above the parameter group\'s ceiling',
+    checkedBy: "TC-3: shorter than the app request timeout; TC-9: not above the parameter group's ceiling",
     service: 'Migrations set it as the role default (`ALTER ROLE ... SET`), so no session `SET` pins RDS Proxy connections.',
   }),
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: spec(intKind(0, 2_147_483_647), {
     meaning: '`idle_in_transaction_session_timeout` of the app role.',
-    checkedBy: 'TC-9: not above the parameter group\'s ceiling',
+    checkedBy: "TC-9: not above the parameter group's ceiling",
     service: 'Migrations set it as the role default, like the statement timeout.',
   }),
-  CACHE_HOST: spec(host, { meaning: 'Cache primary endpoint: writes and invalidations.', checkedBy: 'none', service: 'The write connections (sets, deletes, version bumps).' }),
+  CACHE_HOST: spec(host, {
+    meaning: 'Cache primary endpoint: writes and invalidations.',
+    checkedBy: 'none',
+    service: 'The write connections (sets, deletes, version bumps).',
+  }),
   CACHE_READER_HOST: spec(host, { meaning: 'Cache reader endpoint: reads.', checkedBy: 'none', service: 'The read connections (gets).' }),
   CACHE_PORT: spec(intKind(1, 65535), { meaning: 'Cache port.', checkedBy: 'config schema (`cache.port`)', service: 'Connects to it.' }),
-  CACHE_TLS: spec(boolKind, { meaning: 'TLS to the cache (in-transit encryption is always on in AWS).', checkedBy: 'the cache construct', service: 'Connects with TLS.' }),
-  CACHE_AUTH_SECRET_ARN: spec(arn, { meaning: 'Secrets Manager secret with the cache AUTH token.', checkedBy: 'none', service: 'Reads the token at start-up and again on an authentication error.' }),
+  CACHE_TLS: spec(boolKind, {
+    meaning: 'TLS to the cache (in-transit encryption is always on in AWS).',
+    checkedBy: 'the cache construct',
+    service: 'Connects with TLS.',
+  }),
+  CACHE_AUTH_SECRET_ARN: spec(arn, {
+    meaning: 'Secrets Manager secret with the cache AUTH token.',
+    checkedBy: 'none',
+    service: 'Reads the token at start-up and again on an authentication error.',
+  }),
   CACHE_TIMEOUT_MS: spec(intKind(1, 60_000), {
     meaning: 'Cache command timeout.',
     checkedBy: 'TC-5: shorter than the app request timeout',
-    service: 'Every cache command gives up after it (or the request\'s time left, if shorter), then the read falls back to the database and is counted.',
+    service:
+      "Every cache command gives up after it (or the request's time left, if shorter), then the read falls back to the database and is counted.",
   }),
   CACHE_DEFAULT_TTL_SECONDS: spec(intKind(1, 31_536_000), {
     meaning: 'TTL of cache entries whose content class has none.',
@@ -264,12 +322,21 @@ export const APP_ENV = {
     checkedBy: 'config schema (`app.retryMaxAttempts`)',
     service: 'Retries idempotent reads on transient errors only, at one layer (the service, never the driver), within the deadline.',
   }),
-  RETRY_BASE_DELAY_MS: spec(intKind(1, 10_000), { meaning: 'First retry backoff.', checkedBy: 'config schema', service: 'Capped exponential backoff with full jitter: a random delay in [0, min(max, base x 2^attempt)).' }),
-  RETRY_MAX_DELAY_MS: spec(intKind(1, 60_000), { meaning: 'Cap on one backoff.', checkedBy: 'config schema', service: 'The cap of the backoff above.' }),
+  RETRY_BASE_DELAY_MS: spec(intKind(1, 10_000), {
+    meaning: 'First retry backoff.',
+    checkedBy: 'config schema',
+    service: 'Capped exponential backoff with full jitter: a random delay in [0, min(max, base x 2^attempt)).',
+  }),
+  RETRY_MAX_DELAY_MS: spec(intKind(1, 60_000), {
+    meaning: 'Cap on one backoff.',
+    checkedBy: 'config schema',
+    service: 'The cap of the backoff above.',
+  }),
   RETRY_BUDGET_PERCENT: spec(intKind(0, 100), {
     meaning: 'Retries allowed as a share of first attempts (token bucket).',
     checkedBy: 'config schema (`app.retryBudgetPercent`)',
-    service: 'A retry spends a token, each first attempt adds this share of one; with no token left it does not retry, so retries cannot multiply load in an outage.',
+    service:
+      'A retry spends a token, each first attempt adds this share of one; with no token left it does not retry, so retries cannot multiply load in an outage.',
   }),
 } as const;
 
@@ -278,7 +345,9 @@ type ValueOf<S> = S extends VariableKind<infer T> ? T : never;
 /** The parsed contract: one typed value per variable. */
 export type AppEnv = { readonly [K in AppEnvName]: ValueOf<(typeof APP_ENV)[K]> };
 /** What a writer must give: every variable without a default. */
-export type AppEnvValues = { readonly [K in AppEnvName as (typeof APP_ENV)[K] extends { default: unknown } ? never : K]: ValueOf<(typeof APP_ENV)[K]> } & {
+export type AppEnvValues = {
+  readonly [K in AppEnvName as (typeof APP_ENV)[K] extends { default: unknown } ? never : K]: ValueOf<(typeof APP_ENV)[K]>;
+} & {
   readonly [K in AppEnvName as (typeof APP_ENV)[K] extends { default: unknown } ? K : never]?: ValueOf<(typeof APP_ENV)[K]>;
 };
 
@@ -322,10 +391,16 @@ export function parseAppEnv(env: Readonly<Record<string, string | undefined>>): 
   }
   const result = out as AppEnv;
   if (result.APP_RUNTIME === 'fleet' && result.APP_LOCAL_INSECURE) {
-    throw new AppEnvError('APP_LOCAL_INSECURE', 'is "true" but APP_RUNTIME is "fleet": TLS and IAM can be turned off only for local runs; remove APP_LOCAL_INSECURE from app.env.');
+    throw new AppEnvError(
+      'APP_LOCAL_INSECURE',
+      'is "true" but APP_RUNTIME is "fleet": TLS and IAM can be turned off only for local runs; remove APP_LOCAL_INSECURE from app.env.',
+    );
   }
   if (result.APP_RUNTIME === 'fleet' && result.DB_USER === result.DB_MIGRATION_USER) {
-    throw new AppEnvError('DB_USER', `is ${JSON.stringify(result.DB_USER)}, the migration (master) user: the app must connect as its own role; set DB_USER to the app role, e.g. "lb_app".`);
+    throw new AppEnvError(
+      'DB_USER',
+      `is ${JSON.stringify(result.DB_USER)}, the migration (master) user: the app must connect as its own role; set DB_USER to the app role, e.g. "lb_app".`,
+    );
   }
   return result;
 }

@@ -9,5 +9,7 @@ export function contractTable(): string {
     const def = 'default' in s ? ` (default \`${String(s.default)}\`)` : '';
     return `| \`${name}\` | ${cell(s.type)}${def} | ${cell(s.meaning)} | ${cell(s.checkedBy)} | ${cell(s.service)} |`;
   });
-  return ['| Variable | Type | Meaning | Checked by | What the reference service does |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return ['| Variable | Type | Meaning | Checked by | What the reference service does |', '| --- | --- | --- | --- | --- |', ...rows].join(
+    '\n',
+  );
 }

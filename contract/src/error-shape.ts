@@ -35,5 +35,11 @@ export function errorBody(error: ErrorCode, message: string): ErrorBody {
 export function isErrorBody(value: unknown): value is ErrorBody {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const keys = Object.keys(value).sort();
-  return keys.length === 2 && keys[0] === 'error' && keys[1] === 'message' && typeof (value as ErrorBody).error === 'string' && typeof (value as ErrorBody).message === 'string';
+  return (
+    keys.length === 2 &&
+    keys[0] === 'error' &&
+    keys[1] === 'message' &&
+    typeof (value as ErrorBody).error === 'string' &&
+    typeof (value as ErrorBody).message === 'string'
+  );
 }

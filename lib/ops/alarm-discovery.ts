@@ -70,7 +70,10 @@ function toOpsAlarm(alarm: MetricAlarm | CompositeAlarm, type: OpsAlarm['type'],
 }
 
 function window(alarm: MetricAlarm): { windowSeconds?: number } {
-  const period = alarm.Period ?? alarm.Metrics?.find((m) => m.ReturnData !== false && m.Period)?.Period ?? alarm.Metrics?.find((m) => m.MetricStat?.Period)?.MetricStat?.Period;
+  const period =
+    alarm.Period ??
+    alarm.Metrics?.find((m) => m.ReturnData !== false && m.Period)?.Period ??
+    alarm.Metrics?.find((m) => m.MetricStat?.Period)?.MetricStat?.Period;
   return period && alarm.EvaluationPeriods ? { windowSeconds: period * alarm.EvaluationPeriods } : {};
 }
 

@@ -13,5 +13,13 @@ import { statusCommand } from './status-command.js';
  * exporting a `Command`, plus one `.register(...)` line here.
  */
 export function builtinCommands(): CommandRegistry {
-  return new CommandRegistry().register(statusCommand).register(gateCommand).register(reportCommand).register(freshnessCommand).register(failureModesCommand).register(drillCommand).register(planCommand).register(preflightCommand);
+  return new CommandRegistry()
+    .register(statusCommand)
+    .register(gateCommand)
+    .register(reportCommand)
+    .register(freshnessCommand)
+    .register(failureModesCommand)
+    .register(drillCommand)
+    .register(planCommand)
+    .register(preflightCommand);
 }

@@ -113,7 +113,10 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
 function findCommand(registry: CommandRegistry, name: string): Command {
   const command = registry.get(name);
   if (!command) {
-    const names = registry.list().map((c) => c.name).join(', ');
+    const names = registry
+      .list()
+      .map((c) => c.name)
+      .join(', ');
     throw new UsageError(`unknown command "${name}" (commands: ${names}); see: loadbearing --help`);
   }
   return command;
@@ -124,11 +127,17 @@ function parseOptions(command: Command, args: string[], common = COMMON_OPTIONS)
   try {
     const { values, positionals } = parseArgs({
       args,
-      options: Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) }])),
+      options: Object.fromEntries(
+        Object.entries(specs).map(([name, spec]) => [
+          name,
+          { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) },
+        ]),
+      ),
       strict: true,
       allowPositionals: command.positional !== undefined,
     });
-    if (positionals.length > 1) throw new Error(`Unexpected argument '${positionals[1]}'. ${command.name} takes one ${command.positional!.name}`);
+    if (positionals.length > 1)
+      throw new Error(`Unexpected argument '${positionals[1]}'. ${command.name} takes one ${command.positional!.name}`);
     const parsed = values as Record<string, string | boolean | string[] | undefined>;
     return positionals.length === 1 ? { ...parsed, _: positionals[0] } : parsed;
   } catch (err) {

@@ -115,9 +115,9 @@ function show(v: DrillValue): string {
     case 'db-endpoints':
       return '<the DB endpoints the app uses>';
     case 'cache-failover-document-arn':
-      return '<the stack\'s TestFailover automation>';
+      return "<the stack's TestFailover automation>";
     case 'cache-failover-role-arn':
-      return '<the automation\'s role>';
+      return "<the automation's role>";
   }
 }
 
@@ -126,7 +126,9 @@ export function drillPlan(fm: typeof FailureModesModule, env: EnvironmentConfig,
   const definition = fm.DRILLS[mode];
   if (fm.isNoDrill(definition)) throw new UsageError(`failure mode ${mode} has no drill: ${definition.reason}`);
   if (!env.failureDrills.enabled) {
-    throw new UsageError(`environment ${env.name} has no failure drills (failureDrills.enabled is false): set it in the config and deploy, or pick an environment that has them`);
+    throw new UsageError(
+      `environment ${env.name} has no failure drills (failureDrills.enabled is false): set it in the config and deploy, or pick an environment that has them`,
+    );
   }
   const applicability = fm.drillApplicability(mode, env);
   if (!applicability.applies) throw new UsageError(`no ${definition.drill} drill in ${env.name}: ${applicability.reason}`);
@@ -148,7 +150,7 @@ export function drillPlan(fm: typeof FailureModesModule, env: EnvironmentConfig,
   const intervalSeconds = options.intervalMs / 1000;
   const detectWithinSeconds = Math.max(template.faultSeconds, 60) + window;
   const recoverWithinSeconds = budget.recoverySeconds + window + intervalSeconds;
-  const defaultBound = (SETUP_MS / 1000) + template.faultSeconds + detectWithinSeconds + recoverWithinSeconds + 2 * intervalSeconds;
+  const defaultBound = SETUP_MS / 1000 + template.faultSeconds + detectWithinSeconds + recoverWithinSeconds + 2 * intervalSeconds;
   return {
     environment: env.name,
     stage: env.stage,
@@ -160,7 +162,12 @@ export function drillPlan(fm: typeof FailureModesModule, env: EnvironmentConfig,
     otherZones: zones.filter((z) => z !== template.zone),
     findBy: Object.fromEntries(Object.entries(template.tags).filter(([k]) => k.startsWith('loadbearing:'))),
     description: template.description,
-    targets: Object.entries(template.targets).map(([name, t]) => ({ name, resourceType: t.resourceType, selectionMode: t.selectionMode, what: t.what })),
+    targets: Object.entries(template.targets).map(([name, t]) => ({
+      name,
+      resourceType: t.resourceType,
+      selectionMode: t.selectionMode,
+      what: t.what,
+    })),
     actions: Object.entries(template.actions).map(([name, a]) => ({
       name,
       actionId: a.actionId,
@@ -188,19 +195,25 @@ export function renderPlan(plan: DrillPlan): string {
   const lines = [
     `drill ${plan.drill} on ${plan.stack} (${plan.environment}, ${plan.region})${plan.zone ? ` in ${plan.zone}` : ''}: plan, nothing started`,
     '',
-    `Template: the FIS experiment template tagged ${Object.entries(plan.findBy).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `Template: the FIS experiment template tagged ${Object.entries(plan.findBy)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
     `  ${plan.description}`,
     ...(plan.otherZones.length > 0 ? [`  other AZs: ${plan.otherZones.join(', ')} (choose with --zone)`] : []),
     '',
     'Targets:',
     ...plan.targets.map((t) => `  ${t.name}: ${t.resourceType}, ${t.what}`),
-    ...(plan.targets.length === 0 ? ['  (none: the action runs the stack\'s automation)'] : []),
+    ...(plan.targets.length === 0 ? ["  (none: the action runs the stack's automation)"] : []),
     '',
     'Actions (at the start unless "after"):',
     ...plan.actions.map(
       (a) =>
         `  ${a.name}: ${a.actionId}${a.startAfter.length > 0 ? ` after ${a.startAfter.join(', ')}` : ''}: ${a.description}` +
-        (Object.keys(a.parameters).length > 0 ? `\n    ${Object.entries(a.parameters).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''),
+        (Object.keys(a.parameters).length > 0
+          ? `\n    ${Object.entries(a.parameters)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', ')}`
+          : ''),
     ),
     ...plan.notes.map((n) => `  not in this AZ: ${n}`),
     '',
@@ -244,9 +257,16 @@ export async function runDrill(run: DrillRun): Promise<number> {
   const templates = await fis.listTemplates();
   const matching = templates.filter((t) => Object.entries(plan.findBy).every(([k, v]) => t.tags?.[k] === v));
   if (matching.length === 0) {
-    throw new OperatorError(`no FIS experiment template tagged ${Object.entries(plan.findBy).map(([k, v]) => `${k}=${v}`).join(', ')} in ${plan.region}: deploy ${plan.stack} with failureDrills.enabled (or check --region / --profile)`);
+    throw new OperatorError(
+      `no FIS experiment template tagged ${Object.entries(plan.findBy)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')} in ${plan.region}: deploy ${plan.stack} with failureDrills.enabled (or check --region / --profile)`,
+    );
   }
-  if (matching.length > 1) throw new OperatorError(`${matching.length} FIS experiment templates carry the tags of this drill (${matching.map((t) => t.id).join(', ')}): delete the extra ones`);
+  if (matching.length > 1)
+    throw new OperatorError(
+      `${matching.length} FIS experiment templates carry the tags of this drill (${matching.map((t) => t.id).join(', ')}): delete the extra ones`,
+    );
   const templateId = matching[0]!.id!;
 
   const before = await discoverAlarms(cw, prefix);
@@ -257,8 +277,14 @@ export async function runDrill(run: DrillRun): Promise<number> {
     );
   }
 
-  writeLine(text, `drill ${plan.drill} on ${plan.stack}${plan.zone ? ` in ${plan.zone}` : ''}: starting the experiment of template ${templateId}`);
-  const experiment = await fis.startExperiment(templateId, randomUUID(), { 'loadbearing:stack': plan.stack, 'loadbearing:drill': plan.mode });
+  writeLine(
+    text,
+    `drill ${plan.drill} on ${plan.stack}${plan.zone ? ` in ${plan.zone}` : ''}: starting the experiment of template ${templateId}`,
+  );
+  const experiment = await fis.startExperiment(templateId, randomUUID(), {
+    'loadbearing:stack': plan.stack,
+    'loadbearing:drill': plan.mode,
+  });
   const experimentId = experiment.id!;
   const startedAt = clock.now();
   const watch = new DrillWatch(plan, prefix, startedAt);
@@ -280,7 +306,9 @@ export async function runDrill(run: DrillRun): Promise<number> {
       watch.observe(alarms, now);
       if (state.status === 'failed') {
         progress.clear();
-        throw new OperatorError(`the experiment ${experimentId} failed: ${state.reason ?? 'no reason given'} (see its log group and: aws fis get-experiment --id ${experimentId}); the drill is inconclusive`);
+        throw new OperatorError(
+          `the experiment ${experimentId} failed: ${state.reason ?? 'no reason given'} (see its log group and: aws fis get-experiment --id ${experimentId}); the drill is inconclusive`,
+        );
       }
       if (state.status === 'stopped' && !watch.stoppedByItsCondition(state.reason)) {
         // The alarms were read just before the experiment: read them once more before calling the stop external.
@@ -305,7 +333,9 @@ export async function runDrill(run: DrillRun): Promise<number> {
     progress.clear();
     if (!ended) await stopQuietly(fis, experimentId, run.stderr);
     if (err instanceof DeadlineExceededError || (signal.aborted && signal.reason === err)) {
-      throw new OperatorError(`gave up after ${formatDuration(plan.boundSeconds * 1000)} (the drill's wall-clock bound; raise it with --timeout): experiment ${experimentId} ${ended ? 'had ended' : 'was stopped'}, the stack had ${watch.recoveredText()}`);
+      throw new OperatorError(
+        `gave up after ${formatDuration(plan.boundSeconds * 1000)} (the drill's wall-clock bound; raise it with --timeout): experiment ${experimentId} ${ended ? 'had ended' : 'was stopped'}, the stack had ${watch.recoveredText()}`,
+      );
     }
     throw err;
   }
@@ -405,7 +435,10 @@ class DrillWatch {
   /** How long the stack may take to come back: the budget plus the window of the slowest alarm that fired. */
   recoverWithinMs(): number {
     const windows = [...this.alarmWindows.values()];
-    const slowest = windows.length > 0 ? Math.max(...windows) : this.plan.recoverWithinSeconds - this.plan.budget.recoverySeconds - this.plan.intervalSeconds;
+    const slowest =
+      windows.length > 0
+        ? Math.max(...windows)
+        : this.plan.recoverWithinSeconds - this.plan.budget.recoverySeconds - this.plan.intervalSeconds;
     return (this.plan.budget.recoverySeconds + slowest + this.plan.intervalSeconds) * 1000;
   }
 
@@ -431,10 +464,15 @@ class DrillWatch {
       return a ? this.isExpected(a, alarmKeyMatches) : false;
     });
     const other = fired.filter((n) => byName.get(n)?.component === 'drill' && !this.isOwnStop(byName.get(n)!));
-    const unexpected = fired.filter((n) => !expected.includes(n) && !other.includes(n) && !(byName.get(n) && this.isOwnStop(byName.get(n)!)));
+    const unexpected = fired.filter(
+      (n) => !expected.includes(n) && !other.includes(n) && !(byName.get(n) && this.isOwnStop(byName.get(n)!)),
+    );
     return {
       timeToDetectSeconds: this.detectedAt !== undefined ? Math.round((this.detectedAt - this.startedAt) / 1000) : null,
-      timeToRecoverSeconds: verdict.recovered && this.recoveredAt !== undefined && this.endedAt !== undefined ? Math.round((this.recoveredAt - this.endedAt) / 1000) : null,
+      timeToRecoverSeconds:
+        verdict.recovered && this.recoveredAt !== undefined && this.endedAt !== undefined
+          ? Math.round((this.recoveredAt - this.endedAt) / 1000)
+          : null,
       stopConditionFired: this.stopFired,
       expectedAlarmsFired: expected,
       unexpectedAlarms: unexpected,
@@ -449,7 +487,12 @@ class DrillWatch {
 
   progress(now: number, nextAt: number): string {
     const inAlarm = this.current.filter((a) => a.state === 'ALARM' && !this.isOtherDrill(a));
-    const detection = this.detectedAt !== undefined ? `detected after ${formatDuration(this.detectedAt - this.startedAt)}` : this.plan.expectedAlarms.length > 0 ? 'not detected yet' : 'no detection expected';
+    const detection =
+      this.detectedAt !== undefined
+        ? `detected after ${formatDuration(this.detectedAt - this.startedAt)}`
+        : this.plan.expectedAlarms.length > 0
+          ? 'not detected yet'
+          : 'no detection expected';
     return (
       `drill ${this.plan.drill}: ${formatDuration(now - this.startedAt)}, experiment ${this.experimentState.status}, ${inAlarm.length} alarm(s) in ALARM, ${detection}, ` +
       `stop condition ${this.stopFired ? 'FIRED' : 'not fired'}; next check in ${formatDuration(Math.max(0, nextAt - now))}`
@@ -457,13 +500,19 @@ class DrillWatch {
   }
 }
 
-
-function finish(run: DrillRun, watch: DrillWatch, verdict: Verdict, meta: { templateId: string; experimentId: string; checks: number; elapsedMs: number }): number {
+function finish(
+  run: DrillRun,
+  watch: DrillWatch,
+  verdict: Verdict,
+  meta: { templateId: string; experimentId: string; checks: number; elapsedMs: number },
+): number {
   const { plan } = run;
   const r = watch.result(verdict);
   const failures = [
     ...(verdict.detected ? [] : [`no expected alarm (${plan.expectedAlarms.join(', ')}) fired: the failure went undetected`]),
-    ...(verdict.recovered ? [] : [`the stack did not recover: alarms still in ALARM ${formatDuration(r.recoverWithinSeconds * 1000)} after the fault ended`]),
+    ...(verdict.recovered
+      ? []
+      : [`the stack did not recover: alarms still in ALARM ${formatDuration(r.recoverWithinSeconds * 1000)} after the fault ended`]),
     ...(r.stopConditionFired ? [`the stop condition fired (${plan.stopAlarm}): impact beyond the budget`] : []),
   ];
   const exitCode = failures.length === 0 ? ExitCode.Ok : ExitCode.Alarm;
@@ -497,12 +546,22 @@ function finish(run: DrillRun, watch: DrillWatch, verdict: Verdict, meta: { temp
     return exitCode;
   }
   const secs = (s: number | null, what: string) => (s === null ? what : formatDuration(s * 1000));
-  writeLine(run.stdout, `${exitCode === ExitCode.Ok ? 'PASS' : 'FAIL'}: drill ${plan.drill} on ${plan.stack}${plan.zone ? ` in ${plan.zone}` : ''} (experiment ${meta.experimentId}, ${json.experiment.status})`);
-  writeLine(run.stdout, `  time to detect:   ${plan.expectedAlarms.length > 0 ? secs(r.timeToDetectSeconds, 'not detected') : 'no alarm expected'}${r.expectedAlarmsFired.length > 0 ? ` (${r.expectedAlarmsFired.join(', ')})` : ''}`);
-  writeLine(run.stdout, `  time to recover:  ${secs(r.timeToRecoverSeconds, `not within ${formatDuration(r.recoverWithinSeconds * 1000)}`)} after the fault ended (budget ${plan.budget.recoverySeconds} s plus the alarms' own window)`);
+  writeLine(
+    run.stdout,
+    `${exitCode === ExitCode.Ok ? 'PASS' : 'FAIL'}: drill ${plan.drill} on ${plan.stack}${plan.zone ? ` in ${plan.zone}` : ''} (experiment ${meta.experimentId}, ${json.experiment.status})`,
+  );
+  writeLine(
+    run.stdout,
+    `  time to detect:   ${plan.expectedAlarms.length > 0 ? secs(r.timeToDetectSeconds, 'not detected') : 'no alarm expected'}${r.expectedAlarmsFired.length > 0 ? ` (${r.expectedAlarmsFired.join(', ')})` : ''}`,
+  );
+  writeLine(
+    run.stdout,
+    `  time to recover:  ${secs(r.timeToRecoverSeconds, `not within ${formatDuration(r.recoverWithinSeconds * 1000)}`)} after the fault ended (budget ${plan.budget.recoverySeconds} s plus the alarms' own window)`,
+  );
   writeLine(run.stdout, `  stop condition:   ${r.stopConditionFired ? `FIRED (${plan.stopAlarm})` : 'did not fire'}`);
   writeLine(run.stdout, `  unexpected:       ${r.unexpectedAlarms.length > 0 ? r.unexpectedAlarms.join(', ') : 'none'}`);
-  if (r.otherDrillAlarms.length > 0) writeLine(run.stdout, `  note: stop alarms of other drills fired (their budgets overlap this one): ${r.otherDrillAlarms.join(', ')}`);
+  if (r.otherDrillAlarms.length > 0)
+    writeLine(run.stdout, `  note: stop alarms of other drills fired (their budgets overlap this one): ${r.otherDrillAlarms.join(', ')}`);
   for (const f of failures) writeLine(run.stdout, `  failed: ${f}`);
   return exitCode;
 }
@@ -520,7 +579,8 @@ async function drill(values: OptionValues, io: LocalIo): Promise<number> {
   const fm: typeof FailureModesModule = await import('../model/failure-modes/index.js');
   const mode = str(values._);
   if (!mode) throw new UsageError('missing <mode>, e.g. loadbearing drill az-loss --env staging; see: loadbearing drill --help');
-  if (!(fm.FAILURE_MODE_IDS as readonly string[]).includes(mode)) throw new UsageError(`unknown failure mode "${mode}" (modes: ${fm.FAILURE_MODE_IDS.join(', ')})`);
+  if (!(fm.FAILURE_MODE_IDS as readonly string[]).includes(mode))
+    throw new UsageError(`unknown failure mode "${mode}" (modes: ${fm.FAILURE_MODE_IDS.join(', ')})`);
   const options = parseDrillOptions(values);
   const env = await loadEnvironment(values, 'drill', stderr);
   if (!env) return ExitCode.Error;
@@ -534,7 +594,12 @@ async function drill(values: OptionValues, io: LocalIo): Promise<number> {
     throw new UsageError(`refusing to run a drill on the prod stack ${plan.stack} without --confirm ${plan.stack}`);
   }
   const region = str(values.region) ?? plan.region;
-  const clientOptions = { region, profile: str(values.profile), connectionTimeoutMs: CONNECTION_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS };
+  const clientOptions = {
+    region,
+    profile: str(values.profile),
+    connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+  };
   const cwClient = io.createCloudWatchClient(clientOptions);
   const fisClient = io.createFisClient(clientOptions);
   const boundMs = plan.boundSeconds * 1000;
@@ -559,21 +624,21 @@ async function drill(values: OptionValues, io: LocalIo): Promise<number> {
 
 export const drillCommand: Command = {
   name: 'drill',
-  summary: 'Run the AWS FIS drill of a failure mode on an environment and judge it against the mode\'s budget',
+  summary: "Run the AWS FIS drill of a failure mode on an environment and judge it against the mode's budget",
   usage: '<mode> --env <name> [--zone <az>] [--confirm <stack>] [--dry-run] [--json] [options]',
   positional: { name: 'mode', description: 'failure mode ID, e.g. az-loss (see: loadbearing failure-modes --env <name>)' },
   details: [
     'Finds the experiment template of the drill by its tags (loadbearing:stack, loadbearing:drill,',
     'loadbearing:zone), refuses to start unless no alarm of the stack is in ALARM, starts the',
     'experiment (FIS StartExperiment, with a client token so a retry never starts two), then',
-    'checks the stack\'s alarms and the experiment every --interval, scheduled from the start, with',
+    "checks the stack's alarms and the experiment every --interval, scheduled from the start, with",
     'a progress line on stderr, until the experiment has ended and every alarm is out of ALARM.',
     '',
     'It reports the time to detect (the first expected cause alarm of the mode in ALARM), the time',
     'to recover (every alarm out of ALARM again, from the end of the fault), whether the stop',
-    'condition (<stack>-drill-<mode>-stop, from the mode\'s impact budget) fired, and the alarms',
+    "condition (<stack>-drill-<mode>-stop, from the mode's impact budget) fired, and the alarms",
     'that fired without being expected for the mode. --dry-run prints the plan from config alone.',
-    'Prod stacks run only with --confirm <stack name>. The region is the environment\'s unless',
+    "Prod stacks run only with --confirm <stack name>. The region is the environment's unless",
     '--region is given. The whole run gives up after the fault, detection and recovery times and',
     'a setup margin (see --dry-run), or --timeout, and then stops the experiment.',
     DURATION_HELP,
@@ -588,12 +653,16 @@ export const drillCommand: Command = {
   sdkClients: ['@aws-sdk/client-fis'],
   options: {
     ...ENVIRONMENT_OPTIONS,
-    zone: { type: 'string', valueName: '<az>', description: 'AZ of a per-AZ drill (az-loss, capacity-shortage-in-an-az); default: the first' },
+    zone: {
+      type: 'string',
+      valueName: '<az>',
+      description: 'AZ of a per-AZ drill (az-loss, capacity-shortage-in-an-az); default: the first',
+    },
     confirm: { type: 'string', valueName: '<stack>', description: 'the stack name, required to run on a prod stack' },
     'dry-run': { type: 'boolean', description: 'print the plan and start nothing (no AWS calls)' },
     interval: { type: 'string', valueName: '<duration>', description: 'time between checks (default 30s, at least 1s)' },
     timeout: { type: 'string', valueName: '<duration>', description: 'wall-clock bound of the whole drill (default: from the plan)' },
-    region: { type: 'string', valueName: '<region>', description: 'AWS region (default: the environment\'s)' },
+    region: { type: 'string', valueName: '<region>', description: "AWS region (default: the environment's)" },
     profile: { type: 'string', valueName: '<profile>', description: 'AWS profile (default: AWS_PROFILE, then "default")' },
   },
   local: drill,

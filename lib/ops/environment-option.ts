@@ -10,7 +10,13 @@ import { UsageError } from './errors.js';
 export const ENVIRONMENT_OPTIONS = {
   env: { type: 'string', valueName: '<name>', description: 'environment name, e.g. staging' },
   config: { type: 'string', valueName: '<file.json>', description: 'config file (default: the built-in environments)' },
-  context: { type: 'string', short: 'c', multiple: true, valueName: 'configFile=<file.json>', description: 'the same as --config, spelled as for cdk' },
+  context: {
+    type: 'string',
+    short: 'c',
+    multiple: true,
+    valueName: 'configFile=<file.json>',
+    description: 'the same as --config, spelled as for cdk',
+  },
 } as const;
 
 /**
@@ -21,11 +27,15 @@ export function configFileOption(values: OptionValues): string | undefined {
   const contexts = Array.isArray(values.context) ? values.context : typeof values.context === 'string' ? [values.context] : [];
   const files = contexts.map((c) => {
     const m = /^configFile=(.+)$/.exec(c);
-    if (!m) throw new UsageError(`-c ${JSON.stringify(c)} is not configFile=<file.json>; loadbearing reads only that context key (or use --config <file.json>)`);
+    if (!m)
+      throw new UsageError(
+        `-c ${JSON.stringify(c)} is not configFile=<file.json>; loadbearing reads only that context key (or use --config <file.json>)`,
+      );
     return m[1]!;
   });
   if (typeof values.config === 'string') files.push(values.config);
-  if (new Set(files).size > 1) throw new UsageError(`give one config file (--config or -c configFile=...), not ${files.length}: ${files.join(', ')}`);
+  if (new Set(files).size > 1)
+    throw new UsageError(`give one config file (--config or -c configFile=...), not ${files.length}: ${files.join(', ')}`);
   return files[0];
 }
 
@@ -40,7 +50,7 @@ export async function loadEnvironment(values: OptionValues, command: string, std
   const name = typeof values.env === 'string' ? values.env : undefined;
   if (!name) throw new UsageError(`missing --env <name>; see: loadbearing ${command} --help`);
   const file = configFileOption(values);
-  let environments;
+  let environments: EnvironmentConfig[];
   try {
     environments = file !== undefined ? loadConfigFile(file) : builtinEnvironments();
   } catch (e) {
@@ -49,6 +59,9 @@ export async function loadEnvironment(values: OptionValues, command: string, std
     return undefined;
   }
   const env = environments.find((e) => e.name === name);
-  if (!env) throw new UsageError(`unknown environment "${name}" (known: ${environments.map((e) => e.name).join(', ')}); fix: pass one of them to --env${file ? ` or add it to ${file}` : ''}`);
+  if (!env)
+    throw new UsageError(
+      `unknown environment "${name}" (known: ${environments.map((e) => e.name).join(', ')}); fix: pass one of them to --env${file ? ` or add it to ${file}` : ''}`,
+    );
   return env;
 }

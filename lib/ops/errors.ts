@@ -23,7 +23,10 @@ export class UnknownStackError extends Error {
 export class DeadlineExceededError extends Error {
   override readonly name = 'DeadlineExceededError';
   /** @param from who did not answer in time, for the message */
-  constructor(readonly timeoutMs: number, from = 'CloudWatch') {
+  constructor(
+    readonly timeoutMs: number,
+    from = 'CloudWatch',
+  ) {
     super(`gave up after ${formatSeconds(timeoutMs)} without a complete answer from ${from} (overall deadline; raise it with --timeout)`);
   }
 }
@@ -35,7 +38,10 @@ function formatSeconds(ms: number): string {
 /** A retryable error persisted through every attempt the retry policy allowed. */
 export class RetriesExhaustedError extends Error {
   override readonly name = 'RetriesExhaustedError';
-  constructor(override readonly cause: unknown, readonly attempts: number) {
+  constructor(
+    override readonly cause: unknown,
+    readonly attempts: number,
+  ) {
     super(`${errorName(cause)} after ${attempts} attempts`);
   }
 }
@@ -91,7 +97,8 @@ export function describeEndpoint(env: NodeJS.ProcessEnv, region: string | undefi
 }
 
 /** The permissions the drill command needs from FIS, for an access-denied message. */
-export const FIS_PERMISSIONS = 'fis:ListExperimentTemplates, fis:StartExperiment, fis:TagResource, fis:GetExperiment and fis:StopExperiment';
+export const FIS_PERMISSIONS =
+  'fis:ListExperimentTemplates, fis:StartExperiment, fis:TagResource, fis:GetExperiment and fis:StopExperiment';
 
 /** Marks an error as one of an AWS FIS call, so the message names FIS and its permissions, not CloudWatch. */
 export function fromFis(err: unknown): unknown {
@@ -114,7 +121,12 @@ export function describeError(err: unknown, endpoint: string): string {
   const e = asErrorLike(err);
   const name = e.name ?? '';
   const message = firstLine(e.message ?? '');
-  if (err instanceof UsageError || err instanceof OperatorError || err instanceof UnknownStackError || err instanceof DeadlineExceededError) {
+  if (
+    err instanceof UsageError ||
+    err instanceof OperatorError ||
+    err instanceof UnknownStackError ||
+    err instanceof DeadlineExceededError
+  ) {
     return message;
   }
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
@@ -126,8 +138,12 @@ export function describeError(err: unknown, endpoint: string): string {
   if (isFromFis(err) && (ACCESS_DENIED.has(name) || e.$metadata?.httpStatusCode === 403)) {
     return `access denied by FIS (${name || 'HTTP 403'}): ${message} (the drill needs ${FIS_PERMISSIONS})`;
   }
-  if (isFromFis(err) && !(e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' || name === 'TimeoutError' || e.code === 'ETIMEDOUT')) {
-    if (!BAD_CREDENTIALS.has(name) && name !== 'CredentialsProviderError' && !/region is missing|could not load credentials/i.test(message)) return `FIS ${name || 'Error'}: ${message}`;
+  if (
+    isFromFis(err) &&
+    !(e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' || name === 'TimeoutError' || e.code === 'ETIMEDOUT')
+  ) {
+    if (!BAD_CREDENTIALS.has(name) && name !== 'CredentialsProviderError' && !/region is missing|could not load credentials/i.test(message))
+      return `FIS ${name || 'Error'}: ${message}`;
   }
   if (ACCESS_DENIED.has(name) || e.$metadata?.httpStatusCode === 403) {
     return `access denied by CloudWatch (${name || 'HTTP 403'}): ${message} (needs cloudwatch:DescribeAlarms and cloudwatch:GetMetricData)`;
@@ -159,7 +175,10 @@ export function describeError(err: unknown, endpoint: string): string {
  */
 function unparsableResponse(e: ErrorLike, endpoint: string): string {
   const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
-  const type = Object.entries(e.$response?.headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1]?.split(';')[0]?.trim();
+  const type = Object.entries(e.$response?.headers ?? {})
+    .find(([k]) => k.toLowerCase() === 'content-type')?.[1]
+    ?.split(';')[0]
+    ?.trim();
   const html = /html/i.test(type ?? '') || /"\s*<(!doctype|html)/i.test(e.message ?? '');
   const body = html ? 'an HTML page' : type ? `a ${type} body` : 'a body';
   return `CloudWatch endpoint ${endpoint} answered ${status ? `HTTP ${status}` : 'a request'} with ${body}, not a CloudWatch API response (a proxy or load balancer in the way, or AWS_ENDPOINT_URL pointing elsewhere?)`;

@@ -24,7 +24,11 @@ export const failureModesCommand: Command = {
     // Loaded on use, like the config.
     const { catalogueText, failureModeCatalogue }: typeof FailureModesModule = await import('../model/failure-modes/index.js');
     const rows = failureModeCatalogue(env);
-    if (values.json === true) writeLine(stdout, JSON.stringify({ environment: env.name, stack: env.stackName, drillsEnabled: env.failureDrills.enabled, modes: rows }, null, 2));
+    if (values.json === true)
+      writeLine(
+        stdout,
+        JSON.stringify({ environment: env.name, stack: env.stackName, drillsEnabled: env.failureDrills.enabled, modes: rows }, null, 2),
+      );
     else stdout.write(catalogueText(env, rows));
     return ExitCode.Ok;
   },

@@ -51,7 +51,9 @@ export class FisGateway {
     let nextToken: string | undefined;
     do {
       const token = nextToken;
-      const page = await this.send('ListExperimentTemplates', () => this.client.send(new (fis().ListExperimentTemplatesCommand)({ maxResults: 100, nextToken: token }), { abortSignal: this.signal }));
+      const page = await this.send('ListExperimentTemplates', () =>
+        this.client.send(new (fis().ListExperimentTemplatesCommand)({ maxResults: 100, nextToken: token }), { abortSignal: this.signal }),
+      );
       templates.push(...(page.experimentTemplates ?? []));
       nextToken = page.nextToken;
     } while (nextToken);
@@ -64,13 +66,19 @@ export class FisGateway {
    * (https://docs.aws.amazon.com/fis/latest/APIReference/API_StartExperiment.html).
    */
   async startExperiment(templateId: string, clientToken: string, tags: Record<string, string>): Promise<Experiment> {
-    const out = await this.send('StartExperiment', () => this.client.send(new (fis().StartExperimentCommand)({ experimentTemplateId: templateId, clientToken, tags }), { abortSignal: this.signal }));
+    const out = await this.send('StartExperiment', () =>
+      this.client.send(new (fis().StartExperimentCommand)({ experimentTemplateId: templateId, clientToken, tags }), {
+        abortSignal: this.signal,
+      }),
+    );
     if (!out.experiment?.id) throw new Error('StartExperiment answered without an experiment');
     return out.experiment;
   }
 
   async getExperiment(id: string): Promise<Experiment> {
-    const out = await this.send('GetExperiment', () => this.client.send(new (fis().GetExperimentCommand)({ id }), { abortSignal: this.signal }));
+    const out = await this.send('GetExperiment', () =>
+      this.client.send(new (fis().GetExperimentCommand)({ id }), { abortSignal: this.signal }),
+    );
     return out.experiment ?? { id };
   }
 

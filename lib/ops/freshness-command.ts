@@ -21,7 +21,8 @@ export const freshnessCommand: Command = {
     const env = await loadEnvironment(values, 'freshness', stderr);
     if (!env) return ExitCode.Error;
     const { freshnessRows, freshnessTable }: typeof ConfigModule = await import('../model/config/index.js');
-    if (values.json === true) writeLine(stdout, JSON.stringify({ environment: env.name, edgeEnabled: env.edge.enabled, classes: freshnessRows(env) }, null, 2));
+    if (values.json === true)
+      writeLine(stdout, JSON.stringify({ environment: env.name, edgeEnabled: env.edge.enabled, classes: freshnessRows(env) }, null, 2));
     else stdout.write(freshnessTable(env));
     return ExitCode.Ok;
   },

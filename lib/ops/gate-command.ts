@@ -133,7 +133,7 @@ export const gateCommand: Command = {
   summary: 'Deployment gate: watch the alarms for a bake time, fail on a critical alarm',
   usage: '--stack <name> --bake <duration> [--interval <duration>] [options]',
   details: [
-    'Run it right after `cdk deploy`. It checks the stack\'s alarms at once and then every',
+    "Run it right after `cdk deploy`. It checks the stack's alarms at once and then every",
     '--interval until --bake has passed, showing a progress line on stderr (one updating',
     'line on a terminal, a plain line every 30s otherwise).',
     '',

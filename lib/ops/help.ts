@@ -36,7 +36,10 @@ export const DURATION_HELP = 'Durations: 30s, 10m, 1h, 2h30m, 1d.';
 const EXIT_CODES = 'Exit codes: 0 ok, 1 alarm (see the command), 2 usage, credential, access, network or deadline error.';
 
 function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {
-  const rows = Object.entries(options).map(([name, o]) => [`${o.short ? `-${o.short}, ` : ''}--${name}${o.valueName ? ` ${o.valueName}` : ''}`, o.description]);
+  const rows = Object.entries(options).map(([name, o]) => [
+    `${o.short ? `-${o.short}, ` : ''}--${name}${o.valueName ? ` ${o.valueName}` : ''}`,
+    o.description,
+  ]);
   const width = Math.max(...rows.map(([flag]) => flag!.length));
   return rows.map(([flag, text]) => `  ${flag!.padEnd(width)}  ${text}`);
 }

@@ -27,7 +27,9 @@ export function sdkInstallLine(names: readonly string[]): string {
 
 /** The error of a command whose clients are missing (exit 2, one line). */
 export function missingSdkError(command: string, missing: readonly string[]): UsageError {
-  return new UsageError(`${command} calls AWS through ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not installed (optional dependencies of loadbearing); fix: ${sdkInstallLine(missing)}`);
+  return new UsageError(
+    `${command} calls AWS through ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not installed (optional dependencies of loadbearing); fix: ${sdkInstallLine(missing)}`,
+  );
 }
 
 /** The loadbearing package.json this file belongs to (from lib/ops and dist/lib/ops alike). */
@@ -35,7 +37,11 @@ export function libraryManifest(): { version?: string; peerDependencies?: Record
   for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
     if (!existsSync(manifest)) continue;
-    const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string; peerDependencies?: Record<string, string> };
+    const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      name?: string;
+      version?: string;
+      peerDependencies?: Record<string, string>;
+    };
     if (parsed.name === 'loadbearing') return parsed;
   }
   return undefined;

@@ -7,7 +7,7 @@ import { readSynthesizedTemplate, TEMPLATE_OPTIONS } from './synthesized-templat
 /** `loadbearing plan --env <name>`: the first create of a synthesized stack, and whether every failure in it rolls back. */
 export const planCommand: Command = {
   name: 'plan',
-  summary: 'Order the first create of an environment\'s synthesized stack and prove every failure point rolls back',
+  summary: "Order the first create of an environment's synthesized stack and prove every failure point rolls back",
   usage: '--env <name> [-c configFile=<file.json>] [--template-dir <dir>] [--json]',
   details: [
     'Reads the template `npm run synth` wrote for the environment (cdk.out/<stack>.template.json)',
@@ -16,7 +16,7 @@ export const planCommand: Command = {
     'functions of AWS::SecretsManager-*). Each resource gets an estimated create time from a table',
     'with a source per row (docs/deploying.md): estimates, not measurements.',
     '',
-    'Prints the critical path and its minutes, then one line per failure point: if that resource\'s',
+    "Prints the critical path and its minutes, then one line per failure point: if that resource's",
     'create fails, what is complete and what is in flight, and whether the rollback can delete all',
     'of it. What stops a rollback or a retry: deletion protection without a guard sure to lift it,',
     'Retain resources with fixed names, buckets that may hold objects, Lambda@Edge functions, and',
@@ -29,7 +29,11 @@ export const planCommand: Command = {
   async local(values, { stdout, stderr }) {
     const env = await loadEnvironment(values, 'plan', stderr);
     if (!env) return ExitCode.Error;
-    const template = readSynthesizedTemplate(env, typeof values['template-dir'] === 'string' ? values['template-dir'] : undefined, configFileOption(values));
+    const template = readSynthesizedTemplate(
+      env,
+      typeof values['template-dir'] === 'string' ? values['template-dir'] : undefined,
+      configFileOption(values),
+    );
     const { planFirstCreate }: typeof PlanModule = await import('../model/deploy/rollback-plan.js');
     const { planJson, planText }: typeof ReportModule = await import('../model/deploy/plan-report.js');
     const plan = planFirstCreate(template, { account: env.account, region: env.region, stackName: env.stackName });

@@ -13,9 +13,12 @@ export const accountCheck: PreflightCheck = {
   async run({ env, session }) {
     const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
     const sts = session.client('sts', env.region, (config) => new STSClient(config));
-    const identity = await session.call('sts:GetCallerIdentity', (abortSignal) => sts.send(new GetCallerIdentityCommand({}), { abortSignal }));
+    const identity = await session.call('sts:GetCallerIdentity', (abortSignal) =>
+      sts.send(new GetCallerIdentityCommand({}), { abortSignal }),
+    );
     const who = identity.Arn ? ` (${identity.Arn})` : '';
-    if (identity.Account === env.account) return { status: 'pass', detail: `the credentials are of account ${env.account}${who}, the config's` };
+    if (identity.Account === env.account)
+      return { status: 'pass', detail: `the credentials are of account ${env.account}${who}, the config's` };
     return {
       status: 'fail',
       detail: `the credentials are of account ${identity.Account ?? '(none)'}${who}, but ${env.name} deploys to account ${env.account}`,

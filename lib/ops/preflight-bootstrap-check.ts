@@ -29,24 +29,36 @@ export function bootstrapCheck(region: string): PreflightCheck {
       const cfn = session.client('cloudformation', region, (config) => new CloudFormationClient(config));
       let stackStatus: string | undefined;
       try {
-        const out = await session.call('cloudformation:DescribeStacks', (abortSignal) => cfn.send(new DescribeStacksCommand({ StackName: BOOTSTRAP_STACK_NAME }), { abortSignal }));
+        const out = await session.call('cloudformation:DescribeStacks', (abortSignal) =>
+          cfn.send(new DescribeStacksCommand({ StackName: BOOTSTRAP_STACK_NAME }), { abortSignal }),
+        );
         stackStatus = out.Stacks?.[0]?.StackStatus ?? 'UNKNOWN';
       } catch (err) {
         // CloudFormation answers a missing stack with ValidationError "Stack with id CDKToolkit does not exist".
         if (causeName(err) !== 'ValidationError') throw err;
       }
       if (!stackStatus) {
-        return { status: 'fail', detail: `no ${BOOTSTRAP_STACK_NAME} stack in ${region} of account ${env.account}`, fix: `run \`${bootstrap}\`` };
+        return {
+          status: 'fail',
+          detail: `no ${BOOTSTRAP_STACK_NAME} stack in ${region} of account ${env.account}`,
+          fix: `run \`${bootstrap}\``,
+        };
       }
       if (!/_COMPLETE$/.test(stackStatus) || /^(ROLLBACK|DELETE)_COMPLETE$/.test(stackStatus)) {
-        return { status: 'fail', detail: `${BOOTSTRAP_STACK_NAME} in ${region} is ${stackStatus}`, fix: `wait for it to finish, or repair it and run \`${bootstrap}\` again` };
+        return {
+          status: 'fail',
+          detail: `${BOOTSTRAP_STACK_NAME} in ${region} is ${stackStatus}`,
+          fix: `wait for it to finish, or repair it and run \`${bootstrap}\` again`,
+        };
       }
 
       const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
       const ssm = session.client('ssm', region, (config) => new SSMClient(config));
       let version: number;
       try {
-        const out = await session.call('ssm:GetParameter', (abortSignal) => ssm.send(new GetParameterCommand({ Name: required.parameterName }), { abortSignal }));
+        const out = await session.call('ssm:GetParameter', (abortSignal) =>
+          ssm.send(new GetParameterCommand({ Name: required.parameterName }), { abortSignal }),
+        );
         version = Number(out.Parameter?.Value);
       } catch (err) {
         if (causeName(err) !== 'ParameterNotFound') throw err;
@@ -56,12 +68,19 @@ export function bootstrapCheck(region: string): PreflightCheck {
           fix: `run \`${bootstrap}\``,
         };
       }
-      const wanted = required.minimumVersion !== undefined ? `, the template needs ${required.minimumVersion} or later (its CheckBootstrapVersion rule)` : ' (the template has no CheckBootstrapVersion rule)';
+      const wanted =
+        required.minimumVersion !== undefined
+          ? `, the template needs ${required.minimumVersion} or later (its CheckBootstrapVersion rule)`
+          : ' (the template has no CheckBootstrapVersion rule)';
       if (!Number.isFinite(version)) {
         return { status: 'fail', detail: `${required.parameterName} in ${region} is not a version number`, fix: `run \`${bootstrap}\`` };
       }
       if (required.minimumVersion !== undefined && version < required.minimumVersion) {
-        return { status: 'fail', detail: `bootstrap version ${version} in ${region}${wanted}`, fix: `run \`${bootstrap}\` with this project's CDK CLI to upgrade it` };
+        return {
+          status: 'fail',
+          detail: `bootstrap version ${version} in ${region}${wanted}`,
+          fix: `run \`${bootstrap}\` with this project's CDK CLI to upgrade it`,
+        };
       }
       return { status: 'pass', detail: `${BOOTSTRAP_STACK_NAME} ${stackStatus}, version ${version}${wanted}` };
     },

@@ -98,7 +98,11 @@ export function updatePeakInstances(maxSize: number, policy: UpdateHeadroomPolic
       };
     }
     case 'replacing-update':
-      return { peakInstances: 2 * maxSize, headroom: maxSize, explanation: `replacing update: a new group beside the old one, peak 2 x ${maxSize} = ${2 * maxSize} instances` };
+      return {
+        peakInstances: 2 * maxSize,
+        headroom: maxSize,
+        explanation: `replacing update: a new group beside the old one, peak 2 x ${maxSize} = ${2 * maxSize} instances`,
+      };
     case 'none':
       return { peakInstances: maxSize, headroom: 0, explanation: 'no update policy: an update replaces no instance, peak MaxSize' };
   }

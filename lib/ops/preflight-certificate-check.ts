@@ -32,7 +32,12 @@ export function certificateCheck(options: CertificateCheckOptions): PreflightChe
     permissions: ['acm:DescribeCertificate'],
     async run({ session }) {
       const where = ARN.exec(options.arn);
-      if (!where) return { status: 'fail', detail: `${options.arn} is not an ACM certificate ARN`, fix: `set ${options.configKey} to the ARN of an ACM certificate in ${options.region}` };
+      if (!where)
+        return {
+          status: 'fail',
+          detail: `${options.arn} is not an ACM certificate ARN`,
+          fix: `set ${options.configKey} to the ARN of an ACM certificate in ${options.region}`,
+        };
       const region = where[1]!;
       if (region !== options.region) {
         return {
@@ -43,17 +48,27 @@ export function certificateCheck(options: CertificateCheckOptions): PreflightChe
       }
       const { ACMClient, DescribeCertificateCommand } = await import('@aws-sdk/client-acm');
       const acm = session.client('acm', region, (config) => new ACMClient(config));
-      let certificate;
+      let certificate: import('@aws-sdk/client-acm').CertificateDetail | undefined;
       try {
-        certificate = (await session.call('acm:DescribeCertificate', (abortSignal) => acm.send(new DescribeCertificateCommand({ CertificateArn: options.arn }), { abortSignal }))).Certificate;
+        certificate = (
+          await session.call('acm:DescribeCertificate', (abortSignal) =>
+            acm.send(new DescribeCertificateCommand({ CertificateArn: options.arn }), { abortSignal }),
+          )
+        ).Certificate;
       } catch (err) {
         if (!(err instanceof AwsCallError) || (err.cause as { name?: string })?.name !== 'ResourceNotFoundException') throw err;
       }
       if (!certificate) {
-        return { status: 'fail', detail: `no certificate ${options.arn} in ${region} of this account`, fix: `check ${options.configKey}: the certificate must be in this environment's account, in ${options.region}` };
+        return {
+          status: 'fail',
+          detail: `no certificate ${options.arn} in ${region} of this account`,
+          fix: `check ${options.configKey}: the certificate must be in this environment's account, in ${options.region}`,
+        };
       }
       const status = certificate.Status ?? 'UNKNOWN';
-      const certNames = [...new Set([certificate.DomainName, ...(certificate.SubjectAlternativeNames ?? [])].filter((n): n is string => !!n))];
+      const certNames = [
+        ...new Set([certificate.DomainName, ...(certificate.SubjectAlternativeNames ?? [])].filter((n): n is string => !!n)),
+      ];
       if (status !== 'ISSUED') {
         const fix =
           status === 'PENDING_VALIDATION'

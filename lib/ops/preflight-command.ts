@@ -94,7 +94,9 @@ export async function runPreflightCheck(check: PreflightCheck, ctx: PreflightCon
 /** The one line for credentials that are missing or rejected, naming the profile when one was asked for. */
 function credentialsProblem(err: unknown, profile: string | undefined, env: NodeJS.ProcessEnv): string {
   const cause = err instanceof AwsCallError ? err.cause : err;
-  const missing = (cause as { name?: string })?.name === 'CredentialsProviderError' || /could not load credentials/i.test((cause as Error)?.message ?? '');
+  const missing =
+    (cause as { name?: string })?.name === 'CredentialsProviderError' ||
+    /could not load credentials/i.test((cause as Error)?.message ?? '');
   if (missing && profile) {
     return awsProfileDefined(profile, env)
       ? `AWS profile "${profile}" gave no credentials (an expired SSO session? run \`aws sso login --profile ${profile}\`), then run preflight again`
@@ -135,7 +137,10 @@ async function preflight(values: OptionValues, io: LocalIo): Promise<number> {
       const row = await runPreflightCheck(check, ctx);
       rows.push(row);
       if (check === accountCheck && row.status === 'fail') {
-        notRun = { checks: checks.slice(i + 1).map((c) => c.id), reason: `the credentials are of another account than ${env.account}: they would check that account` };
+        notRun = {
+          checks: checks.slice(i + 1).map((c) => c.id),
+          reason: `the credentials are of another account than ${env.account}: they would check that account`,
+        };
         break;
       }
     }
@@ -164,21 +169,22 @@ async function preflight(values: OptionValues, io: LocalIo): Promise<number> {
 export const preflightCommand: Command = {
   name: 'preflight',
   summary: 'Check the target account and region before a deploy: credentials, bootstrap, certificates, quotas, offerings',
-  usage: '--env <name> [--config <file.json> | -c configFile=<file.json>] [--template-dir <dir>] [--profile <name>] [--timeout <duration>] [--json]',
+  usage:
+    '--env <name> [--config <file.json> | -c configFile=<file.json>] [--template-dir <dir>] [--profile <name>] [--timeout <duration>] [--json]',
   details: [
     'Reads the environment from config (account, region, AZs, certificates) and its synthesized',
     'template (<template-dir>/<stack>.template.json: the fleet, NAT gateways, DB instances and the',
-    'bootstrap version it requires), then makes read-only AWS calls in the environment\'s account',
+    "bootstrap version it requires), then makes read-only AWS calls in the environment's account",
     'and region and prints one row per check: pass, fail, unknown (the call failed: the row names',
     'the error and the IAM action it needs) or manual (no API can tell), with the fix.',
     '',
-    'Checks: the credentials\' account is the config\'s (a wrong account stops the other checks);',
+    "Checks: the credentials' account is the config's (a wrong account stops the other checks);",
     'the CDK bootstrap stack and its version (in us-east-1 too with the edge outside it); each',
     'certificate is ISSUED, in the right region and covers the configured names; the On-Demand and',
-    'Spot vCPU quotas fit current usage plus the fleet at its peak (MaxSize, the update policy\'s',
-    'headroom, a warm pool); free Elastic IPs cover the NAT gateways; the fleet\'s instance types',
+    "Spot vCPU quotas fit current usage plus the fleet at its peak (MaxSize, the update policy's",
+    "headroom, a warm pool); free Elastic IPs cover the NAT gateways; the fleet's instance types",
     'are offered in every AZ; the DB class and engine version are orderable there; and, with the',
-    'edge, CloudFront\'s account verification (manual). Every call is retried on throttling and',
+    "edge, CloudFront's account verification (manual). Every call is retried on throttling and",
     `bounded by --timeout (default ${DEFAULT_TIMEOUT_MS / 1000}s for the whole run). ${DURATION_HELP}`,
     '',
     'Exit codes: 0 every check passed (manual rows do not count against it),',
@@ -186,11 +192,23 @@ export const preflightCommand: Command = {
     '            2 unknown environment, invalid config, no synthesized template, no or rejected',
     '              credentials, or a profile that does not exist.',
   ].join('\n'),
-  sdkClients: ['@aws-sdk/client-sts', '@aws-sdk/client-cloudformation', '@aws-sdk/client-ssm', '@aws-sdk/client-acm', '@aws-sdk/client-service-quotas', '@aws-sdk/client-ec2', '@aws-sdk/client-rds'],
+  sdkClients: [
+    '@aws-sdk/client-sts',
+    '@aws-sdk/client-cloudformation',
+    '@aws-sdk/client-ssm',
+    '@aws-sdk/client-acm',
+    '@aws-sdk/client-service-quotas',
+    '@aws-sdk/client-ec2',
+    '@aws-sdk/client-rds',
+  ],
   options: {
     ...ENVIRONMENT_OPTIONS,
     ...TEMPLATE_OPTIONS,
-    profile: { type: 'string', valueName: '<profile>', description: 'AWS profile (default: AWS_PROFILE, then "default"); the region is the environment\'s' },
+    profile: {
+      type: 'string',
+      valueName: '<profile>',
+      description: 'AWS profile (default: AWS_PROFILE, then "default"); the region is the environment\'s',
+    },
     timeout: { type: 'string', valueName: '<duration>', description: `deadline for all AWS calls (default ${DEFAULT_TIMEOUT_MS / 1000}s)` },
   },
   local: preflight,

@@ -35,7 +35,17 @@ export const databaseOrderableCheck: PreflightCheck = {
       do {
         const m = marker;
         const page = await session.call('rds:DescribeOrderableDBInstanceOptions', (abortSignal) =>
-          rds.send(new DescribeOrderableDBInstanceOptionsCommand({ Engine: engine, EngineVersion: engineVersion, DBInstanceClass: instanceClass, Vpc: true, MaxRecords: 100, Marker: m }), { abortSignal }),
+          rds.send(
+            new DescribeOrderableDBInstanceOptionsCommand({
+              Engine: engine,
+              EngineVersion: engineVersion,
+              DBInstanceClass: instanceClass,
+              Vpc: true,
+              MaxRecords: 100,
+              Marker: m,
+            }),
+            { abortSignal },
+          ),
         );
         options.push(...(page.OrderableDBInstanceOptions ?? []));
         marker = page.Marker;
@@ -50,7 +60,8 @@ export const databaseOrderableCheck: PreflightCheck = {
       const missing = env.availabilityZones.filter((z) => !zones.has(z));
       if (missing.length > 0) problems.push(`${what} not in ${missing.join(', ')}`);
       if (members.some((i) => i.multiAz) && !usable.some((o) => o.MultiAZCapable)) problems.push(`${what} is not Multi-AZ capable`);
-      if (members.some((i) => i.readReplica) && !usable.some((o) => o.ReadReplicaCapable)) problems.push(`${what} cannot be a read replica`);
+      if (members.some((i) => i.readReplica) && !usable.some((o) => o.ReadReplicaCapable))
+        problems.push(`${what} cannot be a read replica`);
       if (missing.length === 0) fine.push(`${what} (${members.map((i) => i.name).join(', ')})`);
     }
     if (problems.length === 0) return { status: 'pass', detail: `orderable in ${env.availabilityZones.join(', ')}: ${fine.join('; ')}` };

@@ -35,7 +35,9 @@ export function stackVcpuDemand(ctx: PreflightContext): Promise<StackVcpuDemand>
       const { EC2Client, DescribeInstanceTypesCommand } = await import('@aws-sdk/client-ec2');
       const ec2 = ctx.session.client('ec2', ctx.env.region, (config) => new EC2Client(config));
       const out = await ctx.session.call('ec2:DescribeInstanceTypes', (abortSignal) =>
-        ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: unknown as DescribeInstanceTypesCommandInput['InstanceTypes'] }), { abortSignal }),
+        ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: unknown as DescribeInstanceTypesCommandInput['InstanceTypes'] }), {
+          abortSignal,
+        }),
       );
       for (const info of out.InstanceTypes ?? []) {
         if (info.InstanceType && typeof info.VCpuInfo?.DefaultVCpus === 'number') vcpus[info.InstanceType] = info.VCpuInfo.DefaultVCpus;

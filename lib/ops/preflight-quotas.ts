@@ -21,8 +21,16 @@ export interface QuotaRef {
  *   per Region (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/elastic-ip-addresses-eip.html#using-instance-addressing-limit).
  */
 export const EC2_QUOTAS = {
-  onDemandStandardVcpus: { serviceCode: 'ec2', quotaCode: 'L-1216C47A', name: 'Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances' },
-  spotStandardVcpus: { serviceCode: 'ec2', quotaCode: 'L-34B43A08', name: 'All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests' },
+  onDemandStandardVcpus: {
+    serviceCode: 'ec2',
+    quotaCode: 'L-1216C47A',
+    name: 'Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances',
+  },
+  spotStandardVcpus: {
+    serviceCode: 'ec2',
+    quotaCode: 'L-34B43A08',
+    name: 'All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests',
+  },
   elasticIps: { serviceCode: 'ec2', quotaCode: 'L-0263D0A3', name: 'EC2-VPC Elastic IPs' },
 } as const satisfies Record<string, QuotaRef>;
 
@@ -45,12 +53,16 @@ export async function quotaValue(session: PreflightSession, region: string, quot
   const client = session.client('service-quotas', region, (config) => new ServiceQuotasClient(config));
   const input = { ServiceCode: quota.serviceCode, QuotaCode: quota.quotaCode };
   try {
-    const out = await session.call('servicequotas:GetServiceQuota', (abortSignal) => client.send(new GetServiceQuotaCommand(input), { abortSignal }));
+    const out = await session.call('servicequotas:GetServiceQuota', (abortSignal) =>
+      client.send(new GetServiceQuotaCommand(input), { abortSignal }),
+    );
     if (typeof out.Quota?.Value === 'number') return { value: out.Quota.Value, source: 'applied' };
   } catch (err) {
     if (!(err instanceof AwsCallError) || (err.cause as { name?: string })?.name !== 'NoSuchResourceException') throw err;
   }
-  const out = await session.call('servicequotas:GetAWSDefaultServiceQuota', (abortSignal) => client.send(new GetAWSDefaultServiceQuotaCommand(input), { abortSignal }));
+  const out = await session.call('servicequotas:GetAWSDefaultServiceQuota', (abortSignal) =>
+    client.send(new GetAWSDefaultServiceQuotaCommand(input), { abortSignal }),
+  );
   if (typeof out.Quota?.Value !== 'number') throw new Error(`Service Quotas returned no value for ${quota.quotaCode}`);
   return { value: out.Quota.Value, source: 'default' };
 }

@@ -44,14 +44,16 @@ export function preflightVerdict(report: PreflightReport): string {
   if (report.result === 'pass') return `PASS: all ${report.summary.pass} checks passed${todo}`;
   const failed = report.rows.filter((r) => r.status === 'fail').map((r) => r.id);
   const unknown = report.rows.filter((r) => r.status === 'unknown').map((r) => r.id);
-  return [
-    'FAIL:',
+  return (
     [
-      ...(failed.length > 0 ? [`${failed.length} failed (${failed.join(', ')})`] : []),
-      ...(unknown.length > 0 ? [`${unknown.length} unknown (${unknown.join(', ')})`] : []),
-      ...(report.notRun ? [`${report.notRun.checks.length} not run (${report.notRun.checks.join(', ')})`] : []),
-    ].join(', '),
-  ].join(' ') + todo;
+      'FAIL:',
+      [
+        ...(failed.length > 0 ? [`${failed.length} failed (${failed.join(', ')})`] : []),
+        ...(unknown.length > 0 ? [`${unknown.length} unknown (${unknown.join(', ')})`] : []),
+        ...(report.notRun ? [`${report.notRun.checks.length} not run (${report.notRun.checks.join(', ')})`] : []),
+      ].join(', '),
+    ].join(' ') + todo
+  );
 }
 
 /** The text table: one row per check, its fix on the line below, then the verdict. */

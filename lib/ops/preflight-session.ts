@@ -65,7 +65,11 @@ export class PreflightSession {
         region,
         ...(this.options.profile ? { profile: this.options.profile } : {}),
         maxAttempts: 1,
-        requestHandler: { connectionTimeout: this.options.connectionTimeoutMs, requestTimeout: this.options.requestTimeoutMs, throwOnRequestTimeout: true },
+        requestHandler: {
+          connectionTimeout: this.options.connectionTimeoutMs,
+          requestTimeout: this.options.requestTimeoutMs,
+          throwOnRequestTimeout: true,
+        },
       });
       this.clients.set(key, client);
     }
@@ -127,16 +131,24 @@ export function failureVerdict(err: unknown): PreflightVerdict {
   if (err instanceof AwsCallError) {
     const { action, cause } = err;
     if (cause instanceof DeadlineExceededError) {
-      return { status: 'unknown', detail: `not answered: ${cause.message.replace(/ \(overall deadline.*$/, '')} (at ${action})`, fix: 'raise --timeout, or run preflight again' };
+      return {
+        status: 'unknown',
+        detail: `not answered: ${cause.message.replace(/ \(overall deadline.*$/, '')} (at ${action})`,
+        fix: 'raise --timeout, or run preflight again',
+      };
     }
     const last = cause instanceof RetriesExhaustedError ? cause.cause : cause;
     const tries = cause instanceof RetriesExhaustedError ? `, ${cause.attempts} attempts` : '';
     if (isUnparsable(last)) {
-      const status = (last as { $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } });
+      const status = last as { $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } };
       const http = status.$metadata?.httpStatusCode ?? status.$response?.statusCode;
       return {
         status: 'unknown',
-        detail: `${errorName(last)} calling ${action}${tries}: the endpoint answered ${http ? `HTTP ${http}` : ''} with a body that is not an AWS API response`.replace('answered  with', 'answered with'),
+        detail:
+          `${errorName(last)} calling ${action}${tries}: the endpoint answered ${http ? `HTTP ${http}` : ''} with a body that is not an AWS API response`.replace(
+            'answered  with',
+            'answered with',
+          ),
         fix: `check AWS_ENDPOINT_URL and any proxy: the endpoint does not implement ${action}`,
       };
     }
@@ -151,16 +163,36 @@ export function failureVerdict(err: unknown): PreflightVerdict {
     const code = errorName(cause);
     const message = firstLine((cause as Error)?.message);
     if (isAccessDenied(cause)) {
-      return { status: 'unknown', detail: `${code} calling ${action}: ${message}`, fix: `grant ${action} to these credentials (docs/deploying.md, "Before the first deploy", lists every permission preflight needs)` };
+      return {
+        status: 'unknown',
+        detail: `${code} calling ${action}: ${message}`,
+        fix: `grant ${action} to these credentials (docs/deploying.md, "Before the first deploy", lists every permission preflight needs)`,
+      };
     }
     const netCode = (cause as { code?: string })?.code;
     if (UNREACHABLE.has(netCode ?? '') || code === 'TimeoutError') {
-      return { status: 'unknown', detail: `${code} calling ${action}: the endpoint did not answer (${message})`, fix: 'check the network, the region and AWS_ENDPOINT_URL, then run preflight again' };
+      return {
+        status: 'unknown',
+        detail: `${code} calling ${action}: the endpoint did not answer (${message})`,
+        fix: 'check the network, the region and AWS_ENDPOINT_URL, then run preflight again',
+      };
     }
-    return { status: 'unknown', detail: `${code} calling ${action}: ${message}`, fix: `check the error above; the credentials need ${action}` };
+    return {
+      status: 'unknown',
+      detail: `${code} calling ${action}: ${message}`,
+      fix: `check the error above; the credentials need ${action}`,
+    };
   }
   if (err instanceof TemplateFactError) {
-    return { status: 'unknown', detail: `cannot read the template: ${err.message}`, fix: 'check this one by hand, or synthesize the stack with literal values' };
+    return {
+      status: 'unknown',
+      detail: `cannot read the template: ${err.message}`,
+      fix: 'check this one by hand, or synthesize the stack with literal values',
+    };
   }
-  return { status: 'unknown', detail: `${errorName(err)}: ${firstLine((err as Error)?.message ?? String(err))}`, fix: 'an unexpected error: run preflight again, and report it if it stays' };
+  return {
+    status: 'unknown',
+    detail: `${errorName(err)}: ${firstLine((err as Error)?.message ?? String(err))}`,
+    fix: 'an unexpected error: run preflight again, and report it if it stays',
+  };
 }

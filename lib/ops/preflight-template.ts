@@ -32,7 +32,8 @@ export interface BootstrapRequirement {
  */
 export function bootstrapRequirement(template: SynthesizedTemplate): BootstrapRequirement {
   const parameters = (template.Parameters ?? {}) as Record<string, { Default?: unknown }>;
-  const parameterName = typeof parameters.BootstrapVersion?.Default === 'string' ? parameters.BootstrapVersion.Default : DEFAULT_BOOTSTRAP_PARAMETER;
+  const parameterName =
+    typeof parameters.BootstrapVersion?.Default === 'string' ? parameters.BootstrapVersion.Default : DEFAULT_BOOTSTRAP_PARAMETER;
   const rules = (template.Rules ?? {}) as Record<string, { Assertions?: { Assert?: unknown }[] }>;
   const tooOld = (rules.CheckBootstrapVersion?.Assertions ?? []).flatMap((a) => versionsListed(a.Assert));
   return tooOld.length > 0 ? { minimumVersion: Math.max(...tooOld) + 1, parameterName } : { parameterName };
@@ -42,7 +43,8 @@ export function bootstrapRequirement(template: SynthesizedTemplate): BootstrapRe
 function versionsListed(assert: unknown): number[] {
   const not = (assert as { 'Fn::Not'?: unknown[] } | undefined)?.['Fn::Not'];
   const contains = (not?.[0] as { 'Fn::Contains'?: unknown[] } | undefined)?.['Fn::Contains'];
-  if (!Array.isArray(contains) || !Array.isArray(contains[0]) || (contains[1] as { Ref?: string } | undefined)?.Ref !== 'BootstrapVersion') return [];
+  if (!Array.isArray(contains) || !Array.isArray(contains[0]) || (contains[1] as { Ref?: string } | undefined)?.Ref !== 'BootstrapVersion')
+    return [];
   return (contains[0] as unknown[]).map(Number).filter(Number.isInteger);
 }
 
@@ -63,11 +65,12 @@ function optionalNumber(value: unknown, what: string): number | undefined {
 
 /** The instance type of the launch template a `LaunchTemplateSpecification` references in this template. */
 function launchTemplateType(template: SynthesizedTemplate, spec: unknown, what: string): string {
-  const id = (spec as { LaunchTemplateId?: { Ref?: string }; LaunchTemplateName?: { Ref?: string } } | undefined);
+  const id = spec as { LaunchTemplateId?: { Ref?: string }; LaunchTemplateName?: { Ref?: string } } | undefined;
   const ref = id?.LaunchTemplateId?.Ref ?? id?.LaunchTemplateName?.Ref;
   const resource = ref ? template.Resources?.[ref] : undefined;
   const type = (resource?.Properties?.LaunchTemplateData as { InstanceType?: unknown } | undefined)?.InstanceType;
-  if (typeof type !== 'string') throw new TemplateFactError(`${what}: the launch template's InstanceType is not a literal in this template`);
+  if (typeof type !== 'string')
+    throw new TemplateFactError(`${what}: the launch template's InstanceType is not a literal in this template`);
   return type;
 }
 
@@ -84,12 +87,18 @@ export function updateHeadroomPolicy(name: string, resource: SynthesizedResource
   if (refresh) {
     const own = optionalNumber(refresh.Preferences?.MaxHealthyPercentage, `${name} AutoScalingInstanceRefresh MaxHealthyPercentage`);
     if (own !== undefined) return { kind: 'instance-refresh', maxHealthyPercentage: own, source: 'from the update policy' };
-    const maintenance = (resource.Properties?.InstanceMaintenancePolicy as { MaxHealthyPercentage?: unknown } | undefined)?.MaxHealthyPercentage;
+    const maintenance = (resource.Properties?.InstanceMaintenancePolicy as { MaxHealthyPercentage?: unknown } | undefined)
+      ?.MaxHealthyPercentage;
     const fromGroup = optionalNumber(maintenance, `${name} InstanceMaintenancePolicy MaxHealthyPercentage`);
     // -1 clears the maintenance policy's value.
-    if (fromGroup !== undefined && fromGroup >= 100) return { kind: 'instance-refresh', maxHealthyPercentage: fromGroup, source: 'from the group\'s instance maintenance policy' };
+    if (fromGroup !== undefined && fromGroup >= 100)
+      return { kind: 'instance-refresh', maxHealthyPercentage: fromGroup, source: "from the group's instance maintenance policy" };
     const strategy = typeof refresh.Strategy === 'string' ? refresh.Strategy : 'Rolling';
-    return { kind: 'instance-refresh', maxHealthyPercentage: strategy === 'ReplaceRootVolume' ? 100 : 110, source: `the ${strategy} default` };
+    return {
+      kind: 'instance-refresh',
+      maxHealthyPercentage: strategy === 'ReplaceRootVolume' ? 100 : 110,
+      source: `the ${strategy} default`,
+    };
   }
   const replacing = policy.AutoScalingReplacingUpdate as { WillReplace?: unknown } | undefined;
   if (replacing && (replacing.WillReplace === true || replacing.WillReplace === 'true')) return { kind: 'replacing-update' };
@@ -118,32 +127,44 @@ export function fleetShapes(template: SynthesizedTemplate): FleetShape[] {
   return resourcesOf(template, 'AWS::AutoScaling::AutoScalingGroup').map(([name, resource]) => {
     const p = resource.Properties ?? {};
     const mixed = p.MixedInstancesPolicy as
-      | { InstancesDistribution?: Record<string, unknown>; LaunchTemplate?: { LaunchTemplateSpecification?: unknown; Overrides?: { InstanceType?: unknown; InstanceRequirements?: unknown }[] } }
+      | {
+          InstancesDistribution?: Record<string, unknown>;
+          LaunchTemplate?: {
+            LaunchTemplateSpecification?: unknown;
+            Overrides?: { InstanceType?: unknown; InstanceRequirements?: unknown }[];
+          };
+        }
       | undefined;
     let instanceTypes: string[];
     let distribution: FleetShape['distribution'];
     if (mixed) {
       const overrides = mixed.LaunchTemplate?.Overrides ?? [];
       if (overrides.some((o) => o.InstanceRequirements !== undefined)) {
-        throw new TemplateFactError(`${name} selects instance types by attributes (InstanceRequirements): preflight cannot know their vCPUs`);
+        throw new TemplateFactError(
+          `${name} selects instance types by attributes (InstanceRequirements): preflight cannot know their vCPUs`,
+        );
       }
-      instanceTypes = overrides.length > 0
-        ? overrides.map((o, i) => {
-            if (typeof o.InstanceType !== 'string') throw new TemplateFactError(`${name} override ${i + 1}: InstanceType is not a literal`);
-            return o.InstanceType;
-          })
-        : [launchTemplateType(template, mixed.LaunchTemplate?.LaunchTemplateSpecification, name)];
+      instanceTypes =
+        overrides.length > 0
+          ? overrides.map((o, i) => {
+              if (typeof o.InstanceType !== 'string')
+                throw new TemplateFactError(`${name} override ${i + 1}: InstanceType is not a literal`);
+              return o.InstanceType;
+            })
+          : [launchTemplateType(template, mixed.LaunchTemplate?.LaunchTemplateSpecification, name)];
       const d = mixed.InstancesDistribution ?? {};
       distribution = {
         onDemandBaseCapacity: optionalNumber(d.OnDemandBaseCapacity, `${name} OnDemandBaseCapacity`) ?? 0,
-        onDemandPercentageAboveBaseCapacity: optionalNumber(d.OnDemandPercentageAboveBaseCapacity, `${name} OnDemandPercentageAboveBaseCapacity`) ?? 100,
+        onDemandPercentageAboveBaseCapacity:
+          optionalNumber(d.OnDemandPercentageAboveBaseCapacity, `${name} OnDemandPercentageAboveBaseCapacity`) ?? 100,
       };
     } else if (p.LaunchTemplate) {
       instanceTypes = [launchTemplateType(template, p.LaunchTemplate, name)];
     } else {
       throw new TemplateFactError(`${name} has neither a MixedInstancesPolicy nor a LaunchTemplate`);
     }
-    const pool = warmPools.find(([, w]) => (w.Properties?.AutoScalingGroupName as { Ref?: string } | undefined)?.Ref === name)?.[1]?.Properties;
+    const pool = warmPools.find(([, w]) => (w.Properties?.AutoScalingGroupName as { Ref?: string } | undefined)?.Ref === name)?.[1]
+      ?.Properties;
     return {
       name,
       minSize: literalNumber(p.MinSize, `${name} MinSize`),
@@ -201,7 +222,10 @@ export interface DatabaseInstanceShape {
  * config (`fallback`).
  * @throws TemplateFactError when a class is not a literal
  */
-export function databaseInstances(template: SynthesizedTemplate, fallback: { engine: string; engineVersion: string }): DatabaseInstanceShape[] {
+export function databaseInstances(
+  template: SynthesizedTemplate,
+  fallback: { engine: string; engineVersion: string },
+): DatabaseInstanceShape[] {
   const instances = resourcesOf(template, 'AWS::RDS::DBInstance');
   const writer = instances.find(([, r]) => typeof r.Properties?.Engine === 'string')?.[1]?.Properties;
   const engine = typeof writer?.Engine === 'string' ? writer.Engine : fallback.engine;

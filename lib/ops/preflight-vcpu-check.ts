@@ -14,7 +14,12 @@ export function vcpuQuotaCheck(kind: 'on-demand' | 'spot'): PreflightCheck {
   return {
     id: `vcpu-${kind}`,
     check: onDemand ? 'On-Demand vCPU quota' : 'Spot vCPU quota',
-    permissions: ['servicequotas:GetServiceQuota', 'servicequotas:GetAWSDefaultServiceQuota', 'cloudwatch:GetMetricData', 'ec2:DescribeInstanceTypes'],
+    permissions: [
+      'servicequotas:GetServiceQuota',
+      'servicequotas:GetAWSDefaultServiceQuota',
+      'cloudwatch:GetMetricData',
+      'ec2:DescribeInstanceTypes',
+    ],
     async run(ctx) {
       const { env, session } = ctx;
       const demand = await stackVcpuDemand(ctx);
@@ -33,7 +38,10 @@ export function vcpuQuotaCheck(kind: 'on-demand' | 'spot'): PreflightCheck {
       const limit = await quotaValue(session, env.region, quota);
       const usage = await vcpuUsage(session, env.region, onDemand ? 'Standard/OnDemand' : 'Standard/Spot');
       const fit = quotaFit(limit.value, usage.vcpus, needed);
-      const inUse = usage.datapoints > 0 ? `${usage.vcpus} vCPUs in use (peak of the last hour)` : '0 vCPUs in use (no usage datapoint in the last hour)';
+      const inUse =
+        usage.datapoints > 0
+          ? `${usage.vcpus} vCPUs in use (peak of the last hour)`
+          : '0 vCPUs in use (no usage datapoint in the last hour)';
       const of = `${quota.quotaCode} "${quota.name}" = ${limit.value}${limit.source === 'default' ? ' (AWS default)' : ''} in ${env.region}`;
       const detail = `${inUse} + ${needed} for this stack = ${fit.total} of ${of}; stack: ${arithmetic}`;
       if (fit.fits) return { status: 'pass', detail };

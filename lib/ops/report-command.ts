@@ -73,7 +73,8 @@ export interface ReportJson {
 export function parseSince(values: OptionValues): number {
   if (values.since === undefined) return DEFAULT_SINCE_MS;
   const ms = parseDuration(String(values.since), '--since');
-  if (ms < MIN_SINCE_MS) throw new UsageError(`--since (${String(values.since)}) must be at least 1m: CloudWatch periods are whole minutes`);
+  if (ms < MIN_SINCE_MS)
+    throw new UsageError(`--since (${String(values.since)}) must be at least 1m: CloudWatch periods are whole minutes`);
   if (ms > MAX_SINCE_MS) throw new UsageError(`--since (${String(values.since)}) must be at most 455d: CloudWatch keeps no older data`);
   return ms;
 }
@@ -92,21 +93,23 @@ export async function buildReport(ctx: CommandContext, sinceMs: number): Promise
   const series = await fetchMetricData(ctx.cw, clusters, window, (err) => describeError(err, ctx.endpoint));
   const windowMinutes = window.periodSeconds / 60;
 
-  const resourceJson = resources.map((resource, i): ResourceJson => ({
-    kind: resource.kind,
-    component: resource.component,
-    id: resource.id,
-    label: resource.label,
-    namespace: resource.namespace,
-    dimensions: { ...resource.dimensions },
-    metrics: KEY_METRICS[resource.kind].map((spec): MetricJson => {
-      const result = series.get(queryId(i, spec.key));
-      const base = { key: spec.key, label: spec.label, unit: spec.unit };
-      if (!result || !result.ok) return { ...base, value: null, status: 'error', error: result?.error ?? 'no result' };
-      const value = metricValue(spec, result.values, windowMinutes);
-      return value === undefined ? { ...base, value: null, status: 'no-data' } : { ...base, value, status: 'ok' };
+  const resourceJson = resources.map(
+    (resource, i): ResourceJson => ({
+      kind: resource.kind,
+      component: resource.component,
+      id: resource.id,
+      label: resource.label,
+      namespace: resource.namespace,
+      dimensions: { ...resource.dimensions },
+      metrics: KEY_METRICS[resource.kind].map((spec): MetricJson => {
+        const result = series.get(queryId(i, spec.key));
+        const base = { key: spec.key, label: spec.label, unit: spec.unit };
+        if (!result?.ok) return { ...base, value: null, status: 'error', error: result?.error ?? 'no result' };
+        const value = metricValue(spec, result.values, windowMinutes);
+        return value === undefined ? { ...base, value: null, status: 'no-data' } : { ...base, value, status: 'ok' };
+      }),
     }),
-  }));
+  );
   const verdicts = evaluateVerdicts(
     resources.map((resource, i) => ({
       resource,
@@ -137,7 +140,9 @@ function metricText(m: MetricJson): string {
 
 export function renderReport(report: ReportJson): string {
   const window = `${isoSeconds(new Date(report.window.start))} to ${isoSeconds(new Date(report.window.end))}`;
-  const lines = [`report ${report.stack}: last ${report.since} (${window}), ${report.resources.length} resources from ${report.alarms} alarms`];
+  const lines = [
+    `report ${report.stack}: last ${report.since} (${window}), ${report.resources.length} resources from ${report.alarms} alarms`,
+  ];
   const { unread } = report;
   // A failed fetch is not an empty window: say so first, with the reason, before any verdict.
   if (unread.count > 0) lines.push(`could not read ${unread.count} of ${unread.metrics} metrics: ${unread.firstReason}`);
@@ -156,7 +161,10 @@ export function renderReport(report: ReportJson): string {
   for (const resource of report.resources) {
     lines.push('', resource.label, ...alignColumns(resource.metrics.map((m) => [m.label, metricText(m)])).map((l) => `  ${l}`));
   }
-  lines.push('', `API calls: DescribeAlarms ${report.calls.describeAlarms}, GetMetricData ${report.calls.getMetricData} (${report.queries} queries)`);
+  lines.push(
+    '',
+    `API calls: DescribeAlarms ${report.calls.describeAlarms}, GetMetricData ${report.calls.getMetricData} (${report.queries} queries)`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -166,7 +174,7 @@ export const reportCommand: Command = {
   usage: '--stack <name> [--since <duration>] [options]',
   details: [
     'Finds the resources (ALB, fleet ASG, DB writer/replicas/proxy, cache, CloudFront) in the',
-    'dimensions of the stack\'s alarms, fetches their key metrics over the window with',
+    "dimensions of the stack's alarms, fetches their key metrics over the window with",
     'GetMetricData (batches of up to 500 queries) and says in plain words where the pressure',
     'is, with the numbers behind each verdict. Metrics that could not be read show as',
     '"n/a: <reason>", the report says "could not read N of M metrics: <first reason>" first,',

@@ -21,7 +21,15 @@ export interface MetricSpec {
   readonly scale?: number | 'perMinute';
 }
 
-const stat = (key: string, label: string, unit: MetricUnit, name: string, statistic: string, combine: Combine, scale?: MetricSpec['scale']): MetricSpec => ({
+const stat = (
+  key: string,
+  label: string,
+  unit: MetricUnit,
+  name: string,
+  statistic: string,
+  combine: Combine,
+  scale?: MetricSpec['scale'],
+): MetricSpec => ({
   key,
   label,
   unit,
@@ -29,7 +37,13 @@ const stat = (key: string, label: string, unit: MetricUnit, name: string, statis
   combine,
   ...(scale === undefined ? {} : { scale }),
 });
-const math = (key: string, label: string, unit: MetricUnit, expression: string): MetricSpec => ({ key, label, unit, expression, combine: 'mean' });
+const math = (key: string, label: string, unit: MetricUnit, expression: string): MetricSpec => ({
+  key,
+  label,
+  unit,
+  expression,
+  combine: 'mean',
+});
 
 const SECONDS_TO_MS = 1_000;
 const BYTES_TO_MIB = 1 / 1_048_576;
@@ -101,7 +115,11 @@ export function expressionInputs(spec: MetricSpec): string[] {
 export function dependencyClusters(specs: readonly MetricSpec[]): MetricSpec[][] {
   const clusterOf = new Map<string, MetricSpec[]>();
   for (const spec of specs) {
-    const linked = new Set(expressionInputs(spec).map((key) => clusterOf.get(key)).filter((c) => c !== undefined));
+    const linked = new Set(
+      expressionInputs(spec)
+        .map((key) => clusterOf.get(key))
+        .filter((c) => c !== undefined),
+    );
     const cluster = [...[...linked].flat(), spec];
     for (const member of cluster) clusterOf.set(member.key, cluster);
   }

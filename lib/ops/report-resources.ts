@@ -33,7 +33,10 @@ export function deriveResources(alarms: readonly OpsAlarm[]): Resource[] {
   for (const alarm of alarms) {
     for (const { dimensions: d } of alarm.metrics) {
       if (d.DistributionId) {
-        add(resource('cdn', 'cdn', d.DistributionId, 'AWS/CloudFront', { DistributionId: d.DistributionId, Region: d.Region ?? 'Global' }), `cdn:${d.DistributionId}`);
+        add(
+          resource('cdn', 'cdn', d.DistributionId, 'AWS/CloudFront', { DistributionId: d.DistributionId, Region: d.Region ?? 'Global' }),
+          `cdn:${d.DistributionId}`,
+        );
       }
       if (d.LoadBalancer) {
         add(resource('alb', 'alb', d.LoadBalancer, 'AWS/ApplicationELB', { LoadBalancer: d.LoadBalancer }), `alb:${d.LoadBalancer}`);
@@ -50,11 +53,15 @@ export function deriveResources(alarms: readonly OpsAlarm[]): Resource[] {
         const role = alarm.component === 'db' ? parseDbRole(alarm.signal) : { role: 'unknown' as const };
         const dims = { DBInstanceIdentifier: id };
         if (role.role === 'writer') add(resource('dbWriter', 'db', id, 'AWS/RDS', dims), `db:${id}`, true);
-        else if (role.role === 'replica') add(resource('dbReplica', 'db', id, 'AWS/RDS', dims, `replica ${role.replica}`), `db:${id}`, true);
+        else if (role.role === 'replica')
+          add(resource('dbReplica', 'db', id, 'AWS/RDS', dims, `replica ${role.replica}`), `db:${id}`, true);
         else add(resource('dbInstance', 'db', id, 'AWS/RDS', dims), `db:${id}`);
       }
       if (d.CacheClusterId) {
-        add(resource('cache', 'cache', d.CacheClusterId, 'AWS/ElastiCache', { CacheClusterId: d.CacheClusterId }), `cache:${d.CacheClusterId}`);
+        add(
+          resource('cache', 'cache', d.CacheClusterId, 'AWS/ElastiCache', { CacheClusterId: d.CacheClusterId }),
+          `cache:${d.CacheClusterId}`,
+        );
       }
     }
   }

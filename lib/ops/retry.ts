@@ -46,11 +46,7 @@ const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 export function isRetryable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  return (
-    RETRYABLE_NAMES.has(e.name ?? '') ||
-    RETRYABLE_CODES.has(e.code ?? '') ||
-    RETRYABLE_STATUS.has(e.$metadata?.httpStatusCode ?? 0)
-  );
+  return RETRYABLE_NAMES.has(e.name ?? '') || RETRYABLE_CODES.has(e.code ?? '') || RETRYABLE_STATUS.has(e.$metadata?.httpStatusCode ?? 0);
 }
 
 /** Full jitter: a uniform delay in [0, min(maxDelay, base * 2^(retry-1))). */
@@ -64,12 +60,7 @@ export function backoffDelay(retry: number, policy: RetryPolicy, random: () => n
  * or of total time, or the signal aborts (its reason is thrown, also during a backoff).
  * @throws RetriesExhaustedError wrapping the last retryable error.
  */
-export async function withRetry<T>(
-  attempt: () => Promise<T>,
-  policy: RetryPolicy,
-  clock: Clock,
-  signal?: AbortSignal,
-): Promise<T> {
+export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, clock: Clock, signal?: AbortSignal): Promise<T> {
   const start = clock.now();
   for (let n = 1; ; n++) {
     if (signal?.aborted) throw signal.reason;

@@ -21,12 +21,17 @@ export const TEMPLATE_OPTIONS = {
 export function readSynthesizedTemplate(env: Pick<EnvironmentConfig, 'stackName'>, dir = 'cdk.out', configFile?: string): CfnTemplate {
   const path = join(dir, `${env.stackName}.template.json`);
   const synth = `npx cdk synth ${env.stackName}${configFile ? ` -c configFile=${configFile}` : ''}`;
-  if (!existsSync(path)) throw new UsageError(`--template-dir ${dir}: no synthesized template ${path}; fix: run \`${synth}\` first (or pass --template-dir <dir>)`);
+  if (!existsSync(path))
+    throw new UsageError(
+      `--template-dir ${dir}: no synthesized template ${path}; fix: run \`${synth}\` first (or pass --template-dir <dir>)`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UsageError(`--template-dir ${dir}: ${path} is not valid JSON (${(e as Error).message.split('\n')[0]}); fix: run \`${synth}\` again`);
+    throw new UsageError(
+      `--template-dir ${dir}: ${path} is not valid JSON (${(e as Error).message.split('\n')[0]}); fix: run \`${synth}\` again`,
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as CfnTemplate).Resources !== 'object') {
     throw new UsageError(`--template-dir ${dir}: ${path} is not a CloudFormation template (no Resources); fix: run \`${synth}\` again`);

@@ -35,7 +35,13 @@ export class InvariantsPlugin implements IPolicyValidationPlugin {
       const template = JSON.parse(text) as CfnTemplate;
       const stackName = basename(templatePath).replace(/\.template\.json$/, '');
       const environment = this.environments.get(stackName);
-      const stats = { stackName, resources: Object.keys(template.Resources ?? {}).length, bytes: Buffer.byteLength(text), template, ...(environment ? { environment } : {}) };
+      const stats = {
+        stackName,
+        resources: Object.keys(template.Resources ?? {}).length,
+        bytes: Buffer.byteLength(text),
+        template,
+        ...(environment ? { environment } : {}),
+      };
       for (const rule of this.rules) {
         if (this.optOuts.get(stackName)?.has(rule.id)) continue;
         for (const finding of rule.checkTemplate(stats)) {

@@ -35,7 +35,10 @@ export function addPlatform(app: App, environments: readonly EnvironmentConfig[]
     const extra = typeof options.stackProps === 'function' ? options.stackProps(config) : options.stackProps;
     const stack = new PlatformStack(app, config.stackName, { ...extra, config });
     for (const w of warnings.get(config.name) ?? []) {
-      Validations.of(stack).addWarning(`loadbearing-invariant-${w.ruleId}`, `${w.problem.path} = ${w.problem.value}: ${w.problem.rule}. Fix: ${w.problem.fix}`);
+      Validations.of(stack).addWarning(
+        `loadbearing-invariant-${w.ruleId}`,
+        `${w.problem.path} = ${w.problem.value}: ${w.problem.rule}. Fix: ${w.problem.fix}`,
+      );
     }
     return stack;
   });
@@ -134,7 +137,9 @@ export class PlatformApp extends App {
    * `-c stacks=<name,...>` when given), after the cross-component invariants pass, with the
    * template-phase invariants. The policy gates are the app's.
    */
-  public addEnvironments(options: { readonly environments?: readonly EnvironmentConfig[]; readonly stackProps?: PlatformAppOptions['stackProps'] } = {}): PlatformStack[] {
+  public addEnvironments(
+    options: { readonly environments?: readonly EnvironmentConfig[]; readonly stackProps?: PlatformAppOptions['stackProps'] } = {},
+  ): PlatformStack[] {
     const environments = selectEnvironments(options.environments ?? this.environments(), this.node.tryGetContext(STACKS_CONTEXT));
     return addPlatform(this, environments, { policies: false, ...(options.stackProps ? { stackProps: options.stackProps } : {}) });
   }

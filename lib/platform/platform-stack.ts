@@ -41,13 +41,29 @@ import type { EnvironmentConfig } from '../model/config/environment-schema';
  */
 export interface PlatformComponents {
   /** @default LoadBalancer */
-  readonly loadBalancer?: new (scope: Construct, id: string, props: LoadBalancerProps) => LoadBalancer;
+  readonly loadBalancer?: new (
+    scope: Construct,
+    id: string,
+    props: LoadBalancerProps,
+  ) => LoadBalancer;
   /** @default AppFleet */
-  readonly fleet?: new (scope: Construct, id: string, props: AppFleetProps) => AppFleet;
+  readonly fleet?: new (
+    scope: Construct,
+    id: string,
+    props: AppFleetProps,
+  ) => AppFleet;
   /** @default Database */
-  readonly database?: new (scope: Construct, id: string, props: DatabaseProps) => Database;
+  readonly database?: new (
+    scope: Construct,
+    id: string,
+    props: DatabaseProps,
+  ) => Database;
   /** @default Cache */
-  readonly cache?: new (scope: Construct, id: string, props: CacheProps) => Cache;
+  readonly cache?: new (
+    scope: Construct,
+    id: string,
+    props: CacheProps,
+  ) => Cache;
 }
 
 /** The header CloudFront adds and the ALB checks (ORIGIN_VERIFY_HEADER: the secret). */
@@ -203,7 +219,10 @@ export class PlatformStack extends Stack {
       settings: config.fleet,
       targetGroup: this.loadBalancer.targetGroup,
       healthCheck: { port: config.app.port, path: config.loadBalancer.healthCheck.path },
-      app: { artifact: config.app.artifact ?? referenceServiceArtifact(config.name), drainSeconds: config.loadBalancer.deregistrationDelaySeconds },
+      app: {
+        artifact: config.app.artifact ?? referenceServiceArtifact(config.name),
+        drainSeconds: config.loadBalancer.deregistrationDelaySeconds,
+      },
       logsKey,
       protection,
       namePrefix: config.stackName,
@@ -232,7 +251,8 @@ export class PlatformStack extends Stack {
     // A first create must not page: the alarms on what only the fleet produces (the ALB's target
     // metrics, the app's own metrics) are created once the fleet is in service, so their first
     // evaluation has data (alb-healthy-hosts-low treats missing data as breaching).
-    for (const a of alarms.alarms.filter((x) => x.alarm instanceof cloudwatch.Alarm && /^(alb|app)-/.test(x.key))) a.alarm.node.addDependency(this.fleet.autoScalingGroup);
+    for (const a of alarms.alarms.filter((x) => x.alarm instanceof cloudwatch.Alarm && /^(alb|app)-/.test(x.key)))
+      a.alarm.node.addDependency(this.fleet.autoScalingGroup);
     // The app's own secret, and the master secret for the migrations at start-up (the schema
     // owner: docs/deploying.md, "Who can read the master password"). The secrets are encrypted
     // with the database key; `grantRead` also lets the role decrypt with it through Secrets
@@ -259,10 +279,19 @@ export class PlatformStack extends Stack {
       const edgeWebAclArn =
         config.edge.webAclArn ??
         (config.waf.enabled
-          ? new WebAcl(this, 'EdgeWebAcl', { scope: 'CLOUDFRONT', settings: config.waf, logsKey, protection, namePrefix: `${config.stackName}-edge` }).webAcl.attrArn
+          ? new WebAcl(this, 'EdgeWebAcl', {
+              scope: 'CLOUDFRONT',
+              settings: config.waf,
+              logsKey,
+              protection,
+              namePrefix: `${config.stackName}-edge`,
+            }).webAcl.attrArn
           : undefined);
       this.edge = new Edge(this, 'Edge', {
-        origin: { domainName: config.edge.originDomainName ?? this.loadBalancer.loadBalancer.loadBalancerDnsName, https: config.loadBalancer.certificateArn !== undefined },
+        origin: {
+          domainName: config.edge.originDomainName ?? this.loadBalancer.loadBalancer.loadBalancerDnsName,
+          https: config.loadBalancer.certificateArn !== undefined,
+        },
         originVerifyHeader,
         settings: config.edge,
         webAclArn: edgeWebAclArn,
@@ -272,9 +301,15 @@ export class PlatformStack extends Stack {
         namePrefix: config.stackName,
         originDeadlineSeconds: config.app.requestTimeoutSeconds,
       });
-      new CfnOutput(this, 'EdgeDomainName', { value: this.edge.distribution.distributionDomainName, description: 'CloudFront domain: where users connect' });
+      new CfnOutput(this, 'EdgeDomainName', {
+        value: this.edge.distribution.distributionDomainName,
+        description: 'CloudFront domain: where users connect',
+      });
       this.edgeDns = new EdgeDns(this, 'EdgeDns', {
-        zone: config.dns.hostedZoneId && config.dns.zoneName ? { hostedZoneId: config.dns.hostedZoneId, zoneName: config.dns.zoneName } : undefined,
+        zone:
+          config.dns.hostedZoneId && config.dns.zoneName
+            ? { hostedZoneId: config.dns.hostedZoneId, zoneName: config.dns.zoneName }
+            : undefined,
         originName: config.edge.originDomainName,
         loadBalancer: this.loadBalancer.loadBalancer,
         aliases: config.edge.domainNames,
@@ -326,7 +361,10 @@ export class PlatformStack extends Stack {
       );
     }
 
-    new CfnOutput(this, 'LoadBalancerDns', { value: this.loadBalancer.loadBalancer.loadBalancerDnsName, description: 'Public DNS name of the ALB' });
+    new CfnOutput(this, 'LoadBalancerDns', {
+      value: this.loadBalancer.loadBalancer.loadBalancerDnsName,
+      description: 'Public DNS name of the ALB',
+    });
     new CfnOutput(this, 'DbWriterEndpoint', { value: this.database.writerEndpoint.host, description: 'Writes and transactions' });
     new CfnOutput(this, 'DbReaderEndpoints', {
       value: this.database.readerEndpoints.map((e) => e.host).join(',') || this.database.writerEndpoint.host,
@@ -373,14 +411,39 @@ export class PlatformStack extends Stack {
   /** Dashboard sections along the request path. */
   private dashboardSections(factory: AlarmFactory): DashboardSection[] {
     // Metric alarms only: the composites are the status row at the top.
-    const of = (predicate: (key: string) => boolean) => factory.alarms.filter((a) => a.alarm instanceof cloudwatch.Alarm && predicate(a.key)).map((a) => a.alarm);
+    const of = (predicate: (key: string) => boolean) =>
+      factory.alarms.filter((a) => a.alarm instanceof cloudwatch.Alarm && predicate(a.key)).map((a) => a.alarm);
     return [
-      { title: 'Edge', description: 'CDN and load balancer: what users see (errors, latency, traffic against its learned band).', alarms: of((k) => /^(cdn|alb)-/.test(k)) },
-      { title: 'Fleet', description: 'App instances: capacity against min/max, CPU against the scaling target.', alarms: of((k) => k.startsWith('fleet-')) },
-      { title: 'App', description: 'The app\'s own metrics (embedded metric format): shed requests, cache and replica fallbacks, DB pool wait.', alarms: of((k) => k.startsWith('app-')) },
-      { title: 'Database writer', description: 'Writes and transactions: the writer instance and RDS Proxy in front of it.', alarms: of((k) => /^db-(writer|proxy)-/.test(k)) },
-      { title: 'Database readers', description: 'Read replicas: lag, load and connections per replica.', alarms: of((k) => k.startsWith('db-replica-')) },
-      { title: 'Cache', description: 'ElastiCache: engine and host CPU, memory against eviction, evictions, hit rate, replication.', alarms: of((k) => k.startsWith('cache-')) },
+      {
+        title: 'Edge',
+        description: 'CDN and load balancer: what users see (errors, latency, traffic against its learned band).',
+        alarms: of((k) => /^(cdn|alb)-/.test(k)),
+      },
+      {
+        title: 'Fleet',
+        description: 'App instances: capacity against min/max, CPU against the scaling target.',
+        alarms: of((k) => k.startsWith('fleet-')),
+      },
+      {
+        title: 'App',
+        description: "The app's own metrics (embedded metric format): shed requests, cache and replica fallbacks, DB pool wait.",
+        alarms: of((k) => k.startsWith('app-')),
+      },
+      {
+        title: 'Database writer',
+        description: 'Writes and transactions: the writer instance and RDS Proxy in front of it.',
+        alarms: of((k) => /^db-(writer|proxy)-/.test(k)),
+      },
+      {
+        title: 'Database readers',
+        description: 'Read replicas: lag, load and connections per replica.',
+        alarms: of((k) => k.startsWith('db-replica-')),
+      },
+      {
+        title: 'Cache',
+        description: 'ElastiCache: engine and host CPU, memory against eviction, evictions, hit rate, replication.',
+        alarms: of((k) => k.startsWith('cache-')),
+      },
     ];
   }
 

@@ -63,7 +63,10 @@ export function signals(config: EnvironmentConfig, m: RunMeasurement, phase: Pha
     out.push({
       name: `CPU: ${cpu[0][0]}`,
       pressure: total / 200,
-      detail: `machine CPU ${Math.round(total)}% of 200% (2 cores): ${cpu.slice(0, 3).map(([k, v]) => `${k} ${v}%`).join(', ')}`,
+      detail: `machine CPU ${Math.round(total)}% of 200% (2 cores): ${cpu
+        .slice(0, 3)
+        .map(([k, v]) => `${k} ${v}%`)
+        .join(', ')}`,
     });
   }
   return out.sort((a, b) => b.pressure - a.pressure);

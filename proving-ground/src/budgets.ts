@@ -75,7 +75,15 @@ export interface BudgetInput {
   readonly dbDelayMs: number;
 }
 
-const check = (id: string, label: string, comparison: Comparison, limit: number, measured: number, unit: BudgetCheck['unit'], derivation: string): BudgetCheck => ({
+const check = (
+  id: string,
+  label: string,
+  comparison: Comparison,
+  limit: number,
+  measured: number,
+  unit: BudgetCheck['unit'],
+  derivation: string,
+): BudgetCheck => ({
   id,
   label,
   comparison,
@@ -86,10 +94,34 @@ const check = (id: string, label: string, comparison: Comparison, limit: number,
 });
 
 const errors = (m: RunMeasurement, label = 'errors (not shed, not 429), whole run') =>
-  check('errors', label, '<=', ERROR_BUDGET_PERCENT, m.run.errorPercent, '%', `the proving ground's bound for every scenario (${ERROR_BUDGET_PERCENT}% of requests)`);
+  check(
+    'errors',
+    label,
+    '<=',
+    ERROR_BUDGET_PERCENT,
+    m.run.errorPercent,
+    '%',
+    `the proving ground's bound for every scenario (${ERROR_BUDGET_PERCENT}% of requests)`,
+  );
 const writes = (m: RunMeasurement) => [
-  check('lost-writes', 'acknowledged writes lost', '=', 0, m.writes.lost, 'count', 'PostgreSQL rows against the client log: every 201 has its order and its key'),
-  check('duplicated-writes', 'writes applied twice', '=', 0, m.writes.duplicated, 'count', 'every order of the run is named by exactly one Idempotency-Key'),
+  check(
+    'lost-writes',
+    'acknowledged writes lost',
+    '=',
+    0,
+    m.writes.lost,
+    'count',
+    'PostgreSQL rows against the client log: every 201 has its order and its key',
+  ),
+  check(
+    'duplicated-writes',
+    'writes applied twice',
+    '=',
+    0,
+    m.writes.duplicated,
+    'count',
+    'every order of the run is named by exactly one Idempotency-Key',
+  ),
 ];
 const recovery = (i: BudgetInput) =>
   check(
@@ -110,9 +142,33 @@ function targetLoss(i: BudgetInput, lostShare: number, minHealthy: number, why: 
   const during = m.window(m.faultStartMs, detectedAt);
   const afterDetection = m.window(detectedAt, m.durationMs);
   return [
-    check('errors-until-detected', 'errors until the health check takes the lost targets out', '<=', lostShare, during.errorPercent, '%', `${why}: their share of requests may fail for the detection time (${detectionMs} ms scaled, + 1 s)`),
-    check('errors-after-detection', 'errors once the lost targets are out', '<=', ERROR_BUDGET_PERCENT, afterDetection.errorPercent, '%', 'the remaining targets carry the load: static stability'),
-    check('healthy-targets', 'fewest healthy targets during the fault', '>=', minHealthy, m.phases.fault.minHealthyTargets ?? 0, 'targets', `${why}; HAProxy runtime API, sampled every second`),
+    check(
+      'errors-until-detected',
+      'errors until the health check takes the lost targets out',
+      '<=',
+      lostShare,
+      during.errorPercent,
+      '%',
+      `${why}: their share of requests may fail for the detection time (${detectionMs} ms scaled, + 1 s)`,
+    ),
+    check(
+      'errors-after-detection',
+      'errors once the lost targets are out',
+      '<=',
+      ERROR_BUDGET_PERCENT,
+      afterDetection.errorPercent,
+      '%',
+      'the remaining targets carry the load: static stability',
+    ),
+    check(
+      'healthy-targets',
+      'fewest healthy targets during the fault',
+      '>=',
+      minHealthy,
+      m.phases.fault.minHealthyTargets ?? 0,
+      'targets',
+      `${why}; HAProxy runtime API, sampled every second`,
+    ),
   ];
 }
 
@@ -125,21 +181,69 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
   switch (id) {
     case 'steady-state':
       return [
-        check('p99', 'p99, whole run', '<=', calibration.targetP99Ms, m.run.all.p99Ms, 'ms', 'the calibration target: min(alarms.latencyP99Seconds, app.shedPoolWaitMs)'),
+        check(
+          'p99',
+          'p99, whole run',
+          '<=',
+          calibration.targetP99Ms,
+          m.run.all.p99Ms,
+          'ms',
+          'the calibration target: min(alarms.latencyP99Seconds, app.shedPoolWaitMs)',
+        ),
         errors(m),
-        check('shed', 'shed 503s, whole run', '<=', config.alarms.http5xxRatePercent, m.run.shedPercent, '%', 'at 70% of capacity the service has headroom: at most alarms.http5xxRatePercent is shed'),
+        check(
+          'shed',
+          'shed 503s, whole run',
+          '<=',
+          config.alarms.http5xxRatePercent,
+          m.run.shedPercent,
+          '%',
+          'at 70% of capacity the service has headroom: at most alarms.http5xxRatePercent is shed',
+        ),
         ...writes(m),
       ];
     case 'traffic-spike': {
       const rule = localRateRule(config);
       return [
         errors(m, 'errors (not shed, not 429): sheds, never times out'),
-        check('shed-fast', 'p99 of shed responses during the spike', '<', SHED_RESPONSE_MS, fault.shed.p99Ms, 'ms', 'a shed answer is decided before any work and preserialized (app.shedPoolWaitMs, shedQueueLength, shedEventLoopLagMs, shedEventLoopUtilizationPercent)'),
-        check('shed-happens', 'shed 503s during the spike', '>', 0, fault.counts.shed, 'count', 'at 3x the measured capacity the service must reach its shedding bounds'),
-        check('served-p99', 'p99 of served (2xx) requests during the spike', '<=', (failureMode('traffic-spike')!.impactBudget(config).maxP99Seconds ?? 0) * 1000, fault.ok.p99Ms, 'ms', 'failure mode traffic-spike: alarms.latencyP99Seconds'),
+        check(
+          'shed-fast',
+          'p99 of shed responses during the spike',
+          '<',
+          SHED_RESPONSE_MS,
+          fault.shed.p99Ms,
+          'ms',
+          'a shed answer is decided before any work and preserialized (app.shedPoolWaitMs, shedQueueLength, shedEventLoopLagMs, shedEventLoopUtilizationPercent)',
+        ),
+        check(
+          'shed-happens',
+          'shed 503s during the spike',
+          '>',
+          0,
+          fault.counts.shed,
+          'count',
+          'at 3x the measured capacity the service must reach its shedding bounds',
+        ),
+        check(
+          'served-p99',
+          'p99 of served (2xx) requests during the spike',
+          '<=',
+          (failureMode('traffic-spike')!.impactBudget(config).maxP99Seconds ?? 0) * 1000,
+          fault.ok.p99Ms,
+          'ms',
+          'failure mode traffic-spike: alarms.latencyP99Seconds',
+        ),
         ...(rule
           ? [
-              check('429-normal-clients', '429s to clients under the per-client rate', '=', 0, m.run.counts.rateLimited, 'count', `waf.rateLimitPerIp ${config.waf.rateLimitPerIp}/5 min = ${rule.limit} per ${rule.windowSeconds} s locally; every normal client sends less than half of it`),
+              check(
+                '429-normal-clients',
+                '429s to clients under the per-client rate',
+                '=',
+                0,
+                m.run.counts.rateLimited,
+                'count',
+                `waf.rateLimitPerIp ${config.waf.rateLimitPerIp}/5 min = ${rule.limit} per ${rule.windowSeconds} s locally; every normal client sends less than half of it`,
+              ),
               overLimitCheck(m, rule.limit, rule.windowSeconds),
             ]
           : []),
@@ -153,7 +257,15 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
       const azs = config.availabilityZones.length;
       return [
         ...targetLoss(i, 100 / azs, azLossFloor(n, azs), `one AZ of ${azs}: its targets and the replica`),
-        check('replica-fallbacks', 'reads moved to the writer pool', '>', 0, fault.service.counters.ReplicaFallbacks ?? 0, 'count', 'the replica was in the lost AZ: reads fall back to the writer pool (service metric ReplicaFallbacks)'),
+        check(
+          'replica-fallbacks',
+          'reads moved to the writer pool',
+          '>',
+          0,
+          fault.service.counters.ReplicaFallbacks ?? 0,
+          'count',
+          'the replica was in the lost AZ: reads fall back to the writer pool (service metric ReplicaFallbacks)',
+        ),
         recovery(i),
         ...writes(m),
       ];
@@ -161,8 +273,24 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
     case 'replica-loss':
       return [
         errors(m),
-        check('p99-fault', 'p99 while the replica is down', '<=', calibration.targetP99Ms, fault.all.p99Ms, 'ms', 'the calibration target: reads on the writer pool stay within it (CB-2: the pools fit)'),
-        check('replica-fallbacks', 'reads moved to the writer pool', '>', 0, fault.service.counters.ReplicaFallbacks ?? 0, 'count', 'service metric ReplicaFallbacks'),
+        check(
+          'p99-fault',
+          'p99 while the replica is down',
+          '<=',
+          calibration.targetP99Ms,
+          fault.all.p99Ms,
+          'ms',
+          'the calibration target: reads on the writer pool stay within it (CB-2: the pools fit)',
+        ),
+        check(
+          'replica-fallbacks',
+          'reads moved to the writer pool',
+          '>',
+          0,
+          fault.service.counters.ReplicaFallbacks ?? 0,
+          'count',
+          'service metric ReplicaFallbacks',
+        ),
         recovery(i),
         ...writes(m),
       ];
@@ -182,7 +310,15 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
           'ms',
           `pre-fault p99 of reads from the database (${dbRead} ms) + app.cacheTimeoutMs (${config.app.cacheTimeoutMs}) + 2 x app.shedPoolWaitMs (the pool wait bound: every read now goes to the database) + ${LATENCY_MARGIN_MS} ms margin`,
         ),
-        check('cache-fallbacks', 'cache calls that fell back to the database', '>', 0, fault.service.counters.CacheFallbacks ?? 0, 'count', 'service metric CacheFallbacks'),
+        check(
+          'cache-fallbacks',
+          'cache calls that fell back to the database',
+          '>',
+          0,
+          fault.service.counters.CacheFallbacks ?? 0,
+          'count',
+          'service metric CacheFallbacks',
+        ),
         recovery(i),
         ...writes(m),
       ];
@@ -194,9 +330,33 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
       );
       const after = m.window(m.faultEndMs + recoveryBoundSeconds(config) * 1000, m.durationMs);
       return [
-        check('read-errors-fault', 'read errors while the writer is down', '<=', ERROR_BUDGET_PERCENT, readErrors.sent === 0 ? 0 : (100 * readErrors.error) / readErrors.sent, '%', 'reads go to the replica and the cache, not the writer'),
-        check('errors-after', 'errors once the writer is back (after the recovery bound)', '<=', ERROR_BUDGET_PERCENT, after.errorPercent, '%', 'failure mode db-failover bounds the duration, not the rate, of write errors'),
-        check('healthy-targets', 'fewest healthy targets while the writer is down', '>=', n, fault.minHealthyTargets ?? 0, 'targets', 'health checks are shallow (loadBalancer.healthCheck.path): a database outage must not drain the fleet'),
+        check(
+          'read-errors-fault',
+          'read errors while the writer is down',
+          '<=',
+          ERROR_BUDGET_PERCENT,
+          readErrors.sent === 0 ? 0 : (100 * readErrors.error) / readErrors.sent,
+          '%',
+          'reads go to the replica and the cache, not the writer',
+        ),
+        check(
+          'errors-after',
+          'errors once the writer is back (after the recovery bound)',
+          '<=',
+          ERROR_BUDGET_PERCENT,
+          after.errorPercent,
+          '%',
+          'failure mode db-failover bounds the duration, not the rate, of write errors',
+        ),
+        check(
+          'healthy-targets',
+          'fewest healthy targets while the writer is down',
+          '>=',
+          n,
+          fault.minHealthyTargets ?? 0,
+          'targets',
+          'health checks are shallow (loadBalancer.healthCheck.path): a database outage must not drain the fleet',
+        ),
         ...writes(m),
       ];
     }
@@ -218,7 +378,15 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
     case 'client-retries':
       return [
         ...writes(m),
-        check('retries-happen', 'write attempts resent after a timeout', '>', 0, m.writes.retries, 'count', 'the retrying clients time out before the service answers'),
+        check(
+          'retries-happen',
+          'write attempts resent after a timeout',
+          '>',
+          0,
+          m.writes.retries,
+          'count',
+          'the retrying clients time out before the service answers',
+        ),
         check(
           'failed-writes',
           'writes whose last attempt failed with an error (not shed, not 429)',
@@ -228,7 +396,15 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
           '%',
           `the last attempt waits the full client timeout; ${ERROR_BUDGET_PERCENT}% like errors (a write shed on its last attempt was refused, not failed: the client knows)`,
         ),
-        check('read-errors', 'read errors, whole run', '<=', ERROR_BUDGET_PERCENT, readErrorPercent(m), '%', `${ERROR_BUDGET_PERCENT}% of requests`),
+        check(
+          'read-errors',
+          'read errors, whole run',
+          '<=',
+          ERROR_BUDGET_PERCENT,
+          readErrorPercent(m),
+          '%',
+          `${ERROR_BUDGET_PERCENT}% of requests`,
+        ),
       ];
     default:
       throw new Error(`no proving-ground scenario for ${id}`);

@@ -49,7 +49,9 @@ export async function calibrate(ctx: RunContext): Promise<CalibrationResult> {
       within: p99Ms <= targetP99Ms && (100 * bad) / Math.max(1, c.counts.sent) <= non2xxPercent,
     };
     if (judged) steps.push(result);
-    ctx.progress(`calibration${judged ? '' : ' warm-up'}: ${result.rps} req/s -> p99 ${p99Ms} ms, ${result.non2xxPercent}% shed or errors${judged ? ` ${result.within ? 'within' : 'OVER'} (target p99 ${targetP99Ms} ms)` : ''}`);
+    ctx.progress(
+      `calibration${judged ? '' : ' warm-up'}: ${result.rps} req/s -> p99 ${p99Ms} ms, ${result.non2xxPercent}% shed or errors${judged ? ` ${result.within ? 'within' : 'OVER'} (target p99 ${targetP99Ms} ms)` : ''}`,
+    );
     if (!ctx.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 1_000));
     return result;
   };
@@ -72,6 +74,9 @@ export async function calibrate(ctx: RunContext): Promise<CalibrationResult> {
     const mid = Math.sqrt(good * bad);
     if ((await step(mid)).within || (await step(mid)).within) good = mid;
   }
-  if (good === 0) throw new Error(`calibration: even ${Math.round(RAMP.startPerInstance * n)} req/s broke the p99 target of ${targetP99Ms} ms; the machine is too busy to measure anything`);
+  if (good === 0)
+    throw new Error(
+      `calibration: even ${Math.round(RAMP.startPerInstance * n)} req/s broke the p99 target of ${targetP99Ms} ms; the machine is too busy to measure anything`,
+    );
   return { capacityRps: Math.round(good), perInstanceRps: Math.round(good / n), targetP99Ms, non2xxPercent, steps };
 }

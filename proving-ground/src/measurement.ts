@@ -1,6 +1,16 @@
 import type { GeneratorStats } from './load/generator';
 import { distribution, merged, percentileMs, type Distribution, type Histogram } from './load/histogram';
-import { addCounts, emptyCounts, PHASES, type Cell, type Counts, type Phase, type Recorder, REQUEST_KINDS, type RequestKind } from './load/recorder';
+import {
+  addCounts,
+  emptyCounts,
+  PHASES,
+  type Cell,
+  type Counts,
+  type Phase,
+  type Recorder,
+  REQUEST_KINDS,
+  type RequestKind,
+} from './load/recorder';
 import type { Observer } from './observe';
 import type { WriteAudit } from './writes';
 
@@ -102,7 +112,10 @@ export function measureRun(input: {
       REQUEST_KINDS.map((kind) => {
         const kc = kindCells(kind);
         const c = kc.reduce((acc, cell) => addCounts(acc, cell.counts), emptyCounts());
-        return [kind, { counts: c, errorPercent: round(pct(c.error, c.sent), 3), p99Ms: round(percentileMs(merged(kc.map((x) => x.all)), 99)) }];
+        return [
+          kind,
+          { counts: c, errorPercent: round(pct(c.error, c.sent), 3), p99Ms: round(percentileMs(merged(kc.map((x) => x.all)), 99)) },
+        ];
       }),
     ) as PhaseSummary['byKind'];
     const svc = serviceIn(from, to);
@@ -127,11 +140,19 @@ export function measureRun(input: {
       minHealthyTargets: samples.length > 0 ? Math.min(...samples.map((s) => s.healthyTargets)) : undefined,
       primarySessions:
         active.length > 0
-          ? { activeMean: round(active.reduce((n, s) => n + s.active, 0) / active.length, 1), activeMax: Math.max(...active.map((s) => s.active)), waitingMax: Math.max(...active.map((s) => s.waiting)) }
+          ? {
+              activeMean: round(active.reduce((n, s) => n + s.active, 0) / active.length, 1),
+              activeMax: Math.max(...active.map((s) => s.active)),
+              waitingMax: Math.max(...active.map((s) => s.waiting)),
+            }
           : undefined,
     };
   };
-  const ranges: Record<Phase, [number, number]> = { before: [0, bounds.faultStartMs], fault: [bounds.faultStartMs, bounds.faultEndMs], after: [bounds.faultEndMs, bounds.endMs] };
+  const ranges: Record<Phase, [number, number]> = {
+    before: [0, bounds.faultStartMs],
+    fault: [bounds.faultStartMs, bounds.faultEndMs],
+    after: [bounds.faultEndMs, bounds.endMs],
+  };
   const phases = Object.fromEntries(
     PHASES.map((p) => [p, summarize([recorder.phases.get(p)!], (k) => [recorder.kind(p, k)], ...ranges[p])]),
   ) as Record<Phase, PhaseSummary>;
@@ -191,7 +212,10 @@ export function measureRun(input: {
     generator: input.generator,
     cpuPercent: input.cpuPercent,
     listenOverflows: input.listenOverflows,
-    serviceErrors: [...observer.serviceErrors].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([cause, count]) => ({ cause, count })),
+    serviceErrors: [...observer.serviceErrors]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([cause, count]) => ({ cause, count })),
     topStatements: input.topStatements,
     window,
     recoverySeconds,

@@ -53,7 +53,11 @@ function cpuSecondsByTree(roots: ReadonlyMap<string, number[]>): Map<string, num
   }
   const total = (pid: number): number => (cpu.get(pid) ?? 0) + (children.get(pid) ?? []).reduce((sum, c) => sum + total(c), 0);
   const out = new Map<string, number>();
-  for (const [name, pids] of roots) out.set(name, pids.reduce((sum, p) => sum + total(p), 0));
+  for (const [name, pids] of roots)
+    out.set(
+      name,
+      pids.reduce((sum, p) => sum + total(p), 0),
+    );
   return out;
 }
 
@@ -79,7 +83,9 @@ function ownCpuSeconds(): number {
 /** TcpExtListenOverflows: connections the kernel dropped because an accept queue was full (machine-wide). */
 export function listenOverflows(): number {
   try {
-    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const lines = readFileSync('/proc/net/netstat', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('TcpExt:'));
     const names = lines[0].split(/\s+/);
     const values = lines[1].split(/\s+/);
     return Number(values[names.indexOf('ListenOverflows')] ?? 0);
@@ -178,7 +184,11 @@ export class Observer {
   }
 
   /** Stops sampling; returns CPU use per component (share of one core, %) and the top statements. */
-  async end(): Promise<{ cpuPercent: Record<string, number>; listenOverflows: number; topStatements: { query: string; calls: number; totalMs: number; meanMs: number }[] }> {
+  async end(): Promise<{
+    cpuPercent: Record<string, number>;
+    listenOverflows: number;
+    topStatements: { query: string; calls: number; totalMs: number; meanMs: number }[];
+  }> {
     clearInterval(this.timer);
     const overflows = listenOverflows() - this.overflowsStart;
     const seconds = (performance.now() - this.start) / 1000;
@@ -196,7 +206,12 @@ export class Observer {
           `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, total_exec_time AS total, mean_exec_time AS mean
              FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat%' ORDER BY total_exec_time DESC LIMIT 5`,
         );
-        topStatements = rows.map((r) => ({ query: r.query.slice(0, 160), calls: Number(r.calls), totalMs: Math.round(r.total), meanMs: Math.round(r.mean * 100) / 100 }));
+        topStatements = rows.map((r) => ({
+          query: r.query.slice(0, 160),
+          calls: Number(r.calls),
+          totalMs: Math.round(r.total),
+          meanMs: Math.round(r.mean * 100) / 100,
+        }));
       } catch {
         /* extension unavailable */
       } finally {

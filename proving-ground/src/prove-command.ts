@@ -36,13 +36,24 @@ export const proveCommand: Command = {
   options: {
     env: { type: 'string', valueName: '<name>', description: 'environment to stand up (default: staging)' },
     config: { type: 'string', valueName: '<file.json>', description: 'config file (default: the built-in environments)' },
-    context: { type: 'string', short: 'c', multiple: true, valueName: 'configFile=<file.json>', description: 'the same as --config, spelled as for cdk' },
+    context: {
+      type: 'string',
+      short: 'c',
+      multiple: true,
+      valueName: 'configFile=<file.json>',
+      description: 'the same as --config, spelled as for cdk',
+    },
     quick: { type: 'boolean', description: 'fewer scenarios, shorter phases, one run each (CI)' },
     scenario: { type: 'string', multiple: true, valueName: '<id>', description: 'run only this scenario (repeatable)' },
     runs: { type: 'string', valueName: '<n>', description: 'runs per scenario, judged on the median (default 3; --quick: 1)' },
     out: { type: 'string', valueName: '<dir>', description: 'where the results go' },
     port: { type: 'string', valueName: '<port>', description: 'HAProxy port on 127.0.0.1 (default: a free one)' },
-    'app-env': { type: 'string', multiple: true, valueName: 'NAME=value', description: 'replace an app.env value in every instance (to show a budget catches a broken service)' },
+    'app-env': {
+      type: 'string',
+      multiple: true,
+      valueName: 'NAME=value',
+      description: 'replace an app.env value in every instance (to show a budget catches a broken service)',
+    },
   },
   async local(values, { stdout, stderr }) {
     const { builtinEnvironments, isConfigError, loadConfigFile }: typeof ConfigModule = await import('loadbearing/model');
@@ -54,14 +65,17 @@ export const proveCommand: Command = {
     });
     if (typeof values.config === 'string') configFiles.push(values.config);
     if (configFiles.length > 1) throw new UsageError('give one config file (--config or -c configFile=...), not several');
-    let environments;
+    let environments: ReturnType<typeof builtinEnvironments>;
     try {
       environments = configFiles.length === 1 ? loadConfigFile(configFiles[0]) : builtinEnvironments();
     } catch (e) {
       if (!isConfigError(e)) throw e;
       const [first] = e.problems;
       const more = e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problems)` : '';
-      writeLine(stderr, `loadbearing: error: ${e.message.split('\n')[0].replace(/:$/, '')}: ${first.path} = ${first.value}: ${first.rule}; fix: ${first.fix}${more}`);
+      writeLine(
+        stderr,
+        `loadbearing: error: ${e.message.split('\n')[0].replace(/:$/, '')}: ${first.path} = ${first.value}: ${first.rule}; fix: ${first.fix}${more}`,
+      );
       return ProveExit.Error;
     }
     const name = typeof values.env === 'string' ? values.env : 'staging';
@@ -69,15 +83,21 @@ export const proveCommand: Command = {
     if (!config) throw new UsageError(`unknown environment "${name}" (known: ${environments.map((e) => e.name).join(', ')})`);
     const quick = values.quick === true;
     const chosen = list(values.scenario);
-    for (const id of chosen) if (!isScenarioId(id)) throw new UsageError(`unknown scenario "${id}" (scenarios: ${SCENARIO_IDS.join(', ')})`);
+    for (const id of chosen)
+      if (!isScenarioId(id)) throw new UsageError(`unknown scenario "${id}" (scenarios: ${SCENARIO_IDS.join(', ')})`);
     const runs = values.runs === undefined ? (quick ? 1 : 3) : Number(values.runs);
-    if (!Number.isInteger(runs) || runs < 1 || runs > 9) throw new UsageError(`--runs ${JSON.stringify(values.runs)} must be an integer from 1 to 9`);
+    if (!Number.isInteger(runs) || runs < 1 || runs > 9)
+      throw new UsageError(`--runs ${JSON.stringify(values.runs)} must be an integer from 1 to 9`);
     const port = values.port === undefined ? undefined : Number(values.port);
-    if (port !== undefined && (!Number.isInteger(port) || port < 1024 || port > 65535)) throw new UsageError(`--port ${JSON.stringify(values.port)} must be an integer from 1024 to 65535`);
+    if (port !== undefined && (!Number.isInteger(port) || port < 1024 || port > 65535))
+      throw new UsageError(`--port ${JSON.stringify(values.port)} must be an integer from 1024 to 65535`);
     const overrides: Record<string, string> = {};
     for (const pair of list(values['app-env'])) {
       const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(pair);
-      if (!m || !(APP_ENV_NAMES as string[]).includes(m[1])) throw new UsageError(`--app-env ${JSON.stringify(pair)} is not NAME=value with an app.env variable name (see docs/runtime-contract.md)`);
+      if (!m || !(APP_ENV_NAMES as string[]).includes(m[1]))
+        throw new UsageError(
+          `--app-env ${JSON.stringify(pair)} is not NAME=value with an app.env variable name (see docs/runtime-contract.md)`,
+        );
       overrides[m[1]] = m[2];
     }
     const scenarios: ScenarioId[] = chosen.length > 0 ? (chosen as ScenarioId[]) : quick ? [...QUICK_SCENARIOS] : [...SCENARIO_IDS];
@@ -116,9 +136,15 @@ export const proveCommand: Command = {
       progress.clear();
       for (const s of results.scenarios) {
         const broken = s.checks.filter((c) => !c.pass).map((c) => `${c.label}: ${c.median ?? 'never'} vs ${c.comparison} ${c.limit}`);
-        writeLine(stdout, `${s.applies ? (s.pass ? 'pass' : 'FAIL') : 'skip'}  ${s.id.padEnd(19)} ${s.applies ? (broken.length > 0 ? broken.join('; ') : s.bottleneck) : s.reason}`);
+        writeLine(
+          stdout,
+          `${s.applies ? (s.pass ? 'pass' : 'FAIL') : 'skip'}  ${s.id.padEnd(19)} ${s.applies ? (broken.length > 0 ? broken.join('; ') : s.bottleneck) : s.reason}`,
+        );
       }
-      writeLine(stdout, `capacity ${results.calibration.capacityRps} req/s; ${results.pass ? 'every budget held' : 'a budget broke'}; results in ${outDir} (${Math.round(results.wallSeconds.total)} s)`);
+      writeLine(
+        stdout,
+        `capacity ${results.calibration.capacityRps} req/s; ${results.pass ? 'every budget held' : 'a budget broke'}; results in ${outDir} (${Math.round(results.wallSeconds.total)} s)`,
+      );
       return results.pass ? ProveExit.Pass : ProveExit.BudgetBroken;
     } catch (error) {
       progress.clear();

@@ -60,8 +60,10 @@ async function portInUse(port: number): Promise<boolean> {
 export async function preflight(o: Pick<ProveOptions, 'port'>): Promise<void> {
   const missing = [haproxyUnavailable(), redisUnavailable(), postgresUnavailable(), motoUnavailable()].filter(Boolean);
   if (missing.length > 0) throw new ProveInputError(`cannot run the proving ground: ${missing.join('; ')}`);
-  if (!existsSync(SERVICE_BUNDLE_PATH)) throw new ProveInputError(`the service bundle ${SERVICE_BUNDLE_PATH} is missing: run npm run build (npm run prove builds it)`);
-  if (o.port !== undefined && (await portInUse(o.port))) throw new ProveInputError(`--port ${o.port} is in use on 127.0.0.1: pick a free port or leave --port out`);
+  if (!existsSync(SERVICE_BUNDLE_PATH))
+    throw new ProveInputError(`the service bundle ${SERVICE_BUNDLE_PATH} is missing: run npm run build (npm run prove builds it)`);
+  if (o.port !== undefined && (await portInUse(o.port)))
+    throw new ProveInputError(`--port ${o.port} is in use on 127.0.0.1: pick a free port or leave --port out`);
 }
 
 /** The run whose fault-phase p99 is the median: the one charted. */
@@ -97,7 +99,15 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
     });
     if (o.signal.aborted) throw new Error('interrupted');
     const setup = seconds(t0);
-    const ctx: RunContext = { topology, timings: o.timings, documents, dbDelayMs: DB_DELAY_MS, seed: o.seed ?? 20_261_128, progress: o.progress, signal: o.signal };
+    const ctx: RunContext = {
+      topology,
+      timings: o.timings,
+      documents,
+      dbDelayMs: DB_DELAY_MS,
+      seed: o.seed ?? 20_261_128,
+      progress: o.progress,
+      signal: o.signal,
+    };
     const tCal = performance.now();
     const calibration: CalibrationResult = await calibrate(ctx);
     if (o.signal.aborted) throw new Error('interrupted');
@@ -111,7 +121,19 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
       const s = scenario(id);
       const applies = applicability(id, o.config);
       if (!applies.applies) {
-        results.push({ id, title: s.title, fault: s.fault, applies: false, reason: applies.reason, runs: [], checks: [], pass: true, bottleneck: '-', chartedRun: 0, wallSeconds: 0 });
+        results.push({
+          id,
+          title: s.title,
+          fault: s.fault,
+          applies: false,
+          reason: applies.reason,
+          runs: [],
+          checks: [],
+          pass: true,
+          bottleneck: '-',
+          chartedRun: 0,
+          wallSeconds: 0,
+        });
         continue;
       }
       const tS = performance.now();
@@ -148,7 +170,12 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
       kind: o.kind,
       environment: o.config.name,
       measuredAt: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageAtStart: loadavg().map((v) => Math.round(v * 100) / 100) },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+        loadAverageAtStart: loadavg().map((v) => Math.round(v * 100) / 100),
+      },
       scale: {
         timeScale: TIME_SCALE,
         instances: localInstances(o.config),
@@ -185,7 +212,10 @@ export async function writeResults(dir: string, r: ProveResults): Promise<void> 
     if (!s.applies || s.runs.length === 0) continue;
     const m = s.runs[s.chartedRun].measurement;
     const fault = m.actualFault ?? { startMs: m.faultStartMs, endMs: m.faultEndMs };
-    const svg = await scenarioChart(`${s.id} (${r.environment}, run ${s.chartedRun + 1} of ${s.runs.length}): ${s.title}`, m.series, { startS: fault.startMs / 1000, endS: fault.endMs / 1000 });
+    const svg = await scenarioChart(`${s.id} (${r.environment}, run ${s.chartedRun + 1} of ${s.runs.length}): ${s.title}`, m.series, {
+      startS: fault.startMs / 1000,
+      endS: fault.endMs / 1000,
+    });
     writeFileSync(join(dir, `${s.id}.svg`), svg);
   }
   writeFileSync(join(dir, 'results.json'), resultsJson(r));

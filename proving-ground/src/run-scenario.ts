@@ -41,7 +41,14 @@ export interface RunResult {
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, Math.max(0, ms));
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 /** Source addresses for a run whose highest rate is `maxRps`: each client stays under half the per-client limit. */
@@ -51,7 +58,12 @@ export function clientsFor(topology: Topology, maxRps: number): number {
   return Math.max(16, Math.ceil(maxRps / (rule.perSecond / 2)));
 }
 
-export function generatorFor(ctx: RunContext, maxRps: number, keyPrefix: string, retryFirstTimeoutMs = RETRY_FIRST_TIMEOUT_MS): LoadGenerator {
+export function generatorFor(
+  ctx: RunContext,
+  maxRps: number,
+  keyPrefix: string,
+  retryFirstTimeoutMs = RETRY_FIRST_TIMEOUT_MS,
+): LoadGenerator {
   const { config } = ctx.topology;
   return new LoadGenerator({
     url: ctx.topology.haproxy.url,
@@ -84,14 +96,18 @@ export async function restore(t: Topology): Promise<void> {
       }),
   );
   await t.waitAllUp(30_000);
-  await waitFor('the replica streaming from the writer', async () => {
-    const db = await t.admin();
-    try {
-      return (await db.query("SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming'")).rows[0].n >= 1;
-    } finally {
-      await db.end();
-    }
-  }, 30_000);
+  await waitFor(
+    'the replica streaming from the writer',
+    async () => {
+      const db = await t.admin();
+      try {
+        return (await db.query("SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming'")).rows[0].n >= 1;
+      } finally {
+        await db.end();
+      }
+    },
+    30_000,
+  );
 }
 
 /** One run of a scenario: load before, during and after the fault; then restore, audit and judge. */

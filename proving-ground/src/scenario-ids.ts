@@ -8,7 +8,10 @@ export const STEADY_STATE = 'steady-state';
  * failure mode that `LOCAL_REHEARSALS` (lib/model/failure-modes) marks as rehearsed. Scenario names
  * ARE the failure-mode IDs.
  */
-export const SCENARIO_IDS = [STEADY_STATE, ...FAILURE_MODE_IDS.filter((id) => LOCAL_REHEARSALS[id].scenario !== 'none')] as readonly ScenarioId[];
+export const SCENARIO_IDS = [
+  STEADY_STATE,
+  ...FAILURE_MODE_IDS.filter((id) => LOCAL_REHEARSALS[id].scenario !== 'none'),
+] as readonly ScenarioId[];
 export type ScenarioId = typeof STEADY_STATE | FailureModeId;
 
 /**

@@ -97,7 +97,7 @@ const SCENARIOS: Readonly<Record<string, Omit<Scenario, 'id' | 'fault'>>> = {
     steps: [
       {
         at: 0,
-        what: 'kill -9 the first AZ\'s instances, crash the replica',
+        what: "kill -9 the first AZ's instances, crash the replica",
         run: async (ctx) => {
           await Promise.all([killInstances(ctx, lostAzInstances(ctx).length), ctx.topology.stack.postgres.replica!.crash()]);
         },
@@ -121,7 +121,11 @@ const SCENARIOS: Readonly<Record<string, Omit<Scenario, 'id' | 'fault'>>> = {
     // server fails fast at connect), so the freeze comes while every connection is up.
     steps: [
       { at: 0, what: 'freeze redis-server (SIGSTOP)', run: async (ctx) => ctx.topology.stack.redis.freeze() },
-      { at: 0.5, what: 'stop redis-server (SIGKILL: connections reset)', run: (ctx) => ctx.topology.stack.redis.process.stop('SIGKILL', 1_000) },
+      {
+        at: 0.5,
+        what: 'stop redis-server (SIGKILL: connections reset)',
+        run: (ctx) => ctx.topology.stack.redis.process.stop('SIGKILL', 1_000),
+      },
     ],
     // It comes back empty: the cold cache is part of the recovery.
     clear: (ctx) => ctx.topology.stack.redis.restart(),
@@ -163,7 +167,8 @@ export function implementedScenarios(): ScenarioId[] {
 /** Whether the failure mode applies to the environment (a scenario of a mode that does not is skipped, with the reason). */
 export function applicability(id: ScenarioId, config: EnvironmentConfig): { applies: boolean; reason: string } {
   if (id === STEADY_STATE) return { applies: true, reason: 'the baseline' };
-  if (id === 'traffic-spike' && !localRateRule(config)) return { applies: true, reason: 'waf.enabled is false: no per-client rate rule, no over-limit client' };
+  if (id === 'traffic-spike' && !localRateRule(config))
+    return { applies: true, reason: 'waf.enabled is false: no per-client rate rule, no over-limit client' };
   return failureMode(id)!.applies(config);
 }
 

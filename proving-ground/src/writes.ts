@@ -24,7 +24,12 @@ export interface WriteAudit {
  * client was told, and that order must exist; every order created during the run must be named
  * by exactly one key's stored answer. Reads the writer after the load has stopped.
  */
-export async function auditWrites(topology: Topology, keyPrefix: string, firstOrderId: number, writes: readonly WriteRecord[]): Promise<WriteAudit> {
+export async function auditWrites(
+  topology: Topology,
+  keyPrefix: string,
+  firstOrderId: number,
+  writes: readonly WriteRecord[],
+): Promise<WriteAudit> {
   const db = await topology.admin();
   try {
     const keys = await db.query<{ key: string; status_code: number | null; response_body: string | null }>(

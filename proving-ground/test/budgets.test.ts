@@ -50,7 +50,12 @@ function measurement(before: PhaseSummary, fault: PhaseSummary, recovery = 1): R
 }
 
 const config = environmentConfig('staging');
-const input = (m: RunMeasurement): BudgetInput => ({ config, calibration: { capacityRps: 1000, targetP99Ms: calibrationTargetMs(config) }, m, dbDelayMs: 25 });
+const input = (m: RunMeasurement): BudgetInput => ({
+  config,
+  calibration: { capacityRps: 1000, targetP99Ms: calibrationTargetMs(config) },
+  m,
+  dbDelayMs: 25,
+});
 const byId = (checks: ReturnType<typeof budgets>, id: string) => checks.find((c) => c.id === id)!;
 
 describe('proving-ground budgets', () => {
@@ -96,7 +101,9 @@ describe('proving-ground budgets', () => {
 
 describe('verdict over runs', () => {
   it('judges the median and reports the spread', () => {
-    const run = (measured: number) => [{ id: 'p99', label: 'p99', comparison: '<=' as const, limit: 100, measured, unit: 'ms' as const, derivation: '' }];
+    const run = (measured: number) => [
+      { id: 'p99', label: 'p99', comparison: '<=' as const, limit: 100, measured, unit: 'ms' as const, derivation: '' },
+    ];
     const [check] = judge([run(50), run(500), run(90)]);
     expect(check).toMatchObject({ median: 90, min: 50, max: 500, pass: true, runs: [50, 500, 90] });
     expect(judge([run(500), run(90), run(700)])[0].pass).toBe(false);

@@ -8,10 +8,13 @@ import { proveCommand } from '../src/prove-command';
 const ROOT = join(__dirname, '..', '..');
 
 describe('docs/proving-ground.md', () => {
-  it.each(generatedPages(PROVING_GROUND_SECTIONS))('%s has the HAProxy mapping, the rehearsals and the committed results as the code renders them (npm run docs)', (page) => {
-    const text = readFileSync(join(ROOT, page), 'utf8');
-    expect(renderGeneratedSections(text, page, PROVING_GROUND_SECTIONS)).toBe(text);
-  });
+  it.each(generatedPages(PROVING_GROUND_SECTIONS))(
+    '%s has the HAProxy mapping, the rehearsals and the committed results as the code renders them (npm run docs)',
+    (page) => {
+      const text = readFileSync(join(ROOT, page), 'utf8');
+      expect(renderGeneratedSections(text, page, PROVING_GROUND_SECTIONS)).toBe(text);
+    },
+  );
 
   it('is in the ops CLI reference', () => {
     expect(readFileSync(join(ROOT, 'docs', 'ops-cli.md'), 'utf8')).toContain(`## \`${proveCommand.name}\``);

@@ -3,19 +3,29 @@ import { environmentConfig } from '../src/local-stack/service-stack';
 import { haproxyConfig, healthCheckTimings, HAPROXY_MAPPING, localRateRule } from '../src/topology/haproxy-config';
 import { TIME_SCALE } from '../src/scale';
 
-const options = { port: 18080, servers: [{ name: 'i1', port: 18081 }, { name: 'i2', port: 18082 }], statsSocket: '/tmp/x.sock' };
+const options = {
+  port: 18080,
+  servers: [
+    { name: 'i1', port: 18081 },
+    { name: 'i2', port: 18082 },
+  ],
+  statsSocket: '/tmp/x.sock',
+};
 const lines = (text: string) => text.split('\n').map((l) => l.trim());
 
 describe('HAProxy configuration from the environment (the ALB and WAF stand-in)', () => {
   it('maps staging: idle timeout, leastconn, scaled health check, the WAF rate rule with the JSON 429', () => {
     const config = environmentConfig('staging');
     const cfg = lines(haproxyConfig(config, options));
-    for (const t of ['client', 'server', 'http-keep-alive', 'http-request']) expect(cfg).toContain(`timeout ${t} ${config.loadBalancer.idleTimeoutSeconds}s`);
+    for (const t of ['client', 'server', 'http-keep-alive', 'http-request'])
+      expect(cfg).toContain(`timeout ${t} ${config.loadBalancer.idleTimeoutSeconds}s`);
     expect(cfg).toContain('timeout connect 10s');
     expect(cfg).toContain('balance leastconn');
     expect(cfg).toContain('option httpchk GET /healthz');
     expect(cfg).toContain(`timeout check ${config.loadBalancer.healthCheck.timeoutSeconds * 1000}ms`);
-    expect(cfg).toContain(`default-server check inter ${(config.loadBalancer.healthCheck.intervalSeconds * 1000) / TIME_SCALE}ms fall 3 rise 2`);
+    expect(cfg).toContain(
+      `default-server check inter ${(config.loadBalancer.healthCheck.intervalSeconds * 1000) / TIME_SCALE}ms fall 3 rise 2`,
+    );
     expect(cfg).toContain('retries 0');
     expect(cfg).toContain('server i2 127.0.0.1:18082');
     expect(cfg).toContain('stick-table type ip size 100k expire 30s store http_req_rate(30s)');
@@ -42,13 +52,26 @@ describe('HAProxy configuration from the environment (the ALB and WAF stand-in)'
   });
 
   it('detects a killed target in interval x unhealthy threshold, scaled (+ a scaled timeout of slack); the check timeout itself is not scaled', () => {
-    const config = environmentConfig('staging', { loadBalancer: { healthCheck: { intervalSeconds: 20, timeoutSeconds: 10, unhealthyThresholdCount: 4 } } });
+    const config = environmentConfig('staging', {
+      loadBalancer: { healthCheck: { intervalSeconds: 20, timeoutSeconds: 10, unhealthyThresholdCount: 4 } },
+    });
     expect(healthCheckTimings(config)).toEqual({ interMs: 2000, timeoutMs: 10_000, fall: 4, rise: 2, detectionMs: 2000 * 4 + 1000 });
   });
 
   it('documents every setting it maps, and what does not map', () => {
     const settings = HAPROXY_MAPPING.map((m) => m.setting).join('\n');
-    for (const key of ['idleTimeoutSeconds', 'least_outstanding_requests', 'healthCheck.path', 'intervalSeconds', 'timeoutSeconds', 'unhealthyThresholdCount', 'slowStartSeconds', 'deregistrationDelaySeconds', 'rateLimitPerIp', 'blockResponse']) {
+    for (const key of [
+      'idleTimeoutSeconds',
+      'least_outstanding_requests',
+      'healthCheck.path',
+      'intervalSeconds',
+      'timeoutSeconds',
+      'unhealthyThresholdCount',
+      'slowStartSeconds',
+      'deregistrationDelaySeconds',
+      'rateLimitPerIp',
+      'blockResponse',
+    ]) {
       expect(settings).toContain(key);
     }
     expect(HAPROXY_MAPPING.filter((m) => m.setting.startsWith('(does not map)')).length).toBeGreaterThanOrEqual(2);

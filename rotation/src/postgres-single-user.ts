@@ -118,7 +118,9 @@ export function createHandler(options: RotationOptions = {}): RotationHandler {
   return async (event) => {
     const { Step: step, SecretId: arn, ClientRequestToken: token } = event ?? ({} as RotationEvent);
     if (typeof arn !== 'string' || typeof token !== 'string' || !STEPS.includes(step as Step)) {
-      throw new RotationError(`not a rotation event: Step ${JSON.stringify(step)} (one of ${STEPS.join(', ')}), SecretId and ClientRequestToken are required`);
+      throw new RotationError(
+        `not a rotation event: Step ${JSON.stringify(step)} (one of ${STEPS.join(', ')}), SecretId and ClientRequestToken are required`,
+      );
     }
     const say = (message: string) => log({ step, secret: arn, version: token, message });
     const steps = new Steps(sm(), ca, arn, token, say);
@@ -155,10 +157,17 @@ class Steps {
       this.say('AWSPENDING already has a value');
       return;
     }
-    const { RandomPassword: password } = await this.sm.send(new GetRandomPasswordCommand({ ExcludeCharacters: EXCLUDE_CHARACTERS, PasswordLength: PASSWORD_LENGTH }));
+    const { RandomPassword: password } = await this.sm.send(
+      new GetRandomPasswordCommand({ ExcludeCharacters: EXCLUDE_CHARACTERS, PasswordLength: PASSWORD_LENGTH }),
+    );
     if (!password) throw new RotationError('GetRandomPassword returned no password');
     await this.sm.send(
-      new PutSecretValueCommand({ SecretId: this.arn, ClientRequestToken: this.token, SecretString: JSON.stringify({ ...current, password }), VersionStages: ['AWSPENDING'] }),
+      new PutSecretValueCommand({
+        SecretId: this.arn,
+        ClientRequestToken: this.token,
+        SecretString: JSON.stringify({ ...current, password }),
+        VersionStages: ['AWSPENDING'],
+      }),
     );
     this.say('put a new password as AWSPENDING');
   }
@@ -178,13 +187,18 @@ class Steps {
     if (!session) {
       // AWS's template skips a missing AWSPREVIOUS, and one without the fields (the first
       // version of an RDS secret has no host: the target attachment adds it in a new version).
-      const previous = await this.secret('AWSPREVIOUS').catch((error: unknown) => (error instanceof RotationError ? undefined : ifNotFound(undefined)(error)));
+      const previous = await this.secret('AWSPREVIOUS').catch((error: unknown) =>
+        error instanceof RotationError ? undefined : ifNotFound(undefined)(error),
+      );
       if (previous) {
         sameAccount(pending, previous, 'AWSPREVIOUS');
         session = await this.login(previous);
       }
     }
-    if (!session) throw new RotationError(`cannot log in to the database as ${pending.username} with the AWSPENDING, AWSCURRENT or AWSPREVIOUS password of secret ${this.arn}`);
+    if (!session)
+      throw new RotationError(
+        `cannot log in to the database as ${pending.username} with the AWSPENDING, AWSCURRENT or AWSPREVIOUS password of secret ${this.arn}`,
+      );
     try {
       const { rows } = await session.query<{ password_encryption: string }>('SHOW password_encryption');
       const verifier = passwordVerifier(rows[0].password_encryption, pending.username, pending.password);
@@ -216,7 +230,14 @@ class Steps {
       this.say('this version is already AWSCURRENT');
       return;
     }
-    await this.sm.send(new UpdateSecretVersionStageCommand({ SecretId: this.arn, VersionStage: 'AWSCURRENT', MoveToVersionId: this.token, RemoveFromVersionId: current }));
+    await this.sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: this.arn,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: this.token,
+        RemoveFromVersionId: current,
+      }),
+    );
     this.say(`moved AWSCURRENT from version ${current} to this version`);
   }
 
@@ -284,13 +305,15 @@ function parseSecret(text: string | undefined, what: string): DatabaseSecret {
   for (const key of ['host', 'username', 'password'] as const) {
     if (typeof secret?.[key] !== 'string' || secret[key] === '') throw new RotationError(`${what} has no "${key}"`);
   }
-  if (secret!.engine !== undefined && secret!.engine !== 'postgres') throw new RotationError(`${what} is for engine ${JSON.stringify(secret!.engine)}, not postgres`);
+  if (secret!.engine !== undefined && secret!.engine !== 'postgres')
+    throw new RotationError(`${what} is for engine ${JSON.stringify(secret!.engine)}, not postgres`);
   return secret as DatabaseSecret;
 }
 
 /** AWS's template refuses to change the password of another user, or on another host, than the one it logged in as. */
 function sameAccount(pending: DatabaseSecret, other: DatabaseSecret, stage: string): void {
-  if (other.username !== pending.username) throw new RotationError(`AWSPENDING is for user ${pending.username}, ${stage} for user ${other.username}`);
+  if (other.username !== pending.username)
+    throw new RotationError(`AWSPENDING is for user ${pending.username}, ${stage} for user ${other.username}`);
   if (other.host !== pending.host) throw new RotationError(`AWSPENDING is for host ${pending.host}, ${stage} for host ${other.host}`);
 }
 
@@ -302,7 +325,10 @@ function sameAccount(pending: DatabaseSecret, other: DatabaseSecret, stage: stri
 export function passwordVerifier(passwordEncryption: string, username: string, password: string): string {
   if (passwordEncryption === 'scram-sha-256') return scramSha256Verifier(password);
   // `on` is how PostgreSQL 10-13 also spelled md5.
-  if (passwordEncryption === 'md5' || passwordEncryption === 'on') return `md5${createHash('md5').update(password + username).digest('hex')}`;
+  if (passwordEncryption === 'md5' || passwordEncryption === 'on')
+    return `md5${createHash('md5')
+      .update(password + username)
+      .digest('hex')}`;
   throw new RotationError(`unsupported password_encryption ${JSON.stringify(passwordEncryption)}`);
 }
 
@@ -316,7 +342,8 @@ export const SCRAM_ITERATIONS = 4096;
  * else is refused rather than hashed differently from how the server would.
  */
 export function scramSha256Verifier(password: string, salt: Buffer = randomBytes(16), iterations = SCRAM_ITERATIONS): string {
-  if (!/^[\x20-\x7e]+$/.test(password)) throw new RotationError('the password is not printable ASCII: its SCRAM verifier would depend on SASLprep');
+  if (!/^[\x20-\x7e]+$/.test(password))
+    throw new RotationError('the password is not printable ASCII: its SCRAM verifier would depend on SASLprep');
   const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
   const storedKey = createHash('sha256').update(createHmac('sha256', salted).update('Client Key').digest()).digest();
   const serverKey = createHmac('sha256', salted).update('Server Key').digest();

@@ -26,7 +26,7 @@ beforeEach(() => {
   lines.length = 0;
 });
 
-describe('the checks before every step (as AWS\'s templates make them)', () => {
+describe("the checks before every step (as AWS's templates make them)", () => {
   it('refuses an event that is not a rotation step, before calling anything', async () => {
     await expect(handler({ Step: 'deleteSecret', SecretId: ARN, ClientRequestToken: 't' })).rejects.toThrow(/not a rotation event/);
     await expect(handler({} as never)).rejects.toThrow(/not a rotation event/);
@@ -39,7 +39,10 @@ describe('the checks before every step (as AWS\'s templates make them)', () => {
   });
 
   it('refuses a version the secret does not have, and one not staged AWSPENDING', async () => {
-    sm.on(DescribeSecretCommand).resolves({ RotationEnabled: true, VersionIdsToStages: { other: ['AWSCURRENT'], 'token-1': ['AWSPREVIOUS'] } });
+    sm.on(DescribeSecretCommand).resolves({
+      RotationEnabled: true,
+      VersionIdsToStages: { other: ['AWSCURRENT'], 'token-1': ['AWSPREVIOUS'] },
+    });
     await expect(handler(event('setSecret', 'token-2'))).rejects.toThrow(/has no version token-2/);
     await expect(handler(event('setSecret'))).rejects.toThrow(/not staged AWSPENDING/);
   });
@@ -55,22 +58,37 @@ describe('the checks before every step (as AWS\'s templates make them)', () => {
 describe('createSecret', () => {
   const current = { username: 'lb_app', password: 'old', host: 'db.example', port: 5432, engine: 'postgres', dbInstanceIdentifier: 'w' };
   beforeEach(() => {
-    sm.on(DescribeSecretCommand).resolves({ RotationEnabled: true, VersionIdsToStages: { old: ['AWSCURRENT'], 'token-1': ['AWSPENDING'] } });
+    sm.on(DescribeSecretCommand).resolves({
+      RotationEnabled: true,
+      VersionIdsToStages: { old: ['AWSCURRENT'], 'token-1': ['AWSPENDING'] },
+    });
     sm.on(GetSecretValueCommand, { SecretId: ARN, VersionStage: 'AWSCURRENT' }).resolves({ SecretString: JSON.stringify(current) });
   });
 
   it('puts the current value with a new password, staged AWSPENDING under the token, with the DatabaseSecret exclusions', async () => {
-    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING' }).rejects(Object.assign(new Error('no value'), { name: 'ResourceNotFoundException' }));
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING' }).rejects(
+      Object.assign(new Error('no value'), { name: 'ResourceNotFoundException' }),
+    );
     sm.on(GetRandomPasswordCommand).resolves({ RandomPassword: 'new-password' });
     await handler(event('createSecret'));
-    expect(sm.commandCalls(GetRandomPasswordCommand)[0].args[0].input).toEqual({ ExcludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\', PasswordLength: 30 });
+    expect(sm.commandCalls(GetRandomPasswordCommand)[0].args[0].input).toEqual({
+      ExcludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
+      PasswordLength: 30,
+    });
     const put = sm.commandCalls(PutSecretValueCommand)[0].args[0].input;
-    expect({ ...put, SecretString: JSON.parse(put.SecretString!) }).toEqual({ SecretId: ARN, ClientRequestToken: 'token-1', VersionStages: ['AWSPENDING'], SecretString: { ...current, password: 'new-password' } });
+    expect({ ...put, SecretString: JSON.parse(put.SecretString!) }).toEqual({
+      SecretId: ARN,
+      ClientRequestToken: 'token-1',
+      VersionStages: ['AWSPENDING'],
+      SecretString: { ...current, password: 'new-password' },
+    });
     expect(JSON.stringify(lines)).not.toContain('new-password');
   });
 
   it('keeps a pending value that is already there', async () => {
-    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING' }).resolves({ SecretString: JSON.stringify({ ...current, password: 'pending' }) });
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING' }).resolves({
+      SecretString: JSON.stringify({ ...current, password: 'pending' }),
+    });
     await handler(event('createSecret'));
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
     expect(sm.commandCalls(GetRandomPasswordCommand)).toHaveLength(0);
@@ -84,21 +102,31 @@ describe('createSecret', () => {
   });
 
   it('refuses a secret of another engine', async () => {
-    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: JSON.stringify({ ...current, engine: 'mysql' }) });
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({
+      SecretString: JSON.stringify({ ...current, engine: 'mysql' }),
+    });
     await expect(handler(event('createSecret'))).rejects.toThrow(/engine "mysql", not postgres/);
   });
 });
 
 describe('finishSecret', () => {
   it('moves AWSCURRENT from the current version to the token', async () => {
-    sm.on(DescribeSecretCommand).resolves({ RotationEnabled: true, VersionIdsToStages: { old: ['AWSCURRENT'], older: ['AWSPREVIOUS'], 'token-1': ['AWSPENDING'] } });
+    sm.on(DescribeSecretCommand).resolves({
+      RotationEnabled: true,
+      VersionIdsToStages: { old: ['AWSCURRENT'], older: ['AWSPREVIOUS'], 'token-1': ['AWSPENDING'] },
+    });
     await handler(event('finishSecret'));
-    expect(sm.commandCalls(UpdateSecretVersionStageCommand)[0].args[0].input).toEqual({ SecretId: ARN, VersionStage: 'AWSCURRENT', MoveToVersionId: 'token-1', RemoveFromVersionId: 'old' });
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)[0].args[0].input).toEqual({
+      SecretId: ARN,
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: 'token-1',
+      RemoveFromVersionId: 'old',
+    });
   });
 });
 
 describe('the verifier the database gets instead of the password', () => {
-  it('is PostgreSQL\'s SCRAM-SHA-256 format: iterations, salt, StoredKey and ServerKey (RFC 5802)', () => {
+  it("is PostgreSQL's SCRAM-SHA-256 format: iterations, salt, StoredKey and ServerKey (RFC 5802)", () => {
     const salt = Buffer.from('0123456789abcdef');
     const verifier = scramSha256Verifier('pencil', salt, 4096);
     const salted = pbkdf2Sync('pencil', salt, 4096, 32, 'sha256');

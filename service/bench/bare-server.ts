@@ -24,7 +24,10 @@ async function main(): Promise<void> {
   const writer = pool(env.DB_WRITER_HOST, env.DB_PORT, env.DB_POOL_SIZE);
   const reader = pool(env.DB_READER_HOSTS[0], env.DB_READER_PORT, Math.max(1, env.DB_READER_POOL_SIZE));
   const split = splitCacheConnections(env.CACHE_CONNECTIONS, env.CACHE_READER_HOST !== env.CACHE_HOST);
-  const redis = Array.from({ length: split.primary + split.reader }, () => new Redis({ host: env.CACHE_HOST, port: env.CACHE_PORT, password: cacheSecret.password }));
+  const redis = Array.from(
+    { length: split.primary + split.reader },
+    () => new Redis({ host: env.CACHE_HOST, port: env.CACHE_PORT, password: cacheSecret.password }),
+  );
   let rr = 0;
   const cache = () => redis[(rr = (rr + 1) % redis.length)];
 
@@ -58,10 +61,16 @@ async function main(): Promise<void> {
         try {
           await client.query('BEGIN');
           const query = (text: string, values: unknown[] = []) => client.query(text, values);
-          const result = await idempotent(query as never, key, requestHash('POST', url.pathname, raw), env.APP_IDEMPOTENCY_RETENTION_HOURS, async () => {
-            const { rows } = await client.query(ORDER_INSERT_SQL, [body.itemId, body.quantity]);
-            return { status: 201, body: rows[0] };
-          });
+          const result = await idempotent(
+            query as never,
+            key,
+            requestHash('POST', url.pathname, raw),
+            env.APP_IDEMPOTENCY_RETENTION_HOURS,
+            async () => {
+              const { rows } = await client.query(ORDER_INSERT_SQL, [body.itemId, body.quantity]);
+              return { status: 201, body: rows[0] };
+            },
+          );
           await client.query('COMMIT');
           return send(res, result.status, result.body);
         } catch (error) {

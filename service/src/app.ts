@@ -58,7 +58,11 @@ export async function connectAsMigrationRole(
       database: env.DB_NAME,
       user: env.DB_MIGRATION_USER,
       password: secret.password,
-      ssl: env.APP_LOCAL_INSECURE ? false : env.DB_SSLMODE === 'require' ? { rejectUnauthorized: false } : { ca: readFileSync(env.DB_CA_FILE, 'utf8') },
+      ssl: env.APP_LOCAL_INSECURE
+        ? false
+        : env.DB_SSLMODE === 'require'
+          ? { rejectUnauthorized: false }
+          : { ca: readFileSync(env.DB_CA_FILE, 'utf8') },
       application_name: 'loadbearing-migrations',
     });
     try {
@@ -68,7 +72,10 @@ export async function connectAsMigrationRole(
       await client.end().catch(() => undefined);
       if (!isAuthError(error) || retry >= delays.length) throw error;
       secrets.invalidate(env.DB_MIGRATION_SECRET_ARN);
-      log.warn({ retry: retry + 1, delayMs: delays[retry] }, 'migrations: authentication failed; reading the secret again (a rotation may be moving the password)');
+      log.warn(
+        { retry: retry + 1, delayMs: delays[retry] },
+        'migrations: authentication failed; reading the secret again (a rotation may be moving the password)',
+      );
       await sleep(delays[retry]);
     }
   }
@@ -82,7 +89,9 @@ export async function connectAsMigrationRole(
 export async function runMigrations(env: AppEnv, secrets: Secrets, log: Logger) {
   const appSecret = await secrets.get(env.DB_SECRET_ARN);
   if (appSecret.username !== undefined && appSecret.username !== env.DB_USER) {
-    throw new Error(`DB_SECRET_ARN holds the secret of "${appSecret.username}", but DB_USER is "${env.DB_USER}": point DB_SECRET_ARN at the app role's secret`);
+    throw new Error(
+      `DB_SECRET_ARN holds the secret of "${appSecret.username}", but DB_USER is "${env.DB_USER}": point DB_SECRET_ARN at the app role's secret`,
+    );
   }
   const client = await connectAsMigrationRole(env, secrets, log);
   try {
@@ -116,11 +125,17 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
   const secrets = new Secrets(new SecretsManagerClient({ region: env.AWS_REGION, maxAttempts: 2 }));
   const metrics = new Metrics(env.APP_STACK_NAME, { InstanceId: process.env.INSTANCE_ID ?? hostname() });
 
-  const freshness = new Freshness(new SSMClient({ region: env.AWS_REGION, maxAttempts: 2 }), env.FRESHNESS_PARAMETER_PATH, env.CACHE_DEFAULT_TTL_SECONDS, log);
+  const freshness = new Freshness(
+    new SSMClient({ region: env.AWS_REGION, maxAttempts: 2 }),
+    env.FRESHNESS_PARAMETER_PATH,
+    env.CACHE_DEFAULT_TTL_SECONDS,
+    log,
+  );
   try {
     await freshness.load();
   } catch (error) {
-    if (env.APP_RUNTIME === 'fleet') throw new Error(`cannot read the freshness model from SSM ${env.FRESHNESS_PARAMETER_PATH}: ${(error as Error).message}`);
+    if (env.APP_RUNTIME === 'fleet')
+      throw new Error(`cannot read the freshness model from SSM ${env.FRESHNESS_PARAMETER_PATH}: ${(error as Error).message}`);
     log.warn({ err: (error as Error).message }, 'no freshness model (local run): every entry gets CACHE_DEFAULT_TTL_SECONDS');
   }
   freshness.startRefresh(env.APP_FRESHNESS_REFRESH_MS);
@@ -142,7 +157,8 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
   const limitOf = (raw: string | null) => {
     if (raw === null) return 20;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw new HttpError(400, 'bad_request', `limit must be an integer from 1 to ${MAX_PAGE}.`);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE)
+      throw new HttpError(400, 'bad_request', `limit must be an integer from 1 to ${MAX_PAGE}.`);
     return n;
   };
   const routes: Route[] = [
@@ -167,7 +183,11 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
             status: ready ? 'ready' : 'not_ready',
             database: dbState,
             cache: cacheState,
-            freshness: { loaded: freshness.loaded, ageSeconds: freshness.loaded ? Math.round((Date.now() - freshness.loadedAt) / 1000) : null, lastError: freshness.lastError ?? null },
+            freshness: {
+              loaded: freshness.loaded,
+              ageSeconds: freshness.loaded ? Math.round((Date.now() - freshness.loadedAt) / 1000) : null,
+              lastError: freshness.lastError ?? null,
+            },
             pool: { writerWaiting: queue.length, oldestWaitMs: Math.round(queue.oldestMs) },
             eventLoopLagMs: Math.round(lag.current),
           },
@@ -179,11 +199,24 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
       pattern: '/api/items/:id',
       handler: async (req, p) => ({ status: 200, body: await items.get(parseId(p.id), req.path, req.deadline, !noCache(req.headers)) }),
     },
-    { method: 'PUT', pattern: '/api/items/:id/price', handler: async (req, p) => ({ status: 200, body: await items.updatePrice(parseId(p.id), req.body, req.deadline) }) },
+    {
+      method: 'PUT',
+      pattern: '/api/items/:id/price',
+      handler: async (req, p) => ({ status: 200, body: await items.updatePrice(parseId(p.id), req.body, req.deadline) }),
+    },
     {
       method: 'GET',
       pattern: '/api/items',
-      handler: async (req) => ({ status: 200, body: await items.list(req.path, req.query.get('cursor') ?? undefined, limitOf(req.query.get('limit')), req.deadline, !noCache(req.headers)) }),
+      handler: async (req) => ({
+        status: 200,
+        body: await items.list(
+          req.path,
+          req.query.get('cursor') ?? undefined,
+          limitOf(req.query.get('limit')),
+          req.deadline,
+          !noCache(req.headers),
+        ),
+      }),
     },
     {
       method: 'POST',
@@ -201,7 +234,11 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
         return { status: r.status, body: r.body, headers: replayHeader(r.replayed) };
       },
     },
-    { method: 'GET', pattern: '/api/orders/:id', handler: async (req, p) => ({ status: 200, body: await items.getOrder(parseId(p.id), req.deadline) }) },
+    {
+      method: 'GET',
+      pattern: '/api/orders/:id',
+      handler: async (req, p) => ({ status: 200, body: await items.getOrder(parseId(p.id), req.deadline) }),
+    },
   ];
 
   const shedding = {
@@ -224,7 +261,16 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
   }, KEY_EXPIRY_INTERVAL_MS);
   expiry.unref();
 
-  log.info({ port: env.APP_PORT, runtime: env.APP_RUNTIME, writer: env.DB_WRITER_HOST, readers: env.DB_READER_HOSTS, cacheConnections: cache.connectionCount }, 'listening');
+  log.info(
+    {
+      port: env.APP_PORT,
+      runtime: env.APP_RUNTIME,
+      writer: env.DB_WRITER_HOST,
+      readers: env.DB_READER_HOSTS,
+      cacheConnections: cache.connectionCount,
+    },
+    'listening',
+  );
 
   return {
     server,

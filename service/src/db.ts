@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Signer } from '@aws-sdk/rds-signer';
 import pg from 'pg';
 import type { AppEnv } from '@loadbearing/contract';
-import { Deadline, DeadlineExceeded } from './deadline';
+import { type Deadline, DeadlineExceeded } from './deadline';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import type { Secrets } from './secrets';
@@ -26,7 +26,9 @@ export function isConnectionError(error: unknown): boolean {
   const code = errorCode(error);
   if (code && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) return true;
   const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    message,
+  );
 }
 
 /** Worth retrying: connection failures, serialization failures, deadlocks, server restarts. Never a statement timeout. */
@@ -101,7 +103,9 @@ export class Database {
     // with the app role's password (a role with rds_iam could not log in with one).
     this.writer = this.createPool('writer', env.DB_WRITER_HOST, env.DB_PORT, env.DB_POOL_SIZE, env.DB_IAM_AUTH);
     const sizes = splitPool(env.DB_READER_POOL_SIZE, env.DB_READER_HOSTS.length);
-    this.readers = env.DB_READER_HOSTS.flatMap((host, i) => (sizes[i] > 0 ? [this.createPool(`reader-${i + 1}`, host, env.DB_READER_PORT, sizes[i], false)] : []));
+    this.readers = env.DB_READER_HOSTS.flatMap((host, i) =>
+      sizes[i] > 0 ? [this.createPool(`reader-${i + 1}`, host, env.DB_READER_PORT, sizes[i], false)] : [],
+    );
   }
 
   private ssl(): pg.ClientConfig['ssl'] {
@@ -139,14 +143,18 @@ export class Database {
       const now = Date.now();
       if (this.token && this.token.host === host && now - this.token.at < IAM_TOKEN_REUSE_MS) return this.token.value;
       const sign =
-        this.o.signToken ?? ((h: string, p: number, user: string) => new Signer({ hostname: h, port: p, username: user, region: env.AWS_REGION }).getAuthToken());
+        this.o.signToken ??
+        ((h: string, p: number, user: string) =>
+          new Signer({ hostname: h, port: p, username: user, region: env.AWS_REGION }).getAuthToken());
       const value = await sign(host, port, env.DB_USER);
       this.token = { value, at: now, host };
       return value;
     }
     const secret = await this.o.secrets.get(env.DB_SECRET_ARN);
     if (secret.username !== undefined && secret.username !== env.DB_USER) {
-      throw new Error(`DB_SECRET_ARN holds the secret of "${secret.username}", but DB_USER is "${env.DB_USER}": point DB_SECRET_ARN at the app role's secret`);
+      throw new Error(
+        `DB_SECRET_ARN holds the secret of "${secret.username}", but DB_USER is "${env.DB_USER}": point DB_SECRET_ARN at the app role's secret`,
+      );
     }
     return secret.password;
   }
@@ -170,7 +178,8 @@ export class Database {
           // The pool listens for errors only on idle clients. A connection that drops while it is
           // checked out (a replica or writer crash) emits 'error' on the client too, and with no
           // listener that event would end the process: listen for the lease, as pg's docs ask.
-          const onError = (error: Error) => this.o.log.warn({ pool: p.name, err: error.message }, 'database connection failed while in use');
+          const onError = (error: Error) =>
+            this.o.log.warn({ pool: p.name, err: error.message }, 'database connection failed while in use');
           client.on('error', onError);
           this.leases.set(client, onError);
           return client;
@@ -182,7 +191,11 @@ export class Database {
             this.o.log.warn({ pool: p.name }, 'database authentication failed; re-reading the secret');
             continue;
           }
-          if (error instanceof Error && /timeout exceeded when trying to connect/i.test(error.message) && p.pool.totalCount >= (p.pool.options.max ?? 10)) {
+          if (
+            error instanceof Error &&
+            /timeout exceeded when trying to connect/i.test(error.message) &&
+            p.pool.totalCount >= (p.pool.options.max ?? 10)
+          ) {
             throw new PoolTimeout(p.name);
           }
           throw error;
@@ -194,14 +207,20 @@ export class Database {
     }
   }
 
-  private async run<T extends pg.QueryResultRow>(client: pg.PoolClient, text: string, values: unknown[], deadline: Deadline): Promise<pg.QueryResult<T>> {
+  private async run<T extends pg.QueryResultRow>(
+    client: pg.PoolClient,
+    text: string,
+    values: unknown[],
+    deadline: Deadline,
+  ): Promise<pg.QueryResult<T>> {
     deadline.check('the query');
     return client.query<T>({ text, values, query_timeout: deadline.cap(this.o.env.APP_REQUEST_TIMEOUT_MS) } as pg.QueryConfig);
   }
 
   /** Releases a client; a client whose query failed at the connection or timed out is destroyed, never reused. */
   private release(client: pg.PoolClient, error?: unknown): void {
-    const broken = error !== undefined && (isConnectionError(error) || (error instanceof Error && /Query read timeout/.test(error.message)));
+    const broken =
+      error !== undefined && (isConnectionError(error) || (error instanceof Error && /Query read timeout/.test(error.message)));
     client.release(broken ? (error as Error) : undefined);
     const onError = this.leases.get(client);
     if (onError) client.removeListener('error', onError);
@@ -226,7 +245,10 @@ export class Database {
   }
 
   /** A transaction on the writer: BEGIN, `work`, COMMIT (ROLLBACK on error). */
-  async transaction<R>(work: (query: <T extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<T>>) => Promise<R>, deadline: Deadline): Promise<R> {
+  async transaction<R>(
+    work: (query: <T extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<T>>) => Promise<R>,
+    deadline: Deadline,
+  ): Promise<R> {
     return this.onPool(
       this.writer,
       async (client) => {

@@ -1,4 +1,4 @@
-import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { Logger } from './log';
 
 export interface ContentClass {
@@ -9,7 +9,10 @@ export interface ContentClass {
 
 /** Matches a CloudFront-style path pattern (`*` any characters, `?` one). */
 function patternToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 

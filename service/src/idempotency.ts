@@ -17,8 +17,18 @@ export function requestHash(method: string, path: string, body: string): string 
 
 export function validateKey(header: string | string[] | undefined): string {
   const key = Array.isArray(header) ? header[0] : header;
-  if (!key) throw new HttpError(400, 'idempotency_key_required', 'POST requests need an Idempotency-Key header (8-128 characters: letters, digits, _ - : .).');
-  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) throw new HttpError(400, 'bad_request', `Idempotency-Key ${JSON.stringify(key.slice(0, 40))} is not 8-128 characters of letters, digits, _ - : .`);
+  if (!key)
+    throw new HttpError(
+      400,
+      'idempotency_key_required',
+      'POST requests need an Idempotency-Key header (8-128 characters: letters, digits, _ - : .).',
+    );
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key))
+    throw new HttpError(
+      400,
+      'bad_request',
+      `Idempotency-Key ${JSON.stringify(key.slice(0, 40))} is not 8-128 characters of letters, digits, _ - : .`,
+    );
   return key;
 }
 
@@ -41,7 +51,10 @@ export async function idempotent(
   retentionHours: number,
   effect: () => Promise<{ status: number; body: unknown }>,
 ): Promise<StoredResponse> {
-  const inserted = await query('INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key', [key, hash]);
+  const inserted = await query(
+    'INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key',
+    [key, hash],
+  );
   if (inserted.rowCount === 0) {
     const { rows } = await query<{ request_hash: string; status_code: number | null; response_body: string | null; expired: boolean }>(
       `SELECT request_hash, status_code, response_body, created_at < now() - make_interval(hours => $2) AS expired
@@ -51,7 +64,11 @@ export async function idempotent(
     const row = rows[0];
     if (row && !row.expired) {
       if (row.request_hash !== hash) {
-        throw new HttpError(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request; use a new key for a new request.');
+        throw new HttpError(
+          422,
+          'idempotency_key_reused',
+          'This Idempotency-Key was used with a different request; use a new key for a new request.',
+        );
       }
       // The key and its answer commit together, so a committed key always has an answer.
       if (row.status_code === null) throw new Error(`idempotency key ${key} has no stored answer`);
@@ -61,7 +78,11 @@ export async function idempotent(
     await query('INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2)', [key, hash]);
   }
   const result = await effect();
-  await query('UPDATE idempotency_keys SET status_code = $2, response_body = $3 WHERE key = $1', [key, result.status, JSON.stringify(result.body)]);
+  await query('UPDATE idempotency_keys SET status_code = $2, response_body = $3 WHERE key = $1', [
+    key,
+    result.status,
+    JSON.stringify(result.body),
+  ]);
   return { ...result, replayed: false };
 }
 

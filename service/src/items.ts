@@ -1,5 +1,5 @@
 import type { AppEnv } from '@loadbearing/contract';
-import { Cache, CacheUnavailable, SingleFlight } from './cache';
+import { type Cache, CacheUnavailable, SingleFlight } from './cache';
 import type { Database } from './db';
 import { isTransientDbError } from './db';
 import type { Deadline } from './deadline';
@@ -33,7 +33,8 @@ export const WRITE_FENCE_SECONDS = 5;
 export const MAX_PAGE = 100;
 
 export function parseId(raw: string): string {
-  if (!/^[1-9]\d{0,17}$/.test(raw)) throw new HttpError(400, 'bad_request', `Item id ${JSON.stringify(raw.slice(0, 40))} is not a positive integer.`);
+  if (!/^[1-9]\d{0,17}$/.test(raw))
+    throw new HttpError(400, 'bad_request', `Item id ${JSON.stringify(raw.slice(0, 40))} is not a positive integer.`);
   return raw;
 }
 
@@ -92,7 +93,13 @@ export class Items {
    * The key and its write fence come in one MGET: while the fence is up (a write just happened),
    * the miss is loaded from the writer, so a lagging replica cannot put pre-write data back.
    */
-  private async cached<T>(key: string, fence: string, ttl: number, deadline: Deadline, load: (fromWriter: boolean) => Promise<T>): Promise<T> {
+  private async cached<T>(
+    key: string,
+    fence: string,
+    ttl: number,
+    deadline: Deadline,
+    load: (fromWriter: boolean) => Promise<T>,
+  ): Promise<T> {
     const { cache, metrics } = this.d;
     let cacheUp = ttl > 0;
     let fenced = false;
@@ -123,15 +130,25 @@ export class Items {
   async get(id: string, path: string, deadline: Deadline, useCache: boolean): Promise<Item> {
     const load = (fromWriter: boolean) =>
       this.retry(deadline, async () => {
-        const { rows } = fromWriter ? await this.d.db.write<Item>(ITEM_BY_ID_SQL, [id], deadline) : await this.d.db.read<Item>(ITEM_BY_ID_SQL, [id], deadline);
+        const { rows } = fromWriter
+          ? await this.d.db.write<Item>(ITEM_BY_ID_SQL, [id], deadline)
+          : await this.d.db.read<Item>(ITEM_BY_ID_SQL, [id], deadline);
         return rows[0];
       });
-    const item = useCache ? await this.cached(`item:${id}`, `fence:item:${id}`, this.d.freshness.ttlFor(path), deadline, load) : await load(false);
+    const item = useCache
+      ? await this.cached(`item:${id}`, `fence:item:${id}`, this.d.freshness.ttlFor(path), deadline, load)
+      : await load(false);
     if (!item) throw new HttpError(404, 'not_found', `No item with id ${id}.`);
     return item;
   }
 
-  async list(path: string, cursor: string | undefined, limit: number, deadline: Deadline, useCache = true): Promise<{ items: Item[]; next: string | null }> {
+  async list(
+    path: string,
+    cursor: string | undefined,
+    limit: number,
+    deadline: Deadline,
+    useCache = true,
+  ): Promise<{ items: Item[]; next: string | null }> {
     const after = cursor ? decodeCursor(cursor) : undefined;
     let ttl = useCache ? this.d.freshness.ttlFor(path) : 0;
     let version = '0';
@@ -161,7 +178,13 @@ export class Items {
   private async invalidate(id: string | undefined, deadline: Deadline): Promise<void> {
     const { cache, metrics } = this.d;
     try {
-      await cache.invalidate(id ? [`item:${id}`] : [], LIST_VERSION_KEY, id ? [LIST_FENCE_KEY, `fence:item:${id}`] : [LIST_FENCE_KEY], WRITE_FENCE_SECONDS, deadline);
+      await cache.invalidate(
+        id ? [`item:${id}`] : [],
+        LIST_VERSION_KEY,
+        id ? [LIST_FENCE_KEY, `fence:item:${id}`] : [LIST_FENCE_KEY],
+        WRITE_FENCE_SECONDS,
+        deadline,
+      );
     } catch {
       metrics.count('CacheFallbacks');
     }
@@ -183,7 +206,8 @@ export class Items {
                SELECT ${ITEM_COLUMNS} FROM inserted i JOIN categories c ON c.id = i.category_id`,
               [input.category, input.sku, input.name, input.priceCents],
             );
-            if (rows.length === 0) return { status: 409, body: { error: 'conflict', message: `An item with sku ${JSON.stringify(input.sku)} already exists.` } };
+            if (rows.length === 0)
+              return { status: 409, body: { error: 'conflict', message: `An item with sku ${JSON.stringify(input.sku)} already exists.` } };
             return { status: 201, body: rows[0] };
           }),
         deadline,
@@ -236,7 +260,11 @@ export class Items {
   /** Read-your-writes: an order is read from the writer, never a lagging replica. */
   async getOrder(id: string, deadline: Deadline) {
     const { rows } = await this.retry(deadline, () =>
-      this.d.db.write<{ id: string; itemId: string; quantity: number }>('SELECT id::text AS id, item_id::text AS "itemId", quantity FROM orders WHERE id = $1', [id], deadline),
+      this.d.db.write<{ id: string; itemId: string; quantity: number }>(
+        'SELECT id::text AS id, item_id::text AS "itemId", quantity FROM orders WHERE id = $1',
+        [id],
+        deadline,
+      ),
     );
     if (!rows[0]) throw new HttpError(404, 'not_found', `No order with id ${id}.`);
     return rows[0];
@@ -246,11 +274,14 @@ export class Items {
 export function parseItemInput(body: unknown): { sku: string; name: string; priceCents: number; category: string } {
   const b = body as Record<string, unknown> | null;
   const problems: string[] = [];
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new HttpError(400, 'bad_request', 'The body must be a JSON object with sku, name, priceCents and category.');
+  if (typeof b !== 'object' || b === null || Array.isArray(b))
+    throw new HttpError(400, 'bad_request', 'The body must be a JSON object with sku, name, priceCents and category.');
   if (typeof b.sku !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(b.sku)) problems.push('sku must be 1-64 letters, digits or dashes');
   if (typeof b.name !== 'string' || b.name.length < 1 || b.name.length > 200) problems.push('name must be 1-200 characters');
-  if (!Number.isInteger(b.priceCents) || (b.priceCents as number) < 0 || (b.priceCents as number) > 2_000_000_000) problems.push('priceCents must be an integer from 0 to 2000000000');
-  if (typeof b.category !== 'string' || b.category.length < 1 || b.category.length > 100) problems.push('category must be 1-100 characters');
+  if (!Number.isInteger(b.priceCents) || (b.priceCents as number) < 0 || (b.priceCents as number) > 2_000_000_000)
+    problems.push('priceCents must be an integer from 0 to 2000000000');
+  if (typeof b.category !== 'string' || b.category.length < 1 || b.category.length > 100)
+    problems.push('category must be 1-100 characters');
   if (problems.length > 0) throw new HttpError(400, 'bad_request', `Invalid item: ${problems.join('; ')}.`);
   return { sku: b.sku as string, name: b.name as string, priceCents: b.priceCents as number, category: b.category as string };
 }

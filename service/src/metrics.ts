@@ -78,7 +78,10 @@ export class Metrics {
       published.push({ Name: name, Unit: APP_METRICS[name] });
     }
     const doc = {
-      _aws: { Timestamp: timestamp, CloudWatchMetrics: [{ Namespace: APP_METRICS_NAMESPACE, Dimensions: [[APP_METRICS_DIMENSION]], Metrics: published }] },
+      _aws: {
+        Timestamp: timestamp,
+        CloudWatchMetrics: [{ Namespace: APP_METRICS_NAMESPACE, Dimensions: [[APP_METRICS_DIMENSION]], Metrics: published }],
+      },
       [APP_METRICS_DIMENSION]: this.stack,
       ...this.properties,
       ...values,

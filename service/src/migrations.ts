@@ -87,7 +87,9 @@ export async function migrate(client: pg.Client, o: MigrationOptions): Promise<M
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
   const lockWaitMs = Date.now() - started;
   try {
-    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
     const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     const applied: number[] = [];
     for (const m of MIGRATIONS) {

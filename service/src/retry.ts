@@ -1,4 +1,4 @@
-import { Deadline, DeadlineExceeded } from './deadline';
+import { type Deadline, DeadlineExceeded } from './deadline';
 
 export interface RetryPolicy {
   readonly maxAttempts: number;

@@ -119,7 +119,8 @@ export function parseTarget(target: string): { path: string; query: URLSearchPar
 
 function parseJson(raw: string, contentType: string | undefined): unknown {
   if (raw.length === 0) throw new HttpError(400, 'bad_request', 'The request needs a JSON body.');
-  if (!/^application\/json\b/i.test(contentType ?? '')) throw new HttpError(415, 'unsupported_media_type', 'Send the body as Content-Type: application/json.');
+  if (!/^application\/json\b/i.test(contentType ?? ''))
+    throw new HttpError(415, 'unsupported_media_type', 'Send the body as Content-Type: application/json.');
   try {
     return JSON.parse(raw);
   } catch (error) {
@@ -176,7 +177,10 @@ export class Server {
     this.server.close();
     this.server.closeIdleConnections();
     if (this.inFlight > 0) {
-      await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
+      await Promise.race([
+        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+        new Promise((resolve) => setTimeout(resolve, drainMs).unref()),
+      ]);
     }
     const left = this.inFlight;
     this.server.closeAllConnections();
@@ -273,7 +277,8 @@ export class Server {
         shed = true;
         this.o.metrics.count('ShedRequests');
       }
-      if (status >= 500 && !shed) this.o.log.error({ requestId: id, method, path: url.path, err: (error as Error).message }, 'request failed');
+      if (status >= 500 && !shed)
+        this.o.log.error({ requestId: id, method, path: url.path, err: (error as Error).message }, 'request failed');
       this.send(res, id, { status: e.status, body: e.body, headers: e.headers });
     } finally {
       const ms = performance.now() - started;

@@ -79,7 +79,12 @@ export interface ShedDecision {
  * too long or its oldest waiter too old, the event loop lags, or it was busy for too much of the
  * last 100 ms while its turns grew long ({@link SATURATED_LAG_SHARE}). The check is a few comparisons, so a shed request costs almost nothing.
  */
-export function shedReason(bounds: ShedBounds, queue: { length: number; oldestMs: number }, lagMs: number, utilization = 0): ShedDecision | undefined {
+export function shedReason(
+  bounds: ShedBounds,
+  queue: { length: number; oldestMs: number },
+  lagMs: number,
+  utilization = 0,
+): ShedDecision | undefined {
   if (queue.length >= bounds.maxQueueLength) return { kind: 'queue-length', measured: queue.length };
   if (queue.length > 0 && queue.oldestMs > bounds.maxPoolWaitMs) return { kind: 'queue-age', measured: queue.oldestMs };
   if (lagMs > bounds.maxEventLoopLagMs) return { kind: 'event-loop-lag', measured: lagMs };
@@ -121,6 +126,11 @@ export function describeShed(bounds: ShedBounds, d: ShedDecision): string {
 export function shedPayloads(bounds: ShedBounds): Readonly<Record<ShedKind, Buffer>> {
   const kinds: ShedKind[] = ['queue-length', 'queue-age', 'event-loop-lag', 'event-loop-utilization'];
   return Object.fromEntries(
-    kinds.map((k) => [k, Buffer.from(JSON.stringify(errorBody('overloaded', `The service is overloaded (${shedBoundText(bounds, k)}). Retry after a short wait.`)))]),
+    kinds.map((k) => [
+      k,
+      Buffer.from(
+        JSON.stringify(errorBody('overloaded', `The service is overloaded (${shedBoundText(bounds, k)}). Retry after a short wait.`)),
+      ),
+    ]),
   ) as Record<ShedKind, Buffer>;
 }

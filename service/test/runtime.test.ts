@@ -19,11 +19,20 @@ import { describeShed, shedPayloads, shedReason } from '../src/shedding';
 
 const [dev] = builtinEnvironments();
 const endpoints = {
-  dbWriterHost: 'writer.local', dbReaderHosts: ['r1.local', 'r2.local'], dbPort: 5432, dbReaderPort: 5432, dbUser: 'lb_app',
-  dbSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:app-AbCdEf', dbMigrationUser: 'lb_admin',
-  dbMigrationSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:master-AbCdEf', dbIamAuth: true,
-  cacheHost: 'cache.local', cacheReaderHost: 'cache-ro.local', cachePort: 6379,
-  cacheAuthSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:cache-AbCdEf', freshnessParameterPath: '/x/freshness/',
+  dbWriterHost: 'writer.local',
+  dbReaderHosts: ['r1.local', 'r2.local'],
+  dbPort: 5432,
+  dbReaderPort: 5432,
+  dbUser: 'lb_app',
+  dbSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:app-AbCdEf',
+  dbMigrationUser: 'lb_admin',
+  dbMigrationSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:master-AbCdEf',
+  dbIamAuth: true,
+  cacheHost: 'cache.local',
+  cacheReaderHost: 'cache-ro.local',
+  cachePort: 6379,
+  cacheAuthSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:cache-AbCdEf',
+  freshnessParameterPath: '/x/freshness/',
 };
 
 describe('the runtime contract, written and read through one module', () => {
@@ -68,20 +77,52 @@ describe('service runtime logic', () => {
     const policy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 };
     const transient = Object.assign(new Error('reset'), { code: 'ECONNRESET' });
     let calls = 0;
-    await expect(withRetry(async () => ((calls++, Promise.reject(transient))), { policy, budget: new RetryBudget(10), deadline: Deadline.after(1000), isTransient: isTransientDbError, sleep: async () => {} })).rejects.toBe(transient);
+    await expect(
+      withRetry(async () => (calls++, Promise.reject(transient)), {
+        policy,
+        budget: new RetryBudget(10),
+        deadline: Deadline.after(1000),
+        isTransient: isTransientDbError,
+        sleep: async () => {},
+      }),
+    ).rejects.toBe(transient);
     expect(calls).toBe(3);
     calls = 0;
     const timeout = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
-    await expect(withRetry(async () => ((calls++, Promise.reject(timeout))), { policy, budget: new RetryBudget(10), deadline: Deadline.after(1000), isTransient: isTransientDbError })).rejects.toBe(timeout);
+    await expect(
+      withRetry(async () => (calls++, Promise.reject(timeout)), {
+        policy,
+        budget: new RetryBudget(10),
+        deadline: Deadline.after(1000),
+        isTransient: isTransientDbError,
+      }),
+    ).rejects.toBe(timeout);
     expect(calls).toBe(1);
     const empty = new RetryBudget(0, 0);
     calls = 0;
-    await expect(withRetry(async () => ((calls++, Promise.reject(transient))), { policy, budget: empty, deadline: Deadline.after(1000), isTransient: isTransientDbError })).rejects.toBe(transient);
+    await expect(
+      withRetry(async () => (calls++, Promise.reject(transient)), {
+        policy,
+        budget: empty,
+        deadline: Deadline.after(1000),
+        isTransient: isTransientDbError,
+      }),
+    ).rejects.toBe(transient);
     expect(calls).toBe(1);
     let now = 0;
-    await expect(withRetry(async () => Promise.reject(transient), { policy: { ...policy, baseDelayMs: 500, maxDelayMs: 500 }, budget: new RetryBudget(10), deadline: Deadline.after(100, () => now), isTransient: isTransientDbError, random: () => 0.5 })).rejects.toBe(transient);
+    await expect(
+      withRetry(async () => Promise.reject(transient), {
+        policy: { ...policy, baseDelayMs: 500, maxDelayMs: 500 },
+        budget: new RetryBudget(10),
+        deadline: Deadline.after(100, () => now),
+        isTransient: isTransientDbError,
+        random: () => 0.5,
+      }),
+    ).rejects.toBe(transient);
     now = 200;
-    await expect(withRetry(async () => 1, { policy, budget: new RetryBudget(10), deadline: Deadline.after(100, () => 300), isTransient: () => true })).resolves.toBe(1);
+    await expect(
+      withRetry(async () => 1, { policy, budget: new RetryBudget(10), deadline: Deadline.after(100, () => 300), isTransient: () => true }),
+    ).resolves.toBe(1);
     expect(() => Deadline.after(1, () => now).check('x')).not.toThrow();
     expect(() => Deadline.after(0, () => now).check('the query')).toThrow(DeadlineExceeded);
   });
@@ -142,13 +183,16 @@ describe('service runtime logic', () => {
 });
 
 describe('database credentials on the fleet', () => {
-  it('signs IAM tokens for the writer (RDS Proxy) only; the replicas and the migrations get the app role\'s password', async () => {
+  it("signs IAM tokens for the writer (RDS Proxy) only; the replicas and the migrations get the app role's password", async () => {
     const env = parseAppEnv({ ...appEnvironment(dev, endpoints), DB_CA_FILE: __filename });
     expect(env.DB_IAM_AUTH).toBe(true);
     expect(env.DB_MIGRATION_HOST).toBe('writer.local');
     const signed: string[] = [];
     const secretsRead: string[] = [];
-    const secrets = { get: async (arn: string) => (secretsRead.push(arn), { username: 'lb_app', password: 'from-the-secret' }), invalidate: () => undefined };
+    const secrets = {
+      get: async (arn: string) => (secretsRead.push(arn), { username: 'lb_app', password: 'from-the-secret' }),
+      invalidate: () => undefined,
+    };
     const db = new Database({
       env,
       secrets: secrets as unknown as Secrets,
@@ -156,7 +200,7 @@ describe('database credentials on the fleet', () => {
       log: createLogger('s'),
       signToken: async (host) => (signed.push(host), `token-for-${host}`),
     });
-    const password = (pool: { pool: unknown }) => ((pool.pool as { options: { password: () => Promise<string> } }).options.password)();
+    const password = (pool: { pool: unknown }) => (pool.pool as { options: { password: () => Promise<string> } }).options.password();
     expect(await password(db.writer)).toBe('token-for-writer.local');
     expect(await Promise.all(db.readers.map(password))).toEqual(['from-the-secret', 'from-the-secret']);
     expect(signed).toEqual(['writer.local']);
@@ -164,7 +208,7 @@ describe('database credentials on the fleet', () => {
     await db.close();
   });
 
-  it('creates the app role with its secret\'s password and never grants rds_iam (a role with it could not log in with a password)', () => {
+  it("creates the app role with its secret's password and never grants rds_iam (a role with it could not log in with a password)", () => {
     const source = readFileSync(join(__dirname, '..', 'src', 'migrations.ts'), 'utf8');
     expect(source).toContain('CREATE ROLE ${role} LOGIN PASSWORD ${pg.escapeLiteral(o.appPassword)}');
     expect(source).not.toMatch(/query\(`GRANT rds_iam/);

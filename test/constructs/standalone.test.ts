@@ -37,8 +37,15 @@ describe('constructs used on their own', () => {
     });
     // Protected by the stack's RollbackGuard, switched on as the create's last step (ADR 0004), also in a team's own stack.
     template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceIdentifier: 'team-db-writer', DeletionProtection: Match.absent() });
-    template.hasResourceProperties('Custom::RollbackGuard', { DbInstanceIdentifiers: [{ Ref: Match.stringLikeRegexp('^DbWriter') }], Protection: 'on-after-create' });
-    template.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Snapshot', Properties: { ReplicationGroupId: 'team-cache', NumCacheClusters: 3 } });
+    template.hasResourceProperties('Custom::RollbackGuard', {
+      DbInstanceIdentifiers: [{ Ref: Match.stringLikeRegexp('^DbWriter') }],
+      Protection: 'on-after-create',
+    });
+    template.hasResource('AWS::ElastiCache::ReplicationGroup', {
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Snapshot',
+      Properties: { ReplicationGroupId: 'team-cache', NumCacheClusters: 3 },
+    });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/team-db-writer/postgresql' });
     expect(database.maxConnections).toBe(1441);
   });
@@ -47,12 +54,19 @@ describe('constructs used on their own', () => {
     const { stack, network, sg } = stackWithNetwork();
     let error: unknown;
     try {
-      new Database(stack, 'Bad', { vpc: network.vpc, securityGroup: sg, availabilityZones: AZS, settings: { readReplicas: 99, instanceClass: 'db.t2.micro' } });
+      new Database(stack, 'Bad', {
+        vpc: network.vpc,
+        securityGroup: sg,
+        availabilityZones: AZS,
+        settings: { readReplicas: 99, instanceClass: 'db.t2.micro' },
+      });
     } catch (e) {
       error = e;
     }
     expect(isConfigError(error)).toBe(true);
     expect((error as Error).message).toMatch(/database\.readReplicas = 99\n +rule: the value must be <= 15/);
-    expect((error as Error).message).toMatch(/database\.instanceClass = "db\.t2\.micro"\n +rule: RDS does not run PostgreSQL 17 on the db\.t2 family/);
+    expect((error as Error).message).toMatch(
+      /database\.instanceClass = "db\.t2\.micro"\n +rule: RDS does not run PostgreSQL 17 on the db\.t2 family/,
+    );
   });
 });

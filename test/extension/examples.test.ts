@@ -1,6 +1,13 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addPolicyPacks, assertInvariants, BUILTIN_ENVIRONMENTS, deepMerge, PlatformStack, resolveEnvironments } from 'loadbearing/platform';
+import {
+  addPolicyPacks,
+  assertInvariants,
+  BUILTIN_ENVIRONMENTS,
+  deepMerge,
+  PlatformStack,
+  resolveEnvironments,
+} from 'loadbearing/platform';
 import { readValidationReport, resourcesOfType, unacknowledgedFindings, type CfnTemplate, type PluginReport } from '../support/assembly';
 import { testApp, VALIDATION_CACHE } from '../support/test-app';
 import { PagerRouting } from './pager-routing';
@@ -34,14 +41,14 @@ beforeAll(() => {
   reports = readValidationReport(assembly.directory);
 });
 
-describe('extension examples keep the platform\'s policies', () => {
+describe("extension examples keep the platform's policies", () => {
   it('pass cdk-nag and the Control Tower controls with no new finding', () => {
     expect(unacknowledgedFindings(reports)).toEqual([]);
   });
 });
 
 describe('2. a database subclass that adds a parameter and an alarm', () => {
-  it('adds work_mem to the platform\'s parameters', () => {
+  it("adds work_mem to the platform's parameters", () => {
     Template.fromJSON(database).hasResourceProperties('AWS::RDS::DBParameterGroup', {
       Parameters: { work_mem: '16384', 'pg_stat_statements.track': 'all', statement_timeout: '900000', 'rds.force_ssl': '1' },
     });
@@ -49,15 +56,24 @@ describe('2. a database subclass that adds a parameter and an alarm', () => {
 
   it('adds a deadlock alarm that follows the naming and action strategies, in the DB cause composite', () => {
     const t = Template.fromJSON(database);
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'team-tuned-db-db-writer-deadlocks', MetricName: 'Deadlocks', AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopicsWarning') }] });
-    const dbHealth = Object.values(resourcesOfType(database, 'AWS::CloudWatch::CompositeAlarm')).find((c) => c.Properties?.AlarmName === 'team-tuned-db-db-health');
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'team-tuned-db-db-writer-deadlocks',
+      MetricName: 'Deadlocks',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopicsWarning') }],
+    });
+    const dbHealth = Object.values(resourcesOfType(database, 'AWS::CloudWatch::CompositeAlarm')).find(
+      (c) => c.Properties?.AlarmName === 'team-tuned-db-db-health',
+    );
     expect(JSON.stringify(dbHealth?.Properties?.AlarmRule)).toContain('DatabaseWriterDeadlocksAlarm');
   });
 });
 
 describe('3. a custom alarm-action strategy that routes critical alarms to a second topic', () => {
   const actionsOf = (name: string) =>
-    JSON.stringify(Object.values(resourcesOfType(routing, 'AWS::CloudWatch::Alarm')).find((a) => a.Properties?.AlarmName === name)?.Properties?.AlarmActions);
+    JSON.stringify(
+      Object.values(resourcesOfType(routing, 'AWS::CloudWatch::Alarm')).find((a) => a.Properties?.AlarmName === name)?.Properties
+        ?.AlarmActions,
+    );
 
   it('sends critical alarms to the paging topic and the incident topic', () => {
     const actions = actionsOf('team-pager-db-writer-connections');
@@ -72,6 +88,9 @@ describe('3. a custom alarm-action strategy that routes critical alarms to a sec
   });
 
   it('creates the second topic encrypted with the alarm key', () => {
-    Template.fromJSON(routing).hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'team incident tool', KmsMasterKeyId: Match.anyValue() });
+    Template.fromJSON(routing).hasResourceProperties('AWS::SNS::Topic', {
+      DisplayName: 'team incident tool',
+      KmsMasterKeyId: Match.anyValue(),
+    });
   });
 });

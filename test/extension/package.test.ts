@@ -22,7 +22,9 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Pack
 
 /** The files a consumer can load: the exports' JavaScript and type declarations, and the commands. */
 function entryPoints(): string[] {
-  const fromExports = Object.values(pkg.exports).flatMap((e) => (typeof e === 'string' ? [e] : [e.default, e.types].filter((f): f is string => f !== undefined)));
+  const fromExports = Object.values(pkg.exports).flatMap((e) =>
+    typeof e === 'string' ? [e] : [e.default, e.types].filter((f): f is string => f !== undefined),
+  );
   return [...fromExports, ...Object.values(pkg.bin)].filter((f) => /\.(js|d\.ts)$/.test(f)).map((f) => join(ROOT, f));
 }
 
@@ -97,33 +99,70 @@ describe('the package another CDK app imports', () => {
     const { constructs, platform } = JSON.parse(run.stdout) as { constructs: string[]; platform: string[] };
     expect(constructs).toEqual(Object.keys(constructsBarrel).sort());
     expect(platform).toEqual(Object.keys(platformBarrel).sort());
-    for (const name of ['Network', 'SecurityGroups', 'LoadBalancer', 'AppFleet', 'Database', 'Cache', 'WebAcl', 'AlarmTopics', 'AlarmFactory', 'ServiceHealth', 'ServiceDashboard']) {
+    for (const name of [
+      'Network',
+      'SecurityGroups',
+      'LoadBalancer',
+      'AppFleet',
+      'Database',
+      'Cache',
+      'WebAcl',
+      'AlarmTopics',
+      'AlarmFactory',
+      'ServiceHealth',
+      'ServiceDashboard',
+    ]) {
       expect(constructs).toContain(name);
     }
-    expect(platform).toEqual(expect.arrayContaining(['PlatformApp', 'PLATFORM_FEATURE_FLAGS', 'PlatformStack', 'addPlatform', 'addPolicyPacks', 'builtinEnvironments', 'loadConfigFile']));
+    expect(platform).toEqual(
+      expect.arrayContaining([
+        'PlatformApp',
+        'PLATFORM_FEATURE_FLAGS',
+        'PlatformStack',
+        'addPlatform',
+        'addPolicyPacks',
+        'builtinEnvironments',
+        'loadConfigFile',
+      ]),
+    );
   });
 
   it('ships type declarations for the props and the settings types the hooks receive', () => {
-    for (const file of ['constructs/index.d.ts', 'constructs/app-fleet.d.ts', 'constructs/settings-types.d.ts', 'lib/platform/platform-stack.d.ts', 'lib/platform/platform-app.d.ts', 'lib/model/index.d.ts', 'lib/ops/index.d.ts']) {
+    for (const file of [
+      'constructs/index.d.ts',
+      'constructs/app-fleet.d.ts',
+      'constructs/settings-types.d.ts',
+      'lib/platform/platform-stack.d.ts',
+      'lib/platform/platform-app.d.ts',
+      'lib/model/index.d.ts',
+      'lib/ops/index.d.ts',
+    ]) {
       expect(existsSync(join(ROOT, 'dist', file)), file).toBe(true);
     }
     expect(readFileSync(join(ROOT, 'dist', 'constructs', 'index.d.ts'), 'utf8')).toContain("export * from './settings-types'");
   });
 
-  it('declares every package its shipped code imports: a dependency, aws-cdk-lib and constructs as peers, or an optional peer (the ops CLI\'s AWS SDK clients)', async () => {
+  it("declares every package its shipped code imports: a dependency, aws-cdk-lib and constructs as peers, or an optional peer (the ops CLI's AWS SDK clients)", async () => {
     const { packages } = await reachable();
     expect(packages.get('aws-cdk-lib')).toBeDefined();
     const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
     // @types/node: the declarations use Node's types, as every CDK app's do.
-    const undeclared = [...packages].filter(([name]) => !declared.has(name) && name !== '@types/node').map(([name, file]) => `${name} (imported by ${file})`);
+    const undeclared = [...packages]
+      .filter(([name]) => !declared.has(name) && name !== '@types/node')
+      .map(([name, file]) => `${name} (imported by ${file})`);
     expect(undeclared).toEqual([]);
     const optional = Object.keys(pkg.peerDependenciesMeta ?? {}).filter((name) => pkg.peerDependenciesMeta![name]!.optional);
-    expect(Object.keys(pkg.peerDependencies).filter((name) => !optional.includes(name)).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    expect(
+      Object.keys(pkg.peerDependencies)
+        .filter((name) => !optional.includes(name))
+        .sort(),
+    ).toEqual(['aws-cdk-lib', 'constructs']);
     // The optional peers are only the AWS SDK clients of the commands that call AWS, loaded when a command needs them.
     for (const name of optional) expect(name).toMatch(/^@aws-sdk\/client-/);
     for (const peer of ['aws-cdk-lib', 'constructs']) expect(Object.keys(pkg.dependencies)).not.toContain(peer);
     // Nothing the service or the proving ground needs: those are their own packages.
-    for (const name of ['pg', 'ioredis', 'pino', 'undici', 'vega', 'vega-lite', 'hdr-histogram-js']) expect(declared.has(name), name).toBe(false);
+    for (const name of ['pg', 'ioredis', 'pino', 'undici', 'vega', 'vega-lite', 'hdr-histogram-js'])
+      expect(declared.has(name), name).toBe(false);
   });
 
   it('tests the floor of each peer range: the version installed here for development is its lower bound', () => {
@@ -140,7 +179,8 @@ describe('the package another CDK app imports', () => {
     expect(files.size).toBeGreaterThan(100);
     const included = pkg.files.filter((f) => !f.startsWith('!'));
     const excluded = pkg.files.filter((f) => f.startsWith('!')).map((f) => f.slice(1));
-    const matches = (file: string, pattern: string) => (pattern.endsWith('.*') ? file.startsWith(pattern.slice(0, -1)) : file === pattern || file.startsWith(`${pattern}/`));
+    const matches = (file: string, pattern: string) =>
+      pattern.endsWith('.*') ? file.startsWith(pattern.slice(0, -1)) : file === pattern || file.startsWith(`${pattern}/`);
     const missing = [...files]
       .map((f) => relative(ROOT, f))
       .filter((f) => !included.some((p) => matches(f, p)) || excluded.some((p) => matches(f, p)));

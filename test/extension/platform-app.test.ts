@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { BUILTIN_ENVIRONMENTS, ConfigError, PLATFORM_FEATURE_FLAGS, PlatformApp, PlatformStack, type PlatformAppProps } from 'loadbearing/platform';
+import {
+  BUILTIN_ENVIRONMENTS,
+  ConfigError,
+  PLATFORM_FEATURE_FLAGS,
+  PlatformApp,
+  type PlatformStack,
+  type PlatformAppProps,
+} from 'loadbearing/platform';
 import { AppFleet } from 'loadbearing';
 
 const dirs: string[] = [];
@@ -19,7 +26,12 @@ afterAll(() => {
 
 /** A PlatformApp writing into a fresh directory, without CDK's own (slow) CloudFormation validator. */
 function app(props: PlatformAppProps = {}): PlatformApp {
-  return new PlatformApp({ outdir: tempDir('platform-app-'), builtinCloudFormationValidation: false, validationCacheDirectory: false, ...props });
+  return new PlatformApp({
+    outdir: tempDir('platform-app-'),
+    builtinCloudFormationValidation: false,
+    validationCacheDirectory: false,
+    ...props,
+  });
 }
 
 /** A stack with a bucket that breaks the policy packs (no access logs, no TLS-only policy). */
@@ -36,17 +48,19 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
-describe('PlatformApp: the platform\'s feature flags', () => {
+describe("PlatformApp: the platform's feature flags", () => {
   it('applies every flag as a context default', () => {
     const a = app({ policies: false });
     for (const [flag, value] of Object.entries(PLATFORM_FEATURE_FLAGS)) expect(a.node.tryGetContext(flag), flag).toEqual(value);
     expect(Object.keys(PLATFORM_FEATURE_FLAGS).length).toBeGreaterThan(80);
   });
 
-  it('lets the team\'s own context (cdk.json, -c) override a flag', () => {
+  it("lets the team's own context (cdk.json, -c) override a flag", () => {
     process.env[ENV_CONTEXT] = JSON.stringify({ '@aws-cdk/aws-iam:minimizePolicies': false });
     expect(app({ policies: false }).node.tryGetContext('@aws-cdk/aws-iam:minimizePolicies')).toBe(false);
-    expect(app({ policies: false, context: { '@aws-cdk/core:checkSecretUsage': false } }).node.tryGetContext('@aws-cdk/core:checkSecretUsage')).toBe(false);
+    expect(
+      app({ policies: false, context: { '@aws-cdk/core:checkSecretUsage': false } }).node.tryGetContext('@aws-cdk/core:checkSecretUsage'),
+    ).toBe(false);
   });
 });
 
@@ -58,7 +72,7 @@ describe('PlatformApp: the policy gates', () => {
     expect(() => a.synth()).toThrow(/AwsSolutions[\s\S]*cdk-validator-cfnguard[\s\S]*A copy of this report can be found in/);
   });
 
-  it('are off with `-c policies=false` (the diff guard\'s synths) or `policies: false`', () => {
+  it("are off with `-c policies=false` (the diff guard's synths) or `policies: false`", () => {
     process.env[ENV_CONTEXT] = JSON.stringify({ policies: 'false' });
     const fromContext = app();
     withOpenBucket(fromContext);
@@ -75,7 +89,17 @@ describe('PlatformApp.run', () => {
     let stderr = '';
     const code = PlatformApp.run(
       () => {
-        throw new ConfigError([{ path: 'environments.prod.fleet.minCapacity', value: '30', rule: 'must be <= fleet.maxCapacity (10)', fix: 'lower minCapacity.' }], 'team.json');
+        throw new ConfigError(
+          [
+            {
+              path: 'environments.prod.fleet.minCapacity',
+              value: '30',
+              rule: 'must be <= fleet.maxCapacity (10)',
+              fix: 'lower minCapacity.',
+            },
+          ],
+          'team.json',
+        );
       },
       { policies: false },
       { stderr: (t) => (stderr += t) },
@@ -96,7 +120,14 @@ describe('PlatformApp.run', () => {
   });
 
   it('rethrows anything else: a bug is not a config error', () => {
-    expect(() => PlatformApp.run(() => { throw new TypeError('boom'); }, { policies: false })).toThrow('boom');
+    expect(() =>
+      PlatformApp.run(
+        () => {
+          throw new TypeError('boom');
+        },
+        { policies: false },
+      ),
+    ).toThrow('boom');
   });
 
   it('builds one stack per environment of the config file, with per-environment props', () => {
@@ -105,9 +136,12 @@ describe('PlatformApp.run', () => {
     process.env[ENV_CONTEXT] = JSON.stringify({ configFile: file });
     class TeamFleet extends AppFleet {}
     let stacks: PlatformStack[] = [];
-    const code = PlatformApp.run((a) => {
-      stacks = a.addEnvironments({ stackProps: (config) => (config.stage === 'prod' ? { components: { fleet: TeamFleet } } : {}) });
-    }, { policies: false, builtinCloudFormationValidation: false, outdir: tempDir('platform-app-') });
+    const code = PlatformApp.run(
+      (a) => {
+        stacks = a.addEnvironments({ stackProps: (config) => (config.stage === 'prod' ? { components: { fleet: TeamFleet } } : {}) });
+      },
+      { policies: false, builtinCloudFormationValidation: false, outdir: tempDir('platform-app-') },
+    );
     expect(code).toBe(0);
     expect(stacks.map((s) => s.stackName)).toEqual(['loadbearing-prod']);
     expect(stacks[0]!.fleet).toBeInstanceOf(TeamFleet);

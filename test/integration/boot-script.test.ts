@@ -26,14 +26,20 @@ beforeAll(async () => {
   mkdirSync(bin);
   const stub = (name: string, body: string) => writeStub(bin, name, body);
   stub('aws', 'echo "$*" >> "$STUB_LOG"');
-  stub('systemctl', [
-    'case "$*" in',
-    '  *NRestarts*) echo "${STUB_RESTARTS:-0}" ;;',
-    '  *ExecMainStatus*) echo 2 ;;',
-    '  *is-active*) [ "${STUB_ACTIVE:-1}" = 1 ] ;;',
-    'esac',
-  ].join('\n'));
-  stub('curl', 'case "$*" in *169.254.169.254*api/token*) echo token ;; *169.254.169.254*) echo i-0test ;; *) exec /usr/bin/curl "$@" ;; esac');
+  stub(
+    'systemctl',
+    [
+      'case "$*" in',
+      '  *NRestarts*) echo "${STUB_RESTARTS:-0}" ;;',
+      '  *ExecMainStatus*) echo 2 ;;',
+      '  *is-active*) [ "${STUB_ACTIVE:-1}" = 1 ] ;;',
+      'esac',
+    ].join('\n'),
+  );
+  stub(
+    'curl',
+    'case "$*" in *169.254.169.254*api/token*) echo token ;; *169.254.169.254*) echo i-0test ;; *) exec /usr/bin/curl "$@" ;; esac',
+  );
   stub('sleep', 'exec /usr/bin/sleep 0.2');
   reportServer = await startReportServer((method, body) => `${method} ${body}`);
 });
@@ -54,18 +60,34 @@ async function boot(appPort: number, middle: string[] = [], env: Record<string, 
     ...healthWaitCommands(appPort, '/healthz', WAIT),
   ].join('\n');
   const started = Date.now();
-  const { code, output } = await runBash(script, { ...process.env, PATH: `${join(work, 'bin')}:${process.env.PATH}`, STUB_LOG: log, ...env });
-  return { code, output, seconds: (Date.now() - started) / 1000, signals: readFileSync(log, 'utf8').trim().split('\n').filter(Boolean), reports: [...reportServer.reports] };
+  const { code, output } = await runBash(script, {
+    ...process.env,
+    PATH: `${join(work, 'bin')}:${process.env.PATH}`,
+    STUB_LOG: log,
+    ...env,
+  });
+  return {
+    code,
+    output,
+    seconds: (Date.now() - started) / 1000,
+    signals: readFileSync(log, 'utf8').trim().split('\n').filter(Boolean),
+    reports: [...reportServer.reports],
+  };
 }
 
-describe('the boot script\'s verdict, in bash', () => {
+describe("the boot script's verdict, in bash", () => {
   let app: ManagedProcess | undefined;
   let appPort: number;
 
   beforeAll(async () => {
     appPort = await freePort();
     app = startProcess(process.execPath, [TINY_APP], { env: { ...process.env, APP_PORT: String(appPort), APP_RUNTIME: 'local' } });
-    await waitFor('the tiny app', async () => (await fetch(`http://127.0.0.1:${appPort}/healthz`)).ok, 10_000, () => app!.output());
+    await waitFor(
+      'the tiny app',
+      async () => (await fetch(`http://127.0.0.1:${appPort}/healthz`)).ok,
+      10_000,
+      () => app!.output(),
+    );
   });
   afterAll(async () => {
     await app?.stop();
@@ -74,7 +96,9 @@ describe('the boot script\'s verdict, in bash', () => {
   it('signals SUCCESS (group and wait condition) once the app answers its health path', async () => {
     const run = await boot(appPort);
     expect(run.code, run.output).toBe(0);
-    expect(run.signals).toEqual(['cloudformation signal-resource --region eu-west-1 --stack-name loadbearing-test --logical-resource-id FleetASG --unique-id i-0test --status SUCCESS']);
+    expect(run.signals).toEqual([
+      'cloudformation signal-resource --region eu-west-1 --stack-name loadbearing-test --logical-resource-id FleetASG --unique-id i-0test --status SUCCESS',
+    ]);
     expect(run.reports).toEqual(['PUT {"Status":"SUCCESS","Reason":"healthy","UniqueId":"i-0test","Data":"SUCCESS"}']);
   });
 
@@ -86,7 +110,9 @@ describe('the boot script\'s verdict, in bash', () => {
     const report = JSON.parse(run.reports[0].slice(4)) as { Status: string; Reason: string; UniqueId: string };
     expect(report).toMatchObject({ Status: 'FAILURE', UniqueId: 'i-0test' });
     expect(report.Reason).toMatch(new RegExp(`^health wait: no answer from http://127\\.0\\.0\\.1:${dead}/healthz within 3 s`));
-    expect(run.signals).toEqual([`cloudformation signal-resource --region eu-west-1 --stack-name loadbearing-test --logical-resource-id FleetASG --unique-id i-0test --status FAILURE`]);
+    expect(run.signals).toEqual([
+      `cloudformation signal-resource --region eu-west-1 --stack-name loadbearing-test --logical-resource-id FleetASG --unique-id i-0test --status FAILURE`,
+    ]);
     expect(run.output).toContain('loadbearing-boot: FAILED on i-0test: health wait: no answer');
     // Deadline + one pause + one probe (+1 s of clock granularity), plus process start-up.
     expect(run.seconds).toBeLessThan(WAIT.waitSeconds + WAIT.probeIntervalSeconds + WAIT.probeTimeoutSeconds + 1 + 3);

@@ -25,9 +25,15 @@ beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'loadbearing-consumer-'));
   writeTeamProject(project, packPackages(project));
   const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund'], project);
-  if (install.status !== 0) throw new Error(`npm install --offline failed (is the npm cache warm? \`npm ci\` fills it):\n${install.stdout}\n${install.stderr}`);
+  if (install.status !== 0)
+    throw new Error(`npm install --offline failed (is the npm cache warm? \`npm ci\` fills it):\n${install.stdout}\n${install.stderr}`);
   // Path and asset metadata and the CDKMetadata resource only describe the synth; the repository's snapshots leave them out.
-  synth = run('npx', ['cdk', 'synth', '--quiet', '--no-path-metadata', '--no-asset-metadata', '--no-version-reporting', '-o', 'cdk.out'], project, 600_000);
+  synth = run(
+    'npx',
+    ['cdk', 'synth', '--quiet', '--no-path-metadata', '--no-asset-metadata', '--no-version-reporting', '-o', 'cdk.out'],
+    project,
+    600_000,
+  );
   reports = readValidationReport(join(project, 'cdk.out'));
 }, 900_000);
 
@@ -38,18 +44,41 @@ afterAll(() => {
 describe('a team project with the packed package (installed offline)', () => {
   it('holds only package.json, its lock file, cdk.json, the team app and the tarballs (the library and the runtime contract)', () => {
     const files = readdirSync(project).filter((f) => !['node_modules', 'cdk.out'].includes(f));
-    expect(files.filter((f) => !/^(loadbearing|loadbearing-contract)-\d+\.\d+\.\d+\.tgz$/.test(f)).sort()).toEqual(['app.ts', 'cdk.json', 'package-lock.json', 'package.json']);
+    expect(files.filter((f) => !/^(loadbearing|loadbearing-contract)-\d+\.\d+\.\d+\.tgz$/.test(f)).sort()).toEqual([
+      'app.ts',
+      'cdk.json',
+      'package-lock.json',
+      'package.json',
+    ]);
     expect(files).toHaveLength(6);
   });
 
-  it('installs aws-cdk-lib and constructs once, as the team\'s own (peer dependencies of the package)', () => {
+  it("installs aws-cdk-lib and constructs once, as the team's own (peer dependencies of the package)", () => {
     expect(existsSync(join(project, 'node_modules', 'aws-cdk-lib'))).toBe(true);
     expect(existsSync(join(project, 'node_modules', 'loadbearing', 'node_modules', 'aws-cdk-lib'))).toBe(false);
     expect(existsSync(join(project, 'node_modules', 'loadbearing', 'node_modules', 'constructs'))).toBe(false);
   });
 
   it('type-checks the team app against the published type declarations', () => {
-    const tsc = run('npx', ['tsc', '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', '--skipLibCheck', 'app.ts'], project);
+    const tsc = run(
+      'npx',
+      [
+        'tsc',
+        '--noEmit',
+        '--strict',
+        '--target',
+        'es2022',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--types',
+        'node',
+        '--skipLibCheck',
+        'app.ts',
+      ],
+      project,
+    );
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
   });
@@ -57,11 +86,14 @@ describe('a team project with the packed package (installed offline)', () => {
   it('synthesizes every environment with `cdk synth`', () => {
     expect(synth.stderr).not.toMatch(STACK_TRACE);
     expect(synth.status, synth.stderr).toBe(0);
-    for (const env of ['dev', 'staging', 'prod']) expect(existsSync(join(project, 'cdk.out', `loadbearing-${env}.template.json`))).toBe(true);
+    for (const env of ['dev', 'staging', 'prod'])
+      expect(existsSync(join(project, 'cdk.out', `loadbearing-${env}.template.json`))).toBe(true);
   });
 
-  it('runs the policy gates (cdk-nag, the Control Tower controls, CDK\'s validator) with no unacknowledged finding', () => {
-    expect(reports.map((r) => r.pluginName)).toEqual(expect.arrayContaining(['AwsSolutions', 'NIST.800.53.R5', 'cdk-validator-cfnguard', 'CloudFormation Validate']));
+  it("runs the policy gates (cdk-nag, the Control Tower controls, CDK's validator) with no unacknowledged finding", () => {
+    expect(reports.map((r) => r.pluginName)).toEqual(
+      expect.arrayContaining(['AwsSolutions', 'NIST.800.53.R5', 'cdk-validator-cfnguard', 'CloudFormation Validate']),
+    );
     expect(reports.every((r) => r.conclusion === 'success')).toBe(true);
     expect(unacknowledgedFindings(reports)).toEqual([]);
     // The acknowledgements travel with the package: the gates found things and accepted them.
@@ -76,7 +108,7 @@ describe('a team project with the packed package (installed offline)', () => {
     }
   });
 
-  it('applies the team\'s fleet subclass in prod: step scaling on p99 latency, on top of the platform\'s target tracking', () => {
+  it("applies the team's fleet subclass in prod: step scaling on p99 latency, on top of the platform's target tracking", () => {
     const prod = template('loadbearing-prod');
     const policies = Object.values(resourcesOfType(prod, 'AWS::AutoScaling::ScalingPolicy')).map((p) => p.Properties ?? {});
     expect(policies.filter((p) => p.PolicyType === 'TargetTrackingScaling')).toHaveLength(2);
@@ -84,23 +116,35 @@ describe('a team project with the packed package (installed offline)', () => {
       expect.objectContaining({
         PolicyType: 'StepScaling',
         AdjustmentType: 'ChangeInCapacity',
-        StepAdjustments: [{ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 1, ScalingAdjustment: 2 }, { MetricIntervalLowerBound: 1, ScalingAdjustment: 4 }],
+        StepAdjustments: [
+          { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 1, ScalingAdjustment: 2 },
+          { MetricIntervalLowerBound: 1, ScalingAdjustment: 4 },
+        ],
       }),
     );
     const alarms = Object.values(resourcesOfType(prod, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties ?? {});
-    expect(alarms).toContainEqual(expect.objectContaining({ MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 1, EvaluationPeriods: 3 }));
+    expect(alarms).toContainEqual(
+      expect.objectContaining({ MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 1, EvaluationPeriods: 3 }),
+    );
     // Dev keeps the platform's fleet.
-    expect(Object.values(resourcesOfType(template('loadbearing-dev'), 'AWS::AutoScaling::ScalingPolicy')).map((p) => p.Properties?.PolicyType)).not.toContain('StepScaling');
+    expect(
+      Object.values(resourcesOfType(template('loadbearing-dev'), 'AWS::AutoScaling::ScalingPolicy')).map((p) => p.Properties?.PolicyType),
+    ).not.toContain('StepScaling');
   });
 
   it('reports a config error as its message alone: no stack trace, no template', () => {
-    writeFileSync(join(project, 'bad.json'), JSON.stringify({ environments: { prod: { stage: 'prod', account: '123', region: 'us-east-1', availabilityZones: ['us-east-1a'] } } }));
+    writeFileSync(
+      join(project, 'bad.json'),
+      JSON.stringify({ environments: { prod: { stage: 'prod', account: '123', region: 'us-east-1', availabilityZones: ['us-east-1a'] } } }),
+    );
     const bad = run('npx', ['cdk', 'synth', '--quiet', '-c', 'configFile=bad.json', '-o', 'bad.out'], project);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/Invalid loadbearing configuration \(\d+ problems?\) in bad\.json:\n/);
     expect(bad.stderr).toMatch(/- environments\.prod\.account = "123"\n +rule: .+\n +fix: /);
     expect(bad.stderr).not.toMatch(STACK_TRACE);
-    const written = existsSync(join(project, 'bad.out')) ? readdirSync(join(project, 'bad.out')).filter((f) => f.endsWith('.template.json')) : [];
+    const written = existsSync(join(project, 'bad.out'))
+      ? readdirSync(join(project, 'bad.out')).filter((f) => f.endsWith('.template.json'))
+      : [];
     expect(written).toEqual([]);
   });
 

@@ -14,7 +14,19 @@ import { runDiffCli } from '../../lib/platform/review/diff-cli';
  */
 const ROOT = join(__dirname, '..', '..');
 // service/: the CDK app ships the reference service's bundle, which the synth builds from it.
-const PROJECT_FILES = ['bin', 'lib', 'constructs', 'contract', 'service', 'rotation', 'tools', 'cdk.json', 'package.json', 'package-lock.json', 'tsconfig.json'];
+const PROJECT_FILES = [
+  'bin',
+  'lib',
+  'constructs',
+  'contract',
+  'service',
+  'rotation',
+  'tools',
+  'cdk.json',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+];
 const STACK_TRACE = /\n\s+at .+:\d+:\d+/;
 
 let repo: string;
@@ -23,7 +35,17 @@ const staging = (changes: Record<string, unknown> = {}) => ({ ...BUILTIN_ENVIRON
 const file = (environments: Record<string, unknown>) => `${JSON.stringify({ environments }, null, 2)}\n`;
 
 function git(...args: string[]): void {
-  const run = spawnSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 't@example.com' } });
+  const run = spawnSync('git', args, {
+    cwd: repo,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'test',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 'test',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+    },
+  });
   if (run.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${run.stderr}`);
 }
 
@@ -35,7 +57,11 @@ function write(path: string, content: string): void {
 async function diff(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runDiffCli(['--base', 'HEAD', '--allow-list', join(repo, 'allow.json'), ...argv], { cwd: repo, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  const code = await runDiffCli(['--base', 'HEAD', '--allow-list', join(repo, 'allow.json'), ...argv], {
+    cwd: repo,
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+  });
   return { code, stdout, stderr };
 }
 
@@ -47,7 +73,10 @@ beforeAll(() => {
   write('allow.json', JSON.stringify({ allowed: [] }));
   // The committed versions.
   write('config/harmless.json', file({ team: staging() }));
-  write('config/dangerous.json', file({ net: staging({ stackName: 'team-net', network: { cidr: '10.0.0.0/16' } }), db: staging({ stackName: 'team-db' }) }));
+  write(
+    'config/dangerous.json',
+    file({ net: staging({ stackName: 'team-net', network: { cidr: '10.0.0.0/16' } }), db: staging({ stackName: 'team-db' }) }),
+  );
   write('config/upgrade.json', file({ up: staging({ stackName: 'team-up', database: { engineVersion: '17.9' } }) }));
   write('config/broken.json', file({ broken: staging({ stackName: 'team-broken', fleet: { minCapacity: 30, maxCapacity: 10 } }) }));
   git('init', '--quiet', '--initial-branch=main');
@@ -55,8 +84,17 @@ beforeAll(() => {
   git('commit', '--quiet', '-m', 'base');
   // The edits in the working tree.
   write('config/harmless.json', file({ team: staging({ alarms: { dbCpuPercent: 70 } }) }));
-  write('config/dangerous.json', file({ net: staging({ stackName: 'team-net', network: { cidr: '10.1.0.0/16' } }), db: staging({ stackName: 'team-db', database: { engineVersion: '18.3' } }) }));
-  write('config/upgrade.json', file({ up: staging({ stackName: 'team-up', database: { engineVersion: '18.3', allowMajorVersionUpgrade: true } }) }));
+  write(
+    'config/dangerous.json',
+    file({
+      net: staging({ stackName: 'team-net', network: { cidr: '10.1.0.0/16' } }),
+      db: staging({ stackName: 'team-db', database: { engineVersion: '18.3' } }),
+    }),
+  );
+  write(
+    'config/upgrade.json',
+    file({ up: staging({ stackName: 'team-up', database: { engineVersion: '18.3', allowMajorVersionUpgrade: true } }) }),
+  );
   write('config/broken.json', file({ broken: staging({ stackName: 'team-broken' }) }));
   write('config/new.json', file({ fresh: staging({ stackName: 'team-fresh' }) }));
 });
@@ -90,7 +128,9 @@ describe('npm run diff on a committed, then edited config file', () => {
       expect(run.stdout).toMatch(
         /team-net: DatabaseWriter7794273E AWS::RDS::DBInstance \(Database\/Writer\)\n +cannot be updated: config network\.cidr "10\.0\.0\.0\/16" -> "10\.1\.0\.0\/16" → Network\/Vpc replaced \(CidrBlock "10\.0\.0\.0\/16" -> "10\.1\.0\.0\/16" requires replacement\) → .* → Database\/Subnets update refused by AWS \(SubnetIds: a DB subnet group cannot move to another VPC\) → Database\/Writer cannot be updated: blocked/,
       );
-      expect(run.stdout).toMatch(/team-net: Cache18F6EE16 AWS::ElastiCache::ReplicationGroup \(Cache\)\n +cannot be updated: .*Cache\/Subnets update refused by AWS \(SubnetIds: a cache subnet group cannot move to another VPC\)/);
+      expect(run.stdout).toMatch(
+        /team-net: Cache18F6EE16 AWS::ElastiCache::ReplicationGroup \(Cache\)\n +cannot be updated: .*Cache\/Subnets update refused by AWS \(SubnetIds: a cache subnet group cannot move to another VPC\)/,
+      );
     });
 
     it('a major version change without the switch: blocked with its real cause', () => {
@@ -105,7 +145,9 @@ describe('npm run diff on a committed, then edited config file', () => {
     const run = await diff('-c', 'configFile=config/upgrade.json');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/modified +AWS::RDS::DBInstance +DatabaseWriter7794273E +Database\/Writer +\[stateful\] +.*EngineVersion "17\.9" -> "18\.3", AllowMajorVersionUpgrade \(none\) -> true, in place \(postgres-major-upgrade\)/);
+    expect(run.stdout).toMatch(
+      /modified +AWS::RDS::DBInstance +DatabaseWriter7794273E +Database\/Writer +\[stateful\] +.*EngineVersion "17\.9" -> "18\.3", AllowMajorVersionUpgrade \(none\) -> true, in place \(postgres-major-upgrade\)/,
+    );
     expect(run.stdout).toMatch(/modified +AWS::RDS::DBInstance +DatabaseReplica1ED560A1F .*in place \(postgres-major-upgrade\)/);
     expect(run.stdout).toMatch(/added +AWS::RDS::DBParameterGroup +DatabaseParametersPostgres18[0-9A-F]{8}/);
     expect(run.stdout).toContain('Result: no blocking changes');
@@ -122,7 +164,9 @@ describe('npm run diff on a committed, then edited config file', () => {
     const run = await diff('-c', 'configFile=config/broken.json');
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^error: config\/broken\.json is invalid at HEAD \([0-9a-f]{7}\), so that side cannot be synthesized\. Fix: /);
+    expect(run.stderr).toMatch(
+      /^error: config\/broken\.json is invalid at HEAD \([0-9a-f]{7}\), so that side cannot be synthesized\. Fix: /,
+    );
     expect(run.stderr).toMatch(/\| +- environments\.broken\.fleet\.minCapacity = 30\n/);
     expect(run.stderr).not.toMatch(STACK_TRACE);
   });
@@ -130,6 +174,8 @@ describe('npm run diff on a committed, then edited config file', () => {
   it('a config file at neither side: one line, exit 2, no synth', async () => {
     const run = await diff('-c', 'configFile=config/missing.json');
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^error: config file config\/missing\.json exists neither at HEAD \([0-9a-f]{7}\) nor at the working tree\. Fix: [^\n]+\n$/);
+    expect(run.stderr).toMatch(
+      /^error: config file config\/missing\.json exists neither at HEAD \([0-9a-f]{7}\) nor at the working tree\. Fix: [^\n]+\n$/,
+    );
   });
 });

@@ -28,7 +28,19 @@ describe('npm run diff (end to end)', () => {
     const allowList = join(dir, 'allow.json');
     writeFileSync(allowList, JSON.stringify({ allowed: [] }));
     // --no-cache: this test is about the synth itself (test/platform/review/diff-synth-reuse.test.ts covers the cache).
-    const args = ['--base', 'HEAD', '--head', 'HEAD', '--no-cache', '-c', `configFile=${config}`, '--markdown', markdown, '--allow-list', allowList];
+    const args = [
+      '--base',
+      'HEAD',
+      '--head',
+      'HEAD',
+      '--no-cache',
+      '-c',
+      `configFile=${config}`,
+      '--markdown',
+      markdown,
+      '--allow-list',
+      allowList,
+    ];
     const run = spawnSync('npm', ['run', '--silent', 'diff', '--', ...args], {
       cwd: PROJECT_ROOT,
       encoding: 'utf8',

@@ -86,7 +86,13 @@ describe.skipIf(unavailable !== undefined)('e2e: built CLI against moto', () => 
     });
   }
 
-  const alarm = (name: string, description: string, namespace: string, metric: string, dimensions: Record<string, string>): PutMetricAlarmCommandInput => ({
+  const alarm = (
+    name: string,
+    description: string,
+    namespace: string,
+    metric: string,
+    dimensions: Record<string, string>,
+  ): PutMetricAlarmCommandInput => ({
     AlarmName: name,
     AlarmDescription: description,
     Namespace: namespace,
@@ -102,14 +108,28 @@ describe.skipIf(unavailable !== undefined)('e2e: built CLI against moto', () => 
   /** A small loadbearing stack: ALB, DB writer and replica, cache; all OK. */
   async function seedStack(stack: string): Promise<void> {
     const alarms = [
-      alarm(`${stack}-alb-5xx-rate`, '[critical] ELB 5xx above 1% for 3 minutes', 'AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count', { LoadBalancer: `app/${stack}/50dc6c495c0c9188` }),
-      alarm(`${stack}-db-writer-cpu`, '[critical] writer CPU above 80% for 15 minutes', 'AWS/RDS', 'CPUUtilization', { DBInstanceIdentifier: `${stack}-db` }),
-      alarm(`${stack}-db-replica-1-lag`, '[warning] replica lag above 30 s', 'AWS/RDS', 'ReplicaLag', { DBInstanceIdentifier: `${stack}-db-replica-1` }),
-      alarm(`${stack}-cache-evictions`, '[warning] evictions above 100/min', 'AWS/ElastiCache', 'Evictions', { CacheClusterId: `${stack}-cache-001` }),
+      alarm(`${stack}-alb-5xx-rate`, '[critical] ELB 5xx above 1% for 3 minutes', 'AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count', {
+        LoadBalancer: `app/${stack}/50dc6c495c0c9188`,
+      }),
+      alarm(`${stack}-db-writer-cpu`, '[critical] writer CPU above 80% for 15 minutes', 'AWS/RDS', 'CPUUtilization', {
+        DBInstanceIdentifier: `${stack}-db`,
+      }),
+      alarm(`${stack}-db-replica-1-lag`, '[warning] replica lag above 30 s', 'AWS/RDS', 'ReplicaLag', {
+        DBInstanceIdentifier: `${stack}-db-replica-1`,
+      }),
+      alarm(`${stack}-cache-evictions`, '[warning] evictions above 100/min', 'AWS/ElastiCache', 'Evictions', {
+        CacheClusterId: `${stack}-cache-001`,
+      }),
     ];
     for (const input of alarms) {
       await cw.send(new PutMetricAlarmCommand(input));
-      await cw.send(new SetAlarmStateCommand({ AlarmName: input.AlarmName, StateValue: 'OK', StateReason: 'Threshold Crossed: no datapoints were above the threshold' }));
+      await cw.send(
+        new SetAlarmStateCommand({
+          AlarmName: input.AlarmName,
+          StateValue: 'OK',
+          StateReason: 'Threshold Crossed: no datapoints were above the threshold',
+        }),
+      );
     }
   }
 
@@ -184,14 +204,21 @@ describe.skipIf(unavailable !== undefined)('e2e: built CLI against moto', () => 
   });
 
   it('exits 2 with one line without credentials, or when the endpoint refuses connections', async () => {
-    const noCredentials = await cli(['status', '--stack', 'e2e-ok'], operatorEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }));
+    const noCredentials = await cli(
+      ['status', '--stack', 'e2e-ok'],
+      operatorEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }),
+    );
     expect(noCredentials.code).toBe(2);
-    expect(noCredentials.stderr).toBe('loadbearing: error: no AWS credentials found: use --profile / AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n');
+    expect(noCredentials.stderr).toBe(
+      'loadbearing: error: no AWS credentials found: use --profile / AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n',
+    );
 
     const port = await closedPort();
     const refused = await cli(['status', '--stack', 'e2e-ok'], operatorEnv({ AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` }));
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe(`loadbearing: error: cannot reach CloudWatch endpoint http://127.0.0.1:${port}: connection refused at 127.0.0.1:${port}\n`);
+    expect(refused.stderr).toBe(
+      `loadbearing: error: cannot reach CloudWatch endpoint http://127.0.0.1:${port}: connection refused at 127.0.0.1:${port}\n`,
+    );
   });
 
   it('gate: passes a short clean bake', async () => {
@@ -209,14 +236,20 @@ describe.skipIf(unavailable !== undefined)('e2e: built CLI against moto', () => 
       if (!flip && stderr.includes('of 1m baked')) {
         flippedAt = Date.now();
         flip = cw.send(
-          new SetAlarmStateCommand({ AlarmName: 'e2e-gate-alb-5xx-rate', StateValue: 'ALARM', StateReason: 'Threshold Crossed: 5xx rate 7.5% >= 1%' }),
+          new SetAlarmStateCommand({
+            AlarmName: 'e2e-gate-alb-5xx-rate',
+            StateValue: 'ALARM',
+            StateReason: 'Threshold Crossed: 5xx rate 7.5% >= 1%',
+          }),
         );
       }
     });
     await flip;
     expect(flippedAt).toBeGreaterThan(0);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('FAIL: critical alarm e2e-gate-alb-5xx-rate is in ALARM since 0s ago: Threshold Crossed: 5xx rate 7.5% >= 1%');
+    expect(result.stdout).toContain(
+      'FAIL: critical alarm e2e-gate-alb-5xx-rate is in ALARM since 0s ago: Threshold Crossed: 5xx rate 7.5% >= 1%',
+    );
     expect(result.stdout).toMatch(/gate failed after \d+s of 1m \(check [2-5]\)/);
     // Caught at the next 1 s check, far from the 60 s bake.
     expect(Date.now() - flippedAt).toBeLessThan(5_000);
@@ -260,11 +293,22 @@ describe.skipIf(unavailable !== undefined)('e2e: built CLI against moto', () => 
 
   it('report: says it could not read the metrics when the server fails the call (exit 2), and summarizes the HTML error page', async () => {
     // moto answers 500 when a percentile statistic (p95) has datapoints: a real failed call.
-    await cw.send(new PutMetricAlarmCommand(alarm('e2e-cpu-fleet-cpu', '[warning] fleet CPU', 'AWS/EC2', 'CPUUtilization', { AutoScalingGroupName: 'e2e-cpu-asg' })));
+    await cw.send(
+      new PutMetricAlarmCommand(
+        alarm('e2e-cpu-fleet-cpu', '[warning] fleet CPU', 'AWS/EC2', 'CPUUtilization', { AutoScalingGroupName: 'e2e-cpu-asg' }),
+      ),
+    );
     await cw.send(
       new PutMetricDataCommand({
         Namespace: 'AWS/EC2',
-        MetricData: [{ MetricName: 'CPUUtilization', Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'e2e-cpu-asg' }], Value: 40, Timestamp: new Date(Date.now() - 300_000) }],
+        MetricData: [
+          {
+            MetricName: 'CPUUtilization',
+            Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'e2e-cpu-asg' }],
+            Value: 40,
+            Timestamp: new Date(Date.now() - 300_000),
+          },
+        ],
       }),
     );
     const result = await cli(['report', '--stack', 'e2e-cpu', '--since', '1h']);

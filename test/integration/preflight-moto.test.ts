@@ -96,12 +96,23 @@ describe.skipIf(unavailable !== undefined)('preflight: built CLI against moto', 
         new CreateStackCommand({
           StackName: 'CDKToolkit',
           TemplateBody: JSON.stringify({
-            Resources: { CdkBootstrapVersion: { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Name: '/cdk-bootstrap/hnb659fds/version', Value: '27' } } },
+            Resources: {
+              CdkBootstrapVersion: {
+                Type: 'AWS::SSM::Parameter',
+                Properties: { Type: 'String', Name: '/cdk-bootstrap/hnb659fds/version', Value: '27' },
+              },
+            },
             Outputs: { BootstrapVersion: { Value: { 'Fn::GetAtt': ['CdkBootstrapVersion', 'Value'] } } },
           }),
         }),
       );
-      const edge = await acm.send(new RequestCertificateCommand({ DomainName: '*.shop.example.com', SubjectAlternativeNames: ['shop.example.com'], ValidationMethod: 'DNS' }));
+      const edge = await acm.send(
+        new RequestCertificateCommand({
+          DomainName: '*.shop.example.com',
+          SubjectAlternativeNames: ['shop.example.com'],
+          ValidationMethod: 'DNS',
+        }),
+      );
       const alb = await acm.send(new RequestCertificateCommand({ DomainName: 'api.other.example.com', ValidationMethod: 'DNS' }));
       const environment = (account: string) => ({
         stage: 'prod',
@@ -110,9 +121,18 @@ describe.skipIf(unavailable !== undefined)('preflight: built CLI against moto', 
         availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
         // The config refuses an ALB certificate of another account.
         loadBalancer: { certificateArn: alb.CertificateArn!.replace(`:${ACCOUNT}:`, `:${account}:`) },
-        edge: { originDomainName: 'origin.shop.example.com', domainNames: ['shop.example.com', 'www.shop.example.com'], certificateArn: edge.CertificateArn },
+        edge: {
+          originDomainName: 'origin.shop.example.com',
+          domainNames: ['shop.example.com', 'www.shop.example.com'],
+          certificateArn: edge.CertificateArn,
+        },
       });
-      writeFileSync(configFile, JSON.stringify({ environments: { shop: environment(ACCOUNT), elsewhere: environment('111111111111'), 'new-cdk': environment(ACCOUNT) } }));
+      writeFileSync(
+        configFile,
+        JSON.stringify({
+          environments: { shop: environment(ACCOUNT), elsewhere: environment('111111111111'), 'new-cdk': environment(ACCOUNT) },
+        }),
+      );
     } finally {
       cfn.destroy();
       acm.destroy();
@@ -120,7 +140,11 @@ describe.skipIf(unavailable !== undefined)('preflight: built CLI against moto', 
     writePreflightTemplate(templates, 'loadbearing-shop', { minSize: 6, maxSize: 24 });
     writePreflightTemplate(templates, 'loadbearing-elsewhere', { minSize: 6, maxSize: 24 });
     // A template of an aws-cdk-lib that needs bootstrap version 30.
-    writePreflightTemplate(templates, 'loadbearing-new-cdk', { minSize: 6, maxSize: 24, tooOldBootstrap: Array.from({ length: 29 }, (_, i) => i + 1) });
+    writePreflightTemplate(templates, 'loadbearing-new-cdk', {
+      minSize: 6,
+      maxSize: 24,
+      tooOldBootstrap: Array.from({ length: 29 }, (_, i) => i + 1),
+    });
   });
 
   afterAll(async () => {
@@ -145,16 +169,26 @@ describe.skipIf(unavailable !== undefined)('preflight: built CLI against moto', 
       ['db-orderable', 'fail'],
       ['cloudfront-verification', 'manual'],
     ]);
-    expect(row(report, 'account')!.detail).toBe(`the credentials are of account ${ACCOUNT} (arn:aws:sts::${ACCOUNT}:user/moto), the config's`);
-    expect(row(report, 'bootstrap-us-east-1')!.detail).toBe('CDKToolkit CREATE_COMPLETE, version 27, the template needs 6 or later (its CheckBootstrapVersion rule)');
-    expect(row(report, 'certificate-edge')!.detail).toBe('ISSUED in us-east-1, covers shop.example.com, www.shop.example.com (names: *.shop.example.com, shop.example.com)');
-    expect(row(report, 'certificate-alb')!.detail).toBe('ISSUED, but it does not cover origin.shop.example.com (edge.originDomainName); it covers api.other.example.com (a wildcard covers one label)');
+    expect(row(report, 'account')!.detail).toBe(
+      `the credentials are of account ${ACCOUNT} (arn:aws:sts::${ACCOUNT}:user/moto), the config's`,
+    );
+    expect(row(report, 'bootstrap-us-east-1')!.detail).toBe(
+      'CDKToolkit CREATE_COMPLETE, version 27, the template needs 6 or later (its CheckBootstrapVersion rule)',
+    );
+    expect(row(report, 'certificate-edge')!.detail).toBe(
+      'ISSUED in us-east-1, covers shop.example.com, www.shop.example.com (names: *.shop.example.com, shop.example.com)',
+    );
+    expect(row(report, 'certificate-alb')!.detail).toBe(
+      'ISSUED, but it does not cover origin.shop.example.com (edge.originDomainName); it covers api.other.example.com (a wildcard covers one label)',
+    );
     // moto's Service Quotas has no `ec2` quotas (NoSuchResourceException), and answers the fallback
     // GetAWSDefaultServiceQuota with an HTML error page: after the retries, the row is unknown.
     for (const id of ['vcpu-on-demand', 'elastic-ips']) {
       expect(row(report, id)).toMatchObject({
         status: 'unknown',
-        detail: expect.stringMatching(/^SyntaxError calling servicequotas:GetAWSDefaultServiceQuota, 5 attempts: the endpoint answered HTTP 500 with a body that is not an AWS API response$/),
+        detail: expect.stringMatching(
+          /^SyntaxError calling servicequotas:GetAWSDefaultServiceQuota, 5 attempts: the endpoint answered HTTP 500 with a body that is not an AWS API response$/,
+        ),
         fix: 'check AWS_ENDPOINT_URL and any proxy: the endpoint does not implement servicequotas:GetAWSDefaultServiceQuota',
       });
     }
@@ -167,7 +201,9 @@ describe.skipIf(unavailable !== undefined)('preflight: built CLI against moto', 
   it('prints the table and a last line naming what did not pass', async () => {
     const result = await cli([...base('new-cdk')]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/\nfail\s+CDK bootstrap us-east-1\s+bootstrap version 27 in us-east-1, the template needs 30 or later \(its CheckBootstrapVersion rule\)\n\s+fix: run `npx cdk bootstrap aws:\/\/123456789012\/us-east-1` with this project's CDK CLI to upgrade it\n/);
+    expect(result.stdout).toMatch(
+      /\nfail\s+CDK bootstrap us-east-1\s+bootstrap version 27 in us-east-1, the template needs 30 or later \(its CheckBootstrapVersion rule\)\n\s+fix: run `npx cdk bootstrap aws:\/\/123456789012\/us-east-1` with this project's CDK CLI to upgrade it\n/,
+    );
     expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(
       'FAIL: 3 failed (bootstrap-us-east-1, certificate-alb, db-orderable), 2 unknown (vcpu-on-demand, elastic-ips); by hand: cloudfront-verification',
     );
@@ -191,9 +227,17 @@ describe.skipIf(unavailable !== undefined)('preflight: built CLI against moto', 
 
   it('exit 2 with one line: no credentials, a profile that does not exist, no template', async () => {
     const noCredentials = await cli(base(), operatorEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }));
-    expect(noCredentials).toEqual({ code: 2, stdout: '', stderr: 'loadbearing: error: no AWS credentials found: use --profile / AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n' });
+    expect(noCredentials).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'loadbearing: error: no AWS credentials found: use --profile / AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n',
+    });
 
-    const noProfile = await cli([...base(), '--profile', 'nope'], operatorEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }));
+    const noProfile = await cli(
+      [...base(), '--profile', 'nope'],
+      operatorEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }),
+    );
     expect(noProfile.code).toBe(2);
     expect(noProfile.stderr).toBe(
       'loadbearing: error: AWS profile "nope" does not exist in the AWS config or credentials file (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE); fix: pass an existing profile to --profile (`aws configure list-profiles`)\n',

@@ -17,7 +17,9 @@ const ENVIRONMENTS: Record<string, Record<string, unknown>> = {
   azloss: { fleet: { minCapacity: 5 } },
   scaling: { alarms: { fleetCpuPercent: 50 } },
   cache: { cache: { maxmemoryPolicy: 'noeviction' } },
-  freshness: { edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 600, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] } },
+  freshness: {
+    edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 600, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] },
+  },
 };
 
 describe('`cdk synth -c configFile=...` with a bad config', () => {
@@ -25,7 +27,9 @@ describe('`cdk synth -c configFile=...` with a bad config', () => {
   let output: string;
   beforeAll(() => {
     const file = join(mkdtempSync(join(tmpdir(), 'bad-config-')), 'environments.json');
-    const environments = Object.fromEntries(Object.entries(ENVIRONMENTS).map(([name, change]) => [name, deepMerge(BUILTIN_ENVIRONMENTS.prod, change)]));
+    const environments = Object.fromEntries(
+      Object.entries(ENVIRONMENTS).map(([name, change]) => [name, deepMerge(BUILTIN_ENVIRONMENTS.prod, change)]),
+    );
     writeFileSync(file, JSON.stringify({ environments }, null, 2));
     run = runCdk(['synth', '--quiet', '-c', `configFile=${file}`]);
     output = run.stdout + run.stderr;
@@ -41,17 +45,37 @@ describe('`cdk synth -c configFile=...` with a bad config', () => {
   it('prints every schema problem with its path, value, rule and fix', () => {
     expect(output).toMatch(/environments\.prod\.fleet\.minCapacity = 30\n +rule: must be <= fleet\.maxCapacity \(10\)\n +fix: /);
     expect(output).toMatch(/environments\.prod\.database\.readReplicas = 16\n +rule: the value must be <= 15/);
-    expect(output).toMatch(/environments\.prod\.database\.instanceClass = "db\.m4\.large"\n +rule: RDS does not run PostgreSQL 17 on the db\.m4 family/);
+    expect(output).toMatch(
+      /environments\.prod\.database\.instanceClass = "db\.m4\.large"\n +rule: RDS does not run PostgreSQL 17 on the db\.m4 family/,
+    );
   });
 
   it.each([
-    ['connection budget', /environments\.budget\.app\.dbPoolSize = 100\n +rule: \[CB-1\] writer connection budget exceeded: fleet\.maxCapacity 24 x 100 connections per instance = 2400 at peak/],
-    ['timeout chain', /environments\.timeouts\.app\.keepAliveTimeoutSeconds = 60\n +rule: \[TC-1\] the app keep-alive timeout \(60000 ms\) must be longer than the ALB idle timeout/],
-    ['AZ-loss static stability', /environments\.azloss\.fleet\.minCapacity = 5\n +rule: \[AZ-1\] with one of 3 AZs lost, fleet\.minCapacity 5 leaves 3 instance\(s\)/],
-    ['scaling vs alarms', /environments\.scaling\.alarms\.fleetCpuPercent = 50\n +rule: \[SA-1\] the fleet CPU alarm \(50%\) must be above the CPU scaling target/],
+    [
+      'connection budget',
+      /environments\.budget\.app\.dbPoolSize = 100\n +rule: \[CB-1\] writer connection budget exceeded: fleet\.maxCapacity 24 x 100 connections per instance = 2400 at peak/,
+    ],
+    [
+      'timeout chain',
+      /environments\.timeouts\.app\.keepAliveTimeoutSeconds = 60\n +rule: \[TC-1\] the app keep-alive timeout \(60000 ms\) must be longer than the ALB idle timeout/,
+    ],
+    [
+      'AZ-loss static stability',
+      /environments\.azloss\.fleet\.minCapacity = 5\n +rule: \[AZ-1\] with one of 3 AZs lost, fleet\.minCapacity 5 leaves 3 instance\(s\)/,
+    ],
+    [
+      'scaling vs alarms',
+      /environments\.scaling\.alarms\.fleetCpuPercent = 50\n +rule: \[SA-1\] the fleet CPU alarm \(50%\) must be above the CPU scaling target/,
+    ],
     ['hard limits (schema-enforced)', /environments\.prod\.database\.readReplicas = 16\n +rule: the value must be <= 15/],
-    ['cache policy', /environments\.cache\.cache\.maxmemoryPolicy = "noeviction"\n +rule: \[CP-1\] "noeviction" turns a full cache into write errors/],
-    ['freshness', /environments\.freshness\.edge\.freshness\[0\]\.edgeTtlSeconds = 600\n +rule: \[FR-1\] content class "pages" \(\/\*\) can be 720 s old/],
+    [
+      'cache policy',
+      /environments\.cache\.cache\.maxmemoryPolicy = "noeviction"\n +rule: \[CP-1\] "noeviction" turns a full cache into write errors/,
+    ],
+    [
+      'freshness',
+      /environments\.freshness\.edge\.freshness\[0\]\.edgeTtlSeconds = 600\n +rule: \[FR-1\] content class "pages" \(\/\*\) can be 720 s old/,
+    ],
   ])('rejects a violation of the %s invariants with its message', (_group, pattern) => {
     expect(output).toMatch(pattern);
   });

@@ -34,9 +34,15 @@ describe('npm run synth -- <stack>', () => {
   });
 
   it('names an unknown stack and the stacks there are, without a stack trace', () => {
-    const bad = spawnSync('npm', ['run', '--silent', 'synth', '--', 'loadbearing-qa', '--output', out], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
+    const bad = spawnSync('npm', ['run', '--silent', 'synth', '--', 'loadbearing-qa', '--output', out], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toMatch(/context\.stacks = "loadbearing-qa"\n +rule: names no stack of this config \(its stacks: loadbearing-dev, loadbearing-staging, loadbearing-prod\)/);
+    expect(bad.stderr).toMatch(
+      /context\.stacks = "loadbearing-qa"\n +rule: names no stack of this config \(its stacks: loadbearing-dev, loadbearing-staging, loadbearing-prod\)/,
+    );
     expect(bad.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
   });
 });

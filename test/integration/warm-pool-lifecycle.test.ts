@@ -29,32 +29,41 @@ beforeAll(async () => {
   bin = join(work, 'bin');
   mkdirSync(bin);
   const stub = (name: string, body: string) => writeStub(bin, name, body);
-  stub('aws', [
-    'echo "aws $*" >> "$STUB_LOG"',
-    'case "$*" in',
-    // --output text of [AutoScalingGroupName, LifecycleState, LaunchTemplate.Version]
-    '  *describe-auto-scaling-instances*) [ -f "$STUB_DIR/deny" ] && exit 254; printf \'%s\\t%s\\t%s\\n\' "$STUB_GROUP" "$(cat "$STUB_DIR/state")" "$(cat "$STUB_DIR/instance-version")" ;;',
-    '  *describe-auto-scaling-groups*) cat "$STUB_DIR/group-version" ;;',
-    '  *complete-lifecycle-action*CONTINUE*) case "$(cat "$STUB_DIR/state")" in Warmed:*) echo Warmed:Stopped ;; *) echo InService ;; esac > "$STUB_DIR/state" ;;',
-    '  *complete-lifecycle-action*ABANDON*) echo Terminating > "$STUB_DIR/state" ;;',
-    'esac',
-  ].join('\n'));
-  stub('systemctl', [
-    'echo "systemctl $*" >> "$STUB_LOG"',
-    'case "$*" in',
-    '  *NRestarts*) echo 0 ;;',
-    '  *ExecMainStatus*) echo 0 ;;',
-    '  *is-active*) exit 0 ;;',
-    'esac',
-  ].join('\n'));
-  stub('curl', [
-    'case "$*" in',
-    '  *169.254.169.254*api/token*) echo token ;;',
-    '  *169.254.169.254*target-lifecycle-state*) cat "$STUB_DIR/target" ;;',
-    '  *169.254.169.254*instance-id*) echo i-0warm ;;',
-    '  *) exec /usr/bin/curl "$@" ;;',
-    'esac',
-  ].join('\n'));
+  stub(
+    'aws',
+    [
+      'echo "aws $*" >> "$STUB_LOG"',
+      'case "$*" in',
+      // --output text of [AutoScalingGroupName, LifecycleState, LaunchTemplate.Version]
+      '  *describe-auto-scaling-instances*) [ -f "$STUB_DIR/deny" ] && exit 254; printf \'%s\\t%s\\t%s\\n\' "$STUB_GROUP" "$(cat "$STUB_DIR/state")" "$(cat "$STUB_DIR/instance-version")" ;;',
+      '  *describe-auto-scaling-groups*) cat "$STUB_DIR/group-version" ;;',
+      '  *complete-lifecycle-action*CONTINUE*) case "$(cat "$STUB_DIR/state")" in Warmed:*) echo Warmed:Stopped ;; *) echo InService ;; esac > "$STUB_DIR/state" ;;',
+      '  *complete-lifecycle-action*ABANDON*) echo Terminating > "$STUB_DIR/state" ;;',
+      'esac',
+    ].join('\n'),
+  );
+  stub(
+    'systemctl',
+    [
+      'echo "systemctl $*" >> "$STUB_LOG"',
+      'case "$*" in',
+      '  *NRestarts*) echo 0 ;;',
+      '  *ExecMainStatus*) echo 0 ;;',
+      '  *is-active*) exit 0 ;;',
+      'esac',
+    ].join('\n'),
+  );
+  stub(
+    'curl',
+    [
+      'case "$*" in',
+      '  *169.254.169.254*api/token*) echo token ;;',
+      '  *169.254.169.254*target-lifecycle-state*) cat "$STUB_DIR/target" ;;',
+      '  *169.254.169.254*instance-id*) echo i-0warm ;;',
+      '  *) exec /usr/bin/curl "$@" ;;',
+      'esac',
+    ].join('\n'),
+  );
   stub('sleep', 'exec /usr/bin/sleep 0.2');
   reportServer = await startReportServer((_method, body) => body);
 });
@@ -99,17 +108,27 @@ function instance(initial: { target: string; state: string; instanceVersion?: st
 async function boot(i: Instance, appPort: number) {
   reportServer.reports.length = 0;
   const script = [
-    ...preambleCommands({ stackName: 'loadbearing-test', groupLogicalId: 'FleetASG', region: 'eu-west-1', reasonUrl: reportServer.url, lifecycleHookName: 'loadbearing-launch', lifecycleScriptPath: i.watcher }),
+    ...preambleCommands({
+      stackName: 'loadbearing-test',
+      groupLogicalId: 'FleetASG',
+      region: 'eu-west-1',
+      reasonUrl: reportServer.url,
+      lifecycleHookName: 'loadbearing-launch',
+      lifecycleScriptPath: i.watcher,
+    }),
     ...healthWaitCommands(appPort, '/healthz', WAIT),
   ].join('\n');
   const { code, output } = await runBash(script, i.env());
   return { code, output, calls: i.calls(), reports: [...reportServer.reports] };
 }
 
-const complete = (result: string) => `aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name ${GROUP} --lifecycle-hook-name loadbearing-launch --instance-id i-0warm --lifecycle-action-result ${result}`;
-const signal = (status: string) => `aws cloudformation signal-resource --region eu-west-1 --stack-name loadbearing-test --logical-resource-id FleetASG --unique-id i-0warm --status ${status}`;
+const complete = (result: string) =>
+  `aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name ${GROUP} --lifecycle-hook-name loadbearing-launch --instance-id i-0warm --lifecycle-action-result ${result}`;
+const signal = (status: string) =>
+  `aws cloudformation signal-resource --region eu-west-1 --stack-name loadbearing-test --logical-resource-id FleetASG --unique-id i-0warm --status ${status}`;
 /** The calls that act (complete, signal, start, stop), without the reads (describe, the health loop's systemctl show / is-active). */
-const acts = (calls: string[]) => calls.filter((c) => !c.includes(' describe-') && !c.startsWith('systemctl show') && !c.startsWith('systemctl is-active'));
+const acts = (calls: string[]) =>
+  calls.filter((c) => !c.includes(' describe-') && !c.startsWith('systemctl show') && !c.startsWith('systemctl is-active'));
 
 const watchers: ManagedProcess[] = [];
 afterEach(async () => {
@@ -124,7 +143,12 @@ function watch(i: Instance): ManagedProcess {
 }
 
 async function until(what: string, i: Instance, predicate: (calls: string[]) => boolean, w: ManagedProcess) {
-  await waitFor(what, async () => predicate(i.calls()), 15_000, () => `${w.output()}\n${i.calls().join('\n')}`);
+  await waitFor(
+    what,
+    async () => predicate(i.calls()),
+    15_000,
+    () => `${w.output()}\n${i.calls().join('\n')}`,
+  );
 }
 
 describe('the warm pool lifecycle, in bash', () => {
@@ -134,7 +158,12 @@ describe('the warm pool lifecycle, in bash', () => {
   beforeAll(async () => {
     appPort = await freePort();
     app = startProcess(process.execPath, [TINY_APP], { env: { ...process.env, APP_PORT: String(appPort), APP_RUNTIME: 'local' } });
-    await waitFor('the tiny app', async () => (await fetch(`http://127.0.0.1:${appPort}/healthz`)).ok, 10_000, () => app!.output());
+    await waitFor(
+      'the tiny app',
+      async () => (await fetch(`http://127.0.0.1:${appPort}/healthz`)).ok,
+      10_000,
+      () => app!.output(),
+    );
   });
   afterAll(async () => {
     await app?.stop();
@@ -160,7 +189,11 @@ describe('the warm pool lifecycle, in bash', () => {
       const i = instance({ target: 'Warmed:Stopped', state: 'Warmed:Pending:Wait' });
       const run = await boot(i, appPort);
       expect(run.code, run.output).toBe(0);
-      expect(acts(run.calls)).toEqual(['systemctl stop loadbearing-app', 'systemctl start --no-block loadbearing-lifecycle', complete('CONTINUE')]);
+      expect(acts(run.calls)).toEqual([
+        'systemctl stop loadbearing-app',
+        'systemctl start --no-block loadbearing-lifecycle',
+        complete('CONTINUE'),
+      ]);
       expect(run.reports).toEqual([]);
       expect(run.output).toContain('prepared for the warm pool (Warmed:Stopped)');
       expect(existsSync(i.watcher)).toBe(true);
@@ -196,7 +229,12 @@ describe('the warm pool lifecycle, in bash', () => {
   describe('the watcher, after a boot into the warm pool', () => {
     /** An instance prepared for the warm pool (the boot wrote its watcher), then started by the watcher. */
     async function warmInstance(port: number, versions: { instance: string; group: string }) {
-      const i = instance({ target: 'Warmed:Stopped', state: 'Warmed:Pending:Wait', instanceVersion: versions.instance, groupVersion: versions.group });
+      const i = instance({
+        target: 'Warmed:Stopped',
+        state: 'Warmed:Pending:Wait',
+        instanceVersion: versions.instance,
+        groupVersion: versions.group,
+      });
       const run = await boot(i, port);
       expect(run.code, run.output).toBe(0);
       writeFileSync(i.log, '');
@@ -211,8 +249,15 @@ describe('the warm pool lifecycle, in bash', () => {
       i.set('state', 'Pending:Wait');
       i.set('target', 'InService');
       await until('the warm start', i, (calls) => calls.includes(signal('SUCCESS')), w);
-      expect(acts(i.calls())).toEqual(['systemctl stop loadbearing-app', 'systemctl start loadbearing-app', complete('CONTINUE'), signal('SUCCESS')]);
-      expect(i.calls()).toContain(`aws autoscaling describe-auto-scaling-groups --region eu-west-1 --auto-scaling-group-names ${GROUP} --query AutoScalingGroups[0].LaunchTemplate.Version --output text`);
+      expect(acts(i.calls())).toEqual([
+        'systemctl stop loadbearing-app',
+        'systemctl start loadbearing-app',
+        complete('CONTINUE'),
+        signal('SUCCESS'),
+      ]);
+      expect(i.calls()).toContain(
+        `aws autoscaling describe-auto-scaling-groups --region eu-west-1 --auto-scaling-group-names ${GROUP} --query AutoScalingGroups[0].LaunchTemplate.Version --output text`,
+      );
     });
 
     it('never lets an instance from an older launch template version into service: ABANDON at once, the app not even started', async () => {
@@ -236,13 +281,23 @@ describe('the warm pool lifecycle, in bash', () => {
       const port = await freePort();
       const second = startProcess(process.execPath, [TINY_APP], { env: { ...process.env, APP_PORT: String(port), APP_RUNTIME: 'local' } });
       try {
-        await waitFor('a second tiny app', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 10_000, () => second.output());
+        await waitFor(
+          'a second tiny app',
+          async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok,
+          10_000,
+          () => second.output(),
+        );
         const { i, w } = await warmInstance(port, { instance: '7', group: '7' });
         await second.stop();
         i.set('state', 'Pending:Wait');
         i.set('target', 'InService');
         await until('the failed warm start', i, (calls) => calls.includes(complete('ABANDON')), w);
-        expect(acts(i.calls())).toEqual(['systemctl stop loadbearing-app', 'systemctl start loadbearing-app', signal('FAILURE'), complete('ABANDON')]);
+        expect(acts(i.calls())).toEqual([
+          'systemctl stop loadbearing-app',
+          'systemctl start loadbearing-app',
+          signal('FAILURE'),
+          complete('ABANDON'),
+        ]);
         expect(w.output()).toMatch(/warm start FAILED on i-0warm: no answer from http:\/\/127\.0\.0\.1:\d+\/healthz within 3 s/);
       } finally {
         await second.stop();
@@ -254,7 +309,12 @@ describe('the warm pool lifecycle, in bash', () => {
       expect((await boot(i, appPort)).code).toBe(0);
       writeFileSync(i.log, '');
       const w = watch(i);
-      await waitFor('the watcher to read the state', async () => w.output().includes('in service, no lifecycle action waits (InService)'), 15_000, () => w.output());
+      await waitFor(
+        'the watcher to read the state',
+        async () => w.output().includes('in service, no lifecycle action waits (InService)'),
+        15_000,
+        () => w.output(),
+      );
       expect(acts(i.calls())).toEqual([]);
     });
   });

@@ -61,7 +61,10 @@ describe('parseDbRole', () => {
 
 describe('drill stop alarms', () => {
   it('parse as the drill component, after the request path, and are warnings that do not fail a gate', () => {
-    expect(parseAlarmName('loadbearing-staging-drill-az-loss-stop', 'loadbearing-staging-')).toEqual({ component: 'drill', signal: 'az-loss-stop' });
+    expect(parseAlarmName('loadbearing-staging-drill-az-loss-stop', 'loadbearing-staging-')).toEqual({
+      component: 'drill',
+      signal: 'az-loss-stop',
+    });
     expect(componentOrder('drill')).toBeGreaterThan(componentOrder('service'));
     expect(componentOrder('drill')).toBeLessThan(componentOrder('other'));
     expect(parseSeverity('[warning] Drill az-loss stop condition: ...')).toBe('warning');

@@ -23,6 +23,9 @@ describe('certificateCovers', () => {
   });
 
   it('uncoveredNames keeps the order of the names asked for', () => {
-    expect(uncoveredNames(['example.com', '*.example.com'], ['example.com', 'a.b.example.com', 'www.example.com', 'x.org'])).toEqual(['a.b.example.com', 'x.org']);
+    expect(uncoveredNames(['example.com', '*.example.com'], ['example.com', 'a.b.example.com', 'www.example.com', 'x.org'])).toEqual([
+      'a.b.example.com',
+      'x.org',
+    ]);
   });
 });

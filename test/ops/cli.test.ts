@@ -22,8 +22,17 @@ describe('loadbearing (dispatch and help)', () => {
     }
   });
 
-  it.each(builtinCommands().list().map((c) => c.name))('has --help for %s', async (name) => {
-    for (const argv of [[name, '--help'], [name, '-h'], ['help', name], [name, '--stack', 'x', '--help']]) {
+  it.each(
+    builtinCommands()
+      .list()
+      .map((c) => c.name),
+  )('has --help for %s', async (name) => {
+    for (const argv of [
+      [name, '--help'],
+      [name, '-h'],
+      ['help', name],
+      [name, '--stack', 'x', '--help'],
+    ]) {
       const result = await run(argv);
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`Usage: loadbearing ${name} `);
@@ -42,7 +51,13 @@ describe('loadbearing (dispatch and help)', () => {
   });
 
   it.each([
-    [['stats', '--stack', 'x'], `loadbearing: error: unknown command "stats" (commands: ${builtinCommands().list().map((c) => c.name).join(', ')}); see: loadbearing --help`],
+    [
+      ['stats', '--stack', 'x'],
+      `loadbearing: error: unknown command "stats" (commands: ${builtinCommands()
+        .list()
+        .map((c) => c.name)
+        .join(', ')}); see: loadbearing --help`,
+    ],
     [['status', '--stack', 'x', '--bake', '1m'], "loadbearing: error: Unknown option '--bake'; see: loadbearing status --help"],
     [['status', '--stack'], "loadbearing: error: Option '--stack <value>' argument missing; see: loadbearing status --help"],
     [['status', 'shop'], "loadbearing: error: Unexpected argument 'shop'; see: loadbearing status --help"],
@@ -56,7 +71,9 @@ describe('loadbearing (dispatch and help)', () => {
   });
 
   it('dispatches to a command added to the registry, with the common options already parsed', async () => {
-    cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [metricAlarm('shop-db-writer-cpu', 'OK'), metricAlarm('shop-db-replica-1-lag', 'ALARM')] });
+    cw.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [metricAlarm('shop-db-writer-cpu', 'OK'), metricAlarm('shop-db-replica-1-lag', 'ALARM')],
+    });
     const staleness: Command = {
       name: 'staleness',
       summary: 'How old the newest datapoint of each alarm is',
@@ -76,7 +93,7 @@ describe('loadbearing (dispatch and help)', () => {
     };
     const registry = builtinCommands().register(staleness);
     const help = await run(['--help'], { registry });
-    expect(help.stdout).toMatch(/\n  staleness +How old the newest datapoint of each alarm is/);
+    expect(help.stdout).toMatch(/\n {2}staleness +How old the newest datapoint of each alarm is/);
     const result = await run(['staleness', '--stack', 'shop', '--max-age', '5m'], { registry });
     expect(result).toEqual({ code: 0, stdout: 'shop: 2 alarms, max age 5m\n', stderr: '' });
     const missing = await run(['staleness', '--stack', 'shop'], { registry });

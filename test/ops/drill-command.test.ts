@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchClient, DescribeAlarmsCommand, type CompositeAlarm, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
-import { FisClient, GetExperimentCommand, ListExperimentTemplatesCommand, StartExperimentCommand, StopExperimentCommand } from '@aws-sdk/client-fis';
+import {
+  FisClient,
+  GetExperimentCommand,
+  ListExperimentTemplatesCommand,
+  StartExperimentCommand,
+  StopExperimentCommand,
+} from '@aws-sdk/client-fis';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environments';
@@ -63,9 +69,23 @@ function describeAlarms(alarms: ScriptedAlarm[]) {
     const composite: CompositeAlarm[] = [];
     for (const a of alarms) {
       const { state, since } = stateAt(a, now);
-      const common = { AlarmName: `${STACK}-${a.key}`, AlarmDescription: `[${a.severity ?? 'warning'}] ${a.key}`, StateValue: state, StateReason: `${a.key} is ${state}`, StateUpdatedTimestamp: new Date(since) };
+      const common = {
+        AlarmName: `${STACK}-${a.key}`,
+        AlarmDescription: `[${a.severity ?? 'warning'}] ${a.key}`,
+        StateValue: state,
+        StateReason: `${a.key} is ${state}`,
+        StateUpdatedTimestamp: new Date(since),
+      };
       if (a.composite) composite.push(common);
-      else metric.push({ ...common, Namespace: 'AWS/ApplicationELB', MetricName: 'UnHealthyHostCount', Period: 60, EvaluationPeriods: 5, Dimensions: [] });
+      else
+        metric.push({
+          ...common,
+          Namespace: 'AWS/ApplicationELB',
+          MetricName: 'UnHealthyHostCount',
+          Period: 60,
+          EvaluationPeriods: 5,
+          Dimensions: [],
+        });
     }
     return { MetricAlarms: metric, CompositeAlarms: composite };
   };
@@ -79,16 +99,29 @@ const BASELINE: ScriptedAlarm[] = [
 ];
 
 function template(mode: string, id = 'EXT1', extra: Record<string, string> = {}) {
-  return { id, description: `${STACK} drill ${mode}`, tags: { 'loadbearing:stack': STACK, 'loadbearing:drill': mode, Name: `${STACK}-${mode}`, ...extra } };
+  return {
+    id,
+    description: `${STACK} drill ${mode}`,
+    tags: { 'loadbearing:stack': STACK, 'loadbearing:drill': mode, Name: `${STACK}-${mode}`, ...extra },
+  };
 }
 
 /** FIS answers: the templates, a started experiment, and its state as a function of the time since the start. */
-function fisScript(experimentState: (seconds: number) => { status: string; reason?: string; endedAt?: number }, templates = [template('instance-loss')]) {
+function fisScript(
+  experimentState: (seconds: number) => { status: string; reason?: string; endedAt?: number },
+  templates = [template('instance-loss')],
+) {
   fis.on(ListExperimentTemplatesCommand).resolves({ experimentTemplates: templates });
   fis.on(StartExperimentCommand).resolves({ experiment: { id: 'EXP1', state: { status: 'initiating' } } });
   fis.on(GetExperimentCommand).callsFake(() => {
     const s = experimentState((Date.now() - START) / 1000);
-    return { experiment: { id: 'EXP1', state: { status: s.status as never, reason: s.reason }, ...(s.endedAt !== undefined ? { endTime: new Date(START + s.endedAt * 1000) } : {}) } };
+    return {
+      experiment: {
+        id: 'EXP1',
+        state: { status: s.status as never, reason: s.reason },
+        ...(s.endedAt !== undefined ? { endTime: new Date(START + s.endedAt * 1000) } : {}),
+      },
+    };
   });
   fis.on(StopExperimentCommand).resolves({ experiment: { id: 'EXP1', state: { status: 'stopping' } } });
 }
@@ -110,29 +143,72 @@ const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'Throt
 
 describe('loadbearing drill', () => {
   it('passes when an expected alarm detects the fault and every alarm recovers within the budget', async () => {
-    cw.on(DescribeAlarmsCommand).callsFake(describeAlarms([...BASELINE, { key: 'alb-unhealthy-hosts', timeline: [[120, 'ALARM'], [300, 'OK']] }]));
+    cw.on(DescribeAlarmsCommand).callsFake(
+      describeAlarms([
+        ...BASELINE,
+        {
+          key: 'alb-unhealthy-hosts',
+          timeline: [
+            [120, 'ALARM'],
+            [300, 'OK'],
+          ],
+        },
+      ]),
+    );
     fisScript(() => ({ status: 'completed', endedAt: 0 }));
     const r = await drill(['instance-loss', '--env', 'staging', '--json']);
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const out = json(r);
-    expect(out).toMatchObject({ result: 'pass', exitCode: 0, detected: true, recovered: true, stopConditionFired: false, timeToDetectSeconds: 120, experimentId: 'EXP1', templateId: 'EXT1' });
+    expect(out).toMatchObject({
+      result: 'pass',
+      exitCode: 0,
+      detected: true,
+      recovered: true,
+      stopConditionFired: false,
+      timeToDetectSeconds: 120,
+      experimentId: 'EXP1',
+      templateId: 'EXT1',
+    });
     expect(out.timeToRecoverSeconds).toBe(300);
     expect(out.expectedAlarmsFired).toEqual([`${STACK}-alb-unhealthy-hosts`]);
     expect(out.unexpectedAlarms).toEqual([]);
     expect(r.stderr).toContain('drill instance-loss: ');
     // A retried StartExperiment must not start a second experiment.
-    expect(fis.commandCalls(StartExperimentCommand)[0]!.args[0].input).toMatchObject({ experimentTemplateId: 'EXT1', clientToken: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(fis.commandCalls(StartExperimentCommand)[0]!.args[0].input).toMatchObject({
+      experimentTemplateId: 'EXT1',
+      clientToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
   });
 
   it('reports the times in text, and the alarms that were not expected', async () => {
     cw.on(DescribeAlarmsCommand).callsFake(
-      describeAlarms([...BASELINE.filter((a) => a.key !== 'service-health'), { key: 'alb-unhealthy-hosts', timeline: [[60, 'ALARM'], [240, 'OK']] }, { key: 'service-health', composite: true, severity: 'critical', timeline: [[60, 'ALARM'], [180, 'OK']] }]),
+      describeAlarms([
+        ...BASELINE.filter((a) => a.key !== 'service-health'),
+        {
+          key: 'alb-unhealthy-hosts',
+          timeline: [
+            [60, 'ALARM'],
+            [240, 'OK'],
+          ],
+        },
+        {
+          key: 'service-health',
+          composite: true,
+          severity: 'critical',
+          timeline: [
+            [60, 'ALARM'],
+            [180, 'OK'],
+          ],
+        },
+      ]),
     );
     fisScript(() => ({ status: 'completed', endedAt: 0 }));
     const r = await drill(['instance-loss', '--env', 'staging']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^drill instance-loss on loadbearing-staging: starting the experiment of template EXT1\nPASS: drill instance-loss on loadbearing-staging/);
+    expect(r.stdout).toMatch(
+      /^drill instance-loss on loadbearing-staging: starting the experiment of template EXT1\nPASS: drill instance-loss on loadbearing-staging/,
+    );
     expect(r.stdout).toContain('time to detect:   1m (loadbearing-staging-alb-unhealthy-hosts)');
     expect(r.stdout).toContain('unexpected:       loadbearing-staging-service-health');
   });
@@ -164,12 +240,27 @@ describe('loadbearing drill', () => {
     cw.on(DescribeAlarmsCommand).callsFake(
       describeAlarms([
         ...BASELINE.filter((a) => !a.key.startsWith('drill-')),
-        { key: 'alb-unhealthy-hosts', timeline: [[60, 'ALARM'], [400, 'OK']] },
-        { key: 'drill-instance-loss-stop', composite: true, timeline: [[150, 'ALARM'], [350, 'OK']] },
+        {
+          key: 'alb-unhealthy-hosts',
+          timeline: [
+            [60, 'ALARM'],
+            [400, 'OK'],
+          ],
+        },
+        {
+          key: 'drill-instance-loss-stop',
+          composite: true,
+          timeline: [
+            [150, 'ALARM'],
+            [350, 'OK'],
+          ],
+        },
         { key: 'drill-az-loss-stop', composite: true, timeline: [[150, 'ALARM']] },
       ]),
     );
-    fisScript((t) => (t < 150 ? { status: 'running' } : { status: 'stopped', reason: 'Experiment stopped by a stop condition.', endedAt: 150 }));
+    fisScript((t) =>
+      t < 150 ? { status: 'running' } : { status: 'stopped', reason: 'Experiment stopped by a stop condition.', endedAt: 150 },
+    );
     const r = await drill(['instance-loss', '--env', 'staging', '--json']);
     expect(r.code).toBe(1);
     const out = json(r);
@@ -182,19 +273,45 @@ describe('loadbearing drill', () => {
   });
 
   it('exits 2 when the experiment is stopped by hand, not by its stop condition (inconclusive, not a fired stop condition)', async () => {
-    cw.on(DescribeAlarmsCommand).callsFake(describeAlarms([...BASELINE, { key: 'alb-unhealthy-hosts', timeline: [[60, 'ALARM'], [200, 'OK']] }]));
+    cw.on(DescribeAlarmsCommand).callsFake(
+      describeAlarms([
+        ...BASELINE,
+        {
+          key: 'alb-unhealthy-hosts',
+          timeline: [
+            [60, 'ALARM'],
+            [200, 'OK'],
+          ],
+        },
+      ]),
+    );
     fisScript((t) => (t < 120 ? { status: 'running' } : { status: 'stopped', reason: 'Stopping Experiment.', endedAt: 120 }));
     const r = await drill(['instance-loss', '--env', 'staging']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`loadbearing: error: the experiment EXP1 was stopped, but not by its stop condition (${STACK}-drill-instance-loss-stop never in ALARM; FIS says: Stopping Experiment.)`);
+    expect(r.stderr).toContain(
+      `loadbearing: error: the experiment EXP1 was stopped, but not by its stop condition (${STACK}-drill-instance-loss-stop never in ALARM; FIS says: Stopping Experiment.)`,
+    );
     expect(r.stdout).not.toContain('FAIL');
     // It was over already: nothing to stop.
     expect(fis.commandCalls(StopExperimentCommand)).toHaveLength(0);
   });
 
-  it('takes FIS\'s word for a stop condition when the stop alarm was already back to OK at the check (exit 1)', async () => {
-    cw.on(DescribeAlarmsCommand).callsFake(describeAlarms([...BASELINE, { key: 'alb-unhealthy-hosts', timeline: [[60, 'ALARM'], [200, 'OK']] }]));
-    fisScript((t) => (t < 120 ? { status: 'running' } : { status: 'stopped', reason: 'Experiment stopped by a stop condition.', endedAt: 120 }));
+  it("takes FIS's word for a stop condition when the stop alarm was already back to OK at the check (exit 1)", async () => {
+    cw.on(DescribeAlarmsCommand).callsFake(
+      describeAlarms([
+        ...BASELINE,
+        {
+          key: 'alb-unhealthy-hosts',
+          timeline: [
+            [60, 'ALARM'],
+            [200, 'OK'],
+          ],
+        },
+      ]),
+    );
+    fisScript((t) =>
+      t < 120 ? { status: 'running' } : { status: 'stopped', reason: 'Experiment stopped by a stop condition.', endedAt: 120 },
+    );
     const r = await drill(['instance-loss', '--env', 'staging', '--json']);
     expect(r.code).toBe(1);
     expect(json(r)).toMatchObject({ stopConditionFired: true, experiment: { status: 'stopped' } });
@@ -205,7 +322,9 @@ describe('loadbearing drill', () => {
     fisScript(() => ({ status: 'completed' }));
     const r = await drill(['instance-loss', '--env', 'staging']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe(`loadbearing: error: refusing to start: 1 alarm(s) of ${STACK} in ALARM (${STACK}-db-writer-cpu); a drill starts from a healthy stack (see: loadbearing status --stack ${STACK})`);
+    expect(r.stderr.trim()).toBe(
+      `loadbearing: error: refusing to start: 1 alarm(s) of ${STACK} in ALARM (${STACK}-db-writer-cpu); a drill starts from a healthy stack (see: loadbearing status --stack ${STACK})`,
+    );
     expect(fis.commandCalls(StartExperimentCommand)).toHaveLength(0);
   });
 
@@ -215,14 +334,19 @@ describe('loadbearing drill', () => {
     beforeEach(() => {
       dir = mkdtempSync(join(tmpdir(), 'drill-prod-'));
       config = join(dir, 'environments.json');
-      writeFileSync(config, JSON.stringify({ environments: { prod: { ...BUILTIN_ENVIRONMENTS.prod, failureDrills: { enabled: true, cpuLoadPercent: 100 } } } }));
+      writeFileSync(
+        config,
+        JSON.stringify({ environments: { prod: { ...BUILTIN_ENVIRONMENTS.prod, failureDrills: { enabled: true, cpuLoadPercent: 100 } } } }),
+      );
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
     it('refuses without --confirm <stack> (exit 2), before any AWS call', async () => {
       const r = await drill(['db-failover', '--env', 'prod', '--config', config]);
       expect(r.code).toBe(2);
-      expect(r.stderr.trim()).toBe('loadbearing: error: refusing to run a drill on the prod stack loadbearing-prod without --confirm loadbearing-prod');
+      expect(r.stderr.trim()).toBe(
+        'loadbearing: error: refusing to run a drill on the prod stack loadbearing-prod without --confirm loadbearing-prod',
+      );
       expect(fis.calls()).toHaveLength(0);
       expect(cw.calls()).toHaveLength(0);
       const wrong = await drill(['db-failover', '--env', 'prod', '--config', config, '--confirm', 'loadbearing-staging']);
@@ -232,9 +356,22 @@ describe('loadbearing drill', () => {
     it('runs with --confirm <stack>', async () => {
       cw.on(DescribeAlarmsCommand).callsFake((input: { AlarmNamePrefix?: string }) => {
         expect(input.AlarmNamePrefix).toBe('loadbearing-prod-');
-        return { MetricAlarms: [{ AlarmName: 'loadbearing-prod-alb-target-5xx-rate', AlarmDescription: '[critical] x', StateValue: Date.now() >= START + 60_000 && Date.now() < START + 200_000 ? 'ALARM' : 'OK', StateUpdatedTimestamp: new Date(START + 60_000), Period: 60, EvaluationPeriods: 5 }] };
+        return {
+          MetricAlarms: [
+            {
+              AlarmName: 'loadbearing-prod-alb-target-5xx-rate',
+              AlarmDescription: '[critical] x',
+              StateValue: Date.now() >= START + 60_000 && Date.now() < START + 200_000 ? 'ALARM' : 'OK',
+              StateUpdatedTimestamp: new Date(START + 60_000),
+              Period: 60,
+              EvaluationPeriods: 5,
+            },
+          ],
+        };
       });
-      fis.on(ListExperimentTemplatesCommand).resolves({ experimentTemplates: [{ id: 'EXTP', tags: { 'loadbearing:stack': 'loadbearing-prod', 'loadbearing:drill': 'db-failover' } }] });
+      fis.on(ListExperimentTemplatesCommand).resolves({
+        experimentTemplates: [{ id: 'EXTP', tags: { 'loadbearing:stack': 'loadbearing-prod', 'loadbearing:drill': 'db-failover' } }],
+      });
       fis.on(StartExperimentCommand).resolves({ experiment: { id: 'EXP1' } });
       fis.on(GetExperimentCommand).resolves({ experiment: { id: 'EXP1', state: { status: 'completed' }, endTime: new Date(START) } });
       const r = await drill(['db-failover', '--env', 'prod', '--config', config, '--confirm', 'loadbearing-prod', '--json']);
@@ -245,15 +382,35 @@ describe('loadbearing drill', () => {
   });
 
   it('retries FIS throttling with backoff and carries on', async () => {
-    cw.on(DescribeAlarmsCommand).callsFake(describeAlarms([...BASELINE, { key: 'alb-unhealthy-hosts', timeline: [[60, 'ALARM'], [120, 'OK']] }]));
+    cw.on(DescribeAlarmsCommand).callsFake(
+      describeAlarms([
+        ...BASELINE,
+        {
+          key: 'alb-unhealthy-hosts',
+          timeline: [
+            [60, 'ALARM'],
+            [120, 'OK'],
+          ],
+        },
+      ]),
+    );
     fisScript(() => ({ status: 'completed', endedAt: 0 }));
-    fis.on(ListExperimentTemplatesCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({ experimentTemplates: [template('instance-loss')] });
-    fis.on(StartExperimentCommand).rejectsOnce(throttled()).resolves({ experiment: { id: 'EXP1' } });
+    fis
+      .on(ListExperimentTemplatesCommand)
+      .rejectsOnce(throttled())
+      .rejectsOnce(throttled())
+      .resolves({ experimentTemplates: [template('instance-loss')] });
+    fis
+      .on(StartExperimentCommand)
+      .rejectsOnce(throttled())
+      .resolves({ experiment: { id: 'EXP1' } });
     const r = await drill(['instance-loss', '--env', 'staging', '--json']);
     expect(r.code).toBe(0);
     expect(fis.commandCalls(ListExperimentTemplatesCommand)).toHaveLength(3);
     // The retried start carries the same client token: FIS starts one experiment.
-    const tokens = fis.commandCalls(StartExperimentCommand).map((c: { args: [{ input: { clientToken: string } }] }) => c.args[0].input.clientToken);
+    const tokens = fis
+      .commandCalls(StartExperimentCommand)
+      .map((c: { args: [{ input: { clientToken: string } }] }) => c.args[0].input.clientToken);
     expect(tokens).toHaveLength(2);
     expect(new Set(tokens).size).toBe(1);
   });
@@ -266,7 +423,12 @@ describe('loadbearing drill', () => {
   });
 
   it('names FIS and the permissions it needs when FIS denies access (exit 2)', async () => {
-    fis.on(ListExperimentTemplatesCommand).rejects(Object.assign(new Error('User: arn:aws:iam::222222222222:user/ci is not authorized to perform: fis:ListExperimentTemplates'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }));
+    fis.on(ListExperimentTemplatesCommand).rejects(
+      Object.assign(new Error('User: arn:aws:iam::222222222222:user/ci is not authorized to perform: fis:ListExperimentTemplates'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     const r = await drill(['instance-loss', '--env', 'staging']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(
@@ -281,33 +443,55 @@ describe('loadbearing drill', () => {
     const r = await drill(['instance-loss', '--env', 'staging', '--timeout', '5m']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('stopped experiment EXP1');
-    expect(r.stderr).toContain("loadbearing: error: gave up after 5m (the drill's wall-clock bound; raise it with --timeout): experiment EXP1 was stopped");
+    expect(r.stderr).toContain(
+      "loadbearing: error: gave up after 5m (the drill's wall-clock bound; raise it with --timeout): experiment EXP1 was stopped",
+    );
     expect(fis.commandCalls(StopExperimentCommand)[0]!.args[0].input).toEqual({ id: 'EXP1' });
   });
 
   it('exits 2 when the experiment fails (e.g. a target resolved to nothing)', async () => {
     cw.on(DescribeAlarmsCommand).callsFake(describeAlarms(BASELINE));
-    fisScript(() => ({ status: 'failed', reason: 'Target resolution returned empty set for target zoneInstances', endedAt: 1 }), [template('az-loss', 'EXTA', { 'loadbearing:zone': 'us-east-1b' })]);
+    fisScript(
+      () => ({ status: 'failed', reason: 'Target resolution returned empty set for target zoneInstances', endedAt: 1 }),
+      [template('az-loss', 'EXTA', { 'loadbearing:zone': 'us-east-1b' })],
+    );
     const r = await drill(['az-loss', '--env', 'staging', '--zone', 'us-east-1b']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('the experiment EXP1 failed: Target resolution returned empty set for target zoneInstances');
   });
 
-  it('exits 2 when no template carries the drill\'s tags', async () => {
+  it("exits 2 when no template carries the drill's tags", async () => {
     fisScript(() => ({ status: 'completed' }), [template('az-loss', 'EXTA', { 'loadbearing:zone': 'us-east-1a' })]);
     const r = await drill(['az-loss', '--env', 'staging', '--zone', 'us-east-1b']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('no FIS experiment template tagged loadbearing:stack=loadbearing-staging, loadbearing:drill=az-loss, loadbearing:zone=us-east-1b in us-east-1');
+    expect(r.stderr).toContain(
+      'no FIS experiment template tagged loadbearing:stack=loadbearing-staging, loadbearing:drill=az-loss, loadbearing:zone=us-east-1b in us-east-1',
+    );
   });
 
   it.each([
-    [['bogus', '--env', 'staging'], 'unknown failure mode "bogus" (modes: traffic-spike, instance-loss, az-loss, capacity-shortage-in-an-az, spot-interruption, cpu-stress, db-failover, replica-loss, dependency-latency, cache-loss, client-retries)'],
-    [['az-loss', '--env', 'dev'], 'environment dev has no failure drills (failureDrills.enabled is false): set it in the config and deploy, or pick an environment that has them'],
-    [['az-loss', '--env', 'staging', '--interval', '30 seconds'], 'invalid duration "30 seconds" for --interval: use e.g. 30s, 10m, 1h, 2h30m, 1d'],
+    [
+      ['bogus', '--env', 'staging'],
+      'unknown failure mode "bogus" (modes: traffic-spike, instance-loss, az-loss, capacity-shortage-in-an-az, spot-interruption, cpu-stress, db-failover, replica-loss, dependency-latency, cache-loss, client-retries)',
+    ],
+    [
+      ['az-loss', '--env', 'dev'],
+      'environment dev has no failure drills (failureDrills.enabled is false): set it in the config and deploy, or pick an environment that has them',
+    ],
+    [
+      ['az-loss', '--env', 'staging', '--interval', '30 seconds'],
+      'invalid duration "30 seconds" for --interval: use e.g. 30s, 10m, 1h, 2h30m, 1d',
+    ],
     [['az-loss', '--env', 'staging', '--timeout', '1h-ish'], 'invalid duration "1h-ish" for --timeout: use e.g. 30s, 10m, 1h, 2h30m, 1d'],
     [['traffic-spike', '--env', 'staging'], 'failure mode traffic-spike has no drill: FIS injects faults'],
-    [['spot-interruption', '--env', 'staging'], 'no spot-interruption drill in staging: the On-Demand base (3) covers fleet.minCapacity (3)'],
-    [['az-loss', '--env', 'staging', '--zone', 'us-east-1z'], 'no az-loss template for --zone us-east-1z in staging (zones: us-east-1a, us-east-1b, us-east-1c)'],
+    [
+      ['spot-interruption', '--env', 'staging'],
+      'no spot-interruption drill in staging: the On-Demand base (3) covers fleet.minCapacity (3)',
+    ],
+    [
+      ['az-loss', '--env', 'staging', '--zone', 'us-east-1z'],
+      'no az-loss template for --zone us-east-1z in staging (zones: us-east-1a, us-east-1b, us-east-1c)',
+    ],
     [['az-loss', '--env', 'nowhere'], 'unknown environment "nowhere" (known: dev, staging, prod)'],
     [['--env', 'staging'], 'missing <mode>, e.g. loadbearing drill az-loss --env staging; see: loadbearing drill --help'],
     [['az-loss', 'db-failover', '--env', 'staging'], "Unexpected argument 'db-failover'"],
@@ -342,12 +526,20 @@ describe('loadbearing drill', () => {
       expect(r.stdout).toContain(line);
     }
     const plan = JSON.parse((await drill(['az-loss', '--env', 'staging', '--dry-run', '--json'])).stdout) as DrillPlan;
-    expect(plan).toMatchObject({ mode: 'az-loss', zone: 'us-east-1a', otherZones: ['us-east-1b', 'us-east-1c'], needsConfirmation: false, faultSeconds: 600 });
+    expect(plan).toMatchObject({
+      mode: 'az-loss',
+      zone: 'us-east-1a',
+      otherZones: ['us-east-1b', 'us-east-1c'],
+      needsConfirmation: false,
+      faultSeconds: 600,
+    });
     expect(plan.actions.map((a) => a.name)).toEqual(['stopInstances', 'blockLaunches', 'cutSubnet', 'cachePower']);
     // No cache node in us-east-1c: no cache action, and the plan says why.
     const c = await drill(['az-loss', '--env', 'staging', '--dry-run', '--zone', 'us-east-1c']);
     expect(c.stdout).not.toContain('cachePower');
-    expect(c.stdout).toContain('not in this AZ: No cache node in us-east-1c (the nodes are in us-east-1a, us-east-1b): the cache is not touched.');
+    expect(c.stdout).toContain(
+      'not in this AZ: No cache node in us-east-1c (the nodes are in us-east-1a, us-east-1b): the cache is not touched.',
+    );
     expect(c.stdout).toContain('FIS then stops the experiment and the drill fails.');
   });
 
@@ -355,6 +547,8 @@ describe('loadbearing drill', () => {
     const r = await drill(['db-failover', '--env', 'staging', '--dry-run']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Fault: one shot');
-    expect(r.stdout).toContain('The fault is over before FIS could stop anything: this command judges it by the same alarm, and the drill fails.');
+    expect(r.stdout).toContain(
+      'The fault is over before FIS could stop anything: this command judges it by the same alarm, and the drill fails.',
+    );
   });
 });

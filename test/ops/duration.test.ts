@@ -16,10 +16,13 @@ describe('parseDuration', () => {
     expect(parseDuration(text, '--bake')).toBe(ms);
   });
 
-  it.each(['', '10', '10x', '1m1h', '-5s', '1.5h', 'ten minutes', '5 m'])('rejects %j with a one-line message naming flag and value', (text) => {
-    expect(() => parseDuration(text, '--bake')).toThrow(UsageError);
-    expect(() => parseDuration(text, '--bake')).toThrow(`invalid duration "${text}" for --bake: use e.g. 30s, 10m, 1h, 2h30m, 1d`);
-  });
+  it.each(['', '10', '10x', '1m1h', '-5s', '1.5h', 'ten minutes', '5 m'])(
+    'rejects %j with a one-line message naming flag and value',
+    (text) => {
+      expect(() => parseDuration(text, '--bake')).toThrow(UsageError);
+      expect(() => parseDuration(text, '--bake')).toThrow(`invalid duration "${text}" for --bake: use e.g. 30s, 10m, 1h, 2h30m, 1d`);
+    },
+  );
 
   it('rejects zero', () => {
     expect(() => parseDuration('0s', '--interval')).toThrow('invalid duration "0s" for --interval: must be greater than zero');

@@ -8,7 +8,14 @@ import type { CatalogueRow } from '../../lib/model/failure-modes/catalogue';
 import { run } from './support/cli-harness.js';
 
 // No client factories work here: a local command must not need AWS at all.
-const noAws = { createClient: () => { throw new Error('no AWS for failure-modes'); }, createFisClient: () => { throw new Error('no AWS for failure-modes'); } };
+const noAws = {
+  createClient: () => {
+    throw new Error('no AWS for failure-modes');
+  },
+  createFisClient: () => {
+    throw new Error('no AWS for failure-modes');
+  },
+};
 
 describe('loadbearing failure-modes', () => {
   it('prints the catalogue of an environment: one block per mode with every part', async () => {
@@ -30,20 +37,30 @@ describe('loadbearing failure-modes', () => {
     const json = JSON.parse(r.stdout) as { environment: string; drillsEnabled: boolean; modes: CatalogueRow[] };
     expect(json).toMatchObject({ environment: 'dev', drillsEnabled: false });
     expect(json.modes.map((m) => m.mode)).toEqual([...FAILURE_MODE_IDS]);
-    expect(json.modes.find((m) => m.mode === 'az-loss')!.drill).toMatchObject({ name: 'az-loss', inThisEnvironment: false, why: 'failureDrills.enabled is false for dev', stopAlarm: null });
+    expect(json.modes.find((m) => m.mode === 'az-loss')!.drill).toMatchObject({
+      name: 'az-loss',
+      inThisEnvironment: false,
+      why: 'failureDrills.enabled is false for dev',
+      stopAlarm: null,
+    });
   });
 
   it('reports config problems and unknown environments with exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fm-'));
     try {
       const file = join(dir, 'envs.json');
-      writeFileSync(file, JSON.stringify({ environments: { staging: { ...BUILTIN_ENVIRONMENTS.staging, failureDrills: { zones: ['us-east-1z'] } } } }));
+      writeFileSync(
+        file,
+        JSON.stringify({ environments: { staging: { ...BUILTIN_ENVIRONMENTS.staging, failureDrills: { zones: ['us-east-1z'] } } } }),
+      );
       const bad = await run(['failure-modes', '--env', 'staging', '--config', file], noAws);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('environments.staging.failureDrills.zones[0] = "us-east-1z"');
       const unknown = await run(['failure-modes', '--env', 'qa'], noAws);
       expect(unknown.code).toBe(2);
-      expect(unknown.stderr.trim()).toBe('loadbearing: error: unknown environment "qa" (known: dev, staging, prod); fix: pass one of them to --env');
+      expect(unknown.stderr.trim()).toBe(
+        'loadbearing: error: unknown environment "qa" (known: dev, staging, prod); fix: pass one of them to --env',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -15,7 +15,13 @@ async function run(argv: string[]) {
   const out = capture();
   const err = capture();
   // No createClient: a local command must not need AWS at all.
-  const code = await runCli(argv, { stdout: out.stream, stderr: err.stream, createClient: () => { throw new Error('no AWS for freshness'); } });
+  const code = await runCli(argv, {
+    stdout: out.stream,
+    stderr: err.stream,
+    createClient: () => {
+      throw new Error('no AWS for freshness');
+    },
+  });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
@@ -37,7 +43,9 @@ describe('loadbearing freshness', () => {
 
   it('reads a config file and reports its problems like synth does', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'fresh-')), 'envs.json');
-    const bad = deepMerge(BUILTIN_ENVIRONMENTS.prod, { edge: { freshness: [{ name: 'all', pathPattern: '/*', edgeTtlSeconds: 600, maxStalenessSeconds: 60 }] } });
+    const bad = deepMerge(BUILTIN_ENVIRONMENTS.prod, {
+      edge: { freshness: [{ name: 'all', pathPattern: '/*', edgeTtlSeconds: 600, maxStalenessSeconds: 60 }] },
+    });
     writeFileSync(file, JSON.stringify({ environments: { prod: bad } }));
     const result = await run(['freshness', '--env', 'prod', '--config', file]);
     expect(result.code).toBe(2);
@@ -47,6 +55,8 @@ describe('loadbearing freshness', () => {
   it('exits 2 with one line for an unknown environment', async () => {
     const result = await run(['freshness', '--env', 'qa']);
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe('loadbearing: error: unknown environment "qa" (known: dev, staging, prod); fix: pass one of them to --env');
+    expect(result.stderr.trim()).toBe(
+      'loadbearing: error: unknown environment "qa" (known: dev, staging, prod); fix: pass one of them to --env',
+    );
   });
 });

@@ -50,7 +50,9 @@ describe('gate', () => {
     expect(gate.settledAt()).toBe(120_000);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('gate shop: baking 2m, checking alarms every 30s');
-    expect(result.stdout).toContain('PASS: shop baked 2m with no critical alarm in ALARM (5 checks of 3 alarms, 0 warning alarm(s) seen in ALARM)');
+    expect(result.stdout).toContain(
+      'PASS: shop baked 2m with no critical alarm in ALARM (5 checks of 3 alarms, 0 warning alarm(s) seen in ALARM)',
+    );
     expect(cw.commandCalls(DescribeAlarmsCommand)).toHaveLength(5);
   });
 
@@ -70,13 +72,18 @@ describe('gate', () => {
     const result = await gate.pending;
     expect(gate.settledAt()).toBe(0);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('FAIL: critical alarm shop-alb-5xx-rate is in ALARM since 0s ago: Threshold Crossed: 5xx rate 7.5% > 1%');
+    expect(result.stdout).toContain(
+      'FAIL: critical alarm shop-alb-5xx-rate is in ALARM since 0s ago: Threshold Crossed: 5xx rate 7.5% > 1%',
+    );
     expect(result.stdout).toContain('gate failed after 0s of 10m (check 1)');
     expect(cw.commandCalls(DescribeAlarmsCommand)).toHaveLength(1);
   });
 
   it('fails fast mid-bake, at the first check that sees the critical alarm', async () => {
-    const flipped = [critical('shop-db-writer-cpu', 'ALARM', 'Threshold Crossed: CPU 93% > 80%'), ...healthy.filter((a) => a.AlarmName !== 'shop-db-writer-cpu')];
+    const flipped = [
+      critical('shop-db-writer-cpu', 'ALARM', 'Threshold Crossed: CPU 93% > 80%'),
+      ...healthy.filter((a) => a.AlarmName !== 'shop-db-writer-cpu'),
+    ];
     pollSequence(healthy, healthy, flipped);
     const gate = startGate(['--bake', '10m', '--interval', '30s']);
     await vi.advanceTimersByTimeAsync(60_000);
@@ -97,16 +104,15 @@ describe('gate', () => {
     const result = await gate.pending;
     expect(result.code).toBe(0);
     const warnings = result.stdout.split('\n').filter((l) => l.startsWith('warning:'));
-    expect(warnings).toEqual(['warning: shop-cache-evictions is in ALARM (warning alarm: reported, does not fail the gate): reason of shop-cache-evictions']);
+    expect(warnings).toEqual([
+      'warning: shop-cache-evictions is in ALARM (warning alarm: reported, does not fail the gate): reason of shop-cache-evictions',
+    ]);
     expect(result.stdout).toContain('1 warning alarm(s) seen in ALARM');
   });
 
   it('rides out throttling during the bake', async () => {
     const throttling = Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
-    cw.on(DescribeAlarmsCommand)
-      .resolvesOnce({ MetricAlarms: healthy })
-      .rejectsOnce(throttling)
-      .resolves({ MetricAlarms: healthy });
+    cw.on(DescribeAlarmsCommand).resolvesOnce({ MetricAlarms: healthy }).rejectsOnce(throttling).resolves({ MetricAlarms: healthy });
     const gate = startGate(['--bake', '1m', '--interval', '30s']);
     await vi.advanceTimersByTimeAsync(70_000);
     const result = await gate.pending;
@@ -150,7 +156,10 @@ describe('gate', () => {
   it.each([
     [[], 'loadbearing: error: missing --bake <duration>, e.g. --bake 10m; see: loadbearing gate --help'],
     [['--bake', '10 minutes'], 'loadbearing: error: invalid duration "10 minutes" for --bake: use e.g. 30s, 10m, 1h, 2h30m, 1d'],
-    [['--bake', '10m', '--interval', 'often'], 'loadbearing: error: invalid duration "often" for --interval: use e.g. 30s, 10m, 1h, 2h30m, 1d'],
+    [
+      ['--bake', '10m', '--interval', 'often'],
+      'loadbearing: error: invalid duration "often" for --interval: use e.g. 30s, 10m, 1h, 2h30m, 1d',
+    ],
     [['--bake', '10m', '--interval', '0s'], 'loadbearing: error: invalid duration "0s" for --interval: must be greater than zero'],
     [['--bake', '1m', '--interval', '2m'], 'loadbearing: error: --interval (2m) must not be longer than --bake (1m)'],
   ])('rejects %j with exit 2 before any call', async (args, message) => {
@@ -167,7 +176,9 @@ describe('gate', () => {
     const result: CliRun = await gate.pending;
     const lines = result.stderr.trim().split('\n');
     expect(lines.map((l) => /^gate shop: (\S+) of 2m baked/.exec(l)?.[1])).toEqual(['0s', '30s', '1m', '1m30s']);
-    expect(lines[0]).toBe('gate shop: 0s of 2m baked, 3 alarms (3 OK, 0 ALARM, 0 INSUFFICIENT_DATA), no critical in ALARM; next check in 10s');
+    expect(lines[0]).toBe(
+      'gate shop: 0s of 2m baked, 3 alarms (3 OK, 0 ALARM, 0 INSUFFICIENT_DATA), no critical in ALARM; next check in 10s',
+    );
     expect(result.stderr).not.toContain('\r');
   });
 
@@ -175,15 +186,21 @@ describe('gate', () => {
     pollSequence(healthy);
     const stdout = capture(true, 200);
     const stderr = capture(true, 200);
-    const pending = runCli(['gate', '--stack', 'shop', '--bake', '30s', '--interval', '10s'], { stdout, stderr, clock: systemClock, env: {} });
+    const pending = runCli(['gate', '--stack', 'shop', '--bake', '30s', '--interval', '10s'], {
+      stdout,
+      stderr,
+      clock: systemClock,
+      env: {},
+    });
     await vi.advanceTimersByTimeAsync(30_000);
     expect(await pending).toBe(0);
     expect(stderr.text).not.toContain('\n');
-    expect(stderr.text.split('\r\x1b[2K').filter(Boolean).map((l) => l.slice(0, 25))).toEqual([
-      'gate shop: 0s of 30s bake',
-      'gate shop: 10s of 30s bak',
-      'gate shop: 20s of 30s bak',
-    ]);
+    expect(
+      stderr.text
+        .split('\r\x1b[2K')
+        .filter(Boolean)
+        .map((l) => l.slice(0, 25)),
+    ).toEqual(['gate shop: 0s of 30s bake', 'gate shop: 10s of 30s bak', 'gate shop: 20s of 30s bak']);
     expect(stderr.text.endsWith('\r\x1b[2K')).toBe(true);
   });
 

@@ -5,7 +5,9 @@ import { INSTANCE_VCPUS, knownInstanceVcpus } from '../../lib/ops/instance-vcpus
 describe('INSTANCE_VCPUS', () => {
   it('has every type the workload profiles can produce', () => {
     const produced = (Object.keys(WORKLOAD_PROFILES) as WorkloadProfileName[]).flatMap((profile) =>
-      (['arm64', 'x86_64'] as Architecture[]).flatMap((arch) => WORKLOAD_PROFILES[profile].sizes.flatMap((size) => instanceTypesFor(profile, arch, size))),
+      (['arm64', 'x86_64'] as Architecture[]).flatMap((arch) =>
+        WORKLOAD_PROFILES[profile].sizes.flatMap((size) => instanceTypesFor(profile, arch, size)),
+      ),
     );
     expect(produced.length).toBeGreaterThan(60);
     expect(produced.filter((t) => knownInstanceVcpus(t) === undefined)).toEqual([]);

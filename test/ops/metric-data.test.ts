@@ -16,7 +16,10 @@ const resource = (kind: ResourceKind, i: number): Resource => ({
 });
 const clustersOf = (kinds: ResourceKind[]) => kinds.flatMap((kind, i) => resourceQueries(resource(kind, i), i, 3600));
 const window = { start: new Date('2026-11-25T07:00:00Z'), end: new Date('2026-11-25T08:00:00Z') };
-const query = (Id: string): MetricDataQuery => ({ Id, MetricStat: { Metric: { Namespace: 'N', MetricName: 'M' }, Period: 60, Stat: 'Sum' } });
+const query = (Id: string): MetricDataQuery => ({
+  Id,
+  MetricStat: { Metric: { Namespace: 'N', MetricName: 'M' }, Period: 60, Stat: 'Sum' },
+});
 
 describe('key metric queries', () => {
   it('only reference keys of the same kind, and keep expressions with their inputs', () => {
@@ -33,7 +36,12 @@ describe('key metric queries', () => {
 
   it('builds the ALB 5xx rates as metric math over ids of the same resource', () => {
     const queries = resourceQueries(resource('alb', 3), 3, 3600).flat();
-    expect(queries.find((q) => q.Id === 'r3_elb5xxRate')).toEqual({ Id: 'r3_elb5xxRate', Expression: '100*FILL(r3_elb5xx,0)/r3_requests', Label: 'ELB 5xx rate', ReturnData: true });
+    expect(queries.find((q) => q.Id === 'r3_elb5xxRate')).toEqual({
+      Id: 'r3_elb5xxRate',
+      Expression: '100*FILL(r3_elb5xx,0)/r3_requests',
+      Label: 'ELB 5xx rate',
+      ReturnData: true,
+    });
     expect(queries.find((q) => q.Id === 'r3_responseTimeP99')?.MetricStat).toEqual({
       Metric: { Namespace: 'AWS/Test', MetricName: 'TargetResponseTime', Dimensions: [{ Name: 'Id', Value: 'res-3' }] },
       Period: 3600,
@@ -67,7 +75,13 @@ describe('fetchMetricData', () => {
     const calls: GetMetricDataCommandInput[] = [];
     const pages: GetMetricDataCommandOutput[] = [
       { $metadata: {}, NextToken: 'p2', MetricDataResults: [{ Id: 'a', StatusCode: 'PartialData', Values: [1, 2] }] },
-      { $metadata: {}, MetricDataResults: [{ Id: 'a', StatusCode: 'Complete', Values: [3] }, { Id: 'b', StatusCode: 'Complete', Values: [] }] },
+      {
+        $metadata: {},
+        MetricDataResults: [
+          { Id: 'a', StatusCode: 'Complete', Values: [3] },
+          { Id: 'b', StatusCode: 'Complete', Values: [] },
+        ],
+      },
     ];
     const cw = { getMetricData: async (input: GetMetricDataCommandInput) => (calls.push(input), pages[calls.length - 1]!) };
     const results = await fetchMetricData(cw, [[query('a')], [query('b')]], window, describeErr);

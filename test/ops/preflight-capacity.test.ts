@@ -24,7 +24,10 @@ const fleet = (overrides: Partial<FleetShape> = {}): FleetShape => ({
 
 describe('updatePeakInstances', () => {
   it('rolling update: the group never exceeds MaxSize when MinInstancesInService + MaxBatchSize fits under it', () => {
-    expect(updatePeakInstances(24, { kind: 'rolling-update', maxBatchSize: 2, minInstancesInService: 6 })).toMatchObject({ peakInstances: 24, headroom: 0 });
+    expect(updatePeakInstances(24, { kind: 'rolling-update', maxBatchSize: 2, minInstancesInService: 6 })).toMatchObject({
+      peakInstances: 24,
+      headroom: 0,
+    });
   });
 
   it('rolling update: MinInstancesInService + MaxBatchSize above MaxSize is the headroom (the new batch starts before the old stops)', () => {
@@ -34,13 +37,24 @@ describe('updatePeakInstances', () => {
   });
 
   it('instance refresh: MaxHealthyPercentage of MaxSize, rounded up', () => {
-    expect(updatePeakInstances(24, { kind: 'instance-refresh', maxHealthyPercentage: 110, source: 'the Rolling default' })).toMatchObject({ peakInstances: 27, headroom: 3 });
-    expect(updatePeakInstances(24, { kind: 'instance-refresh', maxHealthyPercentage: 200, source: 'from the update policy' })).toMatchObject({ peakInstances: 48, headroom: 24 });
-    expect(updatePeakInstances(5, { kind: 'instance-refresh', maxHealthyPercentage: 101, source: 'x' })).toMatchObject({ peakInstances: 6, headroom: 1 });
-    expect(updatePeakInstances(24, { kind: 'instance-refresh', maxHealthyPercentage: 100, source: 'x' })).toMatchObject({ peakInstances: 24, headroom: 0 });
-    expect(updatePeakInstances(24, { kind: 'instance-refresh', maxHealthyPercentage: 110, source: 'the Rolling default' }).explanation).toBe(
-      'instance refresh (MaxHealthyPercentage 110%, the Rolling default): peak ceil(24 x 110%) = 27 instances',
-    );
+    expect(updatePeakInstances(24, { kind: 'instance-refresh', maxHealthyPercentage: 110, source: 'the Rolling default' })).toMatchObject({
+      peakInstances: 27,
+      headroom: 3,
+    });
+    expect(
+      updatePeakInstances(24, { kind: 'instance-refresh', maxHealthyPercentage: 200, source: 'from the update policy' }),
+    ).toMatchObject({ peakInstances: 48, headroom: 24 });
+    expect(updatePeakInstances(5, { kind: 'instance-refresh', maxHealthyPercentage: 101, source: 'x' })).toMatchObject({
+      peakInstances: 6,
+      headroom: 1,
+    });
+    expect(updatePeakInstances(24, { kind: 'instance-refresh', maxHealthyPercentage: 100, source: 'x' })).toMatchObject({
+      peakInstances: 24,
+      headroom: 0,
+    });
+    expect(
+      updatePeakInstances(24, { kind: 'instance-refresh', maxHealthyPercentage: 110, source: 'the Rolling default' }).explanation,
+    ).toBe('instance refresh (MaxHealthyPercentage 110%, the Rolling default): peak ceil(24 x 110%) = 27 instances');
   });
 
   it('a replacing update doubles MaxSize; no update policy adds nothing', () => {
@@ -50,11 +64,17 @@ describe('updatePeakInstances', () => {
 });
 
 describe('warmPoolExtraInstances', () => {
-  it('counts the pool\'s MinSize beyond MaxSize, or MaxGroupPreparedCapacity above MaxSize, in any pool state', () => {
+  it("counts the pool's MinSize beyond MaxSize, or MaxGroupPreparedCapacity above MaxSize, in any pool state", () => {
     expect(warmPoolExtraInstances(24, undefined).extra).toBe(0);
     expect(warmPoolExtraInstances(24, { minSize: 0, poolState: 'Stopped' }).extra).toBe(0);
-    expect(warmPoolExtraInstances(24, { minSize: 3, poolState: 'Stopped' })).toEqual({ extra: 3, explanation: 'warm pool: +3 instances running while they initialize (pool state Stopped)' });
-    expect(warmPoolExtraInstances(24, { minSize: 2, maxGroupPreparedCapacity: 30, poolState: 'Running' })).toEqual({ extra: 6, explanation: 'warm pool: +6 instances running' });
+    expect(warmPoolExtraInstances(24, { minSize: 3, poolState: 'Stopped' })).toEqual({
+      extra: 3,
+      explanation: 'warm pool: +3 instances running while they initialize (pool state Stopped)',
+    });
+    expect(warmPoolExtraInstances(24, { minSize: 2, maxGroupPreparedCapacity: 30, poolState: 'Running' })).toEqual({
+      extra: 6,
+      explanation: 'warm pool: +6 instances running',
+    });
     expect(warmPoolExtraInstances(24, { minSize: 2, maxGroupPreparedCapacity: 10, poolState: 'Running' }).extra).toBe(2);
   });
 });
@@ -78,7 +98,15 @@ describe('On-Demand and Spot split', () => {
 describe('fleetVcpuDemand', () => {
   it('prod: MaxSize 24 of 2-vCPU types, rolling update within MaxSize, all On-Demand = 48 vCPUs', () => {
     const demand = fleetVcpuDemand(fleet(), VCPUS);
-    expect(demand).toMatchObject({ peakInstances: 24, onDemandInstances: 24, spotInstances: 0, onDemandVcpus: 48, spotVcpus: 0, vcpusPerInstance: 2, largestType: 'm7g.large' });
+    expect(demand).toMatchObject({
+      peakInstances: 24,
+      onDemandInstances: 24,
+      spotInstances: 0,
+      onDemandVcpus: 48,
+      spotVcpus: 0,
+      vcpusPerInstance: 2,
+      largestType: 'm7g.large',
+    });
     expect(demand.explanation).toBe(
       'MaxSize 24; rolling update (MaxBatchSize 2, MinInstancesInService 6): peak max(24, 6+2) = 24 instances; On-Demand base 6 + 100% above it: 24 On-Demand, 0 Spot; 2 vCPUs each (largest of m7g.large, m7gd.large: m7g.large)',
     );
@@ -106,7 +134,12 @@ describe('fleetVcpuDemand', () => {
 
   it('a warm pool adds On-Demand instances on top of the update peak', () => {
     const demand = fleetVcpuDemand(
-      fleet({ distribution: undefined, instanceTypes: ['m7g.large'], warmPool: { minSize: 4, poolState: 'Stopped' }, update: { kind: 'rolling-update', maxBatchSize: 2, minInstancesInService: 6 } }),
+      fleet({
+        distribution: undefined,
+        instanceTypes: ['m7g.large'],
+        warmPool: { minSize: 4, poolState: 'Stopped' },
+        update: { kind: 'rolling-update', maxBatchSize: 2, minInstancesInService: 6 },
+      }),
       VCPUS,
     );
     expect(demand).toMatchObject({ peakInstances: 28, onDemandInstances: 28, onDemandVcpus: 56, spotVcpus: 0 });

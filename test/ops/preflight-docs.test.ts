@@ -24,7 +24,9 @@ describe('preflight documentation', () => {
   it('docs/ops-cli.md has a row for every check preflight can make', () => {
     const text = section(read('docs/ops-cli.md'), '## `preflight`');
     // prod has the edge (us-east-1 is its own region, so the edge bootstrap row is the generic one).
-    const ids = new Set(builtinEnvironments().flatMap((env) => preflightChecks(env).map((c) => c.id.replace(/^bootstrap-.*/, 'bootstrap-<region>'))));
+    const ids = new Set(
+      builtinEnvironments().flatMap((env) => preflightChecks(env).map((c) => c.id.replace(/^bootstrap-.*/, 'bootstrap-<region>'))),
+    );
     expect([...ids].sort()).toEqual([
       'account',
       'bootstrap-<region>',

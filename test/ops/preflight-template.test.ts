@@ -1,5 +1,12 @@
 import { describe, expect, inject, it } from 'vitest';
-import { bootstrapRequirement, databaseInstances, elasticIpDemand, fleetShapes, TemplateFactError, updateHeadroomPolicy } from '../../lib/ops/preflight-template.js';
+import {
+  bootstrapRequirement,
+  databaseInstances,
+  elasticIpDemand,
+  fleetShapes,
+  TemplateFactError,
+  updateHeadroomPolicy,
+} from '../../lib/ops/preflight-template.js';
 import { readSynthesizedTemplate } from '../../lib/ops/synthesized-template.js';
 import { preflightTemplate } from './support/preflight-fixture.js';
 
@@ -10,7 +17,10 @@ const FALLBACK = { engine: 'postgres', engineVersion: '17.9' };
 describe('facts of the synthesized built-in stacks', () => {
   it('reads the bootstrap minimum from the CheckBootstrapVersion rule CDK wrote, and its SSM parameter', () => {
     for (const stack of ['loadbearing-dev', 'loadbearing-staging', 'loadbearing-prod']) {
-      expect(bootstrapRequirement(synthesized(stack)), stack).toEqual({ minimumVersion: 6, parameterName: '/cdk-bootstrap/hnb659fds/version' });
+      expect(bootstrapRequirement(synthesized(stack)), stack).toEqual({
+        minimumVersion: 6,
+        parameterName: '/cdk-bootstrap/hnb659fds/version',
+      });
     }
   });
 
@@ -30,7 +40,12 @@ describe('facts of the synthesized built-in stacks', () => {
 
   it('dev: Spot above an On-Demand base of 2, one NAT gateway', () => {
     const [fleet] = fleetShapes(synthesized('loadbearing-dev'));
-    expect(fleet).toMatchObject({ minSize: 2, maxSize: 4, instanceTypes: ['t4g.medium', 'm7g.medium'], distribution: { onDemandBaseCapacity: 2, onDemandPercentageAboveBaseCapacity: 0 } });
+    expect(fleet).toMatchObject({
+      minSize: 2,
+      maxSize: 4,
+      instanceTypes: ['t4g.medium', 'm7g.medium'],
+      distribution: { onDemandBaseCapacity: 2, onDemandPercentageAboveBaseCapacity: 0 },
+    });
     expect(elasticIpDemand(synthesized('loadbearing-dev'))).toEqual({ elasticIps: 1, publicNatGateways: 1 });
   });
 
@@ -46,23 +61,36 @@ describe('facts of the synthesized built-in stacks', () => {
 
 describe('bootstrapRequirement', () => {
   it('is one above the highest version the rule lists as too old', () => {
-    expect(bootstrapRequirement(preflightTemplate({ tooOldBootstrap: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21] })).minimumVersion).toBe(22);
+    expect(
+      bootstrapRequirement(
+        preflightTemplate({ tooOldBootstrap: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21] }),
+      ).minimumVersion,
+    ).toBe(22);
   });
 
   it('has no minimum without the rule (a synthesizer that does not write it), and the default parameter', () => {
-    expect(bootstrapRequirement(preflightTemplate({ tooOldBootstrap: null }))).toEqual({ parameterName: '/cdk-bootstrap/hnb659fds/version' });
+    expect(bootstrapRequirement(preflightTemplate({ tooOldBootstrap: null }))).toEqual({
+      parameterName: '/cdk-bootstrap/hnb659fds/version',
+    });
     expect(bootstrapRequirement({ Resources: {} })).toEqual({ parameterName: '/cdk-bootstrap/hnb659fds/version' });
   });
 
-  it('takes the qualifier\'s parameter from the template', () => {
-    const template = { ...preflightTemplate(), Parameters: { BootstrapVersion: { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/cdk-bootstrap/myqual/version' } } };
+  it("takes the qualifier's parameter from the template", () => {
+    const template = {
+      ...preflightTemplate(),
+      Parameters: { BootstrapVersion: { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/cdk-bootstrap/myqual/version' } },
+    };
     expect(bootstrapRequirement(template).parameterName).toBe('/cdk-bootstrap/myqual/version');
   });
 });
 
 describe('fleetShapes', () => {
   it('a plain launch template group with a warm pool', () => {
-    expect(fleetShapes(preflightTemplate({ plainLaunchTemplate: true, instanceTypes: ['m7g.xlarge'], warmPool: { minSize: 2, poolState: 'Running' } }))).toEqual([
+    expect(
+      fleetShapes(
+        preflightTemplate({ plainLaunchTemplate: true, instanceTypes: ['m7g.xlarge'], warmPool: { minSize: 2, poolState: 'Running' } }),
+      ),
+    ).toEqual([
       {
         name: 'FleetASG',
         minSize: 3,
@@ -84,31 +112,66 @@ describe('fleetShapes', () => {
 });
 
 describe('updateHeadroomPolicy', () => {
-  const group = (updatePolicy: Record<string, unknown>, properties: Record<string, unknown> = {}) => ({ Type: 'AWS::AutoScaling::AutoScalingGroup', UpdatePolicy: updatePolicy, Properties: properties });
-
-  it('AutoScalingRollingUpdate, with CloudFormation\'s defaults MaxBatchSize 1 and MinInstancesInService 0', () => {
-    expect(updateHeadroomPolicy('g', group({ AutoScalingRollingUpdate: { MaxBatchSize: '3', MinInstancesInService: '4' } }))).toEqual({ kind: 'rolling-update', maxBatchSize: 3, minInstancesInService: 4 });
-    expect(updateHeadroomPolicy('g', group({ AutoScalingRollingUpdate: {} }))).toEqual({ kind: 'rolling-update', maxBatchSize: 1, minInstancesInService: 0 });
+  const group = (updatePolicy: Record<string, unknown>, properties: Record<string, unknown> = {}) => ({
+    Type: 'AWS::AutoScaling::AutoScalingGroup',
+    UpdatePolicy: updatePolicy,
+    Properties: properties,
   });
 
-  it('AutoScalingInstanceRefresh: its MaxHealthyPercentage, else the group\'s maintenance policy, else the strategy\'s default', () => {
-    expect(updateHeadroomPolicy('g', group({ AutoScalingInstanceRefresh: { Strategy: 'Rolling', Preferences: { MaxHealthyPercentage: 150, MinHealthyPercentage: 100 } } }))).toEqual({
+  it("AutoScalingRollingUpdate, with CloudFormation's defaults MaxBatchSize 1 and MinInstancesInService 0", () => {
+    expect(updateHeadroomPolicy('g', group({ AutoScalingRollingUpdate: { MaxBatchSize: '3', MinInstancesInService: '4' } }))).toEqual({
+      kind: 'rolling-update',
+      maxBatchSize: 3,
+      minInstancesInService: 4,
+    });
+    expect(updateHeadroomPolicy('g', group({ AutoScalingRollingUpdate: {} }))).toEqual({
+      kind: 'rolling-update',
+      maxBatchSize: 1,
+      minInstancesInService: 0,
+    });
+  });
+
+  it("AutoScalingInstanceRefresh: its MaxHealthyPercentage, else the group's maintenance policy, else the strategy's default", () => {
+    expect(
+      updateHeadroomPolicy(
+        'g',
+        group({
+          AutoScalingInstanceRefresh: { Strategy: 'Rolling', Preferences: { MaxHealthyPercentage: 150, MinHealthyPercentage: 100 } },
+        }),
+      ),
+    ).toEqual({
       kind: 'instance-refresh',
       maxHealthyPercentage: 150,
       source: 'from the update policy',
     });
-    expect(updateHeadroomPolicy('g', group({ AutoScalingInstanceRefresh: { Strategy: 'Rolling' } }, { InstanceMaintenancePolicy: { MinHealthyPercentage: 100, MaxHealthyPercentage: 120 } }))).toEqual({
+    expect(
+      updateHeadroomPolicy(
+        'g',
+        group(
+          { AutoScalingInstanceRefresh: { Strategy: 'Rolling' } },
+          { InstanceMaintenancePolicy: { MinHealthyPercentage: 100, MaxHealthyPercentage: 120 } },
+        ),
+      ),
+    ).toEqual({
       kind: 'instance-refresh',
       maxHealthyPercentage: 120,
-      source: 'from the group\'s instance maintenance policy',
+      source: "from the group's instance maintenance policy",
     });
-    expect(updateHeadroomPolicy('g', group({ AutoScalingInstanceRefresh: { Strategy: 'Rolling' } }))).toEqual({ kind: 'instance-refresh', maxHealthyPercentage: 110, source: 'the Rolling default' });
-    expect(updateHeadroomPolicy('g', group({ AutoScalingInstanceRefresh: { Strategy: 'ReplaceRootVolume' } }))).toMatchObject({ maxHealthyPercentage: 100 });
+    expect(updateHeadroomPolicy('g', group({ AutoScalingInstanceRefresh: { Strategy: 'Rolling' } }))).toEqual({
+      kind: 'instance-refresh',
+      maxHealthyPercentage: 110,
+      source: 'the Rolling default',
+    });
+    expect(updateHeadroomPolicy('g', group({ AutoScalingInstanceRefresh: { Strategy: 'ReplaceRootVolume' } }))).toMatchObject({
+      maxHealthyPercentage: 100,
+    });
   });
 
   it('AutoScalingReplacingUpdate, and no policy at all', () => {
     expect(updateHeadroomPolicy('g', group({ AutoScalingReplacingUpdate: { WillReplace: true } }))).toEqual({ kind: 'replacing-update' });
-    expect(updateHeadroomPolicy('g', group({ AutoScalingScheduledAction: { IgnoreUnmodifiedGroupSizeProperties: true } }))).toEqual({ kind: 'none' });
+    expect(updateHeadroomPolicy('g', group({ AutoScalingScheduledAction: { IgnoreUnmodifiedGroupSizeProperties: true } }))).toEqual({
+      kind: 'none',
+    });
   });
 });
 
@@ -118,6 +181,16 @@ describe('databaseInstances', () => {
     const writer = template.Resources!.DatabaseWriter!.Properties!;
     delete writer.Engine;
     delete writer.EngineVersion;
-    expect(databaseInstances(template, FALLBACK)).toEqual([{ name: 'DatabaseWriter', instanceClass: 'db.r7g.large', engine: 'postgres', engineVersion: '17.9', multiAz: true, readReplica: false, storageType: 'gp3' }]);
+    expect(databaseInstances(template, FALLBACK)).toEqual([
+      {
+        name: 'DatabaseWriter',
+        instanceClass: 'db.r7g.large',
+        engine: 'postgres',
+        engineVersion: '17.9',
+        multiAz: true,
+        readReplica: false,
+        storageType: 'gp3',
+      },
+    ]);
   });
 });

@@ -17,12 +17,27 @@ beforeEach(() => {
 
 const calm: FakeValues = {
   E2SHOP: { requests: [120_000], errorRate5xx: [0.1], originLatencyP99: [180] },
-  'app/shop/50dc6c495c0c9188': { requests: [50_000], elb5xx: [2], target5xx: [10], elb5xxRate: [0.004], target5xxRate: [0.02], responseTimeP99: [0.412] },
+  'app/shop/50dc6c495c0c9188': {
+    requests: [50_000],
+    elb5xx: [2],
+    target5xx: [10],
+    elb5xxRate: [0.004],
+    target5xxRate: [0.02],
+    responseTimeP99: [0.412],
+  },
   'shop-asg': { cpuP95: [41], cpuAvg: [30] },
   'shop-db': { cpuP95: [35], connectionsMax: [120], freeableMemoryMin: [2_147_483_648], readLatency: [0.002], writeLatency: [0.004] },
   'shop-db-replica-1': { replicaLagMax: [0.4], cpuP95: [20] },
   'shop-proxy': { clientConnectionsMax: [300], databaseConnectionsMax: [80], borrowLatency: [900] },
-  'shop-cache-001': { engineCpuMax: [30], memoryMax: [45], evictionsPerMin: [0], hits: [9_000], misses: [1_000], hitRate: [90], connectionsMax: [200] },
+  'shop-cache-001': {
+    engineCpuMax: [30],
+    memoryMax: [45],
+    evictionsPerMin: [0],
+    hits: [9_000],
+    misses: [1_000],
+    hitRate: [90],
+    connectionsMax: [200],
+  },
 };
 /** 28 key metrics for the 7 resources of the fixture stack. */
 const FIXTURE_QUERIES = 28;
@@ -58,9 +73,9 @@ describe('report', () => {
       ScanBy: 'TimestampDescending',
     });
     expect(call!.args[0].input.MetricDataQueries).toHaveLength(FIXTURE_QUERIES);
-    expect(call!.args[0].input.MetricDataQueries!.find((q) => q.Expression?.includes('CacheHits') || q.Id?.endsWith('_hitRate'))?.Expression).toMatch(
-      /^100\*r\d+_hits\/\(r\d+_hits\+r\d+_misses\)$/,
-    );
+    expect(
+      call!.args[0].input.MetricDataQueries!.find((q) => q.Expression?.includes('CacheHits') || q.Id?.endsWith('_hitRate'))?.Expression,
+    ).toMatch(/^100\*r\d+_hits\/\(r\d+_hits\+r\d+_misses\)$/);
   });
 
   it('says where the pressure is, with the numbers', async () => {
@@ -96,7 +111,9 @@ describe('report', () => {
     const json = JSON.parse(result.stdout);
     expect(json.queries).toBe(560);
     expect(json.calls).toEqual({ describeAlarms: 1, getMetricData: 2 });
-    expect(json.resources.find((r: { id: string }) => r.id === 'shop-cache-79').metrics.find((m: { key: string }) => m.key === 'hits').value).toBe(79);
+    expect(
+      json.resources.find((r: { id: string }) => r.id === 'shop-cache-79').metrics.find((m: { key: string }) => m.key === 'hits').value,
+    ).toBe(79);
   });
 
   it('follows GetMetricData NextToken pages', async () => {
@@ -104,7 +121,11 @@ describe('report', () => {
     cw.on(GetMetricDataCommand).callsFake((input) => {
       const page = fake(input);
       if (input.NextToken) return page;
-      return { ...page, NextToken: 'page-2', MetricDataResults: page.MetricDataResults!.map((r) => ({ ...r, Values: [], StatusCode: 'PartialData' })) };
+      return {
+        ...page,
+        NextToken: 'page-2',
+        MetricDataResults: page.MetricDataResults!.map((r) => ({ ...r, Values: [], StatusCode: 'PartialData' })),
+      };
     });
     const result = await run(['report', '--stack', 'shop']);
     expect(result.code).toBe(0);
@@ -115,7 +136,9 @@ describe('report', () => {
   it('shows what it could get and marks the rest n/a when some results fail', async () => {
     cw.on(GetMetricDataCommand).callsFake(
       fakeMetricData(calm, (r) =>
-        r.Id?.endsWith('_replicaLagMax') ? { ...r, Values: [], StatusCode: 'InternalError', Messages: [{ Code: 'InternalError', Value: 'Internal service error' }] } : r,
+        r.Id?.endsWith('_replicaLagMax')
+          ? { ...r, Values: [], StatusCode: 'InternalError', Messages: [{ Code: 'InternalError', Value: 'Internal service error' }] }
+          : r,
       ),
     );
     const result = await run(['report', '--stack', 'shop', '--json']);
@@ -125,7 +148,14 @@ describe('report', () => {
     expect(json.unread).toEqual({ count: 1, metrics: FIXTURE_QUERIES, firstReason: 'InternalError: Internal service error' });
     const replica = json.resources.find((r: { kind: string }) => r.kind === 'dbReplica');
     expect(replica.metrics).toEqual([
-      { key: 'replicaLagMax', label: 'replica lag max', unit: 's', value: null, status: 'error', error: 'InternalError: Internal service error' },
+      {
+        key: 'replicaLagMax',
+        label: 'replica lag max',
+        unit: 's',
+        value: null,
+        status: 'error',
+        error: 'InternalError: Internal service error',
+      },
       { key: 'cpuP95', label: 'CPU p95', unit: '%', value: 20, status: 'ok' },
     ]);
 
@@ -156,7 +186,9 @@ describe('report', () => {
     const json = JSON.parse(result.stdout);
     const statuses = json.resources.flatMap((r: { metrics: { status: string; error?: string }[] }) => r.metrics);
     expect(statuses.filter((m: { status: string }) => m.status === 'error')).toHaveLength(60);
-    expect(statuses.find((m: { status: string }) => m.status === 'error').error).toBe('Throttling: Rate exceeded (gave up after 5 attempts)');
+    expect(statuses.find((m: { status: string }) => m.status === 'error').error).toBe(
+      'Throttling: Rate exceeded (gave up after 5 attempts)',
+    );
     expect(cw.commandCalls(GetMetricDataCommand)).toHaveLength(1 + fastRetry.maxAttempts);
   });
 
@@ -170,10 +202,17 @@ describe('report', () => {
   });
 
   it('marks metrics n/a on access denied for GetMetricData without retrying', async () => {
-    cw.on(GetMetricDataCommand).rejects(Object.assign(new Error('not authorized to perform: cloudwatch:GetMetricData'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    cw.on(GetMetricDataCommand).rejects(
+      Object.assign(new Error('not authorized to perform: cloudwatch:GetMetricData'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     const result = await run(['report', '--stack', 'shop']);
     expect(result.code).toBe(2);
-    expect(result.stdout).toMatch(/CPU p95\s+n\/a: access denied by CloudWatch \(AccessDenied\): not authorized to perform: cloudwatch:GetMetricData/);
+    expect(result.stdout).toMatch(
+      /CPU p95\s+n\/a: access denied by CloudWatch \(AccessDenied\): not authorized to perform: cloudwatch:GetMetricData/,
+    );
     expect(result.stdout).toContain(
       `could not read ${FIXTURE_QUERIES} of ${FIXTURE_QUERIES} metrics: access denied by CloudWatch (AccessDenied): not authorized to perform: cloudwatch:GetMetricData (needs cloudwatch:DescribeAlarms and cloudwatch:GetMetricData)\n`,
     );
@@ -184,15 +223,22 @@ describe('report', () => {
 
   it('summarizes an HTML error page instead of dumping the parser error (every fetch failed: exit 2)', async () => {
     // What the SDK throws when a proxy or the wrong endpoint answers with an HTML page.
-    const htmlPage = Object.assign(new SyntaxError('Unexpected token \'<\', "<!doctype "... is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), {
-      $metadata: { httpStatusCode: 502 },
-      $response: { statusCode: 502, headers: { 'content-type': 'text/html; charset=utf-8' } },
-    });
+    const htmlPage = Object.assign(
+      new SyntaxError(
+        'Unexpected token \'<\', "<!doctype "... is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.',
+      ),
+      {
+        $metadata: { httpStatusCode: 502 },
+        $response: { statusCode: 502, headers: { 'content-type': 'text/html; charset=utf-8' } },
+      },
+    );
     cw.on(GetMetricDataCommand).rejects(htmlPage);
     const result = await run(['report', '--stack', 'shop']);
     expect(result.code).toBe(2);
     const reason = /could not read 28 of 28 metrics: (.*)\n/.exec(result.stdout)?.[1];
-    expect(reason).toMatch(/^CloudWatch endpoint \S+ answered HTTP 502 with an HTML page, not a CloudWatch API response \(a proxy or load balancer in the way, or AWS_ENDPOINT_URL pointing elsewhere\?\)/);
+    expect(reason).toMatch(
+      /^CloudWatch endpoint \S+ answered HTTP 502 with an HTML page, not a CloudWatch API response \(a proxy or load balancer in the way, or AWS_ENDPOINT_URL pointing elsewhere\?\)/,
+    );
     expect(result.stdout).not.toMatch(/SyntaxError|<!doctype|Deserialization/);
     expect(result.stdout).toContain('Where the pressure is: unknown; no metric could be read.');
   });
@@ -202,14 +248,20 @@ describe('report', () => {
     const result = await run(['report', '--stack', 'shop', '--json']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).unread).toEqual({ count: 0, metrics: FIXTURE_QUERIES, firstReason: null });
-    expect((await run(['report', '--stack', 'shop'])).stdout).toContain('Where the pressure is: unknown; no metric had data in the window.');
+    expect((await run(['report', '--stack', 'shop'])).stdout).toContain(
+      'Where the pressure is: unknown; no metric had data in the window.',
+    );
   });
 
   it('exits 2 on access denied for DescribeAlarms', async () => {
-    cw.on(DescribeAlarmsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    cw.on(DescribeAlarmsCommand).rejects(
+      Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }),
+    );
     const result = await run(['report', '--stack', 'shop']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('loadbearing: error: access denied by CloudWatch (AccessDeniedException): denied (needs cloudwatch:DescribeAlarms and cloudwatch:GetMetricData)\n');
+    expect(result.stderr).toBe(
+      'loadbearing: error: access denied by CloudWatch (AccessDeniedException): denied (needs cloudwatch:DescribeAlarms and cloudwatch:GetMetricData)\n',
+    );
     expect(cw.commandCalls(DescribeAlarmsCommand)).toHaveLength(1);
     expect(cw.commandCalls(GetMetricDataCommand)).toHaveLength(0);
   });
@@ -222,7 +274,10 @@ describe('report', () => {
   });
 
   it('exits 2 when no alarm names a resource', async () => {
-    cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [metricAlarm('shop-service-x', 'OK', { namespace: 'Shop' })], CompositeAlarms: STACK_COMPOSITES });
+    cw.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [metricAlarm('shop-service-x', 'OK', { namespace: 'Shop' })],
+      CompositeAlarms: STACK_COMPOSITES,
+    });
     const result = await run(['report', '--stack', 'shop']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('none of the 2 alarms of shop watches a known resource dimension');
@@ -285,7 +340,13 @@ describe('report', () => {
           }),
         ),
         verdicts: z.array(
-          z.strictObject({ key: z.string(), component: z.string(), resource: z.string(), message: z.string(), evidence: z.record(z.string(), z.number()) }),
+          z.strictObject({
+            key: z.string(),
+            component: z.string(),
+            resource: z.string(),
+            message: z.string(),
+            evidence: z.record(z.string(), z.number()),
+          }),
         ),
         calls: z.strictObject({ describeAlarms: z.number(), getMetricData: z.number() }),
         queries: z.number(),

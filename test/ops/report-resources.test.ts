@@ -6,7 +6,10 @@ import { metricAlarm } from './support/cli-harness.js';
 import { STACK_ALARMS, STACK_COMPOSITES } from './support/stack-fixture.js';
 
 const discover = (metricAlarms = STACK_ALARMS, compositeAlarms = STACK_COMPOSITES) =>
-  discoverAlarms({ describeAlarms: async () => ({ MetricAlarms: metricAlarms, CompositeAlarms: compositeAlarms, $metadata: {} }) }, stackPrefix('shop'));
+  discoverAlarms(
+    { describeAlarms: async () => ({ MetricAlarms: metricAlarms, CompositeAlarms: compositeAlarms, $metadata: {} }) },
+    stackPrefix('shop'),
+  );
 
 describe('deriveResources', () => {
   it('finds each resource once, in request-path order, from the alarm dimensions', async () => {
@@ -30,7 +33,18 @@ describe('deriveResources', () => {
       Dimensions: undefined,
       Metrics: [
         { Id: 'e', Expression: '100*m1/m2' },
-        { Id: 'm1', MetricStat: { Metric: { Namespace: 'AWS/ApplicationELB', MetricName: 'HTTPCode_ELB_5XX_Count', Dimensions: [{ Name: 'LoadBalancer', Value: 'app/math/1' }] }, Period: 60, Stat: 'Sum' } },
+        {
+          Id: 'm1',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/ApplicationELB',
+              MetricName: 'HTTPCode_ELB_5XX_Count',
+              Dimensions: [{ Name: 'LoadBalancer', Value: 'app/math/1' }],
+            },
+            Period: 60,
+            Stat: 'Sum',
+          },
+        },
       ],
     };
     expect(deriveResources(await discover([mathAlarm], [])).map((r) => r.label)).toEqual(['ALB app/math/1']);
@@ -53,6 +67,8 @@ describe('deriveResources', () => {
   });
 
   it('finds nothing in composite alarms or alarms without resource dimensions', async () => {
-    expect(deriveResources(await discover([metricAlarm('shop-service-custom', 'OK', { namespace: 'Shop', dimensions: { Stage: 'prod' } })]))).toEqual([]);
+    expect(
+      deriveResources(await discover([metricAlarm('shop-service-custom', 'OK', { namespace: 'Shop', dimensions: { Stage: 'prod' } })])),
+    ).toEqual([]);
   });
 });

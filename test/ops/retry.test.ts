@@ -133,6 +133,7 @@ describe('withRetry', () => {
         clock,
       ),
     ).rejects.toMatchObject({ attempts: 3 });
+    expect(calls).toBe(3);
     expect(clock.delays).toEqual([99, 199]);
     expect(clock.now()).toBeLessThanOrEqual(bounded.maxTotalMs);
   });

@@ -55,7 +55,9 @@ describe('status', () => {
     const result = await run(['status', '--stack', 'shop']);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('shop: 6 alarms: 1 ALARM, 5 OK, 0 INSUFFICIENT_DATA');
-    expect(result.stdout).toMatch(/ALARM\s+critical\s+shop-db-writer-cpu\s+7m ago \(2026-11-25T07:53:00Z\)\s+Threshold Crossed: 3 datapoints \[91.2/);
+    expect(result.stdout).toMatch(
+      /ALARM\s+critical\s+shop-db-writer-cpu\s+7m ago \(2026-11-25T07:53:00Z\)\s+Threshold Crossed: 3 datapoints \[91.2/,
+    );
   });
 
   it('exits 1 for a warning alarm in ALARM too (gate is the command that weighs severity)', async () => {
@@ -120,8 +122,10 @@ describe('status', () => {
     expect(cw.commandCalls(DescribeAlarmsCommand)).toHaveLength(3);
   });
 
-  it('gives up on persistent throttling with exit 2 after the policy\'s attempts', async () => {
-    cw.on(DescribeAlarmsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
+  it("gives up on persistent throttling with exit 2 after the policy's attempts", async () => {
+    cw.on(DescribeAlarmsCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }),
+    );
     const result = await run(['status', '--stack', 'shop']);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('loadbearing: error: Throttling: Rate exceeded (gave up after 5 attempts)\n');
@@ -161,7 +165,9 @@ describe('status', () => {
   });
 
   it('names the endpoint when it is unreachable', async () => {
-    cw.on(DescribeAlarmsCommand).rejects(Object.assign(new Error('getaddrinfo ENOTFOUND cw.internal'), { code: 'ENOTFOUND', hostname: 'cw.internal' }));
+    cw.on(DescribeAlarmsCommand).rejects(
+      Object.assign(new Error('getaddrinfo ENOTFOUND cw.internal'), { code: 'ENOTFOUND', hostname: 'cw.internal' }),
+    );
     const result = await run(['status', '--stack', 'shop'], { env: { AWS_ENDPOINT_URL: 'https://cw.internal' } });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(

@@ -9,7 +9,12 @@ describe('text formatting', () => {
   });
 
   it('pads all columns but the last', () => {
-    expect(alignColumns([['OK', 'a', 'x'], ['ALARM', 'bbb', 'y']])).toEqual(['OK     a    x', 'ALARM  bbb  y']);
+    expect(
+      alignColumns([
+        ['OK', 'a', 'x'],
+        ['ALARM', 'bbb', 'y'],
+      ]),
+    ).toEqual(['OK     a    x', 'ALARM  bbb  y']);
   });
 
   it('writes ISO times without milliseconds', () => {

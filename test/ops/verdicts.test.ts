@@ -10,7 +10,10 @@ const resource = (kind: ResourceKind, id: string, label = `${kind} ${id}`): Reso
   namespace: 'X',
   dimensions: {},
 });
-const measured = (kind: ResourceKind, id: string, values: Record<string, number | undefined>, label?: string): MeasuredResource => ({ resource: resource(kind, id, label), values });
+const measured = (kind: ResourceKind, id: string, values: Record<string, number | undefined>, label?: string): MeasuredResource => ({
+  resource: resource(kind, id, label),
+  values,
+});
 
 describe('evaluateVerdicts', () => {
   it('calls the DB the bottleneck when its CPU is hot and the fleet is not', () => {
@@ -23,14 +26,18 @@ describe('evaluateVerdicts', () => {
         key: 'dbCpuP95',
         component: 'db',
         resource: 'shop-db',
-        message: 'DB writer shop-db CPU p95 82% while fleet CPU p95 25%: the DB is the bottleneck; consider read replicas/caching or a larger instance class',
+        message:
+          'DB writer shop-db CPU p95 82% while fleet CPU p95 25%: the DB is the bottleneck; consider read replicas/caching or a larger instance class',
         evidence: { cpuP95: 82, fleetCpuP95: 25 },
       },
     ]);
   });
 
   it('says both tiers are hot when fleet and DB both cross', () => {
-    const verdicts = evaluateVerdicts([measured('fleet', 'a', { cpuP95: 90 }, 'fleet a'), measured('dbWriter', 'db', { cpuP95: 88 }, 'DB writer db')]);
+    const verdicts = evaluateVerdicts([
+      measured('fleet', 'a', { cpuP95: 90 }, 'fleet a'),
+      measured('dbWriter', 'db', { cpuP95: 88 }, 'DB writer db'),
+    ]);
     expect(verdicts.map((v) => v.message)).toEqual([
       'fleet a CPU p95 90%: the fleet is CPU-bound; scale out (raise max capacity) or use a larger instance type',
       'DB writer db CPU p95 88% and fleet CPU p95 90%: both tiers are hot; scale the fleet and the DB, and cache reads',
@@ -49,9 +56,9 @@ describe('evaluateVerdicts', () => {
   });
 
   it('reports a low hit rate without evictions, but not without lookups', () => {
-    expect(evaluateVerdicts([measured('cache', 'c', { evictionsPerMin: 0, hits: 50, misses: 50, hitRate: 50 }, 'cache c')])[0]!.message).toBe(
-      'cache c hit rate 50% (evictions 0/min): many reads miss the cache and reach the DB; check keys and TTLs',
-    );
+    expect(
+      evaluateVerdicts([measured('cache', 'c', { evictionsPerMin: 0, hits: 50, misses: 50, hitRate: 50 }, 'cache c')])[0]!.message,
+    ).toBe('cache c hit rate 50% (evictions 0/min): many reads miss the cache and reach the DB; check keys and TTLs');
     expect(evaluateVerdicts([measured('cache', 'c', { hits: 0, misses: 0, hitRate: 0 })])).toEqual([]);
   });
 
@@ -89,13 +96,13 @@ describe('evaluateVerdicts', () => {
   });
 
   it('formats values with their units', () => {
-    expect([formatValue(82.14, '%'), formatValue(45, 's'), formatValue(1_234, '/min'), formatValue(180.4, 'MiB'), formatValue(12_345, 'count'), formatValue(3_072, 'MiB')]).toEqual([
-      '82.1%',
-      '45 s',
-      '1.2k/min',
-      '180 MiB',
-      '12.3k',
-      '3 GiB',
-    ]);
+    expect([
+      formatValue(82.14, '%'),
+      formatValue(45, 's'),
+      formatValue(1_234, '/min'),
+      formatValue(180.4, 'MiB'),
+      formatValue(12_345, 'count'),
+      formatValue(3_072, 'MiB'),
+    ]).toEqual(['82.1%', '45 s', '1.2k/min', '180 MiB', '12.3k', '3 GiB']);
   });
 });

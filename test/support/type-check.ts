@@ -58,7 +58,12 @@ export function typeCheckProjectAndExamples(): Promise<string[]> {
       rmSync(dir, { recursive: true, force: true });
       const errors = withoutUnusedInExamples(output, dir);
       if (errors === '' && (code === 0 || output !== '')) resolve(examples);
-      else reject(new Error(`Type errors (tsc --noEmit -p . and the examples of ${EXAMPLES_PAGE}, written to ${relative(ROOT, dir)}/example-<n>.ts):\n${errors || output || `tsc exited with ${code}`}`));
+      else
+        reject(
+          new Error(
+            `Type errors (tsc --noEmit -p . and the examples of ${EXAMPLES_PAGE}, written to ${relative(ROOT, dir)}/example-<n>.ts):\n${errors || output || `tsc exited with ${code}`}`,
+          ),
+        );
     });
   });
 }

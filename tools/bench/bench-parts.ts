@@ -12,4 +12,12 @@ import { integrationTestsBench, unitTestsBench } from './test-suite-bench';
  * processes to CPUs while it runs, so it runs after the others but the proving ground, which
  * stands up the whole topology (and pins the fleet too).
  */
-export const BENCH_PARTS: readonly BenchPart[] = [synthBench, unitTestsBench, integrationTestsBench, firstRunBench, profileBench, serviceBench, provingGroundBench];
+export const BENCH_PARTS: readonly BenchPart[] = [
+  synthBench,
+  unitTestsBench,
+  integrationTestsBench,
+  firstRunBench,
+  profileBench,
+  serviceBench,
+  provingGroundBench,
+];

@@ -2,7 +2,8 @@ import type { PartResult } from './bench-part';
 import { BENCH_PARTS } from './bench-parts';
 import type { BenchResults } from './run-bench';
 
-const when = (p: PartResult) => `${p.measuredAt.slice(0, 16).replace('T', ' ')} UTC, load average ${p.loadAverage.before} before, ${p.loadAverage.after} after`;
+const when = (p: PartResult) =>
+  `${p.measuredAt.slice(0, 16).replace('T', ' ')} UTC, load average ${p.loadAverage.before} before, ${p.loadAverage.after} after`;
 
 /** The bench results as Markdown: printed by `npm run bench` and generated into docs/performance.md. */
 export function benchTable(r: BenchResults): string {

@@ -44,11 +44,15 @@ export const firstRunBench: BenchPart<FirstRunResult> = {
       rmSync(join(clone.dir, 'node_modules', '.cache'), { recursive: true, force: true });
       rmSync(join(clone.dir, 'probe.txt'), { force: true });
       const env = { ...ctx.env, npm_config_cache: join(round, 'npm-cache'), TMPDIR: join(round, 'tmp') };
-      const cmd = (label: keyof typeof LABELS, command: string, args: string[]): Command => (commands[label] = { label, command, args, env, cwd: clone.dir });
+      const cmd = (label: keyof typeof LABELS, command: string, args: string[]): Command =>
+        (commands[label] = { label, command, args, env, cwd: clone.dir });
       const check = (label: keyof typeof LABELS, run: Run, expected: RegExp) => {
-        if (run.status !== 0 || !expected.test(run.output)) throw new Error(`${label} failed (exit ${run.status}):\n${run.output.slice(-3000)}`);
+        if (run.status !== 0 || !expected.test(run.output))
+          throw new Error(`${label} failed (exit ${run.status}):\n${run.output.slice(-3000)}`);
         runs[label].push(run);
-        ctx.log(`run ${i}/${ctx.runs}  ${label.padEnd(11)} ${run.seconds.toFixed(2)} s${run.firstOutputSeconds !== undefined ? ` (first output after ${run.firstOutputSeconds.toFixed(2)} s)` : ''}`);
+        ctx.log(
+          `run ${i}/${ctx.runs}  ${label.padEnd(11)} ${run.seconds.toFixed(2)} s${run.firstOutputSeconds !== undefined ? ` (first output after ${run.firstOutputSeconds.toFixed(2)} s)` : ''}`,
+        );
       };
       check('firstSynth', await runWatched(clone.dir, cmd('firstSynth', 'npm', ['run', '--silent', 'synth'])), /synth: done/);
       check('firstHelp', runOnce(clone.dir, cmd('firstHelp', 'npx', ['loadbearing', '--help'])), /Usage/i);

@@ -55,7 +55,9 @@ runBench(
     testRuns: count('test-runs', values['test-runs']),
     only: values['service-only'] ? ['service'] : values.only?.flatMap((o) => o.split(',')).filter(Boolean),
     skip: values['no-service'] ? ['service'] : [],
-    options: Object.fromEntries((['service-seconds', 'service-rounds', 'service-connections'] as const).map((k) => [k, count(k, values[k])])),
+    options: Object.fromEntries(
+      (['service-seconds', 'service-rounds', 'service-connections'] as const).map((k) => [k, count(k, values[k])]),
+    ),
     log: (line) => process.stderr.write(`${line}\n`),
   },
   usable,

@@ -16,7 +16,16 @@ export const profileBench: BenchPart<ProfileResult> = {
   async measure(ctx) {
     const profile = (label: string, entry: string): ProfileSummary => {
       const dir = join(ctx.scratch, 'cpuprofile', label);
-      const args = ['run', '--silent', 'synth', '--', '--output', join(ctx.scratch, 'profile-out', label), '--app', `node --cpu-prof --cpu-prof-dir=${dir} tools/launch.cjs ${entry}`];
+      const args = [
+        'run',
+        '--silent',
+        'synth',
+        '--',
+        '--output',
+        join(ctx.scratch, 'profile-out', label),
+        '--app',
+        `node --cpu-prof --cpu-prof-dir=${dir} tools/launch.cjs ${entry}`,
+      ];
       // Twice: the first fills the validation cache for this output's templates.
       for (let i = 0; i < 2; i++) {
         rmSync(dir, { recursive: true, force: true });

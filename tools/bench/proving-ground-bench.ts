@@ -47,7 +47,7 @@ const rows = (label: string, t: ProveTimings) => [
 /** The proving ground's wall times: the quick run measured now, the full run as committed. */
 export const provingGroundBench: BenchPart<ProvingGroundPartResult> = {
   name: 'prove',
-  summary: 'the proving ground: `npm run prove -- --quick` timed now, the committed full run\'s timings',
+  summary: "the proving ground: `npm run prove -- --quick` timed now, the committed full run's timings",
   async measure(ctx) {
     const out = join(ctx.scratch, 'prove-quick');
     ctx.log('npm run prove -- --quick (about 2-3 minutes)');

@@ -53,7 +53,13 @@ export async function runBench(o: BenchOptions, previous?: BenchResults): Promis
     scratch,
     options: o.options ?? {},
     log: o.log,
-    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FORCE_COLOR: '0', CI: 'true' },
+    env: {
+      ...process.env,
+      CDK_DISABLE_VERSION_CHECK: '1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      FORCE_COLOR: '0',
+      CI: 'true',
+    },
   };
   const parts: Record<string, PartResult> = { ...previous?.parts };
   try {

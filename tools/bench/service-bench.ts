@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import autocannon, { type Request as LoadRequest } from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
 import { buildServiceBundle } from '../../service/build';
-import { environmentConfig, serviceProcessEnv, startLocalStack, startService, type LocalStack, type ServiceProcess } from '../../proving-ground/src/local-stack';
+import {
+  environmentConfig,
+  serviceProcessEnv,
+  startLocalStack,
+  startService,
+  type LocalStack,
+  type ServiceProcess,
+} from '../../proving-ground/src/local-stack';
 import { round, stats, type Stats } from './measure';
 
 /** The three requests the reference service is measured on. */
@@ -80,8 +87,12 @@ async function load(url: string, kase: ServiceCase, itemId: string, seconds: num
         }
       : { method: 'GET' as const, path: `/api/items/${itemId}`, headers: kase === 'uncached-read' ? { 'cache-control': 'no-cache' } : {} };
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({ url, connections, duration: seconds, requests: [request], timeout: 10 }, (error, r) => (error ? reject(error) : resolve(r)));
-    instance.on('response', (_client, _status, _bytes, responseTimeMs) => histogram.recordValue(Math.max(1, Math.round(responseTimeMs * 1000))));
+    const instance = autocannon({ url, connections, duration: seconds, requests: [request], timeout: 10 }, (error, r) =>
+      error ? reject(error) : resolve(r),
+    );
+    instance.on('response', (_client, _status, _bytes, responseTimeMs) =>
+      histogram.recordValue(Math.max(1, Math.round(responseTimeMs * 1000))),
+    );
   });
   const failures = result.non2xx + result.errors + result.timeouts;
   const out: LoadStats = {
@@ -108,7 +119,10 @@ export async function runServiceBench(o: ServiceBenchOptions): Promise<ServiceBe
   const cores = availableParallelism();
   const pinned = cores >= 2 && pin(process.pid, '0');
   const servicesCpu = pinned ? String(cores - 1) : undefined;
-  const [, bare] = await Promise.all([buildServiceBundle(), buildServiceBundle(join(tmpdir(), 'loadbearing-bench-bare-server.js'), 'service/bench/bare-server.ts')]);
+  const [, bare] = await Promise.all([
+    buildServiceBundle(),
+    buildServiceBundle(join(tmpdir(), 'loadbearing-bench-bare-server.js'), 'service/bench/bare-server.ts'),
+  ]);
   let stack: LocalStack | undefined;
   const servers: ServiceProcess[] = [];
   try {
@@ -138,12 +152,17 @@ export async function runServiceBench(o: ServiceBenchOptions): Promise<ServiceBe
     const runs = new Map<string, LoadStats[]>();
     for (let round = 0; round <= o.rounds; round++) {
       for (const kase of SERVICE_CASES) {
-        for (const [label, server] of [['service', service], ['bare', baseline]] as const) {
+        for (const [label, server] of [
+          ['service', service],
+          ['bare', baseline],
+        ] as const) {
           // Round 0 is the warm-up (JIT, pools, cache), shorter and not recorded.
           const seconds = round === 0 ? Math.min(2, o.secondsPerPhase) : o.secondsPerPhase;
           const s = await load(server.url, kase, itemId, seconds, o.connections, `${label}-${round}`);
           if (round > 0) runs.set(`${kase}/${label}`, [...(runs.get(`${kase}/${label}`) ?? []), s]);
-          o.log(`${round === 0 ? 'warm-up' : `round ${round}/${o.rounds}`}  ${kase.padEnd(16)} ${label.padEnd(7)} ${String(s.requestsPerSecond).padStart(6)} req/s  p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms${s.failures ? `  FAILURES ${s.failures}` : ''}`);
+          o.log(
+            `${round === 0 ? 'warm-up' : `round ${round}/${o.rounds}`}  ${kase.padEnd(16)} ${label.padEnd(7)} ${String(s.requestsPerSecond).padStart(6)} req/s  p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms${s.failures ? `  FAILURES ${s.failures}` : ''}`,
+          );
         }
       }
     }
@@ -156,11 +175,18 @@ export async function runServiceBench(o: ServiceBenchOptions): Promise<ServiceBe
     const cases = SERVICE_CASES.map((name): ServiceCaseResult => {
       const svc = summary(runs.get(`${name}/service`)!);
       const base = summary(runs.get(`${name}/bare`)!);
-      return { name, service: svc, bare: base, overheadPercent: round((base.requestsPerSecond.median / svc.requestsPerSecond.median - 1) * 100, 1) };
+      return {
+        name,
+        service: svc,
+        bare: base,
+        overheadPercent: round((base.requestsPerSecond.median / svc.requestsPerSecond.median - 1) * 100, 1),
+      };
     });
     return {
       measuredAt: new Date().toISOString(),
-      placement: pinned ? `service and bare handler each on CPU ${servicesCpu} (taskset); load generator, PostgreSQL, redis-server and moto on CPU 0` : 'not pinned (fewer than 2 CPUs)',
+      placement: pinned
+        ? `service and bare handler each on CPU ${servicesCpu} (taskset); load generator, PostgreSQL, redis-server and moto on CPU 0`
+        : 'not pinned (fewer than 2 CPUs)',
       connections: o.connections,
       secondsPerPhase: o.secondsPerPhase,
       rounds: o.rounds,

@@ -47,7 +47,9 @@ export const synthBench: BenchPart<SynthBenchResult> = {
       synth('platform'),
       synth('oneStack', ['loadbearing-dev']),
       synth('floor', ['--app', 'node tools/launch.cjs tools/bench/floor-app']),
-      synth('structuralFloor', ['--app', 'node tools/launch.cjs tools/bench/template-floor-app'], { LOADBEARING_FLOOR_TEMPLATES: out('platform') }),
+      synth('structuralFloor', ['--app', 'node tools/launch.cjs tools/bench/template-floor-app'], {
+        LOADBEARING_FLOOR_TEMPLATES: out('platform'),
+      }),
       synth('cdkInitDefault', ['--app', 'npx tsc && npx tsx bin/app.ts']),
     ];
     const runs = new Map<string, Run[]>(commands.map((c) => [c.label, []]));
@@ -56,7 +58,8 @@ export const synthBench: BenchPart<SynthBenchResult> = {
       for (const cmd of commands) {
         const run = runOnce(ctx.root, cmd);
         if (run.status !== 0) throw new Error(`${cmd.label} synth failed (exit ${run.status}):\n${run.output.slice(-3000)}`);
-        if (cmd.label === 'platform') runner = /running the TypeScript sources with tsx/.test(run.output) ? 'tsx (dist/ stale)' : 'compiled JavaScript (dist/)';
+        if (cmd.label === 'platform')
+          runner = /running the TypeScript sources with tsx/.test(run.output) ? 'tsx (dist/ stale)' : 'compiled JavaScript (dist/)';
         if (i > 0) runs.get(cmd.label)!.push(run);
         ctx.log(`${i === 0 ? 'warm-up' : `run ${i}/${ctx.runs}`}  ${cmd.label.padEnd(16)} ${run.seconds.toFixed(2)} s`);
       }
@@ -96,10 +99,23 @@ export const synthBench: BenchPart<SynthBenchResult> = {
     const biggest = Math.max(...r.templates.map((t) => t.resourcesPercentOfLimit));
     return [
       { target: 'synth <= 1.5x the bare floor (same runner)', measured: `${floorRatio.toFixed(2)}x`, met: floorRatio <= 1.5 },
-      { target: 'synth <= 1.5x the structural floor (the same templates as L1 resources)', measured: `${structural.toFixed(2)}x`, met: structural <= 1.5 },
-      { target: 'synth >= 1.5x faster than the `cdk init` default app command', measured: `${initRatio.toFixed(2)}x`, met: initRatio >= 1.5 },
+      {
+        target: 'synth <= 1.5x the structural floor (the same templates as L1 resources)',
+        measured: `${structural.toFixed(2)}x`,
+        met: structural <= 1.5,
+      },
+      {
+        target: 'synth >= 1.5x faster than the `cdk init` default app command',
+        measured: `${initRatio.toFixed(2)}x`,
+        met: initRatio >= 1.5,
+      },
       { target: 'each stack <= 60% of the 500-resource limit', measured: `${biggest}% (largest)`, met: biggest <= 60 },
-      secondsTarget('one stack (`npm run synth -- loadbearing-dev`) faster than every stack', r.oneStack.wallSeconds.median, r.platform.wallSeconds.median, true),
+      secondsTarget(
+        'one stack (`npm run synth -- loadbearing-dev`) faster than every stack',
+        r.oneStack.wallSeconds.median,
+        r.platform.wallSeconds.median,
+        true,
+      ),
     ];
   },
 };

@@ -45,12 +45,15 @@ type Metadata = Record<string, { type: string; data?: unknown }[]>;
 function acknowledgements(stack: string): Map<string, Record<string, string>> {
   const metadata = JSON.parse(readFileSync(join(source!, `${stack}.metadata.json`), 'utf8')) as Metadata;
   const entries = Object.entries(metadata);
-  const logicalIds = entries.flatMap(([path, list]) => list.filter((e) => e.type === 'aws:cdk:logicalId').map((e) => [path, String(e.data)] as const));
+  const logicalIds = entries.flatMap(([path, list]) =>
+    list.filter((e) => e.type === 'aws:cdk:logicalId').map((e) => [path, String(e.data)] as const),
+  );
   const result = new Map<string, Record<string, string>>();
   for (const [scope, list] of entries) {
     for (const entry of list.filter((e) => e.type === 'aws:cdk:acknowledged-rules')) {
       for (const [path, id] of logicalIds) {
-        if (path === scope || path.startsWith(`${scope}/`)) result.set(id, { ...result.get(id), ...(entry.data as Record<string, string>) });
+        if (path === scope || path.startsWith(`${scope}/`))
+          result.set(id, { ...result.get(id), ...(entry.data as Record<string, string>) });
       }
     }
   }

@@ -13,7 +13,9 @@ export interface AwsCatalog {
 }
 
 export function awsCatalog(): AwsCatalog {
-  const regions = RegionInfo.regions.map((r) => ({ name: r.name, partition: r.partition ?? 'aws' })).sort((a, b) => a.name.localeCompare(b.name));
+  const regions = RegionInfo.regions
+    .map((r) => ({ name: r.name, partition: r.partition ?? 'aws' }))
+    .sort((a, b) => a.name.localeCompare(b.name));
   const versions = Object.getOwnPropertyNames(PostgresEngineVersion)
     .map((name) => (PostgresEngineVersion as unknown as Record<string, unknown>)[name])
     .filter((v): v is PostgresEngineVersion => v instanceof Object && typeof (v as PostgresEngineVersion).postgresFullVersion === 'string')

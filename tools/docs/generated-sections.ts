@@ -48,7 +48,11 @@ export function generatedPages(sections: Readonly<Record<string, GeneratedSectio
  * The page `file` with each of its generated sections replaced by the current content. Rooms
  * above lib (the proving ground) pass their own sections; tools/docs/update-docs.ts renders both.
  */
-export function renderGeneratedSections(document: string, file: string, sections: Readonly<Record<string, GeneratedSection>> = GENERATED_SECTIONS): string {
+export function renderGeneratedSections(
+  document: string,
+  file: string,
+  sections: Readonly<Record<string, GeneratedSection>> = GENERATED_SECTIONS,
+): string {
   let result = document;
   for (const [name, section] of Object.entries(sections)) {
     if (section.file !== file) continue;
@@ -68,14 +72,18 @@ export function renderGeneratedSections(document: string, file: string, sections
  */
 function teamApp(): string {
   const dir = join(projectRoot(__dirname), 'test', 'extension', 'team-app');
-  const block = (file: string, language: string) => [`\`${file}\`:`, '', `\`\`\`${language}`, readFileSync(join(dir, file), 'utf8').trimEnd(), '```'].join('\n');
+  const block = (file: string, language: string) =>
+    [`\`${file}\`:`, '', `\`\`\`${language}`, readFileSync(join(dir, file), 'utf8').trimEnd(), '```'].join('\n');
   return [block('cdk.json', 'json'), '', block('app.ts', 'ts')].join('\n');
 }
 
 /** The guard's documented update rules (lib/platform/review/update-rules.ts), each with its sources. */
 function ruleTable(rules: readonly UpdateRule[]): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|');
-  const rows = rules.map((r) => `| \`${r.id}\` | \`${r.type}\` \`${r.property}\` | ${cell(r.reason)} | ${r.sources.map((url, i) => `[${i + 1}](${url})`).join(' ')} |`);
+  const rows = rules.map(
+    (r) =>
+      `| \`${r.id}\` | \`${r.type}\` \`${r.property}\` | ${cell(r.reason)} | ${r.sources.map((url, i) => `[${i + 1}](${url})`).join(' ')} |`,
+  );
   return ['| Rule | Resource, property | What AWS does | Sources |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 

@@ -29,15 +29,26 @@ function resultsSection(): string {
 export const PROVING_GROUND_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   'haproxy-mapping': {
     file: 'docs/proving-ground.md',
-    render: () => ['| Setting | HAProxy | Note |', '| --- | --- | --- |', ...HAPROXY_MAPPING.map((m) => `| ${cell(m.setting)} | ${cell(m.haproxy)} | ${cell(m.note)} |`)].join('\n'),
+    render: () =>
+      [
+        '| Setting | HAProxy | Note |',
+        '| --- | --- | --- |',
+        ...HAPROXY_MAPPING.map((m) => `| ${cell(m.setting)} | ${cell(m.haproxy)} | ${cell(m.note)} |`),
+      ].join('\n'),
   },
   rehearsals: {
     file: 'docs/proving-ground.md',
     render: () =>
-      ['| Failure mode | Scenario | Fault injected, or why none |', '| --- | --- | --- |', ...FAILURE_MODE_IDS.map((id) => {
-        const r = LOCAL_REHEARSALS[id];
-        return r.scenario === 'none' ? `| \`${id}\` | none | ${cell(r.reason)} |` : `| \`${id}\` | \`${r.scenario}\` | ${cell(r.fault)} |`;
-      })].join('\n'),
+      [
+        '| Failure mode | Scenario | Fault injected, or why none |',
+        '| --- | --- | --- |',
+        ...FAILURE_MODE_IDS.map((id) => {
+          const r = LOCAL_REHEARSALS[id];
+          return r.scenario === 'none'
+            ? `| \`${id}\` | none | ${cell(r.reason)} |`
+            : `| \`${id}\` | \`${r.scenario}\` | ${cell(r.fault)} |`;
+        }),
+      ].join('\n'),
   },
   'proving-ground-results': { file: 'docs/proving-ground.md', render: resultsSection },
 };

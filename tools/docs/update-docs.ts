@@ -12,7 +12,9 @@ const root = projectRoot(__dirname);
 const catalog = join(root, 'lib', 'model', 'config', 'aws-catalog.ts');
 const catalogBefore = readFileSync(catalog, 'utf8');
 writeFileSync(catalog, awsCatalogModule());
-process.stdout.write(catalogBefore === awsCatalogModule() ? 'lib/model/config/aws-catalog.ts is up to date\n' : 'lib/model/config/aws-catalog.ts updated\n');
+process.stdout.write(
+  catalogBefore === awsCatalogModule() ? 'lib/model/config/aws-catalog.ts is up to date\n' : 'lib/model/config/aws-catalog.ts updated\n',
+);
 for (const [page, sections] of [
   ...generatedPages().map((p) => [p, GENERATED_SECTIONS] as const),
   ...generatedPages(PROVING_GROUND_SECTIONS).map((p) => [p, PROVING_GROUND_SECTIONS] as const),

@@ -26,7 +26,13 @@ export function writtenTemplates(dir: string): WrittenTemplate[] {
     .map(([stack, a]) => {
       const file = join(dir, a.properties!.templateFile!);
       const template = JSON.parse(readFileSync(file, 'utf8')) as { Resources?: object; Outputs?: Record<string, unknown> };
-      return { stack, file, resources: Object.keys(template.Resources ?? {}).length, bytes: statSync(file).size, dnsToCreate: 'DnsRecordsToCreate' in (template.Outputs ?? {}) };
+      return {
+        stack,
+        file,
+        resources: Object.keys(template.Resources ?? {}).length,
+        bytes: statSync(file).size,
+        dnsToCreate: 'DnsRecordsToCreate' in (template.Outputs ?? {}),
+      };
     });
 }
 
@@ -42,7 +48,9 @@ export function assemblySummary(dir: string, cwd: string): string[] {
   };
   const lines = written.map((t) => `wrote ${show(t.file)}: ${t.stack}, ${t.resources} resources, ${Math.round(t.bytes / 1024)} KiB`);
   for (const t of written.filter((w) => w.dnsToCreate)) {
-    lines.push(`${t.stack}: no dns.hostedZoneId, so the stack creates no DNS records: create the ones its output DnsRecordsToCreate lists after the deploy (docs/deploying.md, "DNS for the edge")`);
+    lines.push(
+      `${t.stack}: no dns.hostedZoneId, so the stack creates no DNS records: create the ones its output DnsRecordsToCreate lists after the deploy (docs/deploying.md, "DNS for the edge")`,
+    );
   }
   const current = new Set(written.map((t) => t.file));
   const stale = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.template.json') && !current.has(join(dir, f))) : [];

@@ -13,7 +13,7 @@ const started = Date.now();
 const root = projectRoot(__dirname);
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-let args;
+let args: ReturnType<typeof parseSynthArgs>;
 try {
   args = parseSynthArgs(process.argv.slice(2));
 } catch (e) {
@@ -26,7 +26,9 @@ if (!args) {
   process.exit(0);
 }
 
-say(`synth: ${args.app ? `the app \`${args.app}\`` : args.stacks.length > 0 ? args.stacks.join(', ') : 'every stack of the config'}, then the policy gates (cdk-nag, Control Tower controls, CloudFormation validator)`);
+say(
+  `synth: ${args.app ? `the app \`${args.app}\`` : args.stacks.length > 0 ? args.stacks.join(', ') : 'every stack of the config'}, then the policy gates (cdk-nag, Control Tower controls, CloudFormation validator)`,
+);
 if (process.env.LOADBEARING_RUNNER_USED === 'tsx') {
   say('synth: running the TypeScript sources with tsx: dist/ was built from older sources (`npm run build` makes every synth faster)');
 }
@@ -35,7 +37,15 @@ if (!args.passThrough.includes('--no-validation') && validationCacheIsCold(defau
   say('       so every gate runs in full this once (10-20 s). Later synths reuse each report while its input is unchanged.');
 }
 
-const cdkArgs = ['synth', '--quiet', '--output', args.output, ...args.context.flatMap((c) => ['--context', c]), ...(args.app ? ['--app', args.app] : []), ...args.passThrough];
+const cdkArgs = [
+  'synth',
+  '--quiet',
+  '--output',
+  args.output,
+  ...args.context.flatMap((c) => ['--context', c]),
+  ...(args.app ? ['--app', args.app] : []),
+  ...args.passThrough,
+];
 const cdk = spawn(join(root, 'node_modules', '.bin', 'cdk'), cdkArgs, {
   cwd: root,
   stdio: 'inherit',

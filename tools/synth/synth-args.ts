@@ -56,17 +56,28 @@ export function parseSynthArgs(argv: readonly string[]): SynthArgs | undefined {
     if (t.kind === 'positional') stacks.push(t.value);
     else if (t.kind === 'option' && !known.has(t.name)) {
       // Only flags without a value can pass: `--profile x` would make "x" look like a stack name.
-      if (t.value !== undefined) throw new SynthUsageError(`${t.rawName}=${t.value}: only flags without a value pass through to cdk synth. Fix: run \`npx cdk synth ${t.rawName} ${t.value}\` directly.`);
+      if (t.value !== undefined)
+        throw new SynthUsageError(
+          `${t.rawName}=${t.value}: only flags without a value pass through to cdk synth. Fix: run \`npx cdk synth ${t.rawName} ${t.value}\` directly.`,
+        );
       passThrough.push(t.rawName);
     }
   }
   const context = ((values.context as string[] | undefined) ?? []).map(String);
   for (const c of context) {
-    if (!/^[^=]+=/.test(c)) throw new SynthUsageError(`-c ${c} is not key=value. Fix: write it as -c key=value, e.g. -c configFile=config/envs.json.`);
-    if (c.startsWith(`${STACKS_CONTEXT}=`) && stacks.length > 0) throw new SynthUsageError(`-c ${c} and stack arguments (${stacks.join(' ')}) both select stacks. Fix: use one of them.`);
+    if (!/^[^=]+=/.test(c))
+      throw new SynthUsageError(`-c ${c} is not key=value. Fix: write it as -c key=value, e.g. -c configFile=config/envs.json.`);
+    if (c.startsWith(`${STACKS_CONTEXT}=`) && stacks.length > 0)
+      throw new SynthUsageError(`-c ${c} and stack arguments (${stacks.join(' ')}) both select stacks. Fix: use one of them.`);
   }
-  for (const [name, value] of [['--output', values.output], ['--app', values.app]] as const) {
-    if (value !== undefined && typeof value !== 'string') throw new SynthUsageError(`${name} needs a value. Fix: e.g. ${name === '--output' ? '--output cdk.out' : '--app "node tools/launch.cjs bin/app"'}.`);
+  for (const [name, value] of [
+    ['--output', values.output],
+    ['--app', values.app],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'string')
+      throw new SynthUsageError(
+        `${name} needs a value. Fix: e.g. ${name === '--output' ? '--output cdk.out' : '--app "node tools/launch.cjs bin/app"'}.`,
+      );
   }
   return {
     stacks,

@@ -10,12 +10,14 @@ export const ARTIFACT_ARCHIVE = /\.(zip|tar\.gz|tgz)$/;
 
 /** A command line the boot script writes into a systemd unit: words of safe characters (no quotes, `$`, `%` or `;`). */
 const COMMAND = /^[A-Za-z0-9_./:=,@+-]+( [A-Za-z0-9_./:=,@+-]+)*$/;
-const COMMAND_RULE = 'must be words of letters, digits and _ . / : = , @ + - separated by single spaces (it goes into a systemd unit: no quotes, $, % or ;)';
+const COMMAND_RULE =
+  'must be words of letters, digits and _ . / : = , @ + - separated by single spaces (it goes into a systemd unit: no quotes, $, % or ;)';
 
 const command = (example: string) =>
   z.string().superRefine((value, ctx) => {
     if (value.trim() === '') violation(ctx, [], value, 'must not be empty', `give the command, e.g. "${example}".`);
-    else if (!COMMAND.test(value)) violation(ctx, [], value, COMMAND_RULE, `put anything more complex in a script inside the artifact and run that, e.g. "${example}".`);
+    else if (!COMMAND.test(value))
+      violation(ctx, [], value, COMMAND_RULE, `put anything more complex in a script inside the artifact and run that, e.g. "${example}".`);
   });
 
 export const appArtifactSchema = z
@@ -23,27 +25,47 @@ export const appArtifactSchema = z
     path: z
       .string()
       .min(1)
-      .describe('Your app: a directory, or a .zip, .tar.gz or .tgz archive. Relative to the config file\'s folder. It becomes a CDK asset (`cdk deploy` uploads it) and is unpacked to /opt/loadbearing/app on every instance.'),
+      .describe(
+        "Your app: a directory, or a .zip, .tar.gz or .tgz archive. Relative to the config file's folder. It becomes a CDK asset (`cdk deploy` uploads it) and is unpacked to /opt/loadbearing/app on every instance.",
+      ),
     runtime: z
       .enum(['nodejs', 'provided'])
       .default('nodejs')
-      .describe('`nodejs`: the platform installs Node.js (`nodejsMajor`) from the AL2023 repositories and runs `node <startCommand>`. `provided`: your artifact brings its runtime (or `installCommand` installs it) and `startCommand` is the executable.'),
+      .describe(
+        '`nodejs`: the platform installs Node.js (`nodejsMajor`) from the AL2023 repositories and runs `node <startCommand>`. `provided`: your artifact brings its runtime (or `installCommand` installs it) and `startCommand` is the executable.',
+      ),
     nodejsMajor: z
       .union(NODEJS_MAJORS.map((m) => z.literal(m)))
       .default(22)
-      .describe(`Node.js major version for runtime \`nodejs\`: ${NODEJS_MAJORS.join(' or ')} (the AL2023 package \`nodejs<major>\`, run as /usr/bin/node-<major>).`),
-    startCommand: command('server.js').describe('What starts the app, run in the app directory as the dedicated user `lbapp` with app.env as its environment. Runtime `nodejs`: the script and its arguments (`node` is prepended), e.g. `server.js`. Runtime `provided`: the executable (relative to the app directory, or absolute) and its arguments, e.g. `bin/server --port 8080`.'),
+      .describe(
+        `Node.js major version for runtime \`nodejs\`: ${NODEJS_MAJORS.join(' or ')} (the AL2023 package \`nodejs<major>\`, run as /usr/bin/node-<major>).`,
+      ),
+    startCommand: command('server.js').describe(
+      'What starts the app, run in the app directory as the dedicated user `lbapp` with app.env as its environment. Runtime `nodejs`: the script and its arguments (`node` is prepended), e.g. `server.js`. Runtime `provided`: the executable (relative to the app directory, or absolute) and its arguments, e.g. `bin/server --port 8080`.',
+    ),
     installCommand: command('./install.sh')
       .optional()
-      .describe('Runs once per instance, as root in the app directory, before the app starts: install your runtime or native dependencies here (runtime `provided`). Its output goes to the boot log. @default - none'),
-    installTimeoutSeconds: int(10, 1800).default(300).describe('Budget of installCommand; part of the boot timeline (it lengthens the signal timeout and the grace period).'),
+      .describe(
+        'Runs once per instance, as root in the app directory, before the app starts: install your runtime or native dependencies here (runtime `provided`). Its output goes to the boot log. @default - none',
+      ),
+    installTimeoutSeconds: int(10, 1800)
+      .default(300)
+      .describe('Budget of installCommand; part of the boot timeline (it lengthens the signal timeout and the grace period).'),
   })
   .superRefine((a, ctx) => {
     if (a.installCommand === undefined && a.installTimeoutSeconds !== 300 && typeof a.installTimeoutSeconds === 'number') {
-      violation(ctx, ['installTimeoutSeconds'], a.installTimeoutSeconds, 'has no effect without installCommand', 'remove it, or add the installCommand it budgets.');
+      violation(
+        ctx,
+        ['installTimeoutSeconds'],
+        a.installTimeoutSeconds,
+        'has no effect without installCommand',
+        'remove it, or add the installCommand it budgets.',
+      );
     }
   }, ALWAYS)
-  .describe('Your own app instead of the reference service (docs/deploying.md, "Ship your own app"). Its port is app.port and its health path loadBalancer.healthCheck.path: the ALB, the security groups and the boot\'s health wait all use those. @default - the reference service (service/), bundled at synth');
+  .describe(
+    'Your own app instead of the reference service (docs/deploying.md, "Ship your own app"). Its port is app.port and its health path loadBalancer.healthCheck.path: the ALB, the security groups and the boot\'s health wait all use those. @default - the reference service (service/), bundled at synth',
+  );
 
 export type AppArtifactSettings = z.output<typeof appArtifactSchema>;
 
@@ -57,13 +79,23 @@ export const appSettingsSchema = z
     port: int(1024, 65535).default(8080).describe('Port the app listens on; the only port the ALB may reach.'),
     keepAliveTimeoutSeconds: int(1, 4100)
       .default(75)
-      .describe('App (HTTP server) keep-alive timeout. Longer than the ALB idle timeout, so the ALB, not the app, closes idle connections (otherwise: sporadic 502s).'),
-    requestTimeoutSeconds: int(1, 3600).default(30).describe('Upper bound on handling one request in the app, including all downstream calls.'),
+      .describe(
+        'App (HTTP server) keep-alive timeout. Longer than the ALB idle timeout, so the ALB, not the app, closes idle connections (otherwise: sporadic 502s).',
+      ),
+    requestTimeoutSeconds: int(1, 3600)
+      .default(30)
+      .describe('Upper bound on handling one request in the app, including all downstream calls.'),
     dbPoolSize: int(1, 500).default(10).describe('Writer connections per instance (the app pool size).'),
     dbReaderPoolSize: int(0, 500).default(10).describe('Reader connections per instance, spread over the read replicas.'),
-    cacheTimeoutMs: int(1, 60_000).default(250).describe('Cache client command timeout in ms. A slow cache must fail fast and fall back to the DB.'),
-    cacheConnectionsPerInstance: int(1, 1000).default(8).describe('Cache client connections per instance; sizes the cache-connections alarm.'),
-    retryMaxAttempts: int(1, 10).default(3).describe('Attempts per downstream call (DB, cache, APIs), with exponential backoff and full jitter.'),
+    cacheTimeoutMs: int(1, 60_000)
+      .default(250)
+      .describe('Cache client command timeout in ms. A slow cache must fail fast and fall back to the DB.'),
+    cacheConnectionsPerInstance: int(1, 1000)
+      .default(8)
+      .describe('Cache client connections per instance; sizes the cache-connections alarm.'),
+    retryMaxAttempts: int(1, 10)
+      .default(3)
+      .describe('Attempts per downstream call (DB, cache, APIs), with exponential backoff and full jitter.'),
     retryBaseDelayMs: int(1, 10_000).default(50).describe('First retry backoff in ms; doubles per attempt, randomized (full jitter).'),
     retryMaxDelayMs: int(1, 60_000).default(1000).describe('Cap on one retry backoff in ms.'),
     retryBudgetPercent: int(0, 100)
@@ -71,17 +103,23 @@ export const appSettingsSchema = z
       .describe('Retries allowed as a % of first attempts (a token bucket): during an outage retries add at most this much load.'),
     shedPoolWaitMs: int(1, 3_600_000)
       .default(500)
-      .describe('Load shedding: while the oldest request waiting for a DB connection has waited longer than this, new requests get 503 + Retry-After at once. A request already queued gives up after twice this (at most the request timeout, TC-8).'),
+      .describe(
+        'Load shedding: while the oldest request waiting for a DB connection has waited longer than this, new requests get 503 + Retry-After at once. A request already queued gives up after twice this (at most the request timeout, TC-8).',
+      ),
     shedQueueLength: int(1, 100_000)
       .default(64)
       .describe('Load shedding: while more requests than this wait for a writer connection, new requests get 503 + Retry-After at once.'),
-    shedEventLoopLagMs: int(1, 60_000).default(200).describe('Load shedding: above this event-loop lag, new requests get 503 + Retry-After.'),
+    shedEventLoopLagMs: int(1, 60_000)
+      .default(200)
+      .describe('Load shedding: above this event-loop lag, new requests get 503 + Retry-After.'),
     shedEventLoopUtilizationPercent: int(1, 100)
       .default(95)
       .describe(
         'Load shedding: while the event loop was busy for at least this share of the last 100 ms and its lag is at least a quarter of shedEventLoopLagMs, new requests get 503 + Retry-After (busy with short turns is full speed, not overload). It reacts before the lag bound does: a saturated loop accepts one new connection per turn, so requests wait in the kernel where the lag cannot see them.',
       ),
-    idempotencyRetentionHours: int(1, 8760).default(24).describe('How long an Idempotency-Key and its stored answer are kept; a replay after that is a new request.'),
+    idempotencyRetentionHours: int(1, 8760)
+      .default(24)
+      .describe('How long an Idempotency-Key and its stored answer are kept; a replay after that is a new request.'),
     artifact: appArtifactSchema.optional(),
   })
   .describe('Settings the platform hands to the application: ports, timeouts, pool sizes, retries.');

@@ -159,7 +159,16 @@ export function bootTiming(input: BootTimingInput): BootTiming {
     { name: 'packages', seconds: s.packages, bound: 'timeout', what: 'dnf install of the runtime, the CloudWatch agent and unzip' },
     { name: 'log agent', seconds: s.logAgent, bound: 'timeout', what: 'CloudWatch agent config and start' },
     { name: 'release', seconds: s.fetchRelease, bound: 'timeout', what: 'fetch the release object from the asset bucket and unpack it' },
-    ...(input.installHookSeconds > 0 ? [{ name: 'install hook', seconds: input.installHookSeconds, bound: 'timeout' as const, what: 'the app\'s own install command (app.artifact.installTimeoutSeconds)' }] : []),
+    ...(input.installHookSeconds > 0
+      ? [
+          {
+            name: 'install hook',
+            seconds: input.installHookSeconds,
+            bound: 'timeout' as const,
+            what: "the app's own install command (app.artifact.installTimeoutSeconds)",
+          },
+        ]
+      : []),
     { name: 'service start', seconds: s.serviceStart, bound: 'timeout', what: 'systemd unit written, enabled and started' },
     {
       name: 'health wait',
@@ -236,7 +245,10 @@ export function bootTimingProblems(input: BootTimingInput, paths: BootTimingPath
 }
 
 /** The boot timeline of an environment: its fleet settings and its app's install hook. */
-export function environmentBootTiming(config: { readonly fleet: FleetSettings; readonly app: { readonly artifact?: { readonly installCommand?: string; readonly installTimeoutSeconds: number } } }): BootTiming {
+export function environmentBootTiming(config: {
+  readonly fleet: FleetSettings;
+  readonly app: { readonly artifact?: { readonly installCommand?: string; readonly installTimeoutSeconds: number } };
+}): BootTiming {
   const artifact = config.app.artifact;
   return bootTiming(fleetBootTimingInput(config.fleet, artifact?.installCommand ? artifact.installTimeoutSeconds : 0));
 }

@@ -16,14 +16,27 @@ export const MAXMEMORY_POLICIES = [
 export const cacheSettingsSchema = z
   .strictObject({
     engine: z.enum(['valkey', 'redis']).default('valkey').describe('`valkey` or `redis` (Redis OSS).'),
-    engineVersion: z.string().default('8.0').describe(`Engine version: valkey ${Object.keys(CACHE_ENGINE_VERSIONS.valkey).join('/')}, redis ${Object.keys(CACHE_ENGINE_VERSIONS.redis).join('/')}.`),
+    engineVersion: z
+      .string()
+      .default('8.0')
+      .describe(
+        `Engine version: valkey ${Object.keys(CACHE_ENGINE_VERSIONS.valkey).join('/')}, redis ${Object.keys(CACHE_ENGINE_VERSIONS.redis).join('/')}.`,
+      ),
     nodeType: z.string().default('cache.r7g.large').describe('Node type, e.g. `cache.r7g.large`.'),
-    replicasPerShard: int(0, 5).default(2).describe('Replicas of the primary (ElastiCache allows 0-5). At least 1 enables Multi-AZ automatic failover.'),
+    replicasPerShard: int(0, 5)
+      .default(2)
+      .describe('Replicas of the primary (ElastiCache allows 0-5). At least 1 enables Multi-AZ automatic failover.'),
     maxmemoryPolicy: z
       .enum(MAXMEMORY_POLICIES)
       .default('allkeys-lru')
-      .describe('What the cache evicts when full. `allkeys-lru` treats every key as a cache entry, so a full cache degrades hit rate instead of failing writes.'),
-    reservedMemoryPercent: int(0, 100).default(25).describe('`reserved-memory-percent`: memory kept back for replication buffers and forks, so snapshots and failovers do not push the node into swap.'),
+      .describe(
+        'What the cache evicts when full. `allkeys-lru` treats every key as a cache entry, so a full cache degrades hit rate instead of failing writes.',
+      ),
+    reservedMemoryPercent: int(0, 100)
+      .default(25)
+      .describe(
+        '`reserved-memory-percent`: memory kept back for replication buffers and forks, so snapshots and failovers do not push the node into swap.',
+      ),
     defaultTtlSeconds: int(1, 31_536_000).default(300).describe('Default TTL the app puts on entries (handed to the app).'),
     snapshotRetentionDays: int(0, 35).default(7).describe('Daily snapshot retention (0 = no snapshots).'),
     slowLogRetentionDays: logRetentionDays.default(365).describe('Retention of the slow log in CloudWatch Logs.'),
@@ -37,7 +50,9 @@ export const cacheSettingsSchema = z
         ['engineVersion'],
         c.engineVersion,
         `is not a ${c.engine} version the platform supports`,
-        `use one of ${Object.keys(CACHE_ENGINE_VERSIONS[c.engine]).map((v) => `"${v}"`).join(', ')}.`,
+        `use one of ${Object.keys(CACHE_ENGINE_VERSIONS[c.engine])
+          .map((v) => `"${v}"`)
+          .join(', ')}.`,
       );
     }
     if (typeof c.nodeType === 'string' && cacheNodeMemoryGiB(c.nodeType) === undefined) {

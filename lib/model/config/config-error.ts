@@ -125,9 +125,8 @@ function describeIssue(issue: z.core.$ZodIssue): { rule: string; fix: string } {
     }
     case 'not_multiple_of':
       return { rule: `must be a multiple of ${String(issue.divisor)}`, fix: `round it to a multiple of ${String(issue.divisor)}.` };
-    case 'invalid_format':
-    case 'custom':
     default: {
+      // invalid_format, custom and anything newer: the rule is the message, the fix from the params.
       const params = (issue as { params?: RuleParams }).params;
       return { rule: issue.message, fix: params?.fix ?? 'see the config reference in docs/configuration.md.' };
     }

@@ -54,8 +54,9 @@ function table(rows: [string, JsonSchema][], prefix: string[], required: string[
     const fullPath = [...prefix, ...name.split('.')];
     const presets = STAGES.map((stage) => cell(presetValue(stage, fullPath)));
     const { text, documentedDefault } = splitDefault(field.description);
-    const defaultCell = field.default !== undefined ? cell(field.default) : required.includes(name) ? '**required**' : documentedDefault ?? '';
-    return `| \`${name}\` | ${typeOf(field)} | ${defaultCell} | ${presets.join(' | ')} | ${escape(text)} |`;
+    const defaultCell =
+      field.default !== undefined ? cell(field.default) : required.includes(name) ? '**required**' : (documentedDefault ?? '');
+    return `| \`${name}\` | ${typeOf(field)} | ${defaultCell} | ${presets.join(' | ')} | ${escapeCell(text)} |`;
   });
   return [...header, ...lines, ''].join('\n');
 }
@@ -74,7 +75,8 @@ function typeOf(field: JsonSchema): string {
     const shown = consts.length > 6 ? [...consts.slice(0, 5), '...', consts[consts.length - 1]] : consts;
     return [shown.length ? `one of ${shown.join(', ')}` : '', ...ranges].filter(Boolean).join(' or ');
   }
-  const bounds = (min?: number, max?: number) => (min !== undefined || max !== undefined ? ` ${min ?? ''}..${max !== undefined && max < Number.MAX_SAFE_INTEGER ? max : ''}` : '');
+  const bounds = (min?: number, max?: number) =>
+    min !== undefined || max !== undefined ? ` ${min ?? ''}..${max !== undefined && max < Number.MAX_SAFE_INTEGER ? max : ''}` : '';
   switch (field.type) {
     case 'integer':
       return `integer${bounds(field.minimum, field.maximum)}`;
@@ -96,7 +98,7 @@ function splitDefault(description = ''): { text: string; documentedDefault?: str
 }
 
 function summary(description = ''): string {
-  return escape(description);
+  return escapeCell(description);
 }
 
 function cell(value: unknown): string {
@@ -105,6 +107,6 @@ function cell(value: unknown): string {
   return `\`${json.length > 40 ? `${json.slice(0, 37)}...` : json}\``.replace(/\|/g, '\\|');
 }
 
-function escape(text: string): string {
+function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }

@@ -12,15 +12,27 @@ export const dnsSettingsSchema = z
       'copy the ID from `aws route53 list-hosted-zones-by-name --dns-name <zone>`, e.g. "Z0123456789ABCDEFGHIJ".',
     )
       .optional()
-      .describe('Route 53 public hosted zone, in the stack\'s account, where the stack creates the edge\'s records. @default - no records: the stack outputs them (DnsRecordsToCreate) for you to create'),
-    zoneName: matching(DNS_NAME, 'must be a DNS name such as "example.com" (lower case, no trailing dot)', 'use the hosted zone\'s name, e.g. "example.com".')
+      .describe(
+        "Route 53 public hosted zone, in the stack's account, where the stack creates the edge's records. @default - no records: the stack outputs them (DnsRecordsToCreate) for you to create",
+      ),
+    zoneName: matching(
+      DNS_NAME,
+      'must be a DNS name such as "example.com" (lower case, no trailing dot)',
+      'use the hosted zone\'s name, e.g. "example.com".',
+    )
       .optional()
-      .describe('The hosted zone\'s name; every record the stack creates must be within it. Required with hostedZoneId.'),
+      .describe("The hosted zone's name; every record the stack creates must be within it. Required with hostedZoneId."),
   })
   .superRefine((dns, ctx) => {
     if ((dns.hostedZoneId === undefined) !== (dns.zoneName === undefined)) {
       const missing = dns.hostedZoneId === undefined ? 'hostedZoneId' : 'zoneName';
-      violation(ctx, [missing], undefined, 'hostedZoneId and zoneName go together (CloudFormation needs the ID; the records\' names are checked against the name)', `set dns.${missing} too, or remove both.`);
+      violation(
+        ctx,
+        [missing],
+        undefined,
+        "hostedZoneId and zoneName go together (CloudFormation needs the ID; the records' names are checked against the name)",
+        `set dns.${missing} too, or remove both.`,
+      );
     }
   }, ALWAYS)
   .describe(

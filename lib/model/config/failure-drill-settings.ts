@@ -14,31 +14,48 @@ export const failureDrillSettingsSchema = z
     enabled: z
       .boolean()
       .default(false)
-      .describe('Create the AWS FIS experiment templates of the failure drills (docs/failure-modes.md, "Drills in AWS"). Staging preset: true; prod only when set here.'),
+      .describe(
+        'Create the AWS FIS experiment templates of the failure drills (docs/failure-modes.md, "Drills in AWS"). Staging preset: true; prod only when set here.',
+      ),
     faultMinutes: int(5, 60)
       .default(10)
-      .describe('How long each sustained fault lasts (stopped instances, blocked launches, cut subnet, cache AZ power, added latency, CPU stress), and the longest a one-shot fault (the cache failover automation) may take. FIS allows 1 minute to 12 hours per action; the platform keeps drills short.'),
+      .describe(
+        'How long each sustained fault lasts (stopped instances, blocked launches, cut subnet, cache AZ power, added latency, CPU stress), and the longest a one-shot fault (the cache failover automation) may take. FIS allows 1 minute to 12 hours per action; the platform keeps drills short.',
+      ),
     zones: z
       .array(z.string())
       .min(1)
       .optional()
-      .describe('The AZs that get an az-loss and a capacity-shortage-in-an-az template each (FIS templates have no parameters, so one template per AZ). @default - every configured availability zone'),
+      .describe(
+        'The AZs that get an az-loss and a capacity-shortage-in-an-az template each (FIS templates have no parameters, so one template per AZ). @default - every configured availability zone',
+      ),
     cpuLoadPercent: int(1, 100)
       .default(90)
-      .describe('cpu-stress: the CPU load stress-ng puts on each stressed instance. With the stressed share of the fleet it must exceed alarms.fleetCpuPercent, or the drill could never be detected.'),
-    dependencyLatencyMs: int(10, 10_000).default(200).describe('dependency-latency: latency tc adds to the traffic from the fleet to the database endpoints.'),
+      .describe(
+        'cpu-stress: the CPU load stress-ng puts on each stressed instance. With the stressed share of the fleet it must exceed alarms.fleetCpuPercent, or the drill could never be detected.',
+      ),
+    dependencyLatencyMs: int(10, 10_000)
+      .default(200)
+      .describe('dependency-latency: latency tc adds to the traffic from the fleet to the database endpoints.'),
     maxTargetsPerAction: int(1, 1000)
       .default(FIS_DEFAULT_TARGETS_PER_ACTION)
-      .describe('Your account\'s FIS quota of target resources per action (5 unless raised). Drills that act on the fleet select at most this many instances; az-loss refuses a fleet with more instances per AZ at its minimum size.'),
+      .describe(
+        "Your account's FIS quota of target resources per action (5 unless raised). Drills that act on the fleet select at most this many instances; az-loss refuses a fleet with more instances per AZ at its minimum size.",
+      ),
     logRetentionDays: logRetentionDays.default(365).describe('Retention of the experiment log group.'),
   })
-  .describe('Failure drills: AWS FIS experiment templates that rehearse each failure mode in the real environment, stopped by an alarm built from the mode\'s impact budget.');
+  .describe(
+    "Failure drills: AWS FIS experiment templates that rehearse each failure mode in the real environment, stopped by an alarm built from the mode's impact budget.",
+  );
 
 export type FailureDrillSettings = z.output<typeof failureDrillSettingsSchema>;
 export type FailureDrillSettingsInput = z.input<typeof failureDrillSettingsSchema>;
 
 /** Instances of a fleet a drill may target at once: all when the group can never exceed the quota, else as many as are always running (never more than the quota). */
-export function fleetTargetCount(fleet: { readonly minCapacity: number; readonly maxCapacity: number }, maxTargetsPerAction: number): { selectionMode: string; count: number } {
+export function fleetTargetCount(
+  fleet: { readonly minCapacity: number; readonly maxCapacity: number },
+  maxTargetsPerAction: number,
+): { selectionMode: string; count: number } {
   if (fleet.maxCapacity <= maxTargetsPerAction) return { selectionMode: 'ALL', count: fleet.minCapacity };
   const count = Math.min(fleet.minCapacity, maxTargetsPerAction);
   return { selectionMode: `COUNT(${count})`, count };

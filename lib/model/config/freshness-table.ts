@@ -54,7 +54,18 @@ export function freshnessRows(env: EnvironmentConfig) {
 
 /** The freshness model of one environment as a Markdown table. */
 export function freshnessTable(env: EnvironmentConfig): string {
-  const header = ['Class', 'Path', 'Cacheable', 'Edge TTL', 'App cache TTL', 'Max staleness', 'Stale-while-revalidate', 'Stale-if-error', 'New content via', 'Degraded fallback'];
+  const header = [
+    'Class',
+    'Path',
+    'Cacheable',
+    'Edge TTL',
+    'App cache TTL',
+    'Max staleness',
+    'Stale-while-revalidate',
+    'Stale-if-error',
+    'New content via',
+    'Degraded fallback',
+  ];
   const rows = freshnessRows(env).map((r) => [
     r.class,
     `\`${r.path}\``,

@@ -44,7 +44,8 @@ export const LAMBDA_RUNTIMES: readonly LambdaRuntimeSupport[] = [
     deprecation: '2028-04-30',
     blockCreate: '2028-06-01',
     blockUpdate: '2028-07-01',
-    source: 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtimes-supported; row "Node.js 24, nodejs24.x, Amazon Linux 2023, Apr 30, 2028, Jun 1, 2028, Jul 1, 2028" of https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html',
+    source:
+      'https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtimes-supported; row "Node.js 24, nodejs24.x, Amazon Linux 2023, Apr 30, 2028, Jun 1, 2028, Jul 1, 2028" of https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html',
     usedBy: [
       'the secret rotation functions (constructs/secret-rotation.ts, ROTATION_RUNTIME)',
       'the rollback guard (constructs/rollback-guard.ts)',
@@ -56,8 +57,11 @@ export const LAMBDA_RUNTIMES: readonly LambdaRuntimeSupport[] = [
     deprecation: '2027-04-30',
     blockCreate: '2027-06-01',
     blockUpdate: '2027-07-01',
-    source: 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtimes-supported; row "Node.js 22, nodejs22.x, Amazon Linux 2023, Apr 30, 2027, Jun 1, 2027, Jul 1, 2027" of https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html',
-    usedBy: ['the degraded-page Lambda@Edge function (constructs/edge.ts): Lambda@Edge support for nodejs24.x was not confirmed in the CloudFront docs read on 2026-12-07'],
+    source:
+      'https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtimes-supported; row "Node.js 22, nodejs22.x, Amazon Linux 2023, Apr 30, 2027, Jun 1, 2027, Jul 1, 2027" of https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html',
+    usedBy: [
+      'the degraded-page Lambda@Edge function (constructs/edge.ts): Lambda@Edge support for nodejs24.x was not confirmed in the CloudFront docs read on 2026-12-07',
+    ],
   },
 ];
 
@@ -87,14 +91,26 @@ export function utcDay(iso: string): number {
  * (counted in whole UTC days), or already past. `now` is a parameter so the tripwire can be
  * tested on fixed dates; the test that guards the stacks passes the real date.
  */
-export function runtimesNearBlockCreate(now: Date, table: readonly LambdaRuntimeSupport[] = LAMBDA_RUNTIMES, withinDays = RUNTIME_TRIPWIRE_DAYS): ExpiringRuntime[] {
+export function runtimesNearBlockCreate(
+  now: Date,
+  table: readonly LambdaRuntimeSupport[] = LAMBDA_RUNTIMES,
+  withinDays = RUNTIME_TRIPWIRE_DAYS,
+): ExpiringRuntime[] {
   const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
   return table
-    .map((r) => ({ runtime: r.runtime, blockCreate: r.blockCreate, daysLeft: Math.round((utcDay(r.blockCreate) - today) / DAY_MS), usedBy: r.usedBy }))
+    .map((r) => ({
+      runtime: r.runtime,
+      blockCreate: r.blockCreate,
+      daysLeft: Math.round((utcDay(r.blockCreate) - today) / DAY_MS),
+      usedBy: r.usedBy,
+    }))
     .filter((r) => r.daysLeft <= withinDays);
 }
 
 /** The row of a runtime, if the table has it. */
-export function lambdaRuntimeSupport(runtime: string, table: readonly LambdaRuntimeSupport[] = LAMBDA_RUNTIMES): LambdaRuntimeSupport | undefined {
+export function lambdaRuntimeSupport(
+  runtime: string,
+  table: readonly LambdaRuntimeSupport[] = LAMBDA_RUNTIMES,
+): LambdaRuntimeSupport | undefined {
   return table.find((r) => r.runtime === runtime);
 }

@@ -17,7 +17,11 @@ import { STAGE_PRESETS } from './stage-presets';
  * Every problem in every environment is collected first, then thrown as one ConfigError, so a
  * user fixes their file in one pass.
  */
-export function resolveEnvironments(environments: Readonly<Record<string, unknown>>, source: string, baseDir: string = process.cwd()): EnvironmentConfig[] {
+export function resolveEnvironments(
+  environments: Readonly<Record<string, unknown>>,
+  source: string,
+  baseDir: string = process.cwd(),
+): EnvironmentConfig[] {
   const problems: ConfigProblem[] = [];
   const resolved: EnvironmentConfig[] = [];
   for (const [name, raw] of Object.entries(environments)) {
@@ -73,20 +77,37 @@ type Artifact = EnvironmentConfig['app']['artifact'];
 function resolveArtifact(artifact: Artifact, baseDir: string, path: string, problems: ConfigProblem[]): Artifact {
   if (!artifact) return undefined;
   const absolute = isAbsolute(artifact.path) ? artifact.path : resolve(baseDir, artifact.path);
-  const problem = (field: string, value: unknown, rule: string, fix: string) => problems.push({ path: `${path}.${field}`, value: renderValue(value), rule, fix });
+  const problem = (field: string, value: unknown, rule: string, fix: string) =>
+    problems.push({ path: `${path}.${field}`, value: renderValue(value), rule, fix });
   if (!existsSync(absolute)) {
-    problem('path', artifact.path, `does not exist (looked for ${absolute}; a relative path is relative to the config file's folder)`, 'point it at the directory or the .zip/.tar.gz archive of your app.');
+    problem(
+      'path',
+      artifact.path,
+      `does not exist (looked for ${absolute}; a relative path is relative to the config file's folder)`,
+      'point it at the directory or the .zip/.tar.gz archive of your app.',
+    );
     return artifact;
   }
   const stat = statSync(absolute);
   if (stat.isFile() && !ARTIFACT_ARCHIVE.test(absolute)) {
-    problem('path', artifact.path, 'is a file but not a .zip, .tar.gz or .tgz archive', 'point it at your app\'s directory, or pack it as a .zip or .tar.gz.');
+    problem(
+      'path',
+      artifact.path,
+      'is a file but not a .zip, .tar.gz or .tgz archive',
+      "point it at your app's directory, or pack it as a .zip or .tar.gz.",
+    );
   } else if (stat.isDirectory()) {
-    if (readdirSync(absolute).length === 0) problem('path', artifact.path, 'is an empty directory', 'build your app into it first, or point at the directory that holds it.');
+    if (readdirSync(absolute).length === 0)
+      problem('path', artifact.path, 'is an empty directory', 'build your app into it first, or point at the directory that holds it.');
     const entry = artifact.startCommand.split(' ')[0];
     const entryPath = isAbsolute(entry) || entry.startsWith('-') ? undefined : resolve(absolute, entry);
     if (entryPath && readdirSync(absolute).length > 0 && !existsSync(entryPath)) {
-      problem('startCommand', artifact.startCommand, `starts ${entry}, which is not in the artifact directory ${absolute}`, `use the path of the ${artifact.runtime === 'nodejs' ? 'entry script' : 'executable'} relative to the artifact directory.`);
+      problem(
+        'startCommand',
+        artifact.startCommand,
+        `starts ${entry}, which is not in the artifact directory ${absolute}`,
+        `use the path of the ${artifact.runtime === 'nodejs' ? 'entry script' : 'executable'} relative to the artifact directory.`,
+      );
     }
   }
   return { ...artifact, path: absolute };
@@ -104,7 +125,14 @@ export function loadConfigFile(path: string): EnvironmentConfig[] {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new ConfigError(
-      [{ path: 'configFile', value: renderValue(path), rule: `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, fix: 'pass the path of an existing JSON file, relative to the project root.' }],
+      [
+        {
+          path: 'configFile',
+          value: renderValue(path),
+          rule: `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+          fix: 'pass the path of an existing JSON file, relative to the project root.',
+        },
+      ],
       path,
     );
   }
@@ -112,7 +140,10 @@ export function loadConfigFile(path: string): EnvironmentConfig[] {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError([{ path: '(file)', value: renderValue(path), rule: `is not valid JSON: ${(e as Error).message}`, fix: 'fix the JSON syntax.' }], path);
+    throw new ConfigError(
+      [{ path: '(file)', value: renderValue(path), rule: `is not valid JSON: ${(e as Error).message}`, fix: 'fix the JSON syntax.' }],
+      path,
+    );
   }
   const file = configFileSchema.safeParse(json, { reportInput: true });
   if (!file.success) throw new ConfigError(problemsFromZod(file.error.issues, [], configFileSchema), path);

@@ -44,10 +44,18 @@ export const logRetentionDays = z
   .number()
   .superRefine((days, ctx) => {
     if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
-      violation(ctx, [], days, `must be a CloudWatch Logs retention of a year or more (the Control Tower minimum): one of ${LOG_RETENTION_DAYS.join(', ')}`, `use ${LOG_RETENTION_DAYS.find((d) => d >= days) ?? 3653} or another value from that list.`);
+      violation(
+        ctx,
+        [],
+        days,
+        `must be a CloudWatch Logs retention of a year or more (the Control Tower minimum): one of ${LOG_RETENTION_DAYS.join(', ')}`,
+        `use ${LOG_RETENTION_DAYS.find((d) => d >= days) ?? 3653} or another value from that list.`,
+      );
     }
   })
-  .describe(`Log retention in days; one of ${LOG_RETENTION_DAYS.join(', ')} (CloudWatch Logs values of a year or more: the Control Tower minimum).`);
+  .describe(
+    `Log retention in days; one of ${LOG_RETENTION_DAYS.join(', ')} (CloudWatch Logs values of a year or more: the Control Tower minimum).`,
+  );
 
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
@@ -57,17 +65,35 @@ export function ipv4Cidr(minPrefix: number, maxPrefix: number) {
     const m = CIDR.exec(value);
     const octets = m ? m.slice(1, 5).map(Number) : [];
     if (!m || octets.some((o) => o > 255)) {
-      violation(ctx, [], value, 'must be an IPv4 CIDR block like "10.0.0.0/16"', 'write four octets (0-255) and a prefix length, e.g. "10.20.0.0/16".');
+      violation(
+        ctx,
+        [],
+        value,
+        'must be an IPv4 CIDR block like "10.0.0.0/16"',
+        'write four octets (0-255) and a prefix length, e.g. "10.20.0.0/16".',
+      );
       return;
     }
     const prefix = Number(m[5]);
     if (prefix < minPrefix || prefix > maxPrefix) {
-      violation(ctx, [], value, `the prefix length must be between /${minPrefix} and /${maxPrefix}`, `use a /${minPrefix} to /${maxPrefix} block, e.g. "10.0.0.0/16".`);
+      violation(
+        ctx,
+        [],
+        value,
+        `the prefix length must be between /${minPrefix} and /${maxPrefix}`,
+        `use a /${minPrefix} to /${maxPrefix} block, e.g. "10.0.0.0/16".`,
+      );
       return;
     }
     const address = octets.reduce((acc, o) => acc * 256 + o, 0);
     if (address % 2 ** (32 - prefix) !== 0) {
-      violation(ctx, [], value, 'host bits are set: the address is not the start of its block', `use the network address of the block (the address with the last ${32 - prefix} bits zero).`);
+      violation(
+        ctx,
+        [],
+        value,
+        'host bits are set: the address is not the start of its block',
+        `use the network address of the block (the address with the last ${32 - prefix} bits zero).`,
+      );
     }
   });
 }

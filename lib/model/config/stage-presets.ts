@@ -10,7 +10,14 @@ type Preset = Omit<EnvironmentInput, 'stage' | 'account' | 'region' | 'availabil
  */
 export const STAGE_PRESETS: Readonly<Record<Stage, Preset>> = {
   dev: {
-    fleet: { workloadProfile: 'burstable', instanceSize: 'medium', minCapacity: 2, maxCapacity: 4, baselineInstances: 1, spotPercentAboveBase: 100 },
+    fleet: {
+      workloadProfile: 'burstable',
+      instanceSize: 'medium',
+      minCapacity: 2,
+      maxCapacity: 4,
+      baselineInstances: 1,
+      spotPercentAboveBase: 100,
+    },
     waf: { enabled: false },
     database: {
       instanceClass: 'db.t4g.medium',

@@ -21,7 +21,11 @@ export const wafSettingsSchema = z
       .describe('The consistent response a rate-limited client gets.'),
     logRetentionDays: logRetentionDays.default(365).describe('Retention of WAF logs (CloudWatch Logs).'),
     largeBodyPaths: z
-      .array(z.string().regex(/^\/[\w\-./~]{0,199}$/, { message: 'must be a URI path prefix starting with "/", at most 200 characters, e.g. "/webhooks/"' }))
+      .array(
+        z.string().regex(/^\/[\w\-./~]{0,199}$/, {
+          message: 'must be a URI path prefix starting with "/", at most 200 characters, e.g. "/webhooks/"',
+        }),
+      )
       .max(10)
       .default([])
       .describe(
@@ -31,13 +35,19 @@ export const wafSettingsSchema = z
       .strictObject({
         requestsPer5Minutes: int(10, 2_000_000_000)
           .optional()
-          .describe('Requests through CloudFront, all clients together, that the ALB takes in any 5 minutes before it sheds the rest with a JSON 503. @default - 2 x fleet.maxCapacity x fleet.requestsPerTarget x 5: twice what the fleet at its maximum is sized to serve'),
+          .describe(
+            'Requests through CloudFront, all clients together, that the ALB takes in any 5 minutes before it sheds the rest with a JSON 503. @default - 2 x fleet.maxCapacity x fleet.requestsPerTarget x 5: twice what the fleet at its maximum is sized to serve',
+          ),
         retryAfterSeconds: int(1, 3600).default(30).describe('`Retry-After` on the shed response.'),
       })
       .prefault({})
-      .describe('With CloudFront in front (edge.enabled), every request reaches the ALB from a CloudFront address, so a per-IP limit there would count edge servers, not clients; the per-client limit is the edge web ACL\'s, and the ALB\'s web ACL keeps this aggregate backstop instead.'),
+      .describe(
+        "With CloudFront in front (edge.enabled), every request reaches the ALB from a CloudFront address, so a per-IP limit there would count edge servers, not clients; the per-client limit is the edge web ACL's, and the ALB's web ACL keeps this aggregate backstop instead.",
+      ),
   })
-  .describe('AWS WAF on the ALB: a per-IP rate limit (behind CloudFront: an aggregate backstop), the AWS common and known-bad-inputs managed rule sets, logging.');
+  .describe(
+    'AWS WAF on the ALB: a per-IP rate limit (behind CloudFront: an aggregate backstop), the AWS common and known-bad-inputs managed rule sets, logging.',
+  );
 
 /** The shed response of the edge backstop: the same JSON shape as the rate-limit response. */
 export const EDGE_BACKSTOP_BODY = '{"error":"overloaded","message":"The service is busy. Retry after a short wait."}';

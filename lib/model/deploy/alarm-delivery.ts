@@ -51,7 +51,19 @@ export function alarmDeliveryRoutes(template: CfnTemplate, env: StackEnvironment
           if (!topic) continue; // not an SNS topic: an Auto Scaling or EC2 action
           const context: Record<string, string> = { 'aws:SourceAccount': env.account, 'aws:SecureTransport': 'true' };
           if (name !== undefined) context['aws:SourceArn'] = resolver.alarmArn(name);
-          routes.push(route(id, kind, topic, { kind: 'service', service: CLOUDWATCH }, CLOUDWATCH, context, template, resolver, name === undefined ? 'the alarm has no fixed AlarmName, so aws:SourceArn conditions cannot be checked' : undefined));
+          routes.push(
+            route(
+              id,
+              kind,
+              topic,
+              { kind: 'service', service: CLOUDWATCH },
+              CLOUDWATCH,
+              context,
+              template,
+              resolver,
+              name === undefined ? 'the alarm has no fixed AlarmName, so aws:SourceArn conditions cannot be checked' : undefined,
+            ),
+          );
         }
       }
     } else if (resource.Type === 'AWS::AutoScaling::AutoScalingGroup') {
@@ -59,8 +71,24 @@ export function alarmDeliveryRoutes(template: CfnTemplate, env: StackEnvironment
       for (const n of Array.isArray(p.NotificationConfigurations) ? (p.NotificationConfigurations as Record<string, unknown>[]) : []) {
         const topic = topicOf(n.TopicARN, template, resolver);
         if (!topic) continue;
-        const context = { 'aws:PrincipalArn': role, 'aws:SecureTransport': 'true', 'kms:ViaService': `sns.${env.region}.amazonaws.com`, ...(topic.arn ? { 'kms:EncryptionContext:aws:sns:topicArn': topic.arn } : {}) };
-        routes.push(route(id, 'NotificationConfigurations', topic, { kind: 'role', arn: role, account: env.account, identityAllows: true }, 'AWSServiceRoleForAutoScaling', context, template, resolver));
+        const context = {
+          'aws:PrincipalArn': role,
+          'aws:SecureTransport': 'true',
+          'kms:ViaService': `sns.${env.region}.amazonaws.com`,
+          ...(topic.arn ? { 'kms:EncryptionContext:aws:sns:topicArn': topic.arn } : {}),
+        };
+        routes.push(
+          route(
+            id,
+            'NotificationConfigurations',
+            topic,
+            { kind: 'role', arn: role, account: env.account, identityAllows: true },
+            'AWSServiceRoleForAutoScaling',
+            context,
+            template,
+            resolver,
+          ),
+        );
       }
     }
   }
@@ -79,7 +107,8 @@ interface TopicTarget {
 
 function topicOf(value: unknown, template: CfnTemplate, resolver: IntrinsicResolver): TopicTarget | undefined {
   const ref = value !== null && typeof value === 'object' ? (value as { Ref?: unknown }).Ref : undefined;
-  if (typeof ref === 'string' && template.Resources?.[ref]?.Type === 'AWS::SNS::Topic') return { logicalId: ref, arn: resolver.text(value) };
+  if (typeof ref === 'string' && template.Resources?.[ref]?.Type === 'AWS::SNS::Topic')
+    return { logicalId: ref, arn: resolver.text(value) };
   const arn = resolver.text(value);
   return arn !== undefined && /^arn:[^:]+:sns:/.test(arn) ? { arn } : undefined;
 }
@@ -96,9 +125,15 @@ function route(
   caveat?: string,
 ): DeliveryRoute {
   const base = { source, kind, topic: topic.logicalId ?? topic.arn!, publisher };
-  if (!topic.logicalId) return { ...base, delivered: 'unknown', detail: 'the topic is outside this template: its policies cannot be checked here' };
+  if (!topic.logicalId)
+    return { ...base, delivered: 'unknown', detail: 'the topic is outside this template: its policies cannot be checked here' };
   const topicArn = topic.arn ?? `arn:aws:sns:::${topic.logicalId}`;
-  const topicDecision = topicPolicyDecision(topic.logicalId, template, { principal, action: 'sns:Publish', resource: topicArn, context }, resolver);
+  const topicDecision = topicPolicyDecision(
+    topic.logicalId,
+    template,
+    { principal, action: 'sns:Publish', resource: topicArn, context },
+    resolver,
+  );
   const keyDecision = keyPolicyDecision(topic.logicalId, template, principal, context, resolver);
   const failed = [topicDecision, keyDecision].find((d) => d.decision !== 'allow');
   if (!failed) return { ...base, delivered: true, detail: `${topicDecision.because}; ${keyDecision.because}` };
@@ -106,30 +141,47 @@ function route(
   return { ...base, delivered, detail: `${failed.because}${caveat ? ` (${caveat})` : ''}` };
 }
 
-function topicPolicyDecision(topicId: string, template: CfnTemplate, request: Parameters<typeof evaluatePolicy>[1], resolver: IntrinsicResolver): PolicyDecision {
+function topicPolicyDecision(
+  topicId: string,
+  template: CfnTemplate,
+  request: Parameters<typeof evaluatePolicy>[1],
+  resolver: IntrinsicResolver,
+): PolicyDecision {
   const policies = Object.entries(template.Resources ?? {}).filter(([, r]) => {
     const p = r.Properties ?? {};
-    if (r.Type === 'AWS::SNS::TopicPolicy') return Array.isArray(p.Topics) && p.Topics.some((t) => (t as { Ref?: string })?.Ref === topicId);
+    if (r.Type === 'AWS::SNS::TopicPolicy')
+      return Array.isArray(p.Topics) && p.Topics.some((t) => (t as { Ref?: string })?.Ref === topicId);
     if (r.Type === 'AWS::SNS::TopicInlinePolicy') return (p.TopicArn as { Ref?: string } | undefined)?.Ref === topicId;
     return false;
   });
   // Without a topic policy the topic keeps its default one, which lets the owner account's
   // principals and CloudWatch publish (the Knowledge Center page above).
   if (policies.length === 0) return { decision: 'allow', because: 'the topic keeps its default policy' };
-  if (policies.length > 1) return { decision: 'unknown', because: `${policies.length} policies name topic ${topicId}; only the last one applied stays` };
+  if (policies.length > 1)
+    return { decision: 'unknown', because: `${policies.length} policies name topic ${topicId}; only the last one applied stays` };
   const [policyId, policy] = policies[0]!;
   const decision = evaluatePolicy(policy.Properties?.PolicyDocument, request, resolver);
   return { ...decision, because: `topic policy ${policyId}: ${decision.because}` };
 }
 
-function keyPolicyDecision(topicId: string, template: CfnTemplate, principal: RequestPrincipal, context: Record<string, string>, resolver: IntrinsicResolver): PolicyDecision {
+function keyPolicyDecision(
+  topicId: string,
+  template: CfnTemplate,
+  principal: RequestPrincipal,
+  context: Record<string, string>,
+  resolver: IntrinsicResolver,
+): PolicyDecision {
   const keyRef = template.Resources?.[topicId]?.Properties?.KmsMasterKeyId;
   if (keyRef === undefined) return { decision: 'allow', because: 'the topic is not encrypted' };
   const keyId = keyLogicalId(keyRef);
   if (!keyId) {
     const text = resolver.text(keyRef);
     if (text !== undefined && /alias\/aws\/sns$/.test(text)) {
-      return { decision: 'deny', because: 'the topic is encrypted with the AWS managed key alias/aws/sns, whose policy no publisher outside SNS can use; use a customer managed key' };
+      return {
+        decision: 'deny',
+        because:
+          'the topic is encrypted with the AWS managed key alias/aws/sns, whose policy no publisher outside SNS can use; use a customer managed key',
+      };
     }
     return { decision: 'unknown', because: `the topic's key ${JSON.stringify(keyRef)} is outside this template` };
   }

@@ -21,30 +21,63 @@ export const CREATE_TIMES: Readonly<Record<string, CreateTime>> = {
       'field reports of 10-40 min (https://github.com/govuk-paas/paas-cf/pull/445, https://github.com/hashicorp/terraform/issues/2886); a Multi-AZ writer at the slow end. A replica starts only when its source is available (https://github.com/terraform-aws-modules/terraform-aws-rds/issues/192)',
   },
   'AWS::RDS::DBProxy': { minutes: 5, source: 'observed > 2.5 min (https://github.com/turbot/steampipe-plugin-aws/pull/1414)' },
-  'AWS::RDS::DBProxyTargetGroup': { minutes: 5, source: 'waits for the target to be AVAILABLE; "after several minutes" when it is not (https://github.com/aws/aws-cdk/issues/8919)' },
-  'AWS::ElastiCache::ReplicationGroup': { minutes: 18, source: 'a Multi-AZ group in a VPC, 1,086 s measured with its teardown (https://github.com/hashicorp/terraform-provider-aws/pull/17320)' },
+  'AWS::RDS::DBProxyTargetGroup': {
+    minutes: 5,
+    source: 'waits for the target to be AVAILABLE; "after several minutes" when it is not (https://github.com/aws/aws-cdk/issues/8919)',
+  },
+  'AWS::ElastiCache::ReplicationGroup': {
+    minutes: 18,
+    source:
+      'a Multi-AZ group in a VPC, 1,086 s measured with its teardown (https://github.com/hashicorp/terraform-provider-aws/pull/17320)',
+  },
   'AWS::CloudFront::Distribution': {
     minutes: 8,
-    source: 'changes deploy "within 5 minutes" since 2020 (https://aws.amazon.com/blogs/networking-and-content-delivery/slashing-cloudfront-change-propagation-times-in-2020-recent-changes-and-looking-forward/), plus CloudFormation\'s wait for Deployed',
+    source:
+      'changes deploy "within 5 minutes" since 2020 (https://aws.amazon.com/blogs/networking-and-content-delivery/slashing-cloudfront-change-propagation-times-in-2020-recent-changes-and-looking-forward/), plus CloudFormation\'s wait for Deployed',
   },
-  'AWS::EC2::NatGateway': { minutes: 5, source: '"can take up to 10 min ... from Pending to Available" (https://github.com/kubernetes/kops/pull/944)' },
-  'AWS::ElasticLoadBalancingV2::LoadBalancer': { minutes: 4, source: 'usually <= 5 min, "sometimes up to 30 minutes" (https://github.com/hashicorp/terraform/issues/24799)' },
-  'AWS::Lambda::Function': { minutes: 1, source: 'created Pending while VPC resources are set up; VPC changes "can take several minutes" (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html)' },
+  'AWS::EC2::NatGateway': {
+    minutes: 5,
+    source: '"can take up to 10 min ... from Pending to Available" (https://github.com/kubernetes/kops/pull/944)',
+  },
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': {
+    minutes: 4,
+    source: 'usually <= 5 min, "sometimes up to 30 minutes" (https://github.com/hashicorp/terraform/issues/24799)',
+  },
+  'AWS::Lambda::Function': {
+    minutes: 1,
+    source:
+      'created Pending while VPC resources are set up; VPC changes "can take several minutes" (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html)',
+  },
   'AWS::EC2::VPCEndpoint': { minutes: 1, source: NO_FIGURE },
   'AWS::WAFv2::WebACL': { minutes: 1, source: 'no published figure (estimate)' },
   'AWS::CloudFormation::Stack': { minutes: 3, source: 'no published figure: the nested stack of a transform (estimate)' },
-  'AWS::SecretsManager::RotationSchedule': { minutes: 1, source: 'the first rotation is started at create (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-rotationschedule.html); estimate' },
-  'Custom::RollbackGuard': { minutes: 2, source: 'our own handler: one ModifyDBInstance and one ModifyLoadBalancerAttributes, retried while the writer is still backing up (estimate)' },
+  'AWS::SecretsManager::RotationSchedule': {
+    minutes: 1,
+    source:
+      'the first rotation is started at create (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-rotationschedule.html); estimate',
+  },
+  'Custom::RollbackGuard': {
+    minutes: 2,
+    source:
+      'our own handler: one ModifyDBInstance and one ModifyLoadBalancerAttributes, retried while the writer is still backing up (estimate)',
+  },
 };
 
 export const DEFAULT_CREATE_TIME: CreateTime = { minutes: 0.5, source: NO_FIGURE };
 
 /** Minutes a resource takes, from its type, and for a group that waits for signals, its CreationPolicy. */
-export function createMinutes(type: string, resource?: { readonly CreationPolicy?: Record<string, unknown>; readonly Properties?: Record<string, unknown> }): CreateTime {
+export function createMinutes(
+  type: string,
+  resource?: { readonly CreationPolicy?: Record<string, unknown>; readonly Properties?: Record<string, unknown> },
+): CreateTime {
   if (type === 'AWS::AutoScaling::AutoScalingGroup') {
     const timeout = isoMinutes((resource?.CreationPolicy?.ResourceSignal as { Timeout?: unknown } | undefined)?.Timeout);
     // The group is complete when enough instances signal; typically well inside the timeout.
-    if (timeout !== undefined) return { minutes: Math.min(timeout, 10), source: `the instances' boot until they signal, bounded by the CreationPolicy timeout (${timeout} min) (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-creationpolicy.html); estimate` };
+    if (timeout !== undefined)
+      return {
+        minutes: Math.min(timeout, 10),
+        source: `the instances' boot until they signal, bounded by the CreationPolicy timeout (${timeout} min) (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-creationpolicy.html); estimate`,
+      };
     return { minutes: 3, source: 'instances launch; nothing waits for them to boot (estimate)' };
   }
   if (type === 'AWS::CloudFormation::WaitCondition') {
@@ -68,7 +101,7 @@ export function createTimesTable(): string {
     '| Resource type | Minutes | Source |',
     '| --- | --- | --- |',
     ...rows,
-    '| `AWS::AutoScaling::AutoScalingGroup` with a creation policy | the boot until the instances signal, at most 10 (bounded by the policy\'s timeout) | [CreationPolicy](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-creationpolicy.html); the boot timeline above |',
+    "| `AWS::AutoScaling::AutoScalingGroup` with a creation policy | the boot until the instances signal, at most 10 (bounded by the policy's timeout) | [CreationPolicy](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-creationpolicy.html); the boot timeline above |",
     `| every other type | ${DEFAULT_CREATE_TIME.minutes} | ${DEFAULT_CREATE_TIME.source} |`,
     '',
   ].join('\n');

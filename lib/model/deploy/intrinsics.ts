@@ -60,7 +60,12 @@ export class IntrinsicResolver {
         if (typeof text !== 'string') return undefined;
         let unknown = false;
         const out = text.replace(/\$\{([^!}][^}]*)\}/g, (_m, name: string) => {
-          const local = vars && name in vars ? this.resolve(vars[name]) : name.includes('.') ? this.getAtt(...(name.split('.', 2) as [string, string])) : this.ref(name);
+          const local =
+            vars && name in vars
+              ? this.resolve(vars[name])
+              : name.includes('.')
+                ? this.getAtt(...(name.split('.', 2) as [string, string]))
+                : this.ref(name);
           if (typeof local !== 'string') unknown = true;
           return typeof local === 'string' ? local : '';
         });

@@ -20,22 +20,30 @@ export function planText(stackName: string, template: CfnTemplate, plan: Rollbac
   lines.push(
     `loadbearing plan: ${stackName}, first create: ${plan.resources.length} resources${added.length ? ` (${added.length} added by the ${[...new Set(added.map((a) => a.addedBy))].join(', ')} transform, not in cdk.out)` : ''}`,
   );
-  lines.push(`Critical path: ~${Math.round(plan.criticalMinutes)} min. Estimated create times, not measurements (docs/deploying.md, "How long a first create takes").`);
+  lines.push(
+    `Critical path: ~${Math.round(plan.criticalMinutes)} min. Estimated create times, not measurements (docs/deploying.md, "How long a first create takes").`,
+  );
   for (const id of plan.criticalPath) {
     const r = plan.resources.find((x) => x.logicalId === id)!;
     lines.push(`  ${minutes(r.start)} -${minutes(r.finish)} min  ${label(template, id)}  ${r.type}`);
   }
   lines.push('');
-  lines.push(`Failure points: ${plan.failurePoints.length}, in the order the create reaches them. "If X fails": what is complete and what is in flight then, and whether the rollback can delete all of it.`);
+  lines.push(
+    `Failure points: ${plan.failurePoints.length}, in the order the create reaches them. "If X fails": what is complete and what is in flight then, and whether the rollback can delete all of it.`,
+  );
   for (const f of plan.failurePoints) {
     const others = f.inFlight.filter((id) => id !== f.failing);
     const verdict = f.blockers.length === 0 ? 'rollback deletes all' : `STRANDS (${f.blockers.length})`;
-    lines.push(`  ${minutes(f.at)} min  if ${label(template, f.failing)} fails: ${f.created.length} complete, ${others.length} in flight${others.length ? ` (${others.slice(0, 4).join(', ')}${others.length > 4 ? ', ...' : ''})` : ''}: ${verdict}`);
+    lines.push(
+      `  ${minutes(f.at)} min  if ${label(template, f.failing)} fails: ${f.created.length} complete, ${others.length} in flight${others.length ? ` (${others.slice(0, 4).join(', ')}${others.length > 4 ? ', ...' : ''})` : ''}: ${verdict}`,
+    );
   }
   const stranding = plan.failurePoints.filter((f) => f.blockers.length > 0);
   lines.push('');
   if (stranding.length === 0) {
-    lines.push(`Verdict: every one of the ${plan.failurePoints.length} failure points rolls back: nothing is left that blocks the rollback or a retry.`);
+    lines.push(
+      `Verdict: every one of the ${plan.failurePoints.length} failure points rolls back: nothing is left that blocks the rollback or a retry.`,
+    );
   } else {
     // One line per resource that strands, with the first failure point that shows it.
     const seen = new Map<string, { failing: string; at: number; reason: string; fix: string; count: number }>();
@@ -48,7 +56,9 @@ export function planText(stackName: string, template: CfnTemplate, plan: Rollbac
     }
     lines.push(`Verdict: ${stranding.length} of ${plan.failurePoints.length} failure points strand the stack:`);
     for (const [id, s] of seen) {
-      lines.push(`  ${label(template, id)}: ${s.reason} (first when ${label(template, s.failing)} fails at ~${s.at.toFixed(1)} min; ${s.count} failure points); fix: ${s.fix}`);
+      lines.push(
+        `  ${label(template, id)}: ${s.reason} (first when ${label(template, s.failing)} fails at ~${s.at.toFixed(1)} min; ${s.count} failure points); fix: ${s.fix}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

@@ -33,7 +33,13 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined 
 
 /** IAM wildcards: `*` any run of characters, `?` one character; case-sensitive unless told. */
 function wildcard(pattern: string, value: string, ignoreCase = false): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, ignoreCase ? 'i' : '');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    ignoreCase ? 'i' : '',
+  );
   return re.test(value);
 }
 
@@ -47,7 +53,11 @@ function wildcard(pattern: string, value: string, ignoreCase = false): boolean {
 export function evaluatePolicy(document: unknown, request: PolicyRequest, resolver: IntrinsicResolver): PolicyDecision {
   const evaluated = list((document as { Statement?: unknown } | undefined)?.Statement).map((raw, index) => {
     const s = raw as Record<string, unknown>;
-    return { effect: s.Effect, name: typeof s.Sid === 'string' ? s.Sid : `statement ${index + 1}`, match: statementMatches(s, request, resolver) };
+    return {
+      effect: s.Effect,
+      name: typeof s.Sid === 'string' ? s.Sid : `statement ${index + 1}`,
+      match: statementMatches(s, request, resolver),
+    };
   });
   const first = (effect: string, match: (m: Match) => boolean) => evaluated.find((e) => e.effect === effect && match(e.match));
   const isUnknown = (m: Match): m is { unknown: string } => typeof m === 'object';
@@ -57,14 +67,20 @@ export function evaluatePolicy(document: unknown, request: PolicyRequest, resolv
   if (unknownDeny) return { decision: 'unknown', because: `${unknownDeny.name}: ${(unknownDeny.match as { unknown: string }).unknown}` };
   const allow = first('Allow', (m) => m === true);
   if (allow) return { decision: 'allow', because: `allowed by ${allow.name}` };
-  if (request.principal.kind === 'role' && request.principal.identityAllows) return { decision: 'allow', because: "allowed by the role's own IAM policy (same account)" };
+  if (request.principal.kind === 'role' && request.principal.identityAllows)
+    return { decision: 'allow', because: "allowed by the role's own IAM policy (same account)" };
   const unknownAllow = first('Allow', isUnknown);
   if (unknownAllow) return { decision: 'unknown', because: `${unknownAllow.name}: ${(unknownAllow.match as { unknown: string }).unknown}` };
   return { decision: 'implicit-deny', because: 'no statement allows it' };
 }
 
 function statementMatches(s: Record<string, unknown>, request: PolicyRequest, resolver: IntrinsicResolver): Match {
-  const parts: Match[] = [principalMatches(s, request, resolver), actionMatches(s, request), resourceMatches(s, request, resolver), conditionMatches(s.Condition, request, resolver)];
+  const parts: Match[] = [
+    principalMatches(s, request, resolver),
+    actionMatches(s, request),
+    resourceMatches(s, request, resolver),
+    conditionMatches(s.Condition, request, resolver),
+  ];
   if (parts.includes(false)) return false;
   const unknown = parts.find((p): p is { unknown: string } => typeof p === 'object');
   return unknown ?? true;
@@ -115,7 +131,13 @@ const STRING_OPERATORS: Record<string, (pattern: string, value: string) => boole
   ArnLike: (p, v) => wildcard(p, v),
   Bool: (p, v) => p.toLowerCase() === v.toLowerCase(),
 };
-const NEGATED: Record<string, string> = { StringNotEquals: 'StringEquals', StringNotLike: 'StringLike', ArnNotEquals: 'ArnEquals', ArnNotLike: 'ArnLike', StringNotEqualsIgnoreCase: 'StringEqualsIgnoreCase' };
+const NEGATED: Record<string, string> = {
+  StringNotEquals: 'StringEquals',
+  StringNotLike: 'StringLike',
+  ArnNotEquals: 'ArnEquals',
+  ArnNotLike: 'ArnLike',
+  StringNotEqualsIgnoreCase: 'StringEqualsIgnoreCase',
+};
 
 /** Every operator block must hold, every key within it, any value of a key (IAM's AND/OR rules). */
 function conditionMatches(condition: unknown, request: PolicyRequest, resolver: IntrinsicResolver): Match {

@@ -75,10 +75,24 @@ const NAME_PROPERTY: Readonly<Record<string, string>> = {
  * that is still being created or has failed ("a final snapshot cannot be taken"), which fails the
  * rollback of its own create (docs/adr/0004-deletion-protection-switched-on-last.md).
  */
-const SNAPSHOT_ON_DELETE_TYPES = new Set(['AWS::RDS::DBInstance', 'AWS::RDS::DBCluster', 'AWS::ElastiCache::ReplicationGroup', 'AWS::ElastiCache::CacheCluster', 'AWS::Neptune::DBCluster', 'AWS::DocDB::DBCluster', 'AWS::Redshift::Cluster']);
+const SNAPSHOT_ON_DELETE_TYPES = new Set([
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::DBCluster',
+  'AWS::ElastiCache::ReplicationGroup',
+  'AWS::ElastiCache::CacheCluster',
+  'AWS::Neptune::DBCluster',
+  'AWS::DocDB::DBCluster',
+  'AWS::Redshift::Cluster',
+]);
 
 /** Types that deliver logs into an S3 bucket they name. */
-const LOG_DELIVERY_TYPES = new Set(['AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::CloudFront::Distribution', 'AWS::EC2::FlowLog', 'AWS::WAFv2::LoggingConfiguration', 'AWS::S3::Bucket']);
+const LOG_DELIVERY_TYPES = new Set([
+  'AWS::ElasticLoadBalancingV2::LoadBalancer',
+  'AWS::CloudFront::Distribution',
+  'AWS::EC2::FlowLog',
+  'AWS::WAFv2::LoggingConfiguration',
+  'AWS::S3::Bucket',
+]);
 
 /** Whether the template switches deletion protection on in the template itself (the API then refuses a delete). */
 function protectedInTemplate(r: CfnResource): string | undefined {
@@ -89,7 +103,10 @@ function protectedInTemplate(r: CfnResource): string | undefined {
     case 'AWS::RDS::DBCluster':
       return on(p.DeletionProtection) ? 'DeletionProtection is true: RDS refuses to delete it' : undefined;
     case 'AWS::ElasticLoadBalancingV2::LoadBalancer':
-      return Array.isArray(p.LoadBalancerAttributes) && p.LoadBalancerAttributes.some((a) => (a as { Key?: string }).Key === 'deletion_protection.enabled' && on((a as { Value?: unknown }).Value))
+      return Array.isArray(p.LoadBalancerAttributes) &&
+        p.LoadBalancerAttributes.some(
+          (a) => (a as { Key?: string }).Key === 'deletion_protection.enabled' && on((a as { Value?: unknown }).Value),
+        )
         ? 'deletion_protection.enabled is true: ELB refuses to delete it'
         : undefined;
     case 'AWS::DynamoDB::Table':
@@ -120,7 +137,10 @@ export function planFirstCreate(template: CfnTemplate, _env?: StackEnvironment):
   for (const t of transformResources(template)) {
     resources[t.logicalId] = t.resource;
     addedBy.set(t.logicalId, t.transform);
-    deps.set(t.logicalId, referencedIds(t.resource.Properties, (id) => id in (template.Resources ?? {})));
+    deps.set(
+      t.logicalId,
+      referencedIds(t.resource.Properties, (id) => id in (template.Resources ?? {})),
+    );
     deps.get(t.addedFor)!.add(t.logicalId);
   }
   const ids = Object.keys(resources).sort();
@@ -145,7 +165,16 @@ export function planFirstCreate(template: CfnTemplate, _env?: StackEnvironment):
     const { minutes, source } = createMinutes(r.Type, r);
     const dependsOn = [...deps.get(id)!].sort();
     const start = Math.max(0, ...dependsOn.map((d) => planned.get(d)!.finish));
-    planned.set(id, { logicalId: id, type: r.Type, dependsOn, minutes, source, start, finish: start + minutes, ...(addedBy.has(id) ? { addedBy: addedBy.get(id)! } : {}) });
+    planned.set(id, {
+      logicalId: id,
+      type: r.Type,
+      dependsOn,
+      minutes,
+      source,
+      start,
+      finish: start + minutes,
+      ...(addedBy.has(id) ? { addedBy: addedBy.get(id)! } : {}),
+    });
   }
   const byFinish = [...planned.values()].sort((a, b) => b.finish - a.finish || a.logicalId.localeCompare(b.logicalId));
   const criticalPath: string[] = [];
@@ -182,7 +211,8 @@ function topologicalOrder(ids: readonly string[], deps: ReadonlyMap<string, Read
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (id: string, path: string[]) => {
     if (state.get(id) === 'done') return;
-    if (state.get(id) === 'visiting') throw new Error(`circular dependency: ${[...path, id].join(' -> ')} (CloudFormation refuses the template)`);
+    if (state.get(id) === 'visiting')
+      throw new Error(`circular dependency: ${[...path, id].join(' -> ')} (CloudFormation refuses the template)`);
     state.set(id, 'visiting');
     for (const d of [...deps.get(id)!].sort()) visit(d, [...path, id]);
     state.set(id, 'done');
@@ -207,7 +237,10 @@ class BlockerCheck {
     // A guard lifts protection when it is deleted during the rollback of a create (RollbackGuard).
     this.guards = Object.entries(resources)
       .filter(([, r]) => r.Type === 'Custom::RollbackGuard')
-      .map(([id, r]) => ({ id, covers: referencedIds({ a: r.Properties?.DbInstanceIdentifiers, b: r.Properties?.LoadBalancerArns }, known) }));
+      .map(([id, r]) => ({
+        id,
+        covers: referencedIds({ a: r.Properties?.DbInstanceIdentifiers, b: r.Properties?.LoadBalancerArns }, known),
+      }));
     this.autoDeletes = Object.entries(resources)
       .filter(([, r]) => r.Type === 'Custom::S3AutoDeleteObjects')
       .flatMap(([id, r]) => [...referencedIds(r.Properties?.BucketName, known)].map((bucket) => ({ id, bucket })));
@@ -239,7 +272,11 @@ class BlockerCheck {
       const protection = protectedInTemplate(r);
       if (protection) {
         const guarded = this.guards.some((g) => g.covers.has(id) && this.ancestors.get(g.id)!.has(id) && this.sureToExist(failing, g.id));
-        if (!guarded) block(`${protection}, and no rollback guard that lifts it is sure to exist by then`, 'leave deletion protection out of the template and switch it on last (RollbackGuard.of(stack).protectDatabase / protectLoadBalancer)');
+        if (!guarded)
+          block(
+            `${protection}, and no rollback guard that lifts it is sure to exist by then`,
+            'leave deletion protection out of the template and switch it on last (RollbackGuard.of(stack).protectDatabase / protectLoadBalancer)',
+          );
       }
       if (r.DeletionPolicy === 'Snapshot' && SNAPSHOT_ON_DELETE_TYPES.has(r.Type) && !this.ancestors.get(failing)!.has(id)) {
         block(
@@ -248,20 +285,34 @@ class BlockerCheck {
         );
       }
       if (r.DeletionPolicy === 'Retain' && NAME_PROPERTY[r.Type] && this.fixedName(r.Properties?.[NAME_PROPERTY[r.Type]!])) {
-        block(`DeletionPolicy Retain keeps it under the fixed name ${JSON.stringify(r.Properties?.[NAME_PROPERTY[r.Type]!])}: the retry fails with "already exists"`, 'use RetainExceptOnCreate (deleted when its create rolls back), or a generated name');
+        block(
+          `DeletionPolicy Retain keeps it under the fixed name ${JSON.stringify(r.Properties?.[NAME_PROPERTY[r.Type]!])}: the retry fails with "already exists"`,
+          'use RetainExceptOnCreate (deleted when its create rolls back), or a generated name',
+        );
       }
       if (r.Type === 'AWS::S3::Bucket' && r.DeletionPolicy !== 'Retain') {
         const writers = Object.keys(this.resources).filter((w) => w !== id && this.mayExist(failing, w) && this.writesTo(w, id));
         const unsafe = writers.filter((w) => !this.autoDeletes.some((a) => a.bucket === id && this.sureToExist(failing, a.id, w)));
-        if (unsafe.length > 0) block(`${unsafe[0]} may have written objects to it, and S3 refuses to delete a bucket that is not empty (no auto-delete is sure to run first)`, 'retain the bucket (DeletionPolicy Retain, generated name), or make its writers depend on its auto-delete custom resource');
+        if (unsafe.length > 0)
+          block(
+            `${unsafe[0]} may have written objects to it, and S3 refuses to delete a bucket that is not empty (no auto-delete is sure to run first)`,
+            'retain the bucket (DeletionPolicy Retain, generated name), or make its writers depend on its auto-delete custom resource',
+          );
       }
       const distribution = this.edgeFunctions.get(id);
       if (distribution && r.DeletionPolicy !== 'Retain' && this.mayExist(failing, distribution)) {
-        block(`runs at the edge for ${distribution}: Lambda refuses to delete it while CloudFront still holds its replicas (hours after the distribution is gone)`, 'retain Lambda@Edge functions and versions (DeletionPolicy Retain, generated names)');
+        block(
+          `runs at the edge for ${distribution}: Lambda refuses to delete it while CloudFront still holds its replicas (hours after the distribution is gone)`,
+          'retain Lambda@Edge functions and versions (DeletionPolicy Retain, generated names)',
+        );
       }
       if ((r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource') && id !== failing) {
         const problem = this.handlerProblem(id, r);
-        if (problem) block(problem, 'make the custom resource depend on its handler function and the handler\'s policies, so the rollback deletes it first');
+        if (problem)
+          block(
+            problem,
+            "make the custom resource depend on its handler function and the handler's policies, so the rollback deletes it first",
+          );
       }
     }
     return blockers;
@@ -305,7 +356,8 @@ class BlockerCheck {
     for (const [pid, p] of Object.entries(this.resources)) {
       if (p.Type !== 'AWS::IAM::Policy' || !roleId) continue;
       if (!referencedIds(p.Properties?.Roles, (x) => x === roleId).has(roleId)) continue;
-      if (!this.ancestors.get(id)!.has(pid)) return `its handler's policy ${pid} does not come before it: the rollback may delete the permissions first and the handler then fails its delete`;
+      if (!this.ancestors.get(id)!.has(pid))
+        return `its handler's policy ${pid} does not come before it: the rollback may delete the permissions first and the handler then fails its delete`;
     }
     return undefined;
   }

@@ -22,7 +22,8 @@ const SECRETS_MANAGER_TRANSFORMS = new Set(['AWS::SecretsManager-2020-07-23', 'A
  * HostedRotationLambda properties name (subnets, security groups, the key).
  */
 export function transformResources(template: CfnTemplate): TransformResource[] {
-  const transforms = template.Transform === undefined ? [] : typeof template.Transform === 'string' ? [template.Transform] : [...template.Transform];
+  const transforms =
+    template.Transform === undefined ? [] : typeof template.Transform === 'string' ? [template.Transform] : [...template.Transform];
   const secrets = transforms.find((t) => SECRETS_MANAGER_TRANSFORMS.has(t));
   if (!secrets) return [];
   const added: TransformResource[] = [];
@@ -30,7 +31,10 @@ export function transformResources(template: CfnTemplate): TransformResource[] {
     if (r.Type !== 'AWS::SecretsManager::RotationSchedule' || !r.Properties?.HostedRotationLambda) continue;
     added.push({
       logicalId: `${id}HostedRotationStack`,
-      resource: { Type: 'AWS::CloudFormation::Stack', Properties: { HostedRotationLambda: r.Properties.HostedRotationLambda, SecretId: r.Properties.SecretId } },
+      resource: {
+        Type: 'AWS::CloudFormation::Stack',
+        Properties: { HostedRotationLambda: r.Properties.HostedRotationLambda, SecretId: r.Properties.SecretId },
+      },
       addedFor: id,
       transform: secrets,
     });

@@ -50,7 +50,8 @@ export function failureModeCatalogue(config: EnvironmentConfig): CatalogueRow[] 
       invariants: mode.invariants,
       expectedAlarms: mode.expectedAlarms,
       budget: mode.impactBudget(config),
-      scenario: rehearsal.scenario === 'none' ? { name: 'none', detail: rehearsal.reason } : { name: rehearsal.scenario, detail: rehearsal.fault },
+      scenario:
+        rehearsal.scenario === 'none' ? { name: 'none', detail: rehearsal.reason } : { name: rehearsal.scenario, detail: rehearsal.fault },
       drill: {
         name: definition.drill,
         detail: isNoDrill(definition) ? definition.reason : [definition.summary, ...definition.limitations].join(' '),
@@ -119,7 +120,11 @@ export function catalogueMarkdown(rows: readonly CatalogueRow[]): string {
       r.expectedAlarms.length > 0 ? r.expectedAlarms.map((a) => `\`${a}\``).join(', ') : '- (none: nothing a customer sees)',
       cell(budgetText(r.budget)),
       cell(r.scenario.name === 'none' ? `none: ${r.scenario.detail}` : `\`${r.scenario.name}\`: ${r.scenario.detail}`),
-      cell(r.drill.name === 'none' ? `none: ${r.drill.detail}` : `\`${r.drill.name}\`${r.drill.inThisEnvironment ? `, stop alarm \`${r.drill.stopAlarm}\`: ${r.drill.stopRules.join('; or ')}` : ` (not here: ${r.drill.why})`}`),
+      cell(
+        r.drill.name === 'none'
+          ? `none: ${r.drill.detail}`
+          : `\`${r.drill.name}\`${r.drill.inThisEnvironment ? `, stop alarm \`${r.drill.stopAlarm}\`: ${r.drill.stopRules.join('; or ')}` : ` (not here: ${r.drill.why})`}`,
+      ),
       cell(r.runbook.map((step, i) => `${i + 1}. ${step}`).join(' ')),
     ].join(' | '),
   );

@@ -20,7 +20,10 @@ export const FIS_ACTIONS = {
   capacityError: { id: 'aws:ec2:asg-insufficient-instance-capacity-error', doc: 'fis-actions-reference.html#asg-ice' },
   spotInterruption: { id: 'aws:ec2:send-spot-instance-interruptions', doc: 'fis-actions-reference.html#send-spot-instance-interruptions' },
   disruptConnectivity: { id: 'aws:network:disrupt-connectivity', doc: 'fis-actions-reference.html#disrupt-connectivity' },
-  cacheAzPower: { id: 'aws:elasticache:replicationgroup-interrupt-az-power', doc: 'fis-actions-reference.html#replicationgroup-interrupt-az-power' },
+  cacheAzPower: {
+    id: 'aws:elasticache:replicationgroup-interrupt-az-power',
+    doc: 'fis-actions-reference.html#replicationgroup-interrupt-az-power',
+  },
   rebootDb: { id: 'aws:rds:reboot-db-instances', doc: 'fis-actions-reference.html#reboot-db-instances' },
   sendCommand: { id: 'aws:ssm:send-command', doc: 'fis-actions-reference.html#ssm-send-command' },
   startAutomation: { id: 'aws:ssm:start-automation-execution', doc: 'fis-actions-reference.html#ssm-start-automation-execution' },
@@ -119,7 +122,10 @@ export type DrillDefinition =
       readonly limitations: readonly string[];
       /** Applicability beyond the mode's own. @default - the mode's */
       readonly requires?: (config: EnvironmentConfig) => Applicability | undefined;
-      readonly build: (ctx: DrillContext, zone: string | undefined) => Pick<DrillTemplate, 'targets' | 'actions' | 'faultSeconds' | 'fault' | 'notes'>;
+      readonly build: (
+        ctx: DrillContext,
+        zone: string | undefined,
+      ) => Pick<DrillTemplate, 'targets' | 'actions' | 'faultSeconds' | 'fault' | 'notes'>;
     };
 
 export function isNoDrill(definition: DrillDefinition): definition is NoDrill {
@@ -215,16 +221,25 @@ const fleetZones = (config: EnvironmentConfig) => config.failureDrills.zones ?? 
 export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
   'traffic-spike': {
     drill: 'none',
-    reason: 'FIS injects faults into resources, it does not generate load: drive a load test (the proving ground locally, or your own load generator against staging) past the fleet\'s capacity instead',
+    reason:
+      "FIS injects faults into resources, it does not generate load: drive a load test (the proving ground locally, or your own load generator against staging) past the fleet's capacity instead",
   },
   'instance-loss': {
     drill: 'instance-loss',
     summary: 'Terminates one running fleet instance, chosen at random.',
     perZone: false,
-    limitations: ['A terminated instance is gone at once; a hung instance that still accepts connections is rehearsed by the proving ground, not here.'],
+    limitations: [
+      'A terminated instance is gone at once; a hung instance that still accepts connections is rehearsed by the proving ground, not here.',
+    ],
     build: () => ({
       targets: { fleet: fleetInstances('COUNT(1)') },
-      actions: { terminate: { actionId: FIS_ACTIONS.terminateInstances.id, description: 'Terminate one fleet instance without draining', targets: { Instances: 'fleet' } } },
+      actions: {
+        terminate: {
+          actionId: FIS_ACTIONS.terminateInstances.id,
+          description: 'Terminate one fleet instance without draining',
+          targets: { Instances: 'fleet' },
+        },
+      },
       faultSeconds: 0,
       fault: 'one-shot',
     }),
@@ -235,7 +250,7 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
       "AWS's AZ power-interruption pattern for one AZ: stops the fleet's instances there and makes the group unable to relaunch there, cuts the AZ's app subnet off, interrupts the power of the cache nodes in the AZ and reboots the read replicas placed there.",
     perZone: true,
     limitations: [
-      "The writer is not touched: which AZ its primary runs in changes with every failover, and FIS cannot select it by AZ together with an ARN; the db-failover drill rehearses it.",
+      'The writer is not touched: which AZ its primary runs in changes with every failover, and FIS cannot select it by AZ together with an ARN; the db-failover drill rehearses it.',
       "Only the app subnet is cut: the data tier's AZ failure is what the cache power interruption and the replica reboot stand in for.",
       'The cache and the replicas are hit only in an AZ that holds one: the cache.replicasPerShard + 1 cache nodes are placed round-robin from the first AZ, the replicas from the second, and FIS fails an experiment whose target resolves to nothing; the template of an AZ without one says so (loadbearing drill --dry-run).',
     ],
@@ -247,7 +262,8 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
         .slice(0, config.failureDrills.maxTargetsPerAction);
       // The AZ-power target names the AZ of the nodes to hit; an AZ without a node resolves to
       // nothing, which fails the experiment (https://docs.aws.amazon.com/fis/latest/userguide/targets.html).
-      const cacheZones = config.cache.replicasPerShard >= 1 ? cacheNodeAvailabilityZones(config.cache.replicasPerShard + 1, config.availabilityZones) : [];
+      const cacheZones =
+        config.cache.replicasPerShard >= 1 ? cacheNodeAvailabilityZones(config.cache.replicasPerShard + 1, config.availabilityZones) : [];
       const cache = cacheZones.includes(z);
       const notes: string[] = [];
       if (!cache) {
@@ -261,7 +277,12 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
       const targets: Record<string, DrillTarget> = {
         zoneInstances: fleetInstances('ALL', z),
         fleetGroup: fleetGroup(ctx),
-        zoneSubnets: { resourceType: 'aws:ec2:subnet', resourceArns: [{ ref: 'app-subnet-arn', zone: z }], selectionMode: 'ALL', what: `the app subnet in ${z}` },
+        zoneSubnets: {
+          resourceType: 'aws:ec2:subnet',
+          resourceArns: [{ ref: 'app-subnet-arn', zone: z }],
+          selectionMode: 'ALL',
+          what: `the app subnet in ${z}`,
+        },
       };
       const actions: Record<string, DrillAction> = {
         stopInstances: {
@@ -301,22 +322,38 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
           selectionMode: 'ALL',
           what: `read replica${replicas.length > 1 ? 's' : ''} ${replicas.join(', ')} (placed in ${z})`,
         };
-        actions.rebootReplicas = { actionId: FIS_ACTIONS.rebootDb.id, description: `Reboot the read replicas in ${z}`, targets: { DBInstances: 'zoneReplicas' } };
+        actions.rebootReplicas = {
+          actionId: FIS_ACTIONS.rebootDb.id,
+          description: `Reboot the read replicas in ${z}`,
+          targets: { DBInstances: 'zoneReplicas' },
+        };
       }
       return { targets, actions, faultSeconds: ctx.faultSeconds, fault: 'sustained', ...(notes.length > 0 ? { notes } : {}) };
     },
   },
   'capacity-shortage-in-an-az': {
     drill: 'capacity-shortage-in-an-az',
-    summary: 'Makes every launch of the fleet\'s group in one AZ fail with InsufficientInstanceCapacity, then terminates one instance there a minute later, so the group has to launch its replacement in another AZ.',
+    summary:
+      "Makes every launch of the fleet's group in one AZ fail with InsufficientInstanceCapacity, then terminates one instance there a minute later, so the group has to launch its replacement in another AZ.",
     perZone: true,
-    limitations: ['The capacity error hits every instance type in the AZ: FIS cannot target one instance family, so the mixed-instances fallback to another family of the workload profile is not tested.'],
+    limitations: [
+      'The capacity error hits every instance type in the AZ: FIS cannot target one instance family, so the mixed-instances fallback to another family of the workload profile is not tested.',
+    ],
     build: (ctx, zone) => ({
       targets: { fleetGroup: fleetGroup(ctx), zoneInstance: fleetInstances('COUNT(1)', zone) },
       actions: {
         blockLaunches: capacityError(ctx, zone!),
-        settle: { actionId: FIS_ACTIONS.wait.id, description: 'Let the capacity error take effect first', parameters: { duration: 'PT1M' } },
-        terminateOne: { actionId: FIS_ACTIONS.terminateInstances.id, description: `Terminate one instance in ${zone}, so the group must launch a replacement`, targets: { Instances: 'zoneInstance' }, startAfter: ['settle'] },
+        settle: {
+          actionId: FIS_ACTIONS.wait.id,
+          description: 'Let the capacity error take effect first',
+          parameters: { duration: 'PT1M' },
+        },
+        terminateOne: {
+          actionId: FIS_ACTIONS.terminateInstances.id,
+          description: `Terminate one instance in ${zone}, so the group must launch a replacement`,
+          targets: { Instances: 'zoneInstance' },
+          startAfter: ['settle'],
+        },
       },
       faultSeconds: ctx.faultSeconds,
       fault: 'sustained',
@@ -326,10 +363,16 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
     drill: 'spot-interruption',
     summary: 'Sends one Spot instance of the fleet the two-minute interruption notice; EC2 then reclaims it.',
     perZone: false,
-    limitations: ['One instance at a time: a reclaim of a whole Spot pool is covered only by the On-Demand base (invariant AZ-3) at synth.'],
+    limitations: [
+      'One instance at a time: a reclaim of a whole Spot pool is covered only by the On-Demand base (invariant AZ-3) at synth.',
+    ],
     build: () => ({
       targets: {
-        spot: { ...fleetInstances('COUNT(1)'), resourceType: 'aws:ec2:spot-instance', what: "one running Spot instance of the fleet's Auto Scaling group (tag aws:autoscaling:groupName)" },
+        spot: {
+          ...fleetInstances('COUNT(1)'),
+          resourceType: 'aws:ec2:spot-instance',
+          what: "one running Spot instance of the fleet's Auto Scaling group (tag aws:autoscaling:groupName)",
+        },
       },
       actions: {
         interrupt: {
@@ -346,9 +389,11 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
   },
   'cpu-stress': {
     drill: 'cpu-stress',
-    summary: 'Runs stress-ng (AWSFIS-Run-CPU-Stress, through SSM) on the fleet\'s instances, so that target tracking has to add instances.',
+    summary: "Runs stress-ng (AWSFIS-Run-CPU-Stress, through SSM) on the fleet's instances, so that target tracking has to add instances.",
     perZone: false,
-    limitations: ['The stress installs stress-ng from the AL2023 repositories first (through the NAT gateways), which adds a little to the fault time.'],
+    limitations: [
+      'The stress installs stress-ng from the AL2023 repositories first (through the NAT gateways), which adds a little to the fault time.',
+    ],
     build: (ctx) => ({
       targets: { fleet: commandTargets(ctx) },
       actions: {
@@ -357,7 +402,13 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
           description: `Load every CPU of the selected instances to ${ctx.config.failureDrills.cpuLoadPercent}%`,
           parameters: {
             documentArn: fisDocument(ctx, 'AWSFIS-Run-CPU-Stress'),
-            documentParameters: { json: { DurationSeconds: String(ctx.faultSeconds), LoadPercent: String(ctx.config.failureDrills.cpuLoadPercent), InstallDependencies: 'True' } },
+            documentParameters: {
+              json: {
+                DurationSeconds: String(ctx.faultSeconds),
+                LoadPercent: String(ctx.config.failureDrills.cpuLoadPercent),
+                InstallDependencies: 'True',
+              },
+            },
             duration: ctx.faultDuration,
           },
           targets: { Instances: 'fleet' },
@@ -373,8 +424,17 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
     perZone: false,
     limitations: ['A reboot with failover is a clean failover: a writer that hangs without failing over is not rehearsed here.'],
     build: () => ({
-      targets: { writer: { resourceType: 'aws:rds:db', resourceArns: [{ ref: 'db-writer-arn' }], selectionMode: 'ALL', what: 'the database writer' } },
-      actions: { failover: { actionId: FIS_ACTIONS.rebootDb.id, description: 'Reboot the writer with failover to its standby', parameters: { forceFailover: 'true' }, targets: { DBInstances: 'writer' } } },
+      targets: {
+        writer: { resourceType: 'aws:rds:db', resourceArns: [{ ref: 'db-writer-arn' }], selectionMode: 'ALL', what: 'the database writer' },
+      },
+      actions: {
+        failover: {
+          actionId: FIS_ACTIONS.rebootDb.id,
+          description: 'Reboot the writer with failover to its standby',
+          parameters: { forceFailover: 'true' },
+          targets: { DBInstances: 'writer' },
+        },
+      },
       faultSeconds: 0,
       fault: 'one-shot',
     }),
@@ -383,11 +443,23 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
     drill: 'replica-loss',
     summary: 'Reboots one read replica, chosen at random.',
     perZone: false,
-    limitations: ['A reboot takes the replica away for a minute or two; a replica that lags for long is only detected (db-replica-*-lag), not rehearsed.'],
+    limitations: [
+      'A reboot takes the replica away for a minute or two; a replica that lags for long is only detected (db-replica-*-lag), not rehearsed.',
+    ],
     build: (ctx) => {
-      const replicas = Array.from({ length: Math.min(ctx.config.database.readReplicas, ctx.config.failureDrills.maxTargetsPerAction) }, (_, i) => i + 1);
+      const replicas = Array.from(
+        { length: Math.min(ctx.config.database.readReplicas, ctx.config.failureDrills.maxTargetsPerAction) },
+        (_, i) => i + 1,
+      );
       return {
-        targets: { replica: { resourceType: 'aws:rds:db', resourceArns: replicas.map((replica) => ({ ref: 'db-replica-arn' as const, replica })), selectionMode: 'COUNT(1)', what: `one of read replicas ${replicas.join(', ')}` } },
+        targets: {
+          replica: {
+            resourceType: 'aws:rds:db',
+            resourceArns: replicas.map((replica) => ({ ref: 'db-replica-arn' as const, replica })),
+            selectionMode: 'COUNT(1)',
+            what: `one of read replicas ${replicas.join(', ')}`,
+          },
+        },
         actions: { reboot: { actionId: FIS_ACTIONS.rebootDb.id, description: 'Reboot the replica', targets: { DBInstances: 'replica' } } },
         faultSeconds: 0,
         fault: 'one-shot',
@@ -396,7 +468,8 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
   },
   'dependency-latency': {
     drill: 'dependency-latency',
-    summary: "Adds latency to the fleet's traffic to the database endpoints (AWSFIS-Run-Network-Latency-Sources, through SSM). The document filters by IP, CIDR or domain, not by port, so it names the endpoints' DNS names.",
+    summary:
+      "Adds latency to the fleet's traffic to the database endpoints (AWSFIS-Run-Network-Latency-Sources, through SSM). The document filters by IP, CIDR or domain, not by port, so it names the endpoints' DNS names.",
     perZone: false,
     limitations: [
       'The document resolves the endpoint names once, when it starts: a DB failover during the drill moves the writer to an address without the delay.',
@@ -437,13 +510,16 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
       'A failover promotes a warm replica: the cold-cache case (every key lost) and a hanging primary are rehearsed by the proving ground (cache-loss), not here.',
       'TestFailover is refused during large-scale AWS events, when AWS blocks it.',
     ],
-    requires: (config) => (config.cache.replicasPerShard < 1 ? { applies: false, reason: 'cache.replicasPerShard is 0: TestFailover needs a replica to promote' } : undefined),
+    requires: (config) =>
+      config.cache.replicasPerShard < 1
+        ? { applies: false, reason: 'cache.replicasPerShard is 0: TestFailover needs a replica to promote' }
+        : undefined,
     build: (ctx) => ({
       targets: {},
       actions: {
         failover: {
           actionId: FIS_ACTIONS.startAutomation.id,
-          description: 'Run the stack\'s TestFailover automation on shard 0001 and wait until the group is available again',
+          description: "Run the stack's TestFailover automation on shard 0001 and wait until the group is available again",
           parameters: {
             documentArn: { ref: 'cache-failover-document-arn' },
             documentParameters: { json: { AutomationAssumeRole: { ref: 'cache-failover-role-arn' } } },
@@ -459,7 +535,8 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
   },
   'client-retries': {
     drill: 'none',
-    reason: 'retries are client behaviour: FIS cannot make clients resend a write; the proving ground rehearses duplicate and concurrent writes with the same Idempotency-Key',
+    reason:
+      'retries are client behaviour: FIS cannot make clients resend a write; the proving ground rehearses duplicate and concurrent writes with the same Idempotency-Key',
   },
 };
 

@@ -71,6 +71,11 @@ export interface FailureMode {
 
 /** `true` when `key` matches the alarm-key pattern (`*` stands for one segment without dashes, or a number). */
 export function alarmKeyMatches(pattern: string, key: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^-]+')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^-]+')}$`,
+  );
   return regex.test(key);
 }

@@ -33,18 +33,29 @@ export const WRITE_ROUND_TRIPS = 5;
  * trip of a write. Below the request timeout, so a stop rule on it can fire (alarm-vs-timeouts).
  */
 function slowDependencyP99Seconds(c: EnvironmentConfig): number {
-  return Math.round(c.alarms.latencyP99Seconds * 1000 + 2 * c.app.shedPoolWaitMs + WRITE_ROUND_TRIPS * c.failureDrills.dependencyLatencyMs) / 1000;
+  return (
+    Math.round(c.alarms.latencyP99Seconds * 1000 + 2 * c.app.shedPoolWaitMs + WRITE_ROUND_TRIPS * c.failureDrills.dependencyLatencyMs) /
+    1000
+  );
 }
 
 const modes: readonly FailureMode[] = [
   {
     id: 'traffic-spike',
     title: 'Traffic far above capacity',
-    failure: 'Requests arrive at several times what the fleet can serve (a launch, a bot, a retry storm upstream), faster than scaling can add instances.',
+    failure:
+      'Requests arrive at several times what the fleet can serve (a launch, a bot, a retry storm upstream), faster than scaling can add instances.',
     mitigation: {
       summary:
         'Per-client rate limiting at the WAF (JSON 429), load shedding in the app (an immediate, preserialized 503 with Retry-After when the DB pool queue, the event-loop lag or the event-loop utilization passes its bound), target tracking on CPU and requests per target, and the edge cache absorbing cacheable classes.',
-      configKeys: ['waf.rateLimitPerIp', 'fleet.cpuTargetPercent', 'fleet.requestsPerTarget', 'fleet.maxCapacity', 'app.dbPoolSize', 'edge.freshness'],
+      configKeys: [
+        'waf.rateLimitPerIp',
+        'fleet.cpuTargetPercent',
+        'fleet.requestsPerTarget',
+        'fleet.maxCapacity',
+        'app.dbPoolSize',
+        'edge.freshness',
+      ],
     },
     invariants: ['SA-1', 'SA-3', 'CB-1'],
     expectedAlarms: ['alb-requests-anomaly', 'fleet-cpu-high'],
@@ -91,11 +102,20 @@ const modes: readonly FailureMode[] = [
   {
     id: 'az-loss',
     title: 'One Availability Zone lost',
-    failure: "An AZ loses power or connectivity: its instances, its read replica, its cache node and its NAT gateway are gone at once, and Auto Scaling cannot launch there.",
+    failure:
+      'An AZ loses power or connectivity: its instances, its read replica, its cache node and its NAT gateway are gone at once, and Auto Scaling cannot launch there.',
     mitigation: {
       summary:
         'Static stability: the instances in the other AZs carry the baseline load without scaling (AZ-1); the writer fails over to its standby; reader pools fit the surviving replicas (CB-2); the cache fails over to a replica; one NAT gateway per AZ.',
-      configKeys: ['availabilityZones', 'fleet.minCapacity', 'fleet.baselineInstances', 'database.multiAz', 'database.readReplicas', 'cache.replicasPerShard', 'network.natGateways'],
+      configKeys: [
+        'availabilityZones',
+        'fleet.minCapacity',
+        'fleet.baselineInstances',
+        'database.multiAz',
+        'database.readReplicas',
+        'cache.replicasPerShard',
+        'network.natGateways',
+      ],
     },
     invariants: ['AZ-1', 'AZ-2', 'AZ-4', 'CB-2'],
     expectedAlarms: ['alb-unhealthy-hosts', 'fleet-in-service-low'],
@@ -127,7 +147,8 @@ const modes: readonly FailureMode[] = [
     impactBudget: (c) => ({
       max5xxRatePercent: c.alarms.http5xxRatePercent,
       recoverySeconds: 0,
-      derivation: 'Running instances are untouched, so clients see no errors beyond the normal alarm threshold (alarms.http5xxRatePercent).',
+      derivation:
+        'Running instances are untouched, so clients see no errors beyond the normal alarm threshold (alarms.http5xxRatePercent).',
     }),
     runbook: ['Nothing to do: launches go to other AZs. If it lasts, add a family to the workload profile or another AZ.'],
   },
@@ -136,7 +157,8 @@ const modes: readonly FailureMode[] = [
     title: 'Spot instances reclaimed',
     failure: 'EC2 reclaims Spot instances with a two-minute notice.',
     mitigation: {
-      summary: 'The On-Demand base covers the baseline load (AZ-3); capacity rebalancing replaces at-risk Spot instances early; the ALB drains them.',
+      summary:
+        'The On-Demand base covers the baseline load (AZ-3); capacity rebalancing replaces at-risk Spot instances early; the ALB drains them.',
       configKeys: ['fleet.spotPercentAboveBase', 'fleet.onDemandBaseCapacity'],
     },
     invariants: ['AZ-3'],
@@ -144,13 +166,18 @@ const modes: readonly FailureMode[] = [
     applies: (c) => {
       const base = c.fleet.onDemandBaseCapacity ?? c.fleet.minCapacity;
       if (c.fleet.spotPercentAboveBase === 0) return { applies: false, reason: 'fleet.spotPercentAboveBase is 0: no Spot instances' };
-      if (base >= c.fleet.minCapacity) return { applies: false, reason: `the On-Demand base (${base}) covers fleet.minCapacity (${c.fleet.minCapacity}): no Spot instance at the minimum size` };
+      if (base >= c.fleet.minCapacity)
+        return {
+          applies: false,
+          reason: `the On-Demand base (${base}) covers fleet.minCapacity (${c.fleet.minCapacity}): no Spot instance at the minimum size`,
+        };
       return { applies: true, reason: `Spot instances above an On-Demand base of ${base} at fleet.minCapacity ${c.fleet.minCapacity}` };
     },
     impactBudget: (c) => ({
       max5xxRatePercent: c.alarms.http5xxRatePercent,
       recoverySeconds: c.loadBalancer.deregistrationDelaySeconds + healthCheckDetectionSeconds(c),
-      derivation: 'The two-minute notice leaves time to drain (loadBalancer.deregistrationDelaySeconds), so errors stay under alarms.http5xxRatePercent.',
+      derivation:
+        'The two-minute notice leaves time to drain (loadBalancer.deregistrationDelaySeconds), so errors stay under alarms.http5xxRatePercent.',
     }),
     runbook: ['Nothing to do when the On-Demand base holds. If interruptions are frequent, lower fleet.spotPercentAboveBase.'],
   },
@@ -169,14 +196,16 @@ const modes: readonly FailureMode[] = [
       max5xxRatePercent: c.alarms.http5xxRatePercent,
       recoverySeconds: environmentBootTiming(c).instanceWarmupSeconds + 300,
       maxP99Seconds: c.alarms.latencyP99Seconds,
-      derivation: 'Scaling reacts within a few minutes plus the instance warm-up (fleet.instanceWarmupSeconds or derived from the boot timeline); until then p99 stays under alarms.latencyP99Seconds because excess load is shed, not queued.',
+      derivation:
+        'Scaling reacts within a few minutes plus the instance warm-up (fleet.instanceWarmupSeconds or derived from the boot timeline); until then p99 stays under alarms.latencyP99Seconds because excess load is shed, not queued.',
     }),
     runbook: ['Check `npx loadbearing report`: is the fleet at maxCapacity? Profile the hot path if CPU per request rose after a deploy.'],
   },
   {
     id: 'db-failover',
     title: 'Database writer fails over',
-    failure: 'The writer instance fails or is rebooted with failover: writes fail until the standby takes over, and every writer connection is dropped.',
+    failure:
+      'The writer instance fails or is rebooted with failover: writes fail until the standby takes over, and every writer connection is dropped.',
     mitigation: {
       summary:
         'Multi-AZ standby with automatic failover; RDS Proxy (where on) keeps client connections and reconnects to the new writer; reads keep going to the replicas and the cache; writes fail fast within the request timeout and are retried by clients with idempotency keys.',
@@ -203,7 +232,8 @@ const modes: readonly FailureMode[] = [
     title: 'One read replica lost',
     failure: 'A read replica fails, reboots or falls far behind.',
     mitigation: {
-      summary: 'Readers spread over the replicas; the other replicas have room for its connections (CB-2); with every replica down, reads fall back to the existing writer pool.',
+      summary:
+        'Readers spread over the replicas; the other replicas have room for its connections (CB-2); with every replica down, reads fall back to the existing writer pool.',
       configKeys: ['database.readReplicas', 'app.dbReaderPoolSize', 'database.replicaInstanceClass'],
     },
     invariants: ['CB-2'],
@@ -215,9 +245,12 @@ const modes: readonly FailureMode[] = [
     impactBudget: (c) => ({
       max5xxRatePercent: c.alarms.http5xxRatePercent,
       recoverySeconds: c.app.requestTimeoutSeconds,
-      derivation: 'Reads move to the surviving replicas (or the writer pool) within one request timeout (app.requestTimeoutSeconds); errors stay under alarms.http5xxRatePercent.',
+      derivation:
+        'Reads move to the surviving replicas (or the writer pool) within one request timeout (app.requestTimeoutSeconds); errors stay under alarms.http5xxRatePercent.',
     }),
-    runbook: ['Check the replica in the RDS console; reboot it or replace it by deploying after removing and re-adding it (a replica holds no data of its own).'],
+    runbook: [
+      'Check the replica in the RDS console; reboot it or replace it by deploying after removing and re-adding it (a replica holds no data of its own).',
+    ],
   },
   {
     id: 'dependency-latency',
@@ -238,7 +271,10 @@ const modes: readonly FailureMode[] = [
       maxP99Key: 'failureDrills.dependencyLatencyMs',
       derivation: `With every database round trip failureDrills.dependencyLatencyMs (${c.failureDrills.dependencyLatencyMs} ms) slower, p99 stays under alarms.latencyP99Seconds + 2 x app.shedPoolWaitMs (the longest a request waits for a connection before it is shed) + ${WRITE_ROUND_TRIPS} round trips of a write x the delay = ${slowDependencyP99Seconds(c)} s; no request outlives the request timeout (app.requestTimeoutSeconds); errors stay under alarms.http5xxRatePercent.`,
     }),
-    runbook: ['Find the slow hop with `npx loadbearing report` (DB latency vs app p99).', 'If the database itself is slow, look at Performance Insights for the top SQL.'],
+    runbook: [
+      'Find the slow hop with `npx loadbearing report` (DB latency vs app p99).',
+      'If the database itself is slow, look at Performance Insights for the top SQL.',
+    ],
   },
   {
     id: 'cache-loss',
@@ -257,7 +293,8 @@ const modes: readonly FailureMode[] = [
       recoverySeconds: c.app.requestTimeoutSeconds,
       maxP99Seconds: c.alarms.latencyP99Seconds + c.app.cacheTimeoutMs / 1000,
       maxP99Key: 'app.cacheTimeoutMs',
-      derivation: 'Reads fall back to the database after at most app.cacheTimeoutMs, so p99 grows by at most that over alarms.latencyP99Seconds, and errors stay under alarms.http5xxRatePercent.',
+      derivation:
+        'Reads fall back to the database after at most app.cacheTimeoutMs, so p99 grows by at most that over alarms.latencyP99Seconds, and errors stay under alarms.http5xxRatePercent.',
     }),
     runbook: ['Check the cache events for a failover.', 'Watch DB load while the cache warms up; it was sized for the cache-miss case.'],
   },
@@ -276,7 +313,8 @@ const modes: readonly FailureMode[] = [
     impactBudget: (c) => ({
       max5xxRatePercent: c.alarms.http5xxRatePercent,
       recoverySeconds: 0,
-      derivation: 'Retries never create a second effect: zero duplicated and zero lost acknowledged writes; errors stay under alarms.http5xxRatePercent.',
+      derivation:
+        'Retries never create a second effect: zero duplicated and zero lost acknowledged writes; errors stay under alarms.http5xxRatePercent.',
     }),
     runbook: ['Nothing to do on the platform; if duplicates appear, check that the client sends the same Idempotency-Key on every retry.'],
   },

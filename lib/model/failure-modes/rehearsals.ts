@@ -11,25 +11,44 @@ export type LocalRehearsal =
   | { readonly scenario: 'none'; readonly reason: string };
 
 export const LOCAL_REHEARSALS: Readonly<Record<FailureModeId, LocalRehearsal>> = {
-  'traffic-spike': { scenario: 'traffic-spike', fault: 'the open-loop rate jumps to 3x the measured capacity, and one client exceeds the WAF per-client rate' },
+  'traffic-spike': {
+    scenario: 'traffic-spike',
+    fault: 'the open-loop rate jumps to 3x the measured capacity, and one client exceeds the WAF per-client rate',
+  },
   'instance-loss': { scenario: 'instance-loss', fault: 'one service instance is killed (SIGKILL, no drain), then replaced' },
-  'az-loss': { scenario: 'az-loss', fault: "one AZ's share of the instances is killed and the read replica stopped at once, then both come back" },
+  'az-loss': {
+    scenario: 'az-loss',
+    fault: "one AZ's share of the instances is killed and the read replica stopped at once, then both come back",
+  },
   'capacity-shortage-in-an-az': {
     scenario: 'none',
-    reason: 'it is a control-plane event (Auto Scaling cannot launch in one AZ) that touches no running instance; one machine has no launches to refuse',
+    reason:
+      'it is a control-plane event (Auto Scaling cannot launch in one AZ) that touches no running instance; one machine has no launches to refuse',
   },
   'spot-interruption': {
     scenario: 'none',
-    reason: 'no built-in environment runs Spot at its minimum size (the mode does not apply), and the two-minute notice is an EC2 event with no local stand-in',
+    reason:
+      'no built-in environment runs Spot at its minimum size (the mode does not apply), and the two-minute notice is an EC2 event with no local stand-in',
   },
   'cpu-stress': {
     scenario: 'none',
-    reason: 'on one shared machine a CPU hog starves the load generator, HAProxy and PostgreSQL as much as the service, so it would measure the machine; the mitigation (target tracking adds instances) needs a control plane',
+    reason:
+      'on one shared machine a CPU hog starves the load generator, HAProxy and PostgreSQL as much as the service, so it would measure the machine; the mitigation (target tracking adds instances) needs a control plane',
   },
-  'db-failover': { scenario: 'db-failover', fault: 'the PostgreSQL writer stops abruptly (immediate shutdown: every connection dropped) and starts again after the scaled failover time' },
+  'db-failover': {
+    scenario: 'db-failover',
+    fault:
+      'the PostgreSQL writer stops abruptly (immediate shutdown: every connection dropped) and starts again after the scaled failover time',
+  },
   'replica-loss': { scenario: 'replica-loss', fault: 'the streaming replica stops, then starts again and catches up' },
-  'dependency-latency': { scenario: 'dependency-latency', fault: 'a delaying TCP proxy in front of the writer and the replica adds latency in both directions' },
-  'cache-loss': { scenario: 'cache-loss', fault: 'redis-server is frozen (SIGSTOP: every connection hangs), then killed (connections reset), then started again empty' },
+  'dependency-latency': {
+    scenario: 'dependency-latency',
+    fault: 'a delaying TCP proxy in front of the writer and the replica adds latency in both directions',
+  },
+  'cache-loss': {
+    scenario: 'cache-loss',
+    fault: 'redis-server is frozen (SIGSTOP: every connection hangs), then killed (connections reset), then started again empty',
+  },
   'client-retries': { scenario: 'client-retries', fault: 'clients time out early and resend every write with the same Idempotency-Key' },
 };
 

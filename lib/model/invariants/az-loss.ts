@@ -73,7 +73,8 @@ export const AZ_LOSS_RULES: readonly ConfigRule[] = [
     phase: 'config',
     severity: 'warning',
     title: 'One NAT gateway per AZ',
-    rationale: 'Instances use the NAT gateway of their AZ only when there is one per AZ; with fewer, losing the AZ of a shared NAT cuts outbound traffic for AZs that are still healthy.',
+    rationale:
+      'Instances use the NAT gateway of their AZ only when there is one per AZ; with fewer, losing the AZ of a shared NAT cuts outbound traffic for AZs that are still healthy.',
     check(c) {
       const nat = c.network.natGateways ?? c.availabilityZones.length;
       if (nat >= c.availabilityZones.length) return [];

@@ -12,7 +12,8 @@ export const CACHE_POLICY_RULES: readonly ConfigRule[] = [
     phase: 'config',
     severity: 'error',
     title: 'The cache evicts when full',
-    rationale: 'With `noeviction` a full cache rejects writes: the app sees errors instead of a lower hit rate, and the fallback path to the DB stops working under load.',
+    rationale:
+      'With `noeviction` a full cache rejects writes: the app sees errors instead of a lower hit rate, and the fallback path to the DB stops working under load.',
     check(c) {
       if (c.cache.maxmemoryPolicy !== 'noeviction') return [];
       return [
@@ -31,7 +32,8 @@ export const CACHE_POLICY_RULES: readonly ConfigRule[] = [
     phase: 'config',
     severity: 'error',
     title: 'The eviction alarm is on',
-    rationale: 'Evictions are how a too-small cache fails: silently, as a falling hit rate and a rising DB load. Someone must hear about it.',
+    rationale:
+      'Evictions are how a too-small cache fails: silently, as a falling hit rate and a rising DB load. Someone must hear about it.',
     check(c) {
       if (!c.alarms.disabled.includes('cache-evictions')) return [];
       return [
@@ -71,7 +73,8 @@ export const CACHE_POLICY_RULES: readonly ConfigRule[] = [
     title: 'The memory alarm leaves time to act',
     rationale: 'Memory grows fast under a traffic spike; an alarm just below the eviction point gives no time to scale the node type.',
     check(c) {
-      if (c.alarms.cacheMemoryPercent <= MEMORY_ALARM_ADVISORY_PERCENT || c.alarms.cacheMemoryPercent >= EVICTION_STARTS_AT_PERCENT) return [];
+      if (c.alarms.cacheMemoryPercent <= MEMORY_ALARM_ADVISORY_PERCENT || c.alarms.cacheMemoryPercent >= EVICTION_STARTS_AT_PERCENT)
+        return [];
       return [
         {
           path: 'alarms.cacheMemoryPercent',

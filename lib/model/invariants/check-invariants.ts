@@ -37,7 +37,10 @@ export function checkInvariants(env: EnvironmentConfig, rules: readonly Invarian
         path: `environments.${env.name}.invariants.optOut[${i}].rule`,
         value: renderValue(o.rule),
         rule: rule ? 'is enforced by the config schema (an AWS limit), so it cannot be opted out of' : 'is not an invariant rule ID',
-        fix: `use one of ${rules.filter((r) => r.phase !== 'schema').map((r) => r.id).join(', ')}.`,
+        fix: `use one of ${rules
+          .filter((r) => r.phase !== 'schema')
+          .map((r) => r.id)
+          .join(', ')}.`,
       });
     }
   });

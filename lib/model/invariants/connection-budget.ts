@@ -25,7 +25,11 @@ export function writerCapacity(config: EnvironmentConfig): { capacity: number; m
   const { proxy, connectionReserve } = config.database;
   if (proxy.enabled) {
     const capacity = Math.floor((maxConnections * proxy.maxConnectionsPercent) / 100);
-    return { capacity, maxConnections, explanation: `RDS Proxy may open ${proxy.maxConnectionsPercent}% of ${config.database.instanceClass}'s ~${maxConnections} max_connections = ${capacity}` };
+    return {
+      capacity,
+      maxConnections,
+      explanation: `RDS Proxy may open ${proxy.maxConnectionsPercent}% of ${config.database.instanceClass}'s ~${maxConnections} max_connections = ${capacity}`,
+    };
   }
   const capacity = maxConnections - SUPERUSER_RESERVED_CONNECTIONS - connectionReserve;
   return {
@@ -41,7 +45,7 @@ export const CONNECTION_BUDGET_RULES: readonly ConfigRule[] = [
     group: 'connection-budget',
     phase: 'config',
     severity: 'error',
-    title: 'The fleet at maxCapacity fits the writer\'s connections',
+    title: "The fleet at maxCapacity fits the writer's connections",
     rationale:
       'Scale-out adds pools, not capacity: at peak every instance opens its pool, and PostgreSQL refuses connections past max_connections, turning a traffic spike into errors on every instance at once.',
     check(config): InvariantFinding[] {
@@ -51,11 +55,15 @@ export const CONNECTION_BUDGET_RULES: readonly ConfigRule[] = [
       const perInstance = demand / config.fleet.maxCapacity;
       const maxPool = Math.max(0, Math.floor(capacity / config.fleet.maxCapacity) - (perInstance - config.app.dbPoolSize));
       const { proxy, connectionReserve } = config.database;
-      const neededMax = proxy.enabled ? Math.ceil((demand * 100) / proxy.maxConnectionsPercent) : demand + SUPERUSER_RESERVED_CONNECTIONS + connectionReserve;
+      const neededMax = proxy.enabled
+        ? Math.ceil((demand * 100) / proxy.maxConnectionsPercent)
+        : demand + SUPERUSER_RESERVED_CONNECTIONS + connectionReserve;
       const larger = largerClassFor(config.database.instanceClass, neededMax);
       const fixes = [
         `lower app.dbPoolSize to ${maxPool} or less`,
-        larger ? `use a larger database.instanceClass (${larger} allows ~${postgresMaxConnections(larger)})` : 'use a larger database.instanceClass',
+        larger
+          ? `use a larger database.instanceClass (${larger} allows ~${postgresMaxConnections(larger)})`
+          : 'use a larger database.instanceClass',
         `lower fleet.maxCapacity to ${Math.floor(capacity / perInstance)} or less`,
         config.database.proxy.enabled
           ? `raise database.proxy.maxConnectionsPercent (now ${config.database.proxy.maxConnectionsPercent})`

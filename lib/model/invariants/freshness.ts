@@ -27,11 +27,14 @@ export const FRESHNESS_RULES: readonly ConfigRule[] = [
     phase: 'config',
     severity: 'error',
     title: 'A non-cacheable class has TTL 0 at the edge',
-    rationale: 'A class declared non-cacheable (personal or transactional responses) must never be served from the edge cache, where one user could get another user\'s response.',
+    rationale:
+      "A class declared non-cacheable (personal or transactional responses) must never be served from the edge cache, where one user could get another user's response.",
     check(c) {
       return c.edge.freshness
         .map((cls, i) => ({ cls, i }))
-        .filter(({ cls }) => !cls.cacheable && (cls.edgeTtlSeconds > 0 || cls.staleWhileRevalidateSeconds > 0 || cls.staleIfErrorSeconds > 0))
+        .filter(
+          ({ cls }) => !cls.cacheable && (cls.edgeTtlSeconds > 0 || cls.staleWhileRevalidateSeconds > 0 || cls.staleIfErrorSeconds > 0),
+        )
         .map(({ cls, i }) => ({
           path: `edge.freshness[${i}].edgeTtlSeconds`,
           value: cls.edgeTtlSeconds,

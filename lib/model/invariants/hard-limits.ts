@@ -30,7 +30,8 @@ export const HARD_LIMIT_RULES: readonly InvariantRule[] = [
     phase: 'schema',
     severity: 'error',
     title: 'Instance class and engine version are supported together',
-    rationale: 'RDS runs each PostgreSQL major only on some instance families; an unsupported pair fails at deploy time, after minutes of waiting.',
+    rationale:
+      'RDS runs each PostgreSQL major only on some instance families; an unsupported pair fails at deploy time, after minutes of waiting.',
     fields: ['database.engineVersion', 'database.instanceClass', 'database.replicaInstanceClass', 'cache.engineVersion', 'cache.nodeType'],
   },
   {

@@ -8,7 +8,9 @@ export function invariantsReference(): string {
   const lines = ['| ID | Group | Rule | Fails synth? | Checked on | Why |', '| --- | --- | --- | --- | --- | --- |'];
   for (const rule of INVARIANT_RULES) {
     const severity = rule.severity === 'error' ? 'yes' : 'no: warning';
-    lines.push(`| ${rule.id} | ${RULE_GROUPS[rule.group]} | ${rule.title} | ${severity} | ${PHASE[rule.phase]} | ${rule.rationale.replace(/\|/g, '\\|')} |`);
+    lines.push(
+      `| ${rule.id} | ${RULE_GROUPS[rule.group]} | ${rule.title} | ${severity} | ${PHASE[rule.phase]} | ${rule.rationale.replace(/\|/g, '\\|')} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

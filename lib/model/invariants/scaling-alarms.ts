@@ -8,7 +8,8 @@ export const SCALING_ALARM_RULES: readonly (ConfigRule | SchemaRule)[] = [
     phase: 'config',
     severity: 'error',
     title: 'CPU alarm threshold > CPU scaling target',
-    rationale: 'Target tracking holds CPU at its target; an alarm at or below the target fires all the time and teaches people to ignore it.',
+    rationale:
+      'Target tracking holds CPU at its target; an alarm at or below the target fires all the time and teaches people to ignore it.',
     check(c) {
       if (c.alarms.fleetCpuPercent > c.fleet.cpuTargetPercent) return [];
       return [
@@ -27,7 +28,8 @@ export const SCALING_ALARM_RULES: readonly (ConfigRule | SchemaRule)[] = [
     phase: 'config',
     severity: 'error',
     title: 'Health-check grace period >= instance warm-up',
-    rationale: 'An instance that is still warming up fails ELB health checks; without grace it is killed and replaced in a loop, exactly when capacity is needed.',
+    rationale:
+      'An instance that is still warming up fails ELB health checks; without grace it is killed and replaced in a loop, exactly when capacity is needed.',
     check(c) {
       // Both derived values hold this by construction (the warm-up is the grace period, or one
       // minute once a lifecycle hook keeps instances out of service until healthy); an explicit
@@ -50,7 +52,8 @@ export const SCALING_ALARM_RULES: readonly (ConfigRule | SchemaRule)[] = [
     phase: 'config',
     severity: 'error',
     title: 'maxCapacity >= minCapacity + rollout batch',
-    rationale: 'A rolling update launches the new batch before retiring the old one; without headroom above the minimum the rollout cannot keep capacity and stalls or drops below minimum.',
+    rationale:
+      'A rolling update launches the new batch before retiring the old one; without headroom above the minimum the rollout cannot keep capacity and stalls or drops below minimum.',
     check(c) {
       const needed = c.fleet.minCapacity + c.fleet.rollingUpdate.maxBatchSize;
       if (c.fleet.maxCapacity >= needed) return [];

@@ -19,7 +19,11 @@ function shorter(
   ];
 }
 
-const requestTimeout = (c: EnvironmentConfig) => ({ path: 'app.requestTimeoutSeconds', ms: c.app.requestTimeoutSeconds * 1000, label: 'the app request timeout' });
+const requestTimeout = (c: EnvironmentConfig) => ({
+  path: 'app.requestTimeoutSeconds',
+  ms: c.app.requestTimeoutSeconds * 1000,
+  label: 'the app request timeout',
+});
 
 export const TIMEOUT_CHAIN_RULES: readonly ConfigRule[] = [
   {
@@ -65,10 +69,16 @@ export const TIMEOUT_CHAIN_RULES: readonly ConfigRule[] = [
     phase: 'config',
     severity: 'error',
     title: 'DB statement_timeout < app request timeout',
-    rationale: 'A query that outlives its request holds a connection and locks for nobody; the DB must give up first so the app can answer with an error in time.',
+    rationale:
+      'A query that outlives its request holds a connection and locks for nobody; the DB must give up first so the app can answer with an error in time.',
     check: (c) =>
       shorter(
-        { path: 'database.statementTimeoutMs', ms: c.database.statementTimeoutMs === 0 ? Infinity : c.database.statementTimeoutMs, value: c.database.statementTimeoutMs, label: 'the DB statement_timeout' },
+        {
+          path: 'database.statementTimeoutMs',
+          ms: c.database.statementTimeoutMs === 0 ? Infinity : c.database.statementTimeoutMs,
+          value: c.database.statementTimeoutMs,
+          label: 'the DB statement_timeout',
+        },
         requestTimeout(c),
         'queries would outlive the requests that started them (0 means no timeout at all)',
         `set database.statementTimeoutMs below ${c.app.requestTimeoutSeconds * 1000}, e.g. ${Math.floor(c.app.requestTimeoutSeconds * 1000 * 0.8)}.`,
@@ -80,11 +90,17 @@ export const TIMEOUT_CHAIN_RULES: readonly ConfigRule[] = [
     phase: 'config',
     severity: 'error',
     title: 'Proxy borrow timeout < app request timeout',
-    rationale: 'Waiting for a pooled connection longer than the request may take only stacks up doomed requests when the pool is saturated.',
+    rationale:
+      'Waiting for a pooled connection longer than the request may take only stacks up doomed requests when the pool is saturated.',
     check: (c) =>
       c.database.proxy.enabled
         ? shorter(
-            { path: 'database.proxy.borrowTimeoutSeconds', ms: c.database.proxy.borrowTimeoutSeconds * 1000, value: c.database.proxy.borrowTimeoutSeconds, label: 'the proxy borrow timeout' },
+            {
+              path: 'database.proxy.borrowTimeoutSeconds',
+              ms: c.database.proxy.borrowTimeoutSeconds * 1000,
+              value: c.database.proxy.borrowTimeoutSeconds,
+              label: 'the proxy borrow timeout',
+            },
             requestTimeout(c),
             'requests would wait for a connection longer than they may run',
             `set database.proxy.borrowTimeoutSeconds below ${c.app.requestTimeoutSeconds}.`,
@@ -112,7 +128,8 @@ export const TIMEOUT_CHAIN_RULES: readonly ConfigRule[] = [
     phase: 'config',
     severity: 'error',
     title: 'CloudFront origin timeout > app request timeout',
-    rationale: 'If CloudFront gives up on the origin before the app does, users get a 504 for a request the app still completes, and retries double the load.',
+    rationale:
+      'If CloudFront gives up on the origin before the app does, users get a 504 for a request the app still completes, and retries double the load.',
     check(c) {
       if (!c.edge.enabled || c.edge.originReadTimeoutSeconds > c.app.requestTimeoutSeconds) return [];
       return [
@@ -131,7 +148,8 @@ export const TIMEOUT_CHAIN_RULES: readonly ConfigRule[] = [
     phase: 'config',
     severity: 'error',
     title: 'Load-shedding pool wait < app request timeout',
-    rationale: 'The app sheds load (503 + Retry-After) when a request has waited this long for a DB connection; a bound as long as the request itself would shed nothing before the request is already lost.',
+    rationale:
+      'The app sheds load (503 + Retry-After) when a request has waited this long for a DB connection; a bound as long as the request itself would shed nothing before the request is already lost.',
     check: (c) =>
       shorter(
         { path: 'app.shedPoolWaitMs', ms: c.app.shedPoolWaitMs, value: c.app.shedPoolWaitMs, label: 'the load-shedding pool wait' },
@@ -147,12 +165,17 @@ export const TIMEOUT_CHAIN_RULES: readonly ConfigRule[] = [
     severity: 'error',
     title: 'App role timeouts <= parameter group ceilings',
     rationale:
-      'The app role\'s statement and idle-in-transaction timeouts are role defaults set by the migrations (a session SET would pin RDS Proxy connections); the parameter group only holds a higher safety ceiling for every other role. A ceiling below the role default would be a second, hidden limit.',
+      "The app role's statement and idle-in-transaction timeouts are role defaults set by the migrations (a session SET would pin RDS Proxy connections); the parameter group only holds a higher safety ceiling for every other role. A ceiling below the role default would be a second, hidden limit.",
     check(c) {
       const d = c.database;
       const pairs = [
         ['statementTimeoutMs', 'statementTimeoutCeilingMs', d.statementTimeoutMs, d.statementTimeoutCeilingMs],
-        ['idleInTransactionSessionTimeoutMs', 'idleInTransactionSessionTimeoutCeilingMs', d.idleInTransactionSessionTimeoutMs, d.idleInTransactionSessionTimeoutCeilingMs],
+        [
+          'idleInTransactionSessionTimeoutMs',
+          'idleInTransactionSessionTimeoutCeilingMs',
+          d.idleInTransactionSessionTimeoutMs,
+          d.idleInTransactionSessionTimeoutCeilingMs,
+        ],
       ] as const;
       return pairs.flatMap(([role, ceiling, roleMs, ceilingMs]) =>
         ceilingMs === 0 || (roleMs !== 0 && roleMs <= ceilingMs)

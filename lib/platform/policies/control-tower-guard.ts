@@ -12,7 +12,11 @@ function bundledRules(): { file: string; name: string; types: Set<string> }[] {
     .filter((d) => d.isDirectory())
     .flatMap((d) => readdirSync(join(RULES_DIR, d.name)).map((f) => join(RULES_DIR, d.name, f)))
     .filter((file) => file.endsWith('.guard'))
-    .map((file) => ({ file, name: basename(file, '.guard'), types: new Set(readFileSync(file, 'utf8').match(/AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g) ?? []) }));
+    .map((file) => ({
+      file,
+      name: basename(file, '.guard'),
+      types: new Set(readFileSync(file, 'utf8').match(/AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g) ?? []),
+    }));
 }
 
 export interface ControlTowerGuardProps {
@@ -75,12 +79,18 @@ export class ControlTowerGuard implements IPolicyValidationPlugin {
           copies.set(copy, path);
         }
         if (copies.size === 0) return;
-        const report = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: group.rules }).validate({ ...context, templatePaths: [...copies.keys()] });
+        const report = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: group.rules }).validate({
+          ...context,
+          templatePaths: [...copies.keys()],
+        });
         for (const v of report.violations) {
           violations.push({
             ...v,
             severity: v.severity ?? 'error',
-            violatingResources: v.violatingResources.map((r) => ({ ...r, templatePath: (r.templatePath && copies.get(r.templatePath)) ?? r.templatePath })),
+            violatingResources: v.violatingResources.map((r) => ({
+              ...r,
+              templatePath: (r.templatePath && copies.get(r.templatePath)) ?? r.templatePath,
+            })),
           });
         }
       });

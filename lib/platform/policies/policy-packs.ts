@@ -36,7 +36,8 @@ export function addPolicyPacks(app: App, options: PolicyPackOptions = {}): void 
     withCache(new NIST80053R5Checks(app, { verbose: true }), true),
     withCache(new ControlTowerGuard()),
   ];
-  const builtin = options.builtinValidation ?? (app as { _builtinCloudFormationValidation?: boolean })._builtinCloudFormationValidation ?? false;
+  const builtin =
+    options.builtinValidation ?? (app as { _builtinCloudFormationValidation?: boolean })._builtinCloudFormationValidation ?? false;
   // Registering a CloudFormationValidatePlugin replaces CDK's default instance.
   if (builtin && cache) plugins.push(new CachedCloudFormationValidate({ directory: cache, progress }));
   Validations.of(app).addPlugins(...plugins);

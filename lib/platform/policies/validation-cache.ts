@@ -45,7 +45,11 @@ export function cachedValidate(
   validate: () => PolicyValidationPluginReport,
 ): PolicyValidationPluginReport {
   const hash = createHash('sha256').update(`${plugin.name}\0${plugin.version ?? ''}\0`);
-  for (const path of [...context.templatePaths].sort()) hash.update(`${basename(path)}\0`).update(readFileSync(path)).update('\0');
+  for (const path of [...context.templatePaths].sort())
+    hash
+      .update(`${basename(path)}\0`)
+      .update(readFileSync(path))
+      .update('\0');
   if (options.constructTree) for (const c of context.appConstruct.node.findAll()) hash.update(`${c.node.path}\0`);
   const file = join(options.directory, plugin.name.replace(/[^\w.-]+/g, '-'), `${hash.digest('hex')}.json`);
 

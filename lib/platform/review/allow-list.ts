@@ -7,7 +7,8 @@ import { BLOCKING_IMPACTS, type Hazard } from './stack-review';
 /** Where the allow-list lives, relative to the project root. */
 export const DEFAULT_ALLOW_LIST = 'lib/platform/review/allow-replacements.json';
 
-const PLACEHOLDER = /^(todo|tbd|fixme|n\/?a|none|test|testing|wip|reason|because|ok|yes|deliberate|intended|intentional|approved|needed|required)\b/i;
+const PLACEHOLDER =
+  /^(todo|tbd|fixme|n\/?a|none|test|testing|wip|reason|because|ok|yes|deliberate|intended|intentional|approved|needed|required)\b/i;
 const MIN_REASON_LENGTH = 20;
 const MIN_REASON_WORDS = 4;
 
@@ -61,7 +62,13 @@ const fileSchema = z
       const key = `${e.stack}/${e.logicalId}/${e.impact ?? '*'}`;
       const first = seen.get(key);
       if (first !== undefined) {
-        violation(ctx, ['allowed', i], { stack: e.stack, logicalId: e.logicalId }, `duplicates allowed[${first}]`, 'remove one of the two entries.');
+        violation(
+          ctx,
+          ['allowed', i],
+          { stack: e.stack, logicalId: e.logicalId },
+          `duplicates allowed[${first}]`,
+          'remove one of the two entries.',
+        );
       }
       seen.set(key, i);
     });
@@ -99,19 +106,34 @@ export function parseAllowList(json: unknown, source: string): AllowEntry[] {
 export function loadAllowList(path: string, required: boolean): AllowEntry[] {
   if (!existsSync(path)) {
     if (!required) return [];
-    throw new AllowListError([{ path: '(file)', value: renderValue(path), rule: 'does not exist', fix: `create it (see docs/reviewing-changes.md) or omit --allow-list to use ${DEFAULT_ALLOW_LIST}.` }], path);
+    throw new AllowListError(
+      [
+        {
+          path: '(file)',
+          value: renderValue(path),
+          rule: 'does not exist',
+          fix: `create it (see docs/reviewing-changes.md) or omit --allow-list to use ${DEFAULT_ALLOW_LIST}.`,
+        },
+      ],
+      path,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new AllowListError([{ path: '(file)', value: renderValue(path), rule: `is not valid JSON: ${(e as Error).message}`, fix: 'fix the JSON syntax.' }], path);
+    throw new AllowListError(
+      [{ path: '(file)', value: renderValue(path), rule: `is not valid JSON: ${(e as Error).message}`, fix: 'fix the JSON syntax.' }],
+      path,
+    );
   }
   return parseAllowList(json, path);
 }
 
 export function allows(entry: AllowEntry, hazard: Hazard): boolean {
-  return entry.stack === hazard.stack && entry.logicalId === hazard.logicalId && (entry.impact === undefined || entry.impact === hazard.impact);
+  return (
+    entry.stack === hazard.stack && entry.logicalId === hazard.logicalId && (entry.impact === undefined || entry.impact === hazard.impact)
+  );
 }
 
 export interface AllowedHazard {

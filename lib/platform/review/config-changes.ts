@@ -35,9 +35,15 @@ function stackOf(environment: unknown): string | undefined {
 
 function leafChanges(before: unknown, after: unknown, path = ''): string[] {
   // A section on one side only: its leaves, against nothing.
-  if ((isRecord(before) || before === undefined) && (isRecord(after) || after === undefined) && (before !== undefined || after !== undefined)) {
+  if (
+    (isRecord(before) || before === undefined) &&
+    (isRecord(after) || after === undefined) &&
+    (before !== undefined || after !== undefined)
+  ) {
     const [b, a] = [(before ?? {}) as Record<string, unknown>, (after ?? {}) as Record<string, unknown>];
-    return [...new Set([...Object.keys(b), ...Object.keys(a)])].sort().flatMap((key) => leafChanges(b[key], a[key], path ? `${path}.${key}` : key));
+    return [...new Set([...Object.keys(b), ...Object.keys(a)])]
+      .sort()
+      .flatMap((key) => leafChanges(b[key], a[key], path ? `${path}.${key}` : key));
   }
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
   return [`${path || '(environment)'} ${renderValue(before)} -> ${renderValue(after)}`];

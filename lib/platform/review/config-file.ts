@@ -37,7 +37,12 @@ export function sourceLabel(source: ResolvedSource): string {
  * working tree reads the working tree's file. A file outside the project is not versioned: both
  * sides read it as it is now. A file the base does not have means its environments are new there.
  */
-export async function versionedConfig(file: string, projectDir: string, base: ResolvedSource, head: ResolvedSource): Promise<VersionedConfig> {
+export async function versionedConfig(
+  file: string,
+  projectDir: string,
+  base: ResolvedSource,
+  head: ResolvedSource,
+): Promise<VersionedConfig> {
   const absolute = resolve(projectDir, file);
   const inProject = !relative(projectDir, absolute).startsWith('..') && !isAbsolute(relative(projectDir, absolute));
   const path = relative(projectDir, absolute).split(sep).join('/');
@@ -60,10 +65,17 @@ export async function versionedConfig(file: string, projectDir: string, base: Re
     );
   }
   if (!h.present) {
-    throw new ReviewError(`config file ${file} does not exist at ${sourceLabel(head)} (it does at ${sourceLabel(base)})`, 'restore it, or pass the config file the change uses');
+    throw new ReviewError(
+      `config file ${file} does not exist at ${sourceLabel(head)} (it does at ${sourceLabel(base)})`,
+      'restore it, or pass the config file the change uses',
+    );
   }
   const notes: string[] = [];
-  if (!b.present) notes.push(`${file} does not exist at ${sourceLabel(base)}: its environments are new, so each of its stacks is added there`);
-  if (!inProject) notes.push(`${file} is outside the project, so it is not versioned: both sides read it as it is now, and its own edits are not in this diff`);
+  if (!b.present)
+    notes.push(`${file} does not exist at ${sourceLabel(base)}: its environments are new, so each of its stacks is added there`);
+  if (!inProject)
+    notes.push(
+      `${file} is outside the project, so it is not versioned: both sides read it as it is now, and its own edits are not in this diff`,
+    );
   return { file, base: b, head: h, notes, changes: inProject && b.content !== undefined ? configChanges(b.content, h.content) : new Map() };
 }

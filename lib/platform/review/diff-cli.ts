@@ -9,7 +9,15 @@ import { reviewTemplates } from './review';
 import { isReviewError, ReviewError } from './review-error';
 import { TempDirs } from './temp-dirs';
 import { defaultSynthCache } from './synth-cache';
-import { dependencyNote, loadTemplates, resolveSource, sourceTree, type ResolvedSource, type SourceOptions, type TemplateSource } from './template-sources';
+import {
+  dependencyNote,
+  loadTemplates,
+  resolveSource,
+  sourceTree,
+  type ResolvedSource,
+  type SourceOptions,
+  type TemplateSource,
+} from './template-sources';
 import type { TemplateSet } from './templates';
 import { staleError } from './report-parts';
 import { textReport } from './text-report';
@@ -66,46 +74,65 @@ export interface DiffOptions {
   readonly cache: boolean;
 }
 
+/** The raw command line of `npm run diff` (node:util's parseArgs, strict). */
+function parseDiffArgv(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      base: { type: 'string' },
+      'base-dir': { type: 'string' },
+      head: { type: 'string' },
+      'current-dir': { type: 'string' },
+      context: { type: 'string', short: 'c', multiple: true },
+      'allow-list': { type: 'string' },
+      markdown: { type: 'string' },
+      details: { type: 'boolean' },
+      'install-deps': { type: 'boolean' },
+      'no-cache': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
 /** Parses the command line; throws ReviewError for a usage mistake, returns undefined for --help. */
 export function parseDiffArgs(argv: readonly string[], cwd: string): DiffOptions | undefined {
-  let parsed;
+  let parsed: ReturnType<typeof parseDiffArgv>;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        base: { type: 'string' },
-        'base-dir': { type: 'string' },
-        head: { type: 'string' },
-        'current-dir': { type: 'string' },
-        context: { type: 'string', short: 'c', multiple: true },
-        'allow-list': { type: 'string' },
-        markdown: { type: 'string' },
-        details: { type: 'boolean' },
-        'install-deps': { type: 'boolean' },
-        'no-cache': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseDiffArgv(argv);
   } catch (e) {
     throw new ReviewError((e as Error).message.replace(/\.$/, ''), 'see `npm run diff -- --help`.');
   }
   const v = parsed.values;
   if (v.help) return undefined;
-  if (v.base !== undefined && v['base-dir'] !== undefined) throw new ReviewError('--base and --base-dir cannot be combined', 'pick one baseline.');
-  if (v.head !== undefined && v['current-dir'] !== undefined) throw new ReviewError('--head and --current-dir cannot be combined', 'pick one changed side.');
+  if (v.base !== undefined && v['base-dir'] !== undefined)
+    throw new ReviewError('--base and --base-dir cannot be combined', 'pick one baseline.');
+  if (v.head !== undefined && v['current-dir'] !== undefined)
+    throw new ReviewError('--head and --current-dir cannot be combined', 'pick one changed side.');
   const pairs = v.context ?? [];
   for (const c of pairs) {
-    if (!/^[^=]+=/.test(c)) throw new ReviewError(`-c ${c} is not key=value`, 'write it as -c key=value, e.g. -c configFile=config/envs.json');
+    if (!/^[^=]+=/.test(c))
+      throw new ReviewError(`-c ${c} is not key=value`, 'write it as -c key=value, e.g. -c configFile=config/envs.json');
   }
-  const configFile = pairs.filter((c) => c.startsWith('configFile=')).map((c) => c.slice('configFile='.length)).pop();
+  const configFile = pairs
+    .filter((c) => c.startsWith('configFile='))
+    .map((c) => c.slice('configFile='.length))
+    .pop();
   if (configFile === '') throw new ReviewError('-c configFile= names no file', 'write it as -c configFile=config/envs.json');
   const context = pairs.filter((c) => !c.startsWith('configFile='));
   const base: TemplateSource | undefined =
-    v['base-dir'] !== undefined ? { kind: 'dir', dir: resolve(cwd, v['base-dir']) } : v.base !== undefined ? { kind: 'ref', ref: v.base } : undefined;
+    v['base-dir'] !== undefined
+      ? { kind: 'dir', dir: resolve(cwd, v['base-dir']) }
+      : v.base !== undefined
+        ? { kind: 'ref', ref: v.base }
+        : undefined;
   const head: TemplateSource =
-    v['current-dir'] !== undefined ? { kind: 'dir', dir: resolve(cwd, v['current-dir']) } : v.head !== undefined ? { kind: 'ref', ref: v.head } : { kind: 'worktree' };
+    v['current-dir'] !== undefined
+      ? { kind: 'dir', dir: resolve(cwd, v['current-dir']) }
+      : v.head !== undefined
+        ? { kind: 'ref', ref: v.head }
+        : { kind: 'worktree' };
   return {
     ...(base ? { base } : {}),
     head,
@@ -188,7 +215,12 @@ export async function runDiffCli(argv: readonly string[], io: CliIo, temp = new 
  * kept: it is the stricter (policy findings fail it). Each side synthesizes with its own version
  * of the config file; a baseline without the file has no stacks of it.
  */
-async function loadBoth(base: ResolvedSource, head: ResolvedSource, options: SourceOptions, config: VersionedConfig | undefined): Promise<[TemplateSet, TemplateSet]> {
+async function loadBoth(
+  base: ResolvedSource,
+  head: ResolvedSource,
+  options: SourceOptions,
+  config: VersionedConfig | undefined,
+): Promise<[TemplateSet, TemplateSet]> {
   const withConfig = (side: ConfigSide | undefined): SourceOptions => ({
     ...options,
     context: [...options.context, ...(side?.context ? [side.context] : [])],
@@ -203,7 +235,9 @@ async function loadBoth(base: ResolvedSource, head: ResolvedSource, options: Sou
   }
   // The baseline has no such config file: its environments are new (no stack on that side).
   const baseSide =
-    config && !config.base.present ? Promise.resolve({ label: `${sourceLabel(base)} (without ${config.file})`, templates: new Map() }) : loadTemplates(base, baseOptions, true, baseTree);
+    config && !config.base.present
+      ? Promise.resolve({ label: `${sourceLabel(base)} (without ${config.file})`, templates: new Map() })
+      : loadTemplates(base, baseOptions, true, baseTree);
   // allSettled: on a failure, the other synth must finish before its temp dirs are removed.
   const [b, h] = await Promise.allSettled([baseSide, loadTemplates(head, headOptions, false, headTree)]);
   if (b.status === 'rejected') throw b.reason;

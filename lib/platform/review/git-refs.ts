@@ -19,12 +19,18 @@ export async function defaultBaseRef(repoDir: string): Promise<string> {
 export async function resolveRef(repoDir: string, ref: string): Promise<ResolvedRef> {
   const inside = await git(repoDir, ['rev-parse', '--is-inside-work-tree']);
   if (inside.error || inside.status !== 0) {
-    throw new ReviewError(`${repoDir} is not a git checkout (or git is not installed)`, 'run from a clone of the repository, or compare against templates with --base-dir <dir>.');
+    throw new ReviewError(
+      `${repoDir} is not a git checkout (or git is not installed)`,
+      'run from a clone of the repository, or compare against templates with --base-dir <dir>.',
+    );
   }
   const r = await git(repoDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
   const commit = r.stdout.trim();
   if (r.status !== 0 || commit === '') {
-    throw new ReviewError(`unknown git ref "${ref}"`, 'pass a branch, tag or commit that exists locally (git fetch first), e.g. --base HEAD.');
+    throw new ReviewError(
+      `unknown git ref "${ref}"`,
+      'pass a branch, tag or commit that exists locally (git fetch first), e.g. --base HEAD.',
+    );
   }
   return { ref, commit, label: `${ref} (${commit.slice(0, 7)})` };
 }
@@ -32,9 +38,15 @@ export async function resolveRef(repoDir: string, ref: string): Promise<Resolved
 /** Writes the files of a commit into a directory (no checkout: the working tree is not touched). */
 export async function exportCommit(repoDir: string, commit: string, into: string): Promise<void> {
   const archive = await git(repoDir, ['archive', '--format=tar', commit]);
-  if (archive.status !== 0) throw new ReviewError(`git archive ${commit.slice(0, 7)} failed`, 'check that the commit exists locally.', lines(archive.stderr));
+  if (archive.status !== 0)
+    throw new ReviewError(`git archive ${commit.slice(0, 7)} failed`, 'check that the commit exists locally.', lines(archive.stderr));
   const tar = await runProcess('tar', ['-x', '-f', '-', '-C', into], { cwd: into, stdin: archive.stdoutBytes });
-  if (tar.status !== 0) throw new ReviewError(`unpacking ${commit.slice(0, 7)} into ${into} failed`, 'check that tar is installed and the temp directory is writable.', lines(tar.stderr));
+  if (tar.status !== 0)
+    throw new ReviewError(
+      `unpacking ${commit.slice(0, 7)} into ${into} failed`,
+      'check that tar is installed and the temp directory is writable.',
+      lines(tar.stderr),
+    );
 }
 
 /** The content of a file at a commit, or undefined when the commit does not have it. */

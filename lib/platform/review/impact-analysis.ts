@@ -3,7 +3,15 @@ import { renderValue } from './render-value';
 import { propertyReferences } from './template-references';
 import type { Template } from './templates';
 import { updateBehaviour, type UpdateBehaviour } from './update-behaviour';
-import { IN_PLACE_RULES, REFUSED_UPDATES, ruleFor, type ChangeCause, type RefusedUpdate, type UpdateContext, type UpdateRule } from './update-rules';
+import {
+  IN_PLACE_RULES,
+  REFUSED_UPDATES,
+  ruleFor,
+  type ChangeCause,
+  type RefusedUpdate,
+  type UpdateContext,
+  type UpdateRule,
+} from './update-rules';
 
 /** Whether a deploy replaces a resource: certainly, possibly (the spec's "maybe"), or not. */
 export type ReplacementLevel = 'none' | 'maybe' | 'yes';
@@ -23,7 +31,12 @@ export type ReplacementCause =
   | { readonly kind: 'text'; readonly properties: readonly PropertyReplacement[] }
   | { readonly kind: 'type'; readonly from: string; readonly to: string }
   /** `property` refers to `source`, which is replaced, and changing it replaces (or may replace) this resource. */
-  | { readonly kind: 'reference'; readonly source: string; readonly property: string; readonly behaviour: Exclude<UpdateBehaviour, 'update'> };
+  | {
+      readonly kind: 'reference';
+      readonly source: string;
+      readonly property: string;
+      readonly behaviour: Exclude<UpdateBehaviour, 'update'>;
+    };
 
 /** What a deploy does to one resource, beyond an ordinary in-place update. */
 export interface ResourceImpact {
@@ -115,7 +128,14 @@ export function analyzeImpacts(before: Template, after: Template): ImpactAnalysi
     return false;
   };
   const replacement = (id: string): ReplacementLevel => impacts.get(id)?.replacement ?? 'none';
-  const context = (logicalId: string, property: string, cause: ChangeCause): UpdateContext => ({ logicalId, property, cause, before, after, replacement });
+  const context = (logicalId: string, property: string, cause: ChangeCause): UpdateContext => ({
+    logicalId,
+    property,
+    cause,
+    before,
+    after,
+    replacement,
+  });
   // In-place changes (text, or references to replaced resources), judged against REFUSED_UPDATES once replacements are known.
   const updates: { id: string; property: string; cause: ChangeCause }[] = [];
   const provenInPlace = (id: string, property: string, cause: ChangeCause): boolean => {
@@ -141,9 +161,11 @@ export function analyzeImpacts(before: Template, after: Template): ImpactAnalysi
       if (deepEqual(from, to)) continue;
       const behaviour = updateBehaviour(is.Type, property);
       if (behaviour === 'update') updates.push({ id, property, cause: { kind: 'text' } });
-      else if (behaviour === 'replace' || !provenInPlace(id, property, { kind: 'text' })) replacing.push({ property, before: from, after: to, behaviour });
+      else if (behaviour === 'replace' || !provenInPlace(id, property, { kind: 'text' }))
+        replacing.push({ property, before: from, after: to, behaviour });
     }
-    if (replacing.length > 0) raise(id, replacing.some((p) => p.behaviour === 'replace') ? 'yes' : 'maybe', { kind: 'text', properties: replacing });
+    if (replacing.length > 0)
+      raise(id, replacing.some((p) => p.behaviour === 'replace') ? 'yes' : 'maybe', { kind: 'text', properties: replacing });
   }
 
   // 2. Through references: who refers to a replaced resource, in which property.
@@ -181,7 +203,9 @@ export function analyzeImpacts(before: Template, after: Template): ImpactAnalysi
   }
 
   // 4. A resource whose update AWS refuses blocks the resources that refer to it.
-  for (const refused of [...impacts.values()].filter((i) => i.refused && i.replacement !== 'yes').sort((a, b) => a.logicalId.localeCompare(b.logicalId))) {
+  for (const refused of [...impacts.values()]
+    .filter((i) => i.refused && i.replacement !== 'yes')
+    .sort((a, b) => a.logicalId.localeCompare(b.logicalId))) {
     for (const { id } of dependents.get(refused.logicalId) ?? []) {
       if (id !== refused.logicalId && !impact(id).blockedBy) impact(id).blockedBy = refused.logicalId;
     }
@@ -205,11 +229,22 @@ export function analyzeImpacts(before: Template, after: Template): ImpactAnalysi
     if (effect === 'blocked') return [...chainOf(i.blockedBy!, seen), { logicalId: id, type: i.type, effect, detail: 'cannot be updated' }];
     const cause = i.cause;
     if (cause?.kind === 'reference') {
-      return [...chainOf(cause.source, seen), { logicalId: id, type: i.type, effect, detail: `${cause.property} ${cause.behaviour === 'replace' ? 'requires replacement' : 'may cause replacement'}` }];
+      return [
+        ...chainOf(cause.source, seen),
+        {
+          logicalId: id,
+          type: i.type,
+          effect,
+          detail: `${cause.property} ${cause.behaviour === 'replace' ? 'requires replacement' : 'may cause replacement'}`,
+        },
+      ];
     }
     if (cause?.kind === 'type') return [{ logicalId: id, type: i.type, effect, detail: `type ${cause.from} -> ${cause.to}` }];
     const detail = (cause?.properties ?? [])
-      .map((p) => `${p.property} ${renderValue(p.before)} -> ${renderValue(p.after)} ${p.behaviour === 'replace' ? 'requires replacement' : 'may cause replacement'}`)
+      .map(
+        (p) =>
+          `${p.property} ${renderValue(p.before)} -> ${renderValue(p.after)} ${p.behaviour === 'replace' ? 'requires replacement' : 'may cause replacement'}`,
+      )
       .join('; ');
     return [{ logicalId: id, type: i.type, effect, detail }];
   }

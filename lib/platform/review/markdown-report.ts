@@ -16,22 +16,33 @@ export function markdownReport(review: Review, options: ReportOptions): string {
   if (review.blocking.length > 0) {
     out.push(`### Blocking: ${blockedHeadline(review)}`, '');
     for (const h of review.blocking) out.push(...hazardItem(h));
-    out.push('', proceedHint(options.allowListPath), '', '```json', ...review.blocking.map((h, i, all) => `${allowListSnippet(h)}${i < all.length - 1 ? ',' : ''}`), '```', '');
+    out.push(
+      '',
+      proceedHint(options.allowListPath),
+      '',
+      '```json',
+      ...review.blocking.map((h, i, all) => `${allowListSnippet(h)}${i < all.length - 1 ? ',' : ''}`),
+      '```',
+      '',
+    );
   }
   if (review.allowed.length > 0) {
     out.push(`### Allowed by ${code(options.allowListPath)}`, '');
     for (const { hazard, entry } of review.allowed) {
-      out.push(`- ${code(hazard.stack)} ${resource(hazard)}: ${escape(hazard.reason)}`, `  - allowed: ${escape(entry.reason)}`);
+      out.push(
+        `- ${code(hazard.stack)} ${resource(hazard)}: ${escapeMarkdown(hazard.reason)}`,
+        `  - allowed: ${escapeMarkdown(entry.reason)}`,
+      );
     }
     out.push('');
   }
   const warnings = [...(options.notes ?? []), ...review.stacks.flatMap((s) => s.warnings.map((w) => `${s.stack}: ${w}`))];
   if (warnings.length > 0) {
-    out.push('### Warnings', '', ...warnings.map((w) => `- ${escape(w)}`), '');
+    out.push('### Warnings', '', ...warnings.map((w) => `- ${escapeMarkdown(w)}`), '');
   }
 
   out.push('### Stacks', '', '| Stack | Changes |', '| --- | --- |');
-  for (const s of review.stacks) out.push(`| ${code(s.stack)} | ${escape(countSummary(s))} |`);
+  for (const s of review.stacks) out.push(`| ${code(s.stack)} | ${escapeMarkdown(countSummary(s))} |`);
   out.push('');
 
   let detailsBudget = MAX_DETAILS_CHARS;
@@ -41,37 +52,52 @@ export function markdownReport(review: Review, options: ReportOptions): string {
       out.push('| Change | Type | Logical ID | Construct path | What changed |', '| --- | --- | --- | --- | --- |');
       for (const c of stack.changes.slice(0, MAX_LISTED)) {
         const path = displayPath(c.path);
-        out.push(`| ${c.kind}${c.stateful ? ' (stateful)' : ''} | ${code(c.type)} | ${code(c.logicalId)} | ${path ? code(path) : ''} | ${escape(changeSummary(c))} |`);
+        out.push(
+          `| ${c.kind}${c.stateful ? ' (stateful)' : ''} | ${code(c.type)} | ${code(c.logicalId)} | ${path ? code(path) : ''} | ${escapeMarkdown(changeSummary(c))} |`,
+        );
       }
       if (stack.changes.length > MAX_LISTED) out.push('', `... and ${stack.changes.length - MAX_LISTED} more (see the full diff below).`);
       out.push('');
     }
     if (stack.impacts.length > 0) {
-      out.push('**Through references** (the template text of these is unchanged; a resource they refer to is replaced or cannot be updated)', '');
+      out.push(
+        '**Through references** (the template text of these is unchanged; a resource they refer to is replaced or cannot be updated)',
+        '',
+      );
       out.push('| Effect | Type | Logical ID | Construct path | Chain |', '| --- | --- | --- | --- | --- |');
       for (const i of stack.impacts) {
         const path = displayPath(i.path);
-        out.push(`| ${impactKind(i)}${i.stateful ? ' (stateful)' : ''} | ${code(i.type)} | ${code(i.logicalId)} | ${path ? code(path) : ''} | ${escape(i.chain)} |`);
+        out.push(
+          `| ${impactKind(i)}${i.stateful ? ' (stateful)' : ''} | ${code(i.type)} | ${code(i.logicalId)} | ${path ? code(path) : ''} | ${escapeMarkdown(i.chain)} |`,
+        );
       }
       out.push('');
     }
     for (const table of stack.iamTables) out.push('**IAM changes**', '', ...markdownTable(table), '');
     if (stack.securityGroupTable.length > 0) out.push('**Security group changes**', '', ...markdownTable(stack.securityGroupTable), '');
     if (stack.details) {
-      const text = stack.details.length > detailsBudget ? `${stack.details.slice(0, Math.max(0, detailsBudget))}\n... (cut: run \`npm run diff -- --details\` for the rest)` : stack.details;
+      const text =
+        stack.details.length > detailsBudget
+          ? `${stack.details.slice(0, Math.max(0, detailsBudget))}\n... (cut: run \`npm run diff -- --details\` for the rest)`
+          : stack.details;
       detailsBudget -= Math.min(stack.details.length, detailsBudget);
-      out.push(`<details><summary>Full diff of ${stack.stack}</summary>`, '', '```text', text.replace(/```/g, "'''"), '```', '', '</details>', '');
+      out.push(
+        `<details><summary>Full diff of ${stack.stack}</summary>`,
+        '',
+        '```text',
+        text.replace(/```/g, "'''"),
+        '```',
+        '',
+        '</details>',
+        '',
+      );
     }
   }
-  return out.join('\n').trimEnd() + '\n';
+  return `${out.join('\n').trimEnd()}\n`;
 }
 
 function hazardItem(h: Hazard): string[] {
-  return [
-    `- ${code(h.stack)} ${resource(h)}`,
-    `  - ${escape(h.reason)}`,
-    `  - fix: ${escape(h.fix)}`,
-  ];
+  return [`- ${code(h.stack)} ${resource(h)}`, `  - ${escapeMarkdown(h.reason)}`, `  - fix: ${escapeMarkdown(h.fix)}`];
 }
 
 function resource(r: { logicalId: string; type: string; path?: string }): string {
@@ -81,8 +107,12 @@ function resource(r: { logicalId: string; type: string; path?: string }): string
 
 function markdownTable(table: readonly string[][]): string[] {
   const [header, ...rows] = table;
-  const cell = (v: string) => escape(v.replace(/\n/g, ' '));
-  return [`| ${header.map(cell).join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
+  const cell = (v: string) => escapeMarkdown(v.replace(/\n/g, ' '));
+  return [
+    `| ${header.map(cell).join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ];
 }
 
 /** Inline code that survives backticks in the value. */
@@ -91,6 +121,6 @@ function code(text: string): string {
 }
 
 /** Keeps a value from breaking a table (`|`) or turning into HTML (`<`). */
-function escape(text: string): string {
+function escapeMarkdown(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/</g, '&lt;');
 }

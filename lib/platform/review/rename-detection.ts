@@ -23,7 +23,11 @@ export function pairRenames(removed: readonly UnpairedResource[], added: readonl
   for (const r of removed) {
     for (const a of added) {
       if (a.type !== r.type) continue;
-      candidates.push({ from: r.logicalId, to: a.logicalId, score: 1000 * sharedTrailingSegments(r.path, a.path) + equalProperties(r.properties, a.properties) });
+      candidates.push({
+        from: r.logicalId,
+        to: a.logicalId,
+        score: 1000 * sharedTrailingSegments(r.path, a.path) + equalProperties(r.properties, a.properties),
+      });
     }
   }
   candidates.sort((x, y) => y.score - x.score || x.from.localeCompare(y.from) || x.to.localeCompare(y.to));

@@ -62,7 +62,12 @@ export function resourceLabel(r: { logicalId: string; type: string; path?: strin
 
 /** A ready-to-paste allow-list entry for a hazard. */
 export function allowListSnippet(hazard: Hazard): string {
-  return JSON.stringify({ stack: hazard.stack, logicalId: hazard.logicalId, impact: hazard.impact, reason: '<why the data may go: snapshot or migration plan>' });
+  return JSON.stringify({
+    stack: hazard.stack,
+    logicalId: hazard.logicalId,
+    impact: hazard.impact,
+    reason: '<why the data may go: snapshot or migration plan>',
+  });
 }
 
 /** One line for an allow-list entry that matches nothing (exit 2). */

@@ -29,10 +29,21 @@ export interface ReviewOptions {
  * Compares every stack of `base` with the same stack in `head` and applies the allow-list.
  * Entries for stacks outside this review (not synthesized on either side) are not judged.
  */
-export function reviewTemplates(base: TemplateSet, head: TemplateSet, allowList: readonly AllowEntry[], options: ReviewOptions = {}): Review {
+export function reviewTemplates(
+  base: TemplateSet,
+  head: TemplateSet,
+  allowList: readonly AllowEntry[],
+  options: ReviewOptions = {},
+): Review {
   const names = [...new Set([...base.templates.keys(), ...head.templates.keys()])].sort();
   const stacks = names.map((name) =>
-    reviewStack(name, base.templates.get(name), head.templates.get(name), { ...head.paths?.get(name), ...base.paths?.get(name) }, options.configChanges?.get(name) ?? []),
+    reviewStack(
+      name,
+      base.templates.get(name),
+      head.templates.get(name),
+      { ...head.paths?.get(name), ...base.paths?.get(name) },
+      options.configChanges?.get(name) ?? [],
+    ),
   );
   const { blocking, allowed, stale } = applyAllowList(
     stacks.flatMap((s) => s.hazards),

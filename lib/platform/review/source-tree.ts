@@ -34,6 +34,9 @@ export async function worktreeTree(repoDir: string, temp: TempDirs): Promise<str
 
 /** The tree of a commit. */
 export async function commitTree(repoDir: string, commit: string): Promise<string | undefined> {
-  const r = await runProcess('git', ['rev-parse', '--verify', '--quiet', `${commit}^{tree}`], { cwd: repoDir, env: { ...process.env, LC_ALL: 'C' } });
+  const r = await runProcess('git', ['rev-parse', '--verify', '--quiet', `${commit}^{tree}`], {
+    cwd: repoDir,
+    env: { ...process.env, LC_ALL: 'C' },
+  });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }

@@ -136,7 +136,8 @@ export function reviewStack(
     const renamedTo = renames.get(change.logicalId);
     const hazard = removalHazard(stack, change, renamedTo === undefined ? undefined : { logicalId: renamedTo, path: paths[renamedTo] });
     if (hazard) hazards.push(hazard);
-    if (change.kind === 'modified' || change.kind === 'replaced' || change.kind === 'refused') warnings.push(...weakenedProtection(change, diff.resources.get(change.logicalId)));
+    if (change.kind === 'modified' || change.kind === 'replaced' || change.kind === 'refused')
+      warnings.push(...weakenedProtection(change, diff.resources.get(change.logicalId)));
   }
   for (const change of changes) {
     if (change.kind !== 'modified' && change.kind !== 'replaced' && change.kind !== 'refused') continue;
@@ -154,7 +155,9 @@ export function reviewStack(
     } else if (p?.kind === 'handed-over') {
       warnings.push(
         `${change.logicalId} (${change.type}): ${p.what} true -> (left out): CloudFormation does not send a setting the template leaves out, so the deployed resource stays protected; ` +
-          (p.guarded ? 'the RollbackGuard switches it on for new stacks (ADR 0004)' : 'but nothing in the new template switches it on: a new stack would be created unprotected'),
+          (p.guarded
+            ? 'the RollbackGuard switches it on for new stacks (ADR 0004)'
+            : 'but nothing in the new template switches it on: a new stack would be created unprotected'),
       );
     }
   }
@@ -164,7 +167,9 @@ export function reviewStack(
   const changed = new Set(changes.map((c) => c.logicalId));
   const impacts = [...analysis.impacts.values()]
     // Everything that refers to a refused resource is blocked with it; the stateful ones are the news.
-    .filter((i) => !changed.has(i.logicalId) && dominantEffect(i) !== undefined && (dominantEffect(i) !== 'blocked' || isStatefulType(i.type)))
+    .filter(
+      (i) => !changed.has(i.logicalId) && dominantEffect(i) !== undefined && (dominantEffect(i) !== 'blocked' || isStatefulType(i.type)),
+    )
     .map((i) => {
       const steps = analysis.chain(i.logicalId);
       return {
@@ -186,7 +191,9 @@ export function reviewStack(
     hazards,
     warnings,
     otherSections: otherSections(diff),
-    iamTables: [diff.iamChanges.summarizeStatements(), diff.iamChanges.summarizeManagedPolicies()].filter((t) => t.length > 1).map(stripTable),
+    iamTables: [diff.iamChanges.summarizeStatements(), diff.iamChanges.summarizeManagedPolicies()]
+      .filter((t) => t.length > 1)
+      .map(stripTable),
     securityGroupTable: diff.securityGroupChanges.hasChanges ? stripTable(diff.securityGroupChanges.summarize()) : [],
     details: diff.isEmpty ? '' : renderDetails(diff, paths),
   };
@@ -197,7 +204,8 @@ export function reviewStack(
  * modification, and one AWS refuses is `refused`.
  */
 function withAnalysis(change: ResourceChange, impact: ResourceImpact | undefined): ResourceChange {
-  if (impact && (change.kind === 'modified' || change.kind === 'replaced') && dominantEffect(impact) === 'update refused') return { ...change, kind: 'refused' };
+  if (impact && (change.kind === 'modified' || change.kind === 'replaced') && dominantEffect(impact) === 'update refused')
+    return { ...change, kind: 'refused' };
   if (!impact || impact.inPlace.length === 0 || impact.replacement !== 'none' || change.kind !== 'replaced') return change;
   const { rule, property } = impact.inPlace[0]!;
   return {
@@ -239,7 +247,14 @@ class ChainText {
 }
 
 /** The hazards of replacements, refused updates and blocked updates, direct or through references. */
-function impactHazards(stack: string, analysis: ImpactAnalysis, chain: ChainText, paths: Readonly<Record<string, string>>, before: Template, after: Template): Hazard[] {
+function impactHazards(
+  stack: string,
+  analysis: ImpactAnalysis,
+  chain: ChainText,
+  paths: Readonly<Record<string, string>>,
+  before: Template,
+  after: Template,
+): Hazard[] {
   const hazards: Hazard[] = [];
   const typeOf = (id: string) => after.Resources?.[id]?.Type ?? before.Resources?.[id]?.Type ?? 'unknown';
   const stateful = (id: string) => isStatefulType(before.Resources?.[id]?.Type) || isStatefulType(after.Resources?.[id]?.Type);
@@ -263,9 +278,17 @@ function impactHazards(stack: string, analysis: ImpactAnalysis, chain: ChainText
           fix: `revert the root change (${displayPath(paths[root.logicalId]) ?? root.logicalId}: ${root.detail}), or plan a migration`,
         });
       } else if (cause.kind === 'type') {
-        hazards.push({ ...base(id), impact: 'WILL_REPLACE', reason: `would be replaced by a new, empty resource: the resource type changed (${cause.from} -> ${cause.to})`, fix: 'revert the type change' });
+        hazards.push({
+          ...base(id),
+          impact: 'WILL_REPLACE',
+          reason: `would be replaced by a new, empty resource: the resource type changed (${cause.from} -> ${cause.to})`,
+          fix: 'revert the type change',
+        });
       } else {
-        const why = cause.properties.map((p) => `${p.property} ${renderValue(p.before)} -> ${renderValue(p.after)} (${p.behaviour === 'replace' ? 'requires replacement' : 'may cause replacement'})`);
+        const why = cause.properties.map(
+          (p) =>
+            `${p.property} ${renderValue(p.before)} -> ${renderValue(p.after)} (${p.behaviour === 'replace' ? 'requires replacement' : 'may cause replacement'})`,
+        );
         hazards.push({
           ...base(id),
           impact: may ? 'MAY_REPLACE' : 'WILL_REPLACE',
@@ -278,12 +301,24 @@ function impactHazards(stack: string, analysis: ImpactAnalysis, chain: ChainText
       const refused = i.refused!;
       const what =
         refused.cause.kind === 'text'
-          ? chain.rooted(`${refused.property} ${renderValue(before.Resources?.[id]?.Properties?.[refused.property])} -> ${renderValue(after.Resources?.[id]?.Properties?.[refused.property])}`)
+          ? chain.rooted(
+              `${refused.property} ${renderValue(before.Resources?.[id]?.Properties?.[refused.property])} -> ${renderValue(after.Resources?.[id]?.Properties?.[refused.property])}`,
+            )
           : chain.of(id);
-      hazards.push({ ...base(id), impact: 'UPDATE_REFUSED', reason: `cannot be updated: ${what}: ${refused.rule.reason}`, fix: refused.rule.fix });
+      hazards.push({
+        ...base(id),
+        impact: 'UPDATE_REFUSED',
+        reason: `cannot be updated: ${what}: ${refused.rule.reason}`,
+        fix: refused.rule.fix,
+      });
     } else if (effect === 'blocked' && stateful(id)) {
       const refused = analysis.impacts.get(i.blockedBy!)!.refused!;
-      hazards.push({ ...base(id), impact: 'UPDATE_REFUSED', reason: `cannot be updated: ${chain.of(id)} (${refused.rule.reason})`, fix: refused.rule.fix });
+      hazards.push({
+        ...base(id),
+        impact: 'UPDATE_REFUSED',
+        reason: `cannot be updated: ${chain.of(id)} (${refused.rule.reason})`,
+        fix: refused.rule.fix,
+      });
     }
   }
   return hazards;
@@ -293,7 +328,13 @@ function describeChange(logicalId: string, d: ResourceDifference, path: string |
   const oldType = d.oldResourceType;
   const newType = d.newResourceType;
   const impact = String(d.changeImpact);
-  const kind: ChangeKind = d.isAddition ? 'added' : d.isRemoval ? 'removed' : impact === 'WILL_REPLACE' || impact === 'MAY_REPLACE' ? 'replaced' : 'modified';
+  const kind: ChangeKind = d.isAddition
+    ? 'added'
+    : d.isRemoval
+      ? 'removed'
+      : impact === 'WILL_REPLACE' || impact === 'MAY_REPLACE'
+        ? 'replaced'
+        : 'modified';
   const properties = Object.entries(d.propertyUpdates).map(([name, p]) => ({
     name,
     impact: String(p.changeImpact ?? 'WILL_UPDATE'),
@@ -348,7 +389,9 @@ function weakenedProtection(change: ResourceChange, d: ResourceDifference | unde
   for (const attribute of ['DeletionPolicy', 'UpdateReplacePolicy']) {
     const c = d.otherChanges[attribute];
     if (c?.isDifferent && PROTECTIVE_POLICIES.has(String(c.oldValue)) && !PROTECTIVE_POLICIES.has(String(c.newValue))) {
-      warnings.push(`${where}: ${attribute} ${String(c.oldValue)} -> ${c.newValue === undefined ? '(none: Delete)' : String(c.newValue)}; a later removal or replacement would delete its data`);
+      warnings.push(
+        `${where}: ${attribute} ${String(c.oldValue)} -> ${c.newValue === undefined ? '(none: Delete)' : String(c.newValue)}; a later removal or replacement would delete its data`,
+      );
     }
   }
   // DeletionProtection true -> false is a hazard (WILL_UNPROTECT), true -> left out a note: protectionChange.
@@ -360,13 +403,19 @@ function weakenedProtection(change: ResourceChange, d: ResourceDifference | unde
  * CloudFormation applies) or `handed-over` (true -> left out, which it does not; then `guarded`
  * says whether a RollbackGuard of the new template switches it on).
  */
-function protectionChange(change: ResourceChange, before: Template | undefined, after: Template): { kind: 'off' | 'handed-over'; what: string; guarded: boolean } | undefined {
+function protectionChange(
+  change: ResourceChange,
+  before: Template | undefined,
+  after: Template,
+): { kind: 'off' | 'handed-over'; what: string; guarded: boolean } | undefined {
   const read = (t: Template | undefined): unknown => {
     const r = t?.Resources?.[change.logicalId];
     if (!r?.Properties) return undefined;
     if (r.Type === 'AWS::ElasticLoadBalancingV2::LoadBalancer') {
       const attributes = r.Properties.LoadBalancerAttributes;
-      return Array.isArray(attributes) ? (attributes.find((a) => (a as { Key?: string }).Key === 'deletion_protection.enabled') as { Value?: unknown } | undefined)?.Value : undefined;
+      return Array.isArray(attributes)
+        ? (attributes.find((a) => (a as { Key?: string }).Key === 'deletion_protection.enabled') as { Value?: unknown } | undefined)?.Value
+        : undefined;
     }
     return r.Type === 'AWS::RDS::DBInstance' || r.Type === 'AWS::RDS::DBCluster' ? r.Properties.DeletionProtection : undefined;
   };
@@ -376,7 +425,9 @@ function protectionChange(change: ResourceChange, before: Template | undefined, 
   if (!isTrue(was)) return undefined;
   if (now !== undefined && !isTrue(now)) return { kind: 'off', what, guarded: false };
   if (now !== undefined) return undefined;
-  const guarded = Object.values(after.Resources ?? {}).some((r) => r.Type === 'Custom::RollbackGuard' && JSON.stringify(r.Properties ?? {}).includes(`"Ref":"${change.logicalId}"`));
+  const guarded = Object.values(after.Resources ?? {}).some(
+    (r) => r.Type === 'Custom::RollbackGuard' && JSON.stringify(r.Properties ?? {}).includes(`"Ref":"${change.logicalId}"`),
+  );
   return { kind: 'handed-over', what, guarded };
 }
 
@@ -414,7 +465,12 @@ function otherSections(diff: TemplateDiff): string[] {
 
 function unpaired(change: ResourceChange, template: Template | undefined): UnpairedResource {
   const properties = template?.Resources?.[change.logicalId]?.Properties;
-  return { logicalId: change.logicalId, type: change.type, ...(change.path === undefined ? {} : { path: change.path }), ...(properties ? { properties } : {}) };
+  return {
+    logicalId: change.logicalId,
+    type: change.type,
+    ...(change.path === undefined ? {} : { path: change.path }),
+    ...(properties ? { properties } : {}),
+  };
 }
 
 const KIND_ORDER: Record<ChangeKind, number> = { removed: 0, replaced: 1, refused: 2, added: 3, modified: 4 };
@@ -428,6 +484,7 @@ function isTrue(v: unknown): boolean {
 
 // The formatter colours its output when chalk thinks the terminal supports it; the report is
 // plain text and Markdown, so strip the codes rather than depend on import order.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape character is what an ANSI colour code starts with
 const ANSI = /\u001b\[[0-9;]*m/g;
 export function stripAnsi(text: string): string {
   return text.replace(ANSI, '');

@@ -31,7 +31,10 @@ const INVALID_CONFIG = 'Invalid loadbearing configuration';
 export async function synthesize(projectDir: string, outDir: string, label: string, options: SynthOptions): Promise<void> {
   const cdk = options.cdkBin ?? join(projectDir, 'node_modules', '.bin', 'cdk');
   if (!existsSync(join(projectDir, 'cdk.json'))) {
-    throw new ReviewError(`${label} has no cdk.json (looked in ${projectDir})`, 'run from the project root, or compare templates with --base-dir.');
+    throw new ReviewError(
+      `${label} has no cdk.json (looked in ${projectDir})`,
+      'run from the project root, or compare templates with --base-dir.',
+    );
   }
   if (!existsSync(cdk)) throw new ReviewError(`the CDK CLI is not installed (${cdk})`, 'run `npm ci` first.');
   const args = ['synth', '--quiet', '--no-validation', '--no-lookups', '--output', outDir, '--context', 'policies=false'];
@@ -49,14 +52,16 @@ export async function synthesize(projectDir: string, outDir: string, label: stri
       const what = options.configFile ?? 'the built-in configuration';
       throw new ReviewError(
         `${what} is invalid at ${label}, so that side cannot be synthesized`,
-        label === 'the working tree' ? `fix ${what} (every problem is listed below)` : `review against a ref where ${what} is valid (the one deployed), or against its templates with --base-dir`,
+        label === 'the working tree'
+          ? `fix ${what} (every problem is listed below)`
+          : `review against a ref where ${what} is valid (the one deployed), or against its templates with --base-dir`,
         usefulLines(output.slice(invalid)),
       );
     }
     throw new ReviewError(
       `synthesizing ${label} failed (cdk synth ${result.error ? `could not start: ${result.error.message}` : `exited ${result.status}`})`,
       `fix the error above (\`npx cdk synth\` in ${projectDir} shows it in full), or compare against templates with --base-dir.`,
-      usefulLines(result.stdout + '\n' + result.stderr),
+      usefulLines(`${result.stdout}\n${result.stderr}`),
     );
   }
 }

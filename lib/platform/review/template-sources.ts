@@ -30,7 +30,10 @@ export interface SourceOptions {
 }
 
 /** A source whose git ref, if any, is resolved to a commit. */
-export type ResolvedSource = { readonly kind: 'dir'; readonly dir: string } | { readonly kind: 'ref'; readonly ref: ResolvedRef } | { readonly kind: 'worktree' };
+export type ResolvedSource =
+  | { readonly kind: 'dir'; readonly dir: string }
+  | { readonly kind: 'ref'; readonly ref: ResolvedRef }
+  | { readonly kind: 'worktree' };
 
 export async function resolveSource(source: TemplateSource, projectDir: string): Promise<ResolvedSource> {
   return source.kind === 'ref' ? { kind: 'ref', ref: await resolveRef(projectDir, source.ref) } : source;
@@ -50,7 +53,12 @@ export async function sourceTree(source: ResolvedSource, options: SourceOptions)
  * Synthesizes (or reads) the templates of a source. With a cache and a known tree, templates
  * synthesized before from exactly the same inputs are read instead (see `SynthCache`).
  */
-export async function loadTemplates(source: ResolvedSource, options: SourceOptions, tolerateFindings: boolean, tree?: string): Promise<TemplateSet> {
+export async function loadTemplates(
+  source: ResolvedSource,
+  options: SourceOptions,
+  tolerateFindings: boolean,
+  tree?: string,
+): Promise<TemplateSet> {
   if (source.kind === 'dir') return readTemplateDir(source.dir);
   const label = source.kind === 'worktree' ? 'working tree' : source.ref.label;
   // --install-deps gives a ref its own node_modules: not the inputs the key describes.
@@ -66,7 +74,11 @@ export async function loadTemplates(source: ResolvedSource, options: SourceOptio
 }
 
 /** Runs the synth of a working tree or a ref; returns the output folder. */
-async function synthesizeSource(source: Exclude<ResolvedSource, { kind: 'dir' }>, options: SourceOptions, tolerateFindings: boolean): Promise<string> {
+async function synthesizeSource(
+  source: Exclude<ResolvedSource, { kind: 'dir' }>,
+  options: SourceOptions,
+  tolerateFindings: boolean,
+): Promise<string> {
   if (source.kind === 'worktree') {
     const out = options.temp.make('worktree');
     await synthesize(options.projectDir, out, 'the working tree', { context: options.context, tolerateFindings, ...configLabel(options) });
@@ -89,7 +101,11 @@ async function provideDependencies(tree: string, ref: ResolvedRef, options: Sour
   if (options.installDependencies) {
     const npm = await runProcess('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: tree });
     if (npm.error || npm.status !== 0) {
-      throw new ReviewError(`installing the dependencies of ${ref.label} failed (npm ci)`, 'check the npm registry or cache, or drop --install-deps to use the working tree\'s node_modules.', npm.stderr.split('\n').filter(Boolean).slice(-15));
+      throw new ReviewError(
+        `installing the dependencies of ${ref.label} failed (npm ci)`,
+        "check the npm registry or cache, or drop --install-deps to use the working tree's node_modules.",
+        npm.stderr.split('\n').filter(Boolean).slice(-15),
+      );
     }
     return;
   }

@@ -35,12 +35,17 @@ const SUFFIX = '.template.json';
  */
 export function readTemplateDir(dir: string, label = dir): TemplateSet {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ReviewError(`template directory ${dir} does not exist`, 'pass a directory of <stack>.template.json files, e.g. cdk.out after `npm run synth`.');
+    throw new ReviewError(
+      `template directory ${dir} does not exist`,
+      'pass a directory of <stack>.template.json files, e.g. cdk.out after `npm run synth`.',
+    );
   }
   const templates = new Map<string, Template>();
   const paths = new Map<string, Readonly<Record<string, string>>>();
   const assemblyPaths = assemblyConstructPaths(dir);
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(SUFFIX))
+    .sort()) {
     const path = join(dir, file);
     let template: unknown;
     try {
@@ -49,7 +54,10 @@ export function readTemplateDir(dir: string, label = dir): TemplateSet {
       throw new ReviewError(`${path} is not valid JSON (${(e as Error).message})`, 'pass synthesized CloudFormation templates (JSON).');
     }
     if (typeof template !== 'object' || template === null || Array.isArray(template)) {
-      throw new ReviewError(`${path} is not a CloudFormation template (expected a JSON object)`, 'pass synthesized CloudFormation templates (JSON).');
+      throw new ReviewError(
+        `${path} is not a CloudFormation template (expected a JSON object)`,
+        'pass synthesized CloudFormation templates (JSON).',
+      );
     }
     const stack = file.slice(0, -SUFFIX.length);
     templates.set(stack, template as Template);

@@ -31,12 +31,38 @@ export function textReport(review: Review, options: ReportOptions): string {
     const listed = stack.changes.slice(0, MAX_LISTED);
     for (const c of listed) {
       const path = displayPath(c.path);
-      out.push(`  ${c.kind.padEnd(8)}  ${c.type}  ${c.logicalId}${path ? `  ${path}` : ''}${c.stateful ? '  [stateful]' : ''}${summaryOrEmpty(changeSummary(c))}`);
+      out.push(
+        `  ${c.kind.padEnd(8)}  ${c.type}  ${c.logicalId}${path ? `  ${path}` : ''}${c.stateful ? '  [stateful]' : ''}${summaryOrEmpty(changeSummary(c))}`,
+      );
     }
-    if (stack.changes.length > listed.length) out.push(`  ... and ${stack.changes.length - listed.length} more (see --details or --markdown)`);
-    for (const i of stack.impacts) out.push(`  ${impactKind(i).padEnd(8)}  ${i.type}  ${i.logicalId}${displayPath(i.path) ? `  ${displayPath(i.path)}` : ''}${i.stateful ? '  [stateful]' : ''}  through references: ${i.chain}`);
-    for (const table of stack.iamTables) out.push('  IAM changes:', indent(formatTable(table.map((r) => [...r]), 120), 4));
-    if (stack.securityGroupTable.length > 0) out.push('  Security group changes:', indent(formatTable(stack.securityGroupTable.map((r) => [...r]), 120), 4));
+    if (stack.changes.length > listed.length)
+      out.push(`  ... and ${stack.changes.length - listed.length} more (see --details or --markdown)`);
+    for (const i of stack.impacts)
+      out.push(
+        `  ${impactKind(i).padEnd(8)}  ${i.type}  ${i.logicalId}${displayPath(i.path) ? `  ${displayPath(i.path)}` : ''}${i.stateful ? '  [stateful]' : ''}  through references: ${i.chain}`,
+      );
+    for (const table of stack.iamTables)
+      out.push(
+        '  IAM changes:',
+        indent(
+          formatTable(
+            table.map((r) => [...r]),
+            120,
+          ),
+          4,
+        ),
+      );
+    if (stack.securityGroupTable.length > 0)
+      out.push(
+        '  Security group changes:',
+        indent(
+          formatTable(
+            stack.securityGroupTable.map((r) => [...r]),
+            120,
+          ),
+          4,
+        ),
+      );
     if (options.details && stack.details) out.push('  Details:', indent(stack.details, 4));
     out.push('');
   }
@@ -45,7 +71,12 @@ export function textReport(review: Review, options: ReportOptions): string {
   if (review.blocking.length > 0) {
     out.push(`BLOCKED: ${blockedHeadline(review)}`);
     for (const h of review.blocking) out.push(...hazardLines(h));
-    out.push('', proceedHint(options.allowListPath), ...review.blocking.map((h, i, all) => `  ${allowListSnippet(h)}${i < all.length - 1 ? ',' : ''}`), '');
+    out.push(
+      '',
+      proceedHint(options.allowListPath),
+      ...review.blocking.map((h, i, all) => `  ${allowListSnippet(h)}${i < all.length - 1 ? ',' : ''}`),
+      '',
+    );
   }
   if (review.allowed.length > 0) {
     out.push(`Allowed by ${options.allowListPath}:`);
@@ -59,7 +90,7 @@ export function textReport(review: Review, options: ReportOptions): string {
     out.push('Warnings:', ...warnings.map((w) => `  - ${w}`), '');
   }
   out.push(verdict(review));
-  return stripAnsi(out.join('\n')) + '\n';
+  return `${stripAnsi(out.join('\n'))}\n`;
 }
 
 function hazardLines(h: Hazard): string[] {

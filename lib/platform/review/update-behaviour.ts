@@ -36,6 +36,7 @@ function lookup(type: string, property: string): UpdateBehaviour {
   const model = loadResourceModel(type);
   if (!model) return 'maybe';
   const replacement = model.properties[property]?.causesReplacement;
-  if (replacement === 'yes' || (model.additionalReplacementProperties ?? []).some((path) => path.length === 1 && path[0] === property)) return 'replace';
+  if (replacement === 'yes' || (model.additionalReplacementProperties ?? []).some((path) => path.length === 1 && path[0] === property))
+    return 'replace';
   return replacement === 'maybe' ? 'maybe' : 'update';
 }

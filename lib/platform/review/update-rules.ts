@@ -48,7 +48,9 @@ function movesVpc(c: UpdateContext): boolean {
   const [was, is] = [c.before.Resources?.[c.cause.source], c.after.Resources?.[c.cause.source]];
   if (is?.Type !== 'AWS::EC2::Subnet') return false;
   const vpcId = prop(is, 'VpcId');
-  return JSON.stringify(prop(was, 'VpcId')) !== JSON.stringify(vpcId) || [...referencedIds(vpcId)].some((vpc) => c.replacement(vpc) !== 'none');
+  return (
+    JSON.stringify(prop(was, 'VpcId')) !== JSON.stringify(vpcId) || [...referencedIds(vpcId)].some((vpc) => c.replacement(vpc) !== 'none')
+  );
 }
 
 /** `17.9` -> 17; undefined for anything that is not a literal version. */
@@ -87,7 +89,7 @@ export const REFUSED_UPDATES: readonly RefusedUpdate[] = [
     applies: movesVpc,
     short: 'a cache subnet group cannot move to another VPC',
     reason:
-      'a cache subnet group belongs to one VPC, and the nodes of a running cache stay in its subnets (changing a replication group\'s ' +
+      "a cache subnet group belongs to one VPC, and the nodes of a running cache stay in its subnets (changing a replication group's " +
       'CacheSubnetGroupName requires a new cache): the cache cannot follow the VPC',
     fix: 'keep the VPC (revert network.cidr or what replaces it); a cache in a new VPC is a new cache: plan the warm-up',
     sources: [
@@ -102,10 +104,17 @@ export const REFUSED_UPDATES: readonly RefusedUpdate[] = [
     property: 'EngineVersion',
     applies: (c) => {
       const [from, to] = [majorVersion(prop(before(c), 'EngineVersion')), majorVersion(prop(after(c), 'EngineVersion'))];
-      return c.cause.kind === 'text' && from !== undefined && to !== undefined && from !== to && !isTrue(prop(after(c), 'AllowMajorVersionUpgrade'));
+      return (
+        c.cause.kind === 'text' &&
+        from !== undefined &&
+        to !== undefined &&
+        from !== to &&
+        !isTrue(prop(after(c), 'AllowMajorVersionUpgrade'))
+      );
     },
     short: 'major version change without `allowMajorVersionUpgrade`',
-    reason: 'major version change without `allowMajorVersionUpgrade`: RDS refuses an EngineVersion of another major version unless AllowMajorVersionUpgrade is set',
+    reason:
+      'major version change without `allowMajorVersionUpgrade`: RDS refuses an EngineVersion of another major version unless AllowMajorVersionUpgrade is set',
     fix: 'set database.allowMajorVersionUpgrade to true in the same change (runbook: docs/reviewing-changes.md, "PostgreSQL engine upgrades"), or keep the major version',
     sources: [
       'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-allowmajorversionupgrade',
@@ -133,7 +142,10 @@ function allowedMajorUpgrade(c: Pick<UpdateContext, 'before' | 'after'>, logical
 function majorChanges(c: UpdateContext): boolean {
   const [writer] = [...referencedIds(prop(after(c), 'SourceDBInstanceIdentifier'))];
   const id = writer ?? c.logicalId;
-  const [from, to] = [majorVersion(prop(c.before.Resources?.[id], 'EngineVersion')), majorVersion(prop(c.after.Resources?.[id], 'EngineVersion'))];
+  const [from, to] = [
+    majorVersion(prop(c.before.Resources?.[id], 'EngineVersion')),
+    majorVersion(prop(c.after.Resources?.[id], 'EngineVersion')),
+  ];
   return from !== to;
 }
 
@@ -152,7 +164,7 @@ export const IN_PLACE_RULES: readonly UpdateRule[] = [
       return family !== undefined && family === parameterGroupFamily(c.before, before(c)) && !majorChanges(c);
     },
     reason:
-      'a new parameter group of the same family, the engine\'s major version unchanged: RDS applies it to the instance in place (the ' +
+      "a new parameter group of the same family, the engine's major version unchanged: RDS applies it to the instance in place (the " +
       'CloudFormation property says an update restarts the instance when the group has static parameters, or when its parameters change)',
     sources: [
       'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html',
@@ -168,11 +180,16 @@ export const IN_PLACE_RULES: readonly UpdateRule[] = [
       const [writer] = [...referencedIds(prop(instance, 'SourceDBInstanceIdentifier'))];
       // The writer: its own major upgrade, to a parameter group of the new family.
       // An in-Region read replica (no EngineVersion of its own): its writer's upgrade, same family.
-      const major = writer === undefined ? allowedMajorUpgrade(c, c.logicalId) : prop(instance, 'EngineVersion') === undefined ? allowedMajorUpgrade(c, writer) : undefined;
+      const major =
+        writer === undefined
+          ? allowedMajorUpgrade(c, c.logicalId)
+          : prop(instance, 'EngineVersion') === undefined
+            ? allowedMajorUpgrade(c, writer)
+            : undefined;
       return major !== undefined && parameterGroupFamily(c.after, instance) === `postgres${major}`;
     },
     reason:
-      'an in-place major version upgrade: AllowMajorVersionUpgrade is set, the new parameter group is of the new major\'s family (RDS requires one ' +
+      "an in-place major version upgrade: AllowMajorVersionUpgrade is set, the new parameter group is of the new major's family (RDS requires one " +
       'for a major upgrade with a custom group), and RDS upgrades in-Region read replicas together with the primary',
     sources: [
       'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html',

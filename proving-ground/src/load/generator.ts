@@ -63,7 +63,13 @@ export interface GeneratorStats {
   readonly peakInFlight: number;
 }
 
-type Answer = { outcome: Outcome; errorKind?: string; status?: number; text?: string; headers?: Record<string, string | string[] | undefined> };
+type Answer = {
+  outcome: Outcome;
+  errorKind?: string;
+  status?: number;
+  text?: string;
+  headers?: Record<string, string | string[] | undefined>;
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,14 +81,27 @@ export class LoadGenerator {
 
   constructor(private readonly o: GeneratorOptions) {
     // A few connections per client, as a browser or an SDK keeps; requests beyond them queue in the client and that wait counts too.
-    const options = (localAddress: string) => ({ localAddress, connections: CONNECTIONS_PER_CLIENT, pipelining: 1, keepAliveTimeout: 30_000 });
+    const options = (localAddress: string) => ({
+      localAddress,
+      connections: CONNECTIONS_PER_CLIENT,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+    });
     this.pools = Array.from({ length: o.clients }, (_, i) => new Pool(o.url, options(clientAddress(i))));
     this.overLimitPool = new Pool(o.url, options('127.9.0.1'));
   }
 
   private async send(pool: Pool, r: PlannedRequest, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
     try {
-      const res = await pool.request({ method: r.method, path: r.path, headers: r.headers, body: r.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal });
+      const res = await pool.request({
+        method: r.method,
+        path: r.path,
+        headers: r.headers,
+        body: r.body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal,
+      });
       const status = res.statusCode;
       if (status === 200) {
         await res.body.dump();
@@ -96,7 +115,10 @@ export class LoadGenerator {
       return { outcome: 'error', status, errorKind: `${status}${code ? ` ${code}` : ''}` };
     } catch (error) {
       const e = error as { code?: string; name?: string };
-      const kind = e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.name === 'AbortError' ? 'timeout' : (e.code ?? e.name ?? 'error');
+      const kind =
+        e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.name === 'AbortError'
+          ? 'timeout'
+          : (e.code ?? e.name ?? 'error');
       return { outcome: 'error', errorKind: kind };
     }
   }
@@ -107,7 +129,14 @@ export class LoadGenerator {
 
   /** One write; with `retrying`, resent with the same key after every timeout or 5xx, with growing timeouts and jittered backoff. */
   private async write(pool: Pool, r: PlannedRequest, intendedMs: number, retrying: boolean, random: () => number): Promise<Answer> {
-    const record: WriteRecord = { key: r.headers['idempotency-key'], intendedMs, attempts: 0, replays: 0, orderIds: new Set(), acked: false };
+    const record: WriteRecord = {
+      key: r.headers['idempotency-key'],
+      intendedMs,
+      attempts: 0,
+      replays: 0,
+      orderIds: new Set(),
+      acked: false,
+    };
     this.writes.push(record);
     const attempts = retrying ? this.o.retry.maxAttempts : 1;
     let answer: Answer = { outcome: 'error', errorKind: 'not sent' };
@@ -124,7 +153,8 @@ export class LoadGenerator {
         record.acked = true;
         return answer;
       }
-      const retryable = answer.errorKind === 'timeout' || (answer.status ?? 0) >= 500 || answer.status === undefined || answer.status === 429;
+      const retryable =
+        answer.errorKind === 'timeout' || (answer.status ?? 0) >= 500 || answer.status === undefined || answer.status === 429;
       if (!retryable) return answer;
       // Backoff with full jitter; a shed or rate-limited answer says when to come back (Retry-After).
       const retryAfterMs = Number(answer.headers?.['retry-after'] ?? 0) * 1000;
@@ -165,9 +195,13 @@ export class LoadGenerator {
       const done = (a: Answer) => {
         const ms = performance.now() - start - intendedMs;
         recorder.record(intendedMs, r.kind as RequestKind, a.outcome, ms, a.errorKind);
-        if (a.outcome === 'rateLimited' && !recorder.firstRateLimited) recorder.firstRateLimited = { status: a.status!, retryAfter: String(a.headers?.['retry-after'] ?? ''), body: a.text ?? '' };
+        if (a.outcome === 'rateLimited' && !recorder.firstRateLimited)
+          recorder.firstRateLimited = { status: a.status!, retryAfter: String(a.headers?.['retry-after'] ?? ''), body: a.text ?? '' };
       };
-      const p = r.kind === 'write' ? this.write(pool, r, intendedMs, plan.retryingWritesAt?.(intendedMs) ?? false, random) : this.send(pool, r, this.o.timeoutMs);
+      const p =
+        r.kind === 'write'
+          ? this.write(pool, r, intendedMs, plan.retryingWritesAt?.(intendedMs) ?? false, random)
+          : this.send(pool, r, this.o.timeoutMs);
       track(p.then(done));
     };
     const overLimit = (intendedMs: number) => {
@@ -175,7 +209,8 @@ export class LoadGenerator {
       track(
         this.send(this.overLimitPool, r, this.o.timeoutMs).then((a) => {
           recorder.overLimitClient.add(a.outcome, performance.now() - start - intendedMs, a.errorKind);
-          if (a.outcome === 'rateLimited' && !recorder.firstRateLimited) recorder.firstRateLimited = { status: a.status!, retryAfter: String(a.headers?.['retry-after'] ?? ''), body: a.text ?? '' };
+          if (a.outcome === 'rateLimited' && !recorder.firstRateLimited)
+            recorder.firstRateLimited = { status: a.status!, retryAfter: String(a.headers?.['retry-after'] ?? ''), body: a.text ?? '' };
         }),
       );
     };

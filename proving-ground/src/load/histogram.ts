@@ -6,7 +6,13 @@ const HIGHEST_US = 120_000_000;
 export type Histogram = hdr.Histogram;
 
 export function newHistogram(): Histogram {
-  return hdr.build({ bitBucketSize: 'packed', lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 2, autoResize: false });
+  return hdr.build({
+    bitBucketSize: 'packed',
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_US,
+    numberOfSignificantValueDigits: 2,
+    autoResize: false,
+  });
 }
 
 export function recordMs(h: Histogram, ms: number): void {

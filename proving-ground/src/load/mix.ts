@@ -40,7 +40,8 @@ export function nextRequest(random: () => number, seedItems: number, key: () => 
   const r = random();
   const id = (n: number) => 1 + Math.floor(random() * n);
   if (r < MIX['cached-read']) return { kind: 'cached-read', method: 'GET', path: `/api/items/${id(HOT_ITEMS)}`, headers: {} };
-  if (r < MIX['cached-read'] + MIX['uncached-read']) return { kind: 'uncached-read', method: 'GET', path: `/api/items/${id(seedItems)}`, headers: { 'cache-control': 'no-cache' } };
+  if (r < MIX['cached-read'] + MIX['uncached-read'])
+    return { kind: 'uncached-read', method: 'GET', path: `/api/items/${id(seedItems)}`, headers: { 'cache-control': 'no-cache' } };
   if (r < 1 - MIX.write) return { kind: 'list', method: 'GET', path: `/api/items?limit=${[10, 20, 50][id(3) - 1]}`, headers: {} };
   return {
     kind: 'write',

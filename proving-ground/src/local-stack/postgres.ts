@@ -79,15 +79,36 @@ function node(
   tlsCa?: string,
 ): PostgresNode {
   const launch = async () => {
-    const [cmd, args] = asUser(PG_USER, join(PG_BIN, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', socketDir, ...[...SERVER_SETTINGS, ...settings].flatMap((s) => ['-c', s])]);
+    const [cmd, args] = asUser(PG_USER, join(PG_BIN, 'postgres'), [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-k',
+      socketDir,
+      ...[...SERVER_SETTINGS, ...settings].flatMap((s) => ['-c', s]),
+    ]);
     const p = startProcess(cmd, args);
-    await waitFor(`PostgreSQL ${role} on ${port}`, async () => {
-      if (!p.running()) throw new Error(`exited: ${p.output()}`);
-      const c = new pg.Client({ host: '127.0.0.1', port, user: admin.user, password: admin.password, database: admin.database, connectionTimeoutMillis: 1000, ssl: tlsSsl(tlsCa) });
-      await c.connect();
-      await c.end();
-      return true;
-    }, 20_000, () => p.output());
+    await waitFor(
+      `PostgreSQL ${role} on ${port}`,
+      async () => {
+        if (!p.running()) throw new Error(`exited: ${p.output()}`);
+        const c = new pg.Client({
+          host: '127.0.0.1',
+          port,
+          user: admin.user,
+          password: admin.password,
+          database: admin.database,
+          connectionTimeoutMillis: 1000,
+          ssl: tlsSsl(tlsCa),
+        });
+        await c.connect();
+        await c.end();
+        return true;
+      },
+      20_000,
+      () => p.output(),
+    );
     return p;
   };
   const n: PostgresNode = {
@@ -120,21 +141,77 @@ function tlsSsl(ca: string | undefined): pg.ClientConfig['ssl'] {
 async function tlsSettings(root: string): Promise<{ ca: string; settings: string[] }> {
   const file = (name: string) => join(root, name);
   const openssl = (args: string[]) => run('openssl', args);
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', '/CN=loadbearing local test CA', '-keyout', file('ca.key'), '-out', file('ca.pem')]);
-  await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-subj', '/CN=127.0.0.1', '-keyout', file('server.key'), '-out', file('server.csr')]);
-  writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
-  await openssl(['x509', '-req', '-sha256', '-days', '2', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-extfile', file('server.ext'), '-out', file('server.pem')]);
-  writeFileSync(file('pg_hba.conf'), ['local all all trust', 'hostssl all all 127.0.0.1/32 md5', 'hostssl replication all 127.0.0.1/32 md5', ''].join('\n'));
+  await openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=loadbearing local test CA',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+  ]);
+  await openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    file('server.key'),
+    '-out',
+    file('server.csr'),
+  ]);
+  writeFileSync(
+    file('server.ext'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+  );
+  await openssl([
+    'x509',
+    '-req',
+    '-sha256',
+    '-days',
+    '2',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-extfile',
+    file('server.ext'),
+    '-out',
+    file('server.pem'),
+  ]);
+  writeFileSync(
+    file('pg_hba.conf'),
+    ['local all all trust', 'hostssl all all 127.0.0.1/32 md5', 'hostssl replication all 127.0.0.1/32 md5', ''].join('\n'),
+  );
   for (const name of ['server.key', 'server.pem', 'pg_hba.conf']) {
     if (isRoot()) await run('chown', [`${PG_USER}:${PG_USER}`, file(name)]);
     chmodSync(file(name), 0o600);
   }
-  return { ca: readFileSync(file('ca.pem'), 'utf8'), settings: ['ssl=on', `ssl_cert_file=${file('server.pem')}`, `ssl_key_file=${file('server.key')}`, `hba_file=${file('pg_hba.conf')}`] };
+  return {
+    ca: readFileSync(file('ca.pem'), 'utf8'),
+    settings: ['ssl=on', `ssl_cert_file=${file('server.pem')}`, `ssl_key_file=${file('server.key')}`, `hba_file=${file('pg_hba.conf')}`],
+  };
 }
 
 /** Why `startPostgres({ tls: true })` cannot run here, or undefined when it can. */
 export function postgresTlsUnavailable(): string | undefined {
-  return postgresUnavailable() ?? (spawnSync('openssl', ['version']).status === 0 ? undefined : 'openssl not found (it makes the test certificates)');
+  return (
+    postgresUnavailable() ??
+    (spawnSync('openssl', ['version']).status === 0 ? undefined : 'openssl not found (it makes the test certificates)')
+  );
 }
 
 /**
@@ -145,7 +222,9 @@ export function postgresTlsUnavailable(): string | undefined {
  * `settings` (`name=value`) come after the defaults and override them (the proving ground
  * turns durable commits back on and preloads pg_stat_statements).
  */
-export async function startPostgres(options: { replica?: boolean; database?: string; settings?: readonly string[]; tls?: boolean } = {}): Promise<PostgresCluster> {
+export async function startPostgres(
+  options: { replica?: boolean; database?: string; settings?: readonly string[]; tls?: boolean } = {},
+): Promise<PostgresCluster> {
   let settings = options.settings ?? [];
   const adminUser = 'lb_admin';
   const adminPassword = 'local-admin-password';
@@ -161,7 +240,18 @@ export async function startPostgres(options: { replica?: boolean; database?: str
   const pwfile = join(root, 'pwfile');
   writeFileSync(pwfile, adminPassword);
   if (isRoot()) await run('chown', [`${PG_USER}:${PG_USER}`, pwfile]);
-  const [initCmd, initArgs] = asUser(PG_USER, join(PG_BIN, 'initdb'), ['-D', primaryDir, '-U', adminUser, `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync']);
+  const [initCmd, initArgs] = asUser(PG_USER, join(PG_BIN, 'initdb'), [
+    '-D',
+    primaryDir,
+    '-U',
+    adminUser,
+    `--pwfile=${pwfile}`,
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
   await run(initCmd, initArgs);
   const admin = { user: adminUser, password: adminPassword, database: 'postgres' };
   const primary = node('primary', await freePort(), primaryDir, root, admin, settings, tlsCa);
@@ -173,7 +263,14 @@ export async function startPostgres(options: { replica?: boolean; database?: str
     primary,
     tlsCa,
     async admin(target = primary) {
-      const c = new pg.Client({ host: '127.0.0.1', port: target.port, user: adminUser, password: adminPassword, database, ssl: tlsSsl(tlsCa) });
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port: target.port,
+        user: adminUser,
+        password: adminPassword,
+        database,
+        ssl: tlsSsl(tlsCa),
+      });
       await c.connect();
       return c;
     },
@@ -192,7 +289,18 @@ export async function startPostgres(options: { replica?: boolean; database?: str
     if (options.replica) {
       const replicaDir = join(root, 'replica');
       const conn = `host=127.0.0.1 port=${primary.port} user=${adminUser} password=${adminPassword}${tlsCa ? ' sslmode=require' : ''}`;
-      const [bbCmd, bbArgs] = asUser(PG_USER, join(PG_BIN, 'pg_basebackup'), ['-d', conn, '-D', replicaDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync']);
+      const [bbCmd, bbArgs] = asUser(PG_USER, join(PG_BIN, 'pg_basebackup'), [
+        '-d',
+        conn,
+        '-D',
+        replicaDir,
+        '-R',
+        '-X',
+        'stream',
+        '-c',
+        'fast',
+        '--no-sync',
+      ]);
       await run(bbCmd, bbArgs);
       const replica = node('replica', await freePort(), replicaDir, root, admin, settings, tlsCa);
       await replica.start();

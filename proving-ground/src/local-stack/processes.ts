@@ -36,10 +36,15 @@ export function asUser(user: string, command: string, args: readonly string[]): 
 /** Runs a command to completion (without blocking the event loop); throws with its output when it fails. */
 export function run(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(command, [...args], { encoding: 'utf8', env: options.env ?? process.env, cwd: options.cwd, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      command,
+      [...args],
+      { encoding: 'utf8', env: options.env ?? process.env, cwd: options.cwd, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -107,7 +112,11 @@ export interface ManagedProcess {
   signal(signal: NodeJS.Signals): void;
 }
 
-export function startProcess(command: string, args: readonly string[], options: SpawnOptions & { onLine?: (line: string) => void } = {}): ManagedProcess {
+export function startProcess(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions & { onLine?: (line: string) => void } = {},
+): ManagedProcess {
   const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`${command} did not start`);
   const pid = child.pid;
@@ -126,11 +135,13 @@ export function startProcess(command: string, args: readonly string[], options: 
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    groups.delete(pid);
-    tellReaper(`-${pid}`);
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      groups.delete(pid);
+      tellReaper(`-${pid}`);
+      resolve(code);
+    }),
+  );
   const running = () => child.exitCode === null && child.signalCode === null;
   const signal = (s: NodeJS.Signals) => {
     try {
@@ -160,7 +171,12 @@ export function startProcess(command: string, args: readonly string[], options: 
 }
 
 /** Polls `probe` until it resolves truthy; throws with `describe()` after `timeoutMs`. */
-export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, describe: () => string = () => ''): Promise<void> {
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {

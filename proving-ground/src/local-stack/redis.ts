@@ -43,8 +43,26 @@ export function redisUnavailable(): string | undefined {
 export async function startRedis(password = 'local-cache-token-0123456789'): Promise<RedisServer> {
   const port = await freePort();
   const launch = async () => {
-    const p = startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', password, '--protected-mode', 'yes']);
-    await waitFor('redis-server', () => ping(port, password), 10_000, () => p.output());
+    const p = startProcess('redis-server', [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--requirepass',
+      password,
+      '--protected-mode',
+      'yes',
+    ]);
+    await waitFor(
+      'redis-server',
+      () => ping(port, password),
+      10_000,
+      () => p.output(),
+    );
     return p;
   };
   const server: RedisServer = {

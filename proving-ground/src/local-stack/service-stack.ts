@@ -57,17 +57,29 @@ export interface LocalStack {
  * PostgreSQL primary and streaming replica, redis-server with AUTH. The secrets and the
  * freshness model are seeded as the stack would create them. `destroy()` stops every process.
  */
-export async function startLocalStack(options: { replica?: boolean; config?: EnvironmentConfig; postgresSettings?: readonly string[] } = {}): Promise<LocalStack> {
+export async function startLocalStack(
+  options: { replica?: boolean; config?: EnvironmentConfig; postgresSettings?: readonly string[] } = {},
+): Promise<LocalStack> {
   const started: { stop(): Promise<void> }[] = [];
   try {
     const [moto, postgres, redis] = await Promise.all([
-      startMoto().then((m) => (started.push(m), m)),
-      startPostgres({ replica: options.replica ?? true, settings: options.postgresSettings }).then((p) => (started.push({ stop: p.destroy }), p)),
-      startRedis().then((r) => (started.push(r), r)),
+      startMoto().then((m) => {
+        started.push(m);
+        return m;
+      }),
+      startPostgres({ replica: options.replica ?? true, settings: options.postgresSettings }).then((p) => {
+        started.push({ stop: p.destroy });
+        return p;
+      }),
+      startRedis().then((r) => {
+        started.push(r);
+        return r;
+      }),
     ]);
     const secrets = new SecretsManagerClient({ region: REGION, endpoint: moto.url, credentials });
     const ssm = new SSMClient({ region: REGION, endpoint: moto.url, credentials });
-    const create = async (name: string, value: string) => (await secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }))).ARN!;
+    const create = async (name: string, value: string) =>
+      (await secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }))).ARN!;
     const appPassword = 'local-app-password-1';
     const [appSecretArn, migrationSecretArn, cacheSecretArn] = await Promise.all([
       create('lb-local/db/app', JSON.stringify({ username: LOCAL_APP_USER, password: appPassword })),
@@ -109,7 +121,14 @@ export async function startLocalStack(options: { replica?: boolean; config?: Env
             freshnessParameterPath: path,
             ...endpoints,
           },
-          { runtime: 'local', insecure: true, port: local.port ?? (await freePort()), metricsFlushMs: 500, freshnessRefreshMs: 5_000, ...local },
+          {
+            runtime: 'local',
+            insecure: true,
+            port: local.port ?? (await freePort()),
+            metricsFlushMs: 500,
+            freshnessRefreshMs: 5_000,
+            ...local,
+          },
         );
       },
       async rotateAppPassword(password) {
@@ -119,7 +138,9 @@ export async function startLocalStack(options: { replica?: boolean; config?: Env
         } finally {
           await admin.end();
         }
-        await secrets.send(new PutSecretValueCommand({ SecretId: appSecretArn, SecretString: JSON.stringify({ username: LOCAL_APP_USER, password }) }));
+        await secrets.send(
+          new PutSecretValueCommand({ SecretId: appSecretArn, SecretString: JSON.stringify({ username: LOCAL_APP_USER, password }) }),
+        );
         stack.appPassword = password;
       },
       async destroy() {
@@ -191,12 +212,17 @@ export async function startService(
   const url = `http://127.0.0.1:${env.APP_PORT}`;
   try {
     options.onSpawn?.(p.pid);
-    await waitFor('the service', async () => {
-      if (!p.running()) throw new Error(`exited with ${p.child.exitCode}`);
-      const r = await fetch(`${url}/healthz`);
-      await r.arrayBuffer();
-      return r.status === 200;
-    }, options.timeoutMs ?? 20_000, () => p.output());
+    await waitFor(
+      'the service',
+      async () => {
+        if (!p.running()) throw new Error(`exited with ${p.child.exitCode}`);
+        const r = await fetch(`${url}/healthz`);
+        await r.arrayBuffer();
+        return r.status === 200;
+      },
+      options.timeoutMs ?? 20_000,
+      () => p.output(),
+    );
   } catch (error) {
     await p.stop('SIGKILL');
     throw error;

@@ -5,7 +5,11 @@ import type { SeriesPoint } from '../measurement';
  * the planned send), and the error rate, over time, with the fault window shaded. Rendered by
  * vega-lite and vega's `toSVG` (no canvas, no native binary), loaded on use (only the report needs them).
  */
-export async function scenarioChart(title: string, series: readonly SeriesPoint[], fault: { startS: number; endS: number }): Promise<string> {
+export async function scenarioChart(
+  title: string,
+  series: readonly SeriesPoint[],
+  fault: { startS: number; endS: number },
+): Promise<string> {
   const vl = await import('vega-lite');
   const vega = await import('vega');
   const width = 640;
@@ -50,8 +54,18 @@ export async function scenarioChart(title: string, series: readonly SeriesPoint[
         {},
         { domain: ['planned', '2xx', 'shed 503', '429', 'errors'], range: ['#7f7f7f', '#2ca02c', '#ff7f0e', '#9467bd', '#d62728'] },
       ),
-      panel(long({ p50Ms: 'p50', p99Ms: 'p99' }, true), 'latency (ms, log scale)', { type: 'log' }, { domain: ['p50', 'p99'], range: ['#1f77b4', '#d62728'] }),
-      panel(long({ errorPercent: 'errors %' }), 'errors (% of requests)', { domain: [0, Math.max(1, Math.ceil(maxError))] }, { domain: ['errors %'], range: ['#d62728'] }),
+      panel(
+        long({ p50Ms: 'p50', p99Ms: 'p99' }, true),
+        'latency (ms, log scale)',
+        { type: 'log' },
+        { domain: ['p50', 'p99'], range: ['#1f77b4', '#d62728'] },
+      ),
+      panel(
+        long({ errorPercent: 'errors %' }),
+        'errors (% of requests)',
+        { domain: [0, Math.max(1, Math.ceil(maxError))] },
+        { domain: ['errors %'], range: ['#d62728'] },
+      ),
     ],
   };
   const compiled = vl.compile(spec as never).spec;

@@ -25,7 +25,12 @@ export interface ProveResults {
   readonly kind: 'full' | 'quick' | 'partial';
   readonly environment: string;
   readonly measuredAt: string;
-  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string; readonly loadAverageAtStart: readonly number[] };
+  readonly machine: {
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly node: string;
+    readonly loadAverageAtStart: readonly number[];
+  };
   readonly scale: {
     readonly timeScale: number;
     readonly instances: number;
@@ -46,7 +51,8 @@ export interface ProveResults {
   readonly wallSeconds: { readonly setup: number; readonly calibration: number; readonly scenarios: number; readonly total: number };
 }
 
-const fmt = (v: number | null, unit: string) => (v === null ? 'never' : `${v}${unit === '%' ? '%' : unit === 'count' || unit === 'targets' ? '' : ` ${unit}`}`);
+const fmt = (v: number | null, unit: string) =>
+  v === null ? 'never' : `${v}${unit === '%' ? '%' : unit === 'count' || unit === 'targets' ? '' : ` ${unit}`}`;
 
 /** The results as JSON: every run's measurement, with full latency distributions (HdrHistogram encodings). */
 export function resultsJson(r: ProveResults): string {
@@ -63,7 +69,9 @@ export function scenarioTable(r: ProveResults): string {
     }
     s.checks.forEach((c, i) => {
       const spread = c.runs.length > 1 ? `; ${fmt(c.min, c.unit)}-${fmt(c.max, c.unit)}` : '';
-      rows.push(`| ${i === 0 ? `\`${s.id}\`` : ''} | ${c.label} | ${c.comparison} ${fmt(c.limit, c.unit)} | ${fmt(c.median, c.unit)}${spread} | ${c.pass ? 'pass' : '**FAIL**'} |`);
+      rows.push(
+        `| ${i === 0 ? `\`${s.id}\`` : ''} | ${c.label} | ${c.comparison} ${fmt(c.limit, c.unit)} | ${fmt(c.median, c.unit)}${spread} | ${c.pass ? 'pass' : '**FAIL**'} |`,
+      );
     });
   }
   return rows.join('\n');
@@ -91,7 +99,9 @@ export function resultsMarkdown(r: ProveResults): string {
     '',
     '## Bottlenecks',
     '',
-    ...r.scenarios.filter((s) => s.applies).map((s) => `- \`${s.id}\` (${s.wallSeconds} s, chart: [${s.id}.svg](${s.id}.svg)): ${s.bottleneck}`),
+    ...r.scenarios
+      .filter((s) => s.applies)
+      .map((s) => `- \`${s.id}\` (${s.wallSeconds} s, chart: [${s.id}.svg](${s.id}.svg)): ${s.bottleneck}`),
     '',
     '## Not rehearsed here',
     '',

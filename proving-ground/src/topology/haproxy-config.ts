@@ -41,7 +41,11 @@ export interface LocalRateRule {
 export function localRateRule(config: EnvironmentConfig): LocalRateRule | undefined {
   if (!config.waf.enabled) return undefined;
   const windowSeconds = WAF_WINDOW_SECONDS / TIME_SCALE;
-  return { windowSeconds, limit: Math.max(1, Math.floor(config.waf.rateLimitPerIp / TIME_SCALE)), perSecond: config.waf.rateLimitPerIp / WAF_WINDOW_SECONDS };
+  return {
+    windowSeconds,
+    limit: Math.max(1, Math.floor(config.waf.rateLimitPerIp / TIME_SCALE)),
+    perSecond: config.waf.rateLimitPerIp / WAF_WINDOW_SECONDS,
+  };
 }
 
 /** HAProxy's quoted-string escaping for `string "<text>"`. */
@@ -56,10 +60,22 @@ function quoted(text: string): string {
  * refused, so every check fails at once and it is out after `fall` intervals (plus one scaled
  * timeout of slack).
  */
-export function healthCheckTimings(config: EnvironmentConfig): { interMs: number; timeoutMs: number; fall: number; rise: number; detectionMs: number } {
+export function healthCheckTimings(config: EnvironmentConfig): {
+  interMs: number;
+  timeoutMs: number;
+  fall: number;
+  rise: number;
+  detectionMs: number;
+} {
   const hc = config.loadBalancer.healthCheck;
   const interMs = scaledMs(hc.intervalSeconds);
-  return { interMs, timeoutMs: hc.timeoutSeconds * 1000, fall: hc.unhealthyThresholdCount, rise: hc.healthyThresholdCount, detectionMs: interMs * hc.unhealthyThresholdCount + scaledMs(hc.timeoutSeconds) };
+  return {
+    interMs,
+    timeoutMs: hc.timeoutSeconds * 1000,
+    fall: hc.unhealthyThresholdCount,
+    rise: hc.healthyThresholdCount,
+    detectionMs: interMs * hc.unhealthyThresholdCount + scaledMs(hc.timeoutSeconds),
+  };
 }
 
 export function haproxyConfig(config: EnvironmentConfig, o: HaproxyOptions): string {
@@ -120,21 +136,77 @@ export function haproxyConfig(config: EnvironmentConfig, o: HaproxyOptions): str
 
 /** Each load-balancer and WAF setting, the HAProxy directive it becomes, and what does not map. */
 export const HAPROXY_MAPPING: readonly { readonly setting: string; readonly haproxy: string; readonly note: string }[] = [
-  { setting: 'loadBalancer.idleTimeoutSeconds', haproxy: '`timeout client`, `timeout server`, `timeout http-keep-alive`, `timeout http-request`', note: 'Unscaled. ALB closes idle connections on both sides and answers 504 when the target sends nothing for this long.' },
+  {
+    setting: 'loadBalancer.idleTimeoutSeconds',
+    haproxy: '`timeout client`, `timeout server`, `timeout http-keep-alive`, `timeout http-request`',
+    note: 'Unscaled. ALB closes idle connections on both sides and answers 504 when the target sends nothing for this long.',
+  },
   { setting: '(ALB connect timeout, fixed 10 s)', haproxy: '`timeout connect 10s`', note: 'Not a setting in AWS either.' },
-  { setting: 'loadBalancer.algorithm `least_outstanding_requests`', haproxy: '`balance leastconn`', note: 'HAProxy counts open connections to each server; with keep-alive reuse and one request per connection at a time that is the number of outstanding requests.' },
+  {
+    setting: 'loadBalancer.algorithm `least_outstanding_requests`',
+    haproxy: '`balance leastconn`',
+    note: 'HAProxy counts open connections to each server; with keep-alive reuse and one request per connection at a time that is the number of outstanding requests.',
+  },
   { setting: 'loadBalancer.algorithm `round_robin`', haproxy: '`balance roundrobin`', note: '' },
-  { setting: 'loadBalancer.healthCheck.path', haproxy: '`option httpchk GET <path>`, `http-check expect status 200`', note: 'The target group matcher is 200.' },
+  {
+    setting: 'loadBalancer.healthCheck.path',
+    haproxy: '`option httpchk GET <path>`, `http-check expect status 200`',
+    note: 'The target group matcher is 200.',
+  },
   { setting: 'loadBalancer.healthCheck.intervalSeconds', haproxy: '`inter`', note: `Divided by the time scale (${TIME_SCALE}).` },
-  { setting: 'loadBalancer.healthCheck.timeoutSeconds', haproxy: '`timeout check`', note: 'Unscaled: a per-request timeout (scaled, a busy target would fail its checks and the whole fleet drain under load).' },
-  { setting: 'loadBalancer.healthCheck.unhealthyThresholdCount / healthyThresholdCount', haproxy: '`fall` / `rise`', note: 'Counts, unscaled.' },
-  { setting: 'loadBalancer.slowStartSeconds', haproxy: '`slowstart`', note: `Divided by the time scale; only with round_robin (AWS rejects it with least outstanding requests, and so does the config).` },
-  { setting: 'loadBalancer.deregistrationDelaySeconds', haproxy: '`set server fleet/<name> state drain` on the runtime API, then the scaled delay, then SIGTERM', note: 'A runtime action, not a directive. The service drains in-flight requests within APP_SHUTDOWN_DRAIN_MS on SIGTERM.' },
-  { setting: 'waf.rateLimitPerIp', haproxy: '`stick-table ... store http_req_rate(<window>)`, `http-request track-sc0 src`', note: `The 5-minute window becomes ${WAF_WINDOW_SECONDS / TIME_SCALE} s and the limit is divided by the same factor: the same requests per second per client.` },
-  { setting: 'waf.blockResponse (status, body, retryAfterSeconds)', haproxy: '`http-request return status <s> content-type application/json string <body> hdr Retry-After <n>`', note: 'The same JSON error shape and headers as the WAF custom response.' },
-  { setting: '(ALB behaviour) requests of many clients share the connections to a target', haproxy: '`http-reuse always`', note: 'Without it HAProxy opens a new server connection per client under a spike, and a busy target accepts them late.' },
-  { setting: '(none) ALB does not retry a request on another target', haproxy: '`retries 0`, no `option redispatch`', note: 'A request sent to a dead target fails until the health check takes the target out.' },
-  { setting: '(does not map) ALB fails open when every target is unhealthy', haproxy: 'HAProxy answers 503 when every server is down', note: 'No scenario loses every instance.' },
-  { setting: '(does not map) cross-zone load balancing, ALB nodes per AZ, connection scaling', haproxy: 'one HAProxy process', note: 'One machine has no zones; HAProxy never scales out or drops connections while it scales.' },
-  { setting: '(does not map) desyncMitigationMode, TLS, maintenance rule, access logs', haproxy: 'plain HTTP on loopback', note: 'The proving ground measures the fleet, not the edge.' },
+  {
+    setting: 'loadBalancer.healthCheck.timeoutSeconds',
+    haproxy: '`timeout check`',
+    note: 'Unscaled: a per-request timeout (scaled, a busy target would fail its checks and the whole fleet drain under load).',
+  },
+  {
+    setting: 'loadBalancer.healthCheck.unhealthyThresholdCount / healthyThresholdCount',
+    haproxy: '`fall` / `rise`',
+    note: 'Counts, unscaled.',
+  },
+  {
+    setting: 'loadBalancer.slowStartSeconds',
+    haproxy: '`slowstart`',
+    note: `Divided by the time scale; only with round_robin (AWS rejects it with least outstanding requests, and so does the config).`,
+  },
+  {
+    setting: 'loadBalancer.deregistrationDelaySeconds',
+    haproxy: '`set server fleet/<name> state drain` on the runtime API, then the scaled delay, then SIGTERM',
+    note: 'A runtime action, not a directive. The service drains in-flight requests within APP_SHUTDOWN_DRAIN_MS on SIGTERM.',
+  },
+  {
+    setting: 'waf.rateLimitPerIp',
+    haproxy: '`stick-table ... store http_req_rate(<window>)`, `http-request track-sc0 src`',
+    note: `The 5-minute window becomes ${WAF_WINDOW_SECONDS / TIME_SCALE} s and the limit is divided by the same factor: the same requests per second per client.`,
+  },
+  {
+    setting: 'waf.blockResponse (status, body, retryAfterSeconds)',
+    haproxy: '`http-request return status <s> content-type application/json string <body> hdr Retry-After <n>`',
+    note: 'The same JSON error shape and headers as the WAF custom response.',
+  },
+  {
+    setting: '(ALB behaviour) requests of many clients share the connections to a target',
+    haproxy: '`http-reuse always`',
+    note: 'Without it HAProxy opens a new server connection per client under a spike, and a busy target accepts them late.',
+  },
+  {
+    setting: '(none) ALB does not retry a request on another target',
+    haproxy: '`retries 0`, no `option redispatch`',
+    note: 'A request sent to a dead target fails until the health check takes the target out.',
+  },
+  {
+    setting: '(does not map) ALB fails open when every target is unhealthy',
+    haproxy: 'HAProxy answers 503 when every server is down',
+    note: 'No scenario loses every instance.',
+  },
+  {
+    setting: '(does not map) cross-zone load balancing, ALB nodes per AZ, connection scaling',
+    haproxy: 'one HAProxy process',
+    note: 'One machine has no zones; HAProxy never scales out or drops connections while it scales.',
+  },
+  {
+    setting: '(does not map) desyncMitigationMode, TLS, maintenance rule, access logs',
+    haproxy: 'plain HTTP on loopback',
+    note: 'The proving ground measures the fleet, not the edge.',
+  },
 ];

@@ -63,7 +63,9 @@ export async function startHaproxy(config: EnvironmentConfig, port: number, serv
     command,
     async servers() {
       const csv = await command('show stat');
-      const lines = csv.split('\n').filter((l) => l.startsWith('fleet,') && !l.startsWith('fleet,BACKEND') && !l.startsWith('fleet,FRONTEND'));
+      const lines = csv
+        .split('\n')
+        .filter((l) => l.startsWith('fleet,') && !l.startsWith('fleet,BACKEND') && !l.startsWith('fleet,FRONTEND'));
       const header = csv.split('\n')[0].replace(/^# /, '').split(',');
       const statusAt = header.indexOf('status');
       return lines.map((l) => {
@@ -77,10 +79,15 @@ export async function startHaproxy(config: EnvironmentConfig, port: number, serv
     },
   };
   try {
-    await waitFor('HAProxy', async () => {
-      if (!p.running()) throw new Error(`exited: ${p.output()}`);
-      return (await command('show info')).includes('Name: HAProxy');
-    }, 10_000, () => p.output());
+    await waitFor(
+      'HAProxy',
+      async () => {
+        if (!p.running()) throw new Error(`exited: ${p.output()}`);
+        return (await command('show info')).includes('Name: HAProxy');
+      },
+      10_000,
+      () => p.output(),
+    );
   } catch (error) {
     await haproxy.stop();
     throw error;

@@ -1,4 +1,3 @@
-
 import { freePort, startProcess, waitFor, type ManagedProcess } from '../local-stack/processes';
 import net from 'node:net';
 
@@ -55,22 +54,34 @@ export interface LatencyProxy {
   stop(): Promise<void>;
 }
 
-
 /** Starts one proxy process with a listener in front of each of `upstreams` (loopback ports). */
 export async function startLatencyProxy(upstreams: readonly number[], delayMs: number): Promise<LatencyProxy> {
   const ports = new Map<number, number>();
   for (const u of upstreams) ports.set(u, await freePort());
   const routes = [...ports].map(([target, listen]) => `${listen}>${target}`);
   const p = startProcess(process.execPath, ['-e', PROXY_SOURCE, String(delayMs), ...routes]);
-  await waitFor('the latency proxy', async () => {
-    if (!p.running()) throw new Error(`exited: ${p.output()}`);
-    const answered = await Promise.all([...ports.values()].map((port) => new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.on('connect', () => (s.destroy(), resolve(true)));
-      s.on('error', () => resolve(false));
-    })));
-    return answered.every(Boolean);
-  }, 10_000, () => p.output());
+  await waitFor(
+    'the latency proxy',
+    async () => {
+      if (!p.running()) throw new Error(`exited: ${p.output()}`);
+      const answered = await Promise.all(
+        [...ports.values()].map(
+          (port) =>
+            new Promise<boolean>((resolve) => {
+              const s = net.connect(port, '127.0.0.1');
+              s.on('connect', () => {
+                s.destroy();
+                resolve(true);
+              });
+              s.on('error', () => resolve(false));
+            }),
+        ),
+      );
+      return answered.every(Boolean);
+    },
+    10_000,
+    () => p.output(),
+  );
   return {
     ports,
     process: p,

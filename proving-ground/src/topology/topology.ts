@@ -115,9 +115,17 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
     const instances: Instance[] = [];
     for (let i = 0; i < localInstances(o.config); i++) {
       const port = await freePort();
-      const appEnv = await stack.appEnv(o.config, { port }, { dbPort: proxy.ports.get(stack.postgres.primary.port)!, dbReaderPort: proxy.ports.get(replica.port)! });
+      const appEnv = await stack.appEnv(
+        o.config,
+        { port },
+        { dbPort: proxy.ports.get(stack.postgres.primary.port)!, dbReaderPort: proxy.ports.get(replica.port)! },
+      );
       const name = `i${i + 1}`;
-      instances.push({ name, port, env: serviceProcessEnv({ ...appEnv, ...o.appEnvOverrides }, stack.moto.url, { INSTANCE_ID: name, ...o.marker }) });
+      instances.push({
+        name,
+        port,
+        env: serviceProcessEnv({ ...appEnv, ...o.appEnvOverrides }, stack.moto.url, { INSTANCE_ID: name, ...o.marker }),
+      });
     }
     const exits: InstanceExit[] = [];
     // One CPU quota for the whole fleet (FLEET_CPU_CORES), so the load generator can push it to 3x its capacity.
@@ -134,8 +142,17 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
       instance.service = service;
       void service.process.exited.then((code) => {
         if (destroyed || instance.killed) return;
-        const lines = service.process.output().split('\n').filter((l) => l.trim() && !l.startsWith('{"_aws'));
-        exits.push({ instance: instance.name, at: new Date().toISOString(), code, signal: service.process.child.signalCode, lastLines: lines.slice(-5) });
+        const lines = service.process
+          .output()
+          .split('\n')
+          .filter((l) => l.trim() && !l.startsWith('{"_aws'));
+        exits.push({
+          instance: instance.name,
+          at: new Date().toISOString(),
+          code,
+          signal: service.process.child.signalCode,
+          lastLines: lines.slice(-5),
+        });
       });
     };
     stops.push(async () => {
@@ -145,7 +162,8 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
     await startInstance(instances[0]);
     await Promise.all(instances.slice(1).map(startInstance));
 
-    const admin = async (node: 'primary' | 'replica' = 'primary') => stack.postgres.admin(node === 'primary' ? stack.postgres.primary : replica);
+    const admin = async (node: 'primary' | 'replica' = 'primary') =>
+      stack.postgres.admin(node === 'primary' ? stack.postgres.primary : replica);
     const db = await admin();
     try {
       await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
@@ -162,7 +180,11 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
     }
 
     progress('starting HAProxy');
-    const haproxy = await startHaproxy(o.config, o.haproxyPort ?? (await freePort()), instances.map((i) => ({ name: i.name, port: i.port })));
+    const haproxy = await startHaproxy(
+      o.config,
+      o.haproxyPort ?? (await freePort()),
+      instances.map((i) => ({ name: i.name, port: i.port })),
+    );
     stops.push(() => haproxy.stop());
     const topology: Topology = {
       config: o.config,
@@ -171,7 +193,11 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
       haproxy,
       instances,
       exits,
-      fleetCpu: { cores: quota ? FLEET_CPU_CORES : undefined, pinnedTo: fleetCpu(), noQuota: typeof fleetQuota === 'string' ? fleetQuota : undefined },
+      fleetCpu: {
+        cores: quota ? FLEET_CPU_CORES : undefined,
+        pinnedTo: fleetCpu(),
+        noQuota: typeof fleetQuota === 'string' ? fleetQuota : undefined,
+      },
       startInstance,
       async reconfigure(overrides) {
         for (const instance of instances) {
@@ -185,20 +211,29 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
       },
       admin,
       async waitAllUp(timeoutMs) {
-        await waitFor('every instance UP in HAProxy', async () => (await haproxy.servers()).every((s) => s.status === 'UP'), timeoutMs, () => '');
+        await waitFor(
+          'every instance UP in HAProxy',
+          async () => (await haproxy.servers()).every((s) => s.status === 'UP'),
+          timeoutMs,
+          () => '',
+        );
       },
       destroy: destroyAll,
     };
     await topology.waitAllUp(30_000);
     // The replica has the seed rows before any read goes there.
-    await waitFor('the replica to replay the seed', async () => {
-      const r = await admin('replica');
-      try {
-        return (await r.query('SELECT count(*)::int AS n FROM items')).rows[0].n >= SEED_ITEMS;
-      } finally {
-        await r.end();
-      }
-    }, 20_000);
+    await waitFor(
+      'the replica to replay the seed',
+      async () => {
+        const r = await admin('replica');
+        try {
+          return (await r.query('SELECT count(*)::int AS n FROM items')).rows[0].n >= SEED_ITEMS;
+        } finally {
+          await r.end();
+        }
+      },
+      20_000,
+    );
     return topology;
   } catch (error) {
     await destroyAll();

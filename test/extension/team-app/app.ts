@@ -10,7 +10,11 @@ import { PlatformApp } from 'loadbearing/platform';
  * this reacts to the symptom users see when a slow dependency piles requests up at moderate CPU.
  */
 class LatencyScaledFleet extends AppFleet {
-  protected override createScalingPolicies(asg: autoscaling.AutoScalingGroup, settings: FleetSettings, targetGroup?: elbv2.ApplicationTargetGroup): void {
+  protected override createScalingPolicies(
+    asg: autoscaling.AutoScalingGroup,
+    settings: FleetSettings,
+    targetGroup?: elbv2.ApplicationTargetGroup,
+  ): void {
     super.createScalingPolicies(asg, settings, targetGroup);
     if (!targetGroup) return;
     asg.scaleOnMetric('P99LatencySteps', {

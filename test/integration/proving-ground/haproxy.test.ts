@@ -23,7 +23,14 @@ describe.skipIf(missing !== undefined)('the generated HAProxy configuration', ()
 
   it.each(['dev', 'staging', 'prod'] as const)('is valid for %s', (name) => {
     const file = path.join(dir, `${name}.cfg`);
-    writeFileSync(file, haproxyConfig(environmentConfig(name), { port: 18080, servers: [{ name: 'i1', port: 18081 }], statsSocket: path.join(dir, `${name}.sock`) }));
+    writeFileSync(
+      file,
+      haproxyConfig(environmentConfig(name), {
+        port: 18080,
+        servers: [{ name: 'i1', port: 18081 }],
+        statsSocket: path.join(dir, `${name}.sock`),
+      }),
+    );
     const check = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8' });
     expect(check.status, check.stderr).toBe(0);
   });

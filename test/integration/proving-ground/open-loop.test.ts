@@ -28,7 +28,15 @@ describe('the load generator (open loop, no coordinated omission)', () => {
   afterAll(() => server.close());
 
   it('sends on schedule through a stall and charges each request from its planned instant', async () => {
-    const generator = new LoadGenerator({ url, clients: 4, seed: 1, seedItems: 10, keyPrefix: 'open-loop', timeoutMs: 5_000, retry: { firstTimeoutMs: 5, maxAttempts: 1 } });
+    const generator = new LoadGenerator({
+      url,
+      clients: 4,
+      seed: 1,
+      seedItems: 10,
+      keyPrefix: 'open-loop',
+      timeoutMs: 5_000,
+      retry: { firstTimeoutMs: 5, maxAttempts: 1 },
+    });
     const recorder = new Recorder(100, { faultStartMs: stall.fromMs, faultEndMs: stall.toMs, endMs: 1_500 });
     start = performance.now();
     const stats = await generator.run({ durationMs: 1_500, rateAt: () => 100 }, recorder);

@@ -22,7 +22,12 @@ interface Result {
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Result {
-  const r = spawnSync(process.execPath, [cli, 'prove', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [cli, 'prove', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -40,7 +45,8 @@ function survivors(log: string, marker: string): string[] {
   }
   for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
     try {
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`LOADBEARING_PROVE_MARKER=${marker}`)) alive.push(`pid ${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 80)}`);
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`LOADBEARING_PROVE_MARKER=${marker}`))
+        alive.push(`pid ${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 80)}`);
     } catch {
       /* gone, or not ours to read */
     }
@@ -55,7 +61,10 @@ describe.skipIf(unavailable !== undefined)('loadbearing prove (built CLI)', () =
     [['--scenario', 'meteor-strike'], /^loadbearing: error: unknown scenario "meteor-strike" \(scenarios: steady-state, traffic-spike/],
     [['--env', 'qa'], /^loadbearing: error: unknown environment "qa" \(known: dev, staging, prod\)/],
     [['--runs', 'many'], /^loadbearing: error: --runs "many" must be an integer from 1 to 9/],
-    [['--app-env', 'NOT_A_VARIABLE=1'], /^loadbearing: error: --app-env "NOT_A_VARIABLE=1" is not NAME=value with an app.env variable name/],
+    [
+      ['--app-env', 'NOT_A_VARIABLE=1'],
+      /^loadbearing: error: --app-env "NOT_A_VARIABLE=1" is not NAME=value with an app.env variable name/,
+    ],
     [['-c', 'configFile=does-not-exist.json'], /configFile/],
     [['--quick', '--out', 'proving-ground/results'], /is where full runs are committed/],
   ])('rejects %j with one line and exit code 2, starting nothing', (args, message) => {
@@ -109,4 +118,3 @@ describe.skipIf(unavailable !== undefined)('loadbearing prove (built CLI)', () =
     await expect.poll(() => survivors(log, marker), { timeout: 10_000 }).toEqual([]);
   });
 });
-

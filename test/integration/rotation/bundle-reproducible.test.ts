@@ -26,7 +26,11 @@ describe('the rotation function bundle', () => {
       cpSync(join(ROOT, part), join(tree, part), { recursive: true, filter: (src) => !src.includes(join('rotation', 'dist')) });
     }
     symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
-    const theirs = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(tree, 'rotation', 'build.ts')], { cwd: tree, encoding: 'utf8', timeout: 60_000 });
+    const theirs = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(tree, 'rotation', 'build.ts')], {
+      cwd: tree,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(theirs.status, theirs.stderr).toBe(0);
     const first = await buildRotationBundle(join(ours, 'a'));
     const second = await buildRotationBundle(join(ours, 'b'));

@@ -11,7 +11,14 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { motoUnavailable, postgresTlsUnavailable, startMoto, startPostgres, type MotoServer, type PostgresCluster } from '../../../proving-ground/src/local-stack';
+import {
+  motoUnavailable,
+  postgresTlsUnavailable,
+  startMoto,
+  startPostgres,
+  type MotoServer,
+  type PostgresCluster,
+} from '../../../proving-ground/src/local-stack';
 import type * as RotationModule from '../../../rotation/src/postgres-single-user';
 
 /**
@@ -34,9 +41,19 @@ const EXCLUDED = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
 const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 const unavailable = [postgresTlsUnavailable(), motoUnavailable()].filter(Boolean).join('; ') || undefined;
 if (unavailable) {
-  const banner = ['', '='.repeat(78), `  SECRET ROTATION AGAINST POSTGRESQL AND MOTO ${inCi ? 'FAIL (CI is set)' : 'SKIPPED'}: ${unavailable}`, '='.repeat(78), ''].join('\n');
+  const banner = [
+    '',
+    '='.repeat(78),
+    `  SECRET ROTATION AGAINST POSTGRESQL AND MOTO ${inCi ? 'FAIL (CI is set)' : 'SKIPPED'}: ${unavailable}`,
+    '='.repeat(78),
+    '',
+  ].join('\n');
   console.warn(banner);
-  if (inCi) describe('secret rotation against PostgreSQL and moto', () => it('has PostgreSQL 15, openssl and moto available in CI', () => { throw new Error(banner); }));
+  if (inCi)
+    describe('secret rotation against PostgreSQL and moto', () =>
+      it('has PostgreSQL 15, openssl and moto available in CI', () => {
+        throw new Error(banner);
+      }));
 }
 
 type Stages = Record<string, string[]>;
@@ -53,7 +70,14 @@ describe.skipIf(unavailable !== undefined)('the PostgreSQL single-user rotation 
 
   /** A session as USER with `password` over TLS, or the SQLSTATE it was refused with. */
   async function logIn(password: string): Promise<true | string> {
-    const client = new pg.Client({ host: '127.0.0.1', port: postgres.primary.port, user: USER, password, database: postgres.database, ssl: { ca: postgres.tlsCa, rejectUnauthorized: true } });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: postgres.primary.port,
+      user: USER,
+      password,
+      database: postgres.database,
+      ssl: { ca: postgres.tlsCa, rejectUnauthorized: true },
+    });
     try {
       await client.connect();
       await client.query('SELECT 1');
@@ -74,9 +98,11 @@ describe.skipIf(unavailable !== undefined)('the PostgreSQL single-user rotation 
     }
   }
 
-  const stages = async (arn = secretArn): Promise<Stages> => ((await sm.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages ?? {}) as Stages;
+  const stages = async (arn = secretArn): Promise<Stages> =>
+    ((await sm.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages ?? {}) as Stages;
   const versionWith = (all: Stages, stage: string) => Object.entries(all).find(([, s]) => s.includes(stage))?.[0];
-  const valueOf = async (stage: string, arn = secretArn) => JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: stage }))).SecretString!) as Record<string, unknown>;
+  const secretValue = async (stage: string, arn = secretArn) =>
+    JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: stage }))).SecretString!) as Record<string, unknown>;
   const run = (step: string, token: string, arn = secretArn, h = handler) => h({ Step: step, SecretId: arn, ClientRequestToken: token });
   const rotateFully = async (token: string) => {
     for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await run(step, token);
@@ -97,39 +123,81 @@ describe.skipIf(unavailable !== undefined)('the PostgreSQL single-user rotation 
     const current = versionWith(before, 'AWSCURRENT')!;
     const previous = versionWith(before, 'AWSPREVIOUS');
     const donePending = versionWith(before, 'AWSPENDING');
-    if (donePending) await sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: donePending }));
+    if (donePending)
+      await sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: donePending }));
     const token = randomUUID();
     await sm.send(new RotateSecretCommand({ SecretId: arn, ClientRequestToken: token, RotateImmediately: true }));
-    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSCURRENT', MoveToVersionId: current, RemoveFromVersionId: token }));
-    if (previous) await sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSPREVIOUS', MoveToVersionId: previous, RemoveFromVersionId: token }));
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: arn,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: current,
+        RemoveFromVersionId: token,
+      }),
+    );
+    if (previous)
+      await sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: arn,
+          VersionStage: 'AWSPREVIOUS',
+          MoveToVersionId: previous,
+          RemoveFromVersionId: token,
+        }),
+      );
     else await sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSPREVIOUS', RemoveFromVersionId: token }));
     await sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSPENDING', MoveToVersionId: token }));
     const after = await stages(arn);
     expect(after[token]).toEqual(['AWSPENDING']);
     expect(versionWith(after, 'AWSCURRENT')).toBe(current);
     expect(versionWith(after, 'AWSPREVIOUS')).toBe(previous);
-    await expect(sm.send(new GetSecretValueCommand({ SecretId: arn, VersionId: token, VersionStage: 'AWSPENDING' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(sm.send(new GetSecretValueCommand({ SecretId: arn, VersionId: token, VersionStage: 'AWSPENDING' }))).rejects.toMatchObject(
+      { name: 'ResourceNotFoundException' },
+    );
     return token;
   }
 
   /** A secret as aws-cdk-lib's DatabaseSecret and its target attachment write it, with rotation turned on (or explicitly off). */
   async function createSecret(name: string, password: string, rotationOn = true): Promise<string> {
-    const value = { username: USER, password, engine: 'postgres', host: '127.0.0.1', port: postgres.primary.port, dbname: postgres.database, dbInstanceIdentifier: 'local-writer' };
+    const value = {
+      username: USER,
+      password,
+      engine: 'postgres',
+      host: '127.0.0.1',
+      port: postgres.primary.port,
+      dbname: postgres.database,
+      dbInstanceIdentifier: 'local-writer',
+    };
     const { ARN } = await sm.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify(value) }));
     // moto records the rotation with a copy of the value as the new AWSCURRENT (the first becomes
     // AWSPREVIOUS); without a schedule it reports RotationEnabled false.
-    await sm.send(new RotateSecretCommand({ SecretId: ARN, RotationRules: rotationOn ? { AutomaticallyAfterDays: 30 } : undefined, RotateImmediately: false }));
+    await sm.send(
+      new RotateSecretCommand({
+        SecretId: ARN,
+        RotationRules: rotationOn ? { AutomaticallyAfterDays: 30 } : undefined,
+        RotateImmediately: false,
+      }),
+    );
     return ARN!;
   }
 
   beforeAll(async () => {
     [postgres, moto] = await Promise.all([startPostgres({ tls: true, settings: ['log_statement=ddl'] }), startMoto()]);
     await adminQuery(`CREATE ROLE ${USER} LOGIN PASSWORD '${FIRST_PASSWORD}'`);
-    for (const key of ['AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) savedEnv[key] = process.env[key];
-    Object.assign(process.env, { AWS_ENDPOINT_URL: moto.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    for (const key of ['AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
+      savedEnv[key] = process.env[key];
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: moto.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
-    sm = new SecretsManagerClient({ endpoint: moto.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    sm = new SecretsManagerClient({
+      endpoint: moto.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     rotation = createRequire(__filename)(BUNDLE) as typeof RotationModule;
     // The bundle's own Secrets Manager client (the Lambda default), the test's CA instead of the RDS CAs.
     handler = rotation.createHandler({ ca: postgres.tlsCa!, log: (line) => logLines.push(line) });
@@ -137,8 +205,9 @@ describe.skipIf(unavailable !== undefined)('the PostgreSQL single-user rotation 
   }, 120_000);
 
   afterAll(async () => {
-    for (const [key, value] of Object.entries(savedEnv)) if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
+    for (const [key, value] of Object.entries(savedEnv))
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
     sm?.destroy();
     await Promise.all([postgres?.destroy(), moto?.stop()]);
   });
@@ -154,12 +223,14 @@ describe.skipIf(unavailable !== undefined)('the PostgreSQL single-user rotation 
     const token = await startRotation();
 
     await run('createSecret', token);
-    const pending = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: token, VersionStage: 'AWSPENDING' }))).SecretString!) as Record<string, string>;
+    const pending = JSON.parse(
+      (await sm.send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: token, VersionStage: 'AWSPENDING' }))).SecretString!,
+    ) as Record<string, string>;
     const password = pending.password;
     expect(password).toHaveLength(rotation.PASSWORD_LENGTH);
     for (const c of EXCLUDED) expect(password).not.toContain(c);
     // Everything but the password is the current value's.
-    expect({ ...pending, password: undefined }).toEqual({ ...(await valueOf('AWSCURRENT')), password: undefined });
+    expect({ ...pending, password: undefined }).toEqual({ ...(await secretValue('AWSCURRENT')), password: undefined });
     expect(await logIn(password)).toBe('28P01');
 
     await run('setSecret', token);
@@ -173,15 +244,15 @@ describe.skipIf(unavailable !== undefined)('the PostgreSQL single-user rotation 
     const after = await stages();
     expect(after[token]).toContain('AWSCURRENT');
     expect(after[oldCurrent!]).toEqual(['AWSPREVIOUS']);
-    expect((await valueOf('AWSCURRENT')).password).toBe(password);
-    expect((await valueOf('AWSPREVIOUS')).password).toBe(FIRST_PASSWORD);
+    expect((await secretValue('AWSCURRENT')).password).toBe(password);
+    expect((await secretValue('AWSPREVIOUS')).password).toBe(FIRST_PASSWORD);
     expect(await logIn(password)).toBe(true);
   });
 
   it('sends the database a SCRAM verifier, never the password: the server stored it as given and never saw the password in a statement', async () => {
     const token = await startRotation();
     await rotateFully(token);
-    const { password } = (await valueOf('AWSCURRENT')) as { password: string };
+    const { password } = (await secretValue('AWSCURRENT')) as { password: string };
     const [{ rolpassword }] = await adminQuery<{ rolpassword: string }>(`SELECT rolpassword FROM pg_authid WHERE rolname = '${USER}'`);
     expect(rolpassword).toMatch(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
     const serverLog = postgres.primary.process.output();
@@ -194,9 +265,12 @@ describe.skipIf(unavailable !== undefined)('the PostgreSQL single-user rotation 
   it('is harmless to run again: each step twice, then the whole rotation again after it finished', async () => {
     const token = await startRotation();
     await run('createSecret', token);
-    const first = (await sm.send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: token, VersionStage: 'AWSPENDING' }))).SecretString;
+    const first = (await sm.send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: token, VersionStage: 'AWSPENDING' })))
+      .SecretString;
     await run('createSecret', token);
-    expect((await sm.send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: token, VersionStage: 'AWSPENDING' }))).SecretString).toBe(first);
+    expect(
+      (await sm.send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: token, VersionStage: 'AWSPENDING' }))).SecretString,
+    ).toBe(first);
     const password = (JSON.parse(first!) as { password: string }).password;
     await run('setSecret', token);
     await run('setSecret', token);
@@ -208,13 +282,13 @@ describe.skipIf(unavailable !== undefined)('the PostgreSQL single-user rotation 
     await run('finishSecret', token);
     await rotateFully(token);
     expect(await stages()).toEqual(finished);
-    expect((await valueOf('AWSCURRENT')).password).toBe(password);
+    expect((await secretValue('AWSCURRENT')).password).toBe(password);
     expect(await logIn(password)).toBe(true);
     expect(logLines.filter((l) => String(l.message).includes('already')).length).toBeGreaterThanOrEqual(4);
   });
 
   it('leaves AWSCURRENT working when setSecret fails (the ALTER times out on a lock), and a retry finishes the rotation', async () => {
-    const current = (await valueOf('AWSCURRENT')).password as string;
+    const current = (await secretValue('AWSCURRENT')).password as string;
     const token = await startRotation();
     await run('createSecret', token);
     const admin = await postgres.admin();
@@ -231,9 +305,13 @@ describe.skipIf(unavailable !== undefined)('the PostgreSQL single-user rotation 
     }
     expect(await logIn(current)).toBe(true);
     expect((await stages())[token]).toEqual(['AWSPENDING']);
-    expect((await valueOf('AWSCURRENT')).password).toBe(current);
+    expect((await secretValue('AWSCURRENT')).password).toBe(current);
     // The failed statement is in the server's log with its text (log_min_error_statement): the verifier, not the password.
-    const pending = (JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: token, VersionStage: 'AWSPENDING' }))).SecretString!) as { password: string }).password;
+    const pending = (
+      JSON.parse(
+        (await sm.send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: token, VersionStage: 'AWSPENDING' }))).SecretString!,
+      ) as { password: string }
+    ).password;
     expect(postgres.primary.process.output()).toContain('canceling statement due to lock timeout');
     expect(postgres.primary.process.output()).not.toContain(pending);
 
@@ -246,15 +324,15 @@ describe.skipIf(unavailable !== undefined)('the PostgreSQL single-user rotation 
   });
 
   it('logs in with AWSPREVIOUS when AWSCURRENT no longer works (the database was left on the previous password)', async () => {
-    const previous = (await valueOf('AWSCURRENT')).password as string;
+    const previous = (await secretValue('AWSCURRENT')).password as string;
     await rotateFully(await startRotation());
-    const current = (await valueOf('AWSCURRENT')).password as string;
-    expect((await valueOf('AWSPREVIOUS')).password).toBe(previous);
+    const current = (await secretValue('AWSCURRENT')).password as string;
+    expect((await secretValue('AWSPREVIOUS')).password).toBe(previous);
     await adminQuery(`ALTER ROLE ${USER} PASSWORD ${pg.escapeLiteral(previous)}`);
     expect(await logIn(current)).toBe('28P01');
     const token = await startRotation();
     await rotateFully(token);
-    const next = (await valueOf('AWSCURRENT')).password as string;
+    const next = (await secretValue('AWSCURRENT')).password as string;
     expect(await logIn(next)).toBe(true);
     expect(await logIn(previous)).toBe('28P01');
   });
@@ -265,7 +343,7 @@ describe.skipIf(unavailable !== undefined)('the PostgreSQL single-user rotation 
       await rotateFully(await startRotation());
       const [{ rolpassword }] = await adminQuery<{ rolpassword: string }>(`SELECT rolpassword FROM pg_authid WHERE rolname = '${USER}'`);
       expect(rolpassword).toMatch(/^md5[0-9a-f]{32}$/);
-      expect(await logIn((await valueOf('AWSCURRENT')).password as string)).toBe(true);
+      expect(await logIn((await secretValue('AWSCURRENT')).password as string)).toBe(true);
     } finally {
       await adminQuery(`ALTER ROLE ${USER} RESET password_encryption`);
     }

@@ -26,7 +26,11 @@ describe('the service bundle', () => {
       cpSync(join(ROOT, part), join(tree, part), { recursive: true, filter: (src) => !src.includes(`${join('contract', 'dist')}`) });
     }
     symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
-    const theirs = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(tree, 'service', 'build.ts')], { cwd: tree, encoding: 'utf8', timeout: 60_000 });
+    const theirs = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(tree, 'service', 'build.ts')], {
+      cwd: tree,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(theirs.status, theirs.stderr).toBe(0);
     const built = await buildServiceBundle(ours);
     expect(sha256(join(tree, 'assets', 'loadbearing-service.js'))).toBe(built.sha256);

@@ -42,7 +42,7 @@ const noWait = { delaysMs: MIGRATION_AUTH_RETRY_DELAYS_MS.map(() => 1), sleep: a
 
 const unavailable = serviceTestsUnavailable('migrations during a password rotation, against real PostgreSQL');
 
-describe.skipIf(unavailable !== undefined)('the migrations\' connection while the migration role\'s password rotates', () => {
+describe.skipIf(unavailable !== undefined)("the migrations' connection while the migration role's password rotates", () => {
   let postgres: PostgresCluster;
   let env: AppEnv;
 
@@ -91,11 +91,13 @@ describe.skipIf(unavailable !== undefined)('the migrations\' connection while th
 
   it('never retries anything but an authentication failure', async () => {
     const { secrets, reads } = rotatingSecret([NEW_PASSWORD]);
-    await expect(connectAsMigrationRole({ ...env, DB_MIGRATION_PORT: 1 } as AppEnv, secrets, log, noWait)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(connectAsMigrationRole({ ...env, DB_MIGRATION_PORT: 1 } as AppEnv, secrets, log, noWait)).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
     expect(reads).toHaveLength(1);
   });
 
-  it('pauses 15 s in all before it gives up: well inside the boot\'s 90 s health wait', () => {
+  it("pauses 15 s in all before it gives up: well inside the boot's 90 s health wait", () => {
     expect(MIGRATION_AUTH_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0)).toBe(15_000);
   });
 

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { environmentConfig, serviceProcessEnv, startLocalStack, startService, type LocalStack, type ServiceProcess } from '../../../proving-ground/src/local-stack';
+import {
+  environmentConfig,
+  serviceProcessEnv,
+  startLocalStack,
+  startService,
+  type LocalStack,
+  type ServiceProcess,
+} from '../../../proving-ground/src/local-stack';
 import { isErrorBody } from '@loadbearing/contract';
 import { LIST_SQL } from '../../../service/src/items';
 import { call, serviceTestsUnavailable } from '../support/service-harness';
@@ -93,7 +100,10 @@ describe.skipIf(unavailable !== undefined)('reference service: API, data, idempo
     expect(first.status).toBe(201);
     const admin = await stack.postgres.admin();
     try {
-      await admin.query("UPDATE idempotency_keys SET created_at = now() - interval '1 hour' * $1 - interval '1 minute' WHERE key = 'key-expire-0001'", [config.app.idempotencyRetentionHours]);
+      await admin.query(
+        "UPDATE idempotency_keys SET created_at = now() - interval '1 hour' * $1 - interval '1 minute' WHERE key = 'key-expire-0001'",
+        [config.app.idempotencyRetentionHours],
+      );
     } finally {
       await admin.end();
     }
@@ -104,12 +114,19 @@ describe.skipIf(unavailable !== undefined)('reference service: API, data, idempo
   });
 
   it('pages with a keyset cursor, and the pagination index serves the query', async () => {
-    for (let i = 0; i < 5; i++) await post('/api/items', { sku: `page-${i}`, name: `Page ${i}`, priceCents: i, category: 'pages' }, `key-page-${i}-0000`);
+    for (let i = 0; i < 5; i++)
+      await post('/api/items', { sku: `page-${i}`, name: `Page ${i}`, priceCents: i, category: 'pages' }, `key-page-${i}-0000`);
     const seen: string[] = [];
     let cursor: string | null = null;
-    await expect.poll(async () => (await call(`${svc.url}/api/items?limit=100`, { headers: { 'cache-control': 'no-cache' } })).body.items.length, { timeout: 5000 }).toBeGreaterThanOrEqual(7);
+    await expect
+      .poll(async () => (await call(`${svc.url}/api/items?limit=100`, { headers: { 'cache-control': 'no-cache' } })).body.items.length, {
+        timeout: 5000,
+      })
+      .toBeGreaterThanOrEqual(7);
     do {
-      const page: { status: number; body: { items: { id: string }[]; next: string | null } } = await call(`${svc.url}/api/items?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { status: number; body: { items: { id: string }[]; next: string | null } } = await call(
+        `${svc.url}/api/items?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(page.status).toBe(200);
       seen.push(...page.body.items.map((i) => i.id));
       cursor = page.body.next;
@@ -119,9 +136,15 @@ describe.skipIf(unavailable !== undefined)('reference service: API, data, idempo
     const admin = await stack.postgres.admin();
     try {
       // Enough rows that the planner prefers the index for real, then EXPLAIN the service's own query.
-      await admin.query("INSERT INTO items (category_id, sku, name, price_cents) SELECT (SELECT min(id) FROM categories), 'bulk-' || g, 'Bulk', 1 FROM generate_series(1, 5000) g");
+      await admin.query(
+        "INSERT INTO items (category_id, sku, name, price_cents) SELECT (SELECT min(id) FROM categories), 'bulk-' || g, 'Bulk', 1 FROM generate_series(1, 5000) g",
+      );
       await admin.query('ANALYZE items');
-      const plan = (await admin.query(`EXPLAIN ${LIST_SQL.after.replace('$1', '20').replace('$2', "'2030-01-01T00:00:00Z'").replace('$3', '1')}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      const plan = (
+        await admin.query(`EXPLAIN ${LIST_SQL.after.replace('$1', '20').replace('$2', "'2030-01-01T00:00:00Z'").replace('$3', '1')}`)
+      ).rows
+        .map((r) => r['QUERY PLAN'])
+        .join('\n');
       expect(plan).toMatch(/Index Scan using items_created_at_id_idx/);
       const first = (await admin.query(`EXPLAIN ${LIST_SQL.first.replace('$1', '20')}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
       expect(first).toMatch(/Index Scan using items_created_at_id_idx/);
@@ -132,9 +155,20 @@ describe.skipIf(unavailable !== undefined)('reference service: API, data, idempo
 
   it('answers bad input with a 4xx in the one error shape', async () => {
     const cases = [
-      await call(`${svc.url}/api/items`, { method: 'POST', body: '{"sku":', headers: { 'content-type': 'application/json', 'idempotency-key': 'key-bad-000001' } }),
-      await call(`${svc.url}/api/items`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'key-bad-000002' } }),
-      await call(`${svc.url}/api/items`, { method: 'POST', body: JSON.stringify({ name: 'x'.repeat(70_000) }), headers: { 'content-type': 'application/json', 'idempotency-key': 'key-bad-000003' } }),
+      await call(`${svc.url}/api/items`, {
+        method: 'POST',
+        body: '{"sku":',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'key-bad-000001' },
+      }),
+      await call(`${svc.url}/api/items`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'key-bad-000002' },
+      }),
+      await call(`${svc.url}/api/items`, {
+        method: 'POST',
+        body: JSON.stringify({ name: 'x'.repeat(70_000) }),
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'key-bad-000003' },
+      }),
       await call(`${svc.url}/api/items/abc`),
       await call(`${svc.url}/api/items/99999999`),
       await call(`${svc.url}/nowhere`),
@@ -154,7 +188,10 @@ describe.skipIf(unavailable !== undefined)('reference service: API, data, idempo
     const missing = await call(`${svc.url}/api/items/987654321`, { headers: { 'x-request-id': 'trace-me-404' } });
     expect(missing.headers.get('x-request-id')).toBe('trace-me-404');
     await expect.poll(() => svc.metric('Requests'), { timeout: 3000 }).toBeGreaterThan(5);
-    const emf = svc.lines.find((l) => '_aws' in l && Array.isArray((l as { RequestLatency?: unknown }).RequestLatency)) as Record<string, any>;
+    const emf = svc.lines.find((l) => '_aws' in l && Array.isArray((l as { RequestLatency?: unknown }).RequestLatency)) as Record<
+      string,
+      any
+    >;
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('Loadbearing/App');
     expect(emf._aws.CloudWatchMetrics[0].Dimensions).toEqual([['Stack']]);
     expect(emf.Stack).toBe(config.stackName);

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { environmentConfig, serviceProcessEnv, startLocalStack, startService, type LocalStack, type ServiceProcess } from '../../../proving-ground/src/local-stack';
+import {
+  environmentConfig,
+  serviceProcessEnv,
+  startLocalStack,
+  startService,
+  type LocalStack,
+  type ServiceProcess,
+} from '../../../proving-ground/src/local-stack';
 import { call, serviceTestsUnavailable } from '../support/service-harness';
 
 // Faults against the BUNDLED service: the cache stopped then frozen, the replica stopped, the
@@ -15,11 +22,16 @@ describe.skipIf(unavailable !== undefined)('reference service under faults', () 
   beforeAll(async () => {
     stack = await startLocalStack({ replica: true });
     svc = await startService(serviceProcessEnv(await stack.appEnv(config), stack.moto.url));
-    const created = await call(`${svc.url}/api/items`, { method: 'POST', json: { sku: 'fault-1', name: 'F', priceCents: 1, category: 'f' }, headers: { 'idempotency-key': 'key-fault-00001' } });
+    const created = await call(`${svc.url}/api/items`, {
+      method: 'POST',
+      json: { sku: 'fault-1', name: 'F', priceCents: 1, category: 'f' },
+      headers: { 'idempotency-key': 'key-fault-00001' },
+    });
     expect(created.status).toBe(201);
     itemId = created.body.id;
     const deadline = Date.now() + 5000;
-    while ((await call(`${svc.url}/api/items/${itemId}`)).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await call(`${svc.url}/api/items/${itemId}`)).status !== 200 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
   });
   afterAll(async () => {
     await svc?.stop();
@@ -54,7 +66,9 @@ describe.skipIf(unavailable !== undefined)('reference service under faults', () 
     const before = svc.metric('ReplicaFallbacks');
     await stack.postgres.replica!.stop();
     try {
-      const answers = await Promise.all(Array.from({ length: 30 }, () => call(`${svc.url}/api/items/${itemId}`, { headers: { 'cache-control': 'no-cache' } })));
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, () => call(`${svc.url}/api/items/${itemId}`, { headers: { 'cache-control': 'no-cache' } })),
+      );
       expect(answers.map((a) => a.status)).toEqual(Array(30).fill(200));
       await expect.poll(() => svc.metric('ReplicaFallbacks'), { timeout: 3000 }).toBeGreaterThan(before);
       const admin = await stack.postgres.admin();
@@ -84,7 +98,12 @@ describe.skipIf(unavailable !== undefined)('reference service under faults', () 
       // Two requests take both writer connections and block on the lock ...
       const holders = [put(7), put(7)];
       await expect
-        .poll(async () => (await observer.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'lb_app' AND wait_event_type = 'Lock'")).rows[0].n, { timeout: 5000, interval: 20 })
+        .poll(
+          async () =>
+            (await observer.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'lb_app' AND wait_event_type = 'Lock'"))
+              .rows[0].n,
+          { timeout: 5000, interval: 20 },
+        )
         .toBe(2);
       // ... two more wait for a connection: the queue is at its bound (shedQueueLength 2) ...
       const queued = [put(8), put(8)];
@@ -97,7 +116,10 @@ describe.skipIf(unavailable !== undefined)('reference service under faults', () 
       for (const s of shed) {
         expect(s.status).toBe(503);
         expect(s.headers.get('retry-after')).toBe('1');
-        expect(s.body).toEqual({ error: 'overloaded', message: expect.stringMatching(/too many requests wait for a database connection \(bound 2\)/) });
+        expect(s.body).toEqual({
+          error: 'overloaded',
+          message: expect.stringMatching(/too many requests wait for a database connection \(bound 2\)/),
+        });
         expect(s.ms).toBeLessThan(50);
       }
       await admin.query('ROLLBACK');
@@ -121,7 +143,9 @@ describe.skipIf(unavailable !== undefined)('reference service under faults', () 
     const admin = await stack.postgres.admin();
     await admin.query('BEGIN');
     await admin.query('LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
-    const inFlight = Array.from({ length: 4 }, (_, i) => call(`${svc.url}/api/items/${itemId}/price`, { method: 'PUT', json: { priceCents: 100 + i } }));
+    const inFlight = Array.from({ length: 4 }, (_, i) =>
+      call(`${svc.url}/api/items/${itemId}/price`, { method: 'PUT', json: { priceCents: 100 + i } }),
+    );
     await new Promise((r) => setTimeout(r, 150));
     svc.process.signal('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));

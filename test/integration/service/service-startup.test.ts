@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SERVICE_BUNDLE_PATH, environmentConfig, serviceProcessEnv, startLocalStack, type LocalStack } from '../../../proving-ground/src/local-stack';
+import {
+  SERVICE_BUNDLE_PATH,
+  environmentConfig,
+  serviceProcessEnv,
+  startLocalStack,
+  type LocalStack,
+} from '../../../proving-ground/src/local-stack';
 import { startProcess } from '../../../proving-ground/src/local-stack/processes';
 import { serviceTestsUnavailable } from '../support/service-harness';
 
@@ -37,8 +43,17 @@ describe.skipIf(unavailable !== undefined)('reference service start-up', () => {
     try {
       expect((await admin.query('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version)).toEqual([1, 2]);
       // The app role's timeouts are role defaults (no session SET, which would pin RDS Proxy connections).
-      const settings = (await admin.query("SELECT unnest(setconfig) AS s FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = 'lb_app'")).rows.map((r) => r.s);
-      expect(settings).toEqual(expect.arrayContaining([`statement_timeout=${config.database.statementTimeoutMs}`, `idle_in_transaction_session_timeout=${config.database.idleInTransactionSessionTimeoutMs}`]));
+      const settings = (
+        await admin.query(
+          "SELECT unnest(setconfig) AS s FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = 'lb_app'",
+        )
+      ).rows.map((r) => r.s);
+      expect(settings).toEqual(
+        expect.arrayContaining([
+          `statement_timeout=${config.database.statementTimeoutMs}`,
+          `idle_in_transaction_session_timeout=${config.database.idleInTransactionSessionTimeoutMs}`,
+        ]),
+      );
     } finally {
       await admin.end();
     }
@@ -60,7 +75,9 @@ describe.skipIf(unavailable !== undefined)('reference service start-up', () => {
     expect(insecure.code).toBe(2);
     expect(insecure.output).toContain('APP_LOCAL_INSECURE is "true" but APP_RUNTIME is "fleet"');
     const { APP_LOCAL_INSECURE: _flag, ...fleetEnv } = env;
-    const noModel = await runBundle(serviceProcessEnv({ ...fleetEnv, APP_RUNTIME: 'fleet', FRESHNESS_PARAMETER_PATH: '/nowhere/freshness/' }, stack.moto.url));
+    const noModel = await runBundle(
+      serviceProcessEnv({ ...fleetEnv, APP_RUNTIME: 'fleet', FRESHNESS_PARAMETER_PATH: '/nowhere/freshness/' }, stack.moto.url),
+    );
     expect(noModel.code).toBe(1);
     expect(noModel.output).toContain('cannot read the freshness model from SSM /nowhere/freshness/');
   });

@@ -31,7 +31,14 @@ export function run(command: string, args: readonly string[], cwd: string, timeo
     cwd,
     encoding: 'utf8',
     timeout,
-    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CI: 'true', FORCE_COLOR: '0', NO_COLOR: '1', npm_config_update_notifier: 'false' },
+    env: {
+      ...process.env,
+      CDK_DISABLE_VERSION_CHECK: '1',
+      CI: 'true',
+      FORCE_COLOR: '0',
+      NO_COLOR: '1',
+      npm_config_update_notifier: 'false',
+    },
   });
 }
 
@@ -40,7 +47,11 @@ export function run(command: string, args: readonly string[], cwd: string, timeo
  * or of one of its workspace packages (`workspace`, e.g. "contract"); the tarball's file name.
  */
 export function packPackage(dir: string, workspace?: string): string {
-  const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir, ...(workspace ? ['--workspace', workspace] : [])], ROOT);
+  const pack = run(
+    'npm',
+    ['pack', '--ignore-scripts', '--json', '--pack-destination', dir, ...(workspace ? ['--workspace', workspace] : [])],
+    ROOT,
+  );
   if (pack.status !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);
   return (JSON.parse(pack.stdout) as { filename: string }[])[0]!.filename;
 }
@@ -78,27 +89,50 @@ export function writeTeamProject(dir: string, tarballs: PackedPackages): void {
     name: 'team-app',
     version: '1.0.0',
     private: true,
-    dependencies: { loadbearing: `file:${tarball}`, '@loadbearing/contract': `file:${tarballs.contract}`, 'aws-cdk-lib': pinned('aws-cdk-lib'), constructs: pinned('constructs') },
-    devDependencies: { 'aws-cdk': pinned('aws-cdk'), tsx: pinned('tsx'), typescript: pinned('typescript'), '@types/node': pinned('@types/node') },
+    dependencies: {
+      loadbearing: `file:${tarball}`,
+      '@loadbearing/contract': `file:${tarballs.contract}`,
+      'aws-cdk-lib': pinned('aws-cdk-lib'),
+      constructs: pinned('constructs'),
+    },
+    devDependencies: {
+      'aws-cdk': pinned('aws-cdk'),
+      tsx: pinned('tsx'),
+      typescript: pinned('typescript'),
+      '@types/node': pinned('@types/node'),
+    },
   };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(team, null, 2));
   for (const file of ['app.ts', 'cdk.json']) copyFileSync(join(TEAM_APP_DIR, file), join(dir, file));
 
-  const packages: LockFile['packages'] = { '': { name: team.name, version: team.version, dependencies: team.dependencies, devDependencies: team.devDependencies } };
+  const packages: LockFile['packages'] = {
+    '': { name: team.name, version: team.version, dependencies: team.dependencies, devDependencies: team.devDependencies },
+  };
   for (const [path, entry] of Object.entries(lock.packages)) {
     // Our own root, our workspaces and our dev-only packages: npm prunes what the team's tree does not need.
-    if (path === '' || !path.startsWith('node_modules/') || entry.link === true || path.startsWith('node_modules/@loadbearing/') || path === 'node_modules/loadbearing') continue;
+    if (
+      path === '' ||
+      !path.startsWith('node_modules/') ||
+      entry.link === true ||
+      path.startsWith('node_modules/@loadbearing/') ||
+      path === 'node_modules/loadbearing'
+    )
+      continue;
     packages[path] = entry;
   }
   const contract = readJson<PackageJson>(join(ROOT, 'contract', 'package.json'));
   packages['node_modules/@loadbearing/contract'] = {
     version: contract.version,
     resolved: `file:${tarballs.contract}`,
-    integrity: `sha512-${createHash('sha512').update(readFileSync(join(dir, tarballs.contract))).digest('base64')}`,
+    integrity: `sha512-${createHash('sha512')
+      .update(readFileSync(join(dir, tarballs.contract)))
+      .digest('base64')}`,
     license: contract.license,
     dependencies: contract.dependencies,
   };
-  const integrity = `sha512-${createHash('sha512').update(readFileSync(join(dir, tarball))).digest('base64')}`;
+  const integrity = `sha512-${createHash('sha512')
+    .update(readFileSync(join(dir, tarball)))
+    .digest('base64')}`;
   packages['node_modules/loadbearing'] = {
     version: ours.version,
     resolved: `file:${tarball}`,
@@ -109,5 +143,8 @@ export function writeTeamProject(dir: string, tarballs: PackedPackages): void {
     bin: ours.bin,
     engines: ours.engines,
   };
-  writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name: team.name, version: team.version, lockfileVersion: 3, requires: true, packages }, null, 2));
+  writeFileSync(
+    join(dir, 'package-lock.json'),
+    JSON.stringify({ name: team.name, version: team.version, lockfileVersion: 3, requires: true, packages }, null, 2),
+  );
 }

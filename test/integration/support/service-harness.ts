@@ -13,12 +13,20 @@ export function serviceTestsUnavailable(suite: string): string | undefined {
   if (!missing) return undefined;
   const banner = ['', '='.repeat(78), `  ${suite} ${inCi ? 'FAIL (CI is set)' : 'SKIPPED'}: ${missing}`, '='.repeat(78), ''].join('\n');
   console.warn(banner);
-  if (inCi) describe(suite, () => it('has its servers available in CI', () => { throw new Error(banner); }));
+  if (inCi)
+    describe(suite, () =>
+      it('has its servers available in CI', () => {
+        throw new Error(banner);
+      }),
+    );
   return missing;
 }
 
 /** A request to the service, timed on the client. */
-export async function call(url: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: any; headers: Headers; ms: number }> {
+export async function call(
+  url: string,
+  init: RequestInit & { json?: unknown } = {},
+): Promise<{ status: number; body: any; headers: Headers; ms: number }> {
   const started = performance.now();
   const { json, ...rest } = init;
   const response = await fetch(url, {

@@ -50,15 +50,54 @@ function synth(config: EnvironmentConfig): { template: CfnTemplate; release: str
 describe('app.artifact: bad input gets a config error naming the field', () => {
   const tiny = { path: '.', startCommand: 'server.js' };
   const cases: [string, Record<string, unknown>, RegExp[]][] = [
-    ['an artifact path that does not exist', { app: { artifact: { ...tiny, path: 'no-such-dir' } } }, [/environments\.prod\.app\.artifact\.path = "no-such-dir"/, /does not exist \(looked for .*no-such-dir; a relative path is relative to the config file's folder\)/]],
-    ['an empty start command', { app: { artifact: { ...tiny, startCommand: '' } } }, [/environments\.prod\.app\.artifact\.startCommand = ""/, /must not be empty/, /e\.g\. "server\.js"/]],
-    ['a start command the unit cannot hold', { app: { artifact: { ...tiny, startCommand: 'server.js "$HOME"' } } }, [/app\.artifact\.startCommand = /, /no quotes, \$, % or ;/]],
-    ['a start script that is not in the artifact', { app: { artifact: { ...tiny, startCommand: 'main.js' } } }, [/app\.artifact\.startCommand = "main\.js"/, /starts main\.js, which is not in the artifact directory/]],
-    ['a health path without a leading /', { loadBalancer: { healthCheck: { path: 'healthz' } } }, [/environments\.prod\.loadBalancer\.healthCheck\.path = "healthz"/, /must be a URL path starting with "\/"/]],
-    ['a file that is not an archive', { app: { artifact: { ...tiny, path: 'server.js' } } }, [/app\.artifact\.path = "server\.js"/, /is a file but not a \.zip, \.tar\.gz or \.tgz archive/]],
-    ['a Node.js major AL2023 does not offer', { app: { artifact: { ...tiny, nodejsMajor: 20 } } }, [/app\.artifact\.nodejsMajor = 20/, /22|24/]],
-    ['an install budget without an install command', { app: { artifact: { ...tiny, installTimeoutSeconds: 600 } } }, [/app\.artifact\.installTimeoutSeconds = 600/, /has no effect without installCommand/]],
-    ['an unknown runtime', { app: { artifact: { ...tiny, runtime: 'python' } } }, [/app\.artifact\.runtime = "python"/, /must be one of "nodejs", "provided"/]],
+    [
+      'an artifact path that does not exist',
+      { app: { artifact: { ...tiny, path: 'no-such-dir' } } },
+      [
+        /environments\.prod\.app\.artifact\.path = "no-such-dir"/,
+        /does not exist \(looked for .*no-such-dir; a relative path is relative to the config file's folder\)/,
+      ],
+    ],
+    [
+      'an empty start command',
+      { app: { artifact: { ...tiny, startCommand: '' } } },
+      [/environments\.prod\.app\.artifact\.startCommand = ""/, /must not be empty/, /e\.g\. "server\.js"/],
+    ],
+    [
+      'a start command the unit cannot hold',
+      { app: { artifact: { ...tiny, startCommand: 'server.js "$HOME"' } } },
+      [/app\.artifact\.startCommand = /, /no quotes, \$, % or ;/],
+    ],
+    [
+      'a start script that is not in the artifact',
+      { app: { artifact: { ...tiny, startCommand: 'main.js' } } },
+      [/app\.artifact\.startCommand = "main\.js"/, /starts main\.js, which is not in the artifact directory/],
+    ],
+    [
+      'a health path without a leading /',
+      { loadBalancer: { healthCheck: { path: 'healthz' } } },
+      [/environments\.prod\.loadBalancer\.healthCheck\.path = "healthz"/, /must be a URL path starting with "\/"/],
+    ],
+    [
+      'a file that is not an archive',
+      { app: { artifact: { ...tiny, path: 'server.js' } } },
+      [/app\.artifact\.path = "server\.js"/, /is a file but not a \.zip, \.tar\.gz or \.tgz archive/],
+    ],
+    [
+      'a Node.js major AL2023 does not offer',
+      { app: { artifact: { ...tiny, nodejsMajor: 20 } } },
+      [/app\.artifact\.nodejsMajor = 20/, /22|24/],
+    ],
+    [
+      'an install budget without an install command',
+      { app: { artifact: { ...tiny, installTimeoutSeconds: 600 } } },
+      [/app\.artifact\.installTimeoutSeconds = 600/, /has no effect without installCommand/],
+    ],
+    [
+      'an unknown runtime',
+      { app: { artifact: { ...tiny, runtime: 'python' } } },
+      [/app\.artifact\.runtime = "python"/, /must be one of "nodejs", "provided"/],
+    ],
   ];
 
   it.each(cases)('%s', (_name, change, patterns) => {
@@ -67,18 +106,28 @@ describe('app.artifact: bad input gets a config error naming the field', () => {
     expect(message).toMatch(/rule: .+\n +fix: +.+/);
   });
 
-  it('resolves a relative path against the config file\'s folder, from any working directory', () => {
+  it("resolves a relative path against the config file's folder, from any working directory", () => {
     const dir = mkdtempSync(join(work, 'config-'));
     cpSync(TINY_APP, join(dir, 'tiny-app'), { recursive: true });
-    writeFileSync(join(dir, 'envs.json'), JSON.stringify({ environments: { prod: deepMerge(BUILTIN_ENVIRONMENTS.prod, { app: { artifact: { path: 'tiny-app', startCommand: 'server.js' } } }) } }));
+    writeFileSync(
+      join(dir, 'envs.json'),
+      JSON.stringify({
+        environments: {
+          prod: deepMerge(BUILTIN_ENVIRONMENTS.prod, { app: { artifact: { path: 'tiny-app', startCommand: 'server.js' } } }),
+        },
+      }),
+    );
     const [prod] = loadConfigFile(join(dir, 'envs.json'));
     expect(prod.app.artifact).toMatchObject({ path: join(dir, 'tiny-app'), runtime: 'nodejs', nodejsMajor: 22, startCommand: 'server.js' });
   });
 });
 
-describe('a team\'s own app, by config', () => {
+describe("a team's own app, by config", () => {
   it('ships a Node.js directory (the tiny artifact) instead of the reference service', () => {
-    const [config] = resolveEnvironments(prodWith({ app: { artifact: { path: TINY_APP, startCommand: 'server.js', nodejsMajor: 24 } } }), 'test');
+    const [config] = resolveEnvironments(
+      prodWith({ app: { artifact: { path: TINY_APP, startCommand: 'server.js', nodejsMajor: 24 } } }),
+      'test',
+    );
     const { template, release, releaseDir } = synth(config);
     expect(release).toEqual(['app', 'rds-ca-bundle.pem']);
     expect(readdirSync(join(releaseDir, 'app'))).toEqual(['server.js']);
@@ -100,7 +149,17 @@ describe('a team\'s own app, by config', () => {
     const archive = join(work, 'app.tar.gz');
     expect(spawnSync('tar', ['-czf', archive, '-C', src, '.']).status).toBe(0);
     const [config] = resolveEnvironments(
-      prodWith({ app: { artifact: { path: archive, runtime: 'provided', startCommand: 'bin/start --port 8080', installCommand: './install.sh', installTimeoutSeconds: 120 } } }),
+      prodWith({
+        app: {
+          artifact: {
+            path: archive,
+            runtime: 'provided',
+            startCommand: 'bin/start --port 8080',
+            installCommand: './install.sh',
+            installTimeoutSeconds: 120,
+          },
+        },
+      }),
       'test',
     );
     const { template, release } = synth(config);

@@ -18,9 +18,21 @@ import {
 import { isConfigError } from '../../../lib/model/config/config-error';
 import { builtinEnvironments, deepMerge, resolveEnvironments } from '../../../lib/model/config/load-config';
 import { BUILTIN_ENVIRONMENTS } from '../../../lib/model/config/builtin-environments';
-import { healthWaitCommands, logAgentCommands, packageCommands, preambleCommands, releaseCommands, serviceCommands } from '../../../constructs/boot-script';
+import {
+  healthWaitCommands,
+  logAgentCommands,
+  packageCommands,
+  preambleCommands,
+  releaseCommands,
+  serviceCommands,
+} from '../../../constructs/boot-script';
 
-const PATHS = { signalTimeout: 'fleet.rollingUpdate.signalTimeoutSeconds', gracePeriod: 'fleet.healthCheckGracePeriodSeconds', healthWait: 'fleet.boot.healthWaitSeconds', installHook: 'app.artifact.installTimeoutSeconds' };
+const PATHS = {
+  signalTimeout: 'fleet.rollingUpdate.signalTimeoutSeconds',
+  gracePeriod: 'fleet.healthCheckGracePeriodSeconds',
+  healthWait: 'fleet.boot.healthWaitSeconds',
+  installHook: 'app.artifact.installTimeoutSeconds',
+};
 
 const inputs = fc.record({
   healthWait: fc.record({
@@ -37,7 +49,11 @@ const inputs = fc.record({
  * deadline with bash's whole-second SECONDS, pause. Probe durations are chosen by the caller
  * (adversarially, in the property). Returns the time the loop gives up.
  */
-function healthLoopGivesUpAt(wait: { waitSeconds: number; probeTimeoutSeconds: number; probeIntervalSeconds: number }, start: number, probeDurations: readonly number[]): number {
+function healthLoopGivesUpAt(
+  wait: { waitSeconds: number; probeTimeoutSeconds: number; probeIntervalSeconds: number },
+  start: number,
+  probeDurations: readonly number[],
+): number {
   let t = start;
   const deadline = Math.floor(start) + wait.waitSeconds;
   for (let i = 0; ; i++) {
@@ -97,7 +113,7 @@ describe('the boot timeline (lib/model/config/boot-timing.ts)', () => {
     );
   });
 
-  it('ends the built-in environments\' slowest boot before their signal timeout, and fails a crashing app within about 2 minutes of its start', () => {
+  it("ends the built-in environments' slowest boot before their signal timeout, and fails a crashing app within about 2 minutes of its start", () => {
     for (const env of builtinEnvironments()) {
       const t = environmentBootTiming(env);
       expect(t.signalledSeconds, env.name).toBeLessThan(t.signalTimeoutSeconds);
@@ -110,10 +126,17 @@ describe('the boot timeline (lib/model/config/boot-timing.ts)', () => {
   });
 
   it('refuses an explicit signal timeout or grace period the slowest boot would overrun', () => {
-    const input: BootTimingInput = { healthWait: { waitSeconds: 120, probeTimeoutSeconds: 2, probeIntervalSeconds: 3 }, installHookSeconds: 0, signalTimeoutSeconds: 600, gracePeriodSeconds: 300 };
+    const input: BootTimingInput = {
+      healthWait: { waitSeconds: 120, probeTimeoutSeconds: 2, probeIntervalSeconds: 3 },
+      installHookSeconds: 0,
+      signalTimeoutSeconds: 600,
+      gracePeriodSeconds: 300,
+    };
     const problems = bootTimingProblems(input, PATHS);
     expect(problems.map((p) => p.path)).toEqual(['fleet.rollingUpdate.signalTimeoutSeconds', 'fleet.healthCheckGracePeriodSeconds']);
-    expect(problems[0].rule).toMatch(/must be >= 788 s: the slowest boot takes 666 s to its verdict \(instance start 90 \+ packages 240 .* health wait 126\), then 62 s to report and signal/);
+    expect(problems[0].rule).toMatch(
+      /must be >= 788 s: the slowest boot takes 666 s to its verdict \(instance start 90 \+ packages 240 .* health wait 126\), then 62 s to report and signal/,
+    );
     expect(problems[1].rule).toMatch(/must be >= 666 s/);
     expect(bootTimingProblems({ ...input, signalTimeoutSeconds: 788, gracePeriodSeconds: 666 }, PATHS)).toEqual([]);
   });
@@ -131,7 +154,9 @@ describe('the boot timeline (lib/model/config/boot-timing.ts)', () => {
     expect(script).toContain(`timeout ${BOOT_STEP_SECONDS.logAgent} /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl`);
     expect(script).toContain(`timeout ${BOOT_STEP_SECONDS.fetchRelease} aws s3 cp`);
     // The reload and the start share the step's one budget.
-    expect(script).toContain(`timeout ${BOOT_STEP_SECONDS.serviceStart} sh -c 'systemctl daemon-reload && systemctl enable --now loadbearing-app'`);
+    expect(script).toContain(
+      `timeout ${BOOT_STEP_SECONDS.serviceStart} sh -c 'systemctl daemon-reload && systemctl enable --now loadbearing-app'`,
+    );
     expect(script.match(/systemctl daemon-reload/g)).toHaveLength(1);
     expect(script).toContain('lb_deadline=$((SECONDS + 77))');
     expect(script).toContain('--connect-timeout 4 --max-time 4 http://127.0.0.1:8080/healthz');
@@ -140,8 +165,12 @@ describe('the boot timeline (lib/model/config/boot-timing.ts)', () => {
 
   it('is what the exit path does: IMDS reads, retried calls and the report, each bounded by the numbers it counts', () => {
     // With a lifecycle hook: the preamble also holds the lifecycle calls and the watcher's functions.
-    const script = preambleCommands({ stackName: 's', groupLogicalId: 'G', region: 'r', reasonUrl: 'u', lifecycleHookName: 'h' }).join('\n');
-    expect(script).toContain(`for attempt in $(seq ${EXIT_CALL.tries}); do\n    timeout ${EXIT_CALL.trySeconds} "$@" && return 0\n    sleep ${EXIT_CALL.pauseSeconds}`);
+    const script = preambleCommands({ stackName: 's', groupLogicalId: 'G', region: 'r', reasonUrl: 'u', lifecycleHookName: 'h' }).join(
+      '\n',
+    );
+    expect(script).toContain(
+      `for attempt in $(seq ${EXIT_CALL.tries}); do\n    timeout ${EXIT_CALL.trySeconds} "$@" && return 0\n    sleep ${EXIT_CALL.pauseSeconds}`,
+    );
     expect(script.match(/--max-time 2 /g)).toHaveLength(2);
     expect(script).toContain(`timeout ${EXIT_CALL.trySeconds} aws autoscaling describe-auto-scaling-instances`);
     // Every AWS call goes through the retried, bounded lb_call, or has its own timeout.
@@ -167,12 +196,14 @@ describe('boot timing in a config file', () => {
 
   it('names the field, the value, the worst case and the fix', () => {
     const message = errorFor({ fleet: { rollingUpdate: { signalTimeoutSeconds: 600 }, healthCheckGracePeriodSeconds: 300 } });
-    expect(message).toMatch(/environments\.prod\.fleet\.rollingUpdate\.signalTimeoutSeconds = 600\n +rule: must be >= 758 s: the slowest boot takes 636 s to its verdict/);
+    expect(message).toMatch(
+      /environments\.prod\.fleet\.rollingUpdate\.signalTimeoutSeconds = 600\n +rule: must be >= 758 s: the slowest boot takes 636 s to its verdict/,
+    );
     expect(message).toMatch(/fix: +raise it to 758 or more \(or leave it unset: 780\), or shorten fleet\.boot\.healthWaitSeconds/);
     expect(message).toMatch(/environments\.prod\.fleet\.healthCheckGracePeriodSeconds = 300\n +rule: must be >= 636 s/);
   });
 
-  it('lengthens the derived timeouts by the install hook\'s budget', () => {
+  it("lengthens the derived timeouts by the install hook's budget", () => {
     const base = environmentBootTiming(builtinEnvironments().find((e) => e.name === 'prod')!);
     const withHook = bootTiming({ healthWait: base.healthWait, installHookSeconds: 300 });
     expect(withHook.verdictSeconds - base.verdictSeconds).toBe(300);

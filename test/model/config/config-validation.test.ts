@@ -42,32 +42,115 @@ describe('valid configurations', () => {
 
 describe('invalid configurations fail with the field path, the value, the rule and a fix', () => {
   const cases: [string, Record<string, unknown>, RegExp[]][] = [
-    ['min > max capacity', { fleet: { minCapacity: 30, maxCapacity: 10 } }, [/environments\.prod\.fleet\.minCapacity = 30/, /must be <= fleet\.maxCapacity \(10\)/, /fix: +lower fleet\.minCapacity or raise fleet\.maxCapacity/]],
+    [
+      'min > max capacity',
+      { fleet: { minCapacity: 30, maxCapacity: 10 } },
+      [
+        /environments\.prod\.fleet\.minCapacity = 30/,
+        /must be <= fleet\.maxCapacity \(10\)/,
+        /fix: +lower fleet\.minCapacity or raise fleet\.maxCapacity/,
+      ],
+    ],
     ['replicas < 0', { database: { readReplicas: -1 } }, [/environments\.prod\.database\.readReplicas = -1/, /must be >= 0/]],
-    ['replicas > 15', { database: { readReplicas: 16 } }, [/environments\.prod\.database\.readReplicas = 16/, /must be <= 15/, /use a value <= 15/]],
-    ['an unknown workload profile', { fleet: { workloadProfile: 'gpu' } }, [/fleet\.workloadProfile = "gpu"/, /must be one of "general", "compute", "memory", "burstable"/]],
+    [
+      'replicas > 15',
+      { database: { readReplicas: 16 } },
+      [/environments\.prod\.database\.readReplicas = 16/, /must be <= 15/, /use a value <= 15/],
+    ],
+    [
+      'an unknown workload profile',
+      { fleet: { workloadProfile: 'gpu' } },
+      [/fleet\.workloadProfile = "gpu"/, /must be one of "general", "compute", "memory", "burstable"/],
+    ],
     ['a misspelt workload profile', { fleet: { workloadProfile: 'genral' } }, [/did you mean "general"\?/]],
     ['a malformed CIDR', { network: { cidr: '10.0.0/16' } }, [/network\.cidr = "10\.0\.0\/16"/, /must be an IPv4 CIDR block/]],
     ['a CIDR with host bits', { network: { cidr: '10.0.0.1/16' } }, [/host bits are set/]],
-    ['a VPC too small for its subnets', { network: { cidr: '10.0.0.0/24' }, availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e', 'us-east-1f'] }, [/network\.cidr = "10\.0\.0\.0\/24"/, /too small for 3 subnet tiers in 6 AZs/]],
+    [
+      'a VPC too small for its subnets',
+      {
+        network: { cidr: '10.0.0.0/24' },
+        availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e', 'us-east-1f'],
+      },
+      [/network\.cidr = "10\.0\.0\.0\/24"/, /too small for 3 subnet tiers in 6 AZs/],
+    ],
     ['a negative timeout', { app: { requestTimeoutSeconds: -5 } }, [/app\.requestTimeoutSeconds = -5/, /must be >= 1/]],
-    ['a non-numeric timeout', { loadBalancer: { idleTimeoutSeconds: '60' } }, [/loadBalancer\.idleTimeoutSeconds = "60"/, /must be a number/]],
-    ['an instance class the engine does not support', { database: { instanceClass: 'db.m4.large' } }, [/database\.instanceClass = "db\.m4\.large"/, /RDS does not run PostgreSQL 17 on the db\.m4 family/]],
-    ['an instance class that does not exist', { database: { instanceClass: 'db.x9.huge' } }, [/is not an RDS for PostgreSQL instance class the platform knows/]],
-    ['an unknown engine version', { database: { engineVersion: '13.2' } }, [/database\.engineVersion = "13\.2"/, /not an RDS for PostgreSQL version the platform supports/]],
+    [
+      'a non-numeric timeout',
+      { loadBalancer: { idleTimeoutSeconds: '60' } },
+      [/loadBalancer\.idleTimeoutSeconds = "60"/, /must be a number/],
+    ],
+    [
+      'an instance class the engine does not support',
+      { database: { instanceClass: 'db.m4.large' } },
+      [/database\.instanceClass = "db\.m4\.large"/, /RDS does not run PostgreSQL 17 on the db\.m4 family/],
+    ],
+    [
+      'an instance class that does not exist',
+      { database: { instanceClass: 'db.x9.huge' } },
+      [/is not an RDS for PostgreSQL instance class the platform knows/],
+    ],
+    [
+      'an unknown engine version',
+      { database: { engineVersion: '13.2' } },
+      [/database\.engineVersion = "13\.2"/, /not an RDS for PostgreSQL version the platform supports/],
+    ],
     ['an unknown field (typo)', { fleet: { minCapcity: 3 } }, [/fleet\.minCapcity = 3/, /unknown field/, /did you mean "minCapacity"\?/]],
     ['an unknown section', { databse: {} }, [/environments\.prod\.databse/, /did you mean "database"\?/]],
-    ['a large-body path that is not a path prefix', { waf: { largeBodyPaths: ['webhooks/*'] } }, [/waf\.largeBodyPaths\[0\] = "webhooks\/\*"/, /must be a URI path prefix starting with "\/"/]],
-    ['an edge log retention under a year', { edge: { logRetentionDays: 30 } }, [/edge\.logRetentionDays = 30/, /a year or more/, /use 365/]],
-    ['an AZ outside the region', { availabilityZones: ['us-east-1a', 'eu-west-1b'] }, [/availabilityZones\[1\] = "eu-west-1b"/, /must be an availability zone of region us-east-1/]],
-    ['more NAT gateways than AZs', { network: { natGateways: 4 } }, [/network\.natGateways = 4/, /<= the number of availability zones \(3\)/]],
-    ['destroyable prod data', { dataProtection: { allowDestroy: true, reason: 'because I said so' } }, [/dataProtection\.allowDestroy = true/, /prod data can never be destroyable/]],
+    [
+      'a large-body path that is not a path prefix',
+      { waf: { largeBodyPaths: ['webhooks/*'] } },
+      [/waf\.largeBodyPaths\[0\] = "webhooks\/\*"/, /must be a URI path prefix starting with "\/"/],
+    ],
+    [
+      'an edge log retention under a year',
+      { edge: { logRetentionDays: 30 } },
+      [/edge\.logRetentionDays = 30/, /a year or more/, /use 365/],
+    ],
+    [
+      'an AZ outside the region',
+      { availabilityZones: ['us-east-1a', 'eu-west-1b'] },
+      [/availabilityZones\[1\] = "eu-west-1b"/, /must be an availability zone of region us-east-1/],
+    ],
+    [
+      'more NAT gateways than AZs',
+      { network: { natGateways: 4 } },
+      [/network\.natGateways = 4/, /<= the number of availability zones \(3\)/],
+    ],
+    [
+      'destroyable prod data',
+      { dataProtection: { allowDestroy: true, reason: 'because I said so' } },
+      [/dataProtection\.allowDestroy = true/, /prod data can never be destroyable/],
+    ],
     ['a prod cache without replicas', { cache: { replicasPerShard: 0 } }, [/cache\.replicasPerShard = 0/, /at least 1 cache replica/]],
-    ['slow start with least outstanding requests', { loadBalancer: { slowStartSeconds: 60 } }, [/loadBalancer\.slowStartSeconds = 60/, /AWS rejects slow start/, /algorithm to "round_robin"/]],
-    ['a health check timeout not below the interval', { loadBalancer: { healthCheck: { intervalSeconds: 10, timeoutSeconds: 10 } } }, [/healthCheck\.timeoutSeconds = 10/, /less than intervalSeconds \(10\)/]],
+    [
+      'slow start with least outstanding requests',
+      { loadBalancer: { slowStartSeconds: 60 } },
+      [/loadBalancer\.slowStartSeconds = 60/, /AWS rejects slow start/, /algorithm to "round_robin"/],
+    ],
+    [
+      'a health check timeout not below the interval',
+      { loadBalancer: { healthCheck: { intervalSeconds: 10, timeoutSeconds: 10 } } },
+      [/healthCheck\.timeoutSeconds = 10/, /less than intervalSeconds \(10\)/],
+    ],
     ['an unknown maxmemory policy', { cache: { maxmemoryPolicy: 'lru' } }, [/cache\.maxmemoryPolicy = "lru"/, /must be one of/]],
-    ['an ALB certificate from another region', { loadBalancer: { certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003' } }, [/loadBalancer\.certificateArn = "arn:aws:acm:eu-west-1/, /an ALB cannot use one from 333333333333, eu-west-1/, /in ACM in us-east-1/]],
-    ['an edge outside us-east-1 without a web ACL', { region: 'eu-west-1', availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'], loadBalancer: { certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003' } }, [/edge\.webAclArn/, /a CLOUDFRONT web ACL lives in us-east-1, so a stack in eu-west-1 cannot create it/, /set edge\.webAclArn/]],
+    [
+      'an ALB certificate from another region',
+      { loadBalancer: { certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003' } },
+      [
+        /loadBalancer\.certificateArn = "arn:aws:acm:eu-west-1/,
+        /an ALB cannot use one from 333333333333, eu-west-1/,
+        /in ACM in us-east-1/,
+      ],
+    ],
+    [
+      'an edge outside us-east-1 without a web ACL',
+      {
+        region: 'eu-west-1',
+        availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+        loadBalancer: { certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003' },
+      },
+      [/edge\.webAclArn/, /a CLOUDFRONT web ACL lives in us-east-1, so a stack in eu-west-1 cannot create it/, /set edge\.webAclArn/],
+    ],
     ['a bad account ID', { account: '12345' }, [/environments\.prod\.account = "12345"/, /12-digit AWS account ID/]],
   ];
 
@@ -83,7 +166,13 @@ describe('invalid configurations fail with the field path, the value, the rule a
       staging: { ...BUILTIN_ENVIRONMENTS.staging, network: { cidr: 'nope' } },
     });
     expect(message).toMatch(/\(5 problems\)/);
-    for (const path of ['prod.fleet.minCapacity', 'prod.fleet.workloadProfile', 'prod.database.readReplicas', 'prod.cach', 'staging.network.cidr']) {
+    for (const path of [
+      'prod.fleet.minCapacity',
+      'prod.fleet.workloadProfile',
+      'prod.database.readReplicas',
+      'prod.cach',
+      'staging.network.cidr',
+    ]) {
       expect(message).toContain(`environments.${path}`);
     }
   });
@@ -94,8 +183,11 @@ describe('invalid configurations fail with the field path, the value, the rule a
   });
 
   it('rejects two environments with the same stack name', () => {
-    expect(errorFor({ aa: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' }, bb: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' } })).toMatch(
-      /environments\.bb\.stackName = "same-name"\n +rule: is already used by environment "aa"/,
-    );
+    expect(
+      errorFor({
+        aa: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' },
+        bb: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' },
+      }),
+    ).toMatch(/environments\.bb\.stackName = "same-name"\n +rule: is already used by environment "aa"/);
   });
 });

@@ -18,7 +18,9 @@ function countRoutes(template: CfnTemplate): number {
     const p = r.Properties ?? {};
     if (r.Type === 'AWS::CloudWatch::Alarm' || r.Type === 'AWS::CloudWatch::CompositeAlarm') {
       for (const field of ['AlarmActions', 'OKActions', 'InsufficientDataActions']) {
-        n += ((p[field] as { Ref?: string }[] | undefined) ?? []).filter((a) => template.Resources[a.Ref ?? '']?.Type === 'AWS::SNS::Topic').length;
+        n += ((p[field] as { Ref?: string }[] | undefined) ?? []).filter(
+          (a) => template.Resources[a.Ref ?? '']?.Type === 'AWS::SNS::Topic',
+        ).length;
       }
     }
     if (r.Type === 'AWS::AutoScaling::AutoScalingGroup') n += ((p.NotificationConfigurations as unknown[] | undefined) ?? []).length;
@@ -67,7 +69,15 @@ describe.each(envs.map((e) => [e.name, e] as const))('alarm delivery in %s', (na
     expect(before.filter((r) => r.kind === 'NotificationConfigurations').every((r) => r.delivered === true)).toBe(true);
     const [rule] = DEPLOY_SAFETY_RULES.filter((r) => r.id === 'DS-1');
     if (rule?.phase !== 'template') throw new Error('DS-1 is a template rule');
-    expect(rule.checkTemplate({ stackName: config.stackName, resources: 0, bytes: 0, template: withTlsOnlyTopicPolicies(template), environment: where })[0]?.message).toMatch(/cannot deliver/);
+    expect(
+      rule.checkTemplate({
+        stackName: config.stackName,
+        resources: 0,
+        bytes: 0,
+        template: withTlsOnlyTopicPolicies(template),
+        environment: where,
+      })[0]?.message,
+    ).toMatch(/cannot deliver/);
     expect(rule.checkTemplate({ stackName: config.stackName, resources: 0, bytes: 0, template, environment: where })).toEqual([]);
   });
 });
@@ -81,14 +91,22 @@ describe('alarm delivery: what the check refuses', () => {
   });
   const topicPolicies = (t: CfnTemplate) => Object.values(t.Resources).filter((r) => r.Type === 'AWS::SNS::TopicPolicy');
   const allowStatement = (t: CfnTemplate) =>
-    topicPolicies(t).map((p) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement.find((s) => s.Effect === 'Allow')!);
+    topicPolicies(t).map(
+      (p) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement.find((s) => s.Effect === 'Allow')!,
+    );
 
   it("refuses an alarm whose name is outside the allowed prefix (aws:SourceArn), or another account's (aws:SourceAccount)", () => {
     const renamed = structuredClone(template);
-    const alarm = Object.values(renamed.Resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && ((r.Properties!.AlarmActions as unknown[]) ?? []).length > 0)!;
+    const alarm = Object.values(renamed.Resources).find(
+      (r) => r.Type === 'AWS::CloudWatch::Alarm' && ((r.Properties!.AlarmActions as unknown[]) ?? []).length > 0,
+    )!;
     alarm.Properties!.AlarmName = 'someone-else-cpu';
     expect(alarmDeliveryRoutes(renamed, where).filter((r) => r.delivered === false).length).toBeGreaterThan(0);
-    expect(alarmDeliveryRoutes(template, { ...where, account: '999999999999' }).every((r) => r.publisher !== 'cloudwatch.amazonaws.com' || r.delivered === false)).toBe(true);
+    expect(
+      alarmDeliveryRoutes(template, { ...where, account: '999999999999' }).every(
+        (r) => r.publisher !== 'cloudwatch.amazonaws.com' || r.delivered === false,
+      ),
+    ).toBe(true);
   });
 
   it('refuses a key policy that does not let CloudWatch encrypt', () => {
@@ -103,7 +121,7 @@ describe('alarm delivery: what the check refuses', () => {
     expect(failed[0]!.detail).toMatch(/key policy of .* for kms:GenerateDataKey/);
   });
 
-  it('allows exactly the CloudWatch service, for this account and this stack\'s alarm prefix', () => {
+  it("allows exactly the CloudWatch service, for this account and this stack's alarm prefix", () => {
     for (const s of allowStatement(template)) {
       expect(s.Principal).toEqual({ Service: 'cloudwatch.amazonaws.com' });
       expect(s.Action).toBe('sns:Publish');

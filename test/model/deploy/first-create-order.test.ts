@@ -16,7 +16,13 @@ describe.each(builtinEnvironments().map((e) => e.stackName))('the first create o
     const byId = new Map(plan.resources.map((r) => [r.logicalId, r]));
     ancestorsOf = (id) => {
       const seen = new Set<string>();
-      const walk = (x: string) => byId.get(x)!.dependsOn.forEach((d) => !seen.has(d) && (seen.add(d), walk(d)));
+      const walk = (x: string) => {
+        for (const d of byId.get(x)!.dependsOn) {
+          if (seen.has(d)) continue;
+          seen.add(d);
+          walk(d);
+        }
+      };
       walk(id);
       return seen;
     };
@@ -39,7 +45,9 @@ describe.each(builtinEnvironments().map((e) => e.stackName))('the first create o
 
   it('creates the alarms on what only the fleet produces (ALB target metrics, app metrics) after the fleet is in service, so a first create does not page', () => {
     const [asgId] = Object.keys(resourcesOfType(template, 'AWS::AutoScaling::AutoScalingGroup'));
-    const fleetAlarms = Object.entries(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).filter(([, a]) => /-(alb|app)-/.test(String(a.Properties!.AlarmName)));
+    const fleetAlarms = Object.entries(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).filter(([, a]) =>
+      /-(alb|app)-/.test(String(a.Properties!.AlarmName)),
+    );
     expect(fleetAlarms.length).toBeGreaterThanOrEqual(8);
     for (const [id] of fleetAlarms) expect(ancestorsOf(id).has(asgId!), id).toBe(true);
   });
@@ -47,7 +55,8 @@ describe.each(builtinEnvironments().map((e) => e.stackName))('the first create o
   it('creates every alarm that treats missing data as breaching after the resource it watches', () => {
     for (const [id, a] of Object.entries(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))) {
       if (a.Properties!.TreatMissingData !== 'breaching') continue;
-      const watched = JSON.stringify(a.Properties!.Dimensions ?? a.Properties!.Metrics).match(/"Ref":"([^"]+)"|"Fn::GetAtt":\["([^"]+)"/g) ?? [];
+      const watched =
+        JSON.stringify(a.Properties!.Dimensions ?? a.Properties!.Metrics).match(/"Ref":"([^"]+)"|"Fn::GetAtt":\["([^"]+)"/g) ?? [];
       expect(watched.length, id).toBeGreaterThan(0);
       const before = ancestorsOf(id);
       for (const ref of watched) expect(before.has(ref.replace(/^"(Ref|Fn::GetAtt)":\[?"|"$/g, '')), `${id} watches ${ref}`).toBe(true);

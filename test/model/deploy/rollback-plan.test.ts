@@ -20,8 +20,9 @@ import { synthPlatform } from '../../support/platform-variants';
  */
 const assemblyDir = inject('assemblyDir');
 const plan = (t: CfnTemplate) => planFirstCreate(t as unknown as DeployTemplate);
-const stranding = (t: CfnTemplate) =>
-  [...new Set(plan(t).failurePoints.flatMap((f) => f.blockers.map((b) => `${b.logicalId}: ${b.reason}`)))];
+const stranding = (t: CfnTemplate) => [
+  ...new Set(plan(t).failurePoints.flatMap((f) => f.blockers.map((b) => `${b.logicalId}: ${b.reason}`))),
+];
 
 /** The config example of docs/configuration.md, resolved like a config file. */
 function documentedExample() {
@@ -46,7 +47,11 @@ describe.each(builtinEnvironments().map((e) => e.stackName))('a failed first cre
   });
 
   it('deletes the fixed-name resources that hold data on rollback (RetainExceptOnCreate or Snapshot), so a retry never collides', () => {
-    const fixed = Object.entries(template.Resources).filter(([, r]) => holdsData(r.Type) && ['DBInstanceIdentifier', 'LogGroupName', 'ReplicationGroupId'].some((n) => typeof r.Properties?.[n] === 'string'));
+    const fixed = Object.entries(template.Resources).filter(
+      ([, r]) =>
+        holdsData(r.Type) &&
+        ['DBInstanceIdentifier', 'LogGroupName', 'ReplicationGroupId'].some((n) => typeof r.Properties?.[n] === 'string'),
+    );
     expect(fixed.length).toBeGreaterThanOrEqual(4);
     const dev = stack === 'loadbearing-dev';
     for (const [id, r] of fixed) expect(dev ? ['Delete', undefined] : ['RetainExceptOnCreate', 'Snapshot'], id).toContain(r.DeletionPolicy);
@@ -73,7 +78,9 @@ describe('the plan, on templates that strand', () => {
   /** The guard as it was before ADR 0004: protection in the template, a guard created right after the writer and the ALB. */
   function guardAfterTheProtectedResources(t: CfnTemplate): CfnTemplate {
     const copy = structuredClone(t);
-    const [writerId, writer] = Object.entries(resourcesOfType(copy, 'AWS::RDS::DBInstance')).find(([, r]) => !r.Properties?.SourceDBInstanceIdentifier)!;
+    const [writerId, writer] = Object.entries(resourcesOfType(copy, 'AWS::RDS::DBInstance')).find(
+      ([, r]) => !r.Properties?.SourceDBInstanceIdentifier,
+    )!;
     writer.Properties!.DeletionProtection = true;
     const [albId, alb] = Object.entries(resourcesOfType(copy, 'AWS::ElasticLoadBalancingV2::LoadBalancer'))[0]!;
     (alb.Properties!.LoadBalancerAttributes as unknown[]).push({ Key: 'deletion_protection.enabled', Value: 'true' });
@@ -99,7 +106,9 @@ describe('the plan, on templates that strand', () => {
     const alb = Object.values(resourcesOfType(broken, 'AWS::ElasticLoadBalancingV2::LoadBalancer'))[0]!;
     alb.DependsOn = [alb.DependsOn ?? []].flat().filter((d) => !d.startsWith('LoadBalancerAccessLogsAutoDeleteObjectsCustomResource'));
     expect(stranding(dev)).toEqual([]);
-    expect(stranding(broken)).toEqual([expect.stringMatching(/^LoadBalancerAccessLogsB27DFC85: LoadBalancerC797D0FC may have written objects to it/)]);
+    expect(stranding(broken)).toEqual([
+      expect.stringMatching(/^LoadBalancerAccessLogsB27DFC85: LoadBalancerC797D0FC may have written objects to it/),
+    ]);
   });
 
   it('fails a writer or cache with DeletionPolicy Snapshot while it may still be creating: RDS refuses its final snapshot (review 20, B1)', () => {
@@ -114,13 +123,21 @@ describe('the plan, on templates that strand', () => {
     const fleet = p.failurePoints.find((f) => f.failing === 'FleetASG9541CF7F')!;
     expect(fleet.blockers.map((b) => b.logicalId)).not.toContain('DatabaseWriter7794273E');
     // The platform's own: RetainExceptOnCreate, with a snapshot only on replacement.
-    expect([staging.Resources.DatabaseWriter7794273E!.DeletionPolicy, staging.Resources.DatabaseWriter7794273E!.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Snapshot']);
-    expect([staging.Resources.Cache18F6EE16!.DeletionPolicy, staging.Resources.Cache18F6EE16!.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Snapshot']);
+    expect([
+      staging.Resources.DatabaseWriter7794273E!.DeletionPolicy,
+      staging.Resources.DatabaseWriter7794273E!.UpdateReplacePolicy,
+    ]).toEqual(['RetainExceptOnCreate', 'Snapshot']);
+    expect([staging.Resources.Cache18F6EE16!.DeletionPolicy, staging.Resources.Cache18F6EE16!.UpdateReplacePolicy]).toEqual([
+      'RetainExceptOnCreate',
+      'Snapshot',
+    ]);
   });
 
   it('fails a retained resource with a fixed name, and an edge function the rollback would delete', () => {
     const broken = structuredClone(prod);
-    const [logId, log] = Object.entries(resourcesOfType(broken, 'AWS::Logs::LogGroup')).find(([, r]) => typeof r.Properties?.LogGroupName === 'string')!;
+    const [logId, log] = Object.entries(resourcesOfType(broken, 'AWS::Logs::LogGroup')).find(
+      ([, r]) => typeof r.Properties?.LogGroupName === 'string',
+    )!;
     log.DeletionPolicy = 'Retain';
     const [edgeFnId, edgeFn] = Object.entries(resourcesOfType(broken, 'AWS::Lambda::Version'))[0]!;
     delete edgeFn.DeletionPolicy;
@@ -133,22 +150,39 @@ describe('the plan, on templates that strand', () => {
     const broken = structuredClone(prod);
     const [, guard] = Object.entries(resourcesOfType(broken, 'Custom::RollbackGuard'))[0]!;
     guard.DependsOn = [guard.DependsOn ?? []].flat().filter((d) => !d.includes('inlinePolicy'));
-    expect(stranding(broken)).toContainEqual(expect.stringMatching(/^RollbackGuardCF15CAF0: its handler's policy .* does not come before it/));
+    expect(stranding(broken)).toContainEqual(
+      expect.stringMatching(/^RollbackGuardCF15CAF0: its handler's policy .* does not come before it/),
+    );
   });
 
   it('fails synth through invariant DS-2, with the resource and the fix', () => {
     const rule = DEPLOY_SAFETY_RULES.find((r) => r.id === 'DS-2');
     if (rule?.phase !== 'template') throw new Error('DS-2 is a template rule');
-    const [finding] = rule.checkTemplate({ stackName: 'loadbearing-staging', resources: 0, bytes: 0, template: guardAfterTheProtectedResources(staging) as unknown as DeployTemplate });
-    expect(finding?.message).toMatch(/^loadbearing-staging: if .* fails, the rollback strands on (DatabaseWriter7794273E|LoadBalancerC797D0FC)/);
+    const [finding] = rule.checkTemplate({
+      stackName: 'loadbearing-staging',
+      resources: 0,
+      bytes: 0,
+      template: guardAfterTheProtectedResources(staging) as unknown as DeployTemplate,
+    });
+    expect(finding?.message).toMatch(
+      /^loadbearing-staging: if .* fails, the rollback strands on (DatabaseWriter7794273E|LoadBalancerC797D0FC)/,
+    );
     expect(finding?.fix).toMatch(/switch it on last/);
-    expect(rule.checkTemplate({ stackName: 'loadbearing-staging', resources: 0, bytes: 0, template: staging as unknown as DeployTemplate })).toEqual([]);
+    expect(
+      rule.checkTemplate({ stackName: 'loadbearing-staging', resources: 0, bytes: 0, template: staging as unknown as DeployTemplate }),
+    ).toEqual([]);
   });
 
   it('prints the resource and the fix, and the verdict', () => {
-    const text = planText('loadbearing-staging', guardAfterTheProtectedResources(staging) as unknown as DeployTemplate, plan(guardAfterTheProtectedResources(staging)));
+    const text = planText(
+      'loadbearing-staging',
+      guardAfterTheProtectedResources(staging) as unknown as DeployTemplate,
+      plan(guardAfterTheProtectedResources(staging)),
+    );
     expect(text).toMatch(/^Verdict: \d+ of \d+ failure points strand the stack:$/m);
-    expect(text).toMatch(/DatabaseWriter7794273E: DeletionProtection is true: RDS refuses to delete it.*fix: leave deletion protection out of the template/);
+    expect(text).toMatch(
+      /DatabaseWriter7794273E: DeletionProtection is true: RDS refuses to delete it.*fix: leave deletion protection out of the template/,
+    );
   });
 });
 
@@ -162,7 +196,13 @@ describe('the create order', () => {
       C: { Type: 'AWS::SNS::Topic', DependsOn: 'B' },
       D: { Type: 'AWS::EC2::SecurityGroup', Properties: { Description: { 'Fn::GetAtt': ['A', 'Endpoint.Port'] } } },
       S: { Type: 'AWS::SecretsManager::Secret' },
-      E: { Type: 'AWS::SecretsManager::RotationSchedule', Properties: { SecretId: { Ref: 'S' }, HostedRotationLambda: { RotationType: 'PostgreSQLSingleUser', VpcSecurityGroupIds: { 'Fn::GetAtt': ['D', 'GroupId'] } } } },
+      E: {
+        Type: 'AWS::SecretsManager::RotationSchedule',
+        Properties: {
+          SecretId: { Ref: 'S' },
+          HostedRotationLambda: { RotationType: 'PostgreSQLSingleUser', VpcSecurityGroupIds: { 'Fn::GetAtt': ['D', 'GroupId'] } },
+        },
+      },
     },
   };
 
@@ -183,7 +223,9 @@ describe('the create order', () => {
   });
 
   it('refuses a circular template as CloudFormation does', () => {
-    expect(() => planFirstCreate({ Resources: { A: { Type: 'X', DependsOn: 'B' }, B: { Type: 'X', DependsOn: 'A' } } })).toThrow(/circular dependency: A -> B -> A/);
+    expect(() => planFirstCreate({ Resources: { A: { Type: 'X', DependsOn: 'B' }, B: { Type: 'X', DependsOn: 'A' } } })).toThrow(
+      /circular dependency: A -> B -> A/,
+    );
   });
 });
 
@@ -207,8 +249,16 @@ describe('after a successful create', () => {
   it('migrates a deployed stack without taking its protection off: the setting is left out (CloudFormation sends nothing), never set to false', () => {
     const review = reviewStack('loadbearing-prod', deployedBefore(), prod as unknown as Template);
     expect(review.hazards).toEqual([]);
-    expect(review.warnings).toContainEqual(expect.stringMatching(/^DatabaseWriter7794273E \(AWS::RDS::DBInstance\): DeletionProtection true -> \(left out\): .*stays protected; the RollbackGuard switches it on/));
-    expect(review.warnings).toContainEqual(expect.stringMatching(/^LoadBalancerC797D0FC \(AWS::ElasticLoadBalancingV2::LoadBalancer\): deletion_protection.enabled true -> \(left out\)/));
+    expect(review.warnings).toContainEqual(
+      expect.stringMatching(
+        /^DatabaseWriter7794273E \(AWS::RDS::DBInstance\): DeletionProtection true -> \(left out\): .*stays protected; the RollbackGuard switches it on/,
+      ),
+    );
+    expect(review.warnings).toContainEqual(
+      expect.stringMatching(
+        /^LoadBalancerC797D0FC \(AWS::ElasticLoadBalancingV2::LoadBalancer\): deletion_protection.enabled true -> \(left out\)/,
+      ),
+    );
     // The guard is updated in place (an Update event switches protection on), not replaced.
     expect(review.changes.find((c) => c.logicalId === 'RollbackGuardCF15CAF0')?.kind).toBe('modified');
   });
@@ -233,13 +283,19 @@ describe('after a successful create', () => {
     for (const [id] of retained) {
       const after = structuredClone(before);
       delete after.Resources![id];
-      expect(reviewStack('loadbearing-prod', before, after).hazards.map((h) => [h.logicalId, h.impact]), id).toEqual([[id, 'WILL_ORPHAN']]);
+      expect(
+        reviewStack('loadbearing-prod', before, after).hazards.map((h) => [h.logicalId, h.impact]),
+        id,
+      ).toEqual([[id, 'WILL_ORPHAN']]);
     }
   });
 
   it('lets the rollback of an update that added a read replica delete it: replicas have no deletion protection', () => {
-    const replicas = Object.entries(resourcesOfType(prod, 'AWS::RDS::DBInstance')).filter(([, r]) => r.Properties?.SourceDBInstanceIdentifier);
+    const replicas = Object.entries(resourcesOfType(prod, 'AWS::RDS::DBInstance')).filter(
+      ([, r]) => r.Properties?.SourceDBInstanceIdentifier,
+    );
     expect(replicas.length).toBeGreaterThanOrEqual(1);
-    for (const [id, r] of replicas) expect([id, r.Properties?.DeletionProtection, r.DeletionPolicy]).toEqual([id, false, 'RetainExceptOnCreate']);
+    for (const [id, r] of replicas)
+      expect([id, r.Properties?.DeletionProtection, r.DeletionPolicy]).toEqual([id, false, 'RetainExceptOnCreate']);
   });
 });

@@ -2,7 +2,21 @@ import { z } from 'zod';
 import { describe, expect, inject, it } from 'vitest';
 import { environmentSchema } from '../../../lib/model/config/environment-schema';
 import { builtinEnvironments } from '../../../lib/model/config/load-config';
-import { alarmKeyMatches, catalogueMarkdown, drillConfigProblems, DRILL_TAGS, DRILLS, FAILURE_MODE_IDS, FAILURE_MODES, failureMode, failureModeCatalogue, isNoDrill, LOCAL_REHEARSALS, minutesBeyond, stopRules } from '../../../lib/model/failure-modes';
+import {
+  alarmKeyMatches,
+  catalogueMarkdown,
+  drillConfigProblems,
+  DRILL_TAGS,
+  DRILLS,
+  FAILURE_MODE_IDS,
+  FAILURE_MODES,
+  failureMode,
+  failureModeCatalogue,
+  isNoDrill,
+  LOCAL_REHEARSALS,
+  minutesBeyond,
+  stopRules,
+} from '../../../lib/model/failure-modes';
 import { INVARIANT_RULES } from '../../../lib/model/invariants/rules';
 import { readTemplate } from '../../support/assembly';
 import { environment } from '../../support/platform-variants';
@@ -84,39 +98,54 @@ describe('failure modes', () => {
     expect(az.minHealthyHosts).toBe(4); // 6 instances over 3 AZs, one AZ lost
     expect(az.max5xxRatePercent).toBe(34);
     const hc = prod.loadBalancer.healthCheck;
-    expect(failureMode('instance-loss')!.impactBudget(prod).recoverySeconds).toBe(hc.intervalSeconds * hc.unhealthyThresholdCount + hc.timeoutSeconds);
+    expect(failureMode('instance-loss')!.impactBudget(prod).recoverySeconds).toBe(
+      hc.intervalSeconds * hc.unhealthyThresholdCount + hc.timeoutSeconds,
+    );
   });
 });
 
 describe('failure-mode catalogue', () => {
-  it.each(builtinEnvironments().map((c) => [c.name, c] as const))('%s: every mode has every part, and every scenario and drill name resolves', (_name, config) => {
-    const rows = failureModeCatalogue(config);
-    expect(rows.map((r) => r.mode)).toEqual([...FAILURE_MODE_IDS]);
-    const template = readTemplate(inject('assemblyDir'), config.stackName);
-    const drilled = new Set(
-      Object.values(template.Resources)
-        .filter((r) => r.Type === 'AWS::FIS::ExperimentTemplate')
-        .map((r) => (r.Properties as { Tags: Record<string, string> }).Tags[DRILL_TAGS.drill]),
-    );
-    for (const row of rows) {
-      const where = `${config.name} ${row.mode}`;
-      for (const part of [row.title, row.failure, row.mitigation.summary, row.budget.derivation, row.appliesReason, row.scenario.detail, row.drill.detail, row.drill.why]) expect(part, where).not.toBe('');
-      expect(row.mitigation.configKeys.length, where).toBeGreaterThan(0);
-      expect(row.invariants.length, where).toBeGreaterThan(0);
-      expect(row.runbook.length, where).toBeGreaterThan(0);
-      // The scenario is the mode's own (the proving ground names scenarios by mode ID), or none with a reason.
-      expect(['none', row.mode], where).toContain(row.scenario.name);
-      expect(LOCAL_REHEARSALS[row.mode].scenario, where).toBe(row.scenario.name);
-      // The drill is DRILLS' name; where the catalogue says it is here, the template exists, with its stop alarm.
-      expect(row.drill.name, where).toBe(DRILLS[row.mode].drill);
-      expect(drilled.has(row.mode), where).toBe(row.drill.inThisEnvironment);
-      if (row.drill.inThisEnvironment) {
-        const alarms = Object.values(template.Resources).map((r) => (r.Properties as { AlarmName?: string } | undefined)?.AlarmName);
-        expect(alarms, where).toContain(row.drill.stopAlarm);
-        expect(row.drill.stopRules.length, where).toBeGreaterThan(0);
+  it.each(builtinEnvironments().map((c) => [c.name, c] as const))(
+    '%s: every mode has every part, and every scenario and drill name resolves',
+    (_name, config) => {
+      const rows = failureModeCatalogue(config);
+      expect(rows.map((r) => r.mode)).toEqual([...FAILURE_MODE_IDS]);
+      const template = readTemplate(inject('assemblyDir'), config.stackName);
+      const drilled = new Set(
+        Object.values(template.Resources)
+          .filter((r) => r.Type === 'AWS::FIS::ExperimentTemplate')
+          .map((r) => (r.Properties as { Tags: Record<string, string> }).Tags[DRILL_TAGS.drill]),
+      );
+      for (const row of rows) {
+        const where = `${config.name} ${row.mode}`;
+        for (const part of [
+          row.title,
+          row.failure,
+          row.mitigation.summary,
+          row.budget.derivation,
+          row.appliesReason,
+          row.scenario.detail,
+          row.drill.detail,
+          row.drill.why,
+        ])
+          expect(part, where).not.toBe('');
+        expect(row.mitigation.configKeys.length, where).toBeGreaterThan(0);
+        expect(row.invariants.length, where).toBeGreaterThan(0);
+        expect(row.runbook.length, where).toBeGreaterThan(0);
+        // The scenario is the mode's own (the proving ground names scenarios by mode ID), or none with a reason.
+        expect(['none', row.mode], where).toContain(row.scenario.name);
+        expect(LOCAL_REHEARSALS[row.mode].scenario, where).toBe(row.scenario.name);
+        // The drill is DRILLS' name; where the catalogue says it is here, the template exists, with its stop alarm.
+        expect(row.drill.name, where).toBe(DRILLS[row.mode].drill);
+        expect(drilled.has(row.mode), where).toBe(row.drill.inThisEnvironment);
+        if (row.drill.inThisEnvironment) {
+          const alarms = Object.values(template.Resources).map((r) => (r.Properties as { AlarmName?: string } | undefined)?.AlarmName);
+          expect(alarms, where).toContain(row.drill.stopAlarm);
+          expect(row.drill.stopRules.length, where).toBeGreaterThan(0);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('has a drill or a reason for none for every mode; traffic-spike and client-retries have none; cache-loss is cache-primary-failover', () => {
     expect(Object.keys(DRILLS).sort()).toEqual([...FAILURE_MODE_IDS].sort());
@@ -128,7 +157,16 @@ describe('failure-mode catalogue', () => {
       else expect(d.summary.length).toBeGreaterThan(20);
     }
     const staging = failureModeCatalogue(environment('staging'));
-    expect(staging.filter((r) => r.drill.inThisEnvironment).map((r) => r.mode)).toEqual(['instance-loss', 'az-loss', 'capacity-shortage-in-an-az', 'cpu-stress', 'db-failover', 'replica-loss', 'dependency-latency', 'cache-loss']);
+    expect(staging.filter((r) => r.drill.inThisEnvironment).map((r) => r.mode)).toEqual([
+      'instance-loss',
+      'az-loss',
+      'capacity-shortage-in-an-az',
+      'cpu-stress',
+      'db-failover',
+      'replica-loss',
+      'dependency-latency',
+      'cache-loss',
+    ]);
   });
 
   it('derives the stop rules from the impact budget', () => {
@@ -149,13 +187,18 @@ describe('failure-mode catalogue', () => {
     // cpu-stress's 960 s recovery would otherwise need 18 minutes, longer than its 10-minute fault.
     expect(stopRules(failureMode('cpu-stress')!, staging).find((r) => r.id === 'p99')).toMatchObject({ threshold: 2, minutes: 2 });
     // dependency-latency: the steady p99 + the pool wait bound + 5 round trips x 200 ms, below the 30 s request timeout.
-    expect(stopRules(failureMode('dependency-latency')!, staging).find((r) => r.id === 'p99')).toMatchObject({ threshold: 2 + 2 * 0.5 + 5 * 0.2, minutes: 2 });
+    expect(stopRules(failureMode('dependency-latency')!, staging).find((r) => r.id === 'p99')).toMatchObject({
+      threshold: 2 + 2 * 0.5 + 5 * 0.2,
+      minutes: 2,
+    });
     expect(drillConfigProblems(staging)).toEqual([]);
   });
 
   it('renders the catalogue for the docs with every column', () => {
     const table = catalogueMarkdown(failureModeCatalogue(environment('staging')));
-    expect(table.split('\n')[0]).toBe('| Mode | Failure | Built-in mitigation | Invariants | Expected cause alarms | Impact budget | Proving-ground scenario | Drill in AWS | Runbook |');
+    expect(table.split('\n')[0]).toBe(
+      '| Mode | Failure | Built-in mitigation | Invariants | Expected cause alarms | Impact budget | Proving-ground scenario | Drill in AWS | Runbook |',
+    );
     expect(table.split('\n')).toHaveLength(2 + FAILURE_MODE_IDS.length);
   });
 });

@@ -83,7 +83,7 @@ function leaves(): Leaf[] {
   const walk = (schema: Js, path: string[]) => {
     for (const [name, field] of Object.entries(schema.properties ?? {})) {
       if (field.properties) walk(field, [...path, name]);
-      else out.push({ path: [...path, name], type: field.type ?? (field.enum ? 'string' : field.anyOf?.[0]?.type ?? 'unknown') });
+      else out.push({ path: [...path, name], type: field.type ?? (field.enum ? 'string' : (field.anyOf?.[0]?.type ?? 'unknown')) });
     }
   };
   walk(z.toJSONSchema(environmentSchema, { io: 'input', unrepresentable: 'any' }) as Js, []);
@@ -125,7 +125,7 @@ describe('property: validation never crashes and always names the field', () => 
     expect(valid).toBeLessThan(300);
   });
 
-  it('a wrong-typed value in any field is rejected with that field\'s path (300 cases)', () => {
+  it("a wrong-typed value in any field is rejected with that field's path (300 cases)", () => {
     const fields = leaves();
     expect(fields.length).toBeGreaterThan(60);
     const arbitrary = fc.constantFrom(...fields).chain((leaf) => wrongValue(leaf.type).map((value) => ({ leaf, value })));
@@ -160,7 +160,10 @@ describe('property: configs that pass validation synthesize (bounded: 6 synths)'
           const app = testApp({ templatesOnly: true });
           const [stack] = addPlatform(app, [config], { policies: false });
           const template = Template.fromStack(stack);
-          template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: String(config.fleet.minCapacity), MaxSize: String(config.fleet.maxCapacity) });
+          template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+            MinSize: String(config.fleet.minCapacity),
+            MaxSize: String(config.fleet.maxCapacity),
+          });
           template.resourceCountIs('AWS::RDS::DBInstance', 1 + config.database.readReplicas);
           template.resourceCountIs('AWS::RDS::DBProxy', config.database.proxy.enabled ? 1 : 0);
         },

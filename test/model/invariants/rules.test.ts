@@ -27,7 +27,12 @@ function prodWith(change: Record<string, unknown>): EnvironmentConfig {
   return resolveEnvironments({ prod: deepMerge(BUILTIN_ENVIRONMENTS.prod, change) }, 'test.json')[0];
 }
 
-const p = (path: string, value: string, rule: string, fix: string): ConfigProblem => ({ path: `environments.prod.${path}`, value, rule, fix });
+const p = (path: string, value: string, rule: string, fix: string): ConfigProblem => ({
+  path: `environments.prod.${path}`,
+  value,
+  rule,
+  fix,
+});
 
 /** Per rule: a compliant config just inside the rule, a violating one, and its exact problem. */
 const CASES: { id: string; compliant: Record<string, unknown>; violating: Record<string, unknown>; expected: ConfigProblem[] }[] = [
@@ -189,8 +194,12 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
   },
   {
     id: 'FR-1',
-    compliant: { edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 180, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] } },
-    violating: { edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 600, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] } },
+    compliant: {
+      edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 180, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] },
+    },
+    violating: {
+      edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 600, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] },
+    },
     expected: [
       p(
         'edge.freshness[0].edgeTtlSeconds',
@@ -218,7 +227,12 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
     compliant: { fleet: { minCapacity: 6, baselineInstances: 4 } },
     violating: { fleet: { minCapacity: 5 }, invariants: { optOut: [{ rule: 'AZ-2', reason: 'isolates AZ-1 in this test case' }] } },
     expected: [
-      p('fleet.minCapacity', '5', '[AZ-1] with one of 3 AZs lost, fleet.minCapacity 5 leaves 3 instance(s), below fleet.baselineInstances (4)', 'raise fleet.minCapacity to 6 or more, or add an availability zone.'),
+      p(
+        'fleet.minCapacity',
+        '5',
+        '[AZ-1] with one of 3 AZs lost, fleet.minCapacity 5 leaves 3 instance(s), below fleet.baselineInstances (4)',
+        'raise fleet.minCapacity to 6 or more, or add an availability zone.',
+      ),
     ],
   },
   {
@@ -304,7 +318,14 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
     id: 'CP-2',
     compliant: { alarms: { disabled: ['cache-connections'] } },
     violating: { alarms: { disabled: ['cache-evictions'] } },
-    expected: [p('alarms.disabled', '["cache-evictions"]', '[CP-2] the cache-evictions alarm is disabled', 'remove "cache-evictions" from alarms.disabled; tune alarms.cacheEvictionsPerMinute instead.')],
+    expected: [
+      p(
+        'alarms.disabled',
+        '["cache-evictions"]',
+        '[CP-2] the cache-evictions alarm is disabled',
+        'remove "cache-evictions" from alarms.disabled; tune alarms.cacheEvictionsPerMinute instead.',
+      ),
+    ],
   },
   {
     id: 'CP-3',
@@ -347,12 +368,16 @@ describe('advisory rules warn instead of failing', () => {
     const { errors, warnings } = checkInvariants(prodWith({ loadBalancer: { deregistrationDelaySeconds: 10 } }));
     expect(errors).toEqual([]);
     expect(warnings.map((w) => w.ruleId)).toEqual(['TC-6']);
-    expect(warnings[0].problem.rule).toBe('[TC-6] draining (10 s) is shorter than the app request timeout (30 s): scale-in can cut in-flight requests');
+    expect(warnings[0].problem.rule).toBe(
+      '[TC-6] draining (10 s) is shorter than the app request timeout (30 s): scale-in can cut in-flight requests',
+    );
   });
 
   it('AZ-4: fewer NAT gateways than AZs', () => {
     const { warnings } = checkInvariants(prodWith({ network: { natGateways: 1 } }));
-    expect(warnings.map((w) => w.problem.rule)).toEqual(['[AZ-4] 1 NAT gateway(s) for 3 AZs: an AZ failure can take outbound traffic of the other AZs with it']);
+    expect(warnings.map((w) => w.problem.rule)).toEqual([
+      '[AZ-4] 1 NAT gateway(s) for 3 AZs: an AZ failure can take outbound traffic of the other AZs with it',
+    ]);
   });
 
   it('CP-4: a memory alarm close to eviction', () => {
@@ -363,7 +388,10 @@ describe('advisory rules warn instead of failing', () => {
 
 describe('opting out', () => {
   it('silences a rule only with a written reason', () => {
-    const optedOut = prodWith({ app: { keepAliveTimeoutSeconds: 60 }, invariants: { optOut: [{ rule: 'TC-1', reason: 'the app server never closes idle connections itself' }] } });
+    const optedOut = prodWith({
+      app: { keepAliveTimeoutSeconds: 60 },
+      invariants: { optOut: [{ rule: 'TC-1', reason: 'the app server never closes idle connections itself' }] },
+    });
     expect(checkInvariants(optedOut).errors).toEqual([]);
     expect(problemsFor({ invariants: { optOut: [{ rule: 'TC-1', reason: 'because' }] } })[0]).toMatchObject({
       path: 'environments.prod.invariants.optOut[0].reason',
@@ -373,7 +401,11 @@ describe('opting out', () => {
 
   it('rejects unknown rules and rules enforced by the schema', () => {
     expect(problemsFor({ invariants: { optOut: [{ rule: 'XX-9', reason: 'a rule that does not exist at all' }] } })).toEqual([
-      expect.objectContaining({ path: 'environments.prod.invariants.optOut[0].rule', value: '"XX-9"', rule: 'is not an invariant rule ID' }),
+      expect.objectContaining({
+        path: 'environments.prod.invariants.optOut[0].rule',
+        value: '"XX-9"',
+        rule: 'is not an invariant rule ID',
+      }),
     ]);
     expect(problemsFor({ invariants: { optOut: [{ rule: 'HL-1', reason: 'more replicas than RDS allows, please' }] } })[0].rule).toBe(
       'is enforced by the config schema (an AWS limit), so it cannot be opted out of',
@@ -421,7 +453,10 @@ describe('hard limits', () => {
   it('respects a stack opt-out', () => {
     const dir = mkdtempSync(join(tmpdir(), 'limits-'));
     const file = join(dir, 'loadbearing-big.template.json');
-    writeFileSync(file, JSON.stringify({ Resources: Object.fromEntries(Array.from({ length: 450 }, (_, i) => [`T${i}`, { Type: 'AWS::SNS::Topic' }])) }));
+    writeFileSync(
+      file,
+      JSON.stringify({ Resources: Object.fromEntries(Array.from({ length: 450 }, (_, i) => [`T${i}`, { Type: 'AWS::SNS::Topic' }])) }),
+    );
     const plugin = new InvariantsPlugin(new Map([['loadbearing-big', new Set(['HL-4'])]]));
     expect(plugin.validate({ templatePaths: [file] } as unknown as IPolicyValidationContext).violations).toEqual([]);
   });

@@ -47,7 +47,14 @@ export async function run(argv: string[], environment: Partial<CliEnvironment> =
 export function metricAlarm(
   name: string,
   state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA',
-  options: { description?: string; reason?: string; agoMs?: number; namespace?: string; metric?: string; dimensions?: Record<string, string> } = {},
+  options: {
+    description?: string;
+    reason?: string;
+    agoMs?: number;
+    namespace?: string;
+    metric?: string;
+    dimensions?: Record<string, string>;
+  } = {},
 ): MetricAlarm {
   return {
     AlarmName: name,

@@ -23,7 +23,12 @@ export interface PreflightFixtureOptions {
   readonly instanceMaintenancePolicy?: { readonly MinHealthyPercentage: number; readonly MaxHealthyPercentage: number };
   /** @default 3 */
   readonly natGateways?: number;
-  readonly db?: { readonly instanceClass?: string; readonly engineVersion?: string; readonly replicas?: number; readonly multiAz?: boolean };
+  readonly db?: {
+    readonly instanceClass?: string;
+    readonly engineVersion?: string;
+    readonly replicas?: number;
+    readonly multiAz?: boolean;
+  };
   /** Versions the CheckBootstrapVersion rule lists as too old; null: no rule. @default 1-5 (minimum 6) */
   readonly tooOldBootstrap?: readonly number[] | null;
 }
@@ -33,7 +38,10 @@ export function preflightTemplate(options: PreflightFixtureOptions = {}): Synthe
   const minSize = options.minSize ?? 3;
   const resources: Record<string, { Type: string; Properties?: Record<string, unknown>; UpdatePolicy?: Record<string, unknown> }> = {};
   resources.FleetLaunchTemplate = { Type: 'AWS::EC2::LaunchTemplate', Properties: { LaunchTemplateData: { InstanceType: types[0] } } };
-  const launchTemplate = { LaunchTemplateId: { Ref: 'FleetLaunchTemplate' }, Version: { 'Fn::GetAtt': ['FleetLaunchTemplate', 'LatestVersionNumber'] } };
+  const launchTemplate = {
+    LaunchTemplateId: { Ref: 'FleetLaunchTemplate' },
+    Version: { 'Fn::GetAtt': ['FleetLaunchTemplate', 'LatestVersionNumber'] },
+  };
   resources.FleetASG = {
     Type: 'AWS::AutoScaling::AutoScalingGroup',
     Properties: {
@@ -54,7 +62,9 @@ export function preflightTemplate(options: PreflightFixtureOptions = {}): Synthe
           }),
       ...(options.instanceMaintenancePolicy ? { InstanceMaintenancePolicy: options.instanceMaintenancePolicy } : {}),
     },
-    UpdatePolicy: options.updatePolicy ?? { AutoScalingRollingUpdate: { MaxBatchSize: 1, MinInstancesInService: minSize, WaitOnResourceSignals: true, PauseTime: 'PT13M' } },
+    UpdatePolicy: options.updatePolicy ?? {
+      AutoScalingRollingUpdate: { MaxBatchSize: 1, MinInstancesInService: minSize, WaitOnResourceSignals: true, PauseTime: 'PT13M' },
+    },
   };
   if (options.warmPool) {
     resources.FleetWarmPool = {
@@ -62,7 +72,9 @@ export function preflightTemplate(options: PreflightFixtureOptions = {}): Synthe
       Properties: {
         AutoScalingGroupName: { Ref: 'FleetASG' },
         MinSize: options.warmPool.minSize ?? 0,
-        ...(options.warmPool.maxGroupPreparedCapacity !== undefined ? { MaxGroupPreparedCapacity: options.warmPool.maxGroupPreparedCapacity } : {}),
+        ...(options.warmPool.maxGroupPreparedCapacity !== undefined
+          ? { MaxGroupPreparedCapacity: options.warmPool.maxGroupPreparedCapacity }
+          : {}),
         PoolState: options.warmPool.poolState ?? 'Stopped',
       },
     };
@@ -78,7 +90,13 @@ export function preflightTemplate(options: PreflightFixtureOptions = {}): Synthe
   const instanceClass = db.instanceClass ?? 'db.r7g.large';
   resources.DatabaseWriter = {
     Type: 'AWS::RDS::DBInstance',
-    Properties: { DBInstanceClass: instanceClass, Engine: 'postgres', EngineVersion: db.engineVersion ?? '17.9', MultiAZ: db.multiAz ?? true, StorageType: 'gp3' },
+    Properties: {
+      DBInstanceClass: instanceClass,
+      Engine: 'postgres',
+      EngineVersion: db.engineVersion ?? '17.9',
+      MultiAZ: db.multiAz ?? true,
+      StorageType: 'gp3',
+    },
   };
   for (let i = 1; i <= (db.replicas ?? 2); i++) {
     resources[`DatabaseReplica${i}`] = {

@@ -1,13 +1,24 @@
 import type { GetMetricDataCommandInput, GetMetricDataCommandOutput, MetricAlarm, MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { compositeAlarm, metricAlarm } from './cli-harness.js';
 
-const alarm = (name: string, namespace: string, metric: string, dimensions: Record<string, string>, description = '[warning] fixture'): MetricAlarm =>
-  metricAlarm(name, 'OK', { namespace, metric, dimensions, description });
+const alarm = (
+  name: string,
+  namespace: string,
+  metric: string,
+  dimensions: Record<string, string>,
+  description = '[warning] fixture',
+): MetricAlarm => metricAlarm(name, 'OK', { namespace, metric, dimensions, description });
 
 /** One alarm per resource of a full loadbearing stack "shop", with ADR 0001 names and real dimension names. */
 export const STACK_ALARMS: MetricAlarm[] = [
   alarm('shop-cdn-5xx-rate', 'AWS/CloudFront', '5xxErrorRate', { DistributionId: 'E2SHOP', Region: 'Global' }),
-  alarm('shop-alb-5xx-rate', 'AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count', { LoadBalancer: 'app/shop/50dc6c495c0c9188' }, '[critical] 5xx'),
+  alarm(
+    'shop-alb-5xx-rate',
+    'AWS/ApplicationELB',
+    'HTTPCode_Target_5XX_Count',
+    { LoadBalancer: 'app/shop/50dc6c495c0c9188' },
+    '[critical] 5xx',
+  ),
   alarm('shop-alb-unhealthy-hosts', 'AWS/ApplicationELB', 'UnHealthyHostCount', {
     LoadBalancer: 'app/shop/50dc6c495c0c9188',
     TargetGroup: 'targetgroup/shop/943f017f100becff',
@@ -40,7 +51,13 @@ export function fakeMetricData(values: FakeValues, extra: (result: MetricDataRes
       MetricDataResults: (input.MetricDataQueries ?? []).map((q) => {
         const [prefix, key] = q.Id!.split('_') as [string, string];
         const series = values[resourceOf.get(prefix) ?? '']?.[key] ?? [];
-        return extra({ Id: q.Id, Label: q.Label, StatusCode: 'Complete', Values: series, Timestamps: series.map(() => input.StartTime as Date) });
+        return extra({
+          Id: q.Id,
+          Label: q.Label,
+          StatusCode: 'Complete',
+          Values: series,
+          Timestamps: series.map(() => input.StartTime as Date),
+        });
       }),
     };
   };

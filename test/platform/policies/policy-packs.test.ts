@@ -30,7 +30,7 @@ beforeAll(() => {
 });
 
 describe('determinism', () => {
-  it.each(STACKS)('a second synth of %s (this one, with the gates on) is byte-identical to the suite\'s', (stack) => {
+  it.each(STACKS)("a second synth of %s (this one, with the gates on) is byte-identical to the suite's", (stack) => {
     const first = readFileSync(join(inject('assemblyDir'), `${stack}.template.json`));
     expect(readFileSync(join(gated, `${stack}.template.json`)).equals(first)).toBe(true);
   });
@@ -39,7 +39,11 @@ describe('determinism', () => {
 /** A stack with findings the gates must catch: SSH open to the world, a bucket without logging. */
 function leakyStack(app: App): Stack {
   const stack = new Stack(app, 'Leaky', { env: { account: '111111111111', region: 'us-east-1' } });
-  const vpc = new ec2.Vpc(stack, 'Vpc', { availabilityZones: ['us-east-1a', 'us-east-1b'], natGateways: 0, subnetConfiguration: [{ name: 'p', subnetType: ec2.SubnetType.PUBLIC }] });
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    availabilityZones: ['us-east-1a', 'us-east-1b'],
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'p', subnetType: ec2.SubnetType.PUBLIC }],
+  });
   const sg = new ec2.SecurityGroup(stack, 'Ssh', { vpc });
   sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22));
   new s3.Bucket(stack, 'Data', { versioned: true });
@@ -48,7 +52,12 @@ function leakyStack(app: App): Stack {
 
 describe('policy gates on every environment', () => {
   it('ran cdk-nag AwsSolutions, NIST 800-53 rev 5, the Control Tower controls (cfn-guard) and the CloudFormation validator', () => {
-    expect(reports.map((r) => r.pluginName).sort()).toEqual(['AwsSolutions', 'CloudFormation Validate', 'NIST.800.53.R5', 'cdk-validator-cfnguard']);
+    expect(reports.map((r) => r.pluginName).sort()).toEqual([
+      'AwsSolutions',
+      'CloudFormation Validate',
+      'NIST.800.53.R5',
+      'cdk-validator-cfnguard',
+    ]);
   });
 
   it('leaves no finding unacknowledged', () => {
@@ -94,7 +103,10 @@ describe('policy gates on every environment', () => {
       '| --- | --- | --- | --- |',
       ...[...rows.values()]
         .sort((a, b) => a.rule.localeCompare(b.rule) || [...a.where][0].localeCompare([...b.where][0]))
-        .map((row) => `| ${row.rule.replace(/\|/g, '\\|')} | ${[...row.where].sort().join('<br>')} | ${[...row.stacks].sort().join(', ')} | ${row.reason} |`),
+        .map(
+          (row) =>
+            `| ${row.rule.replace(/\|/g, '\\|')} | ${[...row.where].sort().join('<br>')} | ${[...row.stacks].sort().join(', ')} | ${row.reason} |`,
+        ),
       '',
     ];
     await expect(lines.join('\n')).toMatchFileSnapshot('../../docs/policy-acknowledgements.md');
@@ -126,7 +138,8 @@ describe('the gate itself', () => {
   it('runs only the Control Tower rules for the resource types present, with the same findings as all rules', () => {
     const all = new CfnGuardValidator().validate({ templatePaths: [leakyTemplate()] } as unknown as IPolicyValidationContext);
     const filtered = new ControlTowerGuard().validate({ templatePaths: [leakyTemplate()] } as unknown as IPolicyValidationContext);
-    const key = (v: { ruleName: string; violatingResources: { resourceLogicalId?: string }[] }) => v.violatingResources.map((r) => `${v.ruleName} ${r.resourceLogicalId}`);
+    const key = (v: { ruleName: string; violatingResources: { resourceLogicalId?: string }[] }) =>
+      v.violatingResources.map((r) => `${v.ruleName} ${r.resourceLogicalId}`);
     expect(filtered.violations.flatMap(key).sort()).toEqual(all.violations.flatMap(key).sort());
     expect(filtered.violations.length).toBeGreaterThan(0);
     expect(filtered.violations.every((v) => v.severity === 'error')).toBe(true);
@@ -135,7 +148,10 @@ describe('the gate itself', () => {
   it('keeps failing synth on the other Control Tower findings after one is acknowledged', () => {
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'leaky-')), builtinCloudFormationValidation: false });
     const stack = leakyStack(app);
-    Validations.of(stack.node.findChild('Data')).acknowledge({ id: 'cdk-validator-cfnguard::s3_bucket_logging_enabled_check', reason: 'only one finding is acknowledged here' });
+    Validations.of(stack.node.findChild('Data')).acknowledge({
+      id: 'cdk-validator-cfnguard::s3_bucket_logging_enabled_check',
+      reason: 'only one finding is acknowledged here',
+    });
     Validations.of(app).addPlugins(new ControlTowerGuard());
     expect(() => app.synth()).toThrow(/s3_bucket_(versioning|object_lock|event_notifications|default_encryption)/);
   });

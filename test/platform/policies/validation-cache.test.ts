@@ -14,7 +14,11 @@ class CountingPlugin implements IPolicyValidationPlugin {
     this.runs++;
     const violations = context.templatePaths
       .filter((p) => readFileSync(p, 'utf8').includes('BAD'))
-      .map((templatePath) => ({ ruleName: 'no-bad', description: 'bad', violatingResources: [{ templatePath, locations: ['Resources'], resourceLogicalId: 'X' }] }));
+      .map((templatePath) => ({
+        ruleName: 'no-bad',
+        description: 'bad',
+        violatingResources: [{ templatePath, locations: ['Resources'], resourceLogicalId: 'X' }],
+      }));
     return { success: violations.length === 0, violations };
   }
 }
@@ -26,10 +30,11 @@ function templates(content: string): string[] {
   return [path];
 }
 
-const context = (templatePaths: string[], appConstruct = new App()) => ({ templatePaths, appConstruct }) as unknown as IPolicyValidationContext;
+const context = (templatePaths: string[], appConstruct = new App()) =>
+  ({ templatePaths, appConstruct }) as unknown as IPolicyValidationContext;
 
 describe('the validation cache', () => {
-  it('reuses a report while the templates are unchanged, and maps it to this run\'s paths', () => {
+  it("reuses a report while the templates are unchanged, and maps it to this run's paths", () => {
     const directory = mkdtempSync(join(tmpdir(), 'cache-'));
     const inner = new CountingPlugin();
     const cached = new CachedPlugin(inner, { directory });

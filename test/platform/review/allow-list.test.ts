@@ -36,7 +36,9 @@ describe('allow-list validation', () => {
   it('rejects an entry without a reason, naming the path, the value, the rule and the fix', () => {
     const message = problems({ allowed: [{ stack: 'loadbearing-prod', logicalId: 'DatabaseWriter7794273E' }] });
     expect(message).toContain('Invalid allow-list (1 problem) in lib/platform/review/allow-replacements.json');
-    expect(message).toMatch(/- allowed\[0\]\.reason = \(missing\)\n +rule: required: every allowed loss needs a reason\n +fix: +say why the data may go/);
+    expect(message).toMatch(
+      /- allowed\[0\]\.reason = \(missing\)\n +rule: required: every allowed loss needs a reason\n +fix: +say why the data may go/,
+    );
   });
 
   it.each([
@@ -56,8 +58,12 @@ describe('allow-list validation', () => {
     });
     expect(message).toContain('(3 problems)');
     expect(message).toMatch(/allowed\[0\]\.logicalID = "X"\n +rule: unknown field \(typo\?\)\n +fix: +did you mean "logicalId"\?/);
-    expect(message).toMatch(/allowed\[0\]\.impact = "WILL_EXPLODE"\n +rule: must be one of "WILL_DESTROY", "WILL_REPLACE", "MAY_REPLACE", "WILL_ORPHAN"/);
-    expect(message).toMatch(/allowed\[0\]\.logicalId = "Database\/Writer"\n +rule: must be a CloudFormation logical ID.*\n +fix: +copy the logical ID from the `npm run diff` output/);
+    expect(message).toMatch(
+      /allowed\[0\]\.impact = "WILL_EXPLODE"\n +rule: must be one of "WILL_DESTROY", "WILL_REPLACE", "MAY_REPLACE", "WILL_ORPHAN"/,
+    );
+    expect(message).toMatch(
+      /allowed\[0\]\.logicalId = "Database\/Writer"\n +rule: must be a CloudFormation logical ID.*\n +fix: +copy the logical ID from the `npm run diff` output/,
+    );
   });
 
   it('checks the reason even when other fields of the entry are wrong', () => {
@@ -89,7 +95,10 @@ describe('applying the allow-list', () => {
   });
 
   it('does not allow a different impact, stack or logical ID than the entry names', () => {
-    const result = applyAllowList([hazard('Cache18F6EE16', 'WILL_DESTROY'), hazard('Cache18F6EE16', 'WILL_REPLACE', 'loadbearing-prod')], entries);
+    const result = applyAllowList(
+      [hazard('Cache18F6EE16', 'WILL_DESTROY'), hazard('Cache18F6EE16', 'WILL_REPLACE', 'loadbearing-prod')],
+      entries,
+    );
     expect(result.allowed).toEqual([]);
     expect(result.blocking).toHaveLength(2);
   });

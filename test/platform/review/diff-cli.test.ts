@@ -52,8 +52,11 @@ beforeAll(() => {
   // rename (the mutation suite renames through CDK itself).
   renamedDir = join(root, 'renamed');
   mkdirSync(renamedDir);
-  for (const env of ['dev', 'staging']) copyFileSync(join(baseDir, `loadbearing-${env}.template.json`), join(renamedDir, `loadbearing-${env}.template.json`));
-  const renamed = JSON.parse(readFileSync(join(baseDir, `${STACK}.template.json`), 'utf8')) as Template & { Resources: Record<string, TemplateResource> };
+  for (const env of ['dev', 'staging'])
+    copyFileSync(join(baseDir, `loadbearing-${env}.template.json`), join(renamedDir, `loadbearing-${env}.template.json`));
+  const renamed = JSON.parse(readFileSync(join(baseDir, `${STACK}.template.json`), 'utf8')) as Template & {
+    Resources: Record<string, TemplateResource>;
+  };
   renamed.Resources[RENAMED] = renamed.Resources[WRITER];
   delete renamed.Resources[WRITER];
   writeFileSync(join(renamedDir, `${STACK}.template.json`), JSON.stringify(renamed, null, 1));
@@ -75,7 +78,9 @@ describe('npm run diff --base-dir (templates instead of a synth)', () => {
     expect(run.stdout).toContain('BLOCKED: 1 stateful resource would be destroyed, replaced or orphaned');
     expect(run.stdout).toContain(`${STACK}: ${WRITER} AWS::RDS::DBInstance (Database/Writer)`);
     expect(run.stdout).toContain(`logical ID changed: ${WRITER} -> ${RENAMED}, the resource would be replaced: data loss`);
-    expect(run.stdout).toContain(`fix: restore the construct ID (Database/Writer), or pin the old logical ID with overrideLogicalId('${WRITER}')`);
+    expect(run.stdout).toContain(
+      `fix: restore the construct ID (Database/Writer), or pin the old logical ID with overrideLogicalId('${WRITER}')`,
+    );
     expect(run.stdout).toContain(`{"stack":"${STACK}","logicalId":"${WRITER}","impact":"WILL_ORPHAN","reason":`);
     expect(run.stdout).toMatch(/Result: 1 blocking change to stateful resources \(exit 1\)\.\n$/);
   });
@@ -116,11 +121,15 @@ describe('npm run diff with an allow-list', () => {
   });
 
   it('does not allow another impact than the entry names (the entry then matches nothing: exit 2)', async () => {
-    const allowList = writeFile('allow-destroy.json', { allowed: [{ stack: STACK, logicalId: WRITER, impact: 'WILL_DESTROY', reason: REASON }] });
+    const allowList = writeFile('allow-destroy.json', {
+      allowed: [{ stack: STACK, logicalId: WRITER, impact: 'WILL_DESTROY', reason: REASON }],
+    });
     const run = await diff('--base-dir', baseDir, '--current-dir', renamedDir, '--allow-list', allowList);
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('BLOCKED: 1 stateful resource would be destroyed, replaced or orphaned');
-    expect(run.stderr).toMatch(/^error: allow-list entry loadbearing-prod \/ DatabaseWriter7794273E \(WILL_DESTROY\) in .* matches nothing in this diff: .*\n$/);
+    expect(run.stderr).toMatch(
+      /^error: allow-list entry loadbearing-prod \/ DatabaseWriter7794273E \(WILL_DESTROY\) in .* matches nothing in this diff: .*\n$/,
+    );
   });
 
   it('exits 2 on an invalid allow-list, with the path, rule and fix of each problem and no stack trace', async () => {
@@ -134,7 +143,9 @@ describe('npm run diff with an allow-list', () => {
   });
 
   it('exits 2 when a named allow-list does not exist or is not JSON', async () => {
-    expect((await diff('--base-dir', baseDir, '--current-dir', baseDir, '--allow-list', join(root, 'missing.json'))).stderr).toMatch(/\(file\) = ".*missing\.json"\n +rule: does not exist/);
+    expect((await diff('--base-dir', baseDir, '--current-dir', baseDir, '--allow-list', join(root, 'missing.json'))).stderr).toMatch(
+      /\(file\) = ".*missing\.json"\n +rule: does not exist/,
+    );
     const notJson = writeFile('not-json.json', '{ "allowed": [ }');
     const run = await diff('--base-dir', baseDir, '--current-dir', baseDir, '--allow-list', notJson);
     expect(run.code).toBe(2);
@@ -150,13 +161,17 @@ describe('npm run diff --markdown', () => {
     expect(run.stdout).toContain(`Markdown report: ${file}`);
     expect(existsSync(file)).toBe(true);
     const md = readFileSync(file, 'utf8');
-    expect(md).toMatch(/^## Synth diff: `.*loadbearing-suite-.*` -> `.*renamed`\n\n\*\*Result: 1 blocking change to stateful resources \(exit 1\)\.\*\*\n/);
+    expect(md).toMatch(
+      /^## Synth diff: `.*loadbearing-suite-.*` -> `.*renamed`\n\n\*\*Result: 1 blocking change to stateful resources \(exit 1\)\.\*\*\n/,
+    );
     expect(md).toContain('### Blocking: 1 stateful resource would be destroyed, replaced or orphaned');
     expect(md).toContain(`- \`${STACK}\` \`${WRITER}\` (\`AWS::RDS::DBInstance\`, \`Database/Writer\`)`);
     expect(md).toContain(`logical ID changed: ${WRITER} -> ${RENAMED}`);
     expect(md).toContain('```json\n{"stack":"loadbearing-prod"');
     expect(md).toContain('| Change | Type | Logical ID | Construct path | What changed |');
-    expect(md).toContain(`| removed (stateful) | \`AWS::RDS::DBInstance\` | \`${WRITER}\` | \`Database/Writer\` | orphaned (DeletionPolicy Retain) |`);
+    expect(md).toContain(
+      `| removed (stateful) | \`AWS::RDS::DBInstance\` | \`${WRITER}\` | \`Database/Writer\` | orphaned (DeletionPolicy Retain) |`,
+    );
     expect(md).toContain(`<details><summary>Full diff of ${STACK}</summary>`);
   });
 });
@@ -166,11 +181,20 @@ describe('npm run diff usage errors (exit 2, one message, no stack trace)', () =
     [['--bogus'], /error: Unknown option '--bogus'/],
     [['--base', 'HEAD', '--base-dir', 'x'], /error: --base and --base-dir cannot be combined/],
     [['--head', 'HEAD', '--current-dir', 'x'], /error: --head and --current-dir cannot be combined/],
-    [['--base-dir', '/nonexistent/templates', '--current-dir', '/nonexistent/templates'], /^error: template directory \/nonexistent\/templates does not exist\. Fix: .+\n$/],
-    [['--base', 'no-such-ref-xyz', '--current-dir', '.'], /^error: unknown git ref "no-such-ref-xyz"\. Fix: pass a branch, tag or commit that exists locally .+\n$/],
+    [
+      ['--base-dir', '/nonexistent/templates', '--current-dir', '/nonexistent/templates'],
+      /^error: template directory \/nonexistent\/templates does not exist\. Fix: .+\n$/,
+    ],
+    [
+      ['--base', 'no-such-ref-xyz', '--current-dir', '.'],
+      /^error: unknown git ref "no-such-ref-xyz"\. Fix: pass a branch, tag or commit that exists locally .+\n$/,
+    ],
     [['-c', 'configFile'], /error: -c configFile is not key=value/],
     [['-c', 'configFile='], /error: -c configFile= names no file/],
-    [['--base', 'HEAD', '--head', 'HEAD', '-c', 'configFile=config/no-such-environments.json'], /^error: config file config\/no-such-environments\.json exists neither at HEAD \([0-9a-f]{7}\) nor at HEAD \([0-9a-f]{7}\)\. Fix: .+\n$/],
+    [
+      ['--base', 'HEAD', '--head', 'HEAD', '-c', 'configFile=config/no-such-environments.json'],
+      /^error: config file config\/no-such-environments\.json exists neither at HEAD \([0-9a-f]{7}\) nor at HEAD \([0-9a-f]{7}\)\. Fix: .+\n$/,
+    ],
   ])('%j', async (argv, message) => {
     const run = await diff(...argv);
     expect(run.code).toBe(2);

@@ -21,12 +21,17 @@ cp bucket.json "$out/demo.template.json"
 `;
 
 function git(...args: string[]): string {
-  const r = spawnSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+  const r = spawnSync('git', args, {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+  });
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout.trim();
 }
 
-const template = (retention: string) => JSON.stringify({ Resources: { Data: { Type: 'AWS::S3::Bucket', DeletionPolicy: retention, UpdateReplacePolicy: retention } } });
+const template = (retention: string) =>
+  JSON.stringify({ Resources: { Data: { Type: 'AWS::S3::Bucket', DeletionPolicy: retention, UpdateReplacePolicy: retention } } });
 
 async function diff(...argv: string[]): Promise<{ code: number; stdout: string; synths: number }> {
   const before = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0;

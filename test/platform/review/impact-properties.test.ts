@@ -16,7 +16,15 @@ const TYPES: Readonly<Record<string, readonly string[]>> = {
   'AWS::EC2::SecurityGroup': ['VpcId', 'GroupDescription', 'SecurityGroupIngress'],
   'AWS::RDS::DBSubnetGroup': ['SubnetIds', 'DBSubnetGroupDescription'],
   'AWS::RDS::DBParameterGroup': ['Family', 'Description', 'Parameters'],
-  'AWS::RDS::DBInstance': ['DBSubnetGroupName', 'KmsKeyId', 'DBParameterGroupName', 'VPCSecurityGroups', 'MultiAZ', 'EngineVersion', 'SourceDBInstanceIdentifier'],
+  'AWS::RDS::DBInstance': [
+    'DBSubnetGroupName',
+    'KmsKeyId',
+    'DBParameterGroupName',
+    'VPCSecurityGroups',
+    'MultiAZ',
+    'EngineVersion',
+    'SourceDBInstanceIdentifier',
+  ],
   'AWS::ElastiCache::SubnetGroup': ['SubnetIds', 'Description'],
   'AWS::ElastiCache::ReplicationGroup': ['CacheSubnetGroupName', 'SecurityGroupIds', 'KmsKeyId', 'Port'],
   'AWS::KMS::Key': ['Description', 'KeyPolicy'],
@@ -49,7 +57,13 @@ type Spec = { type: string; values: Value[]; present: boolean[] }[];
 function render(v: Value): unknown {
   if ('literal' in v) return v.literal;
   const id = `R${v.ref}`;
-  return v.form === 'Ref' ? { Ref: id } : v.form === 'GetAtt' ? { 'Fn::GetAtt': [id, 'Arn'] } : v.form === 'Sub' ? { 'Fn::Sub': `x-\${${id}}` } : [{ Ref: id }, 'literal'];
+  return v.form === 'Ref'
+    ? { Ref: id }
+    : v.form === 'GetAtt'
+      ? { 'Fn::GetAtt': [id, 'Arn'] }
+      : v.form === 'Sub'
+        ? { 'Fn::Sub': `x-\${${id}}` }
+        : [{ Ref: id }, 'literal'];
 }
 
 function build(spec: Spec): Template {
@@ -104,7 +118,7 @@ describe('following replacements through references (generated templates)', () =
     );
   });
 
-  it('adding a replacement never removes one: no resource\'s replacement level drops, and no stateful resource leaves the blocking report', () => {
+  it("adding a replacement never removes one: no resource's replacement level drops, and no stateful resource leaves the blocking report", () => {
     fc.assert(
       fc.property(templateSpec, edits, fc.nat(), fc.nat(), (spec, pairs, r, p) => {
         const before = build(spec);
@@ -112,7 +126,9 @@ describe('following replacements through references (generated templates)', () =
         // One more edit, of a property whose change replaces its resource.
         const ids = Object.keys(before.Resources!);
         const target = before.Resources![ids[r % ids.length]!]!;
-        const replacing = TYPES[target.Type]!.map((name, i) => [name, i] as const).filter(([name]) => updateBehaviour(target.Type, name) === 'replace');
+        const replacing = TYPES[target.Type]!.map((name, i) => [name, i] as const).filter(
+          ([name]) => updateBehaviour(target.Type, name) === 'replace',
+        );
         fc.pre(replacing.length > 0);
         const more = applyEdits(after, [[r % ids.length, replacing[p % replacing.length]![1]]], 'replaced');
 
@@ -120,7 +136,12 @@ describe('following replacements through references (generated templates)', () =
         for (const [id, level] of one) expect(RANK[two.get(id)!], id).toBeGreaterThanOrEqual(RANK[level]);
         expect(two.get(ids[r % ids.length]!)).toBe('yes');
 
-        const replaced = (t: Template) => new Set(reviewStack('s', before, t).hazards.filter((h) => h.impact === 'WILL_REPLACE' || h.impact === 'MAY_REPLACE').map((h) => h.logicalId));
+        const replaced = (t: Template) =>
+          new Set(
+            reviewStack('s', before, t)
+              .hazards.filter((h) => h.impact === 'WILL_REPLACE' || h.impact === 'MAY_REPLACE')
+              .map((h) => h.logicalId),
+          );
         const blocking = new Set(reviewStack('s', before, more).hazards.map((h) => h.logicalId));
         for (const id of replaced(after)) expect(blocking.has(id), id).toBe(true);
       }),

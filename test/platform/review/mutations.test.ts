@@ -38,7 +38,11 @@ const VARIANTS: readonly Variant[] = [
     name: '2. a replacement-causing DB property changed (DBInstanceIdentifier)',
     build: () =>
       synthPlatform(prod, {
-        mutate: (s) => (s.database.writer.node.defaultChild as CfnDBInstance).addPropertyOverride('DBInstanceIdentifier', 'loadbearing-prod-db-writer-v2'),
+        mutate: (s) =>
+          (s.database.writer.node.defaultChild as CfnDBInstance).addPropertyOverride(
+            'DBInstanceIdentifier',
+            'loadbearing-prod-db-writer-v2',
+          ),
       }),
     blocks: [WRITER],
     mentions: ['DBInstanceIdentifier "loadbearing-prod-db-writer" -> "loadbearing-prod-db-writer-v2" (requires replacement)'],
@@ -93,7 +97,10 @@ beforeAll(() => {
       { label: v.name, templates: new Map([[STACK, v.build(baseline)]]) },
       [],
     );
-    reviews.set(v.name, { review, text: textReport(review, { allowListPath: 'lib/platform/review/allow-replacements.json', allowListEntries: 0 }) });
+    reviews.set(v.name, {
+      review,
+      text: textReport(review, { allowListPath: 'lib/platform/review/allow-replacements.json', allowListEntries: 0 }),
+    });
   }
 });
 
@@ -151,7 +158,11 @@ describe('the rename variant', () => {
 
 describe('the fix the guard suggests for a rename: overrideLogicalId', () => {
   const review = (head: Template) =>
-    reviewTemplates({ label: 'baseline', templates: new Map([[STACK, baselineTemplate]]) }, { label: 'pinned', templates: new Map([[STACK, head]]) }, []);
+    reviewTemplates(
+      { label: 'baseline', templates: new Map([[STACK, baselineTemplate]]) },
+      { label: 'pinned', templates: new Map([[STACK, head]]) },
+      [],
+    );
 
   it('is not enough on the writer alone: it still references the renamed key and subnet group, which replaces it', () => {
     const pinned = synthPlatform(prod, {

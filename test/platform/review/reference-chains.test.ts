@@ -13,9 +13,14 @@ const STACK = 'loadbearing-staging';
 const WRITER = 'DatabaseWriter7794273E';
 
 function review(before: Template, after: Template, configChanges: string[] = []): { review: Review; text: string } {
-  const r = reviewTemplates({ label: 'base', templates: new Map([[STACK, before]]) }, { label: 'head', templates: new Map([[STACK, after]]) }, [], {
-    configChanges: new Map([[STACK, configChanges]]),
-  });
+  const r = reviewTemplates(
+    { label: 'base', templates: new Map([[STACK, before]]) },
+    { label: 'head', templates: new Map([[STACK, after]]) },
+    [],
+    {
+      configChanges: new Map([[STACK, configChanges]]),
+    },
+  );
   return { review: r, text: textReport(r, { allowListPath: 'allow.json', allowListEntries: 0 }) };
 }
 
@@ -32,7 +37,9 @@ describe('a VPC CIDR change (network.cidr)', () => {
   beforeAll(() => {
     const cidr = String(environment('staging').network.cidr);
     const next = cidr.replace(/^10\.(\d+)\./, (_, n: string) => `10.${Number(n) + 1}.`);
-    result = review(baseline, staging({ network: { cidr: next } } as Parameters<typeof environment>[1]), [`network.cidr "${cidr}" -> "${next}"`]);
+    result = review(baseline, staging({ network: { cidr: next } } as Parameters<typeof environment>[1]), [
+      `network.cidr "${cidr}" -> "${next}"`,
+    ]);
   });
 
   it('is blocked (exit 1): the database and the cache cannot move to the new VPC', () => {
@@ -55,7 +62,9 @@ describe('a VPC CIDR change (network.cidr)', () => {
     const impacts = result.review.stacks[0]!.impacts;
     expect(impacts.find((i) => i.logicalId === WRITER)?.effect).toBe('blocked');
     expect(impacts.find((i) => i.path?.endsWith('/Database/Subnets/Default'))?.effect).toBe('update refused');
-    expect(result.text).toMatch(/ {2}blocked {3}AWS::RDS::DBInstance {2}DatabaseWriter7794273E {2}Database\/Writer {2}\[stateful\] {2}through references: config network\.cidr/);
+    expect(result.text).toMatch(
+      / {2}blocked {3}AWS::RDS::DBInstance {2}DatabaseWriter7794273E {2}Database\/Writer {2}\[stateful\] {2}through references: config network\.cidr/,
+    );
     expect(result.text).toContain('could not be updated (AWS refuses the update)');
   });
 });
@@ -65,7 +74,9 @@ describe('PostgreSQL engine upgrades (the runbook cases)', () => {
     const { review: r, text } = review(staging(database({ engineVersion: '17.6' })), baseline);
     expect(r.exitCode).toBe(0);
     expect(r.blocking).toEqual([]);
-    expect(text).toMatch(/modified +AWS::RDS::DBInstance +DatabaseWriter7794273E +Database\/Writer +\[stateful\] +.*EngineVersion "17\.6" -> "17\.9"/);
+    expect(text).toMatch(
+      /modified +AWS::RDS::DBInstance +DatabaseWriter7794273E +Database\/Writer +\[stateful\] +.*EngineVersion "17\.6" -> "17\.9"/,
+    );
   });
 
   it('2. a major upgrade without the switch is blocked with its real cause', () => {
@@ -90,10 +101,13 @@ describe('PostgreSQL engine upgrades (the runbook cases)', () => {
       expect(after.Resources!.DatabaseReplica1ED560A1F!.Properties!.AllowMajorVersionUpgrade).toBeUndefined();
     });
 
-    it('gives the new family\'s parameter group a new logical ID, shared by writer and replicas', () => {
+    it("gives the new family's parameter group a new logical ID, shared by writer and replicas", () => {
       const groups = Object.entries(after.Resources!).filter(([, r]) => r.Type === 'AWS::RDS::DBParameterGroup');
-      expect(groups.map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), r.Properties!.Family])).toEqual([['DatabaseParametersPostgres18', 'postgres18']]);
-      for (const id of [WRITER, 'DatabaseReplica1ED560A1F']) expect(after.Resources![id]!.Properties!.DBParameterGroupName).toEqual({ Ref: groups[0]![0] });
+      expect(groups.map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), r.Properties!.Family])).toEqual([
+        ['DatabaseParametersPostgres18', 'postgres18'],
+      ]);
+      for (const id of [WRITER, 'DatabaseReplica1ED560A1F'])
+        expect(after.Resources![id]!.Properties!.DBParameterGroupName).toEqual({ Ref: groups[0]![0] });
     });
 
     it('passes as an in-place upgrade of the writer and its replicas (exit 0)', () => {
@@ -102,7 +116,9 @@ describe('PostgreSQL engine upgrades (the runbook cases)', () => {
       const writer = result.review.stacks[0]!.changes.find((c) => c.logicalId === WRITER)!;
       expect(writer.kind).toBe('modified');
       expect(writer.inPlace).toMatch(/^postgres-major-upgrade: an in-place major version upgrade/);
-      expect(result.text).toMatch(/modified +AWS::RDS::DBInstance +DatabaseWriter7794273E .*EngineVersion "17\.9" -> "18\.3".*in place \(postgres-major-upgrade\)/);
+      expect(result.text).toMatch(
+        /modified +AWS::RDS::DBInstance +DatabaseWriter7794273E .*EngineVersion "17\.9" -> "18\.3".*in place \(postgres-major-upgrade\)/,
+      );
       expect(result.text).toMatch(/modified +AWS::RDS::DBInstance +DatabaseReplica1ED560A1F .*in place \(postgres-major-upgrade\)/);
     });
 

@@ -5,7 +5,13 @@ const db = 'AWS::RDS::DBInstance';
 
 describe('pairing removed and added resources (logical ID changes)', () => {
   it('pairs a resource with the added one of the same type', () => {
-    const pairs = pairRenames([{ logicalId: 'DatabaseWriter7794273E', type: db }], [{ logicalId: 'DbWriter9BD1608D', type: db }, { logicalId: 'NewKey', type: 'AWS::KMS::Key' }]);
+    const pairs = pairRenames(
+      [{ logicalId: 'DatabaseWriter7794273E', type: db }],
+      [
+        { logicalId: 'DbWriter9BD1608D', type: db },
+        { logicalId: 'NewKey', type: 'AWS::KMS::Key' },
+      ],
+    );
     expect([...pairs]).toEqual([['DatabaseWriter7794273E', 'DbWriter9BD1608D']]);
   });
 
@@ -42,7 +48,13 @@ describe('pairing removed and added resources (logical ID changes)', () => {
   });
 
   it('leaves a removal unpaired when there is nothing to pair it with', () => {
-    const pairs = pairRenames([{ logicalId: 'A', type: db }, { logicalId: 'B', type: db }], [{ logicalId: 'C', type: db }]);
+    const pairs = pairRenames(
+      [
+        { logicalId: 'A', type: db },
+        { logicalId: 'B', type: db },
+      ],
+      [{ logicalId: 'C', type: db }],
+    );
     expect(pairs.size).toBe(1);
   });
 });

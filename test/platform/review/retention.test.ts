@@ -58,7 +58,10 @@ describe.each(['staging', 'prod'])('%s keeps its data', (env) => {
     const resources = dataResources(stack);
     expect(resources.length).toBeGreaterThanOrEqual(15);
     const wrong = resources
-      .filter(([, r]) => !expectedPolicies(r).deletion.includes(r.DeletionPolicy ?? '') || r.UpdateReplacePolicy !== expectedPolicies(r).updateReplace)
+      .filter(
+        ([, r]) =>
+          !expectedPolicies(r).deletion.includes(r.DeletionPolicy ?? '') || r.UpdateReplacePolicy !== expectedPolicies(r).updateReplace,
+      )
       .map(([id, r]) => {
         const expected = expectedPolicies(r);
         return `${id} (${r.Type}): DeletionPolicy ${r.DeletionPolicy ?? '(none)'}, UpdateReplacePolicy ${r.UpdateReplacePolicy ?? '(none)'}; expected ${expected.deletion.join(' or ')}, ${expected.updateReplace}`;
@@ -79,9 +82,23 @@ describe.each(['staging', 'prod'])('%s keeps its data', (env) => {
   });
 
   it('keeps read replicas, keys, secrets and fixed-name log groups except when their own create is rolled back', () => {
-    const exceptOnCreate = dataResources(stack).filter(([, r]) => r.DeletionPolicy === 'RetainExceptOnCreate').map(([, r]) => r.Type);
-    expect(new Set(exceptOnCreate)).toEqual(new Set(['AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::RDS::DBInstance', 'AWS::ElastiCache::ReplicationGroup']));
-    expect(dataResources(stack).filter(([, r]) => r.Type === 'AWS::RDS::DBInstance' && isReadReplica(r)).every(([, r]) => r.DeletionPolicy === 'RetainExceptOnCreate')).toBe(true);
+    const exceptOnCreate = dataResources(stack)
+      .filter(([, r]) => r.DeletionPolicy === 'RetainExceptOnCreate')
+      .map(([, r]) => r.Type);
+    expect(new Set(exceptOnCreate)).toEqual(
+      new Set([
+        'AWS::KMS::Key',
+        'AWS::SecretsManager::Secret',
+        'AWS::Logs::LogGroup',
+        'AWS::RDS::DBInstance',
+        'AWS::ElastiCache::ReplicationGroup',
+      ]),
+    );
+    expect(
+      dataResources(stack)
+        .filter(([, r]) => r.Type === 'AWS::RDS::DBInstance' && isReadReplica(r))
+        .every(([, r]) => r.DeletionPolicy === 'RetainExceptOnCreate'),
+    ).toBe(true);
   });
 
   it('switches deletion protection on last for the writer and the ALB (read replicas are copies: constructs/replica-protection.ts), and never writes false for them', () => {
@@ -94,7 +111,11 @@ describe.each(['staging', 'prod'])('%s keeps its data', (env) => {
     expect(JSON.stringify(alb.Properties?.LoadBalancerAttributes)).not.toContain('deletion_protection');
     const [guard] = Object.values(resourcesOfType(template, 'Custom::RollbackGuard'));
     const writers = instances.filter(([, db]) => !isReadReplica(db)).map(([id]) => ({ Ref: id }));
-    expect(guard!.Properties).toMatchObject({ DbInstanceIdentifiers: writers, LoadBalancerArns: [{ Ref: albId }], Protection: 'on-after-create' });
+    expect(guard!.Properties).toMatchObject({
+      DbInstanceIdentifiers: writers,
+      LoadBalancerArns: [{ Ref: albId }],
+      Protection: 'on-after-create',
+    });
   });
 });
 
@@ -107,7 +128,9 @@ describe('dev is destroyable, only because its config says so', () => {
   it('deletes every stateful resource with the stack, without deletion protection', () => {
     const resources = dataResources('loadbearing-dev');
     expect(resources.length).toBeGreaterThanOrEqual(10);
-    const kept = resources.filter(([, r]) => (r.DeletionPolicy ?? 'Delete') !== 'Delete' || (r.UpdateReplacePolicy ?? 'Delete') !== 'Delete').map(([id]) => id);
+    const kept = resources
+      .filter(([, r]) => (r.DeletionPolicy ?? 'Delete') !== 'Delete' || (r.UpdateReplacePolicy ?? 'Delete') !== 'Delete')
+      .map(([id]) => id);
     expect(kept).toEqual([]);
     for (const [id, db] of Object.entries(resourcesOfType(readTemplate(assemblyDir, 'loadbearing-dev'), 'AWS::RDS::DBInstance'))) {
       expect(db.Properties?.DeletionProtection, id).toBe(false);

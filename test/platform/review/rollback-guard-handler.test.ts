@@ -27,7 +27,9 @@ function serviceError(name: string): Error {
 }
 
 /** A DB instance as DescribeDBInstances returns it. */
-const instance = (DBInstanceStatus: string, DeletionProtection: boolean) => ({ DBInstances: [{ DBInstanceIdentifier: WRITER, DBInstanceStatus, DeletionProtection }] });
+const instance = (DBInstanceStatus: string, DeletionProtection: boolean) => ({
+  DBInstances: [{ DBInstanceIdentifier: WRITER, DBInstanceStatus, DeletionProtection }],
+});
 
 interface Run {
   readonly responses: Record<string, unknown>[];
@@ -36,11 +38,18 @@ interface Run {
 }
 
 /** Runs the handler once; `failingModule` makes that `require` throw (as a broken runtime would). */
-async function run(requestType: string, options: { remainingMs?: number; failingModule?: string; oldProperties?: Record<string, unknown> } = {}): Promise<Run> {
+async function run(
+  requestType: string,
+  options: { remainingMs?: number; failingModule?: string; oldProperties?: Record<string, unknown> } = {},
+): Promise<Run> {
   const responses: Record<string, unknown>[] = [];
   let answeredAt = Number.NaN;
   const fakeHttps = {
-    request: (_url: string, _options: unknown, callback: (response: { resume(): void; on(event: string, fn: () => void): void }) => void) => ({
+    request: (
+      _url: string,
+      _options: unknown,
+      callback: (response: { resume(): void; on(event: string, fn: () => void): void }) => void,
+    ) => ({
       on: () => undefined,
       end: (body: string) => {
         responses.push(JSON.parse(body) as Record<string, unknown>);
@@ -67,7 +76,9 @@ async function run(requestType: string, options: { remainingMs?: number; failing
       PhysicalResourceId: requestType === 'Create' ? undefined : 'RollbackGuard',
       ResponseURL: 'https://cloudformation-custom-resource-response.example/',
       ResourceProperties: { DbInstanceIdentifiers: [WRITER], LoadBalancerArns: [ALB] },
-      ...(requestType === 'Update' ? { OldResourceProperties: options.oldProperties ?? { DbInstanceIdentifiers: [WRITER], LoadBalancerArns: [ALB] } } : {}),
+      ...(requestType === 'Update'
+        ? { OldResourceProperties: options.oldProperties ?? { DbInstanceIdentifiers: [WRITER], LoadBalancerArns: [ALB] } }
+        : {}),
     },
     { getRemainingTimeInMillis: () => options.remainingMs ?? 900_000 },
   );
@@ -76,8 +87,18 @@ async function run(requestType: string, options: { remainingMs?: number; failing
   return { responses, elapsedMs: answeredAt - started };
 }
 
-const stackStatus = (StackStatus: string) => cfn.on(cfnSdk.DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'loadbearing-prod', StackStatus: StackStatus as import('@aws-sdk/client-cloudformation').StackStatus, CreationTime: new Date(START) }] });
-const albUnprotected = () => elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).resolves({ Attributes: [{ Key: 'deletion_protection.enabled', Value: 'false' }] });
+const stackStatus = (StackStatus: string) =>
+  cfn.on(cfnSdk.DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'loadbearing-prod',
+        StackStatus: StackStatus as import('@aws-sdk/client-cloudformation').StackStatus,
+        CreationTime: new Date(START),
+      },
+    ],
+  });
+const albUnprotected = () =>
+  elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).resolves({ Attributes: [{ Key: 'deletion_protection.enabled', Value: 'false' }] });
 
 beforeEach(() => {
   vi.useFakeTimers({ now: START });
@@ -111,13 +132,19 @@ describe('on the delete of a rolled-back first create', () => {
       LoadBalancerArn: ALB,
       Attributes: [{ Key: 'deletion_protection.enabled', Value: 'false' }],
     });
-    expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', RequestId: 'r1', Reason: 'first create rolled back: deletion protection lifted' })]);
+    expect(responses).toEqual([
+      expect.objectContaining({ Status: 'SUCCESS', RequestId: 'r1', Reason: 'first create rolled back: deletion protection lifted' }),
+    ]);
   });
 
   it('does not call an instance unprotected until DeletionProtection reads false', async () => {
     stackStatus('ROLLBACK_IN_PROGRESS');
     // The modification is accepted, but the first reads still show the protection.
-    rds.on(rdsSdk.DescribeDBInstancesCommand).resolvesOnce(instance('available', true)).resolvesOnce(instance('modifying', true)).resolves(instance('available', false));
+    rds
+      .on(rdsSdk.DescribeDBInstancesCommand)
+      .resolvesOnce(instance('available', true))
+      .resolvesOnce(instance('modifying', true))
+      .resolves(instance('available', false));
     rds.on(rdsSdk.ModifyDBInstanceCommand).resolves({});
     albUnprotected();
     const { responses } = await run('Delete');
@@ -135,7 +162,10 @@ describe('on the delete of a rolled-back first create', () => {
     expect(elapsedMs).toBeLessThanOrEqual(ROLLBACK_GUARD_WORK_MS);
     expect(rds.commandCalls(rdsSdk.ModifyDBInstanceCommand).length).toBeGreaterThan(10);
     expect(responses).toEqual([
-      expect.objectContaining({ Status: 'SUCCESS', Reason: `first create rolled back; deletion protection still on for ${WRITER}: InvalidDBInstanceStateFault` }),
+      expect.objectContaining({
+        Status: 'SUCCESS',
+        Reason: `first create rolled back; deletion protection still on for ${WRITER}: InvalidDBInstanceStateFault`,
+      }),
     ]);
   });
 
@@ -171,7 +201,12 @@ describe('on the delete of a rolled-back first create', () => {
 });
 
 describe('on a delete everywhere else', () => {
-  it.each(['DELETE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'])('keeps the protection while the stack is %s', async (status) => {
+  it.each([
+    'DELETE_IN_PROGRESS',
+    'UPDATE_ROLLBACK_IN_PROGRESS',
+    'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
+    'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS',
+  ])('keeps the protection while the stack is %s', async (status) => {
     stackStatus(status);
     const { responses } = await run('Delete');
     expect(rds.calls()).toEqual([]);
@@ -181,33 +216,50 @@ describe('on a delete everywhere else', () => {
 });
 
 describe('on create and update: protection switched on last', () => {
-  const albProtected = () => elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).resolves({ Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }] });
+  const albProtected = () =>
+    elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).resolves({ Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }] });
 
-  it.each(['Create', 'Update'])('%s: turns protection on, waits while the writer is still backing up, and answers once it reads true', async (requestType) => {
-    stackStatus('UPDATE_IN_PROGRESS');
-    rds
-      .on(rdsSdk.DescribeDBInstancesCommand)
-      .resolvesOnce(instance('backing-up', false))
-      .resolvesOnce(instance('available', false))
-      .resolves(instance('available', true));
-    rds.on(rdsSdk.ModifyDBInstanceCommand).rejectsOnce(serviceError('InvalidDBInstanceStateFault')).resolves({});
-    albProtected();
-    const { responses } = await run(requestType);
-    expect(rds.commandCalls(rdsSdk.ModifyDBInstanceCommand).map((c) => c.args[0].input)).toEqual(Array(2).fill({ DBInstanceIdentifier: WRITER, DeletionProtection: true, ApplyImmediately: true }));
-    expect(elb.commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand)[0]!.args[0].input).toEqual({ LoadBalancerArn: ALB, Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }] });
-    expect(cfn.calls()).toHaveLength(requestType === 'Update' ? 1 : 0);
-    expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', Reason: 'deletion protection on' })]);
-  });
+  it.each(['Create', 'Update'])(
+    '%s: turns protection on, waits while the writer is still backing up, and answers once it reads true',
+    async (requestType) => {
+      stackStatus('UPDATE_IN_PROGRESS');
+      rds
+        .on(rdsSdk.DescribeDBInstancesCommand)
+        .resolvesOnce(instance('backing-up', false))
+        .resolvesOnce(instance('available', false))
+        .resolves(instance('available', true));
+      rds.on(rdsSdk.ModifyDBInstanceCommand).rejectsOnce(serviceError('InvalidDBInstanceStateFault')).resolves({});
+      albProtected();
+      const { responses } = await run(requestType);
+      expect(rds.commandCalls(rdsSdk.ModifyDBInstanceCommand).map((c) => c.args[0].input)).toEqual(
+        Array(2).fill({ DBInstanceIdentifier: WRITER, DeletionProtection: true, ApplyImmediately: true }),
+      );
+      expect(elb.commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand)[0]!.args[0].input).toEqual({
+        LoadBalancerArn: ALB,
+        Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }],
+      });
+      expect(cfn.calls()).toHaveLength(requestType === 'Update' ? 1 : 0);
+      expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', Reason: 'deletion protection on' })]);
+    },
+  );
 
   it('Create: when the writer never takes the protection, switches the ALB back off for the rollback and answers FAILED naming the writer', async () => {
     rds.on(rdsSdk.DescribeDBInstancesCommand).resolves(instance('modifying', false));
     rds.on(rdsSdk.ModifyDBInstanceCommand).rejects(serviceError('InvalidDBInstanceStateFault'));
-    elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).callsFake((input: { Attributes: { Value: string }[] }) => ({ Attributes: [{ Key: 'deletion_protection.enabled', Value: input.Attributes[0]!.Value }] }));
+    elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).callsFake((input: { Attributes: { Value: string }[] }) => ({
+      Attributes: [{ Key: 'deletion_protection.enabled', Value: input.Attributes[0]!.Value }],
+    }));
     const { responses, elapsedMs } = await run('Create');
     expect(elapsedMs).toBeGreaterThan(ROLLBACK_GUARD_WORK_MS - 60_000);
-    expect(elb.commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand).map((c) => c.args[0].input.Attributes![0]!.Value)).toEqual(['true', 'false']);
+    expect(elb.commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand).map((c) => c.args[0].input.Attributes![0]!.Value)).toEqual([
+      'true',
+      'false',
+    ]);
     expect(responses).toEqual([
-      expect.objectContaining({ Status: 'FAILED', Reason: `could not switch deletion protection on for ${WRITER}: InvalidDBInstanceStateFault; switched the others back off for the rollback` }),
+      expect.objectContaining({
+        Status: 'FAILED',
+        Reason: `could not switch deletion protection on for ${WRITER}: InvalidDBInstanceStateFault; switched the others back off for the rollback`,
+      }),
     ]);
   });
 
@@ -215,9 +267,15 @@ describe('on create and update: protection switched on last', () => {
     stackStatus('UPDATE_IN_PROGRESS');
     const OLD_ALB = 'arn:aws:elasticloadbalancing:us-east-1:333333333333:loadbalancer/app/lb/0';
     rds.on(rdsSdk.DescribeDBInstancesCommand).resolves(instance('available', true));
-    elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).callsFake((input: { Attributes: { Value: string }[] }) => ({ Attributes: [{ Key: 'deletion_protection.enabled', Value: input.Attributes[0]!.Value }] }));
+    elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).callsFake((input: { Attributes: { Value: string }[] }) => ({
+      Attributes: [{ Key: 'deletion_protection.enabled', Value: input.Attributes[0]!.Value }],
+    }));
     const { responses } = await run('Update', { oldProperties: { DbInstanceIdentifiers: [WRITER], LoadBalancerArns: [OLD_ALB] } });
-    expect(elb.commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand).map((c) => [c.args[0].input.LoadBalancerArn, c.args[0].input.Attributes![0]!.Value])).toEqual([
+    expect(
+      elb
+        .commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand)
+        .map((c) => [c.args[0].input.LoadBalancerArn, c.args[0].input.Attributes![0]!.Value]),
+    ).toEqual([
       [OLD_ALB, 'false'],
       [ALB, 'true'],
     ]);
@@ -230,9 +288,20 @@ describe('on create and update: protection switched on last', () => {
     rds.on(rdsSdk.DescribeDBInstancesCommand).resolves(instance('modifying', false));
     rds.on(rdsSdk.ModifyDBInstanceCommand).rejects(serviceError('InvalidDBInstanceStateFault'));
     elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).resolves({ Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }] });
-    const { responses } = await run('Update', { oldProperties: { DbInstanceIdentifiers: [WRITER, 'other-writer'], LoadBalancerArns: [ALB] } });
-    expect(rds.commandCalls(rdsSdk.ModifyDBInstanceCommand).every((c) => c.args[0].input.DeletionProtection === true && c.args[0].input.DBInstanceIdentifier === WRITER)).toBe(true);
-    expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', Reason: `update rolled back; deletion protection still off for ${WRITER}: InvalidDBInstanceStateFault` })]);
+    const { responses } = await run('Update', {
+      oldProperties: { DbInstanceIdentifiers: [WRITER, 'other-writer'], LoadBalancerArns: [ALB] },
+    });
+    expect(
+      rds
+        .commandCalls(rdsSdk.ModifyDBInstanceCommand)
+        .every((c) => c.args[0].input.DeletionProtection === true && c.args[0].input.DBInstanceIdentifier === WRITER),
+    ).toBe(true);
+    expect(responses).toEqual([
+      expect.objectContaining({
+        Status: 'SUCCESS',
+        Reason: `update rolled back; deletion protection still off for ${WRITER}: InvalidDBInstanceStateFault`,
+      }),
+    ]);
   });
 
   it('Update: when it cannot protect, answers FAILED and lifts nothing (a deployed stack keeps its protection)', async () => {
@@ -242,13 +311,25 @@ describe('on create and update: protection switched on last', () => {
     albProtected();
     const { responses } = await run('Update');
     expect(rds.commandCalls(rdsSdk.ModifyDBInstanceCommand).every((c) => c.args[0].input.DeletionProtection === true)).toBe(true);
-    expect(elb.commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand).map((c) => c.args[0].input.Attributes![0]!.Value)).toEqual(['true']);
-    expect(responses).toEqual([expect.objectContaining({ Status: 'FAILED', Reason: `could not switch deletion protection on for ${WRITER}: InvalidDBInstanceStateFault` })]);
+    expect(elb.commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand).map((c) => c.args[0].input.Attributes![0]!.Value)).toEqual([
+      'true',
+    ]);
+    expect(responses).toEqual([
+      expect.objectContaining({
+        Status: 'FAILED',
+        Reason: `could not switch deletion protection on for ${WRITER}: InvalidDBInstanceStateFault`,
+      }),
+    ]);
   });
 
   it('Create: answers FAILED when an SDK module cannot be loaded (nothing was switched on)', async () => {
     const { responses } = await run('Create', { failingModule: '@aws-sdk/client-rds' });
-    expect(responses).toEqual([expect.objectContaining({ Status: 'FAILED', Reason: "could not switch deletion protection on: Cannot find module '@aws-sdk/client-rds'" })]);
+    expect(responses).toEqual([
+      expect.objectContaining({
+        Status: 'FAILED',
+        Reason: "could not switch deletion protection on: Cannot find module '@aws-sdk/client-rds'",
+      }),
+    ]);
   });
 });
 
@@ -256,11 +337,18 @@ describe('answering CloudFormation', () => {
   it('answers SUCCESS when AWS refuses, so it never adds a failure to the rollback', async () => {
     cfn.on(cfnSdk.DescribeStacksCommand).rejects(serviceError('AccessDenied'));
     const { responses } = await run('Delete');
-    expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', Reason: 'could not lift deletion protection: AccessDenied: refused' })]);
+    expect(responses).toEqual([
+      expect.objectContaining({ Status: 'SUCCESS', Reason: 'could not lift deletion protection: AccessDenied: refused' }),
+    ]);
   });
 
   it('answers even when an SDK module cannot be loaded (the imports run inside the try)', async () => {
     const { responses } = await run('Delete', { failingModule: '@aws-sdk/client-rds' });
-    expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', Reason: "could not lift deletion protection: Cannot find module '@aws-sdk/client-rds'" })]);
+    expect(responses).toEqual([
+      expect.objectContaining({
+        Status: 'SUCCESS',
+        Reason: "could not lift deletion protection: Cannot find module '@aws-sdk/client-rds'",
+      }),
+    ]);
   });
 });

@@ -15,7 +15,11 @@ const snapshots = readdirSync(DIR).filter((f) => f.endsWith('.template.json'));
 
 describe('whole-template snapshots', () => {
   it('exist for every built-in environment', () => {
-    expect(snapshots.sort()).toEqual(['loadbearing-dev.template.json', 'loadbearing-prod.template.json', 'loadbearing-staging.template.json']);
+    expect(snapshots.sort()).toEqual([
+      'loadbearing-dev.template.json',
+      'loadbearing-prod.template.json',
+      'loadbearing-staging.template.json',
+    ]);
   });
 
   it.each(snapshots)('%s holds no asset hash, library version or machine-specific path', (file) => {

@@ -29,7 +29,11 @@ describe('reviewStack', () => {
   });
 
   it('blocks a type change under the same logical ID', () => {
-    const [hazard] = reviewStack('s', template({ Data: db() }), template({ Data: { Type: 'AWS::RDS::DBCluster', Properties: { Engine: 'aurora-postgresql' } } })).hazards;
+    const [hazard] = reviewStack(
+      's',
+      template({ Data: db() }),
+      template({ Data: { Type: 'AWS::RDS::DBCluster', Properties: { Engine: 'aurora-postgresql' } } }),
+    ).hazards;
     expect(hazard.impact).toBe('WILL_REPLACE');
     expect(hazard.reason).toContain('the resource type changed (AWS::RDS::DBInstance -> AWS::RDS::DBCluster)');
   });
@@ -41,23 +45,41 @@ describe('reviewStack', () => {
   });
 
   it('does not block the replacement or removal of a stateless resource', () => {
-    const sg = (description: string): TemplateResource => ({ Type: 'AWS::EC2::SecurityGroup', Properties: { GroupDescription: description, VpcId: 'vpc-1' } });
+    const sg = (description: string): TemplateResource => ({
+      Type: 'AWS::EC2::SecurityGroup',
+      Properties: { GroupDescription: description, VpcId: 'vpc-1' },
+    });
     const review = reviewStack('s', template({ Sg: sg('a'), Old: sg('x') }), template({ Sg: sg('b') }));
-    expect(review.changes.map((c) => [c.logicalId, c.kind])).toEqual([['Old', 'removed'], ['Sg', 'replaced']]);
+    expect(review.changes.map((c) => [c.logicalId, c.kind])).toEqual([
+      ['Old', 'removed'],
+      ['Sg', 'replaced'],
+    ]);
     expect(review.hazards).toEqual([]);
   });
 
   it('treats an orphaned stateful resource (DeletionPolicy Retain, removed) as a hazard', () => {
-    const [hazard] = reviewStack('s', template({ Key: { Type: 'AWS::KMS::Key', Properties: {}, DeletionPolicy: 'Retain' } }), template({})).hazards;
+    const [hazard] = reviewStack(
+      's',
+      template({ Key: { Type: 'AWS::KMS::Key', Properties: {}, DeletionPolicy: 'Retain' } }),
+      template({}),
+    ).hazards;
     expect(hazard.impact).toBe('WILL_ORPHAN');
     expect(hazard.reason).toContain('orphaned by DeletionPolicy Retain');
   });
 
   it('warns (without blocking) when a kept stateful resource loses its DeletionPolicy, and blocks turning its deletion protection off', () => {
-    const review = reviewStack('s', template({ Db: db() }), template({ Db: db({ DeletionProtection: false }, { DeletionPolicy: 'Delete' }) }));
-    expect(review.warnings).toEqual(['Db (AWS::RDS::DBInstance): DeletionPolicy Snapshot -> Delete; a later removal or replacement would delete its data']);
+    const review = reviewStack(
+      's',
+      template({ Db: db() }),
+      template({ Db: db({ DeletionProtection: false }, { DeletionPolicy: 'Delete' }) }),
+    );
+    expect(review.warnings).toEqual([
+      'Db (AWS::RDS::DBInstance): DeletionPolicy Snapshot -> Delete; a later removal or replacement would delete its data',
+    ]);
     expect(review.hazards.map((h) => [h.logicalId, h.impact])).toEqual([['Db', 'WILL_UNPROTECT']]);
-    expect(review.hazards[0]!.reason).toBe('DeletionProtection true -> false: CloudFormation sends the new value, so the deployed resource loses its deletion protection during this update');
+    expect(review.hazards[0]!.reason).toBe(
+      'DeletionProtection true -> false: CloudFormation sends the new value, so the deployed resource loses its deletion protection during this update',
+    );
   });
 
   it('notes, without blocking, deletion protection left out of the template (CloudFormation sends nothing), and says when nothing switches it on', () => {
@@ -92,11 +114,21 @@ describe('reviewStack', () => {
 describe('the text report', () => {
   const review = (before: Template, after: Template) =>
     reviewTemplates({ label: 'base', templates: new Map([['s', before]]) }, { label: 'head', templates: new Map([['s', after]]) }, []);
-  const text = (before: Template, after: Template) => textReport(review(before, after), { allowListPath: 'lib/platform/review/allow-replacements.json', allowListEntries: 0 });
+  const text = (before: Template, after: Template) =>
+    textReport(review(before, after), { allowListPath: 'lib/platform/review/allow-replacements.json', allowListEntries: 0 });
 
   it('lists security group changes with the library summary', () => {
     const sg = (cidr: string): Template =>
-      template({ Sg: { Type: 'AWS::EC2::SecurityGroup', Properties: { GroupDescription: 'db', VpcId: 'vpc-1', SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, CidrIp: cidr }] } } });
+      template({
+        Sg: {
+          Type: 'AWS::EC2::SecurityGroup',
+          Properties: {
+            GroupDescription: 'db',
+            VpcId: 'vpc-1',
+            SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, CidrIp: cidr }],
+          },
+        },
+      });
     const out = text(sg('10.0.0.0/16'), sg('0.0.0.0/0'));
     expect(out).toContain('Security group changes:');
     expect(out).toMatch(/\+ .*In .*TCP 5432 .*Everyone \(IPv4\)/);
@@ -105,6 +137,8 @@ describe('the text report', () => {
   it('prints the full property diff only with --details', () => {
     const r = review(template({ Db: db() }), template({ Db: db({ DBInstanceClass: 'db.m7g.xlarge' }) }));
     expect(textReport(r, { allowListPath: 'a', allowListEntries: 0 })).not.toContain('[-] db.m7g.large');
-    expect(textReport(r, { allowListPath: 'a', allowListEntries: 0, details: true })).toMatch(/\[-\] db\.m7g\.large\n.*\[\+\] db\.m7g\.xlarge/);
+    expect(textReport(r, { allowListPath: 'a', allowListEntries: 0, details: true })).toMatch(
+      /\[-\] db\.m7g\.large\n.*\[\+\] db\.m7g\.xlarge/,
+    );
   });
 });

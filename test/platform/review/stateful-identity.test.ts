@@ -95,7 +95,11 @@ const PINNED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
 
 /** Logical ID -> type of every stateful resource in a template. */
 function statefulResources(template: CfnTemplate): Record<string, string> {
-  return Object.fromEntries(Object.entries(template.Resources).filter(([, r]) => isStatefulType(r.Type)).map(([id, r]) => [id, r.Type]));
+  return Object.fromEntries(
+    Object.entries(template.Resources)
+      .filter(([, r]) => isStatefulType(r.Type))
+      .map(([id, r]) => [id, r.Type]),
+  );
 }
 
 /** Every difference from the pinned map, each explaining what a deploy would do. */
@@ -114,7 +118,9 @@ function identityProblems(pinned: Readonly<Record<string, string>>, actual: Read
     }
   }
   for (const id of unpinned) {
-    problems.push(`new stateful resource ${id} (${actual[id]}) is not pinned: add it to PINNED in test/platform/review/stateful-identity.test.ts`);
+    problems.push(
+      `new stateful resource ${id} (${actual[id]}) is not pinned: add it to PINNED in test/platform/review/stateful-identity.test.ts`,
+    );
   }
   return problems;
 }

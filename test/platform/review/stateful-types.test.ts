@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
-import { holdsData, IDENTITY_ONLY_TYPES, isStatefulType, PLATFORM_STATEFUL_TYPES, SPEC_GAPS, specIsStateful } from '../../../lib/platform/review/stateful-types';
+import {
+  holdsData,
+  IDENTITY_ONLY_TYPES,
+  isStatefulType,
+  PLATFORM_STATEFUL_TYPES,
+  SPEC_GAPS,
+  specIsStateful,
+} from '../../../lib/platform/review/stateful-types';
 
 const spec = loadAwsServiceSpecSync();
 const inSpec = (type: string) => spec.lookup('resource', 'cloudFormationType', 'equals', type).length > 0;
@@ -42,7 +49,13 @@ describe('stateful resource types', () => {
   });
 
   it('leave out what can be rebuilt from the template', () => {
-    for (const type of ['AWS::CloudWatch::Alarm', 'AWS::EC2::SecurityGroup', 'AWS::IAM::Role', 'AWS::ElasticLoadBalancingV2::TargetGroup', 'Custom::Thing']) {
+    for (const type of [
+      'AWS::CloudWatch::Alarm',
+      'AWS::EC2::SecurityGroup',
+      'AWS::IAM::Role',
+      'AWS::ElasticLoadBalancingV2::TargetGroup',
+      'Custom::Thing',
+    ]) {
       expect(isStatefulType(type)).toBe(false);
     }
     expect(isStatefulType(undefined)).toBe(false);

@@ -27,15 +27,24 @@ describe('the diff synth cache key', () => {
     ['another tree', () => synthInputsKey({ ...inputs, tree: 'b'.repeat(40) })],
     ['another context value', () => synthInputsKey({ ...inputs, context: [`configFile=${config}`, 'x=2'] })],
     ['the config file edited', () => (writeFileSync(config, '{"environments":{"qa":{}}}'), synthInputsKey(inputs))],
-    ['another installed dependency', () => (writeFileSync(join(modulesDir, '.package-lock.json'), '{"packages":{"node_modules/aws-cdk-lib":{"version":"2.277.0"}}}'), synthInputsKey(inputs))],
-    ['a default region in the environment', () => {
-      process.env.CDK_DEFAULT_REGION = 'eu-west-1';
-      try {
-        return synthInputsKey(inputs);
-      } finally {
-        delete process.env.CDK_DEFAULT_REGION;
-      }
-    }],
+    [
+      'another installed dependency',
+      () => (
+        writeFileSync(join(modulesDir, '.package-lock.json'), '{"packages":{"node_modules/aws-cdk-lib":{"version":"2.277.0"}}}'),
+        synthInputsKey(inputs)
+      ),
+    ],
+    [
+      'a default region in the environment',
+      () => {
+        process.env.CDK_DEFAULT_REGION = 'eu-west-1';
+        try {
+          return synthInputsKey(inputs);
+        } finally {
+          delete process.env.CDK_DEFAULT_REGION;
+        }
+      },
+    ],
   ])('changes with %s', (_what, other) => {
     expect(other()).not.toBe(key);
   });
@@ -78,7 +87,11 @@ describe('the working tree as a git tree', () => {
   let repo: string;
   const temp = new TempDirs();
   const git = (...args: string[]) => {
-    const r = spawnSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    const r = spawnSync('git', args, {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    });
     expect(r.status, r.stderr).toBe(0);
     return r.stdout.trim();
   };

@@ -34,7 +34,17 @@ const INSTANCE = ['cpu', 'freeable-memory', 'free-storage', 'connections', 'read
 const RECOMMENDED_PROD = [
   'cdn-5xx-rate',
   'cdn-origin-latency',
-  ...['elb-5xx-rate', 'target-5xx-rate', 'latency-p99', 'unhealthy-hosts', 'healthy-hosts-low', 'rejected-connections', 'target-connection-errors', 'requests-anomaly', 'latency-anomaly'].map((s) => `alb-${s}`),
+  ...[
+    'elb-5xx-rate',
+    'target-5xx-rate',
+    'latency-p99',
+    'unhealthy-hosts',
+    'healthy-hosts-low',
+    'rejected-connections',
+    'target-connection-errors',
+    'requests-anomaly',
+    'latency-anomaly',
+  ].map((s) => `alb-${s}`),
   ...['shed-requests', 'cache-fallbacks', 'replica-fallbacks', 'pool-wait'].map((s) => `app-${s}`),
   ...['in-service-low', 'at-max-capacity', 'status-check-failed', 'cpu-high', 'health'].map((s) => `fleet-${s}`),
   ...[...INSTANCE, 'write-latency', 'transaction-ids'].map((s) => `db-writer-${s}`),
@@ -53,7 +63,12 @@ describe('the recommended alarm set', () => {
   it('has no proxy alarms where there is no proxy, and per-replica alarms for each replica (dev: 1)', () => {
     const keys = alarmKeys(dev, 'loadbearing-dev');
     expect(keys.filter((k) => k.startsWith('db-proxy-'))).toEqual([]);
-    expect(keys.filter((k) => k.startsWith('db-replica-')).map((k) => k.replace(/-[a-z-]+$/, '')).filter((v, i, a) => a.indexOf(v) === i)).toEqual(['db-replica-1']);
+    expect(
+      keys
+        .filter((k) => k.startsWith('db-replica-'))
+        .map((k) => k.replace(/-[a-z-]+$/, ''))
+        .filter((v, i, a) => a.indexOf(v) === i),
+    ).toEqual(['db-replica-1']);
   });
 
   it('records for every alarm which AWS recommendation it implements (or why there is none)', () => {
@@ -85,7 +100,11 @@ describe('thresholds derive from the same config as sizing, scaling and timeouts
 
   it('DB connections at alarms.dbConnectionsPercent of the class max_connections (writer and replicas)', () => {
     const expected = Math.floor(postgresMaxConnections(database.instanceClass) * (alarms.dbConnectionsPercent / 100));
-    expect(alarm(prod, 'db-writer-connections')).toMatchObject({ Threshold: expected, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'breaching' });
+    expect(alarm(prod, 'db-writer-connections')).toMatchObject({
+      Threshold: expected,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+    });
     expect(alarm(prod, 'db-replica-2-connections')?.Threshold).toBe(expected);
   });
 
@@ -97,35 +116,58 @@ describe('thresholds derive from the same config as sizing, scaling and timeouts
   it('proxy connections against the share the proxy may open; borrow latency against the borrow timeout', () => {
     const share = Math.floor((postgresMaxConnections(database.instanceClass) * database.proxy.maxConnectionsPercent) / 100);
     expect(alarm(prod, 'db-proxy-connections')?.Threshold).toBe(Math.floor((share * alarms.proxyConnectionsPercent) / 100));
-    expect(alarm(prod, 'db-proxy-borrow-latency')?.Threshold).toBe(database.proxy.borrowTimeoutSeconds * 1_000_000 * (alarms.proxyBorrowLatencyPercent / 100));
-    expect(alarm(prod, 'db-proxy-connections')?.Dimensions).toEqual([{ Name: 'ProxyName', Value: { Ref: expect.stringMatching(/^DatabaseProxy/) } }]);
+    expect(alarm(prod, 'db-proxy-borrow-latency')?.Threshold).toBe(
+      database.proxy.borrowTimeoutSeconds * 1_000_000 * (alarms.proxyBorrowLatencyPercent / 100),
+    );
+    expect(alarm(prod, 'db-proxy-connections')?.Dimensions).toEqual([
+      { Name: 'ProxyName', Value: { Ref: expect.stringMatching(/^DatabaseProxy/) } },
+    ]);
   });
 
   it('fleet alarms from min/max capacity and the CPU scaling target', () => {
-    expect(alarm(prod, 'fleet-in-service-low')).toMatchObject({ Threshold: fleet.minCapacity, EvaluationPeriods: 10, DatapointsToAlarm: 10, TreatMissingData: 'breaching' });
-    expect(alarm(prod, 'fleet-at-max-capacity')).toMatchObject({ Threshold: fleet.maxCapacity, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(alarm(prod, 'fleet-in-service-low')).toMatchObject({
+      Threshold: fleet.minCapacity,
+      EvaluationPeriods: 10,
+      DatapointsToAlarm: 10,
+      TreatMissingData: 'breaching',
+    });
+    expect(alarm(prod, 'fleet-at-max-capacity')).toMatchObject({
+      Threshold: fleet.maxCapacity,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
     expect(alarm(prod, 'fleet-cpu-high')?.Threshold).toBeGreaterThan(fleet.cpuTargetPercent);
     expect(alarm(prod, 'alb-healthy-hosts-low')?.Threshold).toBe(azLossFloor(fleet.minCapacity, 3));
   });
 
   it('cache host CPU from the engine threshold and the node vCPUs; connections from the fleet size', () => {
     expect(alarm(prod, 'cache-host-cpu')?.Threshold).toBe(Math.round(alarms.cacheEngineCpuPercent / 2));
-    expect(alarm(prod, 'cache-connections')?.Threshold).toBe(Math.ceil(fleet.maxCapacity * prodConfig.app.cacheConnectionsPerInstance * (alarms.cacheConnectionsPercent / 100)));
+    expect(alarm(prod, 'cache-connections')?.Threshold).toBe(
+      Math.ceil(fleet.maxCapacity * prodConfig.app.cacheConnectionsPerInstance * (alarms.cacheConnectionsPercent / 100)),
+    );
     expect(alarm(prod, 'cache-memory')?.Threshold).toBeLessThan(100);
     expect(cache.replicasPerShard).toBe(2);
   });
 
   it('uses AWS evaluation windows where AWS gives them (replica lag 10/10, transaction IDs 1/1, cache replication lag 15/15)', () => {
-    expect(alarm(prod, 'db-replica-1-lag')).toMatchObject({ EvaluationPeriods: 10, DatapointsToAlarm: 10, TreatMissingData: 'breaching', Threshold: alarms.replicaLagSeconds });
+    expect(alarm(prod, 'db-replica-1-lag')).toMatchObject({
+      EvaluationPeriods: 10,
+      DatapointsToAlarm: 10,
+      TreatMissingData: 'breaching',
+      Threshold: alarms.replicaLagSeconds,
+    });
     expect(alarm(prod, 'db-writer-transaction-ids')).toMatchObject({ EvaluationPeriods: 1, DatapointsToAlarm: 1, Threshold: 1e9 });
     expect(alarm(prod, 'cache-replication-lag')).toMatchObject({ EvaluationPeriods: 15, DatapointsToAlarm: 15 });
   });
 
   it('computes rates and per-group aggregates with metric math', () => {
     const rate = alarm(prod, 'alb-target-5xx-rate')!;
-    expect((rate.Metrics as { Expression?: string }[]).find((m) => m.Expression)?.Expression).toBe('100 * FILL(errors, 0) / FILL(requests, 1)');
+    expect((rate.Metrics as { Expression?: string }[]).find((m) => m.Expression)?.Expression).toBe(
+      '100 * FILL(errors, 0) / FILL(requests, 1)',
+    );
     const hitRate = alarm(prod, 'cache-hit-rate')!;
-    expect((hitRate.Metrics as { Expression?: string }[]).find((m) => m.Expression)?.Expression).toBe('100 * SUM([h1, h2, h3]) / (SUM([h1, h2, h3]) + SUM([m1, m2, m3]))');
+    expect((hitRate.Metrics as { Expression?: string }[]).find((m) => m.Expression)?.Expression).toBe(
+      '100 * SUM([h1, h2, h3]) / (SUM([h1, h2, h3]) + SUM([m1, m2, m3]))',
+    );
   });
 });
 
@@ -149,15 +191,17 @@ describe('composite service health', () => {
   it('fires <stack>-service-health on any user-facing signal, pages, and names the causes', () => {
     const health = composites().find((c) => c.AlarmName === 'loadbearing-prod-service-health')!;
     const rule = JSON.stringify(health.AlarmRule);
-    for (const id of ['LoadBalancerElb5xxAlarm', 'LoadBalancerTarget5xxAlarm', 'LoadBalancerLatencyAlarm', 'LoadBalancerHealthyHostsAlarm']) expect(rule).toContain(id);
+    for (const id of ['LoadBalancerElb5xxAlarm', 'LoadBalancerTarget5xxAlarm', 'LoadBalancerLatencyAlarm', 'LoadBalancerHealthyHostsAlarm'])
+      expect(rule).toContain(id);
     expect(rule).not.toContain('Database');
     expect(JSON.stringify(health.AlarmActions)).toContain('AlarmTopicsCritical');
     const description = JSON.stringify(health.AlarmDescription);
     expect(description).toContain('[critical] Users are affected');
-    for (const cause of ['ServiceHealthDbHealth', 'ServiceHealthCacheHealth', 'ServiceHealthFleetHealth']) expect(description).toContain(cause);
+    for (const cause of ['ServiceHealthDbHealth', 'ServiceHealthCacheHealth', 'ServiceHealthFleetHealth'])
+      expect(description).toContain(cause);
   });
 
-  it('summarizes each cause (DB, cache, fleet) in its own composite over that component\'s alarms', () => {
+  it("summarizes each cause (DB, cache, fleet) in its own composite over that component's alarms", () => {
     const db = composites().find((c) => c.AlarmName === 'loadbearing-prod-db-health')!;
     const members = JSON.stringify(db.AlarmRule).match(/ALARM\(/g) ?? [];
     expect(members.length).toBe(RECOMMENDED_PROD.filter((k) => k.startsWith('db-') && k !== 'db-health').length);
@@ -207,13 +251,23 @@ describe('strategies and config switches (one stack each)', () => {
         },
       },
     );
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'loadbearing-prod-db-writer-cpu', AlarmActions: [{ Ref: Match.stringLikeRegexp('^Pager') }] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'loadbearing-prod-db-writer-cpu',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Pager') }],
+    });
   });
 
   it('turns actions off for alarms.disabled and applies alarms.overrides', () => {
-    const template = stack({ alarms: { disabled: ['fleet-cpu-high'], overrides: { 'db-writer-cpu': { evaluationPeriods: 10, datapointsToAlarm: 8 } } } });
+    const template = stack({
+      alarms: { disabled: ['fleet-cpu-high'], overrides: { 'db-writer-cpu': { evaluationPeriods: 10, datapointsToAlarm: 8 } } },
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'loadbearing-prod-fleet-cpu-high', ActionsEnabled: false });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'loadbearing-prod-db-writer-cpu', EvaluationPeriods: 10, DatapointsToAlarm: 8, ActionsEnabled: true });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'loadbearing-prod-db-writer-cpu',
+      EvaluationPeriods: 10,
+      DatapointsToAlarm: 8,
+      ActionsEnabled: true,
+    });
   });
 
   it('rejects unknown keys in alarms.overrides and alarms.disabled', () => {
@@ -224,7 +278,9 @@ describe('strategies and config switches (one stack each)', () => {
       error = e;
     }
     expect(isConfigError(error)).toBe(true);
-    expect((error as Error).message).toMatch(/environments\.prod\.alarms\.overrides\.fleet-cpu = "fleet-cpu"\n +rule: no alarm has this key/);
+    expect((error as Error).message).toMatch(
+      /environments\.prod\.alarms\.overrides\.fleet-cpu = "fleet-cpu"\n +rule: no alarm has this key/,
+    );
     expect((error as Error).message).toMatch(/environments\.prod\.alarms\.disabled = "db-writr-cpu"/);
   });
 });

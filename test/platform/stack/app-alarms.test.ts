@@ -7,10 +7,15 @@ const dir = inject('assemblyDir');
 describe('app alarms match what the service publishes', () => {
   it('watch the namespace, metric names and exact [Stack] dimension of the service EMF', () => {
     const template = readTemplate(dir, 'loadbearing-prod');
-    const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).filter((a) => String(a.Properties?.AlarmName).startsWith('loadbearing-prod-app-'));
-    expect(alarms.map((a) => a.Properties!.AlarmName).sort()).toEqual(
-      ['loadbearing-prod-app-cache-fallbacks', 'loadbearing-prod-app-pool-wait', 'loadbearing-prod-app-replica-fallbacks', 'loadbearing-prod-app-shed-requests'],
+    const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).filter((a) =>
+      String(a.Properties?.AlarmName).startsWith('loadbearing-prod-app-'),
     );
+    expect(alarms.map((a) => a.Properties!.AlarmName).sort()).toEqual([
+      'loadbearing-prod-app-cache-fallbacks',
+      'loadbearing-prod-app-pool-wait',
+      'loadbearing-prod-app-replica-fallbacks',
+      'loadbearing-prod-app-shed-requests',
+    ]);
     const emf = JSON.parse(new Metrics('loadbearing-prod').flush(0));
     const directive = emf._aws.CloudWatchMetrics[0];
     for (const a of alarms) {

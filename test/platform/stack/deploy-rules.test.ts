@@ -31,12 +31,18 @@ describe('finding 1: the CloudFront alarms watch series that exist', () => {
 
 describe('finding 2: behind CloudFront, the regional WAF does not rate-limit CloudFront as if it were one client', () => {
   type RateBased = { Limit: number; AggregateKeyType: string; ScopeDownStatement?: Record<string, unknown> };
-  type Rule = { Name: string; Statement: { RateBasedStatement?: RateBased }; Action?: { Block?: { CustomResponse?: { ResponseCode: number } } } };
-  const regionalRules = (template: CfnTemplate) => (propsOf(template, 'AWS::WAFv2::WebACL').find((a) => a.Scope === 'REGIONAL')!.Rules as Rule[]);
+  type Rule = {
+    Name: string;
+    Statement: { RateBasedStatement?: RateBased };
+    Action?: { Block?: { CustomResponse?: { ResponseCode: number } } };
+  };
+  const regionalRules = (template: CfnTemplate) =>
+    propsOf(template, 'AWS::WAFv2::WebACL').find((a) => a.Scope === 'REGIONAL')!.Rules as Rule[];
   const rateRules = (template: CfnTemplate) => regionalRules(template).filter((r) => r.Statement.RateBasedStatement);
   /** The byte match on the origin-verify header with the secret CloudFront sends (a dynamic reference). */
   const isOriginSecret = (statement: unknown) => {
-    const match = (statement as { ByteMatchStatement?: { FieldToMatch: unknown; PositionalConstraint: string; SearchString: unknown } }).ByteMatchStatement;
+    const match = (statement as { ByteMatchStatement?: { FieldToMatch: unknown; PositionalConstraint: string; SearchString: unknown } })
+      .ByteMatchStatement;
     return (
       match !== undefined &&
       JSON.stringify(match.FieldToMatch) === JSON.stringify({ SingleHeader: { Name: 'x-origin-verify' } }) &&
@@ -68,9 +74,13 @@ describe('finding 2: behind CloudFront, the regional WAF does not rate-limit Clo
 
   it('keeps the plain per-IP rule where clients reach the ALB directly (no edge: staging)', () => {
     const staging = readTemplate(dir, 'loadbearing-staging');
-    expect(rateRules(staging).map((r) => [r.Name, r.Statement.RateBasedStatement!.AggregateKeyType, r.Statement.RateBasedStatement!.ScopeDownStatement])).toEqual([
-      ['rate-limit-per-ip', 'IP', undefined],
-    ]);
+    expect(
+      rateRules(staging).map((r) => [
+        r.Name,
+        r.Statement.RateBasedStatement!.AggregateKeyType,
+        r.Statement.RateBasedStatement!.ScopeDownStatement,
+      ]),
+    ).toEqual([['rate-limit-per-ip', 'IP', undefined]]);
   });
 });
 
@@ -129,11 +139,17 @@ describe('finding 4: Auto Scaling can publish to the encrypted warning topic', (
   it('limits that grant to SNS calls in the stack region for these two topics, the ARN compared with an ARN operator (review 13, finding 10)', () => {
     const statements = (alarmTopicsKey(prod).Properties?.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
     const grant = statements.find((s) => s.Sid === 'AllowAutoScalingNotifications')!;
-    const conditions = grant.Condition as { ArnEquals: Record<string, unknown>; StringEquals: Record<string, unknown>; StringLike?: unknown };
+    const conditions = grant.Condition as {
+      ArnEquals: Record<string, unknown>;
+      StringEquals: Record<string, unknown>;
+      StringLike?: unknown;
+    };
     expect(Object.keys(conditions).sort()).toEqual(['ArnEquals', 'StringEquals']);
     expect(conditions.StringEquals['kms:ViaService']).toBe('sns.us-east-1.amazonaws.com');
     const topicArns = (conditions.StringEquals['kms:EncryptionContext:aws:sns:topicArn'] as unknown[]).map(renderJoin).sort();
-    const topicNames = propsOf(prod, 'AWS::SNS::Topic').map((t) => t.TopicName as string).sort();
+    const topicNames = propsOf(prod, 'AWS::SNS::Topic')
+      .map((t) => t.TopicName as string)
+      .sort();
     expect(topicNames).toEqual(['loadbearing-prod-alarms-critical', 'loadbearing-prod-alarms-warning']);
     expect(topicArns).toEqual(topicNames.map((name) => `arn:aws:sns:us-east-1:333333333333:${name}`));
   });
@@ -146,8 +162,19 @@ describe('finding 4: Auto Scaling can publish to the encrypted warning topic', (
 });
 
 describe('finding 5: POSTs reach the origin, pages still degrade, API errors pass through', () => {
-  type Behavior = { PathPattern?: string; AllowedMethods: string[]; TargetOriginId: string; LambdaFunctionAssociations?: { EventType: string; LambdaFunctionARN: { Ref: string } }[]; FunctionAssociations?: unknown[] };
-  type DistributionConfig = { DefaultCacheBehavior: Behavior; CacheBehaviors: Behavior[]; OriginGroups?: { Quantity: number }; CustomErrorResponses: Record<string, unknown>[] };
+  type Behavior = {
+    PathPattern?: string;
+    AllowedMethods: string[];
+    TargetOriginId: string;
+    LambdaFunctionAssociations?: { EventType: string; LambdaFunctionARN: { Ref: string } }[];
+    FunctionAssociations?: unknown[];
+  };
+  type DistributionConfig = {
+    DefaultCacheBehavior: Behavior;
+    CacheBehaviors: Behavior[];
+    OriginGroups?: { Quantity: number };
+    CustomErrorResponses: Record<string, unknown>[];
+  };
   const ALL_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
   let config: DistributionConfig;
   beforeAll(() => {
@@ -165,7 +192,14 @@ describe('finding 5: POSTs reach the origin, pages still degrade, API errors pas
     return module.exports.handler;
   }
   const originResponse = (method: string, status: string) => ({
-    Records: [{ cf: { request: { method, uri: '/account/login', headers: {} }, response: { status, statusDescription: 'x', headers: { 'retry-after': [{ key: 'Retry-After', value: '7' }] } } } }],
+    Records: [
+      {
+        cf: {
+          request: { method, uri: '/account/login', headers: {} },
+          response: { status, statusDescription: 'x', headers: { 'retry-after': [{ key: 'Retry-After', value: '7' }] } },
+        },
+      },
+    ],
   });
 
   it('every method reaches the origin on every path: all behaviors allow all methods, none uses an origin group', () => {
@@ -187,7 +221,14 @@ describe('finding 5: POSTs reach the origin, pages still degrade, API errors pas
 
   it('leaves every other page response alone: other methods, success and client errors', async () => {
     const handler = defaultBehaviorHandler();
-    for (const [method, status] of [['POST', '503'], ['PUT', '500'], ['DELETE', '502'], ['GET', '200'], ['GET', '404'], ['HEAD', '304']]) {
+    for (const [method, status] of [
+      ['POST', '503'],
+      ['PUT', '500'],
+      ['DELETE', '502'],
+      ['GET', '200'],
+      ['GET', '404'],
+      ['HEAD', '304'],
+    ]) {
       const event = originResponse(method, status);
       expect(await handler(event), `${method} ${status}`).toBe(event.Records[0].cf.response);
     }
@@ -198,7 +239,10 @@ describe('finding 5: POSTs reach the origin, pages still degrade, API errors pas
     const event = originResponse('GET', '502');
     const received = event.Records[0].cf.response as { headers: Record<string, { key: string; value: string }[]> };
     const readOnly = { 'transfer-encoding': [{ key: 'Transfer-Encoding', value: 'chunked' }], via: [{ key: 'Via', value: '1.1 alb' }] };
-    Object.assign(received.headers, readOnly, { 'content-length': [{ key: 'Content-Length', value: '17' }], 'content-encoding': [{ key: 'Content-Encoding', value: 'gzip' }] });
+    Object.assign(received.headers, readOnly, {
+      'content-length': [{ key: 'Content-Length', value: '17' }],
+      'content-encoding': [{ key: 'Content-Encoding', value: 'gzip' }],
+    });
     const page = (await handler(event)) as typeof received & { status: string };
     // CloudFront answers 502 when a function adds, changes or deletes a read-only header.
     expect(page).toBe(received);
@@ -225,14 +269,23 @@ describe('finding 5: POSTs reach the origin, pages still degrade, API errors pas
  * failed on the template before its fix.
  */
 describe('review 13, finding 3: POSTs to forms and webhooks arrive with their cookies, headers and query strings', () => {
-  type Behavior = { PathPattern?: string; AllowedMethods: string[]; CachePolicyId: unknown; OriginRequestPolicyId: unknown; LambdaFunctionAssociations?: unknown[] };
+  type Behavior = {
+    PathPattern?: string;
+    AllowedMethods: string[];
+    CachePolicyId: unknown;
+    OriginRequestPolicyId: unknown;
+    LambdaFunctionAssociations?: unknown[];
+  };
   const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
   // AWS's managed origin request policies: every viewer header but Host, every cookie and query string; and only Origin.
   const ALL_VIEWER_EXCEPT_HOST = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
   const CORS_CUSTOM_ORIGIN = '59781a5b-3903-41f3-afcb-af62929ccde1';
   let behaviors: Behavior[];
   beforeAll(() => {
-    const config = propsOf(prod, 'AWS::CloudFront::Distribution')[0].DistributionConfig as { DefaultCacheBehavior: Behavior; CacheBehaviors: Behavior[] };
+    const config = propsOf(prod, 'AWS::CloudFront::Distribution')[0].DistributionConfig as {
+      DefaultCacheBehavior: Behavior;
+      CacheBehaviors: Behavior[];
+    };
     behaviors = [...config.CacheBehaviors, { ...config.DefaultCacheBehavior, PathPattern: '/*' }];
   });
   const behavior = (path: string) => behaviors.find((b) => b.PathPattern === path)!;
@@ -248,7 +301,11 @@ describe('review 13, finding 3: POSTs to forms and webhooks arrive with their co
   });
 
   it('forwards everything on every non-cacheable class, and on no cacheable one', () => {
-    for (const b of behaviors) expect([b.PathPattern, b.OriginRequestPolicyId === ALL_VIEWER_EXCEPT_HOST]).toEqual([b.PathPattern, b.CachePolicyId === CACHING_DISABLED]);
+    for (const b of behaviors)
+      expect([b.PathPattern, b.OriginRequestPolicyId === ALL_VIEWER_EXCEPT_HOST]).toEqual([
+        b.PathPattern,
+        b.CachePolicyId === CACHING_DISABLED,
+      ]);
   });
 });
 
@@ -257,20 +314,25 @@ describe('review 13, finding 7: the origin secret is kept out of WAF request sam
   const regional = (template: CfnTemplate) => propsOf(template, 'AWS::WAFv2::WebACL').find((a) => a.Scope === 'REGIONAL') as unknown as Acl;
 
   it('substitutes the x-origin-verify header in everything the ALB web ACL stores (samples, logs, Security Lake)', () => {
-    expect(regional(prod).DataProtectionConfig).toEqual({ DataProtections: [{ Action: 'SUBSTITUTION', Field: { FieldType: 'SINGLE_HEADER', FieldKeys: ['x-origin-verify'] } }] });
+    expect(regional(prod).DataProtectionConfig).toEqual({
+      DataProtections: [{ Action: 'SUBSTITUTION', Field: { FieldType: 'SINGLE_HEADER', FieldKeys: ['x-origin-verify'] } }],
+    });
     // Sampling stays on: it is what data protection makes safe.
     expect(regional(prod).Rules.every((r) => r.VisibilityConfig.SampledRequestsEnabled)).toBe(true);
   });
 
   it('adds none where there is no secret header (no edge: staging; the edge web ACL never sees the header)', () => {
     expect(regional(readTemplate(dir, 'loadbearing-staging')).DataProtectionConfig).toBeUndefined();
-    expect((propsOf(prod, 'AWS::WAFv2::WebACL').find((a) => a.Scope === 'CLOUDFRONT') as unknown as Acl).DataProtectionConfig).toBeUndefined();
+    expect(
+      (propsOf(prod, 'AWS::WAFv2::WebACL').find((a) => a.Scope === 'CLOUDFRONT') as unknown as Acl).DataProtectionConfig,
+    ).toBeUndefined();
   });
 });
 
 describe('review 13, finding 8: bodies over 8 KB pass the common rule set only on the configured paths', () => {
   type Rule = { Name: string; Priority: number; Action?: unknown; Statement: Record<string, any> };
-  const rules = (template: CfnTemplate, scope: string) => (propsOf(template, 'AWS::WAFv2::WebACL').find((a) => a.Scope === scope)!.Rules as Rule[]);
+  const rules = (template: CfnTemplate, scope: string) =>
+    propsOf(template, 'AWS::WAFv2::WebACL').find((a) => a.Scope === scope)!.Rules as Rule[];
   const common = (template: CfnTemplate, scope: string) => rules(template, scope).find((r) => r.Name === 'aws-common')!;
 
   it('leaves the managed rule blocking every large body by default (waf.largeBodyPaths is empty)', () => {
@@ -283,14 +345,18 @@ describe('review 13, finding 8: bodies over 8 KB pass the common rule set only o
   it('with paths: only counts SizeRestrictions_BODY, then blocks its label on every other path, in both web ACLs', () => {
     const variant = synthPlatform(environment('prod', { waf: { largeBodyPaths: ['/webhooks/', '/forms/upload'] } })) as CfnTemplate;
     for (const scope of ['REGIONAL', 'CLOUDFRONT']) {
-      expect(common(variant, scope).Statement.ManagedRuleGroupStatement.RuleActionOverrides).toEqual([{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]);
+      expect(common(variant, scope).Statement.ManagedRuleGroupStatement.RuleActionOverrides).toEqual([
+        { Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } },
+      ]);
       const block = rules(variant, scope).find((r) => r.Name === 'body-over-8kb-outside-large-body-paths')!;
       // A label is visible only to rules evaluated after the rule group that adds it.
       expect(block.Priority).toBeGreaterThan(common(variant, scope).Priority);
       expect(block.Action).toEqual({ Block: {} });
       const [label, not] = block.Statement.AndStatement.Statements;
       expect(label).toEqual({ LabelMatchStatement: { Scope: 'LABEL', Key: 'awswaf:managed:aws:core-rule-set:SizeRestrictions_Body' } });
-      const allowed = (not.NotStatement.Statement.OrStatement.Statements as { ByteMatchStatement: Record<string, unknown> }[]).map((s) => s.ByteMatchStatement);
+      const allowed = (not.NotStatement.Statement.OrStatement.Statements as { ByteMatchStatement: Record<string, unknown> }[]).map(
+        (s) => s.ByteMatchStatement,
+      );
       expect(allowed.map((m) => [m.SearchString, m.PositionalConstraint, m.FieldToMatch])).toEqual([
         ['/webhooks/', 'STARTS_WITH', { UriPath: {} }],
         ['/forms/upload', 'STARTS_WITH', { UriPath: {} }],
@@ -300,30 +366,51 @@ describe('review 13, finding 8: bodies over 8 KB pass the common rule set only o
 });
 
 describe('review 13, finding 9: the degraded-page function logs where its log group is', () => {
-  const fn = () => Object.values(resourcesOfType(prod, 'AWS::Lambda::Function')).find((f) => String((f.Properties?.Code as { ZipFile?: string }).ZipFile).includes('const PAGE'))!;
+  const fn = () =>
+    Object.values(resourcesOfType(prod, 'AWS::Lambda::Function')).find((f) =>
+      String((f.Properties?.Code as { ZipFile?: string }).ZipFile).includes('const PAGE'),
+    )!;
 
   it('names its log group itself (Lambda@Edge then uses that name in every Region), and the stack owns it in us-east-1 with retention and key', () => {
     const name = (fn().Properties?.LoggingConfig as { LogGroup: unknown }).LogGroup;
     expect(name).toEqual({ Ref: expect.stringMatching(/^EdgeDegradedRewriteLogs/) });
     const group = prod.Resources[(name as { Ref: string }).Ref];
-    expect(group.Properties).toMatchObject({ LogGroupName: '/loadbearing-prod/lambda-edge/degraded-page', RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^LogsKey/), 'Arn'] } });
+    expect(group.Properties).toMatchObject({
+      LogGroupName: '/loadbearing-prod/lambda-edge/degraded-page',
+      RetentionInDays: 365,
+      KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^LogsKey/), 'Arn'] },
+    });
     // A fixed name: deleted when the first create rolls back, kept after that.
     expect(group.DeletionPolicy).toBe('RetainExceptOnCreate');
   });
 
   it('has no /aws/lambda/<function> group any more: Lambda@Edge never wrote there', () => {
-    const names = Object.values(resourcesOfType(prod, 'AWS::Logs::LogGroup')).map((g) => String(JSON.stringify(g.Properties?.LogGroupName)));
+    const names = Object.values(resourcesOfType(prod, 'AWS::Logs::LogGroup')).map((g) =>
+      String(JSON.stringify(g.Properties?.LogGroupName)),
+    );
     expect(names.filter((n) => n.includes('EdgeDegradedRewriteFn'))).toEqual([]);
   });
 });
 
 describe('review 13, finding 11: the keys of what outlives a rolled-back create outlive it too', () => {
-  it.each(['loadbearing-staging', 'loadbearing-prod'])('%s: the DB and cache keys are kept (their final snapshots and backups need them); the other keys go with the rollback', (stack) => {
-    const keys = Object.entries(resourcesOfType(readTemplate(dir, stack), 'AWS::KMS::Key')).map(([id, k]) => [id.replace(/[0-9A-F]{8}$/, ''), k.DeletionPolicy]);
-    expect(Object.fromEntries(keys)).toEqual({ AlarmTopicsKey: 'RetainExceptOnCreate', CacheKey: 'Retain', DatabaseKey: 'Retain', LogsKey: 'RetainExceptOnCreate' });
-  });
+  it.each(['loadbearing-staging', 'loadbearing-prod'])(
+    '%s: the DB and cache keys are kept (their final snapshots and backups need them); the other keys go with the rollback',
+    (stack) => {
+      const keys = Object.entries(resourcesOfType(readTemplate(dir, stack), 'AWS::KMS::Key')).map(([id, k]) => [
+        id.replace(/[0-9A-F]{8}$/, ''),
+        k.DeletionPolicy,
+      ]);
+      expect(Object.fromEntries(keys)).toEqual({
+        AlarmTopicsKey: 'RetainExceptOnCreate',
+        CacheKey: 'Retain',
+        DatabaseKey: 'Retain',
+        LogsKey: 'RetainExceptOnCreate',
+      });
+    },
+  );
 
   it('dev, which destroys its data, destroys its keys too', () => {
-    for (const k of Object.values(resourcesOfType(readTemplate(dir, 'loadbearing-dev'), 'AWS::KMS::Key'))) expect(k.DeletionPolicy).toBe('Delete');
+    for (const k of Object.values(resourcesOfType(readTemplate(dir, 'loadbearing-dev'), 'AWS::KMS::Key')))
+      expect(k.DeletionPolicy).toBe('Delete');
   });
 });

@@ -44,7 +44,10 @@ describe('the edge DNS records of prod (dns.hostedZoneId set)', () => {
       HostedZoneId: { 'Fn::GetAtt': [albId, 'CanonicalHostedZoneID'] },
     });
     const alias = records.find((r) => r.Name === 'prod.loadbearing.example.com.' && r.Type === 'AAAA')!;
-    expect(alias.AliasTarget).toMatchObject({ DNSName: { 'Fn::GetAtt': [cdnId, 'DomainName'] }, HostedZoneId: { 'Fn::FindInMap': ['AWSCloudFrontPartitionHostedZoneIdMap', { Ref: 'AWS::Partition' }, 'zoneId'] } });
+    expect(alias.AliasTarget).toMatchObject({
+      DNSName: { 'Fn::GetAtt': [cdnId, 'DomainName'] },
+      HostedZoneId: { 'Fn::FindInMap': ['AWSCloudFrontPartitionHostedZoneIdMap', { Ref: 'AWS::Partition' }, 'zoneId'] },
+    });
     expect(JSON.stringify(prod.Mappings)).toContain('"aws":{"zoneId":"Z2FDTNDATAQYW2"}');
     expect(prod.Outputs?.DnsRecordsToCreate).toBeUndefined();
   });
@@ -68,9 +71,18 @@ describe('the edge DNS records without a zone', () => {
   it('says so in one line when synth is done', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dns-summary-'));
     writeFileSync(join(dir, 'loadbearing-prod.template.json'), JSON.stringify(template));
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ artifacts: { 'loadbearing-prod': { type: 'aws:cloudformation:stack', properties: { templateFile: 'loadbearing-prod.template.json' } } } }));
+    writeFileSync(
+      join(dir, 'manifest.json'),
+      JSON.stringify({
+        artifacts: {
+          'loadbearing-prod': { type: 'aws:cloudformation:stack', properties: { templateFile: 'loadbearing-prod.template.json' } },
+        },
+      }),
+    );
     const lines = assemblySummary(dir, dir).filter((l) => l.includes('DnsRecordsToCreate'));
-    expect(lines).toEqual(['loadbearing-prod: no dns.hostedZoneId, so the stack creates no DNS records: create the ones its output DnsRecordsToCreate lists after the deploy (docs/deploying.md, "DNS for the edge")']);
+    expect(lines).toEqual([
+      'loadbearing-prod: no dns.hostedZoneId, so the stack creates no DNS records: create the ones its output DnsRecordsToCreate lists after the deploy (docs/deploying.md, "DNS for the edge")',
+    ]);
   });
 });
 
@@ -81,16 +93,27 @@ describe('dns config', () => {
 
   it.each([
     [{ dns: { hostedZoneId: 'Z123' } }, 'environments.prod.dns.zoneName = (missing): hostedZoneId and zoneName go together'],
-    [{ dns: { hostedZoneId: 'z-lowercase', zoneName: 'loadbearing.example.com' } }, 'environments.prod.dns.hostedZoneId = "z-lowercase": must be a Route 53 hosted zone ID'],
-    [{ dns: { hostedZoneId: 'Z123', zoneName: 'other.example.com' } }, 'environments.prod.edge.originDomainName = "origin.prod.loadbearing.example.com": is not in the hosted zone dns.zoneName (other.example.com)'],
+    [
+      { dns: { hostedZoneId: 'z-lowercase', zoneName: 'loadbearing.example.com' } },
+      'environments.prod.dns.hostedZoneId = "z-lowercase": must be a Route 53 hosted zone ID',
+    ],
+    [
+      { dns: { hostedZoneId: 'Z123', zoneName: 'other.example.com' } },
+      'environments.prod.edge.originDomainName = "origin.prod.loadbearing.example.com": is not in the hosted zone dns.zoneName (other.example.com)',
+    ],
     [{ dns: { hostedZoneId: 'Z123', zoneName: 'Example.COM.' } }, 'environments.prod.dns.zoneName = "Example.COM.": must be a DNS name'],
-    [{ dns: { hostedZoneId: 'Z123', zoneName: 'example.com' }, edge: { enabled: false } }, 'environments.prod.dns.hostedZoneId = "Z123": the stack creates DNS records only for the edge'],
+    [
+      { dns: { hostedZoneId: 'Z123', zoneName: 'example.com' }, edge: { enabled: false } },
+      'environments.prod.dns.hostedZoneId = "Z123": the stack creates DNS records only for the edge',
+    ],
   ])('refuses %j naming the field and the rule', (changes, expected) => {
     expect(problems(changes).join('\n')).toContain(expected);
   });
 
   it('refuses an alias outside the zone, by its index', () => {
     const found = problems({ edge: { ...prodInput.edge, domainNames: ['prod.loadbearing.example.com', 'www.elsewhere.org'] } });
-    expect(found).toContainEqual(expect.stringMatching(/^environments\.prod\.edge\.domainNames\[1\] = "www\.elsewhere\.org": is not in the hosted zone/));
+    expect(found).toContainEqual(
+      expect.stringMatching(/^environments\.prod\.edge\.domainNames\[1\] = "www\.elsewhere\.org": is not in the hosted zone/),
+    );
   });
 });

@@ -3,18 +3,39 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BUILTIN_ENVIRONMENTS } from '../../../lib/model/config/builtin-environments';
 import { builtinEnvironments, deepMerge, resolveEnvironments } from '../../../lib/model/config/load-config';
 import { addPlatform } from '../../../lib/platform/platform-app';
-import { readTemplate, readValidationReport, resourcesOfType, unacknowledgedFindings, type CfnTemplate, type PluginReport } from '../../support/assembly';
+import {
+  readTemplate,
+  readValidationReport,
+  resourcesOfType,
+  unacknowledgedFindings,
+  type CfnTemplate,
+  type PluginReport,
+} from '../../support/assembly';
 import { testApp, VALIDATION_CACHE } from '../../support/test-app';
 
 const dir = inject('assemblyDir');
 const prodConfig = builtinEnvironments().find((e) => e.name === 'prod')!;
 let prod: Template;
 let prodJson: CfnTemplate;
-type Behavior = { PathPattern?: string; CachePolicyId: unknown; OriginRequestPolicyId: unknown; ResponseHeadersPolicyId: unknown; TargetOriginId: string; AllowedMethods: string[]; ViewerProtocolPolicy: string; LambdaFunctionAssociations?: { EventType: string }[] };
+type Behavior = {
+  PathPattern?: string;
+  CachePolicyId: unknown;
+  OriginRequestPolicyId: unknown;
+  ResponseHeadersPolicyId: unknown;
+  TargetOriginId: string;
+  AllowedMethods: string[];
+  ViewerProtocolPolicy: string;
+  LambdaFunctionAssociations?: { EventType: string }[];
+};
 let config: {
   DefaultCacheBehavior: Behavior;
   CacheBehaviors: Behavior[];
-  Origins: { Id: string; DomainName: unknown; CustomOriginConfig?: Record<string, unknown>; OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[] }[];
+  Origins: {
+    Id: string;
+    DomainName: unknown;
+    CustomOriginConfig?: Record<string, unknown>;
+    OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[];
+  }[];
   OriginGroups?: unknown;
   CustomErrorResponses: { ErrorCode: number; ErrorCachingMinTTL: number }[];
   [key: string]: unknown;
@@ -29,7 +50,8 @@ beforeAll(() => {
 describe('the distribution (prod)', () => {
   it('exists in prod only', () => {
     prod.resourceCountIs('AWS::CloudFront::Distribution', 1);
-    for (const env of ['loadbearing-dev', 'loadbearing-staging']) expect(Object.keys(resourcesOfType(readTemplate(dir, env), 'AWS::CloudFront::Distribution'))).toEqual([]);
+    for (const env of ['loadbearing-dev', 'loadbearing-staging'])
+      expect(Object.keys(resourcesOfType(readTemplate(dir, env), 'AWS::CloudFront::Distribution'))).toEqual([]);
   });
 
   it('has a cache behavior per content class (at least 3), each with its own cache, origin request and response headers policy', () => {
@@ -59,7 +81,9 @@ describe('the distribution (prod)', () => {
         },
       }),
     });
-    prod.hasResourceProperties('AWS::CloudFront::CachePolicy', { CachePolicyConfig: Match.objectLike({ DefaultTTL: 31_536_000, MaxTTL: 31_536_000 }) });
+    prod.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({ DefaultTTL: 31_536_000, MaxTTL: 31_536_000 }),
+    });
     // The API is not cached: AWS's managed CachingDisabled policy, all methods, HTTPS only.
     const api = config.CacheBehaviors.find((b) => b.PathPattern === '/api/*')!;
     expect(api).toMatchObject({ CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', ViewerProtocolPolicy: 'https-only' });
@@ -69,26 +93,36 @@ describe('the distribution (prod)', () => {
   it('tells browsers the freshness model (stale-while-revalidate, stale-if-error) unless the app says otherwise', () => {
     prod.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({
-        CustomHeadersConfig: { Items: [{ Header: 'Cache-Control', Value: 'public, max-age=60, stale-while-revalidate=30, stale-if-error=600', Override: false }] },
+        CustomHeadersConfig: {
+          Items: [{ Header: 'Cache-Control', Value: 'public, max-age=60, stale-while-revalidate=30, stale-if-error=600', Override: false }],
+        },
         SecurityHeadersConfig: Match.objectLike({ StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 31_536_000 }) }),
       }),
     });
     prod.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
-      ResponseHeadersPolicyConfig: Match.objectLike({ CustomHeadersConfig: { Items: [{ Header: 'Cache-Control', Value: 'no-store', Override: false }] } }),
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        CustomHeadersConfig: { Items: [{ Header: 'Cache-Control', Value: 'no-store', Override: false }] },
+      }),
     });
   });
 
   it('serves viewers over HTTPS with the configured domain and TLS 1.2+', () => {
     expect(config).toMatchObject({
       Aliases: prodConfig.edge.domainNames,
-      ViewerCertificate: { AcmCertificateArn: prodConfig.edge.certificateArn, MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' },
+      ViewerCertificate: {
+        AcmCertificateArn: prodConfig.edge.certificateArn,
+        MinimumProtocolVersion: 'TLSv1.2_2021',
+        SslSupportMethod: 'sni-only',
+      },
     });
     expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
   });
 
   it('logs to S3 and caches errors only briefly', () => {
     expect(config.Logging).toMatchObject({ Bucket: { 'Fn::GetAtt': [expect.stringMatching(/^EdgeAccessLogs/), 'RegionalDomainName'] } });
-    expect(config.CustomErrorResponses).toEqual([500, 502, 503, 504].map((ErrorCode) => ({ ErrorCode, ErrorCachingMinTTL: prodConfig.edge.errorCachingSeconds })));
+    expect(config.CustomErrorResponses).toEqual(
+      [500, 502, 503, 504].map((ErrorCode) => ({ ErrorCode, ErrorCachingMinTTL: prodConfig.edge.errorCachingSeconds })),
+    );
   });
 
   it('uses a CLOUDFRONT-scope web ACL created in the stack (us-east-1)', () => {
@@ -101,7 +135,11 @@ describe('origin protection', () => {
   it('sends a secret header from CloudFront, over HTTPS to the name the ALB certificate covers', () => {
     const alb = config.Origins.find((o) => o.CustomOriginConfig)!;
     expect(alb.DomainName).toBe(prodConfig.edge.originDomainName);
-    expect(alb.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only', OriginReadTimeout: prodConfig.edge.originReadTimeoutSeconds, OriginSSLProtocols: ['TLSv1.2'] });
+    expect(alb.CustomOriginConfig).toMatchObject({
+      OriginProtocolPolicy: 'https-only',
+      OriginReadTimeout: prodConfig.edge.originReadTimeoutSeconds,
+      OriginSSLProtocols: ['TLSv1.2'],
+    });
     expect(alb.OriginCustomHeaders?.[0].HeaderName).toBe('X-Origin-Verify');
     expect(JSON.stringify(alb.OriginCustomHeaders?.[0].HeaderValue)).toMatch(/resolve:secretsmanager:.*EdgeOriginVerify/);
   });
@@ -113,13 +151,20 @@ describe('origin protection', () => {
     });
     prod.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 10,
-      Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Origin-Verify', Values: [Match.objectLike({ 'Fn::Join': Match.anyValue() })] } }],
+      Conditions: [
+        {
+          Field: 'http-header',
+          HttpHeaderConfig: { HttpHeaderName: 'X-Origin-Verify', Values: [Match.objectLike({ 'Fn::Join': Match.anyValue() })] },
+        },
+      ],
       Actions: [Match.objectLike({ Type: 'forward' })],
     });
   });
 
   it('leaves the ALB open where there is no edge (dev)', () => {
-    Template.fromJSON(readTemplate(dir, 'loadbearing-dev')).hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { DefaultActions: [Match.objectLike({ Type: 'forward' })] });
+    Template.fromJSON(readTemplate(dir, 'loadbearing-dev')).hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      DefaultActions: [Match.objectLike({ Type: 'forward' })],
+    });
   });
 });
 
@@ -133,7 +178,9 @@ describe('graceful degradation (the three requirements are tested in test/platfo
 
   it('puts the configured degraded page, and the Retry-After from edge.errorCachingSeconds, inside the origin-response function', () => {
     expect(config.DefaultCacheBehavior.LambdaFunctionAssociations).toEqual([expect.objectContaining({ EventType: 'origin-response' })]);
-    const inline = Object.values(resourcesOfType(prodJson, 'AWS::Lambda::Function')).map((f) => (f.Properties?.Code as { ZipFile?: string }).ZipFile ?? '');
+    const inline = Object.values(resourcesOfType(prodJson, 'AWS::Lambda::Function')).map(
+      (f) => (f.Properties?.Code as { ZipFile?: string }).ZipFile ?? '',
+    );
     const code = inline.find((c) => c.includes('const PAGE')) ?? '';
     expect(code).toContain(JSON.stringify(prodConfig.edge.degradedPageHtml));
     expect(code).toContain(`headers['retry-after'] = [{ key: 'Retry-After', value: '${prodConfig.edge.errorCachingSeconds}' }]`);
@@ -143,13 +190,23 @@ describe('graceful degradation (the three requirements are tested in test/platfo
 describe('edge alarms', () => {
   it('alarms on the edge 5xx rate and on origin latency at 80% of the origin deadline (the app request timeout when shorter), inside service health', () => {
     const alarms = Object.values(resourcesOfType(prodJson, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
-    expect(alarms.find((a) => a.AlarmName === 'loadbearing-prod-cdn-5xx-rate')).toMatchObject({ MetricName: '5xxErrorRate', Namespace: 'AWS/CloudFront', Threshold: prodConfig.alarms.http5xxRatePercent });
-    expect(alarms.find((a) => a.AlarmName === 'loadbearing-prod-cdn-origin-latency')).toMatchObject({ MetricName: 'OriginLatency', ExtendedStatistic: 'p90', Threshold: Math.min(prodConfig.edge.originReadTimeoutSeconds, prodConfig.app.requestTimeoutSeconds) * 1000 * 0.8 });
+    expect(alarms.find((a) => a.AlarmName === 'loadbearing-prod-cdn-5xx-rate')).toMatchObject({
+      MetricName: '5xxErrorRate',
+      Namespace: 'AWS/CloudFront',
+      Threshold: prodConfig.alarms.http5xxRatePercent,
+    });
+    expect(alarms.find((a) => a.AlarmName === 'loadbearing-prod-cdn-origin-latency')).toMatchObject({
+      MetricName: 'OriginLatency',
+      ExtendedStatistic: 'p90',
+      Threshold: Math.min(prodConfig.edge.originReadTimeoutSeconds, prodConfig.app.requestTimeoutSeconds) * 1000 * 0.8,
+    });
     // 80% of the 45 s origin timeout (36 s) is above the app's 30 s request timeout: that alarm could never fire.
     expect(prodConfig.app.requestTimeoutSeconds).toBeLessThan(prodConfig.edge.originReadTimeoutSeconds * 0.8);
     // OriginLatency exists only with CloudFront's additional metrics on.
     expect(Object.keys(resourcesOfType(prodJson, 'AWS::CloudFront::MonitoringSubscription'))).toHaveLength(1);
-    const health = Object.values(resourcesOfType(prodJson, 'AWS::CloudWatch::CompositeAlarm')).find((c) => c.Properties?.AlarmName === 'loadbearing-prod-service-health');
+    const health = Object.values(resourcesOfType(prodJson, 'AWS::CloudWatch::CompositeAlarm')).find(
+      (c) => c.Properties?.AlarmName === 'loadbearing-prod-service-health',
+    );
     const rule = JSON.stringify(health?.Properties?.AlarmRule);
     expect(rule).toContain('EdgeErrorRateAlarm');
     expect(rule).toContain('EdgeOriginLatencyAlarm');
@@ -212,7 +269,9 @@ describe('a prod stack outside us-east-1, with Origin Shield and a given web ACL
     }
     support!.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogGroup: '/loadbearing-prod/lambda-edge/degraded-page' } });
     support!.resourceCountIs('AWS::Logs::LogGroup', 0);
-    const dist = Object.values(variant.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig as { DefaultCacheBehavior: Behavior & { LambdaFunctionAssociations?: { EventType: string; LambdaFunctionARN: unknown }[] } };
+    const dist = Object.values(variant.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig as {
+      DefaultCacheBehavior: Behavior & { LambdaFunctionAssociations?: { EventType: string; LambdaFunctionARN: unknown }[] };
+    };
     const [association] = dist.DefaultCacheBehavior.LambdaFunctionAssociations ?? [];
     expect(association?.EventType).toBe('origin-response');
     // The version ARN crosses regions through a custom resource that reads it from SSM in us-east-1.

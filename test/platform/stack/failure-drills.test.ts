@@ -15,13 +15,15 @@ beforeAll(() => {
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const props = (r: CfnResource) => r.Properties as Props;
 const templates = (t: CfnTemplate) => Object.values(resourcesOfType(t, 'AWS::FIS::ExperimentTemplate')).map(props);
-const byTags = (t: CfnTemplate, mode: string, zone?: string) => templates(t).filter((p) => p.Tags[DRILL_TAGS.drill] === mode && (zone === undefined || p.Tags[DRILL_TAGS.zone] === zone));
+const byTags = (t: CfnTemplate, mode: string, zone?: string) =>
+  templates(t).filter((p) => p.Tags[DRILL_TAGS.drill] === mode && (zone === undefined || p.Tags[DRILL_TAGS.zone] === zone));
 const one = (t: CfnTemplate, mode: string, zone?: string) => {
   const found = byTags(t, mode, zone);
   expect(found, `${mode} ${zone ?? ''}`).toHaveLength(1);
   return found[0]!;
 };
-const logicalIdOf = (value: unknown) => (value as { 'Fn::GetAtt'?: string[]; Ref?: string })['Fn::GetAtt']?.[0] ?? (value as { Ref?: string }).Ref;
+const logicalIdOf = (value: unknown) =>
+  (value as { 'Fn::GetAtt'?: string[]; Ref?: string })['Fn::GetAtt']?.[0] ?? (value as { Ref?: string }).Ref;
 /** The statements of the managed policy attached to a template's role. */
 function roleStatements(t: CfnTemplate, template: Props): Props[] {
   const roleId = logicalIdOf(template.RoleArn)!;
@@ -35,8 +37,12 @@ const variant = (config: Parameters<typeof synthPlatform>[0]) => synthPlatform(c
 describe('failure drills in the staging template', () => {
   it('has a template for every applicable drill, per AZ where the drill is per AZ, and none for modes without a drill', () => {
     const config = environment('staging');
-    const expected = drillTemplates(config).map((d) => `${d.mode}${d.zone ? `@${d.zone}` : ''}`).sort();
-    const actual = templates(staging).map((p) => `${p.Tags[DRILL_TAGS.drill]}${p.Tags[DRILL_TAGS.zone] ? `@${p.Tags[DRILL_TAGS.zone]}` : ''}`).sort();
+    const expected = drillTemplates(config)
+      .map((d) => `${d.mode}${d.zone ? `@${d.zone}` : ''}`)
+      .sort();
+    const actual = templates(staging)
+      .map((p) => `${p.Tags[DRILL_TAGS.drill]}${p.Tags[DRILL_TAGS.zone] ? `@${p.Tags[DRILL_TAGS.zone]}` : ''}`)
+      .sort();
     expect(actual).toEqual(expected);
     for (const [mode, d] of Object.entries(DRILLS)) {
       const applies = FAILURE_MODES.get(mode as never)!.applies(config).applies;
@@ -63,35 +69,54 @@ describe('failure drills in the staging template', () => {
       // One metric alarm per rule is a stop condition (FIS allows 5 per template).
       expect(p.StopConditions.map((c: Props) => c.Source)).toEqual(rules.map(() => 'aws:cloudwatch:alarm'));
       const conditions = p.StopConditions.map((c: Props) => props(staging.Resources[logicalIdOf(c.Value)!]!));
-      const names = rules.length === 1 ? [`loadbearing-staging-drill-${mode}-stop`] : rules.map((r) => `loadbearing-staging-drill-${mode}-${r.id}`);
+      const names =
+        rules.length === 1 ? [`loadbearing-staging-drill-${mode}-stop`] : rules.map((r) => `loadbearing-staging-drill-${mode}-${r.id}`);
       expect(conditions.map((a: Props) => a.AlarmName)).toEqual(names);
       for (const [i, a] of conditions.entries()) {
         expect(a.AlarmDescription).toMatch(/^\[warning\]/);
-        expect([a.Threshold, a.EvaluationPeriods, a.DatapointsToAlarm]).toEqual([rules[i]!.threshold, rules[i]!.minutes, rules[i]!.minutes]);
+        expect([a.Threshold, a.EvaluationPeriods, a.DatapointsToAlarm]).toEqual([
+          rules[i]!.threshold,
+          rules[i]!.minutes,
+          rules[i]!.minutes,
+        ]);
         expect(a.Period ?? a.Metrics?.find((m: Props) => m.MetricStat)?.MetricStat.Period).toBe(60);
         expect(a.AlarmName).not.toContain('service-health');
       }
       // With several rules, the composite `-stop` says the same and notifies; its members do not.
-      const stop = Object.values(staging.Resources).map(props).find((a) => a?.AlarmName === `loadbearing-staging-drill-${mode}-stop`)!;
+      const stop = Object.values(staging.Resources)
+        .map(props)
+        .find((a) => a?.AlarmName === `loadbearing-staging-drill-${mode}-stop`)!;
       if (rules.length > 1) {
-        const members = [...new Set(JSON.stringify(stop.AlarmRule).match(/FailureDrills[A-Za-z0-9]+/g) ?? [])].map((id) => props(staging.Resources[id]!));
+        const members = [...new Set(JSON.stringify(stop.AlarmRule).match(/FailureDrills[A-Za-z0-9]+/g) ?? [])].map((id) =>
+          props(staging.Resources[id]!),
+        );
         expect(members.map((m) => m.AlarmName).sort()).toEqual([...names].sort());
         for (const m of members) expect(m.AlarmActions ?? []).toEqual([]);
       }
       expect(stop.AlarmActions.length).toBeGreaterThan(0);
     }
-    const azLoss = Object.values(resourcesOfType(staging, 'AWS::CloudWatch::Alarm')).map(props).filter((a) => String(a.AlarmName).startsWith('loadbearing-staging-drill-az-loss-'));
+    const azLoss = Object.values(resourcesOfType(staging, 'AWS::CloudWatch::Alarm'))
+      .map(props)
+      .filter((a) => String(a.AlarmName).startsWith('loadbearing-staging-drill-az-loss-'));
     const hosts = azLoss.find((a) => String(a.AlarmName).endsWith('healthy-hosts'))!;
-    expect([hosts.Threshold, hosts.ComparisonOperator, hosts.TreatMissingData, hosts.EvaluationPeriods, hosts.DatapointsToAlarm]).toEqual([2, 'LessThanThreshold', 'breaching', 2, 2]);
+    expect([hosts.Threshold, hosts.ComparisonOperator, hosts.TreatMissingData, hosts.EvaluationPeriods, hosts.DatapointsToAlarm]).toEqual([
+      2,
+      'LessThanThreshold',
+      'breaching',
+      2,
+      2,
+    ]);
     expect(hosts.AlarmActions ?? []).toEqual([]);
     const ceiling = azLoss.find((a) => String(a.AlarmName).endsWith('error-ceiling'))!;
     expect([ceiling.Threshold, ceiling.EvaluationPeriods]).toEqual([34, 2]);
     expect(JSON.stringify(ceiling.Metrics)).toContain('100 * (FILL(elb, 0) + FILL(target, 0)) / FILL(requests, 1)');
   });
 
-  it('instance-loss terminates one running instance of the stack\'s group, with a role that may terminate only those', () => {
+  it("instance-loss terminates one running instance of the stack's group, with a role that may terminate only those", () => {
     const p = one(staging, 'instance-loss');
-    expect(p.Actions).toEqual({ terminate: { ActionId: 'aws:ec2:terminate-instances', Description: expect.any(String), Targets: { Instances: 'fleet' } } });
+    expect(p.Actions).toEqual({
+      terminate: { ActionId: 'aws:ec2:terminate-instances', Description: expect.any(String), Targets: { Instances: 'fleet' } },
+    });
     expect(p.Targets.fleet).toEqual({
       ResourceType: 'aws:ec2:instance',
       ResourceTags: { 'aws:autoscaling:groupName': fleetRef },
@@ -105,11 +130,21 @@ describe('failure drills in the staging template', () => {
     expect(actionsOf(statements)).not.toContain('ec2:StopInstances');
   });
 
-  it('az-loss stops the AZ\'s instances, blocks launches there, cuts its app subnet, interrupts the cache AZ power and reboots the replica placed there', () => {
+  it("az-loss stops the AZ's instances, blocks launches there, cuts its app subnet, interrupts the cache AZ power and reboots the replica placed there", () => {
     const b = one(staging, 'az-loss', 'us-east-1b');
-    expect(Object.fromEntries(Object.entries(b.Actions as Props).map(([k, a]) => [k, [a.ActionId, a.Parameters ?? {}, a.Targets]]))).toEqual({
-      stopInstances: ['aws:ec2:stop-instances', { startInstancesAfterDuration: 'PT10M', completeIfInstancesTerminated: 'true' }, { Instances: 'zoneInstances' }],
-      blockLaunches: ['aws:ec2:asg-insufficient-instance-capacity-error', { availabilityZoneIdentifiers: 'us-east-1b', duration: 'PT10M', percentage: '100' }, { AutoScalingGroups: 'fleetGroup' }],
+    expect(
+      Object.fromEntries(Object.entries(b.Actions as Props).map(([k, a]) => [k, [a.ActionId, a.Parameters ?? {}, a.Targets]])),
+    ).toEqual({
+      stopInstances: [
+        'aws:ec2:stop-instances',
+        { startInstancesAfterDuration: 'PT10M', completeIfInstancesTerminated: 'true' },
+        { Instances: 'zoneInstances' },
+      ],
+      blockLaunches: [
+        'aws:ec2:asg-insufficient-instance-capacity-error',
+        { availabilityZoneIdentifiers: 'us-east-1b', duration: 'PT10M', percentage: '100' },
+        { AutoScalingGroups: 'fleetGroup' },
+      ],
       cutSubnet: ['aws:network:disrupt-connectivity', { scope: 'all', duration: 'PT10M' }, { Subnets: 'zoneSubnets' }],
       cachePower: ['aws:elasticache:replicationgroup-interrupt-az-power', { duration: 'PT10M' }, { ReplicationGroups: 'cacheNodes' }],
       rebootReplicas: ['aws:rds:reboot-db-instances', {}, { DBInstances: 'zoneReplicas' }],
@@ -118,7 +153,12 @@ describe('failure drills in the staging template', () => {
     expect(b.Targets.zoneInstances.ResourceTags).toEqual({ 'aws:autoscaling:groupName': fleetRef });
     expect(b.Targets.fleetGroup.ResourceTags).toEqual({ [DRILL_TARGET_TAG]: 'loadbearing-staging/fleet' });
     // The ElastiCache AZ-power target accepts tags with the AZ parameter only, and only one ID or tag kind per target.
-    expect(b.Targets.cacheNodes).toEqual({ ResourceType: 'aws:elasticache:replicationgroup', ResourceTags: { [DRILL_TARGET_TAG]: 'loadbearing-staging/cache' }, Parameters: { availabilityZoneIdentifier: 'us-east-1b' }, SelectionMode: 'ALL' });
+    expect(b.Targets.cacheNodes).toEqual({
+      ResourceType: 'aws:elasticache:replicationgroup',
+      ResourceTags: { [DRILL_TARGET_TAG]: 'loadbearing-staging/cache' },
+      Parameters: { availabilityZoneIdentifier: 'us-east-1b' },
+      SelectionMode: 'ALL',
+    });
     expect(JSON.stringify(b.Targets.zoneSubnets.ResourceArns)).toContain('NetworkVpcappSubnet2Subnet');
     expect(JSON.stringify(b.Targets.zoneReplicas.ResourceArns)).toContain('DatabaseReplica1ED560A1F');
     for (const target of Object.values(b.Targets as Props)) {
@@ -141,9 +181,22 @@ describe('failure drills in the staging template', () => {
     const inject = statements.find((s) => s.Action === 'ec2:InjectApiError')!;
     expect(inject.Condition.StringEquals).toEqual({ 'ec2:FisActionId': 'aws:ec2:asg-insufficient-instance-capacity-error' });
     expect(JSON.stringify(inject.Condition['ForAllValues:ArnLike'])).toContain('autoScalingGroupName/');
-    expect(statements.find((s) => s.Action === 'elasticache:InterruptClusterAzPower')!.Resource).toBe('arn:aws:elasticache:us-east-1:222222222222:replicationgroup:loadbearing-staging-cache');
-    expect(statements.find((s) => s.Action === 'ec2:DeleteNetworkAcl' || (Array.isArray(s.Action) && s.Action.includes('ec2:DeleteNetworkAcl')))!.Condition).toEqual({ StringEquals: { 'ec2:ResourceTag/managedByFIS': 'true' } });
-    expect(actionsOf(statements)).toEqual(expect.arrayContaining(['ec2:StopInstances', 'ec2:StartInstances', 'rds:RebootDBInstance', 'tag:GetResources', 'logs:CreateLogDelivery']));
+    expect(statements.find((s) => s.Action === 'elasticache:InterruptClusterAzPower')!.Resource).toBe(
+      'arn:aws:elasticache:us-east-1:222222222222:replicationgroup:loadbearing-staging-cache',
+    );
+    expect(
+      statements.find((s) => s.Action === 'ec2:DeleteNetworkAcl' || (Array.isArray(s.Action) && s.Action.includes('ec2:DeleteNetworkAcl')))!
+        .Condition,
+    ).toEqual({ StringEquals: { 'ec2:ResourceTag/managedByFIS': 'true' } });
+    expect(actionsOf(statements)).toEqual(
+      expect.arrayContaining([
+        'ec2:StopInstances',
+        'ec2:StartInstances',
+        'rds:RebootDBInstance',
+        'tag:GetResources',
+        'logs:CreateLogDelivery',
+      ]),
+    );
     expect(actionsOf(statements)).not.toContain('ec2:TerminateInstances');
   });
 
@@ -159,7 +212,11 @@ describe('failure drills in the staging template', () => {
     const p = one(staging, 'capacity-shortage-in-an-az', 'us-east-1c');
     expect(p.Actions.blockLaunches.Parameters).toEqual({ availabilityZoneIdentifiers: 'us-east-1c', duration: 'PT10M', percentage: '100' });
     expect(p.Actions.settle).toMatchObject({ ActionId: 'aws:fis:wait', Parameters: { duration: 'PT1M' } });
-    expect(p.Actions.terminateOne).toMatchObject({ ActionId: 'aws:ec2:terminate-instances', StartAfter: ['settle'], Targets: { Instances: 'zoneInstance' } });
+    expect(p.Actions.terminateOne).toMatchObject({
+      ActionId: 'aws:ec2:terminate-instances',
+      StartAfter: ['settle'],
+      Targets: { Instances: 'zoneInstance' },
+    });
     expect(p.Targets.zoneInstance.SelectionMode).toBe('COUNT(1)');
   });
 
@@ -167,7 +224,9 @@ describe('failure drills in the staging template', () => {
     const db = one(staging, 'db-failover');
     expect(db.Actions.failover).toMatchObject({ ActionId: 'aws:rds:reboot-db-instances', Parameters: { forceFailover: 'true' } });
     expect(JSON.stringify(db.Targets.writer.ResourceArns)).toContain('DatabaseWriter7794273E');
-    expect(JSON.stringify(roleStatements(staging, db).find((s) => s.Action === 'rds:RebootDBInstance')!.Resource)).toContain('DatabaseWriter7794273E');
+    expect(JSON.stringify(roleStatements(staging, db).find((s) => s.Action === 'rds:RebootDBInstance')!.Resource)).toContain(
+      'DatabaseWriter7794273E',
+    );
     const replica = one(staging, 'replica-loss');
     expect(replica.Targets.replica.SelectionMode).toBe('COUNT(1)');
     expect(replica.Actions.reboot.Parameters).toBeUndefined();
@@ -175,7 +234,10 @@ describe('failure drills in the staging template', () => {
 
   it('cpu-stress and dependency-latency run the AWS FIS SSM documents on the fleet, the latency on the DB endpoints only', () => {
     const cpu = one(staging, 'cpu-stress');
-    expect(cpu.Actions.stress).toMatchObject({ ActionId: 'aws:ssm:send-command', Parameters: { documentArn: 'arn:aws:ssm:us-east-1::document/AWSFIS-Run-CPU-Stress', duration: 'PT10M' } });
+    expect(cpu.Actions.stress).toMatchObject({
+      ActionId: 'aws:ssm:send-command',
+      Parameters: { documentArn: 'arn:aws:ssm:us-east-1::document/AWSFIS-Run-CPU-Stress', duration: 'PT10M' },
+    });
     // staging: at most 6 instances > 5 per action, so the 3 that always run.
     expect(cpu.Targets.fleet.SelectionMode).toBe('COUNT(3)');
     const doc = JSON.stringify(cpu.Actions.stress.Parameters.documentParameters);
@@ -184,15 +246,33 @@ describe('failure drills in the staging template', () => {
     const latency = one(staging, 'dependency-latency');
     expect(latency.Actions.delay.Parameters.documentArn).toBe('arn:aws:ssm:us-east-1::document/AWSFIS-Run-Network-Latency-Sources');
     const params = JSON.stringify(latency.Actions.delay.Parameters.documentParameters);
-    for (const part of ['Sources', 'TrafficType', 'egress', 'DelayMilliseconds', '200', 'DatabaseWriter7794273E', 'DatabaseReplica1ED560A1F']) expect(params).toContain(part);
+    for (const part of [
+      'Sources',
+      'TrafficType',
+      'egress',
+      'DelayMilliseconds',
+      '200',
+      'DatabaseWriter7794273E',
+      'DatabaseReplica1ED560A1F',
+    ])
+      expect(params).toContain(part);
     const statements = roleStatements(staging, latency);
-    expect(statements.find((s) => s.Action === 'ssm:SendCommand' && !s.Condition)!.Resource).toBe('arn:aws:ssm:us-east-1::document/AWSFIS-Run-Network-Latency-Sources');
+    expect(statements.find((s) => s.Action === 'ssm:SendCommand' && !s.Condition)!.Resource).toBe(
+      'arn:aws:ssm:us-east-1::document/AWSFIS-Run-Network-Latency-Sources',
+    );
     // The action's own permissions and the target's DescribeInstances; the documents run under the instance profile.
-    for (const t of [cpu, latency]) expect(actionsOf(roleStatements(staging, t)).filter((a) => !a.startsWith('logs:')).sort()).toEqual(['ec2:DescribeInstances', 'ssm:CancelCommand', 'ssm:ListCommands', 'ssm:SendCommand', 'ssm:SendCommand']);
-    expect(statements.find((s) => s.Action === 'ssm:SendCommand' && s.Condition)!.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': fleetRef } });
+    for (const t of [cpu, latency])
+      expect(
+        actionsOf(roleStatements(staging, t))
+          .filter((a) => !a.startsWith('logs:'))
+          .sort(),
+      ).toEqual(['ec2:DescribeInstances', 'ssm:CancelCommand', 'ssm:ListCommands', 'ssm:SendCommand', 'ssm:SendCommand']);
+    expect(statements.find((s) => s.Action === 'ssm:SendCommand' && s.Condition)!.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': fleetRef },
+    });
   });
 
-  it('cache-primary-failover runs the stack\'s TestFailover automation with its own role, passed to SSM only', () => {
+  it("cache-primary-failover runs the stack's TestFailover automation with its own role, passed to SSM only", () => {
     const p = one(staging, 'cache-loss');
     expect(p.Tags.Name).toBe('loadbearing-staging-cache-primary-failover');
     expect(p.Targets).toEqual({});
@@ -201,10 +281,18 @@ describe('failure drills in the staging template', () => {
     expect(documents).toHaveLength(1);
     expect(documents[0]!.DocumentType).toBe('Automation');
     const steps = documents[0]!.Content.mainSteps as Props[];
-    expect(steps[0]).toEqual({ name: 'testFailover', action: 'aws:executeAwsApi', timeoutSeconds: 60, inputs: { Service: 'elasticache', Api: 'TestFailover', ReplicationGroupId: 'loadbearing-staging-cache', NodeGroupId: '0001' } });
+    expect(steps[0]).toEqual({
+      name: 'testFailover',
+      action: 'aws:executeAwsApi',
+      timeoutSeconds: 60,
+      inputs: { Service: 'elasticache', Api: 'TestFailover', ReplicationGroupId: 'loadbearing-staging-cache', NodeGroupId: '0001' },
+    });
     // FIS must not stop the automation before the automation's own worst case: every step at its timeout.
     const seconds = (iso: string) => Number(/^PT(\d+)([MS])$/.exec(iso)![1]) * (iso.endsWith('M') ? 60 : 1);
-    const worstCase = steps.reduce((sum, step) => sum + (step.action === 'aws:sleep' ? seconds(step.inputs.Duration) : step.timeoutSeconds), 0);
+    const worstCase = steps.reduce(
+      (sum, step) => sum + (step.action === 'aws:sleep' ? seconds(step.inputs.Duration) : step.timeoutSeconds),
+      0,
+    );
     expect(steps.map((step) => step.action)).toEqual(['aws:executeAwsApi', 'aws:sleep', 'aws:waitForAwsResourceProperty']);
     expect(worstCase).toBe(60 + 60 + 600);
     expect(seconds(p.Actions.failover.Parameters.maxDuration)).toBeGreaterThan(worstCase);
@@ -224,14 +312,18 @@ describe('failure drills in the staging template', () => {
       for (const a of alarms) {
         if (drill.fault === 'sustained') {
           // The breaching datapoints, and the first minute, which can straddle the fault's start.
-          expect((a.EvaluationPeriods + 1) * 60, `${a.AlarmName} in a ${drill.faultSeconds} s fault`).toBeLessThanOrEqual(drill.faultSeconds);
+          expect((a.EvaluationPeriods + 1) * 60, `${a.AlarmName} in a ${drill.faultSeconds} s fault`).toBeLessThanOrEqual(
+            drill.faultSeconds,
+          );
           expect(a.AlarmDescription).toContain('FIS stops it');
         } else {
           expect(a.AlarmDescription).toContain('judged by loadbearing drill');
         }
       }
     }
-    const p99 = Object.values(resourcesOfType(staging, 'AWS::CloudWatch::Alarm')).map(props).filter((a) => /^loadbearing-staging-drill-.*-p99$/.test(String(a.AlarmName)));
+    const p99 = Object.values(resourcesOfType(staging, 'AWS::CloudWatch::Alarm'))
+      .map(props)
+      .filter((a) => /^loadbearing-staging-drill-.*-p99$/.test(String(a.AlarmName)));
     // TargetResponseTime never exceeds the request timeout: a p99 threshold at or above it could never fire.
     for (const a of p99) expect([a.ExtendedStatistic, a.Threshold < config.app.requestTimeoutSeconds], a.AlarmName).toEqual(['p99', true]);
     expect(p99.map((a) => [a.AlarmName, a.Threshold, a.EvaluationPeriods])).toEqual([
@@ -261,7 +353,10 @@ describe('failure drills in the staging template', () => {
       const role = props(staging.Resources[logicalIdOf(p.RoleArn)!]!);
       expect(role.AssumeRolePolicyDocument.Statement[0]).toMatchObject({
         Principal: { Service: 'fis.amazonaws.com' },
-        Condition: { StringEquals: { 'aws:SourceAccount': '222222222222' }, ArnLike: { 'aws:SourceArn': 'arn:aws:fis:us-east-1:222222222222:experiment/*' } },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '222222222222' },
+          ArnLike: { 'aws:SourceArn': 'arn:aws:fis:us-east-1:222222222222:experiment/*' },
+        },
       });
     }
   });
@@ -272,16 +367,24 @@ describe('failure drills by environment', () => {
     expect(templates(readTemplate(dir, 'loadbearing-dev'))).toHaveLength(0);
     expect(templates(readTemplate(dir, 'loadbearing-prod'))).toHaveLength(0);
     const prod = variant(environment('prod', { failureDrills: { enabled: true, cpuLoadPercent: 100 } }));
-    expect(templates(prod).length).toBe(drillTemplates(environment('prod', { failureDrills: { enabled: true, cpuLoadPercent: 100 } })).length);
+    expect(templates(prod).length).toBe(
+      drillTemplates(environment('prod', { failureDrills: { enabled: true, cpuLoadPercent: 100 } })).length,
+    );
     expect(Object.keys(prod.Resources).length).toBeLessThan(CFN_MAX_RESOURCES * LIMIT_SHARE);
   });
 
   it('adds the spot drill only where Spot instances run at the minimum size', () => {
-    const withSpot = environment('staging', { fleet: { minCapacity: 3, maxCapacity: 6, spotPercentAboveBase: 50, onDemandBaseCapacity: 2 } });
+    const withSpot = environment('staging', {
+      fleet: { minCapacity: 3, maxCapacity: 6, spotPercentAboveBase: 50, onDemandBaseCapacity: 2 },
+    });
     const t = variant(withSpot);
     const spot = one(t, 'spot-interruption');
     expect(spot.Targets.spot).toMatchObject({ ResourceType: 'aws:ec2:spot-instance', SelectionMode: 'COUNT(1)' });
-    expect(spot.Actions.interrupt).toMatchObject({ ActionId: 'aws:ec2:send-spot-instance-interruptions', Parameters: { durationBeforeInterruption: 'PT2M' }, Targets: { SpotInstances: 'spot' } });
+    expect(spot.Actions.interrupt).toMatchObject({
+      ActionId: 'aws:ec2:send-spot-instance-interruptions',
+      Parameters: { durationBeforeInterruption: 'PT2M' },
+      Targets: { SpotInstances: 'spot' },
+    });
   });
 
   it('makes templates only for the AZs in failureDrills.zones', () => {

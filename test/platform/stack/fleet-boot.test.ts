@@ -48,7 +48,9 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
     const { key, folder } = releaseAsset(stackName);
     expect(key).toMatch(/^[0-9a-f]{64}\.zip$/);
     const fetches = script().match(/aws s3 cp [^\n]+/g) ?? [];
-    expect(fetches).toEqual([`aws s3 cp --only-show-errors --region ${env.region} s3://cdk-hnb659fds-assets-${env.account}-${env.region}/${key} ${BOOT_PATHS.releaseArchive}`]);
+    expect(fetches).toEqual([
+      `aws s3 cp --only-show-errors --region ${env.region} s3://cdk-hnb659fds-assets-${env.account}-${env.region}/${key} ${BOOT_PATHS.releaseArchive}`,
+    ]);
     expect(readdirSync(folder).sort()).toEqual(['app', 'rds-ca-bundle.pem']);
     expect(readdirSync(join(folder, 'app'))).toEqual(['loadbearing-service.js']);
     expect(readFileSync(join(folder, 'rds-ca-bundle.pem'), 'utf8')).toBe(rdsTrustBundlePem());
@@ -60,7 +62,7 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
     expect(script()).toContain('amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:');
   });
 
-  it('runs the service under systemd: its own user, app.env, the profile\'s file limit, restarts, a stop timeout over the deregistration delay', () => {
+  it("runs the service under systemd: its own user, app.env, the profile's file limit, restarts, a stop timeout over the deregistration delay", () => {
     const unit = /cat > \/etc\/systemd\/system\/loadbearing-app\.service <<'EOF'\n([\s\S]*?)\nEOF/.exec(script())?.[1] ?? '';
     const lines = unit.split('\n');
     expect(lines).toEqual(
@@ -79,10 +81,12 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
     expect(script()).toContain('systemctl enable --now loadbearing-app');
   });
 
-  it('waits for the health path with the boot timeline\'s numbers, and fails fast when the app exits', () => {
+  it("waits for the health path with the boot timeline's numbers, and fails fast when the app exits", () => {
     const s = script();
     expect(s).toContain(`lb_deadline=$((SECONDS + ${timing.healthWait.waitSeconds}))`);
-    expect(s).toContain(`--max-time ${timing.healthWait.probeTimeoutSeconds} http://127.0.0.1:${env.app.port}${env.loadBalancer.healthCheck.path}`);
+    expect(s).toContain(
+      `--max-time ${timing.healthWait.probeTimeoutSeconds} http://127.0.0.1:${env.app.port}${env.loadBalancer.healthCheck.path}`,
+    );
     expect(s).toContain('systemctl show -p NRestarts --value loadbearing-app');
     // The health wait is the last step: reaching the end means healthy, and the trap signals.
     expect(s.trimEnd().split('\n').at(-1)).toContain('healthy:');
@@ -98,7 +102,7 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
     expect(timing.signalledSeconds).toBeLessThan(timing.signalTimeoutSeconds);
   });
 
-  it('reports a failed boot\'s reason to a wait condition that waits from the launch template on', () => {
+  it("reports a failed boot's reason to a wait condition that waits from the launch template on", () => {
     const [handleId] = Object.keys(resourcesOfType(t(), 'AWS::CloudFormation::WaitConditionHandle'));
     const [condition] = Object.values(resourcesOfType(t(), 'AWS::CloudFormation::WaitCondition'));
     const [ltId] = Object.keys(resourcesOfType(t(), 'AWS::EC2::LaunchTemplate'));
@@ -114,19 +118,28 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
   it('gives the instance role exactly the release object in S3, no bucket-wide read and no KMS key', () => {
     const { key } = releaseAsset(stackName);
     const s3 = fleetStatements(t()).filter((s) => actions(s).some((a) => a.startsWith('s3:')));
-    expect(s3).toEqual([{ Action: 's3:GetObject', Effect: 'Allow', Resource: `arn:aws:s3:::cdk-hnb659fds-assets-${env.account}-${env.region}/${key}` }]);
+    expect(s3).toEqual([
+      { Action: 's3:GetObject', Effect: 'Allow', Resource: `arn:aws:s3:::cdk-hnb659fds-assets-${env.account}-${env.region}/${key}` },
+    ]);
     // No key at all in the role: the bootstrap bucket's key lets the account decrypt through S3, and
     // the secrets' keys let the role decrypt through Secrets Manager in their key policies
     // (test/platform/stack/instance-permissions.test.ts), so no direct kms:Decrypt on the database key.
     expect(fleetStatements(t()).filter((s) => actions(s).some((a) => a.startsWith('kms:')))).toEqual([]);
   });
 
-  it('ships the app\'s logs (with its EMF metrics) and the boot log to encrypted, retained log groups named per stack', () => {
-    const groups = Object.values(resourcesOfType(t(), 'AWS::Logs::LogGroup')).filter((g) => [`/${stackName}/app`, `/${stackName}/boot`].includes(String(g.Properties?.LogGroupName)));
+  it("ships the app's logs (with its EMF metrics) and the boot log to encrypted, retained log groups named per stack", () => {
+    const groups = Object.values(resourcesOfType(t(), 'AWS::Logs::LogGroup')).filter((g) =>
+      [`/${stackName}/app`, `/${stackName}/boot`].includes(String(g.Properties?.LogGroupName)),
+    );
     expect(groups.map((g) => g.Properties?.LogGroupName).sort()).toEqual([`/${stackName}/app`, `/${stackName}/boot`]);
-    const [, dbLogs] = Object.entries(resourcesOfType(t(), 'AWS::Logs::LogGroup')).find(([id]) => id.startsWith('DatabaseWriterPostgresqlLogs'))!;
+    const [, dbLogs] = Object.entries(resourcesOfType(t(), 'AWS::Logs::LogGroup')).find(([id]) =>
+      id.startsWith('DatabaseWriterPostgresqlLogs'),
+    )!;
     for (const g of groups) {
-      expect(g.Properties).toMatchObject({ KmsKeyId: { 'Fn::GetAtt': ['LogsKey195F8DFC', 'Arn'] }, RetentionInDays: env.fleet.logRetentionDays });
+      expect(g.Properties).toMatchObject({
+        KmsKeyId: { 'Fn::GetAtt': ['LogsKey195F8DFC', 'Arn'] },
+        RetentionInDays: env.fleet.logRetentionDays,
+      });
       // Kept like the database's logs (deleted only where dataProtection.allowDestroy says so).
       expect(g.DeletionPolicy).toBe(dbLogs.DeletionPolicy);
     }
@@ -137,7 +150,7 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
     expect(script()).toContain('"file_path":"/var/log/cloud-init-output.log"');
   });
 
-  it('is a shell script bash parses, within EC2\'s 16 KB of user data with the wait condition URL at 1 KB and every other deploy-time value at 256 characters', () => {
+  it("is a shell script bash parses, within EC2's 16 KB of user data with the wait condition URL at 1 KB and every other deploy-time value at 256 characters", () => {
     expect(bashSyntaxErrors(script())).toBe('');
     // "User data is limited to 16 KB, in raw form, before it is base64-encoded"
     // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html).
@@ -158,7 +171,10 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the app connects 
   it('has a secret of its own for lb_app, attached to the writer, encrypted with the database key, retained like the master secret', () => {
     const [, secret] = find('AWS::SecretsManager::Secret', 'DatabaseAppSecret');
     const [, master] = find('AWS::SecretsManager::Secret', 'DatabaseSecret');
-    expect(secret.Properties).toMatchObject({ GenerateSecretString: { SecretStringTemplate: '{"username":"lb_app"}', GenerateStringKey: 'password' }, KmsKeyId: { 'Fn::GetAtt': ['DatabaseKey5E5D9547', 'Arn'] } });
+    expect(secret.Properties).toMatchObject({
+      GenerateSecretString: { SecretStringTemplate: '{"username":"lb_app"}', GenerateStringKey: 'password' },
+      KmsKeyId: { 'Fn::GetAtt': ['DatabaseKey5E5D9547', 'Arn'] },
+    });
     expect(secret.DeletionPolicy).toBe(master.DeletionPolicy);
     const [, attachment] = find('AWS::SecretsManager::SecretTargetAttachment', 'DatabaseAppSecretAttachment');
     expect(attachment.Properties).toMatchObject({ TargetType: 'AWS::RDS::DBInstance', TargetId: { Ref: 'DatabaseWriter7794273E' } });
@@ -168,7 +184,9 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the app connects 
     const [, rotation] = find('AWS::SecretsManager::RotationSchedule', 'DatabaseAppSecretAttachmentRotation');
     const [, masterRotation] = find('AWS::SecretsManager::RotationSchedule', 'DatabaseSecretAttachmentRotation');
     const [asgId] = Object.keys(resourcesOfType(t(), 'AWS::AutoScaling::AutoScalingGroup'));
-    expect(rotation.Properties?.RotationLambdaARN).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DatabaseAppSecretRotationFunction[0-9A-F]{8}$/), 'Arn'] });
+    expect(rotation.Properties?.RotationLambdaARN).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^DatabaseAppSecretRotationFunction[0-9A-F]{8}$/), 'Arn'],
+    });
     expect(rotation.Properties?.RotationRules).toEqual(masterRotation.Properties?.RotationRules);
     expect([rotation.DependsOn].flat()).toContain(asgId);
   });
@@ -182,31 +200,44 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the app connects 
     expect(text).toContain(`DB_MIGRATION_PORT=${env.database.port}`);
   });
 
-  it(env.database.proxy.enabled ? 'registers it in RDS Proxy and may rds-db:connect as lb_app only' : 'has no IAM database access (no proxy: password auth)', () => {
-    const connect = fleetStatements(t()).filter((s) => actions(s).some((a) => a.startsWith('rds-db:')));
-    if (!env.database.proxy.enabled || !env.database.proxy.iamAuth) {
-      expect(connect).toEqual([]);
-      return;
-    }
-    const [, proxy] = find('AWS::RDS::DBProxy', 'DatabaseProxy');
-    const auth = proxy.Properties?.Auth as { SecretArn: { Ref: string } }[];
-    expect(auth.map((a) => a.SecretArn.Ref.replace(/[0-9A-F]{8}$/, ''))).toEqual(['DatabaseAppSecretAttachment', 'DatabaseSecretAttachment']);
-    expect(connect).toHaveLength(1);
-    expect(actions(connect[0])).toEqual(['rds-db:connect']);
-    const resource = JSON.stringify(connect[0].Resource);
-    expect(resource).toMatch(/dbuser:",\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Fn::GetAtt":\["DatabaseProxy[0-9A-F]+","DBProxyArn"\]\}\]\}\]\},"\/lb_app"/);
-    expect(resource).not.toContain('lb_admin');
-  });
+  it(
+    env.database.proxy.enabled
+      ? 'registers it in RDS Proxy and may rds-db:connect as lb_app only'
+      : 'has no IAM database access (no proxy: password auth)',
+    () => {
+      const connect = fleetStatements(t()).filter((s) => actions(s).some((a) => a.startsWith('rds-db:')));
+      if (!env.database.proxy.enabled || !env.database.proxy.iamAuth) {
+        expect(connect).toEqual([]);
+        return;
+      }
+      const [, proxy] = find('AWS::RDS::DBProxy', 'DatabaseProxy');
+      const auth = proxy.Properties?.Auth as { SecretArn: { Ref: string } }[];
+      expect(auth.map((a) => a.SecretArn.Ref.replace(/[0-9A-F]{8}$/, ''))).toEqual([
+        'DatabaseAppSecretAttachment',
+        'DatabaseSecretAttachment',
+      ]);
+      expect(connect).toHaveLength(1);
+      expect(actions(connect[0])).toEqual(['rds-db:connect']);
+      const resource = JSON.stringify(connect[0].Resource);
+      expect(resource).toMatch(
+        /dbuser:",\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Fn::GetAtt":\["DatabaseProxy[0-9A-F]+","DBProxyArn"\]\}\]\}\]\},"\/lb_app"/,
+      );
+      expect(resource).not.toContain('lb_admin');
+    },
+  );
 
-  it.runIf(env.database.proxy.enabled)('creates the proxy target group only after the fleet has created lb_app, and the fleet never waits for the target group', () => {
-    // CloudFormation's DBProxyTargetGroup create waits until the target is AVAILABLE; the lb_app
-    // secret is in the proxy's auth, and the role exists only once the fleet has migrated.
-    const [tgId, tg] = find('AWS::RDS::DBProxyTargetGroup', 'DatabaseProxyProxyTargetGroup');
-    const [asgId] = Object.keys(resourcesOfType(t(), 'AWS::AutoScaling::AutoScalingGroup'));
-    expect([tg.DependsOn].flat()).toContain(asgId);
-    // No cycle: nothing the group needs (references or DependsOn, transitively) is the target group.
-    expect(dependencyClosure(t(), asgId)).not.toContain(tgId);
-  });
+  it.runIf(env.database.proxy.enabled)(
+    'creates the proxy target group only after the fleet has created lb_app, and the fleet never waits for the target group',
+    () => {
+      // CloudFormation's DBProxyTargetGroup create waits until the target is AVAILABLE; the lb_app
+      // secret is in the proxy's auth, and the role exists only once the fleet has migrated.
+      const [tgId, tg] = find('AWS::RDS::DBProxyTargetGroup', 'DatabaseProxyProxyTargetGroup');
+      const [asgId] = Object.keys(resourcesOfType(t(), 'AWS::AutoScaling::AutoScalingGroup'));
+      expect([tg.DependsOn].flat()).toContain(asgId);
+      // No cycle: nothing the group needs (references or DependsOn, transitively) is the target group.
+      expect(dependencyClosure(t(), asgId)).not.toContain(tgId);
+    },
+  );
 });
 
 /** Every resource `id` needs before CloudFormation can create it: DependsOn, Ref and GetAtt, transitively. */
@@ -216,10 +247,13 @@ function dependencyClosure(template: CfnTemplate, id: string): Set<string> {
     const resource = template.Resources[current];
     if (!resource) return;
     const direct = new Set<string>([resource.DependsOn ?? []].flat());
-    JSON.stringify(resource.Properties ?? {}).replace(/\{"Ref":"([A-Za-z0-9]+)"\}|\{"Fn::GetAtt":\["([A-Za-z0-9]+)"/g, (_m, ref: string, att: string) => {
-      direct.add(ref ?? att);
-      return '';
-    });
+    JSON.stringify(resource.Properties ?? {}).replace(
+      /\{"Ref":"([A-Za-z0-9]+)"\}|\{"Fn::GetAtt":\["([A-Za-z0-9]+)"/g,
+      (_m, ref: string, att: string) => {
+        direct.add(ref ?? att);
+        return '';
+      },
+    );
     for (const next of direct) {
       if (seen.has(next)) continue;
       seen.add(next);
@@ -233,29 +267,44 @@ function dependencyClosure(template: CfnTemplate, id: string): Set<string> {
 describe('the AMI', () => {
   const prodTemplate = () => readTemplate(dir, 'loadbearing-prod');
 
-  it('is the latest AL2023 image by default, resolved at deploy time from AWS\'s public SSM parameter (a new release rolls out through the signal-gated update)', () => {
+  it("is the latest AL2023 image by default, resolved at deploy time from AWS's public SSM parameter (a new release rolls out through the signal-gated update)", () => {
     const t = prodTemplate();
     const [lt] = Object.values(resourcesOfType(t, 'AWS::EC2::LaunchTemplate'));
     const imageId = (lt.Properties?.LaunchTemplateData as { ImageId: { Ref: string } }).ImageId;
     const parameter = (t.Parameters as Record<string, { Type: string; Default: string }>)[imageId.Ref];
-    expect(parameter).toEqual({ Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', Default: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64' });
+    expect(parameter).toEqual({
+      Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+      Default: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64',
+    });
   });
 
   it('is pinned by fleet.imageId: a literal image ID, no parameter, so no deploy changes it unasked', () => {
-    const t = synthPlatform(environment('prod', { fleet: { ...BUILTIN_ENVIRONMENTS.prod.fleet, imageId: 'ami-0abcdef1234567890' } })) as CfnTemplate;
+    const t = synthPlatform(
+      environment('prod', { fleet: { ...BUILTIN_ENVIRONMENTS.prod.fleet, imageId: 'ami-0abcdef1234567890' } }),
+    ) as CfnTemplate;
     const [lt] = Object.values(resourcesOfType(t, 'AWS::EC2::LaunchTemplate'));
     expect((lt.Properties?.LaunchTemplateData as { ImageId: unknown }).ImageId).toBe('ami-0abcdef1234567890');
     expect(JSON.stringify(t.Parameters ?? {})).not.toContain('ami-amazon-linux-latest');
   });
 
   it('refuses an image ID that is not one, naming the field', () => {
-    expect(() => environment('prod', { fleet: { ...BUILTIN_ENVIRONMENTS.prod.fleet, imageId: 'al2023' } })).toThrow(/fleet\.imageId = "al2023"[\s\S]*must be an AMI ID/);
+    expect(() => environment('prod', { fleet: { ...BUILTIN_ENVIRONMENTS.prod.fleet, imageId: 'al2023' } })).toThrow(
+      /fleet\.imageId = "al2023"[\s\S]*must be an AMI ID/,
+    );
   });
 });
 
 describe('the boot report across updates', () => {
   it('keeps its timeout when the boot is tuned: CloudFormation does not support updating a wait condition', () => {
-    const tuned = synthPlatform(environment('prod', { fleet: { ...BUILTIN_ENVIRONMENTS.prod.fleet, boot: { healthWaitSeconds: 300 }, rollingUpdate: { maxBatchSize: 2, signalTimeoutSeconds: 1800 } } })) as CfnTemplate;
+    const tuned = synthPlatform(
+      environment('prod', {
+        fleet: {
+          ...BUILTIN_ENVIRONMENTS.prod.fleet,
+          boot: { healthWaitSeconds: 300 },
+          rollingUpdate: { maxBatchSize: 2, signalTimeoutSeconds: 1800 },
+        },
+      }),
+    ) as CfnTemplate;
     const [asg] = Object.values(resourcesOfType(tuned, 'AWS::AutoScaling::AutoScalingGroup'));
     expect(asg.CreationPolicy).toMatchObject({ ResourceSignal: { Timeout: 'PT30M' } });
     for (const t of [tuned, readTemplate(dir, 'loadbearing-prod')]) {

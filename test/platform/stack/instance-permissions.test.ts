@@ -46,13 +46,25 @@ function render(value: unknown, config: EnvironmentConfig): string {
   const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
   if (join) return join[1].map((v) => render(v, config)).join(join[0]);
   const ref = (value as { Ref?: string }).Ref;
-  const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': config.region, 'AWS::AccountId': config.account, 'AWS::URLSuffix': 'amazonaws.com' };
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::Region': config.region,
+    'AWS::AccountId': config.account,
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
   if (ref !== undefined && pseudo[ref] !== undefined) return pseudo[ref];
   return `<${JSON.stringify(value)}>`;
 }
 
-const pattern = (glob: string) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
-const list = <T,>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const pattern = (glob: string) =>
+  new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    's',
+  );
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Statements of the instance role's own policies (inline and attached customer policies). */
 function roleStatements(t: CfnTemplate): Statement[] {
@@ -82,7 +94,11 @@ const value = (target: Target, name: string): UserDataPart[] => {
 
 /** The service's source files, as text. */
 function serviceSources(): Map<string, string> {
-  return new Map(readdirSync(SERVICE_SRC).filter((f) => f.endsWith('.ts')).map((f) => [f, readFileSync(join(SERVICE_SRC, f), 'utf8')]));
+  return new Map(
+    readdirSync(SERVICE_SRC)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => [f, readFileSync(join(SERVICE_SRC, f), 'utf8')]),
+  );
 }
 
 /** The app.env variables whose secret the service reads (`secrets.get(env.X)` in any form). */
@@ -116,7 +132,9 @@ const SERVICE_CALLS: Record<string, ServiceCall> = {
   GetParametersByPathCommand: {
     action: 'ssm:GetParametersByPath',
     resources: (t, sources) => {
-      expect(sources.get('app.ts'), 'the service reads the freshness model from FRESHNESS_PARAMETER_PATH').toMatch(/new Freshness\(.*\benv\.FRESHNESS_PARAMETER_PATH\b/);
+      expect(sources.get('app.ts'), 'the service reads the freshness model from FRESHNESS_PARAMETER_PATH').toMatch(
+        /new Freshness\([\s\S]*?\benv\.FRESHNESS_PARAMETER_PATH\b/,
+      );
       return [arn(t.config, 'ssm', `parameter${render(value(t, 'FRESHNESS_PARAMETER_PATH'), t.config)}`)];
     },
   },
@@ -138,7 +156,9 @@ const SERVICE_CALLS: Record<string, ServiceCall> = {
 /** The calls the service source makes: each SDK command class it constructs, and the signer. */
 function serviceCalls(sources: Map<string, string>): string[] {
   const all = [...sources.values()].join('\n');
-  return [...new Set([...all.matchAll(/new ([A-Z][A-Za-z]+Command)\(/g)].map((m) => m[1]).concat(/new Signer\(/.test(all) ? ['Signer'] : []))].sort();
+  return [
+    ...new Set([...all.matchAll(/new ([A-Z][A-Za-z]+Command)\(/g)].map((m) => m[1]).concat(/new Signer\(/.test(all) ? ['Signer'] : [])),
+  ].sort();
 }
 
 /** An `aws <service> <operation>` line of the user data: its text, with deploy-time values as placeholders. */
@@ -175,7 +195,11 @@ const CLI_CALLS: Record<string, { action: string; resource(t: Target, call: CliC
     action: 'autoscaling:CompleteLifecycleAction',
     resource: (t) => {
       const [groupId] = Object.keys(resourcesOfType(t.template, 'AWS::AutoScaling::AutoScalingGroup'));
-      return arn(t.config, 'autoscaling', `autoScalingGroup:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0:autoScalingGroupName/${render({ Ref: groupId }, t.config)}`);
+      return arn(
+        t.config,
+        'autoscaling',
+        `autoScalingGroup:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0:autoScalingGroupName/${render({ Ref: groupId }, t.config)}`,
+      );
     },
   },
   // Describe* support no resource-level permissions (same page): "*".
@@ -214,7 +238,10 @@ describe('the service calls AWS only through calls this test maps to a grant', (
   });
 
   it('has a grant mapping for every call the service makes', () => {
-    expect(serviceCalls(sources).filter((c) => !SERVICE_CALLS[c]), 'map the new call in SERVICE_CALLS, then grant it').toEqual([]);
+    expect(
+      serviceCalls(sources).filter((c) => !SERVICE_CALLS[c]),
+      'map the new call in SERVICE_CALLS, then grant it',
+    ).toEqual([]);
   });
 });
 
@@ -237,8 +264,15 @@ describe.each(targets)('%s: the instance role allows every AWS call an instance 
   it('GetParametersByPath on the freshness path, and nothing above or beside it', () => {
     const path = render(value(t, 'FRESHNESS_PARAMETER_PATH'), t.config);
     expect(path).toBe(`/${t.config.stackName}/freshness/`);
-    expect(allows(statements, 'ssm:GetParametersByPath', arn(t.config, 'ssm', `parameter/${t.config.stackName}/freshness`), t.config)).toBe(true);
-    for (const other of [`parameter/${t.config.stackName}`, `parameter/${t.config.stackName}/`, `parameter/${t.config.stackName}/db`, `parameter/${t.config.stackName}/freshness/api/x`]) {
+    expect(allows(statements, 'ssm:GetParametersByPath', arn(t.config, 'ssm', `parameter/${t.config.stackName}/freshness`), t.config)).toBe(
+      true,
+    );
+    for (const other of [
+      `parameter/${t.config.stackName}`,
+      `parameter/${t.config.stackName}/`,
+      `parameter/${t.config.stackName}/db`,
+      `parameter/${t.config.stackName}/freshness/api/x`,
+    ]) {
       expect(allows(statements, 'ssm:GetParametersByPath', arn(t.config, 'ssm', other), t.config), other).toBe(false);
     }
   });
@@ -253,7 +287,8 @@ describe.each(targets)('%s: the instance role allows every AWS call an instance 
     for (const name of secretVariables(sources)) {
       const [ref] = value(t, name) as [{ Ref: string }];
       let secret = t.template.Resources[ref.Ref];
-      if (secret.Type === 'AWS::SecretsManager::SecretTargetAttachment') secret = t.template.Resources[(secret.Properties?.SecretId as { Ref: string }).Ref];
+      if (secret.Type === 'AWS::SecretsManager::SecretTargetAttachment')
+        secret = t.template.Resources[(secret.Properties?.SecretId as { Ref: string }).Ref];
       expect(secret.Type).toBe('AWS::SecretsManager::Secret');
       const keyId = (secret.Properties?.KmsKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
       const keyPolicy = (t.template.Resources[keyId].Properties?.KeyPolicy as { Statement: Statement[] }).Statement;
@@ -262,7 +297,8 @@ describe.each(targets)('%s: the instance role allows every AWS call an instance 
           s.Effect === 'Allow' &&
           list(s.Action).includes('kms:Decrypt') &&
           JSON.stringify(s.Principal).includes(JSON.stringify({ 'Fn::GetAtt': [roleId, 'Arn'] })) &&
-          JSON.stringify(s.Condition) === JSON.stringify({ StringEquals: { 'kms:ViaService': `secretsmanager.${t.config.region}.amazonaws.com` } }),
+          JSON.stringify(s.Condition) ===
+            JSON.stringify({ StringEquals: { 'kms:ViaService': `secretsmanager.${t.config.region}.amazonaws.com` } }),
       );
       expect(grant, `${name}: ${keyId} lets the instance role decrypt through Secrets Manager`).toBeDefined();
     }
@@ -271,7 +307,10 @@ describe.each(targets)('%s: the instance role allows every AWS call an instance 
   it('has a grant mapping for every AWS CLI call of the boot script, and the grant', () => {
     const calls = cliCalls(t);
     expect(calls.map((c) => c.operation)).toEqual(expect.arrayContaining(['s3 cp', 'cloudformation signal-resource']));
-    expect(calls.filter((c) => !CLI_CALLS[c.operation]).map((c) => c.line), 'map the new call in CLI_CALLS, then grant it').toEqual([]);
+    expect(
+      calls.filter((c) => !CLI_CALLS[c.operation]).map((c) => c.line),
+      'map the new call in CLI_CALLS, then grant it',
+    ).toEqual([]);
     for (const call of calls) {
       const { action, resource } = CLI_CALLS[call.operation];
       expect(allows(statements, action, resource(t, call), t.config), `${action} on ${resource(t, call)} (${call.operation})`).toBe(true);

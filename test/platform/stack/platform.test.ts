@@ -91,7 +91,9 @@ describe('network', () => {
 describe('load balancer', () => {
   it('drops invalid headers, mitigates desync, uses the configured idle timeout, logs access', () => {
     const lb = only(prodJson, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
-    const attrs = Object.fromEntries((lb.Properties?.LoadBalancerAttributes as { Key: string; Value: string }[]).map((a) => [a.Key, a.Value]));
+    const attrs = Object.fromEntries(
+      (lb.Properties?.LoadBalancerAttributes as { Key: string; Value: string }[]).map((a) => [a.Key, a.Value]),
+    );
     expect(attrs).toMatchObject({
       'routing.http.drop_invalid_header_fields.enabled': 'true',
       'routing.http.desync_mitigation_mode': 'defensive',
@@ -111,13 +113,19 @@ describe('load balancer', () => {
     });
     prod.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
-      DefaultActions: [Match.objectLike({ Type: 'redirect', RedirectConfig: Match.objectLike({ Protocol: 'HTTPS', StatusCode: 'HTTP_301' }) })],
+      DefaultActions: [
+        Match.objectLike({ Type: 'redirect', RedirectConfig: Match.objectLike({ Protocol: 'HTTPS', StatusCode: 'HTTP_301' }) }),
+      ],
     });
   });
 
   it('serves plain HTTP without a certificate (dev)', () => {
     dev.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
-    dev.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP', DefaultActions: [Match.objectLike({ Type: 'forward' })] });
+    dev.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [Match.objectLike({ Type: 'forward' })],
+    });
   });
 
   it('has a tuned target group: shallow health check, draining, least outstanding requests', () => {
@@ -131,7 +139,9 @@ describe('load balancer', () => {
       HealthyThresholdCount: hc.healthyThresholdCount,
       UnhealthyThresholdCount: hc.unhealthyThresholdCount,
     });
-    const attrs = Object.fromEntries((tg.Properties?.TargetGroupAttributes as { Key: string; Value: string }[]).map((a) => [a.Key, a.Value]));
+    const attrs = Object.fromEntries(
+      (tg.Properties?.TargetGroupAttributes as { Key: string; Value: string }[]).map((a) => [a.Key, a.Value]),
+    );
     expect(attrs).toMatchObject({
       'load_balancing.algorithm.type': 'least_outstanding_requests',
       'deregistration_delay.timeout_seconds': String(envs.prod.loadBalancer.deregistrationDelaySeconds),
@@ -145,7 +155,12 @@ describe('load balancer', () => {
     const logs = buckets.find((b) => (b.Properties?.LifecycleConfiguration as object | undefined) !== undefined)!;
     expect(logs.Properties).toMatchObject({
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
     const rule = (logs.Properties?.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules[0];
     expect(rule).toMatchObject({ Status: 'Enabled', ExpirationInDays: envs.prod.loadBalancer.accessLogRetentionDays });
@@ -158,7 +173,9 @@ describe('app fleet', () => {
     const data = lt.Properties?.LaunchTemplateData as Record<string, unknown>;
     expect(data).toMatchObject({
       MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
-      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: envs.prod.fleet.rootVolumeGiB } }],
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: envs.prod.fleet.rootVolumeGiB } },
+      ],
       InstanceType: 'm7g.large',
       Monitoring: { Enabled: true },
     });
@@ -168,7 +185,9 @@ describe('app fleet', () => {
   it('grants SSM access instead of SSH', () => {
     prod.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] }),
-      ManagedPolicyArns: [Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':iam::aws:policy/AmazonSSMManagedInstanceCore'])]) })],
+      ManagedPolicyArns: [
+        Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':iam::aws:policy/AmazonSSMManagedInstanceCore'])]) }),
+      ],
     });
   });
 
@@ -213,31 +232,46 @@ describe('app fleet', () => {
     expect(userData).toContain(`DB_STATEMENT_TIMEOUT_MS=${envs.prod.database.statementTimeoutMs}`);
   });
 
-  it.each(['dev', 'prod'] as const)('publishes the freshness model to SSM in %s (with or without CloudFront) and lets the app read it', (name) => {
-    const template = name === 'dev' ? devJson : prodJson;
-    const params = Object.entries(resourcesOfType(template, 'AWS::SSM::Parameter')).filter(([, p]) => String(p.Properties?.Name).startsWith(`/loadbearing-${name}/freshness/`));
-    expect(params.map(([, p]) => p.Properties?.Name).sort()).toEqual(envs[name].edge.freshness.map((c) => `/loadbearing-${name}/freshness/${c.name}`).sort());
-    const pages = envs[name].edge.freshness.find((c) => c.name === 'pages')!;
-    expect(JSON.parse(String(params.find(([, p]) => String(p.Properties?.Name).endsWith('/pages'))![1].Properties?.Value))).toEqual({
-      pathPattern: '/*',
-      cacheable: true,
-      edgeTtlSeconds: pages.edgeTtlSeconds,
-      appCacheTtlSeconds: pages.appCacheTtlSeconds,
-      maxStalenessSeconds: pages.maxStalenessSeconds,
-      staleWhileRevalidateSeconds: pages.staleWhileRevalidateSeconds,
-      staleIfErrorSeconds: pages.staleIfErrorSeconds,
-      invalidation: pages.invalidation,
-    });
-    const userData = JSON.stringify((only(template, 'AWS::EC2::LaunchTemplate').Properties?.LaunchTemplateData as Record<string, unknown>).UserData);
-    expect(userData).toContain(`FRESHNESS_PARAMETER_PATH=/loadbearing-${name}/freshness/`);
-    // The app reads the model with one GetParametersByPath on the path (authorized against the path):
-    // test/platform/stack/instance-permissions.test.ts checks the grant against every call the service makes.
-    const fleetPolicy = JSON.stringify(Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties?.Roles).includes('FleetInstanceRole')));
-    expect(fleetPolicy).toContain(`parameter/loadbearing-${name}/freshness/`);
-  });
+  it.each(['dev', 'prod'] as const)(
+    'publishes the freshness model to SSM in %s (with or without CloudFront) and lets the app read it',
+    (name) => {
+      const template = name === 'dev' ? devJson : prodJson;
+      const params = Object.entries(resourcesOfType(template, 'AWS::SSM::Parameter')).filter(([, p]) =>
+        String(p.Properties?.Name).startsWith(`/loadbearing-${name}/freshness/`),
+      );
+      expect(params.map(([, p]) => p.Properties?.Name).sort()).toEqual(
+        envs[name].edge.freshness.map((c) => `/loadbearing-${name}/freshness/${c.name}`).sort(),
+      );
+      const pages = envs[name].edge.freshness.find((c) => c.name === 'pages')!;
+      expect(JSON.parse(String(params.find(([, p]) => String(p.Properties?.Name).endsWith('/pages'))![1].Properties?.Value))).toEqual({
+        pathPattern: '/*',
+        cacheable: true,
+        edgeTtlSeconds: pages.edgeTtlSeconds,
+        appCacheTtlSeconds: pages.appCacheTtlSeconds,
+        maxStalenessSeconds: pages.maxStalenessSeconds,
+        staleWhileRevalidateSeconds: pages.staleWhileRevalidateSeconds,
+        staleIfErrorSeconds: pages.staleIfErrorSeconds,
+        invalidation: pages.invalidation,
+      });
+      const userData = JSON.stringify(
+        (only(template, 'AWS::EC2::LaunchTemplate').Properties?.LaunchTemplateData as Record<string, unknown>).UserData,
+      );
+      expect(userData).toContain(`FRESHNESS_PARAMETER_PATH=/loadbearing-${name}/freshness/`);
+      // The app reads the model with one GetParametersByPath on the path (authorized against the path):
+      // test/platform/stack/instance-permissions.test.ts checks the grant against every call the service makes.
+      const fleetPolicy = JSON.stringify(
+        Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).filter((p) =>
+          JSON.stringify(p.Properties?.Roles).includes('FleetInstanceRole'),
+        ),
+      );
+      expect(fleetPolicy).toContain(`parameter/loadbearing-${name}/freshness/`);
+    },
+  );
 
   it('uses the burstable profile in dev', () => {
-    expect((only(devJson, 'AWS::EC2::LaunchTemplate').Properties?.LaunchTemplateData as Record<string, unknown>).InstanceType).toBe('t4g.medium');
+    expect((only(devJson, 'AWS::EC2::LaunchTemplate').Properties?.LaunchTemplateData as Record<string, unknown>).InstanceType).toBe(
+      't4g.medium',
+    );
   });
 });
 
@@ -262,7 +296,9 @@ describe('database', () => {
       GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"lb_admin"}' }),
     });
     prod.hasResourceProperties('AWS::RDS::DBInstance', {
-      MasterUserPassword: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager')])]) }),
+      MasterUserPassword: Match.objectLike({
+        'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager')])]),
+      }),
       KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] },
     });
   });
@@ -279,7 +315,9 @@ describe('database', () => {
   });
 
   it('protects prod data: kept on delete, a snapshot on replacement, and deletion protection switched on by the RollbackGuard', () => {
-    const [writerId, writer] = Object.entries(resourcesOfType(prodJson, 'AWS::RDS::DBInstance')).find(([, i]) => !i.Properties?.SourceDBInstanceIdentifier)!;
+    const [writerId, writer] = Object.entries(resourcesOfType(prodJson, 'AWS::RDS::DBInstance')).find(
+      ([, i]) => !i.Properties?.SourceDBInstanceIdentifier,
+    )!;
     expect(writer.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(writer.UpdateReplacePolicy).toBe('Snapshot');
     expect(writer.Properties?.DeletionProtection).toBeUndefined();
@@ -323,7 +361,9 @@ describe('cache', () => {
       Properties: { 'maxmemory-policy': envs.prod.cache.maxmemoryPolicy, 'reserved-memory-percent': '25' },
     });
     const rg = only(prodJson, 'AWS::ElastiCache::ReplicationGroup');
-    expect(rg.Properties?.LogDeliveryConfigurations).toEqual([expect.objectContaining({ LogType: 'slow-log', DestinationType: 'cloudwatch-logs' })]);
+    expect(rg.Properties?.LogDeliveryConfigurations).toEqual([
+      expect.objectContaining({ LogType: 'slow-log', DestinationType: 'cloudwatch-logs' }),
+    ]);
   });
 });
 
@@ -376,7 +416,10 @@ describe('stack settings', () => {
   });
 
   it('targets an explicit account and region, so nothing is looked up', () => {
-    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { environment?: string }>; missing?: unknown };
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+      artifacts: Record<string, { environment?: string }>;
+      missing?: unknown;
+    };
     expect(manifest.artifacts['loadbearing-prod'].environment).toBe('aws://333333333333/us-east-1');
     expect(manifest.missing).toBeUndefined();
   });

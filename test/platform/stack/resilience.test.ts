@@ -26,7 +26,13 @@ describe('edge protection: WAF on the ALB', () => {
     Template.fromJSON(staging).hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
       DefaultAction: { Allow: {} },
-      Rules: Match.arrayWith([Match.objectLike({ Name: 'rate-limit-per-ip', Priority: 0, Statement: { RateBasedStatement: { Limit: prodConfig.waf.rateLimitPerIp, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } } })]),
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Name: 'rate-limit-per-ip',
+          Priority: 0,
+          Statement: { RateBasedStatement: { Limit: prodConfig.waf.rateLimitPerIp, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
+        }),
+      ]),
     });
     prod.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'CLOUDFRONT',
@@ -61,7 +67,10 @@ describe('edge protection: WAF on the ALB', () => {
 
   it('is associated with the ALB and logs to an aws-waf-logs- group with secrets redacted', () => {
     prod.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: { Ref: Match.stringLikeRegexp('^LoadBalancer') } });
-    prod.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: 'aws-waf-logs-loadbearing-prod', RetentionInDays: prodConfig.waf.logRetentionDays });
+    prod.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: 'aws-waf-logs-loadbearing-prod',
+      RetentionInDays: prodConfig.waf.logRetentionDays,
+    });
     prod.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
       RedactedFields: [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }],
     });
@@ -104,18 +113,28 @@ describe('connection handling: RDS Proxy and read/write separation', () => {
     const userData = JSON.stringify(Object.values(resourcesOfType(prodJson, 'AWS::EC2::LaunchTemplate'))[0].Properties);
     expect(userData).toMatch(/DB_WRITER_HOST=",\{"Fn::GetAtt":\["DatabaseProxy[0-9A-F]+","Endpoint"\]\}/);
     expect(userData).toContain('DB_IAM_AUTH=true');
-    expect(userData).toMatch(/DB_READER_HOSTS=",\{"Fn::GetAtt":\["DatabaseReplica1[0-9A-F]+","Endpoint.Address"\]\},",",\{"Fn::GetAtt":\["DatabaseReplica2/);
+    expect(userData).toMatch(
+      /DB_READER_HOSTS=",\{"Fn::GetAtt":\["DatabaseReplica1[0-9A-F]+","Endpoint.Address"\]\},",",\{"Fn::GetAtt":\["DatabaseReplica2/,
+    );
   });
 
   it('lets the app reach the proxy and the proxy reach the writer, on 5432 only', () => {
     const ingress = Object.values(resourcesOfType(prodJson, 'AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties!);
     const proxyIn = ingress.filter((r) => JSON.stringify(r.GroupId).includes('SecurityGroupsDatabaseProxy'));
-    expect(proxyIn).toEqual([expect.objectContaining({ FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^SecurityGroupsApp/), 'GroupId'] } })]);
-    const dbFromProxy = ingress.filter((r) => JSON.stringify(r.GroupId).includes('SecurityGroupsDatabase0') && JSON.stringify(r.SourceSecurityGroupId).includes('Proxy'));
+    expect(proxyIn).toEqual([
+      expect.objectContaining({
+        FromPort: 5432,
+        ToPort: 5432,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^SecurityGroupsApp/), 'GroupId'] },
+      }),
+    ]);
+    const dbFromProxy = ingress.filter(
+      (r) => JSON.stringify(r.GroupId).includes('SecurityGroupsDatabase0') && JSON.stringify(r.SourceSecurityGroupId).includes('Proxy'),
+    );
     expect(dbFromProxy).toEqual([expect.objectContaining({ FromPort: 5432, ToPort: 5432 })]);
   });
 
-  it('rotates the master secret on a schedule, with the platform\'s own rotation function', () => {
+  it("rotates the master secret on a schedule, with the platform's own rotation function", () => {
     prod.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       SecretId: { Ref: Match.stringLikeRegexp('^DatabaseSecretAttachment') },
       RotationLambdaARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseSecretRotationFunction'), 'Arn'] },
@@ -125,7 +144,7 @@ describe('connection handling: RDS Proxy and read/write separation', () => {
 });
 
 describe('fleet: capacity fallback and safe rollout', () => {
-  it('uses a mixed instances policy over the profile\'s families with an On-Demand base (no Spot in prod)', () => {
+  it("uses a mixed instances policy over the profile's families with an On-Demand base (no Spot in prod)", () => {
     prod.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
       CapacityRebalance: false,
       MixedInstancesPolicy: {
@@ -135,7 +154,9 @@ describe('fleet: capacity fallback and safe rollout', () => {
           OnDemandAllocationStrategy: 'prioritized',
           SpotAllocationStrategy: 'price-capacity-optimized',
         },
-        LaunchTemplate: Match.objectLike({ Overrides: [{ InstanceType: 'm7g.large' }, { InstanceType: 'm7gd.large' }, { InstanceType: 'r7g.large' }] }),
+        LaunchTemplate: Match.objectLike({
+          Overrides: [{ InstanceType: 'm7g.large' }, { InstanceType: 'm7gd.large' }, { InstanceType: 'r7g.large' }],
+        }),
       },
     });
   });
@@ -159,7 +180,9 @@ describe('fleet: capacity fallback and safe rollout', () => {
         PauseTime: `PT${timing.signalTimeoutSeconds / 60}M`,
       },
     });
-    expect(asg.CreationPolicy).toEqual({ ResourceSignal: { Count: prodConfig.fleet.minCapacity, Timeout: `PT${timing.signalTimeoutSeconds / 60}M` } });
+    expect(asg.CreationPolicy).toEqual({
+      ResourceSignal: { Count: prodConfig.fleet.minCapacity, Timeout: `PT${timing.signalTimeoutSeconds / 60}M` },
+    });
     const userData = JSON.stringify(Object.values(resourcesOfType(prodJson, 'AWS::EC2::LaunchTemplate'))[0].Properties);
     expect(userData).toContain(`--max-time ${timing.healthWait.probeTimeoutSeconds} http://127.0.0.1:8080/healthz`);
     expect(userData).toContain('aws cloudformation signal-resource');
@@ -189,19 +212,32 @@ describe('options switched on through config (one extra synth)', () => {
   });
 
   it('adds a warm pool', () => {
-    variant.hasResourceProperties('AWS::AutoScaling::WarmPool', { MinSize: 2, PoolState: 'Running', InstanceReusePolicy: { ReuseOnScaleIn: true } });
+    variant.hasResourceProperties('AWS::AutoScaling::WarmPool', {
+      MinSize: 2,
+      PoolState: 'Running',
+      InstanceReusePolicy: { ReuseOnScaleIn: true },
+    });
     prod.resourceCountIs('AWS::AutoScaling::WarmPool', 0);
   });
 
   it('adds scheduled capacity for a known peak', () => {
-    variant.hasResourceProperties('AWS::AutoScaling::ScheduledAction', { Recurrence: '30 7 * * 1-5', TimeZone: 'Europe/Berlin', MinSize: 12 });
+    variant.hasResourceProperties('AWS::AutoScaling::ScheduledAction', {
+      Recurrence: '30 7 * * 1-5',
+      TimeZone: 'Europe/Berlin',
+      MinSize: 12,
+    });
   });
 
   it('serves the fixed maintenance response ahead of the forward (the degradation switch)', () => {
     variant.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 1,
       Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/api/reports/*'] } }],
-      Actions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503', ContentType: 'application/json', MessageBody: Match.stringLikeRegexp('maintenance') } })],
+      Actions: [
+        Match.objectLike({
+          Type: 'fixed-response',
+          FixedResponseConfig: { StatusCode: '503', ContentType: 'application/json', MessageBody: Match.stringLikeRegexp('maintenance') },
+        }),
+      ],
     });
     expect(JSON.stringify(resourcesOfType(prodJson, 'AWS::ElasticLoadBalancingV2::ListenerRule'))).not.toContain('fixed-response');
   });

@@ -51,13 +51,20 @@ describe('prod with a warm pool', () => {
 
   it('lets the instances complete the action of this group only, and read their own state', () => {
     const [asgId] = one(warm, 'AWS::AutoScaling::AutoScalingGroup');
-    const [policyId, policy] = Object.entries(resourcesOfType(warm, 'AWS::IAM::Policy')).find(([id]) => id.startsWith('FleetLaunchHookPolicy'))!;
+    const [policyId, policy] = Object.entries(resourcesOfType(warm, 'AWS::IAM::Policy')).find(([id]) =>
+      id.startsWith('FleetLaunchHookPolicy'),
+    )!;
     expect(policy.Properties?.Roles).toEqual([{ Ref: expect.stringMatching(/^FleetInstanceRole/) }]);
     expect((policy.Properties?.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
       {
         Action: 'autoscaling:CompleteLifecycleAction',
         Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', [`arn:aws:autoscaling:${config.region}:${config.account}:autoScalingGroup:*:autoScalingGroupName/`, { Ref: asgId }]] },
+        Resource: {
+          'Fn::Join': [
+            '',
+            [`arn:aws:autoscaling:${config.region}:${config.account}:autoScalingGroup:*:autoScalingGroupName/`, { Ref: asgId }],
+          ],
+        },
       },
       { Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances'], Effect: 'Allow', Resource: '*' },
     ]);

@@ -3,7 +3,10 @@ import type { ServiceBenchResults, ServiceCase } from '../../../tools/bench/serv
 import { serviceTargets } from '../../../tools/bench/service-bench-part';
 
 const s = (median: number) => ({ median, min: median, max: median });
-function results(cached: { rps: number; p99: number; failures?: number }, overhead: Partial<Record<ServiceCase, number>> = {}): ServiceBenchResults {
+function results(
+  cached: { rps: number; p99: number; failures?: number },
+  overhead: Partial<Record<ServiceCase, number>> = {},
+): ServiceBenchResults {
   const kase = (name: ServiceCase, rps: number, p99: number) => ({
     name,
     service: { requestsPerSecond: s(rps), p50Ms: s(1), p99Ms: s(p99), failures: name === 'cached-read' ? (cached.failures ?? 0) : 0 },

@@ -39,9 +39,15 @@ describe('the build freshness check (tools/build.cjs)', () => {
   it.each([
     ['a source edited', (r: string) => writeFileSync(join(r, 'lib/a.ts'), 'export const a = 2;\n')],
     ['a source added', (r: string) => writeFileSync(join(r, 'constructs/c.ts'), 'export {};\n')],
-    ['a source in a nested folder added', (r: string) => (mkdirSync(join(r, 'lib/x/y'), { recursive: true }), writeFileSync(join(r, 'lib/x/y/z.ts'), ''))],
+    [
+      'a source in a nested folder added',
+      (r: string) => (mkdirSync(join(r, 'lib/x/y'), { recursive: true }), writeFileSync(join(r, 'lib/x/y/z.ts'), '')),
+    ],
     ['a tsconfig changed', (r: string) => writeFileSync(join(r, 'tsconfig.build.json'), '{"compilerOptions":{}}\n')],
-    ['the TypeScript version changed', (r: string) => writeFileSync(join(r, 'node_modules/typescript/package.json'), '{"version":"7.0.3"}\n')],
+    [
+      'the TypeScript version changed',
+      (r: string) => writeFileSync(join(r, 'node_modules/typescript/package.json'), '{"version":"7.0.3"}\n'),
+    ],
     ['no build recorded', (r: string) => rmSync(join(r, BUILD_INFO))],
   ])('is stale after %s', (_what, change) => {
     change(root);
@@ -80,12 +86,18 @@ describe('the launcher (tools/launch.cjs)', () => {
   it('obeys LOADBEARING_RUNNER, and refuses to run a stale dist/ when forced to', () => {
     expect(runnerFor('bin/app', root, 'tsx')).toBe('tsx');
     writeFileSync(join(root, 'lib/a.ts'), 'export const a = 4;\n');
-    expect(() => runnerFor('bin/app', root, 'dist')).toThrow(/LOADBEARING_RUNNER=dist, but dist\/bin\/app\.js is missing or older than the sources: run `npm run build`/);
+    expect(() => runnerFor('bin/app', root, 'dist')).toThrow(
+      /LOADBEARING_RUNNER=dist, but dist\/bin\/app\.js is missing or older than the sources: run `npm run build`/,
+    );
   });
 
-  it('runs this project\'s entry points either way, with their own arguments', () => {
+  it("runs this project's entry points either way, with their own arguments", () => {
     const run = (runner: string) =>
-      spawnSync(process.execPath, ['tools/launch.cjs', 'bin/diff', '--help'], { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, LOADBEARING_RUNNER: runner } });
+      spawnSync(process.execPath, ['tools/launch.cjs', 'bin/diff', '--help'], {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, LOADBEARING_RUNNER: runner },
+      });
     for (const runner of ['dist', 'tsx']) {
       const result = run(runner);
       expect(result.stderr).toBe('');

@@ -23,7 +23,10 @@ describe("the model's copy of aws-cdk-lib's data (lib/model/config/aws-catalog.t
 
   it('keeps aws-cdk-lib out of the model layer', () => {
     const { execSync } = require('node:child_process') as typeof import('node:child_process');
-    const found = execSync("grep -rlE \"from 'aws-cdk-lib|from 'constructs'|from '\\.\\./\\.\\./constructs|from '\\.\\./platform|from '\\.\\./ops\" lib/model || true", { cwd: join(__dirname, '..', '..', '..'), encoding: 'utf8' }).trim();
+    const found = execSync(
+      "grep -rlE \"from 'aws-cdk-lib|from 'constructs'|from '\\.\\./\\.\\./constructs|from '\\.\\./platform|from '\\.\\./ops\" lib/model || true",
+      { cwd: join(__dirname, '..', '..', '..'), encoding: 'utf8' },
+    ).trim();
     expect(found).toBe('');
   });
 });

@@ -13,7 +13,7 @@ describe('docs/extending.md examples', () => {
     expect(examples).toContain(app);
   });
 
-  it('compile against the package\'s entry points: every name they import is exported', () => {
+  it("compile against the package's entry points: every name they import is exported", () => {
     // The suite's global setup (test/setup/global-synth.ts) compiles them with the project in one
     // `tsc --noEmit` and fails the run, with tsc's output, on any error; here: it compiled these.
     expect(examples.length).toBeGreaterThanOrEqual(2);
@@ -27,7 +27,7 @@ describe('docs/extending.md examples', () => {
       "node_modules/.cache/loadbearing-type-check/example-1.ts(3,7): error TS2305: Module '\"loadbearing\"' has no exported member 'Fleet'.",
       "lib/index.ts(2,1): error TS6133: 'x' is declared but its value is never read.",
       "lib/a.ts(4,3): error TS2322: Type 'string' is not assignable to type 'number'.",
-      '  The expected type comes from property \'n\'.',
+      "  The expected type comes from property 'n'.",
     ].join('\n');
     expect(withoutUnusedInExamples(output, dir).split('\n')).toEqual([output.split('\n')[1], ...output.split('\n').slice(2)]);
   });

@@ -19,7 +19,13 @@ describe('npm run synth arguments', () => {
   });
 
   it('builds every stack without arguments, and takes --output and --app', () => {
-    expect(parseSynthArgs(['-o', 'out', '--app', 'node x.js'])).toEqual({ stacks: [], context: [], output: 'out', app: 'node x.js', passThrough: [] });
+    expect(parseSynthArgs(['-o', 'out', '--app', 'node x.js'])).toEqual({
+      stacks: [],
+      context: [],
+      output: 'out',
+      app: 'node x.js',
+      passThrough: [],
+    });
     expect(parseSynthArgs(['--help'])).toBeUndefined();
   });
 
@@ -56,8 +62,16 @@ describe('what a synth wrote', () => {
   const dir = mkdtempSync(join(tmpdir(), 'summary-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('lists the manifest\'s templates with resource counts, and older templates as not part of this synth', () => {
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ artifacts: { 'loadbearing-dev': { type: 'aws:cloudformation:stack', properties: { templateFile: 'loadbearing-dev.template.json' } }, Tree: { type: 'cdk:tree' } } }));
+  it("lists the manifest's templates with resource counts, and older templates as not part of this synth", () => {
+    writeFileSync(
+      join(dir, 'manifest.json'),
+      JSON.stringify({
+        artifacts: {
+          'loadbearing-dev': { type: 'aws:cloudformation:stack', properties: { templateFile: 'loadbearing-dev.template.json' } },
+          Tree: { type: 'cdk:tree' },
+        },
+      }),
+    );
     writeFileSync(join(dir, 'loadbearing-dev.template.json'), JSON.stringify({ Resources: { A: {}, B: {} } }));
     writeFileSync(join(dir, 'loadbearing-prod.template.json'), '{}');
     expect(writtenTemplates(dir).map((t) => [t.stack, t.resources])).toEqual([['loadbearing-dev', 2]]);
