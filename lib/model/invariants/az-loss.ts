@@ -76,6 +76,21 @@ export const AZ_LOSS_RULES: readonly ConfigRule[] = [
     rationale:
       'Instances use the NAT gateway of their AZ only when there is one per AZ; with fewer, losing the AZ of a shared NAT cuts outbound traffic for AZs that are still healthy.',
     check(c) {
+      const egress = c.network.existingVpc?.appEgress;
+      if (egress) {
+        // An existing VPC: AZs whose app subnets share a NAT gateway lose egress together.
+        if (egress.kind !== 'nat') return [];
+        const nats = new Set(c.availabilityZones.map((az) => egress.natGatewayIds[az]).filter(Boolean));
+        if (nats.size >= c.availabilityZones.length) return [];
+        return [
+          {
+            path: 'network.existingVpc.appEgress.natGatewayIds',
+            value: egress.natGatewayIds,
+            message: `${nats.size} NAT gateway(s) for ${c.availabilityZones.length} AZs: an AZ failure can take outbound traffic of the other AZs with it`,
+            fix: "ask the network team for a NAT gateway in each AZ, routed from that AZ's app subnets.",
+          },
+        ];
+      }
       const nat = c.network.natGateways ?? c.availabilityZones.length;
       if (nat >= c.availabilityZones.length) return [];
       return [

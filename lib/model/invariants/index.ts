@@ -5,6 +5,7 @@ export * from './connection-budget';
 export * from './deploy-safety';
 export * from './freshness';
 export * from './hard-limits';
+export * from './network';
 export * from './invariant-rule';
 export * from './invariants-reference';
 export * from './rules';

@@ -11,6 +11,7 @@ export const RULE_GROUPS = {
   'cache-policy': 'Cache policy',
   freshness: 'Freshness',
   'deploy-safety': 'Deploy safety',
+  network: 'Network',
 } as const;
 export type RuleGroup = keyof typeof RULE_GROUPS;
 

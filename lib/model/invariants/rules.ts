@@ -4,6 +4,7 @@ import { CONNECTION_BUDGET_RULES } from './connection-budget';
 import { DEPLOY_SAFETY_RULES } from './deploy-safety';
 import { FRESHNESS_RULES } from './freshness';
 import { HARD_LIMIT_RULES } from './hard-limits';
+import { NETWORK_RULES } from './network';
 import type { InvariantRule } from './invariant-rule';
 import { SCALING_ALARM_RULES } from './scaling-alarms';
 import { TIMEOUT_CHAIN_RULES } from './timeout-chain';
@@ -13,6 +14,7 @@ export const INVARIANT_RULES: readonly InvariantRule[] = [
   ...CONNECTION_BUDGET_RULES,
   ...TIMEOUT_CHAIN_RULES,
   ...AZ_LOSS_RULES,
+  ...NETWORK_RULES,
   ...SCALING_ALARM_RULES,
   ...HARD_LIMIT_RULES,
   ...CACHE_POLICY_RULES,

@@ -163,6 +163,12 @@ export function reviewStack(
   }
   const chain = new ChainText(analysis, paths, configChanges);
   hazards.push(...impactHazards(stack, analysis, chain, paths, before ?? {}, after));
+  // A move to another VPC replaces what cannot move; it is the cause of whatever else the chains found for those resources.
+  for (const moved of vpcMoveHazards(stack, before, after, paths)) {
+    const at = hazards.findIndex((h) => h.logicalId === moved.logicalId);
+    if (at >= 0) hazards.splice(at, 1, moved);
+    else hazards.push(moved);
+  }
 
   const changed = new Set(changes.map((c) => c.logicalId));
   const impacts = [...analysis.impacts.values()]
@@ -429,6 +435,47 @@ function protectionChange(
     (r) => r.Type === 'Custom::RollbackGuard' && JSON.stringify(r.Properties ?? {}).includes(`"Ref":"${change.logicalId}"`),
   );
   return { kind: 'handed-over', what, guarded };
+}
+
+/** Resources that cannot move between VPCs in place: they are replaced, new and empty, in the other VPC. */
+const VPC_BOUND_TYPES = new Set([
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::DBProxy',
+  'AWS::ElastiCache::ReplicationGroup',
+  'AWS::ElasticLoadBalancingV2::LoadBalancer',
+]);
+
+/** The VPC of a template: one it creates (`created:<logical ID>`), or the existing one its security groups name. */
+function vpcIdentity(template: Template | undefined): string | undefined {
+  const resources = Object.entries(template?.Resources ?? {});
+  const created = resources.find(([, r]) => r.Type === 'AWS::EC2::VPC');
+  if (created) return `created:${created[0]}`;
+  const ids = resources
+    .filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroup' && typeof r.Properties?.VpcId === 'string')
+    .map(([, r]) => r.Properties!.VpcId as string);
+  return ids[0];
+}
+
+/**
+ * Switching an environment between a VPC the stack creates and an existing one (or between two
+ * existing ones) moves every resource that lives in subnets. The DB instances, the proxy, the cache
+ * and the ALB cannot move: CloudFormation replaces them with new, empty ones in the other VPC.
+ */
+function vpcMoveHazards(stack: string, before: Template | undefined, after: Template, paths: Readonly<Record<string, string>>): Hazard[] {
+  const [from, to] = [vpcIdentity(before), vpcIdentity(after)];
+  if (!from || !to || from === to) return [];
+  const describe = (v: string) => (v.startsWith('created:') ? "the stack's own VPC" : `existing VPC ${v}`);
+  return Object.entries(after.Resources ?? {})
+    .filter(([id, r]) => VPC_BOUND_TYPES.has(r.Type) && before?.Resources?.[id]?.Type === r.Type)
+    .map(([id, r]) => ({
+      stack,
+      logicalId: id,
+      type: r.Type,
+      ...(paths[id] === undefined ? {} : { path: paths[id] }),
+      impact: 'WILL_REPLACE' as const,
+      reason: `moves from ${describe(from)} to ${describe(to)}: it cannot move between VPCs in place, so CloudFormation would replace it with a new, empty one`,
+      fix: 'keep this environment in its VPC; to use another VPC, create a new environment there and migrate the data (docs/configuration.md, "An existing VPC")',
+    }));
 }
 
 function removedStack(stack: string, before: Template): StackReview {

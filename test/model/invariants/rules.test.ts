@@ -22,6 +22,23 @@ function problemsFor(change: Record<string, unknown>): ConfigProblem[] {
   }
 }
 
+/** An existing VPC for prod's three AZs (tiers may name fewer AZs). */
+function existingVpc(azs: Partial<Record<'public' | 'app' | 'data', string[]>> = {}) {
+  const all = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+  const tier = (n: number, names = all) =>
+    Object.fromEntries(
+      names.map((az) => [
+        az,
+        { subnetId: `subnet-0${n}${all.indexOf(az)}${'0'.repeat(14)}`, routeTableId: `rtb-0${n}${all.indexOf(az)}${'0'.repeat(14)}` },
+      ]),
+    );
+  return {
+    vpcId: 'vpc-0123456789abcdef0',
+    subnets: { public: tier(1, azs.public), app: tier(2, azs.app), data: tier(3, azs.data) },
+    appEgress: { kind: 'nat', natGatewayIds: Object.fromEntries(all.map((az, i) => [az, `nat-04${i}${'0'.repeat(14)}`])) },
+  };
+}
+
 /** The resolved prod environment with one change (must be valid). */
 function prodWith(change: Record<string, unknown>): EnvironmentConfig {
   return resolveEnvironments({ prod: deepMerge(BUILTIN_ENVIRONMENTS.prod, change) }, 'test.json')[0];
@@ -298,6 +315,42 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
         '7',
         '[SA-3] a rollout needs fleet.minCapacity 6 + fleet.rollingUpdate.maxBatchSize 2 = 8 instances, above fleet.maxCapacity (7)',
         'raise fleet.maxCapacity to 8 or more, or lower fleet.rollingUpdate.maxBatchSize.',
+      ),
+    ],
+  },
+  {
+    id: 'NW-1',
+    compliant: { network: { existingVpc: existingVpc() } },
+    violating: { network: { existingVpc: existingVpc({ app: ['us-east-1a', 'us-east-1b'] }) } },
+    expected: [
+      p(
+        'network.existingVpc.subnets.app',
+        '["us-east-1a","us-east-1b"]',
+        '[NW-1] has subnets in 2 of the 3 availabilityZones: none in us-east-1c',
+        'add a app subnet of the VPC in us-east-1c, or remove that AZ from availabilityZones.',
+      ),
+    ],
+  },
+  {
+    id: 'NW-2',
+    compliant: { network: { existingVpc: existingVpc() } },
+    violating: {
+      network: {
+        existingVpc: {
+          ...existingVpc(),
+          appEgress: {
+            kind: 'vpc-endpoints',
+            services: ['s3', 'secretsmanager', 'ssm', 'ssmmessages', 'ec2messages', 'logs', 'monitoring', 'cloudformation'],
+          },
+        },
+      },
+    },
+    expected: [
+      p(
+        'network.existingVpc.appEgress.services',
+        '["s3","secretsmanager","ssm","ssmmessages","ec2messages","logs","monitoring",...',
+        '[NW-2] lacks the VPC endpoints autoscaling, which the instances call while they boot and serve',
+        'ask the network team for autoscaling endpoints in the VPC (interface endpoints with private DNS; S3 as a gateway endpoint), or use NAT gateways.',
       ),
     ],
   },
