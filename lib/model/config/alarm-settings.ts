@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { evaluationWindowProblem } from './aws-limits';
-import { ALWAYS, int, isNum, violation } from './schema-helpers';
+import { ALWAYS, int, isNum, matching, violation } from './schema-helpers';
 
 export const evaluationSchema = z
   .strictObject({
@@ -38,7 +38,11 @@ export const alarmSettingsSchema = z
       ),
     overrides: z
       .record(
-        z.string().regex(/^[a-z]+(-[a-z0-9]+)+$/, { message: 'must be an alarm key "<component>-<signal>", e.g. "db-writer-cpu"' }),
+        matching(
+          /^[a-z]+(-[a-z0-9]+)+$/,
+          'must be an alarm key "<component>-<signal>" in lower case, e.g. "db-writer-cpu"',
+          'use the alarm name without the stack prefix (docs/operations.md, "Alarms and dashboards").',
+        ),
         evaluationSchema,
       )
       .default({})

@@ -85,6 +85,11 @@ export function problemsFromZod(
       }
       continue;
     }
+    if (issue.code === 'invalid_key') {
+      // A record key that breaks the key schema: the key's own rule and fix, at the key's path.
+      problems.push(...problemsFromZod(issue.issues, path, schema));
+      continue;
+    }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       // Report the branch that got furthest: the one with the fewest issues.
       const best = [...issue.errors].sort((a, b) => a.length - b.length)[0];

@@ -24,6 +24,9 @@ const NAME_RULE = (min: number, max: number) => new RegExp(`^(?!.*--)[a-z][a-z0-
 
 /** An environment name: 2-21 characters, so that `loadbearing-<name>` is a valid stack name. */
 export const ENVIRONMENT_NAME = NAME_RULE(2, 21);
+export const ENVIRONMENT_NAME_RULE =
+  'environment names must be 2-21 lower-case letters, digits or single "-", starting with a letter and not ending with "-" (the default stack name loadbearing-<name> prefixes RDS and ElastiCache identifiers)';
+export const ENVIRONMENT_NAME_FIX = 'rename the environment, e.g. "prod" or "pr-42".';
 
 /** Characters AWS allows in tag keys and values across services (https://docs.aws.amazon.com/personalize/latest/dg/personalize-managing-tags.html). */
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
@@ -458,13 +461,7 @@ export const configFileSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Optional JSON schema reference for editors.'),
     environments: z
-      .record(
-        z.string().regex(ENVIRONMENT_NAME, {
-          message:
-            'environment names must be 2-21 lower-case letters, digits or single "-", starting with a letter and not ending with "-"',
-        }),
-        z.unknown(),
-      )
+      .record(matching(ENVIRONMENT_NAME, ENVIRONMENT_NAME_RULE, ENVIRONMENT_NAME_FIX), z.unknown())
       .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' })
       .describe('Environments by name; each becomes a stack `loadbearing-<name>` (unless stackName is set).'),
   })

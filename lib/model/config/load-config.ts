@@ -3,7 +3,15 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { ARTIFACT_ARCHIVE } from './app-settings';
 import { BUILTIN_ENVIRONMENTS } from './builtin-environments';
 import { ConfigError, problemsFromZod, renderValue, type ConfigProblem } from './config-error';
-import { configFileSchema, ENVIRONMENT_NAME, environmentSchema, type EnvironmentConfig, type Stage } from './environment-schema';
+import {
+  configFileSchema,
+  ENVIRONMENT_NAME,
+  ENVIRONMENT_NAME_FIX,
+  ENVIRONMENT_NAME_RULE,
+  environmentSchema,
+  type EnvironmentConfig,
+  type Stage,
+} from './environment-schema';
 import { checkInvariants } from '../invariants/check-invariants';
 import { drillConfigProblems } from '../failure-modes/drill-checks';
 import { STAGE_PRESETS } from './stage-presets';
@@ -30,8 +38,8 @@ export function resolveEnvironments(
       problems.push({
         path: `environments.${name}`,
         value: renderValue(name),
-        rule: 'environment names must be 2-21 lower-case letters, digits or single "-", starting with a letter and not ending with "-" (the default stack name loadbearing-<name> prefixes RDS and ElastiCache identifiers)',
-        fix: 'rename the environment, e.g. "prod" or "pr-42".',
+        rule: ENVIRONMENT_NAME_RULE,
+        fix: ENVIRONMENT_NAME_FIX,
       });
       continue;
     }

@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isConfigError } from '../../../lib/model/config/config-error';
 import type { EnvironmentInput } from '../../../lib/model/config/environment-schema';
-import { builtinEnvironments, deepMerge, resolveEnvironments } from '../../../lib/model/config/load-config';
+import { builtinEnvironments, deepMerge, loadConfigFile, resolveEnvironments } from '../../../lib/model/config/load-config';
 import { BUILTIN_ENVIRONMENTS } from '../../../lib/model/config/builtin-environments';
 
 /** The prod environment with one change, as a config file would give it. */
@@ -49,6 +52,15 @@ describe('invalid configurations fail with the field path, the value, the rule a
         /environments\.prod\.fleet\.minCapacity = 30/,
         /must be <= fleet\.maxCapacity \(10\)/,
         /fix: +lower fleet\.minCapacity or raise fleet\.maxCapacity/,
+      ],
+    ],
+    [
+      'an alarm override key that is not an alarm key',
+      { alarms: { overrides: { DB_CPU: { periodSeconds: 60 } } } },
+      [
+        /alarms\.overrides\.DB_CPU = "DB_CPU"/,
+        /must be an alarm key "<component>-<signal>"/,
+        /fix: +use the alarm name without the stack prefix/,
       ],
     ],
     ['replicas < 0', { database: { readReplicas: -1 } }, [/environments\.prod\.database\.readReplicas = -1/, /must be >= 0/]],
@@ -189,5 +201,27 @@ describe('invalid configurations fail with the field path, the value, the rule a
         bb: { ...BUILTIN_ENVIRONMENTS.dev, stackName: 'same-name' },
       }),
     ).toMatch(/environments\.bb\.stackName = "same-name"\n +rule: is already used by environment "aa"/);
+  });
+});
+
+describe('a config file', () => {
+  it('names an environment whose name breaks the naming rule, with the rule and the fix (not zod\'s "Invalid key in record")', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lb-config-'));
+    try {
+      const file = join(dir, 'config.json');
+      writeFileSync(file, JSON.stringify({ environments: { Prod_1: BUILTIN_ENVIRONMENTS.dev } }));
+      let message = '';
+      try {
+        loadConfigFile(file);
+      } catch (e) {
+        if (!isConfigError(e)) throw e;
+        message = e.message;
+      }
+      expect(message).toMatch(/environments\.Prod_1 = "Prod_1"\n +rule: environment names must be 2-21 lower-case letters/);
+      expect(message).toMatch(/fix: +rename the environment, e\.g\. "prod"/);
+      expect(message).not.toMatch(/Invalid key/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
