@@ -2,6 +2,7 @@ export * from './acknowledge';
 export * from './alarm-actions';
 export * from './alarm-factory';
 export * from './app-alarms';
+export * from './app-bucket';
 export * from './alarm-naming';
 export * from './alarm-topics';
 export * from './app-fleet';

@@ -8,6 +8,7 @@ import { assertInvariants, optedOut } from '../model/invariants/check-invariants
 import { InvariantsPlugin } from './invariants-plugin';
 import { PlatformStack, type PlatformStackProps } from './platform-stack';
 import { addPolicyPacks, type PolicyPackOptions } from './policies/policy-packs';
+import { selectPolicyPacks } from './policies/pack-selection';
 import { defaultValidationCacheDirectory } from './policies/validation-cache';
 
 /** What a stack gets besides its config: component subclasses, alarm naming and routing. */
@@ -34,6 +35,7 @@ export function addPlatform(app: App, environments: readonly EnvironmentConfig[]
   const stacks = environments.map((config) => {
     const extra = typeof options.stackProps === 'function' ? options.stackProps(config) : options.stackProps;
     const stack = new PlatformStack(app, config.stackName, { ...extra, config });
+    selectPolicyPacks(stack, config.policies.packs);
     for (const w of warnings.get(config.name) ?? []) {
       Validations.of(stack).addWarning(
         `loadbearing-invariant-${w.ruleId}`,

@@ -1,3 +1,5 @@
+import { Tags, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,7 +13,9 @@ import {
 import { readValidationReport, resourcesOfType, unacknowledgedFindings, type CfnTemplate, type PluginReport } from '../support/assembly';
 import { testApp, VALIDATION_CACHE } from '../support/test-app';
 import { PagerRouting } from './pager-routing';
+import { TeamRules } from './team-rules';
 import { TunedDatabase } from './tuned-database';
+import { addUploadsBucket } from './uploads-bucket';
 
 /** A team's prod environment, under its own stack name. */
 function teamConfig(stackName: string) {
@@ -92,5 +96,38 @@ describe('3. a custom alarm-action strategy that routes critical alarms to a sec
       DisplayName: 'team incident tool',
       KmsMasterKeyId: Match.anyValue(),
     });
+  });
+});
+
+describe('4 and 5. a bucket of the team that passes every gate, and a rule of the team', () => {
+  let template: CfnTemplate;
+  let findings: string[];
+  beforeAll(() => {
+    const app = testApp();
+    const stack = new PlatformStack(app, 'team-uploads', { config: teamConfig('team-uploads') });
+    addUploadsBucket(stack);
+    // A bucket with a class the team does not have: the team's rule must catch it.
+    Tags.of(new s3.Bucket(stack, 'Scratch', { enforceSSL: true })).add('data-class', 'secret');
+    addPolicyPacks(app, { cacheDirectory: VALIDATION_CACHE });
+    Validations.of(app).addPlugins(new TeamRules(app));
+    const assembly = app.synth();
+    template = assembly.getStackByName('team-uploads').template as CfnTemplate;
+    findings = unacknowledgedFindings(readValidationReport(assembly.directory));
+  });
+
+  it("leaves no finding on the uploads bucket or the fleet role in any pack, the team's included", () => {
+    expect(findings.filter((f) => !f.includes('/Scratch/'))).toEqual([]);
+  });
+
+  it("reports the team's rule on a misclassified bucket, beside the platform's findings there", () => {
+    const scratch = findings.filter((f) => f.includes('/Scratch/'));
+    expect(scratch).toContain('Team Team-S3DataClass at team-uploads/Scratch/Resource');
+    expect(scratch.some((f) => f.startsWith('AwsSolutions '))).toBe(true);
+  });
+
+  it('grants the fleet role the uploads prefix only', () => {
+    const fleetPolicy = JSON.stringify(resourcesOfType(template, 'AWS::IAM::Policy'));
+    expect(fleetPolicy).toContain('/uploads/*');
+    expect(fleetPolicy).not.toMatch(/"s3:\*|s3:GetObject\*|s3:PutObject\*/);
   });
 });

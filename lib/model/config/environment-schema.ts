@@ -10,6 +10,7 @@ import { networkSettingsSchema } from './network-settings';
 import { wafSettingsSchema } from './waf-settings';
 import { edgeSettingsSchema } from './edge-settings';
 import { dnsSettingsSchema, inZone } from './dns-settings';
+import { policySettingsSchema } from './policy-settings';
 import { failureDrillSettingsSchema, fleetTargetCount } from './failure-drill-settings';
 import { AWS_REGIONS, ORIGIN_SHIELD_FOR, ORIGIN_SHIELD_REGIONS, unreachableP99Problem, worstCaseBackoffMs } from './aws-limits';
 import { closest } from './config-error';
@@ -152,6 +153,7 @@ export const environmentSchema = z
     edge: edgeSettingsSchema.prefault({}),
     dns: dnsSettingsSchema.prefault({}),
     failureDrills: failureDrillSettingsSchema.prefault({}),
+    policies: policySettingsSchema.prefault({}),
     invariants: z
       .strictObject({
         optOut: z

@@ -16,6 +16,7 @@ export * from './freshness-table';
 export * from './load-balancer-settings';
 export * from './load-config';
 export * from './network-settings';
+export * from './policy-settings';
 export * from './postgres-connections';
 export * from './postgres-versions';
 export * from './rds-instance-classes';

@@ -3,6 +3,7 @@ import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { CachedCloudFormationValidate } from './cached-cloudformation-validate';
 import { CachedPlugin } from './cached-plugin';
 import { ControlTowerGuard } from './control-tower-guard';
+import { SelectedPack } from './pack-selection';
 
 export interface PolicyPackOptions {
   /**
@@ -22,8 +23,9 @@ export interface PolicyPackOptions {
 
 /**
  * Registers the policy gates that run on every synth: cdk-nag's AwsSolutions and
- * NIST 800-53 rev 5 packs, and the AWS Control Tower proactive controls (cfn-guard), plus CDK's
- * built-in CloudFormation validator where the App has it on. Any finding that is neither fixed
+ * NIST 800-53 rev 5 packs, and the AWS Control Tower proactive controls (cfn-guard), each on the
+ * stacks that select it (`selectPolicyPacks`; a stack that selects nothing gets all three), plus
+ * CDK's built-in CloudFormation validator where the App has it on. Any finding that is neither fixed
  * nor acknowledged (next to the resource it concerns, with a reason) fails synth.
  */
 export function addPolicyPacks(app: App, options: PolicyPackOptions = {}): void {
@@ -31,10 +33,11 @@ export function addPolicyPacks(app: App, options: PolicyPackOptions = {}): void 
   const progress = options.progress;
   const withCache = (plugin: IPolicyValidationPlugin, constructTree = false) =>
     cache ? new CachedPlugin(plugin, { directory: cache, constructTree, progress }) : plugin;
-  const plugins = [
-    withCache(new AwsSolutionsChecks(app, { verbose: true }), true),
-    withCache(new NIST80053R5Checks(app, { verbose: true }), true),
-    withCache(new ControlTowerGuard()),
+  // Each pack reports only on the stacks that select it (`policies.packs`, see pack-selection.ts).
+  const plugins: IPolicyValidationPlugin[] = [
+    new SelectedPack('aws-solutions', withCache(new AwsSolutionsChecks(app, { verbose: true }), true), app),
+    new SelectedPack('nist-800-53-r5', withCache(new NIST80053R5Checks(app, { verbose: true }), true), app),
+    new SelectedPack('control-tower', withCache(new ControlTowerGuard()), app),
   ];
   const builtin =
     options.builtinValidation ?? (app as { _builtinCloudFormationValidation?: boolean })._builtinCloudFormationValidation ?? false;

@@ -63,6 +63,22 @@ describe('invalid configurations fail with the field path, the value, the rule a
         /fix: +use the alarm name without the stack prefix/,
       ],
     ],
+    [
+      'a policy pack that does not exist',
+      { policies: { packs: ['aws-solutions', 'hipaa'] } },
+      [/policies\.packs\[1\] = "hipaa"/, /must be one of "aws-solutions", "nist-800-53-r5", "control-tower"/],
+    ],
+    ['a misspelt policy pack', { policies: { packs: ['control-towr'] } }, [/did you mean "control-tower"\?/]],
+    [
+      'a policy pack named twice',
+      { policies: { packs: ['control-tower', 'control-tower'] } },
+      [/policies\.packs = /, /names "control-tower" twice/],
+    ],
+    [
+      'no policy pack',
+      { policies: { packs: [] } },
+      [/policies\.packs = \[\]/, /must name at least one pack/, /leave the field out for all of them/],
+    ],
     ['replicas < 0', { database: { readReplicas: -1 } }, [/environments\.prod\.database\.readReplicas = -1/, /must be >= 0/]],
     [
       'replicas > 15',

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ControlTowerGuard } from '../../../lib/platform/policies/control-tower-guard';
 import { builtinEnvironments } from '../../../lib/model/config/load-config';
 import { addPlatform } from '../../../lib/platform/platform-app';
+import { selectPolicyPacks } from '../../../lib/platform/policies/pack-selection';
 import { addPolicyPacks } from '../../../lib/platform/policies/policy-packs';
 import { readValidationReport, unacknowledgedFindings, type PluginReport } from '../../support/assembly';
 import { testApp, VALIDATION_CACHE } from '../../support/test-app';
@@ -37,8 +38,8 @@ describe('determinism', () => {
 });
 
 /** A stack with findings the gates must catch: SSH open to the world, a bucket without logging. */
-function leakyStack(app: App): Stack {
-  const stack = new Stack(app, 'Leaky', { env: { account: '111111111111', region: 'us-east-1' } });
+function leakyStack(app: App, id = 'Leaky'): Stack {
+  const stack = new Stack(app, id, { env: { account: '111111111111', region: 'us-east-1' } });
   const vpc = new ec2.Vpc(stack, 'Vpc', {
     availabilityZones: ['us-east-1a', 'us-east-1b'],
     natGateways: 0,
@@ -161,5 +162,46 @@ describe('the gate itself', () => {
     leakyStack(app);
     addPolicyPacks(app);
     expect(() => app.synth()).toThrow(/AwsSolutions-EC23/);
+  });
+});
+
+describe('packs chosen per stack (policies.packs)', () => {
+  /** `<plugin> at <stack>` for each unacknowledged finding, deduplicated. */
+  function packsFound(select: (stacks: { chosen: Stack; all: Stack }) => void): string[] {
+    const app = testApp();
+    const stacks = { chosen: leakyStack(app, 'Chosen'), all: leakyStack(app, 'All') };
+    select(stacks);
+    addPolicyPacks(app);
+    const findings = unacknowledgedFindings(readValidationReport(app.synth().directory));
+    return [...new Set(findings.map((f) => `${f.split(' ')[0]} at ${f.split(' at ')[1].split('/')[0]}`))].sort();
+  }
+
+  it('reports on a stack only the packs it selects, and every pack on a stack that selects none', () => {
+    expect(packsFound(({ chosen }) => selectPolicyPacks(chosen, ['control-tower']))).toEqual([
+      'AwsSolutions at All',
+      'NIST.800.53.R5 at All',
+      'cdk-validator-cfnguard at All',
+      'cdk-validator-cfnguard at Chosen',
+    ]);
+  });
+
+  it('runs no pack that no stack selected', () => {
+    expect(
+      packsFound(({ chosen, all }) => {
+        selectPolicyPacks(chosen, ['aws-solutions']);
+        selectPolicyPacks(all, ['aws-solutions']);
+      }),
+    ).toEqual(['AwsSolutions at All', 'AwsSolutions at Chosen']);
+  });
+
+  it("takes the packs from each environment's config", () => {
+    const app = testApp();
+    const [dev] = builtinEnvironments();
+    const stacks = addPlatform(app, [{ ...dev, policies: { packs: ['nist-800-53-r5'] } }], { policies: false });
+    new s3.Bucket(stacks[0], 'Unlogged', { versioned: true });
+    addPolicyPacks(app);
+    const findings = unacknowledgedFindings(readValidationReport(app.synth().directory));
+    expect(findings.length).toBeGreaterThan(0);
+    expect(new Set(findings.map((f) => f.split(' ')[0]))).toEqual(new Set(['NIST.800.53.R5']));
   });
 });
