@@ -1,58 +1,7 @@
 import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findPostgres, type HostProbe, parsePostgresVersion, systemProbe } from '../src/local-stack/find-postgres.cjs';
-
-const SERVER = ['initdb', 'pg_ctl', 'postgres', 'pg_basebackup'];
-
-interface FakeHost {
-  /** Executable files, each with what `<file> --version` prints (only postgres binaries are asked). */
-  readonly files?: Record<string, string>;
-  readonly symlinks?: Record<string, string>;
-  readonly env?: Record<string, string>;
-  /** Output of other commands, keyed by "command args". */
-  readonly commands?: Record<string, string>;
-}
-
-/** A PostgreSQL server's binaries in `bin`, its postgres printing `version`. */
-function server(bin: string, version: string, names = SERVER): Record<string, string> {
-  return Object.fromEntries(names.map((n) => [posix.join(bin, n), n === 'postgres' ? `postgres (PostgreSQL) ${version}\n` : '']));
-}
-
-/** A machine described by its files and commands; records every command run. */
-function fake(host: FakeHost): HostProbe & { ran: string[] } {
-  const files = { ...host.files };
-  for (const [command] of Object.entries(host.commands ?? {})) files[command.split(' ')[0]] ??= '';
-  const ran: string[] = [];
-  const exists = (file: string) => file in files || (host.symlinks?.[file] !== undefined && host.symlinks[file] in files);
-  return {
-    env: { PATH: '/usr/bin:/bin', ...host.env },
-    ran,
-    which(name) {
-      for (const dir of (this.env.PATH ?? '').split(':')) if (exists(posix.join(dir, name))) return posix.join(dir, name);
-      return undefined;
-    },
-    realpath: (file) => host.symlinks?.[file] ?? file,
-    isExecutable: exists,
-    listDir(dir) {
-      const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-      return [
-        ...new Set(
-          Object.keys(files)
-            .filter((f) => f.startsWith(prefix))
-            .map((f) => f.slice(prefix.length).split('/')[0]),
-        ),
-      ];
-    },
-    run(command, args) {
-      ran.push([command, ...args].join(' '));
-      const key = [command, ...args].join(' ');
-      if (host.commands && key in host.commands) return { status: 0, stdout: host.commands[key], stderr: '' };
-      if (args[0] === '--version' && command in files) return { status: 0, stdout: files[command], stderr: '' };
-      return undefined;
-    },
-    uid: 1000,
-  };
-}
+import { findPostgres, parsePostgresVersion, systemProbe } from '../src/local-stack/find-postgres.cjs';
+import { fakeHost as fake, pgServer as server } from './fake-host';
 
 describe('parsePostgresVersion', () => {
   it.each([
@@ -84,8 +33,7 @@ describe('findPostgres (fake hosts)', () => {
 
   it('asks pg_config --bindir when nothing is on PATH', () => {
     const probe = fake({
-      files: server('/opt/pg/bin', '15.8'),
-      commands: { '/usr/bin/pg_config --bindir': '/opt/pg/bin\n' },
+      files: { ...server('/opt/pg/bin', '15.8'), '/usr/bin/pg_config': '/opt/pg/bin\n' },
     });
     expect(findPostgres(probe)).toMatchObject({ ok: true, bin: '/opt/pg/bin', source: 'pg_config --bindir', version: '15.8' });
   });
@@ -110,8 +58,7 @@ describe('findPostgres (fake hosts)', () => {
 
   it("finds Homebrew's keg-only postgresql@17 through brew --prefix", () => {
     const probe = fake({
-      files: server('/opt/homebrew/opt/postgresql@17/bin', '17.5'),
-      commands: { '/opt/homebrew/bin/brew --prefix': '/opt/homebrew\n' },
+      files: { ...server('/opt/homebrew/opt/postgresql@17/bin', '17.5'), '/opt/homebrew/bin/brew': '/opt/homebrew\n' },
       env: { PATH: '/opt/homebrew/bin:/usr/bin' },
     });
     expect(findPostgres(probe)).toMatchObject({ ok: true, bin: '/opt/homebrew/opt/postgresql@17/bin', source: 'Homebrew', major: 17 });
@@ -123,8 +70,7 @@ describe('findPostgres (fake hosts)', () => {
     expect(viaEnv.ran.some((c) => c.includes('brew'))).toBe(false);
 
     const earlier = fake({
-      files: server('/usr/lib/postgresql/15/bin', '15.18'),
-      commands: { '/opt/homebrew/bin/brew --prefix': '/opt/homebrew\n' },
+      files: { ...server('/usr/lib/postgresql/15/bin', '15.18'), '/opt/homebrew/bin/brew': '/opt/homebrew\n' },
       env: { PATH: '/opt/homebrew/bin:/usr/bin' },
     });
     expect(findPostgres(earlier)).toMatchObject({ ok: true, source: 'Debian/Ubuntu layout' });
@@ -168,8 +114,7 @@ describe('findPostgres (fake hosts)', () => {
   });
 
   it('says what postgres --version printed when it is not a version', () => {
-    const files = server('/usr/lib/postgresql/16/bin', '16.0');
-    files['/usr/lib/postgresql/16/bin/postgres'] = 'Segmentation fault';
+    const files = { ...server('/usr/lib/postgresql/16/bin', '16.0'), '/usr/lib/postgresql/16/bin/postgres': 'Segmentation fault' };
     const found = findPostgres(fake({ files }));
     expect(!found.ok && found.problem).toBe(
       '/usr/lib/postgresql/16/bin/postgres --version did not print a PostgreSQL version (Segmentation fault)',
