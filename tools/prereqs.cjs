@@ -217,6 +217,17 @@ function reportLines(results, platform, root) {
   });
 }
 
+/** One line naming what this machine runs the tests on: "PostgreSQL 15.18 (/usr/lib/postgresql/15/bin), redis-server 7.0.15, ..., moto missing". */
+function summaryLine(results) {
+  return results
+    .map((r) => {
+      if (!r.ok) return `${LABELS[r.id]} ${r.found ? `${r.found.version} (unsupported)` : 'missing'}`;
+      if (r.id === 'postgresql') return `PostgreSQL ${r.version} (${r.path.replace(/ \(.*\)$/, '')})`;
+      return r.id === 'openssl' ? r.version : `${LABELS[r.id]} ${r.version}`;
+    })
+    .join(', ');
+}
+
 const USAGE = 'usage: npm run prereqs [-- --install] [-- --platform debian|fedora|macos]';
 
 /** Parses the arguments: { install, platform } or { error }. */
@@ -377,6 +388,7 @@ module.exports = {
   checkPrerequisites,
   systemPackages,
   reportLines,
+  summaryLine,
   main,
   systemHost,
 };

@@ -38,6 +38,8 @@ export function installCommand(platform: PlatformId, packages: readonly string[]
 export function checkPrerequisites(probe: HostProbe): PrerequisiteState[];
 export function systemPackages(results: readonly PrerequisiteState[], platform: PlatformId): string[];
 export function reportLines(results: readonly PrerequisiteState[], platform: PlatformId | undefined, root: boolean): string[];
+/** One line naming the version of each prerequisite, or that it is missing. */
+export function summaryLine(results: readonly PrerequisiteState[]): string;
 /** The command (arguments after the script's name); returns the exit code. */
 export function main(argv: readonly string[], host: Host): number;
 export function systemHost(env?: Readonly<Record<string, string | undefined>>): Host;

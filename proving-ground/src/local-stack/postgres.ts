@@ -235,7 +235,7 @@ async function tlsSettings(root: string): Promise<{ ca: string; settings: string
 export function postgresTlsUnavailable(): string | undefined {
   return (
     postgresUnavailable() ??
-    (spawnSync('openssl', ['version']).status === 0 ? undefined : 'openssl not found (it makes the test certificates)')
+    (spawnSync('openssl', ['version']).status === 0 ? undefined : 'openssl not found on PATH (it makes the test certificates)')
   );
 }
 

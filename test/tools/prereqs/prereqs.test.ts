@@ -12,6 +12,7 @@ import {
   MOTO_SPEC,
   main,
   reportLines,
+  summaryLine,
   systemPackages,
 } from '../../../tools/prereqs.cjs';
 
@@ -120,6 +121,16 @@ describe('checkPrerequisites and its report', () => {
       'ok           python3      3.11.2  /usr/bin/python3',
       'ok           moto         5.2.1  for /usr/bin/python3',
     ]);
+  });
+
+  it('sums the versions up in one line for the integration tests, naming what is missing or unsupported', () => {
+    expect(summaryLine(checkPrerequisites(machine()))).toBe(
+      'PostgreSQL 15.18 (/usr/lib/postgresql/15/bin), redis-server 7.0.15, haproxy 2.6.12, OpenSSL 3.0.19, python3 3.11.2, moto 5.2.1',
+    );
+    const old = machine(['initdb', 'pg_ctl', 'postgres', 'pg_basebackup', 'redis-server'], {
+      files: pgServer('/usr/lib/postgresql/14/bin', '14.11'),
+    });
+    expect(summaryLine(checkPrerequisites(old))).toMatch(/^PostgreSQL 14\.11 \(unsupported\), redis-server missing, haproxy 2\.6\.12, /);
   });
 
   it("takes Fedora's Valkey as redis-server, and says so", () => {
