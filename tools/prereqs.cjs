@@ -150,18 +150,20 @@ function checkPrerequisites(probe) {
   } else {
     const r = probe.run(python.path, [
       '-c',
-      'import os, sys, sysconfig\n' +
+      'import importlib.util, os, sys, sysconfig\n' +
         "managed = sys.prefix == sys.base_prefix and os.path.exists(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED'))\n" +
-        "print('externally-managed' if managed else 'pip')\n" +
+        "print('externally-managed' if managed else 'not-managed')\n" +
+        "print('pip' if importlib.util.find_spec('pip') else 'no-pip')\n" +
         'import moto, moto.server\n' +
         'print(moto.__version__)',
     ]);
     const lines = (r?.stdout ?? '').trim().split('\n');
     const externallyManaged = lines[0] === 'externally-managed';
     python.externallyManaged = externallyManaged;
+    python.hasPip = lines[1] === 'pip';
     results.push(
-      r?.status === 0 && lines[1]
-        ? { id: 'moto', ok: true, version: lines[1], path: `for ${python.path}` }
+      r?.status === 0 && lines[2]
+        ? { id: 'moto', ok: true, version: lines[2], path: `for ${python.path}` }
         : {
             id: 'moto',
             ok: false,
@@ -183,7 +185,8 @@ function systemPackages(results, platform) {
   }
   // moto is installed with python3's pip: Debian and Fedora package pip on its own.
   const moto = results.find((r) => r.id === 'moto');
-  if (moto && !moto.ok && (platform === 'debian' || platform === 'fedora')) packages.push('python3-pip');
+  const python = results.find((r) => r.id === 'python3');
+  if (moto && !moto.ok && python?.ok && !python.hasPip && (platform === 'debian' || platform === 'fedora')) packages.push('python3-pip');
   return [...new Set(packages)];
 }
 

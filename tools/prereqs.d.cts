@@ -14,6 +14,8 @@ export interface PrerequisiteState {
   readonly found?: PostgresFound;
   /** python3 and moto: whether pip is externally managed (PEP 668). */
   readonly externallyManaged?: boolean;
+  /** python3: whether it has pip. */
+  readonly hasPip?: boolean;
 }
 
 export interface Host {

@@ -30,11 +30,11 @@ const OS_RELEASE = {
   alpine: 'NAME="Alpine Linux"\nID=alpine\nPRETTY_NAME="Alpine Linux v3.20"\n',
 };
 
-/** python3 answering --version and the moto probe: moto installed or not, pip externally managed or not. */
-function python(o: { moto?: string; managed?: boolean } = {}) {
+/** python3 answering --version and the moto probe: moto installed or not, pip externally managed or not, pip there or not. */
+function python(o: { moto?: string; managed?: boolean; noPip?: boolean } = {}) {
   return (args: readonly string[]) => {
     if (args[0] === '--version') return 'Python 3.11.2\n';
-    const first = o.managed ? 'externally-managed' : 'pip';
+    const first = `${o.managed ? 'externally-managed' : 'not-managed'}\n${o.noPip ? 'no-pip' : 'pip'}`;
     return o.moto
       ? { status: 0, stdout: `${first}\n${o.moto}\n` }
       : { status: 1, stdout: `${first}\n`, stderr: "Traceback ...\nModuleNotFoundError: No module named 'moto'\n" };
@@ -245,10 +245,17 @@ describe('main (fake machines)', () => {
     expect(main(['--install'], h)).toBe(0);
     expect(steps).toEqual([
       'apt-get update -qq',
-      'apt-get install -y -qq --no-install-recommends redis-server python3-pip',
+      'apt-get install -y -qq --no-install-recommends redis-server',
       `/usr/bin/python3 -m pip install --user --break-system-packages ${MOTO_SPEC}`,
     ]);
     expect(lines.at(-1)).toBe('all present: the integration tests and the proving ground can run');
+  });
+
+  it('--install adds python3-pip for moto where python3 has no pip', () => {
+    const probe = machine([], { uid: 0, files: { '/usr/bin/python3': python({ managed: true, noPip: true }) } });
+    const { h, steps } = host(probe, { osRelease: OS_RELEASE.fedora });
+    expect(main(['--install'], h)).toBe(1); // the fake pip installs nothing: still missing
+    expect(steps).toEqual(['dnf install -y python3-pip', `/usr/bin/python3 -m pip install --user --break-system-packages ${MOTO_SPEC}`]);
   });
 
   it('--install with Homebrew runs brew as the user', () => {
