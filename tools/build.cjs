@@ -15,7 +15,7 @@
 // clock skew) still changes the hash.
 const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
-const { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -74,6 +74,9 @@ const OUTPUTS = [
         join(root, 'proving-ground', 'tsconfig.json'),
       ]);
       chmodSync(join(root, 'proving-ground', 'dist', 'bin', 'prove.js'), 0o755);
+      // Plain JavaScript modules (with their .d.cts) that tsc does not emit: find-postgres.cjs,
+      // which `npm run prereqs` also runs before anything is compiled.
+      copyPlainModules(join(root, 'proving-ground', 'src'), join(root, 'proving-ground', 'dist'));
     },
   },
   {
@@ -101,13 +104,23 @@ const OUTPUTS = [
   },
 ];
 
+/** Copies the .cjs and .d.cts files under `from` to the same places under `to`. */
+function copyPlainModules(from, to) {
+  for (const e of readdirSync(from, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile() || !/\.(cjs|d\.cts)$/.test(e.name)) continue;
+    const file = relative(from, join(e.parentPath ?? e.path, e.name));
+    mkdirSync(join(to, file, '..'), { recursive: true });
+    copyFileSync(join(from, file), join(to, file));
+  }
+}
+
 /** sha256 of an output's inputs under `root`. */
 function inputsHash(output, root) {
   const hash = createHash('sha256');
   const files = output.inputs.dirs.flatMap((dir) =>
     existsSync(join(root, dir))
       ? readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
-          .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+          .filter((e) => e.isFile() && /\.(ts|cts|cjs)$/.test(e.name))
           .map((e) => relative(root, join(e.parentPath ?? e.path, e.name)))
       : [],
   );

@@ -134,6 +134,8 @@ export const proveCommand: Command = {
         },
       });
       progress.clear();
+      const pg = results.machine.postgres;
+      if (pg) writeLine(stdout, `on PostgreSQL ${pg.version} (${pg.bin}, ${pg.source})`);
       for (const s of results.scenarios) {
         const broken = s.checks.filter((c) => !c.pass).map((c) => `${c.label}: ${c.median ?? 'never'} vs ${c.comparison} ${c.limit}`);
         writeLine(

@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EnvironmentConfig } from 'loadbearing/model';
 import { LOCAL_REHEARSALS, FAILURE_MODE_IDS } from 'loadbearing/model';
-import { motoUnavailable, packageRoot, postgresUnavailable, redisUnavailable, SERVICE_BUNDLE_PATH } from './local-stack';
+import {
+  motoUnavailable,
+  packageRoot,
+  postgresInstall,
+  postgresUnavailable,
+  PREREQUISITES_HINT,
+  redisUnavailable,
+  SERVICE_BUNDLE_PATH,
+} from './local-stack';
 import { calibrate, type CalibrationResult } from './calibrate';
 import { resultsJson, resultsMarkdown, type ProveResults, type ScenarioResult } from './report/results';
 import { scenarioChart } from './report/chart';
@@ -59,7 +67,7 @@ async function portInUse(port: number): Promise<boolean> {
 /** Everything checked before a process is started; throws ProveInputError with one line. */
 export async function preflight(o: Pick<ProveOptions, 'port'>): Promise<void> {
   const missing = [haproxyUnavailable(), redisUnavailable(), postgresUnavailable(), motoUnavailable()].filter(Boolean);
-  if (missing.length > 0) throw new ProveInputError(`cannot run the proving ground: ${missing.join('; ')}`);
+  if (missing.length > 0) throw new ProveInputError(`cannot run the proving ground: ${missing.join('; ')}; ${PREREQUISITES_HINT}`);
   if (!existsSync(SERVICE_BUNDLE_PATH))
     throw new ProveInputError(`the service bundle ${SERVICE_BUNDLE_PATH} is missing: run npm run build (npm run prove builds it)`);
   if (o.port !== undefined && (await portInUse(o.port)))
@@ -82,6 +90,11 @@ function medianRun(runs: readonly RunResult[]): number {
 export async function prove(o: ProveOptions): Promise<ProveResults> {
   await preflight(o);
   const t0 = performance.now();
+  // The PostgreSQL the run uses (preflight() refused a machine without one in 15-17).
+  const found = postgresInstall();
+  if (!found.ok) throw new ProveInputError(`cannot run the proving ground: ${found.problem}; ${PREREQUISITES_HINT}`);
+  const postgres = { version: found.version, bin: found.bin, source: found.source };
+  o.progress(`PostgreSQL ${postgres.version} (${postgres.bin}, ${postgres.source})`);
   const seconds = (from: number) => Math.round((performance.now() - from) / 100) / 10;
   const documents: RunContext['documents'] = {};
   let topology: Topology | undefined;
@@ -174,6 +187,7 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',
         node: process.version,
+        postgres,
         loadAverageAtStart: loadavg().map((v) => Math.round(v * 100) / 100),
       },
       scale: {

@@ -12,6 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort } from '../ops/support/http-stub.js';
 import { motoUnavailable, startMoto, type MotoServer } from './support/moto-server.js';
+import { suiteUnavailable } from './support/prerequisites.js';
 
 // End to end: the BUILT CLI (dist/bin/loadbearing.js) as a subprocess against moto, a
 // CloudWatch-compatible server on 127.0.0.1, seeded through the SDK. Only AWS_ENDPOINT_URL
@@ -19,27 +20,7 @@ import { motoUnavailable, startMoto, type MotoServer } from './support/moto-serv
 
 const root = path.resolve(__dirname, '../..');
 const cliPath = path.join(root, 'dist/bin/loadbearing.js');
-const unavailable = motoUnavailable();
-const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-
-if (unavailable) {
-  const banner = [
-    '',
-    '='.repeat(78),
-    `  E2E TESTS AGAINST MOTO ${inCi ? 'FAIL (CI is set)' : 'SKIPPED'}: ${unavailable}`,
-    '  Install it with: pip install "moto[server]"',
-    '='.repeat(78),
-    '',
-  ].join('\n');
-  console.warn(banner);
-  if (inCi) {
-    describe('e2e against moto', () => {
-      it('has moto available in CI', () => {
-        throw new Error(banner);
-      });
-    });
-  }
-}
+const unavailable = suiteUnavailable('E2E TESTS AGAINST MOTO', [motoUnavailable()]);
 
 interface CliResult {
   code: number | null;

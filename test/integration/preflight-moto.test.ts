@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreflightReport } from '../../lib/ops/preflight-report.js';
 import { writePreflightTemplate } from '../ops/support/preflight-fixture.js';
 import { motoUnavailable, startMoto, type MotoServer } from './support/moto-server.js';
+import { suiteUnavailable } from './support/prerequisites.js';
 
 // End to end: the BUILT CLI (dist/bin/loadbearing.js preflight) as a subprocess against moto,
 // seeded through the SDK. Only AWS_ENDPOINT_URL and dummy credentials point it at moto. moto
@@ -17,28 +18,8 @@ import { motoUnavailable, startMoto, type MotoServer } from './support/moto-serv
 
 const root = path.resolve(__dirname, '../..');
 const cliPath = path.join(root, 'dist/bin/loadbearing.js');
-const unavailable = motoUnavailable();
-const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+const unavailable = suiteUnavailable('PREFLIGHT TESTS AGAINST MOTO', [motoUnavailable()]);
 const ACCOUNT = '123456789012'; // moto's default account
-
-if (unavailable) {
-  const banner = [
-    '',
-    '='.repeat(78),
-    `  PREFLIGHT TESTS AGAINST MOTO ${inCi ? 'FAIL (CI is set)' : 'SKIPPED'}: ${unavailable}`,
-    '  Install it with: pip install "moto[server]"',
-    '='.repeat(78),
-    '',
-  ].join('\n');
-  console.warn(banner);
-  if (inCi) {
-    describe('preflight against moto', () => {
-      it('has moto available in CI', () => {
-        throw new Error(banner);
-      });
-    });
-  }
-}
 
 interface CliResult {
   code: number | null;

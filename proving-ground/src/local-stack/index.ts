@@ -1,5 +1,6 @@
 export * from './moto';
 export * from './postgres';
+export * from './prerequisites';
 export * from './processes';
 export * from './redis';
 export * from './service-stack';

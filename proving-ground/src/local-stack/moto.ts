@@ -5,7 +5,10 @@ import { adoptGroup } from './processes';
 /** Why moto cannot run here, or undefined when it can. */
 export function motoUnavailable(): string | undefined {
   const probe = spawnSync('python3', ['-c', 'import moto.server'], { encoding: 'utf8' });
-  if (probe.error) return `python3 not found (${probe.error.message})`;
+  if (probe.error)
+    return (probe.error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'python3 not found on PATH'
+      : `python3 cannot run (${probe.error.message})`;
   if (probe.status !== 0) return `python3 cannot import moto.server: ${probe.stderr.trim().split('\n').pop()}`;
   return undefined;
 }

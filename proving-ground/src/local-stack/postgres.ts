@@ -1,15 +1,40 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { findPostgres, systemProbe, type PostgresDiscovery } from './find-postgres.cjs';
 import { asUser, freePort, isRoot, run, startProcess, waitFor, type ManagedProcess } from './processes';
 
-/** The Debian PostgreSQL 15 binaries (PostgreSQL 15 stands in for RDS for PostgreSQL 17). */
-export const PG_BIN = '/usr/lib/postgresql/15/bin';
+let discovered: PostgresDiscovery | undefined;
 
+/**
+ * The PostgreSQL server this process runs (15-17 stand in for RDS for PostgreSQL 17), found once:
+ * LOADBEARING_PG_BIN, PATH, `pg_config --bindir`, /usr/lib/postgresql/<major>/bin,
+ * /usr/pgsql-<major>/bin, Homebrew's postgresql@<major> (find-postgres.cjs, shared with `npm run prereqs`).
+ */
+export function postgresInstall(): PostgresDiscovery {
+  discovered ??= findPostgres(systemProbe());
+  return discovered;
+}
+
+/** Why PostgreSQL cannot run here (missing, or a version outside 15-17), or undefined when it can. */
 export function postgresUnavailable(): string | undefined {
-  return existsSync(join(PG_BIN, 'initdb')) ? undefined : `PostgreSQL 15 not found in ${PG_BIN} (apt-get install postgresql)`;
+  const found = postgresInstall();
+  return found.ok ? undefined : found.problem;
+}
+
+/** "PostgreSQL 15.18 (/usr/lib/postgresql/15/bin, pg_config --bindir)", or why there is none. */
+export function postgresDescription(): string {
+  const found = postgresInstall();
+  return found.ok ? `PostgreSQL ${found.version} (${found.bin}, ${found.source})` : found.problem;
+}
+
+/** The path of one of the server binaries; throws the discovery's one line when there is no usable server. */
+function pgBinary(name: string): string {
+  const found = postgresInstall();
+  if (!found.ok) throw new Error(found.problem);
+  return join(found.bin, name);
 }
 
 export interface PostgresNode {
@@ -79,7 +104,7 @@ function node(
   tlsCa?: string,
 ): PostgresNode {
   const launch = async () => {
-    const [cmd, args] = asUser(PG_USER, join(PG_BIN, 'postgres'), [
+    const [cmd, args] = asUser(PG_USER, pgBinary('postgres'), [
       '-D',
       dataDir,
       '-p',
@@ -210,7 +235,7 @@ async function tlsSettings(root: string): Promise<{ ca: string; settings: string
 export function postgresTlsUnavailable(): string | undefined {
   return (
     postgresUnavailable() ??
-    (spawnSync('openssl', ['version']).status === 0 ? undefined : 'openssl not found (it makes the test certificates)')
+    (spawnSync('openssl', ['version']).status === 0 ? undefined : 'openssl not found on PATH (it makes the test certificates)')
   );
 }
 
@@ -240,7 +265,7 @@ export async function startPostgres(
   const pwfile = join(root, 'pwfile');
   writeFileSync(pwfile, adminPassword);
   if (isRoot()) await run('chown', [`${PG_USER}:${PG_USER}`, pwfile]);
-  const [initCmd, initArgs] = asUser(PG_USER, join(PG_BIN, 'initdb'), [
+  const [initCmd, initArgs] = asUser(PG_USER, pgBinary('initdb'), [
     '-D',
     primaryDir,
     '-U',
@@ -289,7 +314,7 @@ export async function startPostgres(
     if (options.replica) {
       const replicaDir = join(root, 'replica');
       const conn = `host=127.0.0.1 port=${primary.port} user=${adminUser} password=${adminPassword}${tlsCa ? ' sslmode=require' : ''}`;
-      const [bbCmd, bbArgs] = asUser(PG_USER, join(PG_BIN, 'pg_basebackup'), [
+      const [bbCmd, bbArgs] = asUser(PG_USER, pgBinary('pg_basebackup'), [
         '-d',
         conn,
         '-D',

@@ -36,7 +36,10 @@ function ping(port: number, password: string): Promise<boolean> {
 export function redisUnavailable(): string | undefined {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  return probe.error ? `redis-server not found (${probe.error.message})` : undefined;
+  if (!probe.error) return undefined;
+  return (probe.error as NodeJS.ErrnoException).code === 'ENOENT'
+    ? 'redis-server not found on PATH'
+    : `redis-server cannot run (${probe.error.message})`;
 }
 
 /** redis-server on a free loopback port, no persistence, AUTH required (as ElastiCache with a token). */

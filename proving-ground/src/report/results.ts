@@ -29,6 +29,8 @@ export interface ProveResults {
     readonly cpus: number;
     readonly cpuModel: string;
     readonly node: string;
+    /** The PostgreSQL server the run used (absent from results written before it was recorded). */
+    readonly postgres?: { readonly version: string; readonly bin: string; readonly source: string };
     readonly loadAverageAtStart: readonly number[];
   };
   readonly scale: {
@@ -82,7 +84,7 @@ export function resultsMarkdown(r: ProveResults): string {
   const lines = [
     `# Proving-ground results: ${r.environment} (${r.kind} run)`,
     '',
-    `Measured ${r.measuredAt} on ${r.machine.cpus} CPUs (${r.machine.cpuModel}), Node ${r.machine.node}, load average at start ${r.machine.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}.`,
+    `Measured ${r.measuredAt} on ${r.machine.cpus} CPUs (${r.machine.cpuModel}), Node ${r.machine.node}${r.machine.postgres ? `, PostgreSQL ${r.machine.postgres.version}` : ''}, load average at start ${r.machine.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}.`,
     `${r.runsPerScenario} run(s) per scenario, judged on the median. Overall: **${r.pass ? 'PASS' : 'FAIL'}**. Wall time ${Math.round(r.wallSeconds.total)} s (setup ${Math.round(r.wallSeconds.setup)} s, calibration ${Math.round(r.wallSeconds.calibration)} s, scenarios ${Math.round(r.wallSeconds.scenarios)} s).`,
     '',
     '## Calibration',

@@ -9,7 +9,10 @@ import { haproxyConfig, type HaproxyServer } from './haproxy-config';
 
 export function haproxyUnavailable(): string | undefined {
   const probe = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
-  return probe.error ? `haproxy not found (${probe.error.message}); install it with apt-get install haproxy` : undefined;
+  if (!probe.error) return undefined;
+  return (probe.error as NodeJS.ErrnoException).code === 'ENOENT'
+    ? 'haproxy not found on PATH'
+    : `haproxy cannot run (${probe.error.message})`;
 }
 
 export interface ServerState {

@@ -10,7 +10,7 @@ import { serviceTestsUnavailable } from '../support/service-harness';
 // topology, passes with the service as configured and breaks its p99 budget once the cache
 // timeout is raised from app.cacheTimeoutMs (250 ms) to 3 s in app.env (a client that waits
 // for a frozen cache). Short phases and a fixed, low rate keep it to about half a minute.
-const unavailable = serviceTestsUnavailable('proving ground against real processes') ?? haproxyUnavailable();
+const unavailable = serviceTestsUnavailable('proving ground against real processes', [haproxyUnavailable()]);
 
 describe.skipIf(unavailable !== undefined)('a deliberately broken service fails the right scenario', () => {
   const config = environmentConfig('staging');

@@ -10,12 +10,11 @@ import { freePort, waitFor } from '../../../proving-ground/src/local-stack';
 import { environmentConfig } from '../../../proving-ground/src/local-stack/service-stack';
 import { startHaproxy, haproxyUnavailable, type Haproxy } from '../../../proving-ground/src/topology/haproxy';
 import { haproxyConfig, localRateRule } from '../../../proving-ground/src/topology/haproxy-config';
+import { suiteUnavailable } from '../support/prerequisites';
 
 // The generated configuration against the real HAProxy 2.6: it passes `haproxy -c` for every
 // built-in environment, and the WAF rule answers the configured JSON 429 per source address.
-const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const missing = haproxyUnavailable();
-if (missing && inCi) describe('HAProxy', () => it('is installed in CI', () => expect(missing).toBeUndefined()));
+const missing = suiteUnavailable('the generated HAProxy configuration against HAProxy', [haproxyUnavailable()]);
 
 describe.skipIf(missing !== undefined)('the generated HAProxy configuration', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'haproxy-test-'));

@@ -12,7 +12,7 @@ import { haproxyUnavailable } from '../../../proving-ground/src/topology/haproxy
 // line and exit code 2 with nothing started; Ctrl-C during a run stops everything it started.
 const root = path.resolve(__dirname, '../../..');
 const cli = path.join(root, 'dist/bin/loadbearing.js');
-const unavailable = serviceTestsUnavailable('prove CLI against real processes') ?? haproxyUnavailable();
+const unavailable = serviceTestsUnavailable('prove CLI against real processes', [haproxyUnavailable()]);
 const work = mkdtempSync(path.join(tmpdir(), 'prove-cli-'));
 
 interface Result {
@@ -92,8 +92,17 @@ describe.skipIf(unavailable !== undefined)('loadbearing prove (built CLI)', () =
     // PATH without haproxy (node is run by its absolute path).
     const noHaproxy = run(['--quick'], { PATH: '/nonexistent', LOADBEARING_PROCESS_LOG: path.join(work, 'path.log') });
     expect(noHaproxy.code).toBe(2);
-    expect(noHaproxy.stderr).toMatch(/^loadbearing: error: cannot run the proving ground: haproxy not found/);
+    expect(noHaproxy.stderr).toMatch(/^loadbearing: error: cannot run the proving ground: haproxy not found on PATH; /);
+    expect(noHaproxy.stderr).toContain('; npm run prereqs checks the prerequisites and prints the install command of each missing one');
+    expect(noHaproxy.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(path.join(work, 'path.log'))).toBe(false);
+    // A PostgreSQL that is not there (LOADBEARING_PG_BIN names where to look).
+    const noPostgres = run(['--quick'], { LOADBEARING_PG_BIN: '/nonexistent/bin', LOADBEARING_PROCESS_LOG: path.join(work, 'pg.log') });
+    expect(noPostgres.code).toBe(2);
+    expect(noPostgres.stderr.trim()).toMatch(
+      /^loadbearing: error: cannot run the proving ground: LOADBEARING_PG_BIN=\/nonexistent\/bin has no initdb, pg_ctl, postgres, pg_basebackup; npm run prereqs /,
+    );
+    expect(existsSync(path.join(work, 'pg.log'))).toBe(false);
   });
 
   it.each([

@@ -20,6 +20,7 @@ import {
   type PostgresCluster,
 } from '../../../proving-ground/src/local-stack';
 import type * as RotationModule from '../../../rotation/src/postgres-single-user';
+import { suiteUnavailable } from '../support/prerequisites';
 
 /**
  * The secret rotation function (docs/adr/0003-secret-rotation-function.md), as Lambda runs it:
@@ -38,23 +39,7 @@ const USER = 'lb_rotated';
 const FIRST_PASSWORD = 'first-password-of-lb-rotated';
 const EXCLUDED = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
 
-const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const unavailable = [postgresTlsUnavailable(), motoUnavailable()].filter(Boolean).join('; ') || undefined;
-if (unavailable) {
-  const banner = [
-    '',
-    '='.repeat(78),
-    `  SECRET ROTATION AGAINST POSTGRESQL AND MOTO ${inCi ? 'FAIL (CI is set)' : 'SKIPPED'}: ${unavailable}`,
-    '='.repeat(78),
-    '',
-  ].join('\n');
-  console.warn(banner);
-  if (inCi)
-    describe('secret rotation against PostgreSQL and moto', () =>
-      it('has PostgreSQL 15, openssl and moto available in CI', () => {
-        throw new Error(banner);
-      }));
-}
+const unavailable = suiteUnavailable('SECRET ROTATION AGAINST POSTGRESQL AND MOTO', [postgresTlsUnavailable(), motoUnavailable()]);
 
 type Stages = Record<string, string[]>;
 

@@ -1,25 +1,13 @@
-import { describe, it } from 'vitest';
 import { motoUnavailable, postgresUnavailable, redisUnavailable } from '../../../proving-ground/src/local-stack';
-
-const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+import { suiteUnavailable } from './prerequisites';
 
 /**
- * Why the service's integration tests cannot run here (moto, PostgreSQL 15 or redis-server
- * missing), or undefined. Outside CI the suite is skipped with a loud banner; with CI set, a
- * failing test stands in for it, so a missing server never passes silently.
+ * Why the service's integration tests cannot run here (moto, PostgreSQL 15-17 or redis-server
+ * missing), or undefined; `extra` adds reasons (HAProxy for the proving ground). Skipped with a
+ * banner outside CI, failed under CI (suiteUnavailable).
  */
-export function serviceTestsUnavailable(suite: string): string | undefined {
-  const missing = [motoUnavailable(), postgresUnavailable(), redisUnavailable()].filter(Boolean).join('; ');
-  if (!missing) return undefined;
-  const banner = ['', '='.repeat(78), `  ${suite} ${inCi ? 'FAIL (CI is set)' : 'SKIPPED'}: ${missing}`, '='.repeat(78), ''].join('\n');
-  console.warn(banner);
-  if (inCi)
-    describe(suite, () =>
-      it('has its servers available in CI', () => {
-        throw new Error(banner);
-      }),
-    );
-  return missing;
+export function serviceTestsUnavailable(suite: string, extra: readonly (string | undefined)[] = []): string | undefined {
+  return suiteUnavailable(suite, [motoUnavailable(), postgresUnavailable(), redisUnavailable(), ...extra]);
 }
 
 /** A request to the service, timed on the client. */

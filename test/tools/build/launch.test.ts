@@ -43,6 +43,9 @@ describe('the build freshness check (tools/build.cjs)', () => {
       'a source in a nested folder added',
       (r: string) => (mkdirSync(join(r, 'lib/x/y'), { recursive: true }), writeFileSync(join(r, 'lib/x/y/z.ts'), '')),
     ],
+    // A plain JavaScript module the build copies (proving-ground/src/local-stack/find-postgres.cjs) and its types.
+    ['a plain .cjs module added', (r: string) => writeFileSync(join(r, 'lib/plain.cjs'), "'use strict';\n")],
+    ['a .d.cts added', (r: string) => writeFileSync(join(r, 'lib/plain.d.cts'), 'export {};\n')],
     ['a tsconfig changed', (r: string) => writeFileSync(join(r, 'tsconfig.build.json'), '{"compilerOptions":{}}\n')],
     [
       'the TypeScript version changed',
