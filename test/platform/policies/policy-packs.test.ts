@@ -110,7 +110,7 @@ describe('policy gates on every environment', () => {
         ),
       '',
     ];
-    await expect(lines.join('\n')).toMatchFileSnapshot('../../docs/policy-acknowledgements.md');
+    await expect(lines.join('\n')).toMatchFileSnapshot('../../../docs/policy-acknowledgements.md');
   });
 });
 
