@@ -34,6 +34,8 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   drills: { file: 'docs/failure-modes.md', render: drillsReference },
   freshness: { file: 'docs/architecture.md', render: () => builtinEnvironments().map(freshnessTable).join('\n') },
   'team-app': { file: 'docs/extending.md', render: teamApp },
+  'uploads-bucket': { file: 'docs/extending.md', render: () => exampleFile('uploads-bucket.ts') },
+  'team-rules': { file: 'docs/policy-gates.md', render: () => exampleFile('team-rules.ts') },
   'create-times': { file: 'docs/deploying.md', render: createTimesTable },
   'refused-updates': { file: 'docs/reviewing-changes.md', render: () => ruleTable(REFUSED_UPDATES) },
   'in-place-rules': { file: 'docs/reviewing-changes.md', render: () => ruleTable(IN_PLACE_RULES) },
@@ -75,6 +77,12 @@ function teamApp(): string {
   const block = (file: string, language: string) =>
     [`\`${file}\`:`, '', `\`\`\`${language}`, readFileSync(join(dir, file), 'utf8').trimEnd(), '```'].join('\n');
   return [block('cdk.json', 'json'), '', block('app.ts', 'ts')].join('\n');
+}
+
+/** A worked example of test/extension/ (compiled and asserted by test/extension/examples.test.ts), as a code block. */
+function exampleFile(file: string): string {
+  const text = readFileSync(join(projectRoot(__dirname), 'test', 'extension', file), 'utf8').trimEnd();
+  return [`\`test/extension/${file}\`:`, '', '```ts', text, '```'].join('\n');
 }
 
 /** The guard's documented update rules (lib/platform/review/update-rules.ts), each with its sources. */

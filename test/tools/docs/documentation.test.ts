@@ -39,7 +39,7 @@ describe('README', () => {
     expect(commands).toEqual(['npm ci && npm run synth', 'npm ci && npm test']);
   });
 
-  it('is what CI runs: .ci/run installs the prerequisites with the README\'s command, runs the install and the README test command, then the quick proving ground', () => {
+  it("is what CI runs: .ci/run installs the prerequisites with the README's command, runs the install and the README test command, then the quick proving ground", () => {
     expect(readme).toContain('`npm run prereqs -- --install` installs');
     expect(ciRun).toMatch(/^npm run prereqs -- --install$/m);
     expect(ciRun).not.toMatch(/^\s*(sudo )?(apt-get|dnf|brew|pip3?) /m);
