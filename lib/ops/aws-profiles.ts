@@ -28,3 +28,28 @@ export function awsProfileDefined(name: string, env: NodeJS.ProcessEnv): boolean
     }
   });
 }
+
+/** The profile names of both files, sorted (for "pass one of" in an error). */
+export function awsProfileNames(env: NodeJS.ProcessEnv): string[] {
+  const names = new Set<string>();
+  const { config, credentials } = awsConfigFiles(env);
+  for (const [file, isConfig] of [
+    [config, true],
+    [credentials, false],
+  ] as const) {
+    let text = '';
+    try {
+      text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    } catch {
+      continue;
+    }
+    for (const m of text.matchAll(/^\s*\[\s*([^\]]+?)\s*\]/gm)) {
+      const section = m[1]!;
+      // In the config file, profiles are `[default]` and `[profile <name>]`; other sections (sso-session, services) are not profiles.
+      if (!isConfig) names.add(section);
+      else if (section === 'default') names.add(section);
+      else if (section.startsWith('profile ')) names.add(section.slice('profile '.length).trim());
+    }
+  }
+  return [...names].sort();
+}

@@ -13,6 +13,7 @@ import { commandHelp, COMMON_OPTIONS, globalHelp, LOCAL_OPTIONS } from './help.j
 import { createFisClient } from './fis-gateway.js';
 import { missingSdkClients, missingSdkError } from './optional-sdk.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { missingProfileAdvice, resolveTarget } from './target-options.js';
 
 import { CONNECTION_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './cli-timeouts.js';
 
@@ -43,6 +44,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   const debug = argv.includes('--debug');
   const env = environment.env ?? process.env;
   let endpoint = describeEndpoint(env, env.AWS_REGION);
+  let profile: string | undefined;
   try {
     const [name, ...args] = argv;
     if (name === undefined || name === '--help' || name === '-h' || (name === 'help' && args.length === 0)) {
@@ -69,18 +71,24 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       });
     }
     const values = parseOptions(command, args);
-    const stack = str(values.stack);
+    const target = await resolveTarget(values, command.name, stderr, env);
+    if (!target) return ExitCode.Error;
+    profile = target.profile;
+    const stack = target.stack;
     const prefix = str(values.prefix) ?? (stack ? stackPrefix(stack) : undefined);
-    if (!prefix) throw new UsageError(`missing --stack <name> (or --prefix <alarm-name-prefix>); see: loadbearing ${command.name} --help`);
+    if (!prefix)
+      throw new UsageError(
+        `missing --env <name> (or --stack <name>, or --prefix <alarm-name-prefix>); see: loadbearing ${command.name} --help`,
+      );
     const timeoutMs = values.timeout ? parseDuration(str(values.timeout)!, '--timeout') : DEFAULT_TIMEOUT_MS;
     if (!command.prepare) throw new Error(`command "${command.name}" has neither prepare nor local`);
     const prepared = command.prepare(values, timeoutMs);
 
-    const region = str(values.region);
+    const region = target.region;
     endpoint = describeEndpoint(env, region ?? env.AWS_REGION);
     const client = (environment.createClient ?? createCloudWatchClient)({
       region,
-      profile: str(values.profile),
+      profile,
       connectionTimeoutMs: Math.min(CONNECTION_TIMEOUT_MS, timeoutMs),
       requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, timeoutMs),
     });
@@ -104,7 +112,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       client.destroy();
     }
   } catch (err) {
-    writeLine(stderr, `loadbearing: error: ${describeError(err, endpoint)}`);
+    writeLine(stderr, `loadbearing: error: ${missingProfileAdvice(err, profile, env) ?? describeError(err, endpoint)}`);
     if (debug && err instanceof Error && err.stack) writeLine(stderr, err.stack);
     return ExitCode.Error;
   }

@@ -131,7 +131,7 @@ export async function runGate(ctx: CommandContext, options: GateOptions): Promis
 export const gateCommand: Command = {
   name: 'gate',
   summary: 'Deployment gate: watch the alarms for a bake time, fail on a critical alarm',
-  usage: '--stack <name> --bake <duration> [--interval <duration>] [options]',
+  usage: '--env <name> [-c configFile=<file.json>] --bake <duration> [--interval <duration>] [options]',
   details: [
     "Run it right after `cdk deploy`. It checks the stack's alarms at once and then every",
     '--interval until --bake has passed, showing a progress line on stderr (one updating',

@@ -1,19 +1,22 @@
 import type { Command, CommandRegistry, OptionSpec } from './command.js';
+import { ENVIRONMENT_OPTIONS } from './environment-option.js';
+import { TARGET_OPTIONS } from './target-options.js';
 
-/** Options every command accepts, handled by the CLI itself. */
+/** Options every CloudWatch command accepts, handled by the CLI itself. */
 export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  ...ENVIRONMENT_OPTIONS,
   stack: {
     type: 'string',
     valueName: '<name>',
-    description: 'stack whose alarms to use; they are found by the name prefix "<name>-" (ADR 0001)',
+    description: 'stack whose alarms to use, found by the name prefix "<name>-" (ADR 0001); default: the environment\'s',
   },
   prefix: {
     type: 'string',
     valueName: '<prefix>',
     description: 'alarm name prefix for a custom naming strategy (overrides "<stack>-")',
   },
-  region: { type: 'string', valueName: '<region>', description: 'AWS region (default: AWS_REGION, then the profile)' },
-  profile: { type: 'string', valueName: '<profile>', description: 'AWS profile (default: AWS_PROFILE, then "default")' },
+  region: TARGET_OPTIONS.region!,
+  profile: TARGET_OPTIONS.profile!,
   timeout: {
     type: 'string',
     valueName: '<duration>',
@@ -48,7 +51,7 @@ export function globalHelp(registry: CommandRegistry): string {
   const commands = registry.list();
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
-    'Usage: loadbearing <command> --stack <name> [options]',
+    'Usage: loadbearing <command> --env <name> [-c configFile=<file.json>] [options]',
     '',
     'Operations CLI for loadbearing stacks, built on their CloudWatch alarms',
     '(names "<stack>-<component>-<signal>", severity "[critical]"/"[warning]", see ADR 0001).',

@@ -47,5 +47,6 @@ export * from './report-resources.js';
 export * from './retry.js';
 export * from './status-command.js';
 export * from './synthesized-template.js';
+export * from './target-options.js';
 export * from './text-format.js';
 export * from './verdicts.js';

@@ -171,7 +171,7 @@ export function renderReport(report: ReportJson): string {
 export const reportCommand: Command = {
   name: 'report',
   summary: 'Bottleneck report: key metrics of every component, and where the pressure is',
-  usage: '--stack <name> [--since <duration>] [options]',
+  usage: '--env <name> [-c configFile=<file.json>] [--since <duration>] [options]',
   details: [
     'Finds the resources (ALB, fleet ASG, DB writer/replicas/proxy, cache, CloudFront) in the',
     "dimensions of the stack's alarms, fetches their key metrics over the window with",

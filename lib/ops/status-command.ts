@@ -99,7 +99,7 @@ export function renderStatus(stack: string, alarms: readonly OpsAlarm[], nowMs: 
 export const statusCommand: Command = {
   name: 'status',
   summary: 'Current state of every alarm of the stack, grouped by component',
-  usage: '--stack <name> [--json] [options]',
+  usage: '--env <name> [-c configFile=<file.json>] [--json] [options]',
   details: [
     'Prints one line per alarm: state, severity, name, since when (age and ISO time) and',
     'the state reason (shortened; --json has it in full).',
