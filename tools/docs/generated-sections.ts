@@ -4,6 +4,7 @@ import { benchTable } from '../bench/bench-table';
 import type { BenchResults } from '../bench/run-bench';
 import { awsLimitsTable } from '../../lib/model/config/aws-limits';
 import { configReference } from '../../lib/model/config/config-reference';
+import { environmentRulesReference } from '../../lib/model/config/environment-rules-reference';
 import { freshnessTable } from '../../lib/model/config/freshness-table';
 import { builtinEnvironments } from '../../lib/model/config/load-config';
 import { contractTable } from '@loadbearing/contract';
@@ -27,6 +28,7 @@ export interface GeneratedSection {
 export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   'config-reference': { file: 'docs/configuration.md', render: configReference },
   invariants: { file: 'docs/configuration.md', render: invariantsReference },
+  'environment-rules': { file: 'docs/configuration.md', render: environmentRulesReference },
   'aws-limits': { file: 'docs/configuration.md', render: awsLimitsTable },
   performance: { file: 'docs/performance.md', render: performanceResults },
   'runtime-contract': { file: 'docs/runtime-contract.md', render: contractTable },
