@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchTable } from '../bench/bench-table';
 import type { BenchResults } from '../bench/run-bench';
-import { awsLimitsTable } from '../../lib/model/config/aws-limits';
+import { awsLimitsReference } from '../../lib/model/config/aws-limits';
 import { configReference } from '../../lib/model/config/config-reference';
 import { environmentRulesReference } from '../../lib/model/config/environment-rules-reference';
 import { freshnessTable } from '../../lib/model/config/freshness-table';
@@ -29,7 +29,7 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   'config-reference': { file: 'docs/configuration.md', render: configReference },
   invariants: { file: 'docs/configuration.md', render: invariantsReference },
   'environment-rules': { file: 'docs/configuration.md', render: environmentRulesReference },
-  'aws-limits': { file: 'docs/configuration.md', render: awsLimitsTable },
+  'aws-limits': { file: 'docs/configuration.md', render: awsLimitsReference },
   performance: { file: 'docs/performance.md', render: performanceResults },
   'runtime-contract': { file: 'docs/runtime-contract.md', render: contractTable },
   'failure-modes': { file: 'docs/failure-modes.md', render: failureModesReference },
