@@ -79,14 +79,20 @@ function teamApp(): string {
   return [block('cdk.json', 'json'), '', block('app.ts', 'ts')].join('\n');
 }
 
-/** The guard's documented update rules (lib/platform/review/update-rules.ts), each with its sources. */
+/** The guard's documented update rules (lib/platform/review/update-rules.ts), each with its sources: a table, then what AWS does per rule. */
 function ruleTable(rules: readonly UpdateRule[]): string {
-  const cell = (text: string) => text.replace(/\|/g, '\\|');
   const rows = rules.map(
-    (r) =>
-      `| \`${r.id}\` | \`${r.type}\` \`${r.property}\` | ${cell(r.reason)} | ${r.sources.map((url, i) => `[${i + 1}](${url})`).join(' ')} |`,
+    (r) => `| \`${r.id}\` | \`${r.type}\` \`${r.property}\` | ${r.sources.map((url, i) => `[${i + 1}](${url})`).join(' ')} |`,
   );
-  return ['| Rule | Resource, property | What AWS does | Sources |', '| --- | --- | --- | --- |', ...rows].join('\n');
+  return [
+    '| Rule | Resource, property | Sources |',
+    '| --- | --- | --- |',
+    ...rows,
+    '',
+    'What AWS does:',
+    '',
+    ...rules.map((r) => `- \`${r.id}\`: ${r.reason}`),
+  ].join('\n');
 }
 
 /** The last `npm run bench` of this repository (bench/results.json). */
