@@ -78,6 +78,7 @@ export const ENVIRONMENT_RULES: readonly EnvironmentRule[] = [
     },
   },
   {
+    // Subnets are /16 to /28: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSubnet.html
     id: 'EC-3',
     topic: 'network',
     title: 'The VPC block holds 3 subnet tiers per AZ',
@@ -118,10 +119,12 @@ export const ENVIRONMENT_RULES: readonly EnvironmentRule[] = [
     },
   },
   {
+    // ACM certificates are regional: https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html
     id: 'EC-5',
     topic: 'edge',
     title: "The ALB certificate is in the environment's account and region",
-    rationale: 'An ALB listener can only use an ACM certificate from its own account and region; any other ARN fails at deploy time.',
+    rationale:
+      'ACM certificates are regional: an ALB listener uses one from its own region (and account); any other ARN fails at deploy time.',
     check(env, report) {
       const albCert = env.loadBalancer?.certificateArn;
       const certWhere = typeof albCert === 'string' ? /^arn:[^:]+:acm:([^:]+):(\d{12}):/.exec(albCert) : null;
@@ -159,6 +162,7 @@ export const ENVIRONMENT_RULES: readonly EnvironmentRule[] = [
     },
   },
   {
+    // https://docs.aws.amazon.com/waf/latest/developerguide/how-aws-waf-works-resources.html
     id: 'EC-7',
     topic: 'edge',
     title: 'An edge outside us-east-1 brings its web ACL',
@@ -278,7 +282,8 @@ export const ENVIRONMENT_RULES: readonly EnvironmentRule[] = [
     id: 'EC-14',
     topic: 'dns',
     title: "The edge's names are in the hosted zone",
-    rationale: 'Route 53 refuses a record outside the zone that holds it, so the stack could not create the origin or alias record.',
+    rationale:
+      'A hosted zone holds only names under it (Route 53 refuses others), so the stack could not create the origin or alias record.',
     check(env, report) {
       const dns = env.dns;
       const edge = env.edge;
