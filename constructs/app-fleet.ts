@@ -1,7 +1,7 @@
 import { ArnFormat, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cfn from 'aws-cdk-lib/aws-cloudformation';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -30,6 +30,7 @@ import { ConfigError } from '../lib/model/config/config-error';
 import { fleetBootTimingInput, fleetSettingsSchema, type FleetSettings, type FleetSettingsInput } from '../lib/model/config/fleet-settings';
 import { instanceTypesFor, WORKLOAD_PROFILES, type NetworkTuning } from '../lib/model/config/workload-profiles';
 import type { AlarmFactory } from './alarm-factory';
+import { appFleetAlarms } from './app-fleet-alarms';
 import { parseSettings } from './parse-settings';
 import { physicalNamePrefix } from './physical-name-prefix';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
@@ -540,71 +541,11 @@ export class AppFleet extends Construct {
   }
 
   /**
-   * The fleet's alarms. Override to add or replace signals; call `super.createAlarms` to keep
-   * the platform's set. Runs in the constructor: use only the arguments.
+   * The fleet's alarms (app-fleet-alarms.ts). Override to add or replace signals; call
+   * `super.createAlarms` to keep the platform's set. Runs in the constructor: use only the arguments.
    */
   protected createAlarms(factory: AlarmFactory, asg: autoscaling.AutoScalingGroup, settings: FleetSettings): cloudwatch.Alarm[] {
-    const dimensionsMap = { AutoScalingGroupName: asg.autoScalingGroupName };
-    const inService = new cloudwatch.Metric({
-      namespace: 'AWS/AutoScaling',
-      metricName: 'GroupInServiceCapacity',
-      dimensionsMap,
-      statistic: 'Minimum',
-    });
-    return [
-      factory.alarm(this, 'InServiceAlarm', {
-        component: 'fleet',
-        signal: 'in-service-low',
-        severity: 'critical',
-        metric: inService,
-        threshold: settings.minCapacity,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-        evaluationPeriods: 10,
-        datapointsToAlarm: 10,
-        description: `In-service capacity below fleet.minCapacity (${settings.minCapacity}) for 10 minutes: launches are failing or instances are being replaced faster than they start.`,
-        recommendation:
-          'AutoScaling GroupInServiceCapacity < minimum, 10 of 10 minutes, missing data breaching (group metrics are enabled for it)',
-      }),
-      factory.alarm(this, 'AtMaxAlarm', {
-        component: 'fleet',
-        signal: 'at-max-capacity',
-        severity: 'warning',
-        metric: inService.with({ statistic: 'Maximum' }),
-        threshold: settings.maxCapacity,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
-        evaluationPeriods: 15,
-        datapointsToAlarm: 15,
-        description: `The fleet has been at fleet.maxCapacity (${settings.maxCapacity}) for 15 minutes: scaling has nothing left; raise the maximum or shed load.`,
-        recommendation: 'not in the AWS list; derived from fleet.maxCapacity',
-      }),
-      factory.alarm(this, 'StatusCheckAlarm', {
-        component: 'fleet',
-        signal: 'status-check-failed',
-        severity: 'warning',
-        metric: new cloudwatch.Metric({ namespace: 'AWS/EC2', metricName: 'StatusCheckFailed', dimensionsMap, statistic: 'Maximum' }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
-        evaluationPeriods: 2,
-        datapointsToAlarm: 2,
-        periodSeconds: 300,
-        description: 'An instance fails its EC2 system or instance status check; ELB health checks should replace it.',
-        recommendation: 'EC2 StatusCheckFailed >= 1, 2 of 2 five-minute periods (aggregated over the Auto Scaling group)',
-      }),
-      factory.alarm(this, 'CpuAlarm', {
-        component: 'fleet',
-        signal: 'cpu-high',
-        severity: 'warning',
-        metric: new cloudwatch.Metric({ namespace: 'AWS/EC2', metricName: 'CPUUtilization', dimensionsMap, statistic: 'Average' }),
-        threshold: factory.settings.fleetCpuPercent,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
-        description: `Fleet CPU above ${factory.settings.fleetCpuPercent}% (alarms.fleetCpuPercent) while scaling targets ${settings.cpuTargetPercent}% (fleet.cpuTargetPercent): scaling is not keeping up, or the fleet is at maxCapacity (${settings.maxCapacity}).`,
-        recommendation: 'EC2 CPUUtilization > 80 (aggregated over the Auto Scaling group; the threshold sits above the scaling target)',
-      }),
-    ];
+    return appFleetAlarms(this, factory, asg, settings);
   }
 }
 

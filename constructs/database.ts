@@ -1,19 +1,24 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { acknowledge } from './acknowledge';
 import { RollbackGuard } from './rollback-guard';
 import { databaseSettingsSchema, type DatabaseSettings, type DatabaseSettingsInput } from '../lib/model/config/database-settings';
 import { KNOWN_POSTGRES_VERSIONS } from '../lib/model/config/postgres-versions';
 import { postgresMaxConnections } from '../lib/model/config/postgres-connections';
 import { replicaAvailabilityZone } from '../lib/model/config/capacity';
-import { rdsInstanceClass } from '../lib/model/config/rds-instance-classes';
 import type { AlarmFactory } from './alarm-factory';
+import {
+  acknowledgeInstanceFindings,
+  acknowledgeProxyRole,
+  acknowledgeReplicaFindings,
+  acknowledgeSingleAzWriter,
+} from './database-acknowledgements';
+import { databaseAlarms, type DatabaseAlarmTargets } from './database-alarms';
 import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
 import { unprotectReplica } from './replica-protection';
@@ -72,14 +77,7 @@ export interface DatabaseEndpoint {
   readonly port: string;
 }
 
-/** Inputs of the database's alarm hook. */
-export interface DatabaseAlarmTargets {
-  readonly writer: rds.DatabaseInstance;
-  readonly replicas: readonly rds.DatabaseInstanceReadReplica[];
-  /** RDS Proxy, when enabled. */
-  readonly proxy?: rds.DatabaseProxy;
-  readonly settings: DatabaseSettings;
-}
+export type { DatabaseAlarmTargets } from './database-alarms';
 
 /**
  * RDS for PostgreSQL: a Multi-AZ writer and N read replicas spread over the AZs, all in the
@@ -206,15 +204,7 @@ export class Database extends Construct {
       copyTagsToSnapshot: true,
       removalPolicy: protection.snapshotPolicy,
     });
-    if (!settings.multiAz) {
-      acknowledge(
-        this.writer,
-        'database.multiAz is false: the config schema allows that only for dev stages (staging and prod must run a Multi-AZ writer).',
-        'AwsSolutions::AwsSolutions-RDS3',
-        'NIST.800.53.R5::NIST.800.53.R5-RDSMultiAZSupport',
-        'cdk-validator-cfnguard::rds_instance_multi_az_support_check',
-      );
-    }
+    if (!settings.multiAz) acknowledgeSingleAzWriter(this.writer);
     applySnapshotPolicy(this.writer, protection);
     // Protected from the end of the first create on, so a failed create can still roll back.
     if (protection.deletionProtection) RollbackGuard.of(this).protectDatabase(this.writer);
@@ -227,7 +217,7 @@ export class Database extends Construct {
     this.appSecret = appSecret.attach(this.writer);
     this.appSecretRotationFunction = this.addSecretRotation('AppSecretRotation', this.appSecret, rotation);
     this.appSecretRotation = this.appSecretRotationFunction.schedule;
-    this.acknowledgeFindings(this.writer, protection);
+    acknowledgeInstanceFindings(this.writer, protection);
     this.preCreateLogGroups('Writer', this.writer, writerId, settings, protection, props.logsKey);
 
     const replicaClass = settings.replicaInstanceClass ?? settings.instanceClass;
@@ -244,24 +234,8 @@ export class Database extends Construct {
         removalPolicy: protection.retainPolicy,
       });
       this.preCreateLogGroups(`Replica${i}`, replica, replicaId, settings, protection, props.logsKey);
-      this.acknowledgeFindings(replica, protection);
-      acknowledge(
-        replica,
-        'Read replicas are single-AZ by design: each sits in its own AZ, so losing an AZ loses one replica of several, and the writer itself is Multi-AZ.',
-        'AwsSolutions::AwsSolutions-RDS3',
-        'NIST.800.53.R5::NIST.800.53.R5-RDSMultiAZSupport',
-      );
-      acknowledge(
-        replica,
-        'Each replica is pinned to an AZ from the explicit availabilityZones config, so replicas never share an AZ by chance.',
-        'CloudFormation-Validate::W3010',
-      );
-      acknowledge(
-        replica,
-        'A replica inherits encryption and the KMS key from its encrypted source; CloudFormation rejects StorageEncrypted together with SourceDBInstanceIdentifier.',
-        'AwsSolutions::AwsSolutions-RDS2',
-        'NIST.800.53.R5::NIST.800.53.R5-RDSStorageEncrypted',
-      );
+      acknowledgeInstanceFindings(replica, protection);
+      acknowledgeReplicaFindings(replica);
       unprotectReplica(replica, protection);
       this.replicas.push(replica);
     }
@@ -286,11 +260,7 @@ export class Database extends Construct {
         idleClientTimeout: Duration.seconds(settings.proxy.idleClientTimeoutSeconds),
       });
       concretizeProxyIngressPort(props.securityGroup, settings.port);
-      acknowledge(
-        this.proxy.node.findChild('IAMRole'),
-        'The inline policy is the grant CDK generates for the proxy: read the master secret and decrypt it with the database key, nothing else.',
-        'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
-      );
+      acknowledgeProxyRole(this.proxy);
     }
 
     this.writerEndpoint = this.proxy
@@ -330,284 +300,11 @@ export class Database extends Construct {
 
   /**
    * The database's alarms: every instance (writer and each replica), replica lag, and the
-   * proxy when there is one. Override to add or replace signals; call `super.createAlarms` to
-   * keep the platform's set. Runs in the constructor: use only the arguments.
+   * proxy when there is one (database-alarms.ts). Override to add or replace signals; call
+   * `super.createAlarms` to keep the platform's set. Runs in the constructor: use only the arguments.
    */
   protected createAlarms(factory: AlarmFactory, targets: DatabaseAlarmTargets): cloudwatch.Alarm[] {
-    const { writer, replicas, proxy, settings } = targets;
-    const alarms = this.instanceAlarms(factory, writer.instanceIdentifier, 'writer', settings.instanceClass, settings);
-    const writerMetric = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/RDS',
-        metricName,
-        dimensionsMap: { DBInstanceIdentifier: writer.instanceIdentifier },
-        statistic,
-      });
-    const s = factory.settings;
-    alarms.push(
-      factory.alarm(this, 'WriterWriteLatencyAlarm', {
-        component: 'db',
-        signal: 'writer-write-latency',
-        severity: 'warning',
-        metric: writerMetric('WriteLatency', 'p90'),
-        threshold: s.dbLatencyMs / 1000,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
-        description: `p90 disk write latency above ${s.dbLatencyMs} ms (alarms.dbLatencyMs): storage is saturated; commits slow down.`,
-        recommendation: 'RDS WriteLatency p90, about 20 ms',
-      }),
-      factory.alarm(this, 'WriterTransactionIdsAlarm', {
-        component: 'db',
-        signal: 'writer-transaction-ids',
-        severity: 'critical',
-        metric: writerMetric('MaximumUsedTransactionIDs', 'Average'),
-        threshold: 1_000_000_000,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        description:
-          'Over 1 billion transaction IDs in use: autovacuum is not freezing old rows, and PostgreSQL goes read-only near 2 billion (wraparound).',
-        recommendation: 'RDS MaximumUsedTransactionIDs > 1e9, 1 of 1',
-      }),
-    );
-    const replicaClass = settings.replicaInstanceClass ?? settings.instanceClass;
-    replicas.forEach((replica, i) => {
-      const role = `replica-${i + 1}`;
-      alarms.push(...this.instanceAlarms(factory, replica.instanceIdentifier, role, replicaClass, settings));
-      alarms.push(
-        factory.alarm(this, `Replica${i + 1}LagAlarm`, {
-          component: 'db',
-          signal: `${role}-lag`,
-          severity: 'warning',
-          metric: new cloudwatch.Metric({
-            namespace: 'AWS/RDS',
-            metricName: 'ReplicaLag',
-            dimensionsMap: { DBInstanceIdentifier: replica.instanceIdentifier },
-            statistic: 'Maximum',
-          }),
-          threshold: s.replicaLagSeconds,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          // Missing ReplicaLag means replication has stopped.
-          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-          evaluationPeriods: 10,
-          datapointsToAlarm: 10,
-          description: `Replica ${i + 1} lags the writer by more than ${s.replicaLagSeconds} s (alarms.replicaLagSeconds): reads there are stale.`,
-          recommendation: 'RDS ReplicaLag (Maximum), 10 of 10, missing data breaching, on replicas only',
-        }),
-      );
-    });
-    if (proxy) alarms.push(...this.proxyAlarms(factory, proxy, settings));
-    return alarms;
-  }
-
-  /** The alarms every DB instance gets, named `<role>-<signal>`. */
-  private instanceAlarms(
-    factory: AlarmFactory,
-    instanceId: string,
-    role: string,
-    instanceClass: string,
-    settings: DatabaseSettings,
-  ): cloudwatch.Alarm[] {
-    const s = factory.settings;
-    const id = role.replace(/(^|-)(\w)/g, (_m, _sep, c: string) => c.toUpperCase());
-    const label = role === 'writer' ? 'Writer' : `Replica ${role.split('-')[1]}`;
-    const info = rdsInstanceClass(instanceClass)!;
-    const maxConnections = postgresMaxConnections(instanceClass);
-    const metric = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/RDS', metricName, dimensionsMap: { DBInstanceIdentifier: instanceId }, statistic });
-    const freeMemoryBytes = Math.round(info.memoryGiB * 1024 ** 3 * (s.dbFreeableMemoryPercent / 100));
-    const freeStorageBytes = Math.round(settings.allocatedStorageGiB * 1024 ** 3 * (s.dbFreeStoragePercent / 100));
-    const connections = Math.floor(maxConnections * (s.dbConnectionsPercent / 100));
-    const load = info.vcpus * s.dbLoadPerVcpu;
-    const above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
-    const below = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD;
-    const { BREACHING, MISSING } = cloudwatch.TreatMissingData;
-    return [
-      factory.alarm(this, `${id}CpuAlarm`, {
-        component: 'db',
-        signal: `${role}-cpu`,
-        severity: 'warning',
-        metric: metric('CPUUtilization', 'Average'),
-        threshold: s.dbCpuPercent,
-        comparisonOperator: above,
-        treatMissingData: BREACHING,
-        description: `${label} CPU above ${s.dbCpuPercent}% (alarms.dbCpuPercent): move reads to replicas, cache, or scale the class.`,
-        recommendation: 'RDS CPUUtilization (AWS: 90), missing data breaching',
-      }),
-      factory.alarm(this, `${id}MemoryAlarm`, {
-        component: 'db',
-        signal: `${role}-freeable-memory`,
-        severity: 'warning',
-        metric: metric('FreeableMemory', 'Minimum'),
-        threshold: freeMemoryBytes,
-        comparisonOperator: below,
-        treatMissingData: BREACHING,
-        evaluationPeriods: 15,
-        datapointsToAlarm: 15,
-        description: `${label} freeable memory below ${s.dbFreeableMemoryPercent}% of ${instanceClass}'s ${info.memoryGiB} GiB (${freeMemoryBytes} bytes): too many connections or work_mem pressure.`,
-        recommendation: 'RDS FreeableMemory, 15 of 15, missing data breaching',
-      }),
-      factory.alarm(this, `${id}StorageAlarm`, {
-        component: 'db',
-        signal: `${role}-free-storage`,
-        severity: 'critical',
-        metric: metric('FreeStorageSpace', 'Minimum'),
-        threshold: freeStorageBytes,
-        comparisonOperator: below,
-        treatMissingData: BREACHING,
-        description: `${label} free storage below ${s.dbFreeStoragePercent}% of the initial ${settings.allocatedStorageGiB} GiB: storage autoscaling (up to ${settings.maxAllocatedStorageGiB} GiB) is not keeping up or has reached its ceiling.`,
-        recommendation:
-          'RDS FreeStorageSpace (AWS advises against it with storage autoscaling; here it is sized to fire only when autoscaling cannot help)',
-      }),
-      factory.alarm(this, `${id}ConnectionsAlarm`, {
-        component: 'db',
-        signal: `${role}-connections`,
-        severity: 'critical',
-        metric: metric('DatabaseConnections', 'Maximum'),
-        threshold: connections,
-        comparisonOperator: above,
-        treatMissingData: BREACHING,
-        description: `${label} connections above ${s.dbConnectionsPercent}% of the estimated max_connections (${maxConnections}) of ${instanceClass}: new connections will soon be refused.`,
-        recommendation: 'RDS DatabaseConnections, a share of max_connections, missing data breaching',
-      }),
-      factory.alarm(this, `${id}ReadLatencyAlarm`, {
-        component: 'db',
-        signal: `${role}-read-latency`,
-        severity: 'warning',
-        metric: metric('ReadLatency', 'p90'),
-        threshold: s.dbLatencyMs / 1000,
-        comparisonOperator: above,
-        treatMissingData: MISSING,
-        description: `${label} p90 disk read latency above ${s.dbLatencyMs} ms (alarms.dbLatencyMs): the working set no longer fits in memory, or storage is saturated.`,
-        recommendation: 'RDS ReadLatency p90, about 20 ms',
-      }),
-      factory.alarm(this, `${id}LoadAlarm`, {
-        component: 'db',
-        signal: `${role}-load`,
-        severity: 'warning',
-        metric: metric('DBLoad', 'Average'),
-        threshold: load,
-        comparisonOperator: above,
-        treatMissingData: MISSING,
-        evaluationPeriods: 15,
-        datapointsToAlarm: 15,
-        description: `${label} average active sessions above ${load} (${info.vcpus} vCPUs of ${instanceClass} x alarms.dbLoadPerVcpu): sessions queue for CPU or I/O.`,
-        recommendation: 'RDS DBLoad above the vCPU count, 15 of 15 (Performance Insights is on)',
-      }),
-      factory.alarm(this, `${id}IoBalanceAlarm`, {
-        component: 'db',
-        signal: `${role}-ebs-io-balance`,
-        severity: 'warning',
-        metric: metric('EBSIOBalance%', 'Average'),
-        threshold: s.dbBurstBalancePercent,
-        comparisonOperator: below,
-        treatMissingData: MISSING,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 3,
-        description: `${label} EBS IOPS burst credits below ${s.dbBurstBalancePercent}%: I/O will drop to the baseline of the instance class.`,
-        recommendation: 'RDS EBSIOBalance% < 10, 3 of 3',
-      }),
-      factory.alarm(this, `${id}ByteBalanceAlarm`, {
-        component: 'db',
-        signal: `${role}-ebs-byte-balance`,
-        severity: 'warning',
-        metric: metric('EBSByteBalance%', 'Average'),
-        threshold: s.dbBurstBalancePercent,
-        comparisonOperator: below,
-        treatMissingData: MISSING,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 3,
-        description: `${label} EBS throughput burst credits below ${s.dbBurstBalancePercent}%: throughput will drop to the baseline of the instance class.`,
-        recommendation: 'RDS EBSByteBalance% < 10, 3 of 3',
-      }),
-    ];
-  }
-
-  /** RDS Proxy alarms; AWS publishes none, so these watch the pool the connection budget sizes. */
-  private proxyAlarms(factory: AlarmFactory, proxy: rds.DatabaseProxy, settings: DatabaseSettings): cloudwatch.Alarm[] {
-    const s = factory.settings;
-    const metric = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/RDS', metricName, dimensionsMap: { ProxyName: proxy.dbProxyName }, statistic });
-    const share = Math.floor((postgresMaxConnections(settings.instanceClass) * settings.proxy.maxConnectionsPercent) / 100);
-    const connections = Math.floor((share * s.proxyConnectionsPercent) / 100);
-    const borrowMicros = Math.round(settings.proxy.borrowTimeoutSeconds * 1_000_000 * (s.proxyBorrowLatencyPercent / 100));
-    const above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
-    const { MISSING, NOT_BREACHING } = cloudwatch.TreatMissingData;
-    return [
-      factory.alarm(this, 'ProxyConnectionsAlarm', {
-        component: 'db',
-        signal: 'proxy-connections',
-        severity: 'critical',
-        metric: metric('DatabaseConnections', 'Sum'),
-        threshold: connections,
-        comparisonOperator: above,
-        treatMissingData: MISSING,
-        description: `RDS Proxy holds more than ${connections} DB connections, ${s.proxyConnectionsPercent}% (alarms.proxyConnectionsPercent) of the ${share} it may open: clients will start to wait for connections.`,
-        recommendation: 'none for RDS Proxy in the AWS list; DatabaseConnections against the proxy share of max_connections',
-      }),
-      factory.alarm(this, 'ProxyBorrowLatencyAlarm', {
-        component: 'db',
-        signal: 'proxy-borrow-latency',
-        severity: 'warning',
-        metric: metric('DatabaseConnectionsBorrowLatency', 'Average'),
-        threshold: borrowMicros,
-        comparisonOperator: above,
-        treatMissingData: NOT_BREACHING,
-        description: `Average borrow latency above ${borrowMicros} us, ${s.proxyBorrowLatencyPercent}% of the ${settings.proxy.borrowTimeoutSeconds} s borrow timeout: the pool is saturated and requests queue.`,
-        recommendation: 'none for RDS Proxy in the AWS list; DatabaseConnectionsBorrowLatency against database.proxy.borrowTimeoutSeconds',
-      }),
-      factory.alarm(this, 'ProxySetupFailedAlarm', {
-        component: 'db',
-        signal: 'proxy-setup-failed',
-        severity: 'warning',
-        metric: metric('DatabaseConnectionsSetupFailed', 'Sum'),
-        threshold: 0,
-        comparisonOperator: above,
-        treatMissingData: NOT_BREACHING,
-        description: 'RDS Proxy failed to open connections to the writer (credentials, max_connections or the writer is down).',
-        recommendation: 'none for RDS Proxy in the AWS list; DatabaseConnectionsSetupFailed > 0',
-      }),
-      factory.alarm(this, 'ProxyAuthFailedAlarm', {
-        component: 'db',
-        signal: 'proxy-client-auth-failed',
-        severity: 'warning',
-        metric: metric('ClientConnectionsSetupFailedAuth', 'Sum'),
-        threshold: 0,
-        comparisonOperator: above,
-        treatMissingData: NOT_BREACHING,
-        description: 'Clients failed IAM or TLS authentication at RDS Proxy: a role lost rds-db:connect, or a client connects without TLS.',
-        recommendation: 'none for RDS Proxy in the AWS list; ClientConnectionsSetupFailedAuth > 0',
-      }),
-    ];
-  }
-
-  private acknowledgeFindings(instance: rds.DatabaseInstanceBase, protection: StatefulProtection): void {
-    acknowledge(
-      instance,
-      'PostgreSQL stays on 5432: RDS Proxy listens only on 5432 for PostgreSQL, and the port is reachable only from the app and proxy security groups in isolated subnets.',
-      'AwsSolutions::AwsSolutions-RDS11',
-      'cdk-validator-cfnguard::rds_instance_no_default_ports_check',
-    );
-    acknowledge(
-      instance,
-      'Backups are RDS automated backups with point-in-time recovery (database.backupRetentionDays), kept after the instance; the writer itself is retained on delete and snapshotted on replacement. An AWS Backup plan is an account-level choice outside this stack.',
-      'NIST.800.53.R5::NIST.800.53.R5-RDSInBackupPlan',
-    );
-    acknowledge(
-      instance.node.findChild('MonitoringRole'),
-      'AmazonRDSEnhancedMonitoringRole is the AWS-maintained policy Enhanced Monitoring requires.',
-      'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
-    );
-    if (!protection.deletionProtection) {
-      acknowledge(
-        instance,
-        'Deletion protection is off only where dataProtection.allowDestroy is set, with a reason, and never in prod.',
-        'AwsSolutions::AwsSolutions-RDS10',
-        'NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled',
-        'cdk-validator-cfnguard::rds_instance_deletion_protection_enabled_check',
-      );
-    }
+    return databaseAlarms(this, factory, targets);
   }
 
   /** The rotation functions run in the app subnets (they need the Secrets Manager API) and reach the writer on the DB port. */

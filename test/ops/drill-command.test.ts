@@ -13,7 +13,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environments';
 import { systemClock } from '../../lib/ops/clock.js';
-import type { DrillJson, DrillPlan } from '../../lib/ops/drill-command.js';
+import type { DrillPlan } from '../../lib/ops/drill-plan.js';
+import type { DrillJson } from '../../lib/ops/drill-report.js';
 import { NOW, run, type CliRun } from './support/cli-harness.js';
 
 const cw = mockClient(CloudWatchClient);

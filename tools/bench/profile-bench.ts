@@ -37,14 +37,18 @@ export const profileBench: BenchPart<ProfileResult> = {
     return { platform: profile('platform', 'bin/app'), floor: profile('floor', 'tools/bench/floor-app') };
   },
   table(r) {
-    const rows = (p: ProfileSummary) => p.byOwner.map((o) => `${o.owner} ${(o.ms / 1000).toFixed(2)} s`).join('; ');
+    // One row per package or file (a cell per app), so no cell holds a whole profile.
+    const seconds = (p: ProfileSummary, owner: string) => {
+      const found = p.byOwner.find((o) => o.owner === owner);
+      return found ? `${(found.ms / 1000).toFixed(2)} s` : '-';
+    };
+    const owners = [...new Set([...r.platform.byOwner, ...r.floor.byOwner].map((o) => o.owner))];
     return [
       `Where one warm synth's main-thread CPU goes (inclusive, \`--cpu-prof\`): the platform ${(r.platform.totalMs / 1000).toFixed(1)} s, the bare floor ${(r.floor.totalMs / 1000).toFixed(1)} s.`,
       '',
-      '| App | CPU by package or file (inclusive) |',
-      '| --- | --- |',
-      `| platform | ${rows(r.platform)} |`,
-      `| bare floor | ${rows(r.floor)} |`,
+      '| Package or file | CPU, platform (inclusive) | CPU, bare floor (inclusive) |',
+      '| --- | --- | --- |',
+      ...owners.map((owner) => `| ${owner} | ${seconds(r.platform, owner)} | ${seconds(r.floor, owner)} |`),
     ];
   },
   targets: () => [],

@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchTable } from '../bench/bench-table';
 import type { BenchResults } from '../bench/run-bench';
-import { awsLimitsTable } from '../../lib/model/config/aws-limits';
+import { awsLimitsReference } from '../../lib/model/config/aws-limits';
 import { configReference } from '../../lib/model/config/config-reference';
+import { environmentRulesReference } from '../../lib/model/config/environment-rules-reference';
 import { freshnessTable } from '../../lib/model/config/freshness-table';
 import { builtinEnvironments } from '../../lib/model/config/load-config';
 import { contractTable } from '@loadbearing/contract';
@@ -27,7 +28,8 @@ export interface GeneratedSection {
 export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   'config-reference': { file: 'docs/configuration.md', render: configReference },
   invariants: { file: 'docs/configuration.md', render: invariantsReference },
-  'aws-limits': { file: 'docs/configuration.md', render: awsLimitsTable },
+  'environment-rules': { file: 'docs/configuration.md', render: environmentRulesReference },
+  'aws-limits': { file: 'docs/configuration.md', render: awsLimitsReference },
   performance: { file: 'docs/performance.md', render: performanceResults },
   'runtime-contract': { file: 'docs/runtime-contract.md', render: contractTable },
   'failure-modes': { file: 'docs/failure-modes.md', render: failureModesReference },
@@ -85,14 +87,20 @@ function exampleFile(file: string): string {
   return [`\`test/extension/${file}\`:`, '', '```ts', text, '```'].join('\n');
 }
 
-/** The guard's documented update rules (lib/platform/review/update-rules.ts), each with its sources. */
+/** The guard's documented update rules (lib/platform/review/update-rules.ts), each with its sources: a table, then what AWS does per rule. */
 function ruleTable(rules: readonly UpdateRule[]): string {
-  const cell = (text: string) => text.replace(/\|/g, '\\|');
   const rows = rules.map(
-    (r) =>
-      `| \`${r.id}\` | \`${r.type}\` \`${r.property}\` | ${cell(r.reason)} | ${r.sources.map((url, i) => `[${i + 1}](${url})`).join(' ')} |`,
+    (r) => `| \`${r.id}\` | \`${r.type}\` \`${r.property}\` | ${r.sources.map((url, i) => `[${i + 1}](${url})`).join(' ')} |`,
   );
-  return ['| Rule | Resource, property | What AWS does | Sources |', '| --- | --- | --- | --- |', ...rows].join('\n');
+  return [
+    '| Rule | Resource, property | Sources |',
+    '| --- | --- | --- |',
+    ...rows,
+    '',
+    'What AWS does:',
+    '',
+    ...rules.map((r) => `- \`${r.id}\`: ${r.reason}`),
+  ].join('\n');
 }
 
 /** The last `npm run bench` of this repository (bench/results.json). */

@@ -217,9 +217,8 @@ export function evaluationWindowProblem(periodSeconds: number, evaluationPeriods
   return undefined;
 }
 
-/** The table of docs/configuration.md, "AWS limits". */
-export function awsLimitsTable(): string {
-  const cell = (text: string) => text.replace(/\|/g, '\\|');
+/** The list of docs/configuration.md, "AWS limits": one item per limit, with its fields, the limit and its AWS sources. */
+export function awsLimitsReference(): string {
   const source = (text: string) =>
     text
       .split(/,\s+(?=https:)|;\s+/)
@@ -228,10 +227,9 @@ export function awsLimitsTable(): string {
           ? `[${new URL(s.split(' ')[0]).pathname.split('/').pop()}](${s.split(' ')[0]})${s.includes(' ') ? ` ${s.slice(s.indexOf(' ') + 1)}` : ''}`
           : s,
       )
-      .join('<br>');
-  return [
-    '| ID | Config fields | Limit | AWS source |',
-    '| --- | --- | --- | --- |',
-    ...AWS_LIMITS.map((l) => `| ${l.id} | ${l.fields.map((f) => `\`${f}\``).join(', ')} | ${cell(l.limit)} | ${cell(source(l.source))} |`),
-  ].join('\n');
+      .join('; ');
+  return AWS_LIMITS.flatMap((l) => [
+    `- **${l.id}** (${l.fields.map((f) => `\`${f}\``).join(', ')}): ${l.limit}`,
+    `  - AWS source: ${source(l.source)}`,
+  ]).join('\n');
 }

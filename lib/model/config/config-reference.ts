@@ -48,17 +48,38 @@ function collect(schema: JsonSchema, path: string[], rows: [string, JsonSchema][
   }
 }
 
+/** At most this many characters in a table cell (docs/*.md); longer text goes in full into the notes under the table. */
+const MAX_CELL = 200;
+
 function table(rows: [string, JsonSchema][], prefix: string[], required: string[]): string {
   const header = ['| Field | Type | Default | dev | staging | prod | Description |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  const notes: string[] = [];
   const lines = rows.map(([name, field]) => {
     const fullPath = [...prefix, ...name.split('.')];
     const presets = STAGES.map((stage) => cell(presetValue(stage, fullPath)));
     const { text, documentedDefault } = splitDefault(field.description);
-    const defaultCell =
+    let defaultCell =
       field.default !== undefined ? cell(field.default) : required.includes(name) ? '**required**' : (documentedDefault ?? '');
-    return `| \`${name}\` | ${typeOf(field)} | ${defaultCell} | ${presets.join(' | ')} | ${escapeCell(text)} |`;
+    if (field.default === undefined && documentedDefault && documentedDefault.length > MAX_CELL) {
+      notes.push(`- \`${name}\`, default: ${documentedDefault}`);
+      defaultCell = `_${summaryOf(documentedDefault.replace(/^_|_$/g, ''))}_ (more below)`;
+    }
+    let description = escapeCell(text);
+    if (description.length > MAX_CELL) {
+      notes.push(`- \`${name}\`: ${text.replace(/\n/g, ' ')}`);
+      description = `${escapeCell(summaryOf(text))} (more below)`;
+    }
+    return `| \`${name}\` | ${typeOf(field)} | ${defaultCell} | ${presets.join(' | ')} | ${description} |`;
   });
-  return [...header, ...lines, ''].join('\n');
+  return [...header, ...lines, '', ...(notes.length > 0 ? ['In full (the rows marked "more below"):', '', ...notes, ''] : [])].join('\n');
+}
+
+/** The start of a long text for a table cell: its first sentence, else its first words. */
+function summaryOf(text: string): string {
+  const limit = MAX_CELL - ' (more below)'.length;
+  const sentence = /^(.+?(?<!\b(?:e\.g|i\.e))[.!?])\s+(?=[A-Z`])/.exec(text)?.[1];
+  if (sentence && sentence.length <= limit) return sentence;
+  return `${text.slice(0, limit - 3).replace(/\s+\S*$/, '')}...`;
 }
 
 function presetValue(stage: (typeof STAGES)[number], path: string[]): unknown {

@@ -9,6 +9,8 @@ export * from './config-reference';
 export * from './database-settings';
 export * from './dns-settings';
 export * from './edge-settings';
+export * from './environment-rules';
+export * from './environment-rules-reference';
 export * from './environment-schema';
 export * from './failure-drill-settings';
 export * from './fleet-settings';

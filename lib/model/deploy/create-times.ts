@@ -96,7 +96,7 @@ export function isoMinutes(value: unknown): number | undefined {
 
 /** The table of docs/deploying.md, "How long a first create takes". */
 export function createTimesTable(): string {
-  const rows = Object.entries(CREATE_TIMES).map(([type, t]) => `| \`${type}\` | ${t.minutes} | ${t.source} |`);
+  const rows = Object.entries(CREATE_TIMES).map(([type, t]) => `| \`${type}\` | ${t.minutes} | ${linkUrls(t.source)} |`);
   return [
     '| Resource type | Minutes | Source |',
     '| --- | --- | --- |',
@@ -105,4 +105,10 @@ export function createTimesTable(): string {
     `| every other type | ${DEFAULT_CREATE_TIME.minutes} | ${DEFAULT_CREATE_TIME.source} |`,
     '',
   ].join('\n');
+}
+
+/** A source with its bare URLs as numbered links (`[1](https://...)`), so the table cell stays short. */
+function linkUrls(text: string): string {
+  let n = 0;
+  return text.replace(/https:\/\/[^\s,)]+/g, (url) => `[${++n}](${url})`);
 }

@@ -106,31 +106,3 @@ export function catalogueText(config: EnvironmentConfig, rows: readonly Catalogu
   }
   return `${lines.join('\n')}\n`;
 }
-
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-
-/** The catalogue of one environment as a Markdown table (docs/failure-modes.md). */
-export function catalogueMarkdown(rows: readonly CatalogueRow[]): string {
-  const body = rows.map((r) =>
-    [
-      `\`${r.mode}\`${r.applies ? '' : ' (does not apply)'}`,
-      cell(`**${r.title}.** ${r.failure}${r.applies ? '' : ` Does not apply: ${r.appliesReason}.`}`),
-      cell(`${r.mitigation.summary} Config: ${r.mitigation.configKeys.map((k) => `\`${k}\``).join(', ')}.`),
-      r.invariants.join(', '),
-      r.expectedAlarms.length > 0 ? r.expectedAlarms.map((a) => `\`${a}\``).join(', ') : '- (none: nothing a customer sees)',
-      cell(budgetText(r.budget)),
-      cell(r.scenario.name === 'none' ? `none: ${r.scenario.detail}` : `\`${r.scenario.name}\`: ${r.scenario.detail}`),
-      cell(
-        r.drill.name === 'none'
-          ? `none: ${r.drill.detail}`
-          : `\`${r.drill.name}\`${r.drill.inThisEnvironment ? `, stop alarm \`${r.drill.stopAlarm}\`: ${r.drill.stopRules.join('; or ')}` : ` (not here: ${r.drill.why})`}`,
-      ),
-      cell(r.runbook.map((step, i) => `${i + 1}. ${step}`).join(' ')),
-    ].join(' | '),
-  );
-  return [
-    '| Mode | Failure | Built-in mitigation | Invariants | Expected cause alarms | Impact budget | Proving-ground scenario | Drill in AWS | Runbook |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...body.map((r) => `| ${r} |`),
-  ].join('\n');
-}

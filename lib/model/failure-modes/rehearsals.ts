@@ -33,7 +33,7 @@ export const LOCAL_REHEARSALS: Readonly<Record<FailureModeId, LocalRehearsal>> =
   'cpu-stress': {
     scenario: 'none',
     reason:
-      'on one shared machine a CPU hog starves the load generator, HAProxy and PostgreSQL as much as the service, so it would measure the machine; the mitigation (target tracking adds instances) needs a control plane',
+      'on one machine a CPU hog starves the load generator, HAProxy and PostgreSQL as much as the service, so it measures the machine; the mitigation (target tracking adds instances) needs a control plane',
   },
   'db-failover': {
     scenario: 'db-failover',

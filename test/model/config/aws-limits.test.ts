@@ -9,7 +9,7 @@ import { readValidationReport, unacknowledgedFindings } from '../../support/asse
 import { testApp, VALIDATION_CACHE } from '../../support/test-app';
 
 /**
- * Every row of the AWS limits table (docs/configuration.md): a config just inside the limit is
+ * Every AWS limit of docs/configuration.md ("AWS limits"): a config just inside the limit is
  * accepted, one just outside is refused with the field path, the value, the rule and a fix.
  */
 type Envs = Record<string, unknown>;
@@ -304,7 +304,7 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
   ],
 };
 
-describe('the AWS limits table', () => {
+describe('the AWS limits list', () => {
   it('has cases for every row, and only for rows', () => {
     expect(Object.keys(CASES).sort()).toEqual(AWS_LIMITS.map((l) => l.id).sort());
   });

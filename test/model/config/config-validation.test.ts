@@ -44,6 +44,7 @@ describe('valid configurations', () => {
 });
 
 describe('invalid configurations fail with the field path, the value, the rule and a fix', () => {
+  // Field by field; the cross-field rules (EC-n) have their cases in environment-rules.test.ts.
   const cases: [string, Record<string, unknown>, RegExp[]][] = [
     [
       'min > max capacity',
@@ -93,14 +94,6 @@ describe('invalid configurations fail with the field path, the value, the rule a
     ['a misspelt workload profile', { fleet: { workloadProfile: 'genral' } }, [/did you mean "general"\?/]],
     ['a malformed CIDR', { network: { cidr: '10.0.0/16' } }, [/network\.cidr = "10\.0\.0\/16"/, /must be an IPv4 CIDR block/]],
     ['a CIDR with host bits', { network: { cidr: '10.0.0.1/16' } }, [/host bits are set/]],
-    [
-      'a VPC too small for its subnets',
-      {
-        network: { cidr: '10.0.0.0/24' },
-        availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e', 'us-east-1f'],
-      },
-      [/network\.cidr = "10\.0\.0\.0\/24"/, /too small for 3 subnet tiers in 6 AZs/],
-    ],
     ['a negative timeout', { app: { requestTimeoutSeconds: -5 } }, [/app\.requestTimeoutSeconds = -5/, /must be >= 1/]],
     [
       'a non-numeric timeout',
@@ -135,22 +128,6 @@ describe('invalid configurations fail with the field path, the value, the rule a
       [/edge\.logRetentionDays = 30/, /a year or more/, /use 365/],
     ],
     [
-      'an AZ outside the region',
-      { availabilityZones: ['us-east-1a', 'eu-west-1b'] },
-      [/availabilityZones\[1\] = "eu-west-1b"/, /must be an availability zone of region us-east-1/],
-    ],
-    [
-      'more NAT gateways than AZs',
-      { network: { natGateways: 4 } },
-      [/network\.natGateways = 4/, /<= the number of availability zones \(3\)/],
-    ],
-    [
-      'destroyable prod data',
-      { dataProtection: { allowDestroy: true, reason: 'because I said so' } },
-      [/dataProtection\.allowDestroy = true/, /prod data can never be destroyable/],
-    ],
-    ['a prod cache without replicas', { cache: { replicasPerShard: 0 } }, [/cache\.replicasPerShard = 0/, /at least 1 cache replica/]],
-    [
       'slow start with least outstanding requests',
       { loadBalancer: { slowStartSeconds: 60 } },
       [/loadBalancer\.slowStartSeconds = 60/, /AWS rejects slow start/, /algorithm to "round_robin"/],
@@ -161,24 +138,6 @@ describe('invalid configurations fail with the field path, the value, the rule a
       [/healthCheck\.timeoutSeconds = 10/, /less than intervalSeconds \(10\)/],
     ],
     ['an unknown maxmemory policy', { cache: { maxmemoryPolicy: 'lru' } }, [/cache\.maxmemoryPolicy = "lru"/, /must be one of/]],
-    [
-      'an ALB certificate from another region',
-      { loadBalancer: { certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003' } },
-      [
-        /loadBalancer\.certificateArn = "arn:aws:acm:eu-west-1/,
-        /an ALB cannot use one from 333333333333, eu-west-1/,
-        /in ACM in us-east-1/,
-      ],
-    ],
-    [
-      'an edge outside us-east-1 without a web ACL',
-      {
-        region: 'eu-west-1',
-        availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
-        loadBalancer: { certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003' },
-      },
-      [/edge\.webAclArn/, /a CLOUDFRONT web ACL lives in us-east-1, so a stack in eu-west-1 cannot create it/, /set edge\.webAclArn/],
-    ],
     ['a bad account ID', { account: '12345' }, [/environments\.prod\.account = "12345"/, /12-digit AWS account ID/]],
   ];
 

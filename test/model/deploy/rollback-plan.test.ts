@@ -111,7 +111,7 @@ describe('the plan, on templates that strand', () => {
     ]);
   });
 
-  it('fails a writer or cache with DeletionPolicy Snapshot while it may still be creating: RDS refuses its final snapshot (review 20, B1)', () => {
+  it('fails a writer or cache with DeletionPolicy Snapshot while it may still be creating: RDS refuses its final snapshot', () => {
     const broken = structuredClone(staging);
     broken.Resources.DatabaseWriter7794273E!.DeletionPolicy = 'Snapshot';
     broken.Resources.Cache18F6EE16!.DeletionPolicy = 'Snapshot';

@@ -4,7 +4,6 @@ import { environmentSchema } from '../../../lib/model/config/environment-schema'
 import { builtinEnvironments } from '../../../lib/model/config/load-config';
 import {
   alarmKeyMatches,
-  catalogueMarkdown,
   drillConfigProblems,
   DRILL_TAGS,
   DRILLS,
@@ -12,6 +11,7 @@ import {
   FAILURE_MODES,
   failureMode,
   failureModeCatalogue,
+  failureModesReference,
   isNoDrill,
   LOCAL_REHEARSALS,
   minutesBeyond,
@@ -194,11 +194,28 @@ describe('failure-mode catalogue', () => {
     expect(drillConfigProblems(staging)).toEqual([]);
   });
 
-  it('renders the catalogue for the docs with every column', () => {
-    const table = catalogueMarkdown(failureModeCatalogue(environment('staging')));
-    expect(table.split('\n')[0]).toBe(
-      '| Mode | Failure | Built-in mitigation | Invariants | Expected cause alarms | Impact budget | Proving-ground scenario | Drill in AWS | Runbook |',
-    );
-    expect(table.split('\n')).toHaveLength(2 + FAILURE_MODE_IDS.length);
+  it("renders the catalogue for the docs: a summary row and a section with every field per mode, each environment's budget and drill", () => {
+    const page = failureModesReference();
+    expect(page).toContain('| Mode | Failure | Expected cause alarms | Proving-ground scenario | Drill in AWS, in |');
+    for (const mode of FAILURE_MODE_IDS) {
+      expect(page).toContain(`| \`${mode}\` | ${failureMode(mode)!.title} |`);
+      const section = page.slice(page.indexOf(`### \`${mode}\``)).split('\n### ')[0];
+      for (const label of [
+        'Built-in mitigation',
+        'Config',
+        'Invariants',
+        'Expected cause alarms',
+        'Impact budget',
+        'Proving-ground scenario',
+        'Drill in AWS',
+        'Runbook',
+      ])
+        expect(section, `${mode}: ${label}`).toContain(`- **${label}:**`);
+    }
+    // Budgets differ by environment: one line each. The drill runs only where failureDrills.enabled.
+    const azLoss = page.slice(page.indexOf('### `az-loss`')).split('\n### ')[0];
+    expect(azLoss).toMatch(/- \*\*Impact budget:\*\*\n {2}- dev: 5xx <= .*\n {2}- staging: .*\n {2}- prod: /);
+    expect(azLoss).toContain('stop alarm `loadbearing-staging-drill-az-loss-stop`');
+    expect(azLoss).toMatch(/- dev: `az-loss` \(not here: failureDrills\.enabled is false for dev\)/);
   });
 });

@@ -27,6 +27,7 @@ type Behavior = {
   ViewerProtocolPolicy: string;
   LambdaFunctionAssociations?: { EventType: string }[];
 };
+const propsOf = (template: CfnTemplate, type: string) => Object.values(resourcesOfType(template, type)).map((r) => r.Properties!);
 let config: {
   DefaultCacheBehavior: Behavior;
   CacheBehaviors: Behavior[];
@@ -168,7 +169,7 @@ describe('origin protection', () => {
   });
 });
 
-describe('graceful degradation (the three requirements are tested in test/platform/stack/deploy-rules.test.ts, finding 5)', () => {
+describe('graceful degradation: the ALB is the only origin, the degraded page is in the function', () => {
   it('sends every behavior straight to the ALB: no origin group, no second origin', () => {
     expect(config.Origins).toHaveLength(1);
     expect(config.Origins[0].CustomOriginConfig).toBeDefined();
@@ -184,6 +185,150 @@ describe('graceful degradation (the three requirements are tested in test/platfo
     const code = inline.find((c) => c.includes('const PAGE')) ?? '';
     expect(code).toContain(JSON.stringify(prodConfig.edge.degradedPageHtml));
     expect(code).toContain(`headers['retry-after'] = [{ key: 'Retry-After', value: '${prodConfig.edge.errorCachingSeconds}' }]`);
+  });
+});
+
+describe('graceful degradation: POSTs reach the origin, pages still degrade, API errors pass through', () => {
+  type DegradationBehavior = {
+    PathPattern?: string;
+    AllowedMethods: string[];
+    TargetOriginId: string;
+    LambdaFunctionAssociations?: { EventType: string; LambdaFunctionARN: { Ref: string } }[];
+    FunctionAssociations?: unknown[];
+  };
+  type DistributionConfig = {
+    DefaultCacheBehavior: DegradationBehavior;
+    CacheBehaviors: DegradationBehavior[];
+    OriginGroups?: { Quantity: number };
+    CustomErrorResponses: Record<string, unknown>[];
+  };
+  const ALL_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
+  let distribution: DistributionConfig;
+  beforeAll(() => {
+    distribution = propsOf(prodJson, 'AWS::CloudFront::Distribution')[0].DistributionConfig as DistributionConfig;
+  });
+
+  /** The Lambda@Edge handler of the default behavior, loaded from the template's inline code. */
+  function defaultBehaviorHandler(): (event: unknown) => Promise<Record<string, unknown>> {
+    const [association] = distribution.DefaultCacheBehavior.LambdaFunctionAssociations ?? [];
+    expect(association?.EventType).toBe('origin-response');
+    const version = prodJson.Resources[association.LambdaFunctionARN.Ref];
+    const fn = prodJson.Resources[(version.Properties?.FunctionName as { Ref: string }).Ref];
+    const module = { exports: {} as { handler: (event: unknown) => Promise<Record<string, unknown>> } };
+    new Function('exports', 'module', String((fn.Properties?.Code as { ZipFile: string }).ZipFile))(module.exports, module);
+    return module.exports.handler;
+  }
+  const originResponse = (method: string, status: string) => ({
+    Records: [
+      {
+        cf: {
+          request: { method, uri: '/account/login', headers: {} },
+          response: { status, statusDescription: 'x', headers: { 'retry-after': [{ key: 'Retry-After', value: '7' }] } },
+        },
+      },
+    ],
+  });
+
+  it('every method reaches the origin on every path: all behaviors allow all methods, none uses an origin group', () => {
+    for (const behavior of [distribution.DefaultCacheBehavior, ...distribution.CacheBehaviors]) {
+      expect([...behavior.AllowedMethods].sort(), behavior.PathPattern ?? '/* (default)').toEqual(ALL_METHODS);
+    }
+    expect(distribution.OriginGroups?.Quantity ?? 0).toBe(0);
+  });
+
+  it('GET and HEAD to pages still get the static degraded page when the origin fails (5xx)', async () => {
+    const handler = defaultBehaviorHandler();
+    for (const status of ['500', '502', '503', '504']) {
+      const page = await handler(originResponse('GET', status));
+      expect(page).toMatchObject({ status: '503', body: expect.stringContaining('We will be right back') });
+      expect((page.headers as Record<string, { value: string }[]>)['content-type'][0].value).toMatch(/^text\/html/);
+    }
+    expect(await handler(originResponse('HEAD', '502'))).toMatchObject({ status: '503', body: '' });
+  });
+
+  it('leaves every other page response alone: other methods, success and client errors', async () => {
+    const handler = defaultBehaviorHandler();
+    for (const [method, status] of [
+      ['POST', '503'],
+      ['PUT', '500'],
+      ['DELETE', '502'],
+      ['GET', '200'],
+      ['GET', '404'],
+      ['HEAD', '304'],
+    ]) {
+      const event = originResponse(method, status);
+      expect(await handler(event), `${method} ${status}`).toBe(event.Records[0].cf.response);
+    }
+  });
+
+  it('changes the origin response in place: the read-only Transfer-Encoding and Via survive, the old body headers go', async () => {
+    const handler = defaultBehaviorHandler();
+    const event = originResponse('GET', '502');
+    const received = event.Records[0].cf.response as { headers: Record<string, { key: string; value: string }[]> };
+    const readOnly = { 'transfer-encoding': [{ key: 'Transfer-Encoding', value: 'chunked' }], via: [{ key: 'Via', value: '1.1 alb' }] };
+    Object.assign(received.headers, readOnly, {
+      'content-length': [{ key: 'Content-Length', value: '17' }],
+      'content-encoding': [{ key: 'Content-Encoding', value: 'gzip' }],
+    });
+    const page = (await handler(event)) as typeof received & { status: string };
+    // CloudFront answers 502 when a function adds, changes or deletes a read-only header.
+    expect(page).toBe(received);
+    expect(page.status).toBe('503');
+    expect(page.headers).toMatchObject(readOnly);
+    expect(page.headers).not.toHaveProperty('content-length');
+    expect(page.headers).not.toHaveProperty('content-encoding');
+  });
+
+  it('/api/* errors pass through untouched: no function on the API, no distribution-wide error page', () => {
+    const api = distribution.CacheBehaviors.find((b) => b.PathPattern === '/api/*')!;
+    expect(api.LambdaFunctionAssociations ?? []).toEqual([]);
+    expect(api.FunctionAssociations ?? []).toEqual([]);
+    // A custom error response with a page or a new status would replace the API's JSON 503 too.
+    for (const response of distribution.CustomErrorResponses) {
+      expect(response, `error code ${String(response.ErrorCode)}`).not.toHaveProperty('ResponsePagePath');
+      expect(response).not.toHaveProperty('ResponseCode');
+    }
+  });
+});
+
+describe('cache behaviors: POSTs to forms and webhooks arrive with their cookies, headers and query strings', () => {
+  type FormBehavior = {
+    PathPattern?: string;
+    AllowedMethods: string[];
+    CachePolicyId: unknown;
+    OriginRequestPolicyId: unknown;
+    LambdaFunctionAssociations?: unknown[];
+  };
+  const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+  // AWS's managed origin request policies: every viewer header but Host, every cookie and query string; and only Origin.
+  const ALL_VIEWER_EXCEPT_HOST = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+  const CORS_CUSTOM_ORIGIN = '59781a5b-3903-41f3-afcb-af62929ccde1';
+  let behaviors: FormBehavior[];
+  beforeAll(() => {
+    const distribution = propsOf(prodJson, 'AWS::CloudFront::Distribution')[0].DistributionConfig as {
+      DefaultCacheBehavior: FormBehavior;
+      CacheBehaviors: FormBehavior[];
+    };
+    behaviors = [...distribution.CacheBehaviors, { ...distribution.DefaultCacheBehavior, PathPattern: '/*' }];
+  });
+  const behavior = (path: string) => behaviors.find((b) => b.PathPattern === path)!;
+
+  it.each(['/forms/*', '/webhooks/*'])('%s is a class of its own: never cached, every method, everything forwarded to the app', (path) => {
+    expect(behavior(path)).toMatchObject({ CachePolicyId: CACHING_DISABLED, OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST });
+    expect(behavior(path).AllowedMethods).toContain('POST');
+  });
+
+  it('keeps the cached pages correct: they forward only their cache key, so no response can vary on a cookie the key lacks', () => {
+    expect(behavior('/*')).toMatchObject({ OriginRequestPolicyId: CORS_CUSTOM_ORIGIN });
+    expect(behavior('/*').CachePolicyId).not.toBe(CACHING_DISABLED);
+  });
+
+  it('forwards everything on every non-cacheable class, and on no cacheable one', () => {
+    for (const b of behaviors)
+      expect([b.PathPattern, b.OriginRequestPolicyId === ALL_VIEWER_EXCEPT_HOST]).toEqual([
+        b.PathPattern,
+        b.CachePolicyId === CACHING_DISABLED,
+      ]);
   });
 });
 
@@ -210,6 +355,45 @@ describe('edge alarms', () => {
     const rule = JSON.stringify(health?.Properties?.AlarmRule);
     expect(rule).toContain('EdgeErrorRateAlarm');
     expect(rule).toContain('EdgeOriginLatencyAlarm');
+  });
+});
+
+describe('edge alarms: the CloudFront alarms watch series that exist', () => {
+  it('use DistributionId and Region=Global, as CloudFront publishes them (without Region an alarm never sees data)', () => {
+    const cdn = propsOf(prodJson, 'AWS::CloudWatch::Alarm').filter((a) => a.Namespace === 'AWS/CloudFront');
+    expect(cdn.map((a) => a.MetricName).sort()).toEqual(['5xxErrorRate', 'OriginLatency']);
+    for (const alarm of cdn) {
+      const dimensions = alarm.Dimensions as { Name: string; Value: unknown }[];
+      expect(dimensions.map((d) => d.Name).sort(), String(alarm.AlarmName)).toEqual(['DistributionId', 'Region']);
+      expect(dimensions).toContainEqual({ Name: 'Region', Value: 'Global' });
+    }
+  });
+});
+
+describe('the degraded-page function logs where its log group is', () => {
+  const fn = () =>
+    Object.values(resourcesOfType(prodJson, 'AWS::Lambda::Function')).find((f) =>
+      String((f.Properties?.Code as { ZipFile?: string }).ZipFile).includes('const PAGE'),
+    )!;
+
+  it('names its log group itself (Lambda@Edge then uses that name in every Region), and the stack owns it in us-east-1 with retention and key', () => {
+    const name = (fn().Properties?.LoggingConfig as { LogGroup: unknown }).LogGroup;
+    expect(name).toEqual({ Ref: expect.stringMatching(/^EdgeDegradedRewriteLogs/) });
+    const group = prodJson.Resources[(name as { Ref: string }).Ref];
+    expect(group.Properties).toMatchObject({
+      LogGroupName: '/loadbearing-prod/lambda-edge/degraded-page',
+      RetentionInDays: 365,
+      KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^LogsKey/), 'Arn'] },
+    });
+    // A fixed name: deleted when the first create rolls back, kept after that.
+    expect(group.DeletionPolicy).toBe('RetainExceptOnCreate');
+  });
+
+  it('has no /aws/lambda/<function> group any more: Lambda@Edge never wrote there', () => {
+    const names = Object.values(resourcesOfType(prodJson, 'AWS::Logs::LogGroup')).map((g) =>
+      String(JSON.stringify(g.Properties?.LogGroupName)),
+    );
+    expect(names.filter((n) => n.includes('EdgeDegradedRewriteFn'))).toEqual([]);
   });
 });
 
@@ -263,7 +447,7 @@ describe('a prod stack outside us-east-1, with Origin Shield and a given web ACL
     support!.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler' });
     support!.resourceCountIs('AWS::Lambda::Version', 1);
     variant.resourceCountIs('AWS::Lambda::Version', 0);
-    // Retained there too, and logging under the same fixed name in every Region (review 13, findings 1 and 9).
+    // Retained there too, and logging under the same fixed name in every Region.
     for (const type of ['AWS::Lambda::Function', 'AWS::Lambda::Version']) {
       for (const r of Object.values(support!.findResources(type))) expect(r.DeletionPolicy, type).toBe('Retain');
     }

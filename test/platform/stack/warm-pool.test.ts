@@ -10,7 +10,7 @@ import { environment, synthPlatform } from '../../support/platform-variants';
 import { bashSyntaxErrors, userDataScript } from '../../support/user-data';
 
 /**
- * A warm pool that behaves (review 13, finding 4): a launching lifecycle hook whose heartbeat
+ * A warm pool that behaves: a launching lifecycle hook whose heartbeat
  * covers the boot timeline, the boot and the lifecycle watcher completing it, the permission
  * scoped to the group, and the warm pool created only once both exist. The bash behind it runs in
  * test/integration/warm-pool-lifecycle.test.ts.
@@ -105,6 +105,27 @@ describe('prod with a warm pool', () => {
     const [, asg] = one(warm, 'AWS::AutoScaling::AutoScalingGroup');
     expect(asg.Properties?.DefaultInstanceWarmup).toBe(WARM_START_SETTLE_SECONDS);
     expect(environmentBootTiming(config).instanceWarmupSeconds).toBe(WARM_START_SETTLE_SECONDS);
+  });
+});
+
+describe('a warm pool deploys', () => {
+  let warm: CfnTemplate;
+  beforeAll(() => {
+    warm = synthPlatform(environment('prod', { fleet: { warmPool: { enabled: true, minSize: 2 } } })) as CfnTemplate;
+  });
+
+  it('sits on a plain launch-template group: PutWarmPool refuses a mixed instances policy or Spot', () => {
+    const [asg] = Object.values(resourcesOfType(warm, 'AWS::AutoScaling::AutoScalingGroup'));
+    expect(asg.Properties?.MixedInstancesPolicy).toBeUndefined();
+    expect(asg.Properties?.LaunchTemplate).toMatchObject({ LaunchTemplateId: { Ref: expect.stringMatching(/^FleetLaunchTemplate/) } });
+    const [pool] = Object.values(resourcesOfType(warm, 'AWS::AutoScaling::WarmPool')).map((r) => r.Properties!);
+    expect(pool).toMatchObject({ MinSize: 2, PoolState: 'Stopped' });
+  });
+
+  it('keeps the mixed instances policy (capacity fallback over the profile families) without a warm pool', () => {
+    const [asg] = Object.values(resourcesOfType(readTemplate(dir, 'loadbearing-prod'), 'AWS::AutoScaling::AutoScalingGroup'));
+    expect(asg.Properties?.MixedInstancesPolicy).toBeDefined();
+    expect(Object.keys(resourcesOfType(readTemplate(dir, 'loadbearing-prod'), 'AWS::AutoScaling::WarmPool'))).toEqual([]);
   });
 });
 

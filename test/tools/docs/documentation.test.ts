@@ -82,6 +82,53 @@ describe.each(pages)('%s', (page) => {
   });
 });
 
+/** At most this many characters in a table cell: longer detail goes in a list under the table. */
+const MAX_CELL = 200;
+
+/**
+ * The cells of the Markdown tables of a page (outside fenced code), each as a reader sees it:
+ * link targets, backticks and `<br>` left out, an escaped pipe as one character.
+ */
+function tableCells(markdown: string): { line: number; text: string }[] {
+  const cells: { line: number; text: string }[] = [];
+  let fence: string | undefined;
+  markdown.split('\n').forEach((row, i) => {
+    const marker = /^\s*(```|~~~)/.exec(row)?.[1];
+    if (marker) fence = fence === marker ? undefined : (fence ?? marker);
+    if (fence || marker || !/^\s*\|/.test(row)) return;
+    for (const raw of row
+      .trim()
+      .replace(/^\|/, '')
+      .replace(/(?<!\\)\|$/, '')
+      .split(/(?<!\\)\|/)) {
+      const text = raw
+        .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+        .replace(/`/g, '')
+        .replace(/<br\s*\/?>/g, ' ')
+        .replace(/\\\|/g, '|')
+        .trim();
+      cells.push({ line: i + 1, text });
+    }
+  });
+  return cells;
+}
+
+describe('tables', () => {
+  it('measures cells as a reader sees them, and only in tables', () => {
+    const cells = tableCells(
+      ['| A | `b` \\| [c](https://example.com/long) |', '| --- | --- |', '```', '| not | a table |', '```', 'text | not a row'].join('\n'),
+    );
+    expect(cells.map((c) => c.text)).toEqual(['A', 'b | c', '---', '---']);
+  });
+
+  it.each(['README.md', ...pages])(`%s: no table cell is over ${MAX_CELL} characters (put the detail in a list)`, (page) => {
+    const long = tableCells(read(page))
+      .filter((c) => c.text.length > MAX_CELL)
+      .map((c) => `${page}:${c.line}: ${c.text.length} characters: ${c.text.slice(0, 60)}...`);
+    expect(long).toEqual([]);
+  });
+});
+
 describe('generated sections', () => {
   it.each(generatedPages())('%s has them as the code renders them (run `npm run docs` to refresh)', (page) => {
     const text = read(page);

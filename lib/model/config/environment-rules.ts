@@ -1,0 +1,485 @@
+import { bootTimingProblems } from './boot-timing';
+import { ORIGIN_SHIELD_FOR, ORIGIN_SHIELD_REGIONS, unreachableP99Problem, worstCaseBackoffMs } from './aws-limits';
+import { inZone } from './dns-settings';
+import type { EnvironmentFields } from './environment-schema';
+import { fleetTargetCount } from './failure-drill-settings';
+import { fleetBootTimingInput } from './fleet-settings';
+import { isNum } from './schema-helpers';
+
+export const ENVIRONMENT_RULE_TOPICS = {
+  network: 'Network',
+  edge: 'Certificates and edge',
+  boot: 'Fleet boot',
+  stage: 'Stage protections',
+  dns: 'DNS',
+  app: 'App timeouts',
+  drills: 'Failure drills',
+} as const;
+export type EnvironmentRuleTopic = keyof typeof ENVIRONMENT_RULE_TOPICS;
+
+/**
+ * Reports one violation: the path relative to the environment, the value, the rule (what the user
+ * reads) and the fix. The schema passes its `violation()`.
+ */
+export type EnvironmentReport = (path: (string | number)[], value: unknown, rule: string, fix: string) => void;
+
+/**
+ * A cross-field check of one environment, run by the environment schema. Unlike the invariants
+ * (lib/model/invariants), these cannot be opted out of: each one refuses a config that AWS would
+ * reject at deploy time or that contradicts itself.
+ */
+export interface EnvironmentRule {
+  /** Stable ID, e.g. `EC-1` (docs/configuration.md, "Environment rules"). */
+  readonly id: string;
+  readonly topic: EnvironmentRuleTopic;
+  readonly title: string;
+  /** Why the rule exists: the failure it prevents. */
+  readonly rationale: string;
+  /**
+   * Reports every violation. Runs even when another field already failed the schema (see
+   * `ALWAYS` in schema-helpers.ts), so it must check the type of every field it reads.
+   */
+  check(env: EnvironmentFields, report: EnvironmentReport): void;
+}
+
+const azsOf = (env: EnvironmentFields): unknown[] => (Array.isArray(env.availabilityZones) ? env.availabilityZones : []);
+const edgeOn = (env: EnvironmentFields): boolean => env.edge?.enabled === true;
+const strictStage = (env: EnvironmentFields): boolean => env.stage === 'staging' || env.stage === 'prod';
+
+/** Every cross-field rule of an environment, in the order the schema checks (and reports) them. */
+export const ENVIRONMENT_RULES: readonly EnvironmentRule[] = [
+  {
+    id: 'EC-1',
+    topic: 'network',
+    title: 'Availability zones belong to the region',
+    rationale: 'A subnet in a zone of another region fails at deploy time; the VPC lists its zones explicitly so synth needs no lookup.',
+    check(env, report) {
+      azsOf(env).forEach((az, i) => {
+        if (typeof az === 'string' && typeof env.region === 'string' && !new RegExp(`^${env.region}[a-z]$`).test(az)) {
+          report(
+            ['availabilityZones', i],
+            az,
+            `must be an availability zone of region ${env.region}`,
+            `use names like "${env.region}a", "${env.region}b".`,
+          );
+        }
+      });
+    },
+  },
+  {
+    id: 'EC-2',
+    topic: 'network',
+    title: 'No availability zone twice',
+    rationale: 'A repeated zone puts two subnets of a tier in one AZ and counts it twice in the AZ-loss arithmetic.',
+    check(env, report) {
+      const azs = azsOf(env);
+      if (new Set(azs).size !== azs.length)
+        report(['availabilityZones'], azs, 'must not repeat an availability zone', 'list each AZ once.');
+    },
+  },
+  {
+    // Subnets are /16 to /28: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSubnet.html
+    id: 'EC-3',
+    topic: 'network',
+    title: 'The VPC block holds 3 subnet tiers per AZ',
+    rationale: 'Each AZ gets a public, an app and a data subnet carved equally out of the VPC block; AWS refuses subnets smaller than /28.',
+    check(env, report) {
+      const azs = azsOf(env);
+      const cidr = env.network?.cidr;
+      const prefix = typeof cidr === 'string' ? Number(cidr.split('/')[1]) : NaN;
+      if (azs.length === 0 || !Number.isInteger(prefix)) return;
+      // Three subnet tiers per AZ, carved equally out of the VPC block; AWS's smallest subnet is /28.
+      const subnetPrefix = prefix + Math.ceil(Math.log2(3 * azs.length));
+      if (subnetPrefix > 28) {
+        report(
+          ['network', 'cidr'],
+          cidr,
+          `is too small for 3 subnet tiers in ${azs.length} AZs (subnets would be /${subnetPrefix}; AWS allows at most /28)`,
+          `use a block of /${28 - Math.ceil(Math.log2(3 * azs.length))} or larger, or fewer AZs.`,
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-4',
+    topic: 'network',
+    title: 'At most one NAT gateway per AZ',
+    rationale: 'A NAT gateway lives in the public subnet of one AZ; there is no place for more than one per zone.',
+    check(env, report) {
+      const azs = azsOf(env);
+      const nat = env.network?.natGateways;
+      if (isNum(nat) && nat > azs.length) {
+        report(
+          ['network', 'natGateways'],
+          nat,
+          `must be <= the number of availability zones (${azs.length})`,
+          `use at most ${azs.length}, one per AZ.`,
+        );
+      }
+    },
+  },
+  {
+    // ACM certificates are regional: https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html
+    id: 'EC-5',
+    topic: 'edge',
+    title: "The ALB certificate is in the environment's account and region",
+    rationale:
+      'ACM certificates are regional: an ALB listener uses one from its own region (and account); any other ARN fails at deploy time.',
+    check(env, report) {
+      const albCert = env.loadBalancer?.certificateArn;
+      const certWhere = typeof albCert === 'string' ? /^arn:[^:]+:acm:([^:]+):(\d{12}):/.exec(albCert) : null;
+      if (
+        certWhere &&
+        typeof env.region === 'string' &&
+        typeof env.account === 'string' &&
+        /^\d{12}$/.test(env.account) &&
+        (certWhere[1] !== env.region || certWhere[2] !== env.account)
+      ) {
+        report(
+          ['loadBalancer', 'certificateArn'],
+          albCert,
+          `must be a certificate in this environment's account and region (${env.account}, ${env.region}); an ALB cannot use one from ${certWhere[2]}, ${certWhere[1]}`,
+          `request or import the certificate in ACM in ${env.region} of account ${env.account} and use its ARN.`,
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-6',
+    topic: 'edge',
+    title: 'An edge in front of an HTTPS ALB names its origin',
+    rationale: "CloudFront reaches an HTTPS origin by a DNS name that the certificate covers; the ALB's own name is not covered.",
+    check(env, report) {
+      const edge = env.edge;
+      if (edgeOn(env) && typeof env.loadBalancer?.certificateArn === 'string' && !edge?.originDomainName) {
+        report(
+          ['edge', 'originDomainName'],
+          undefined,
+          'required when the ALB has a certificate: CloudFront reaches it over HTTPS and checks the name',
+          'set it to the DNS name (covered by loadBalancer.certificateArn) that points at the ALB, e.g. "origin.example.com".',
+        );
+      }
+    },
+  },
+  {
+    // https://docs.aws.amazon.com/waf/latest/developerguide/how-aws-waf-works-resources.html
+    id: 'EC-7',
+    topic: 'edge',
+    title: 'An edge outside us-east-1 brings its web ACL',
+    rationale: "A web ACL of scope CLOUDFRONT can only be created in us-east-1, so a stack in another region cannot create the edge's own.",
+    check(env, report) {
+      if (edgeOn(env) && !env.edge?.webAclArn && typeof env.region === 'string' && env.region !== 'us-east-1') {
+        report(
+          ['edge', 'webAclArn'],
+          undefined,
+          `a CLOUDFRONT web ACL lives in us-east-1, so a stack in ${env.region} cannot create it`,
+          'create one in us-east-1 (e.g. with the WebAcl construct, scope CLOUDFRONT) and set edge.webAclArn; the ALB keeps its regional web ACL either way.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-8',
+    topic: 'boot',
+    title: 'Signal timeout and grace period outlast the slowest boot',
+    rationale:
+      'A signal timeout shorter than the slowest boot gives up on an instance about to report; a shorter grace period lets ELB checks replace a booting one (docs/deploying.md).',
+    check(env, report) {
+      const fleet = env.fleet;
+      const boot = fleet?.boot;
+      if (!boot || !isNum(boot.healthWaitSeconds) || !isNum(boot.healthProbeTimeoutSeconds) || !isNum(boot.healthProbeIntervalSeconds))
+        return;
+      const artifact = env.app?.artifact;
+      const hook = artifact?.installCommand && isNum(artifact.installTimeoutSeconds) ? artifact.installTimeoutSeconds : 0;
+      const paths = {
+        signalTimeout: 'fleet.rollingUpdate.signalTimeoutSeconds',
+        gracePeriod: 'fleet.healthCheckGracePeriodSeconds',
+        healthWait: 'fleet.boot.healthWaitSeconds',
+        installHook: hook > 0 ? 'app.artifact.installTimeoutSeconds' : undefined,
+      };
+      for (const p of bootTimingProblems(fleetBootTimingInput(fleet, hook), paths)) report(p.path.split('.'), p.value, p.rule, p.fix);
+    },
+  },
+  {
+    id: 'EC-9',
+    topic: 'stage',
+    title: 'Prod data is never destroyable',
+    rationale:
+      'dataProtection.allowDestroy drops deletion protection and final snapshots: acceptable for a throwaway dev stack, never for prod.',
+    check(env, report) {
+      if (env.stage === 'prod' && env.dataProtection?.allowDestroy) {
+        report(['dataProtection', 'allowDestroy'], true, 'prod data can never be destroyable', 'set dataProtection.allowDestroy to false.');
+      }
+    },
+  },
+  {
+    id: 'EC-10',
+    topic: 'stage',
+    title: 'Staging and prod run a Multi-AZ writer',
+    rationale: "Without a standby in another AZ, losing the writer's AZ stops every write until RDS restores it; only dev may accept that.",
+    check(env, report) {
+      if (strictStage(env) && env.database?.multiAz === false) {
+        report(
+          ['database', 'multiAz'],
+          false,
+          `${env.stage} needs a Multi-AZ writer (a standby in another AZ with automatic failover)`,
+          'set database.multiAz to true (only dev may run a single-AZ writer).',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-11',
+    topic: 'edge',
+    title: 'An edge needs an ALB certificate',
+    rationale: 'Without one CloudFront reaches the ALB over plain HTTP, and the origin secret header crosses the internet in clear text.',
+    check(env, report) {
+      if (edgeOn(env) && typeof env.loadBalancer?.certificateArn !== 'string') {
+        report(
+          ['loadBalancer', 'certificateArn'],
+          undefined,
+          'required when edge.enabled: without it CloudFront reaches the ALB over plain HTTP, and the origin secret header crosses the internet in clear text',
+          'set loadBalancer.certificateArn (and edge.originDomainName), or turn the edge off.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-12',
+    topic: 'edge',
+    title: 'An edge has a web ACL',
+    rationale:
+      'The per-client rate limit lives in the web ACL: with waf.enabled false and no edge.webAclArn, the distribution would have none.',
+    check(env, report) {
+      if (edgeOn(env) && env.waf?.enabled === false && !env.edge?.webAclArn) {
+        report(
+          ['edge', 'webAclArn'],
+          undefined,
+          'the distribution needs a web ACL (the per-client rate limit lives there): waf.enabled is false and edge.webAclArn is not set',
+          'keep waf.enabled, or set edge.webAclArn to a CLOUDFRONT web ACL from us-east-1.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-13',
+    topic: 'dns',
+    title: 'A hosted zone only with the edge on',
+    rationale: "The stack creates DNS records only for the edge's names; a zone without the edge would silently create nothing.",
+    check(env, report) {
+      const dns = env.dns;
+      if (typeof dns?.hostedZoneId === 'string' && typeof dns.zoneName === 'string' && !edgeOn(env)) {
+        report(
+          ['dns', 'hostedZoneId'],
+          dns.hostedZoneId,
+          'the stack creates DNS records only for the edge (edge.originDomainName and edge.domainNames), and edge.enabled is false',
+          'turn the edge on, or remove dns.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-14',
+    topic: 'dns',
+    title: "The edge's names are in the hosted zone",
+    rationale:
+      'A hosted zone holds only names under it (Route 53 refuses others), so the stack could not create the origin or alias record.',
+    check(env, report) {
+      const dns = env.dns;
+      const edge = env.edge;
+      if (typeof dns?.hostedZoneId !== 'string' || typeof dns.zoneName !== 'string' || !edgeOn(env) || !edge) return;
+      const zone = dns.zoneName;
+      if (typeof edge.originDomainName === 'string' && !inZone(edge.originDomainName, zone)) {
+        report(
+          ['edge', 'originDomainName'],
+          edge.originDomainName,
+          `is not in the hosted zone dns.zoneName (${zone}), so the stack cannot create its record there`,
+          `use a name under ${zone}, or a zone that holds it.`,
+        );
+      }
+      (Array.isArray(edge.domainNames) ? edge.domainNames : []).forEach((name, i) => {
+        if (typeof name === 'string' && !inZone(name.replace(/^\*\./, ''), zone)) {
+          report(
+            ['edge', 'domainNames', i],
+            name,
+            `is not in the hosted zone dns.zoneName (${zone}), so the stack cannot create its record there`,
+            `use names under ${zone}, or create this record yourself and remove dns.`,
+          );
+        }
+      });
+    },
+  },
+  {
+    id: 'EC-15',
+    topic: 'edge',
+    title: 'Origin Shield in a region that offers it',
+    rationale: 'CloudFront offers Origin Shield in some regions only; the default, the stack region, must be one of them too.',
+    check(env, report) {
+      const shield = env.edge?.originShield;
+      if (!edgeOn(env) || shield?.enabled !== true || typeof env.region !== 'string') return;
+      const region = shield.region ?? env.region;
+      if (ORIGIN_SHIELD_REGIONS.includes(region)) return;
+      const suggestion = ORIGIN_SHIELD_FOR[region];
+      report(
+        ['edge', 'originShield', 'region'],
+        shield.region,
+        `${region}${shield.region ? '' : ' (the stack region, the default)'} is not a region where CloudFront offers Origin Shield`,
+        suggestion
+          ? `set edge.originShield.region to "${suggestion}", the region AWS recommends for origins in ${region}.`
+          : `set edge.originShield.region to one of ${ORIGIN_SHIELD_REGIONS.join(', ')}: the one closest to ${region}.`,
+      );
+    },
+  },
+  {
+    id: 'EC-16',
+    topic: 'app',
+    title: 'The first retry backoff is not above the cap',
+    rationale: 'A base delay above the maximum delay would be replaced by the cap without a word: the config would not mean what it says.',
+    check(env, report) {
+      const app = env.app;
+      if (app && isNum(app.retryBaseDelayMs) && isNum(app.retryMaxDelayMs) && app.retryBaseDelayMs > app.retryMaxDelayMs) {
+        report(
+          ['app', 'retryBaseDelayMs'],
+          app.retryBaseDelayMs,
+          `must be <= app.retryMaxDelayMs (${app.retryMaxDelayMs}): the cap would silently replace the first backoff`,
+          'lower app.retryBaseDelayMs, or raise app.retryMaxDelayMs.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-17',
+    topic: 'app',
+    title: 'Retry backoff fits in the request deadline',
+    rationale: 'When the backoff alone can reach the request timeout, the last retries can never finish in time: they only add load.',
+    check(env, report) {
+      const app = env.app;
+      if (
+        !app ||
+        !isNum(app.retryMaxAttempts) ||
+        !isNum(app.retryBaseDelayMs) ||
+        !isNum(app.retryMaxDelayMs) ||
+        !isNum(app.requestTimeoutSeconds) ||
+        app.retryBaseDelayMs > app.retryMaxDelayMs // EC-16 reports that one
+      )
+        return;
+      const backoff = worstCaseBackoffMs({
+        retryMaxAttempts: app.retryMaxAttempts,
+        retryBaseDelayMs: app.retryBaseDelayMs,
+        retryMaxDelayMs: app.retryMaxDelayMs,
+      });
+      if (backoff >= app.requestTimeoutSeconds * 1000) {
+        report(
+          ['app', 'retryMaxAttempts'],
+          app.retryMaxAttempts,
+          `${app.retryMaxAttempts} attempts can wait up to ${backoff} ms in backoff alone, not less than the request deadline (app.requestTimeoutSeconds: ${app.requestTimeoutSeconds * 1000} ms): the last retries can never finish in time`,
+          'lower app.retryMaxAttempts or app.retryMaxDelayMs, or raise app.requestTimeoutSeconds.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-18',
+    topic: 'app',
+    title: 'The p99 latency alarm is below the request timeout',
+    rationale: 'The app answers every request within its timeout, so a p99 alarm at or above it could never fire.',
+    check(env, report) {
+      const timeout = env.app?.requestTimeoutSeconds;
+      const p99 = env.alarms?.latencyP99Seconds;
+      const unreachable = isNum(p99) && isNum(timeout) ? unreachableP99Problem(p99, timeout) : undefined;
+      if (unreachable && isNum(timeout)) {
+        report(
+          ['alarms', 'latencyP99Seconds'],
+          p99,
+          unreachable,
+          `set alarms.latencyP99Seconds below ${timeout}, e.g. ${Math.max(1, Math.floor(timeout / 3))}.`,
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-19',
+    topic: 'drills',
+    title: "Drill zones are the environment's zones",
+    rationale: 'An az-loss drill aimed at a zone the environment does not use would stop nothing and prove nothing.',
+    check(env, report) {
+      const azs = azsOf(env);
+      const zones = env.failureDrills?.zones;
+      (Array.isArray(zones) ? zones : []).forEach((zone, i) => {
+        if (typeof zone === 'string' && azs.length > 0 && !azs.includes(zone)) {
+          report(
+            ['failureDrills', 'zones', i],
+            zone,
+            `must be one of the environment's availability zones (${azs.join(', ')})`,
+            'list AZs from availabilityZones, or remove failureDrills.zones to get a template per AZ.',
+          );
+        }
+      });
+    },
+  },
+  {
+    id: 'EC-20',
+    topic: 'drills',
+    title: 'The az-loss drill fits in the FIS target quota',
+    rationale:
+      'The az-loss drill stops every instance of one AZ in one action; FIS refuses an action with more targets than the account quota.',
+    check(env, report) {
+      const { fleet, failureDrills: drills } = env;
+      const azs = azsOf(env);
+      if (drills?.enabled !== true || !isNum(fleet?.minCapacity) || !isNum(fleet.maxCapacity)) return;
+      if (!isNum(drills.maxTargetsPerAction) || azs.length === 0) return;
+      // az-loss stops every instance of one AZ in one action; FIS refuses more than the quota.
+      const perAz = Math.ceil(fleet.minCapacity / azs.length);
+      if (perAz > drills.maxTargetsPerAction) {
+        report(
+          ['failureDrills', 'maxTargetsPerAction'],
+          drills.maxTargetsPerAction,
+          `the az-loss drill stops up to ${perAz} instances of one AZ at fleet.minCapacity ${fleet.minCapacity}, more than FIS lets one action target (the account quota, failureDrills.maxTargetsPerAction)`,
+          `raise the FIS quotas "Target Instances for aws:ec2:stop-instances" and "Resources per experiment target" to ${perAz} or more and set failureDrills.maxTargetsPerAction to match.`,
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-21',
+    topic: 'drills',
+    title: 'The cpu-stress drill crosses the fleet CPU alarm',
+    rationale:
+      'The drill stresses only as many instances as one FIS action may target; if their share of the fleet cannot lift the average past the alarm, it proves nothing.',
+    check(env, report) {
+      const { fleet, failureDrills: drills } = env;
+      if (drills?.enabled !== true || !isNum(fleet?.minCapacity) || !isNum(fleet.maxCapacity)) return;
+      if (!isNum(drills.maxTargetsPerAction) || azsOf(env).length === 0) return;
+      const load = drills.cpuLoadPercent;
+      const threshold = env.alarms?.fleetCpuPercent;
+      if (!isNum(load) || !isNum(threshold)) return;
+      const { count } = fleetTargetCount({ minCapacity: fleet.minCapacity, maxCapacity: fleet.maxCapacity }, drills.maxTargetsPerAction);
+      const average = (load * count) / fleet.minCapacity;
+      if (average <= threshold) {
+        report(
+          ['failureDrills', 'cpuLoadPercent'],
+          load,
+          `the cpu-stress drill loads ${count} of ${fleet.minCapacity} instances to ${load}%, an average of ${Math.round(average)}%, which never crosses alarms.fleetCpuPercent (${threshold}%): the drill could never be detected`,
+          `raise failureDrills.cpuLoadPercent (up to 100), or failureDrills.maxTargetsPerAction after raising the FIS quota "Target Instances for aws:ssm:send-command".`,
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-22',
+    topic: 'stage',
+    title: 'Staging and prod run a cache replica',
+    rationale: 'ElastiCache fails over automatically only to a replica in another AZ; without one, losing the primary loses the cache.',
+    check(env, report) {
+      const replicas = env.cache?.replicasPerShard;
+      if (strictStage(env) && isNum(replicas) && replicas < 1) {
+        report(
+          ['cache', 'replicasPerShard'],
+          replicas,
+          `${env.stage} needs at least 1 cache replica for Multi-AZ automatic failover`,
+          'set cache.replicasPerShard to 1 or more.',
+        );
+      }
+    },
+  },
+];

@@ -1,0 +1,304 @@
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_ENVIRONMENTS } from '../../../lib/model/config/builtin-environments';
+import { isConfigError } from '../../../lib/model/config/config-error';
+import { ENVIRONMENT_RULES, type EnvironmentRule } from '../../../lib/model/config/environment-rules';
+import { environmentRulesReference } from '../../../lib/model/config/environment-rules-reference';
+import { environmentFieldsSchema, type Stage } from '../../../lib/model/config/environment-schema';
+import { deepMerge, resolveEnvironments } from '../../../lib/model/config/load-config';
+import { STAGE_PRESETS } from '../../../lib/model/config/stage-presets';
+
+/**
+ * Every environment rule (lib/model/config/environment-rules.ts, docs/configuration.md
+ * "Environment rules"): a compliant config passes, a refused one fails with the field path, the
+ * value, the rule and a fix, and the refusal is that rule's.
+ */
+type Envs = Record<string, unknown>;
+const env = (name: 'dev' | 'staging' | 'prod', change: Record<string, unknown>): Envs => ({
+  [name]: deepMerge(BUILTIN_ENVIRONMENTS[name], change),
+});
+
+const EU_CERT = 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003';
+const EDGE_ACL = 'arn:aws:wafv2:us-east-1:333333333333:global/webacl/edge/11111111-2222-3333-4444-555555555555';
+const EU_WEST_1 = { region: 'eu-west-1', availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] };
+
+/** The ConfigError message of the environments, or undefined when they resolve. */
+function problemsOf(envs: Envs): string | undefined {
+  try {
+    resolveEnvironments(envs, 'rules.json');
+    return undefined;
+  } catch (e) {
+    if (isConfigError(e)) return e.message;
+    throw e;
+  }
+}
+
+/** What one rule alone reports on the (only) environment, parsed field by field as the schema does before its rules. */
+function ruleReports(rule: EnvironmentRule, envs: Envs): string[] {
+  const [raw] = Object.values(envs) as Record<string, unknown>[];
+  const parsed = environmentFieldsSchema.safeParse(deepMerge(STAGE_PRESETS[raw.stage as Stage], raw));
+  if (!parsed.success) throw new Error(`the fields alone fail: ${parsed.error.message}`);
+  const reports: string[] = [];
+  rule.check(parsed.data, (_path, _value, message) => reports.push(message));
+  return reports;
+}
+
+/** Per rule: [label, compliant environments, refused environments, what the message must say]. */
+const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
+  'EC-1': [
+    [
+      'an AZ outside the region',
+      env('prod', { availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'] }),
+      env('prod', { availabilityZones: ['us-east-1a', 'eu-west-1b'] }),
+      [/availabilityZones\[1\] = "eu-west-1b"/, /must be an availability zone of region us-east-1/],
+    ],
+  ],
+  'EC-2': [
+    [
+      'an AZ listed twice',
+      env('prod', { availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'] }),
+      env('prod', { availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1a'] }),
+      [/prod\.availabilityZones = \["us-east-1a","us-east-1b","us-east-1a"\]/, /must not repeat an availability zone/, /list each AZ once/],
+    ],
+  ],
+  'EC-3': [
+    [
+      'a VPC too small for its subnets',
+      env('prod', { network: { cidr: '10.0.0.0/24' } }),
+      env('prod', {
+        network: { cidr: '10.0.0.0/24' },
+        availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e', 'us-east-1f'],
+      }),
+      [/network\.cidr = "10\.0\.0\.0\/24"/, /too small for 3 subnet tiers in 6 AZs/, /use a block of \/23 or larger/],
+    ],
+  ],
+  'EC-4': [
+    [
+      'more NAT gateways than AZs',
+      env('prod', { network: { natGateways: 3 } }),
+      env('prod', { network: { natGateways: 4 } }),
+      [/network\.natGateways = 4/, /<= the number of availability zones \(3\)/],
+    ],
+  ],
+  'EC-5': [
+    [
+      'an ALB certificate from another region',
+      env('prod', {
+        ...EU_WEST_1,
+        loadBalancer: { certificateArn: EU_CERT },
+        edge: { webAclArn: EDGE_ACL },
+      }),
+      env('prod', { loadBalancer: { certificateArn: EU_CERT } }),
+      [
+        /loadBalancer\.certificateArn = "arn:aws:acm:eu-west-1/,
+        /an ALB cannot use one from 333333333333, eu-west-1/,
+        /in ACM in us-east-1/,
+      ],
+    ],
+  ],
+  'EC-6': [
+    [
+      'an edge in front of an HTTPS ALB without an origin name',
+      env('staging', { edge: { enabled: true, originDomainName: 'origin.example.com' } }),
+      env('staging', { edge: { enabled: true } }),
+      [/staging\.edge\.originDomainName = \(missing\)/, /CloudFront reaches it over HTTPS and checks the name/],
+    ],
+  ],
+  'EC-7': [
+    [
+      'an edge outside us-east-1 without a web ACL',
+      env('prod', { ...EU_WEST_1, loadBalancer: { certificateArn: EU_CERT }, edge: { webAclArn: EDGE_ACL } }),
+      env('prod', { ...EU_WEST_1, loadBalancer: { certificateArn: EU_CERT } }),
+      [/edge\.webAclArn/, /a CLOUDFRONT web ACL lives in us-east-1, so a stack in eu-west-1 cannot create it/, /set edge\.webAclArn/],
+    ],
+  ],
+  'EC-8': [
+    [
+      'a signal timeout and a grace period the slowest boot overruns',
+      env('prod', { fleet: { rollingUpdate: { signalTimeoutSeconds: 758 }, healthCheckGracePeriodSeconds: 636 } }),
+      env('prod', { fleet: { rollingUpdate: { signalTimeoutSeconds: 600 }, healthCheckGracePeriodSeconds: 300 } }),
+      [
+        /prod\.fleet\.rollingUpdate\.signalTimeoutSeconds = 600\n +rule: must be >= 758 s: the slowest boot takes 636 s to its verdict/,
+        /prod\.fleet\.healthCheckGracePeriodSeconds = 300\n +rule: must be >= 636 s/,
+      ],
+    ],
+  ],
+  'EC-9': [
+    [
+      'destroyable prod data',
+      env('prod', { dataProtection: { allowDestroy: false } }),
+      env('prod', { dataProtection: { allowDestroy: true, reason: 'because I said so' } }),
+      [/dataProtection\.allowDestroy = true/, /prod data can never be destroyable/],
+    ],
+  ],
+  'EC-10': [
+    [
+      'a single-AZ writer in staging (dev may)',
+      env('dev', { database: { multiAz: false } }),
+      env('staging', { database: { multiAz: false } }),
+      [/staging\.database\.multiAz = false/, /Multi-AZ writer/],
+    ],
+  ],
+  'EC-11': [
+    [
+      'an edge without an ALB certificate (origin secret over plain HTTP)',
+      env('staging', { edge: { enabled: true, originDomainName: 'origin.example.com' } }),
+      env('dev', { edge: { enabled: true }, waf: { enabled: true } }),
+      [/dev\.loadBalancer\.certificateArn = \(missing\)/, /plain HTTP/],
+    ],
+  ],
+  'EC-12': [
+    [
+      'an edge without any web ACL',
+      env('staging', { edge: { enabled: true, originDomainName: 'origin.example.com' } }),
+      env('staging', { edge: { enabled: true, originDomainName: 'origin.example.com' }, waf: { enabled: false } }),
+      [/staging\.edge\.webAclArn = \(missing\)/, /needs a web ACL/],
+    ],
+  ],
+  'EC-13': [
+    [
+      'a hosted zone with the edge off',
+      env('prod', {}),
+      env('prod', { dns: { hostedZoneId: 'Z123', zoneName: 'example.com' }, edge: { enabled: false } }),
+      [/prod\.dns\.hostedZoneId = "Z123"/, /the stack creates DNS records only for the edge/, /turn the edge on, or remove dns/],
+    ],
+  ],
+  'EC-14': [
+    [
+      'an origin name outside the zone',
+      env('prod', { dns: { hostedZoneId: 'Z123', zoneName: 'example.com' } }),
+      env('prod', { dns: { hostedZoneId: 'Z123', zoneName: 'other.example.com' } }),
+      [
+        /prod\.edge\.originDomainName = "origin\.prod\.loadbearing\.example\.com"/,
+        /is not in the hosted zone dns\.zoneName \(other\.example\.com\)/,
+      ],
+    ],
+    [
+      'an alias outside the zone, by its index',
+      env('prod', { edge: { domainNames: ['prod.loadbearing.example.com', '*.loadbearing.example.com'] } }),
+      env('prod', { edge: { domainNames: ['prod.loadbearing.example.com', 'www.elsewhere.org'] } }),
+      [/prod\.edge\.domainNames\[1\] = "www\.elsewhere\.org"/, /is not in the hosted zone/, /create this record yourself and remove dns/],
+    ],
+  ],
+  'EC-15': [
+    [
+      'an Origin Shield region CloudFront does not offer',
+      env('prod', { edge: { originShield: { enabled: true, region: 'eu-west-1' } } }),
+      env('prod', { edge: { originShield: { enabled: true, region: 'eu-west-3' } } }),
+      [
+        /edge\.originShield\.region = "eu-west-3"/,
+        /not a region where CloudFront offers Origin Shield/,
+        /"eu-west-2", the region AWS recommends/,
+      ],
+    ],
+    [
+      'the default (stack region) where Origin Shield is not offered',
+      env('prod', { edge: { originShield: { enabled: true } } }),
+      env('prod', {
+        region: 'ca-central-1',
+        availabilityZones: ['ca-central-1a', 'ca-central-1b', 'ca-central-1d'],
+        loadBalancer: { certificateArn: 'arn:aws:acm:ca-central-1:333333333333:certificate/00000000-0000-4000-8000-000000000003' },
+        edge: { originShield: { enabled: true }, webAclArn: EDGE_ACL },
+      }),
+      [/edge\.originShield\.region = \(missing\)/, /ca-central-1 \(the stack region, the default\)/, /"us-east-1"/],
+    ],
+  ],
+  'EC-16': [
+    [
+      'a first backoff above the cap',
+      env('prod', { app: { retryBaseDelayMs: 1000 } }),
+      env('prod', { app: { retryBaseDelayMs: 1001 } }),
+      [/app\.retryBaseDelayMs = 1001/, /<= app\.retryMaxDelayMs \(1000\)/],
+    ],
+  ],
+  'EC-17': [
+    [
+      'retries whose backoff alone outlasts the request deadline',
+      env('prod', { app: { retryMaxAttempts: 10, retryBaseDelayMs: 100, retryMaxDelayMs: 8000 } }),
+      env('prod', { app: { retryMaxAttempts: 10, retryBaseDelayMs: 100, retryMaxDelayMs: 10000 } }),
+      [
+        /app\.retryMaxAttempts = 10/,
+        /can wait up to 32700 ms in backoff alone, not less than the request deadline \(app\.requestTimeoutSeconds: 30000 ms\)/,
+      ],
+    ],
+  ],
+  'EC-18': [
+    [
+      'a p99 latency alarm at the request timeout',
+      env('prod', { alarms: { latencyP99Seconds: 29 } }),
+      env('prod', { alarms: { latencyP99Seconds: 30 } }),
+      [/alarms\.latencyP99Seconds = 30/, /could never fire/, /set alarms\.latencyP99Seconds below 30, e\.g\. 10/],
+    ],
+  ],
+  'EC-19': [
+    [
+      'a drill AZ the environment does not have',
+      env('staging', { failureDrills: { zones: ['us-east-1c'] } }),
+      env('staging', { failureDrills: { zones: ['us-east-1d'] } }),
+      [/failureDrills\.zones\[0\] = "us-east-1d"/, /availability zones \(us-east-1a, us-east-1b, us-east-1c\)/],
+    ],
+  ],
+  'EC-20': [
+    [
+      'an az-loss drill that would stop more instances of one AZ than FIS allows',
+      env('staging', { fleet: { minCapacity: 15, maxCapacity: 24 }, failureDrills: { maxTargetsPerAction: 15 } }),
+      env('staging', { fleet: { minCapacity: 15, maxCapacity: 24 }, failureDrills: { maxTargetsPerAction: 4 } }),
+      [/failureDrills\.maxTargetsPerAction = 4/, /stops up to 5 instances of one AZ/],
+    ],
+  ],
+  'EC-21': [
+    [
+      'a cpu-stress drill that could never be detected',
+      env('prod', { failureDrills: { enabled: true, cpuLoadPercent: 100 } }),
+      env('prod', { failureDrills: { enabled: true, cpuLoadPercent: 96 } }),
+      [/failureDrills\.cpuLoadPercent = 96/, /an average of 80%/],
+    ],
+  ],
+  'EC-22': [
+    [
+      'a prod cache without replicas (dev may)',
+      env('dev', { cache: { replicasPerShard: 0 } }),
+      env('prod', { cache: { replicasPerShard: 0 } }),
+      [/prod\.cache\.replicasPerShard = 0/, /at least 1 cache replica/],
+    ],
+  ],
+};
+
+describe('the environment rules', () => {
+  it('have cases for every rule, and only for rules', () => {
+    expect(Object.keys(CASES)).toEqual(ENVIRONMENT_RULES.map((r) => r.id));
+  });
+
+  it('have unique, stable IDs in order: EC-1, EC-2, ...', () => {
+    expect(ENVIRONMENT_RULES.map((r) => r.id)).toEqual(ENVIRONMENT_RULES.map((_r, i) => `EC-${i + 1}`));
+  });
+
+  it('are listed in docs/configuration.md with a title and a reason of at most 200 characters', () => {
+    const table = environmentRulesReference();
+    for (const rule of ENVIRONMENT_RULES) {
+      expect(table).toContain(`| ${rule.id} |`);
+      expect(rule.title.length, rule.id).toBeLessThanOrEqual(200);
+      expect(rule.rationale.length, rule.id).toBeLessThanOrEqual(200);
+    }
+  });
+});
+
+describe.each(Object.entries(CASES))('%s', (id, cases) => {
+  const rule = ENVIRONMENT_RULES.find((r) => r.id === id)!;
+
+  it.each(cases)(
+    '%s: accepts the compliant config, refuses the other with path, value, rule and fix',
+    (_label, compliant, refused, patterns) => {
+      expect(problemsOf(compliant)).toBeUndefined();
+      expect(ruleReports(rule, compliant)).toEqual([]);
+      const message = problemsOf(refused);
+      expect(message, 'expected a refusal').toBeDefined();
+      for (const pattern of patterns) expect(message).toMatch(pattern);
+      expect(message).toMatch(/rule: .+\n +fix: +.+/);
+      expect(message).not.toMatch(/\n\s+at /);
+      // The refusal is this rule's: run alone, it reports each of its messages.
+      const reports = ruleReports(rule, refused);
+      expect(reports.length).toBeGreaterThan(0);
+      for (const report of reports) expect(message).toContain(`rule: ${report}`);
+    },
+  );
+});
