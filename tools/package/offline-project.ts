@@ -20,6 +20,7 @@ interface PackageJson {
   bin?: Record<string, string>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   devDependencies?: Record<string, string>;
 }
 
@@ -122,24 +123,25 @@ export function writeOfflineProject(dir: string, project: OfflineProject): void 
   const packages: LockFile['packages'] = {
     '': { name: manifest.name, version: manifest.version, dependencies: manifest.dependencies, devDependencies: manifest.devDependencies },
   };
+  // The repository's own tree at the top (its workspaces, and the link that stands for the
+  // library, left out): each package the project needs is resolved there as Node resolves it.
+  const available: LockFile['packages'] = {};
   for (const [path, entry] of Object.entries(lock.packages)) {
-    // Our own root, our workspaces and what they alone need: npm prunes what the project's tree does not need.
     if (
-      path === '' ||
       !path.startsWith('node_modules/') ||
       entry.link === true ||
       path.startsWith('node_modules/@loadbearing/') ||
       path === 'node_modules/loadbearing'
     )
       continue;
-    packages[path] = entry;
+    available[path] = entry;
   }
   for (const [name, alias] of Object.entries(project.aliases ?? {})) {
     const entry = lock.packages[alias.lockPath];
     if (!entry) throw new Error(`${alias.lockPath} is not in package-lock.json (run npm install)`);
     const [, real] = /^npm:(.+)@[^@]+$/.exec(alias.spec) ?? [];
     if (!real) throw new Error(`${name}: ${alias.spec} is not an npm: alias`);
-    packages[`node_modules/${name}`] = { name: real, ...entry };
+    available[`node_modules/${name}`] = { name: real, ...entry };
   }
   if (project.tarballs) {
     const contract = readJson<PackageJson>(join(ROOT, 'contract', 'package.json'));
@@ -157,10 +159,17 @@ export function writeOfflineProject(dir: string, project: OfflineProject): void 
       license: ours.license,
       dependencies: ours.dependencies,
       peerDependencies: ours.peerDependencies,
+      peerDependenciesMeta: ours.peerDependenciesMeta,
       bin: ours.bin,
       engines: ours.engines,
     };
   }
+  // Only what the project's dependencies need: npm keeps a package the lock file holds if it
+  // satisfies an optional peer dependency, so copying the whole lock file would install the
+  // library's optional AWS SDK clients, which a team's own install does not.
+  for (const [path, entry] of Object.entries(packages)) if (path !== '') available[path] = entry;
+  for (const path of neededPaths(available, [...Object.keys(manifest.dependencies), ...Object.keys(manifest.devDependencies ?? {})]))
+    packages[path] = available[path]!;
   writeFileSync(
     join(dir, 'package-lock.json'),
     JSON.stringify({ name: manifest.name, version: manifest.version, lockfileVersion: 3, requires: true, packages }, null, 2),
@@ -172,4 +181,42 @@ export function installOffline(dir: string): void {
   const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund'], dir);
   if (install.status !== 0)
     throw new Error(`npm install --offline failed (is the npm cache warm? \`npm ci\` fills it):\n${install.stdout}\n${install.stderr}`);
+}
+
+/** Where Node finds `name` from the package at `from` (a lock path, '' for the project): its own node_modules, then each one above. */
+export function resolveLockPath(packages: Readonly<Record<string, LockEntry>>, from: string, name: string): string | undefined {
+  for (let base = from; ; ) {
+    const candidate = base ? `${base}/node_modules/${name}` : `node_modules/${name}`;
+    if (packages[candidate]) return candidate;
+    if (!base) return undefined;
+    const up = base.lastIndexOf('/node_modules/');
+    base = up < 0 ? '' : base.slice(0, up);
+  }
+}
+
+/**
+ * The lock paths of `roots` (the project's dependencies) and of everything they need: their
+ * dependencies, the optional ones that the lock holds (another platform's are absent), and their
+ * peer dependencies unless optional.
+ */
+export function neededPaths(packages: Readonly<Record<string, LockEntry>>, roots: readonly string[]): Set<string> {
+  const needed = new Set<string>();
+  const queue: { from: string; name: string; required: boolean }[] = roots.map((name) => ({ from: '', name, required: true }));
+  while (queue.length > 0) {
+    const { from, name, required } = queue.pop()!;
+    const path = resolveLockPath(packages, from, name);
+    if (!path) {
+      if (required) throw new Error(`${name} (needed by ${from || 'the project'}) is not in this repository's package-lock.json`);
+      continue;
+    }
+    if (needed.has(path)) continue;
+    needed.add(path);
+    const entry = packages[path]!;
+    const deps = (key: string) => Object.keys((entry[key] as Record<string, string> | undefined) ?? {});
+    const optionalPeers = (entry.peerDependenciesMeta as Record<string, { optional?: boolean }> | undefined) ?? {};
+    for (const dep of deps('dependencies')) queue.push({ from: path, name: dep, required: true });
+    for (const dep of deps('optionalDependencies')) queue.push({ from: path, name: dep, required: false });
+    for (const dep of deps('peerDependencies')) if (!optionalPeers[dep]?.optional) queue.push({ from: path, name: dep, required: false });
+  }
+  return needed;
 }
