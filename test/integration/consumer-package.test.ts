@@ -108,7 +108,15 @@ describe('a team project with the packed package (installed offline)', () => {
     expect(files).toHaveLength(6);
   });
 
-  it("installs aws-cdk-lib and constructs once, as the team's own (peer dependencies of the package)", () => {
+  it("installs aws-cdk-lib and constructs once, as the team's own (peer dependencies of the package), and the optional AWS SDK clients only on request", () => {
+    const packed = JSON.parse(readFileSync(join(project, 'node_modules', 'loadbearing', 'package.json'), 'utf8')) as {
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+    };
+    const optional = Object.keys(packed.peerDependenciesMeta).filter((name) => packed.peerDependenciesMeta[name]!.optional);
+    expect(optional).toContain('@aws-sdk/client-ec2');
+    // Only the CloudFormation client: @aws-cdk/cloudformation-diff (the diff guard's) has it as a
+    // required peer dependency, which npm installs.
+    expect(optional.filter((name) => existsSync(join(project, 'node_modules', name)))).toEqual(['@aws-sdk/client-cloudformation']);
     expect(existsSync(join(project, 'node_modules', 'aws-cdk-lib'))).toBe(true);
     expect(existsSync(join(project, 'node_modules', 'loadbearing', 'node_modules', 'aws-cdk-lib'))).toBe(false);
     expect(existsSync(join(project, 'node_modules', 'loadbearing', 'node_modules', 'constructs'))).toBe(false);
