@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -95,5 +96,28 @@ describe('the check itself', () => {
     expect(migrationNote(doc, '0.1.0', '1.0.0')).toBe('\n\na\n\n### detail\n\nb\n\n');
     expect(migrationNote(doc, '0.1.0', '2.0.0')).toBeUndefined();
     expect(migrationNote('## From 0x1x0 to 1.0.0\n', '0.1.0', '1.0.0')).toBeUndefined();
+  });
+});
+
+describe('npm run release:baseline', () => {
+  const cli = (...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'tools', 'release', 'stateful-baselines.ts'), ...args],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
+
+  it("refuses, in one line and with exit 2, to overwrite a released version's baseline or to take a version that is not one", () => {
+    const exists = cli('--version', '0.1.0');
+    expect(exists.status).toBe(2);
+    expect(exists.stderr).toBe(
+      "release:baseline: test/baselines/stateful-ids/0.1.0.json exists: a released version's baseline never changes (a new release gets its own)\n",
+    );
+    const bad = cli('--version', '0.2');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('release:baseline: --version 0.2 is not a release version (major.minor.patch)\n');
   });
 });
