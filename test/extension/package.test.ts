@@ -10,10 +10,19 @@ import * as platformBarrel from '../../lib';
 const ROOT = join(__dirname, '..', '..');
 
 interface PackageJson {
+  name: string;
+  version: string;
   exports: Record<string, { default?: string; types?: string } | string>;
   bin: Record<string, string>;
   files: string[];
+  scripts: Record<string, string>;
+  repository?: { type?: string; url?: string; directory?: string };
+  homepage?: string;
+  bugs?: { url?: string };
   dependencies: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  bundleDependencies?: string[];
+  bundledDependencies?: string[];
   peerDependencies: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   devDependencies: Record<string, string>;
@@ -185,5 +194,92 @@ describe('the package another CDK app imports', () => {
       .map((f) => relative(ROOT, f))
       .filter((f) => !included.some((p) => matches(f, p)) || excluded.some((p) => matches(f, p)));
     expect(missing).toEqual([]);
+  });
+});
+
+/**
+ * The scripts npm runs when it installs a package: `npm install` runs preinstall, install,
+ * postinstall, prepublish, preprepare, prepare and postprepare
+ * (https://docs.npmjs.com/cli/v11/using-npm/scripts, "Life Cycle Operation Order", npm 11.19).
+ * `prepack` is not among them: it runs on `npm pack`, `npm publish` and when a git dependency is
+ * installed (the same page, "prepack"), never when a registry tarball is.
+ */
+const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'];
+
+let packed: string[] | undefined;
+/** The files of `npm pack` (dry run: nothing written; prepack not run, the global setup built dist/). */
+function packedFiles(): string[] {
+  if (!packed) {
+    const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+    if (pack.status !== 0) throw new Error(`npm pack --dry-run failed:\n${pack.stderr}`);
+    packed = (JSON.parse(pack.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+  }
+  return packed;
+}
+
+/** Relative link targets of a Markdown text, without anchors (external links and anchors alone skipped). */
+function relativeLinks(markdown: string): string[] {
+  return [...markdown.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1]!)
+    .filter((target) => !/^[a-z]+:/i.test(target) && !target.startsWith('#'))
+    .map((target) => target.replace(/#.*$/, ''));
+}
+
+describe('the packed tarball (`npm pack --dry-run`)', () => {
+  it('runs nothing when a team installs it: no install-time script, no binding.gyp (npm would build it with node-gyp)', () => {
+    // The packed package.json is this file as it is (npm pack copies it; the consumer test reads the installed one).
+    expect(packedFiles()).toContain('package.json');
+    expect(Object.keys(pkg.scripts).filter((name) => INSTALL_SCRIPTS.includes(name))).toEqual([]);
+    // The build runs before packing, never in a team's install.
+    expect(pkg.scripts.prepack).toBe('node tools/build.cjs --if-stale');
+    // "If there is a binding.gyp file in the root of your package and you haven't defined your own
+    // install or preinstall scripts, npm will default the install command to ... node-gyp rebuild" (same page).
+    expect(packedFiles().filter((f) => f.endsWith('binding.gyp'))).toEqual([]);
+  });
+
+  it('depends on nothing of the service, the proving ground or the charts, and declares only packages its shipped code imports', async () => {
+    const { packages } = await reachable();
+    const declared = {
+      ...pkg.dependencies,
+      ...pkg.optionalDependencies,
+      ...pkg.peerDependencies,
+    };
+    expect(pkg.bundleDependencies ?? pkg.bundledDependencies ?? []).toEqual([]);
+    const workspaceOnly = (dir: string) => {
+      const ws = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as PackageJson;
+      return [ws.name, ...Object.keys(ws.dependencies)].filter((name) => !packages.has(name));
+    };
+    const foreign = [...workspaceOnly('service'), ...workspaceOnly('proving-ground'), 'vega', 'vega-lite', 'hdr-histogram-js', 'esbuild'];
+    expect(Object.keys(declared).filter((name) => foreign.includes(name))).toEqual([]);
+    // Every dependency is imported by a file an entry point reaches (peers: the optional SDK clients are loaded on use).
+    expect(Object.keys(pkg.dependencies).filter((name) => !packages.has(name))).toEqual([]);
+    expect(Object.keys(pkg.peerDependencies).filter((name) => !packages.has(name))).toEqual([]);
+  });
+
+  it('names its repository, home page and issue tracker', () => {
+    expect(pkg.repository).toEqual({ type: 'git', url: 'git+https://github.com/loadbearing/loadbearing.git' });
+    expect(pkg.homepage).toBe('https://github.com/loadbearing/loadbearing#readme');
+    expect(pkg.bugs?.url).toBe('https://github.com/loadbearing/loadbearing/issues');
+    for (const dir of ['contract', 'proving-ground']) {
+      const ws = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as PackageJson;
+      expect(ws.repository, dir).toEqual({ ...pkg.repository, directory: dir });
+      expect(ws.homepage, dir).toMatch(/^https:\/\/github\.com\/loadbearing\/loadbearing\//);
+      expect(ws.bugs, dir).toEqual(pkg.bugs);
+      expect(ws.files, dir).toContain('README.md');
+      expect(existsSync(join(ROOT, dir, 'README.md')), dir).toBe(true);
+      expect(ws.version, `${dir} is released with the library`).toBe(pkg.version);
+    }
+  });
+
+  it('ships the README, the changelog and the docs, and every file a link of the README or the changelog names', () => {
+    const files = packedFiles();
+    for (const file of ['README.md', 'CHANGELOG.md', 'docs/upgrading.md', 'docs/extending.md', 'docs/adr/README.md'])
+      expect(files).toContain(file);
+    // The registry shows the README: a relative link there must name a file of the tarball.
+    for (const page of ['README.md', 'CHANGELOG.md']) {
+      const targets = relativeLinks(readFileSync(join(ROOT, page), 'utf8')).map((target) => join(dirname(page), target));
+      expect(targets.length, page).toBeGreaterThan(0);
+      expect(targets.filter((target) => !files.includes(target) && !files.some((f) => f.startsWith(`${target}/`)))).toEqual([]);
+    }
   });
 });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readValidationReport, resourcesOfType, unacknowledgedFindings, type CfnTemplate, type PluginReport } from '../support/assembly';
 import { maskVolatile } from '../support/mask-volatile';
-import { packPackages, ROOT, run, writeTeamProject } from './support/consumer-project';
+import { installOffline } from '../../tools/package/offline-project';
+import { packPackages, ROOT, run, TYPESCRIPT_5, writeTeamProject } from './support/consumer-project';
 
 /**
  * The package as a team consumes it: `npm pack` of the built package, installed offline (from
@@ -17,6 +18,62 @@ let project: string;
 let synth: ReturnType<typeof run>;
 let reports: PluginReport[];
 
+/** The entry points a team imports, each type-checked below with every name it exports at run time. */
+const ENTRY_POINTS = ['loadbearing', 'loadbearing/platform', 'loadbearing/model', 'loadbearing/ops', '@loadbearing/contract'];
+
+/**
+ * `tsc --noEmit` of the team app and a probe that imports `specifiers` and names every export the
+ * built entry point has at run time (`require` in the project), with the compiler installed as
+ * `compiler` (`typescript`: 7, `typescript-5`) and `moduleOptions`. An entry point tsc cannot
+ * resolve is TS2307; a run-time export the declarations lack is TS2339.
+ */
+function typeCheck(
+  compiler: string,
+  moduleOptions: string[],
+  specifiers: readonly string[] = ENTRY_POINTS,
+): { version: string; output: string; status: number | null; names: number } {
+  const listing = run(
+    process.execPath,
+    [
+      '-e',
+      `const out = {}; for (const s of ${JSON.stringify(specifiers)}) { try { out[s] = Object.keys(require(s)); } catch { out[s] = []; } } console.log(JSON.stringify(out));`,
+    ],
+    project,
+  );
+  const exported = JSON.parse(listing.stdout) as Record<string, string[]>;
+  const probe = specifiers.map((s, i) => `import * as m${i} from '${s}';`);
+  const names = specifiers.flatMap((s, i) => exported[s]!.filter((n) => n !== 'default' && n !== '__esModule').map((n) => `m${i}.${n}`));
+  probe.push('', `export const resolved: unknown[] = [${names.join(', ')}];`, '');
+  const probeFile = join(project, 'entry-points.ts');
+  writeFileSync(probeFile, probe.join('\n'));
+  try {
+    const tsc = join('node_modules', compiler, 'bin', 'tsc');
+    const version = run(process.execPath, [tsc, '--version'], project).stdout.trim();
+    const files = specifiers === ENTRY_POINTS ? ['app.ts', 'entry-points.ts'] : ['entry-points.ts'];
+    const check = run(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--target',
+        'es2022',
+        ...moduleOptions,
+        '--types',
+        'node',
+        '--skipLibCheck',
+        '--pretty',
+        'false',
+        ...files,
+      ],
+      project,
+    );
+    return { version, output: check.stdout + check.stderr, status: check.status, names: names.length };
+  } finally {
+    rmSync(probeFile, { force: true });
+  }
+}
+
 function template(stack: string): CfnTemplate {
   return JSON.parse(readFileSync(join(project, 'cdk.out', `${stack}.template.json`), 'utf8')) as CfnTemplate;
 }
@@ -24,9 +81,7 @@ function template(stack: string): CfnTemplate {
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'loadbearing-consumer-'));
   writeTeamProject(project, packPackages(project));
-  const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund'], project);
-  if (install.status !== 0)
-    throw new Error(`npm install --offline failed (is the npm cache warm? \`npm ci\` fills it):\n${install.stdout}\n${install.stderr}`);
+  installOffline(project);
   // Path and asset metadata and the CDKMetadata resource only describe the synth; the repository's snapshots leave them out.
   synth = run(
     'npx',
@@ -53,34 +108,77 @@ describe('a team project with the packed package (installed offline)', () => {
     expect(files).toHaveLength(6);
   });
 
-  it("installs aws-cdk-lib and constructs once, as the team's own (peer dependencies of the package)", () => {
+  it("installs aws-cdk-lib and constructs once, as the team's own (peer dependencies of the package), and the optional AWS SDK clients only on request", () => {
+    const packed = JSON.parse(readFileSync(join(project, 'node_modules', 'loadbearing', 'package.json'), 'utf8')) as {
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+    };
+    const optional = Object.keys(packed.peerDependenciesMeta).filter((name) => packed.peerDependenciesMeta[name]!.optional);
+    expect(optional).toContain('@aws-sdk/client-ec2');
+    // Only the CloudFormation client: @aws-cdk/cloudformation-diff (the diff guard's) has it as a
+    // required peer dependency, which npm installs.
+    expect(optional.filter((name) => existsSync(join(project, 'node_modules', name)))).toEqual(['@aws-sdk/client-cloudformation']);
     expect(existsSync(join(project, 'node_modules', 'aws-cdk-lib'))).toBe(true);
     expect(existsSync(join(project, 'node_modules', 'loadbearing', 'node_modules', 'aws-cdk-lib'))).toBe(false);
     expect(existsSync(join(project, 'node_modules', 'loadbearing', 'node_modules', 'constructs'))).toBe(false);
   });
 
-  it('type-checks the team app against the published type declarations', () => {
-    const tsc = run(
-      'npx',
-      [
-        'tsc',
-        '--noEmit',
-        '--strict',
-        '--target',
-        'es2022',
-        '--module',
-        'nodenext',
-        '--moduleResolution',
-        'nodenext',
-        '--types',
-        'node',
-        '--skipLibCheck',
-        'app.ts',
-      ],
-      project,
-    );
-    expect(tsc.stdout + tsc.stderr).toBe('');
+  it('type-checks the team app, and every export of every entry point, with TypeScript 7 and "module": "nodenext"', () => {
+    const tsc = typeCheck('typescript', ['--module', 'nodenext', '--moduleResolution', 'nodenext']);
+    expect(tsc.version).toMatch(/^Version 7\./);
+    expect(tsc.output).toBe('');
     expect(tsc.status).toBe(0);
+    expect(tsc.names).toBeGreaterThan(300);
+  });
+
+  it('type-checks the team app, and every export of every entry point, with TypeScript 5 and "module": "commonjs" (node10 resolution, through typesVersions)', () => {
+    const tsc = typeCheck('typescript-5', ['--module', 'commonjs', '--moduleResolution', 'node']);
+    expect(tsc.version).toBe(`Version ${TYPESCRIPT_5.spec.split('@').at(-1)}`);
+    expect(tsc.output).toBe('');
+    expect(tsc.status).toBe(0);
+  });
+
+  it('fails that check without typesVersions, as 0.1.0 did (TS2307 for every subpath entry point)', () => {
+    const manifestFile = join(project, 'node_modules', 'loadbearing', 'package.json');
+    const manifest = readFileSync(manifestFile, 'utf8');
+    try {
+      const { typesVersions: _, ...without } = JSON.parse(manifest) as Record<string, unknown>;
+      writeFileSync(manifestFile, JSON.stringify(without));
+      const subpaths = ['loadbearing/platform', 'loadbearing/model', 'loadbearing/ops'];
+      const tsc = typeCheck('typescript-5', ['--module', 'commonjs', '--moduleResolution', 'node'], subpaths);
+      for (const s of subpaths) expect(tsc.output).toContain(`error TS2307: Cannot find module '${s}'`);
+    } finally {
+      writeFileSync(manifestFile, manifest);
+    }
+  });
+
+  it('is the packed package.json: no install-time script, nothing of the service, the proving ground or the charts installed, its repository named', () => {
+    const packed = JSON.parse(readFileSync(join(project, 'node_modules', 'loadbearing', 'package.json'), 'utf8')) as {
+      scripts?: Record<string, string>;
+      dependencies: Record<string, string>;
+      repository?: { url?: string };
+      homepage?: string;
+      bugs?: { url?: string };
+    };
+    // What `npm install` runs (https://docs.npmjs.com/cli/v11/using-npm/scripts); prepack runs only on pack and publish.
+    const installScripts = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'];
+    expect(Object.keys(packed.scripts ?? {}).filter((s) => installScripts.includes(s))).toEqual([]);
+    expect(packed.repository?.url).toBe('git+https://github.com/loadbearing/loadbearing.git');
+    expect(packed.homepage).toMatch(/^https:\/\/github\.com\/loadbearing\/loadbearing/);
+    expect(packed.bugs?.url).toBe('https://github.com/loadbearing/loadbearing/issues');
+    for (const name of [
+      '@loadbearing/proving-ground',
+      'pg',
+      'ioredis',
+      'pino',
+      'undici',
+      'vega',
+      'vega-lite',
+      'hdr-histogram-js',
+      '@aws-sdk/rds-signer',
+    ]) {
+      expect(existsSync(join(project, 'node_modules', name)), name).toBe(false);
+      expect(packed.dependencies[name], name).toBeUndefined();
+    }
   });
 
   it('synthesizes every environment with `cdk synth`', () => {

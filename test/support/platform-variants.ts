@@ -55,18 +55,27 @@ export function synthPlatform(
 }
 
 /**
- * A refactor as it happens: the `Database` construct renamed to `Db`. Every logical ID under
- * it changes exactly as CDK would allocate it for the new construct path, without editing lib/.
+ * A PlatformStack in which the construct at `path` (construct IDs below the stack) is renamed to
+ * `newId`, as a refactor renames it: every logical ID under it changes exactly as CDK would
+ * allocate it for the new construct path, without editing lib/ or constructs/.
  */
-export class RenamedDatabaseStack extends PlatformStack {
-  protected override allocateLogicalId(element: CfnElement): string {
-    const scopes = element.node.scopes;
-    const ids = scopes.slice(scopes.indexOf(this) + 1).map((s) => s.node.id);
-    if (ids[0] !== 'Database') return super.allocateLogicalId(element);
-    ids[0] = 'Db';
-    // Names.uniqueId hashes the path below the root, which is how a stack allocates logical IDs.
-    let scope: Construct = new App();
-    for (const id of ids) scope = new Construct(scope, id);
-    return Names.uniqueId(scope);
-  }
+function stackWithRenamedConstruct(path: readonly string[], newId: string): typeof PlatformStack {
+  return class extends PlatformStack {
+    protected override allocateLogicalId(element: CfnElement): string {
+      const scopes = element.node.scopes;
+      const ids = scopes.slice(scopes.indexOf(this) + 1).map((s) => s.node.id);
+      if (!path.every((id, i) => ids[i] === id)) return super.allocateLogicalId(element);
+      ids[path.length - 1] = newId;
+      // Names.uniqueId hashes the path below the root, which is how a stack allocates logical IDs.
+      let scope: Construct = new App();
+      for (const id of ids) scope = new Construct(scope, id);
+      return Names.uniqueId(scope);
+    }
+  };
 }
+
+/** A refactor as it happens: the `Database` construct renamed to `Db` (every logical ID under it changes). */
+export const RenamedDatabaseStack = stackWithRenamedConstruct(['Database'], 'Db');
+
+/** The writer's construct ID renamed (`Database/Writer` -> `Database/Primary`): the writer and its log groups get new logical IDs. */
+export const RenamedWriterStack = stackWithRenamedConstruct(['Database', 'Writer'], 'Primary');

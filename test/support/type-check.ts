@@ -6,11 +6,20 @@ const ROOT = join(__dirname, '..', '..');
 
 /** The page whose TypeScript examples must compile against the package's entry points. */
 export const EXAMPLES_PAGE = 'docs/extending.md';
+/** Every page whose examples must compile: the extending page and the runtime contract's README. */
+export const EXAMPLE_PAGES = [EXAMPLES_PAGE, 'contract/README.md'] as const;
 
-/** The TypeScript blocks of a page that import the package by name (`loadbearing`, `loadbearing/platform`). */
+/** The TypeScript blocks of a page that import a package by name (`loadbearing`, `loadbearing/<entry>`, `@loadbearing/contract`). */
 export function packageExamples(page: string): string[] {
   const text = readFileSync(join(ROOT, page), 'utf8');
-  return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => /from 'loadbearing(\/platform)?'/.test(code));
+  return [...text.matchAll(/```ts\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!)
+    .filter((code) => /from '(loadbearing(\/(platform|model|ops))?|@loadbearing\/contract)'/.test(code));
+}
+
+/** The examples of every page of EXAMPLE_PAGES, in that order. */
+export function allPackageExamples(): string[] {
+  return EXAMPLE_PAGES.flatMap((page) => packageExamples(page));
 }
 
 /**
@@ -31,14 +40,14 @@ export function withoutUnusedInExamples(output: string, examplesDir: string): st
 }
 
 /**
- * `tsc --noEmit` over the whole project and the package examples of docs/extending.md, in one
+ * `tsc --noEmit` over the whole project and the package examples of EXAMPLE_PAGES, in one
  * program and one child process (a second tsc for the examples alone cost about 3 s of CPU).
  * The examples are written inside the repository (so aws-cdk-lib resolves), where they import
  * the package by name as a team does (tsconfig.json maps the name to its entry points). Resolves
  * with the examples it compiled; rejects with tsc's output when anything does not type-check.
  */
 export function typeCheckProjectAndExamples(): Promise<string[]> {
-  const examples = packageExamples(EXAMPLES_PAGE);
+  const examples = allPackageExamples();
   const dir = join(ROOT, 'node_modules', '.cache', 'loadbearing-type-check');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -61,7 +70,7 @@ export function typeCheckProjectAndExamples(): Promise<string[]> {
       else
         reject(
           new Error(
-            `Type errors (tsc --noEmit -p . and the examples of ${EXAMPLES_PAGE}, written to ${relative(ROOT, dir)}/example-<n>.ts):\n${errors || output || `tsc exited with ${code}`}`,
+            `Type errors (tsc --noEmit -p . and the examples of ${EXAMPLE_PAGES.join(' and ')}, written to ${relative(ROOT, dir)}/example-<n>.ts):\n${errors || output || `tsc exited with ${code}`}`,
           ),
         );
     });

@@ -1,5 +1,6 @@
 import type { BenchPart } from './bench-part';
 import { firstRunBench } from './first-run-bench';
+import { installSizeBench } from './install-size';
 import { profileBench } from './profile-bench';
 import { provingGroundBench } from './proving-ground-bench';
 import { serviceBench } from './service-bench-part';
@@ -18,6 +19,7 @@ export const BENCH_PARTS: readonly BenchPart[] = [
   integrationTestsBench,
   firstRunBench,
   profileBench,
+  installSizeBench,
   serviceBench,
   provingGroundBench,
 ];

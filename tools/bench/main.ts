@@ -5,11 +5,11 @@ import { parseArgs } from 'node:util';
 import { benchTable } from './bench-table';
 import { BENCH_PARTS } from './bench-parts';
 import { runBench, type BenchResults } from './run-bench';
-import { renderGeneratedSections } from '../docs/generated-sections';
+import { BENCH_PAGES, renderGeneratedSections } from '../docs/generated-sections';
 import { projectRoot } from '../synth/project-root';
 
 // `npm run bench [-- --only synth,unit --runs 5 --test-runs 5]`: measures this machine, prints
-// the table, writes bench/results.json and regenerates docs/performance.md from it.
+// the table, writes bench/results.json and regenerates docs/performance.md and docs/upgrading.md from it.
 const USAGE = `usage: npm run bench -- [--only PART[,PART...]] [--runs N (default 5)] [--test-runs N (default 5)] [--list]
                         [--service-seconds S (5)] [--service-rounds N (3)] [--service-connections C (16)]
                         [--no-service] [--service-only (= --only service)]
@@ -65,9 +65,8 @@ runBench(
   (results) => {
     mkdirSync(join(root, 'bench'), { recursive: true });
     writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-    const page = 'docs/performance.md';
-    writeFileSync(join(root, page), renderGeneratedSections(readFileSync(join(root, page), 'utf8'), page));
-    process.stdout.write(`\n${benchTable(results)}\nwritten to bench/results.json and ${page}\n`);
+    for (const page of BENCH_PAGES) writeFileSync(join(root, page), renderGeneratedSections(readFileSync(join(root, page), 'utf8'), page));
+    process.stdout.write(`\n${benchTable(results)}\nwritten to bench/results.json, ${BENCH_PAGES.join(' and ')}\n`);
   },
   (error: Error) => {
     process.stderr.write(`error: ${error.message}\n`);

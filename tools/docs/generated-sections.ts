@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchTable } from '../bench/bench-table';
+import { installSizeBench, type InstallSizeResult } from '../bench/install-size';
 import type { BenchResults } from '../bench/run-bench';
 import { awsLimitsReference } from '../../lib/model/config/aws-limits';
 import { configReference } from '../../lib/model/config/config-reference';
@@ -31,6 +32,7 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   'environment-rules': { file: 'docs/configuration.md', render: environmentRulesReference },
   'aws-limits': { file: 'docs/configuration.md', render: awsLimitsReference },
   performance: { file: 'docs/performance.md', render: performanceResults },
+  'install-size': { file: 'docs/upgrading.md', render: installSizeResults },
   'runtime-contract': { file: 'docs/runtime-contract.md', render: contractTable },
   'failure-modes': { file: 'docs/failure-modes.md', render: failureModesReference },
   drills: { file: 'docs/failure-modes.md', render: drillsReference },
@@ -109,3 +111,18 @@ function performanceResults(): string {
   if (!existsSync(file)) return '_Not measured yet: run `npm run bench`._';
   return benchTable(JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
 }
+
+/** The install-size part of the last bench, as on the performance page. */
+function installSizeResults(): string {
+  const file = join(projectRoot(__dirname), 'bench', 'results.json');
+  const result = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResults).parts['install-size'] : undefined;
+  if (!result) return '_Not measured yet: run `npm run bench -- --only install-size`._';
+  return [
+    ...installSizeBench.table(result as InstallSizeResult),
+    '',
+    `_Measured ${result.measuredAt.slice(0, 16).replace('T', ' ')} UTC by \`npm run bench -- --only install-size\` ([Performance](performance.md))._`,
+  ].join('\n');
+}
+
+/** The pages whose generated sections come from bench/results.json: `npm run bench` rewrites them. */
+export const BENCH_PAGES = ['docs/performance.md', 'docs/upgrading.md'];

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../../lib/model/config/load-config';
 import { generatedPages, renderGeneratedSections } from '../../../tools/docs/generated-sections';
 import { assertInvariants } from '../../../lib/model/invariants/check-invariants';
+import { sdkInstallLine } from '../../../lib/ops/optional-sdk';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
@@ -126,6 +127,37 @@ describe('tables', () => {
       .filter((c) => c.text.length > MAX_CELL)
       .map((c) => `${page}:${c.line}: ${c.text.length} characters: ${c.text.slice(0, 60)}...`);
     expect(long).toEqual([]);
+  });
+});
+
+/** Markdown files outside docs/: the changelog and each package's README (shown on its registry page). */
+const PACKAGE_PAGES = ['CHANGELOG.md', 'contract/README.md', 'proving-ground/README.md', 'service/README.md'];
+
+describe.each(PACKAGE_PAGES)('%s', (page) => {
+  it('has no broken relative links', () => {
+    const text = read(page);
+    const broken = links(text).filter((target) => !existsSync(join(ROOT, dirname(page), target)));
+    expect(broken).toEqual([]);
+  });
+});
+
+describe('install lines', () => {
+  const version = (JSON.parse(read('package.json')) as { version: string }).version;
+
+  it.each(['docs/extending.md', 'docs/upgrading.md', 'proving-ground/README.md'])(
+    '%s installs the packages at the version in package.json',
+    (page) => {
+      const pinned = [...read(page).matchAll(/(?:^|[\s"])((?:@loadbearing\/[a-z-]+|loadbearing)@(\d+\.\d+\.\d+))/gm)].map((m) => m[1]);
+      expect(pinned.length, page).toBeGreaterThan(0);
+      expect(pinned.filter((spec) => !spec!.endsWith(`@${version}`))).toEqual([]);
+    },
+  );
+
+  it('docs/upgrading.md gives the one line that installs every optional AWS SDK client, with the declared ranges', () => {
+    const pkg = JSON.parse(read('package.json')) as { peerDependenciesMeta: Record<string, { optional?: boolean }> };
+    const optional = Object.keys(pkg.peerDependenciesMeta).filter((name) => pkg.peerDependenciesMeta[name]!.optional);
+    expect(optional.length).toBeGreaterThan(0);
+    expect(read('docs/upgrading.md')).toContain(`\n  ${sdkInstallLine(optional)}\n`);
   });
 });
 

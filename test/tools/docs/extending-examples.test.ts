@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { EXAMPLES_PAGE, packageExamples, withoutUnusedInExamples } from '../../support/type-check';
+import { allPackageExamples, EXAMPLES_PAGE, packageExamples, withoutUnusedInExamples } from '../../support/type-check';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -17,7 +17,15 @@ describe('docs/extending.md examples', () => {
     // The suite's global setup (test/setup/global-synth.ts) compiles them with the project in one
     // `tsc --noEmit` and fails the run, with tsc's output, on any error; here: it compiled these.
     expect(examples.length).toBeGreaterThanOrEqual(2);
-    expect(inject('typeCheckedExamples')).toEqual(examples);
+    expect(inject('typeCheckedExamples')).toEqual(allPackageExamples());
+    expect(allPackageExamples()).toEqual(expect.arrayContaining(examples));
+  });
+
+  it("include the runtime contract README's example, which imports @loadbearing/contract", () => {
+    const contract = packageExamples('contract/README.md');
+    expect(contract).toHaveLength(1);
+    expect(contract[0]).toContain("from '@loadbearing/contract'");
+    expect(inject('typeCheckedExamples')).toEqual(expect.arrayContaining(contract));
   });
 
   it('are excused only the unused declarations of an excerpt, and only in the example files', () => {
