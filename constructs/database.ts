@@ -18,7 +18,7 @@ import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
 import { unprotectReplica } from './replica-protection';
 import { parseSettings } from './parse-settings';
-import { applySnapshotPolicy, PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+import { applyCompanionPolicy, applySnapshotPolicy, companionPolicy, PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 import { physicalNamePrefix } from './physical-name-prefix';
 import { PostgresSingleUserRotation } from './secret-rotation';
 
@@ -157,11 +157,14 @@ export class Database extends Construct {
       engine,
       description: `${prefix} PostgreSQL ${settings.engineVersion}: timeouts, slow-query log, TLS only`,
       parameters: this.parameterValues(settings),
+      // Kept with the instances that use it (companionPolicy): a stack delete cannot delete it while they exist.
+      removalPolicy: companionPolicy(protection),
     });
     this.subnetGroup = new rds.SubnetGroup(this, 'Subnets', {
       vpc: props.vpc,
       vpcSubnets: { subnetGroupName: 'data' },
       description: `${prefix} database subnets (isolated)`,
+      removalPolicy: companionPolicy(protection),
     });
 
     const common = {
@@ -216,6 +219,7 @@ export class Database extends Construct {
       );
     }
     applySnapshotPolicy(this.writer, protection);
+    this.keepMonitoringRole(this.writer, protection);
     // Protected from the end of the first create on, so a failed create can still roll back.
     if (protection.deletionProtection) RollbackGuard.of(this).protectDatabase(this.writer);
     this.secret = this.writer.secret!;
@@ -263,6 +267,7 @@ export class Database extends Construct {
         'NIST.800.53.R5::NIST.800.53.R5-RDSStorageEncrypted',
       );
       unprotectReplica(replica, protection);
+      this.keepMonitoringRole(replica, protection);
       this.replicas.push(replica);
     }
 
@@ -580,6 +585,12 @@ export class Database extends Construct {
         recommendation: 'none for RDS Proxy in the AWS list; ClientConnectionsSetupFailedAuth > 0',
       }),
     ];
+  }
+
+  /** The instance's Enhanced Monitoring role (CDK creates one per instance when monitoring is on) is kept with it. */
+  private keepMonitoringRole(instance: rds.DatabaseInstanceBase, protection: StatefulProtection): void {
+    const role = instance.node.tryFindChild('MonitoringRole');
+    if (role) applyCompanionPolicy(role, protection);
   }
 
   private acknowledgeFindings(instance: rds.DatabaseInstanceBase, protection: StatefulProtection): void {
