@@ -74,6 +74,14 @@ export const DESTROY_DATA: StatefulProtection = {
  * can still fail. RetainExceptOnCreate deletes it without a snapshot when its own create rolls back
  * (there is nothing in it yet), and keeps it, running, on every later delete: the data stays, and
  * `npm run diff` blocks a removal that would orphan it.
+ *
+ * Do not rely on the replacement snapshot. The platform's writer and cache have fixed names
+ * (DBInstanceIdentifier, ReplicationGroupId), and CloudFormation refuses an update that would
+ * replace a custom-named resource ("You can't perform an update that causes a custom-named resource
+ * to be replaced", https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html):
+ * such a change fails the update, and no snapshot is taken. Only a change of the name itself
+ * replaces them, which the diff guard blocks (review 20b, m-c). It stays as a backstop for a
+ * resource without a fixed name.
  */
 export function applySnapshotPolicy(resource: IConstruct, protection: StatefulProtection): void {
   const cfn = CfnResource.isCfnResource(resource) ? resource : (resource.node.defaultChild as CfnResource);
