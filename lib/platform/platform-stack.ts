@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import { AlarmFactory } from '../../constructs/alarm-factory';
 import { SeverityTopicActions, type IAlarmActionStrategy } from '../../constructs/alarm-actions';
 import { StackPrefixAlarmNaming, type IAlarmNamingStrategy } from '../../constructs/alarm-naming';
@@ -318,7 +318,13 @@ export class PlatformStack extends Stack {
       });
     }
 
-    this.startCacheAfterEarlyFailures([this.loadBalancer.listener, this.webAcl, edgeWebAcl, this.edge?.distribution]);
+    this.startCacheAfterEarlyFailures([
+      this.loadBalancer.listener,
+      this.webAcl,
+      edgeWebAcl,
+      this.edge?.distribution,
+      vpc.selectSubnets({ subnetGroupName: 'app' }).internetConnectivityEstablished,
+    ]);
 
     const templates = drillTemplates(config);
     if (templates.length > 0) {
@@ -398,7 +404,8 @@ export class PlatformStack extends Stack {
    * The cache replication group waits for what most often fails early in a fresh account: the
    * ALB's main listener (HTTPS where a certificate is configured: the certificate is checked when
    * the listener is created; it waits for the ALB itself), the web ACLs with their association and
-   * logging, and the CloudFront distribution (account verification). Whichever of them fails, the
+   * logging, the CloudFront distribution (account verification) and the app subnets' NAT gateways
+   * and routes (the Elastic IP quota; the fleet waits for them too). Whichever of them fails, the
    * cache has not been started, so the rollback never has to delete it while it is `creating`:
    * ElastiCache refuses DeleteReplicationGroup unless the group is available
    * (InvalidReplicationGroupState, "The requested replication group is not in the available state",
@@ -410,7 +417,7 @@ export class PlatformStack extends Stack {
    * An absent component (no WAF, no edge) is skipped; none of them refers to the cache, so the order
    * cannot become a cycle (test/model/deploy/first-create-order.test.ts checks both).
    */
-  private startCacheAfterEarlyFailures(early: readonly (IConstruct | undefined)[]): void {
+  private startCacheAfterEarlyFailures(early: readonly (IDependable | undefined)[]): void {
     for (const c of early) if (c) this.cache.replicationGroup.node.addDependency(c);
   }
 

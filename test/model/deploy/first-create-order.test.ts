@@ -54,7 +54,7 @@ describe.each(builtinEnvironments().map((e) => e.stackName))('the first create o
     for (const [id] of fleetAlarms) expect(ancestorsOf(id).has(asgId!), id).toBe(true);
   });
 
-  it('starts the cache only once what fails first in a fresh account exists: the main listener (its certificate), the web ACLs, CloudFront (review 20b, N1)', () => {
+  it('starts the cache only once what fails first in a fresh account exists: the main listener (its certificate), the web ACLs, CloudFront, the NAT gateways (review 20b, N1)', () => {
     const [cacheId] = Object.keys(resourcesOfType(template, 'AWS::ElastiCache::ReplicationGroup'));
     const listeners = Object.entries(resourcesOfType(template, 'AWS::ElasticLoadBalancingV2::Listener'));
     const https = listeners.filter(([, l]) => l.Properties!.Protocol === 'HTTPS');
@@ -63,6 +63,11 @@ describe.each(builtinEnvironments().map((e) => e.stackName))('the first create o
       ...Object.keys(resourcesOfType(template, 'AWS::WAFv2::WebACL')),
       ...Object.keys(resourcesOfType(template, 'AWS::WAFv2::WebACLAssociation')),
       ...Object.keys(resourcesOfType(template, 'AWS::CloudFront::Distribution')),
+      // The app subnets' NAT gateways and default routes (the Elastic IP quota).
+      ...Object.entries(resourcesOfType(template, 'AWS::EC2::Route'))
+        .filter(([, r]) => r.Properties!.NatGatewayId)
+        .map(([id]) => id),
+      ...Object.keys(resourcesOfType(template, 'AWS::EC2::NatGateway')),
     ];
     expect(early.length).toBeGreaterThanOrEqual(stack === 'loadbearing-dev' ? 1 : 3);
     const before = ancestorsOf(cacheId!);
