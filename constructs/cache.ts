@@ -14,7 +14,7 @@ import { cacheAlarms, type CacheAlarmTargets } from './cache-alarms';
 import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
 import { parseSettings } from './parse-settings';
-import { applySnapshotPolicy, PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+import { applyCompanionPolicy, applySnapshotPolicy, PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 import { physicalNamePrefix } from './physical-name-prefix';
 
 export interface CacheProps {
@@ -103,6 +103,9 @@ export class Cache extends Construct {
       description: `${prefix} cache subnets (isolated)`,
       subnetIds: props.vpc.selectSubnets({ subnetGroupName: 'data' }).subnetIds,
     });
+    // Kept with the replication group that uses them (companionPolicy): a stack delete cannot delete them while it exists.
+    applyCompanionPolicy(this.parameterGroup, protection);
+    applyCompanionPolicy(this.subnetGroup, protection);
     this.slowLogGroup = new logs.LogGroup(this, 'SlowLog', {
       retention: settings.slowLogRetentionDays as logs.RetentionDays,
       encryptionKey: props.logsKey,

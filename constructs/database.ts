@@ -23,7 +23,7 @@ import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
 import { unprotectReplica } from './replica-protection';
 import { parseSettings } from './parse-settings';
-import { applySnapshotPolicy, PROTECT_DATA, type StatefulProtection } from './stateful-protection';
+import { applyCompanionPolicy, applySnapshotPolicy, companionPolicy, PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 import { physicalNamePrefix } from './physical-name-prefix';
 import { PostgresSingleUserRotation } from './secret-rotation';
 
@@ -155,11 +155,14 @@ export class Database extends Construct {
       engine,
       description: `${prefix} PostgreSQL ${settings.engineVersion}: timeouts, slow-query log, TLS only`,
       parameters: this.parameterValues(settings),
+      // Kept with the instances that use it (companionPolicy): a stack delete cannot delete it while they exist.
+      removalPolicy: companionPolicy(protection),
     });
     this.subnetGroup = new rds.SubnetGroup(this, 'Subnets', {
       vpc: props.vpc,
       vpcSubnets: { subnetGroupName: 'data' },
       description: `${prefix} database subnets (isolated)`,
+      removalPolicy: companionPolicy(protection),
     });
 
     const common = {
@@ -206,6 +209,7 @@ export class Database extends Construct {
     });
     if (!settings.multiAz) acknowledgeSingleAzWriter(this.writer);
     applySnapshotPolicy(this.writer, protection);
+    this.keepMonitoringRole(this.writer, protection);
     // Protected from the end of the first create on, so a failed create can still roll back.
     if (protection.deletionProtection) RollbackGuard.of(this).protectDatabase(this.writer);
     this.secret = this.writer.secret!;
@@ -237,6 +241,7 @@ export class Database extends Construct {
       acknowledgeInstanceFindings(replica, protection);
       acknowledgeReplicaFindings(replica);
       unprotectReplica(replica, protection);
+      this.keepMonitoringRole(replica, protection);
       this.replicas.push(replica);
     }
 
@@ -305,6 +310,12 @@ export class Database extends Construct {
    */
   protected createAlarms(factory: AlarmFactory, targets: DatabaseAlarmTargets): cloudwatch.Alarm[] {
     return databaseAlarms(this, factory, targets);
+  }
+
+  /** The instance's Enhanced Monitoring role (CDK creates one per instance when monitoring is on) is kept with it. */
+  private keepMonitoringRole(instance: rds.DatabaseInstanceBase, protection: StatefulProtection): void {
+    const role = instance.node.tryFindChild('MonitoringRole');
+    if (role) applyCompanionPolicy(role, protection);
   }
 
   /** The rotation functions run in the app subnets (they need the Secrets Manager API) and reach the writer on the DB port. */

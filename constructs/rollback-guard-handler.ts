@@ -7,8 +7,11 @@ export const ROLLBACK_GUARD_WORK_MS = 13 * 60 * 1000;
  *
  * - Create and Update: turn deletion protection ON for every DB instance and load balancer in its
  *   properties, and read it back. An Update first turns it OFF for what its old properties named
- *   and the new ones do not (replaced or removed: the update's cleanup deletes them), and during an
- *   update's rollback it never answers FAILED (that would fail the rollback). An instance that is still being created, modified or backed up
+ *   and the new ones do not: on a forward update what it replaces or removes, during an update's
+ *   rollback what the failed update added (the properties swap); the cleanup after either deletes
+ *   them. During an update's rollback it never answers FAILED (that would fail the rollback), nor
+ *   when it cannot read the stack's status (DescribeStacks failed: it may be a rollback; logged, and
+ *   the answer says so). An instance that is still being created, modified or backed up
  *   can refuse the change (InvalidDBInstanceState: "Database instance is not in available state"),
  *   so each resource is tried with backoff and full jitter (at most 30 s apart) until it reads
  *   protected or ROLLBACK_GUARD_WORK_MS (or the function's remaining time less a minute) has
@@ -125,19 +128,29 @@ async function onCreateOrUpdate(event, deadline) {
   const sdk = loadSdk();
   const props = event.ResourceProperties || {};
   if (event.RequestType === 'Update') {
-    const { Stacks } = await sdk.cfn.send(new sdk.DescribeStacksCommand({ StackName: event.StackId }));
-    const status = Stacks && Stacks[0] ? Stacks[0].StackStatus : 'unknown';
+    let status;
+    try {
+      const { Stacks } = await sdk.cfn.send(new sdk.DescribeStacksCommand({ StackName: event.StackId }));
+      status = Stacks && Stacks[0] ? Stacks[0].StackStatus : undefined;
+    } catch (err) {
+      // Throttled or refused after the SDK's retries: go on without the status, and never fail
+      // because of it alone (this may be a rollback).
+      console.error(err);
+      status = undefined;
+    }
     const rollingBack = status === 'UPDATE_ROLLBACK_IN_PROGRESS';
-    // A resource the update replaces or removes is deleted in the cleanup after it: unprotect it
-    // then, or the cleanup cannot delete it and leaves it behind, protected and out of the stack.
-    // (If this update rolls back, the rollback's Update protects it again.)
-    const old = rollingBack ? { DbInstanceIdentifiers: [], LoadBalancerArns: [] } : dropped(event.OldResourceProperties, props);
-    const stuck = await setAll(sdk, old, false, deadline);
+    // What the old properties name and the new ones do not is deleted in the cleanup after this
+    // operation: on a forward update what it replaces or removes; during its rollback (the old and
+    // new properties swap) what the failed update added, which that update may already have
+    // protected. Unprotect it, or the cleanup cannot delete it and leaves it behind, protected and
+    // out of the stack. (If a forward update rolls back, the rollback's Update protects it again.)
+    const stuck = await setAll(sdk, dropped(event.OldResourceProperties, props), false, deadline);
     const blocked = await setAll(sdk, props, true, deadline);
-    const notes = (stuck.length ? '; could not unprotect what the update replaces: ' + stuck.join('; ') : '');
+    const notes = (stuck.length ? '; could not unprotect what the cleanup deletes: ' + stuck.join('; ') : '');
     if (blocked.length === 0) return ['SUCCESS', 'deletion protection on' + notes];
     // During an update's rollback a failure here would fail the rollback itself (UPDATE_ROLLBACK_FAILED).
     if (rollingBack) return ['SUCCESS', 'update rolled back; deletion protection still off for ' + blocked.join('; ') + notes];
+    if (status === undefined) return ['SUCCESS', 'stack status unknown (may be a rollback): not failing; deletion protection still off for ' + blocked.join('; ') + notes];
     return ['FAILED', 'could not switch deletion protection on for ' + blocked.join('; ') + notes];
   }
   const blocked = await setAll(sdk, props, true, deadline);

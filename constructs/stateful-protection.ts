@@ -74,11 +74,52 @@ export const DESTROY_DATA: StatefulProtection = {
  * can still fail. RetainExceptOnCreate deletes it without a snapshot when its own create rolls back
  * (there is nothing in it yet), and keeps it, running, on every later delete: the data stays, and
  * `npm run diff` blocks a removal that would orphan it.
+ *
+ * Do not rely on the replacement snapshot. The platform's writer and cache have fixed names
+ * (DBInstanceIdentifier, ReplicationGroupId), and CloudFormation refuses an update that would
+ * replace a custom-named resource ("You can't perform an update that causes a custom-named resource
+ * to be replaced", https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html):
+ * such a change fails the update, and no snapshot is taken. Only a change of the name itself
+ * replaces them, which the diff guard blocks (review 20b, m-c). It stays as a backstop for a
+ * resource without a fixed name.
  */
 export function applySnapshotPolicy(resource: IConstruct, protection: StatefulProtection): void {
   const cfn = CfnResource.isCfnResource(resource) ? resource : (resource.node.defaultChild as CfnResource);
   cfn.applyRemovalPolicy(protection.snapshotPolicy);
   if (protection.snapshotPolicy === RemovalPolicy.SNAPSHOT) cfn.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE;
+}
+
+/**
+ * The removal policy for what a kept instance goes on using: its DB or cache subnet group, its
+ * parameter group and (RDS) its Enhanced Monitoring role. Where data is protected they are
+ * RetainExceptOnCreate like the instance (`retainPolicy`): deleted with it when its first create
+ * rolls back, kept with it on a stack delete. Otherwise that delete fails at them: RDS and
+ * ElastiCache refuse to delete a subnet or parameter group an instance still uses ("The specified
+ * database subnet group must not be associated with any DB instances",
+ * https://docs.aws.amazon.com/goto/WebAPI/rds-2014-10-31/DeleteDBSubnetGroup; "can't be associated
+ * with any DB instances", https://docs.aws.amazon.com/goto/WebAPI/rds/DeleteDBParameterGroup;
+ * "You cannot delete a default cache subnet group or one that is associated with any clusters",
+ * https://docs.aws.amazon.com/goto/WebAPI/elasticache/DeleteCacheSubnetGroup; "You cannot delete a
+ * cache parameter group if it is associated with any cache clusters",
+ * https://docs.amazonaws.cn/AmazonElastiCache/latest/APIReference/API_DeleteCacheParameterGroup.html),
+ * so the stack ends DELETE_FAILED (CDK retains an RDS subnet group with a retained cluster for
+ * this reason, https://github.com/aws/aws-cdk/pull/8110); and a deleted monitoring role would
+ * leave the kept instances without Enhanced Monitoring (review 20b, M2). Their names are
+ * generated, so a kept one never blocks a retry. The security groups, subnets and VPC the kept
+ * instances sit in are not retained: docs/deploying.md says what a stack delete leaves.
+ *
+ * Undefined where data is not protected: CloudFormation's default (Delete) stays.
+ */
+export function companionPolicy(protection: StatefulProtection): RemovalPolicy | undefined {
+  return protection.retainPolicy === RemovalPolicy.DESTROY ? undefined : protection.retainPolicy;
+}
+
+/** Applies {@link companionPolicy} to a CloudFormation resource or to the default child of a construct. */
+export function applyCompanionPolicy(resource: IConstruct, protection: StatefulProtection): void {
+  const policy = companionPolicy(protection);
+  if (policy === undefined) return;
+  const cfn = CfnResource.isCfnResource(resource) ? resource : (resource.node.defaultChild as CfnResource);
+  cfn.applyRemovalPolicy(policy);
 }
 
 /** The protection for `dataProtection.allowDestroy`. */

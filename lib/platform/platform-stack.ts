@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import { AlarmFactory } from '../../constructs/alarm-factory';
 import { SeverityTopicActions, type IAlarmActionStrategy } from '../../constructs/alarm-actions';
 import { StackPrefixAlarmNaming, type IAlarmNamingStrategy } from '../../constructs/alarm-naming';
@@ -275,18 +275,19 @@ export class PlatformStack extends Stack {
     // rds-db:connect as the app role only, and only through the proxy (replicas take its password).
     if (this.database.proxy && config.database.proxy.iamAuth) this.database.proxy.grantConnect(this.fleet.role, DB_APP_USER);
 
+    let edgeWebAcl: WebAcl | undefined;
     if (originVerifyHeader) {
-      const edgeWebAclArn =
-        config.edge.webAclArn ??
-        (config.waf.enabled
+      edgeWebAcl =
+        config.edge.webAclArn === undefined && config.waf.enabled
           ? new WebAcl(this, 'EdgeWebAcl', {
               scope: 'CLOUDFRONT',
               settings: config.waf,
               logsKey,
               protection,
               namePrefix: `${config.stackName}-edge`,
-            }).webAcl.attrArn
-          : undefined);
+            })
+          : undefined;
+      const edgeWebAclArn = config.edge.webAclArn ?? edgeWebAcl?.webAcl.attrArn;
       this.edge = new Edge(this, 'Edge', {
         origin: {
           domainName: config.edge.originDomainName ?? this.loadBalancer.loadBalancer.loadBalancerDnsName,
@@ -316,6 +317,14 @@ export class PlatformStack extends Stack {
         distribution: this.edge.distribution,
       });
     }
+
+    this.startCacheAfterEarlyFailures([
+      this.loadBalancer.listener,
+      this.webAcl,
+      edgeWebAcl,
+      this.edge?.distribution,
+      vpc.selectSubnets({ subnetGroupName: 'app' }).internetConnectivityEstablished,
+    ]);
 
     const templates = drillTemplates(config);
     if (templates.length > 0) {
@@ -389,6 +398,27 @@ export class PlatformStack extends Stack {
    */
   protected createAlarmActions(_scope: Construct, topics: AlarmTopics): IAlarmActionStrategy {
     return new SeverityTopicActions({ critical: topics.critical, warning: topics.warning });
+  }
+
+  /**
+   * The cache replication group waits for what most often fails early in a fresh account: the
+   * ALB's main listener (HTTPS where a certificate is configured: the certificate is checked when
+   * the listener is created; it waits for the ALB itself), the web ACLs with their association and
+   * logging, the CloudFront distribution (account verification) and the app subnets' NAT gateways
+   * and routes (the Elastic IP quota; the fleet waits for them too). Whichever of them fails, the
+   * cache has not been started, so the rollback never has to delete it while it is `creating`:
+   * ElastiCache refuses DeleteReplicationGroup unless the group is available
+   * (InvalidReplicationGroupState, "The requested replication group is not in the available state",
+   * https://docs.aws.amazon.com/sdkfornet/v3/apidocs/items/ElastiCache/MIElastiCacheDeleteReplicationGroupDeleteReplicationGroupRequest.html;
+   * "has status modifying which is not valid for deletion",
+   * https://github.com/aws-controllers-k8s/community/issues/948), and whether CloudFormation waits
+   * for it before the delete is not documented (review 20b, N1). It costs no create time: the cache
+   * still finishes long before the fleet, which needs it, starts (after the writer and its replicas).
+   * An absent component (no WAF, no edge) is skipped; none of them refers to the cache, so the order
+   * cannot become a cycle (test/model/deploy/first-create-order.test.ts checks both).
+   */
+  private startCacheAfterEarlyFailures(early: readonly (IDependable | undefined)[]): void {
+    for (const c of early) if (c) this.cache.replicationGroup.node.addDependency(c);
   }
 
   /** The origin-verify secret shared by CloudFront (sends it) and the ALB (requires it). */

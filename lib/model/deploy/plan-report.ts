@@ -33,35 +33,50 @@ export function planText(stackName: string, template: CfnTemplate, plan: Rollbac
   );
   for (const f of plan.failurePoints) {
     const others = f.inFlight.filter((id) => id !== f.failing);
-    const verdict = f.blockers.length === 0 ? 'rollback deletes all' : `STRANDS (${f.blockers.length})`;
+    const verdict =
+      f.blockers.length > 0
+        ? `STRANDS (${f.blockers.length})`
+        : f.warnings.length > 0
+          ? `may strand (${f.warnings.map((w) => w.logicalId).join(', ')} still creating)`
+          : 'rollback deletes all';
     lines.push(
       `  ${minutes(f.at)} min  if ${label(template, f.failing)} fails: ${f.created.length} complete, ${others.length} in flight${others.length ? ` (${others.slice(0, 4).join(', ')}${others.length > 4 ? ', ...' : ''})` : ''}: ${verdict}`,
     );
   }
   const stranding = plan.failurePoints.filter((f) => f.blockers.length > 0);
+  const warned = plan.failurePoints.filter((f) => f.warnings.length > 0);
   lines.push('');
   if (stranding.length === 0) {
     lines.push(
       `Verdict: every one of the ${plan.failurePoints.length} failure points rolls back: nothing is left that blocks the rollback or a retry.`,
     );
   } else {
-    // One line per resource that strands, with the first failure point that shows it.
-    const seen = new Map<string, { failing: string; at: number; reason: string; fix: string; count: number }>();
-    for (const f of stranding) {
-      for (const b of f.blockers) {
-        const known = seen.get(b.logicalId);
-        if (known) known.count++;
-        else seen.set(b.logicalId, { failing: f.failing, at: f.at, reason: b.reason, fix: b.fix, count: 1 });
-      }
-    }
     lines.push(`Verdict: ${stranding.length} of ${plan.failurePoints.length} failure points strand the stack:`);
-    for (const [id, s] of seen) {
-      lines.push(
-        `  ${label(template, id)}: ${s.reason} (first when ${label(template, s.failing)} fails at ~${s.at.toFixed(1)} min; ${s.count} failure points); fix: ${s.fix}`,
-      );
-    }
+    lines.push(...byResource(template, stranding, 'blockers'));
+  }
+  if (warned.length > 0) {
+    lines.push(
+      `Warning: ${warned.length} of ${plan.failurePoints.length} failure points may strand, on a premise not verified (they do not change the exit code):`,
+    );
+    lines.push(...byResource(template, warned, 'warnings'));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** One line per resource, with the first failure point that shows it and how many do. */
+function byResource(template: CfnTemplate, points: RollbackPlan['failurePoints'], kind: 'blockers' | 'warnings'): string[] {
+  const seen = new Map<string, { failing: string; at: number; reason: string; fix: string; count: number }>();
+  for (const f of points) {
+    for (const b of f[kind]) {
+      const known = seen.get(b.logicalId);
+      if (known) known.count++;
+      else seen.set(b.logicalId, { failing: f.failing, at: f.at, reason: b.reason, fix: b.fix, count: 1 });
+    }
+  }
+  return [...seen].map(
+    ([id, s]) =>
+      `  ${label(template, id)}: ${s.reason} (first when ${label(template, s.failing)} fails at ~${s.at.toFixed(1)} min; ${s.count} failure points); fix: ${s.fix}`,
+  );
 }
 
 /** The plan as JSON (every failure point with the complete and in-flight resources). */
@@ -72,6 +87,7 @@ export function planJson(stackName: string, plan: RollbackPlan): unknown {
     criticalMinutes: Math.round(plan.criticalMinutes * 10) / 10,
     criticalPath: plan.criticalPath,
     strands: plan.strands,
+    mayStrand: plan.mayStrand,
     resources: plan.resources,
     failurePoints: plan.failurePoints,
   };

@@ -37,6 +37,11 @@ export interface FailurePoint {
   readonly inFlight: readonly string[];
   /** What the rollback could not delete, or would leave in a retry's way, whatever the timing. */
   readonly blockers: readonly RollbackBlocker[];
+  /**
+   * What may make the rollback fail, on a premise that is not verified (see `mayStrand`), in the
+   * estimated schedule. Not counted in `strands`: the plan still exits 0, and prints them.
+   */
+  readonly warnings: readonly RollbackBlocker[];
 }
 
 export interface RollbackPlan {
@@ -46,6 +51,8 @@ export interface RollbackPlan {
   readonly failurePoints: readonly FailurePoint[];
   /** True when some failure point leaves a stack that cannot roll back or be retried. */
   readonly strands: boolean;
+  /** True when some failure point has a warning (may strand, unverified). */
+  readonly mayStrand: boolean;
 }
 
 /** The property that holds a fixed physical name, for the types where a leftover blocks a retry. */
@@ -73,7 +80,11 @@ const NAME_PROPERTY: Readonly<Record<string, string>> = {
 /**
  * Types whose `DeletionPolicy: Snapshot` takes a final snapshot on delete: refused for an instance
  * that is still being created or has failed ("a final snapshot cannot be taken"), which fails the
- * rollback of its own create (docs/adr/0004-deletion-protection-switched-on-last.md).
+ * rollback of its own create (docs/adr/0004-deletion-protection-switched-on-last.md). The types
+ * CloudFormation snapshots: "AWS::EC2::Volume, AWS::ElastiCache::CacheCluster,
+ * AWS::ElastiCache::ReplicationGroup, AWS::RDS::DBInstance, AWS::RDS::DBCluster, and
+ * AWS::Redshift::Cluster" (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.CfnDeletionPolicy.html),
+ * plus the Neptune and DocumentDB clusters.
  */
 const SNAPSHOT_ON_DELETE_TYPES = new Set([
   'AWS::RDS::DBInstance',
@@ -83,7 +94,45 @@ const SNAPSHOT_ON_DELETE_TYPES = new Set([
   'AWS::Neptune::DBCluster',
   'AWS::DocDB::DBCluster',
   'AWS::Redshift::Cluster',
+  'AWS::EC2::Volume',
 ]);
+
+/**
+ * Whether CloudFormation's delete asks for a final snapshot: a Snapshot policy on a snapshot type,
+ * except for an RDS read replica or cluster member ("Final snapshots are not allowed for read
+ * replicas and cluster instances": the RDS handler skips them, DeleteHandler.java in
+ * https://github.com/aws-cloudformation/aws-cloudformation-resource-providers-rds).
+ */
+function takesFinalSnapshot(r: CfnResource): boolean {
+  if (effectiveDeletionPolicy(r) !== 'Snapshot' || !SNAPSHOT_ON_DELETE_TYPES.has(r.Type)) return false;
+  const p = r.Properties ?? {};
+  return !(r.Type === 'AWS::RDS::DBInstance' && (p.SourceDBInstanceIdentifier !== undefined || p.DBClusterIdentifier !== undefined));
+}
+
+/**
+ * The deletion policy CloudFormation applies: the template's, or its default, which is Delete
+ * except that "The default policy is Snapshot for AWS::RDS::DBCluster resources and for
+ * AWS::RDS::DBInstance resources that don't specify the DBClusterIdentifier property"
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
+ * So an L1 CfnDBInstance or CfnDBCluster without a policy strands a rollback like an explicit Snapshot.
+ */
+export function effectiveDeletionPolicy(r: CfnResource): string {
+  if (r.DeletionPolicy !== undefined) return r.DeletionPolicy;
+  if (r.Type === 'AWS::RDS::DBCluster') return 'Snapshot';
+  if (r.Type === 'AWS::RDS::DBInstance' && r.Properties?.DBClusterIdentifier === undefined) return 'Snapshot';
+  return 'Delete';
+}
+
+/**
+ * Types that ElastiCache deletes only when they are available: DeleteReplicationGroup raises
+ * InvalidReplicationGroupState, "The requested replication group is not in the available state"
+ * (https://docs.aws.amazon.com/sdkfornet/v3/apidocs/items/ElastiCache/MIElastiCacheDeleteReplicationGroupDeleteReplicationGroupRequest.html),
+ * and DeleteCacheCluster is not valid for "A cluster that is not in the available state"
+ * (https://docs.aws.amazon.com/sdkfornet/v3/apidocs/items/ElastiCache/MElastiCacheDeleteCacheClusterAsyncDeleteCacheClusterRequestCancellationToken.html).
+ * Whether CloudFormation's handler waits out `creating` before it deletes is not public (review
+ * 20b, N1), so a failure point where one may still be creating is a warning, not a blocker.
+ */
+const DELETED_ONLY_WHEN_AVAILABLE_TYPES = new Set(['AWS::ElastiCache::ReplicationGroup', 'AWS::ElastiCache::CacheCluster']);
 
 /** Types that deliver logs into an S3 bucket they name. */
 const LOG_DELIVERY_TYPES = new Set([
@@ -195,7 +244,14 @@ export function planFirstCreate(template: CfnTemplate, _env?: StackEnvironment):
         if (q.logicalId === p.logicalId || (q.start < at && q.finish > at)) inFlight.push(q.logicalId);
         else if (q.finish <= at && !descendants.get(p.logicalId)!.has(q.logicalId)) created.push(q.logicalId);
       }
-      return { failing: p.logicalId, at, created: created.sort(), inFlight: inFlight.sort(), blockers: checker.blockersWhen(p.logicalId) };
+      return {
+        failing: p.logicalId,
+        at,
+        created: created.sort(),
+        inFlight: inFlight.sort(),
+        blockers: checker.blockersWhen(p.logicalId),
+        warnings: stillCreatingWhen(p, planned, resources, ancestors, descendants),
+      };
     });
   return {
     resources: order.map((id) => planned.get(id)!),
@@ -203,7 +259,42 @@ export function planFirstCreate(template: CfnTemplate, _env?: StackEnvironment):
     criticalMinutes: byFinish[0]?.finish ?? 0,
     failurePoints,
     strands: failurePoints.some((f) => f.blockers.length > 0),
+    mayStrand: failurePoints.some((f) => f.warnings.length > 0),
   };
+}
+
+/**
+ * The caches the rollback may have to delete while they are still being created when `failing`
+ * fails: in the estimated schedule, a cache's create overlaps the failing resource's (a create can
+ * fail at its start as well as at its end), and nothing orders them (the cache is neither sure to
+ * be complete, an ancestor, nor unable to have started, a descendant). A cache the rollback keeps
+ * (Retain) is not deleted; one with DeletionPolicy Snapshot is already a blocker. Its own failure
+ * leaves it failed, not creating, and is not counted.
+ */
+function stillCreatingWhen(
+  failing: PlannedResource,
+  planned: ReadonlyMap<string, PlannedResource>,
+  resources: Readonly<Record<string, CfnResource>>,
+  ancestors: ReadonlyMap<string, ReadonlySet<string>>,
+  descendants: ReadonlyMap<string, ReadonlySet<string>>,
+): RollbackBlocker[] {
+  const warnings: RollbackBlocker[] = [];
+  for (const [id, r] of Object.entries(resources)) {
+    if (!DELETED_ONLY_WHEN_AVAILABLE_TYPES.has(r.Type) || id === failing.logicalId) continue;
+    if (r.DeletionPolicy === 'Retain' || effectiveDeletionPolicy(r) === 'Snapshot') continue;
+    if (ancestors.get(failing.logicalId)!.has(id) || descendants.get(failing.logicalId)!.has(id)) continue;
+    const cache = planned.get(id)!;
+    if (!(cache.start < failing.finish && cache.finish > failing.start)) continue;
+    warnings.push({
+      logicalId: id,
+      type: r.Type,
+      reason:
+        'may strand: ElastiCache refuses a delete while creating (unverified whether CloudFormation waits), and the rollback may reach it ' +
+        `while it is still being created (estimated ${cache.start.toFixed(1)}-${cache.finish.toFixed(1)} min)`,
+      fix: 'make it depend on the resources that can fail while it is created (DependsOn), so it starts after them (PlatformStack does so for the listener, the web ACLs and CloudFront)',
+    });
+  }
+  return warnings;
 }
 
 function topologicalOrder(ids: readonly string[], deps: ReadonlyMap<string, ReadonlySet<string>>): string[] {
@@ -278,9 +369,9 @@ class BlockerCheck {
             'leave deletion protection out of the template and switch it on last (RollbackGuard.of(stack).protectDatabase / protectLoadBalancer)',
           );
       }
-      if (r.DeletionPolicy === 'Snapshot' && SNAPSHOT_ON_DELETE_TYPES.has(r.Type) && !this.ancestors.get(failing)!.has(id)) {
+      if (takesFinalSnapshot(r) && !this.ancestors.get(failing)!.has(id)) {
         block(
-          `DeletionPolicy Snapshot: the rollback deletes it with a final snapshot, which is refused while it is ${id === failing ? 'failed' : 'still being created'} ("a final snapshot cannot be taken"), and the rollback fails`,
+          `DeletionPolicy Snapshot${r.DeletionPolicy === undefined ? " (CloudFormation's default for this type)" : ''}: the rollback deletes it with a final snapshot, which is refused while it is ${id === failing ? 'failed' : 'still being created'} ("a final snapshot cannot be taken"), and the rollback fails`,
           'use DeletionPolicy RetainExceptOnCreate with UpdateReplacePolicy Snapshot (applySnapshotPolicy): deleted without a snapshot when its own create rolls back, kept on every later delete',
         );
       }

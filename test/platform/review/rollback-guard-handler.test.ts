@@ -283,14 +283,26 @@ describe('on create and update: protection switched on last', () => {
     expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', Reason: 'deletion protection on' })]);
   });
 
-  it("Update during an update's rollback: never answers FAILED (that would fail the rollback), and unprotects nothing", async () => {
+  it("Update during an update's rollback: never answers FAILED (that would fail the rollback), and unprotects what the failed update added (review 20b, M3b)", async () => {
     stackStatus('UPDATE_ROLLBACK_IN_PROGRESS');
+    // The rollback's properties are the old ones; its "old" ones are those of the failed update,
+    // which had replaced the ALB and may already have protected the new one: the rollback's
+    // cleanup deletes that one, so it must lose its protection.
+    const NEW_ALB = 'arn:aws:elasticloadbalancing:us-east-1:333333333333:loadbalancer/app/lb/2';
     rds.on(rdsSdk.DescribeDBInstancesCommand).resolves(instance('modifying', false));
     rds.on(rdsSdk.ModifyDBInstanceCommand).rejects(serviceError('InvalidDBInstanceStateFault'));
-    elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).resolves({ Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }] });
-    const { responses } = await run('Update', {
-      oldProperties: { DbInstanceIdentifiers: [WRITER, 'other-writer'], LoadBalancerArns: [ALB] },
-    });
+    elb.on(elbSdk.ModifyLoadBalancerAttributesCommand).callsFake((input: { Attributes: { Value: string }[] }) => ({
+      Attributes: [{ Key: 'deletion_protection.enabled', Value: input.Attributes[0]!.Value }],
+    }));
+    const { responses } = await run('Update', { oldProperties: { DbInstanceIdentifiers: [WRITER], LoadBalancerArns: [NEW_ALB] } });
+    expect(
+      elb
+        .commandCalls(elbSdk.ModifyLoadBalancerAttributesCommand)
+        .map((c) => [c.args[0].input.LoadBalancerArn, c.args[0].input.Attributes![0]!.Value]),
+    ).toEqual([
+      [NEW_ALB, 'false'],
+      [ALB, 'true'],
+    ]);
     expect(
       rds
         .commandCalls(rdsSdk.ModifyDBInstanceCommand)
@@ -300,6 +312,30 @@ describe('on create and update: protection switched on last', () => {
       expect.objectContaining({
         Status: 'SUCCESS',
         Reason: `update rolled back; deletion protection still off for ${WRITER}: InvalidDBInstanceStateFault`,
+      }),
+    ]);
+  });
+
+  it('Update: when it cannot read the stack status, still protects, and never answers FAILED because of that alone (review 20b, M3a)', async () => {
+    cfn.on(cfnSdk.DescribeStacksCommand).rejects(serviceError('Throttling'));
+    rds.on(rdsSdk.DescribeDBInstancesCommand).resolvesOnce(instance('available', false)).resolves(instance('available', true));
+    rds.on(rdsSdk.ModifyDBInstanceCommand).resolves({});
+    albProtected();
+    const { responses } = await run('Update');
+    expect(rds.commandCalls(rdsSdk.ModifyDBInstanceCommand).map((c) => c.args[0].input.DeletionProtection)).toEqual([true]);
+    expect(responses).toEqual([expect.objectContaining({ Status: 'SUCCESS', Reason: 'deletion protection on' })]);
+  });
+
+  it('Update: when it can read neither the status nor protect, answers SUCCESS and says so (it may be a rollback)', async () => {
+    cfn.on(cfnSdk.DescribeStacksCommand).rejects(serviceError('Throttling'));
+    rds.on(rdsSdk.DescribeDBInstancesCommand).resolves(instance('modifying', false));
+    rds.on(rdsSdk.ModifyDBInstanceCommand).rejects(serviceError('InvalidDBInstanceStateFault'));
+    albProtected();
+    const { responses } = await run('Update');
+    expect(responses).toEqual([
+      expect.objectContaining({
+        Status: 'SUCCESS',
+        Reason: `stack status unknown (may be a rollback): not failing; deletion protection still off for ${WRITER}: InvalidDBInstanceStateFault`,
       }),
     ]);
   });
