@@ -82,6 +82,11 @@ export interface Command {
   readonly usage: string;
   /** Help text after the option list: behaviour, output, exit codes. */
   readonly details: string;
+  /**
+   * What exit code 1 means for this command (the verdict it gives), for the CLI's grammar table
+   * (docs/ops-cli.md); `undefined` for a command that only prints and never exits 1.
+   */
+  readonly verdict?: string;
   /** Options of this command only; the common ones (--stack, --json...) are added by the CLI. */
   readonly options: Readonly<Record<string, OptionSpec>>;
   /**

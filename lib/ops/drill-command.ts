@@ -4,11 +4,13 @@ import { CloudWatchGateway } from './cloudwatch-gateway.js';
 import { CONNECTION_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './cli-timeouts.js';
 import { ExitCode, writeLine, type Command, type LocalIo, type OptionValues } from './command.js';
 import { startDeadline } from './deadline.js';
-import { DRILL_DEFAULT_INTERVAL_MS, drillPlan, type DrillOptions } from './drill-plan.js';
+import type { EnvironmentConfig } from '../model/config/environment-schema';
+import { DRILL_DEFAULT_INTERVAL_MS, drillPlan, type DrillOptions, type DrillPlan } from './drill-plan.js';
 import { renderPlan } from './drill-render.js';
 import { runDrill } from './drill-run.js';
 import { parseDuration } from './duration.js';
-import { ENVIRONMENT_OPTIONS, loadEnvironment } from './environment-option.js';
+import { configFileOption } from './environment-option.js';
+import { resolveTarget, TARGET_OPTIONS, type Target } from './target-options.js';
 import { DeadlineExceededError, UsageError } from './errors.js';
 import { FisGateway } from './fis-gateway.js';
 import { DURATION_HELP } from './help.js';
@@ -28,6 +30,28 @@ function parseDrillOptions(values: OptionValues): DrillOptions {
   return { zone: str(values.zone), intervalMs, ...(timeout ? { timeoutMs: parseDuration(timeout, '--timeout') } : {}) };
 }
 
+/** The plan on the stack and region of the target (--stack and --region override the environment's). */
+function withTarget(plan: DrillPlan, target: Target, stackTag: string): DrillPlan {
+  const stack = target.stack ?? plan.stack;
+  const findBy = Object.fromEntries(Object.entries(plan.findBy).map(([k, v]) => [k, k === stackTag ? stack : v]));
+  return { ...plan, stack, region: target.region ?? plan.region, findBy };
+}
+
+/** What an environment without failure drills needs before this drill can run, in lines. */
+function drillNeeds(env: EnvironmentConfig, templates: number, configFile: string | undefined): string[] {
+  const where = configFile
+    ? `environments.${env.name} of ${configFile}`
+    : `a config file (-c configFile=<file>) copying the built-in ${env.name}`;
+  return [
+    `${env.stackName} (${env.name}) has no failure drills deployed: failureDrills.enabled is false, so nothing below can run yet.`,
+    'It needs:',
+    `  1. failureDrills.enabled: true in ${where};`,
+    `  2. a deploy of ${env.stackName}: it adds ${templates} FIS experiment templates (one per drill, per AZ where the drill is), their IAM role, a stop alarm per drill and the experiment log group;`,
+    `  3. then: loadbearing drill <mode> --env ${env.name}${configFile ? ` -c configFile=${configFile}` : ''}${env.stage === 'prod' ? ` --confirm ${env.stackName}` : ''}.`,
+    'Once enabled, this drill would run as follows.',
+  ];
+}
+
 async function drill(values: OptionValues, io: LocalIo): Promise<number> {
   const { stdout, stderr } = io;
   const fm: typeof FailureModesModule = await import('../model/failure-modes/index.js');
@@ -36,9 +60,23 @@ async function drill(values: OptionValues, io: LocalIo): Promise<number> {
   if (!(fm.FAILURE_MODE_IDS as readonly string[]).includes(mode))
     throw new UsageError(`unknown failure mode "${mode}" (modes: ${fm.FAILURE_MODE_IDS.join(', ')})`);
   const options = parseDrillOptions(values);
-  const env = await loadEnvironment(values, 'drill', stderr);
-  if (!env) return ExitCode.Error;
-  const plan = drillPlan(fm, env, mode as FailureModeId, options);
+  const target = await resolveTarget(values, 'drill', stderr, io.env, { requireEnvironment: true });
+  if (!target?.environment) return ExitCode.Error;
+  const env = target.environment;
+  if (values['dry-run'] === true && !env.failureDrills.enabled) {
+    // What the environment would need, and the plan it would then have, instead of a refusal.
+    const enabled = { ...env, failureDrills: { ...env.failureDrills, enabled: true } };
+    const needs = withTarget(drillPlan(fm, enabled, mode as FailureModeId, options), target, fm.DRILL_TAGS.stack);
+    const templates = fm.drillTemplates(enabled).length;
+    if (values.json === true)
+      writeLine(
+        stdout,
+        JSON.stringify({ deployed: false, needs: drillNeeds(env, templates, configFileOption(values)), plan: needs }, null, 2),
+      );
+    else stdout.write(`${drillNeeds(env, templates, configFileOption(values)).join('\n')}\n\n${renderPlan(needs)}`);
+    return ExitCode.Alarm;
+  }
+  const plan = withTarget(drillPlan(fm, env, mode as FailureModeId, options), target, fm.DRILL_TAGS.stack);
   if (values['dry-run'] === true) {
     if (values.json === true) writeLine(stdout, JSON.stringify(plan, null, 2));
     else stdout.write(renderPlan(plan));
@@ -47,10 +85,9 @@ async function drill(values: OptionValues, io: LocalIo): Promise<number> {
   if (plan.needsConfirmation && str(values.confirm) !== plan.stack) {
     throw new UsageError(`refusing to run a drill on the prod stack ${plan.stack} without --confirm ${plan.stack}`);
   }
-  const region = str(values.region) ?? plan.region;
   const clientOptions = {
-    region,
-    profile: str(values.profile),
+    region: plan.region,
+    profile: target.profile,
     connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
   };
@@ -91,7 +128,9 @@ export const drillCommand: Command = {
     'It reports the time to detect (the first expected cause alarm of the mode in ALARM), the time',
     'to recover (every alarm out of ALARM again, from the end of the fault), whether the stop',
     "condition (<stack>-drill-<mode>-stop, from the mode's impact budget) fired, and the alarms",
-    'that fired without being expected for the mode. --dry-run prints the plan from config alone.',
+    'that fired without being expected for the mode. --dry-run prints the plan from config alone;',
+    'on an environment without drills it prints what the environment needs, then the plan it',
+    'would have, and exits 1.',
     "Prod stacks run only with --confirm <stack name>. The region is the environment's unless",
     '--region is given. The whole run gives up after the fault, detection and recovery times and',
     'a setup margin (see --dry-run), or --timeout, and then stops the experiment.',
@@ -105,8 +144,9 @@ export const drillCommand: Command = {
     '              or the wall-clock bound.',
   ].join('\n'),
   sdkClients: ['@aws-sdk/client-fis'],
+  verdict: 'the drill failed (not detected, not recovered, or its stop condition fired); with --dry-run, the environment has no drills yet',
   options: {
-    ...ENVIRONMENT_OPTIONS,
+    ...TARGET_OPTIONS,
     zone: {
       type: 'string',
       valueName: '<az>',
@@ -116,8 +156,6 @@ export const drillCommand: Command = {
     'dry-run': { type: 'boolean', description: 'print the plan and start nothing (no AWS calls)' },
     interval: { type: 'string', valueName: '<duration>', description: 'time between checks (default 30s, at least 1s)' },
     timeout: { type: 'string', valueName: '<duration>', description: 'wall-clock bound of the whole drill (default: from the plan)' },
-    region: { type: 'string', valueName: '<region>', description: "AWS region (default: the environment's)" },
-    profile: { type: 'string', valueName: '<profile>', description: 'AWS profile (default: AWS_PROFILE, then "default")' },
   },
   local: drill,
 };

@@ -145,6 +145,7 @@ export const gateCommand: Command = {
     'Exit codes: 0 clean bake, 1 a critical alarm in ALARM,',
     '            2 usage, credential, access, network or deadline error (the gate could not watch).',
   ].join('\n'),
+  verdict: 'a critical alarm went into ALARM during the bake',
   options: {
     bake: { type: 'string', valueName: '<duration>', description: 'how long to watch the alarms (required), e.g. 10m' },
     interval: { type: 'string', valueName: '<duration>', description: 'time between checks (default 30s, at least 1s, at most --bake)' },

@@ -29,6 +29,7 @@ export const planCommand: Command = {
     'Exit codes: 0 every failure point rolls back (warnings included), 1 some failure point strands',
     'the stack (named, with the fix), 2 unknown environment, invalid config or no synthesized template.',
   ].join('\n'),
+  verdict: 'a failure point of the first create strands the stack',
   options: { ...ENVIRONMENT_OPTIONS, ...TEMPLATE_OPTIONS },
   async local(values, { stdout, stderr }) {
     const env = await loadEnvironment(values, 'plan', stderr);

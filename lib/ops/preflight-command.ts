@@ -5,6 +5,7 @@ import { ExitCode, writeLine, type Command, type LocalIo, type OptionValues } fr
 import { startDeadline } from './deadline.js';
 import { parseDuration } from './duration.js';
 import { configFileOption, ENVIRONMENT_OPTIONS, loadEnvironment } from './environment-option.js';
+import { checkProfile } from './target-options.js';
 import { DeadlineExceededError, describeError, OperatorError } from './errors.js';
 import { DURATION_HELP } from './help.js';
 import { accountCheck } from './preflight-account-check.js';
@@ -113,6 +114,9 @@ function str(value: OptionValues[string]): string | undefined {
 
 async function preflight(values: OptionValues, io: LocalIo): Promise<number> {
   const timeoutMs = values.timeout !== undefined ? parseDuration(str(values.timeout) ?? '', '--timeout') : DEFAULT_TIMEOUT_MS;
+  // A profile no file defines is bad input, known before anything is read or called.
+  const wanted = str(values.profile);
+  if (wanted !== undefined) checkProfile(wanted, io.env);
   const env = await loadEnvironment(values, 'preflight', io.stderr);
   if (!env) return ExitCode.Error;
   const templateDir = str(values['template-dir']) ?? 'cdk.out';
@@ -201,6 +205,7 @@ export const preflightCommand: Command = {
     '@aws-sdk/client-ec2',
     '@aws-sdk/client-rds',
   ],
+  verdict: 'a check failed or could not be decided',
   options: {
     ...ENVIRONMENT_OPTIONS,
     ...TEMPLATE_OPTIONS,

@@ -107,6 +107,7 @@ export const statusCommand: Command = {
     'Exit codes: 0 no alarm in ALARM (INSUFFICIENT_DATA alone is 0, with a note),',
     '            1 any alarm in ALARM, 2 usage, credential, access, network or deadline error.',
   ].join('\n'),
+  verdict: 'an alarm of the stack is in ALARM',
   options: {},
   prepare: () => ({
     async run(ctx) {

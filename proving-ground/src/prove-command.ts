@@ -33,6 +33,7 @@ export const proveCommand: Command = {
     'Exit codes: 0 every budget held, 1 a budget broke, 2 bad input or a missing binary or port,',
     '130 interrupted (everything started is stopped first).',
   ].join('\n'),
+  verdict: 'a budget broke (the failing bound is named, beside its measured value)',
   options: {
     env: { type: 'string', valueName: '<name>', description: 'environment to stand up (default: staging)' },
     config: { type: 'string', valueName: '<file.json>', description: 'config file (default: the built-in environments)' },

@@ -40,9 +40,10 @@ describe('loadbearing (dispatch and help)', () => {
       const result = await run(argv);
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`Usage: loadbearing ${name} `);
-      // Local commands (config only, no AWS) take no --stack.
-      if (builtinCommands().get(name)?.local) expect(result.stdout).not.toContain('--stack');
-      else expect(result.stdout).toContain('--stack <name>');
+      // One grammar: every command names its environment the same way.
+      expect(result.stdout).toContain('--env <name>');
+      expect(result.stdout).toContain('-c, --context configFile=<file.json>');
+      expect(result.stdout).toContain('--config <file.json>');
       expect(result.stdout).toContain('Exit codes:');
     }
     expect(cw.calls()).toHaveLength(0);

@@ -494,6 +494,7 @@ describe('loadbearing drill', () => {
       'no az-loss template for --zone us-east-1z in staging (zones: us-east-1a, us-east-1b, us-east-1c)',
     ],
     [['az-loss', '--env', 'nowhere'], 'unknown environment "nowhere" (known: dev, staging, prod)'],
+    [['az-loss', '--env', 'staging', '--region', 'us-east1'], '--region "us-east1" is not an AWS region; fix: did you mean "us-east-1"?'],
     [['--env', 'staging'], 'missing <mode>, e.g. loadbearing drill az-loss --env staging; see: loadbearing drill --help'],
     [['az-loss', 'db-failover', '--env', 'staging'], "Unexpected argument 'db-failover'"],
   ])('rejects %j with one line and exit 2, before any AWS call', async (argv, message) => {
@@ -503,6 +504,33 @@ describe('loadbearing drill', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(fis.calls()).toHaveLength(0);
     expect(cw.calls()).toHaveLength(0);
+  });
+
+  it('explains with --dry-run what an environment without drills needs, then the plan it would have (exit 1, no AWS call)', async () => {
+    const r = await drill(['az-loss', '--env', 'dev', '--dry-run']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^loadbearing-dev \(dev\) has no failure drills deployed: failureDrills\.enabled is false/);
+    expect(r.stdout).toContain('1. failureDrills.enabled: true in a config file (-c configFile=<file>) copying the built-in dev;');
+    expect(r.stdout).toMatch(/2\. a deploy of loadbearing-dev: it adds \d+ FIS experiment templates/);
+    expect(r.stdout).toContain('drill az-loss on loadbearing-dev (dev, us-east-1) in us-east-1a: plan, nothing started');
+    const json = JSON.parse((await drill(['az-loss', '--env', 'dev', '--dry-run', '--json'])).stdout) as {
+      deployed: boolean;
+      needs: string[];
+      plan: DrillPlan;
+    };
+    expect(json.deployed).toBe(false);
+    expect(json.plan.stack).toBe('loadbearing-dev');
+    expect(fis.calls()).toHaveLength(0);
+    expect(cw.calls()).toHaveLength(0);
+  });
+
+  it('takes --stack and --region as overrides of the environment, also in the tags it looks for', async () => {
+    const plan = JSON.parse(
+      (await drill(['az-loss', '--env', 'staging', '--dry-run', '--json', '--stack', 'lb-stg-blue', '--region', 'eu-west-1'])).stdout,
+    ) as DrillPlan;
+    expect(plan.stack).toBe('lb-stg-blue');
+    expect(plan.region).toBe('eu-west-1');
+    expect(plan.findBy['loadbearing:stack']).toBe('lb-stg-blue');
   });
 
   it('prints the plan of az-loss with --dry-run, from config alone', async () => {

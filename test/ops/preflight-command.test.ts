@@ -611,9 +611,10 @@ describe('loadbearing preflight: exit 2, one line', () => {
     expect(missing).toEqual({
       code: 2,
       stdout: '',
-      stderr:
-        'loadbearing: error: AWS profile "nope" does not exist in the AWS config or credentials file (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE); fix: pass an existing profile to --profile (`aws configure list-profiles`)\n',
+      stderr: `loadbearing: error: --profile "nope" is not in ${env.AWS_CONFIG_FILE} or ${env.AWS_SHARED_CREDENTIALS_FILE}; fix: pass one of ops, or create it with \`aws configure --profile nope\`\n`,
     });
+    // Refused before any AWS call.
+    expect(sts.calls()).toHaveLength(0);
     const expired = await preflight([], { env: { ...env, AWS_PROFILE: 'ops' } });
     expect(expired.stderr).toBe(
       'loadbearing: error: AWS profile "ops" gave no credentials (an expired SSO session? run `aws sso login --profile ops`), then run preflight again\n',

@@ -14,6 +14,7 @@ import { drillsReference, failureModesReference } from '../../lib/model/failure-
 import { invariantsReference } from '../../lib/model/invariants/invariants-reference';
 import { IN_PLACE_RULES, REFUSED_UPDATES, type UpdateRule } from '../../lib/platform/review/update-rules';
 import { projectRoot } from '../synth/project-root';
+import { cliGrammarTable } from './cli-grammar';
 
 /** A documentation section generated from code, and the page (relative to the repository root) it lives in. */
 export interface GeneratedSection {
@@ -40,6 +41,7 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   'team-app': { file: 'docs/extending.md', render: teamApp },
   'uploads-bucket': { file: 'docs/extending.md', render: () => exampleFile('uploads-bucket.ts') },
   'team-rules': { file: 'docs/policy-gates.md', render: () => exampleFile('team-rules.ts') },
+  'cli-grammar': { file: 'docs/ops-cli.md', render: () => cliGrammarTable() },
   'create-times': { file: 'docs/deploying.md', render: createTimesTable },
   'refused-updates': { file: 'docs/reviewing-changes.md', render: () => ruleTable(REFUSED_UPDATES) },
   'in-place-rules': { file: 'docs/reviewing-changes.md', render: () => ruleTable(IN_PLACE_RULES) },
