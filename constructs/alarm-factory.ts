@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { AlarmSettings } from '../lib/model/config/alarm-settings';
 import { evaluationWindowProblem } from '../lib/model/config/aws-limits';
-import { ConfigError } from '../lib/model/config/config-error';
+import { ConfigError, extensionError } from '../lib/model/config/config-error';
 import type { AlarmSeverity, IAlarmActionStrategy } from './alarm-actions';
 import type { AlarmComponent, IAlarmNamingStrategy } from './alarm-naming';
 
@@ -104,7 +104,7 @@ export class AlarmFactory {
 
   /** A static-threshold alarm. */
   public alarm(scope: Construct, id: string, props: PlatformAlarmProps): cloudwatch.Alarm {
-    const { period, ...common } = this.commonProps(props);
+    const { period, ...common } = this.commonProps(props, scope, id, 'alarm');
     const alarm = new cloudwatch.Alarm(scope, id, {
       ...common,
       metric: this.withPeriod(props.metric, period),
@@ -116,7 +116,7 @@ export class AlarmFactory {
 
   /** An alarm on the metric's anomaly-detection band (learned from its history). */
   public anomalyAlarm(scope: Construct, id: string, props: AnomalyAlarmProps): cloudwatch.Alarm {
-    const { period, ...common } = this.commonProps(props);
+    const { period, ...common } = this.commonProps(props, scope, id, 'anomalyAlarm');
     const alarm = new cloudwatch.AnomalyDetectionAlarm(scope, id, {
       ...common,
       metric: this.withPeriod(props.metric, period),
@@ -129,7 +129,7 @@ export class AlarmFactory {
   /** A composite alarm, named and actioned like every other alarm. */
   public compositeAlarm(scope: Construct, id: string, props: CompositeAlarmProps): cloudwatch.CompositeAlarm {
     const key = `${props.component}-${props.signal}`;
-    if (this.created.some((a) => a.key === key)) throw new Error(`duplicate alarm key "${key}"`);
+    this.assertNewKey(key, scope, id, 'compositeAlarm');
     const alarm = new cloudwatch.CompositeAlarm(scope, id, {
       compositeAlarmName: this.naming.alarmName(props.component, props.signal),
       alarmDescription: `[${props.severity}] ${props.description}`,
@@ -159,9 +159,26 @@ export class AlarmFactory {
     ].filter((k) => !known.has(k.key));
   }
 
-  private commonProps(props: AlarmPropsBase) {
+  /**
+   * Refuses a key already in use: two alarms with one name would fail the deploy (CloudWatch
+   * alarm names are unique per account and region), and overrides could not tell them apart.
+   */
+  private assertNewKey(key: string, scope: Construct, id: string, method: string): void {
+    const existing = this.created.find((a) => a.key === key);
+    if (!existing) return;
+    const component = existing.component;
+    const taken = this.created.filter((a) => a.component === component).map((a) => a.key);
+    throw extensionError(
+      `AlarmFactory.${method}(scope ${scope.node.path}, id "${id}")`,
+      key,
+      `the alarm key "${key}" is already used by ${existing.alarm.node.path} (keys are unique: they name the alarm and its alarms.overrides entry)`,
+      `give the new alarm another signal; the keys of ${component} so far: ${taken.join(', ')}.`,
+    );
+  }
+
+  private commonProps(props: AlarmPropsBase, scope: Construct, id: string, method: string) {
     const key = `${props.component}-${props.signal}`;
-    if (this.created.some((a) => a.key === key)) throw new Error(`duplicate alarm key "${key}"`);
+    this.assertNewKey(key, scope, id, method);
     const override = this.settings.overrides[key] ?? {};
     const evaluationPeriods = override.evaluationPeriods ?? props.evaluationPeriods ?? this.settings.evaluationPeriods;
     const datapointsToAlarm = override.datapointsToAlarm ?? props.datapointsToAlarm ?? this.settings.datapointsToAlarm;

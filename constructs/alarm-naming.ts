@@ -1,3 +1,5 @@
+import { extensionError } from '../lib/model/config/config-error';
+
 /**
  * Components in request-path order, then `drill`: the stop alarms of the failure drills (their
  * impact budgets, not a part of the request path); see docs/adr/0001-alarm-naming-and-severity.md.
@@ -23,7 +25,17 @@ export class StackPrefixAlarmNaming implements IAlarmNamingStrategy {
 
   public alarmName(component: AlarmComponent, signal: string): string {
     if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(signal)) {
-      throw new Error(`alarm signal "${signal}" must be lower-case kebab-case`);
+      throw extensionError(
+        `the alarm name of component ${component}`,
+        signal,
+        'an alarm signal is lower-case kebab-case (letters, digits, single "-"): it becomes part of the alarm name and the key alarms.overrides uses',
+        `rename the signal, e.g. "${
+          signal
+            .toLowerCase()
+            .replace(/[^a-z0-9]+/g, '-')
+            .replace(/^-|-$/g, '') || 'writer-deadlocks'
+        }".`,
+      );
     }
     return `${this.prefix}${component}-${signal}`;
   }

@@ -26,7 +26,7 @@ import {
   type BootReport,
 } from './boot-script';
 import { bootTiming, bootTimingProblems, MAX_SIGNAL_TIMEOUT_SECONDS, type BootTiming } from '../lib/model/config/boot-timing';
-import { ConfigError } from '../lib/model/config/config-error';
+import { ConfigError, extensionError } from '../lib/model/config/config-error';
 import { fleetBootTimingInput, fleetSettingsSchema, type FleetSettings, type FleetSettingsInput } from '../lib/model/config/fleet-settings';
 import { instanceTypesFor, WORKLOAD_PROFILES, type NetworkTuning } from '../lib/model/config/workload-profiles';
 import type { AlarmFactory } from './alarm-factory';
@@ -203,7 +203,7 @@ export class AppFleet extends Construct {
     };
     const userData = ec2.UserData.forLinux();
     userData.addCommands(...preambleCommands(bootReport));
-    userData.addCommands(...this.bootCommands(profile.tuning, props.appEnvironment ?? {}));
+    userData.addCommands(...checkedBootCommands(this.bootCommands(profile.tuning, props.appEnvironment ?? {}), this.node.path));
     if (props.app) {
       this.release = new AppRelease(this, 'Release', { artifact: props.app.artifact });
       this.release.grantRead(this.role);
@@ -559,4 +559,44 @@ function nagArn(scope: Construct, service: string, resource: string): string {
     value === undefined || Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;
   const partition = Token.isUnresolved(stack.region) ? undefined : RegionInfo.get(stack.region).partition;
   return `arn:${part(partition, 'Partition')}:${service}:${part(stack.region, 'Region')}:${part(stack.account, 'AccountId')}:${resource}`;
+}
+
+/**
+ * The commands a `bootCommands` override returned, refused with an extension error when the boot
+ * script could not run them as the platform needs: each one a non-empty line of shell, and none
+ * that exits the script (the instance would never signal, and the rollout would wait for its
+ * timeout and roll back). Their total size is HL-6's (16 KB of user data).
+ */
+export function checkedBootCommands(commands: unknown, fleetPath: string): string[] {
+  const hook = `AppFleet.bootCommands() of ${fleetPath}`;
+  if (!Array.isArray(commands)) {
+    throw extensionError(
+      hook,
+      commands,
+      'must return an array of shell command strings',
+      'return [...super.bootCommands(tuning, appEnvironment), ...yourCommands].',
+    );
+  }
+  commands.forEach((command, i) => {
+    if (typeof command !== 'string' || command.trim() === '') {
+      throw extensionError(
+        `${hook}[${i}]`,
+        command,
+        'every boot command is a non-empty string of shell',
+        'remove the entry, or build it with a template string.',
+      );
+    }
+    if (command.includes('\0')) {
+      throw extensionError(`${hook}[${i}]`, command, 'a boot command cannot hold a NUL byte (user data is text)', 'remove the NUL byte.');
+    }
+    if (/^\s*exit(\s|;|$)/m.test(command)) {
+      throw extensionError(
+        `${hook}[${i}]`,
+        command,
+        'a boot command must not exit the boot script: the instance would never signal, and the rollout would wait out its timeout, then roll back',
+        'let the command fail instead (the script stops and reports the failing step), or run it in a subshell: ( ... ).',
+      );
+    }
+  });
+  return commands as string[];
 }

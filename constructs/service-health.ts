@@ -1,3 +1,4 @@
+import { extensionError } from '../lib/model/config/config-error';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { AlarmFactory } from './alarm-factory';
@@ -59,7 +60,15 @@ export class ServiceHealth extends Construct {
 
     const keys = props.userFacingKeys ?? USER_FACING_ALARM_KEYS;
     const userFacing = keys.map((k) => factory.find(k)).filter((a) => a !== undefined);
-    if (userFacing.length === 0) throw new Error('ServiceHealth needs at least one user-facing alarm');
+    if (userFacing.length === 0) {
+      // A createAlarms override that dropped the platform's alarms leaves nothing that says users are affected.
+      throw extensionError(
+        'createAlarms() of the LoadBalancer or Edge (or ServiceHealth userFacingKeys)',
+        keys,
+        'none of these user-facing alarms exists, so service-health (the alarm that pages) could watch nothing',
+        'call super.createAlarms(...) in your override and add your alarms to its result, or pass userFacingKeys that exist.',
+      );
+    }
     const causeNames = Object.values(this.causes).map((c) => c.alarmName);
     this.serviceHealth = factory.compositeAlarm(this, 'Resource', {
       component: 'service',

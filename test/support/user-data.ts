@@ -1,17 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { userDataParts as partsOf, userDataScript as scriptOf, type UserDataPart } from '../../lib/model/deploy/user-data-size';
 import { resourcesOfType, type CfnTemplate } from './assembly';
 
-/**
- * Realistic worst-case lengths of the deploy-time values in the user data. The `Ref` of a
- * wait condition handle is a pre-signed S3 URL: the stack ARN in its path plus a SigV4 query
- * string, typically 450-550 characters
- * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-waitconditionhandle.html);
- * 1,024 leaves room. Everything else (endpoints, ARNs, names) stays under 256.
- */
-export const TOKEN_LENGTHS = { waitConditionHandle: 1024, other: 256 } as const;
-
-/** A piece of the user data: literal text, or a deploy-time value (`Ref`, `Fn::GetAtt`, ...). */
-export type UserDataPart = string | Record<string, unknown>;
+export { TOKEN_LENGTHS, type UserDataPart } from '../../lib/model/deploy/user-data-size';
 
 function userDataJoin(template: CfnTemplate): unknown {
   const [lt] = Object.values(resourcesOfType(template, 'AWS::EC2::LaunchTemplate'));
@@ -20,29 +11,12 @@ function userDataJoin(template: CfnTemplate): unknown {
 
 /** The user data as a flat list of literal text and deploy-time values, in order. */
 function userDataParts(template: CfnTemplate): UserDataPart[] {
-  const flatten = (value: unknown): UserDataPart[] => {
-    if (typeof value === 'string') return [value];
-    const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-    if (!join) return [value as Record<string, unknown>];
-    return join[1].flatMap((v, i) => (i === 0 ? flatten(v) : [join[0], ...flatten(v)]));
-  };
-  return flatten(userDataJoin(template));
+  return partsOf(userDataJoin(template));
 }
 
-/**
- * The launch template's user data as the instance receives it, with every deploy-time value
- * replaced by a placeholder of its realistic worst-case length ({@link TOKEN_LENGTHS}): the script
- * `bash -n` checks and the size EC2's 16 KB limit applies to.
- */
+/** The launch template's user data with deploy-time values at their worst-case lengths (lib/model/deploy/user-data-size.ts). */
 export function userDataScript(template: CfnTemplate): string {
-  const handles = new Set(Object.keys(resourcesOfType(template, 'AWS::CloudFormation::WaitConditionHandle')));
-  return userDataParts(template)
-    .map((part) => {
-      if (typeof part === 'string') return part;
-      const ref = (part as { Ref?: string }).Ref;
-      return 'x'.repeat(ref !== undefined && handles.has(ref) ? TOKEN_LENGTHS.waitConditionHandle : TOKEN_LENGTHS.other);
-    })
-    .join('');
+  return scriptOf(template, userDataJoin(template));
 }
 
 /** The user data's lines, each a list of literal text and deploy-time values. */

@@ -21,8 +21,12 @@ export interface ConfigProblem {
 export class ConfigError extends Error {
   public readonly problems: readonly ConfigProblem[];
 
-  constructor(problems: readonly ConfigProblem[], source: string) {
-    super(formatProblems(problems, source));
+  /**
+   * @param what what was invalid, for the first line: the configuration, or (`extensionError`)
+   * the use of an extension point: a hook, a subclass or a strategy.
+   */
+  constructor(problems: readonly ConfigProblem[], source: string, what = 'loadbearing configuration') {
+    super(formatProblems(problems, source, what));
     this.name = 'ConfigError';
     this.problems = problems;
   }
@@ -32,15 +36,30 @@ export function isConfigError(e: unknown): e is ConfigError {
   return e instanceof Error && e.name === 'ConfigError' && Array.isArray((e as ConfigError).problems);
 }
 
-export function formatProblems(problems: readonly ConfigProblem[], source: string): string {
+export function formatProblems(problems: readonly ConfigProblem[], source: string, what = 'loadbearing configuration'): string {
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  const lines = [`Invalid loadbearing configuration (${count}) in ${source}:`];
+  const lines = [`Invalid ${what} (${count}) in ${source}:`];
   for (const p of problems) {
     lines.push(`  - ${p.path} = ${p.value}`);
     lines.push(`      rule: ${p.rule}`);
     lines.push(`      fix:  ${p.fix}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * A mistake made through an extension point (a hook a subclass overrides, a strategy object, a
+ * construct's props): reported like a config error, naming the hook, the bad value, the rule
+ * and the fix, so `PlatformApp.run` prints it without a stack trace.
+ *
+ * @param hook the extension point, e.g. `AppFleet.bootCommands()` in `team-prod/Fleet`
+ */
+export function extensionError(hook: string, value: unknown, rule: string, fix: string): ConfigError {
+  return new ConfigError(
+    [{ path: hook, value: renderValue(value), rule, fix }],
+    'a subclass, hook or strategy',
+    'use of a loadbearing extension point',
+  );
 }
 
 /** Renders a value for an error message: JSON, shortened. */

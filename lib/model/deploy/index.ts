@@ -7,3 +7,4 @@ export * from './policy-evaluation';
 export * from './rollback-plan';
 export * from './template';
 export * from './transforms';
+export * from './user-data-size';

@@ -1,3 +1,4 @@
+import { launchTemplatesWithUserData, USER_DATA_LIMIT_BYTES, userDataScript } from '../deploy/user-data-size';
 import type { InvariantRule } from './invariant-rule';
 
 /** CloudFormation's per-stack limits, and the share of them the platform allows itself. */
@@ -72,6 +73,30 @@ export const HARD_LIMIT_RULES: readonly InvariantRule[] = [
           fix: 'reduce repeated resources (alarms, replicas), or split a component into a nested stack.',
         },
       ];
+    },
+  },
+  {
+    id: 'HL-6',
+    group: 'hard-limits',
+    phase: 'template',
+    severity: 'error',
+    title: 'Launch template user data within 16 KB',
+    rationale:
+      "EC2 refuses user data over 16 KB (before base64): the fleet's launch template fails at deploy time, after the VPC, the database and the cache were created. Boot commands a subclass adds (AppFleet.bootCommands) count.",
+    checkTemplate(stats) {
+      if (!stats.template) return [];
+      return launchTemplatesWithUserData(stats.template).flatMap(([id, input]) => {
+        const bytes = Buffer.byteLength(userDataScript(stats.template!, input));
+        if (bytes <= USER_DATA_LIMIT_BYTES) return [];
+        return [
+          {
+            path: `${id} (AppFleet.bootCommands() and the app's boot steps)`,
+            value: bytes,
+            message: `the user data of ${id} is up to ${bytes} bytes with its deploy-time values at their longest, over EC2's ${USER_DATA_LIMIT_BYTES}`,
+            fix: 'move long scripts out of bootCommands() into the release artifact (app.artifact) and call them with one line.',
+          },
+        ];
+      });
     },
   },
 ];

@@ -17,8 +17,8 @@ export interface SynthOptions {
   readonly configFile?: string;
 }
 
-/** How the app reports an invalid config (ConfigError): the first line of its message. */
-const INVALID_CONFIG = 'Invalid loadbearing configuration';
+/** How the app reports an invalid config or a mistake through an extension point (ConfigError): the first line of its message. */
+const INVALID_CONFIG = /Invalid (loadbearing configuration|use of a loadbearing extension point)/;
 
 /**
  * Runs `cdk synth` in a project directory (its own cdk.json and app), offline, into `outDir`.
@@ -46,10 +46,11 @@ export async function synthesize(projectDir: string, outDir: string, label: stri
   });
   if (result.error || result.status !== 0) {
     const output = `${result.stdout}\n${result.stderr}`;
-    const invalid = output.indexOf(INVALID_CONFIG);
+    const match = INVALID_CONFIG.exec(output);
+    const invalid = match?.index ?? -1;
     if (!result.error && invalid >= 0) {
-      // Not a review result: that side's config does not pass that side's own validation.
-      const what = options.configFile ?? 'the built-in configuration';
+      // Not a review result: that side's config (or code) does not pass that side's own validation.
+      const what = match?.[1] === 'loadbearing configuration' ? (options.configFile ?? 'the built-in configuration') : "the app's code";
       throw new ReviewError(
         `${what} is invalid at ${label}, so that side cannot be synthesized`,
         label === 'the working tree'

@@ -503,6 +503,36 @@ describe('hard limits', () => {
     expect(report.violations[0].description).toMatch(/^\[HL-5\] loadbearing-big template is 8\d{5} bytes, 80% of CloudFormation's 1 MB/);
   });
 
+  function userDataReport(literalBytes: number, refs: number) {
+    const dir = mkdtempSync(join(tmpdir(), 'limits-'));
+    const file = join(dir, 'loadbearing-fleet.template.json');
+    const parts = ['#!/bin/bash\n', 'x'.repeat(literalBytes), ...Array.from({ length: refs }, (_, i) => ({ Ref: `Thing${i}` }))];
+    writeFileSync(
+      file,
+      JSON.stringify({
+        Resources: {
+          Fleet: {
+            Type: 'AWS::EC2::LaunchTemplate',
+            Properties: { LaunchTemplateData: { UserData: { 'Fn::Base64': { 'Fn::Join': ['', parts] } } } },
+          },
+        },
+      }),
+    );
+    return new InvariantsPlugin().validate({ templatePaths: [file] } as unknown as IPolicyValidationContext);
+  }
+
+  it('HL-6 passes user data within 16 KB, deploy-time values counted at their longest', () => {
+    expect(userDataReport(10_000, 20).violations).toEqual([]);
+  });
+
+  it('HL-6 fails user data over 16 KB, naming the launch template and the hook that adds to it', () => {
+    const report = userDataReport(12_000, 20); // 12,000 + 20 x 256 + the shebang
+    expect(report.violations.map((v) => v.ruleName)).toEqual(['HL-6']);
+    expect(report.violations[0].description).toMatch(
+      /^\[HL-6\] the user data of Fleet is up to 17\d{3} bytes with its deploy-time values at their longest, over EC2's 16384/,
+    );
+  });
+
   it('respects a stack opt-out', () => {
     const dir = mkdtempSync(join(tmpdir(), 'limits-'));
     const file = join(dir, 'loadbearing-big.template.json');
