@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, type IDependable } from 'constructs';
 import { AlarmFactory } from '../../constructs/alarm-factory';
@@ -247,7 +247,13 @@ export class PlatformStack extends Stack {
         freshnessParameterPath: parameterPath(prefix, 'freshness'),
       }),
     });
-    new AppAlarms(this, 'AppAlarms', { factory: alarms, stackName: config.stackName, app: config.app });
+    const appAlarms = new AppAlarms(this, 'AppAlarms', {
+      factory: alarms,
+      stackName: config.stackName,
+      app: config.app,
+    });
+    // Synth says which data the app alarms watch (`cdk synth` prints info annotations).
+    Annotations.of(this).addInfo(appAlarms.describe(config.stackName));
     // A first create must not page: the alarms on what only the fleet produces (the ALB's target
     // metrics, the app's own metrics) are created once the fleet is in service, so their first
     // evaluation has data (alb-healthy-hosts-low treats missing data as breaching).

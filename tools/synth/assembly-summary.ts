@@ -10,10 +10,19 @@ export interface WrittenTemplate {
   readonly bytes: number;
   /** The stack outputs DNS records for someone to create (no dns.hostedZoneId). */
   readonly dnsToCreate?: boolean;
+  /** The stack's info annotations (e.g. which metrics its app alarms watch). */
+  readonly notes?: readonly string[];
 }
 
 interface Manifest {
-  readonly artifacts?: Record<string, { readonly type: string; readonly properties?: { readonly templateFile?: string } }>;
+  readonly artifacts?: Record<
+    string,
+    {
+      readonly type: string;
+      readonly properties?: { readonly templateFile?: string };
+      readonly metadata?: Record<string, readonly { readonly type: string; readonly data?: unknown }[]>;
+    }
+  >;
 }
 
 /** The stack templates of the assembly in `dir`, as its manifest lists them (what the last synth wrote). */
@@ -32,6 +41,10 @@ export function writtenTemplates(dir: string): WrittenTemplate[] {
         resources: Object.keys(template.Resources ?? {}).length,
         bytes: statSync(file).size,
         dnsToCreate: 'DnsRecordsToCreate' in (template.Outputs ?? {}),
+        notes: Object.values(a.metadata ?? {})
+          .flat()
+          .filter((m) => m.type === 'aws:cdk:info' && typeof m.data === 'string')
+          .map((m) => m.data as string),
       };
     });
 }
@@ -52,6 +65,7 @@ export function assemblySummary(dir: string, cwd: string): string[] {
       `${t.stack}: no dns.hostedZoneId, so the stack creates no DNS records: create the ones its output DnsRecordsToCreate lists after the deploy (docs/deploying.md, "DNS for the edge")`,
     );
   }
+  for (const t of written) lines.push(...(t.notes ?? []));
   const current = new Set(written.map((t) => t.file));
   const stale = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.template.json') && !current.has(join(dir, f))) : [];
   if (stale.length > 0) lines.push(`(${show(dir)} also holds ${stale.join(', ')} from an earlier synth: not part of this one)`);

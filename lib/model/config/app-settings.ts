@@ -5,6 +5,10 @@ import { ALWAYS, int, violation } from './schema-helpers';
 export const NODEJS_MAJORS = [22, 24] as const;
 export type NodejsMajor = (typeof NODEJS_MAJORS)[number];
 
+/** `app.metrics`: the app publishes the contract's EMF metrics, or nothing the alarms can use. */
+export const APP_METRICS_SOURCES = ['contract', 'none'] as const;
+export type AppMetricsSource = (typeof APP_METRICS_SOURCES)[number];
+
 /** Archives an artifact may be; anything else must be a directory. */
 export const ARTIFACT_ARCHIVE = /\.(zip|tar\.gz|tgz)$/;
 
@@ -121,8 +125,19 @@ export const appSettingsSchema = z
       .default(24)
       .describe('How long an Idempotency-Key and its stored answer are kept; a replay after that is a new request.'),
     artifact: appArtifactSchema.optional(),
+    metrics: z
+      .enum(APP_METRICS_SOURCES)
+      .optional()
+      .describe(
+        "Whether the app publishes the runtime contract's metrics (EMF, namespace Loadbearing/App; docs/runtime-contract.md): `contract` builds the app alarms on them (shed requests, cache and replica fallbacks, pool wait) and alarms when they stop arriving; `none` builds them on the load balancer's target metrics instead. @default - `contract` for the reference service, `none` with app.artifact",
+      ),
   })
   .describe('Settings the platform hands to the application: ports, timeouts, pool sizes, retries.');
 
 export type AppSettings = z.output<typeof appSettingsSchema>;
+
+/** Where the app alarms get their data: the app's own contract metrics, or the load balancer's target metrics. */
+export function appMetricsSource(app: Pick<AppSettings, 'metrics' | 'artifact'>): AppMetricsSource {
+  return app.metrics ?? (app.artifact ? 'none' : 'contract');
+}
 export type AppSettingsInput = z.input<typeof appSettingsSchema>;

@@ -64,6 +64,7 @@ describe('invalid configurations fail with the field path, the value, the rule a
         /fix: +use the alarm name without the stack prefix/,
       ],
     ],
+    ['an unknown app.metrics', { app: { metrics: 'emf' } }, [/app\.metrics = "emf"/, /must be one of "contract", "none"/]],
     [
       'a policy pack that does not exist',
       { policies: { packs: ['aws-solutions', 'hipaa'] } },

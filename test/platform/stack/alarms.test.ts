@@ -45,7 +45,7 @@ const RECOMMENDED_PROD = [
     'requests-anomaly',
     'latency-anomaly',
   ].map((s) => `alb-${s}`),
-  ...['shed-requests', 'cache-fallbacks', 'replica-fallbacks', 'pool-wait'].map((s) => `app-${s}`),
+  ...['metrics-missing', 'shed-requests', 'cache-fallbacks', 'replica-fallbacks', 'pool-wait'].map((s) => `app-${s}`),
   ...['in-service-low', 'at-max-capacity', 'status-check-failed', 'cpu-high', 'health'].map((s) => `fleet-${s}`),
   ...[...INSTANCE, 'write-latency', 'transaction-ids'].map((s) => `db-writer-${s}`),
   ...[1, 2].flatMap((n) => [...INSTANCE, 'lag'].map((s) => `db-replica-${n}-${s}`)),
