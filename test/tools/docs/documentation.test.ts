@@ -40,14 +40,23 @@ describe('README', () => {
     expect(commands).toEqual(['npm ci && npm run synth', 'npm ci && npm test']);
   });
 
-  it("is what CI runs: .ci/run installs the prerequisites with the README's command, runs the install and the README test command, then the quick proving ground", () => {
+  it("is what CI runs: .ci/run installs the prerequisites with the README's command, then runs exactly the README's two commands, in order", () => {
     expect(readme).toContain('`npm run prereqs -- --install` installs');
     expect(ciRun).toMatch(/^npm run prereqs -- --install$/m);
     expect(ciRun).not.toMatch(/^\s*(sudo )?(apt-get|dnf|brew|pip3?) /m);
-    expect(ciRun.indexOf('\nnpm run prereqs -- --install')).toBeLessThan(ciRun.indexOf('\nnpm ci\n'));
-    expect(ciRun).toMatch(/^npm ci$/m);
-    expect(ciRun).toMatch(/^npm test$/m);
-    expect(ciRun.indexOf('npm run prove -- --quick')).toBeGreaterThan(ciRun.indexOf('npm test'));
+    const quickstart = /## Quickstart\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+    const readmeCommands = (/```sh\n([\s\S]*?)```/.exec(quickstart)?.[1] ?? '')
+      .split('\n')
+      .map((line) => line.replace(/#.*$/, '').trim())
+      .filter(Boolean);
+    const ciCommands = ciRun
+      .split('\n')
+      .map((line) => line.replace(/#.*$/, '').trim())
+      .filter((line) => line && !/^(set |cd |export |npm run prereqs)/.test(line) && !line.startsWith('#!'));
+    expect(ciCommands).toEqual(readmeCommands);
+    expect(ciRun.indexOf('\nnpm run prereqs -- --install')).toBeLessThan(ciRun.indexOf(readmeCommands[0]!));
+    // "every test" includes the proving ground's quick run.
+    expect(JSON.parse(read('package.json')).scripts.test).toMatch(/vitest run && npm run prove -- --quick$/);
   });
 
   it('reaches every documentation page, directly or through a page it links', () => {
