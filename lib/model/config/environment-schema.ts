@@ -3,6 +3,7 @@ import { alarmSettingsSchema } from './alarm-settings';
 import { appSettingsSchema } from './app-settings';
 import { cacheSettingsSchema } from './cache-settings';
 import { databaseSettingsSchema } from './database-settings';
+import { deliverySettingsSchema } from './delivery-settings';
 import { bootTimingProblems } from './boot-timing';
 import { fleetBootTimingInput, fleetSettingsSchema } from './fleet-settings';
 import { loadBalancerSettingsSchema } from './load-balancer-settings';
@@ -149,6 +150,7 @@ export const environmentSchema = z
     edge: edgeSettingsSchema.prefault({}),
     dns: dnsSettingsSchema.prefault({}),
     failureDrills: failureDrillSettingsSchema.prefault({}),
+    delivery: deliverySettingsSchema.prefault({}),
     invariants: z
       .strictObject({
         optOut: z
