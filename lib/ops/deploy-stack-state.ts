@@ -58,7 +58,7 @@ export function endState(stackName: string, status: string | undefined): EndStat
       kind: 'failed',
       next: `the first create rolled back; delete the stack (\`aws cloudformation delete-stack --stack-name ${stackName}\`) before the next deploy`,
     };
-  if (status !== undefined && status.endsWith('_IN_PROGRESS')) return { kind: 'running' };
+  if (status?.endsWith('_IN_PROGRESS')) return { kind: 'running' };
   return {
     kind: 'failed',
     next:
