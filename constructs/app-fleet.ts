@@ -432,8 +432,10 @@ export class AppFleet extends Construct {
   }
 
   /**
-   * The launching lifecycle hook of a warm-pool group, and the instances' permission to complete
-   * it. A warm pool needs one: "As soon as an instance finishes launching into the warm pool,
+   * The launching lifecycle hook of every group, and the instances' permission to complete it.
+   * Under an instance refresh a failed boot is only an unhealthy instance (CloudFormation waits for
+   * no signal), so the boot completes the hook with ABANDON and Auto Scaling terminates the
+   * instance before it serves (ADR 0007). A warm pool needs it besides: "As soon as an instance finishes launching into the warm pool,
    * Amazon EC2 Auto Scaling stops or hibernates the instance. Amazon EC2 Auto Scaling does not
    * wait for user data to finish running"
    * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pool-instance-lifecycle.html). With
@@ -451,9 +453,11 @@ export class AppFleet extends Construct {
    *   (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2autoscaling.html).
    *
    * Both are separate resources after the group (the policy names it; the launch template, which
-   * the group needs, already depends on the role's default policy). The instances of the first
-   * create therefore boot without a hook (their boot finds no waiting action and says so) and are
-   * gated by the creation policy's signals as before; the warm pool waits for both.
+   * the group needs, already depends on the role's default policy), not the group's
+   * LifecycleHookSpecificationList: moving a warm-pool group's hook into the group while deleting
+   * the resource of the same name would delete the hook in that update's cleanup. The instances
+   * of the first create therefore boot without a hook (their boot finds no waiting action and says
+   * so) and are gated by the creation policy's signals; the warm pool waits for both.
    */
   protected createLaunchHook(asg: autoscaling.AutoScalingGroup): { hook: autoscaling.LifecycleHook; policy: iam.Policy } {
     const hook = new autoscaling.LifecycleHook(this, 'LaunchHook', {
