@@ -44,15 +44,19 @@ export interface RunResult {
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, Math.max(0, ms));
-    signal?.addEventListener(
-      'abort',
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    // The listener goes with the sleep: a run of many scenarios must not pile them up on the signal.
+    const t = setTimeout(
       () => {
-        clearTimeout(t);
+        signal?.removeEventListener('abort', onAbort);
         resolve();
       },
-      { once: true },
+      Math.max(0, ms),
     );
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 /** Source addresses for a run whose highest rate is `maxRps`: each client stays under half the per-client limit. */
