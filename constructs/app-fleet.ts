@@ -1,7 +1,7 @@
-import { ArnFormat, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cfn from 'aws-cdk-lib/aws-cloudformation';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -27,12 +27,16 @@ import {
 } from './boot-script';
 import { bootTiming, bootTimingProblems, MAX_SIGNAL_TIMEOUT_SECONDS, type BootTiming } from '../lib/model/config/boot-timing';
 import { ConfigError, extensionError } from '../lib/model/config/config-error';
+import type { DeliverySettings } from '../lib/model/config/delivery-settings';
 import { fleetBootTimingInput, fleetSettingsSchema, type FleetSettings, type FleetSettingsInput } from '../lib/model/config/fleet-settings';
+import { releaseAlarmDefinitions } from '../lib/model/deploy/release-alarms';
+import { refreshPlan, releaseId, type RefreshPlan } from '../lib/model/deploy/release-rollout';
 import { instanceTypesFor, WORKLOAD_PROFILES, type NetworkTuning } from '../lib/model/config/workload-profiles';
 import type { AlarmFactory } from './alarm-factory';
 import { appFleetAlarms } from './app-fleet-alarms';
 import { parseSettings } from './parse-settings';
 import { physicalNamePrefix } from './physical-name-prefix';
+import { ReleaseAlarms } from './release-alarms';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 
 /** The app the fleet installs and runs. */
@@ -62,8 +66,27 @@ export const BOOT_REPORT_TIMEOUT_SECONDS = MAX_SIGNAL_TIMEOUT_SECONDS + BOOT_REP
 /** Seconds beyond the drain before systemd kills the app: closing the pools and flushing the last metrics. */
 export const STOP_MARGIN_SECONDS = 15;
 
-/** Name of the launching lifecycle hook of a warm-pool group (hook names are scoped to their group). */
+/** Name of the launching lifecycle hook of every group (hook names are scoped to their group). */
 export const LAUNCH_HOOK_NAME = 'loadbearing-launch';
+
+/**
+ * How the fleet's rollout is rendered (docs/adr/0007-releases-roll-back-on-their-own-alarms.md):
+ * - `normal`: an instance refresh watched by the release alarms;
+ * - `update-policy-only`: the one deploy that moves a stack from the rolling update to the
+ *   instance refresh: the new policy and the release alarms, the launch template and the hooks as
+ *   deployed before (no APP_RELEASE, the launch hook only with a warm pool);
+ * - `break-glass`: the refresh without alarms (a fix forward while a release alarm fires).
+ */
+export type DeliveryMode = 'normal' | 'update-policy-only' | 'break-glass';
+
+/** What the instance refresh judges a release by. */
+export interface AppFleetRelease {
+  /** The prefix of every alarm name of the stack (the naming strategy's). */
+  readonly alarmNamePrefix: string;
+  /** The `Stack` dimension the app publishes (`APP_STACK_NAME`). */
+  readonly metricsStackName: string;
+  readonly settings: DeliverySettings['releaseAlarms'];
+}
 
 export interface AppFleetProps {
   readonly vpc: ec2.IVpc;
@@ -99,6 +122,10 @@ export interface AppFleetProps {
   readonly protection?: StatefulProtection;
   /** Prefix of the log group names (`/<prefix>/app`, `/<prefix>/boot`). @default - the stack name */
   readonly namePrefix?: string;
+  /** The release alarms of the instance refresh. @default - none: the refresh watches no alarm (only health and the lifecycle hook) */
+  readonly release?: AppFleetRelease;
+  /** @default 'normal' */
+  readonly delivery?: DeliveryMode;
 }
 
 /**
@@ -109,8 +136,9 @@ export interface AppFleetProps {
  * - Capacity fallback: a mixed instances policy over every family of the workload profile
  *   (the primary first), an On-Demand base (default: minCapacity) and an optional Spot share
  *   above it, with capacity rebalancing.
- * - Safe rollout: a new launch template rolls out in batches; each new instance must signal
- *   that the app is healthy, or CloudFormation stops and rolls back.
+ * - Safe rollout: the first create waits for every instance's healthy boot (signals); a new
+ *   launch template rolls out by instance refresh, one AZ's share at a time, watched by the
+ *   release alarms, and a launch lifecycle hook keeps a failed boot out of service.
  * - Optional warm pool and scheduled capacity for known peaks.
  *
  * Instance types come from the workload profile, which also decides the kernel and limits
@@ -124,9 +152,18 @@ export class AppFleet extends Construct {
   public readonly warmPool?: autoscaling.WarmPool;
   /**
    * The launching lifecycle hook that keeps a new or warm instance out of service until its boot
-   * (or the lifecycle watcher, on a warm start) completes it; undefined unless `warmPool.enabled`.
+   * (or the lifecycle watcher, on a warm start) completes it, and abandons a failed boot;
+   * undefined only in `update-policy-only` mode without a warm pool.
    */
   public readonly launchHook?: autoscaling.LifecycleHook;
+  /** The instance refresh: checkpoints, delays, healthy percentages (lib/model/deploy/release-rollout.ts). */
+  public readonly refresh: RefreshPlan;
+  /** The release this launch template is (a hash of its data, a token resolved at synth); the instances' `APP_RELEASE`. */
+  public readonly releaseId: string;
+  /** The alarms the instance refresh watches; undefined without `release`. */
+  public readonly releaseAlarms?: ReleaseAlarms;
+  /** Names of the alarms the refresh watches (empty in `break-glass` mode). */
+  public readonly refreshAlarmNames: string[] = [];
   public readonly instanceTypes: readonly string[];
   public readonly alarms: cloudwatch.Alarm[];
   public readonly settings: FleetSettings;
@@ -145,7 +182,9 @@ export class AppFleet extends Construct {
     const profile = WORKLOAD_PROFILES[settings.workloadProfile];
     this.instanceTypes = instanceTypesFor(settings.workloadProfile, settings.architecture, settings.instanceSize);
     const hookSeconds = props.app?.artifact.installCommand ? (props.app.artifact.installTimeoutSeconds ?? 300) : 0;
-    const timingInput = fleetBootTimingInput(settings, hookSeconds);
+    const mode = props.delivery ?? 'normal';
+    const migration = mode === 'update-policy-only';
+    const timingInput = fleetBootTimingInput(settings, hookSeconds, !migration);
     const timingProblems = bootTimingProblems(timingInput, {
       signalTimeout: 'fleet.rollingUpdate.signalTimeoutSeconds',
       gracePeriod: 'fleet.healthCheckGracePeriodSeconds',
@@ -176,6 +215,7 @@ export class AppFleet extends Construct {
     );
 
     const warmPool = settings.warmPool.enabled;
+    const launchHook = warmPool || !migration;
     if (warmPool && (!props.app || !props.healthCheck)) {
       throw new ConfigError(
         [
@@ -199,11 +239,28 @@ export class AppFleet extends Construct {
       }),
       region: Stack.of(this).region,
       reasonUrl: report?.url,
-      lifecycleHookName: warmPool ? LAUNCH_HOOK_NAME : undefined,
+      lifecycleHookName: launchHook ? LAUNCH_HOOK_NAME : undefined,
+      warmPool,
     };
+    // The release ID is a hash of the launch template's data, which holds it (APP_RELEASE): while
+    // the hash is computed, the token stands for a fixed placeholder.
+    let hashing = false;
+    this.releaseId = Lazy.string({
+      produce: () => {
+        if (hashing) return '(release)';
+        hashing = true;
+        try {
+          const data = (this.launchTemplate.node.defaultChild as ec2.CfnLaunchTemplate).launchTemplateData;
+          return releaseId(Stack.of(this).resolve(data));
+        } finally {
+          hashing = false;
+        }
+      },
+    });
+    const appEnvironment = migration ? (props.appEnvironment ?? {}) : { ...props.appEnvironment, APP_RELEASE: this.releaseId };
     const userData = ec2.UserData.forLinux();
     userData.addCommands(...preambleCommands(bootReport));
-    userData.addCommands(...checkedBootCommands(this.bootCommands(profile.tuning, props.appEnvironment ?? {}), this.node.path));
+    userData.addCommands(...checkedBootCommands(this.bootCommands(profile.tuning, appEnvironment), this.node.path));
     if (props.app) {
       this.release = new AppRelease(this, 'Release', { artifact: props.app.artifact });
       this.release.grantRead(this.role);
@@ -237,17 +294,27 @@ export class AppFleet extends Construct {
     });
 
     const signalTimeout = Duration.seconds(this.bootTiming.signalTimeoutSeconds);
+    const appSubnets = props.vpc.selectSubnets({ subnetGroupName: 'app' });
+    this.refresh = refreshPlan(settings, appSubnets.availabilityZones.length);
+    if (props.release) {
+      const definitions = releaseAlarmDefinitions({
+        prefix: props.release.alarmNamePrefix,
+        stackName: props.release.metricsStackName,
+        releaseId: this.releaseId,
+        settings: props.release.settings,
+      });
+      this.releaseAlarms = new ReleaseAlarms(this, 'ReleaseAlarms', { definitions });
+      // By name, as strings: the policy holds the names, and the group's DependsOn the order.
+      if (mode !== 'break-glass')
+        this.refreshAlarmNames.push(...definitions.map((d) => d.alarmName), ...props.release.settings.extraAlarmNames);
+    }
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Resource', {
       vpc: props.vpc,
       vpcSubnets: { subnetGroupName: 'app' },
       ...this.capacitySource(settings),
+      // The first create: every instance signals its healthy boot (a refresh does not use signals).
       signals: autoscaling.Signals.waitForMinCapacity({ timeout: signalTimeout }),
-      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
-        maxBatchSize: settings.rollingUpdate.maxBatchSize,
-        minInstancesInService: settings.rollingUpdate.minInstancesInService ?? settings.minCapacity,
-        pauseTime: signalTimeout,
-        waitOnResourceSignals: true,
-      }),
+      updatePolicy: this.updatePolicy(this.refresh),
       minCapacity: settings.minCapacity,
       maxCapacity: settings.maxCapacity,
       healthChecks: props.targetGroup
@@ -264,11 +331,16 @@ export class AppFleet extends Construct {
     // waits for its subnets' default routes, which its subnet references alone do not guarantee
     // (aws-cdk-lib's AutoScalingGroup never adds this dependency; a public race report:
     // https://github.com/terraform-aws-modules/terraform-aws-autoscaling/issues/255).
-    this.autoScalingGroup.node.addDependency(props.vpc.selectSubnets({ subnetGroupName: 'app' }).internetConnectivityEstablished);
+    this.autoScalingGroup.node.addDependency(appSubnets.internetConnectivityEstablished);
+    // The update policy names the release alarms as strings: the group must wait for them
+    // (they reference nothing of the group, so nothing waits in a circle).
+    if (this.releaseAlarms) this.autoScalingGroup.node.defaultChild!.node.addDependency(this.releaseAlarms);
+    Annotations.of(this.autoScalingGroup).acknowledgeWarning(
+      '@aws-cdk/aws-autoscaling:signalsNotUsedByInstanceRefresh',
+      'The signals gate the first create only (the creation policy); under the instance refresh a failed boot completes the launch lifecycle hook with ABANDON, and the release alarms judge a release (docs/adr/0007-releases-roll-back-on-their-own-alarms.md).',
+    );
     // The group spans every AZ through its subnets; naming the AZs too makes that checkable.
-    (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).availabilityZones = props.vpc.selectSubnets({
-      subnetGroupName: 'app',
-    }).availabilityZones;
+    (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).availabilityZones = appSubnets.availabilityZones;
     acknowledge(
       this.autoScalingGroup,
       "The AZs are the explicit availabilityZones config (the same as the subnets' AZs), so synth needs no lookup.",
@@ -288,14 +360,14 @@ export class AppFleet extends Construct {
       'NIST.800.53.R5::NIST.800.53.R5-EC2IMDSv2Enabled',
     );
     if (props.targetGroup) this.autoScalingGroup.attachToApplicationTargetGroup(props.targetGroup);
-    if (warmPool) {
+    const launch = launchHook ? this.createLaunchHook(this.autoScalingGroup) : undefined;
+    this.launchHook = launch?.hook;
+    if (warmPool && launch) {
       acknowledge(
         this.autoScalingGroup,
         'fleet.warmPool.enabled: EC2 Auto Scaling allows a warm pool only on a group without a mixed instances policy, so this group launches one instance type.',
         'cdk-validator-cfnguard::autoscaling_mixed_instances_policy_multiple_instance_types_check',
       );
-      const launch = this.createLaunchHook(this.autoScalingGroup);
-      this.launchHook = launch.hook;
       this.warmPool = this.autoScalingGroup.addWarmPool({
         minSize: settings.warmPool.minSize,
         maxGroupPreparedCapacity: settings.warmPool.maxPreparedCapacity,
@@ -317,6 +389,33 @@ export class AppFleet extends Construct {
   }
 
   /**
+   * The instance refresh (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_autoscaling.InstanceRefreshOptions.html):
+   * Rolling, checkpoints and delays from the plan, the final bake, the release alarms by name
+   * (the refresh fails when one goes into ALARM), SkipMatching (instances already on the launch
+   * template stay), and `Ignore` for scale-in protected and Standby instances: the platform sets
+   * neither, so one was set on purpose, and the default `Wait` fails the refresh after an hour
+   * (https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/autoscaling/aws.sdk.kotlin.services.autoscaling.model/-refresh-preferences/scale-in-protected-instances.html).
+   * The instance warm-up is the group's default instance warm-up.
+   */
+  private updatePolicy(plan: RefreshPlan): autoscaling.UpdatePolicy {
+    return autoscaling.UpdatePolicy.instanceRefresh({
+      strategy: autoscaling.InstanceRefreshStrategy.ROLLING,
+      minHealthyPercentage: plan.minHealthyPercentage,
+      maxHealthyPercentage: plan.maxHealthyPercentage,
+      skipMatching: true,
+      checkpointPercentages: [...plan.checkpointPercentages],
+      checkpointDelay: Duration.seconds(plan.checkpointDelaySeconds),
+      bakeTime: Duration.seconds(plan.bakeSeconds),
+      alarms:
+        this.refreshAlarmNames.length > 0
+          ? this.refreshAlarmNames.map((name, i) => cloudwatch.Alarm.fromAlarmName(this, `RefreshAlarm${i}`, name))
+          : undefined,
+      scaleInProtectedInstances: autoscaling.ScaleInProtectedInstances.IGNORE,
+      standbyInstances: autoscaling.StandbyInstances.IGNORE,
+    });
+  }
+
+  /**
    * The AMI. By default the latest AL2023 image, resolved at deploy time from AWS's public SSM
    * parameter: a new release changes the launch template at the next deploy, and it rolls out
    * through the signal-gated rolling update like any other change (a broken image fails the
@@ -334,8 +433,10 @@ export class AppFleet extends Construct {
   }
 
   /**
-   * The launching lifecycle hook of a warm-pool group, and the instances' permission to complete
-   * it. A warm pool needs one: "As soon as an instance finishes launching into the warm pool,
+   * The launching lifecycle hook of every group, and the instances' permission to complete it.
+   * Under an instance refresh a failed boot is only an unhealthy instance (CloudFormation waits for
+   * no signal), so the boot completes the hook with ABANDON and Auto Scaling terminates the
+   * instance before it serves (ADR 0007). A warm pool needs it besides: "As soon as an instance finishes launching into the warm pool,
    * Amazon EC2 Auto Scaling stops or hibernates the instance. Amazon EC2 Auto Scaling does not
    * wait for user data to finish running"
    * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pool-instance-lifecycle.html). With
@@ -353,9 +454,11 @@ export class AppFleet extends Construct {
    *   (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2autoscaling.html).
    *
    * Both are separate resources after the group (the policy names it; the launch template, which
-   * the group needs, already depends on the role's default policy). The instances of the first
-   * create therefore boot without a hook (their boot finds no waiting action and says so) and are
-   * gated by the creation policy's signals as before; the warm pool waits for both.
+   * the group needs, already depends on the role's default policy), not the group's
+   * LifecycleHookSpecificationList: moving a warm-pool group's hook into the group while deleting
+   * the resource of the same name would delete the hook in that update's cleanup. The instances
+   * of the first create therefore boot without a hook (their boot finds no waiting action and says
+   * so) and are gated by the creation policy's signals; the warm pool waits for both.
    */
   protected createLaunchHook(asg: autoscaling.AutoScalingGroup): { hook: autoscaling.LifecycleHook; policy: iam.Policy } {
     const hook = new autoscaling.LifecycleHook(this, 'LaunchHook', {

@@ -59,6 +59,14 @@ export interface BootReport {
   readonly lifecycleHookName?: string;
   /** Where the boot writes the lifecycle watcher's script. @default BOOT_PATHS.lifecycleScript */
   readonly lifecycleScriptPath?: string;
+  /**
+   * With a lifecycle hook: whether the group has a warm pool, so the boot may be a warm-pool boot
+   * and leaves the lifecycle watcher behind. Without one the boot only completes the launch action
+   * (CONTINUE when healthy, ABANDON after a failure: under an instance refresh, a failed boot must
+   * never serve).
+   * @default true when lifecycleHookName is set
+   */
+  readonly warmPool?: boolean;
 }
 
 const q = (value: string) => `'${value}'`;
@@ -219,6 +227,7 @@ function watcherFunctions(scriptPath: string): string {
  */
 export function preambleCommands(report: BootReport): string[] {
   const hook = report.lifecycleHookName !== undefined;
+  const watcher = hook && report.warmPool !== false;
   const reason = '  local reason; reason=$(lb_reason "$code")';
   return [
     'set -euo pipefail',
@@ -238,13 +247,14 @@ export function preambleCommands(report: BootReport): string[] {
       '}',
     ].join('\n'),
     SIGNAL_FUNCTION,
-    ...(hook ? [LIFECYCLE_FUNCTIONS, watcherFunctions(report.lifecycleScriptPath ?? BOOT_PATHS.lifecycleScript)] : []),
+    ...(hook ? [LIFECYCLE_FUNCTIONS] : []),
+    ...(watcher ? [watcherFunctions(report.lifecycleScriptPath ?? BOOT_PATHS.lifecycleScript)] : []),
     [
       'lb_exit() {',
       '  local code=$?',
       '  trap - EXIT; set +e',
       '  local id; id=$(lb_instance_id)',
-      ...(hook
+      ...(watcher
         ? [
             '  local target; target=$(lb_target_state)',
             '  if [[ "$target" == Warmed:* ]]; then',
@@ -258,9 +268,11 @@ export function preambleCommands(report: BootReport): string[] {
           ]
         : []),
       '  if [ "$code" -eq 0 ]; then',
-      hook
+      watcher
         ? `    lb_say "healthy: signalling SUCCESS"; lb_complete CONTINUE "$id"; lb_write_watcher; systemctl start --no-block ${BOOT_PATHS.lifecycleUnit}; lb_report SUCCESS healthy "$id"; lb_signal SUCCESS "$id"; exit 0`
-        : '    lb_say "healthy: signalling SUCCESS"; lb_report SUCCESS healthy "$id"; lb_signal SUCCESS "$id"; exit 0',
+        : hook
+          ? '    lb_say "healthy: signalling SUCCESS"; lb_complete CONTINUE "$id"; lb_report SUCCESS healthy "$id"; lb_signal SUCCESS "$id"; exit 0'
+          : '    lb_say "healthy: signalling SUCCESS"; lb_report SUCCESS healthy "$id"; lb_signal SUCCESS "$id"; exit 0',
       '  fi',
       reason,
       '  lb_say "FAILED on $id: $reason"',

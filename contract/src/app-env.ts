@@ -112,6 +112,14 @@ export const APP_ENV = {
     checkedBy: NONE,
     service: "The `Stack` dimension of every metric it publishes (the platform's app alarms watch exactly that dimension).",
   }),
+  APP_RELEASE: spec(textKind(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a release ID: lower-case letters, digits and "-"'), {
+    meaning:
+      "The release this instance runs: a hash of the launch template's data, computed at synth (docs/adr/0007-releases-roll-back-on-their-own-alarms.md). Empty: not written (local runs).",
+    checkedBy: NONE,
+    service:
+      'With a value, publishes Requests, ServerErrors and RequestLatency a second time with the dimensions `[Stack, Release]`: the instance refresh judges a new release by those alone.',
+    default: '',
+  }),
   AWS_REGION: spec(textKind(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. "eu-west-1"'), {
     meaning: 'Region of the stack and its endpoints.',
     checkedBy: NONE,

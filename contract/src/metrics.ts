@@ -13,6 +13,13 @@ export const APP_METRICS_NAMESPACE = 'Loadbearing/App';
 /** The one dimension of every app metric; its value is `APP_STACK_NAME`. */
 export const APP_METRICS_DIMENSION = 'Stack';
 
+/**
+ * The second dimension of the metrics a release is judged by; its value is `APP_RELEASE`. The
+ * release alarms of the instance refresh (lib/model/deploy/release-alarms.ts) watch exactly
+ * `[Stack, Release]`, so they see only the instances of one release.
+ */
+export const APP_RELEASE_DIMENSION = 'Release';
+
 /** Metric name -> EMF unit. */
 export const APP_METRICS = {
   /** Latency of every answered request (histogram: EMF Values/Counts). */
@@ -35,3 +42,6 @@ export const APP_METRICS = {
 } as const;
 
 export type AppMetricName = keyof typeof APP_METRICS;
+
+/** The metrics published again by `[Stack, Release]` when the app knows its release. */
+export const RELEASE_METRICS = ['Requests', 'ServerErrors', 'RequestLatency'] as const satisfies readonly AppMetricName[];

@@ -1,4 +1,5 @@
 import { CommandRegistry } from './command.js';
+import { deployCommand } from './deploy-command.js';
 import { drillCommand } from './drill-command.js';
 import { failureModesCommand } from './failure-modes-command.js';
 import { freshnessCommand } from './freshness-command.js';
@@ -21,5 +22,6 @@ export function builtinCommands(): CommandRegistry {
     .register(failureModesCommand)
     .register(drillCommand)
     .register(planCommand)
-    .register(preflightCommand);
+    .register(preflightCommand)
+    .register(deployCommand);
 }

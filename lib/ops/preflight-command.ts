@@ -19,7 +19,7 @@ import { instanceTypeOfferingCheck } from './preflight-offering-check.js';
 import { preflightReport, renderPreflightText, type PreflightReport } from './preflight-report.js';
 import { failureVerdict, isCredentialsFailure, PreflightSession, AwsCallError } from './preflight-session.js';
 import { vcpuQuotaCheck } from './preflight-vcpu-check.js';
-import { readSynthesizedTemplate, TEMPLATE_OPTIONS } from './synthesized-template.js';
+import { readSynthesizedTemplate, TEMPLATE_OPTIONS, type SynthesizedTemplate } from './synthesized-template.js';
 
 /** CloudFront uses ACM certificates from us-east-1 only; an ALB, those of its own region (https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html). */
 const CLOUDFRONT_CERTIFICATE_REGION = 'us-east-1';
@@ -112,16 +112,21 @@ function str(value: OptionValues[string]): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-async function preflight(values: OptionValues, io: LocalIo): Promise<number> {
-  const timeoutMs = values.timeout !== undefined ? parseDuration(str(values.timeout) ?? '', '--timeout') : DEFAULT_TIMEOUT_MS;
-  // A profile no file defines is bad input, known before anything is read or called.
-  const wanted = str(values.profile);
-  if (wanted !== undefined) checkProfile(wanted, io.env);
-  const env = await loadEnvironment(values, 'preflight', io.stderr);
-  if (!env) return ExitCode.Error;
-  const templateDir = str(values['template-dir']) ?? 'cdk.out';
-  const template = readSynthesizedTemplate(env, templateDir, configFileOption(values));
-  const profile = str(values.profile);
+/**
+ * Runs every check of an environment against its synthesized template and returns the report
+ * (also `loadbearing deploy`'s preflight of a first create).
+ * @throws OperatorError for missing or rejected credentials
+ */
+export async function runPreflight(o: {
+  readonly env: EnvironmentConfig;
+  readonly template: SynthesizedTemplate;
+  /** The template's path, for the report. */
+  readonly templatePath: string;
+  readonly profile?: string;
+  readonly timeoutMs: number;
+  readonly io: Pick<LocalIo, 'clock' | 'retryPolicy' | 'env'>;
+}): Promise<PreflightReport> {
+  const { env, template, profile, timeoutMs, io } = o;
   const deadline = startDeadline(timeoutMs, () => new DeadlineExceededError(timeoutMs, 'AWS'));
   const session = new PreflightSession({
     ...(profile ? { profile } : {}),
@@ -132,7 +137,6 @@ async function preflight(values: OptionValues, io: LocalIo): Promise<number> {
     signal: deadline.signal,
   });
   const ctx: PreflightContext = { env, template, session };
-  let report: PreflightReport;
   try {
     const checks = preflightChecks(env);
     const rows: PreflightRow[] = [];
@@ -148,12 +152,12 @@ async function preflight(values: OptionValues, io: LocalIo): Promise<number> {
         break;
       }
     }
-    report = preflightReport({
+    return preflightReport({
       environment: env.name,
       stack: env.stackName,
       account: env.account,
       region: env.region,
-      template: `${templateDir.replace(/\/$/, '')}/${env.stackName}.template.json`,
+      template: o.templatePath,
       rows,
       notRun,
     });
@@ -164,6 +168,26 @@ async function preflight(values: OptionValues, io: LocalIo): Promise<number> {
     deadline.dispose();
     session.destroy();
   }
+}
+
+async function preflight(values: OptionValues, io: LocalIo): Promise<number> {
+  const timeoutMs = values.timeout !== undefined ? parseDuration(str(values.timeout) ?? '', '--timeout') : DEFAULT_TIMEOUT_MS;
+  // A profile no file defines is bad input, known before anything is read or called.
+  const wanted = str(values.profile);
+  if (wanted !== undefined) checkProfile(wanted, io.env);
+  const env = await loadEnvironment(values, 'preflight', io.stderr);
+  if (!env) return ExitCode.Error;
+  const templateDir = str(values['template-dir']) ?? 'cdk.out';
+  const template = readSynthesizedTemplate(env, templateDir, configFileOption(values));
+  const profile = str(values.profile);
+  const report = await runPreflight({
+    env,
+    template,
+    templatePath: `${templateDir.replace(/\/$/, '')}/${env.stackName}.template.json`,
+    ...(profile ? { profile } : {}),
+    timeoutMs,
+    io,
+  });
   if (values.json === true) writeLine(io.stdout, JSON.stringify(report, null, 2));
   else io.stdout.write(renderPreflightText(report));
   return report.exitCode;

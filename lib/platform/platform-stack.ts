@@ -6,7 +6,7 @@ import { SeverityTopicActions, type IAlarmActionStrategy } from '../../construct
 import { StackPrefixAlarmNaming, type IAlarmNamingStrategy } from '../../constructs/alarm-naming';
 import { AlarmTopics } from '../../constructs/alarm-topics';
 import { acknowledge } from '../../constructs/acknowledge';
-import { AppFleet, type AppFleetProps } from '../../constructs/app-fleet';
+import { AppFleet, type AppFleetProps, type DeliveryMode } from '../../constructs/app-fleet';
 import { Cache, type CacheProps } from '../../constructs/cache';
 import { AppAlarms } from '../../constructs/app-alarms';
 import { Database, DB_APP_USER, DB_MASTER_USER, PROXY_PORT, type DatabaseProps } from '../../constructs/database';
@@ -64,6 +64,30 @@ export interface PlatformComponents {
     id: string,
     props: CacheProps,
   ) => Cache;
+}
+
+/**
+ * Context keys of the two one-off deploys of docs/delivering.md: `deliveryMigration=update-policy-only`
+ * (move a deployed stack to the instance refresh, changing nothing else) and
+ * `deliveryBreakGlass=<reason>` (deploy without the release alarms).
+ */
+export const DELIVERY_CONTEXT = { migration: 'deliveryMigration', breakGlass: 'deliveryBreakGlass' } as const;
+
+/** The template metadata key where the stack records its delivery settings for `loadbearing deploy` and the diff guard. */
+export const DELIVERY_METADATA = 'loadbearing:delivery';
+
+/** What the template records under {@link DELIVERY_METADATA}. */
+export interface DeliveryMetadata {
+  readonly mode: DeliveryMode;
+  readonly releaseId: string;
+  /** Names of the alarms the instance refresh watches. */
+  readonly refreshAlarms: readonly string[];
+  /** Names of the rollback trigger alarms (delivery.rollbackTriggers). */
+  readonly rollbackTriggers: readonly string[];
+  readonly monitoringMinutes: number;
+  readonly bakeMinutes: number;
+  /** The break-glass reason, in that mode. */
+  readonly breakGlass?: string;
 }
 
 /** The header CloudFront adds and the ALB checks (ORIGIN_VERIFY_HEADER: the secret). */
@@ -144,6 +168,7 @@ export class PlatformStack extends Stack {
       databaseProxy: config.database.proxy.enabled,
     });
 
+    const delivery = this.deliveryMode(config);
     const naming = props.alarmNaming ?? this.createAlarmNaming(config);
     this.alarmTopics = new AlarmTopics(this, 'AlarmTopics', {
       emails: { critical: config.alarms.criticalEmails, warning: config.alarms.warningEmails },
@@ -226,6 +251,8 @@ export class PlatformStack extends Stack {
       logsKey,
       protection,
       namePrefix: config.stackName,
+      release: { alarmNamePrefix: naming.prefix, metricsStackName: config.stackName, settings: config.delivery.releaseAlarms },
+      delivery: delivery.mode,
       notificationsTopic: this.alarmTopics.warning,
       alarms,
       appEnvironment: appEnvironment(config, {
@@ -376,6 +403,18 @@ export class PlatformStack extends Stack {
       );
     }
 
+    const triggers = this.rollbackTriggerNames(config, alarms);
+    const metadata: DeliveryMetadata = {
+      mode: delivery.mode,
+      releaseId: this.fleet.releaseId,
+      refreshAlarms: this.fleet.refreshAlarmNames,
+      rollbackTriggers: triggers,
+      monitoringMinutes: config.delivery.monitoringMinutes,
+      bakeMinutes: config.delivery.bakeMinutes,
+      ...(delivery.reason ? { breakGlass: delivery.reason } : {}),
+    };
+    this.templateOptions.metadata = { ...this.templateOptions.metadata, [DELIVERY_METADATA]: metadata };
+
     new CfnOutput(this, 'LoadBalancerDns', {
       value: this.loadBalancer.loadBalancer.loadBalancerDnsName,
       description: 'Public DNS name of the ALB',
@@ -388,6 +427,63 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'CachePrimaryEndpoint', { value: this.cache.primaryEndpoint.host, description: 'Cache writes' });
     new CfnOutput(this, 'CacheReaderEndpoint', { value: this.cache.readerEndpoint.host, description: 'Cache reads' });
     new CfnOutput(this, 'CriticalAlarmTopic', { value: this.alarmTopics.critical.topicArn, description: 'Subscribe the pager here' });
+  }
+
+  /** The rollout mode from the context (DELIVERY_CONTEXT); an unknown value is a config error. */
+  private deliveryMode(config: EnvironmentConfig): { mode: DeliveryMode; reason?: string } {
+    const migration: unknown = this.node.tryGetContext(DELIVERY_CONTEXT.migration);
+    const breakGlass: unknown = this.node.tryGetContext(DELIVERY_CONTEXT.breakGlass);
+    const problems: { path: string; value: string; rule: string; fix: string }[] = [];
+    if (migration !== undefined && migration !== 'update-policy-only')
+      problems.push({
+        path: `context ${DELIVERY_CONTEXT.migration}`,
+        value: JSON.stringify(migration),
+        rule: 'the only migration is "update-policy-only" (docs/delivering.md, "Moving a deployed stack")',
+        fix: `use -c ${DELIVERY_CONTEXT.migration}=update-policy-only, or leave it out.`,
+      });
+    if (breakGlass !== undefined && (typeof breakGlass !== 'string' || breakGlass.trim().length < 10))
+      problems.push({
+        path: `context ${DELIVERY_CONTEXT.breakGlass}`,
+        value: JSON.stringify(breakGlass),
+        rule: 'is the reason for deploying without the release alarms, at least 10 characters (it is recorded in the template)',
+        fix: `write why, e.g. -c ${DELIVERY_CONTEXT.breakGlass}="fix forward for the checkout outage".`,
+      });
+    if (migration !== undefined && breakGlass !== undefined)
+      problems.push({
+        path: `context ${DELIVERY_CONTEXT.breakGlass}`,
+        value: JSON.stringify(breakGlass),
+        rule: `cannot be combined with ${DELIVERY_CONTEXT.migration}: the migration deploy changes the update policy only`,
+        fix: 'run the migration deploy first, then the break-glass deploy.',
+      });
+    if (problems.length > 0) throw new ConfigError(problems, `environment ${config.name}`);
+    if (migration !== undefined) return { mode: 'update-policy-only' };
+    if (breakGlass !== undefined) return { mode: 'break-glass', reason: String(breakGlass).trim() };
+    return { mode: 'normal' };
+  }
+
+  /**
+   * The names of the rollback trigger alarms: each key of delivery.rollbackTriggers must be a
+   * metric alarm of the stack. Composites are refused: the pinned CDK CLI passes every trigger as
+   * a metric alarm (ADR 0007).
+   */
+  private rollbackTriggerNames(config: EnvironmentConfig, factory: AlarmFactory): string[] {
+    const problems: { path: string; value: string; rule: string; fix: string }[] = [];
+    const metricKeys = factory.alarms.filter((a) => a.alarm instanceof cloudwatch.Alarm).map((a) => a.key);
+    const names = config.delivery.rollbackTriggers.flatMap((key, i) => {
+      const found = factory.find(key);
+      if (found && found.alarm instanceof cloudwatch.Alarm) return [(found.alarm.node.defaultChild as cloudwatch.CfnAlarm).alarmName!];
+      problems.push({
+        path: `environments.${config.name}.delivery.rollbackTriggers[${i}]`,
+        value: JSON.stringify(key),
+        rule: found
+          ? 'is a composite alarm: `loadbearing deploy` passes triggers through the CDK CLI, which treats every trigger as a metric alarm'
+          : 'no metric alarm of the stack has this key',
+        fix: `use metric alarm keys, e.g. ${metricKeys.filter((k) => k.startsWith('alb-')).join(', ')}.`,
+      });
+      return [];
+    });
+    if (problems.length > 0) throw new ConfigError(problems, `environment ${config.name}`);
+    return names;
   }
 
   /**

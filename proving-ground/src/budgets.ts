@@ -5,6 +5,8 @@ import { localRateRule, healthCheckTimings } from './topology/haproxy-config';
 import type { RunMeasurement } from './measurement';
 import { localInstances, TIME_SCALE } from './scale';
 import type { ScenarioId } from './scenario-ids';
+import { releaseBudgets } from './release/release-budgets';
+import type { RolloutLog } from './release/rollout';
 
 /** Errors other than shed 503s and 429s, as % of requests: the issue's bound for every scenario. */
 export const ERROR_BUDGET_PERCENT = 0.1;
@@ -73,6 +75,8 @@ export interface BudgetInput {
   readonly m: RunMeasurement;
   /** One-way delay of the dependency-latency fault. */
   readonly dbDelayMs: number;
+  /** The release scenarios: what the local rollout did. */
+  readonly release?: RolloutLog;
 }
 
 const check = (
@@ -406,6 +410,9 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
           `${ERROR_BUDGET_PERCENT}% of requests`,
         ),
       ];
+    case 'bad-release':
+    case 'slow-release':
+      return [...releaseBudgets(id, i, { errors, recoveryBoundSeconds, check }), ...writes(m)];
     default:
       throw new Error(`no proving-ground scenario for ${id}`);
   }

@@ -11,6 +11,8 @@ import { SEED_ITEMS, type InstanceExit, type Topology } from './topology/topolog
 import { scenario, SPIKE_LOAD, type FaultContext, type Timings } from './scenarios';
 import type { ScenarioId } from './scenario-ids';
 import { auditWrites, nextOrderId } from './writes';
+import { newReleaseRun } from './release/release-scenarios';
+import type { RolloutLog } from './release/rollout';
 
 /** First attempt's timeout of the retrying clients (client-retries); doubled per attempt, the last waits the full timeout. */
 export const RETRY_FIRST_TIMEOUT_MS = 5;
@@ -36,19 +38,25 @@ export interface RunResult {
   readonly faultLog: { tMs: number; what: string }[];
   /** Service instances that exited on their own during the run (crashes): always a finding. */
   readonly crashes: InstanceExit[];
+  /** The release scenarios: what the local rollout did. */
+  readonly release?: RolloutLog;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, Math.max(0, ms));
-    signal?.addEventListener(
-      'abort',
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    // The listener goes with the sleep: a run of many scenarios must not pile them up on the signal.
+    const t = setTimeout(
       () => {
-        clearTimeout(t);
+        signal?.removeEventListener('abort', onAbort);
         resolve();
       },
-      { once: true },
+      Math.max(0, ms),
     );
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 /** Source addresses for a run whose highest rate is `maxRps`: each client stays under half the per-client limit. */
@@ -113,8 +121,9 @@ export async function restore(t: Topology): Promise<void> {
 /** One run of a scenario: load before, during and after the fault; then restore, audit and judge. */
 export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, calibration: Calibration): Promise<RunResult> {
   const s = scenario(id);
-  const { topology, timings } = ctx;
+  const { topology } = ctx;
   const config = topology.config;
+  const timings = s.timings?.(ctx.timings, config) ?? ctx.timings;
   const window = { startMs: timings.beforeMs, endMs: timings.beforeMs + timings.faultMs };
   const endMs = window.endMs + timings.afterMs;
   const maxShare = id === 'traffic-spike' ? SPIKE_LOAD : 1;
@@ -126,11 +135,13 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
   const observer = new Observer(topology, timings.bucketMs);
   const firstOrderId = await nextOrderId(topology);
   ctx.documents.sink = (doc) => observer.onDocument(doc);
-  const faultCtx: FaultContext = { topology, config };
+  const release = newReleaseRun();
+  const faultCtx: FaultContext = { topology, config, release };
   const faultLog: { tMs: number; what: string }[] = [];
   topology.exits.length = 0;
   await observer.begin();
   const start = performance.now();
+  release.runStart = start;
   const at = async (tMs: number, what: string, action: () => Promise<void>) => {
     await sleep(tMs - (performance.now() - start), ctx.signal);
     if (ctx.signal.aborted) return;
@@ -170,7 +181,7 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
     topStatements: observed.topStatements,
     actualFault: started !== undefined && cleared !== undefined ? { startMs: started, endMs: cleared } : undefined,
   });
-  const checks = budgets(id, { config, calibration, m: measurement, dbDelayMs: ctx.dbDelayMs });
+  const checks = budgets(id, { config, calibration, m: measurement, dbDelayMs: ctx.dbDelayMs, release: release.log });
   const phase = id === 'steady-state' ? measurement.run : measurement.phases.fault;
   const crashes = topology.exits.splice(0);
   checks.push({
@@ -182,5 +193,14 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
     unit: 'count',
     derivation: 'a dependency failure must never take the process down (unhandled errors, exits)',
   });
-  return { measurement, checks, bottleneck: bottleneck(config, measurement, phase), faultLog, crashes };
+  faultLog.push(...release.log.events);
+  faultLog.sort((a, b) => a.tMs - b.tMs);
+  return {
+    measurement,
+    checks,
+    bottleneck: bottleneck(config, measurement, phase),
+    faultLog,
+    crashes,
+    ...(release.log.plan ? { release: release.log } : {}),
+  };
 }

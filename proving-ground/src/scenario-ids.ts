@@ -15,12 +15,19 @@ export const SCENARIO_IDS = [
 export type ScenarioId = typeof STEADY_STATE | FailureModeId;
 
 /**
- * The scenarios of `--quick` (CI): the baseline, a lost instance, the cache, the writer crash and
- * exactly-once. Not traffic-spike: it breaks its budget today (requests queue before the
+ * The scenarios of `--quick` (CI): the baseline, a lost instance, the cache, the writer crash,
+ * exactly-once and a bad release rolled back by its alarm. Not traffic-spike: it breaks its budget today (requests queue before the
  * service can shed them; see docs/proving-ground.md, "What it found"), and CI must stay green
  * while that is open. The full run keeps it and fails on it.
  */
-export const QUICK_SCENARIOS: readonly ScenarioId[] = [STEADY_STATE, 'instance-loss', 'cache-loss', 'db-failover', 'client-retries'];
+export const QUICK_SCENARIOS: readonly ScenarioId[] = [
+  STEADY_STATE,
+  'instance-loss',
+  'cache-loss',
+  'db-failover',
+  'client-retries',
+  'bad-release',
+];
 
 export function isScenarioId(value: string): value is ScenarioId {
   return (SCENARIO_IDS as readonly string[]).includes(value);

@@ -4,6 +4,7 @@ import { localRateRule } from './topology/haproxy-config';
 import { instancesPerAz } from './scale';
 import { SCENARIO_IDS, STEADY_STATE, type ScenarioId } from './scenario-ids';
 import type { Topology } from './topology/topology';
+import { releaseScenarios, type ReleaseRun } from './release/release-scenarios';
 
 /** Phase lengths of one run, and the chart's time resolution. */
 export interface Timings {
@@ -25,6 +26,8 @@ export const SPIKE_LOAD = 3;
 export interface FaultContext {
   readonly topology: Topology;
   readonly config: EnvironmentConfig;
+  /** The release scenarios' rollout and its log (src/release); set by the runner for every run. */
+  readonly release?: ReleaseRun;
 }
 
 /** One action at a fraction of the fault window (0 = its start). */
@@ -46,6 +49,8 @@ export interface Scenario {
   readonly steps: readonly FaultStep[];
   /** Clears the fault at the end of the window. */
   clear(ctx: FaultContext): Promise<void>;
+  /** Phase lengths of this scenario, when they are not the run's (the release scenarios'). @default - the run's timings */
+  timings?(base: Timings, config: EnvironmentConfig): Timings;
 }
 
 const steady = () => STEADY_LOAD;
@@ -149,6 +154,7 @@ const SCENARIOS: Readonly<Record<string, Omit<Scenario, 'id' | 'fault'>>> = {
     steps: [],
     clear: nothing,
   },
+  ...releaseScenarios(steady),
 };
 
 /** The scenario of `id` (every id of SCENARIO_IDS has one). */

@@ -123,7 +123,7 @@ export interface App {
  */
 export async function startApp(env: AppEnv, log: Logger): Promise<App> {
   const secrets = new Secrets(new SecretsManagerClient({ region: env.AWS_REGION, maxAttempts: 2 }));
-  const metrics = new Metrics(env.APP_STACK_NAME, { InstanceId: process.env.INSTANCE_ID ?? hostname() });
+  const metrics = new Metrics(env.APP_STACK_NAME, { InstanceId: process.env.INSTANCE_ID ?? hostname() }, Math.random, env.APP_RELEASE);
 
   const freshness = new Freshness(
     new SSMClient({ region: env.AWS_REGION, maxAttempts: 2 }),

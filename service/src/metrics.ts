@@ -1,4 +1,11 @@
-import { APP_METRICS, APP_METRICS_DIMENSION, APP_METRICS_NAMESPACE, type AppMetricName } from '@loadbearing/contract';
+import {
+  APP_METRICS,
+  APP_METRICS_DIMENSION,
+  APP_METRICS_NAMESPACE,
+  APP_RELEASE_DIMENSION,
+  RELEASE_METRICS,
+  type AppMetricName,
+} from '@loadbearing/contract';
 
 /** EMF allows at most 100 values in one metric's array. */
 const MAX_VALUES = 100;
@@ -28,7 +35,9 @@ type Counter = Exclude<AppMetricName, Distribution | 'EventLoopLag'>;
  * format document per interval. Counters are exact; latency and pool wait are a uniform sample
  * of up to 100 values per interval and instance (the EMF array limit), from which CloudWatch
  * computes percentiles. Namespace, names and the `[Stack]` dimension set come from the contract,
- * the same constants the platform's alarms use.
+ * the same constants the platform's alarms use. With a release (`APP_RELEASE`), the request
+ * metrics are published a second time under `[Stack, Release]` (one more directive of the same
+ * document, no second value): the release alarms of the instance refresh watch those.
  */
 export class Metrics {
   private counters = new Map<Counter, number>();
@@ -39,6 +48,7 @@ export class Metrics {
     private readonly stack: string,
     private readonly properties: Readonly<Record<string, string>> = {},
     private readonly random: () => number = Math.random,
+    private readonly release = '',
   ) {}
 
   count(name: Counter, by = 1): void {
@@ -77,12 +87,18 @@ export class Metrics {
       }
       published.push({ Name: name, Unit: APP_METRICS[name] });
     }
+    const directives = [{ Namespace: APP_METRICS_NAMESPACE, Dimensions: [[APP_METRICS_DIMENSION]], Metrics: published }];
+    const byRelease = published.filter((m) => (RELEASE_METRICS as readonly string[]).includes(m.Name));
+    if (this.release !== '' && byRelease.length > 0)
+      directives.push({
+        Namespace: APP_METRICS_NAMESPACE,
+        Dimensions: [[APP_METRICS_DIMENSION, APP_RELEASE_DIMENSION]],
+        Metrics: byRelease,
+      });
     const doc = {
-      _aws: {
-        Timestamp: timestamp,
-        CloudWatchMetrics: [{ Namespace: APP_METRICS_NAMESPACE, Dimensions: [[APP_METRICS_DIMENSION]], Metrics: published }],
-      },
+      _aws: { Timestamp: timestamp, CloudWatchMetrics: directives },
       [APP_METRICS_DIMENSION]: this.stack,
+      ...(this.release !== '' ? { [APP_RELEASE_DIMENSION]: this.release } : {}),
       ...this.properties,
       ...values,
     };

@@ -180,6 +180,29 @@ describe('service runtime logic', () => {
     expect(doc.CacheFallbacks).toBe(0);
     expect(JSON.parse(m.flush()).ShedRequests).toBe(0);
   });
+
+  it('publishes the request metrics a second time under [Stack, Release] with APP_RELEASE, the same values once, and never without it', () => {
+    const m = new Metrics('loadbearing-prod', { InstanceId: 'i-1' }, () => 0.5, 'r0123456789ab');
+    m.observe('RequestLatency', 40);
+    m.count('Requests', 7);
+    m.count('ServerErrors', 2);
+    m.count('ShedRequests', 1);
+    const doc = JSON.parse(m.flush(0));
+    expect(doc._aws.CloudWatchMetrics).toHaveLength(2);
+    expect(doc._aws.CloudWatchMetrics[1]).toEqual({
+      Namespace: 'Loadbearing/App',
+      Dimensions: [['Stack', 'Release']],
+      Metrics: [
+        { Name: 'RequestLatency', Unit: 'Milliseconds' },
+        { Name: 'Requests', Unit: 'Count' },
+        { Name: 'ServerErrors', Unit: 'Count' },
+      ],
+    });
+    expect(doc).toMatchObject({ Stack: 'loadbearing-prod', Release: 'r0123456789ab', Requests: 7, ServerErrors: 2, RequestLatency: [40] });
+    const without = JSON.parse(new Metrics('loadbearing-prod').flush(0));
+    expect(without._aws.CloudWatchMetrics).toHaveLength(1);
+    expect(without.Release).toBeUndefined();
+  });
 });
 
 describe('database credentials on the fleet', () => {

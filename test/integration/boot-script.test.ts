@@ -25,7 +25,10 @@ beforeAll(async () => {
   const bin = join(work, 'bin');
   mkdirSync(bin);
   const stub = (name: string, body: string) => writeStub(bin, name, body);
-  stub('aws', 'echo "$*" >> "$STUB_LOG"');
+  stub(
+    'aws',
+    ['echo "$*" >> "$STUB_LOG"', 'case "$*" in *describe-auto-scaling-instances*) echo "${STUB_ASG_INSTANCE:-}" ;; esac'].join('\n'),
+  );
   stub(
     'systemctl',
     [
@@ -50,12 +53,18 @@ afterAll(async () => {
 });
 
 /** Runs the preamble, `middle` and the health wait for `appPort`; returns the exit code, output, signals and the time taken. */
-async function boot(appPort: number, middle: string[] = [], env: Record<string, string> = {}) {
+async function boot(appPort: number, middle: string[] = [], env: Record<string, string> = {}, hook = false) {
   const log = join(work, `aws-${Date.now()}.log`);
   writeFileSync(log, '');
   reportServer.reports.length = 0;
   const script = [
-    ...preambleCommands({ stackName: 'loadbearing-test', groupLogicalId: 'FleetASG', region: 'eu-west-1', reasonUrl: reportServer.url }),
+    ...preambleCommands({
+      stackName: 'loadbearing-test',
+      groupLogicalId: 'FleetASG',
+      region: 'eu-west-1',
+      reasonUrl: reportServer.url,
+      ...(hook ? { lifecycleHookName: 'loadbearing-launch', warmPool: false } : {}),
+    }),
     ...middle,
     ...healthWaitCommands(appPort, '/healthz', WAIT),
   ].join('\n');
@@ -131,6 +140,37 @@ describe("the boot script's verdict, in bash", () => {
     expect(run.code).toBe(1);
     expect(JSON.parse(run.reports[0].slice(4))).toMatchObject({ Status: 'FAILURE', Reason: 'packages: exit code 1' });
     expect(run.signals.at(-1)).toMatch(/--status FAILURE$/);
+  });
+
+  it('with the launch hook of every group (no warm pool): completes CONTINUE, then signals, when healthy', async () => {
+    const run = await boot(appPort, [], { STUB_ASG_INSTANCE: 'lb-asg Pending:Wait 7' }, true);
+    expect(run.code, run.output).toBe(0);
+    expect(run.signals).toEqual([
+      'autoscaling describe-auto-scaling-instances --region eu-west-1 --instance-ids i-0test --query AutoScalingInstances[0].[AutoScalingGroupName,LifecycleState,LaunchTemplate.Version] --output text',
+      'autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name lb-asg --lifecycle-hook-name loadbearing-launch --instance-id i-0test --lifecycle-action-result CONTINUE',
+      'cloudformation signal-resource --region eu-west-1 --stack-name loadbearing-test --logical-resource-id FleetASG --unique-id i-0test --status SUCCESS',
+    ]);
+    expect(run.output).not.toContain('lifecycle watcher');
+  });
+
+  it('with the launch hook: abandons the instance after a failed boot (under a refresh, nothing else stops it serving)', async () => {
+    const dead = await freePort();
+    const run = await boot(dead, [], { STUB_ASG_INSTANCE: 'lb-asg Pending:Wait 7', STUB_RESTARTS: '1' }, true);
+    expect(run.code).toBe(1);
+    expect(run.signals.slice(-2)).toEqual([
+      'autoscaling describe-auto-scaling-instances --region eu-west-1 --instance-ids i-0test --query AutoScalingInstances[0].[AutoScalingGroupName,LifecycleState,LaunchTemplate.Version] --output text',
+      'autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name lb-asg --lifecycle-hook-name loadbearing-launch --instance-id i-0test --lifecycle-action-result ABANDON',
+    ]);
+    expect(run.signals).toContain(
+      'cloudformation signal-resource --region eu-west-1 --stack-name loadbearing-test --logical-resource-id FleetASG --unique-id i-0test --status FAILURE',
+    );
+  });
+
+  it('with the launch hook on a first create (the hook is not there yet): says so and signals', async () => {
+    const run = await boot(appPort, [], { STUB_ASG_INSTANCE: 'lb-asg InService 7' }, true);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('no lifecycle action waits (InService): nothing to complete');
+    expect(run.signals.at(-1)).toMatch(/--status SUCCESS$/);
   });
 
   it('keeps the reason one safe line of JSON whatever the app printed', async () => {

@@ -24,7 +24,7 @@ describe('facts of the synthesized built-in stacks', () => {
     }
   });
 
-  it('prod: one mixed-instances group of 24, On-Demand base 6 and 100% above it, rolling update 2 at a time keeping 6', () => {
+  it('prod: one mixed-instances group of 24, On-Demand base 6 and 100% above it, an instance refresh up to 134% of the desired capacity', () => {
     expect(fleetShapes(synthesized('loadbearing-prod'))).toEqual([
       {
         name: expect.stringMatching(/^FleetASG/),
@@ -32,7 +32,7 @@ describe('facts of the synthesized built-in stacks', () => {
         maxSize: 24,
         instanceTypes: ['m7g.large', 'm7gd.large', 'r7g.large'],
         distribution: { onDemandBaseCapacity: 6, onDemandPercentageAboveBaseCapacity: 100 },
-        update: { kind: 'rolling-update', maxBatchSize: 2, minInstancesInService: 6 },
+        update: { kind: 'instance-refresh', maxHealthyPercentage: 134, source: 'from the update policy' },
       },
     ]);
     expect(elasticIpDemand(synthesized('loadbearing-prod'))).toEqual({ elasticIps: 3, publicNatGateways: 3 });

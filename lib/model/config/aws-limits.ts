@@ -46,10 +46,30 @@ export const AWS_LIMITS: readonly AwsLimit[] = [
     source: 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-autoscaling-scheduledaction.html',
   },
   {
-    id: 'rolling-update',
-    fields: ['fleet.rollingUpdate.minInstancesInService'],
-    limit: 'Must be below fleet.maxCapacity (it defaults to minCapacity).',
-    source: 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatepolicy.html',
+    id: 'instance-refresh',
+    fields: [
+      'fleet.instanceRefresh.checkpointPercentages',
+      'fleet.instanceRefresh.checkpointDelaySeconds',
+      'fleet.instanceRefresh.bakeSeconds',
+      'fleet.instanceRefresh.minHealthyPercentage',
+      'fleet.instanceRefresh.maxHealthyPercentage',
+    ],
+    limit:
+      'Checkpoints: whole percentages 1-100, ascending, unique, the last one 100. Checkpoint delay and bake: 0-172,800 s. Minimum healthy 0-100, maximum healthy 100-200, at most 100 apart.',
+    source:
+      'https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_RefreshPreferences.html, https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstanceMaintenancePolicy.html',
+  },
+  {
+    id: 'refresh-alarms',
+    fields: ['delivery.releaseAlarms.extraAlarmNames'],
+    limit: "At most 10 alarms per instance refresh: the platform's 2 release alarms and up to 8 of yours.",
+    source: 'https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_AlarmSpecification.html',
+  },
+  {
+    id: 'rollback-triggers',
+    fields: ['delivery.rollbackTriggers', 'delivery.monitoringMinutes'],
+    limit: 'At most 5 rollback triggers; a monitoring time of 0-180 whole minutes.',
+    source: 'https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_RollbackConfiguration.html',
   },
   {
     id: 'warm-pool',

@@ -7,7 +7,7 @@ import { fleetBootTimingInput, type FleetSettings } from './fleet-settings';
  * health wait ends at a deadline, and each health probe has its own timeout. From those numbers
  * come the two that CloudFormation and Auto Scaling act on:
  *
- * - the **signal timeout** (the creation policy and the rolling update's pause time): how long a
+ * - the **signal timeout** (the creation policy and the launch lifecycle hook's heartbeat): how long a
  *   new instance has to report; it must be longer than the slowest possible boot, or CloudFormation
  *   gives up on an instance that is about to report (and reports nothing about why);
  * - the **ELB health-check grace period**: how long Auto Scaling leaves a booting instance alone;
@@ -79,8 +79,10 @@ export const LIFECYCLE_SECONDS = IMDS_READ_SECONDS + EXIT_CALL.trySeconds + EXIT
 /** Slack between the slowest boot and the signal timeout. */
 export const SIGNAL_MARGIN_SECONDS = 60;
 /**
- * The rolling update's pause time, which is the signal timeout here, may be at most one hour
- * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatepolicy.html).
+ * The signal timeout's upper bound: one hour. A rolling update's pause time may be at most that
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatepolicy.html),
+ * and a stack that moves to the instance refresh is rolled back under its old rolling update once
+ * (ADR 0007); the boot report's timeout and the launch lifecycle hook's heartbeat derive from it.
  */
 export const MAX_SIGNAL_TIMEOUT_SECONDS = 3600;
 
@@ -237,7 +239,7 @@ export function bootTimingProblems(input: BootTimingInput, paths: BootTimingPath
     problems.push({
       path,
       value: input.signalTimeoutSeconds ?? input.installHookSeconds,
-      rule: `makes the signal timeout ${t.signalTimeoutSeconds} s, above CloudFormation's limit of ${MAX_SIGNAL_TIMEOUT_SECONDS} s for a rolling update's pause time (the boot's worst case: ${worst})`,
+      rule: `makes the signal timeout ${t.signalTimeoutSeconds} s, above the platform's bound of ${MAX_SIGNAL_TIMEOUT_SECONDS} s (CloudFormation's limit for a rolling update's pause time, which a migrating stack's rollback still uses; the boot's worst case: ${worst})`,
       fix: `shorten ${paths.installHook ? `${paths.installHook} or ` : ''}${paths.healthWait} so the slowest boot fits in an hour.`,
     });
   }

@@ -3,6 +3,7 @@ import { alarmSettingsSchema } from './alarm-settings';
 import { appSettingsSchema } from './app-settings';
 import { cacheSettingsSchema } from './cache-settings';
 import { databaseSettingsSchema } from './database-settings';
+import { deliverySettingsSchema } from './delivery-settings';
 import { fleetSettingsSchema } from './fleet-settings';
 import { loadBalancerSettingsSchema } from './load-balancer-settings';
 import { networkSettingsSchema } from './network-settings';
@@ -153,6 +154,7 @@ export const environmentFieldsSchema = z.strictObject({
   edge: edgeSettingsSchema.prefault({}),
   dns: dnsSettingsSchema.prefault({}),
   failureDrills: failureDrillSettingsSchema.prefault({}),
+  delivery: deliverySettingsSchema.prefault({}),
   policies: policySettingsSchema.prefault({}),
   invariants: z
     .strictObject({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isTimeZone } from './aws-limits';
 import type { BootTimingInput } from './boot-timing';
 import { ALWAYS, int, isNum, logRetentionDays, violation } from './schema-helpers';
+import { instanceRefreshSchema } from './instance-refresh-settings';
 import { WORKLOAD_PROFILES, type WorkloadProfileName } from './workload-profiles';
 
 const PROFILE_NAMES = Object.keys(WORKLOAD_PROFILES) as [WorkloadProfileName, ...WorkloadProfileName[]];
@@ -100,16 +101,25 @@ export const fleetSettingsSchema = z
       ),
     rollingUpdate: z
       .strictObject({
-        maxBatchSize: int(1, 100).default(1).describe('Instances replaced at once when the launch template changes.'),
-        minInstancesInService: int(0, 1000).optional().describe('Instances kept in service during a rollout. @default - minCapacity'),
+        maxBatchSize: z
+          .unknown()
+          .optional()
+          .describe(
+            'No longer used: the fleet rolls out by instance refresh (docs/adr/0007-releases-roll-back-on-their-own-alarms.md); refused when set, with the replacement.',
+          ),
+        minInstancesInService: z
+          .unknown()
+          .optional()
+          .describe('No longer used (see maxBatchSize); refused when set: fleet.instanceRefresh.minHealthyPercentage replaces it.'),
         signalTimeoutSeconds: int(60, 3600)
           .optional()
           .describe(
-            'How long a new instance has to signal; must exceed the slowest boot (docs/deploying.md, "How long a boot may take"). A boot that fails signals at once, so this is only reached by an instance that never reports. @default - derived from the boot timeline (fleet.boot) plus a minute, rounded up to a minute',
+            'How long a new instance has to signal on the first create (the creation policy); also the launch lifecycle hook\'s heartbeat. Must exceed the slowest boot (docs/deploying.md, "How long a boot may take"). A boot that fails signals at once, so this is only reached by an instance that never reports. @default - derived from the boot timeline (fleet.boot) plus a minute, rounded up to a minute',
           ),
       })
       .prefault({})
-      .describe('How a new launch template rolls out: in batches, each waiting for cfn-signal from healthy instances.'),
+      .describe('The first create: how long each instance has to signal that its boot succeeded.'),
+    instanceRefresh: instanceRefreshSchema,
     logRetentionDays: logRetentionDays
       .default(365)
       .describe(
@@ -204,23 +214,18 @@ export const fleetSettingsSchema = z
         );
       }
     });
-    // MinInstancesInService "must be less than the MaxSize of the Auto Scaling group"
-    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatepolicy.html).
-    const inService = f.rollingUpdate?.minInstancesInService ?? f.minCapacity;
-    const minAboveMax = isNum(f.minCapacity) && isNum(f.maxCapacity) && f.minCapacity > f.maxCapacity;
-    if (!minAboveMax && isNum(inService) && isNum(f.maxCapacity) && inService >= f.maxCapacity) {
-      const explicit = f.rollingUpdate?.minInstancesInService !== undefined;
-      violation(
-        ctx,
-        explicit ? ['rollingUpdate', 'minInstancesInService'] : ['maxCapacity'],
-        explicit ? inService : f.maxCapacity,
-        explicit
-          ? `must be below fleet.maxCapacity (${f.maxCapacity}): CloudFormation needs room to launch the new batch`
-          : `must be above fleet.rollingUpdate.minInstancesInService, which defaults to fleet.minCapacity (${inService}): CloudFormation refuses a rolling update that keeps the whole group in service`,
-        explicit
-          ? `lower it to ${f.maxCapacity - 1} or less, or raise fleet.maxCapacity.`
-          : `raise fleet.maxCapacity above ${inService}, or set fleet.rollingUpdate.minInstancesInService below it.`,
-      );
+    for (const key of ['maxBatchSize', 'minInstancesInService'] as const) {
+      const value = f.rollingUpdate?.[key];
+      if (value !== undefined)
+        violation(
+          ctx,
+          ['rollingUpdate', key],
+          value,
+          'is no longer used: a new launch template rolls out by instance refresh (checkpoints, a delay at each, alarms and a bake), not by a rolling update (docs/adr/0007-releases-roll-back-on-their-own-alarms.md)',
+          key === 'maxBatchSize'
+            ? "remove it; fleet.instanceRefresh.maxHealthyPercentage sets how many instances launch at once (default: one AZ's share above 100%)."
+            : 'remove it; fleet.instanceRefresh.minHealthyPercentage sets the share kept healthy (default 100: launch before terminate).',
+        );
     }
     // PutWarmPool refuses groups with Spot or a mixed instances policy, so a warm-pool group is a
     // plain launch-template group (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutWarmPool.html).
@@ -274,8 +279,13 @@ export const fleetSettingsSchema = z
 export type FleetSettings = z.output<typeof fleetSettingsSchema>;
 export type FleetSettingsInput = z.input<typeof fleetSettingsSchema>;
 
-/** The boot timeline's inputs from fleet settings, and the app's install hook budget (0: none). */
-export function fleetBootTimingInput(fleet: FleetSettings, installHookSeconds = 0): BootTimingInput {
+/**
+ * The boot timeline's inputs from fleet settings, and the app's install hook budget (0: none).
+ * Every group has a launching lifecycle hook that the boot completes (ADR 0007), unless
+ * `launchHook` is false: a group migrated with `deliveryMigration=update-policy-only` keeps the
+ * boot it was deployed with, where only a warm pool has the hook.
+ */
+export function fleetBootTimingInput(fleet: FleetSettings, installHookSeconds = 0, launchHook = true): BootTimingInput {
   return {
     healthWait: {
       waitSeconds: fleet.boot.healthWaitSeconds,
@@ -285,7 +295,7 @@ export function fleetBootTimingInput(fleet: FleetSettings, installHookSeconds = 
     installHookSeconds,
     signalTimeoutSeconds: fleet.rollingUpdate.signalTimeoutSeconds,
     gracePeriodSeconds: fleet.healthCheckGracePeriodSeconds,
-    lifecycleHook: fleet.warmPool.enabled,
+    lifecycleHook: launchHook || fleet.warmPool.enabled,
     instanceWarmupSeconds: fleet.instanceWarmupSeconds,
   };
 }

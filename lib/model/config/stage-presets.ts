@@ -17,6 +17,7 @@ export const STAGE_PRESETS: Readonly<Record<Stage, Preset>> = {
       maxCapacity: 4,
       baselineInstances: 1,
       spotPercentAboveBase: 100,
+      instanceRefresh: { checkpointDelaySeconds: 180, bakeSeconds: 0 },
     },
     waf: { enabled: false },
     database: {
@@ -26,17 +27,20 @@ export const STAGE_PRESETS: Readonly<Record<Stage, Preset>> = {
       maxAllocatedStorageGiB: 100,
     },
     cache: { nodeType: 'cache.t4g.small', replicasPerShard: 1, snapshotRetentionDays: 1 },
+    delivery: { monitoringMinutes: 0, bakeMinutes: 0 },
   },
   staging: {
-    fleet: { minCapacity: 3, maxCapacity: 6, spotPercentAboveBase: 50 },
+    fleet: { minCapacity: 3, maxCapacity: 6, spotPercentAboveBase: 50, instanceRefresh: { checkpointDelaySeconds: 300, bakeSeconds: 300 } },
     database: { instanceClass: 'db.m7g.large', readReplicas: 1, backupRetentionDays: 7 },
     cache: { nodeType: 'cache.m7g.large', replicasPerShard: 1 },
     failureDrills: { enabled: true },
+    delivery: { monitoringMinutes: 5, bakeMinutes: 5 },
   },
   prod: {
     terminationProtection: true,
-    fleet: { minCapacity: 6, maxCapacity: 24, baselineInstances: 4, rollingUpdate: { maxBatchSize: 2 } },
+    fleet: { minCapacity: 6, maxCapacity: 24, baselineInstances: 4, instanceRefresh: { checkpointDelaySeconds: 600, bakeSeconds: 900 } },
     database: { proxy: { enabled: true } },
     edge: { enabled: true },
+    delivery: { monitoringMinutes: 10, bakeMinutes: 15 },
   },
 };

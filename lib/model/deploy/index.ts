@@ -4,6 +4,8 @@ export * from './create-times';
 export * from './intrinsics';
 export * from './plan-report';
 export * from './policy-evaluation';
+export * from './release-alarms';
+export * from './release-rollout';
 export * from './rollback-plan';
 export * from './template';
 export * from './transforms';

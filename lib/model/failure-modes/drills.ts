@@ -538,6 +538,15 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
     reason:
       'retries are client behaviour: FIS cannot make clients resend a write; the proving ground rehearses duplicate and concurrent writes with the same Idempotency-Key',
   },
+  'bad-release': {
+    drill: 'none',
+    reason:
+      'every deploy rehearses it: the instance refresh with its release alarms (FIS cannot inject a release); the proving ground measures how much of a bad release anyone sees',
+  },
+  'slow-release': {
+    drill: 'none',
+    reason: 'as for bad-release: every deploy is the drill, and the proving ground measures a slow release',
+  },
 };
 
 /** Whether a mode's drill runs in this environment, and why (or why not). */

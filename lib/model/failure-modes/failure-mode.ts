@@ -17,6 +17,8 @@ export const FAILURE_MODE_IDS = [
   'dependency-latency',
   'cache-loss',
   'client-retries',
+  'bad-release',
+  'slow-release',
 ] as const;
 export type FailureModeId = (typeof FAILURE_MODE_IDS)[number];
 

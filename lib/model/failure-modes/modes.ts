@@ -1,6 +1,8 @@
 import { environmentBootTiming } from '../config/boot-timing';
 import { azLossFloor } from '../config/capacity';
 import type { EnvironmentConfig } from '../config/environment-schema';
+import { detectionBoundSeconds } from '../deploy/release-alarms';
+import { instancesAtCheckpoint, refreshPlan } from '../deploy/release-rollout';
 import type { Applicability, FailureMode, FailureModeId } from './failure-mode';
 
 // Sources for the timings below:
@@ -318,7 +320,77 @@ const modes: readonly FailureMode[] = [
     }),
     runbook: ['Nothing to do on the platform; if duplicates appear, check that the client sends the same Idempotency-Key on every retry.'],
   },
+  {
+    id: 'bad-release',
+    title: 'A release that fails requests',
+    failure:
+      'A new release (the app, the boot script, the image) passes its health check but fails a share of real requests: a bug on a code path /healthz does not take.',
+    mitigation: {
+      summary:
+        "The instance refresh replaces one AZ's share of the fleet, then waits (fleet.instanceRefresh.checkpointDelaySeconds) while the release alarms watch that release's own 5xx rate; one in ALARM fails the refresh and CloudFormation rolls the stack back, replacing the release's instances with the previous release (ADR 0007).",
+      configKeys: [
+        'fleet.instanceRefresh.checkpointPercentages',
+        'fleet.instanceRefresh.checkpointDelaySeconds',
+        'delivery.releaseAlarms.errorRatePercent',
+        'delivery.releaseAlarms.periodSeconds',
+        'delivery.releaseAlarms.datapointsToAlarm',
+      ],
+    },
+    invariants: ['DS-3', 'AZ-2'],
+    expectedAlarms: ['release-*-errors'],
+    applies: () => always,
+    impactBudget: (c) => releaseBudget(c, 'its share of the fleet: every request it takes may fail'),
+    runbook: [
+      "Nothing to do while it rolls back: `npx loadbearing deploy` prints the verdict (rolled back, with the release alarm that fired); the release's logs are in /<stack>/app.",
+      'If the rollback is stuck (UPDATE_ROLLBACK_FAILED), follow docs/delivering.md, "A stuck rollback".',
+      'Fix the release and deploy again; a fix that must go out while the release alarms fire goes with --break-glass.',
+    ],
+  },
+  {
+    id: 'slow-release',
+    title: 'A release that is slow',
+    failure: 'A new release answers, but slower (an N+1 query, a lost cache, a blocking call): every request it takes is late.',
+    mitigation: {
+      summary:
+        "As for a bad release: one AZ's share first, judged by the p99 of that release's own instances against delivery.releaseAlarms.latencyP99Ms; in ALARM, the refresh fails and the stack rolls back.",
+      configKeys: [
+        'fleet.instanceRefresh.checkpointDelaySeconds',
+        'delivery.releaseAlarms.latencyP99Ms',
+        'delivery.releaseAlarms.periodSeconds',
+        'delivery.releaseAlarms.datapointsToAlarm',
+      ],
+    },
+    invariants: ['DS-3', 'AZ-2'],
+    expectedAlarms: ['release-*-latency-p99'],
+    applies: () => always,
+    impactBudget: (c) => ({
+      ...releaseBudget(c, 'none: a slow release answers'),
+      max5xxRatePercent: c.alarms.http5xxRatePercent,
+      maxP99Seconds: c.alarms.latencyP99Seconds,
+    }),
+    runbook: [
+      'As for bad-release: the verdict names the release alarm (latency-p99) that fired.',
+      'Compare the release p99 with the previous one in the dashboard before raising delivery.releaseAlarms.latencyP99Ms.',
+    ],
+  },
 ];
+
+/**
+ * What a bad release may cost, from the rollout's arithmetic: errors on the first checkpoint's
+ * share of the fleet, until a release alarm fires (its evaluation window) and the rollback has
+ * replaced the release's instances (one boot, the signal timeout).
+ */
+function releaseBudget(c: EnvironmentConfig, errors: string) {
+  const plan = refreshPlan(c.fleet, c.availabilityZones.length);
+  const first = instancesAtCheckpoint(plan.checkpointPercentages[0]!, c.fleet.minCapacity);
+  const share = Math.ceil((100 * first) / c.fleet.minCapacity);
+  const detect = detectionBoundSeconds(c.delivery.releaseAlarms);
+  return {
+    max5xxRatePercent: share,
+    recoverySeconds: detect + environmentBootTiming(c).signalTimeoutSeconds,
+    derivation: `The release reaches the first checkpoint's share of the fleet (${plan.checkpointPercentages[0]}% of fleet.minCapacity ${c.fleet.minCapacity}: ${first} instance(s), ${share}% of requests; ${errors}), for at most (delivery.releaseAlarms.datapointsToAlarm + 1) x periodSeconds = ${detect} s before a release alarm fires, and one boot more while the rollback replaces its instances.`,
+  };
+}
 
 /** Every failure mode, in catalogue order (FAILURE_MODE_IDS). */
 export const FAILURE_MODES: ReadonlyMap<FailureModeId, FailureMode> = new Map(modes.map((m) => [m.id, m]));

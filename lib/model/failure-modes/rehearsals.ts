@@ -50,6 +50,15 @@ export const LOCAL_REHEARSALS: Readonly<Record<FailureModeId, LocalRehearsal>> =
     fault: 'redis-server is frozen (SIGSTOP: every connection hangs), then killed (connections reset), then started again empty',
   },
   'client-retries': { scenario: 'client-retries', fault: 'clients time out early and resend every write with the same Idempotency-Key' },
+  'bad-release': {
+    scenario: 'bad-release',
+    fault:
+      "the fleet rolls to a release that fails 30% of requests, by the instance refresh's checkpoints and bake (scaled); a stand-in of the release alarms stops and reverts it",
+  },
+  'slow-release': {
+    scenario: 'slow-release',
+    fault: 'the same rollout, of a release that adds 300 ms to every request',
+  },
 };
 
 /** The failure modes the proving ground rehearses, in catalogue order. */

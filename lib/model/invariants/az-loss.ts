@@ -1,4 +1,5 @@
 import { azLossFloor } from '../config/capacity';
+import { healthyDuringRefresh } from '../deploy/release-rollout';
 import type { ConfigRule } from './invariant-rule';
 
 export const AZ_LOSS_RULES: readonly ConfigRule[] = [
@@ -30,19 +31,28 @@ export const AZ_LOSS_RULES: readonly ConfigRule[] = [
     group: 'az-loss',
     phase: 'config',
     severity: 'error',
-    title: 'A rollout keeps AZ-loss static stability',
-    rationale: 'An AZ can fail in the middle of a deploy: the instances kept in service during a rolling update must still survive it.',
+    title: 'A release rollout keeps AZ-loss static stability',
+    rationale:
+      'An AZ can fail in the middle of a deploy: the instances an instance refresh keeps healthy (fleet.instanceRefresh.minHealthyPercentage of the desired capacity) must still carry the baseline load without the lost AZ.',
     check(c) {
       const azs = c.availabilityZones.length;
-      const inService = c.fleet.rollingUpdate.minInstancesInService ?? c.fleet.minCapacity;
-      const floor = azLossFloor(inService, azs);
+      const min = c.fleet.instanceRefresh.minHealthyPercentage;
+      const kept = healthyDuringRefresh(min, c.fleet.minCapacity);
+      const floor = azLossFloor(kept, azs);
       if (floor >= c.fleet.baselineInstances) return [];
+      const neededKept = Math.ceil((c.fleet.baselineInstances * azs) / (azs - 1));
+      const neededMin = Math.min(100, Math.ceil((100 * neededKept) / c.fleet.minCapacity));
       return [
         {
-          path: 'fleet.rollingUpdate.minInstancesInService',
-          value: inService,
-          message: `during a rollout only ${inService} instance(s) stay in service; with one of ${azs} AZs lost that is ${floor}, below fleet.baselineInstances (${c.fleet.baselineInstances})`,
-          fix: `raise fleet.rollingUpdate.minInstancesInService to ${Math.ceil((c.fleet.baselineInstances * azs) / (azs - 1))} or more (or leave it unset: minCapacity).`,
+          path: 'fleet.instanceRefresh.minHealthyPercentage',
+          value: min,
+          message: `an instance refresh keeps ceil(${min}% x fleet.minCapacity ${c.fleet.minCapacity}) = ${kept} instance(s) healthy; with one of ${azs} AZs lost that is floor(${kept} x ${azs - 1} / ${azs}) = ${floor}, below fleet.baselineInstances (${c.fleet.baselineInstances})`,
+          fix:
+            neededKept > c.fleet.minCapacity
+              ? `raise fleet.minCapacity to ${neededKept} or more (AZ-1), and keep fleet.instanceRefresh.minHealthyPercentage at 100.`
+              : neededMin >= 100
+                ? 'set fleet.instanceRefresh.minHealthyPercentage to 100, the default: new instances launch before old ones stop.'
+                : `raise fleet.instanceRefresh.minHealthyPercentage to ${neededMin} or more (100, the default, launches new instances before it stops old ones).`,
         },
       ];
     },

@@ -1,5 +1,7 @@
 import { alarmDeliveryProblems } from '../deploy/alarm-delivery';
 import { planFirstCreate } from '../deploy/rollback-plan';
+import { detectionBoundSeconds } from '../deploy/release-alarms';
+import { refreshPlan } from '../deploy/release-rollout';
 import type { InvariantRule } from './invariant-rule';
 
 /** Rules on the synthesized template that decide whether a deploy works and can be undone. */
@@ -49,6 +51,30 @@ export const DEPLOY_SAFETY_RULES: readonly InvariantRule[] = [
           value: `${stranding.length} of ${plan.failurePoints.length} failure points`,
           message: `${stackName}: if ${first.failing} fails, the rollback strands on ${blocker.logicalId} (${blocker.type}): ${blocker.reason}`,
           fix: `${blocker.fix} (\`npx loadbearing plan --env <name>\` lists every failure point).`,
+        },
+      ];
+    },
+  },
+  {
+    id: 'DS-3',
+    group: 'deploy-safety',
+    phase: 'config',
+    severity: 'error',
+    title: 'A release alarm can fire before the refresh leaves its first checkpoint',
+    rationale:
+      "The release alarms judge a release while it holds one checkpoint's share of the fleet: if they need longer than the checkpoint delay to fire, a bad release reaches the next share (or everyone) before anything stops it.",
+    check(c) {
+      const plan = refreshPlan(c.fleet, c.availabilityZones.length);
+      if (plan.checkpointPercentages.length < 2) return [];
+      const r = c.delivery.releaseAlarms;
+      const bound = detectionBoundSeconds(r);
+      if (plan.checkpointDelaySeconds >= bound) return [];
+      return [
+        {
+          path: 'fleet.instanceRefresh.checkpointDelaySeconds',
+          value: plan.checkpointDelaySeconds,
+          message: `a release alarm needs up to (delivery.releaseAlarms.datapointsToAlarm ${r.datapointsToAlarm} + 1) x periodSeconds ${r.periodSeconds} = ${bound} s to fire (the first period may be partial), longer than the checkpoint delay (${plan.checkpointDelaySeconds} s): a bad release would pass its first checkpoint undetected`,
+          fix: `raise fleet.instanceRefresh.checkpointDelaySeconds to ${bound} or more, or lower delivery.releaseAlarms.datapointsToAlarm.`,
         },
       ];
     },

@@ -1,4 +1,5 @@
 import { environmentBootTiming } from '../config/boot-timing';
+import { extraDuringRefresh, refreshPlan } from '../deploy/release-rollout';
 import type { ConfigRule, SchemaRule } from './invariant-rule';
 
 export const SCALING_ALARM_RULES: readonly (ConfigRule | SchemaRule)[] = [
@@ -51,18 +52,20 @@ export const SCALING_ALARM_RULES: readonly (ConfigRule | SchemaRule)[] = [
     group: 'scaling-alarms',
     phase: 'config',
     severity: 'error',
-    title: 'maxCapacity >= minCapacity + rollout batch',
+    title: 'maxCapacity >= minCapacity + what a release rollout launches above it',
     rationale:
-      'A rolling update launches the new batch before retiring the old one; without headroom above the minimum the rollout cannot keep capacity and stalls or drops below minimum.',
+      'An instance refresh launches new instances before it retires old ones (up to fleet.instanceRefresh.maxHealthyPercentage of the desired capacity); without headroom above the minimum the refresh cannot keep capacity and stalls.',
     check(c) {
-      const needed = c.fleet.minCapacity + c.fleet.rollingUpdate.maxBatchSize;
+      const plan = refreshPlan(c.fleet, c.availabilityZones.length);
+      const extra = extraDuringRefresh(plan.maxHealthyPercentage, c.fleet.minCapacity);
+      const needed = c.fleet.minCapacity + extra;
       if (c.fleet.maxCapacity >= needed) return [];
       return [
         {
           path: 'fleet.maxCapacity',
           value: c.fleet.maxCapacity,
-          message: `a rollout needs fleet.minCapacity ${c.fleet.minCapacity} + fleet.rollingUpdate.maxBatchSize ${c.fleet.rollingUpdate.maxBatchSize} = ${needed} instances, above fleet.maxCapacity (${c.fleet.maxCapacity})`,
-          fix: `raise fleet.maxCapacity to ${needed} or more, or lower fleet.rollingUpdate.maxBatchSize.`,
+          message: `a release rollout needs fleet.minCapacity ${c.fleet.minCapacity} + floor((${plan.maxHealthyPercentage}% - 100%) x ${c.fleet.minCapacity}) = ${needed} instances (fleet.instanceRefresh.maxHealthyPercentage ${plan.maxHealthyPercentage}), above fleet.maxCapacity (${c.fleet.maxCapacity})`,
+          fix: `raise fleet.maxCapacity to ${needed} or more, or lower fleet.instanceRefresh.maxHealthyPercentage.`,
         },
       ];
     },

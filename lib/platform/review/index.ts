@@ -7,6 +7,7 @@ export * from './rename-detection';
 export * from './report-parts';
 export * from './review';
 export * from './review-error';
+export * from './rollback-risks';
 export * from './run-process';
 export * from './source-tree';
 export * from './stack-review';

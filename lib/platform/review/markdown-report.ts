@@ -36,6 +36,17 @@ export function markdownReport(review: Review, options: ReportOptions): string {
     }
     out.push('');
   }
+  const risks = review.stacks.flatMap((s) => s.rollbackRisks.map((r) => ({ stack: s.stack, ...r })));
+  if (risks.length > 0) {
+    out.push(
+      '### Rollback can fail',
+      '',
+      '`loadbearing deploy` asks for `--approve-stateful` before it deploys these:',
+      '',
+      ...risks.map((r) => `- ${escapeMarkdown(`${r.stack}: ${r.logicalId} (${r.type}): ${r.change}. ${r.reason}`)}`),
+      '',
+    );
+  }
   const warnings = [...(options.notes ?? []), ...review.stacks.flatMap((s) => s.warnings.map((w) => `${s.stack}: ${w}`))];
   if (warnings.length > 0) {
     out.push('### Warnings', '', ...warnings.map((w) => `- ${escapeMarkdown(w)}`), '');

@@ -4,6 +4,7 @@ import { constructPaths, displayPath } from './construct-paths';
 import { analyzeImpacts, dominantEffect, type ChainStep, type ImpactAnalysis, type ResourceImpact } from './impact-analysis';
 import { renderValue } from './render-value';
 import { pairRenames, type UnpairedResource } from './rename-detection';
+import { rollbackRisks, type RollbackRisk } from './rollback-risks';
 import { isStatefulType } from './stateful-types';
 import type { Template } from './templates';
 
@@ -85,6 +86,8 @@ export interface StackReview {
   readonly hazards: readonly Hazard[];
   /** Non-blocking findings worth a reviewer's attention. */
   readonly warnings: readonly string[];
+  /** Changes whose rollback can fail (not blocking here; `loadbearing deploy` asks for --approve-stateful). */
+  readonly rollbackRisks: readonly RollbackRisk[];
   /** Changes outside Resources (outputs, parameters, conditions...), by section. */
   readonly otherSections: readonly string[];
   /** The library's IAM statement and managed-policy tables (header row first), empty without changes. */
@@ -169,6 +172,7 @@ export function reviewStack(
     if (at >= 0) hazards.splice(at, 1, moved);
     else hazards.push(moved);
   }
+  warnings.push(...triggerWarnings(before, after, changes));
 
   const changed = new Set(changes.map((c) => c.logicalId));
   const impacts = [...analysis.impacts.values()]
@@ -196,6 +200,7 @@ export function reviewStack(
     impacts,
     hazards,
     warnings,
+    rollbackRisks: rollbackRisks(before, after, paths),
     otherSections: otherSections(diff),
     iamTables: [diff.iamChanges.summarizeStatements(), diff.iamChanges.summarizeManagedPolicies()]
       .filter((t) => t.length > 1)
@@ -361,6 +366,41 @@ function describeChange(logicalId: string, d: ResourceDifference, path: string |
   };
 }
 
+/** The rollback trigger alarm names a template records (lib/platform/platform-stack.ts, DELIVERY_METADATA). */
+export function recordedRollbackTriggers(template: Template | undefined): string[] {
+  const delivery = (template?.Metadata as Record<string, { rollbackTriggers?: unknown }> | undefined)?.['loadbearing:delivery'];
+  return Array.isArray(delivery?.rollbackTriggers) ? delivery.rollbackTriggers.filter((n): n is string => typeof n === 'string') : [];
+}
+
+/**
+ * A rollback trigger of the deployed stack that this deploy deletes or replaces. CloudFormation
+ * keeps a stack's triggers for every later update ("saves the rollback triggers specified for a
+ * stack and applies them to any subsequent update operations",
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-rollback-triggers.html),
+ * and a trigger that is missing fails the operation, which then rolls back
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_RollbackTrigger.html).
+ */
+function triggerWarnings(before: Template | undefined, after: Template, changes: readonly ResourceChange[]): string[] {
+  const alarms = (t: Template | undefined) =>
+    new Map(
+      Object.entries(t?.Resources ?? {})
+        .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && typeof r.Properties?.AlarmName === 'string')
+        .map(([id, r]) => [r.Properties!.AlarmName as string, id]),
+    );
+  const [was, is] = [alarms(before), alarms(after)];
+  const replaced = new Set(changes.filter((c) => c.kind === 'replaced').map((c) => c.logicalId));
+  return recordedRollbackTriggers(before).flatMap((name) => {
+    const id = is.get(name);
+    const what = id === undefined ? 'deletes' : replaced.has(id) ? 'replaces' : undefined;
+    if (!what) return [];
+    return [
+      `rollback trigger alarm ${name} (${was.get(name) ?? 'not in the baseline'}): this deploy ${what} it, and CloudFormation keeps the stack's triggers between deploys: ` +
+        'a plain `cdk deploy` would fail on the missing trigger and roll back. Deploy with `npx loadbearing deploy`, which passes the new trigger list, ' +
+        'or pass `--rollback-trigger-alarm-arns` with the triggers that remain (docs/delivering.md, "Rollback triggers").',
+    ];
+  });
+}
+
 function removalHazard(stack: string, change: ResourceChange, renamedTo: Hazard['renamedTo']): Hazard | undefined {
   if (change.kind !== 'removed' || (change.impact !== 'WILL_DESTROY' && change.impact !== 'WILL_ORPHAN')) return undefined;
   const base = { stack, logicalId: change.logicalId, type: change.type, ...(change.path === undefined ? {} : { path: change.path }) };
@@ -487,6 +527,7 @@ function removedStack(stack: string, before: Template): StackReview {
     changes: [],
     impacts: [],
     hazards: [],
+    rollbackRisks: [],
     warnings: [
       `stack ${stack} is no longer synthesized (${resources.length} resources, ${stateful} stateful). A deploy leaves the deployed stack alone; ` +
         '`cdk destroy` or deleting it would delete every resource without a Retain policy.',

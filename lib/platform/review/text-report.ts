@@ -85,6 +85,16 @@ export function textReport(review: Review, options: ReportOptions): string {
     }
     out.push('');
   }
+  const risks = review.stacks.flatMap((s) => s.rollbackRisks.map((r) => ({ stack: s.stack, ...r })));
+  if (risks.length > 0) {
+    out.push('Rollback can fail (`loadbearing deploy` asks for --approve-stateful):');
+    for (const r of risks)
+      out.push(
+        `  ${r.stack}: ${r.logicalId} (${r.type})${displayPath(r.path) ? `  ${displayPath(r.path)}` : ''}: ${r.change}`,
+        `    ${r.reason}`,
+      );
+    out.push('');
+  }
   const warnings = [...(options.notes ?? []), ...review.stacks.flatMap((s) => s.warnings.map((w) => `${s.stack}: ${w}`))];
   if (warnings.length > 0) {
     out.push('Warnings:', ...warnings.map((w) => `  - ${w}`), '');

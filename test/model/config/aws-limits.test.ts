@@ -123,21 +123,75 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
       [/failureDrills\.zones\[0\] = "us-east-1d"/, /availability zones/],
     ],
   ],
-  'rolling-update': [
+  'instance-refresh': [
     [
-      'minInstancesInService at the maximum',
-      env('prod', { fleet: { rollingUpdate: { minInstancesInService: 23 } } }),
-      env('prod', { fleet: { rollingUpdate: { minInstancesInService: 24 } } }),
-      [/rollingUpdate\.minInstancesInService = 24/, /must be below fleet\.maxCapacity \(24\)/],
+      'checkpoints that do not end at 100 (the refresh would stop before it replaces everyone)',
+      env('prod', { fleet: { instanceRefresh: { checkpointPercentages: [20, 100] } } }),
+      env('prod', { fleet: { instanceRefresh: { checkpointPercentages: [20, 50] } } }),
+      [/instanceRefresh\.checkpointPercentages = \[20,50\]/, /the last one 100/, /API_RefreshPreferences\.html/],
     ],
     [
-      'the default (minCapacity) at the maximum',
-      env('prod', { fleet: { minCapacity: 6, maxCapacity: 8 } }),
+      'checkpoints out of order',
+      env('prod', { fleet: { instanceRefresh: { checkpointPercentages: [34, 67, 100] } } }),
+      env('prod', { fleet: { instanceRefresh: { checkpointPercentages: [67, 34, 100] } } }),
+      [/checkpointPercentages = \[67,34,100\]/, /ascending and unique/],
+    ],
+    [
+      'a checkpoint delay above 48 hours',
+      env('prod', { fleet: { instanceRefresh: { checkpointDelaySeconds: 172_800 } } }),
+      env('prod', { fleet: { instanceRefresh: { checkpointDelaySeconds: 172_801 } } }),
+      [/checkpointDelaySeconds = 172801/, /from 0 to 172800/, /API_RefreshPreferences\.html/],
+    ],
+    [
+      'a negative bake',
+      env('prod', { fleet: { instanceRefresh: { bakeSeconds: 0 } } }),
+      env('prod', { fleet: { instanceRefresh: { bakeSeconds: -1 } } }),
+      [/bakeSeconds = -1/, /from 0 to 172800/],
+    ],
+    [
+      'healthy percentages more than 100 apart',
+      env('prod', { fleet: { instanceRefresh: { minHealthyPercentage: 100, maxHealthyPercentage: 200 } } }),
       env('prod', {
-        fleet: { minCapacity: 6, maxCapacity: 6 },
-        invariants: { optOut: [{ rule: 'SA-3', reason: 'a fixed-size fleet with no rollout headroom, for this test' }] },
+        fleet: { instanceRefresh: { minHealthyPercentage: 90, maxHealthyPercentage: 200 } },
       }),
-      [/fleet\.maxCapacity = 6/, /defaults to fleet\.minCapacity \(6\)/],
+      [/maxHealthyPercentage = 200/, /at most 100 above minHealthyPercentage \(90\)/, /API_InstanceMaintenancePolicy\.html/],
+    ],
+  ],
+  'refresh-alarms': [
+    [
+      'more than 10 alarms for the refresh',
+      env('prod', { delivery: { releaseAlarms: { extraAlarmNames: Array.from({ length: 8 }, (_, i) => `mine-${i}`) } } }),
+      env('prod', { delivery: { releaseAlarms: { extraAlarmNames: Array.from({ length: 9 }, (_, i) => `mine-${i}`) } } }),
+      [/extraAlarmNames/, /would watch 11 alarms/, /at most 10/, /API_AlarmSpecification\.html/],
+    ],
+  ],
+  'rollback-triggers': [
+    [
+      'more than 5 rollback triggers',
+      env('prod', {
+        delivery: {
+          rollbackTriggers: ['alb-target-5xx-rate', 'alb-elb-5xx-rate', 'alb-latency-p99', 'alb-healthy-hosts-low', 'app-shed-requests'],
+        },
+      }),
+      env('prod', {
+        delivery: {
+          rollbackTriggers: [
+            'alb-target-5xx-rate',
+            'alb-elb-5xx-rate',
+            'alb-latency-p99',
+            'alb-healthy-hosts-low',
+            'app-shed-requests',
+            'fleet-in-service-low',
+          ],
+        },
+      }),
+      [/delivery\.rollbackTriggers/, /holds 6 alarms/, /at most 5 rollback triggers/, /API_RollbackConfiguration\.html/],
+    ],
+    [
+      'a monitoring time above 180 minutes',
+      env('prod', { delivery: { monitoringMinutes: 180 } }),
+      env('prod', { delivery: { monitoringMinutes: 181 } }),
+      [/delivery\.monitoringMinutes = 181/, /from 0 to 180/, /API_RollbackConfiguration\.html/],
     ],
   ],
   'warm-pool': [

@@ -114,10 +114,10 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
   'EC-8': [
     [
       'a signal timeout and a grace period the slowest boot overruns',
-      env('prod', { fleet: { rollingUpdate: { signalTimeoutSeconds: 758 }, healthCheckGracePeriodSeconds: 636 } }),
+      env('prod', { fleet: { rollingUpdate: { signalTimeoutSeconds: 805 }, healthCheckGracePeriodSeconds: 636 } }),
       env('prod', { fleet: { rollingUpdate: { signalTimeoutSeconds: 600 }, healthCheckGracePeriodSeconds: 300 } }),
       [
-        /prod\.fleet\.rollingUpdate\.signalTimeoutSeconds = 600\n +rule: must be >= 758 s: the slowest boot takes 636 s to its verdict/,
+        /prod\.fleet\.rollingUpdate\.signalTimeoutSeconds = 600\n +rule: must be >= 805 s: the slowest boot takes 636 s to its verdict/,
         /prod\.fleet\.healthCheckGracePeriodSeconds = 300\n +rule: must be >= 636 s/,
       ],
     ],

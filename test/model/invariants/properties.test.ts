@@ -52,7 +52,7 @@ const teamConfig = fc
         baselineInstances: Math.max(1, Math.floor(g.minCapacity / 2) - g.baselineShortfall + 2),
         spotPercentAboveBase: g.spotPercentAboveBase,
         workloadProfile: g.workloadProfile,
-        rollingUpdate: { maxBatchSize: 1 },
+        instanceRefresh: { maxHealthyPercentage: 110 },
       },
       app: {
         dbPoolSize: g.dbPoolSize,

@@ -254,14 +254,14 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
   },
   {
     id: 'AZ-2',
-    compliant: { fleet: { rollingUpdate: { minInstancesInService: 6 } } },
-    violating: { fleet: { rollingUpdate: { minInstancesInService: 3 } } },
+    compliant: { fleet: { instanceRefresh: { minHealthyPercentage: 90 } } },
+    violating: { fleet: { instanceRefresh: { minHealthyPercentage: 50 } } },
     expected: [
       p(
-        'fleet.rollingUpdate.minInstancesInService',
-        '3',
-        '[AZ-2] during a rollout only 3 instance(s) stay in service; with one of 3 AZs lost that is 2, below fleet.baselineInstances (4)',
-        'raise fleet.rollingUpdate.minInstancesInService to 6 or more (or leave it unset: minCapacity).',
+        'fleet.instanceRefresh.minHealthyPercentage',
+        '50',
+        '[AZ-2] an instance refresh keeps ceil(50% x fleet.minCapacity 6) = 3 instance(s) healthy; with one of 3 AZs lost that is floor(3 x 2 / 3) = 2, below fleet.baselineInstances (4)',
+        'set fleet.instanceRefresh.minHealthyPercentage to 100, the default: new instances launch before old ones stop.',
       ),
     ],
   },
@@ -313,8 +313,21 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
       p(
         'fleet.maxCapacity',
         '7',
-        '[SA-3] a rollout needs fleet.minCapacity 6 + fleet.rollingUpdate.maxBatchSize 2 = 8 instances, above fleet.maxCapacity (7)',
-        'raise fleet.maxCapacity to 8 or more, or lower fleet.rollingUpdate.maxBatchSize.',
+        '[SA-3] a release rollout needs fleet.minCapacity 6 + floor((134% - 100%) x 6) = 8 instances (fleet.instanceRefresh.maxHealthyPercentage 134), above fleet.maxCapacity (7)',
+        'raise fleet.maxCapacity to 8 or more, or lower fleet.instanceRefresh.maxHealthyPercentage.',
+      ),
+    ],
+  },
+  {
+    id: 'DS-3',
+    compliant: { fleet: { instanceRefresh: { checkpointDelaySeconds: 180 } } },
+    violating: { fleet: { instanceRefresh: { checkpointDelaySeconds: 179 } } },
+    expected: [
+      p(
+        'fleet.instanceRefresh.checkpointDelaySeconds',
+        '179',
+        '[DS-3] a release alarm needs up to (delivery.releaseAlarms.datapointsToAlarm 2 + 1) x periodSeconds 60 = 180 s to fire (the first period may be partial), longer than the checkpoint delay (179 s): a bad release would pass its first checkpoint undetected',
+        'raise fleet.instanceRefresh.checkpointDelaySeconds to 180 or more, or lower delivery.releaseAlarms.datapointsToAlarm.',
       ),
     ],
   },

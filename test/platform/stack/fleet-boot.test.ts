@@ -93,11 +93,12 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
     expect(s).toContain('trap lb_exit EXIT');
   });
 
-  it('derives the signal timeout, the rollout pause and the grace period from the boot timeline', () => {
+  it('derives the signal timeout, the launch hook heartbeat and the grace period from the boot timeline', () => {
     const [asg] = Object.values(resourcesOfType(t(), 'AWS::AutoScaling::AutoScalingGroup'));
     const iso = `PT${timing.signalTimeoutSeconds / 60}M`;
     expect(asg.CreationPolicy).toEqual({ ResourceSignal: { Count: env.fleet.minCapacity, Timeout: iso } });
-    expect((asg.UpdatePolicy as { AutoScalingRollingUpdate: { PauseTime: string } }).AutoScalingRollingUpdate.PauseTime).toBe(iso);
+    const [hook] = Object.values(resourcesOfType(t(), 'AWS::AutoScaling::LifecycleHook'));
+    expect(hook.Properties?.HeartbeatTimeout).toBe(timing.signalTimeoutSeconds);
     expect(asg.Properties?.HealthCheckGracePeriod).toBe(timing.gracePeriodSeconds);
     expect(timing.signalledSeconds).toBeLessThan(timing.signalTimeoutSeconds);
   });
@@ -301,7 +302,7 @@ describe('the boot report across updates', () => {
         fleet: {
           ...BUILTIN_ENVIRONMENTS.prod.fleet,
           boot: { healthWaitSeconds: 300 },
-          rollingUpdate: { maxBatchSize: 2, signalTimeoutSeconds: 1800 },
+          rollingUpdate: { signalTimeoutSeconds: 1800 },
         },
       }),
     ) as CfnTemplate;

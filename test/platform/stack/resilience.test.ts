@@ -169,17 +169,28 @@ describe('fleet: capacity fallback and safe rollout', () => {
     });
   });
 
-  it('rolls out in batches that wait for healthy instances to signal', () => {
+  it('creates with every instance signalling, and rolls a release out by instance refresh: one AZ at a time, a delay at each, a bake, the release alarms', () => {
     const timing = environmentBootTiming(prodConfig);
     const asg = Object.values(resourcesOfType(prodJson, 'AWS::AutoScaling::AutoScalingGroup'))[0];
-    expect(asg.UpdatePolicy).toMatchObject({
-      AutoScalingRollingUpdate: {
-        MaxBatchSize: prodConfig.fleet.rollingUpdate.maxBatchSize,
-        MinInstancesInService: prodConfig.fleet.minCapacity,
-        WaitOnResourceSignals: true,
-        PauseTime: `PT${timing.signalTimeoutSeconds / 60}M`,
+    const policy = asg.UpdatePolicy as Record<string, { Preferences?: { AlarmSpecification?: { Alarms: string[] } } }>;
+    expect(policy.AutoScalingRollingUpdate).toBeUndefined();
+    expect(policy.AutoScalingInstanceRefresh).toMatchObject({
+      Strategy: 'Rolling',
+      Preferences: {
+        CheckpointPercentages: [33, 66, 100],
+        CheckpointDelay: prodConfig.fleet.instanceRefresh.checkpointDelaySeconds,
+        BakeTime: prodConfig.fleet.instanceRefresh.bakeSeconds,
+        MinHealthyPercentage: 100,
+        MaxHealthyPercentage: 134,
+        SkipMatching: true,
+        ScaleInProtectedInstances: 'Ignore',
+        StandbyInstances: 'Ignore',
       },
     });
+    expect(policy.AutoScalingInstanceRefresh!.Preferences!.AlarmSpecification!.Alarms).toEqual([
+      expect.stringMatching(/^loadbearing-prod-release-r[0-9a-f]{12}-errors$/),
+      expect.stringMatching(/^loadbearing-prod-release-r[0-9a-f]{12}-latency-p99$/),
+    ]);
     expect(asg.CreationPolicy).toEqual({
       ResourceSignal: { Count: prodConfig.fleet.minCapacity, Timeout: `PT${timing.signalTimeoutSeconds / 60}M` },
     });

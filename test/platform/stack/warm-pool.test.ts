@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { LAUNCH_HOOK_NAME } from '../../../constructs/app-fleet';
 import { BOOT_PATHS } from '../../../constructs/boot-script';
 import { BUILTIN_ENVIRONMENTS } from '../../../lib/model/config/builtin-environments';
-import { environmentBootTiming, WARM_START_SETTLE_SECONDS } from '../../../lib/model/config/boot-timing';
+import { bootTiming, environmentBootTiming, WARM_START_SETTLE_SECONDS } from '../../../lib/model/config/boot-timing';
+import { fleetBootTimingInput } from '../../../lib/model/config/fleet-settings';
 import type { EnvironmentConfig } from '../../../lib/model/config/environment-schema';
 import { builtinEnvironments } from '../../../lib/model/config/load-config';
 import { readTemplate, resourcesOfType, type CfnResource, type CfnTemplate } from '../../support/assembly';
@@ -42,8 +43,11 @@ describe('prod with a warm pool', () => {
       HeartbeatTimeout: timing.signalTimeoutSeconds,
       DefaultResult: 'ABANDON',
     });
-    // The exit path completes the action too (IMDS, one describe, the retried call).
-    expect(timing.exitSeconds).toBeGreaterThan(environmentBootTiming(builtinEnvironments().find((e) => e.name === 'prod')!).exitSeconds);
+    // The exit path completes the action (IMDS, one describe, the retried call): with or without a warm pool (ADR 0007).
+    expect(timing.exitSeconds).toBe(environmentBootTiming(builtinEnvironments().find((e) => e.name === 'prod')!).exitSeconds);
+    expect(timing.exitSeconds).toBeGreaterThan(
+      bootTiming({ ...fleetBootTimingInput(config.fleet, 0, false), lifecycleHook: false }).exitSeconds,
+    );
     expect(timing.signalledSeconds).toBeLessThan(hook.Properties!.HeartbeatTimeout as number);
     // PutLifecycleHook: "The range is from 30 to 7200 seconds."
     expect(hook.Properties!.HeartbeatTimeout).toBeLessThanOrEqual(7200);
@@ -130,11 +134,12 @@ describe('a warm pool deploys', () => {
 });
 
 describe.each(builtinEnvironments().map((e) => [e.stackName] as const))('%s (no warm pool)', (stackName) => {
-  it('has no lifecycle hook, no lifecycle permission and no watcher', () => {
+  it('has the launch hook and its permission (every group has them, ADR 0007), but no warm pool and no watcher', () => {
     const t = readTemplate(dir, stackName);
-    expect(Object.keys(resourcesOfType(t, 'AWS::AutoScaling::LifecycleHook'))).toEqual([]);
+    expect(Object.keys(resourcesOfType(t, 'AWS::AutoScaling::LifecycleHook'))).toEqual([expect.stringMatching(/^FleetLaunchHook/)]);
     expect(Object.keys(resourcesOfType(t, 'AWS::AutoScaling::WarmPool'))).toEqual([]);
-    expect(JSON.stringify(resourcesOfType(t, 'AWS::IAM::Policy'))).not.toContain('autoscaling:');
+    expect(JSON.stringify(resourcesOfType(t, 'AWS::IAM::Policy'))).toContain('autoscaling:CompleteLifecycleAction');
     expect(userDataScript(t)).not.toContain(BOOT_PATHS.lifecycleUnit);
+    expect(bashSyntaxErrors(userDataScript(t))).toBe('');
   });
 });
