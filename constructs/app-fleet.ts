@@ -24,6 +24,7 @@ import {
   serviceCommands,
   serviceUnit,
   type BootReport,
+  completionCommands,
 } from './boot-script';
 import { bootTiming, bootTimingProblems, MAX_SIGNAL_TIMEOUT_SECONDS, type BootTiming } from '../lib/model/config/boot-timing';
 import { ConfigError, extensionError } from '../lib/model/config/config-error';
@@ -241,6 +242,8 @@ export class AppFleet extends Construct {
       reasonUrl: report?.url,
       lifecycleHookName: launchHook ? LAUNCH_HOOK_NAME : undefined,
       warmPool,
+      // The migration reproduces the launch template as deployed before (no completion marker then).
+      requireCompletion: !migration,
     };
     // The release ID is a hash of the launch template's data, which holds it (APP_RELEASE): while
     // the hash is computed, the token stands for a fixed placeholder.
@@ -270,6 +273,8 @@ export class AppFleet extends Construct {
     // Rollout gate: the boot signals after the health wait (lib/model/config/boot-timing.ts bounds it).
     if (props.healthCheck)
       userData.addCommands(...healthWaitCommands(props.healthCheck.port, props.healthCheck.path, this.bootTiming.healthWait));
+    // Last: the exit trap signals SUCCESS only for a script that got here.
+    if (!migration) userData.addCommands(...completionCommands());
     // cloudformation:SignalResource on this stack: the group's `signals` grants it to the role.
 
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
@@ -692,12 +697,12 @@ export function checkedBootCommands(commands: unknown, fleetPath: string): strin
     if (command.includes('\0')) {
       throw extensionError(`${hook}[${i}]`, command, 'a boot command cannot hold a NUL byte (user data is text)', 'remove the NUL byte.');
     }
-    if (/^\s*exit(\s|;|$)/m.test(command)) {
+    if (/^\s*exit(\s|;|$)/.test(command)) {
       throw extensionError(
         `${hook}[${i}]`,
         command,
-        'a boot command must not exit the boot script: the instance would never signal, and the rollout would wait out its timeout, then roll back',
-        'let the command fail instead (the script stops and reports the failing step), or run it in a subshell: ( ... ).',
+        'a boot command must not exit the boot script: it would end the boot before the app is installed and checked, and the boot would be reported as failed',
+        'let the command fail instead (the script stops and reports the failing step), or skip with an if: if [ -f x ]; then ...; fi.',
       );
     }
   });

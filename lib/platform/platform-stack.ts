@@ -119,6 +119,8 @@ export interface PlatformStackProps extends Omit<StackProps, 'env' | 'stackName'
  */
 export class PlatformStack extends Stack {
   public readonly config: EnvironmentConfig;
+  /** What happens to stateful resources on delete (from `dataProtection`); a team's own stateful constructs (AppBucket) take it. */
+  public readonly protection: StatefulProtection;
   public readonly network: Network;
   public readonly securityGroups: SecurityGroups;
   public readonly alarmTopics: AlarmTopics;
@@ -153,7 +155,7 @@ export class PlatformStack extends Stack {
     Tags.of(this).add('loadbearing:stage', config.stage);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
 
-    const protection = statefulProtection(config.dataProtection.allowDestroy);
+    const protection = (this.protection = statefulProtection(config.dataProtection.allowDestroy));
     const azs = config.availabilityZones;
     const logsKey = new LogEncryptionKey(this, 'LogsKey', { protection }).key;
 

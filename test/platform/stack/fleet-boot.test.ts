@@ -88,8 +88,12 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
       `--max-time ${timing.healthWait.probeTimeoutSeconds} http://127.0.0.1:${env.app.port}${env.loadBalancer.healthCheck.path}`,
     );
     expect(s).toContain('systemctl show -p NRestarts --value loadbearing-app');
-    // The health wait is the last step: reaching the end means healthy, and the trap signals.
-    expect(s.trimEnd().split('\n').at(-1)).toContain('healthy:');
+    // The health wait is the last step, then the completion marker: only a script that got there
+    // is healthy, and the trap signals SUCCESS (an early `exit 0` is a failed boot).
+    const lines = s.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe('LB_DONE=1');
+    expect(lines.at(-2)).toContain('healthy:');
+    expect(s).toContain('if [ "$code" -eq 0 ] && [ "$LB_DONE" != 1 ]; then');
     expect(s).toContain('trap lb_exit EXIT');
   });
 
