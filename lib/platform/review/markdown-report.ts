@@ -18,7 +18,7 @@ export function markdownReport(review: Review, options: ReportOptions): string {
     for (const h of review.blocking) out.push(...hazardItem(h));
     out.push(
       '',
-      proceedHint(options.allowListPath),
+      proceedHint(options),
       '',
       '```json',
       ...review.blocking.map((h, i, all) => `${allowListSnippet(h)}${i < all.length - 1 ? ',' : ''}`),
@@ -27,7 +27,7 @@ export function markdownReport(review: Review, options: ReportOptions): string {
     );
   }
   if (review.allowed.length > 0) {
-    out.push(`### Allowed by ${code(options.allowListPath)}`, '');
+    out.push(`### Allowed by ${code(options.allowListPath ?? 'the allow-list')}`, '');
     for (const { hazard, entry } of review.allowed) {
       out.push(
         `- ${code(hazard.stack)} ${resource(hazard)}: ${escapeMarkdown(hazard.reason)}`,

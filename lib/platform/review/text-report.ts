@@ -5,10 +5,12 @@ import { isChanged, type Review } from './review';
 import { stripAnsi, type Hazard } from './stack-review';
 
 export interface ReportOptions {
-  /** The allow-list file, as the user should see it. */
-  readonly allowListPath: string;
+  /** The allow-list file, as the user should see it; undefined when there is none (the report then does not mention one). */
+  readonly allowListPath?: string;
   /** How many entries it has. */
   readonly allowListEntries: number;
+  /** With no allow-list: how to start one, for a deliberate loss (see `locateAllowList`). */
+  readonly allowListSetup?: string;
   /** Run-level warnings (e.g. the baseline uses other dependencies). */
   readonly notes?: readonly string[];
   /** Include the library's full property-level diff. @default false */
@@ -22,7 +24,8 @@ export const MAX_LISTED = 40;
 export function textReport(review: Review, options: ReportOptions): string {
   const out: string[] = [];
   out.push(`Synth diff: ${review.base} -> ${review.head}`);
-  out.push(`Allow-list: ${options.allowListPath} (${plural(options.allowListEntries, 'entry', 'entries')})`);
+  if (options.allowListPath !== undefined)
+    out.push(`Allow-list: ${options.allowListPath} (${plural(options.allowListEntries, 'entry', 'entries')})`);
   out.push('');
   const width = Math.max(...review.stacks.map((s) => s.stack.length));
   for (const stack of review.stacks) {
@@ -73,7 +76,7 @@ export function textReport(review: Review, options: ReportOptions): string {
     for (const h of review.blocking) out.push(...hazardLines(h));
     out.push(
       '',
-      proceedHint(options.allowListPath),
+      proceedHint(options),
       ...review.blocking.map((h, i, all) => `  ${allowListSnippet(h)}${i < all.length - 1 ? ',' : ''}`),
       '',
     );
@@ -97,12 +100,11 @@ function hazardLines(h: Hazard): string[] {
   return [`  ${h.stack}: ${resourceLabel(h)}`, `    ${h.reason}`, `    fix: ${h.fix}`];
 }
 
-/** What to do about blocking changes besides fixing them. */
-export function proceedHint(allowListPath: string): string {
-  return (
-    'If a loss is deliberate: snapshot the data or plan the migration first, then add an entry with the real reason to ' +
-    `${allowListPath}:`
-  );
+/** What to do about blocking changes besides fixing them: an entry in the allow-list, or how to start one. */
+export function proceedHint(options: Pick<ReportOptions, 'allowListPath' | 'allowListSetup'>): string {
+  const start = 'If a loss is deliberate: snapshot the data or plan the migration first, then ';
+  if (options.allowListPath !== undefined) return `${start}add an entry with the real reason to ${options.allowListPath}:`;
+  return `${start}allow it with the real reason: ${options.allowListSetup ?? 'pass an allow-list with --allow-list <file>'}:`;
 }
 
 /** The last line of every report. */
