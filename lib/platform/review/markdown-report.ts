@@ -2,7 +2,7 @@ import { displayPath } from './construct-paths';
 import { allowListSnippet, blockedHeadline, changeSummary, countSummary, impactKind } from './report-parts';
 import { isChanged, type Review } from './review';
 import type { Hazard } from './stack-review';
-import { MAX_LISTED, proceedHint, verdict, type ReportOptions } from './text-report';
+import { listedChanges, proceedHint, verdict, type ReportOptions } from './text-report';
 
 /** GitHub rejects comments over 65536 characters; the full diffs are cut to fit well below that. */
 export const MAX_DETAILS_CHARS = 40_000;
@@ -50,13 +50,16 @@ export function markdownReport(review: Review, options: ReportOptions): string {
     out.push(`### ${stack.stack}`, '');
     if (stack.changes.length > 0) {
       out.push('| Change | Type | Logical ID | Construct path | What changed |', '| --- | --- | --- | --- | --- |');
-      for (const c of stack.changes.slice(0, MAX_LISTED)) {
+      const listed = listedChanges(stack.changes);
+      for (const c of listed) {
         const path = displayPath(c.path);
+        const notes = (c.notes ?? []).map((n) => ` **${escapeMarkdown(n.text)}** (\`${n.rule}\`)`).join('');
         out.push(
-          `| ${c.kind}${c.stateful ? ' (stateful)' : ''} | ${code(c.type)} | ${code(c.logicalId)} | ${path ? code(path) : ''} | ${escapeMarkdown(changeSummary(c))} |`,
+          `| ${c.kind}${c.stateful ? ' (stateful)' : ''} | ${code(c.type)} | ${code(c.logicalId)} | ${path ? code(path) : ''} | ${escapeMarkdown(changeSummary(c))}${notes} |`,
         );
       }
-      if (stack.changes.length > MAX_LISTED) out.push('', `... and ${stack.changes.length - MAX_LISTED} more (see the full diff below).`);
+      if (stack.changes.length > listed.length)
+        out.push('', `... and ${stack.changes.length - listed.length} more (see the full diff below).`);
       out.push('');
     }
     if (stack.impacts.length > 0) {

@@ -20,6 +20,11 @@ export interface ReportOptions {
 /** Most modified resources listed per stack; the rest are counted (a tag change touches every resource). */
 export const MAX_LISTED = 40;
 
+/** The changes a report lists: the first MAX_LISTED, and every change with a note (a restart or a roll is never cut). */
+export function listedChanges<C extends { readonly notes?: readonly unknown[] }>(changes: readonly C[]): C[] {
+  return changes.filter((c, i) => i < MAX_LISTED || (c.notes?.length ?? 0) > 0);
+}
+
 /** The review as plain text for a terminal or CI log. */
 export function textReport(review: Review, options: ReportOptions): string {
   const out: string[] = [];
@@ -31,12 +36,13 @@ export function textReport(review: Review, options: ReportOptions): string {
   for (const stack of review.stacks) {
     out.push(`${stack.stack.padEnd(width)}  ${countSummary(stack)}`);
     if (!isChanged(stack)) continue;
-    const listed = stack.changes.slice(0, MAX_LISTED);
+    const listed = listedChanges(stack.changes);
     for (const c of listed) {
       const path = displayPath(c.path);
       out.push(
         `  ${c.kind.padEnd(8)}  ${c.type}  ${c.logicalId}${path ? `  ${path}` : ''}${c.stateful ? '  [stateful]' : ''}${summaryOrEmpty(changeSummary(c))}`,
       );
+      for (const note of c.notes ?? []) out.push(`            ${note.text} (${note.rule})`);
     }
     if (stack.changes.length > listed.length)
       out.push(`  ... and ${stack.changes.length - listed.length} more (see --details or --markdown)`);
