@@ -31,8 +31,8 @@ export async function resolveRef(repoDir: string, ref: string): Promise<Resolved
   if (inside.status !== 0 || inside.stdout.trim() !== 'true') {
     throw new ReviewError(
       `${repoDir} is not in a git repository, so there is no baseline to compare with`,
-      'put the project under git and commit it (git init && git add -A && git commit -m "baseline"), then review your changes against ' +
-        'that commit; or compare against templates you kept with --base-dir <dir>.',
+      'put the project under git and commit it (git init, node_modules and cdk.out in .gitignore, git add -A && git commit -m "baseline"), ' +
+        'then review your changes against that commit; or compare against templates you kept with --base-dir <dir>.',
     );
   }
   const r = await git(repoDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
@@ -42,7 +42,7 @@ export async function resolveRef(repoDir: string, ref: string): Promise<Resolved
   if (head.status !== 0) {
     throw new ReviewError(
       `the git repository of ${repoDir} has no commits yet, so there is no baseline${ref === 'HEAD' ? '' : ` (${ref})`} to compare with`,
-      'commit the project first (git add -A && git commit -m "baseline"); the review then shows what your next changes do to it. ' +
+      'commit the project first (node_modules and cdk.out in .gitignore, git add -A && git commit -m "baseline"); the review then shows what your next changes do to it. ' +
         'Or compare against templates you kept with --base-dir <dir>.',
     );
   }

@@ -119,7 +119,10 @@ export function verdict(review: Review): string {
   if (!review.changed) return 'No changes: every template matches the baseline.';
   const changed = review.stacks.filter(isChanged).length;
   const allowed = review.allowed.length > 0 ? `, ${plural(review.allowed.length, 'allowed replacement')}` : '';
-  return `Result: no blocking changes (${plural(changed, 'stack')} changed${allowed}).`;
+  const interruptions = review.stacks.flatMap((s) => s.changes).filter((c) => c.notes?.some((n) => n.sameAs === undefined)).length;
+  const noted =
+    interruptions > 0 ? `; ${plural(interruptions, 'restart or roll', 'restarts or rolls')} while it deploys: see the notes` : '';
+  return `Result: no blocking changes (${plural(changed, 'stack')} changed${allowed}${noted}).`;
 }
 
 function summaryOrEmpty(summary: string): string {

@@ -30,14 +30,19 @@ export interface UpdateNoteRule {
   /** What AWS does, one sentence (docs/reviewing-changes.md). */
   readonly reason: string;
   readonly sources: readonly string[];
-  /** The note for this change, from both templates; undefined when the rule does not cover it. */
-  readonly note: (change: NoteContext) => string | undefined;
+  /**
+   * The note for this change, from both templates; undefined when the rule does not cover it.
+   * `sameAs`: another change's note already describes this interruption (one fleet roll).
+   */
+  readonly note: (change: NoteContext) => string | { readonly text: string; readonly sameAs: string } | undefined;
 }
 
 /** A note on one change: the rule and what it says. */
 export interface UpdateNote {
   readonly rule: string;
   readonly text: string;
+  /** The logical ID whose note describes the same interruption (counted once). */
+  readonly sameAs?: string;
 }
 
 const resource = (t: Template, id: string): TemplateResource | undefined => t.Resources?.[id];
@@ -214,7 +219,10 @@ export const UPDATE_NOTES: readonly UpdateNoteRule[] = [
     note: (c) => {
       const launchTemplate = changedLaunchTemplate(c, c.logicalId);
       if (launchTemplate === undefined) return fleetRoll(c.after, c.logicalId, c.paths);
-      return `one roll with the new version of ${displayPath(c.paths[launchTemplate]) ?? launchTemplate}: noted there`;
+      return {
+        text: `one roll with the new version of ${displayPath(c.paths[launchTemplate]) ?? launchTemplate}: noted there`,
+        sameAs: launchTemplate,
+      };
     },
   },
 ];
@@ -237,8 +245,10 @@ export function updateNotes(
     for (const rule of UPDATE_NOTES) {
       if (rule.type !== is.Type || (!rule.whenReplaced && replacement(id) === 'yes')) continue;
       if (rule.properties.every((p) => deepEqual(was.Properties?.[p], is.Properties?.[p]))) continue;
-      const text = rule.note({ logicalId: id, before, after, replacement, paths });
-      if (text !== undefined) notes.set(id, [...(notes.get(id) ?? []), { rule: rule.id, text }]);
+      const note = rule.note({ logicalId: id, before, after, replacement, paths });
+      if (note === undefined) continue;
+      const entry: UpdateNote = typeof note === 'string' ? { rule: rule.id, text: note } : { rule: rule.id, ...note };
+      notes.set(id, [...(notes.get(id) ?? []), entry]);
     }
   }
   return notes;

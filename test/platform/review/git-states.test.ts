@@ -60,7 +60,7 @@ describe('npx loadbearing-diff in a new project', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(ONE_LINE);
     expect(run.stderr).toContain(`error: ${dir} is not in a git repository, so there is no baseline to compare with.`);
-    expect(run.stderr).toContain('git init && git add -A && git commit -m "baseline"');
+    expect(run.stderr).toContain('git init, node_modules and cdk.out in .gitignore, git add -A && git commit -m "baseline"');
     expect(run.stderr).toContain('--base-dir <dir>');
   });
 
@@ -72,7 +72,9 @@ describe('npx loadbearing-diff in a new project', () => {
       expect(run.code, argv.join(' ')).toBe(2);
       expect(run.stderr).toMatch(ONE_LINE);
       expect(run.stderr).toContain('has no commits yet, so there is no baseline');
-      expect(run.stderr).toContain('Fix: commit the project first (git add -A && git commit -m "baseline")');
+      expect(run.stderr).toContain(
+        'Fix: commit the project first (node_modules and cdk.out in .gitignore, git add -A && git commit -m "baseline")',
+      );
       expect(run.stderr).not.toContain('--base HEAD');
       expect(run.stdout).toBe('');
     }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { markdownReport } from '../../../lib/platform/review/markdown-report';
+import { changedLeaves, changeSummary } from '../../../lib/platform/review/report-parts';
 import { reviewTemplates } from '../../../lib/platform/review/review';
 import { MAX_LISTED, textReport } from '../../../lib/platform/review/text-report';
 import type { Template, TemplateResource } from '../../../lib/platform/review/templates';
@@ -137,7 +138,9 @@ describe('launch-template-roll and group-roll', () => {
       { Lt: '/team-prod/Fleet/LaunchTemplate' },
     );
     expect(notes.get('Lt')?.[0]?.text).toBe(`new launch template version: ${ROLL}`);
-    expect(notes.get('Asg')).toEqual([{ rule: 'group-roll', text: 'one roll with the new version of Fleet/LaunchTemplate: noted there' }]);
+    expect(notes.get('Asg')).toEqual([
+      { rule: 'group-roll', text: 'one roll with the new version of Fleet/LaunchTemplate: noted there', sameAs: 'Lt' },
+    ]);
   });
 
   it("the group's own change (its subnets): the roll is noted at the group", () => {
@@ -224,16 +227,18 @@ describe("the review of prod's template: the instance class of the DB and of the
         '            the writer restarts with a failover: RDS changes the standby to db.r7g.xlarge first',
     );
     expect(text).toContain(
-      '  modified  AWS::EC2::LaunchTemplate  FleetLaunchTemplate3FC2FEAE  Fleet/LaunchTemplate  LaunchTemplateData\n' +
+      '  modified  AWS::EC2::LaunchTemplate  FleetLaunchTemplate3FC2FEAE  Fleet/LaunchTemplate  LaunchTemplateData.InstanceType "m7g.large" -> "m7g.xlarge"\n' +
         '            new launch template version: rolls the fleet Fleet/ASG: 6 instances (MinSize 6; more if it has scaled out), 2 at a time keeping 6 in service',
     );
     expect(text).toMatch(
       /each batch waits up to 13 min for its instances' signals: 3 batches, at most about 39 min \(launch-template-roll\)\n/,
     );
     expect(text).toContain(
-      '  modified  AWS::AutoScaling::AutoScalingGroup  FleetASG9541CF7F  Fleet/ASG  MixedInstancesPolicy\n' +
+      '  modified  AWS::AutoScaling::AutoScalingGroup  FleetASG9541CF7F  Fleet/ASG  MixedInstancesPolicy.LaunchTemplate.Overrides[0].InstanceType "m7g.large" -> "m7g.xlarge"\n' +
         '            one roll with the new version of Fleet/LaunchTemplate: noted there (group-roll)\n',
     );
+    // The verdict counts the writer's restart and the fleet roll (once, though two changes make it).
+    expect(text).toMatch(/Result: no blocking changes \(1 stack changed; 2 restarts or rolls while it deploys: see the notes\)\.\n$/);
   });
 
   it("the Markdown report: the note in the change's row", () => {
@@ -264,5 +269,35 @@ describe("the review of prod's template: the instance class of the DB and of the
     expect(text).toContain('the writer restarts with a failover');
     const listed = text.split('\n').filter((l) => /^ {2}(modified|added|removed|replaced|refused) /.test(l)).length;
     expect(text).toContain(`... and ${changes.length - listed} more (see --details or --markdown)`);
+  });
+});
+
+describe('what changed inside an object property (no --details needed to see the new instance type)', () => {
+  it('names the values that changed, by path, at most three per property', () => {
+    expect(changedLeaves({ a: { b: 1, c: [1, 2] } }, { a: { b: 2, c: [1, 3] } }, 'P')).toEqual([
+      { path: 'P.a.b', before: 1, after: 2 },
+      { path: 'P.a.c[1]', before: 2, after: 3 },
+    ]);
+    // An intrinsic function or a list of another length is one value.
+    expect(changedLeaves({ Ref: 'A' }, { Ref: 'B' }, 'P').map((l) => l.path)).toEqual(['P']);
+    expect(changedLeaves([1], [1, 2], 'Tags').map((l) => l.path)).toEqual(['Tags (1 -> 2 items)']);
+    const summary = changeSummary({
+      logicalId: 'X',
+      type: 'AWS::EC2::LaunchTemplate',
+      kind: 'modified',
+      impact: 'WILL_UPDATE',
+      stateful: false,
+      attributes: [],
+      properties: [
+        {
+          name: 'LaunchTemplateData',
+          impact: 'WILL_UPDATE',
+          before: { A: 1, B: 1, C: 1, D: 1, UserData: { 'Fn::Base64': 'x' } },
+          after: { A: 2, B: 2, C: 2, D: 2, UserData: { 'Fn::Base64': 'y' } },
+        },
+        { name: 'Tags', impact: 'WILL_UPDATE', before: { 'Fn::If': ['c', 1, 2] }, after: { 'Fn::If': ['c', 1, 3] } },
+      ],
+    });
+    expect(summary).toBe('LaunchTemplateData.A 1 -> 2, LaunchTemplateData.B 1 -> 2, LaunchTemplateData.C 1 -> 2 (+2 more), Tags');
   });
 });
