@@ -36,7 +36,7 @@ export interface AllowListSources {
  */
 export function locateAllowList(sources: AllowListSources): AllowListLocation {
   const { projectDir } = sources;
-  const show = (path: string) => displayPath(path, projectDir);
+  const show = (path: string) => projectRelativePath(path, projectDir);
   if (sources.option !== undefined) return { path: resolve(projectDir, sources.option), required: true, setup: '' };
 
   const configFile = sources.configFile;
@@ -108,7 +108,7 @@ function readIfExists(path: string): string | undefined {
 }
 
 /** A path relative to the project when it is inside it. */
-export function displayPath(path: string, projectDir: string): string {
+export function projectRelativePath(path: string, projectDir: string): string {
   const rel = relative(projectDir, path);
   return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }

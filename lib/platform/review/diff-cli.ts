@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ALLOW_LIST, isAllowListError, loadAllowList } from './allow-list';
-import { cdkJsonConfigFile, displayPath, locateAllowList } from './allow-list-location';
+import { cdkJsonConfigFile, locateAllowList, projectRelativePath } from './allow-list-location';
 import { sourceLabel, versionedConfig, type ConfigSide, type VersionedConfig } from './config-file';
 import { defaultBaseRef } from './git-refs';
 import { markdownReport } from './markdown-report';
@@ -184,7 +184,7 @@ export async function runDiffCli(argv: readonly string[], io: CliIo, temp = new 
     const [baseTemplates, headTemplates] = await loadBoth(base, head, sourceOptions, config);
     const note = await dependencyNote(base, head, sourceOptions);
     const review = reviewTemplates(baseTemplates, headTemplates, allowList, { configChanges: config?.changes });
-    const allowListPath = location.path === undefined ? undefined : displayPath(location.path, io.cwd);
+    const allowListPath = location.path === undefined ? undefined : projectRelativePath(location.path, io.cwd);
     const reportOptions = {
       ...(allowListPath === undefined ? {} : { allowListPath }),
       allowListEntries: allowList.length,
@@ -196,7 +196,7 @@ export async function runDiffCli(argv: readonly string[], io: CliIo, temp = new 
     if (options.markdown) {
       mkdirSync(dirname(options.markdown), { recursive: true });
       writeFileSync(options.markdown, markdownReport(review, reportOptions));
-      io.stdout(`Markdown report: ${displayPath(options.markdown, io.cwd)}\n`);
+      io.stdout(`Markdown report: ${projectRelativePath(options.markdown, io.cwd)}\n`);
     }
     // An entry that matches nothing is a mistake (a typo) or done (already deployed): either way it must go.
     if (review.stale.length > 0) {
