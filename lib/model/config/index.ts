@@ -24,6 +24,7 @@ export * from './policy-settings';
 export * from './postgres-connections';
 export * from './postgres-versions';
 export * from './rds-instance-classes';
+export * from './review-settings';
 export * from './schema-helpers';
 export * from './select-environments';
 export * from './stage-presets';
