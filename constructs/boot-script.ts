@@ -263,7 +263,9 @@ export function preambleCommands(report: BootReport): string[] {
       // way (in a team's bootCommands) would otherwise signal SUCCESS for an app never installed.
       ...(report.requireCompletion === false
         ? []
-        : ['  if [ "$code" -eq 0 ] && [ "$LB_DONE" != 1 ]; then LB_REASON="the boot script exited before its end (an exit in bootCommands?)"; code=1; fi']),
+        : [
+            '  if [ "$code" -eq 0 ] && [ "$LB_DONE" != 1 ]; then LB_REASON="the boot script exited before its end (an exit in bootCommands?)"; code=1; fi',
+          ]),
       '  local id; id=$(lb_instance_id)',
       ...(watcher
         ? [

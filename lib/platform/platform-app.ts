@@ -110,7 +110,9 @@ export class PlatformApp extends App {
         // The policy gates or the template invariants failed: CDK has printed every finding with
         // its fix above; the report's path is the rest of the answer, not a stack trace.
         const report = /can be found in: (\S+)/.exec(error.message)?.[1];
-        stderr(`\nsynth stopped: the policy gates or template invariants found the problems listed above${report ? `; report: ${report}` : ''}\n\n`);
+        stderr(
+          `\nsynth stopped: the policy gates or template invariants found the problems listed above${report ? `; report: ${report}` : ''}\n\n`,
+        );
         process.exitCode = 1;
         return 1;
       }

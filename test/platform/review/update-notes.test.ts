@@ -228,10 +228,10 @@ describe("the review of prod's template: the instance class of the DB and of the
     );
     expect(text).toContain(
       '  modified  AWS::EC2::LaunchTemplate  FleetLaunchTemplate3FC2FEAE  Fleet/LaunchTemplate  LaunchTemplateData.InstanceType "m7g.large" -> "m7g.xlarge"\n' +
-        '            new launch template version: rolls the fleet Fleet/ASG: 6 instances (MinSize 6; more if it has scaled out), 2 at a time keeping 6 in service',
+        '            new launch template version: rolls the fleet Fleet/ASG by instance refresh (Rolling): 6 instances (MinSize 6; more if it has scaled out), keeping 100-134% of the desired capacity healthy: about 2 at a time',
     );
     expect(text).toMatch(
-      /each batch waits up to 13 min for its instances' signals: 3 batches, at most about 39 min \(launch-template-roll\)\n/,
+      /checkpoints at 33%, 66%, 100%, waiting 10 min at each; then 15 min of bake time before the update counts as done; it fails \(and the update rolls back\) when any of 2 alarms goes into ALARM \(launch-template-roll\)\n/,
     );
     expect(text).toContain(
       '  modified  AWS::AutoScaling::AutoScalingGroup  FleetASG9541CF7F  Fleet/ASG  MixedInstancesPolicy.LaunchTemplate.Overrides[0].InstanceType "m7g.large" -> "m7g.xlarge"\n' +
@@ -246,7 +246,7 @@ describe("the review of prod's template: the instance class of the DB and of the
     expect(md).toMatch(
       /\| modified \(stateful\) \| `AWS::RDS::DBInstance` \| `DatabaseWriter7794273E` \| {2}\| DBInstanceClass "db\.r7g\.large" -> "db\.r7g\.xlarge" \*\*the writer restarts with a failover: .*\*\* \(`rds-instance-class`\) \|/,
     );
-    expect(md).toContain('**new launch template version: rolls the fleet Fleet/ASG: 6 instances');
+    expect(md).toContain('**new launch template version: rolls the fleet Fleet/ASG by instance refresh (Rolling): 6 instances');
   });
 
   it('a noted change is listed even past the cut of a long list (a tag on every resource)', () => {
