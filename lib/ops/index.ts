@@ -1,6 +1,7 @@
 // The ops CLI's public surface: re-exports only.
 export * from './alarm-discovery.js';
 export * from './alarm-naming.js';
+export * from './arc-zonal-shift-client.js';
 export * from './aws-profiles.js';
 export * from './builtin-commands.js';
 export * from './certificate-coverage.js';
