@@ -179,10 +179,10 @@ const isOperatorShift = (s: ZonalShiftView) => s.type === 'ZONAL_SHIFT';
 
 /**
  * Why start must not go ahead on these states, or undefined. An operator's shift away from the
- * same AZ is kept (start finishes a start that stopped half-way); one away from another AZ
- * blocks (ARC keeps one per resource). A practice run, an FIS experiment or an autoshift in
- * progress blocks unless --override: a zonal shift takes precedence over each of them, ending the
- * first two and overriding the third
+ * same AZ is kept (start finishes a start that stopped half-way); one away from another AZ blocks
+ * (ARC applies one shift per resource at a time). A practice run, an FIS experiment or an
+ * autoshift in progress blocks unless --override: a zonal shift takes precedence over each of
+ * them, ending the first two and overriding the third
  * (https://docs.aws.amazon.com/r53recovery/latest/dg/arc-zonal-autoshift.how-it-works.precedence.html).
  */
 export function zonalShiftStartBlocker(
@@ -196,7 +196,7 @@ export function zonalShiftStartBlocker(
     const label = `the ${ZONAL_SHIFT_KIND_LABEL[s.kind]} ${s.name}`;
     const other = s.shifts.find((x) => isOperatorShift(x) && x.awayFromId !== awayFromId);
     if (other)
-      return `a zonal shift is already active on ${label}: ${other.zonalShiftId}, away from ${other.awayFrom} until ${other.expiryTime} (ARC keeps one per resource); fix: cancel it first (${again}), then start again`;
+      return `a zonal shift is already active on ${label}: ${other.zonalShiftId}, away from ${other.awayFrom} until ${other.expiryTime} (ARC applies one shift per resource at a time); fix: cancel it first (${again}), then start again`;
     if (request.override) continue;
     const practice = s.shifts.find((x) => x.type === 'PRACTICE_RUN');
     if (practice)
