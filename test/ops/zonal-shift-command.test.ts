@@ -386,6 +386,7 @@ describe('loadbearing zonal-shift start', () => {
       /ARC refused to shift the load balancer loadb-LoadB-1ABC: a zonal shift eeee5555 is already active on it \(ConflictException ZonalShiftAlreadyExists\); fix: loadbearing zonal-shift status --env prod/,
     );
     expect(posts()).toHaveLength(1);
+    expectSigned(stub.requests);
     expect(r.stdout).toContain('load balancer loadb-LoadB-1ABC: failed');
     expect(r.stdout).toContain(`Auto Scaling group ${GROUP}: not started`);
   });
@@ -407,6 +408,7 @@ describe('loadbearing zonal-shift start', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toContain('load balancer loadb-LoadB-1ABC: already shifted away from us-east-1b: zonal shift aaaa1111-alb');
     expect(posts().map((p) => JSON.parse(p.body).resourceIdentifier)).toEqual([GROUP_ARN]);
+    expectSigned(stub.requests);
   });
 
   it('refuses during an autoshift practice run unless --override, which then interrupts it', async () => {
@@ -421,6 +423,7 @@ describe('loadbearing zonal-shift start', () => {
     const overridden = await zonalShift(...START, '--override');
     expect(overridden.code, overridden.stderr).toBe(0);
     expect(posts()).toHaveLength(2);
+    expectSigned(stub.requests);
   });
 
   it('refuses during an autoshift unless --override, saying traffic would go back to the autoshifted AZ', async () => {
@@ -434,6 +437,7 @@ describe('loadbearing zonal-shift start', () => {
       ),
     );
     expect(posts()).toHaveLength(0);
+    expectSigned(stub.requests);
   });
 
   it('names the IAM action ARC denied, and every action zonal-shift start needs (exit 2)', async () => {
@@ -499,6 +503,7 @@ describe('loadbearing zonal-shift start', () => {
       /StartZonalShift on the load balancer loadb-LoadB-1ABC answered InternalServerException: internal, and ARC lists no shift of it away from us-east-1b: none started there; fix: run start again/,
     );
     expect(posts()).toHaveLength(1);
+    expectSigned(stub.requests);
   });
 
   it('refuses a stack whose group ARC does not manage, naming the setting (exit 2)', async () => {
@@ -512,6 +517,7 @@ describe('loadbearing zonal-shift start', () => {
       ),
     );
     expect(posts()).toHaveLength(0);
+    expectSigned(stub.requests);
   });
 
   it('says when the stack does not exist in the region (exit 2)', async () => {
@@ -558,6 +564,8 @@ describe('loadbearing zonal-shift cancel', () => {
       kind: 'load-balancer',
       alreadyEnded: [{ zonalShiftId: 'aaaa1111-alb' }],
     });
+    expect(deletes().map((d) => d.rawPath)).toEqual(['/zonalshifts/aaaa1111-alb']);
+    expectSigned(stub.requests);
   });
 
   it('refuses start options on cancel and status', async () => {
