@@ -32,9 +32,12 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The arguments a command needs besides the environment (drill's mode, gate's bake). */
+/** The arguments a command needs besides the environment (drill's mode, gate's bake, zonal-shift's action). */
 function extra(name: string): string[] {
-  return name === 'drill' ? ['az-loss', '--dry-run'] : name === 'gate' ? ['--bake', '1m'] : [];
+  if (name === 'drill') return ['az-loss', '--dry-run'];
+  if (name === 'gate') return ['--bake', '1m'];
+  if (name === 'zonal-shift') return ['status'];
+  return [];
 }
 
 const commands = allCommands().map((c) => c.name);
