@@ -1,4 +1,4 @@
-// The per-AZ "isolated impact" rule (ADR 0006): one Availability Zone is impaired, it is an outlier
+// The per-AZ "isolated impact" rule (ADR 0008): one Availability Zone is impaired, it is an outlier
 // against every other AZ that carries traffic, and (where per-instance data exists) more than one
 // of its instances sees it. The numbers here and the metric-math expressions of
 // isolated-impact-expressions.ts are the same arithmetic, term for term: a test evaluates both on
@@ -21,7 +21,7 @@ export interface IsolatedImpactThresholds {
   readonly minInstances: number;
 }
 
-/** The parts of the rule that are not the operator's alarm thresholds, and why (ADR 0006). */
+/** The parts of the rule that are not the operator's alarm thresholds, and why (ADR 0008). */
 export const ISOLATED_IMPACT_DEFAULTS = {
   /**
    * 3x every other AZ: a region-wide problem spreads across AZs by less than that (the property
