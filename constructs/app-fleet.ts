@@ -33,7 +33,7 @@ import { fleetBootTimingInput, fleetSettingsSchema, type FleetSettings, type Fle
 import { releaseAlarmDefinitions } from '../lib/model/deploy/release-alarms';
 import { refreshPlan, releaseId, type RefreshPlan } from '../lib/model/deploy/release-rollout';
 import { instanceTypesFor, WORKLOAD_PROFILES, type NetworkTuning } from '../lib/model/config/workload-profiles';
-import type { AlarmFactory } from './alarm-factory';
+import { checkedAlarms, type AlarmFactory } from './alarm-factory';
 import { appFleetAlarms } from './app-fleet-alarms';
 import { parseSettings } from './parse-settings';
 import { physicalNamePrefix } from './physical-name-prefix';
@@ -390,7 +390,9 @@ export class AppFleet extends Construct {
     }
 
     this.createScalingPolicies(this.autoScalingGroup, settings, props.targetGroup);
-    this.alarms = props.alarms ? this.createAlarms(props.alarms, this.autoScalingGroup, settings) : [];
+    this.alarms = props.alarms
+      ? checkedAlarms(this.createAlarms(props.alarms, this.autoScalingGroup, settings), `AppFleet.createAlarms() of ${this.node.path}`)
+      : [];
   }
 
   /**

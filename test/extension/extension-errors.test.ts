@@ -139,3 +139,19 @@ describe('policy gate and template invariant failures through PlatformApp.run', 
     );
   });
 });
+
+describe('a createAlarms override that forgot its return', () => {
+  it('names the hook and says to return the array', () => {
+    class Forgetful extends Database {
+      protected override createAlarms(factory: AlarmFactory, targets: DatabaseAlarmTargets): cloudwatch.Alarm[] {
+        super.createAlarms(factory, targets);
+        return undefined as unknown as cloudwatch.Alarm[];
+      }
+    }
+    expectExtensionError(
+      synthWith({ database: Forgetful }),
+      /- Database\.createAlarms\(\) of team-dev\/Database = \(missing\)\n +rule: must return the array of alarms it created/,
+      /fix: +return \[\.\.\.super\.createAlarms\(\.\.\.\), \.\.\.yourAlarms\]/,
+    );
+  });
+});
