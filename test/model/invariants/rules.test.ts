@@ -332,6 +332,19 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
     ],
   },
   {
+    id: 'DS-4',
+    compliant: { policies: { packs: ['aws-solutions', 'nist-800-53-r5', 'control-tower'] } },
+    violating: { policies: { packs: ['aws-solutions'] } },
+    expected: [
+      p(
+        'policies.packs',
+        '["aws-solutions"]',
+        '[DS-4] leaves out nist-800-53-r5, control-tower in a prod environment',
+        'leave policies.packs out (all of them), or opt out of DS-4 with the reason (invariants.optOut).',
+      ),
+    ],
+  },
+  {
     id: 'NW-1',
     compliant: { network: { existingVpc: existingVpc() } },
     violating: { network: { existingVpc: existingVpc({ app: ['us-east-1a', 'us-east-1b'] }) } },
