@@ -531,6 +531,8 @@ describe('loadbearing drill', () => {
     expect(plan.stack).toBe('lb-stg-blue');
     expect(plan.region).toBe('eu-west-1');
     expect(plan.findBy['loadbearing:stack']).toBe('lb-stg-blue');
+    expect(plan.stopAlarm.startsWith('lb-stg-blue-')).toBe(true);
+    expect(JSON.stringify(plan)).not.toContain('loadbearing-staging');
   });
 
   it('prints the plan of az-loss with --dry-run, from config alone', async () => {
