@@ -36,6 +36,7 @@ function synth(build: (stack: Stack, logs: s3.Bucket, role: iam.Role) => void): 
 describe('AppBucket', () => {
   let bucket: { template: CfnTemplate; findings: string[] };
   let plain: { template: CfnTemplate; findings: string[] };
+  let privateHelper: { template: CfnTemplate; findings: string[] };
   beforeAll(() => {
     bucket = synth((stack, logs, role) => {
       const uploads = new AppBucket(stack, 'Uploads', { accessLogsBucket: logs });
@@ -43,7 +44,10 @@ describe('AppBucket', () => {
     });
     // The control: what a team writes first, a bucket granted with CDK's grant helper.
     plain = synth((stack, _logs, role) => {
-      new s3.Bucket(stack, 'Uploads', { enforceSSL: true, blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL }).grantReadWrite(role);
+      new s3.Bucket(stack, 'Uploads').grantReadWrite(role);
+    });
+    privateHelper = synth((stack, _logs, role) => {
+      createPrivateBucket(stack, 'Uploads', {}).grantReadWrite(role);
     });
   });
 
@@ -51,9 +55,11 @@ describe('AppBucket', () => {
     expect(bucket.findings).toEqual([]);
   });
 
-  it('is what the gates would otherwise stop: a plain bucket with grantReadWrite has findings in every pack', () => {
+  it('is what the gates would otherwise stop: a plain bucket with grantReadWrite has 24 findings in every pack, the private-bucket helper 16 (docs/policy-gates.md quotes both)', () => {
     const packs = new Set(plain.findings.map((f) => f.split(' ')[0]));
     expect([...packs].sort()).toEqual(['AwsSolutions', 'NIST.800.53.R5', 'cdk-validator-cfnguard']);
+    expect(plain.findings).toHaveLength(24);
+    expect(privateHelper.findings).toHaveLength(16);
   });
 
   it('grants named actions on the prefix only, and the key operations that go with them', () => {
