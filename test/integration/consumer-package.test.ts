@@ -295,7 +295,7 @@ describe('a team project with the packed package (installed offline)', () => {
       /modified +AWS::RDS::DBInstance +DatabaseWriter7794273E +Database\/Writer +\[stateful\] +DBInstanceClass "db\.r7g\.large" -> "db\.r7g\.xlarge"\n +the writer restarts with a failover: .*typically 60-120 s/,
     );
     expect(review.stdout).toMatch(
-      /LaunchTemplateData\.InstanceType "m7g\.large" -> "m7g\.xlarge"\n +new launch template version: rolls the fleet .+: 6 instances \(MinSize 6; more if it has scaled out\), 2 at a time keeping 6 in service/,
+      /LaunchTemplateData\.InstanceType "m7g\.large" -> "m7g\.xlarge".*\n +new launch template version: rolls the fleet .+ by instance refresh \(Rolling\): 6 instances \(MinSize 6; more if it has scaled out\), keeping 100-134% of the desired capacity healthy: about 2 at a time, launched before the old ones stop.+it fails \(and the update rolls back\) when any of 2 alarms goes into ALARM/,
     );
     expect(review.stdout).toMatch(
       /Result: no blocking changes \(1 stack changed; \d+ restarts or rolls while it deploys: see the notes\)\.\n$/,
