@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EnvironmentConfig } from 'loadbearing/model';
 import { LOCAL_REHEARSALS, FAILURE_MODE_IDS } from 'loadbearing/model';
-import { motoUnavailable, packageRoot, postgresUnavailable, redisUnavailable, SERVICE_BUNDLE_PATH } from './local-stack';
+import {
+  motoUnavailable,
+  packageRoot,
+  postgresUnavailable,
+  redisUnavailable,
+  SERVICE_BUNDLE_PATH,
+  serviceNodeUnavailable,
+} from './local-stack';
 import { calibrate, type CalibrationResult } from './calibrate';
 import { resultsJson, resultsMarkdown, type ProveResults, type ScenarioResult } from './report/results';
 import { scenarioChart } from './report/chart';
@@ -58,7 +65,9 @@ async function portInUse(port: number): Promise<boolean> {
 
 /** Everything checked before a process is started; throws ProveInputError with one line. */
 export async function preflight(o: Pick<ProveOptions, 'port'>): Promise<void> {
-  const missing = [haproxyUnavailable(), redisUnavailable(), postgresUnavailable(), motoUnavailable()].filter(Boolean);
+  const missing = [haproxyUnavailable(), redisUnavailable(), postgresUnavailable(), motoUnavailable(), serviceNodeUnavailable()].filter(
+    Boolean,
+  );
   if (missing.length > 0) throw new ProveInputError(`cannot run the proving ground: ${missing.join('; ')}`);
   if (!existsSync(SERVICE_BUNDLE_PATH))
     throw new ProveInputError(`the service bundle ${SERVICE_BUNDLE_PATH} is missing: run npm run build (npm run prove builds it)`);

@@ -5,6 +5,13 @@ import { ALWAYS, int, violation } from './schema-helpers';
 export const NODEJS_MAJORS = [22, 24] as const;
 export type NodejsMajor = (typeof NODEJS_MAJORS)[number];
 
+/**
+ * The Node.js major the fleet runs the reference service on (AL2023's `nodejs22`). Local runs of
+ * the service (the bench, the proving ground, the integration tests) use the same major: the
+ * repository pins the npm package `node` at a 22.x for them (docs/testing.md).
+ */
+export const REFERENCE_SERVICE_NODEJS_MAJOR: NodejsMajor = 22;
+
 /** Archives an artifact may be; anything else must be a directory. */
 export const ARTIFACT_ARCHIVE = /\.(zip|tar\.gz|tgz)$/;
 

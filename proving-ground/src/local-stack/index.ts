@@ -2,4 +2,5 @@ export * from './moto';
 export * from './postgres';
 export * from './processes';
 export * from './redis';
+export * from './service-node';
 export * from './service-stack';

@@ -1,15 +1,15 @@
 import { describe, it } from 'vitest';
-import { motoUnavailable, postgresUnavailable, redisUnavailable } from '../../../proving-ground/src/local-stack';
+import { motoUnavailable, postgresUnavailable, redisUnavailable, serviceNodeUnavailable } from '../../../proving-ground/src/local-stack';
 
 const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 
 /**
- * Why the service's integration tests cannot run here (moto, PostgreSQL 15 or redis-server
+ * Why the service's integration tests cannot run here (moto, PostgreSQL 15, redis-server or a Node.js 22 for the service
  * missing), or undefined. Outside CI the suite is skipped with a loud banner; with CI set, a
  * failing test stands in for it, so a missing server never passes silently.
  */
 export function serviceTestsUnavailable(suite: string): string | undefined {
-  const missing = [motoUnavailable(), postgresUnavailable(), redisUnavailable()].filter(Boolean).join('; ');
+  const missing = [motoUnavailable(), postgresUnavailable(), redisUnavailable(), serviceNodeUnavailable()].filter(Boolean).join('; ');
   if (!missing) return undefined;
   const banner = ['', '='.repeat(78), `  ${suite} ${inCi ? 'FAIL (CI is set)' : 'SKIPPED'}: ${missing}`, '='.repeat(78), ''].join('\n');
   console.warn(banner);
