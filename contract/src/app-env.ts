@@ -124,14 +124,16 @@ export const APP_ENV = {
   }),
   APP_KEEPALIVE_TIMEOUT_MS: spec(intKind(1000, 4_100_000), {
     meaning: 'HTTP keep-alive timeout of the app.',
-    checkedBy: 'TC-1: longer than the ALB idle timeout',
-    service: '`server.keepAliveTimeout` (and `headersTimeout` just above it), so the ALB, never the app, closes idle connections.',
+    checkedBy: 'TC-1: longer than the ALB idle timeout; TC-10: not shorter than the stalled-connection bound',
+    service:
+      "`server.keepAliveTimeout`, with Node 22's `keepAliveTimeoutBuffer` at 0: an idle connection closes exactly then, so the ALB, never the app, closes idle connections. Node measures the headers timeout per request (since Node 18), so it no longer has to exceed this.",
   }),
   APP_REQUEST_TIMEOUT_MS: spec(intKind(1000, 3_600_000), {
     meaning: 'Upper bound on handling one request, every downstream call included.',
-    checkedBy: 'TC-2 (< ALB idle timeout), TC-3, TC-4, TC-5, TC-7, TC-8 (every inner timeout is shorter)',
+    checkedBy:
+      'TC-2 (< ALB idle timeout), TC-3, TC-4, TC-5, TC-7, TC-8 (every inner timeout is shorter), TC-10 (the stalled-connection bound)',
     service:
-      'A deadline per request, passed to every query (client-side `query_timeout` = time left), cache call and retry; an expired deadline answers 503.',
+      "A deadline per request, passed to every query (client-side `query_timeout` = time left), cache call and retry; an expired deadline answers 503. Also the connection bounds (`contract/src/connection-bounds.ts`): a request's headers and body must arrive within it (Node's `headersTimeout` and `requestTimeout`, checked every second), and a connection with no progress for it plus 1 s is closed.",
   }),
   APP_SHUTDOWN_DRAIN_MS: spec(intKind(0, 3_600_000), {
     meaning: "How long in-flight requests may take to finish after SIGTERM: the target group's deregistration delay.",

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { AppEnv } from '@loadbearing/contract';
-import { errorBody } from '@loadbearing/contract';
+import { connectionBounds, errorBody } from '@loadbearing/contract';
 import { PoolTimeout } from './db';
 import { Deadline, DeadlineExceeded } from './deadline';
 import { HttpError, overloaded } from './http-error';
@@ -145,15 +145,30 @@ export class Server {
   constructor(private readonly o: ServerOptions) {
     this.routes = compile(o.routes);
     this.lightRoutes = this.routes.filter((r) => r.light);
+    // The connection bounds (contract/src/connection-bounds.ts, checked by TC-10): headers and
+    // the whole request within the request timeout, counted from each request's first byte (a
+    // new connection's from accept, so a silent one is closed too) and checked every second; an
+    // idle keep-alive connection after the keep-alive timeout; a connection with no progress at
+    // all (a client that stops reading) after the request timeout plus a margin (twice that if
+    // a write was still progressing: Node lets the socket timeout pass once then). The checking
+    // interval can only be set here, at creation: Node's default is 30 s. Node measures the
+    // headers timeout per request since 18 (not across keep-alive requests, as Node 16 did), so
+    // it need not exceed the keep-alive timeout; it must not exceed the request timeout, or the
+    // larger one applies to both.
+    const bounds = connectionBounds(o.env.APP_REQUEST_TIMEOUT_MS, o.env.APP_KEEPALIVE_TIMEOUT_MS);
     // handle() answers every error itself; this catch is the last line: a request must never
     // take the process down (an unhandled rejection ends a Node process).
-    this.server = http.createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => this.escaped(res, error));
-    });
-    this.server.keepAliveTimeout = o.env.APP_KEEPALIVE_TIMEOUT_MS;
-    // Node requires the headers timeout to exceed the keep-alive timeout.
-    this.server.headersTimeout = o.env.APP_KEEPALIVE_TIMEOUT_MS + 1000;
-    this.server.requestTimeout = o.env.APP_REQUEST_TIMEOUT_MS + 1000;
+    this.server = http.createServer(
+      { connectionsCheckingInterval: bounds.checkIntervalMs, headersTimeout: bounds.headersMs, requestTimeout: bounds.requestMs },
+      (req, res) => {
+        this.handle(req, res).catch((error: unknown) => this.escaped(res, error));
+      },
+    );
+    this.server.keepAliveTimeout = bounds.keepAliveMs;
+    // Node 22 closes idle connections this much after the keep-alive timeout (default 1 s): the
+    // configured timeout is the bound (the ALB closes its side first anyway, TC-1).
+    (this.server as { keepAliveTimeoutBuffer?: number }).keepAliveTimeoutBuffer = 0;
+    this.server.timeout = bounds.stalledMs;
   }
 
   get inFlightCount(): number {

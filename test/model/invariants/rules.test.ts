@@ -193,6 +193,26 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
     ],
   },
   {
+    // TC-1 and TC-2 together keep it (request <= idle - 1 < idle + 1 <= keep-alive): it breaks with one of them.
+    id: 'TC-10',
+    compliant: { app: { keepAliveTimeoutSeconds: 32, requestTimeoutSeconds: 30 }, loadBalancer: { idleTimeoutSeconds: 31 } },
+    violating: { app: { keepAliveTimeoutSeconds: 30 }, loadBalancer: { idleTimeoutSeconds: 29 } },
+    expected: [
+      p(
+        'app.requestTimeoutSeconds',
+        '30',
+        '[TC-2] the app request timeout (30000 ms) must be shorter than the ALB idle timeout (loadBalancer.idleTimeoutSeconds: 29000 ms): the ALB would cut off requests the app is still serving (504s)',
+        'lower app.requestTimeoutSeconds below 29, or raise loadBalancer.idleTimeoutSeconds.',
+      ),
+      p(
+        'app.keepAliveTimeoutSeconds',
+        '30',
+        '[TC-10] the app closes a stalled connection after up to 31000 ms (the request timeout 30000 ms + 1000 ms: the checking interval, or the no-progress margin), longer than an idle one (app.keepAliveTimeoutSeconds: 30000 ms)',
+        'set app.keepAliveTimeoutSeconds to 31 or more, or lower app.requestTimeoutSeconds.',
+      ),
+    ],
+  },
+  {
     id: 'FR-1',
     compliant: {
       edge: { freshness: [{ name: 'pages', pathPattern: '/*', edgeTtlSeconds: 180, appCacheTtlSeconds: 120, maxStalenessSeconds: 300 }] },
