@@ -70,25 +70,36 @@ export interface ServerOptions {
 /** At most one log line per this long about shed requests (with their count): a log line per shed would cost more than the shed. */
 export const SHED_LOG_INTERVAL_MS = 1000;
 
+/**
+ * A body over the limit: answered 413 with `Connection: close`, so Node closes the connection
+ * once the answer is written instead of reading (and discarding) the rest of the body to reuse
+ * the connection, which a client sending an endless chunked body would make last forever.
+ */
+function tooLarge(message: string): HttpError {
+  return new HttpError(413, 'payload_too_large', message, { connection: 'close' });
+}
+
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) {
-      reject(new HttpError(413, 'payload_too_large', `The body is ${declared} bytes; the limit is ${MAX_BODY_BYTES}.`));
-      req.resume();
+      req.pause();
+      reject(tooLarge(`The body is ${declared} bytes; the limit is ${MAX_BODY_BYTES}.`));
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, 'payload_too_large', `The body is over the limit of ${MAX_BODY_BYTES} bytes.`));
-        req.resume();
+        req.removeListener('data', onData);
+        req.pause();
+        reject(tooLarge(`The body is over the limit of ${MAX_BODY_BYTES} bytes.`));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });

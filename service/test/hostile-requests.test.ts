@@ -1,0 +1,111 @@
+import net from 'node:net';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appEnvironment } from '../../lib/model/app-environment';
+import { builtinEnvironments } from '../../lib/model/config/load-config';
+import { parseAppEnv } from '@loadbearing/contract';
+import { Metrics } from '../src/metrics';
+import { MAX_BODY_BYTES, Server } from '../src/server';
+import { TEST_ENDPOINTS } from './endpoints';
+
+interface Exchange {
+  /** What the server sent (the first 2 KB). */
+  readonly answer: string;
+  /** Whether the server closed the connection within the wait. */
+  readonly closed: boolean;
+  /** Bytes the client got to send. */
+  readonly sent: number;
+}
+
+/**
+ * Sends `head`, then the body chunks `body()` produces for as long as the socket takes them,
+ * and reports what came back within `waitMs` and whether the server closed the connection.
+ */
+function exchange(port: number, head: string, body: (() => string) | undefined, waitMs: number): Promise<Exchange> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let answer = '';
+    let sent = 0;
+    let closed = false;
+    socket.on('connect', () => {
+      socket.write(head);
+      if (!body) return;
+      const pump = () => {
+        while (!socket.destroyed && socket.writable) {
+          const chunk = body();
+          sent += chunk.length;
+          if (!socket.write(chunk)) break;
+        }
+      };
+      pump();
+      socket.on('drain', pump);
+    });
+    socket.on('data', (d) => (answer = (answer + d.toString()).slice(0, 2048)));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (closed = true));
+    setTimeout(() => {
+      resolve({ answer, closed, sent });
+      socket.destroy();
+    }, waitMs);
+  });
+}
+
+describe('hostile requests against the server', () => {
+  let server: Server;
+  let port: number;
+  const metrics = new Metrics('test');
+  beforeAll(async () => {
+    const [dev] = builtinEnvironments();
+    const env = parseAppEnv(appEnvironment(dev!, TEST_ENDPOINTS, { runtime: 'local', insecure: true, port: 9000 }));
+    server = new Server({
+      env,
+      routes: [{ method: 'POST', pattern: '/upload', handler: (req) => ({ status: 200, body: { got: req.raw.length } }) }],
+      log: pino({ level: 'silent' }),
+      metrics,
+      shedding: { check: () => undefined, payloads: {} as never, describe: () => '' },
+    });
+    await server.listen(0, '127.0.0.1');
+    port = (server.server.address() as net.AddressInfo).port;
+  });
+  afterAll(async () => {
+    await server.drain(100);
+  });
+
+  it('a 413 for an endless chunked body closes the connection instead of draining it', async () => {
+    const chunk = `4000\r\n${'x'.repeat(0x4000)}\r\n`;
+    const r = await exchange(
+      port,
+      'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+      () => chunk,
+      1500,
+    );
+    expect(r.answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(r.answer).toMatch(/connection: close/i);
+    expect(JSON.parse(r.answer.slice(r.answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'payload_too_large' });
+    expect(r.closed).toBe(true);
+  });
+
+  it('a 413 for a declared oversized body answers at once and closes, without reading the body', async () => {
+    const r = await exchange(
+      port,
+      `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${MAX_BODY_BYTES * 100}\r\n\r\n`,
+      () => 'x'.repeat(16 * 1024),
+      1500,
+    );
+    expect(r.answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(r.answer).toMatch(/connection: close/i);
+    expect(r.closed).toBe(true);
+  });
+
+  it('a body within the limit is still served, and the connection kept', async () => {
+    const body = JSON.stringify({ x: 'y'.repeat(1000) });
+    const r = await exchange(
+      port,
+      `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      undefined,
+      300,
+    );
+    expect(r.answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(r.closed).toBe(false);
+  });
+});
