@@ -9,9 +9,8 @@ import { Cache } from './cache';
 import { Database, isAuthError } from './db';
 import { Deadline } from './deadline';
 import { Freshness } from './freshness';
-import { HttpError } from './http-error';
 import { expireKeys } from './idempotency';
-import { Items, MAX_PAGE, parseId } from './items';
+import { Items, parseId, parseLimit } from './items';
 import type { Logger } from './log';
 import { Metrics } from './metrics';
 import { migrate } from './migrations';
@@ -154,13 +153,6 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
     maxEventLoopUtilization: env.APP_SHED_EVENT_LOOP_UTILIZATION_PERCENT / 100,
   };
 
-  const limitOf = (raw: string | null) => {
-    if (raw === null) return 20;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE)
-      throw new HttpError(400, 'bad_request', `limit must be an integer from 1 to ${MAX_PAGE}.`);
-    return n;
-  };
   const routes: Route[] = [
     { method: 'GET', pattern: '/healthz', light: true, handler: () => ({ status: 200, body: { status: 'ok' } }) },
     {
@@ -212,7 +204,7 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
         body: await items.list(
           req.path,
           req.query.get('cursor') ?? undefined,
-          limitOf(req.query.get('limit')),
+          parseLimit(req.query.get('limit')),
           req.deadline,
           !noCache(req.headers),
         ),

@@ -38,6 +38,22 @@ export function parseId(raw: string): string {
   return raw;
 }
 
+/**
+ * The `limit` query parameter of a page: 20 when absent; otherwise decimal digits only (Number()
+ * would take `0x10`, `1e1`, `+5` and blanks around them), from 1 to {@link MAX_PAGE}.
+ */
+export function parseLimit(raw: string | null): number {
+  if (raw === null) return 20;
+  const n = /^\d{1,4}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_PAGE))
+    throw new HttpError(
+      400,
+      'bad_request',
+      `limit must be decimal digits, a number from 1 to ${MAX_PAGE}; got ${JSON.stringify(raw.slice(0, 20))}.`,
+    );
+  return n;
+}
+
 /** Opaque keyset cursor: base64url of `<createdAt>|<id>` of the last item of the page. */
 export function encodeCursor(item: Pick<Item, 'createdAt' | 'id'>): string {
   return Buffer.from(`${item.createdAt}|${item.id}`).toString('base64url');
