@@ -59,11 +59,20 @@ export function encodeCursor(item: Pick<Item, 'createdAt' | 'id'>): string {
   return Buffer.from(`${item.createdAt}|${item.id}`).toString('base64url');
 }
 
+/**
+ * A cursor back into `{createdAt, id}`, validated completely before it reaches a query: a
+ * well-formed cursor with an impossible timestamp (month 13, 30 February, year 0) would make
+ * PostgreSQL fail the query, a 500 that a client could cause at will.
+ */
 export function decodeCursor(raw: string): { createdAt: string; id: string } {
   const text = Buffer.from(raw, 'base64url').toString();
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\|([1-9]\d{0,17})$/.exec(text);
-  if (!m) throw new HttpError(400, 'bad_request', 'The cursor is not one this service returned; start from the first page.');
-  return { createdAt: m[1], id: m[2] };
+  const m = /^((\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.\d{6}Z)\|([1-9]\d{0,17})$/.exec(text);
+  const [year, month, day, hour, minute, second] = (m ?? []).slice(2, 8).map(Number);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+  if (!m || year < 1 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59)
+    throw new HttpError(400, 'bad_request', 'The cursor is not one this service returned; start from the first page.');
+  return { createdAt: m[1], id: m[8] };
 }
 
 /** The keyset query of a page: the `(created_at, id)` index serves both the filter and the order. */
