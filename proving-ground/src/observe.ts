@@ -27,7 +27,16 @@ export interface Sample {
   readonly replicaSessions?: { active: number; idle: number; waiting: number };
 }
 
-const COUNTERS = ['Requests', 'ServerErrors', 'ShedRequests', 'CacheHits', 'CacheMisses', 'CacheFallbacks', 'ReplicaFallbacks'];
+const COUNTERS = [
+  'Requests',
+  'ServerErrors',
+  'ShedRequests',
+  'ClientAborts',
+  'CacheHits',
+  'CacheMisses',
+  'CacheFallbacks',
+  'ReplicaFallbacks',
+];
 
 /**
  * CPU seconds (user + system) of each component: every process descending from its leader

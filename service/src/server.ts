@@ -79,6 +79,21 @@ function tooLarge(message: string): HttpError {
   return new HttpError(413, 'payload_too_large', message, { connection: 'close' });
 }
 
+/**
+ * The client gave up on its request before the service had read it: it closed the connection
+ * mid-body, or sent the body too slowly and Node closed the connection at the request timeout.
+ * Counted as `ClientAborts`, never as a server error (it would trip the 5xx alarms).
+ */
+export class ClientAbort extends Error {
+  constructor(why: string) {
+    super(`the client gave up on its request: ${why}`);
+    this.name = 'ClientAbort';
+  }
+}
+
+/** Status logged for a request the client abandoned (nginx's convention; never sent). */
+export const CLIENT_ABORT_STATUS = 499;
+
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -101,7 +116,10 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     };
     req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('error', (error) => reject(new ClientAbort(error.message)));
+    req.on('close', () => {
+      if (!req.complete) reject(new ClientAbort('the connection closed before the body was complete'));
+    });
   });
 }
 
@@ -297,6 +315,12 @@ export class Server {
       status = response.status;
       this.send(res, id, response);
     } catch (error) {
+      if (error instanceof ClientAbort) {
+        // Nothing to answer: the connection is gone (or Node answered 408 and closed it).
+        status = CLIENT_ABORT_STATUS;
+        this.o.metrics.count('ClientAborts');
+        return;
+      }
       const e = this.toHttpError(error);
       status = e.status;
       if (e.code === 'overloaded') {

@@ -56,7 +56,11 @@ describe('hostile requests against the server', () => {
   const metrics = new Metrics('test');
   beforeAll(async () => {
     const [dev] = builtinEnvironments();
-    const env = parseAppEnv(appEnvironment(dev!, TEST_ENDPOINTS, { runtime: 'local', insecure: true, port: 9000 }));
+    // A 1 s request timeout: a body that does not arrive within it is the client's fault, and quick to test.
+    const env = parseAppEnv({
+      ...appEnvironment(dev!, TEST_ENDPOINTS, { runtime: 'local', insecure: true, port: 9000 }),
+      APP_REQUEST_TIMEOUT_MS: '1000',
+    });
     server = new Server({
       env,
       routes: [{ method: 'POST', pattern: '/upload', handler: (req) => ({ status: 200, body: { got: req.raw.length } }) }],
@@ -107,5 +111,26 @@ describe('hostile requests against the server', () => {
     );
     expect(r.answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(r.closed).toBe(false);
+  });
+
+  it('a client that hangs up mid-body, or sends it too slowly, is counted as a client abort, never a server error', async () => {
+    const before = { server: metrics.counter('ServerErrors'), aborts: metrics.counter('ClientAborts') };
+    const head = 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":';
+    // Hangs up after 10 bytes of a 1000-byte body ...
+    const hangUp = new Promise<void>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.write(head);
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 100);
+      });
+    });
+    // ... and sends 10 bytes, then nothing, past the request timeout (Node answers 408 and closes).
+    const tooSlow = exchange(port, head, undefined, 2500);
+    await hangUp;
+    expect((await tooSlow).answer).toMatch(/^HTTP\/1\.1 408 /);
+    await expect.poll(() => metrics.counter('ClientAborts') - before.aborts, { timeout: 2000 }).toBe(2);
+    expect(metrics.counter('ServerErrors') - before.server).toBe(0);
   });
 });
