@@ -1,6 +1,7 @@
 import { AppEnvError, parseAppEnv, type AppEnv } from '@loadbearing/contract';
 import { runMigrations, startApp } from './app';
 import { createLogger } from './log';
+import { guardProcess } from './process-guards';
 import { Secrets } from './secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
     return;
   }
   const app = await startApp(env, log);
+  // Installed once the app is up: a start-up failure still ends the process with its reason.
+  guardProcess(log);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
