@@ -12,6 +12,8 @@ export interface ErrorBody {
 export const ERROR_CODES = [
   'bad_request',
   'invalid_json',
+  'request_timeout',
+  'headers_too_large',
   'payload_too_large',
   'unsupported_media_type',
   'not_found',

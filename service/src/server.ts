@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { AppEnv } from '@loadbearing/contract';
 import { connectionBounds, errorBody } from '@loadbearing/contract';
@@ -193,6 +194,10 @@ export class Server {
         this.handle(req, res).catch((error: unknown) => this.escaped(res, error));
       },
     );
+    // Requests Node's parser refuses before any handler runs (malformed headers, headers over
+    // the size limit, a request line that is not HTTP, the headers or request timeout) get the
+    // one JSON error shape too, instead of Node's bodyless default.
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.clientError(error, socket));
     this.server.keepAliveTimeout = bounds.keepAliveMs;
     // Node 22 closes idle connections this much after the keep-alive timeout (default 1 s): the
     // configured timeout is the bound (the ALB closes its side first anyway, TC-1).
@@ -339,6 +344,33 @@ export class Server {
       this.inFlight--;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  /**
+   * A request Node's parser refused, or one whose headers or body did not arrive within the
+   * request timeout: a JSON 400, 431 or 408 with `Connection: close`, written only when no answer
+   * has started on the connection (as Node's own handler does), then the connection is closed.
+   * Timeouts count as client aborts; none of these is a server error.
+   */
+  private clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const [status, code, message] =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ([408, 'request_timeout', 'The request did not arrive within the request timeout.'] as const)
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? ([431, 'headers_too_large', 'The request headers are over the size limit.'] as const)
+          : ([400, 'bad_request', 'The request is not valid HTTP/1.1.'] as const);
+    // A request whose handler runs (waiting for its body) counts its own abort (readBody).
+    if (status === 408 && !inFlight) this.o.metrics.count('ClientAborts');
+    const payload = JSON.stringify(errorBody(code, message));
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(payload)}\r\nconnection: close\r\n\r\n${payload}`,
+      () => socket.destroy(),
+    );
   }
 
   /** An error that escaped handle() (a bug): logged, answered with a 500 if nothing was sent, never fatal. */

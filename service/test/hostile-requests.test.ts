@@ -133,4 +133,22 @@ describe('hostile requests against the server', () => {
     await expect.poll(() => metrics.counter('ClientAborts') - before.aborts, { timeout: 2000 }).toBe(2);
     expect(metrics.counter('ServerErrors') - before.server).toBe(0);
   });
+
+  it.each([
+    ['a header line without a colon', 'GET /upload HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400, 'bad_request'],
+    ['a control character in a header value', 'GET /upload HTTP/1.1\r\nHost: x\r\nX-A: a\u0001b\r\n\r\n', 400, 'bad_request'],
+    ['a bad Content-Length', 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n', 400, 'bad_request'],
+    ['headers over the size limit', `GET /upload HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
+    ['a request line that is not HTTP', 'HELLO\r\n\r\n', 400, 'bad_request'],
+    ['headers that never end (the request timeout)', 'GET /upload HTTP/1.1\r\nHost: x\r\n', 408, 'request_timeout'],
+  ])(
+    '%s: Node refuses it before any handler runs, and the answer is still JSON in the one error shape',
+    async (_what, text, status, code) => {
+      const r = await exchange(port, text, undefined, status === 408 ? 3000 : 500);
+      expect(r.answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(r.answer).toMatch(/content-type: application\/json/i);
+      expect(JSON.parse(r.answer.slice(r.answer.indexOf('\r\n\r\n') + 4))).toEqual({ error: code, message: expect.any(String) });
+      expect(r.closed).toBe(true);
+    },
+  );
 });
