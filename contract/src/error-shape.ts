@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'invalid_json',
   'request_timeout',
   'headers_too_large',
+  'expectation_failed',
   'payload_too_large',
   'unsupported_media_type',
   'not_found',

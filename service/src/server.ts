@@ -51,6 +51,12 @@ export interface Route {
   readonly light?: boolean;
 }
 
+/** The caller's `X-Request-Id` when it is well-formed, else a new one. */
+function requestId(req: http.IncomingMessage): string {
+  const header = req.headers['x-request-id'];
+  return typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+}
+
 function compile(routes: readonly Route[]) {
   return routes.map((r) => ({ ...r, re: new RegExp(`^${r.pattern.replace(/:(\w+)/g, '(?<$1>[^/]+)')}$`) }));
 }
@@ -198,6 +204,14 @@ export class Server {
     // the size limit, a request line that is not HTTP, the headers or request timeout) get the
     // one JSON error shape too, instead of Node's bodyless default.
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.clientError(error, socket));
+    // An `Expect` header other than 100-continue: Node would answer a bodyless 417 itself.
+    this.server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) =>
+      this.send(res, requestId(req), {
+        status: 417,
+        body: errorBody('expectation_failed', 'The only expectation this service meets is "Expect: 100-continue".'),
+        headers: { connection: 'close' },
+      }),
+    );
     this.server.keepAliveTimeout = bounds.keepAliveMs;
     // Node 22 closes idle connections this much after the keep-alive timeout (default 1 s): the
     // configured timeout is the bound (the ALB closes its side first anyway, TC-1).
@@ -265,8 +279,7 @@ export class Server {
    * served request, shedding itself would saturate the instance.
    */
   private shed(req: http.IncomingMessage, res: http.ServerResponse, started: number, d: ShedDecision): void {
-    const header = req.headers['x-request-id'];
-    const id = typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+    const id = requestId(req);
     const payload = this.o.shedding.payloads[d.kind];
     res.writeHead(503, {
       'content-type': 'application/json; charset=utf-8',
@@ -293,8 +306,7 @@ export class Server {
       const d = this.o.shedding.check();
       if (d) return this.shed(req, res, started, d);
     }
-    const header = req.headers['x-request-id'];
-    const id = typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+    const id = requestId(req);
     let url: { path: string; query: URLSearchParams } = { path: '(unparsed)', query: new URLSearchParams() };
     this.inFlight++;
     let status = 500;

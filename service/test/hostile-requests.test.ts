@@ -141,6 +141,7 @@ describe('hostile requests against the server', () => {
     ['headers over the size limit', `GET /upload HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
     ['a request line that is not HTTP', 'HELLO\r\n\r\n', 400, 'bad_request'],
     ['headers that never end (the request timeout)', 'GET /upload HTTP/1.1\r\nHost: x\r\n', 408, 'request_timeout'],
+    ['an expectation other than 100-continue', 'GET /upload HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n', 417, 'expectation_failed'],
   ])(
     '%s: Node refuses it before any handler runs, and the answer is still JSON in the one error shape',
     async (_what, text, status, code) => {
