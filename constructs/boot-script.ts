@@ -375,7 +375,14 @@ export interface ServiceUnitProps {
   readonly stopTimeoutSeconds: number;
 }
 
-/** The systemd unit of the app. */
+/**
+ * The systemd unit of the app. `KillMode=mixed`: on stop, SIGTERM goes to the main process only
+ * and SIGKILL, after `TimeoutStopSec` or once the main process has exited, to every process left
+ * in the unit's control group (https://man7.org/linux/man-pages/man5/systemd.kill.5.html). The
+ * reference service's main process is the supervising primary of its workers (ADR 0006): it drains
+ * them itself within `APP_SHUTDOWN_DRAIN_MS` and exits after them; with the default
+ * `control-group`, every worker would get SIGTERM at the same moment as the primary.
+ */
 export function serviceUnit(u: ServiceUnitProps): string {
   return [
     '[Unit]',
@@ -395,6 +402,7 @@ export function serviceUnit(u: ServiceUnitProps): string {
     'Restart=on-failure',
     'RestartSec=5',
     'KillSignal=SIGTERM',
+    'KillMode=mixed',
     `TimeoutStopSec=${u.stopTimeoutSeconds}`,
     `LimitNOFILE=${u.fileDescriptors}`,
     `StandardOutput=append:${BOOT_PATHS.stdoutLog}`,

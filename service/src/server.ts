@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { AppEnv } from '@loadbearing/contract';
@@ -12,6 +13,9 @@ import type { Metrics } from './metrics';
 import type { ShedDecision, ShedKind } from './shedding';
 
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/** The shallow health check (loadBalancer.healthCheck.path of the built-in environments): answered from the process alone. */
+export const HEALTH_PATH = '/healthz';
 
 /**
  * Accept queue of the listening socket (the kernel caps it at net.core.somaxconn, 4096 on
@@ -72,6 +76,8 @@ export interface ServerOptions {
     readonly payloads: Readonly<Record<ShedKind, Buffer>>;
     describe(d: ShedDecision): string;
   };
+  /** While true, every answer says `Connection: close` (a worker that would shed a new request now). */
+  readonly closeWhen?: () => boolean;
 }
 
 /** At most one log line per this long about shed requests (with their count): a log line per shed would cost more than the shed. */
@@ -165,6 +171,33 @@ function parseJson(raw: string, contentType: string | undefined): unknown {
 }
 
 /**
+ * A request Node's parser refused, or one whose headers or body did not arrive within the
+ * request timeout: a JSON 400, 431 or 408 with `Connection: close`, written only when no answer
+ * has started on the connection (as Node's own handler does), then the connection is closed.
+ * `onAbort` is called for a timeout of a request no handler runs for (a handler waiting for its
+ * body counts its own). None of these is a server error.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, onAbort: () => void): void {
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? ([408, 'request_timeout', 'The request did not arrive within the request timeout.'] as const)
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? ([431, 'headers_too_large', 'The request headers are over the size limit.'] as const)
+        : ([400, 'bad_request', 'The request is not valid HTTP/1.1.'] as const);
+  if (status === 408 && !inFlight) onAbort();
+  const payload = JSON.stringify(errorBody(code, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(payload)}\r\nconnection: close\r\n\r\n${payload}`,
+    () => socket.destroy(),
+  );
+}
+
+/**
  * The HTTP server: node:http with a small router. Every answer is JSON; every error has the one
  * shape. Per request: an ID (`X-Request-Id`, taken from the caller when well-formed), a deadline,
  * load shedding before any work, and a 503 when the deadline passes before the handler answers.
@@ -177,6 +210,7 @@ export class Server {
   private idleWaiters: (() => void)[] = [];
   private readonly lightRoutes;
   private shedLog = { count: 0, at: -Infinity };
+  private tracking = false;
 
   constructor(private readonly o: ServerOptions) {
     this.routes = compile(o.routes);
@@ -203,7 +237,9 @@ export class Server {
     // Requests Node's parser refuses before any handler runs (malformed headers, headers over
     // the size limit, a request line that is not HTTP, the headers or request timeout) get the
     // one JSON error shape too, instead of Node's bodyless default.
-    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.clientError(error, socket));
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+      answerClientError(error, socket, () => o.metrics.count('ClientAborts')),
+    );
     // An `Expect` header other than 100-continue: Node would answer a bodyless 417 itself.
     this.server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) =>
       this.send(res, requestId(req), {
@@ -223,11 +259,32 @@ export class Server {
     return this.inFlight;
   }
 
-  listen(port: number, host: string): Promise<void> {
+  /**
+   * Listens itself: the unit tests, and the measured alternatives to the primary (`reusePort`:
+   * one socket per worker, the kernel spreads connections; `exclusive`: not through node:cluster).
+   */
+  listen(port: number, host: string, options: { reusePort?: boolean; exclusive?: boolean } = {}): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve());
+      this.server.listen({ port, host, backlog: LISTEN_BACKLOG, ...options }, () => resolve());
     });
+  }
+
+  /** Serves a connection accepted elsewhere (the primary's, passed over IPC). */
+  accept(socket: net.Socket): void {
+    if (!this.tracking) {
+      // Node tracks connections (the headers and request timeouts, closeIdleConnections) only
+      // once a server emits 'listening'; this one never listens itself, so it says it does once.
+      this.tracking = true;
+      this.server.emit('listening');
+    }
+    this.server.emit('connection', socket);
+    socket.resume();
+  }
+
+  /** Whether answers close their connection now: draining, or the owner says so. */
+  private closing(): boolean {
+    return this.draining || this.o.closeWhen?.() === true;
   }
 
   /**
@@ -257,7 +314,7 @@ export class Server {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(payload),
       'x-request-id': id,
-      ...(this.draining ? { connection: 'close' } : {}),
+      ...(this.closing() ? { connection: 'close' } : {}),
       ...r.headers,
     });
     res.end(payload);
@@ -286,7 +343,8 @@ export class Server {
       'content-length': payload.length,
       'retry-after': '1',
       'x-request-id': id,
-      ...(this.draining ? { connection: 'close' } : {}),
+      // The next request comes through the primary, which sends it to a worker with room or sheds it at once.
+      connection: 'close',
     });
     res.end(payload);
     this.o.metrics.count('Requests');
@@ -356,33 +414,6 @@ export class Server {
       this.inFlight--;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
-  }
-
-  /**
-   * A request Node's parser refused, or one whose headers or body did not arrive within the
-   * request timeout: a JSON 400, 431 or 408 with `Connection: close`, written only when no answer
-   * has started on the connection (as Node's own handler does), then the connection is closed.
-   * Timeouts count as client aborts; none of these is a server error.
-   */
-  private clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
-      socket.destroy();
-      return;
-    }
-    const [status, code, message] =
-      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? ([408, 'request_timeout', 'The request did not arrive within the request timeout.'] as const)
-        : error.code === 'HPE_HEADER_OVERFLOW'
-          ? ([431, 'headers_too_large', 'The request headers are over the size limit.'] as const)
-          : ([400, 'bad_request', 'The request is not valid HTTP/1.1.'] as const);
-    // A request whose handler runs (waiting for its body) counts its own abort (readBody).
-    if (status === 408 && !inFlight) this.o.metrics.count('ClientAborts');
-    const payload = JSON.stringify(errorBody(code, message));
-    socket.end(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(payload)}\r\nconnection: close\r\n\r\n${payload}`,
-      () => socket.destroy(),
-    );
   }
 
   /** An error that escaped handle() (a bug): logged, answered with a 500 if nothing was sent, never fatal. */

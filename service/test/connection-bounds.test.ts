@@ -57,9 +57,14 @@ function whenClosed(port: number, drive: (socket: net.Socket) => void, read = tr
   });
 }
 
-describe('connection bounds hold as configured, against a real socket', () => {
+describe.each([
+  ['a server that listens', false],
+  // A worker's server never listens: its primary accepts and hands it the connections.
+  ['connections handed over (a worker)', true],
+])('connection bounds hold as configured, against a real socket: %s', (_mode, handed) => {
   let server: Server;
   let port: number;
+  let acceptor: net.Server | undefined;
   beforeAll(async () => {
     const [dev] = builtinEnvironments();
     const env = parseAppEnv({
@@ -79,11 +84,19 @@ describe('connection bounds hold as configured, against a real socket', () => {
       metrics: new Metrics('test'),
       shedding: { check: () => undefined, payloads: {} as never, describe: () => '' },
     });
-    await server.listen(0, '127.0.0.1');
     server.server.on('connection', (s: net.Socket) => serverSide.set(s.remotePort!, s));
-    port = (server.server.address() as net.AddressInfo).port;
+    if (handed) {
+      const a = net.createServer({ pauseOnConnect: true }, (socket) => server.accept(socket));
+      acceptor = a;
+      await new Promise<void>((resolve) => a.listen(0, '127.0.0.1', resolve));
+      port = (a.address() as net.AddressInfo).port;
+    } else {
+      await server.listen(0, '127.0.0.1');
+      port = (server.server.address() as net.AddressInfo).port;
+    }
   });
   afterAll(async () => {
+    acceptor?.close();
     await server.drain(100);
   });
 

@@ -128,6 +128,8 @@ export async function startLocalStack(
             port: local.port ?? (await freePort()),
             metricsFlushMs: 500,
             freshnessRefreshMs: 5_000,
+            // One worker unless asked: "auto" would count this machine's CPUs, not the instance's.
+            workers: 1,
             ...local,
           },
         );
