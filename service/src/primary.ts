@@ -15,6 +15,8 @@ export const RESTART_BASE_MS = 100;
 export const RESTART_MAX_MS = 10_000;
 /** A worker that ran this long before it crashed starts its backoff afresh. */
 export const STABLE_MS = 10_000;
+/** A connection the primary answers itself must send its request within this (the load balancer sends it at once). */
+export const SHED_PATH_REQUEST_MS = 2_000;
 /** After the drain, this long for the workers to close their pools and exit before they are killed. */
 export const EXIT_GRACE_MS = 10_000;
 
@@ -108,12 +110,16 @@ export class Primary {
       ),
     );
     this.unavailable = Buffer.from(JSON.stringify(errorBody('unavailable', 'No worker is up on this instance. Retry after a short wait.')));
+    // The primary answers at once and closes: a connection that has not sent its request within
+    // SHED_PATH_REQUEST_MS (a load balancer sends it with the connection) is closed, so silent
+    // sockets cannot crowd out the health checks it answers while every worker is full.
     const b = connectionBounds(env.APP_REQUEST_TIMEOUT_MS, env.APP_KEEPALIVE_TIMEOUT_MS);
+    const requestMs = Math.min(b.requestMs, SHED_PATH_REQUEST_MS);
     this.shedServer = http.createServer(
-      { connectionsCheckingInterval: b.checkIntervalMs, headersTimeout: b.headersMs, requestTimeout: b.requestMs },
+      { connectionsCheckingInterval: b.checkIntervalMs, headersTimeout: requestMs, requestTimeout: requestMs },
       (req, res) => this.answer(req, res),
     );
-    this.shedServer.timeout = b.stalledMs;
+    this.shedServer.timeout = requestMs + b.checkIntervalMs;
     this.shedServer.on('clientError', (error: NodeJS.ErrnoException, socket) =>
       answerClientError(error, socket, () => this.metrics.count('ClientAborts')),
     );

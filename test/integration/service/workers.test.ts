@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   environmentConfig,
@@ -8,7 +10,7 @@ import {
   type LocalStack,
   type ServiceProcess,
 } from '../../../proving-ground/src/local-stack';
-import { call, serviceTestsUnavailable } from '../support/service-harness';
+import { serviceTestsUnavailable } from '../support/service-harness';
 
 // The process model of an instance: a supervising primary and APP_WORKERS workers (ADR 0006),
 // the BUNDLED service against real PostgreSQL, redis-server and moto.
@@ -23,9 +25,43 @@ function workerPids(primary: number): number[] {
   }
 }
 
-/** A request on a connection of its own (a new connection is what the primary distributes). */
-const fresh = (url: string, init: RequestInit & { json?: unknown } = {}) =>
-  call(url, { signal: AbortSignal.timeout(5_000), ...init, headers: { connection: 'close', ...(init.headers as Record<string, string>) } });
+/** A request on a new connection of its own (what the primary distributes), closed after the answer. */
+function fresh(
+  url: string,
+  init: { method?: string; json?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: any; headers: Headers; ms: number }> {
+  const started = performance.now();
+  const payload = init.json === undefined ? undefined : JSON.stringify(init.json);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: init.method ?? 'GET',
+        agent: false,
+        headers: { connection: 'close', ...(payload ? { 'content-type': 'application/json' } : {}), ...init.headers },
+        timeout: 5_000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            /* not JSON */
+          }
+          const headers = new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)] as [string, string]));
+          resolve({ status: res.statusCode!, body, headers, ms: performance.now() - started });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
 
 describe.skipIf(unavailable !== undefined)('an instance of 2 workers under a supervising primary', () => {
   let stack: LocalStack;
@@ -147,5 +183,46 @@ describe.skipIf(unavailable !== undefined)('an instance of 2 workers under a sup
     expect(Date.now() - started).toBeLessThan(config.loadBalancer.deregistrationDelaySeconds * 1000);
     expect(svc.lines.filter((l) => l.message === 'worker stopped').map((l) => l.unfinished)).toEqual([0, 0]);
     expect(svc.lines.some((l) => l.message === 'stopped' && l.unfinished === 0)).toBe(true);
+  });
+});
+
+describe.skipIf(unavailable !== undefined)('connections per worker are capped', () => {
+  let stack: LocalStack;
+  let svc: ServiceProcess;
+  const silent: import('node:net').Socket[] = [];
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ replica: false });
+    const env = { ...(await stack.appEnv(environmentConfig('dev'), { workers: 1 })), APP_MAX_CONNECTIONS_PER_WORKER: '16' };
+    svc = await startService(serviceProcessEnv(env, stack.moto.url));
+  });
+  afterAll(async () => {
+    for (const s of silent) s.destroy();
+    await svc?.stop();
+    await stack?.destroy();
+  });
+
+  it('a worker holding its cap of silent connections gets no more: new requests get a fast JSON 503 and the health check a 200, from the primary', async () => {
+    const net = await import('node:net');
+    const port = Number(new URL(svc.url).port);
+    for (let i = 0; i < 16; i++) {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      silent.push(s);
+    }
+    await Promise.all(silent.map((s) => new Promise((r) => (s.readyState === 'open' ? r(null) : s.once('connect', r)))));
+    await new Promise((r) => setTimeout(r, 300));
+    const shed = await fresh(`${svc.url}/api/items/1`);
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get('retry-after')).toBe('1');
+    expect(shed.body).toEqual({
+      error: 'overloaded',
+      message: 'The service is overloaded (every worker holds its maximum of 16 connections). Retry after a short wait.',
+    });
+    expect(shed.ms).toBeLessThan(50);
+    expect((await fresh(`${svc.url}/healthz`)).status).toBe(200);
+    // Closed, the slots are the worker's again.
+    for (const s of silent.splice(0)) s.destroy();
+    await expect.poll(async () => (await fresh(`${svc.url}/api/items/1`)).status, { timeout: 3000 }).toBe(404);
   });
 });
