@@ -102,7 +102,7 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
       dbDelayMs: DB_DELAY_MS,
       haproxyPort: o.port,
       appEnvOverrides: o.appEnvOverrides,
-      onDocument: (_instance, doc) => documents.sink?.(doc),
+      onDocument: (instance, doc) => documents.sink?.(doc, instance),
       marker: process.env.LOADBEARING_PROVE_MARKER ? { LOADBEARING_PROVE_MARKER: process.env.LOADBEARING_PROVE_MARKER } : undefined,
       progress: (text) => o.progress(`setup: ${text}`),
     });

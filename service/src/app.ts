@@ -5,6 +5,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import pg from 'pg';
 import { cacheConnectionsOfWorker, type AppEnv } from '@loadbearing/contract';
+import { Admission } from './admission';
 import { Cache } from './cache';
 import { Database, isAuthError } from './db';
 import { Deadline } from './deadline';
@@ -17,7 +18,7 @@ import { migrate } from './migrations';
 import { RetryBudget } from './retry';
 import { Secrets } from './secrets';
 import { HEALTH_PATH, Server, type Route } from './server';
-import { describeShed, LagSampler, shedPayloads, shedReason, type ShedBounds, type ShedDecision } from './shedding';
+import { describeShed, LagSampler, SATURATED_LAG_SHARE, shedPayloads, shedReason, type ShedBounds, type ShedDecision } from './shedding';
 
 const noCache = (headers: Record<string, unknown>) => /no-cache/i.test(String(headers['cache-control'] ?? ''));
 const replayHeader = (replayed: boolean): Record<string, string> => (replayed ? { 'idempotent-replayed': 'true' } : {});
@@ -125,7 +126,13 @@ export interface AppOptions {
   /** Every APP_METRICS_FLUSH_MS, and once more at stop: the interval's metrics. */
   readonly publish: (metrics: Metrics) => void;
   /** Every event-loop sample (20 ms): the shed decision a new request would get now. */
-  readonly onSample?: (sample: { readonly shed?: ShedDecision; readonly lagMs: number; readonly inFlight: number }) => void;
+  readonly onSample?: (sample: {
+    readonly shed?: ShedDecision;
+    readonly lagMs: number;
+    readonly inFlight: number;
+    /** How many requests it runs at once now (its Admission limit). */
+    readonly limit: number;
+  }) => void;
 }
 
 /**
@@ -164,11 +171,24 @@ export async function startApp(env: AppEnv, log: Logger, o: AppOptions): Promise
   const items = new Items({ env, db, cache, freshness, metrics, budget });
 
   let server: Server | undefined;
-  let shedNow: ShedDecision | undefined;
+  // Requests wait for the event loop at most as long as the lag bound; past a quarter of it the
+  // worker is over its capacity (its connections close, its primary sheds what it cannot take);
+  // the turns stay near a quarter of it too (admission.ts).
+  const admission = new Admission({
+    maxWaitMs: env.APP_SHED_EVENT_LOOP_LAG_MS,
+    overWaitMs: env.APP_SHED_EVENT_LOOP_LAG_MS * SATURATED_LAG_SHARE,
+    targetLagMs: env.APP_SHED_EVENT_LOOP_LAG_MS * SATURATED_LAG_SHARE,
+    maxExecuting: env.APP_MAX_CONNECTIONS_PER_WORKER,
+  });
+  let overloaded = false;
   const lag = new LagSampler(20, (ms) => {
     metrics.eventLoopLag(ms);
-    shedNow = shedReason(bounds, db.writerQueue(), lag.current, lag.utilization);
-    o.onSample?.({ shed: shedNow, lagMs: ms, inFlight: server?.inFlightCount ?? 0 });
+    admission.adapt(ms);
+    const shed: ShedDecision | undefined =
+      shedReason(bounds, db.writerQueue(), lag.current, lag.utilization) ??
+      (admission.over() ? { kind: 'queue-wait', measured: admission.oldestWaitMs() } : undefined);
+    overloaded = shed !== undefined;
+    o.onSample?.({ shed, lagMs: ms, inFlight: server?.inFlightCount ?? 0, limit: admission.limit });
   });
   const bounds: ShedBounds = {
     maxPoolWaitMs: env.APP_SHED_POOL_WAIT_MS,
@@ -258,14 +278,16 @@ export async function startApp(env: AppEnv, log: Logger, o: AppOptions): Promise
   ];
 
   const shedding = {
-    check: () => shedReason(bounds, db.writerQueue(), lag.current, lag.utilization),
+    // Per request, only what a request would wait for: a database connection. An event loop that
+    // is behind is the admission's (the request waits its turn, or is shed once requests have
+    // waited too long) and the primary's (it hands the worker no new connection).
+    check: () => shedReason(bounds, db.writerQueue(), 0, 0),
     payloads: shedPayloads(bounds),
     describe: (d: Parameters<typeof describeShed>[1]) => describeShed(bounds, d),
   };
-  // While a new request would be shed, every answer says Connection: close: the load balancer's
-  // next request on it comes through the primary again, which sends it to a worker with room or
-  // sheds it at once, instead of queueing behind this worker's busy event loop.
-  server = new Server({ env, routes, log, metrics, shedding, closeWhen: () => shedNow !== undefined });
+  // A worker over its capacity (requests waiting, or its event loop saturated) closes its
+  // connections after each answer: the load balancer's next requests come through the primary.
+  server = new Server({ env, routes, log, metrics, shedding, admission, closeWhen: () => overloaded });
   if (o.listen) {
     await server.listen(env.APP_PORT, env.APP_RUNTIME === 'fleet' ? '0.0.0.0' : '127.0.0.1', o.listen);
   }

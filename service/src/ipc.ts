@@ -11,12 +11,21 @@ export type WorkerMessage =
   /** Listening for connections: its pools and cache connections are up. */
   | { readonly t: 'ready'; readonly pid: number }
   /**
-   * Every event-loop sample (20 ms): whether it would shed a new request now, and why; how
-   * many of the connections it was given have closed since the last report. The reports are
+   * Every event-loop sample (20 ms): whether it would shed a new request now, and why; its
+   * requests in flight and how many it may hold; how many of the connections it was given have
+   * closed since the last report. The reports are
    * also the primary's measure of the worker's lag: one that stops coming is a worker whose
    * loop is stuck.
    */
-  | { readonly t: 'load'; readonly shed?: ShedKind; readonly lagMs: number; readonly inFlight: number; readonly closed: number }
+  | {
+      readonly t: 'load';
+      readonly shed?: ShedKind;
+      readonly lagMs: number;
+      readonly inFlight: number;
+      /** Requests it runs at once now (its Admission limit). */
+      readonly limit: number;
+      readonly closed: number;
+    }
   /** Its metrics of the interval, for the primary's one document per instance. */
   | { readonly t: 'metrics'; readonly snapshot: MetricsSnapshot }
   /** Drained on the primary's request: requests still running when the drain ran out. */

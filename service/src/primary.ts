@@ -3,18 +3,31 @@ import http from 'node:http';
 import net from 'node:net';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { type AppEnv, connectionBounds, errorBody } from '@loadbearing/contract';
+import { type AppEnv, errorBody } from '@loadbearing/contract';
 import { type PrimaryMessage, WORKER_ENV, WORKER_MECHANISM_ENV, type WorkerMechanism, type WorkerMessage } from './ipc';
 import type { Logger } from './log';
 import { Metrics } from './metrics';
-import { answerClientError, HEALTH_PATH, LISTEN_BACKLOG } from './server';
+import { HEALTH_PATH, LISTEN_BACKLOG } from './server';
 import { shedPayloads, type ShedBounds, type ShedKind } from './shedding';
+
+/** Headers of the primary's shed answers: when to come back, and who shed it (the worker's sheds say `worker`). */
+const SHED_HEADERS = 'retry-after: 1\r\nx-shed-by: primary\r\n';
 
 /** A crashed worker is started again after this, doubled per crash in a row, up to {@link RESTART_MAX_MS}. */
 export const RESTART_BASE_MS = 100;
 export const RESTART_MAX_MS = 10_000;
 /** A worker that ran this long before it crashed starts its backoff afresh. */
 export const STABLE_MS = 10_000;
+/** A worker takes new connections while it holds fewer requests than this many times its admission limit. */
+export const ROOM_FACTOR = 2;
+
+/**
+ * A worker whose oldest connection sent to it has waited this long to be taken is busy: a new
+ * connection is answered by the primary instead. Taking one takes a turn of the worker's event
+ * loop (Node passes one handle at a time and waits for the worker's acknowledgement): an idle
+ * worker takes a burst in well under this, a busy one one per turn.
+ */
+export const MAX_TRANSIT_WAIT_MS = 20;
 /** A connection the primary answers itself must send its request within this (the load balancer sends it at once). */
 export const SHED_PATH_REQUEST_MS = 2_000;
 /** After the drain, this long for the workers to close their pools and exit before they are killed. */
@@ -32,6 +45,9 @@ interface Slot {
   shed?: ShedKind;
   lastReport: number;
   inFlight: number;
+  /** Requests it runs at once (its last report), and connections handed to it since that report. */
+  limit: number;
+  handedSinceReport: number;
   backoffMs: number;
   restarts: number;
   restartTimer?: NodeJS.Timeout;
@@ -42,10 +58,8 @@ interface Slot {
    * worker and queues the rest, and drops the queue (never closing those sockets) when the worker
    * dies. Its exit hands them to another worker or answers them here.
    */
-  readonly inTransit: Set<net.Socket>;
+  readonly inTransit: Map<net.Socket, number>;
 }
-
-const json = { 'content-type': 'application/json; charset=utf-8' } as const;
 
 /**
  * The supervising primary of an instance (node:cluster; ADR 0006). It runs the migrations once,
@@ -62,7 +76,15 @@ export class Primary {
   private readonly slots: Slot[];
   private readonly metrics: Metrics;
   private listener?: net.Server;
-  private readonly shedServer: http.Server;
+  /** The primary's own answers, serialized once: a shed must cost next to nothing. */
+  private readonly raw: {
+    readonly healthy: Buffer;
+    readonly down: Buffer;
+    readonly atCapacity: Buffer;
+    readonly busy: Buffer;
+    readonly badRequest: Buffer;
+    readonly shed: Readonly<Record<ShedKind, Buffer>>;
+  };
   private shedOpen = 0;
   private next = 0;
   private starting = true;
@@ -89,9 +111,11 @@ export class Primary {
       open: 0,
       lastReport: 0,
       inFlight: 0,
+      limit: 0,
+      handedSinceReport: 0,
       backoffMs: 0,
       restarts: 0,
-      inTransit: new Set<net.Socket>(),
+      inTransit: new Map<net.Socket, number>(),
     }));
     this.metrics = new Metrics(env.APP_STACK_NAME, { InstanceId: process.env.INSTANCE_ID ?? hostname() });
     const bounds: ShedBounds = {
@@ -110,19 +134,33 @@ export class Primary {
       ),
     );
     this.unavailable = Buffer.from(JSON.stringify(errorBody('unavailable', 'No worker is up on this instance. Retry after a short wait.')));
-    // The primary answers at once and closes: a connection that has not sent its request within
-    // SHED_PATH_REQUEST_MS (a load balancer sends it with the connection) is closed, so silent
-    // sockets cannot crowd out the health checks it answers while every worker is full.
-    const b = connectionBounds(env.APP_REQUEST_TIMEOUT_MS, env.APP_KEEPALIVE_TIMEOUT_MS);
-    const requestMs = Math.min(b.requestMs, SHED_PATH_REQUEST_MS);
-    this.shedServer = http.createServer(
-      { connectionsCheckingInterval: b.checkIntervalMs, headersTimeout: requestMs, requestTimeout: requestMs },
-      (req, res) => this.answer(req, res),
-    );
-    this.shedServer.timeout = requestMs + b.checkIntervalMs;
-    this.shedServer.on('clientError', (error: NodeJS.ErrnoException, socket) =>
-      answerClientError(error, socket, () => this.metrics.count('ClientAborts')),
-    );
+    const raw = (status: number, body: Buffer, extra = '') =>
+      Buffer.concat([
+        Buffer.from(
+          `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${body.length}\r\n${extra}connection: close\r\n\r\n`,
+          'latin1',
+        ),
+        body,
+      ]);
+    this.raw = {
+      healthy: raw(200, Buffer.from(JSON.stringify({ status: 'ok' }))),
+      down: raw(503, this.unavailable, 'retry-after: 1\r\n'),
+      atCapacity: raw(503, this.atCapacity, SHED_HEADERS),
+      busy: raw(
+        503,
+        Buffer.from(
+          JSON.stringify(
+            errorBody(
+              'overloaded',
+              'The service is overloaded (every worker is still taking the connections it was sent, or late to report). Retry after a short wait.',
+            ),
+          ),
+        ),
+        SHED_HEADERS,
+      ),
+      badRequest: raw(400, Buffer.from(JSON.stringify(errorBody('bad_request', 'The request is not valid HTTP/1.1.')))),
+      shed: Object.fromEntries(Object.entries(this.payloads).map(([k, v]) => [k, raw(503, v, SHED_HEADERS)])) as Record<ShedKind, Buffer>,
+    };
   }
 
   /** Workers that are up and serving. */
@@ -158,7 +196,16 @@ export class Primary {
 
   private fork(slot: Slot): void {
     const worker = cluster.fork({ [WORKER_ENV]: `${slot.index}/${this.count}`, [WORKER_MECHANISM_ENV]: this.mechanism });
-    Object.assign(slot, { worker, ready: false, open: 0, shed: undefined, inFlight: 0, lastReport: performance.now() });
+    Object.assign(slot, {
+      worker,
+      ready: false,
+      open: 0,
+      shed: undefined,
+      inFlight: 0,
+      limit: 0,
+      handedSinceReport: 0,
+      lastReport: performance.now(),
+    });
     worker.on('message', (message: WorkerMessage) => this.onMessage(slot, worker, message));
     worker.on('exit', (code, signal) => this.onExit(slot, worker, code, signal));
     // An IPC write to a worker that just died: its exit is handled above.
@@ -172,6 +219,8 @@ export class Primary {
         slot.shed = m.shed;
         slot.lastReport = performance.now();
         slot.inFlight = m.inFlight;
+        slot.limit = m.limit;
+        slot.handedSinceReport = 0;
         slot.open = Math.max(0, slot.open - m.closed);
         return;
       case 'metrics':
@@ -246,20 +295,28 @@ export class Primary {
     if (pending) {
       out.push(new net.Socket({ handle: pending, readable: true, writable: true, pauseOnCreate: true } as net.SocketConstructorOpts));
     }
-    for (const socket of slot.inTransit) if ((socket as { _handle?: unknown })._handle && !socket.destroyed) out.push(socket);
+    for (const socket of slot.inTransit.keys()) if ((socket as { _handle?: unknown })._handle && !socket.destroyed) out.push(socket);
     slot.inTransit.clear();
     if ('_pendingMessage' in child) child._pendingMessage = null;
     if ('_handleQueue' in child) child._handleQueue = null;
     return out;
   }
 
-  /** Whether a worker can take a new connection now: up, reporting on time, not shedding, below its connection cap. */
+  /**
+   * Whether a worker can take a new connection now: up, reporting on time, not shedding, below
+   * its connection cap, with room for one more request ({@link ROOM_FACTOR} x the requests it runs
+   * at once, counting the ones it reported and the connections handed to it since), and not behind on taking the connections already sent to it
+   * ({@link MAX_TRANSIT_WAIT_MS}: a connection queued behind several for a busy worker would wait
+   * as long as in the kernel's accept queue, which the primary is here to avoid).
+   */
   private canTake(slot: Slot, now: number): boolean {
     return (
       slot.ready &&
       slot.worker !== undefined &&
       slot.shed === undefined &&
       slot.open < this.env.APP_MAX_CONNECTIONS_PER_WORKER &&
+      slot.inFlight + slot.handedSinceReport < ROOM_FACTOR * slot.limit &&
+      (slot.inTransit.size === 0 || now - slot.inTransit.values().next().value! < MAX_TRANSIT_WAIT_MS) &&
       now - slot.lastReport <= this.env.APP_SHED_EVENT_LOOP_LAG_MS
     );
   }
@@ -283,7 +340,8 @@ export class Primary {
     this.next = (best.index + 1) % this.count;
     const chosen = best;
     chosen.open++;
-    chosen.inTransit.add(socket);
+    chosen.handedSinceReport++;
+    chosen.inTransit.set(socket, now);
     chosen.worker!.send({ t: 'conn' } satisfies PrimaryMessage, socket, { keepOpen: false }, (error: Error | null) => {
       chosen.inTransit.delete(socket);
       if (!error) return;
@@ -292,37 +350,60 @@ export class Primary {
     });
   }
 
-  /** Serves the connection on the primary's own HTTP server: sheds, and health checks. At most one worker's cap of them at once. */
+  /**
+   * Answers the connection here, without an HTTP server: it reads the request line, writes one
+   * preserialized answer with `Connection: close` and closes. A health check (GET of the health
+   * path) gets 200 while any worker is up; anything else a 503 with the reason every worker
+   * gives (or the connection cap, or no worker up). About a socket's accept, read and write of
+   * CPU: at three times capacity most requests end here, and a shed must cost a fraction of a
+   * served request. At most one worker's connection cap of these at once; one that sends no
+   * request line within SHED_PATH_REQUEST_MS is closed.
+   */
   private answerHere(socket: net.Socket): void {
     if (this.shedOpen >= this.env.APP_MAX_CONNECTIONS_PER_WORKER) {
       socket.destroy();
       return;
     }
     this.shedOpen++;
-    socket.once('close', () => this.shedOpen--);
-    (socket as net.Socket & { acceptedAt?: number }).acceptedAt = performance.now();
-    this.shedServer.emit('connection', socket);
+    const acceptedAt = performance.now();
+    let head = '';
+    let answered = false;
+    const timer = setTimeout(() => socket.destroy(), SHED_PATH_REQUEST_MS);
+    socket.on('data', (chunk: Buffer) => {
+      if (answered) return; // the rest of the request (a body) is read and dropped
+      head += chunk.toString('latin1');
+      const eol = head.indexOf('\r\n');
+      if (eol < 0) {
+        if (head.length > 8192) socket.destroy();
+        return;
+      }
+      answered = true;
+      socket.end(this.answer(head.slice(0, eol), acceptedAt));
+    });
+    // The client closes its side once it has the answer.
+    socket.on('end', () => socket.destroy());
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.shedOpen--;
+      clearTimeout(timer);
+    });
     socket.resume();
   }
 
-  /** An answer from the primary: the health check (200 while any worker is up), or a 503 with the reason; the connection closes. */
-  private answer(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const started = (req.socket as net.Socket & { acceptedAt?: number }).acceptedAt ?? performance.now();
+  /** The primary's answer to a request line, counted in its metrics. */
+  private answer(requestLine: string, acceptedAt: number): Buffer {
+    const m = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(requestLine);
+    if (!m) return this.raw.badRequest;
     const up = this.readyWorkers > 0;
-    if (req.method === 'GET' && (req.url === HEALTH_PATH || req.url?.startsWith(`${HEALTH_PATH}?`))) {
-      const body = JSON.stringify(up ? { status: 'ok' } : errorBody('unavailable', 'No worker is up on this instance.'));
-      res.writeHead(up ? 200 : 503, { ...json, 'content-length': Buffer.byteLength(body), connection: 'close' });
-      res.end(body);
-      return;
-    }
+    const [, method, target] = m;
+    if (method === 'GET' && (target === HEALTH_PATH || target!.startsWith(`${HEALTH_PATH}?`))) return up ? this.raw.healthy : this.raw.down;
     const shed = this.slots.find((s) => s.ready && s.shed !== undefined)?.shed;
-    const payload = !up ? this.unavailable : shed ? this.payloads[shed] : this.atCapacity;
-    res.writeHead(503, { ...json, 'content-length': payload.length, 'retry-after': '1', connection: 'close' });
-    res.end(payload);
     this.metrics.count('Requests');
     if (up) this.metrics.count('ShedRequests');
     else this.metrics.count('ServerErrors');
-    this.metrics.observe('RequestLatency', performance.now() - started);
+    this.metrics.observe('RequestLatency', performance.now() - acceptedAt);
+    const full = this.slots.every((s) => !s.ready || s.open >= this.env.APP_MAX_CONNECTIONS_PER_WORKER);
+    return !up ? this.raw.down : shed ? this.raw.shed[shed] : full ? this.raw.atCapacity : this.raw.busy;
   }
 
   private flush(): void {
@@ -333,8 +414,6 @@ export class Primary {
   async stop(): Promise<number> {
     this.stopping = true;
     this.listener?.close();
-    this.shedServer.close();
-    this.shedServer.closeIdleConnections();
     for (const slot of this.slots) {
       clearTimeout(slot.restartTimer);
       slot.worker?.send({ t: 'drain' } satisfies PrimaryMessage);
@@ -353,7 +432,6 @@ export class Primary {
     }
     clearInterval(this.flushTimer);
     this.flush();
-    this.shedServer.closeAllConnections();
     return this.slots.reduce((n, s) => n + (s.unfinished ?? (s.exitCode === 0 ? 0 : 1)), 0);
   }
 }

@@ -9,6 +9,7 @@ import { PoolTimeout } from './db';
 import { Deadline, DeadlineExceeded } from './deadline';
 import { HttpError, overloaded } from './http-error';
 import type { Logger } from './log';
+import type { Admission } from './admission';
 import type { Metrics } from './metrics';
 import type { ShedDecision, ShedKind } from './shedding';
 
@@ -76,7 +77,9 @@ export interface ServerOptions {
     readonly payloads: Readonly<Record<ShedKind, Buffer>>;
     describe(d: ShedDecision): string;
   };
-  /** While true, every answer says `Connection: close` (a worker that would shed a new request now). */
+  /** Admission into the event loop (a worker's): requests beyond its limit wait, and are shed once the oldest has waited too long. */
+  readonly admission?: Admission;
+  /** While true, every answer says `Connection: close` (a worker over its capacity: the next request goes through its primary). */
   readonly closeWhen?: () => boolean;
 }
 
@@ -206,6 +209,7 @@ export class Server {
   readonly server: http.Server;
   private readonly routes;
   private inFlight = 0;
+  private served = 0;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
   private readonly lightRoutes;
@@ -257,6 +261,11 @@ export class Server {
 
   get inFlightCount(): number {
     return this.inFlight;
+  }
+
+  /** Requests answered by a handler (not shed) since the start. */
+  get servedCount(): number {
+    return this.served;
   }
 
   /**
@@ -343,8 +352,8 @@ export class Server {
       'content-length': payload.length,
       'retry-after': '1',
       'x-request-id': id,
-      // The next request comes through the primary, which sends it to a worker with room or sheds it at once.
-      connection: 'close',
+      'x-shed-by': `worker ${d.kind}`,
+      ...(this.closing() ? { connection: 'close' } : {}),
     });
     res.end(payload);
     this.o.metrics.count('Requests');
@@ -360,9 +369,17 @@ export class Server {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = performance.now();
     const method = req.method ?? 'GET';
+    let admitted = false;
     if (!this.isLight(method, req.url ?? '/')) {
       const d = this.o.shedding.check();
       if (d) return this.shed(req, res, started, d);
+      const admission = this.o.admission;
+      if (admission) {
+        const entry = admission.enter(started);
+        if (entry === 'shed') return this.shed(req, res, started, { kind: 'queue-wait', measured: admission.oldestWaitMs(started) });
+        admitted = true;
+        if (entry !== 'run') await entry;
+      }
     }
     const id = requestId(req);
     let url: { path: string; query: URLSearchParams } = { path: '(unparsed)', query: new URLSearchParams() };
@@ -404,7 +421,11 @@ export class Server {
       }
       if (status >= 500 && !shed)
         this.o.log.error({ requestId: id, method, path: url.path, err: (error as Error).message }, 'request failed');
-      this.send(res, id, { status: e.status, body: e.body, headers: e.headers });
+      this.send(res, id, {
+        status: e.status,
+        body: e.body,
+        headers: shed ? { ...e.headers, 'x-shed-by': 'worker pool-timeout' } : e.headers,
+      });
     } finally {
       const ms = performance.now() - started;
       this.o.metrics.count('Requests');
@@ -412,6 +433,8 @@ export class Server {
       this.o.metrics.observe('RequestLatency', ms);
       if (ms > 1000 || status >= 500) this.o.log.info({ requestId: id, method, path: url.path, status, ms: Math.round(ms) }, 'request');
       this.inFlight--;
+      if (admitted) this.o.admission!.leave();
+      if (!shed) this.served++;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
   }

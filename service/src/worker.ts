@@ -1,9 +1,17 @@
 import type net from 'node:net';
+import { getPriority, setPriority } from 'node:os';
 import type { AppEnv } from '@loadbearing/contract';
 import { startApp } from './app';
 import { type PrimaryMessage, WORKER_ENV, type WorkerMessage, type WorkerMechanism } from './ipc';
 import type { Logger } from './log';
 import { guardProcess } from './process-guards';
+
+/**
+ * How much lower a worker's CPU priority is than its primary's (nice steps: CFS weighs a task 1.25
+ * times less per step, so +5 gives the primary about three times a worker's share when both
+ * want the CPU).
+ */
+export const WORKER_NICENESS = 5;
 
 function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -27,14 +35,24 @@ export function workerIdentity(env: NodeJS.ProcessEnv = process.env): { index: n
  */
 export async function runWorker(env: AppEnv, log: Logger, mechanism: WorkerMechanism): Promise<void> {
   const worker = workerIdentity();
+  // Below its primary's CPU priority: when the workers saturate the instance, the primary still
+  // gets the CPU to accept connections and shed what they cannot take within milliseconds
+  // (raising one's own niceness needs no privilege).
+  if (mechanism === 'primary') {
+    try {
+      setPriority(Math.min(19, getPriority() + WORKER_NICENESS));
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'could not lower the worker priority');
+    }
+  }
   let closed = 0;
   const app = await startApp(env, log, {
     worker,
     migrate: false,
     listen: mechanism === 'primary' ? undefined : { reusePort: mechanism === 'reuseport', exclusive: mechanism === 'reuseport' },
     publish: (metrics) => void send({ t: 'metrics', snapshot: metrics.snapshot() }),
-    onSample: ({ shed, lagMs, inFlight }) => {
-      void send({ t: 'load', shed: shed?.kind, lagMs: Math.round(lagMs), inFlight, closed });
+    onSample: ({ shed, lagMs, inFlight, limit }) => {
+      void send({ t: 'load', shed: shed?.kind, lagMs: Math.round(lagMs), inFlight, limit, closed });
       closed = 0;
     },
   });

@@ -205,12 +205,15 @@ describe.skipIf(unavailable !== undefined)('connections per worker are capped', 
   it('a worker holding its cap of silent connections gets no more: new requests get a fast JSON 503 and the health check a 200, from the primary', async () => {
     const net = await import('node:net');
     const port = Number(new URL(svc.url).port);
+    // One at a time: each reaches the idle worker before the next (a burst could find the worker
+    // still taking the previous ones, and the primary would hold some itself).
     for (let i = 0; i < 16; i++) {
       const s = net.connect(port, '127.0.0.1');
       s.on('error', () => undefined);
       silent.push(s);
+      await new Promise((r) => s.once('connect', r));
+      await new Promise((r) => setTimeout(r, 100));
     }
-    await Promise.all(silent.map((s) => new Promise((r) => (s.readyState === 'open' ? r(null) : s.once('connect', r)))));
     await new Promise((r) => setTimeout(r, 300));
     const shed = await fresh(`${svc.url}/api/items/1`);
     expect(shed.status).toBe(503);
