@@ -167,6 +167,8 @@ export function serviceProcessEnv(appEnv: Record<string, string>, motoUrl: strin
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // How the workers share the port, to measure the alternatives (service/src/ipc.ts; ADR 0006).
+    ...(process.env.LOADBEARING_WORKER_MECHANISM ? { LOADBEARING_WORKER_MECHANISM: process.env.LOADBEARING_WORKER_MECHANISM } : {}),
     ...extra,
   };
 }
