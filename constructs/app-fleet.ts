@@ -145,6 +145,9 @@ export interface AppFleetProps {
  * Instance types come from the workload profile, which also decides the kernel and limits
  * tuning applied at boot.
  */
+/** App environment variables the launch template had no line for before the instance refresh (ADR 0006, ADR 0007). */
+const PRE_DELIVERY_ABSENT_ENV: readonly string[] = ['APP_WORKERS', 'APP_MAX_CONNECTIONS_PER_WORKER'];
+
 export class AppFleet extends Construct {
   public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
   public readonly launchTemplate: ec2.LaunchTemplate;
@@ -161,6 +164,8 @@ export class AppFleet extends Construct {
   public readonly refresh: RefreshPlan;
   /** The release this launch template is (a hash of its data, a token resolved at synth); the instances' `APP_RELEASE`. */
   public readonly releaseId: string;
+  /** The one deploy that moves a stack to the instance refresh: the launch template renders as before it. */
+  private readonly preDeliveryLaunchTemplate: boolean;
   /** The alarms the instance refresh watches; undefined without `release`. */
   public readonly releaseAlarms?: ReleaseAlarms;
   /** Names of the alarms the refresh watches (empty in `break-glass` mode). */
@@ -185,6 +190,7 @@ export class AppFleet extends Construct {
     const hookSeconds = props.app?.artifact.installCommand ? (props.app.artifact.installTimeoutSeconds ?? 300) : 0;
     const mode = props.delivery ?? 'normal';
     const migration = mode === 'update-policy-only';
+    this.preDeliveryLaunchTemplate = migration;
     const timingInput = fleetBootTimingInput(settings, hookSeconds, !migration);
     const timingProblems = bootTimingProblems(timingInput, {
       signalTimeout: 'fleet.rollingUpdate.signalTimeoutSeconds',
@@ -260,7 +266,11 @@ export class AppFleet extends Construct {
         }
       },
     });
-    const appEnvironment = migration ? (props.appEnvironment ?? {}) : { ...props.appEnvironment, APP_RELEASE: this.releaseId };
+    // The move to the instance refresh changes nothing an instance runs: the launch template stays
+    // as deployed before it (no release id, no worker settings: the service's default is one worker).
+    const appEnvironment = migration
+      ? Object.fromEntries(Object.entries(props.appEnvironment ?? {}).filter(([k]) => !PRE_DELIVERY_ABSENT_ENV.includes(k)))
+      : { ...props.appEnvironment, APP_RELEASE: this.releaseId };
     const userData = ec2.UserData.forLinux();
     userData.addCommands(...preambleCommands(bootReport));
     userData.addCommands(...checkedBootCommands(this.bootCommands(profile.tuning, appEnvironment), this.node.path));
@@ -552,6 +562,7 @@ export class AppFleet extends Construct {
       execStart: [executable, ...args].join(' '),
       fileDescriptors: tuning.fileDescriptors,
       stopTimeoutSeconds: app.drainSeconds + STOP_MARGIN_SECONDS,
+      killModeMixed: !this.preDeliveryLaunchTemplate,
     });
     return [
       ...packageCommands(nodejs),

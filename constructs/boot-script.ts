@@ -403,9 +403,22 @@ export interface ServiceUnitProps {
   readonly fileDescriptors: number;
   /** `TimeoutStopSec`: the app drains in-flight requests for the deregistration delay after SIGTERM, then closes its pools. */
   readonly stopTimeoutSeconds: number;
+  /**
+   * `KillMode=mixed` (below). False only for the one deploy that moves a stack to the instance
+   * refresh: it must leave the deployed unit exactly as it was (docs/delivering.md).
+   * @default true
+   */
+  readonly killModeMixed?: boolean;
 }
 
-/** The systemd unit of the app. */
+/**
+ * The systemd unit of the app. `KillMode=mixed`: on stop, SIGTERM goes to the main process only
+ * and SIGKILL, after `TimeoutStopSec` or once the main process has exited, to every process left
+ * in the unit's control group (https://man7.org/linux/man-pages/man5/systemd.kill.5.html). The
+ * reference service's main process is the supervising primary of its workers (ADR 0006): it drains
+ * them itself within `APP_SHUTDOWN_DRAIN_MS` and exits after them; with the default
+ * `control-group`, every worker would get SIGTERM at the same moment as the primary.
+ */
 export function serviceUnit(u: ServiceUnitProps): string {
   return [
     '[Unit]',
@@ -425,6 +438,7 @@ export function serviceUnit(u: ServiceUnitProps): string {
     'Restart=on-failure',
     'RestartSec=5',
     'KillSignal=SIGTERM',
+    ...(u.killModeMixed === false ? [] : ['KillMode=mixed']),
     `TimeoutStopSec=${u.stopTimeoutSeconds}`,
     `LimitNOFILE=${u.fileDescriptors}`,
     `StandardOutput=append:${BOOT_PATHS.stdoutLog}`,

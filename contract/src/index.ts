@@ -1,4 +1,6 @@
 export * from './app-env';
+export * from './connection-bounds';
 export * from './error-shape';
 export * from './metrics';
+export * from './workers';
 export * from './contract-table';

@@ -29,7 +29,6 @@ export * from './fis-gateway.js';
 export * from './freshness-command.js';
 export * from './gate-command.js';
 export * from './help.js';
-export * from './instance-vcpus.js';
 export * from './metric-data.js';
 export * from './optional-sdk.js';
 export * from './plan-command.js';

@@ -62,7 +62,7 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
     expect(script()).toContain('amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:');
   });
 
-  it("runs the service under systemd: its own user, app.env, the profile's file limit, restarts, a stop timeout over the deregistration delay", () => {
+  it("runs the service under systemd: its own user, app.env, the profile's file limit, restarts, SIGTERM to the primary alone, a stop timeout over the deregistration delay", () => {
     const unit = /cat > \/etc\/systemd\/system\/loadbearing-app\.service <<'EOF'\n([\s\S]*?)\nEOF/.exec(script())?.[1] ?? '';
     const lines = unit.split('\n');
     expect(lines).toEqual(
@@ -71,6 +71,8 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
         'EnvironmentFile=/etc/loadbearing/app.env',
         'ExecStart=/usr/bin/node-22 loadbearing-service.js',
         'Restart=on-failure',
+        // The primary drains its workers itself (ADR 0006); they get SIGKILL only if anything is left after it.
+        'KillMode=mixed',
         `LimitNOFILE=${WORKLOAD_PROFILES[env.fleet.workloadProfile].tuning.fileDescriptors}`,
         `TimeoutStopSec=${env.loadBalancer.deregistrationDelaySeconds + STOP_MARGIN_SECONDS}`,
         'StandardOutput=append:/var/log/loadbearing/app.log',
