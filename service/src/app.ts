@@ -13,7 +13,7 @@ import { Freshness } from './freshness';
 import { expireKeys } from './idempotency';
 import { Items, parseId, parseLimit } from './items';
 import type { Logger } from './log';
-import { Metrics } from './metrics';
+import { AppMetrics as Metrics } from '@loadbearing/contract';
 import { migrate } from './migrations';
 import { RetryBudget } from './retry';
 import { Secrets } from './secrets';

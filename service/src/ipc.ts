@@ -1,4 +1,4 @@
-import type { MetricsSnapshot } from './metrics';
+import type { MetricsSnapshot } from '@loadbearing/contract';
 import type { ShedKind } from './shedding';
 
 /**

@@ -6,7 +6,7 @@ import type { Deadline } from './deadline';
 import type { Freshness } from './freshness';
 import { HttpError } from './http-error';
 import { idempotent, requestHash, validateKey } from './idempotency';
-import type { Metrics } from './metrics';
+import type { AppMetrics as Metrics } from '@loadbearing/contract';
 import { withRetry, type RetryBudget } from './retry';
 
 export interface Item {

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { type AppEnv, errorBody } from '@loadbearing/contract';
 import { type PrimaryMessage, WORKER_ENV, WORKER_MECHANISM_ENV, type WorkerMechanism, type WorkerMessage } from './ipc';
 import type { Logger } from './log';
-import { Metrics } from './metrics';
+import { AppMetrics as Metrics } from '@loadbearing/contract';
 import { HEALTH_PATH, LISTEN_BACKLOG } from './server';
 import { shedPayloads, type ShedBounds, type ShedKind } from './shedding';
 

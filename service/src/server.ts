@@ -10,7 +10,7 @@ import { Deadline, DeadlineExceeded } from './deadline';
 import { HttpError, overloaded } from './http-error';
 import type { Logger } from './log';
 import type { Admission } from './admission';
-import type { Metrics } from './metrics';
+import type { AppMetrics as Metrics } from '@loadbearing/contract';
 import type { ShedDecision, ShedKind } from './shedding';
 
 export const MAX_BODY_BYTES = 64 * 1024;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appEnvironment } from '../../lib/model/app-environment';
 import { builtinEnvironments } from '../../lib/model/config/load-config';
 import { connectionBounds, longestStallMs, parseAppEnv } from '@loadbearing/contract';
-import { Metrics } from '../src/metrics';
+import { AppMetrics as Metrics } from '@loadbearing/contract';
 import { Server } from '../src/server';
 import { TEST_ENDPOINTS } from './endpoints';
 

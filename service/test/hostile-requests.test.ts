@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appEnvironment } from '../../lib/model/app-environment';
 import { builtinEnvironments } from '../../lib/model/config/load-config';
 import { parseAppEnv } from '@loadbearing/contract';
-import { Metrics } from '../src/metrics';
+import { AppMetrics as Metrics } from '@loadbearing/contract';
 import { MAX_BODY_BYTES, Server } from '../src/server';
 import { TEST_ENDPOINTS } from './endpoints';
 

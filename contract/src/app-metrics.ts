@@ -5,7 +5,7 @@ import {
   APP_RELEASE_DIMENSION,
   RELEASE_METRICS,
   type AppMetricName,
-} from '@loadbearing/contract';
+} from './metrics';
 
 /** EMF allows at most 100 values in one metric's array. */
 const MAX_VALUES = 100;
@@ -66,8 +66,12 @@ export function mergeSamples(samples: readonly Sample[], random: () => number = 
 }
 
 /**
- * The service's metrics, aggregated in memory and written as one CloudWatch embedded metric
- * format document per interval. Counters are exact; latency and pool wait are a uniform sample
+ * An app's metrics as the platform's alarms read them, aggregated in memory and written as one
+ * CloudWatch embedded metric format document per interval: the reference service uses it, and a
+ * team's own app with `app.metrics: "contract"` does the same (docs/runtime-contract.md, "Your own
+ * app"): `count('Requests')` per request, `count('ServerErrors')` per 5xx, `observe('RequestLatency', ms)`,
+ * and once a minute or more often, `console.log(metrics.flush())` to the log the fleet ships,
+ * idle or not (the app-metrics-missing alarm watches for the document). Counters are exact; latency and pool wait are a uniform sample
  * of up to 100 values per interval and instance (the EMF array limit), from which CloudWatch
  * computes percentiles. Namespace, names and the `[Stack]` dimension set come from the contract,
  * the same constants the platform's alarms use. With a release (`APP_RELEASE`), the request
@@ -79,7 +83,7 @@ export function mergeSamples(samples: readonly Sample[], random: () => number = 
  * request is counted by exactly one process, once, so the alarms' Sum over the `[Stack]`
  * dimension counts it once; the samples are merged by weight ({@link mergeSamples}).
  */
-export class Metrics {
+export class AppMetrics {
   private counters = new Map<Counter, number>();
   private distributions = new Map<Distribution, Reservoir>();
   private merged = new Map<Distribution, Sample[]>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Metrics, mergeSamples } from '../src/metrics';
+import { AppMetrics as Metrics, mergeSamples } from '@loadbearing/contract';
 
 /** A deterministic random source (mulberry32). */
 function seeded(seed: number): () => number {
