@@ -13,7 +13,7 @@ import { createLogger } from '../src/log';
 import type { Secrets } from '../src/secrets';
 import { Deadline, DeadlineExceeded } from '../src/deadline';
 import { overloaded } from '../src/http-error';
-import { Metrics } from '../src/metrics';
+import { AppMetrics as Metrics } from '@loadbearing/contract';
 import { backoffDelay, RetryBudget, withRetry } from '../src/retry';
 import { describeShed, shedPayloads, shedReason } from '../src/shedding';
 

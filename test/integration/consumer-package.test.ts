@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readValidationReport, resourcesOfType, unacknowledgedFindings, type CfnTemplate, type PluginReport } from '../support/assembly';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environments';
 import { maskVolatile } from '../support/mask-volatile';
 import { installOffline } from '../../tools/package/offline-project';
 import { packPackages, ROOT, run, TYPESCRIPT_5, writeTeamProject } from './support/consumer-project';
@@ -253,5 +254,51 @@ describe('a team project with the packed package (installed offline)', () => {
     const diff = run('npx', ['loadbearing-diff', '--help'], project);
     expect(diff.status, diff.stderr).toBe(0);
     expect(diff.stdout).toContain('Exit codes:');
+  });
+
+  it("runs the diff guard in the team's own repository: commit first, then a DB class and fleet size change reads as a restart and a roll", () => {
+    const git = (...args: string[]) => {
+      const r = run('git', ['-c', 'user.name=team', '-c', 'user.email=team@example.com', ...args], project);
+      expect(r.status, r.stderr).toBe(0);
+    };
+    const diff = (...args: string[]) => run('npx', ['loadbearing-diff', ...args], project);
+    // A new project: no repository, then one without commits. One line each, never `--base HEAD`.
+    const outside = diff();
+    expect(outside.status).toBe(2);
+    expect(outside.stderr).toMatch(/^error: .+ is not in a git repository, so there is no baseline to compare with\. Fix: .+\n$/);
+    git('init', '--quiet', '--initial-branch=main');
+    const empty = diff();
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/^error: the git repository of .+ has no commits yet.+Fix: commit the project first .+\n$/);
+    expect(empty.stderr).not.toContain('--base HEAD');
+    // The team's config for its prod, committed; then its DB class and fleet size change.
+    const { stage, account, region, availabilityZones, loadBalancer, edge } = BUILTIN_ENVIRONMENTS.prod;
+    const prod = { stage, account, region, availabilityZones, loadBalancer, edge };
+    writeFileSync(join(project, '.gitignore'), 'node_modules\ncdk.out\n*.out\n*.tgz\n');
+    writeFileSync(join(project, 'prod.json'), JSON.stringify({ environments: { prod } }, null, 2));
+    git('add', '-A');
+    git('commit', '--quiet', '-m', 'baseline');
+    writeFileSync(
+      join(project, 'prod.json'),
+      JSON.stringify(
+        { environments: { prod: { ...prod, database: { instanceClass: 'db.r7g.xlarge' }, fleet: { instanceSize: 'xlarge' } } } },
+        null,
+        2,
+      ),
+    );
+    const review = diff('-c', 'configFile=prod.json');
+    expect(review.stderr).toBe('');
+    expect(review.status).toBe(0);
+    // No allow-list in this project, so none is mentioned (not this repository's path).
+    expect(review.stdout).not.toContain('Allow-list');
+    expect(review.stdout).toMatch(
+      /modified +AWS::RDS::DBInstance +DatabaseWriter7794273E +Database\/Writer +\[stateful\] +DBInstanceClass "db\.r7g\.large" -> "db\.r7g\.xlarge"\n +the writer restarts with a failover: .*typically 60-120 s/,
+    );
+    expect(review.stdout).toMatch(
+      /LaunchTemplateData\.InstanceType "m7g\.large" -> "m7g\.xlarge".*\n +new launch template version: rolls the fleet .+ by instance refresh \(Rolling\): 6 instances \(MinSize 6; more if it has scaled out\), keeping 100-134% of the desired capacity healthy: about 2 at a time, launched before the old ones stop.+it fails \(and the update rolls back\) when any of 2 alarms goes into ALARM/,
+    );
+    expect(review.stdout).toMatch(
+      /Result: no blocking changes \(1 stack changed; \d+ restarts or rolls while it deploys: see the notes\)\.\n$/,
+    );
   });
 });

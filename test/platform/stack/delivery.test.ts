@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_METRICS_NAMESPACE, APP_RELEASE_DIMENSION } from '@loadbearing/contract';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { Metrics } from '../../../service/src/metrics';
+import { AppMetrics as Metrics } from '@loadbearing/contract';
 import { isConfigError } from '../../../lib/model/config/config-error';
 import { builtinEnvironments } from '../../../lib/model/config/load-config';
 import type { EnvironmentConfig } from '../../../lib/model/config/environment-schema';
