@@ -89,12 +89,28 @@ export class AppMetrics {
   private merged = new Map<Distribution, Sample[]>();
   private maxLag = 0;
 
+  private readonly properties: Readonly<Record<string, string | number>>;
+  private readonly random: () => number;
+  private readonly release: string;
+
+  /**
+   * @param stack `APP_STACK_NAME`: the value of the `[Stack]` dimension the alarms read.
+   * @param options `release`: `APP_RELEASE` (publishes the release metrics too); `properties`:
+   *   plain properties of every document (e.g. the instance ID, for searching the logs);
+   *   `random`: the sampling's source (tests seed it).
+   */
   constructor(
     private readonly stack: string,
-    private readonly properties: Readonly<Record<string, string | number>> = {},
-    private readonly random: () => number = Math.random,
-    private readonly release = '',
-  ) {}
+    options: {
+      readonly release?: string;
+      readonly properties?: Readonly<Record<string, string | number>>;
+      readonly random?: () => number;
+    } = {},
+  ) {
+    this.properties = options.properties ?? {};
+    this.random = options.random ?? Math.random;
+    this.release = options.release ?? '';
+  }
 
   count(name: Counter, by = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);

@@ -36,9 +36,9 @@ describe('metrics of an instance: every worker merged into one document', () => 
   });
 
   it('sums counters exactly, takes the highest lag, and writes one document with the worker count', () => {
-    const primary = new Metrics('stack-a', { InstanceId: 'i-1' }, seeded(1));
-    const w0 = new Metrics('stack-a', {}, seeded(2));
-    const w1 = new Metrics('stack-a', {}, seeded(3));
+    const primary = new Metrics('stack-a', { properties: { InstanceId: 'i-1' }, random: seeded(1) });
+    const w0 = new Metrics('stack-a', { random: seeded(2) });
+    const w1 = new Metrics('stack-a', { random: seeded(3) });
     for (let i = 0; i < 30; i++) w0.count('Requests');
     for (let i = 0; i < 12; i++) w1.count('Requests');
     w1.count('ServerErrors');

@@ -142,7 +142,10 @@ export interface AppOptions {
  */
 export async function startApp(env: AppEnv, log: Logger, o: AppOptions): Promise<App> {
   const secrets = new Secrets(new SecretsManagerClient({ region: env.AWS_REGION, maxAttempts: 2 }));
-  const metrics = new Metrics(env.APP_STACK_NAME, { InstanceId: process.env.INSTANCE_ID ?? hostname() }, Math.random, env.APP_RELEASE);
+  const metrics = new Metrics(env.APP_STACK_NAME, {
+    properties: { InstanceId: process.env.INSTANCE_ID ?? hostname() },
+    release: env.APP_RELEASE,
+  });
 
   const freshness = new Freshness(
     new SSMClient({ region: env.AWS_REGION, maxAttempts: 2 }),

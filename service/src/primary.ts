@@ -117,7 +117,7 @@ export class Primary {
       restarts: 0,
       inTransit: new Map<net.Socket, number>(),
     }));
-    this.metrics = new Metrics(env.APP_STACK_NAME, { InstanceId: process.env.INSTANCE_ID ?? hostname() });
+    this.metrics = new Metrics(env.APP_STACK_NAME, { properties: { InstanceId: process.env.INSTANCE_ID ?? hostname() } });
     const bounds: ShedBounds = {
       maxPoolWaitMs: env.APP_SHED_POOL_WAIT_MS,
       maxQueueLength: env.APP_SHED_QUEUE_LENGTH,

@@ -75,7 +75,7 @@ describe.each(builtinEnvironments().map((e) => e.stackName))('the rollout of %s'
     const metadata = metadataOf(template);
     const appEnv = appEnvOf(template);
     expect(appEnv.APP_RELEASE).toEqual([metadata.releaseId]);
-    const metrics = new Metrics(stackName, {}, () => 0.5, metadata.releaseId);
+    const metrics = new Metrics(stackName, { random: () => 0.5, release: metadata.releaseId });
     metrics.observe('RequestLatency', 12);
     const emf = JSON.parse(metrics.flush(0));
     const directive = emf._aws.CloudWatchMetrics.find((d: { Dimensions: string[][] }) => d.Dimensions[0]!.includes(APP_RELEASE_DIMENSION));
