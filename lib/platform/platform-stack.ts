@@ -408,7 +408,10 @@ export class PlatformStack extends Stack {
           path: `environments.${config.name}.alarms.${field}${field === 'overrides' ? `.${key}` : ''}`,
           value: JSON.stringify(key),
           rule: 'no alarm has this key',
-          fix: `use one of: ${alarms.keys.join(', ')}.`,
+          fix:
+            key.startsWith('app-') && !alarms.keys.some((k) => k.startsWith('app-'))
+              ? `app.metrics is "none" here, so there are no app-* alarms: set app.metrics to "contract" (the app publishes the contract's metrics), or remove the override. Keys: ${alarms.keys.join(', ')}.`
+              : `use one of: ${alarms.keys.join(', ')}.`,
         })),
         `environment ${config.name}`,
       );

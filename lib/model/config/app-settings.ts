@@ -156,7 +156,7 @@ export const appSettingsSchema = z
       .enum(APP_METRICS_SOURCES)
       .optional()
       .describe(
-        "Whether the app publishes the runtime contract's metrics (EMF, namespace Loadbearing/App; docs/runtime-contract.md): `contract` builds the app alarms on them (shed requests, cache and replica fallbacks, pool wait) and alarms when they stop arriving; `none` builds them on the load balancer's target metrics instead. @default - `contract` for the reference service, `none` with app.artifact",
+        "Whether the app publishes the runtime contract's metrics (EMF, namespace Loadbearing/App; docs/runtime-contract.md): `contract` builds the app alarms on them (shed requests, cache and replica fallbacks, pool wait) and alarms when they stop arriving; `none` leaves them out: the load balancer's target alarms (target 5xx rate, p99 latency), which every environment has, are what watch the app. @default - `contract` for the reference service, `none` with app.artifact",
       ),
   })
   .describe('Settings the platform hands to the application: ports, timeouts, pool sizes, retries.');

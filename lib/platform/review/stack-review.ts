@@ -519,7 +519,7 @@ function vpcMoveHazards(stack: string, before: Template | undefined, after: Temp
       type: r.Type,
       ...(paths[id] === undefined ? {} : { path: paths[id] }),
       impact: 'WILL_REPLACE' as const,
-      reason: `moves from ${describe(from)} to ${describe(to)}: it cannot move between VPCs in place, so CloudFormation would replace it with a new, empty one`,
+      reason: `moves from ${describe(from)} to ${describe(to)}: it cannot move between VPCs in place: the update fails, or replaces it with a new, empty one`,
       fix: 'keep this environment in its VPC; to use another VPC, create a new environment there and migrate the data (docs/configuration.md, "An existing VPC")',
     }));
 }

@@ -225,7 +225,41 @@ export const UPDATE_NOTES: readonly UpdateNoteRule[] = [
       };
     },
   },
+  {
+    id: 'subnet-group-shrinks',
+    type: 'AWS::RDS::DBSubnetGroup',
+    properties: ['SubnetIds'],
+    reason:
+      'a subnet group that loses subnets is modified in place, but RDS refuses a subnet change that does not fit the instances in the group ' +
+      '(SubnetAlreadyInUse, InvalidSubnet): the update can fail late and roll back. Move the instances first, or keep the subnets',
+    sources: ['https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBSubnetGroup.html'],
+    note: (c) => removedSubnetsNote(c, 'the DB instances and the proxy'),
+  },
+  {
+    id: 'cache-subnet-group-shrinks',
+    type: 'AWS::ElastiCache::SubnetGroup',
+    properties: ['SubnetIds'],
+    reason:
+      'a cache subnet group that loses subnets is modified in place, but ElastiCache refuses a subnet change its nodes do not fit ' +
+      '(SubnetInUse, InvalidSubnet): the update can fail late and roll back. Move the nodes first, or keep the subnets',
+    sources: ['https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_ModifyCacheSubnetGroup.html'],
+    note: (c) => removedSubnetsNote(c, 'the cache nodes'),
+  },
 ];
+
+/** The note for a subnet group that loses subnets (none when it only gains some). */
+function removedSubnetsNote(c: NoteContext, users: string): string | undefined {
+  const ids = (r: TemplateResource | undefined) => new Set(((prop(r, 'SubnetIds') as unknown[]) ?? []).map((v) => JSON.stringify(v)));
+  const [was, is] = [ids(resource(c.before, c.logicalId)), ids(resource(c.after, c.logicalId))];
+  const removed = [...was].filter((v) => !is.has(v));
+  if (removed.length === 0) return undefined;
+  return (
+    `loses ${removed.length} subnet${removed.length === 1 ? '' : 's'} (${removed
+      .map((v) => JSON.parse(v) as unknown)
+      .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
+      .join(', ')}): ` + `if ${users} use one of them, the update fails late and rolls back; move them first, or keep the subnets`
+  );
+}
 
 /**
  * The notes of every change between two templates of a stack, by logical ID: for each resource

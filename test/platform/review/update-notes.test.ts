@@ -201,6 +201,24 @@ describe('launch-template-roll and group-roll', () => {
   });
 });
 
+describe('subnet groups that lose subnets (RDS and ElastiCache)', () => {
+  const group = (type: string, subnets: string[]): TemplateResource => ({ Type: type, Properties: { SubnetIds: subnets } });
+  for (const [type, rule] of [
+    ['AWS::RDS::DBSubnetGroup', 'subnet-group-shrinks'],
+    ['AWS::ElastiCache::SubnetGroup', 'cache-subnet-group-shrinks'],
+  ] as const) {
+    it(`${type}: a removed subnet is named, with the late failure it can cause`, () => {
+      const [note] = notesOf({ G: group(type, ['subnet-a', 'subnet-b']) }, { G: group(type, ['subnet-a', 'subnet-c']) }, 'G');
+      expect(note).toMatch(
+        new RegExp(`^${rule}: loses 1 subnet \\(subnet-b\\): if .+ use one of them, the update fails late and rolls back`),
+      );
+    });
+    it(`${type}: no note when subnets are only added`, () => {
+      expect(notesOf({ G: group(type, ['subnet-a']) }, { G: group(type, ['subnet-a', 'subnet-b']) }, 'G')).toEqual([]);
+    });
+  }
+});
+
 describe("the review of prod's template: the instance class of the DB and of the fleet", () => {
   const before = JSON.parse(
     readFileSync(join(PROJECT_ROOT, 'test/platform/stack/__snapshots__/loadbearing-prod.template.json'), 'utf8'),
