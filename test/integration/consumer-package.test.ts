@@ -351,8 +351,8 @@ describe("a team's own app, its bucket and its VPC (the same installed package)"
     const examples = docExamples('docs/runtime-contract.md');
     writeFileSync(join(app, 'server.js'), examples.get('my-app/server.js')!);
     // The app's own install: the packed contract (its one dependency) into my-app/node_modules,
-    // which ships with it. The tarball is copied in for the install, then removed.
-    copyFileSync(join(project, tarballs.contract), join(app, tarballs.contract));
+    // which ships with it. The tarballs are copied in for the install (the lock file names them), then removed.
+    for (const tgz of [tarballs.contract, tarballs.library]) copyFileSync(join(project, tgz), join(app, tgz));
     const manifest = JSON.parse(examples.get('my-app/package.json')!) as { name: string; dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies)).toEqual(['@loadbearing/contract']);
     writeOfflineProject(app, {
@@ -361,7 +361,7 @@ describe("a team's own app, its bucket and its VPC (the same installed package)"
       dependencies: { '@loadbearing/contract': `file:${tarballs.contract}` },
     });
     run('npm', ['install', '--offline', '--omit=dev', '--no-audit', '--no-fund'], app);
-    rmSync(join(app, tarballs.contract));
+    for (const tgz of [tarballs.contract, tarballs.library]) rmSync(join(app, tgz));
     // The CDK app: the platform, plus the uploads bucket of docs/extending.md on every stack.
     copyFileSync(join(ROOT, 'test', 'extension', 'uploads-bucket.ts'), join(own, 'uploads-bucket.ts'));
     writeFileSync(
