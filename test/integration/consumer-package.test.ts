@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -377,6 +377,8 @@ describe("a team's own app, its bucket and its VPC (the same installed package)"
       ].join('\n'),
     );
     copyFileSync(join(TEAM_APP_DIR, 'cdk.json'), join(own, 'cdk.json'));
+    // A project of its own, sharing the installed packages (a team's project root has its node_modules).
+    symlinkSync(join(project, 'node_modules'), join(own, 'node_modules'));
     writeFileSync(join(own, 'team.json'), JSON.stringify(teamConfig(), null, 2));
     ownSynth = run('npx', ['cdk', 'synth', '--quiet', '-c', 'configFile=team.json', '-o', 'cdk.out'], own, 600_000);
   }, 900_000);
@@ -394,9 +396,10 @@ describe("a team's own app, its bucket and its VPC (the same installed package)"
     const [lt] = Object.values(resourcesOfType(t, 'AWS::EC2::LaunchTemplate'));
     expect(JSON.stringify(lt)).toContain('ExecStart=/usr/bin/node-22 server.js');
     const assets = readdirSync(join(own, 'cdk.out')).filter((f) => f.startsWith('asset.'));
-    const shipped = assets.find((a) => existsSync(join(own, 'cdk.out', a, 'server.js')));
+    // The release: the app under app/ (unpacked to /opt/loadbearing/app), beside the RDS CA bundle.
+    const shipped = assets.find((a) => existsSync(join(own, 'cdk.out', a, 'app', 'server.js')));
     expect(shipped, assets.join(', ')).toBeDefined();
-    expect(existsSync(join(own, 'cdk.out', shipped!, 'node_modules', '@loadbearing', 'contract', 'dist', 'index.js'))).toBe(true);
+    expect(existsSync(join(own, 'cdk.out', shipped!, 'app', 'node_modules', '@loadbearing', 'contract', 'dist', 'index.js'))).toBe(true);
   });
 
   it("alarms on the app's own metrics (app.metrics contract), including when they stop arriving", () => {
