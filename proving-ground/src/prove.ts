@@ -70,6 +70,9 @@ async function portInUse(port: number): Promise<boolean> {
 export async function preflight(o: Pick<ProveOptions, 'port'> & { readonly config?: EnvironmentConfig }): Promise<void> {
   // A team's app (app.artifact) runs instead of the reference service: its own checks, not the bundle's.
   const teamApp = o.config?.app.artifact !== undefined;
+  // The config's own problem first: it is the same on every machine.
+  const problem = teamApp ? teamAppProblem(o.config!) : undefined;
+  if (problem) throw new ProveInputError(problem);
   const missing = [
     haproxyUnavailable(),
     redisUnavailable(),
@@ -78,10 +81,7 @@ export async function preflight(o: Pick<ProveOptions, 'port'> & { readonly confi
     teamApp ? undefined : serviceNodeUnavailable(),
   ].filter(Boolean);
   if (missing.length > 0) throw new ProveInputError(`cannot run the proving ground: ${missing.join('; ')}; ${PREREQUISITES_HINT}`);
-  if (teamApp) {
-    const problem = teamAppProblem(o.config!);
-    if (problem) throw new ProveInputError(problem);
-  } else if (!existsSync(SERVICE_BUNDLE_PATH))
+  if (!teamApp && !existsSync(SERVICE_BUNDLE_PATH))
     throw new ProveInputError(`the service bundle ${SERVICE_BUNDLE_PATH} is missing: run npm run build (npm run prove builds it)`);
   if (o.port !== undefined && (await portInUse(o.port)))
     throw new ProveInputError(`--port ${o.port} is in use on 127.0.0.1: pick a free port or leave --port out`);
