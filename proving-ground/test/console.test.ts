@@ -77,14 +77,14 @@ describe('the proving-ground console', () => {
 
   it('explains calibration: what it looks for, a warm-up that is not judged, and a step over the target that ends the search', () => {
     expect(calibrationIntro(500, 0.1, 0.7, 3)).toMatch(
-      /^calibration: finding the fleet's capacity, the highest open-loop rate with p99 <= 500 ms and <= 0\.1% shed or errors.*at 70% of it \(the spike at 3x\)\. A step over the target ends the search, it is not a failure$/,
+      /^calibration: finding the fleet's capacity, the highest open-loop rate with p99 <= 500 ms and <= 0\.1% shed or errors.*at 70% of it \(the spike at 3x\)\. A step over the target \(twice in a row\) ends the search: that is not a failure$/,
     );
     const o = { targetP99Ms: 500, non2xxPercent: 0.1 };
     const warm = calibrationStepLine({ rps: 120, p99Ms: 900, non2xxPercent: 2, within: false }, { ...o, warmUp: true });
     expect(warm).toBe(
       'calibration warm-up (not judged: opens connections, fills caches, warms the JIT) at 120 req/s: p99 900 ms, 2% shed or errors',
     );
-    expect(warm).not.toMatch(/OVER|above/);
+    expect(warm).not.toMatch(/OVER|over the target/);
     expect(
       calibrationStepLine({ rps: 180, p99Ms: 20, non2xxPercent: 0, within: true }, { ...o, warmUp: false, next: 'next step 270 req/s' }),
     ).toBe(
@@ -96,7 +96,7 @@ describe('the proving-ground console', () => {
         { ...o, warmUp: false, next: 'the capacity is below this rate' },
       ),
     ).toBe(
-      'calibration step at 405 req/s: p99 612 ms, 0.5% shed or errors: above the capacity (p99 612 ms > 500 ms target, 0.5% > 0.1% shed or errors); the capacity is below this rate',
+      'calibration step at 405 req/s: p99 612 ms, 0.5% shed or errors: over the target (p99 612 ms > 500 ms target, 0.5% > 0.1% shed or errors); the capacity is below this rate',
     );
   });
 

@@ -69,7 +69,7 @@ export function windowsLine(t: Timings): string {
 
 /** What calibration does, printed before its first step. */
 export function calibrationIntro(targetP99Ms: number, non2xxPercent: number, steadyShare: number, spikeShare: number): string {
-  return `calibration: finding the fleet's capacity, the highest open-loop rate with p99 <= ${targetP99Ms} ms and <= ${non2xxPercent}% shed or errors, by steps of rising rate; the scenarios then run at ${Math.round(steadyShare * 100)}% of it (the spike at ${spikeShare}x). A step over the target ends the search, it is not a failure`;
+  return `calibration: finding the fleet's capacity, the highest open-loop rate with p99 <= ${targetP99Ms} ms and <= ${non2xxPercent}% shed or errors, by steps of rising rate; the scenarios then run at ${Math.round(steadyShare * 100)}% of it (the spike at ${spikeShare}x). A step over the target (twice in a row) ends the search: that is not a failure`;
 }
 
 /**
@@ -88,7 +88,7 @@ export function calibrationStepLine(
   ].filter(Boolean);
   const verdict = step.within
     ? `within the target (p99 ${step.p99Ms} ms <= ${o.targetP99Ms} ms, ${step.non2xxPercent}% <= ${o.non2xxPercent}% shed or errors)`
-    : `above the capacity (${over.join(', ')})`;
+    : `over the target (${over.join(', ')})`;
   return `calibration step at ${measured}: ${verdict}${o.next ? `; ${o.next}` : ''}`;
 }
 
