@@ -37,6 +37,9 @@ describe('the proving-ground console', () => {
     expect(checkLine(check({ comparison: '=', label: 'acknowledged writes lost', unit: 'count', limit: 0, median: 2 }))).toBe(
       'acknowledged writes lost: 2 != 0 budget',
     );
+    expect(
+      checkLine(check({ comparison: '<=', label: 'p99 and errors back to the pre-fault level', unit: 's', limit: 3.5, median: null })),
+    ).toBe('p99 and errors back to the pre-fault level: never; budget <= 3.5 s');
   });
 
   it('shows a held check with its own bound, and the spread over several runs', () => {

@@ -36,6 +36,8 @@ const BROKEN: Readonly<Record<Comparison, string>> = { '<=': '>', '<': '>=', '>=
  * relation that broke it; a held one, the budget's own.
  */
 export function checkLine(c: JudgedCheck): string {
+  // Never happened within the run (e.g. never recovered): no relation to show, only the budget.
+  if (c.median === null) return `${c.label}: never; budget ${c.comparison} ${formatValue(c.limit, c.unit)}`;
   const relation = c.pass ? c.comparison : BROKEN[c.comparison];
   const runs = c.runs.length > 1 ? ` (median of ${c.runs.length} runs; ${formatValue(c.min, c.unit)}-${formatValue(c.max, c.unit)})` : '';
   return `${c.label}: ${formatValue(c.median, c.unit)} ${relation} ${formatValue(c.limit, c.unit)} budget${runs}`;
