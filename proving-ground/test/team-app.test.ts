@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -138,6 +139,37 @@ describe('prove refuses a team artifact it cannot run, in one line naming what i
         /^loadbearing: error: environments\.dev\.app\.artifact\.installCommand "\.\/install\.sh" is set: it is meant to run as root on an AL2023 instance/,
       ),
     ]);
+  });
+});
+
+describe('prove runs the artifact the way the fleet does', () => {
+  it('runtime nodejs: the Node.js of nodejsMajor runs the start script, in the artifact directory', () => {
+    const app = prepareTeamApp(withArtifact({}));
+    expect(app.cwd).toBe(FIXTURE);
+    expect(app.args).toEqual([join(FIXTURE, 'server.js')]);
+    expect(spawnSync(app.command, ['--version'], { encoding: 'utf8' }).stdout).toMatch(/^v22\./);
+    expect(app.healthPath).toBe('/healthz');
+    expect(app.startTimeoutMs).toBe(withArtifact({}).fleet.boot.healthWaitSeconds * 1000);
+  });
+
+  it('a .tgz is unpacked into a new temporary directory, removed by cleanup()', () => {
+    const tgz = join(work, 'app.tgz');
+    expect(spawnSync('tar', ['-czf', tgz, '-C', FIXTURE, '.']).status).toBe(0);
+    const a = prepareTeamApp(withArtifact({ path: tgz }));
+    const b = prepareTeamApp(withArtifact({ path: tgz }));
+    expect(a.cwd).not.toBe(b.cwd);
+    expect(existsSync(join(a.cwd, 'server.js'))).toBe(true);
+    a.cleanup();
+    b.cleanup();
+    expect(existsSync(a.cwd)).toBe(false);
+  });
+
+  it('runtime provided: the executable itself, with its arguments', () => {
+    const dir = mkdtempSync(join(work, 'provided-'));
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'server'), '#!/bin/sh\nexec sleep 1\n', { mode: 0o755 });
+    const app = prepareTeamApp(withArtifact({ path: dir, runtime: 'provided', startCommand: 'bin/server --port 8080' }));
+    expect(app).toMatchObject({ command: join(dir, 'bin', 'server'), args: ['--port', '8080'], cwd: dir });
   });
 });
 
