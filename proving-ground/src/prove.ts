@@ -152,7 +152,7 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
     const results: ScenarioResult[] = [];
     for (const [index, id] of o.scenarios.entries()) {
       const s = scenario(id);
-      const forTeam = teamApp ? teamApplicability(id) : { applies: true as const };
+      const forTeam = teamApp ? teamApplicability(id, teamApp) : { applies: true as const };
       const applies = forTeam.applies ? applicability(id, o.config) : { applies: false, reason: forTeam.reason };
       if (!applies.applies) {
         results.push({

@@ -336,8 +336,24 @@ export function teamAppChecks<C extends { id: string }>(checks: readonly C[], sh
   return checks.filter((c) => !(c.id in TEAM_APP_DROPPED_CHECKS) && !(c.id === 'shed-fast' && shedInFault === 0));
 }
 
-/** Whether scenario `id` runs against a team's app, with the reason when it does not. */
-export function teamApplicability(id: ScenarioId): { applies: true } | { applies: false; reason: string } {
+/** The release scenarios: their bad release is a proxy that passes the health path through untouched. */
+const RELEASE_SCENARIOS: readonly ScenarioId[] = ['bad-release', 'slow-release'];
+
+/**
+ * Whether scenario `id` runs against a team's app with this request mix, with the reason when it
+ * does not. The release scenarios need a request that is not the health path: their bad release
+ * fails or slows every other request and passes the health check (as a bad release does).
+ */
+export function teamApplicability(
+  id: ScenarioId,
+  app: Pick<TeamApp, 'requests' | 'healthPath'>,
+): { applies: true } | { applies: false; reason: string } {
   const why = NOT_FOR_A_TEAM_APP[id];
-  return why ? { applies: false, reason: `does not apply to a team artifact: ${why}` } : { applies: true };
+  if (why) return { applies: false, reason: `does not apply to a team artifact: ${why}` };
+  if (RELEASE_SCENARIOS.includes(id) && app.requests.every((r) => r.path === app.healthPath))
+    return {
+      applies: false,
+      reason: `does not apply to a team artifact with this mix: its bad release passes the health path (${app.healthPath}) through untouched, and the mix is only that path; list your app's own paths in app.artifact.proveRequests`,
+    };
+  return { applies: true };
 }

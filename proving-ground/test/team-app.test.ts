@@ -202,14 +202,27 @@ describe("a team app's request mix", () => {
 });
 
 describe('scenarios on a team app', () => {
+  const own = { healthPath: '/healthz', requests: [{ path: '/api/items', share: 1 }] };
   it('runs the app-agnostic ones and names the reason for every other', () => {
-    const runs = SCENARIO_IDS.filter((id) => teamApplicability(id).applies);
+    const runs = SCENARIO_IDS.filter((id) => teamApplicability(id, own).applies);
     expect(runs).toEqual(['steady-state', 'traffic-spike', 'instance-loss', 'az-loss', 'bad-release', 'slow-release']);
     for (const id of SCENARIO_IDS.filter((x) => !runs.includes(x))) {
-      const a = teamApplicability(id);
+      const a = teamApplicability(id, own);
       expect(a.applies).toBe(false);
       if (!a.applies) expect(a.reason).toMatch(/^does not apply to a team artifact: .{20,}/);
     }
+  });
+
+  it('runs the release scenarios only with a request that is not the health path (their bad release passes it through)', () => {
+    const healthOnly = { healthPath: '/healthz', requests: [{ path: '/healthz', share: 1 }] };
+    for (const id of ['bad-release', 'slow-release'] as const) {
+      const a = teamApplicability(id, healthOnly);
+      expect(a).toEqual({
+        applies: false,
+        reason: expect.stringMatching(/passes the health path \(\/healthz\) through untouched, .*app\.artifact\.proveRequests$/),
+      });
+    }
+    expect(teamApplicability('instance-loss', healthOnly).applies).toBe(true);
   });
 
   it("drops the checks of the reference service's writes, metrics and shedding; keeps shed-fast when the app shed", () => {
