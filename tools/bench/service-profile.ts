@@ -5,6 +5,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 /** CPU (self time) of one process's `--cpu-prof` profile, by source module, busiest first. */
@@ -51,10 +52,13 @@ function ownerOf(node: ProfileNode, bundle: string, modules: { line: number; own
   return url;
 }
 
-/** The `.cpuprofile` files in `dir`, largest first (the busiest process: a worker under load, not its primary). */
-export function profilesBySize(dir: string): string[] {
+/**
+ * The `.cpuprofile` files in `dir`, largest first; without the profiles of `exceptPid` (a
+ * primary: Node names each file `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`).
+ */
+export function profilesBySize(dir: string, exceptPid?: number): string[] {
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.cpuprofile'))
+    .filter((f) => f.endsWith('.cpuprofile') && (exceptPid === undefined || f.split('.')[3] !== String(exceptPid)))
     .map((f) => join(dir, f))
     .sort((a, b) => statSync(b).size - statSync(a).size);
 }
@@ -74,6 +78,23 @@ export function summarizeBundleProfile(
   };
   const modules = bundleModules(bundle);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  // A native function is named with the nearest application module that called it, else the
+  // nearest Node.js one (a write of an answer and one of an IPC report are different costs).
+  const keyOf = (node: ProfileNode): string => {
+    const own = ownerOf(node, bundle, modules);
+    if (!own.startsWith('(native)')) return own;
+    let nodeOwner: string | undefined;
+    for (let id = parent.get(node.id); id !== undefined; id = parent.get(id)) {
+      const up = byId.get(id)!;
+      if (!up.callFrame.url) continue;
+      const o = ownerOf(up, bundle, modules);
+      if (!o.startsWith('node:')) return `${own} from ${o}`;
+      nodeOwner ??= o;
+    }
+    return nodeOwner ? `${own} from ${nodeOwner}` : own;
+  };
   const self = new Map<string, number>();
   let at = profile.startTime;
   const inWindow = profile.samples.map((_, i) => {
@@ -86,7 +107,7 @@ export function summarizeBundleProfile(
     if (useWindow && !inWindow[i]) return;
     const node = byId.get(sample);
     if (!node || node.callFrame.functionName === '(idle)') return;
-    const key = ownerOf(node, bundle, modules);
+    const key = keyOf(node);
     self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   });
   const busy = [...self.values()].reduce((a, b) => a + b, 0);

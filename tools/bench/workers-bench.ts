@@ -329,7 +329,8 @@ export async function runWorkersBench(o: WorkersBenchOptions): Promise<WorkersBe
         const l = await load(s.url, 'cached-read', itemId, o.secondsPerPhase, o.connections, `${label}-profile`);
         const to = Number(process.hrtime.bigint() / 1000n);
         await s.stop('SIGTERM');
-        const file = existsSync(dir) ? profilesBySize(dir)[0] : undefined;
+        // The worker's profile, not the primary's (the bare handler is one process).
+        const file = existsSync(dir) ? profilesBySize(dir, label === 'service' ? s.process.pid : undefined)[0] : undefined;
         if (!file) throw new Error(`no CPU profile was written for the ${label} in ${dir}`);
         const p = summarizeBundleProfile(file, bundlePath, { fromUs: from, toUs: to });
         return { ...p, requests: l.requests, usPerRequest: round((p.busyMs * 1000) / l.requests, 1) };

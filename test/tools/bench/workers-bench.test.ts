@@ -77,7 +77,7 @@ describe('summarizeBundleProfile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-profile-test-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('attributes self time to the bundled module by line, leaves idle out, and keeps only the window', () => {
+  it('attributes self time to the bundled module by line (a native function to its caller), leaves idle out, and keeps only the window', () => {
     const bundle = join(dir, 'svc.js');
     writeFileSync(
       bundle,
@@ -94,7 +94,7 @@ describe('summarizeBundleProfile', () => {
         frame(3, 'handle', `file://${bundle}`, 4),
         frame(4, '(idle)', '', -1),
         frame(5, 'writev', '', -1),
-        frame(6, 'emit', 'node:events', 10),
+        { ...frame(6, 'emit', 'node:events', 10), children: [5] },
       ],
       startTime: 1_000_000,
       // Samples at 1.001 s .. 1.006 s; the window keeps 1.002 s to 1.005 s.
@@ -109,7 +109,7 @@ describe('summarizeBundleProfile', () => {
     expect(Object.fromEntries(all.byOwner.map((o) => [o.owner, o.ms]))).toEqual({
       ioredis: 2,
       'service/src/server.ts': 1,
-      '(native) writev': 1,
+      '(native) writev from node:events (Node.js internals)': 1,
       'node:events (Node.js internals)': 1,
     });
     const windowed = summarizeBundleProfile(file, bundle, { fromUs: 1_002_000, toUs: 1_005_000 });
@@ -117,7 +117,7 @@ describe('summarizeBundleProfile', () => {
     expect(Object.fromEntries(windowed.byOwner.map((o) => [o.owner, o.ms]))).toEqual({
       ioredis: 1,
       'service/src/server.ts': 1,
-      '(native) writev': 1,
+      '(native) writev from node:events (Node.js internals)': 1,
     });
   });
 });
