@@ -10,13 +10,16 @@ export function workersTargets(r: Omit<WorkersBenchResults, 'measuredAt'>): Targ
   const invalid = failed.length > 0 ? ` (INVALID: ${failed.map((c) => `${c.workers}w ${c.failures} failed responses`).join(', ')})` : '';
   const shedAll = r.shed.shed.statuses['503'] ?? 0;
   const shedTotal = Object.values(r.shed.shed.statuses).reduce((a, b) => a + b, 0);
+  // The rounds alternate the instances, so the two phases of one round see the same machine:
+  // the median of the per-round ratios cancels the drift between rounds that the ratio of the
+  // medians keeps (a busy machine moved one round's reads by 2x).
   return [
     {
-      target: 'workers: 2 workers serve >= 1.8x the cached reads of 1, same per-worker CPU quota (median of 3)',
+      target: 'workers: 2 workers serve >= 1.8x the cached reads of 1, same per-worker CPU quota (median of 3 rounds)',
       measured: r.ratio2v1
-        ? `${r.ratio2v1.ofMedians}x (per round ${r.ratio2v1.perRound.median}x, ${r.ratio2v1.perRound.min}-${r.ratio2v1.perRound.max})${invalid}`
+        ? `${r.ratio2v1.perRound.median}x (rounds ${r.ratio2v1.perRound.min}-${r.ratio2v1.perRound.max}; ratio of the medians ${r.ratio2v1.ofMedians}x)${invalid}`
         : 'not measured',
-      met: !invalid && (r.ratio2v1?.ofMedians ?? 0) >= 1.8,
+      met: !invalid && (r.ratio2v1?.perRound.median ?? 0) >= 1.8,
     },
     {
       target: 'workers: a shed answer from the primary costs less CPU than a served cached read (a new connection each)',
@@ -63,7 +66,7 @@ export const workersBench: BenchPart<WorkersPartResult> = {
       ),
       '',
       r.ratio2v1
-        ? `2 workers over 1: ${r.ratio2v1.ofMedians}x (ratio of the medians); per round ${s(r.ratio2v1.perRound)}.`
+        ? `2 workers over 1: ${r.ratio2v1.perRound.median}x, the median of the rounds' ratios (${r.ratio2v1.perRound.min}-${r.ratio2v1.perRound.max}; each round measures both instances on the same machine); the ratio of the medians is ${r.ratio2v1.ofMedians}x.`
         : '2 workers over 1: not measured.',
       '',
       `The shed path: one worker under a ${r.perWorkerCores}-core quota with its connection cap filled by held connections, so the primary answers every new connection 503 itself; then the same requests served by the worker (a cache hit). ${RAW_CLIENTS} clients, a new connection per request (\`Connection: close\`), ${r.secondsPerPhase} s each. A served cached read on a kept-alive connection costs ${r.shed.keepAliveCpuUsPerRead} us of instance CPU (the 1-worker rows above).`,
