@@ -48,6 +48,15 @@ export interface AppFleetApp {
    * group's deregistration delay, then closes its pools. `TimeoutStopSec` adds a margin.
    */
   readonly drainSeconds: number;
+  /**
+   * The app's main process stops its own child processes after SIGTERM (the reference service's
+   * supervising primary does, ADR 0006): the unit gets `KillMode=mixed`, so only the main process
+   * gets SIGTERM. Otherwise systemd's default (`control-group`) sends SIGTERM to every process of
+   * the unit at once, which an app started by a wrapper script, or one whose children drain on
+   * their own SIGTERM, relies on (https://man7.org/linux/man-pages/man5/systemd.kill.5.html).
+   * @default false
+   */
+  readonly stopsItsOwnChildren?: boolean;
 }
 
 /** The boot report's wait condition waits this much longer than the signal timeout: the group is still being created when it starts. */
@@ -562,7 +571,7 @@ export class AppFleet extends Construct {
       execStart: [executable, ...args].join(' '),
       fileDescriptors: tuning.fileDescriptors,
       stopTimeoutSeconds: app.drainSeconds + STOP_MARGIN_SECONDS,
-      killModeMixed: !this.preDeliveryLaunchTemplate,
+      killModeMixed: app.stopsItsOwnChildren === true && !this.preDeliveryLaunchTemplate,
     });
     return [
       ...packageCommands(nodejs),

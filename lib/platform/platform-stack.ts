@@ -253,6 +253,8 @@ export class PlatformStack extends Stack {
       app: {
         artifact: config.app.artifact ?? referenceServiceArtifact(config.name),
         drainSeconds: config.loadBalancer.deregistrationDelaySeconds,
+        // The reference service's primary drains its workers itself (KillMode=mixed); a team's app gets systemd's default.
+        stopsItsOwnChildren: config.app.artifact === undefined,
       },
       logsKey,
       protection,

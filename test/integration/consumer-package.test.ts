@@ -7,7 +7,7 @@ import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environment
 import { maskVolatile } from '../support/mask-volatile';
 import { installOffline, writeOfflineProject } from '../../tools/package/offline-project';
 import { docExamples } from '../support/doc-examples';
-import { packPackages, ROOT, run, TEAM_APP_DIR, TYPESCRIPT_5, writeTeamProject } from './support/consumer-project';
+import { packPackage, packPackages, ROOT, run, TEAM_APP_DIR, TYPESCRIPT_5, writeTeamProject } from './support/consumer-project';
 
 /**
  * The package as a team consumes it: `npm pack` of the built package, installed offline (from
@@ -417,6 +417,58 @@ describe("a team's own app, its bucket and its VPC (the same installed package)"
     const buckets = Object.values(resourcesOfType(t, 'AWS::S3::Bucket')).map((b) => JSON.stringify(b.Properties?.Tags ?? []));
     expect(buckets.some((tags) => tags.includes('customer-content'))).toBe(true);
   });
+
+  it("proves the team's app with the packed proving ground: its own artifact, its own mix (--quick)", () => {
+    // The team adds the proving ground as a dev dependency (the package-shape issue's package).
+    const withProvingGround = { ...tarballs, provingGround: packPackage(project, 'proving-ground') };
+    writeTeamProject(project, withProvingGround);
+    installOffline(project);
+    // This machine's Node may not be the app's major (22): name the repository's Node 22, as a
+    // team on another major would (LOADBEARING_SERVICE_NODE, docs/runtime-contract.md).
+    const node22 = join(ROOT, 'node_modules', 'node', 'bin', 'node');
+    const out = mkdtempSync(join(tmpdir(), 'loadbearing-own-prove-'));
+    try {
+      const proved = run(
+        'env',
+        [
+          `LOADBEARING_SERVICE_NODE=${node22}`,
+          'npx',
+          'loadbearing',
+          'prove',
+          '--env',
+          'dev',
+          '-c',
+          'configFile=team.json',
+          '--quick',
+          '--json',
+          '--out',
+          out,
+        ],
+        own,
+        900_000,
+      );
+      expect(proved.stderr).not.toMatch(STACK_TRACE);
+      // 0 (every budget held) or 1 (a budget broke on this busy machine); never 2 (refused) or a crash.
+      expect([0, 1], proved.stderr.slice(-2000)).toContain(proved.status);
+      const results = JSON.parse(proved.stdout) as {
+        app: Record<string, unknown>;
+        scenarios: {
+          id: string;
+          applies: boolean;
+          runs: { measurement: { run: { byKind: Record<string, { counts: { ok: number } }> } } }[];
+        }[];
+      };
+      expect(results.app).toMatchObject({ kind: 'team-artifact', runtime: 'nodejs', mix: 'GET /hello (75%), GET /healthz (25%)' });
+      const ran = results.scenarios.filter((sc) => sc.applies);
+      expect(ran.length).toBeGreaterThan(0);
+      // The team's app answered the team's paths (not the reference service's).
+      expect(ran[0]!.runs[0]!.measurement.run.byKind.app!.counts.ok).toBeGreaterThan(100);
+      expect(existsSync(join(out, 'results.md'))).toBe(true);
+      expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('/hello');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 900_000);
 
   it('diffs a config change of the team: a bigger fleet reads as a roll, and blocks nothing', () => {
     const git = (...args: string[]) => {

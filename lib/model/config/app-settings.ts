@@ -139,7 +139,7 @@ export const appSettingsSchema = z
       })
       .default('auto')
       .describe(
-        'Worker processes per instance, each with its own event loop, DB pools and share of the cache connections. `auto`: one per vCPU of the instance (on x86 a vCPU is a hyperthread: two share a core; on burstable types every vCPU runs on CPU credits). A number must be 1 to the fewest vCPUs of the instance types of fleet.instanceSize (WK-1). Pools are per worker: the fleet opens maxCapacity x workers x pools (CB-1, CB-2).',
+        'Worker processes per instance, each with its own event loop, DB pools and share of the cache connections. `auto`: one per vCPU of the instance (on x86 a vCPU is a hyperthread: two share a core; on burstable types every vCPU runs on CPU credits). A number must be 1 to the fewest vCPUs of the instance types of fleet.instanceSize (WK-1). Pools are per worker: the fleet opens maxCapacity x workers x pools (CB-1, CB-2). With your own app (app.artifact): the processes of your app that each open the pools (`APP_WORKERS` in app.env; e.g. 1 for one process, whatever its threads); `auto` counts one per vCPU, which the connection budget then assumes; WK-2 applies only to the reference service.',
       ),
     maxConnectionsPerWorker: int(16, 100_000)
       .default(1024)

@@ -49,7 +49,9 @@ export const WORKER_RULES: readonly ConfigRule[] = [
       'Target tracking adds instances when the average CPU passes fleet.cpuTargetPercent. A worker keeps at most one vCPU busy, so w workers on v vCPUs never take the instance above w / v of its CPU: with the target at or above that, CPU scaling fires only once every worker is saturated and latency has already gone (1 process on a 2-vCPU large reads 50% when saturated), or never (1 on a 4-vCPU xlarge: 25%).',
     check(c): InvariantFinding[] {
       const w = c.app.workers;
-      if (w === 'auto' || w < 1) return [];
+      // A team's app (app.artifact) may use every vCPU from one process (threads, a JVM, Go):
+      // only the reference service is known to keep one vCPU per worker busy.
+      if (w === 'auto' || w < 1 || c.app.artifact !== undefined) return [];
       const { vcpus } = fleetWorkers(c);
       const busiest = vcpus.types.find((t) => t.vcpus === vcpus.max)!;
       const ceiling = Math.floor((100 * Math.min(w, busiest.vcpus)) / busiest.vcpus);

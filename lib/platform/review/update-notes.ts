@@ -230,8 +230,9 @@ export const UPDATE_NOTES: readonly UpdateNoteRule[] = [
     type: 'AWS::RDS::DBSubnetGroup',
     properties: ['SubnetIds'],
     reason:
-      'a subnet group that loses subnets is modified in place, but RDS refuses a subnet change that does not fit the instances in the group ' +
-      '(SubnetAlreadyInUse, InvalidSubnet): the update can fail late and roll back. Move the instances first, or keep the subnets',
+      'a subnet group that loses subnets is modified in place, and ModifyDBSubnetGroup refuses a change that leaves fewer than two AZs ' +
+      '(DBSubnetGroupDoesNotCoverEnoughAZs) or a subnet it cannot take (SubnetAlreadyInUse, InvalidSubnet); an instance in a dropped subnet ' +
+      'is not moved by it: the update may fail late and roll back. Move the instances first, or keep the subnets',
     sources: ['https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBSubnetGroup.html'],
     note: (c) => removedSubnetsNote(c, 'the DB instances and the proxy'),
   },
@@ -240,8 +241,9 @@ export const UPDATE_NOTES: readonly UpdateNoteRule[] = [
     type: 'AWS::ElastiCache::SubnetGroup',
     properties: ['SubnetIds'],
     reason:
-      'a cache subnet group that loses subnets is modified in place, but ElastiCache refuses a subnet change its nodes do not fit ' +
-      '(SubnetInUse, InvalidSubnet): the update can fail late and roll back. Move the nodes first, or keep the subnets',
+      'a cache subnet group that loses subnets is modified in place; ElastiCache nodes live in the group\'s subnets, and ModifyCacheSubnetGroup ' +
+      'lists errors for subnets it cannot take (InvalidSubnet, SubnetInUse, SubnetNotAllowedFault): whether it refuses to drop a subnet with nodes ' +
+      'in it is not documented, so the update may fail late and roll back. Move the nodes first, or keep the subnets',
     sources: ['https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_ModifyCacheSubnetGroup.html'],
     note: (c) => removedSubnetsNote(c, 'the cache nodes'),
   },

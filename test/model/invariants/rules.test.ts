@@ -669,3 +669,20 @@ describe('hard limits', () => {
     expect(plugin.validate({ templatePaths: [file] } as unknown as IPolicyValidationContext).violations).toEqual([]);
   });
 });
+
+describe("WK-2 and a team's own app", () => {
+  it("does not judge a team's app (app.artifact) by the reference service's one vCPU per worker: its process may use them all", () => {
+    const wk2 = INVARIANT_RULES.find((r) => r.id === 'WK-2') as { check(c: EnvironmentConfig): unknown[] };
+    const valid = prodWith({});
+    const reference = { ...valid, app: { ...valid.app, workers: 1 } } as EnvironmentConfig;
+    expect(wk2.check(reference).length).toBe(1);
+    const team: EnvironmentConfig = {
+      ...reference,
+      app: {
+        ...reference.app,
+        artifact: { path: 'my-app', runtime: 'provided', nodejsMajor: 22, startCommand: 'bin/server', installTimeoutSeconds: 300 },
+      },
+    } as EnvironmentConfig;
+    expect(wk2.check(team)).toEqual([]);
+  });
+});

@@ -84,6 +84,14 @@ describe("a team's app (app.artifact) and app.metrics", () => {
     );
   });
 
+  it("stops a team's app the systemd way (SIGTERM to every process of the unit); only the reference service's primary gets KillMode=mixed", () => {
+    const userData = (t: CfnTemplate) =>
+      JSON.stringify(Object.values(t.Resources).find((r) => r.Type === 'AWS::EC2::LaunchTemplate')?.Properties);
+    const team = userData(synth({}).template);
+    expect(team).toContain('ExecStart=/usr/bin/node-22 server.js');
+    expect(team).not.toContain('KillMode=');
+  });
+
   it("with app.metrics = contract, builds the contract's alarms, the one on missing metrics included", () => {
     const { template, info } = synth({ metrics: 'contract' });
     expect(appAlarmNames(template, 'team-dev')).toContain('team-dev-app-metrics-missing');
