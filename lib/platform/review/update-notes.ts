@@ -241,7 +241,7 @@ export const UPDATE_NOTES: readonly UpdateNoteRule[] = [
     type: 'AWS::ElastiCache::SubnetGroup',
     properties: ['SubnetIds'],
     reason:
-      'a cache subnet group that loses subnets is modified in place; ElastiCache nodes live in the group\'s subnets, and ModifyCacheSubnetGroup ' +
+      "a cache subnet group that loses subnets is modified in place; ElastiCache nodes live in the group's subnets, and ModifyCacheSubnetGroup " +
       'lists errors for subnets it cannot take (InvalidSubnet, SubnetInUse, SubnetNotAllowedFault): whether it refuses to drop a subnet with nodes ' +
       'in it is not documented, so the update may fail late and roll back. Move the nodes first, or keep the subnets',
     sources: ['https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_ModifyCacheSubnetGroup.html'],
