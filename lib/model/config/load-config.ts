@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ARTIFACT_ARCHIVE } from './app-settings';
 import { BUILTIN_ENVIRONMENTS } from './builtin-environments';
 import { ConfigError, problemsFromZod, renderValue, type ConfigProblem } from './config-error';
@@ -117,8 +117,33 @@ function resolveArtifact(artifact: Artifact, baseDir: string, path: string, prob
         `use the path of the ${artifact.runtime === 'nodejs' ? 'entry script' : 'executable'} relative to the artifact directory.`,
       );
     }
+    const missing = missingDependencies(absolute);
+    if (missing.length > 0) {
+      problem(
+        'path',
+        artifact.path,
+        `ships a package.json whose dependencies are not installed in it (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? `, and ${missing.length - 3} more` : ''}): the instances get only what is in the directory, so the app cannot load them there`,
+        `run \`npm install --omit=dev\` (or \`npm ci --omit=dev\`) in ${absolute} before synth, or bundle the app into one file (e.g. esbuild).`,
+      );
+    }
   }
   return { ...artifact, path: absolute };
+}
+
+/**
+ * The `dependencies` of the artifact directory's package.json that its own node_modules lacks
+ * (Node would find them one folder up on the developer's machine, never on an instance).
+ */
+function missingDependencies(dir: string): string[] {
+  const manifest = join(dir, 'package.json');
+  if (!existsSync(manifest)) return [];
+  let dependencies: Record<string, unknown> = {};
+  try {
+    dependencies = (JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, unknown> }).dependencies ?? {};
+  } catch {
+    return [];
+  }
+  return Object.keys(dependencies).filter((name) => !existsSync(join(dir, 'node_modules', name, 'package.json')));
 }
 
 /** The built-in dev, staging and prod environments. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { type Dirent, existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportCommit, fileAtCommit, resolveRef, type ResolvedRef } from './git-refs';
 import { ReviewError } from './review-error';
@@ -112,6 +112,42 @@ async function provideDependencies(tree: string, ref: ResolvedRef, options: Sour
   const modules = join(options.projectDir, 'node_modules');
   if (!existsSync(modules)) throw new ReviewError(`${modules} does not exist`, 'run `npm ci` first.');
   symlinkSync(modules, join(tree, 'node_modules'), 'dir');
+  linkNestedNodeModules(options.projectDir, tree);
+}
+
+/**
+ * The working tree's `node_modules` folders below the project's own (an app artifact's
+ * dependencies, e.g. `my-app/node_modules`), linked into the exported baseline where it has the
+ * same folder without them: they are ignored by git, so `git archive` leaves them out, and the
+ * baseline's artifact would otherwise hash differently and read as a new release (a fleet roll)
+ * for a change that touches no app file. Both sides then ship the installed dependencies;
+ * `--install-deps` does not cover them.
+ */
+export function linkNestedNodeModules(projectDir: string, tree: string, depth = 4): string[] {
+  const linked: string[] = [];
+  const walk = (rel: string, level: number) => {
+    if (level > depth) return;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(join(projectDir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name.startsWith('.') || entry.name === 'cdk.out') continue;
+      const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.name === 'node_modules') {
+        if (rel !== '' && existsSync(join(tree, rel)) && !existsSync(join(tree, child))) {
+          symlinkSync(join(projectDir, child), join(tree, child), 'dir');
+          linked.push(child);
+        }
+        continue;
+      }
+      walk(child, level + 1);
+    }
+  };
+  walk('', 0);
+  return linked;
 }
 
 /**

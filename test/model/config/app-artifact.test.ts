@@ -111,6 +111,24 @@ describe('app.artifact: bad input gets a config error naming the field', () => {
     ['an empty prove request mix', { app: { artifact: { ...tiny, proveRequests: [] } } }, [/app\.artifact\.proveRequests = \[\]/]],
   ];
 
+  it('an app directory whose package.json dependencies are not installed in it (Node would find them one folder up, never on an instance)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lb-deps-'));
+    try {
+      writeFileSync(join(dir, 'server.js'), '');
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ dependencies: { '@loadbearing/contract': '0.2.0' } }));
+      const message = errorFor({ app: { artifact: { path: '.', startCommand: 'server.js' } } }, dir);
+      expect(message).toMatch(/app\.artifact\.path = "\."/);
+      expect(message).toMatch(/dependencies are not installed in it \(@loadbearing\/contract\)/);
+      expect(message).toMatch(/fix: +run `npm install --omit=dev`/);
+      // Installed: no problem.
+      mkdirSync(join(dir, 'node_modules', '@loadbearing', 'contract'), { recursive: true });
+      writeFileSync(join(dir, 'node_modules', '@loadbearing', 'contract', 'package.json'), '{}');
+      expect(() => errorFor({ app: { artifact: { path: '.', startCommand: 'server.js' } } }, dir)).toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each(cases)('%s', (_name, change, patterns) => {
     const message = errorFor(change);
     for (const pattern of patterns) expect(message).toMatch(pattern);
