@@ -35,7 +35,7 @@ describe("the Node.js that runs the service locally: the fleet's major", () => {
     const path = fakeNode('v20.1.0');
     const reason = findServiceNode({ [SERVICE_NODE_ENV]: path });
     expect(reason).toBe(
-      `the reference service runs on Node.js ${REFERENCE_SERVICE_NODEJS_MAJOR} on the fleet and must here too, but $${SERVICE_NODE_ENV} (${path}) is v20.1.0: run \`npm ci\` in the repository (it pins the npm package "node" at ${REFERENCE_SERVICE_NODEJS_MAJOR}.x) or set ${SERVICE_NODE_ENV} to a Node.js ${REFERENCE_SERVICE_NODEJS_MAJOR} binary`,
+      `the reference service runs on Node.js ${REFERENCE_SERVICE_NODEJS_MAJOR} on the fleet and must here too, but $${SERVICE_NODE_ENV} (${path}) is v20.1.0: run \`npm install --save-dev node@${REFERENCE_SERVICE_NODEJS_MAJOR}\` in your project (in the loadbearing repository, \`npm ci\`), run with Node.js ${REFERENCE_SERVICE_NODEJS_MAJOR}, or set ${SERVICE_NODE_ENV} to a Node.js ${REFERENCE_SERVICE_NODEJS_MAJOR} binary`,
     );
   });
 });

@@ -69,11 +69,9 @@ export function findNodeMajor(major: number, who: string, env: NodeJS.ProcessEnv
       return { path: c.path, version: v, source: c.source };
     }
   }
-  const pin =
-    major === REFERENCE_SERVICE_NODEJS_MAJOR
-      ? `run \`npm ci\` in the repository (it pins the npm package "node" at ${major}.x) or set`
-      : 'set';
-  return `${who} runs on Node.js ${major} on the fleet and must here too, but ${seen.join('; ')}: ${pin} ${SERVICE_NODE_ENV} to a Node.js ${major} binary`;
+  // In a team's project: the npm package "node" of that major as a dev dependency is found by
+  // itself; in this repository, `npm ci` installs it.
+  return `${who} runs on Node.js ${major} on the fleet and must here too, but ${seen.join('; ')}: run \`npm install --save-dev node@${major}\` in your project (in the loadbearing repository, \`npm ci\`), run with Node.js ${major}, or set ${SERVICE_NODE_ENV} to a Node.js ${major} binary`;
 }
 
 /** Why the service cannot be started here, or undefined. */
