@@ -3,6 +3,7 @@ export * from './app-settings';
 export * from './builtin-environments';
 export * from './cache-node-types';
 export * from './cache-settings';
+export * from './canary-checks';
 export * from './capacity';
 export * from './config-error';
 export * from './config-reference';
