@@ -225,3 +225,17 @@ export class AlarmFactory {
     return alarm;
   }
 }
+
+/**
+ * What a `createAlarms` hook returned, checked: the array of alarms it created (the dashboard and
+ * the composites read it). An override that forgot its `return` is an extension error.
+ */
+export function checkedAlarms<T extends cloudwatch.AlarmBase>(alarms: T[] | undefined, hook: string): T[] {
+  if (Array.isArray(alarms) && alarms.every((a) => a instanceof cloudwatch.AlarmBase)) return alarms;
+  throw extensionError(
+    hook,
+    Array.isArray(alarms) ? alarms.map((a) => typeof a) : alarms,
+    'must return the array of alarms it created (the dashboard and the health composites read it)',
+    'return [...super.createAlarms(...), ...yourAlarms] from the override.',
+  );
+}

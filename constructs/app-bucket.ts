@@ -1,9 +1,9 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ConfigError } from '../lib/model/config/config-error';
+import { ConfigError, extensionError } from '../lib/model/config/config-error';
 import { acknowledge } from './acknowledge';
 import { createEncryptionKey } from './encryption-key';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
@@ -27,7 +27,12 @@ export interface AppBucketProps {
    * @default 'App data of one region: the region's AZs are its redundancy; a cross-region copy is a disaster-recovery decision the team makes per bucket.'
    */
   readonly noReplicationReason?: string;
-  /** @default PROTECT_DATA (retained) */
+  /**
+   * What happens to the bucket and its key on delete. A destroyable bucket is emptied first (S3
+   * refuses to delete a bucket that holds objects or versions:
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html).
+   * @default - the protection of the PlatformStack it is in (its `dataProtection`), else PROTECT_DATA (retained)
+   */
   readonly protection?: StatefulProtection;
 }
 
@@ -50,25 +55,20 @@ export type ObjectAccess = 'read' | 'write' | 'read-write';
 export class AppBucket extends Construct {
   public readonly bucket: s3.Bucket;
   public readonly key: kms.Key;
+  public readonly protection: StatefulProtection;
 
   constructor(scope: Construct, id: string, props: AppBucketProps) {
     super(scope, id);
-    const logs = props.accessLogsBucket;
-    if (!(logs instanceof s3.Bucket) || Stack.of(logs) !== Stack.of(this)) {
-      throw new ConfigError(
-        [
-          {
-            path: `AppBucket(${this.node.path}).accessLogsBucket`,
-            value: logs.node.path,
-            rule: 'must be a bucket created in the same stack (S3 delivers access logs only where the bucket policy lets logging.s3.amazonaws.com write, which CDK adds only to a bucket it creates in this stack)',
-            fix: 'pass stack.loadBalancer.accessLogsBucket, or a bucket you create in this stack with createPrivateBucket().',
-          },
-        ],
-        'an AppBucket',
-      );
-    }
-    const protection = props.protection ?? PROTECT_DATA;
-    this.key = createEncryptionKey(this, 'Key', { description: `Encrypts ${props.purpose ?? 'app data'} in ${id}`, protection });
+    checkLogTarget(this, props.accessLogsBucket);
+    const protection = props.protection ?? (Stack.of(this) as { protection?: StatefulProtection }).protection ?? PROTECT_DATA;
+    this.protection = protection;
+    // The key lives as long as the bucket: a rolled-back first create keeps the bucket (it may
+    // hold objects), so it keeps the key too, or those objects could never be read again.
+    this.key = createEncryptionKey(this, 'Key', {
+      description: `Encrypts ${props.purpose ?? 'app data'} in ${id}`,
+      protection,
+      encryptsSnapshots: true,
+    });
     this.bucket = new s3.Bucket(this, 'Resource', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,
@@ -85,9 +85,12 @@ export class AppBucket extends Construct {
           id: 'age-out-old-versions',
           noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 30),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
+          // A deleted object leaves a delete marker; once its old versions have expired, the marker goes too.
+          expiredObjectDeleteMarker: true,
         },
       ],
       removalPolicy: protection.bucketPolicy,
+      autoDeleteObjects: protection.bucketPolicy === RemovalPolicy.DESTROY,
     });
     acknowledge(
       this.bucket,
@@ -116,7 +119,20 @@ export class AppBucket extends Construct {
       ...(read ? ['s3:GetObject', 's3:GetObjectVersion'] : []),
       ...(write ? ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] : []),
     ];
-    grantee.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [objects] }));
+    const added = grantee.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [objects] }));
+    // An immutable role (fromRoleArn with mutable: false) reports the statement added and drops it.
+    const attached = added.statementAdded && grantee.node.findAll().some((c) => c instanceof iam.Policy);
+    if (!attached) {
+      throw extensionError(
+        `AppBucket(${this.node.path}).grantObjects`,
+        grantee.node.path,
+        'the grantee takes no policy statements (an imported or immutable role), so the grant would silently do nothing',
+        'grant to a role of this stack (e.g. stack.fleet.role), or add the statements to the role where it is defined.',
+      );
+    }
+    // Listing is limited to the prefix. S3 answers a read of a missing key with 404 only to a
+    // caller allowed to list the bucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html);
+    // with a prefix, a missing key reads as 403. Grant with prefix '' where the app needs the 404.
     grantee.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],
@@ -124,18 +140,55 @@ export class AppBucket extends Construct {
         ...(prefix ? { conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } } } : {}),
       }),
     );
-    // SSE-KMS: writes generate data keys, reads decrypt them (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
+    // SSE-KMS: reads decrypt the data key; writes generate one, and a multipart upload decrypts it
+    // again to complete, so every access needs kms:Decrypt
+    // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html,
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions).
     grantee.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: [...(read ? ['kms:Decrypt'] : []), ...(write ? ['kms:GenerateDataKey'] : [])],
-        resources: [this.key.keyArn],
-      }),
+      new iam.PolicyStatement({ actions: ['kms:Decrypt', ...(write ? ['kms:GenerateDataKey'] : [])], resources: [this.key.keyArn] }),
     );
+    // A destroyable bucket is emptied by CDK's auto-delete custom resource before it is deleted:
+    // the grant goes first on delete (it waits for that resource on create), so the app cannot
+    // write again into a bucket being emptied.
+    const emptier = this.bucket.node.tryFindChild('AutoDeleteObjectsCustomResource');
+    const policy = grantee.node.tryFindChild('DefaultPolicy');
+    if (emptier && policy) policy.node.addDependency(emptier);
     const logicalId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
     acknowledge(
       grantee,
       `Object ARNs of one bucket end in a wildcard (${prefix || 'every key'}); the actions are named one by one.`,
       `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`,
     );
+  }
+}
+
+/**
+ * S3 delivers server access logs only to a bucket of the same account and region, without SSE-KMS
+ * default encryption or Object Lock (https://docs.aws.amazon.com/AmazonS3/latest/API/API_LoggingEnabled.html),
+ * and only where the bucket policy lets `logging.s3.amazonaws.com` write, which CDK adds only to a
+ * bucket it creates in this stack.
+ */
+function checkLogTarget(appBucket: Construct, logs: s3.IBucket): void {
+  const problem = (rule: string) =>
+    new ConfigError(
+      [
+        {
+          path: `AppBucket(${appBucket.node.path}).accessLogsBucket`,
+          value: logs.node.path,
+          rule,
+          fix: 'pass stack.loadBalancer.accessLogsBucket, or a bucket you create in this stack with createPrivateBucket().',
+        },
+      ],
+      'an AppBucket',
+    );
+  // An imported bucket (fromBucketName...) has no policy CDK may add to; a created one has one, or will.
+  const created = logs.policy !== undefined || (logs as unknown as { autoCreatePolicy?: boolean }).autoCreatePolicy === true;
+  if (Stack.of(logs) !== Stack.of(appBucket) || !created) {
+    throw problem(
+      'must be a bucket created in the same stack (S3 delivers access logs only where the bucket policy lets logging.s3.amazonaws.com write, which CDK adds only to a bucket it creates in this stack)',
+    );
+  }
+  if (logs.encryptionKey !== undefined) {
+    throw problem('must not use SSE-KMS default encryption: S3 server access logs go only to an SSE-S3 bucket');
   }
 }

@@ -24,6 +24,7 @@ import {
   serviceCommands,
   serviceUnit,
   type BootReport,
+  completionCommands,
 } from './boot-script';
 import { bootTiming, bootTimingProblems, MAX_SIGNAL_TIMEOUT_SECONDS, type BootTiming } from '../lib/model/config/boot-timing';
 import { ConfigError, extensionError } from '../lib/model/config/config-error';
@@ -32,7 +33,7 @@ import { fleetBootTimingInput, fleetSettingsSchema, type FleetSettings, type Fle
 import { releaseAlarmDefinitions } from '../lib/model/deploy/release-alarms';
 import { refreshPlan, releaseId, type RefreshPlan } from '../lib/model/deploy/release-rollout';
 import { instanceTypesFor, WORKLOAD_PROFILES, type NetworkTuning } from '../lib/model/config/workload-profiles';
-import type { AlarmFactory } from './alarm-factory';
+import { checkedAlarms, type AlarmFactory } from './alarm-factory';
 import { appFleetAlarms } from './app-fleet-alarms';
 import { parseSettings } from './parse-settings';
 import { physicalNamePrefix } from './physical-name-prefix';
@@ -144,6 +145,9 @@ export interface AppFleetProps {
  * Instance types come from the workload profile, which also decides the kernel and limits
  * tuning applied at boot.
  */
+/** App environment variables the launch template had no line for before the instance refresh (ADR 0006, ADR 0007). */
+const PRE_DELIVERY_ABSENT_ENV: readonly string[] = ['APP_WORKERS', 'APP_MAX_CONNECTIONS_PER_WORKER'];
+
 export class AppFleet extends Construct {
   public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
   public readonly launchTemplate: ec2.LaunchTemplate;
@@ -160,6 +164,8 @@ export class AppFleet extends Construct {
   public readonly refresh: RefreshPlan;
   /** The release this launch template is (a hash of its data, a token resolved at synth); the instances' `APP_RELEASE`. */
   public readonly releaseId: string;
+  /** The one deploy that moves a stack to the instance refresh: the launch template renders as before it. */
+  private readonly preDeliveryLaunchTemplate: boolean;
   /** The alarms the instance refresh watches; undefined without `release`. */
   public readonly releaseAlarms?: ReleaseAlarms;
   /** Names of the alarms the refresh watches (empty in `break-glass` mode). */
@@ -184,6 +190,7 @@ export class AppFleet extends Construct {
     const hookSeconds = props.app?.artifact.installCommand ? (props.app.artifact.installTimeoutSeconds ?? 300) : 0;
     const mode = props.delivery ?? 'normal';
     const migration = mode === 'update-policy-only';
+    this.preDeliveryLaunchTemplate = migration;
     const timingInput = fleetBootTimingInput(settings, hookSeconds, !migration);
     const timingProblems = bootTimingProblems(timingInput, {
       signalTimeout: 'fleet.rollingUpdate.signalTimeoutSeconds',
@@ -241,6 +248,8 @@ export class AppFleet extends Construct {
       reasonUrl: report?.url,
       lifecycleHookName: launchHook ? LAUNCH_HOOK_NAME : undefined,
       warmPool,
+      // The migration reproduces the launch template as deployed before (no completion marker then).
+      requireCompletion: !migration,
     };
     // The release ID is a hash of the launch template's data, which holds it (APP_RELEASE): while
     // the hash is computed, the token stands for a fixed placeholder.
@@ -257,7 +266,11 @@ export class AppFleet extends Construct {
         }
       },
     });
-    const appEnvironment = migration ? (props.appEnvironment ?? {}) : { ...props.appEnvironment, APP_RELEASE: this.releaseId };
+    // The move to the instance refresh changes nothing an instance runs: the launch template stays
+    // as deployed before it (no release id, no worker settings: the service's default is one worker).
+    const appEnvironment = migration
+      ? Object.fromEntries(Object.entries(props.appEnvironment ?? {}).filter(([k]) => !PRE_DELIVERY_ABSENT_ENV.includes(k)))
+      : { ...props.appEnvironment, APP_RELEASE: this.releaseId };
     const userData = ec2.UserData.forLinux();
     userData.addCommands(...preambleCommands(bootReport));
     userData.addCommands(...checkedBootCommands(this.bootCommands(profile.tuning, appEnvironment), this.node.path));
@@ -270,6 +283,8 @@ export class AppFleet extends Construct {
     // Rollout gate: the boot signals after the health wait (lib/model/config/boot-timing.ts bounds it).
     if (props.healthCheck)
       userData.addCommands(...healthWaitCommands(props.healthCheck.port, props.healthCheck.path, this.bootTiming.healthWait));
+    // Last: the exit trap signals SUCCESS only for a script that got here.
+    if (!migration) userData.addCommands(...completionCommands());
     // cloudformation:SignalResource on this stack: the group's `signals` grants it to the role.
 
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
@@ -385,7 +400,9 @@ export class AppFleet extends Construct {
     }
 
     this.createScalingPolicies(this.autoScalingGroup, settings, props.targetGroup);
-    this.alarms = props.alarms ? this.createAlarms(props.alarms, this.autoScalingGroup, settings) : [];
+    this.alarms = props.alarms
+      ? checkedAlarms(this.createAlarms(props.alarms, this.autoScalingGroup, settings), `AppFleet.createAlarms() of ${this.node.path}`)
+      : [];
   }
 
   /**
@@ -545,6 +562,7 @@ export class AppFleet extends Construct {
       execStart: [executable, ...args].join(' '),
       fileDescriptors: tuning.fileDescriptors,
       stopTimeoutSeconds: app.drainSeconds + STOP_MARGIN_SECONDS,
+      killModeMixed: !this.preDeliveryLaunchTemplate,
     });
     return [
       ...packageCommands(nodejs),
@@ -692,12 +710,12 @@ export function checkedBootCommands(commands: unknown, fleetPath: string): strin
     if (command.includes('\0')) {
       throw extensionError(`${hook}[${i}]`, command, 'a boot command cannot hold a NUL byte (user data is text)', 'remove the NUL byte.');
     }
-    if (/^\s*exit(\s|;|$)/m.test(command)) {
+    if (/^\s*exit(\s|;|$)/.test(command)) {
       throw extensionError(
         `${hook}[${i}]`,
         command,
-        'a boot command must not exit the boot script: the instance would never signal, and the rollout would wait out its timeout, then roll back',
-        'let the command fail instead (the script stops and reports the failing step), or run it in a subshell: ( ... ).',
+        'a boot command must not exit the boot script: it would end the boot before the app is installed and checked, and the boot would be reported as failed',
+        'let the command fail instead (the script stops and reports the failing step), or skip with an if: if [ -f x ]; then ...; fi.',
       );
     }
   });

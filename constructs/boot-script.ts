@@ -57,6 +57,12 @@ export interface BootReport {
    * @default - no lifecycle hook
    */
   readonly lifecycleHookName?: string;
+  /**
+   * The exit trap signals SUCCESS only for a script that reached its end (`completionCommands`
+   * last), so an early `exit 0` is a failed boot. Off only to reproduce a launch template exactly
+   * as an earlier version deployed it (the delivery migration). @default true
+   */
+  readonly requireCompletion?: boolean;
   /** Where the boot writes the lifecycle watcher's script. @default BOOT_PATHS.lifecycleScript */
   readonly lifecycleScriptPath?: string;
   /**
@@ -232,7 +238,7 @@ export function preambleCommands(report: BootReport): string[] {
   return [
     'set -euo pipefail',
     `LB_STACK=${q(report.stackName)}; LB_GROUP=${q(report.groupLogicalId)}; LB_REGION=${q(report.region)}; LB_REASON_URL=${q(report.reasonUrl ?? '')}${hook ? `; LB_HOOK=${q(report.lifecycleHookName!)}` : ''}`,
-    "LB_STEP='start'; LB_REASON=''",
+    report.requireCompletion === false ? "LB_STEP='start'; LB_REASON=''" : "LB_STEP='start'; LB_REASON=''; LB_DONE=0",
     SAY_FUNCTION,
     'lb_step() { LB_STEP="$1"; lb_say "step: $1"; }',
     'lb_fail() { LB_REASON="$1"; exit 1; }',
@@ -253,6 +259,13 @@ export function preambleCommands(report: BootReport): string[] {
       'lb_exit() {',
       '  local code=$?',
       '  trap - EXIT; set +e',
+      // Exit code 0 counts only at the end of the script (completionCommands): an `exit 0` on the
+      // way (in a team's bootCommands) would otherwise signal SUCCESS for an app never installed.
+      ...(report.requireCompletion === false
+        ? []
+        : [
+            '  if [ "$code" -eq 0 ] && [ "$LB_DONE" != 1 ]; then LB_REASON="the boot script exited before its end (an exit in bootCommands?)"; code=1; fi',
+          ]),
       '  local id; id=$(lb_instance_id)',
       ...(watcher
         ? [
@@ -285,6 +298,11 @@ export function preambleCommands(report: BootReport): string[] {
     ].join('\n'),
     'trap lb_exit EXIT',
   ];
+}
+
+/** The last line of the boot script: the exit trap signals SUCCESS only after it. */
+export function completionCommands(): string[] {
+  return ['LB_DONE=1'];
 }
 
 /** The packages of the boot: the runtime (for `nodejs` apps), the CloudWatch agent, unzip for the release, logrotate. */
@@ -385,9 +403,22 @@ export interface ServiceUnitProps {
   readonly fileDescriptors: number;
   /** `TimeoutStopSec`: the app drains in-flight requests for the deregistration delay after SIGTERM, then closes its pools. */
   readonly stopTimeoutSeconds: number;
+  /**
+   * `KillMode=mixed` (below). False only for the one deploy that moves a stack to the instance
+   * refresh: it must leave the deployed unit exactly as it was (docs/delivering.md).
+   * @default true
+   */
+  readonly killModeMixed?: boolean;
 }
 
-/** The systemd unit of the app. */
+/**
+ * The systemd unit of the app. `KillMode=mixed`: on stop, SIGTERM goes to the main process only
+ * and SIGKILL, after `TimeoutStopSec` or once the main process has exited, to every process left
+ * in the unit's control group (https://man7.org/linux/man-pages/man5/systemd.kill.5.html). The
+ * reference service's main process is the supervising primary of its workers (ADR 0006): it drains
+ * them itself within `APP_SHUTDOWN_DRAIN_MS` and exits after them; with the default
+ * `control-group`, every worker would get SIGTERM at the same moment as the primary.
+ */
 export function serviceUnit(u: ServiceUnitProps): string {
   return [
     '[Unit]',
@@ -407,6 +438,7 @@ export function serviceUnit(u: ServiceUnitProps): string {
     'Restart=on-failure',
     'RestartSec=5',
     'KillSignal=SIGTERM',
+    ...(u.killModeMixed === false ? [] : ['KillMode=mixed']),
     `TimeoutStopSec=${u.stopTimeoutSeconds}`,
     `LimitNOFILE=${u.fileDescriptors}`,
     `StandardOutput=append:${BOOT_PATHS.stdoutLog}`,

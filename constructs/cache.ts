@@ -9,7 +9,7 @@ import { acknowledge } from './acknowledge';
 import { cacheNodeAvailabilityZone } from '../lib/model/config/capacity';
 import { cacheParameterGroupFamily } from '../lib/model/config/cache-node-types';
 import { cacheSettingsSchema, type CacheSettings, type CacheSettingsInput } from '../lib/model/config/cache-settings';
-import type { AlarmFactory } from './alarm-factory';
+import { checkedAlarms, type AlarmFactory } from './alarm-factory';
 import { cacheAlarms, type CacheAlarmTargets } from './cache-alarms';
 import { publishConnectionParameters } from './connection-parameters';
 import { createEncryptionKey } from './encryption-key';
@@ -171,11 +171,14 @@ export class Cache extends Construct {
     this.readerEndpoint = { host: this.replicationGroup.attrReaderEndPointAddress, port: this.replicationGroup.attrReaderEndPointPort };
     this.publishConnectionInfo(prefix);
     this.alarms = props.alarms
-      ? this.createAlarms(props.alarms, {
-          nodeIds: this.nodeIds,
-          settings,
-          expectedClientConnections: props.expectedClientConnections ?? 1000,
-        })
+      ? checkedAlarms(
+          this.createAlarms(props.alarms, {
+            nodeIds: this.nodeIds,
+            settings,
+            expectedClientConnections: props.expectedClientConnections ?? 1000,
+          }),
+          `Cache.createAlarms() of ${this.node.path}`,
+        )
       : [];
   }
 

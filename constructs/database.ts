@@ -11,7 +11,7 @@ import { databaseSettingsSchema, type DatabaseSettings, type DatabaseSettingsInp
 import { KNOWN_POSTGRES_VERSIONS } from '../lib/model/config/postgres-versions';
 import { postgresMaxConnections } from '../lib/model/config/postgres-connections';
 import { replicaAvailabilityZone } from '../lib/model/config/capacity';
-import type { AlarmFactory } from './alarm-factory';
+import { checkedAlarms, type AlarmFactory } from './alarm-factory';
 import {
   acknowledgeInstanceFindings,
   acknowledgeProxyRole,
@@ -275,7 +275,10 @@ export class Database extends Construct {
     this.migrationEndpoint = { host: this.writer.dbInstanceEndpointAddress, port: String(settings.port) };
     this.publishConnectionInfo(prefix);
     this.alarms = props.alarms
-      ? this.createAlarms(props.alarms, { writer: this.writer, replicas: this.replicas, proxy: this.proxy, settings })
+      ? checkedAlarms(
+          this.createAlarms(props.alarms, { writer: this.writer, replicas: this.replicas, proxy: this.proxy, settings }),
+          `Database.createAlarms() of ${this.node.path}`,
+        )
       : [];
   }
 

@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { edgeSettingsSchema, type ContentClass, type EdgeSettings, type EdgeSettingsInput } from '../lib/model/config/edge-settings';
 import { acknowledge, HELPER_FUNCTION_RULES } from './acknowledge';
 import { createPrivateBucket } from './private-bucket';
-import type { AlarmFactory } from './alarm-factory';
+import { checkedAlarms, type AlarmFactory } from './alarm-factory';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 import { physicalNamePrefix } from './physical-name-prefix';
@@ -159,14 +159,17 @@ export class Edge extends Construct {
     // CloudFront publishes its metrics in us-east-1 only, so only a stack there can alarm on them.
     this.alarms =
       props.alarms && Stack.of(this).region === 'us-east-1'
-        ? this.createAlarms(props.alarms, {
-            distribution: this.distribution,
-            settings,
-            originDeadlineSeconds: Math.min(
-              settings.originReadTimeoutSeconds,
-              props.originDeadlineSeconds ?? settings.originReadTimeoutSeconds,
-            ),
-          })
+        ? checkedAlarms(
+            this.createAlarms(props.alarms, {
+              distribution: this.distribution,
+              settings,
+              originDeadlineSeconds: Math.min(
+                settings.originReadTimeoutSeconds,
+                props.originDeadlineSeconds ?? settings.originReadTimeoutSeconds,
+              ),
+            }),
+            `Edge.createAlarms() of ${this.node.path}`,
+          )
         : [];
   }
 

@@ -329,6 +329,13 @@ export class FailureDrills extends Construct {
     const { partition, region, account } = this.stack;
     const fleetName = this.props.fleet.autoScalingGroupName;
     const instances = `arn:${partition}:ec2:${region}:${account}:instance/*`;
+    // The instances of the stack's group, by the tag Auto Scaling puts on them. The same key serves
+    // the EC2 actions and ssm:SendCommand: the Service Authorization Reference lists, for
+    // SendCommand's `instance` resource (arn:${Partition}:ec2:${Region}:${Account}:instance/${InstanceId}),
+    // the condition keys aws:ResourceTag/${TagKey} and ssm:resourceTag/${TagKey}
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html,
+    // now list_ssm.html: "Actions defined by AWS Systems Manager", SendCommand, and "Resource types").
+    // test/platform/stack/failure-drills.test.ts holds the SSM drills to those keys.
     const ownInstances = { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': fleetName } };
     const read = (...actions: string[]) => new iam.PolicyStatement({ actions, resources: ['*'] });
     switch (actionId) {

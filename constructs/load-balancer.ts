@@ -12,7 +12,7 @@ import {
   type LoadBalancerSettings,
   type LoadBalancerSettingsInput,
 } from '../lib/model/config/load-balancer-settings';
-import type { AlarmFactory } from './alarm-factory';
+import { checkedAlarms, type AlarmFactory } from './alarm-factory';
 import { parseSettings } from './parse-settings';
 import { PROTECT_DATA, type StatefulProtection } from './stateful-protection';
 
@@ -236,7 +236,12 @@ export class LoadBalancer extends Construct {
       });
     }
 
-    this.alarms = props.alarms ? this.createAlarms(props.alarms, this.loadBalancer, this.targetGroup, props.minHealthyHosts ?? 1) : [];
+    this.alarms = props.alarms
+      ? checkedAlarms(
+          this.createAlarms(props.alarms, this.loadBalancer, this.targetGroup, props.minHealthyHosts ?? 1),
+          `LoadBalancer.createAlarms() of ${this.node.path}`,
+        )
+      : [];
   }
 
   /** Listener ports for a configuration: what the ALB security group must open. */

@@ -15,7 +15,7 @@ export interface ServiceBundle {
 }
 
 /**
- * Bundles the reference service (or another entry, e.g. the bench's bare server) into one file with esbuild: Node 20, CommonJS, every runtime
+ * Bundles the reference service (or another entry, e.g. the bench's bare server) into one file with esbuild: Node 22 (the fleet's, REFERENCE_SERVICE_NODEJS_MAJOR), CommonJS, every runtime
  * dependency inlined (`pg-native` and Cloudflare sockets are optional requires pg never needs
  * here). Deterministic: no timestamps, no absolute paths (the working directory is the
  * repository root), no minification, so two builds of the same sources are byte-identical and
@@ -29,7 +29,7 @@ export async function buildServiceBundle(outfile = SERVICE_BUNDLE, entry = 'serv
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'cjs',
     external: ['pg-native', 'cloudflare:sockets'],
     legalComments: 'eof',

@@ -86,6 +86,29 @@ const enumKind = <T extends string>(values: readonly [T, ...T[]]): VariableKind<
   type: values.join(' | '),
 });
 
+/** Worker processes per instance: `auto` (one per vCPU) or a count. */
+export type Workers = 'auto' | number;
+/** The most workers app.env may ask for. */
+export const MAX_WORKERS = 1024;
+
+const workersKind: VariableKind<Workers> = {
+  schema: z
+    .string()
+    .regex(/^(auto|[1-9]\d{0,3})$/, { message: `must be "auto" or a whole number from 1 to ${MAX_WORKERS}` })
+    .transform((v) => (v === 'auto' ? 'auto' : Number(v)))
+    .pipe(
+      z.union([
+        z.literal('auto'),
+        z
+          .number()
+          .int()
+          .max(MAX_WORKERS, { message: `must be <= ${MAX_WORKERS}` }),
+      ]),
+    ) as unknown as z.ZodType<Workers>,
+  format: String,
+  type: `auto | integer 1..${MAX_WORKERS}`,
+};
+
 const spec = <T, R extends Omit<VariableSpec<T>, keyof VariableKind<T>>>(kind: VariableKind<T>, rest: R): VariableKind<T> & R => ({
   ...kind,
   ...rest,
@@ -130,16 +153,33 @@ export const APP_ENV = {
     checkedBy: 'config schema (`app.port`); the target group and the security groups use the same value',
     service: 'Listens on it (all interfaces on the fleet, loopback locally).',
   }),
+  APP_WORKERS: spec(workersKind, {
+    meaning:
+      'Worker processes per instance, each with its own event loop, pools and cache connections: `auto` is one per vCPU the instance has.',
+    checkedBy: "WK-1 (a number fits the size's vCPUs), WK-2 (the CPU target is reachable), CB-1 and CB-2 (workers x pools)",
+    service:
+      'A supervising primary (node:cluster) accepts the connections and hands each to the least-loaded worker that is not overloaded; restarts a crashed worker with backoff; answers sheds itself.',
+    default: 1,
+  }),
+  APP_MAX_CONNECTIONS_PER_WORKER: spec(intKind(16, 100_000), {
+    meaning: 'Open client connections one worker may hold; a connection beyond it gets a fast 503 from the primary.',
+    checkedBy: 'WK-3 (fits the file-descriptor limit with the pools)',
+    service:
+      'The primary hands a worker no new connection while it holds this many; when every worker does, it answers the request 503 itself and closes the connection.',
+    default: 1024,
+  }),
   APP_KEEPALIVE_TIMEOUT_MS: spec(intKind(1000, 4_100_000), {
     meaning: 'HTTP keep-alive timeout of the app.',
-    checkedBy: 'TC-1: longer than the ALB idle timeout',
-    service: '`server.keepAliveTimeout` (and `headersTimeout` just above it), so the ALB, never the app, closes idle connections.',
+    checkedBy: 'TC-1: longer than the ALB idle timeout; TC-10: not shorter than the stalled-connection bound',
+    service:
+      "`server.keepAliveTimeout`, with Node 22's `keepAliveTimeoutBuffer` at 0: an idle connection closes exactly then, so the ALB, never the app, closes idle connections. Node measures the headers timeout per request (since Node 18), so it no longer has to exceed this.",
   }),
   APP_REQUEST_TIMEOUT_MS: spec(intKind(1000, 3_600_000), {
     meaning: 'Upper bound on handling one request, every downstream call included.',
-    checkedBy: 'TC-2 (< ALB idle timeout), TC-3, TC-4, TC-5, TC-7, TC-8 (every inner timeout is shorter)',
+    checkedBy:
+      'TC-2 (< ALB idle timeout), TC-3, TC-4, TC-5, TC-7, TC-8 (every inner timeout is shorter), TC-10 (the stalled-connection bound)',
     service:
-      'A deadline per request, passed to every query (client-side `query_timeout` = time left), cache call and retry; an expired deadline answers 503.',
+      "A deadline per request, passed to every query (client-side `query_timeout` = time left), cache call and retry; an expired deadline answers 503. Also the connection bounds (`contract/src/connection-bounds.ts`): a request's headers and body must arrive within it (Node's `headersTimeout` and `requestTimeout`, checked every second), and a connection with no progress for it plus 1 s is closed.",
   }),
   APP_SHUTDOWN_DRAIN_MS: spec(intKind(0, 3_600_000), {
     meaning: "How long in-flight requests may take to finish after SIGTERM: the target group's deregistration delay.",
@@ -154,7 +194,7 @@ export const APP_ENV = {
       'A new request is answered 503 + `Retry-After` at once while the oldest pool waiter is older than this; a queued request waits at most twice this long, then gets the same 503.',
   }),
   APP_SHED_QUEUE_LENGTH: spec(intKind(1, 100_000), {
-    meaning: 'Longest acceptable DB pool wait queue per pool before the app sheds load.',
+    meaning: 'Longest acceptable DB pool wait queue per pool (of one worker) before the app sheds load.',
     checkedBy: 'config schema (`app.shedQueueLength`)',
     service: 'A new request is answered 503 + `Retry-After` at once while more requests than this wait for a writer connection.',
   }),
@@ -268,12 +308,12 @@ export const APP_ENV = {
       'Signs a token per new writer connection with @aws-sdk/rds-signer, cached and renewed well before its 15-minute lifetime ends.',
   }),
   DB_POOL_SIZE: spec(intKind(1, 500), {
-    meaning: 'Writer connections per instance.',
+    meaning: 'Writer connections per worker process (an instance opens workers x this).',
     checkedBy: 'CB-1 (writer budget)',
     service: "Size of the writer pool; the reads' fallback reuses it, so the budget holds when every replica is down.",
   }),
   DB_READER_POOL_SIZE: spec(intKind(0, 500), {
-    meaning: 'Reader connections per instance, over all replicas.',
+    meaning: 'Reader connections per worker process, over all replicas (an instance opens workers x this).',
     checkedBy: 'CB-2 (reader budget)',
     service: 'Split over the reader hosts (per-host pools, sizes adding up to this).',
   }),
@@ -316,9 +356,10 @@ export const APP_ENV = {
     service: 'TTL of entries outside every freshness class (and of all entries locally when the freshness model is absent).',
   }),
   CACHE_CONNECTIONS: spec(intKind(1, 1000), {
-    meaning: 'Cache connections per instance.',
-    checkedBy: 'the cache-connections alarm (fleet.maxCapacity x this)',
-    service: 'Opens exactly this many connections: half to the reader endpoint, the rest (at least one) to the primary.',
+    meaning: 'Cache connections per instance, shared out over its workers.',
+    checkedBy: 'the cache-connections alarm (fleet.maxCapacity x the connections an instance opens)',
+    service:
+      'Each worker opens its share (`cacheConnectionsOfWorker`: sizes differing by at most one, at least one to each endpoint), half to the reader endpoint, the rest to the primary.',
   }),
   FRESHNESS_PARAMETER_PATH: spec(textKind(/^\/.*\/$/, 'must be an SSM path starting and ending with "/"'), {
     meaning: 'SSM path of the freshness model: one JSON parameter per content class.',

@@ -12,6 +12,9 @@ export interface ErrorBody {
 export const ERROR_CODES = [
   'bad_request',
   'invalid_json',
+  'request_timeout',
+  'headers_too_large',
+  'expectation_failed',
   'payload_too_large',
   'unsupported_media_type',
   'not_found',

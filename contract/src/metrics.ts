@@ -29,6 +29,8 @@ export const APP_METRICS = {
   ServerErrors: 'Count',
   /** Requests answered 503 by load shedding (pool queue, queue age, event-loop lag). */
   ShedRequests: 'Count',
+  /** Requests the client gave up on before they were read (closed its connection, or too slow to send them within the request timeout): the client's doing, never a ServerError. */
+  ClientAborts: 'Count',
   CacheHits: 'Count',
   CacheMisses: 'Count',
   /** Cache calls that failed or timed out; the read went to the database. */

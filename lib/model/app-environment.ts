@@ -40,6 +40,8 @@ export interface LocalRuntime {
   /** No TLS to the database or the cache, no IAM tokens: only with runtime `local`. */
   readonly insecure?: boolean;
   readonly metricsFlushMs?: number;
+  /** Worker processes instead of `app.workers` (the proving ground runs the count the instance size implies: "auto" would count this machine's CPUs). */
+  readonly workers?: number;
   readonly freshnessRefreshMs?: number;
 }
 
@@ -57,6 +59,8 @@ export function appEnvironment(config: EnvironmentConfig, endpoints: AppEndpoint
     APP_STACK_NAME: config.stackName,
     AWS_REGION: config.region,
     APP_PORT: local?.port ?? app.port,
+    APP_WORKERS: local?.workers ?? app.workers,
+    APP_MAX_CONNECTIONS_PER_WORKER: app.maxConnectionsPerWorker,
     APP_KEEPALIVE_TIMEOUT_MS: app.keepAliveTimeoutSeconds * 1000,
     APP_REQUEST_TIMEOUT_MS: app.requestTimeoutSeconds * 1000,
     APP_SHUTDOWN_DRAIN_MS: loadBalancer.deregistrationDelaySeconds * 1000,

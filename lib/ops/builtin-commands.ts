@@ -8,6 +8,7 @@ import { planCommand } from './plan-command.js';
 import { preflightCommand } from './preflight-command.js';
 import { reportCommand } from './report-command.js';
 import { statusCommand } from './status-command.js';
+import { zonalShiftCommand } from './zonal-shift-command.js';
 
 /**
  * The CLI's commands, in the order `--help` lists them. A new command is a new file
@@ -23,5 +24,6 @@ export function builtinCommands(): CommandRegistry {
     .register(drillCommand)
     .register(planCommand)
     .register(preflightCommand)
-    .register(deployCommand);
+    .register(deployCommand)
+    .register(zonalShiftCommand);
 }

@@ -429,6 +429,7 @@ export function createDeployCommand(deps: DeployDeps = {}): Command {
       'says why; also a stack in a state that takes no update, with what to do), 2 bad input, an',
       'unknown environment, no or wrong credentials, a synth that fails.',
     ].join('\n'),
+    verdict: 'the deploy was refused, rolled back or failed (the verdict line says why and what to do)',
     sdkClients: ['@aws-sdk/client-sts', '@aws-sdk/client-cloudformation'],
     options: {
       ...ENVIRONMENT_OPTIONS,

@@ -33,8 +33,10 @@ function parseDrillOptions(values: OptionValues): DrillOptions {
 /** The plan on the stack and region of the target (--stack and --region override the environment's). */
 function withTarget(plan: DrillPlan, target: Target, stackTag: string): DrillPlan {
   const stack = target.stack ?? plan.stack;
-  const findBy = Object.fromEntries(Object.entries(plan.findBy).map(([k, v]) => [k, k === stackTag ? stack : v]));
-  return { ...plan, stack, region: target.region ?? plan.region, findBy };
+  // Every name the plan derives from the stack (tags, alarm names, the description) follows --stack.
+  const renamed = stack === plan.stack ? plan : (JSON.parse(JSON.stringify(plan).split(plan.stack).join(stack)) as DrillPlan);
+  const findBy = Object.fromEntries(Object.entries(renamed.findBy).map(([k, v]) => [k, k === stackTag ? stack : v]));
+  return { ...renamed, stack, region: target.region ?? plan.region, findBy };
 }
 
 /** What an environment without failure drills needs before this drill can run, in lines. */
@@ -67,13 +69,14 @@ async function drill(values: OptionValues, io: LocalIo): Promise<number> {
     // What the environment would need, and the plan it would then have, instead of a refusal.
     const enabled = { ...env, failureDrills: { ...env.failureDrills, enabled: true } };
     const needs = withTarget(drillPlan(fm, enabled, mode as FailureModeId, options), target, fm.DRILL_TAGS.stack);
+    const named = { ...env, stackName: needs.stack };
     const templates = fm.drillTemplates(enabled).length;
     if (values.json === true)
       writeLine(
         stdout,
-        JSON.stringify({ deployed: false, needs: drillNeeds(env, templates, configFileOption(values)), plan: needs }, null, 2),
+        JSON.stringify({ deployed: false, needs: drillNeeds(named, templates, configFileOption(values)), plan: needs }, null, 2),
       );
-    else stdout.write(`${drillNeeds(env, templates, configFileOption(values)).join('\n')}\n\n${renderPlan(needs)}`);
+    else stdout.write(`${drillNeeds(named, templates, configFileOption(values)).join('\n')}\n\n${renderPlan(needs)}`);
     return ExitCode.Alarm;
   }
   const plan = withTarget(drillPlan(fm, env, mode as FailureModeId, options), target, fm.DRILL_TAGS.stack);

@@ -1,6 +1,8 @@
 // The ops CLI's public surface: re-exports only.
 export * from './alarm-discovery.js';
 export * from './alarm-naming.js';
+export * from './arc-zonal-shift-client.js';
+export * from './availability-zone-ids.js';
 export * from './aws-profiles.js';
 export * from './builtin-commands.js';
 export * from './certificate-coverage.js';
@@ -27,7 +29,6 @@ export * from './fis-gateway.js';
 export * from './freshness-command.js';
 export * from './gate-command.js';
 export * from './help.js';
-export * from './instance-vcpus.js';
 export * from './metric-data.js';
 export * from './optional-sdk.js';
 export * from './plan-command.js';
@@ -58,3 +59,9 @@ export * from './synthesized-template.js';
 export * from './target-options.js';
 export * from './text-format.js';
 export * from './verdicts.js';
+export * from './zonal-shift-actions.js';
+export * from './zonal-shift-command.js';
+export * from './zonal-shift-errors.js';
+export * from './zonal-shift-input.js';
+export * from './zonal-shift-render.js';
+export * from './zonal-shift-targets.js';

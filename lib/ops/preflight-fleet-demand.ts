@@ -2,7 +2,7 @@ import type { DescribeInstanceTypesCommandInput } from '@aws-sdk/client-ec2';
 import type { PreflightContext } from './preflight-check.js';
 import { fleetVcpuDemand, type FleetVcpuDemand } from './preflight-capacity.js';
 import { fleetShapes } from './preflight-template.js';
-import { INSTANCE_VCPUS } from './instance-vcpus.js';
+import { INSTANCE_VCPUS } from '../model/config/instance-vcpus.js';
 
 export interface StackVcpuDemand {
   readonly fleets: readonly FleetVcpuDemand[];

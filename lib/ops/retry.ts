@@ -58,9 +58,16 @@ export function backoffDelay(retry: number, policy: RetryPolicy, random: () => n
 /**
  * Runs `attempt` until it succeeds, fails with a non-retryable error, runs out of attempts
  * or of total time, or the signal aborts (its reason is thrown, also during a backoff).
+ * `retryable` narrows what is retried for a call that is not idempotent (default isRetryable).
  * @throws RetriesExhaustedError wrapping the last retryable error.
  */
-export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, clock: Clock, signal?: AbortSignal): Promise<T> {
+export async function withRetry<T>(
+  attempt: () => Promise<T>,
+  policy: RetryPolicy,
+  clock: Clock,
+  signal?: AbortSignal,
+  retryable: (err: unknown) => boolean = isRetryable,
+): Promise<T> {
   const start = clock.now();
   for (let n = 1; ; n++) {
     if (signal?.aborted) throw signal.reason;
@@ -68,7 +75,7 @@ export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolic
       return await attempt();
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (!isRetryable(err)) throw err;
+      if (!retryable(err)) throw err;
       const delay = backoffDelay(n, policy, clock.random);
       if (n >= policy.maxAttempts || clock.now() - start + delay > policy.maxTotalMs) {
         throw new RetriesExhaustedError(err, n);

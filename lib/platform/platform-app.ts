@@ -105,9 +105,20 @@ export class PlatformApp extends App {
       app.synth();
       return 0;
     } catch (error) {
+      const stderr = options.stderr ?? ((text: string) => process.stderr.write(text));
+      if (isValidationFailure(error)) {
+        // The policy gates or the template invariants failed: CDK has printed every finding with
+        // its fix above; the report's path is the rest of the answer, not a stack trace.
+        const report = /can be found in: (\S+)/.exec(error.message)?.[1];
+        stderr(
+          `\nsynth stopped: the policy gates or template invariants found the problems listed above${report ? `; report: ${report}` : ''}\n\n`,
+        );
+        process.exitCode = 1;
+        return 1;
+      }
       if (!isConfigError(error)) throw error;
       // A user mistake, not a platform bug: the message is the whole answer.
-      (options.stderr ?? ((text: string) => process.stderr.write(text)))(`\n${error.message}\n\n`);
+      stderr(`\n${error.message}\n\n`);
       process.exitCode = 1;
       return 1;
     }
@@ -145,4 +156,9 @@ export class PlatformApp extends App {
     const environments = selectEnvironments(options.environments ?? this.environments(), this.node.tryGetContext(STACKS_CONTEXT));
     return addPlatform(this, environments, { policies: false, ...(options.stackProps ? { stackProps: options.stackProps } : {}) });
   }
+}
+
+/** CDK's error when a validation plugin (a policy pack, the template invariants) reported an unacknowledged finding. */
+function isValidationFailure(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'ValidationFailed';
 }

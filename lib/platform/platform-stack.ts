@@ -33,7 +33,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { statefulProtection, type StatefulProtection } from '../../constructs/stateful-protection';
 import { appEnvironment } from '../model/app-environment';
 import { referenceServiceArtifact } from './reference-service';
+import { cacheConnectionsPerInstance } from '@loadbearing/contract';
 import { azLossFloor } from '../model/config/capacity';
+import { fleetWorkers } from '../model/config/workers';
 import { ConfigError } from '../model/config/config-error';
 import { edgeBackstopLimit } from '../model/config/waf-settings';
 import type { EnvironmentConfig } from '../model/config/environment-schema';
@@ -122,6 +124,8 @@ export interface PlatformStackProps extends Omit<StackProps, 'env' | 'stackName'
  */
 export class PlatformStack extends Stack {
   public readonly config: EnvironmentConfig;
+  /** What happens to stateful resources on delete (from `dataProtection`); a team's own stateful constructs (AppBucket) take it. */
+  public readonly protection: StatefulProtection;
   public readonly network: Network;
   public readonly securityGroups: SecurityGroups;
   public readonly alarmTopics: AlarmTopics;
@@ -158,7 +162,7 @@ export class PlatformStack extends Stack {
     Tags.of(this).add('loadbearing:stage', config.stage);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
 
-    const protection = statefulProtection(config.dataProtection.allowDestroy);
+    const protection = (this.protection = statefulProtection(config.dataProtection.allowDestroy));
     const azs = config.availabilityZones;
     const logsKey = new LogEncryptionKey(this, 'LogsKey', { protection }).key;
 
@@ -237,7 +241,9 @@ export class PlatformStack extends Stack {
       protection,
       logsKey,
       alarms,
-      expectedClientConnections: config.fleet.maxCapacity * config.app.cacheConnectionsPerInstance,
+      // Every worker opens its share of app.cacheConnectionsPerInstance, at least one to each endpoint.
+      expectedClientConnections:
+        config.fleet.maxCapacity * cacheConnectionsPerInstance(config.app.cacheConnectionsPerInstance, fleetWorkers(config).max, true),
       namePrefix: config.stackName,
     });
     // The freshness model for the app (its cache TTLs), in every environment: CloudFront is optional.
@@ -412,7 +418,10 @@ export class PlatformStack extends Stack {
           path: `environments.${config.name}.alarms.${field}${field === 'overrides' ? `.${key}` : ''}`,
           value: JSON.stringify(key),
           rule: 'no alarm has this key',
-          fix: `use one of: ${alarms.keys.join(', ')}.`,
+          fix:
+            key.startsWith('app-') && !alarms.keys.some((k) => k.startsWith('app-'))
+              ? `app.metrics is "none" here, so there are no app-* alarms: set app.metrics to "contract" (the app publishes the contract's metrics), or remove the override. Keys: ${alarms.keys.join(', ')}.`
+              : `use one of: ${alarms.keys.join(', ')}.`,
         })),
         `environment ${config.name}`,
       );

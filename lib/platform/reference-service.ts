@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AppArtifact } from '../../constructs/app-release';
+import { REFERENCE_SERVICE_NODEJS_MAJOR } from '../model/config/app-settings';
 import { ConfigError } from '../model/config/config-error';
 
 /** Where the reference service's bundle lives, relative to the repository (or package) root. */
@@ -37,5 +38,5 @@ export function referenceServiceArtifact(environment = 'this environment'): AppA
       'the app release',
     );
   }
-  return { path: bundle, runtime: 'nodejs', nodejsMajor: 22, startCommand: 'loadbearing-service.js' };
+  return { path: bundle, runtime: 'nodejs', nodejsMajor: REFERENCE_SERVICE_NODEJS_MAJOR, startCommand: 'loadbearing-service.js' };
 }

@@ -1,9 +1,9 @@
 import { azLossFloor } from 'loadbearing/model';
 import type { EnvironmentConfig } from 'loadbearing/model';
-import { failureMode, WRITE_ROUND_TRIPS } from 'loadbearing/model';
+import { failureMode, WORKER_RECOVERY_SECONDS, WRITE_ROUND_TRIPS } from 'loadbearing/model';
 import { localRateRule, healthCheckTimings } from './topology/haproxy-config';
 import type { RunMeasurement } from './measurement';
-import { localInstances, TIME_SCALE } from './scale';
+import { localInstances, localWorkers, TIME_SCALE } from './scale';
 import type { ScenarioId } from './scenario-ids';
 import { releaseBudgets } from './release/release-budgets';
 import type { RolloutLog } from './release/rollout';
@@ -257,6 +257,59 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
     }
     case 'instance-loss':
       return [...targetLoss(i, 100 / n, n - 1, `1 of ${n} targets`), recovery(i), ...writes(m)];
+    case 'worker-crash': {
+      // Only the requests in flight on the killed worker may fail, in the moment it dies; the
+      // instance stays in service (its primary answers the health check) and the worker is back
+      // within WORKER_RECOVERY_SECONDS (a process restart: not scaled).
+      const workers = i.m.workerCounts;
+      const killedAt = m.actualFault?.startMs ?? m.faultStartMs;
+      // Requests are bucketed by their planned send: the ones in flight at the kill were sent in
+      // its bucket or the one before; the moment lasts until the end of the bucket after it.
+      const killBucket = Math.floor(killedAt / m.bucketMs) * m.bucketMs;
+      const moment: [number, number] = [killBucket - m.bucketMs, killBucket + 2 * m.bucketMs];
+      const perInstance = localWorkers(config);
+      const share = 100 / (n * perInstance);
+      return [
+        check(
+          'errors-at-kill',
+          'errors in the moment the worker dies',
+          '<=',
+          share,
+          m.window(...moment).errorPercent,
+          '%',
+          `the requests in flight on it: at most its share (1 of ${n} instances x ${perInstance} workers)`,
+        ),
+        check(
+          'errors-after-kill',
+          'errors after that moment',
+          '<=',
+          ERROR_BUDGET_PERCENT,
+          m.window(moment[1], m.durationMs).errorPercent,
+          '%',
+          'the primary hands new connections to the other workers at once',
+        ),
+        check(
+          'healthy-targets',
+          'fewest healthy targets during the fault',
+          '>=',
+          n,
+          fault.minHealthyTargets ?? 0,
+          'targets',
+          'the primary answers the health check while any worker is up: no target is taken out (HAProxy runtime API, sampled every second)',
+        ),
+        check(
+          'worker-back',
+          'seconds until the instance runs all its workers again',
+          '<=',
+          WORKER_RECOVERY_SECONDS,
+          workerBackSeconds(workers, 'i1', perInstance, killedAt),
+          's',
+          `failure mode worker-crash: the first restart waits 100 ms, then the worker starts (the Workers count in the primary's metrics documents)`,
+        ),
+        recovery(i),
+        ...writes(m),
+      ];
+    }
     case 'az-loss': {
       const azs = config.availabilityZones.length;
       return [
@@ -416,6 +469,24 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
     default:
       throw new Error(`no proving-ground scenario for ${id}`);
   }
+}
+
+/**
+ * Seconds from `fromMs` until `instance` reported `full` workers again after it reported fewer;
+ * 0 when it never reported fewer (a restart quicker than one metrics document), Infinity when it
+ * never got back within the run.
+ */
+export function workerBackSeconds(
+  counts: readonly { tMs: number; instance: string; workers: number }[],
+  instance: string,
+  full: number,
+  fromMs: number,
+): number {
+  const after = counts.filter((c) => c.instance === instance && c.tMs >= fromMs);
+  const down = after.findIndex((c) => c.workers < full);
+  if (down < 0) return 0;
+  const back = after.slice(down).find((c) => c.workers >= full);
+  return back ? Math.round((back.tMs - fromMs) / 100) / 10 : Number.POSITIVE_INFINITY;
 }
 
 /** The over-limit client gets 429s for everything beyond the limit in each window it sends in. */

@@ -44,6 +44,8 @@ export interface PhaseSummary {
   readonly ok: Distribution;
   readonly shed: Distribution;
   readonly errorKinds: Record<string, number>;
+  /** Shed answers by the process that shed them (primary or worker): how many, and their latency. */
+  readonly shedBy: Record<string, { count: number; p50Ms: number; p99Ms: number }>;
   readonly byKind: Record<RequestKind, { counts: Counts; errorPercent: number; p99Ms: number }>;
   /** The service's own metrics over the phase (EMF), summed over the instances. */
   readonly service: { counters: Record<string, number>; poolWaitP99Ms: number; eventLoopLagMaxMs: number };
@@ -71,6 +73,8 @@ export interface RunMeasurement {
   /** The service's error log messages (5xx not shed), most frequent first. */
   readonly serviceErrors: readonly { cause: string; count: number }[];
   readonly topStatements: readonly { query: string; calls: number; totalMs: number; meanMs: number }[];
+  /** Workers each instance reported up (its primary's EMF documents), ms from the run's start. */
+  readonly workerCounts: readonly { tMs: number; instance: string; workers: number }[];
   /** Sums over arbitrary bucket ranges (detection windows, recovery); not serialized. */
   window(fromMs: number, toMs: number): { counts: Counts; errorPercent: number; p99Ms: number };
   /** Seconds after the fault cleared until p99 and errors stayed at the pre-fault level (Infinity: never within the run). */
@@ -108,6 +112,11 @@ export function measureRun(input: {
     const counts = cells.reduce((c, cell) => addCounts(c, cell.counts), emptyCounts());
     const errorKinds: Record<string, number> = {};
     for (const cell of cells) for (const [k, n] of cell.errorKinds) errorKinds[k] = (errorKinds[k] ?? 0) + n;
+    const shedBy: PhaseSummary['shedBy'] = {};
+    for (const by of new Set(cells.flatMap((c) => [...c.shedBy.keys()]))) {
+      const h = merged(cells.flatMap((c) => (c.shedBy.has(by) ? [c.shedBy.get(by)!] : [])));
+      shedBy[by] = { count: h.totalCount, p50Ms: round(percentileMs(h, 50)), p99Ms: round(percentileMs(h, 99)) };
+    }
     const byKind = Object.fromEntries(
       REQUEST_KINDS.map((kind) => {
         const kc = kindCells(kind);
@@ -131,6 +140,7 @@ export function measureRun(input: {
       ok: distribution(merged(cells.map((c) => c.ok))),
       shed: distribution(merged(cells.map((c) => c.shed))),
       errorKinds,
+      shedBy,
       byKind,
       service: {
         counters,
@@ -217,6 +227,7 @@ export function measureRun(input: {
       .slice(0, 5)
       .map(([cause, count]) => ({ cause, count })),
     topStatements: input.topStatements,
+    workerCounts: observer.workers,
     window,
     recoverySeconds,
   };

@@ -27,7 +27,16 @@ export interface Sample {
   readonly replicaSessions?: { active: number; idle: number; waiting: number };
 }
 
-const COUNTERS = ['Requests', 'ServerErrors', 'ShedRequests', 'CacheHits', 'CacheMisses', 'CacheFallbacks', 'ReplicaFallbacks'];
+const COUNTERS = [
+  'Requests',
+  'ServerErrors',
+  'ShedRequests',
+  'ClientAborts',
+  'CacheHits',
+  'CacheMisses',
+  'CacheFallbacks',
+  'ReplicaFallbacks',
+];
 
 /**
  * CPU seconds (user + system) of each component: every process descending from its leader
@@ -110,12 +119,17 @@ export class Observer {
     private readonly bucketMs: number,
   ) {}
 
-  /** Feeds one service document (EMF or log line); EMF documents are bucketed by arrival time. */
   /** Messages of the service's error logs (5xx that were not shed), counted: the causes behind the errors. */
   readonly serviceErrors = new Map<string, number>();
 
-  onDocument(doc: Record<string, unknown>): void {
+  /** Feeds one service document (EMF or log line) of `instance`; EMF documents are bucketed by arrival time. */
+  /** Workers each instance's primary reported up, over time (its EMF documents' `Workers`). */
+  readonly workers: { tMs: number; instance: string; workers: number }[] = [];
+
+  onDocument(doc: Record<string, unknown>, instance?: string): void {
     if (!this.start) return;
+    if (instance !== undefined && typeof doc.Workers === 'number')
+      this.workers.push({ tMs: Math.round(performance.now() - this.start), instance, workers: doc.Workers });
     if (!('_aws' in doc)) {
       if (typeof doc.level === 'number' && doc.level >= 50) {
         const cause = `${String(doc.message ?? '')}: ${String(doc.err ?? '')}`.slice(0, 120);

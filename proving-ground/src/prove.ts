@@ -13,6 +13,7 @@ import {
   PREREQUISITES_HINT,
   redisUnavailable,
   SERVICE_BUNDLE_PATH,
+  serviceNodeUnavailable,
 } from './local-stack';
 import { calibrate, type CalibrationResult } from './calibrate';
 import { resultsJson, resultsMarkdown, type ProveResults, type ScenarioResult } from './report/results';
@@ -66,7 +67,9 @@ async function portInUse(port: number): Promise<boolean> {
 
 /** Everything checked before a process is started; throws ProveInputError with one line. */
 export async function preflight(o: Pick<ProveOptions, 'port'>): Promise<void> {
-  const missing = [haproxyUnavailable(), redisUnavailable(), postgresUnavailable(), motoUnavailable()].filter(Boolean);
+  const missing = [haproxyUnavailable(), redisUnavailable(), postgresUnavailable(), motoUnavailable(), serviceNodeUnavailable()].filter(
+    Boolean,
+  );
   if (missing.length > 0) throw new ProveInputError(`cannot run the proving ground: ${missing.join('; ')}; ${PREREQUISITES_HINT}`);
   if (!existsSync(SERVICE_BUNDLE_PATH))
     throw new ProveInputError(`the service bundle ${SERVICE_BUNDLE_PATH} is missing: run npm run build (npm run prove builds it)`);
@@ -106,7 +109,7 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
       dbDelayMs: DB_DELAY_MS,
       haproxyPort: o.port,
       appEnvOverrides: o.appEnvOverrides,
-      onDocument: (_instance, doc) => documents.sink?.(doc),
+      onDocument: (instance, doc) => documents.sink?.(doc, instance),
       marker: process.env.LOADBEARING_PROVE_MARKER ? { LOADBEARING_PROVE_MARKER: process.env.LOADBEARING_PROVE_MARKER } : undefined,
       progress: (text) => o.progress(`setup: ${text}`),
     });

@@ -23,7 +23,7 @@ export interface RunContext {
   readonly topology: Topology;
   readonly timings: Timings;
   /** Receives every service document while a run observes (set by the runner). */
-  documents: { sink?: (doc: Record<string, unknown>) => void };
+  documents: { sink?: (doc: Record<string, unknown>, instance: string) => void };
   readonly dbDelayMs: number;
   readonly seed: number;
   readonly progress: (text: string) => void;
@@ -134,7 +134,7 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
   const recorder = new Recorder(timings.bucketMs, { faultStartMs: window.startMs, faultEndMs: window.endMs, endMs });
   const observer = new Observer(topology, timings.bucketMs);
   const firstOrderId = await nextOrderId(topology);
-  ctx.documents.sink = (doc) => observer.onDocument(doc);
+  ctx.documents.sink = (doc, instance) => observer.onDocument(doc, instance);
   const release = newReleaseRun();
   const faultCtx: FaultContext = { topology, config, release };
   const faultLog: { tMs: number; what: string }[] = [];

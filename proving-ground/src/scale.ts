@@ -1,4 +1,4 @@
-import type { EnvironmentConfig } from 'loadbearing/model';
+import { fleetWorkers, type EnvironmentConfig } from 'loadbearing/model';
 
 /**
  * How one environment is shrunk to fit one 2-core machine. Two factors, both documented in
@@ -11,8 +11,8 @@ import type { EnvironmentConfig } from 'loadbearing/model';
  *   the same 6.7 requests per second. Per-request timeouts (request, cache, statement, pool
  *   wait, idle and keep-alive) are not scaled either: they are what the scenarios measure.
  * - **Fleet**: one service instance per Availability Zone, so losing an AZ loses the same share
- *   of the fleet as in AWS. Pool sizes, timeouts and shedding bounds per instance are the
- *   environment's own.
+ *   of the fleet as in AWS, each with the workers its instance size runs. Pool sizes, timeouts
+ *   and shedding bounds per worker are the environment's own.
  */
 export const TIME_SCALE = 10;
 
@@ -27,6 +27,14 @@ export const WAF_WINDOW_SECONDS = 300;
 /** Service instances the proving ground runs for `config`: one per Availability Zone. */
 export function localInstances(config: EnvironmentConfig): number {
   return config.availabilityZones.length;
+}
+
+/**
+ * Worker processes of each local instance: as many as the environment's instance size runs (its
+ * vCPUs with app.workers "auto"; the most, where the profile's types differ), never this machine's.
+ */
+export function localWorkers(config: EnvironmentConfig): number {
+  return fleetWorkers(config).max;
 }
 
 /** Instances lost with one AZ: the AZ's share of the local fleet. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { EnvironmentConfig } from 'loadbearing/model';
 import { failureMode, LOCAL_REHEARSALS } from 'loadbearing/model';
 import { localRateRule } from './topology/haproxy-config';
@@ -69,6 +70,23 @@ async function killInstances(ctx: FaultContext, count: number): Promise<void> {
   );
 }
 
+/** PIDs of an instance's workers: its primary's children. */
+export function workerPids(primaryPid: number): number[] {
+  try {
+    return readFileSync(`/proc/${primaryPid}/task/${primaryPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Kills one worker of the first instance (SIGKILL): its primary must restart it while the instance serves. */
+async function killWorker(ctx: FaultContext): Promise<void> {
+  const instance = ctx.topology.instances[0]!;
+  const [victim] = workerPids(instance.service!.process.pid);
+  if (victim === undefined) throw new Error(`instance ${instance.name} has no worker to kill`);
+  process.kill(victim, 'SIGKILL');
+}
+
 async function replaceKilled(ctx: FaultContext): Promise<void> {
   await Promise.all(
     ctx.topology.instances
@@ -95,6 +113,13 @@ const SCENARIOS: Readonly<Record<string, Omit<Scenario, 'id' | 'fault'>>> = {
     steps: [{ at: 0, what: 'kill -9 instance i1', run: (ctx) => killInstances(ctx, 1) }],
     // The replacement Auto Scaling would launch: it joins once HAProxy sees it healthy.
     clear: (ctx) => replaceKilled(ctx),
+  },
+  'worker-crash': {
+    title: 'One worker process of one instance killed',
+    loadAt: steady,
+    steps: [{ at: 0, what: 'kill -9 one worker of instance i1', run: (ctx) => killWorker(ctx) }],
+    // Nothing to clear: the instance's primary restarts the worker by itself.
+    clear: nothing,
   },
   'az-loss': {
     title: "An AZ's share of the fleet and the replica lost",

@@ -23,6 +23,7 @@ function phase(p99: number, sent = 1000, errors = 0, counters: Record<string, nu
     ok: d,
     shed: distribution(newHistogram()),
     errorKinds: {},
+    shedBy: {},
     byKind: { 'cached-read': kind, 'uncached-read': kind, list: kind, write: kind },
     service: { counters, poolWaitP99Ms: 0, eventLoopLagMaxMs: 0 },
     minHealthyTargets: 3,
@@ -44,6 +45,7 @@ function measurement(before: PhaseSummary, fault: PhaseSummary, recovery = 1): R
     listenOverflows: 0,
     serviceErrors: [],
     topStatements: [],
+    workerCounts: [],
     window: () => ({ counts: fault.counts, errorPercent: fault.errorPercent, p99Ms: fault.all.p99Ms }),
     recoverySeconds: () => recovery,
   };

@@ -4,21 +4,21 @@ import { performance } from 'node:perf_hooks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import pg from 'pg';
-import type { AppEnv } from '@loadbearing/contract';
+import { cacheConnectionsOfWorker, type AppEnv } from '@loadbearing/contract';
+import { Admission } from './admission';
 import { Cache } from './cache';
 import { Database, isAuthError } from './db';
 import { Deadline } from './deadline';
 import { Freshness } from './freshness';
-import { HttpError } from './http-error';
 import { expireKeys } from './idempotency';
-import { Items, MAX_PAGE, parseId } from './items';
+import { Items, parseId, parseLimit } from './items';
 import type { Logger } from './log';
-import { Metrics } from './metrics';
+import { AppMetrics as Metrics } from '@loadbearing/contract';
 import { migrate } from './migrations';
 import { RetryBudget } from './retry';
 import { Secrets } from './secrets';
-import { Server, type Route } from './server';
-import { describeShed, LagSampler, shedPayloads, shedReason, type ShedBounds } from './shedding';
+import { HEALTH_PATH, Server, type Route } from './server';
+import { describeShed, LagSampler, SATURATED_LAG_SHARE, shedPayloads, shedReason, type ShedBounds, type ShedDecision } from './shedding';
 
 const noCache = (headers: Record<string, unknown>) => /no-cache/i.test(String(headers['cache-control'] ?? ''));
 const replayHeader = (replayed: boolean): Record<string, string> => (replayed ? { 'idempotent-replayed': 'true' } : {});
@@ -116,14 +116,36 @@ export interface App {
   stop(): Promise<number>;
 }
 
+export interface AppOptions {
+  /** Which worker this is: its share of the cache connections; worker 0 expires the idempotency keys. */
+  readonly worker: { readonly index: number; readonly count: number };
+  /** Run the migrations first. A worker does not: its primary ran them once for the instance. */
+  readonly migrate: boolean;
+  /** Listen on APP_PORT itself (the measured alternatives to the primary); otherwise the primary hands it connections. */
+  readonly listen?: { readonly reusePort?: boolean; readonly exclusive?: boolean };
+  /** Every APP_METRICS_FLUSH_MS, and once more at stop: the interval's metrics. */
+  readonly publish: (metrics: Metrics) => void;
+  /** Every event-loop sample (20 ms): the shed decision a new request would get now. */
+  readonly onSample?: (sample: {
+    readonly shed?: ShedDecision;
+    readonly lagMs: number;
+    readonly inFlight: number;
+    /** How many requests it runs at once now (its Admission limit). */
+    readonly limit: number;
+  }) => void;
+}
+
 /**
- * Wires the service: clients from the contract, freshness model, pools, cache, shedding,
- * metrics, routes; then listens. Start-up failures (freshness model on the fleet, secrets)
- * throw before the port is opened.
+ * Wires one worker of the service: clients from the contract, freshness model, pools, cache,
+ * shedding, metrics, routes. Start-up failures (freshness model on the fleet, secrets) throw
+ * before it takes a connection.
  */
-export async function startApp(env: AppEnv, log: Logger): Promise<App> {
+export async function startApp(env: AppEnv, log: Logger, o: AppOptions): Promise<App> {
   const secrets = new Secrets(new SecretsManagerClient({ region: env.AWS_REGION, maxAttempts: 2 }));
-  const metrics = new Metrics(env.APP_STACK_NAME, { InstanceId: process.env.INSTANCE_ID ?? hostname() }, Math.random, env.APP_RELEASE);
+  const metrics = new Metrics(env.APP_STACK_NAME, {
+    properties: { InstanceId: process.env.INSTANCE_ID ?? hostname() },
+    release: env.APP_RELEASE,
+  });
 
   const freshness = new Freshness(
     new SSMClient({ region: env.AWS_REGION, maxAttempts: 2 }),
@@ -140,13 +162,37 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
   }
   freshness.startRefresh(env.APP_FRESHNESS_REFRESH_MS);
 
-  await runMigrations(env, secrets, log);
+  if (o.migrate) await runMigrations(env, secrets, log);
   const db = new Database({ env, secrets, metrics, log });
-  const cache = await Cache.connect(env, secrets, log);
+  const cache = await Cache.connect(
+    env,
+    secrets,
+    log,
+    cacheConnectionsOfWorker(env.CACHE_CONNECTIONS, o.worker.count, o.worker.index, env.CACHE_READER_HOST !== env.CACHE_HOST),
+  );
   const budget = new RetryBudget(env.RETRY_BUDGET_PERCENT);
   const items = new Items({ env, db, cache, freshness, metrics, budget });
 
-  const lag = new LagSampler(20, (ms) => metrics.eventLoopLag(ms));
+  let server: Server | undefined;
+  // Requests wait for the event loop at most as long as the lag bound; past a quarter of it the
+  // worker is over its capacity (its connections close, its primary sheds what it cannot take);
+  // the turns stay near a quarter of it too (admission.ts).
+  const admission = new Admission({
+    maxWaitMs: env.APP_SHED_EVENT_LOOP_LAG_MS,
+    overWaitMs: env.APP_SHED_EVENT_LOOP_LAG_MS * SATURATED_LAG_SHARE,
+    targetLagMs: env.APP_SHED_EVENT_LOOP_LAG_MS * SATURATED_LAG_SHARE,
+    maxExecuting: env.APP_MAX_CONNECTIONS_PER_WORKER,
+  });
+  let overloaded = false;
+  const lag = new LagSampler(20, (ms) => {
+    metrics.eventLoopLag(ms);
+    admission.adapt(ms);
+    const shed: ShedDecision | undefined =
+      shedReason(bounds, db.writerQueue(), lag.current, lag.utilization) ??
+      (admission.over() ? { kind: 'queue-wait', measured: admission.oldestWaitMs() } : undefined);
+    overloaded = shed !== undefined;
+    o.onSample?.({ shed, lagMs: ms, inFlight: server?.inFlightCount ?? 0, limit: admission.limit });
+  });
   const bounds: ShedBounds = {
     maxPoolWaitMs: env.APP_SHED_POOL_WAIT_MS,
     maxQueueLength: env.APP_SHED_QUEUE_LENGTH,
@@ -154,15 +200,8 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
     maxEventLoopUtilization: env.APP_SHED_EVENT_LOOP_UTILIZATION_PERCENT / 100,
   };
 
-  const limitOf = (raw: string | null) => {
-    if (raw === null) return 20;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE)
-      throw new HttpError(400, 'bad_request', `limit must be an integer from 1 to ${MAX_PAGE}.`);
-    return n;
-  };
   const routes: Route[] = [
-    { method: 'GET', pattern: '/healthz', light: true, handler: () => ({ status: 200, body: { status: 'ok' } }) },
+    { method: 'GET', pattern: HEALTH_PATH, light: true, handler: () => ({ status: 200, body: { status: 'ok' } }) },
     {
       method: 'GET',
       pattern: '/readyz',
@@ -212,7 +251,7 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
         body: await items.list(
           req.path,
           req.query.get('cursor') ?? undefined,
-          limitOf(req.query.get('limit')),
+          parseLimit(req.query.get('limit')),
           req.deadline,
           !noCache(req.headers),
         ),
@@ -242,48 +281,60 @@ export async function startApp(env: AppEnv, log: Logger): Promise<App> {
   ];
 
   const shedding = {
-    check: () => shedReason(bounds, db.writerQueue(), lag.current, lag.utilization),
+    // Per request, only what a request would wait for: a database connection. An event loop that
+    // is behind is the admission's (the request waits its turn, or is shed once requests have
+    // waited too long) and the primary's (it hands the worker no new connection).
+    check: () => shedReason(bounds, db.writerQueue(), 0, 0),
     payloads: shedPayloads(bounds),
     describe: (d: Parameters<typeof describeShed>[1]) => describeShed(bounds, d),
   };
-  const server = new Server({ env, routes, log, metrics, shedding });
-  await server.listen(env.APP_PORT, env.APP_RUNTIME === 'fleet' ? '0.0.0.0' : '127.0.0.1');
-  // Sampled from the moment it listens: the start-up work before (migrations, connections) is
-  // not load, and must not shed the first requests.
+  // A worker over its capacity (requests waiting, or its event loop saturated) closes its
+  // connections after each answer: the load balancer's next requests come through the primary.
+  server = new Server({ env, routes, log, metrics, shedding, admission, closeWhen: () => overloaded });
+  if (o.listen) {
+    await server.listen(env.APP_PORT, env.APP_RUNTIME === 'fleet' ? '0.0.0.0' : '127.0.0.1', o.listen);
+  }
+  // Sampled from the moment it takes connections: the start-up work before (migrations,
+  // connections) is not load, and must not shed the first requests.
   lag.start();
 
-  const flush = setInterval(() => process.stdout.write(`${metrics.flush()}\n`), env.APP_METRICS_FLUSH_MS);
+  const flush = setInterval(() => o.publish(metrics), env.APP_METRICS_FLUSH_MS);
   flush.unref();
-  const expiry = setInterval(() => {
-    void db
-      .transaction((query) => expireKeys(query, env.APP_IDEMPOTENCY_RETENTION_HOURS), Deadline.after(env.APP_REQUEST_TIMEOUT_MS))
-      .catch((e: Error) => log.warn({ err: e.message }, 'idempotency key expiry failed'));
-  }, KEY_EXPIRY_INTERVAL_MS);
-  expiry.unref();
+  // One worker per instance expires the idempotency keys (every worker would only repeat it).
+  const expiry =
+    o.worker.index === 0
+      ? setInterval(() => {
+          void db
+            .transaction((query) => expireKeys(query, env.APP_IDEMPOTENCY_RETENTION_HOURS), Deadline.after(env.APP_REQUEST_TIMEOUT_MS))
+            .catch((e: Error) => log.warn({ err: e.message }, 'idempotency key expiry failed'));
+        }, KEY_EXPIRY_INTERVAL_MS)
+      : undefined;
+  expiry?.unref();
 
   log.info(
     {
-      port: env.APP_PORT,
+      worker: o.worker.index,
       runtime: env.APP_RUNTIME,
       writer: env.DB_WRITER_HOST,
       readers: env.DB_READER_HOSTS,
       cacheConnections: cache.connectionCount,
     },
-    'listening',
+    'worker ready',
   );
 
+  const ready = server;
   return {
-    server,
+    server: ready,
     db,
     cache,
     metrics,
     async stop() {
-      const left = await server.drain(env.APP_SHUTDOWN_DRAIN_MS);
+      const left = await ready.drain(env.APP_SHUTDOWN_DRAIN_MS);
       clearInterval(flush);
       clearInterval(expiry);
       lag.stop();
       freshness.stop();
-      process.stdout.write(`${metrics.flush()}\n`);
+      o.publish(metrics);
       await Promise.all([db.close(), cache.close()]);
       return left;
     },

@@ -20,8 +20,9 @@ export function splitCacheConnections(total: number, separateReader: boolean): {
 }
 
 /**
- * The cache client: exactly `CACHE_CONNECTIONS` connections (reads on the reader endpoint,
- * writes on the primary), each command bounded by `CACHE_TIMEOUT_MS` or the request's time left.
+ * The cache client of one worker: its share of the instance's `CACHE_CONNECTIONS`
+ * (`cacheConnectionsOfWorker`; reads on the reader endpoint, writes on the primary), each command
+ * bounded by `CACHE_TIMEOUT_MS` or the request's time left.
  * No offline queue and no driver retries: a cache that is down or frozen fails fast and the
  * caller reads the database instead.
  */
@@ -35,8 +36,9 @@ export class Cache {
     private readonly secrets: Secrets,
     private readonly log: Logger,
     password: string,
+    connections = env.CACHE_CONNECTIONS,
   ) {
-    const split = splitCacheConnections(env.CACHE_CONNECTIONS, env.CACHE_READER_HOST !== env.CACHE_HOST);
+    const split = splitCacheConnections(connections, env.CACHE_READER_HOST !== env.CACHE_HOST);
     const make = (host: string) => {
       const client = new Redis({
         host,
@@ -59,9 +61,10 @@ export class Cache {
     this.reader = Array.from({ length: split.reader }, () => make(env.CACHE_READER_HOST));
   }
 
-  static async connect(env: AppEnv, secrets: Secrets, log: Logger): Promise<Cache> {
+  /** Connects `connections` clients (a worker's share of CACHE_CONNECTIONS; all of it by default). */
+  static async connect(env: AppEnv, secrets: Secrets, log: Logger, connections = env.CACHE_CONNECTIONS): Promise<Cache> {
     const secret = await secrets.get(env.CACHE_AUTH_SECRET_ARN);
-    return new Cache(env, secrets, log, secret.password);
+    return new Cache(env, secrets, log, secret.password, connections);
   }
 
   /** Re-reads a rotated AUTH token; the clients use it from their next reconnect. */

@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { AppEnv } from '@loadbearing/contract';
 import { type Deadline, DeadlineExceeded } from './deadline';
 import type { Logger } from './log';
-import type { Metrics } from './metrics';
+import type { AppMetrics as Metrics } from '@loadbearing/contract';
 import type { Secrets } from './secrets';
 
 /** A replica that failed is skipped for this long before it is tried again. */

@@ -6,7 +6,7 @@ import type { Deadline } from './deadline';
 import type { Freshness } from './freshness';
 import { HttpError } from './http-error';
 import { idempotent, requestHash, validateKey } from './idempotency';
-import type { Metrics } from './metrics';
+import type { AppMetrics as Metrics } from '@loadbearing/contract';
 import { withRetry, type RetryBudget } from './retry';
 
 export interface Item {
@@ -38,16 +38,41 @@ export function parseId(raw: string): string {
   return raw;
 }
 
+/**
+ * The `limit` query parameter of a page: 20 when absent; otherwise decimal digits only (Number()
+ * would take `0x10`, `1e1`, `+5` and blanks around them), from 1 to {@link MAX_PAGE}.
+ */
+export function parseLimit(raw: string | null): number {
+  if (raw === null) return 20;
+  const n = /^\d{1,4}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_PAGE))
+    throw new HttpError(
+      400,
+      'bad_request',
+      `limit must be decimal digits, a number from 1 to ${MAX_PAGE}; got ${JSON.stringify(raw.slice(0, 20))}.`,
+    );
+  return n;
+}
+
 /** Opaque keyset cursor: base64url of `<createdAt>|<id>` of the last item of the page. */
 export function encodeCursor(item: Pick<Item, 'createdAt' | 'id'>): string {
   return Buffer.from(`${item.createdAt}|${item.id}`).toString('base64url');
 }
 
+/**
+ * A cursor back into `{createdAt, id}`, validated completely before it reaches a query: a
+ * well-formed cursor with an impossible timestamp (month 13, 30 February, year 0) would make
+ * PostgreSQL fail the query, a 500 that a client could cause at will.
+ */
 export function decodeCursor(raw: string): { createdAt: string; id: string } {
   const text = Buffer.from(raw, 'base64url').toString();
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\|([1-9]\d{0,17})$/.exec(text);
-  if (!m) throw new HttpError(400, 'bad_request', 'The cursor is not one this service returned; start from the first page.');
-  return { createdAt: m[1], id: m[2] };
+  const m = /^((\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.\d{6}Z)\|([1-9]\d{0,17})$/.exec(text);
+  const [year, month, day, hour, minute, second] = (m ?? []).slice(2, 8).map(Number);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+  if (!m || year < 1 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59)
+    throw new HttpError(400, 'bad_request', 'The cursor is not one this service returned; start from the first page.');
+  return { createdAt: m[1], id: m[8] };
 }
 
 /** The keyset query of a page: the `(created_at, id)` index serves both the filter and the order. */

@@ -1,16 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { AppEnv } from '@loadbearing/contract';
-import { errorBody } from '@loadbearing/contract';
+import { connectionBounds, errorBody } from '@loadbearing/contract';
 import { PoolTimeout } from './db';
 import { Deadline, DeadlineExceeded } from './deadline';
 import { HttpError, overloaded } from './http-error';
 import type { Logger } from './log';
-import type { Metrics } from './metrics';
+import type { Admission } from './admission';
+import type { AppMetrics as Metrics } from '@loadbearing/contract';
 import type { ShedDecision, ShedKind } from './shedding';
 
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/** The shallow health check (loadBalancer.healthCheck.path of the built-in environments): answered from the process alone. */
+export const HEALTH_PATH = '/healthz';
 
 /**
  * Accept queue of the listening socket (the kernel caps it at net.core.somaxconn, 4096 on
@@ -50,6 +56,12 @@ export interface Route {
   readonly light?: boolean;
 }
 
+/** The caller's `X-Request-Id` when it is well-formed, else a new one. */
+function requestId(req: http.IncomingMessage): string {
+  const header = req.headers['x-request-id'];
+  return typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+}
+
 function compile(routes: readonly Route[]) {
   return routes.map((r) => ({ ...r, re: new RegExp(`^${r.pattern.replace(/:(\w+)/g, '(?<$1>[^/]+)')}$`) }));
 }
@@ -65,32 +77,65 @@ export interface ServerOptions {
     readonly payloads: Readonly<Record<ShedKind, Buffer>>;
     describe(d: ShedDecision): string;
   };
+  /** Admission into the event loop (a worker's): requests beyond its limit wait, and are shed once the oldest has waited too long. */
+  readonly admission?: Admission;
+  /** While true, every answer says `Connection: close` (a worker over its capacity: the next request goes through its primary). */
+  readonly closeWhen?: () => boolean;
 }
 
 /** At most one log line per this long about shed requests (with their count): a log line per shed would cost more than the shed. */
 export const SHED_LOG_INTERVAL_MS = 1000;
 
+/**
+ * A body over the limit: answered 413 with `Connection: close`, so Node closes the connection
+ * once the answer is written instead of reading (and discarding) the rest of the body to reuse
+ * the connection, which a client sending an endless chunked body would make last forever.
+ */
+function tooLarge(message: string): HttpError {
+  return new HttpError(413, 'payload_too_large', message, { connection: 'close' });
+}
+
+/**
+ * The client gave up on its request before the service had read it: it closed the connection
+ * mid-body, or sent the body too slowly and Node closed the connection at the request timeout.
+ * Counted as `ClientAborts`, never as a server error (it would trip the 5xx alarms).
+ */
+export class ClientAbort extends Error {
+  constructor(why: string) {
+    super(`the client gave up on its request: ${why}`);
+    this.name = 'ClientAbort';
+  }
+}
+
+/** Status logged for a request the client abandoned (nginx's convention; never sent). */
+export const CLIENT_ABORT_STATUS = 499;
+
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) {
-      reject(new HttpError(413, 'payload_too_large', `The body is ${declared} bytes; the limit is ${MAX_BODY_BYTES}.`));
-      req.resume();
+      req.pause();
+      reject(tooLarge(`The body is ${declared} bytes; the limit is ${MAX_BODY_BYTES}.`));
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, 'payload_too_large', `The body is over the limit of ${MAX_BODY_BYTES} bytes.`));
-        req.resume();
+        req.removeListener('data', onData);
+        req.pause();
+        reject(tooLarge(`The body is over the limit of ${MAX_BODY_BYTES} bytes.`));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('error', (error) => reject(new ClientAbort(error.message)));
+    req.on('close', () => {
+      if (!req.complete) reject(new ClientAbort('the connection closed before the body was complete'));
+    });
   });
 }
 
@@ -129,6 +174,33 @@ function parseJson(raw: string, contentType: string | undefined): unknown {
 }
 
 /**
+ * A request Node's parser refused, or one whose headers or body did not arrive within the
+ * request timeout: a JSON 400, 431 or 408 with `Connection: close`, written only when no answer
+ * has started on the connection (as Node's own handler does), then the connection is closed.
+ * `onAbort` is called for a timeout of a request no handler runs for (a handler waiting for its
+ * body counts its own). None of these is a server error.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, onAbort: () => void): void {
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? ([408, 'request_timeout', 'The request did not arrive within the request timeout.'] as const)
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? ([431, 'headers_too_large', 'The request headers are over the size limit.'] as const)
+        : ([400, 'bad_request', 'The request is not valid HTTP/1.1.'] as const);
+  if (status === 408 && !inFlight) onAbort();
+  const payload = JSON.stringify(errorBody(code, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(payload)}\r\nconnection: close\r\n\r\n${payload}`,
+    () => socket.destroy(),
+  );
+}
+
+/**
  * The HTTP server: node:http with a small router. Every answer is JSON; every error has the one
  * shape. Per request: an ID (`X-Request-Id`, taken from the caller when well-formed), a deadline,
  * load shedding before any work, and a 503 when the deadline passes before the handler answers.
@@ -137,34 +209,91 @@ export class Server {
   readonly server: http.Server;
   private readonly routes;
   private inFlight = 0;
+  private served = 0;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
   private readonly lightRoutes;
   private shedLog = { count: 0, at: -Infinity };
+  private tracking = false;
 
   constructor(private readonly o: ServerOptions) {
     this.routes = compile(o.routes);
     this.lightRoutes = this.routes.filter((r) => r.light);
+    // The connection bounds (contract/src/connection-bounds.ts, checked by TC-10): headers and
+    // the whole request within the request timeout, counted from each request's first byte (a
+    // new connection's from accept, so a silent one is closed too) and checked every second; an
+    // idle keep-alive connection after the keep-alive timeout; a connection with no progress at
+    // all (a client that stops reading) after the request timeout plus a margin (twice that if
+    // a write was still progressing: Node lets the socket timeout pass once then). The checking
+    // interval can only be set here, at creation: Node's default is 30 s. Node measures the
+    // headers timeout per request since 18 (not across keep-alive requests, as Node 16 did), so
+    // it need not exceed the keep-alive timeout; it must not exceed the request timeout, or the
+    // larger one applies to both.
+    const bounds = connectionBounds(o.env.APP_REQUEST_TIMEOUT_MS, o.env.APP_KEEPALIVE_TIMEOUT_MS);
     // handle() answers every error itself; this catch is the last line: a request must never
     // take the process down (an unhandled rejection ends a Node process).
-    this.server = http.createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => this.escaped(res, error));
-    });
-    this.server.keepAliveTimeout = o.env.APP_KEEPALIVE_TIMEOUT_MS;
-    // Node requires the headers timeout to exceed the keep-alive timeout.
-    this.server.headersTimeout = o.env.APP_KEEPALIVE_TIMEOUT_MS + 1000;
-    this.server.requestTimeout = o.env.APP_REQUEST_TIMEOUT_MS + 1000;
+    this.server = http.createServer(
+      { connectionsCheckingInterval: bounds.checkIntervalMs, headersTimeout: bounds.headersMs, requestTimeout: bounds.requestMs },
+      (req, res) => {
+        this.handle(req, res).catch((error: unknown) => this.escaped(res, error));
+      },
+    );
+    // Requests Node's parser refuses before any handler runs (malformed headers, headers over
+    // the size limit, a request line that is not HTTP, the headers or request timeout) get the
+    // one JSON error shape too, instead of Node's bodyless default.
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+      answerClientError(error, socket, () => o.metrics.count('ClientAborts')),
+    );
+    // An `Expect` header other than 100-continue: Node would answer a bodyless 417 itself.
+    this.server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) =>
+      this.send(res, requestId(req), {
+        status: 417,
+        body: errorBody('expectation_failed', 'The only expectation this service meets is "Expect: 100-continue".'),
+        headers: { connection: 'close' },
+      }),
+    );
+    this.server.keepAliveTimeout = bounds.keepAliveMs;
+    // Node 22 closes idle connections this much after the keep-alive timeout (default 1 s): the
+    // configured timeout is the bound (the ALB closes its side first anyway, TC-1).
+    (this.server as { keepAliveTimeoutBuffer?: number }).keepAliveTimeoutBuffer = 0;
+    this.server.timeout = bounds.stalledMs;
   }
 
   get inFlightCount(): number {
     return this.inFlight;
   }
 
-  listen(port: number, host: string): Promise<void> {
+  /** Requests answered by a handler (not shed) since the start. */
+  get servedCount(): number {
+    return this.served;
+  }
+
+  /**
+   * Listens itself: the unit tests, and the measured alternatives to the primary (`reusePort`:
+   * one socket per worker, the kernel spreads connections; `exclusive`: not through node:cluster).
+   */
+  listen(port: number, host: string, options: { reusePort?: boolean; exclusive?: boolean } = {}): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve());
+      this.server.listen({ port, host, backlog: LISTEN_BACKLOG, ...options }, () => resolve());
     });
+  }
+
+  /** Serves a connection accepted elsewhere (the primary's, passed over IPC). */
+  accept(socket: net.Socket): void {
+    if (!this.tracking) {
+      // Node tracks connections (the headers and request timeouts, closeIdleConnections) only
+      // once a server emits 'listening'; this one never listens itself, so it says it does once.
+      this.tracking = true;
+      this.server.emit('listening');
+    }
+    this.server.emit('connection', socket);
+    socket.resume();
+  }
+
+  /** Whether answers close their connection now: draining, or the owner says so. */
+  private closing(): boolean {
+    return this.draining || this.o.closeWhen?.() === true;
   }
 
   /**
@@ -194,7 +323,7 @@ export class Server {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(payload),
       'x-request-id': id,
-      ...(this.draining ? { connection: 'close' } : {}),
+      ...(this.closing() ? { connection: 'close' } : {}),
       ...r.headers,
     });
     res.end(payload);
@@ -216,15 +345,15 @@ export class Server {
    * served request, shedding itself would saturate the instance.
    */
   private shed(req: http.IncomingMessage, res: http.ServerResponse, started: number, d: ShedDecision): void {
-    const header = req.headers['x-request-id'];
-    const id = typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+    const id = requestId(req);
     const payload = this.o.shedding.payloads[d.kind];
     res.writeHead(503, {
       'content-type': 'application/json; charset=utf-8',
       'content-length': payload.length,
       'retry-after': '1',
       'x-request-id': id,
-      ...(this.draining ? { connection: 'close' } : {}),
+      'x-shed-by': `worker ${d.kind}`,
+      ...(this.closing() ? { connection: 'close' } : {}),
     });
     res.end(payload);
     this.o.metrics.count('Requests');
@@ -240,12 +369,19 @@ export class Server {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = performance.now();
     const method = req.method ?? 'GET';
+    let admitted = false;
     if (!this.isLight(method, req.url ?? '/')) {
       const d = this.o.shedding.check();
       if (d) return this.shed(req, res, started, d);
+      const admission = this.o.admission;
+      if (admission) {
+        const entry = admission.enter(started);
+        if (entry === 'shed') return this.shed(req, res, started, { kind: 'queue-wait', measured: admission.oldestWaitMs(started) });
+        admitted = true;
+        if (entry !== 'run') await entry;
+      }
     }
-    const header = req.headers['x-request-id'];
-    const id = typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+    const id = requestId(req);
     let url: { path: string; query: URLSearchParams } = { path: '(unparsed)', query: new URLSearchParams() };
     this.inFlight++;
     let status = 500;
@@ -271,6 +407,12 @@ export class Server {
       status = response.status;
       this.send(res, id, response);
     } catch (error) {
+      if (error instanceof ClientAbort) {
+        // Nothing to answer: the connection is gone (or Node answered 408 and closed it).
+        status = CLIENT_ABORT_STATUS;
+        this.o.metrics.count('ClientAborts');
+        return;
+      }
       const e = this.toHttpError(error);
       status = e.status;
       if (e.code === 'overloaded') {
@@ -279,7 +421,11 @@ export class Server {
       }
       if (status >= 500 && !shed)
         this.o.log.error({ requestId: id, method, path: url.path, err: (error as Error).message }, 'request failed');
-      this.send(res, id, { status: e.status, body: e.body, headers: e.headers });
+      this.send(res, id, {
+        status: e.status,
+        body: e.body,
+        headers: shed ? { ...e.headers, 'x-shed-by': 'worker pool-timeout' } : e.headers,
+      });
     } finally {
       const ms = performance.now() - started;
       this.o.metrics.count('Requests');
@@ -287,6 +433,8 @@ export class Server {
       this.o.metrics.observe('RequestLatency', ms);
       if (ms > 1000 || status >= 500) this.o.log.info({ requestId: id, method, path: url.path, status, ms: Math.round(ms) }, 'request');
       this.inFlight--;
+      if (admitted) this.o.admission!.leave();
+      if (!shed) this.served++;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
   }

@@ -33,6 +33,8 @@ export class LagSampler {
   private readonly history: ReturnType<typeof performance.eventLoopUtilization>[] = [];
   /** Lag of the most recent sample. */
   current = 0;
+  /** Milliseconds the event loop was busy since the sample before. */
+  activeMs = 0;
   /** Event-loop utilization (0..1) over the last {@link UTILIZATION_WINDOW_MS}; 0 until a whole window has been sampled. */
   utilization = 0;
 
@@ -50,6 +52,7 @@ export class LagSampler {
       this.current = Math.max(0, now - this.expected);
       this.expected = now + this.intervalMs;
       const elu = performance.eventLoopUtilization();
+      this.activeMs = performance.eventLoopUtilization(elu, this.history[this.history.length - 1]).active;
       this.history.push(elu);
       if (this.history.length > window + 1) this.history.shift();
       // Judged only over a whole window: one busy 20 ms tick alone (a collection, a burst of
@@ -66,7 +69,7 @@ export class LagSampler {
 }
 
 /** Which shedding bound a request broke. */
-export type ShedKind = 'queue-length' | 'queue-age' | 'event-loop-lag' | 'event-loop-utilization';
+export type ShedKind = 'queue-length' | 'queue-age' | 'event-loop-lag' | 'event-loop-utilization' | 'queue-wait';
 
 /** A request to shed: the bound it broke and what was measured (logged, sampled; never in the answer). */
 export interface ShedDecision {
@@ -105,6 +108,8 @@ export function shedBoundText(bounds: ShedBounds, kind: ShedKind): string {
       return `event-loop lag over the bound (${bounds.maxEventLoopLagMs} ms)`;
     case 'event-loop-utilization':
       return `event loop busy for ${Math.round(bounds.maxEventLoopUtilization * 100)}% or more of the last ${UTILIZATION_WINDOW_MS} ms, with a lag of ${Math.round(bounds.maxEventLoopLagMs * SATURATED_LAG_SHARE)} ms or more`;
+    case 'queue-wait':
+      return `requests wait for the event loop longer than the bound (${bounds.maxEventLoopLagMs} ms)`;
   }
 }
 
@@ -119,12 +124,14 @@ export function describeShed(bounds: ShedBounds, d: ShedDecision): string {
       return `event-loop lag ${Math.round(d.measured)} ms (bound ${bounds.maxEventLoopLagMs} ms)`;
     case 'event-loop-utilization':
       return `event loop busy ${Math.round(d.measured * 100)}% of the last ${UTILIZATION_WINDOW_MS} ms (bound ${Math.round(bounds.maxEventLoopUtilization * 100)}%)`;
+    case 'queue-wait':
+      return `the oldest request has waited ${Math.round(d.measured)} ms for the event loop (bound ${bounds.maxEventLoopLagMs} ms)`;
   }
 }
 
 /** The shed answer's body, serialized once per kind: answering a shed request builds nothing. */
 export function shedPayloads(bounds: ShedBounds): Readonly<Record<ShedKind, Buffer>> {
-  const kinds: ShedKind[] = ['queue-length', 'queue-age', 'event-loop-lag', 'event-loop-utilization'];
+  const kinds: ShedKind[] = ['queue-length', 'queue-age', 'event-loop-lag', 'event-loop-utilization', 'queue-wait'];
   return Object.fromEntries(
     kinds.map((k) => [
       k,

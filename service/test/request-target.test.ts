@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appEnvironment } from '../../lib/model/app-environment';
 import { builtinEnvironments } from '../../lib/model/config/load-config';
 import { parseAppEnv } from '@loadbearing/contract';
-import { Metrics } from '../src/metrics';
+import { AppMetrics as Metrics } from '@loadbearing/contract';
 import { Server } from '../src/server';
+import { TEST_ENDPOINTS } from './endpoints';
 
 /** Sends raw bytes on one connection and returns the whole answer (the server closes or answers once). */
 function raw(port: number, text: string): Promise<string> {
@@ -30,7 +31,7 @@ describe('a request-target the URL parser rejects', () => {
   let port: number;
   beforeAll(async () => {
     const [dev] = builtinEnvironments();
-    const env = parseAppEnv(appEnvironment(dev!, ENDPOINTS, { runtime: 'local', insecure: true, port: 9000 }));
+    const env = parseAppEnv(appEnvironment(dev!, TEST_ENDPOINTS, { runtime: 'local', insecure: true, port: 9000 }));
     server = new Server({
       env,
       routes: [
@@ -68,21 +69,3 @@ describe('a request-target the URL parser rejects', () => {
     expect(answer).toContain('{"id":"7"}');
   });
 });
-
-/** Placeholder endpoints: these routes touch no dependency. */
-const ENDPOINTS = {
-  dbWriterHost: 'writer.local',
-  dbReaderHosts: ['r1.local'],
-  dbPort: 5432,
-  dbReaderPort: 5432,
-  dbUser: 'lb_app',
-  dbSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:app-AbCdEf',
-  dbMigrationUser: 'lb_admin',
-  dbMigrationSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:master-AbCdEf',
-  dbIamAuth: false,
-  cacheHost: 'cache.local',
-  cacheReaderHost: 'cache-ro.local',
-  cachePort: 6379,
-  cacheAuthSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:cache-AbCdEf',
-  freshnessParameterPath: '/x/freshness/',
-};

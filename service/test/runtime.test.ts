@@ -13,7 +13,7 @@ import { createLogger } from '../src/log';
 import type { Secrets } from '../src/secrets';
 import { Deadline, DeadlineExceeded } from '../src/deadline';
 import { overloaded } from '../src/http-error';
-import { Metrics } from '../src/metrics';
+import { AppMetrics as Metrics } from '@loadbearing/contract';
 import { backoffDelay, RetryBudget, withRetry } from '../src/retry';
 import { describeShed, shedPayloads, shedReason } from '../src/shedding';
 
@@ -169,7 +169,7 @@ describe('service runtime logic', () => {
   });
 
   it('writes EMF with the contract namespace, the [Stack] dimension set and at most 100 values per metric', () => {
-    const m = new Metrics('loadbearing-dev', { InstanceId: 'i-1' }, () => 0.5);
+    const m = new Metrics('loadbearing-dev', { properties: { InstanceId: 'i-1' }, random: () => 0.5 });
     for (let i = 0; i < 1000; i++) m.observe('RequestLatency', i);
     m.count('ShedRequests', 3);
     const doc = JSON.parse(m.flush(1_700_000_000_000));
@@ -182,7 +182,7 @@ describe('service runtime logic', () => {
   });
 
   it('publishes the request metrics a second time under [Stack, Release] with APP_RELEASE, the same values once, and never without it', () => {
-    const m = new Metrics('loadbearing-prod', { InstanceId: 'i-1' }, () => 0.5, 'r0123456789ab');
+    const m = new Metrics('loadbearing-prod', { properties: { InstanceId: 'i-1' }, random: () => 0.5, release: 'r0123456789ab' });
     m.observe('RequestLatency', 40);
     m.count('Requests', 7);
     m.count('ServerErrors', 2);

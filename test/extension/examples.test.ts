@@ -125,6 +125,22 @@ describe('4 and 5. a bucket of the team that passes every gate, and a rule of th
     expect(scratch.some((f) => f.startsWith('AwsSolutions '))).toBe(true);
   });
 
+  it("tells the app the bucket's name through an SSM parameter its role may read", () => {
+    const [param] = Object.values(resourcesOfType(template, 'AWS::SSM::Parameter')).filter((p) =>
+      String(p.Properties?.Name).endsWith('/team/uploads-bucket'),
+    );
+    expect(param?.Properties?.Name).toBe('/team-uploads/team/uploads-bucket');
+    const [paramId] = Object.entries(resourcesOfType(template, 'AWS::SSM::Parameter')).find(([, p]) => p === param)!;
+    const statements = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).flatMap(
+      (p) => (p.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+    );
+    expect(
+      statements.some(
+        (st) => [st.Action].flat().some((a) => a.startsWith('ssm:GetParameter')) && JSON.stringify(st.Resource).includes(paramId),
+      ),
+    ).toBe(true);
+  });
+
   it('grants the fleet role the uploads prefix only', () => {
     const fleetPolicy = JSON.stringify(resourcesOfType(template, 'AWS::IAM::Policy'));
     expect(fleetPolicy).toContain('/uploads/*');

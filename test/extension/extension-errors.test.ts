@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { AppFleet, type AlarmFactory, Database, type DatabaseAlarmTargets, LoadBalancer } from 'loadbearing';
 import { BUILTIN_ENVIRONMENTS, deepMerge, PlatformApp, resolveEnvironments } from 'loadbearing/platform';
@@ -13,7 +16,7 @@ function synthWith(components: Record<string, unknown>): { code: number; stderr:
   const [config] = resolveEnvironments({ dev: deepMerge(BUILTIN_ENVIRONMENTS.dev, { stackName: 'team-dev' }) }, 'team.json');
   const code = PlatformApp.run(
     (app) => app.addEnvironments({ environments: [config], stackProps: { components } }),
-    { policies: false },
+    { policies: false, outdir: mkdtempSync(join(tmpdir(), 'lb-ext-')) },
     {
       stderr: (t) => (stderr += t),
     },
@@ -80,7 +83,8 @@ describe('extension errors', () => {
         return [...super.bootCommands(...args), 'test -f /etc/agent.conf || exit 0'];
       }
     }
-    // `|| exit` mid-line is legitimate shell; only a line that starts with exit is refused here.
+    // `|| exit 0` mid-line passes synth; at boot, the exit trap reports it as a failed boot
+    // (test/integration/boot-script.test.ts), since the script never reached its end.
     expect(synthWith({ fleet: EarlyExit }).code).toBe(0);
     class Exits extends AppFleet {
       protected override bootCommands(...args: Parameters<AppFleet['bootCommands']>): string[] {
@@ -90,7 +94,7 @@ describe('extension errors', () => {
     expectExtensionError(
       synthWith({ fleet: Exits }),
       /- AppFleet\.bootCommands\(\) of team-dev\/Fleet\[\d+\] = "exit 0"/,
-      /rule: a boot command must not exit the boot script: the instance would never signal/,
+      /rule: a boot command must not exit the boot script: it would end the boot before the app is installed and checked/,
     );
   });
 
@@ -117,6 +121,37 @@ describe('extension errors', () => {
       synthWith({ loadBalancer: Silent }),
       /- createAlarms\(\) of the LoadBalancer or Edge \(or ServiceHealth userFacingKeys\) = \["cdn-5xx-rate"/,
       /fix: +call super\.createAlarms\(\.\.\.\) in your override/,
+    );
+  });
+});
+
+describe('policy gate and template invariant failures through PlatformApp.run', () => {
+  it('end with one line naming the report, not a stack trace (a boot script over 16 KB: HL-6)', () => {
+    class Big extends AppFleet {
+      protected override bootCommands(...args: Parameters<AppFleet['bootCommands']>): string[] {
+        return [...super.bootCommands(...args), `echo ${'x'.repeat(8000)}`];
+      }
+    }
+    const r = synthWith({ fleet: Big });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^\nsynth stopped: the policy gates or template invariants found the problems listed above; report: \S+validation-report\.json\n\n$/,
+    );
+  });
+});
+
+describe('a createAlarms override that forgot its return', () => {
+  it('names the hook and says to return the array', () => {
+    class Forgetful extends Database {
+      protected override createAlarms(factory: AlarmFactory, targets: DatabaseAlarmTargets): cloudwatch.Alarm[] {
+        super.createAlarms(factory, targets);
+        return undefined as unknown as cloudwatch.Alarm[];
+      }
+    }
+    expectExtensionError(
+      synthWith({ database: Forgetful }),
+      /- Database\.createAlarms\(\) of team-dev\/Database = \(missing\)\n +rule: must return the array of alarms it created/,
+      /fix: +return \[\.\.\.super\.createAlarms\(\.\.\.\), \.\.\.yourAlarms\]/,
     );
   });
 });

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { healthWaitCommands, preambleCommands } from '../../constructs/boot-script';
+import { completionCommands, healthWaitCommands, preambleCommands } from '../../constructs/boot-script';
 import { freePort, startProcess, waitFor, type ManagedProcess } from '../../proving-ground/src/local-stack/processes';
 import { runBash, startReportServer, writeStub, type ReportServer } from './support/boot-harness';
 
@@ -67,6 +67,7 @@ async function boot(appPort: number, middle: string[] = [], env: Record<string, 
     }),
     ...middle,
     ...healthWaitCommands(appPort, '/healthz', WAIT),
+    ...completionCommands(),
   ].join('\n');
   const started = Date.now();
   const { code, output } = await runBash(script, {
@@ -139,6 +140,16 @@ describe("the boot script's verdict, in bash", () => {
     const run = await boot(appPort, ['lb_step packages', 'false']);
     expect(run.code).toBe(1);
     expect(JSON.parse(run.reports[0].slice(4))).toMatchObject({ Status: 'FAILURE', Reason: 'packages: exit code 1' });
+    expect(run.signals.at(-1)).toMatch(/--status FAILURE$/);
+  });
+
+  it("reports an early exit 0 (a team's `test -f x || exit 0`) as a failed boot, never as SUCCESS", async () => {
+    const run = await boot(appPort, ['lb_step agent', 'test -f /nonexistent/agent.conf || exit 0']);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.reports[0].slice(4))).toMatchObject({
+      Status: 'FAILURE',
+      Reason: 'agent: the boot script exited before its end (an exit in bootCommands )',
+    });
     expect(run.signals.at(-1)).toMatch(/--status FAILURE$/);
   });
 

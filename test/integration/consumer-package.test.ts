@@ -1,11 +1,13 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readValidationReport, resourcesOfType, unacknowledgedFindings, type CfnTemplate, type PluginReport } from '../support/assembly';
+import { BUILTIN_ENVIRONMENTS } from '../../lib/model/config/builtin-environments';
 import { maskVolatile } from '../support/mask-volatile';
-import { installOffline } from '../../tools/package/offline-project';
-import { packPackages, ROOT, run, TYPESCRIPT_5, writeTeamProject } from './support/consumer-project';
+import { installOffline, writeOfflineProject } from '../../tools/package/offline-project';
+import { docExamples } from '../support/doc-examples';
+import { packPackages, ROOT, run, TEAM_APP_DIR, TYPESCRIPT_5, writeTeamProject } from './support/consumer-project';
 
 /**
  * The package as a team consumes it: `npm pack` of the built package, installed offline (from
@@ -17,6 +19,7 @@ const STACK_TRACE = /\n\s+at .+:\d+:\d+/;
 let project: string;
 let synth: ReturnType<typeof run>;
 let reports: PluginReport[];
+let tarballs: ReturnType<typeof packPackages>;
 
 /** The entry points a team imports, each type-checked below with every name it exports at run time. */
 const ENTRY_POINTS = ['loadbearing', 'loadbearing/platform', 'loadbearing/model', 'loadbearing/ops', '@loadbearing/contract'];
@@ -80,7 +83,8 @@ function template(stack: string): CfnTemplate {
 
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'loadbearing-consumer-'));
-  writeTeamProject(project, packPackages(project));
+  tarballs = packPackages(project);
+  writeTeamProject(project, tarballs);
   installOffline(project);
   // Path and asset metadata and the CDKMetadata resource only describe the synth; the repository's snapshots leave them out.
   synth = run(
@@ -253,5 +257,181 @@ describe('a team project with the packed package (installed offline)', () => {
     const diff = run('npx', ['loadbearing-diff', '--help'], project);
     expect(diff.status, diff.stderr).toBe(0);
     expect(diff.stdout).toContain('Exit codes:');
+  });
+
+  it("runs the diff guard in the team's own repository: commit first, then a DB class and fleet size change reads as a restart and a roll", () => {
+    const git = (...args: string[]) => {
+      const r = run('git', ['-c', 'user.name=team', '-c', 'user.email=team@example.com', ...args], project);
+      expect(r.status, r.stderr).toBe(0);
+    };
+    const diff = (...args: string[]) => run('npx', ['loadbearing-diff', ...args], project);
+    // A new project: no repository, then one without commits. One line each, never `--base HEAD`.
+    const outside = diff();
+    expect(outside.status).toBe(2);
+    expect(outside.stderr).toMatch(/^error: .+ is not in a git repository, so there is no baseline to compare with\. Fix: .+\n$/);
+    git('init', '--quiet', '--initial-branch=main');
+    const empty = diff();
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/^error: the git repository of .+ has no commits yet.+Fix: commit the project first .+\n$/);
+    expect(empty.stderr).not.toContain('--base HEAD');
+    // The team's config for its prod, committed; then its DB class and fleet size change.
+    const { stage, account, region, availabilityZones, loadBalancer, edge } = BUILTIN_ENVIRONMENTS.prod;
+    const prod = { stage, account, region, availabilityZones, loadBalancer, edge };
+    writeFileSync(join(project, '.gitignore'), 'node_modules\ncdk.out\n*.out\n*.tgz\n');
+    writeFileSync(join(project, 'prod.json'), JSON.stringify({ environments: { prod } }, null, 2));
+    git('add', '-A');
+    git('commit', '--quiet', '-m', 'baseline');
+    writeFileSync(
+      join(project, 'prod.json'),
+      JSON.stringify(
+        { environments: { prod: { ...prod, database: { instanceClass: 'db.r7g.xlarge' }, fleet: { instanceSize: 'xlarge' } } } },
+        null,
+        2,
+      ),
+    );
+    const review = diff('-c', 'configFile=prod.json');
+    expect(review.stderr).toBe('');
+    expect(review.status).toBe(0);
+    // No allow-list in this project, so none is mentioned (not this repository's path).
+    expect(review.stdout).not.toContain('Allow-list');
+    expect(review.stdout).toMatch(
+      /modified +AWS::RDS::DBInstance +DatabaseWriter7794273E +Database\/Writer +\[stateful\] +DBInstanceClass "db\.r7g\.large" -> "db\.r7g\.xlarge"\n +the writer restarts with a failover: .*typically 60-120 s/,
+    );
+    expect(review.stdout).toMatch(
+      /LaunchTemplateData\.InstanceType "m7g\.large" -> "m7g\.xlarge".*\n +new launch template version: rolls the fleet .+ by instance refresh \(Rolling\): 6 instances \(MinSize 6; more if it has scaled out\), keeping 100-134% of the desired capacity healthy: about 2 at a time, launched before the old ones stop.+it fails \(and the update rolls back\) when any of 2 alarms goes into ALARM/,
+    );
+    expect(review.stdout).toMatch(
+      /Result: no blocking changes \(1 stack changed; \d+ restarts or rolls while it deploys: see the notes\)\.\n$/,
+    );
+  });
+});
+
+/**
+ * A team's own app on the package, as docs/runtime-contract.md ("A worked example") and
+ * docs/extending.md ("Your own resources") tell it: the example app from the page, installed with
+ * the packed runtime contract as its only dependency, shipped as `app.artifact` with its metrics
+ * (`"metrics": "contract"`), an uploads bucket (AppBucket) that passes every gate, and a dev
+ * environment in a VPC the network team owns (`network.existingVpc`).
+ */
+describe("a team's own app, its bucket and its VPC (the same installed package)", () => {
+  let own: string;
+  let ownSynth: ReturnType<typeof run>;
+  const azs = ['us-east-1a', 'us-east-1b'];
+  const tier = (n: number) =>
+    Object.fromEntries(
+      azs.map((az, i) => [az, { subnetId: `subnet-0${n}${i}${'0'.repeat(14)}`, routeTableId: `rtb-0${n}${i}${'0'.repeat(14)}` }]),
+    );
+  const teamConfig = (fleet: Record<string, unknown> = {}) => {
+    const example = JSON.parse(docExamples('docs/runtime-contract.md').get('team.json')!) as {
+      environments: { dev: Record<string, unknown> };
+    };
+    const dev = example.environments.dev;
+    return {
+      environments: {
+        dev: {
+          ...dev,
+          ...(Object.keys(fleet).length ? { fleet } : {}),
+          network: {
+            existingVpc: {
+              vpcId: 'vpc-0123456789abcdef0',
+              subnets: { public: tier(1), app: tier(2), data: tier(3) },
+              appEgress: { kind: 'nat', natGatewayIds: Object.fromEntries(azs.map((az, i) => [az, `nat-04${i}${'0'.repeat(14)}`])) },
+            },
+          },
+        },
+      },
+    };
+  };
+  const ownTemplate = () => JSON.parse(readFileSync(join(own, 'cdk.out', 'loadbearing-dev.template.json'), 'utf8')) as CfnTemplate;
+
+  beforeAll(() => {
+    own = join(project, 'own');
+    const app = join(own, 'my-app');
+    mkdirSync(app, { recursive: true });
+    const examples = docExamples('docs/runtime-contract.md');
+    writeFileSync(join(app, 'server.js'), examples.get('my-app/server.js')!);
+    // The app's own install: the packed contract (its one dependency) into my-app/node_modules,
+    // which ships with it. The tarball is copied in for the install, then removed.
+    copyFileSync(join(project, tarballs.contract), join(app, tarballs.contract));
+    const manifest = JSON.parse(examples.get('my-app/package.json')!) as { name: string; dependencies: Record<string, string> };
+    expect(Object.keys(manifest.dependencies)).toEqual(['@loadbearing/contract']);
+    writeOfflineProject(app, {
+      name: manifest.name,
+      tarballs,
+      dependencies: { '@loadbearing/contract': `file:${tarballs.contract}` },
+    });
+    run('npm', ['install', '--offline', '--omit=dev', '--no-audit', '--no-fund'], app);
+    rmSync(join(app, tarballs.contract));
+    // The CDK app: the platform, plus the uploads bucket of docs/extending.md on every stack.
+    copyFileSync(join(ROOT, 'test', 'extension', 'uploads-bucket.ts'), join(own, 'uploads-bucket.ts'));
+    writeFileSync(
+      join(own, 'app.ts'),
+      [
+        "import { PlatformApp } from 'loadbearing/platform';",
+        "import { addUploadsBucket } from './uploads-bucket';",
+        '',
+        'PlatformApp.run((app) => {',
+        '  for (const stack of app.addEnvironments()) addUploadsBucket(stack);',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    copyFileSync(join(TEAM_APP_DIR, 'cdk.json'), join(own, 'cdk.json'));
+    writeFileSync(join(own, 'team.json'), JSON.stringify(teamConfig(), null, 2));
+    ownSynth = run('npx', ['cdk', 'synth', '--quiet', '-c', 'configFile=team.json', '-o', 'cdk.out'], own, 600_000);
+  }, 900_000);
+
+  it('synthesizes the environment with the policy gates and no unacknowledged finding', () => {
+    expect(ownSynth.stderr).not.toMatch(STACK_TRACE);
+    expect(ownSynth.status, ownSynth.stderr).toBe(0);
+    const gates = readValidationReport(join(own, 'cdk.out'));
+    expect(gates.every((r) => r.conclusion === 'success')).toBe(true);
+    expect(unacknowledgedFindings(gates)).toEqual([]);
+  });
+
+  it('ships the app as its artifact, started by node-22 in the app directory, with its node_modules', () => {
+    const t = ownTemplate();
+    const [lt] = Object.values(resourcesOfType(t, 'AWS::EC2::LaunchTemplate'));
+    expect(JSON.stringify(lt)).toContain('ExecStart=/usr/bin/node-22 server.js');
+    const assets = readdirSync(join(own, 'cdk.out')).filter((f) => f.startsWith('asset.'));
+    const shipped = assets.find((a) => existsSync(join(own, 'cdk.out', a, 'server.js')));
+    expect(shipped, assets.join(', ')).toBeDefined();
+    expect(existsSync(join(own, 'cdk.out', shipped!, 'node_modules', '@loadbearing', 'contract', 'dist', 'index.js'))).toBe(true);
+  });
+
+  it("alarms on the app's own metrics (app.metrics contract), including when they stop arriving", () => {
+    const alarms = Object.values(resourcesOfType(ownTemplate(), 'AWS::CloudWatch::Alarm')).map((a) => a.Properties ?? {});
+    const names = alarms.map((a) => String(a.AlarmName));
+    expect(names).toContain('loadbearing-dev-app-metrics-missing');
+    expect(alarms.some((a) => a.Namespace === 'Loadbearing/App')).toBe(true);
+  });
+
+  it("uses the network team's VPC: creates no VPC, subnet or NAT gateway, and puts the bucket beside the stack", () => {
+    const t = ownTemplate();
+    for (const type of ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::NatGateway'])
+      expect(Object.keys(resourcesOfType(t, type)), type).toEqual([]);
+    expect(JSON.stringify(t)).toContain('vpc-0123456789abcdef0');
+    const buckets = Object.values(resourcesOfType(t, 'AWS::S3::Bucket')).map((b) => JSON.stringify(b.Properties?.Tags ?? []));
+    expect(buckets.some((tags) => tags.includes('customer-content'))).toBe(true);
+  });
+
+  it('diffs a config change of the team: a bigger fleet reads as a roll, and blocks nothing', () => {
+    const git = (...args: string[]) => {
+      const r = run('git', ['-c', 'user.name=team', '-c', 'user.email=team@example.com', ...args], project);
+      expect(r.status, r.stderr).toBe(0);
+    };
+    if (!existsSync(join(project, '.git'))) git('init', '--quiet', '--initial-branch=main');
+    writeFileSync(join(project, '.gitignore'), 'node_modules\ncdk.out\n*.out\n*.tgz\n');
+    git('add', '-A');
+    git('commit', '--quiet', '--allow-empty', '-m', 'own app');
+    writeFileSync(join(own, 'team.json'), JSON.stringify(teamConfig({ instanceSize: 'xlarge' }), null, 2));
+    const review = run('npx', ['loadbearing-diff', '-c', 'configFile=team.json'], own, 600_000);
+    expect(review.stderr).not.toMatch(STACK_TRACE);
+    expect(review.status, review.stderr + review.stdout).toBe(0);
+    expect(review.stdout).toMatch(
+      /LaunchTemplateData\.InstanceType "t4g\.medium" -> "t4g\.xlarge"|InstanceType "[a-z0-9]+\.[a-z]+" -> "[a-z0-9]+\.xlarge"/,
+    );
+    expect(review.stdout).toMatch(/new launch template version: rolls the fleet/);
+    expect(review.stdout).toMatch(/Result: no blocking changes/);
   });
 });

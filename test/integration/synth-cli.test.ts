@@ -53,7 +53,7 @@ describe('`cdk synth -c configFile=...` with a bad config', () => {
   it.each([
     [
       'connection budget',
-      /environments\.budget\.app\.dbPoolSize = 100\n +rule: \[CB-1\] writer connection budget exceeded: fleet\.maxCapacity 24 x 100 connections per instance = 2400 at peak/,
+      /environments\.budget\.app\.dbPoolSize = 100\n +rule: \[CB-1\] writer connection budget exceeded: fleet\.maxCapacity 24 x 2 workers \(app\.workers "auto": one per vCPU of m7g\.large\) x 100 connections per worker = 4800 at peak/,
     ],
     [
       'timeout chain',

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { healthWaitCommands, preambleCommands } from '../../constructs/boot-script';
+import { completionCommands, healthWaitCommands, preambleCommands } from '../../constructs/boot-script';
 import { freePort, startProcess, waitFor, type ManagedProcess } from '../../proving-ground/src/local-stack/processes';
 import { runBash, startReportServer, writeStub, type ReportServer } from './support/boot-harness';
 
@@ -117,6 +117,7 @@ async function boot(i: Instance, appPort: number) {
       lifecycleScriptPath: i.watcher,
     }),
     ...healthWaitCommands(appPort, '/healthz', WAIT),
+    ...completionCommands(),
   ].join('\n');
   const { code, output } = await runBash(script, i.env());
   return { code, output, calls: i.calls(), reports: [...reportServer.reports] };

@@ -473,7 +473,7 @@ describe('loadbearing drill', () => {
   it.each([
     [
       ['bogus', '--env', 'staging'],
-      'unknown failure mode "bogus" (modes: traffic-spike, instance-loss, az-loss, capacity-shortage-in-an-az, spot-interruption, cpu-stress, db-failover, replica-loss, dependency-latency, cache-loss, client-retries, bad-release, slow-release)',
+      'unknown failure mode "bogus" (modes: traffic-spike, instance-loss, worker-crash, az-loss, capacity-shortage-in-an-az, spot-interruption, cpu-stress, db-failover, replica-loss, dependency-latency, cache-loss, client-retries, bad-release, slow-release)',
     ],
     [
       ['az-loss', '--env', 'dev'],
@@ -531,6 +531,8 @@ describe('loadbearing drill', () => {
     expect(plan.stack).toBe('lb-stg-blue');
     expect(plan.region).toBe('eu-west-1');
     expect(plan.findBy['loadbearing:stack']).toBe('lb-stg-blue');
+    expect(plan.stopAlarm.startsWith('lb-stg-blue-')).toBe(true);
+    expect(JSON.stringify(plan)).not.toContain('loadbearing-staging');
   });
 
   it('prints the plan of az-loss with --dry-run, from config alone', async () => {

@@ -24,7 +24,7 @@ describe('lib/ops/index.ts', () => {
         .builtinCommands()
         .list()
         .map((c) => c.name),
-    ).toEqual(['status', 'gate', 'report', 'freshness', 'failure-modes', 'drill', 'plan', 'preflight', 'deploy']);
+    ).toEqual(['status', 'gate', 'report', 'freshness', 'failure-modes', 'drill', 'plan', 'preflight', 'deploy', 'zonal-shift']);
     expect(Object.keys(ops.VERDICT_THRESHOLDS).length).toBeGreaterThan(10);
   });
 });

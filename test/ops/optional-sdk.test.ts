@@ -34,5 +34,6 @@ describe('the optional AWS SDK clients of the commands that call AWS', () => {
     const registry = builtinCommands();
     expect(registry.get('drill')!.sdkClients).toEqual(['@aws-sdk/client-fis']);
     expect(registry.get('preflight')!.sdkClients).toContain('@aws-sdk/client-ec2');
+    expect(registry.get('zonal-shift')!.sdkClients).toEqual(['@aws-sdk/client-cloudformation', '@aws-sdk/client-ec2']);
   });
 });

@@ -157,6 +157,37 @@ describe('withRetry', () => {
     expect(calls).toBe(1);
   });
 
+  it('retries only what the caller says may be repeated, for a call that is not idempotent', async () => {
+    const onlyThrottling = (err: unknown) => (err as { name?: string }).name === 'ThrottlingException';
+    const internal = awsError('InternalServerException', 500);
+    let calls = 0;
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw internal;
+        },
+        policy,
+        recordingClock(),
+        undefined,
+        onlyThrottling,
+      ),
+    ).rejects.toBe(internal);
+    expect(calls).toBe(1);
+    calls = 0;
+    const result = await withRetry(
+      async () => {
+        if (++calls === 1) throw awsError('ThrottlingException', 429);
+        return 'started';
+      },
+      policy,
+      recordingClock(),
+      undefined,
+      onlyThrottling,
+    );
+    expect([result, calls]).toEqual(['started', 2]);
+  });
+
   it('has a bounded default: at most 5 attempts within 30 s', () => {
     expect(DEFAULT_RETRY_POLICY.maxAttempts).toBe(5);
     expect(DEFAULT_RETRY_POLICY.maxTotalMs).toBe(30_000);

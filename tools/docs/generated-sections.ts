@@ -12,6 +12,7 @@ import { contractTable } from '@loadbearing/contract';
 import { createTimesTable } from '../../lib/model/deploy/create-times';
 import { drillsReference, failureModesReference } from '../../lib/model/failure-modes/failure-modes-reference';
 import { invariantsReference } from '../../lib/model/invariants/invariants-reference';
+import { UPDATE_NOTES } from '../../lib/platform/review/update-notes';
 import { IN_PLACE_RULES, REFUSED_UPDATES, type UpdateRule } from '../../lib/platform/review/update-rules';
 import { projectRoot } from '../synth/project-root';
 import { cliGrammarTable } from './cli-grammar';
@@ -45,6 +46,10 @@ export const GENERATED_SECTIONS: Readonly<Record<string, GeneratedSection>> = {
   'create-times': { file: 'docs/deploying.md', render: createTimesTable },
   'refused-updates': { file: 'docs/reviewing-changes.md', render: () => ruleTable(REFUSED_UPDATES) },
   'in-place-rules': { file: 'docs/reviewing-changes.md', render: () => ruleTable(IN_PLACE_RULES) },
+  'update-notes': {
+    file: 'docs/reviewing-changes.md',
+    render: () => ruleTable(UPDATE_NOTES.map((r) => ({ ...r, property: r.properties.join('` `') }))),
+  },
 };
 
 /** Every page that holds a generated section. */
@@ -92,7 +97,7 @@ function exampleFile(file: string): string {
 }
 
 /** The guard's documented update rules (lib/platform/review/update-rules.ts), each with its sources: a table, then what AWS does per rule. */
-function ruleTable(rules: readonly UpdateRule[]): string {
+function ruleTable(rules: readonly Pick<UpdateRule, 'id' | 'type' | 'property' | 'reason' | 'sources'>[]): string {
   const rows = rules.map(
     (r) => `| \`${r.id}\` | \`${r.type}\` \`${r.property}\` | ${r.sources.map((url, i) => `[${i + 1}](${url})`).join(' ')} |`,
   );

@@ -116,7 +116,7 @@ export const alarmSettingsSchema = z
     cacheConnectionsPercent: int(1, 1000)
       .default(120)
       .describe(
-        "Cache connections above this % of the fleet's expected maximum (fleet.maxCapacity x app.cacheConnectionsPerInstance): a connection leak.",
+        "Cache connections above this % of the fleet's expected maximum (fleet.maxCapacity x the connections an instance's workers open: app.cacheConnectionsPerInstance, at least two per worker): a connection leak.",
       ),
   })
   .superRefine((a, ctx) => {

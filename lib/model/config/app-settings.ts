@@ -8,6 +8,12 @@ export type NodejsMajor = (typeof NODEJS_MAJORS)[number];
 /** `app.metrics`: the app publishes the contract's EMF metrics, or nothing the alarms can use. */
 export const APP_METRICS_SOURCES = ['contract', 'none'] as const;
 export type AppMetricsSource = (typeof APP_METRICS_SOURCES)[number];
+/**
+ * The Node.js major the fleet runs the reference service on (AL2023's `nodejs22`). Local runs of
+ * the service (the bench, the proving ground, the integration tests) use the same major: the
+ * repository pins the npm package `node` at a 22.x for them (docs/testing.md).
+ */
+export const REFERENCE_SERVICE_NODEJS_MAJOR: NodejsMajor = 22;
 
 /** Archives an artifact may be; anything else must be a directory. */
 export const ARTIFACT_ARCHIVE = /\.(zip|tar\.gz|tgz)$/;
@@ -89,14 +95,33 @@ export const appSettingsSchema = z
     requestTimeoutSeconds: int(1, 3600)
       .default(30)
       .describe('Upper bound on handling one request in the app, including all downstream calls.'),
-    dbPoolSize: int(1, 500).default(10).describe('Writer connections per instance (the app pool size).'),
-    dbReaderPoolSize: int(0, 500).default(10).describe('Reader connections per instance, spread over the read replicas.'),
+    workers: z
+      .union([z.literal('auto'), z.number().int()], {
+        error: 'must be "auto" (one worker per vCPU) or a whole number of worker processes, e.g. 2',
+      })
+      .default('auto')
+      .describe(
+        'Worker processes per instance, each with its own event loop, DB pools and share of the cache connections. `auto`: one per vCPU of the instance (on x86 a vCPU is a hyperthread: two share a core; on burstable types every vCPU runs on CPU credits). A number must be 1 to the fewest vCPUs of the instance types of fleet.instanceSize (WK-1). Pools are per worker: the fleet opens maxCapacity x workers x pools (CB-1, CB-2).',
+      ),
+    maxConnectionsPerWorker: int(16, 100_000)
+      .default(1024)
+      .describe(
+        'Open client connections one worker may hold. When every worker of an instance holds this many (or is overloaded), the supervising process answers new connections with a fast 503 itself, never a dropped socket (a 502 at the ALB).',
+      ),
+    dbPoolSize: int(1, 500)
+      .default(10)
+      .describe('Writer connections per worker process (the app pool size); an instance opens workers x this.'),
+    dbReaderPoolSize: int(0, 500)
+      .default(10)
+      .describe('Reader connections per worker process, spread over the read replicas; an instance opens workers x this.'),
     cacheTimeoutMs: int(1, 60_000)
       .default(250)
       .describe('Cache client command timeout in ms. A slow cache must fail fast and fall back to the DB.'),
     cacheConnectionsPerInstance: int(1, 1000)
       .default(8)
-      .describe('Cache client connections per instance; sizes the cache-connections alarm.'),
+      .describe(
+        'Cache client connections per instance, shared out over its workers (at least two each: one to the primary, one to the reader endpoint); sizes the cache-connections alarm.',
+      ),
     retryMaxAttempts: int(1, 10)
       .default(3)
       .describe('Attempts per downstream call (DB, cache, APIs), with exponential backoff and full jitter.'),
@@ -112,10 +137,12 @@ export const appSettingsSchema = z
       ),
     shedQueueLength: int(1, 100_000)
       .default(64)
-      .describe('Load shedding: while more requests than this wait for a writer connection, new requests get 503 + Retry-After at once.'),
+      .describe(
+        'Load shedding, per worker: while more requests than this wait for one of its writer connections, new requests to it get 503 + Retry-After at once.',
+      ),
     shedEventLoopLagMs: int(1, 60_000)
       .default(200)
-      .describe('Load shedding: above this event-loop lag, new requests get 503 + Retry-After.'),
+      .describe('Load shedding, per worker: above this event-loop lag, new requests get 503 + Retry-After.'),
     shedEventLoopUtilizationPercent: int(1, 100)
       .default(95)
       .describe(
@@ -129,7 +156,7 @@ export const appSettingsSchema = z
       .enum(APP_METRICS_SOURCES)
       .optional()
       .describe(
-        "Whether the app publishes the runtime contract's metrics (EMF, namespace Loadbearing/App; docs/runtime-contract.md): `contract` builds the app alarms on them (shed requests, cache and replica fallbacks, pool wait) and alarms when they stop arriving; `none` builds them on the load balancer's target metrics instead. @default - `contract` for the reference service, `none` with app.artifact",
+        "Whether the app publishes the runtime contract's metrics (EMF, namespace Loadbearing/App; docs/runtime-contract.md): `contract` builds the app alarms on them (shed requests, cache and replica fallbacks, pool wait) and alarms when they stop arriving; `none` leaves them out: the load balancer's target alarms (target 5xx rate, p99 latency), which every environment has, are what watch the app. @default - `contract` for the reference service, `none` with app.artifact",
       ),
   })
   .describe('Settings the platform hands to the application: ports, timeouts, pool sizes, retries.');

@@ -109,6 +109,16 @@ export function problemsFromZod(
       problems.push(...problemsFromZod(issue.issues, path, schema));
       continue;
     }
+    if (issue.code === 'invalid_union' && issue.message !== 'Invalid input') {
+      // A union with its own message (e.g. app.workers: "auto" or a number) says best what it takes.
+      problems.push({
+        path: joinPath(path),
+        value: renderValue(issue.input),
+        rule: issue.message,
+        fix: `see ${joinPath(path)} in the config reference (docs/configuration.md).`,
+      });
+      continue;
+    }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       // Report the branch that got furthest: the one with the fewest issues.
       const best = [...issue.errors].sort((a, b) => a.length - b.length)[0];

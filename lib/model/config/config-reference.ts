@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { environmentSchema, STAGES } from './environment-schema';
+import { configFileSchema, environmentSchema, STAGES } from './environment-schema';
 import { STAGE_PRESETS } from './stage-presets';
 
 interface JsonSchema {
@@ -31,7 +31,7 @@ export function configReference(): string {
   for (const [name, field] of Object.entries(root.properties ?? {})) {
     (field.properties ? sections : leaves).push([name, field]);
   }
-  const out = ['### Environment', '', table(leaves, [], root.required ?? [])];
+  const out = [...fileFields(), '### Environment', '', table(leaves, [], root.required ?? [])];
   for (const [name, section] of sections) {
     out.push(`### \`${name}\``, '', summary(section.description), '');
     const rows: [string, JsonSchema][] = [];
@@ -39,6 +39,33 @@ export function configReference(): string {
     out.push(table(rows, [name], section.required ?? []));
   }
   return out.join('\n');
+}
+
+/**
+ * The fields of the config file itself, besides `environments` (one per environment, below):
+ * settings for the whole file, such as the diff guard's allow-list.
+ */
+function fileFields(): string[] {
+  const file = z.toJSONSchema(configFileSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const rows: [string, JsonSchema][] = [];
+  for (const [name, field] of Object.entries(file.properties ?? {})) {
+    if (name === 'environments' || name === '$schema') continue;
+    collect(field, [name], rows);
+  }
+  const lines = rows.map(([name, field]) => {
+    const { text, documentedDefault } = splitDefault(field.description);
+    return `| \`${name}\` | ${typeOf(field)} | ${documentedDefault ?? ''} | ${escapeCell(text)} |`;
+  });
+  return [
+    '### Config file',
+    '',
+    "Fields of the file itself, next to `environments` (each environment's fields follow).",
+    '',
+    '| Field | Type | Default | Description |',
+    '| --- | --- | --- | --- |',
+    ...lines,
+    '',
+  ];
 }
 
 function collect(schema: JsonSchema, path: string[], rows: [string, JsonSchema][]): void {

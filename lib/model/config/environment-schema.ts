@@ -12,6 +12,7 @@ import { edgeSettingsSchema } from './edge-settings';
 import { dnsSettingsSchema } from './dns-settings';
 import { policySettingsSchema } from './policy-settings';
 import { failureDrillSettingsSchema } from './failure-drill-settings';
+import { reviewSettingsSchema } from './review-settings';
 import { AWS_REGIONS } from './aws-limits';
 import { closest } from './config-error';
 import { ALWAYS, matching, violation } from './schema-helpers';
@@ -200,5 +201,6 @@ export const configFileSchema = z
       .record(matching(ENVIRONMENT_NAME, ENVIRONMENT_NAME_RULE, ENVIRONMENT_NAME_FIX), z.unknown())
       .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' })
       .describe('Environments by name; each becomes a stack `loadbearing-<name>` (unless stackName is set).'),
+    review: reviewSettingsSchema.optional(),
   })
   .describe('A loadbearing config file (`-c configFile=<path.json>`).');

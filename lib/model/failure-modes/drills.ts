@@ -244,6 +244,11 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
       fault: 'one-shot',
     }),
   },
+  'worker-crash': {
+    drill: 'none',
+    reason:
+      "a worker is a process inside an instance, recovered by that instance's own primary: a drill would need an SSM document that kills one worker by PID, which the platform does not ship (the instance-loss drill kills the whole instance); the proving ground rehearses it",
+  },
   'az-loss': {
     drill: 'az-loss',
     summary:

@@ -8,6 +8,7 @@ import type { EnvironmentConfig } from '../config/environment-schema';
 export const FAILURE_MODE_IDS = [
   'traffic-spike',
   'instance-loss',
+  'worker-crash',
   'az-loss',
   'capacity-shortage-in-an-az',
   'spot-interruption',

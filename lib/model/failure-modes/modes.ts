@@ -3,6 +3,7 @@ import { azLossFloor } from '../config/capacity';
 import type { EnvironmentConfig } from '../config/environment-schema';
 import { detectionBoundSeconds } from '../deploy/release-alarms';
 import { instancesAtCheckpoint, refreshPlan } from '../deploy/release-rollout';
+import { fleetWorkers } from '../config/workers';
 import type { Applicability, FailureMode, FailureModeId } from './failure-mode';
 
 // Sources for the timings below:
@@ -22,6 +23,9 @@ export function healthCheckDetectionSeconds(c: EnvironmentConfig): number {
 
 /** Share of requests (%) that one of `n` equal targets receives, rounded up. */
 const shareOf = (n: number) => Math.ceil(100 / Math.max(1, n));
+
+/** How long a crashed worker takes to serve again: the first restart's 100 ms, a start (pools, cache connections), and margin. */
+export const WORKER_RECOVERY_SECONDS = 10;
 
 /** RDS Multi-AZ failover, upper end of AWS's typical range. */
 const DB_FAILOVER_SECONDS = 120;
@@ -99,6 +103,41 @@ const modes: readonly FailureMode[] = [
     runbook: [
       'Nothing to do when it recovers by itself: the Auto Scaling group replaces the instance.',
       'If instances keep dying, read the console output and the app log group of the replaced instance; `npx loadbearing status` shows fleet-in-service-low if replacements fail.',
+    ],
+  },
+  {
+    id: 'worker-crash',
+    title: 'One worker process crashed',
+    failure:
+      'One worker process of an instance dies (a native crash, the kernel killing it for memory, a bug that escapes every handler) while the instance, its primary and its other workers keep running.',
+    mitigation: {
+      summary:
+        "The instance's supervising primary (ADR 0006) hands the dead worker no more connections, restarts it after a backoff that doubles per crash in a row (100 ms, up to 10 s) while the other workers serve, and answers the health check itself, so the load balancer keeps the instance; only the requests in flight on that worker fail.",
+      configKeys: ['app.workers', 'app.maxConnectionsPerWorker'],
+    },
+    invariants: ['WK-1'],
+    expectedAlarms: [],
+    applies: (c) => {
+      const w = fleetWorkers(c);
+      return w.min >= 2
+        ? { applies: true, reason: `${w.describe}: the others serve while one restarts` }
+        : {
+            applies: false,
+            reason: `${w.describe}${w.min === w.max ? '' : `, 1 on ${w.vcpus.types.find((t) => t.vcpus === w.vcpus.min)!.type}`}: with one worker a crash is the instance's until the primary restarts it`,
+          };
+    },
+    impactBudget: (c) => {
+      const workers = fleetWorkers(c).min * c.fleet.minCapacity;
+      return {
+        max5xxRatePercent: shareOf(workers),
+        recoverySeconds: WORKER_RECOVERY_SECONDS,
+        minHealthyHosts: c.fleet.minCapacity,
+        derivation: `Only the requests in flight on the crashed worker fail: at most its share (1 of ${workers} workers at fleet.minCapacity) for a moment; no target is taken out (the primary answers the health check); the worker serves again within ${WORKER_RECOVERY_SECONDS} s (the first restart waits 100 ms, then the worker connects its pools).`,
+      };
+    },
+    runbook: [
+      'Nothing to do when it recovers by itself: the primary restarts the worker; its log line "worker exited; restarting it while the others serve" names the signal or exit code.',
+      'If a worker keeps crashing (the restart backoff reaches seconds), read its last log lines and stderr in the app log group; a worker that crashes on every start takes the instance down to its other workers, and with none left the health check fails and the instance is replaced.',
     ],
   },
   {

@@ -16,6 +16,10 @@ export const LOCAL_REHEARSALS: Readonly<Record<FailureModeId, LocalRehearsal>> =
     fault: 'the open-loop rate jumps to 3x the measured capacity, and one client exceeds the WAF per-client rate',
   },
   'instance-loss': { scenario: 'instance-loss', fault: 'one service instance is killed (SIGKILL, no drain), then replaced' },
+  'worker-crash': {
+    scenario: 'worker-crash',
+    fault: "one worker process of one instance is killed (SIGKILL); the instance's primary restarts it",
+  },
   'az-loss': {
     scenario: 'az-loss',
     fault: "one AZ's share of the instances is killed and the read replica stopped at once, then both come back",

@@ -1,6 +1,7 @@
 import type { EnvironmentConfig } from '../config/environment-schema';
 import { postgresMaxConnections, SUPERUSER_RESERVED_CONNECTIONS } from '../config/postgres-connections';
 import { RDS_POSTGRES_FAMILIES, rdsInstanceClass } from '../config/rds-instance-classes';
+import { fleetWorkers } from '../config/workers';
 import type { ConfigRule, InvariantFinding } from './invariant-rule';
 
 /** The smallest class of the same family that offers at least `connections`, if any. */
@@ -13,10 +14,14 @@ function largerClassFor(instanceClass: string, connections: number): string | un
     .find((c) => postgresMaxConnections(c) >= connections && rdsInstanceClass(c)!.memoryGiB > info.memoryGiB);
 }
 
-/** Connections the app fleet opens to the writer at maxCapacity (reader pools too when there are no replicas). */
+/** Writer connections one worker opens (its reader pools too when there are no replicas). */
+function writerPerWorker(config: EnvironmentConfig): number {
+  return config.app.dbPoolSize + (config.database.readReplicas === 0 ? config.app.dbReaderPoolSize : 0);
+}
+
+/** Connections the app fleet opens to the writer at maxCapacity: instances x workers x pools. */
 export function writerDemand(config: EnvironmentConfig): number {
-  const perInstance = config.app.dbPoolSize + (config.database.readReplicas === 0 ? config.app.dbReaderPoolSize : 0);
-  return config.fleet.maxCapacity * perInstance;
+  return config.fleet.maxCapacity * fleetWorkers(config).max * writerPerWorker(config);
 }
 
 /** Connections the writer can give the app: all but the reserved ones, or the proxy's share. */
@@ -47,13 +52,16 @@ export const CONNECTION_BUDGET_RULES: readonly ConfigRule[] = [
     severity: 'error',
     title: "The fleet at maxCapacity fits the writer's connections",
     rationale:
-      'Scale-out adds pools, not capacity: at peak every instance opens its pool, and PostgreSQL refuses connections past max_connections, turning a traffic spike into errors on every instance at once.',
+      'Scale-out adds pools, not capacity: at peak every worker of every instance opens its pool, and PostgreSQL refuses connections past max_connections, turning a traffic spike into errors on every instance at once.',
     check(config): InvariantFinding[] {
       const demand = writerDemand(config);
       const { capacity, explanation } = writerCapacity(config);
       if (demand <= capacity) return [];
-      const perInstance = demand / config.fleet.maxCapacity;
-      const maxPool = Math.max(0, Math.floor(capacity / config.fleet.maxCapacity) - (perInstance - config.app.dbPoolSize));
+      const workers = fleetWorkers(config);
+      const perWorker = writerPerWorker(config);
+      const perInstance = workers.max * perWorker;
+      const maxPool = Math.max(0, Math.floor(capacity / config.fleet.maxCapacity / workers.max) - (perWorker - config.app.dbPoolSize));
+      const maxWorkers = Math.floor(capacity / config.fleet.maxCapacity / perWorker);
       const { proxy, connectionReserve } = config.database;
       const neededMax = proxy.enabled
         ? Math.ceil((demand * 100) / proxy.maxConnectionsPercent)
@@ -61,6 +69,10 @@ export const CONNECTION_BUDGET_RULES: readonly ConfigRule[] = [
       const larger = largerClassFor(config.database.instanceClass, neededMax);
       const fixes = [
         `lower app.dbPoolSize to ${maxPool} or less`,
+        // Fewer workers only where the CPU target stays reachable with them (WK-2).
+        ...(workers.max > 1 && maxWorkers >= 1 && (100 * maxWorkers) / workers.vcpus.max > config.fleet.cpuTargetPercent
+          ? [`set app.workers to ${maxWorkers} or fewer`]
+          : []),
         larger
           ? `use a larger database.instanceClass (${larger} allows ~${postgresMaxConnections(larger)})`
           : 'use a larger database.instanceClass',
@@ -73,7 +85,7 @@ export const CONNECTION_BUDGET_RULES: readonly ConfigRule[] = [
         {
           path: 'app.dbPoolSize',
           value: config.app.dbPoolSize,
-          message: `writer connection budget exceeded: fleet.maxCapacity ${config.fleet.maxCapacity} x ${perInstance} connections per instance = ${demand} at peak, but ${explanation}`,
+          message: `writer connection budget exceeded: fleet.maxCapacity ${config.fleet.maxCapacity} x ${workers.describe} x ${perWorker} connections per worker${perWorker === config.app.dbPoolSize ? '' : ` (app.dbPoolSize ${config.app.dbPoolSize} + app.dbReaderPoolSize ${config.app.dbReaderPoolSize}: no replicas)`} = ${demand} at peak, but ${explanation}`,
           fix: `${fixes.join('; ')}.`,
         },
       ];
@@ -94,14 +106,15 @@ export const CONNECTION_BUDGET_RULES: readonly ConfigRule[] = [
       const perReplica = postgresMaxConnections(replicaClass) - SUPERUSER_RESERVED_CONNECTIONS - connectionReserve;
       const surviving = readReplicas >= 2 ? readReplicas - 1 : readReplicas;
       const capacity = surviving * perReplica;
-      const demand = config.fleet.maxCapacity * config.app.dbReaderPoolSize;
+      const workers = fleetWorkers(config);
+      const demand = config.fleet.maxCapacity * workers.max * config.app.dbReaderPoolSize;
       if (demand <= capacity) return [];
       return [
         {
           path: 'app.dbReaderPoolSize',
           value: config.app.dbReaderPoolSize,
-          message: `reader connection budget exceeded: fleet.maxCapacity ${config.fleet.maxCapacity} x app.dbReaderPoolSize ${config.app.dbReaderPoolSize} = ${demand}, but ${surviving} surviving replica(s) of ${replicaClass} take ${surviving} x ${perReplica} = ${capacity}`,
-          fix: `lower app.dbReaderPoolSize to ${Math.floor(capacity / config.fleet.maxCapacity)} or less; add read replicas (database.readReplicas); or use a larger database.replicaInstanceClass.`,
+          message: `reader connection budget exceeded: fleet.maxCapacity ${config.fleet.maxCapacity} x ${workers.describe} x app.dbReaderPoolSize ${config.app.dbReaderPoolSize} = ${demand}, but ${surviving} surviving replica(s) of ${replicaClass} take ${surviving} x ${perReplica} = ${capacity}`,
+          fix: `lower app.dbReaderPoolSize to ${Math.floor(capacity / config.fleet.maxCapacity / workers.max)} or less${workers.max > 1 ? '; set fewer app.workers' : ''}; add read replicas (database.readReplicas); or use a larger database.replicaInstanceClass.`,
         },
       ];
     },

@@ -2,6 +2,7 @@ import { alarmDeliveryProblems } from '../deploy/alarm-delivery';
 import { planFirstCreate } from '../deploy/rollback-plan';
 import { detectionBoundSeconds } from '../deploy/release-alarms';
 import { refreshPlan } from '../deploy/release-rollout';
+import { ALL_POLICY_PACKS } from '../config/policy-settings';
 import type { InvariantRule } from './invariant-rule';
 
 /** Rules on the synthesized template that decide whether a deploy works and can be undone. */
@@ -75,6 +76,28 @@ export const DEPLOY_SAFETY_RULES: readonly InvariantRule[] = [
           value: plan.checkpointDelaySeconds,
           message: `a release alarm needs up to (delivery.releaseAlarms.datapointsToAlarm ${r.datapointsToAlarm} + 1) x periodSeconds ${r.periodSeconds} = ${bound} s to fire (the first period may be partial), longer than the checkpoint delay (${plan.checkpointDelaySeconds} s): a bad release would pass its first checkpoint undetected`,
           fix: `raise fleet.instanceRefresh.checkpointDelaySeconds to ${bound} or more, or lower delivery.releaseAlarms.datapointsToAlarm.`,
+        },
+      ];
+    },
+  },
+  {
+    id: 'DS-4',
+    group: 'deploy-safety',
+    phase: 'config',
+    severity: 'error',
+    title: 'Production is checked by every policy pack',
+    rationale:
+      'A finding a smaller environment may skip (policies.packs) is one production still has to answer: prod deploys only what every pack has seen, unless an opt-out says why not.',
+    check(c) {
+      if (c.stage !== 'prod') return [];
+      const missing = ALL_POLICY_PACKS.filter((p) => !c.policies.packs.includes(p));
+      if (missing.length === 0) return [];
+      return [
+        {
+          path: 'policies.packs',
+          value: c.policies.packs,
+          message: `leaves out ${missing.join(', ')} in a prod environment`,
+          fix: `leave policies.packs out (all of them), or opt out of DS-4 with the reason (invariants.optOut).`,
         },
       ];
     },

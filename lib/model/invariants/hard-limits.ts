@@ -93,7 +93,7 @@ export const HARD_LIMIT_RULES: readonly InvariantRule[] = [
             path: `${id} (AppFleet.bootCommands() and the app's boot steps)`,
             value: bytes,
             message: `the user data of ${id} is up to ${bytes} bytes with its deploy-time values at their longest, over EC2's ${USER_DATA_LIMIT_BYTES}`,
-            fix: 'move long scripts out of bootCommands() into the release artifact (app.artifact) and call them with one line.',
+            fix: 'move long scripts out of bootCommands() into the release artifact (app.artifact) and call them with one line (a hard limit: acknowledging this finding does not make EC2 accept the template).',
           },
         ];
       });

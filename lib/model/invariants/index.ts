@@ -11,3 +11,4 @@ export * from './invariants-reference';
 export * from './rules';
 export * from './scaling-alarms';
 export * from './timeout-chain';
+export * from './workers';

@@ -5,6 +5,7 @@ import type { EnvironmentConfig } from '../config/environment-schema';
 export const RULE_GROUPS = {
   'connection-budget': 'Connection budget',
   'timeout-chain': 'Timeout chain',
+  workers: 'Workers per instance',
   'az-loss': 'AZ-loss static stability',
   'scaling-alarms': 'Scaling vs alarms',
   'hard-limits': 'Hard limits',

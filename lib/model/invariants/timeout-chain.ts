@@ -1,3 +1,4 @@
+import { connectionBounds } from '@loadbearing/contract';
 import type { EnvironmentConfig } from '../config/environment-schema';
 import type { ConfigRule, InvariantFinding } from './invariant-rule';
 
@@ -189,6 +190,28 @@ export const TIMEOUT_CHAIN_RULES: readonly ConfigRule[] = [
               },
             ],
       );
+    },
+  },
+  {
+    id: 'TC-10',
+    group: 'timeout-chain',
+    phase: 'config',
+    severity: 'error',
+    title: 'App stalled-connection bound <= app keep-alive timeout',
+    rationale:
+      "A client that stalls (connects and sends nothing, sends its headers or body a byte at a time, or stops reading its answer) holds one of a worker's connections until the app closes it: after the request timeout, checked every second, or after the request timeout plus a second without any progress (twice that for a client that stopped reading while its answer was still being written: Node lets the socket timeout pass once then). In the chain that sits between the request timeout and the keep-alive timeout: a stalled connection must never be kept longer than an idle one.",
+    check(c) {
+      const bounds = connectionBounds(c.app.requestTimeoutSeconds * 1000, c.app.keepAliveTimeoutSeconds * 1000);
+      const stalled = Math.max(bounds.requestMs + bounds.checkIntervalMs, bounds.stalledMs);
+      if (stalled <= bounds.keepAliveMs) return [];
+      return [
+        {
+          path: 'app.keepAliveTimeoutSeconds',
+          value: c.app.keepAliveTimeoutSeconds,
+          message: `the app closes a stalled connection after up to ${stalled} ms (the request timeout ${bounds.requestMs} ms + ${stalled - bounds.requestMs} ms: the checking interval, or the no-progress margin), longer than an idle one (app.keepAliveTimeoutSeconds: ${bounds.keepAliveMs} ms)`,
+          fix: `set app.keepAliveTimeoutSeconds to ${Math.ceil(stalled / 1000)} or more, or lower app.requestTimeoutSeconds.`,
+        },
+      ];
     },
   },
   {

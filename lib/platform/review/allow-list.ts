@@ -4,7 +4,11 @@ import { formatProblems, problemsFromZod, renderValue, type ConfigProblem } from
 import { ALWAYS, matching, violation } from '../../model/config/schema-helpers';
 import { BLOCKING_IMPACTS, type Hazard } from './stack-review';
 
-/** Where the allow-list lives, relative to the project root. */
+/**
+ * Where loadbearing's own repository keeps its allow-list, relative to the project root: read
+ * when it exists and neither `--allow-list` nor the config file's `review.allowReplacements`
+ * names another. A team's project names its own in its config file.
+ */
 export const DEFAULT_ALLOW_LIST = 'lib/platform/review/allow-replacements.json';
 
 const PLACEHOLDER =
@@ -101,7 +105,7 @@ export function parseAllowList(json: unknown, source: string): AllowEntry[] {
 
 /**
  * Reads the allow-list. A missing file at the default location means "nothing allowed"; a
- * missing file the user named is a mistake.
+ * missing file the user named is a mistake. (`locateAllowList` decides which file.)
  */
 export function loadAllowList(path: string, required: boolean): AllowEntry[] {
   if (!existsSync(path)) {
@@ -112,7 +116,7 @@ export function loadAllowList(path: string, required: boolean): AllowEntry[] {
           path: '(file)',
           value: renderValue(path),
           rule: 'does not exist',
-          fix: `create it (see docs/reviewing-changes.md) or omit --allow-list to use ${DEFAULT_ALLOW_LIST}.`,
+          fix: 'create it with {"allowed": []} (docs/reviewing-changes.md, "The allow-list"), or correct the path.',
         },
       ],
       path,

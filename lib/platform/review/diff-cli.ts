@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ALLOW_LIST, isAllowListError, loadAllowList } from './allow-list';
+import { cdkJsonConfigFile, locateAllowList, projectRelativePath } from './allow-list-location';
 import { sourceLabel, versionedConfig, type ConfigSide, type VersionedConfig } from './config-file';
 import { defaultBaseRef } from './git-refs';
 import { markdownReport } from './markdown-report';
@@ -41,7 +42,9 @@ Options:
   -c, --context <k=v>   context for both synths (repeatable). -c configFile=<file> is versioned:
                         each side reads its own version of the file (a git ref as committed
                         there); a file the baseline does not have holds new environments
-  --allow-list <file>   deliberate replacements (default: ${DEFAULT_ALLOW_LIST})
+  --allow-list <file>   deliberate replacements (default: the file the config file's
+                        review.allowReplacements names; else ${DEFAULT_ALLOW_LIST}
+                        if it exists, as in loadbearing's own repository; else none)
   --markdown <file>     also write the report as Markdown (for a pull-request comment)
   --details             print the full property-level diff of every changed resource
   --install-deps        npm ci each git ref's own dependencies (to see a dependency upgrade's effect)
@@ -65,8 +68,8 @@ export interface DiffOptions {
   readonly context: string[];
   /** `-c configFile=<file>`, as given (relative to the project root). */
   readonly configFile?: string;
-  readonly allowList: string;
-  readonly allowListRequired: boolean;
+  /** `--allow-list <file>`, as given. */
+  readonly allowList?: string;
   readonly markdown?: string;
   readonly details: boolean;
   readonly installDependencies: boolean;
@@ -138,8 +141,7 @@ export function parseDiffArgs(argv: readonly string[], cwd: string): DiffOptions
     head,
     context,
     ...(configFile === undefined ? {} : { configFile }),
-    allowList: resolve(cwd, v['allow-list'] ?? DEFAULT_ALLOW_LIST),
-    allowListRequired: v['allow-list'] !== undefined,
+    ...(v['allow-list'] === undefined ? {} : { allowList: v['allow-list'] }),
     ...(v.markdown !== undefined ? { markdown: resolve(cwd, v.markdown) } : {}),
     details: v.details ?? false,
     installDependencies: v['install-deps'] ?? false,
@@ -158,7 +160,6 @@ export async function runDiffCli(argv: readonly string[], io: CliIo, temp = new 
       io.stdout(`${USAGE}\n`);
       return 0;
     }
-    const allowList = loadAllowList(options.allowList, options.allowListRequired);
     const sourceOptions: SourceOptions = {
       projectDir: io.cwd,
       context: options.context,
@@ -171,13 +172,23 @@ export async function runDiffCli(argv: readonly string[], io: CliIo, temp = new 
       resolveSource(options.head, io.cwd),
     ]);
     const config = options.configFile === undefined ? undefined : await versionedConfig(options.configFile, io.cwd, base, head);
+    // The allow-list the changed side's config names (or --allow-list, or this repository's own), checked before any synth.
+    const configFile = config?.file ?? cdkJsonConfigFile(io.cwd);
+    const location = locateAllowList({
+      projectDir: io.cwd,
+      ...(options.allowList === undefined ? {} : { option: options.allowList }),
+      ...(configFile === undefined ? {} : { configFile }),
+      ...(config?.head.content === undefined ? {} : { configContent: config.head.content }),
+    });
+    const allowList = location.path === undefined ? [] : loadAllowList(location.path, location.required);
     const [baseTemplates, headTemplates] = await loadBoth(base, head, sourceOptions, config);
     const note = await dependencyNote(base, head, sourceOptions);
     const review = reviewTemplates(baseTemplates, headTemplates, allowList, { configChanges: config?.changes });
-    const allowListPath = displayFile(options.allowList, io.cwd);
+    const allowListPath = location.path === undefined ? undefined : projectRelativePath(location.path, io.cwd);
     const reportOptions = {
-      allowListPath,
+      ...(allowListPath === undefined ? {} : { allowListPath }),
       allowListEntries: allowList.length,
+      allowListSetup: location.setup,
       notes: [...(config?.notes ?? []), ...(note ? [note] : [])],
       details: options.details,
     };
@@ -185,11 +196,11 @@ export async function runDiffCli(argv: readonly string[], io: CliIo, temp = new 
     if (options.markdown) {
       mkdirSync(dirname(options.markdown), { recursive: true });
       writeFileSync(options.markdown, markdownReport(review, reportOptions));
-      io.stdout(`Markdown report: ${displayFile(options.markdown, io.cwd)}\n`);
+      io.stdout(`Markdown report: ${projectRelativePath(options.markdown, io.cwd)}\n`);
     }
     // An entry that matches nothing is a mistake (a typo) or done (already deployed): either way it must go.
     if (review.stale.length > 0) {
-      for (const entry of review.stale) io.stderr(`error: ${staleError(entry, allowListPath)}\n`);
+      for (const entry of review.stale) io.stderr(`error: ${staleError(entry, allowListPath ?? '')}\n`);
       return 2;
     }
     return review.exitCode;
@@ -243,9 +254,4 @@ async function loadBoth(
   if (b.status === 'rejected') throw b.reason;
   if (h.status === 'rejected') throw h.reason;
   return [b.value, h.value];
-}
-
-function displayFile(path: string, cwd: string): string {
-  const rel = relative(cwd, path);
-  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }

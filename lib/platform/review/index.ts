@@ -1,6 +1,8 @@
 export * from './allow-list';
+export * from './allow-list-location';
 export * from './construct-paths';
 export * from './diff-cli';
+export * from './fleet-roll';
 export * from './git-refs';
 export * from './markdown-report';
 export * from './rename-detection';
@@ -18,3 +20,4 @@ export * from './temp-dirs';
 export * from './template-sources';
 export * from './templates';
 export * from './text-report';
+export * from './update-notes';

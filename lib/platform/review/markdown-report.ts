@@ -2,7 +2,7 @@ import { displayPath } from './construct-paths';
 import { allowListSnippet, blockedHeadline, changeSummary, countSummary, impactKind } from './report-parts';
 import { isChanged, type Review } from './review';
 import type { Hazard } from './stack-review';
-import { MAX_LISTED, proceedHint, verdict, type ReportOptions } from './text-report';
+import { listedChanges, proceedHint, verdict, type ReportOptions } from './text-report';
 
 /** GitHub rejects comments over 65536 characters; the full diffs are cut to fit well below that. */
 export const MAX_DETAILS_CHARS = 40_000;
@@ -18,7 +18,7 @@ export function markdownReport(review: Review, options: ReportOptions): string {
     for (const h of review.blocking) out.push(...hazardItem(h));
     out.push(
       '',
-      proceedHint(options.allowListPath),
+      proceedHint(options),
       '',
       '```json',
       ...review.blocking.map((h, i, all) => `${allowListSnippet(h)}${i < all.length - 1 ? ',' : ''}`),
@@ -27,7 +27,7 @@ export function markdownReport(review: Review, options: ReportOptions): string {
     );
   }
   if (review.allowed.length > 0) {
-    out.push(`### Allowed by ${code(options.allowListPath)}`, '');
+    out.push(`### Allowed by ${code(options.allowListPath ?? 'the allow-list')}`, '');
     for (const { hazard, entry } of review.allowed) {
       out.push(
         `- ${code(hazard.stack)} ${resource(hazard)}: ${escapeMarkdown(hazard.reason)}`,
@@ -61,13 +61,16 @@ export function markdownReport(review: Review, options: ReportOptions): string {
     out.push(`### ${stack.stack}`, '');
     if (stack.changes.length > 0) {
       out.push('| Change | Type | Logical ID | Construct path | What changed |', '| --- | --- | --- | --- | --- |');
-      for (const c of stack.changes.slice(0, MAX_LISTED)) {
+      const listed = listedChanges(stack.changes);
+      for (const c of listed) {
         const path = displayPath(c.path);
+        const notes = (c.notes ?? []).map((n) => ` **${escapeMarkdown(n.text)}** (\`${n.rule}\`)`).join('');
         out.push(
-          `| ${c.kind}${c.stateful ? ' (stateful)' : ''} | ${code(c.type)} | ${code(c.logicalId)} | ${path ? code(path) : ''} | ${escapeMarkdown(changeSummary(c))} |`,
+          `| ${c.kind}${c.stateful ? ' (stateful)' : ''} | ${code(c.type)} | ${code(c.logicalId)} | ${path ? code(path) : ''} | ${escapeMarkdown(changeSummary(c))}${notes} |`,
         );
       }
-      if (stack.changes.length > MAX_LISTED) out.push('', `... and ${stack.changes.length - MAX_LISTED} more (see the full diff below).`);
+      if (stack.changes.length > listed.length)
+        out.push('', `... and ${stack.changes.length - listed.length} more (see the full diff below).`);
       out.push('');
     }
     if (stack.impacts.length > 0) {

@@ -16,18 +16,61 @@ export function countSummary(stack: StackReview): string {
   return parts.length === 0 ? `${prefix}no changes` : prefix + parts.join(', ');
 }
 
-/** What changed in a resource, short: `Threshold 80 -> 70, Tags`. */
+/**
+ * What changed in a resource, short: `Threshold 80 -> 70, Tags`. Inside an object, the values
+ * that changed (at most MAX_LEAVES per property): `LaunchTemplateData.InstanceType "c7g.large" ->
+ * "c7g.xlarge"`, so a config change can be recognized without --details.
+ */
 export function changeSummary(change: ResourceChange): string {
   const properties = change.properties.map((p) => {
     const scalar = isScalar(p.before) && isScalar(p.after);
     const note = p.impact === 'WILL_REPLACE' ? ' (requires replacement)' : p.impact === 'MAY_REPLACE' ? ' (may cause replacement)' : '';
-    return `${p.name}${scalar ? ` ${renderValue(p.before)} -> ${renderValue(p.after)}` : ''}${note}`;
+    if (scalar) return `${p.name} ${renderValue(p.before)} -> ${renderValue(p.after)}${note}`;
+    const leaves = changedLeaves(p.before, p.after, p.name);
+    const shown = leaves
+      .slice(0, MAX_LEAVES)
+      .map((l) => (isScalar(l.before) && isScalar(l.after) ? `${l.path} ${renderValue(l.before)} -> ${renderValue(l.after)}` : l.path));
+    const more = leaves.length > MAX_LEAVES ? ` (+${leaves.length - MAX_LEAVES} more)` : '';
+    return leaves.length === 1 && leaves[0]!.path === p.name ? `${p.name}${note}` : `${shown.join(', ')}${more}${note}`;
   });
   const parts = [...properties, ...change.attributes];
   if (change.inPlace) parts.push(`in place (${change.inPlace.split(':')[0]})`);
   if (change.kind === 'removed') parts.unshift(change.impact === 'WILL_ORPHAN' ? 'orphaned (DeletionPolicy Retain)' : 'deleted');
   if (change.kind === 'replaced' && properties.length === 0) parts.unshift('type changed');
   return parts.join(', ');
+}
+
+/** Changed values shown per property, the rest counted. */
+const MAX_LEAVES = 3;
+
+interface Leaf {
+  readonly path: string;
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+/**
+ * The innermost values that differ between two property values, with their paths: objects by key,
+ * arrays of the same length by index. An intrinsic function (`Ref`, `Fn::*`) or a list that
+ * changed length is one value.
+ */
+export function changedLeaves(before: unknown, after: unknown, path: string): Leaf[] {
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  if (Array.isArray(before) && Array.isArray(after)) {
+    if (before.length !== after.length)
+      return [{ path: `${path} (${before.length} -> ${after.length} items)`, before: undefined, after: {} }];
+    return before.flatMap((b, i) => changedLeaves(b, after[i], `${path}[${i}]`));
+  }
+  if (isPlainObject(before) && isPlainObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+    return keys.flatMap((k) => changedLeaves(before[k], after[k], `${path}.${k}`));
+  }
+  return [{ path, before, after }];
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  return !Object.keys(v).some((k) => k === 'Ref' || k.startsWith('Fn::'));
 }
 
 function isScalar(v: unknown): boolean {

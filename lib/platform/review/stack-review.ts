@@ -7,6 +7,7 @@ import { pairRenames, type UnpairedResource } from './rename-detection';
 import { rollbackRisks, type RollbackRisk } from './rollback-risks';
 import { isStatefulType } from './stateful-types';
 import type { Template } from './templates';
+import { updateNotes, type UpdateNote } from './update-notes';
 
 export { renderValue } from './render-value';
 
@@ -48,6 +49,8 @@ export interface ResourceChange {
   readonly attributes: readonly string[];
   /** A possible replacement that a documented rule proves in place: the rule's ID and what it says. */
   readonly inPlace?: string;
+  /** What the update does to the running system (a restart, a failover, a fleet roll): see UPDATE_NOTES. */
+  readonly notes?: readonly UpdateNote[];
 }
 
 /** A resource a deploy affects although its own template text does not change: it refers to a replaced or refused one. */
@@ -120,9 +123,12 @@ export function reviewStack(
   const paths = { ...knownPaths, ...constructPaths(before), ...constructPaths(after) };
   const analysis = analyzeImpacts(before ?? {}, after);
 
+  const notes = updateNotes(before ?? {}, after, (id) => analysis.impacts.get(id)?.replacement ?? 'none', paths);
   const changes: ResourceChange[] = [];
   diff.resources.forEachDifference((logicalId, d) => {
-    changes.push(withAnalysis(describeChange(logicalId, d, paths[logicalId]), analysis.impacts.get(logicalId)));
+    const change = withAnalysis(describeChange(logicalId, d, paths[logicalId]), analysis.impacts.get(logicalId));
+    const noted = notes.get(logicalId);
+    changes.push(noted ? { ...change, notes: noted } : change);
   });
   changes.sort(byKindThenId);
 
@@ -513,7 +519,7 @@ function vpcMoveHazards(stack: string, before: Template | undefined, after: Temp
       type: r.Type,
       ...(paths[id] === undefined ? {} : { path: paths[id] }),
       impact: 'WILL_REPLACE' as const,
-      reason: `moves from ${describe(from)} to ${describe(to)}: it cannot move between VPCs in place, so CloudFormation would replace it with a new, empty one`,
+      reason: `moves from ${describe(from)} to ${describe(to)}: it cannot move between VPCs in place: the update fails, or replaces it with a new, empty one`,
       fix: 'keep this environment in its VPC; to use another VPC, create a new environment there and migrate the data (docs/configuration.md, "An existing VPC")',
     }));
 }

@@ -121,10 +121,10 @@ async function provideDependencies(tree: string, ref: ResolvedRef, options: Sour
 export async function dependencyNote(base: ResolvedSource, head: ResolvedSource, options: SourceOptions): Promise<string | undefined> {
   if (options.installDependencies || base.kind !== 'ref') return undefined;
   if (head.kind === 'dir') return undefined;
-  const baseLock = await fileAtCommit(options.projectDir, base.ref.commit, 'package-lock.json');
+  const baseLock = await fileAtCommit(options.projectDir, base.ref.commit, './package-lock.json');
   const headLock =
     head.kind === 'ref'
-      ? await fileAtCommit(options.projectDir, head.ref.commit, 'package-lock.json')
+      ? await fileAtCommit(options.projectDir, head.ref.commit, './package-lock.json')
       : existsSync(join(options.projectDir, 'package-lock.json'))
         ? readFileSync(join(options.projectDir, 'package-lock.json'), 'utf8')
         : undefined;

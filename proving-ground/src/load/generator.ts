@@ -65,6 +65,7 @@ export interface GeneratorStats {
 
 type Answer = {
   outcome: Outcome;
+  /** An error's kind; a shed's shedder (its X-Shed-By header: primary or worker). */
   errorKind?: string;
   status?: number;
   text?: string;
@@ -110,7 +111,8 @@ export class LoadGenerator {
       const text = await res.body.text();
       if (status === 201) return { outcome: 'ok', status, text, headers: res.headers };
       if (status === 429) return { outcome: 'rateLimited', status, text, headers: res.headers };
-      if (status === 503 && /"error":"overloaded"/.test(text)) return { outcome: 'shed', status, text, headers: res.headers };
+      if (status === 503 && /"error":"overloaded"/.test(text))
+        return { outcome: 'shed', status, text, headers: res.headers, errorKind: String(res.headers['x-shed-by'] ?? 'unknown') };
       const code = /"error":"([a-z_]+)"/.exec(text)?.[1];
       return { outcome: 'error', status, errorKind: `${status}${code ? ` ${code}` : ''}` };
     } catch (error) {

@@ -34,6 +34,8 @@ export class Cell {
   readonly ok: Histogram = newHistogram();
   readonly shed: Histogram = newHistogram();
   readonly errorKinds = new Map<string, number>();
+  /** Shed answers by the process that shed them (the service's X-Shed-By header: primary or worker). */
+  readonly shedBy = new Map<string, Histogram>();
 
   add(outcome: Outcome, ms: number, errorKind?: string): void {
     this.counts.sent++;
@@ -41,7 +43,13 @@ export class Cell {
     if (outcome === 'rateLimited') return;
     recordMs(this.all, ms);
     if (outcome === 'ok') recordMs(this.ok, ms);
-    if (outcome === 'shed') recordMs(this.shed, ms);
+    if (outcome === 'shed') {
+      recordMs(this.shed, ms);
+      const by = errorKind ?? 'unknown';
+      let h = this.shedBy.get(by);
+      if (!h) this.shedBy.set(by, (h = newHistogram()));
+      recordMs(h, ms);
+    }
     if (outcome === 'error' && errorKind) this.errorKinds.set(errorKind, (this.errorKinds.get(errorKind) ?? 0) + 1);
   }
 }

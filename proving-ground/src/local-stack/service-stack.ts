@@ -11,6 +11,7 @@ import { startMoto, type MotoServer } from './moto';
 import { startPostgres, type PostgresCluster } from './postgres';
 import { freePort, startProcess, waitFor, type ManagedProcess } from './processes';
 import { startRedis, type RedisServer } from './redis';
+import { serviceNodePath } from './service-node';
 
 /** The proving ground package's root: the nearest folder above this file with a package.json (from src/ and dist/ alike). */
 export function packageRoot(): string {
@@ -127,6 +128,8 @@ export async function startLocalStack(
             port: local.port ?? (await freePort()),
             metricsFlushMs: 500,
             freshnessRefreshMs: 5_000,
+            // One worker unless asked: "auto" would count this machine's CPUs, not the instance's.
+            workers: 1,
             ...local,
           },
         );
@@ -164,6 +167,8 @@ export function serviceProcessEnv(appEnv: Record<string, string>, motoUrl: strin
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // How the workers share the port, to measure the alternatives (service/src/ipc.ts; ADR 0006).
+    ...(process.env.LOADBEARING_WORKER_MECHANISM ? { LOADBEARING_WORKER_MECHANISM: process.env.LOADBEARING_WORKER_MECHANISM } : {}),
     ...extra,
   };
 }
@@ -178,7 +183,7 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the bundled service with `env` and waits until `/healthz` answers. */
+/** Starts the bundled service with `env`, on the fleet's Node.js major, and waits until `/healthz` answers. */
 export async function startService(
   env: NodeJS.ProcessEnv,
   options: {
@@ -195,7 +200,9 @@ export async function startService(
 ): Promise<ServiceProcess> {
   const lines: Record<string, unknown>[] = [];
   const bundle = options.bundle ?? SERVICE_BUNDLE_PATH;
-  const [cmd, args] = options.taskset ? ['taskset', ['-c', options.taskset, process.execPath, bundle]] : [process.execPath, [bundle]];
+  // The fleet's Node.js major, whatever runs this process (service-node.ts).
+  const node = serviceNodePath();
+  const [cmd, args] = options.taskset ? ['taskset', ['-c', options.taskset, node, bundle]] : [node, [bundle]];
   const p = startProcess(cmd, args, {
     env,
     onLine: (line) => {

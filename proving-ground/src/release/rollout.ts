@@ -143,7 +143,7 @@ export class LocalRollout {
   private async replace(slot: Instance): Promise<void> {
     const port = await freePort();
     const name = `${slot.name}-release`;
-    const instance: Instance = { name, port, env: { ...slot.env, APP_PORT: String(port), INSTANCE_ID: name } };
+    const instance: Instance = { name, port, workers: slot.workers, env: { ...slot.env, APP_PORT: String(port), INSTANCE_ID: name } };
     await this.topology.startInstance(instance);
     const listen = await this.proxy!.add(port);
     await this.topology.haproxy.command(`set server fleet/${slot.name} addr 127.0.0.1 port ${listen}`);

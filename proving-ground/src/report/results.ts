@@ -2,6 +2,7 @@ import type { CalibrationResult } from '../calibrate';
 import type { RunResult } from '../run-scenario';
 import type { Timings } from '../scenarios';
 import type { ScenarioId } from '../scenario-ids';
+import type { FleetCpu } from '../topology/topology';
 import type { JudgedCheck } from '../verdict';
 
 export interface ScenarioResult {
@@ -40,7 +41,7 @@ export interface ProveResults {
     readonly wafWindowSeconds?: number;
     readonly wafLimitPerWindow?: number;
     /** CPU of the fleet: a cgroup quota in cores shared by the instances and the CPU they are pinned to, or why there is no quota. */
-    readonly fleetCpu: { readonly cores?: number; readonly pinnedTo?: string; readonly noQuota?: string };
+    readonly fleetCpu: FleetCpu;
   };
   readonly timings: Timings;
   readonly runsPerScenario: number;
@@ -89,7 +90,7 @@ export function resultsMarkdown(r: ProveResults): string {
     '',
     '## Calibration',
     '',
-    `Capacity of the local fleet (${r.scale.instances} instances, ${r.scale.fleetCpu.cores !== undefined ? `${r.scale.fleetCpu.cores} core in all (cgroup quota)` : `no CPU quota: ${r.scale.fleetCpu.noQuota}`}${r.scale.fleetCpu.pinnedTo !== undefined ? `, pinned to CPU ${r.scale.fleetCpu.pinnedTo}` : ''}): **${c.capacityRps} req/s** (${c.perInstanceRps} per instance), the highest open-loop rate with p99 <= ${c.targetP99Ms} ms and <= ${c.non2xxPercent}% shed or errors.`,
+    `Capacity of the local fleet (${r.scale.instances} instances of ${r.scale.fleetCpu.workersPerInstance} workers, ${r.scale.fleetCpu.cores !== undefined ? `${r.scale.fleetCpu.perWorkerCores} core per worker, ${r.scale.fleetCpu.cores} in all (a cgroup quota per instance)` : `no CPU quota: ${r.scale.fleetCpu.noQuota}`}${r.scale.fleetCpu.pinnedTo !== undefined ? `, pinned to CPU ${r.scale.fleetCpu.pinnedTo}` : ''}): **${c.capacityRps} req/s** (${c.perInstanceRps} per instance), the highest open-loop rate with p99 <= ${c.targetP99Ms} ms and <= ${c.non2xxPercent}% shed or errors.`,
     '',
     '| Rate (req/s) | p99 (ms) | shed or errors | generator lag p99 (ms) | within |',
     '| --- | --- | --- | --- | --- |',

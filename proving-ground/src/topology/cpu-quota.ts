@@ -2,16 +2,20 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileS
 import { join } from 'node:path';
 
 /**
- * A CPU quota for the service fleet (a Linux cgroup), so the fleet has a fixed, small amount of
- * CPU and the load generator on the same 2-core machine can push it to three times its
- * capacity. The instances share it: losing one does not lose its CPU (in AWS it would; see the
- * honest limits). cgroup v1 (`cpu.cfs_quota_us`) and v2 (`cpu.max`) are both supported; where
- * neither is writable the fleet runs without a quota (still pinned to one CPU) and the results
- * say so.
+ * CPU quotas for the service instances (Linux cgroups), so the fleet has a fixed, small amount of
+ * CPU and the load generator on the same 2-core machine can push it to three times its capacity.
+ * One quota per instance, scaled by its workers: an instance of w workers gets w x
+ * {@link WORKER_CPU_CORES}, as an instance of w vCPUs runs w workers; its primary and workers share
+ * it, and losing the instance loses its CPU. cgroup v1 (`cpu.cfs_quota_us`) and v2 (`cpu.max`) are
+ * both supported; where neither is writable the fleet runs without a quota (still pinned to one
+ * CPU) and the results say so.
  */
 
-/** The whole fleet's CPU, in cores. */
-export const FLEET_CPU_CORES = 0.2;
+/**
+ * One worker's CPU, in cores: the share one single-process instance had before instances ran
+ * workers (0.2 core for the 3 instances of staging), so a worker here is as slow as an instance was.
+ */
+export const WORKER_CPU_CORES = 0.2 / 3;
 /** A short CFS period, so a throttled instance pauses for at most this long (it shows as event-loop lag). */
 const PERIOD_US = 10_000;
 
@@ -34,6 +38,7 @@ function layout(): Layout | undefined {
 
 export interface CpuQuota {
   readonly cores: number;
+  readonly name: string;
   /** Puts a process (and the threads it starts) under the quota. */
   add(pid: number): void;
   remove(): void;
@@ -83,6 +88,7 @@ export function createCpuQuota(name: string, cores: number): CpuQuota | string {
   }
   return {
     cores,
+    name,
     add(pid) {
       writeFileSync(join(dir, 'cgroup.procs'), String(pid));
     },

@@ -2,9 +2,9 @@ import { availableParallelism } from 'node:os';
 import type pg from 'pg';
 import type { EnvironmentConfig } from 'loadbearing/model';
 import { freePort, serviceProcessEnv, startLocalStack, startService, waitFor, type LocalStack, type ServiceProcess } from '../local-stack';
-import { localInstances } from '../scale';
+import { localInstances, localWorkers } from '../scale';
 import { startHaproxy, type Haproxy } from './haproxy';
-import { createCpuQuota, FLEET_CPU_CORES } from './cpu-quota';
+import { createCpuQuota, type CpuQuota, WORKER_CPU_CORES } from './cpu-quota';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy';
 
 /**
@@ -37,6 +37,10 @@ export const SEED_ITEMS = 2000;
 export interface Instance {
   readonly name: string;
   readonly port: number;
+  /** Its worker processes. */
+  readonly workers: number;
+  /** Its CPU quota (workers x WORKER_CPU_CORES), shared by its primary and workers. */
+  quota?: CpuQuota;
   env: NodeJS.ProcessEnv;
   service?: ServiceProcess;
   /** Set when a scenario kills it on purpose (its exit is not a finding). */
@@ -50,6 +54,17 @@ export interface InstanceExit {
   readonly code: number | null;
   readonly signal: string | null;
   readonly lastLines: readonly string[];
+}
+
+/** The fleet's CPU: each instance has its own quota, its workers x the per-worker cores. */
+export interface FleetCpu {
+  /** Cores in all (the sum of the instances' quotas). */
+  readonly cores?: number;
+  readonly perWorkerCores?: number;
+  readonly workersPerInstance: number;
+  readonly perInstanceCores?: number;
+  readonly pinnedTo?: string;
+  readonly noQuota?: string;
 }
 
 export interface TopologyOptions {
@@ -79,8 +94,8 @@ export interface Topology {
   admin(node?: 'primary' | 'replica'): Promise<pg.Client>;
   /** Restarts every instance with these app.env values replaced (SIGTERM, then start), and waits until HAProxy sees them UP. */
   reconfigure(overrides: Readonly<Record<string, string>>): Promise<void>;
-  /** CPU of the fleet: its cgroup quota in cores (shared by the instances), or why there is none. */
-  readonly fleetCpu: { readonly cores?: number; readonly pinnedTo?: string; readonly noQuota?: string };
+  /** CPU of the fleet: per worker, per instance and in all (cgroup quotas, one per instance), or why there is none. */
+  readonly fleetCpu: FleetCpu;
   /** Instances that exited on their own (crashes), oldest first; the caller may empty it. */
   readonly exits: InstanceExit[];
   /** Waits until HAProxy sees every instance UP. */
@@ -113,31 +128,41 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
     stops.push(() => proxy.stop());
 
     const instances: Instance[] = [];
+    const workers = localWorkers(o.config);
     for (let i = 0; i < localInstances(o.config); i++) {
       const port = await freePort();
       const appEnv = await stack.appEnv(
         o.config,
-        { port },
+        { port, workers },
         { dbPort: proxy.ports.get(stack.postgres.primary.port)!, dbReaderPort: proxy.ports.get(replica.port)! },
       );
       const name = `i${i + 1}`;
       instances.push({
         name,
         port,
+        workers,
         env: serviceProcessEnv({ ...appEnv, ...o.appEnvOverrides }, stack.moto.url, { INSTANCE_ID: name, ...o.marker }),
       });
     }
     const exits: InstanceExit[] = [];
-    // One CPU quota for the whole fleet (FLEET_CPU_CORES), so the load generator can push it to 3x its capacity.
-    const fleetQuota = createCpuQuota(`loadbearing-prove-${process.pid}-fleet`, FLEET_CPU_CORES);
-    const quota = typeof fleetQuota === 'string' ? undefined : fleetQuota;
-    stops.push(async () => quota?.remove());
+    // One CPU quota per instance (its workers x WORKER_CPU_CORES), so the load generator can push
+    // the fleet to 3x its capacity, and losing an instance loses its CPU.
+    let noQuota: string | undefined;
+    for (const instance of instances) {
+      const quota = createCpuQuota(`loadbearing-prove-${process.pid}-${instance.name}`, instance.workers * WORKER_CPU_CORES);
+      if (typeof quota === 'string') noQuota = quota;
+      else {
+        instance.quota = quota;
+        stops.push(async () => quota.remove());
+      }
+    }
     const startInstance = async (instance: Instance) => {
       const service = await startService(instance.env, {
         taskset: fleetCpu(),
         retainLines: false,
         onDocument: (doc) => o.onDocument?.(instance.name, doc),
-        onSpawn: (pid) => quota?.add(pid),
+        // The primary's workers are forked into its cgroup.
+        onSpawn: (pid) => instance.quota?.add(pid),
       });
       instance.service = service;
       void service.process.exited.then((code) => {
@@ -158,7 +183,7 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
     stops.push(async () => {
       await Promise.all(instances.map((i) => i.service?.stop('SIGTERM').catch(() => undefined)));
     });
-    progress(`starting ${instances.length} service instances`);
+    progress(`starting ${instances.length} service instances of ${workers} worker${workers === 1 ? '' : 's'}`);
     await startInstance(instances[0]);
     await Promise.all(instances.slice(1).map(startInstance));
 
@@ -193,11 +218,15 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
       haproxy,
       instances,
       exits,
-      fleetCpu: {
-        cores: quota ? FLEET_CPU_CORES : undefined,
-        pinnedTo: fleetCpu(),
-        noQuota: typeof fleetQuota === 'string' ? fleetQuota : undefined,
-      },
+      fleetCpu: noQuota
+        ? { workersPerInstance: workers, pinnedTo: fleetCpu(), noQuota }
+        : {
+            cores: Math.round(instances.length * workers * WORKER_CPU_CORES * 1000) / 1000,
+            perWorkerCores: Math.round(WORKER_CPU_CORES * 1000) / 1000,
+            workersPerInstance: workers,
+            perInstanceCores: Math.round(workers * WORKER_CPU_CORES * 1000) / 1000,
+            pinnedTo: fleetCpu(),
+          },
       startInstance,
       async reconfigure(overrides) {
         for (const instance of instances) {

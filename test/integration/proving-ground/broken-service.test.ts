@@ -19,7 +19,7 @@ describe.skipIf(unavailable !== undefined)('a deliberately broken service fails 
   const calibration = { capacityRps: 150, targetP99Ms: calibrationTargetMs(config) };
 
   beforeAll(async () => {
-    topology = await startTopology({ config, dbDelayMs: 25, onDocument: (_i, doc) => ctx?.documents.sink?.(doc) });
+    topology = await startTopology({ config, dbDelayMs: 25, onDocument: (i, doc) => ctx?.documents.sink?.(doc, i) });
     ctx = {
       topology,
       timings: { beforeMs: 3_000, faultMs: 5_000, afterMs: 4_000, bucketMs: 500, calibrationStepMs: 1_000 },

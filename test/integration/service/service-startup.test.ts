@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SERVICE_BUNDLE_PATH,
   environmentConfig,
+  serviceNodePath,
   serviceProcessEnv,
   startLocalStack,
   type LocalStack,
@@ -14,7 +15,7 @@ import { serviceTestsUnavailable } from '../support/service-harness';
 const unavailable = serviceTestsUnavailable('service start-up against real PostgreSQL and moto');
 
 function runBundle(env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ code: number | null; output: string }> {
-  const p = startProcess(process.execPath, [SERVICE_BUNDLE_PATH, ...args], { env });
+  const p = startProcess(serviceNodePath(), [SERVICE_BUNDLE_PATH, ...args], { env });
   return p.exited.then((code) => ({ code, output: p.output() }));
 }
 

@@ -1,13 +1,13 @@
-import { motoUnavailable, postgresUnavailable, redisUnavailable } from '../../../proving-ground/src/local-stack';
+import { motoUnavailable, postgresUnavailable, redisUnavailable, serviceNodeUnavailable } from '../../../proving-ground/src/local-stack';
 import { suiteUnavailable } from './prerequisites';
 
 /**
- * Why the service's integration tests cannot run here (moto, PostgreSQL 15-17 or redis-server
- * missing), or undefined; `extra` adds reasons (HAProxy for the proving ground). Skipped with a
- * banner outside CI, failed under CI (suiteUnavailable).
+ * Why the service's integration tests cannot run here (moto, PostgreSQL 15-17, redis-server or a
+ * Node.js 22 for the service missing), or undefined; `extra` adds reasons (HAProxy for the proving
+ * ground). Skipped with a banner outside CI, failed under CI (suiteUnavailable).
  */
 export function serviceTestsUnavailable(suite: string, extra: readonly (string | undefined)[] = []): string | undefined {
-  return suiteUnavailable(suite, [motoUnavailable(), postgresUnavailable(), redisUnavailable(), ...extra]);
+  return suiteUnavailable(suite, [motoUnavailable(), postgresUnavailable(), redisUnavailable(), serviceNodeUnavailable(), ...extra]);
 }
 
 /** A request to the service, timed on the client. */

@@ -200,4 +200,45 @@ describe('a config file', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  describe("review.allowReplacements (the diff guard's allow-list, docs/reviewing-changes.md)", () => {
+    /** The ConfigError message of a config file with this `review` field, or '' when it loads. */
+    function load(review: unknown): string {
+      const dir = mkdtempSync(join(tmpdir(), 'lb-config-'));
+      try {
+        const file = join(dir, 'config.json');
+        writeFileSync(file, JSON.stringify({ environments: { dev: BUILTIN_ENVIRONMENTS.dev }, review }));
+        loadConfigFile(file);
+        return '';
+      } catch (e) {
+        if (!isConfigError(e)) throw e;
+        return e.message;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    it("accepts a .json path relative to the config file (the file itself is the guard's business, not synth's)", () => {
+      expect(load({ allowReplacements: 'review/allow-replacements.json' })).toBe('');
+      expect(load({ allowReplacements: '../allow.json' })).toBe('');
+      expect(load({})).toBe('');
+    });
+
+    it.each([
+      ['an absolute path', '/home/me/allow.json'],
+      ['not a .json file', 'review/allow.txt'],
+      ['an empty path', ''],
+    ])('refuses %s, with the rule and the fix', (_, value) => {
+      const message = load({ allowReplacements: value });
+      expect(message).toContain(`review.allowReplacements = ${JSON.stringify(value)}`);
+      expect(message).toMatch(/rule: must be the path of a \.json file relative to the config file's directory/);
+      expect(message).toMatch(/fix: +write it like "review\/allow-replacements\.json"/);
+    });
+
+    it('names a misspelt field and suggests the right one', () => {
+      expect(load({ allowReplacement: 'a.json' })).toMatch(
+        /review\.allowReplacement = "a\.json"\n +rule: unknown field \(typo\?\)\n +fix: +did you mean "allowReplacements"\?/,
+      );
+    });
+  });
 });

@@ -54,41 +54,120 @@ const p = (path: string, value: string, rule: string, fix: string): ConfigProble
 /** Per rule: a compliant config just inside the rule, a violating one, and its exact problem. */
 const CASES: { id: string; compliant: Record<string, unknown>; violating: Record<string, unknown>; expected: ConfigProblem[] }[] = [
   {
+    // Pools are per worker: 24 instances x 2 workers (auto on a 2-vCPU large) x the pool.
     id: 'CB-1',
-    compliant: { database: { proxy: { enabled: false } }, app: { dbPoolSize: 59 } },
-    violating: { database: { proxy: { enabled: false } }, app: { dbPoolSize: 100 } },
+    compliant: { database: { proxy: { enabled: false } }, app: { dbPoolSize: 29 } },
+    violating: { database: { proxy: { enabled: false } }, app: { dbPoolSize: 40 } },
     expected: [
       p(
         'app.dbPoolSize',
-        '100',
-        '[CB-1] writer connection budget exceeded: fleet.maxCapacity 24 x 100 connections per instance = 2400 at peak, but db.r7g.large allows ~1441 (max_connections estimate) - 3 superuser - 10 reserve = 1428',
-        'lower app.dbPoolSize to 59 or less; use a larger database.instanceClass (db.r7g.xlarge allows ~2883); lower fleet.maxCapacity to 14 or less; or enable database.proxy so clients queue for pooled connections (borrow timeout) instead of being refused.',
+        '40',
+        '[CB-1] writer connection budget exceeded: fleet.maxCapacity 24 x 2 workers (app.workers "auto": one per vCPU of m7g.large) x 40 connections per worker = 1920 at peak, but db.r7g.large allows ~1441 (max_connections estimate) - 3 superuser - 10 reserve = 1428',
+        'lower app.dbPoolSize to 29 or less; use a larger database.instanceClass (db.r7g.xlarge allows ~2883); lower fleet.maxCapacity to 17 or less; or enable database.proxy so clients queue for pooled connections (borrow timeout) instead of being refused.',
       ),
     ],
   },
   {
     id: 'CB-1 (proxy share)',
-    compliant: { app: { dbPoolSize: 54 } },
+    compliant: { app: { dbPoolSize: 27 } },
     violating: { app: { dbPoolSize: 60 } },
     expected: [
       p(
         'app.dbPoolSize',
         '60',
-        "[CB-1] writer connection budget exceeded: fleet.maxCapacity 24 x 60 connections per instance = 1440 at peak, but RDS Proxy may open 90% of db.r7g.large's ~1441 max_connections = 1296",
-        'lower app.dbPoolSize to 54 or less; use a larger database.instanceClass (db.r7g.xlarge allows ~2883); lower fleet.maxCapacity to 21 or less; raise database.proxy.maxConnectionsPercent (now 90).',
+        '[CB-1] writer connection budget exceeded: fleet.maxCapacity 24 x 2 workers (app.workers "auto": one per vCPU of m7g.large) x 60 connections per worker = 2880 at peak, but RDS Proxy may open 90% of db.r7g.large\'s ~1441 max_connections = 1296',
+        'lower app.dbPoolSize to 27 or less; use a larger database.instanceClass (db.r7g.2xlarge allows ~5000); lower fleet.maxCapacity to 10 or less; raise database.proxy.maxConnectionsPercent (now 90).',
+      ),
+    ],
+  },
+  {
+    id: 'CB-1 (fewer workers)',
+    compliant: { fleet: { instanceSize: 'xlarge' }, app: { dbPoolSize: 13 } },
+    violating: { fleet: { instanceSize: 'xlarge' }, app: { dbPoolSize: 15 } },
+    expected: [
+      p(
+        'app.dbPoolSize',
+        '15',
+        '[CB-1] writer connection budget exceeded: fleet.maxCapacity 24 x 4 workers (app.workers "auto": one per vCPU of m7g.xlarge) x 15 connections per worker = 1440 at peak, but RDS Proxy may open 90% of db.r7g.large\'s ~1441 max_connections = 1296',
+        'lower app.dbPoolSize to 13 or less; set app.workers to 3 or fewer; use a larger database.instanceClass (db.r7g.xlarge allows ~2883); lower fleet.maxCapacity to 21 or less; raise database.proxy.maxConnectionsPercent (now 90).',
       ),
     ],
   },
   {
     id: 'CB-2',
-    compliant: { app: { dbReaderPoolSize: 59 } },
+    compliant: { app: { dbReaderPoolSize: 29 } },
     violating: { app: { dbReaderPoolSize: 200 } },
     expected: [
       p(
         'app.dbReaderPoolSize',
         '200',
-        '[CB-2] reader connection budget exceeded: fleet.maxCapacity 24 x app.dbReaderPoolSize 200 = 4800, but 1 surviving replica(s) of db.r7g.large take 1 x 1428 = 1428',
-        'lower app.dbReaderPoolSize to 59 or less; add read replicas (database.readReplicas); or use a larger database.replicaInstanceClass.',
+        '[CB-2] reader connection budget exceeded: fleet.maxCapacity 24 x 2 workers (app.workers "auto": one per vCPU of m7g.large) x app.dbReaderPoolSize 200 = 9600, but 1 surviving replica(s) of db.r7g.large take 1 x 1428 = 1428',
+        'lower app.dbReaderPoolSize to 29 or less; set fewer app.workers; add read replicas (database.readReplicas); or use a larger database.replicaInstanceClass.',
+      ),
+    ],
+  },
+  {
+    id: 'WK-1',
+    compliant: { app: { workers: 2 } },
+    violating: { app: { workers: 3 } },
+    expected: [
+      p(
+        'app.workers',
+        '3',
+        '[WK-1] 3 worker processes are more than the vCPUs: fleet.instanceSize "large" of the general profile (arm64) has 2 vCPUs (m7g.large 2, m7gd.large 2, r7g.large 2)',
+        'set app.workers to a number from 1 to 2, or to "auto" (one per vCPU of whichever type is launched).',
+      ),
+    ],
+  },
+  {
+    id: 'WK-1 (none)',
+    compliant: { app: { workers: 'auto' } },
+    violating: { app: { workers: 0 } },
+    expected: [
+      p(
+        'app.workers',
+        '0',
+        '[WK-1] 0 worker processes cannot serve anything: fleet.instanceSize "large" of the general profile (arm64) has 2 vCPUs (m7g.large 2, m7gd.large 2, r7g.large 2)',
+        'set app.workers to a number from 1 to 2, or to "auto" (one per vCPU of whichever type is launched).',
+      ),
+    ],
+  },
+  {
+    id: 'WK-2',
+    compliant: { app: { workers: 1 }, fleet: { cpuTargetPercent: 49 } },
+    violating: { app: { workers: 1 } },
+    expected: [
+      p(
+        'app.workers',
+        '1',
+        "[WK-2] 1 worker keep at most 1 of m7g.large's 2 vCPUs busy: the instance's CPU tops out at 1 / 2 = 50%, not above the scaling target (fleet.cpuTargetPercent: 50%), so CPU scaling fires only once every worker is saturated",
+        'set app.workers to "auto" or to 2 or more, or lower fleet.cpuTargetPercent below 50.',
+      ),
+    ],
+  },
+  {
+    id: 'WK-2 (never)',
+    compliant: { app: { workers: 3 }, fleet: { instanceSize: 'xlarge' } },
+    violating: { app: { workers: 1 }, fleet: { instanceSize: 'xlarge' } },
+    expected: [
+      p(
+        'app.workers',
+        '1',
+        "[WK-2] 1 worker keep at most 1 of m7g.xlarge's 4 vCPUs busy: the instance's CPU tops out at 1 / 4 = 25%, not above the scaling target (fleet.cpuTargetPercent: 50%), so CPU scaling can never fire",
+        'set app.workers to "auto" or to 3 or more, or lower fleet.cpuTargetPercent below 25.',
+      ),
+    ],
+  },
+  {
+    id: 'WK-3',
+    compliant: { app: { maxConnectionsPerWorker: 65_448 } },
+    violating: { app: { maxConnectionsPerWorker: 65_449 } },
+    expected: [
+      p(
+        'app.maxConnectionsPerWorker',
+        '65449',
+        "[WK-3] a worker needs 65449 client connections + 10 writer + 10 reader + 4 cache connections + 64 reserved = 65537 file descriptors, above the general profile's limit of 65536 per process",
+        'lower app.maxConnectionsPerWorker to 65448 or less, or use a workload profile with more file descriptors.',
       ),
     ],
   },
@@ -206,6 +285,26 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
         '24999',
         "[TC-9] the parameter group ceiling (24999 ms) is below the app role's 25000 ms (database.statementTimeoutMs): the ceiling would cut off app queries the role allows",
         'set database.statementTimeoutCeilingMs to 25000 or more (0 = no ceiling), or lower database.statementTimeoutMs.',
+      ),
+    ],
+  },
+  {
+    // TC-1 and TC-2 together keep it (request <= idle - 1 < idle + 1 <= keep-alive): it breaks with one of them.
+    id: 'TC-10',
+    compliant: { app: { keepAliveTimeoutSeconds: 32, requestTimeoutSeconds: 30 }, loadBalancer: { idleTimeoutSeconds: 31 } },
+    violating: { app: { keepAliveTimeoutSeconds: 30 }, loadBalancer: { idleTimeoutSeconds: 29 } },
+    expected: [
+      p(
+        'app.requestTimeoutSeconds',
+        '30',
+        '[TC-2] the app request timeout (30000 ms) must be shorter than the ALB idle timeout (loadBalancer.idleTimeoutSeconds: 29000 ms): the ALB would cut off requests the app is still serving (504s)',
+        'lower app.requestTimeoutSeconds below 29, or raise loadBalancer.idleTimeoutSeconds.',
+      ),
+      p(
+        'app.keepAliveTimeoutSeconds',
+        '30',
+        '[TC-10] the app closes a stalled connection after up to 31000 ms (the request timeout 30000 ms + 1000 ms: the checking interval, or the no-progress margin), longer than an idle one (app.keepAliveTimeoutSeconds: 30000 ms)',
+        'set app.keepAliveTimeoutSeconds to 31 or more, or lower app.requestTimeoutSeconds.',
       ),
     ],
   },
@@ -328,6 +427,19 @@ const CASES: { id: string; compliant: Record<string, unknown>; violating: Record
         '179',
         '[DS-3] a release alarm needs up to (delivery.releaseAlarms.datapointsToAlarm 2 + 1) x periodSeconds 60 = 180 s to fire (the first period may be partial), longer than the checkpoint delay (179 s): a bad release would pass its first checkpoint undetected',
         'raise fleet.instanceRefresh.checkpointDelaySeconds to 180 or more, or lower delivery.releaseAlarms.datapointsToAlarm.',
+      ),
+    ],
+  },
+  {
+    id: 'DS-4',
+    compliant: { policies: { packs: ['aws-solutions', 'nist-800-53-r5', 'control-tower'] } },
+    violating: { policies: { packs: ['aws-solutions'] } },
+    expected: [
+      p(
+        'policies.packs',
+        '["aws-solutions"]',
+        '[DS-4] leaves out nist-800-53-r5, control-tower in a prod environment',
+        'leave policies.packs out (all of them), or opt out of DS-4 with the reason (invariants.optOut).',
       ),
     ],
   },

@@ -292,4 +292,17 @@ describe('strategies and config switches (one stack each)', () => {
     );
     expect((error as Error).message).toMatch(/environments\.prod\.alarms\.disabled = "db-writr-cpu"/);
   });
+
+  it('names app.metrics when an override keeps an app-* key that app.metrics "none" took away', () => {
+    let error: unknown;
+    try {
+      stack({ app: { metrics: 'none' }, alarms: { overrides: { 'app-shed-requests': {} } } });
+    } catch (e) {
+      error = e;
+    }
+    expect(isConfigError(error)).toBe(true);
+    expect((error as Error).message).toMatch(
+      /alarms\.overrides\.app-shed-requests = "app-shed-requests"\n +rule: no alarm has this key\n +fix: +app\.metrics is "none" here, so there are no app-\* alarms: set app\.metrics to "contract"/,
+    );
+  });
 });

@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { BUILTIN_ENVIRONMENTS } from '../../../lib/model/config/builtin-environments';
 import { deepMerge, resolveEnvironments } from '../../../lib/model/config/load-config';
 import { addPlatform } from '../../../lib/platform/platform-app';
-import { Metrics } from '../../../service/src/metrics';
+import { AppMetrics as Metrics } from '@loadbearing/contract';
 import { type CfnTemplate, readTemplate, resourcesOfType } from '../../support/assembly';
 import { testApp } from '../../support/test-app';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_METRICS_NAMESPACE, APP_RELEASE_DIMENSION } from '@loadbearing/contract';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { Metrics } from '../../../service/src/metrics';
+import { AppMetrics as Metrics } from '@loadbearing/contract';
 import { isConfigError } from '../../../lib/model/config/config-error';
 import { builtinEnvironments } from '../../../lib/model/config/load-config';
 import type { EnvironmentConfig } from '../../../lib/model/config/environment-schema';
@@ -75,7 +75,7 @@ describe.each(builtinEnvironments().map((e) => e.stackName))('the rollout of %s'
     const metadata = metadataOf(template);
     const appEnv = appEnvOf(template);
     expect(appEnv.APP_RELEASE).toEqual([metadata.releaseId]);
-    const metrics = new Metrics(stackName, {}, () => 0.5, metadata.releaseId);
+    const metrics = new Metrics(stackName, { random: () => 0.5, release: metadata.releaseId });
     metrics.observe('RequestLatency', 12);
     const emf = JSON.parse(metrics.flush(0));
     const directive = emf._aws.CloudWatchMetrics.find((d: { Dimensions: string[][] }) => d.Dimensions[0]!.includes(APP_RELEASE_DIMENSION));

@@ -272,6 +272,31 @@ describe('failure drills in the staging template', () => {
     });
   });
 
+  it("scopes ssm:SendCommand of the SSM drills to the stack's instances with a condition key SSM evaluates for SendCommand on an instance", () => {
+    // The Service Authorization Reference for AWS Systems Manager lists, for SendCommand and its
+    // `instance` resource type (an EC2 instance ARN), exactly these condition keys
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html).
+    // A key outside them (ec2:ResourceTag/..., for one) is never in the request context of
+    // SendCommand, so StringEquals on it never matches and the drill fails with AccessDenied.
+    const sarKeys = [/^aws:ResourceTag\/.+$/, /^ssm:resourceTag\/.+$/];
+    const drills = ['cpu-stress', 'dependency-latency'].filter((mode) => byTags(staging, mode).length > 0);
+    expect(drills).toEqual(['cpu-stress', 'dependency-latency']);
+    for (const mode of drills) {
+      const onInstances = roleStatements(staging, one(staging, mode)).filter(
+        (s) => actionsOf([s]).includes('ssm:SendCommand') && JSON.stringify(s.Resource).includes(':instance/'),
+      );
+      expect(onInstances, mode).toHaveLength(1);
+      const condition = onInstances[0]!.Condition as Record<string, Record<string, unknown>>;
+      const keys = Object.values(condition).flatMap((byKey) => Object.keys(byKey));
+      for (const key of keys)
+        expect(
+          sarKeys.some((k) => k.test(key)),
+          `${mode}: ${key}`,
+        ).toBe(true);
+      expect(condition, mode).toEqual({ StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': fleetRef } });
+    }
+  });
+
   it("cache-primary-failover runs the stack's TestFailover automation with its own role, passed to SSM only", () => {
     const p = one(staging, 'cache-loss');
     expect(p.Tags.Name).toBe('loadbearing-staging-cache-primary-failover');

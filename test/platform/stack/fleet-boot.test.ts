@@ -62,7 +62,7 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
     expect(script()).toContain('amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:');
   });
 
-  it("runs the service under systemd: its own user, app.env, the profile's file limit, restarts, a stop timeout over the deregistration delay", () => {
+  it("runs the service under systemd: its own user, app.env, the profile's file limit, restarts, SIGTERM to the primary alone, a stop timeout over the deregistration delay", () => {
     const unit = /cat > \/etc\/systemd\/system\/loadbearing-app\.service <<'EOF'\n([\s\S]*?)\nEOF/.exec(script())?.[1] ?? '';
     const lines = unit.split('\n');
     expect(lines).toEqual(
@@ -71,6 +71,8 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
         'EnvironmentFile=/etc/loadbearing/app.env',
         'ExecStart=/usr/bin/node-22 loadbearing-service.js',
         'Restart=on-failure',
+        // The primary drains its workers itself (ADR 0006); they get SIGKILL only if anything is left after it.
+        'KillMode=mixed',
         `LimitNOFILE=${WORKLOAD_PROFILES[env.fleet.workloadProfile].tuning.fileDescriptors}`,
         `TimeoutStopSec=${env.loadBalancer.deregistrationDelaySeconds + STOP_MARGIN_SECONDS}`,
         'StandardOutput=append:/var/log/loadbearing/app.log',
@@ -88,8 +90,12 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the fleet boots t
       `--max-time ${timing.healthWait.probeTimeoutSeconds} http://127.0.0.1:${env.app.port}${env.loadBalancer.healthCheck.path}`,
     );
     expect(s).toContain('systemctl show -p NRestarts --value loadbearing-app');
-    // The health wait is the last step: reaching the end means healthy, and the trap signals.
-    expect(s.trimEnd().split('\n').at(-1)).toContain('healthy:');
+    // The health wait is the last step, then the completion marker: only a script that got there
+    // is healthy, and the trap signals SUCCESS (an early `exit 0` is a failed boot).
+    const lines = s.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe('LB_DONE=1');
+    expect(lines.at(-2)).toContain('healthy:');
+    expect(s).toContain('if [ "$code" -eq 0 ] && [ "$LB_DONE" != 1 ]; then');
     expect(s).toContain('trap lb_exit EXIT');
   });
 
@@ -227,9 +233,15 @@ describe.each(ENVS.map((e) => [e.stackName, e] as const))('%s: the app connects 
     },
   );
 
-  it.runIf(env.database.proxy.enabled)(
-    'creates the proxy target group only after the fleet has created lb_app, and the fleet never waits for the target group',
+  it(
+    env.database.proxy.enabled
+      ? 'creates the proxy target group only after the fleet has created lb_app, and the fleet never waits for the target group'
+      : 'has no proxy target group to order (database.proxy is off)',
     () => {
+      if (!env.database.proxy.enabled) {
+        expect(resourcesOfType(t(), 'AWS::RDS::DBProxyTargetGroup')).toEqual({});
+        return;
+      }
       // CloudFormation's DBProxyTargetGroup create waits until the target is AVAILABLE; the lb_app
       // secret is in the proxy's auth, and the role exists only once the fleet has migrated.
       const [tgId, tg] = find('AWS::RDS::DBProxyTargetGroup', 'DatabaseProxyProxyTargetGroup');

@@ -232,6 +232,10 @@ describe('app fleet', () => {
     expect(userData).toContain(`nofile ${tuning.fileDescriptors}`);
     expect(userData).toContain(`APP_KEEPALIVE_TIMEOUT_MS=${envs.prod.app.keepAliveTimeoutSeconds * 1000}`);
     expect(userData).toContain(`DB_STATEMENT_TIMEOUT_MS=${envs.prod.database.statementTimeoutMs}`);
+    // One worker per vCPU of whichever type is launched; pools are per worker.
+    expect(userData).toContain('APP_WORKERS=auto');
+    expect(userData).toContain(`APP_MAX_CONNECTIONS_PER_WORKER=${envs.prod.app.maxConnectionsPerWorker}`);
+    expect(userData).toContain(`DB_POOL_SIZE=${envs.prod.app.dbPoolSize}`);
   });
 
   it.each(['dev', 'prod'] as const)(

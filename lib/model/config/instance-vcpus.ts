@@ -1,7 +1,10 @@
+import { instanceTypesFor, type Architecture, type WorkloadProfileName } from './workload-profiles';
+
 /**
  * Default vCPUs of every instance type the workload profiles can produce
  * (`instanceTypesFor` over every profile, architecture and size of lib/model/config/workload-profiles.ts;
- * a test keeps the two in step). The vCPU quotas of EC2 count these vCPUs, not instances.
+ * a test keeps the two in step). The vCPU quotas of EC2 count these vCPUs, not instances, and
+ * `app.workers: "auto"` runs one worker process per vCPU.
  *
  * Sources, the "Default vCPUs" column of the instance type specifications:
  * - general purpose (m7g, m7gd, m7i, m6i, m7a, t4g, t3, t3a):
@@ -52,4 +55,21 @@ export const INSTANCE_VCPUS: Readonly<Record<string, number>> = Object.fromEntri
 /** The default vCPUs of an instance type from the table, or undefined when it is not in it. */
 export function knownInstanceVcpus(instanceType: string): number | undefined {
   return INSTANCE_VCPUS[instanceType];
+}
+
+/** The vCPUs of each instance type a fleet may launch, and the fewest and most of them (a mixed instances policy launches any). */
+export interface FleetVcpus {
+  readonly types: readonly { readonly type: string; readonly vcpus: number }[];
+  readonly min: number;
+  readonly max: number;
+}
+
+/** vCPUs of the instance types of a profile, architecture and size (every one of them is in the table: a test checks). */
+export function fleetVcpus(fleet: { workloadProfile: WorkloadProfileName; architecture: Architecture; instanceSize: string }): FleetVcpus {
+  const types = instanceTypesFor(fleet.workloadProfile, fleet.architecture, fleet.instanceSize).map((type) => ({
+    type,
+    vcpus: INSTANCE_VCPUS[type] ?? 1,
+  }));
+  const counts = types.map((t) => t.vcpus);
+  return { types, min: Math.min(...counts), max: Math.max(...counts) };
 }

@@ -1,0 +1,2 @@
+export * from './isolated-impact';
+export * from './isolated-impact-expressions';
