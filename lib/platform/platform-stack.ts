@@ -145,6 +145,8 @@ export class PlatformStack extends Stack {
   public readonly edgeDns?: EdgeDns;
   /** The AWS FIS drills; undefined where `failureDrills.enabled` is false. */
   public readonly failureDrills?: FailureDrills;
+  /** The alarm names of `delivery.rollbackTriggers`: the gates of this environment's pipeline stage. */
+  public readonly rollbackTriggerAlarmNames: readonly string[];
   /** Canary traffic through the ALB (and CloudFront); undefined where `delivery.canary.enabled` is false. */
   public readonly canary?: Canary;
 
@@ -428,6 +430,7 @@ export class PlatformStack extends Stack {
     }
 
     const triggers = this.rollbackTriggerNames(config, alarms);
+    this.rollbackTriggerAlarmNames = triggers;
     const metadata: DeliveryMetadata = {
       mode: delivery.mode,
       releaseId: this.fleet.releaseId,

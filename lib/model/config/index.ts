@@ -22,6 +22,7 @@ export * from './instance-vcpus';
 export * from './load-balancer-settings';
 export * from './load-config';
 export * from './network-settings';
+export * from './pipeline-settings';
 export * from './policy-settings';
 export * from './postgres-connections';
 export * from './postgres-versions';
