@@ -154,6 +154,27 @@ describe('the pipeline config of docs/delivering.md', () => {
   }, 180_000);
 });
 
+describe("the other source and a pipeline in an environment's own account", () => {
+  it('takes an S3 source (a .zip in a versioned bucket), reads same-account alarms with its own role, and passes the policy gates', () => {
+    const c = JSON.parse(example!) as { delivery: { pipeline: Record<string, unknown> } };
+    c.delivery.pipeline.source = { type: 's3', bucket: 'acme-releases', key: 'platform/main.zip' };
+    c.delivery.pipeline.account = '222222222222';
+    const r = synth(c, { stacks: PIPELINE_STACK_NAME });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const t = JSON.parse(readFileSync(join(r.outdir, `${PIPELINE_STACK_NAME}.template.json`), 'utf8')) as CfnTemplate;
+    const stages = stagesOf(t);
+    expect(stages[0]!.Actions.map((a) => a.ActionTypeId.Provider)).toEqual(['S3']);
+    // staging is in the pipeline's account: no role on its rules, a grant on its alarms instead.
+    const staging = stages.find((s) => s.Name === 'Deploy-staging')!.BeforeEntry!.Conditions[0]!.Rules;
+    expect(staging.map((r) => r.RoleArn)).toEqual(staging.map(() => undefined));
+    const prod = stages.find((s) => s.Name === 'Deploy-prod')!.BeforeEntry!.Conditions[0]!.Rules;
+    expect(prod.every((r) => r.RoleArn?.includes(':role/cdk-hnb659fds-lookup-role-333333333333-'))).toBe(true);
+    const policies = Object.values(resourcesOfType(t, 'AWS::IAM::Policy')).map((p) => JSON.stringify(p.Properties));
+    expect(policies.some((p) => p.includes('cloudwatch:DescribeAlarms') && p.includes(':alarm:loadbearing-staging-*'))).toBe(true);
+  }, 180_000);
+});
+
 describe('bad pipeline input, refused at synth naming the field and the limit', () => {
   const base = () =>
     JSON.parse(example!) as { environments: Record<string, Record<string, unknown>>; delivery: { pipeline: Record<string, unknown> } };
