@@ -24,6 +24,8 @@ export const PIPELINE_STACK_NAME = 'loadbearing-delivery';
  *   (https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html).
  *   The page gives no range; the pipeline takes whole minutes from 1 (a bake of 0 watches nothing
  *   after the deploy) to 1440, the bound of `delivery.bakeMinutes`, and says so when it refuses.
+ *   (The aws-cdk-lib Conditions example writes `WaitTime: '300', // 5 minutes`: seconds, against
+ *   the rule reference's minutes; the rule reference wins.)
  */
 export const STAGE_CONDITION_LIMITS = {
   maxRulesPerCondition: 5,
