@@ -379,7 +379,14 @@ export class FailureDrills extends Construct {
           read('autoscaling:DescribeAutoScalingGroups'),
         ];
       case FIS_ACTIONS.disruptConnectivity.id: {
-        // As AWSFaultInjectionSimulatorNetworkAccess, with the VPC and subnets of this stack.
+        // As AWSFaultInjectionSimulatorNetworkAccess, with the VPC and subnets of this stack. With
+        // network.existingVpc the az-loss template has this action only when
+        // failureDrills.disruptSharedSubnets opts in (subnetCutLeftOut in lib/model/failure-modes/drills.ts):
+        // the VPC ARN below names this stack's account, which is right only for a VPC of this
+        // account. In a VPC shared through RAM the owner alone manages its network ACLs
+        // (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html, "Manage VPC resources"),
+        // so no statement here could make the cut work; preflight fails an opt-in whose app subnets
+        // belong to another account.
         const acl = `arn:${partition}:ec2:${region}:${account}:network-acl/*`;
         const subnets = Object.values(t.targets).flatMap((target) =>
           target.resourceType === 'aws:ec2:subnet' ? (target.resourceArns ?? []).map((v) => this.resolve(v)) : [],

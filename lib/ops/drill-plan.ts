@@ -29,6 +29,8 @@ export interface DrillPlan {
   fault: 'sustained' | 'one-shot';
   /** What the template leaves out in its AZ (e.g. no cache node there). */
   notes: string[];
+  /** What the drill leaves out in this environment, in every AZ, and why (e.g. the subnet cut in a VPC the stack does not own). */
+  leftOut: string[];
   expectedAlarms: string[];
   stopAlarm: string;
   stopRules: string[];
@@ -130,6 +132,7 @@ export function drillPlan(fm: typeof FailureModesModule, env: EnvironmentConfig,
     faultSeconds: template.faultSeconds,
     fault: template.fault,
     notes: [...(template.notes ?? [])],
+    leftOut: [...(template.leftOut ?? [])],
     expectedAlarms: [...modeDef.expectedAlarms],
     stopAlarm: template.stopAlarmName,
     stopRules: fm.stopRules(modeDef, env).map((r) => r.description),

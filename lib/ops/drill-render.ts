@@ -27,6 +27,7 @@ export function renderPlan(plan: DrillPlan): string {
           : ''),
     ),
     ...plan.notes.map((n) => `  not in this AZ: ${n}`),
+    ...plan.leftOut.map((n) => `  left out here: ${n}.`),
     '',
     `Fault: ${plan.fault === 'sustained' ? `${formatDuration(plan.faultSeconds * 1000)}` : 'one shot'}`,
     `Stop condition: ${plan.stopAlarm} in ALARM, when ${plan.stopRules.join('; or ')}. ${

@@ -31,6 +31,20 @@ export interface PreflightContext {
 /** The verdict of one check; the runner adds its id and name. */
 export type PreflightVerdict = Omit<PreflightRow, 'id' | 'check'>;
 
+/**
+ * One item of a check that judges several (a subnet, a route table, an endpoint): a row of its
+ * own, with the id `<check id>:<key>` and the config field it comes from as its CHECK column.
+ */
+export interface PreflightItemVerdict extends PreflightVerdict {
+  /** Unique within the check, e.g. `app.eu-west-1a`. */
+  readonly key: string;
+  /** The config field, e.g. `network.existingVpc.subnets.app.eu-west-1a`. */
+  readonly field: string;
+}
+
+/** What a check returns: one verdict, or one row per item (e.g. each failing subnet). */
+export type PreflightOutcome = PreflightVerdict | { readonly items: readonly PreflightItemVerdict[] };
+
 /** One row of `loadbearing preflight`. */
 export interface PreflightCheck {
   readonly id: string;
@@ -42,5 +56,5 @@ export interface PreflightCheck {
    * becomes an `unknown` row (with the action of the call that failed), except a credentials
    * error, which ends the command (exit 2).
    */
-  run(ctx: PreflightContext): Promise<PreflightVerdict>;
+  run(ctx: PreflightContext): Promise<PreflightOutcome>;
 }

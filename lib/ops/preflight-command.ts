@@ -15,6 +15,9 @@ import type { PreflightCheck, PreflightContext, PreflightRow } from './preflight
 import { cloudFrontVerificationCheck } from './preflight-cloudfront-check.js';
 import { databaseOrderableCheck } from './preflight-database-check.js';
 import { elasticIpCheck } from './preflight-elastic-ip-check.js';
+import { existingVpcEndpointsCheck } from './preflight-existing-vpc-endpoints-check.js';
+import { existingVpcRoutesCheck } from './preflight-existing-vpc-routes-check.js';
+import { existingVpcSubnetsCheck } from './preflight-existing-vpc-subnets-check.js';
 import { instanceTypeOfferingCheck } from './preflight-offering-check.js';
 import { preflightReport, renderPreflightText, type PreflightReport } from './preflight-report.js';
 import { failureVerdict, isCredentialsFailure, PreflightSession, AwsCallError } from './preflight-session.js';
@@ -60,7 +63,13 @@ export function preflightChecks(env: EnvironmentConfig): PreflightCheck[] {
       }),
     );
   }
-  checks.push(vcpuQuotaCheck('on-demand'), vcpuQuotaCheck('spot'), elasticIpCheck, instanceTypeOfferingCheck, databaseOrderableCheck);
+  checks.push(vcpuQuotaCheck('on-demand'), vcpuQuotaCheck('spot'), elasticIpCheck);
+  // The network team's VPC: the subnets, routes and endpoints the config names (taken on trust by synth).
+  if (env.network.existingVpc) {
+    checks.push(existingVpcSubnetsCheck, existingVpcRoutesCheck);
+    if (env.network.existingVpc.appEgress.kind === 'vpc-endpoints') checks.push(existingVpcEndpointsCheck);
+  }
+  checks.push(instanceTypeOfferingCheck, databaseOrderableCheck);
   if (env.edge.enabled) checks.push(cloudFrontVerificationCheck);
   return checks;
 }
@@ -75,6 +84,9 @@ export const PREFLIGHT_PERMISSIONS: readonly string[] = [
       vcpuQuotaCheck('on-demand'),
       vcpuQuotaCheck('spot'),
       elasticIpCheck,
+      existingVpcSubnetsCheck,
+      existingVpcRoutesCheck,
+      existingVpcEndpointsCheck,
       instanceTypeOfferingCheck,
       databaseOrderableCheck,
       cloudFrontVerificationCheck,
@@ -82,13 +94,21 @@ export const PREFLIGHT_PERMISSIONS: readonly string[] = [
   ),
 ].sort();
 
-/** Runs one check; a thrown error becomes an `unknown` row, except a credentials error. */
-export async function runPreflightCheck(check: PreflightCheck, ctx: PreflightContext): Promise<PreflightRow> {
+/**
+ * Runs one check: its row, or one row per item it judged (`<id>:<key>`, the config field as the
+ * CHECK column). A thrown error becomes an `unknown` row, except a credentials error.
+ */
+export async function runPreflightCheck(check: PreflightCheck, ctx: PreflightContext): Promise<PreflightRow[]> {
   try {
-    return { id: check.id, check: check.check, ...(await check.run(ctx)) };
+    const outcome = await check.run(ctx);
+    if ('items' in outcome) {
+      if (outcome.items.length === 0) throw new Error(`check ${check.id} judged no item`);
+      return outcome.items.map(({ key, field, ...verdict }) => ({ id: `${check.id}:${key}`, check: field, ...verdict }));
+    }
+    return [{ id: check.id, check: check.check, ...outcome }];
   } catch (err) {
     if (isCredentialsFailure(err)) throw err;
-    return { id: check.id, check: check.check, ...failureVerdict(err) };
+    return [{ id: check.id, check: check.check, ...failureVerdict(err) }];
   }
 }
 
@@ -142,9 +162,9 @@ export async function runPreflight(o: {
     const rows: PreflightRow[] = [];
     let notRun: PreflightReport['notRun'] = null;
     for (const [i, check] of checks.entries()) {
-      const row = await runPreflightCheck(check, ctx);
-      rows.push(row);
-      if (check === accountCheck && row.status === 'fail') {
+      const checked = await runPreflightCheck(check, ctx);
+      rows.push(...checked);
+      if (check === accountCheck && checked.some((row) => row.status === 'fail')) {
         notRun = {
           checks: checks.slice(i + 1).map((c) => c.id),
           reason: `the credentials are of another account than ${env.account}: they would check that account`,
@@ -210,9 +230,12 @@ export const preflightCommand: Command = {
     'the CDK bootstrap stack and its version (in us-east-1 too with the edge outside it); each',
     'certificate is ISSUED, in the right region and covers the configured names; the On-Demand and',
     "Spot vCPU quotas fit current usage plus the fleet at its peak (MaxSize, the update policy's",
-    "headroom, a warm pool); free Elastic IPs cover the NAT gateways; the fleet's instance types",
-    'are offered in every AZ; the DB class and engine version are orderable there; and, with the',
-    "edge, CloudFront's account verification (manual). Every call is retried on throttling and",
+    'headroom, a warm pool); free Elastic IPs cover the NAT gateways; with network.existingVpc,',
+    'each subnet is in the VPC and the AZ it is keyed under with free addresses for what the',
+    'stack puts there, the route tables give each tier its path (and the VPC endpoints exist,',
+    "with private DNS), one row per failing item; the fleet's instance types are offered in every",
+    "AZ; the DB class and engine version are orderable there; and, with the edge, CloudFront's",
+    'account verification (manual). Every call is retried on throttling and',
     `bounded by --timeout (default ${DEFAULT_TIMEOUT_MS / 1000}s for the whole run). ${DURATION_HELP}`,
     '',
     'Exit codes: 0 every check passed (manual rows do not count against it),',

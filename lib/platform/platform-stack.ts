@@ -383,6 +383,11 @@ export class PlatformStack extends Stack {
     ]);
 
     const templates = drillTemplates(config);
+    // Synth says what a drill leaves out here (an existing VPC: the az-loss subnet cut), as
+    // `loadbearing drill --dry-run` and `failure-modes` do.
+    for (const [drill, leftOut] of new Map(templates.filter((t) => t.leftOut).map((t) => [t.drill, t.leftOut!]))) {
+      for (const what of leftOut) Annotations.of(this).addInfo(`failureDrills: the ${drill} drill leaves out ${what}.`);
+    }
     if (templates.length > 0) {
       const appSubnets = vpc.selectSubnets({ subnetGroupName: 'app' }).subnets;
       this.failureDrills = new FailureDrills(this, 'FailureDrills', {

@@ -3,6 +3,8 @@ import { percentileMs } from './load/histogram';
 import { Recorder } from './load/recorder';
 import { generatorFor, type RunContext } from './run-scenario';
 import { localInstances } from './scale';
+import { calibrationIntro, calibrationStepLine } from './report/console';
+import { SPIKE_LOAD, STEADY_LOAD } from './scenarios';
 
 export interface CalibrationStep {
   readonly rps: number;
@@ -32,7 +34,24 @@ export async function calibrate(ctx: RunContext): Promise<CalibrationResult> {
   const targetP99Ms = calibrationTargetMs(config);
   const non2xxPercent = calibrationNon2xxPercent(config);
   const steps: CalibrationStep[] = [];
-  const step = async (rps: number, judged = true): Promise<CalibrationStep> => {
+  /** A judged step's place in the search: a ramp step, its repeat, or the one between the last good and the first bad rate (and its repeat). */
+  type Role = 'warm-up' | 'ramp' | 'ramp-repeat' | 'between' | 'between-repeat';
+  const nextAfter = (role: Role, rps: number, within: boolean): string => {
+    if (role === 'ramp' || role === 'ramp-repeat')
+      return within
+        ? `next step ${Math.round(rps * RAMP.factor)} req/s`
+        : role === 'ramp'
+          ? 'repeating this rate once (one noisy step on a shared machine must not end the search)'
+          : 'the capacity is below this rate';
+    return within
+      ? 'the capacity is this rate'
+      : role === 'between'
+        ? 'repeating this rate once'
+        : 'the capacity is the last rate within the target';
+  };
+  ctx.progress(calibrationIntro(targetP99Ms, non2xxPercent, STEADY_LOAD, SPIKE_LOAD));
+  const step = async (rps: number, role: Role): Promise<CalibrationStep> => {
+    const judged = role !== 'warm-up';
     const generator = generatorFor(ctx, rps, `calibration-${Date.now().toString(36)}`);
     const stepMs = ctx.timings.calibrationStepMs;
     const recorder = new Recorder(stepMs, { faultStartMs: stepMs, faultEndMs: stepMs, endMs: stepMs });
@@ -50,19 +69,24 @@ export async function calibrate(ctx: RunContext): Promise<CalibrationResult> {
     };
     if (judged) steps.push(result);
     ctx.progress(
-      `calibration${judged ? '' : ' warm-up'}: ${result.rps} req/s -> p99 ${p99Ms} ms, ${result.non2xxPercent}% shed or errors${judged ? ` ${result.within ? 'within' : 'OVER'} (target p99 ${targetP99Ms} ms)` : ''}`,
+      calibrationStepLine(result, {
+        warmUp: !judged,
+        targetP99Ms,
+        non2xxPercent,
+        next: judged ? nextAfter(role, rps, result.within) : undefined,
+      }),
     );
     if (!ctx.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 1_000));
     return result;
   };
   const n = localInstances(config);
   let rps = RAMP.startPerInstance * n;
-  await step(rps, false); // warm-up: connections, caches, JIT
+  await step(rps, 'warm-up'); // connections, caches, JIT
   let good = 0;
   let bad = 0;
   for (let i = 0; i < RAMP.maxSteps && !ctx.signal.aborted; i++) {
     // A step over the target is repeated once: on a shared machine one noisy step must not end the ramp.
-    const r = (await step(rps)).within ? { within: true } : await step(rps);
+    const r = (await step(rps, 'ramp')).within ? { within: true } : await step(rps, 'ramp-repeat');
     if (!r.within) {
       bad = rps;
       break;
@@ -72,7 +96,7 @@ export async function calibrate(ctx: RunContext): Promise<CalibrationResult> {
   }
   if (good > 0 && bad > 0 && !ctx.signal.aborted) {
     const mid = Math.sqrt(good * bad);
-    if ((await step(mid)).within || (await step(mid)).within) good = mid;
+    if ((await step(mid, 'between')).within || (await step(mid, 'between-repeat')).within) good = mid;
   }
   if (good === 0)
     throw new Error(

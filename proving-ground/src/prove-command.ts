@@ -1,3 +1,4 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type * as ConfigModule from 'loadbearing/model';
@@ -6,6 +7,8 @@ import { systemClock } from 'loadbearing/ops';
 import { writeLine, type Command } from 'loadbearing/ops';
 import { UsageError } from 'loadbearing/ops';
 import { ProgressLine } from 'loadbearing/ops';
+import { appLine, scenarioLines, summaryLines, windowsLine } from './report/console';
+import { resultsJson } from './report/results';
 import { isScenarioId, QUICK_SCENARIOS, SCENARIO_IDS, type ScenarioId } from './scenario-ids';
 
 /** Exit codes of `prove`: every budget held, a budget broke, bad input or a machine that cannot run it, interrupted. */
@@ -17,18 +20,22 @@ const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeo
 export const proveCommand: Command = {
   name: 'prove',
   summary: 'Measure one environment locally under load and injected failures (HAProxy, PostgreSQL, redis-server, the service)',
-  usage: '[--env <name>] [-c configFile=<file.json>] [--quick] [--scenario <id>]... [--runs <n>] [--out <dir>]',
+  usage: '[--env <name>] [-c configFile=<file.json>] [--quick] [--scenario <id>]... [--runs <n>] [--out <dir>] [--json]',
   details: [
     'Stands up a small copy of the environment on loopback (PostgreSQL primary and streaming replica,',
     'redis-server, one reference-service instance per AZ, HAProxy generated from the load-balancer and',
     'WAF settings), calibrates the capacity with an open-loop ramp, then runs each scenario (named by',
     `its failure-mode ID) --runs times and judges the median against budgets derived from the config.`,
+    'With app.artifact the instances run your app instead (it must listen on APP_PORT and answer the',
+    'health-check path with 200), with app.artifact.proveRequests as the request mix (default: the',
+    'health path); scenarios that need the reference service are reported as not applying.',
     `Scenarios: ${SCENARIO_IDS.join(', ')}.`,
     `--quick runs ${QUICK_SCENARIOS.join(', ')} once each, with short phases (CI).`,
     '',
     'Results: JSON (full latency distributions), Markdown and one SVG chart per scenario. Only a full',
     'run of every scenario writes proving-ground/results/; --quick, --scenario and --app-env write to',
-    'a temporary directory unless --out says where (never proving-ground/results/).',
+    'a new temporary directory unless --out says where (never proving-ground/results/). The path of',
+    'results.md is printed last. --json prints results.json on stdout (progress and the summary go to stderr).',
     '',
     'Exit codes: 0 every budget held, 1 a budget broke, 2 bad input or a missing binary or port,',
     '130 interrupted (everything started is stopped first).',
@@ -105,10 +112,23 @@ export const proveCommand: Command = {
     const full = !quick && chosen.length === 0 && Object.keys(overrides).length === 0 && runs >= 3;
     const kind = full ? 'full' : quick ? 'quick' : 'partial';
     const { prove, ProveInputError, RESULTS_DIR, timingsFor } = await import('./prove.js');
-    const outDir = typeof values.out === 'string' ? resolve(values.out) : full ? RESULTS_DIR : join(tmpdir(), `loadbearing-prove-${kind}`);
-    if (!full && resolve(outDir) === resolve(RESULTS_DIR)) {
-      throw new UsageError(`--out ${values.out} is where full runs are committed; a ${kind} run writes elsewhere (leave --out out)`);
+    // Only a full run of the reference service writes the committed results; a team's app never does.
+    const committed = full && !config.app.artifact;
+    if (!committed && typeof values.out === 'string' && resolve(values.out) === resolve(RESULTS_DIR)) {
+      throw new UsageError(
+        `--out ${values.out} is where full runs are committed (of the reference service); a ${config.app.artifact ? 'run of your app' : `${kind} run`} writes elsewhere (leave --out out)`,
+      );
     }
+    // A new directory per run (never a fixed name another user's run may own).
+    const temporary = typeof values.out !== 'string' && !committed;
+    const outDir = temporary
+      ? mkdtempSync(join(tmpdir(), `loadbearing-prove-${kind}-`))
+      : committed
+        ? RESULTS_DIR
+        : resolve(String(values.out));
+    const json = values.json === true;
+    // With --json, stdout holds the one JSON document; everything for people goes to stderr.
+    const human = json ? stderr : stdout;
 
     const progress = new ProgressLine(stderr, systemClock, 0);
     const abort = new AbortController();
@@ -136,21 +156,17 @@ export const proveCommand: Command = {
       });
       progress.clear();
       const pg = results.machine.postgres;
-      if (pg) writeLine(stdout, `on PostgreSQL ${pg.version} (${pg.bin}, ${pg.source})`);
-      for (const s of results.scenarios) {
-        const broken = s.checks.filter((c) => !c.pass).map((c) => `${c.label}: ${c.median ?? 'never'} vs ${c.comparison} ${c.limit}`);
-        writeLine(
-          stdout,
-          `${s.applies ? (s.pass ? 'pass' : 'FAIL') : 'skip'}  ${s.id.padEnd(19)} ${s.applies ? (broken.length > 0 ? broken.join('; ') : s.bottleneck) : s.reason}`,
-        );
-      }
-      writeLine(
-        stdout,
-        `capacity ${results.calibration.capacityRps} req/s; ${results.pass ? 'every budget held' : 'a budget broke'}; results in ${outDir} (${Math.round(results.wallSeconds.total)} s)`,
-      );
+      if (results.app) writeLine(human, appLine(results.app));
+      if (pg) writeLine(human, `on PostgreSQL ${pg.version} (${pg.bin}, ${pg.source})`);
+      writeLine(human, windowsLine(results.timings));
+      for (const s of results.scenarios) for (const line of scenarioLines(s)) writeLine(human, line);
+      for (const line of summaryLines(results, outDir, join(outDir, 'results.md'))) writeLine(human, line);
+      if (json) stdout.write(resultsJson(results));
       return results.pass ? ProveExit.Pass : ProveExit.BudgetBroken;
     } catch (error) {
       progress.clear();
+      // Results are written only at the end: a run that did not finish leaves no directory of its own behind.
+      if (temporary) rmSync(outDir, { recursive: true, force: true });
       if (abort.signal.aborted) {
         writeLine(stderr, 'loadbearing: prove interrupted; everything it started is stopped');
         return ProveExit.Interrupted;

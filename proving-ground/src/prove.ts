@@ -15,6 +15,10 @@ import {
   SERVICE_BUNDLE_PATH,
   serviceNodeUnavailable,
 } from './local-stack';
+import { ProveInputError } from './errors';
+import { describeMix, prepareTeamApp, teamAppProblem, teamApplicability, type TeamApp } from './team-app';
+import { REFERENCE_MIX } from './load/mix';
+import { runLine } from './report/console';
 import { calibrate, type CalibrationResult } from './calibrate';
 import { resultsJson, resultsMarkdown, type ProveResults, type ScenarioResult } from './report/results';
 import { scenarioChart } from './report/chart';
@@ -33,10 +37,7 @@ export const RESULTS_DIR = join(packageRoot(), 'results');
 /** One-way delay of the dependency-latency fault: 25 ms each way, 50 ms per round trip (50x a same-region round trip). */
 export const DB_DELAY_MS = 25;
 
-/** Bad input or a machine that cannot run the proving ground: one line, exit code 2, nothing started. */
-export class ProveInputError extends Error {
-  override readonly name = 'ProveInputError';
-}
+export { ProveInputError };
 
 export interface ProveOptions {
   readonly config: EnvironmentConfig;
@@ -66,12 +67,21 @@ async function portInUse(port: number): Promise<boolean> {
 }
 
 /** Everything checked before a process is started; throws ProveInputError with one line. */
-export async function preflight(o: Pick<ProveOptions, 'port'>): Promise<void> {
-  const missing = [haproxyUnavailable(), redisUnavailable(), postgresUnavailable(), motoUnavailable(), serviceNodeUnavailable()].filter(
-    Boolean,
-  );
+export async function preflight(o: Pick<ProveOptions, 'port'> & { readonly config?: EnvironmentConfig }): Promise<void> {
+  // A team's app (app.artifact) runs instead of the reference service: its own checks, not the bundle's.
+  const teamApp = o.config?.app.artifact !== undefined;
+  // The config's own problem first: it is the same on every machine.
+  const problem = teamApp ? teamAppProblem(o.config!) : undefined;
+  if (problem) throw new ProveInputError(problem);
+  const missing = [
+    haproxyUnavailable(),
+    redisUnavailable(),
+    postgresUnavailable(),
+    motoUnavailable(),
+    teamApp ? undefined : serviceNodeUnavailable(),
+  ].filter(Boolean);
   if (missing.length > 0) throw new ProveInputError(`cannot run the proving ground: ${missing.join('; ')}; ${PREREQUISITES_HINT}`);
-  if (!existsSync(SERVICE_BUNDLE_PATH))
+  if (!teamApp && !existsSync(SERVICE_BUNDLE_PATH))
     throw new ProveInputError(`the service bundle ${SERVICE_BUNDLE_PATH} is missing: run npm run build (npm run prove builds it)`);
   if (o.port !== undefined && (await portInUse(o.port)))
     throw new ProveInputError(`--port ${o.port} is in use on 127.0.0.1: pick a free port or leave --port out`);
@@ -100,6 +110,12 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
   o.progress(`PostgreSQL ${postgres.version} (${postgres.bin}, ${postgres.source})`);
   const seconds = (from: number) => Math.round((performance.now() - from) / 100) / 10;
   const documents: RunContext['documents'] = {};
+  // The team's artifact, unpacked and checked; refused in one line before anything starts.
+  const teamApp: TeamApp | undefined = o.config.app.artifact ? prepareTeamApp(o.config) : undefined;
+  if (teamApp)
+    o.progress(
+      `your app: ${teamApp.artifact} (runtime ${teamApp.runtime}); request mix: ${describeMix(teamApp.requests)}, from ${teamApp.mixSource}`,
+    );
   let topology: Topology | undefined;
   const onAbort = () => void topology?.destroy();
   o.signal.addEventListener('abort', onAbort, { once: true });
@@ -112,6 +128,7 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
       onDocument: (instance, doc) => documents.sink?.(doc, instance),
       marker: process.env.LOADBEARING_PROVE_MARKER ? { LOADBEARING_PROVE_MARKER: process.env.LOADBEARING_PROVE_MARKER } : undefined,
       progress: (text) => o.progress(`setup: ${text}`),
+      teamApp,
     });
     if (o.signal.aborted) throw new Error('interrupted');
     const setup = seconds(t0);
@@ -135,7 +152,8 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
     const results: ScenarioResult[] = [];
     for (const [index, id] of o.scenarios.entries()) {
       const s = scenario(id);
-      const applies = applicability(id, o.config);
+      const forTeam = teamApp ? teamApplicability(id, teamApp) : { applies: true as const };
+      const applies = forTeam.applies ? applicability(id, o.config) : { applies: false, reason: forTeam.reason };
       if (!applies.applies) {
         results.push({
           id,
@@ -160,9 +178,7 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
         const result = await runScenario(ctx, id, run, calibration);
         runs.push(result);
         const m = result.measurement;
-        o.progress(
-          `scenario ${id} run ${run}: p99 ${m.phases.fault.all.p99Ms} ms in the fault (before ${m.phases.before.all.p99Ms} ms), errors ${m.run.errorPercent}%, shed ${m.run.shedPercent}%, 429 ${m.run.counts.rateLimited}, writes lost ${m.writes.lost} duplicated ${m.writes.duplicated}`,
-        );
+        o.progress(runLine(id, run, m, { writes: !teamApp }));
       }
       const checks = judge(runs.map((r) => r.checks));
       const chartedRun = medianRun(runs);
@@ -185,6 +201,17 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
       schema: 1,
       kind: o.kind,
       environment: o.config.name,
+      app: teamApp
+        ? {
+            kind: 'team-artifact',
+            artifact: teamApp.artifact,
+            runtime: teamApp.runtime,
+            command: [teamApp.command, ...teamApp.args].join(' '),
+            healthPath: teamApp.healthPath,
+            mix: describeMix(teamApp.requests),
+            mixSource: teamApp.mixSource,
+          }
+        : { kind: 'reference-service', mix: REFERENCE_MIX },
       measuredAt: new Date().toISOString(),
       machine: {
         cpus: cpus().length,
@@ -219,6 +246,7 @@ export async function prove(o: ProveOptions): Promise<ProveResults> {
     o.signal.removeEventListener('abort', onAbort);
     o.progress('tearing down');
     await topology?.destroy();
+    teamApp?.cleanup();
   }
 }
 

@@ -10,7 +10,8 @@ import { localRateRule } from './topology/haproxy-config';
 import { SEED_ITEMS, type InstanceExit, type Topology } from './topology/topology';
 import { scenario, SPIKE_LOAD, type FaultContext, type Timings } from './scenarios';
 import type { ScenarioId } from './scenario-ids';
-import { auditWrites, nextOrderId } from './writes';
+import { auditWrites, nextOrderId, NO_WRITES } from './writes';
+import { teamAppChecks, teamMix } from './team-app';
 import { newReleaseRun } from './release/release-scenarios';
 import type { RolloutLog } from './release/rollout';
 
@@ -81,6 +82,7 @@ export function generatorFor(
     keyPrefix,
     timeoutMs: config.app.requestTimeoutSeconds * 1000 + 2_000,
     retry: { firstTimeoutMs: retryFirstTimeoutMs, maxAttempts: RETRY_ATTEMPTS },
+    mix: ctx.topology.teamApp ? teamMix(ctx.topology.teamApp.requests) : undefined,
   });
 }
 
@@ -133,7 +135,8 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
   const generator = generatorFor(ctx, calibration.capacityRps * maxShare, keyPrefix, RETRY_FIRST_TIMEOUT_MS);
   const recorder = new Recorder(timings.bucketMs, { faultStartMs: window.startMs, faultEndMs: window.endMs, endMs });
   const observer = new Observer(topology, timings.bucketMs);
-  const firstOrderId = await nextOrderId(topology);
+  // A team's app has no orders table: its mix sends no writes.
+  const firstOrderId = topology.teamApp ? 0 : await nextOrderId(topology);
   ctx.documents.sink = (doc, instance) => observer.onDocument(doc, instance);
   const release = newReleaseRun();
   const faultCtx: FaultContext = { topology, config, release };
@@ -168,7 +171,7 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
   await generator.close();
   if (ctx.signal.aborted) throw new Error('interrupted');
   await restore(topology);
-  const writes = await auditWrites(topology, keyPrefix, firstOrderId, generator.writes);
+  const writes = topology.teamApp ? NO_WRITES : await auditWrites(topology, keyPrefix, firstOrderId, generator.writes);
   const started = faultLog[0]?.tMs;
   const cleared = faultLog.find((f) => f.what === 'fault cleared')?.tMs;
   const measurement = measureRun({
@@ -181,7 +184,8 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
     topStatements: observed.topStatements,
     actualFault: started !== undefined && cleared !== undefined ? { startMs: started, endMs: cleared } : undefined,
   });
-  const checks = budgets(id, { config, calibration, m: measurement, dbDelayMs: ctx.dbDelayMs, release: release.log });
+  const all = budgets(id, { config, calibration, m: measurement, dbDelayMs: ctx.dbDelayMs, release: release.log });
+  const checks = topology.teamApp ? teamAppChecks(all, measurement.phases.fault.counts.shed) : all;
   const phase = id === 'steady-state' ? measurement.run : measurement.phases.fault;
   const crashes = topology.exits.splice(0);
   checks.push({

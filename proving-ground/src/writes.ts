@@ -18,6 +18,18 @@ export interface WriteAudit {
   readonly replays: number;
 }
 
+/** The audit of a run that sent no writes (a team's app: its mix is GET paths). */
+export const NO_WRITES: WriteAudit = {
+  sent: 0,
+  acknowledged: 0,
+  lost: 0,
+  duplicated: 0,
+  unacknowledged: 0,
+  failed: 0,
+  retries: 0,
+  replays: 0,
+};
+
 /**
  * Counts lost and duplicated writes from PostgreSQL rows against the client's log: every key
  * the client saw acknowledged must have its key row, whose stored answer names the order the

@@ -24,7 +24,7 @@ function phase(p99: number, sent = 1000, errors = 0, counters: Record<string, nu
     shed: distribution(newHistogram()),
     errorKinds: {},
     shedBy: {},
-    byKind: { 'cached-read': kind, 'uncached-read': kind, list: kind, write: kind },
+    byKind: { 'cached-read': kind, 'uncached-read': kind, list: kind, write: kind, app: kind },
     service: { counters, poolWaitP99Ms: 0, eventLoopLagMaxMs: 0 },
     minHealthyTargets: 3,
   };

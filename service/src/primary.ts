@@ -117,7 +117,12 @@ export class Primary {
       restarts: 0,
       inTransit: new Map<net.Socket, number>(),
     }));
-    this.metrics = new Metrics(env.APP_STACK_NAME, { properties: { InstanceId: process.env.INSTANCE_ID ?? hostname() } });
+    // With the release (APP_RELEASE), the one document also publishes the release's request
+    // metrics: the instance refresh's release alarms watch only those (ADR 0007).
+    this.metrics = new Metrics(env.APP_STACK_NAME, {
+      properties: { InstanceId: process.env.INSTANCE_ID ?? hostname() },
+      release: env.APP_RELEASE,
+    });
     const bounds: ShedBounds = {
       maxPoolWaitMs: env.APP_SHED_POOL_WAIT_MS,
       maxQueueLength: env.APP_SHED_QUEUE_LENGTH,

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -351,8 +351,8 @@ describe("a team's own app, its bucket and its VPC (the same installed package)"
     const examples = docExamples('docs/runtime-contract.md');
     writeFileSync(join(app, 'server.js'), examples.get('my-app/server.js')!);
     // The app's own install: the packed contract (its one dependency) into my-app/node_modules,
-    // which ships with it. The tarball is copied in for the install, then removed.
-    copyFileSync(join(project, tarballs.contract), join(app, tarballs.contract));
+    // which ships with it. The tarballs are copied in for the install (the lock file names them), then removed.
+    for (const tgz of [tarballs.contract, tarballs.library]) copyFileSync(join(project, tgz), join(app, tgz));
     const manifest = JSON.parse(examples.get('my-app/package.json')!) as { name: string; dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies)).toEqual(['@loadbearing/contract']);
     writeOfflineProject(app, {
@@ -361,7 +361,7 @@ describe("a team's own app, its bucket and its VPC (the same installed package)"
       dependencies: { '@loadbearing/contract': `file:${tarballs.contract}` },
     });
     run('npm', ['install', '--offline', '--omit=dev', '--no-audit', '--no-fund'], app);
-    rmSync(join(app, tarballs.contract));
+    for (const tgz of [tarballs.contract, tarballs.library]) rmSync(join(app, tgz));
     // The CDK app: the platform, plus the uploads bucket of docs/extending.md on every stack.
     copyFileSync(join(ROOT, 'test', 'extension', 'uploads-bucket.ts'), join(own, 'uploads-bucket.ts'));
     writeFileSync(
@@ -377,6 +377,8 @@ describe("a team's own app, its bucket and its VPC (the same installed package)"
       ].join('\n'),
     );
     copyFileSync(join(TEAM_APP_DIR, 'cdk.json'), join(own, 'cdk.json'));
+    // A project of its own, sharing the installed packages (a team's project root has its node_modules).
+    symlinkSync(join(project, 'node_modules'), join(own, 'node_modules'));
     writeFileSync(join(own, 'team.json'), JSON.stringify(teamConfig(), null, 2));
     ownSynth = run('npx', ['cdk', 'synth', '--quiet', '-c', 'configFile=team.json', '-o', 'cdk.out'], own, 600_000);
   }, 900_000);
@@ -394,9 +396,10 @@ describe("a team's own app, its bucket and its VPC (the same installed package)"
     const [lt] = Object.values(resourcesOfType(t, 'AWS::EC2::LaunchTemplate'));
     expect(JSON.stringify(lt)).toContain('ExecStart=/usr/bin/node-22 server.js');
     const assets = readdirSync(join(own, 'cdk.out')).filter((f) => f.startsWith('asset.'));
-    const shipped = assets.find((a) => existsSync(join(own, 'cdk.out', a, 'server.js')));
+    // The release: the app under app/ (unpacked to /opt/loadbearing/app), beside the RDS CA bundle.
+    const shipped = assets.find((a) => existsSync(join(own, 'cdk.out', a, 'app', 'server.js')));
     expect(shipped, assets.join(', ')).toBeDefined();
-    expect(existsSync(join(own, 'cdk.out', shipped!, 'node_modules', '@loadbearing', 'contract', 'dist', 'index.js'))).toBe(true);
+    expect(existsSync(join(own, 'cdk.out', shipped!, 'app', 'node_modules', '@loadbearing', 'contract', 'dist', 'index.js'))).toBe(true);
   });
 
   it("alarms on the app's own metrics (app.metrics contract), including when they stop arriving", () => {

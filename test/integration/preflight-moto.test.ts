@@ -4,7 +4,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import {
+  AllocateAddressCommand,
+  AssociateRouteTableCommand,
+  AttachInternetGatewayCommand,
+  CreateInternetGatewayCommand,
+  CreateNatGatewayCommand,
+  CreateRouteCommand,
+  CreateRouteTableCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  CreateVpcEndpointCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeVpcEndpointsCommand,
+  EC2Client,
+  ModifyVpcAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_TIER_ENDPOINTS } from '../../lib/model/config/network-settings';
 import type { PreflightReport } from '../../lib/ops/preflight-report.js';
 import { writePreflightTemplate } from '../ops/support/preflight-fixture.js';
 import { motoUnavailable, startMoto, type MotoServer } from './support/moto-server.js';
@@ -204,6 +221,292 @@ describe.skipIf(unavailable !== undefined)('preflight: built CLI against moto', 
       },
     ]);
     expect(report.notRun!.checks).toHaveLength(9);
+  });
+
+  describe("an environment in the network team's VPC (network.existingVpc)", () => {
+    const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+    const vpcConfig = path.join(dir, 'existing-vpc.json');
+    const ids = {
+      vpc: '',
+      igw: '',
+      nat: [] as string[],
+      subnet: { public: [] as string[], app: [] as string[], data: [] as string[] },
+      table: { public: [] as string[], app: [] as string[], data: [] as string[] },
+      /** A fourth app subnet in us-east-1c whose route table has no route to the NAT gateway. */
+      noNatSubnet: '',
+      noNatTable: '',
+      /** A fourth data subnet in us-east-1b whose route table sends 0.0.0.0/0 to the internet gateway. */
+      openDataSubnet: '',
+      openDataTable: '',
+    };
+
+    // The network team's VPC, built in moto as a network team would: an internet gateway, a NAT
+    // gateway per AZ, public/app/data subnets per AZ, each with its own route table.
+    beforeAll(async () => {
+      const ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      try {
+        ids.vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.40.0.0/16' }))).Vpc!.VpcId!;
+        const igw = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+        ids.igw = igw;
+        await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: ids.vpc }));
+        const subnetWithTable = async (cidr: string, az: string) => {
+          const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: ids.vpc, CidrBlock: cidr, AvailabilityZone: az }))).Subnet!
+            .SubnetId!;
+          const table = (await ec2.send(new CreateRouteTableCommand({ VpcId: ids.vpc }))).RouteTable!.RouteTableId!;
+          await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: subnet }));
+          return [subnet, table] as const;
+        };
+        for (const [i, az] of AZS.entries()) {
+          const [pub, pubTable] = await subnetWithTable(`10.40.${i}.0/24`, az);
+          await ec2.send(new CreateRouteCommand({ RouteTableId: pubTable, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
+          const eip = (await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }))).AllocationId!;
+          const nat = (await ec2.send(new CreateNatGatewayCommand({ SubnetId: pub, AllocationId: eip }))).NatGateway!.NatGatewayId!;
+          const [app, appTable] = await subnetWithTable(`10.40.${10 + i}.0/24`, az);
+          await ec2.send(new CreateRouteCommand({ RouteTableId: appTable, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat }));
+          const [data, dataTable] = await subnetWithTable(`10.40.${20 + i}.0/24`, az);
+          ids.nat.push(nat);
+          ids.subnet.public.push(pub);
+          ids.subnet.app.push(app);
+          ids.subnet.data.push(data);
+          ids.table.public.push(pubTable);
+          ids.table.app.push(appTable);
+          ids.table.data.push(dataTable);
+        }
+        [ids.noNatSubnet, ids.noNatTable] = await subnetWithTable('10.40.30.0/24', 'us-east-1c');
+        [ids.openDataSubnet, ids.openDataTable] = await subnetWithTable('10.40.31.0/24', 'us-east-1b');
+        await ec2.send(new CreateRouteCommand({ RouteTableId: ids.openDataTable, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
+        // The endpoints of an app tier without NAT: S3 as a gateway on the app route tables, the
+        // others as interface endpoints with private DNS, except logs. A new VPC has DNS
+        // hostnames off.
+        for (const service of APP_TIER_ENDPOINTS) {
+          await ec2.send(
+            new CreateVpcEndpointCommand({
+              VpcId: ids.vpc,
+              ServiceName: `com.amazonaws.us-east-1.${service}`,
+              ...(service === 's3'
+                ? { VpcEndpointType: 'Gateway', RouteTableIds: ids.table.app }
+                : { VpcEndpointType: 'Interface', SubnetIds: ids.subnet.app, PrivateDnsEnabled: service !== 'logs' }),
+            }),
+          );
+        }
+      } finally {
+        ec2.destroy();
+      }
+      const tier = (name: 'public' | 'app' | 'data', order = [0, 1, 2]) =>
+        Object.fromEntries(AZS.map((az, i) => [az, { subnetId: ids.subnet[name][order[i]!]!, routeTableId: ids.table[name][order[i]!]! }]));
+      const environment = (
+        app: Record<string, { subnetId: string; routeTableId: string }>,
+        natOrder = [0, 1, 2],
+        data: Record<string, { subnetId: string; routeTableId: string }> = tier('data'),
+      ) => ({
+        stage: 'staging',
+        account: ACCOUNT,
+        region: 'us-east-1',
+        availabilityZones: AZS,
+        network: {
+          existingVpc: {
+            vpcId: ids.vpc,
+            subnets: { public: tier('public'), app, data },
+            appEgress: { kind: 'nat', natGatewayIds: Object.fromEntries(AZS.map((az, i) => [az, ids.nat[natOrder[i]!]!])) },
+          },
+        },
+      });
+      writeFileSync(
+        vpcConfig,
+        JSON.stringify({
+          environments: {
+            'vpc-ok': environment(tier('app')),
+            // The app subnets of us-east-1a and us-east-1b keyed under each other's AZ (their tables and NAT gateways with them).
+            'vpc-wrong-az': environment(tier('app', [1, 0, 2]), [1, 0, 2]),
+            // us-east-1c's app subnet on a route table without the route to its NAT gateway.
+            'vpc-no-nat': environment({ ...tier('app'), 'us-east-1c': { subnetId: ids.noNatSubnet, routeTableId: ids.noNatTable } }),
+            // us-east-1b's data subnet on a route table with 0.0.0.0/0 to the internet gateway.
+            'vpc-open-data': environment(tier('app'), [0, 1, 2], {
+              ...tier('data'),
+              'us-east-1b': { subnetId: ids.openDataSubnet, routeTableId: ids.openDataTable },
+            }),
+            // The VPC of vpc-ok, with a fleet too large for its /24 app subnets (its template's MaxSize is 600).
+            'vpc-crowded': environment(tier('app')),
+            'vpc-endpoints': {
+              ...environment(tier('app')),
+              network: {
+                existingVpc: {
+                  ...environment(tier('app')).network.existingVpc,
+                  appEgress: { kind: 'vpc-endpoints', services: [...APP_TIER_ENDPOINTS] },
+                },
+              },
+            },
+          },
+        }),
+      );
+      for (const name of ['vpc-ok', 'vpc-wrong-az', 'vpc-no-nat', 'vpc-open-data', 'vpc-crowded', 'vpc-endpoints']) {
+        const app = name === 'vpc-no-nat' ? [ids.subnet.app[0]!, ids.subnet.app[1]!, ids.noNatSubnet] : ids.subnet.app;
+        const data = name === 'vpc-open-data' ? [ids.subnet.data[0]!, ids.openDataSubnet, ids.subnet.data[2]!] : ids.subnet.data;
+        writePreflightTemplate(templates, `loadbearing-${name}`, {
+          minSize: 3,
+          maxSize: name === 'vpc-crowded' ? 600 : 6,
+          natGateways: 0,
+          db: { instanceClass: 'db.m7g.large', replicas: 1 },
+          existingVpcSubnets: { public: ids.subnet.public, app, data },
+          availabilityZones: AZS,
+        });
+      }
+    });
+
+    const vpcReport = async (env: string) => {
+      const result = await cli(['--env', env, '--config', vpcConfig, '--template-dir', templates, '--json']);
+      expect(result.stderr).toBe('');
+      return { code: result.code, report: JSON.parse(result.stdout) as PreflightReport };
+    };
+    const vpcRows = (report: PreflightReport) => report.rows.filter((r) => r.id.startsWith('vpc-'));
+
+    // The fixture's fleet: MaxSize 6, rolling update MaxBatchSize 1, MinInstancesInService 3: peak
+    // 6, over the 2 AZs left when one is lost 3, plus the rotation function's network interface: 4
+    // per app subnet. Data: the writer, its standby and a replica (3), and a cache node in us-east-1a and b: 4.
+    it('a correct VPC: the subnets and routes pass, one row each', async () => {
+      const { report } = await vpcReport('vpc-ok');
+      expect(vpcRows(report)).toEqual([
+        {
+          id: 'vpc-subnets',
+          check: 'existing VPC subnets',
+          status: 'pass',
+          detail: `9 subnets of ${ids.vpc}, each in the AZ it is keyed under, with the free IPv4 addresses the stack needs (per subnet: public 8, app 4, data 4)`,
+        },
+        {
+          id: 'vpc-routes',
+          check: 'existing VPC routes',
+          status: 'pass',
+          detail: `the 9 subnets of ${ids.vpc} use their declared route tables: public 0.0.0.0/0 to an internet gateway, app 0.0.0.0/0 to its AZ's declared NAT gateway, data no default route`,
+        },
+      ]);
+      // No NAT gateway in the template: the Elastic IP row passes without a call.
+      expect(row(report, 'elastic-ips')).toMatchObject({ status: 'pass', detail: 'the template allocates no Elastic IP' });
+    });
+
+    it('subnets keyed under the wrong AZ: one fail row each, naming the field, what EC2 says and the fix', async () => {
+      const { code, report } = await vpcReport('vpc-wrong-az');
+      expect(code).toBe(1);
+      expect(vpcRows(report).map((r) => [r.id, r.check, r.status])).toEqual([
+        ['vpc-subnets:app.us-east-1a', 'network.existingVpc.subnets.app.us-east-1a', 'fail'],
+        ['vpc-subnets:app.us-east-1b', 'network.existingVpc.subnets.app.us-east-1b', 'fail'],
+        ['vpc-routes', 'existing VPC routes', 'pass'],
+      ]);
+      expect(row(report, 'vpc-subnets:app.us-east-1a')!.detail).toMatch(
+        new RegExp(`^${ids.subnet.app[1]}: it is in us-east-1b \\(use1-az\\d\\), not us-east-1a, the AZ it is keyed under$`),
+      );
+      expect(row(report, 'vpc-subnets:app.us-east-1a')!.fix).toBe(
+        "key it under us-east-1b, and give network.existingVpc.subnets.app.us-east-1a the app subnet that is in us-east-1a (AZ names are this account's)",
+      );
+    });
+
+    it('an app route table without the NAT route: one fail row naming the routeTableId field; the text table and the last line say so', async () => {
+      const { code, report } = await vpcReport('vpc-no-nat');
+      expect(code).toBe(1);
+      expect(vpcRows(report)).toEqual([
+        expect.objectContaining({ id: 'vpc-subnets', status: 'pass' }),
+        {
+          id: 'vpc-routes:app.us-east-1c',
+          check: 'network.existingVpc.subnets.app.us-east-1c.routeTableId',
+          status: 'fail',
+          detail: `${ids.noNatTable}: ${ids.noNatTable} has no route 0.0.0.0/0 to ${ids.nat[2]}: instances there cannot reach S3, the package repositories or the AWS APIs, so none ever signals`,
+          fix: `ask the network team for 0.0.0.0/0 -> ${ids.nat[2]} in ${ids.noNatTable}, or correct network.existingVpc.appEgress.natGatewayIds.us-east-1c`,
+        },
+      ]);
+      const text = await cli(['--env', 'vpc-no-nat', '--config', vpcConfig, '--template-dir', templates]);
+      expect(text.stdout).toMatch(
+        new RegExp(
+          `\\nfail\\s+network\\.existingVpc\\.subnets\\.app\\.us-east-1c\\.routeTableId\\s+${ids.noNatTable}: ${ids.noNatTable} has no route 0\\.0\\.0\\.0/0 to ${ids.nat[2]}`,
+        ),
+      );
+      expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(/^FAIL: \d+ failed \(.*vpc-routes:app\.us-east-1c.*\)/);
+    });
+    it('a data route table with a default route: one fail row naming its routeTableId field', async () => {
+      const { code, report } = await vpcReport('vpc-open-data');
+      expect(code).toBe(1);
+      expect(vpcRows(report)).toEqual([
+        expect.objectContaining({ id: 'vpc-subnets', status: 'pass' }),
+        {
+          id: 'vpc-routes:data.us-east-1b',
+          check: 'network.existingVpc.subnets.data.us-east-1b.routeTableId',
+          status: 'fail',
+          detail: `${ids.openDataTable}: ${ids.openDataTable} routes 0.0.0.0/0 to ${ids.igw}: the data tier must have no route to the internet`,
+          fix: 'key a data subnet of us-east-1b whose route table has no default route, or ask the network team to remove it',
+        },
+      ]);
+    });
+
+    it('app subnets without the free addresses the fleet needs: one fail row each, naming the field and the numbers', async () => {
+      const { code, report } = await vpcReport('vpc-crowded');
+      expect(code).toBe(1);
+      // MaxSize 600 (MinInstancesInService 3 + MaxBatchSize 1 is less): peak 600 over the 2 AZs left when one is lost, 300 a subnet, and
+      // the rotation function's ENI: 301. A /24 has 251 addresses (AWS keeps 5), less the interface endpoints' ENIs.
+      expect(vpcRows(report).map((r) => [r.id, r.check, r.status])).toEqual([
+        ...AZS.map((az) => [`vpc-subnets:app.${az}`, `network.existingVpc.subnets.app.${az}`, 'fail']),
+        ['vpc-routes', 'existing VPC routes', 'pass'],
+      ]);
+      expect(row(report, 'vpc-subnets:app.us-east-1a')!.detail).toMatch(
+        new RegExp(
+          `^${ids.subnet.app[0]}: \\d+ free IPv4 addresses, the stack needs 301 there \\(fleet 300 \\(peak 600 instances over the 2 AZs left when one is lost\\), Lambda 1 `,
+        ),
+      );
+    });
+
+    it('an app tier on VPC endpoints: one without private DNS, and DNS hostnames off, each a fail row; fixed, one pass row', async () => {
+      const { code, report } = await vpcReport('vpc-endpoints');
+      expect(code).toBe(1);
+      expect(vpcRows(report).map((r) => [r.id, r.check, r.status, r.detail])).toEqual([
+        ['vpc-subnets', 'existing VPC subnets', 'pass', expect.any(String)],
+        ['vpc-routes', 'existing VPC routes', 'pass', expect.stringContaining('app through VPC endpoints')],
+        [
+          'vpc-endpoints:logs',
+          'network.existingVpc.appEgress.services',
+          'fail',
+          expect.stringMatching(/^logs: vpce-\w+ has private DNS off: calls to logs\.us-east-1\.amazonaws\.com do not reach it$/),
+        ],
+        [
+          'vpc-endpoints:enableDnsHostnames',
+          'network.existingVpc.vpcId',
+          'fail',
+          `${ids.vpc}: enableDnsHostnames is false: the endpoints' private DNS names do not resolve without it`,
+        ],
+      ]);
+      expect(row(report, 'vpc-endpoints:enableDnsHostnames')!.fix).toBe(
+        `ask the network team to turn enableDnsHostnames on (\`aws ec2 modify-vpc-attribute --vpc-id ${ids.vpc} --enable-dns-hostnames '{"Value":true}'\`)`,
+      );
+
+      // The network team's fix: the logs endpoint again with private DNS (moto's ModifyVpcEndpoint
+      // does not change PrivateDnsEnabled), and DNS hostnames on.
+      const ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      try {
+        const logs = (
+          await ec2.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [ids.vpc] }] }))
+        ).VpcEndpoints!.filter((e) => e.ServiceName === 'com.amazonaws.us-east-1.logs');
+        expect(logs).toHaveLength(1);
+        await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [logs[0]!.VpcEndpointId!] }));
+        await ec2.send(
+          new CreateVpcEndpointCommand({
+            VpcId: ids.vpc,
+            ServiceName: 'com.amazonaws.us-east-1.logs',
+            VpcEndpointType: 'Interface',
+            SubnetIds: ids.subnet.app,
+            PrivateDnsEnabled: true,
+          }),
+        );
+        await ec2.send(new ModifyVpcAttributeCommand({ VpcId: ids.vpc, EnableDnsHostnames: { Value: true } }));
+      } finally {
+        ec2.destroy();
+      }
+      const fixed = await vpcReport('vpc-endpoints');
+      expect(vpcRows(fixed.report).filter((r) => r.id.startsWith('vpc-endpoints'))).toEqual([
+        {
+          id: 'vpc-endpoints',
+          check: 'existing VPC endpoints',
+          status: 'pass',
+          detail: `${ids.vpc} has ${APP_TIER_ENDPOINTS.join(', ')} (interface endpoints with private DNS; S3 on the app route tables), DNS support and hostnames on`,
+        },
+      ]);
+      expect(fixed.report.rows.filter((r) => r.id.startsWith('vpc-') && r.status !== 'pass')).toEqual([]);
+    });
   });
 
   it('exit 2 with one line: no credentials, a profile that does not exist, no template', async () => {

@@ -574,6 +574,53 @@ describe('loadbearing drill', () => {
     expect(c.stdout).toContain('FIS then stops the experiment and the drill fails.');
   });
 
+  it("says in the az-loss plan that the subnet cut is left out in the network team's VPC, and why", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drill-vpc-'));
+    try {
+      const azs = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+      const id = (prefix: string, n: number, i: number) => `${prefix}-0${n}${i}${'0'.repeat(14)}`;
+      const tier = (n: number) =>
+        Object.fromEntries(azs.map((az, i) => [az, { subnetId: id('subnet', n, i), routeTableId: id('rtb', n, i) }]));
+      const existingVpc = {
+        vpcId: 'vpc-0123456789abcdef0',
+        subnets: { public: tier(1), app: tier(2), data: tier(3) },
+        appEgress: { kind: 'nat', natGatewayIds: Object.fromEntries(azs.map((az, i) => [az, id('nat', 4, i)])) },
+      };
+      const config = join(dir, 'environments.json');
+      const write = (failureDrills: object) =>
+        writeFileSync(
+          config,
+          JSON.stringify({ environments: { staging: { ...BUILTIN_ENVIRONMENTS.staging, network: { existingVpc }, failureDrills } } }),
+        );
+      write({});
+      const r = await drill(['az-loss', '--env', 'staging', '--config', config, '--dry-run']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain('cutSubnet');
+      expect(r.stdout).toContain(
+        '  left out here: the app-subnet cut (aws:network:disrupt-connectivity): network.existingVpc vpc-0123456789abcdef0 belongs to the network team, and the action swaps the network ACL of the whole subnet, cutting off every other workload in it (in a VPC shared through RAM only the owner may change its network ACLs); the fault stays the stopped instances, blocked launches, cache power and replica reboots. To keep the cut, set failureDrills.disruptSharedSubnets with a reason.\n',
+      );
+      const plan = JSON.parse(
+        (await drill(['az-loss', '--env', 'staging', '--config', config, '--dry-run', '--json'])).stdout,
+      ) as DrillPlan;
+      expect(plan.actions.map((a) => a.name)).toEqual(['stopInstances', 'blockLaunches', 'cachePower']);
+      expect(plan.leftOut).toHaveLength(1);
+      // Opted in with a reason: the cut is back, nothing is left out.
+      write({ disruptSharedSubnets: { reason: 'the network team gave these app subnets to this stack alone' } });
+      const optedIn = JSON.parse(
+        (await drill(['az-loss', '--env', 'staging', '--config', config, '--dry-run', '--json'])).stdout,
+      ) as DrillPlan;
+      expect(optedIn.actions.map((a) => a.name)).toEqual(['stopInstances', 'blockLaunches', 'cutSubnet', 'cachePower']);
+      expect(optedIn.leftOut).toEqual([]);
+      // Other drills are whole: nothing left out.
+      const other = JSON.parse(
+        (await drill(['db-failover', '--env', 'staging', '--config', config, '--dry-run', '--json'])).stdout,
+      ) as DrillPlan;
+      expect(other.leftOut).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('says that a one-shot drill is judged by its stop alarm, not stopped by it', async () => {
     const r = await drill(['db-failover', '--env', 'staging', '--dry-run']);
     expect(r.code).toBe(0);

@@ -13,7 +13,9 @@ import {
   type LocalStack,
   type ServiceProcess,
 } from '../../proving-ground/src/local-stack';
+import { createCpuQuota, type CpuQuota } from '../../proving-ground/src/topology/cpu-quota';
 import { round, stats, type Stats } from './measure';
+import { cpuSeconds } from './process-cpu';
 
 /** The three requests the reference service is measured on. */
 export const SERVICE_CASES = ['cached-read', 'uncached-read', 'idempotent-write'] as const;
@@ -26,18 +28,35 @@ export interface LoadStats {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly requests: number;
+  /** 2xx responses. */
+  readonly ok: number;
   /** Responses that were not 2xx, plus socket errors and timeouts: must be 0 for a valid run. */
+  readonly failures: number;
+}
+
+export interface ServerStats {
+  readonly requestsPerSecond: Stats;
+  readonly p50Ms: Stats;
+  readonly p99Ms: Stats;
+  /** CPU of the server's processes per request, microseconds. */
+  readonly cpuUsPerRequest?: Stats;
   readonly failures: number;
 }
 
 export interface ServiceCaseResult {
   readonly name: ServiceCase;
   /** The reference service: medians over the rounds. */
-  readonly service: { readonly requestsPerSecond: Stats; readonly p50Ms: Stats; readonly p99Ms: Stats; readonly failures: number };
+  readonly service: ServerStats;
   /** The bare handler doing the same I/O, same rounds. */
-  readonly bare: { readonly requestsPerSecond: Stats; readonly p50Ms: Stats; readonly p99Ms: Stats; readonly failures: number };
+  readonly bare: ServerStats;
   /** Extra CPU per request of the contract: bare req/s over service req/s, minus 1, in %. */
   readonly overheadPercent: number;
+  /**
+   * The same from the CPU the server processes used (/proc): service CPU per request over the
+   * bare handler's, minus 1, in %. Unlike the throughput ratio, it holds when something else
+   * (the load generator on a busy machine) limits both.
+   */
+  readonly cpuOverheadPercent?: number;
 }
 
 export interface ServiceBenchResults {
@@ -62,7 +81,7 @@ export interface ServiceBenchOptions {
 }
 
 /** Pins this process (every thread) and, through inheritance, every server it starts next, to `cpus`. */
-function pin(pid: number, cpus: string): boolean {
+export function pin(pid: number, cpus: string): boolean {
   return spawnSync('taskset', ['-apc', cpus, String(pid)], { encoding: 'utf8' }).status === 0;
 }
 
@@ -72,7 +91,14 @@ function peakRssMiB(pid: number): number {
 }
 
 /** One closed-loop phase with autocannon; latencies recorded per response in microseconds (HdrHistogram). */
-async function load(url: string, kase: ServiceCase, itemId: string, seconds: number, connections: number, tag: string): Promise<LoadStats> {
+export async function load(
+  url: string,
+  kase: ServiceCase,
+  itemId: string,
+  seconds: number,
+  connections: number,
+  tag: string,
+): Promise<LoadStats> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   let n = 0;
   const request: LoadRequest =
@@ -101,6 +127,7 @@ async function load(url: string, kase: ServiceCase, itemId: string, seconds: num
     p99Ms: round(histogram.getValueAtPercentile(99) / 1000),
     maxMs: round(histogram.maxValue / 1000),
     requests: result.requests.total,
+    ok: result['2xx'],
     failures,
   };
   histogram.destroy();
@@ -125,12 +152,21 @@ export async function runServiceBench(o: ServiceBenchOptions): Promise<ServiceBe
   ]);
   let stack: LocalStack | undefined;
   const servers: ServiceProcess[] = [];
+  const groups: CpuQuota[] = [];
+  // Each server in a group of a whole CPU (no real quota) with a high CPU weight, so that on a
+  // shared, busy machine both get their CPU and the comparison measures them, not the neighbours.
+  const weighted = (label: string) => {
+    const g = createCpuQuota(`loadbearing-prove-${process.pid}-service-bench-${label}`, 1, 10);
+    if (typeof g === 'string') return undefined;
+    groups.push(g);
+    return (pid: number) => g.add(pid);
+  };
   try {
     o.log('service bench: starting PostgreSQL (primary + replica), redis-server and moto');
     stack = await startLocalStack({ replica: true });
     const config = environmentConfig('prod');
     const env = serviceProcessEnv(await stack.appEnv(config, { metricsFlushMs: 10_000 }), stack.moto.url);
-    const service = await startService(env, { taskset: servicesCpu });
+    const service = await startService(env, { taskset: servicesCpu, onSpawn: weighted('service') });
     servers.push(service);
     const created = await fetch(`${service.url}/api/items`, {
       method: 'POST',
@@ -146,10 +182,10 @@ export async function runServiceBench(o: ServiceBenchOptions): Promise<ServiceBe
       await new Promise((r2) => setTimeout(r2, 100));
     }
     const bareEnv = serviceProcessEnv(await stack.appEnv(config), stack.moto.url);
-    const baseline = await startService(bareEnv, { bundle: bare.path, taskset: servicesCpu });
+    const baseline = await startService(bareEnv, { bundle: bare.path, taskset: servicesCpu, onSpawn: weighted('bare') });
     servers.push(baseline);
 
-    const runs = new Map<string, LoadStats[]>();
+    const runs = new Map<string, (LoadStats & { cpuUsPerRequest: number })[]>();
     for (let round = 0; round <= o.rounds; round++) {
       for (const kase of SERVICE_CASES) {
         for (const [label, server] of [
@@ -158,18 +194,21 @@ export async function runServiceBench(o: ServiceBenchOptions): Promise<ServiceBe
         ] as const) {
           // Round 0 is the warm-up (JIT, pools, cache), shorter and not recorded.
           const seconds = round === 0 ? Math.min(2, o.secondsPerPhase) : o.secondsPerPhase;
-          const s = await load(server.url, kase, itemId, seconds, o.connections, `${label}-${round}`);
+          const cpu0 = cpuSeconds(server.process.pid);
+          const l = await load(server.url, kase, itemId, seconds, o.connections, `${label}-${round}`);
+          const s = { ...l, cpuUsPerRequest: l.requests ? ((cpuSeconds(server.process.pid) - cpu0) / l.requests) * 1e6 : 0 };
           if (round > 0) runs.set(`${kase}/${label}`, [...(runs.get(`${kase}/${label}`) ?? []), s]);
           o.log(
-            `${round === 0 ? 'warm-up' : `round ${round}/${o.rounds}`}  ${kase.padEnd(16)} ${label.padEnd(7)} ${String(s.requestsPerSecond).padStart(6)} req/s  p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms${s.failures ? `  FAILURES ${s.failures}` : ''}`,
+            `${round === 0 ? 'warm-up' : `round ${round}/${o.rounds}`}  ${kase.padEnd(16)} ${label.padEnd(7)} ${String(s.requestsPerSecond).padStart(6)} req/s  p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms  CPU ${Math.round(s.cpuUsPerRequest)} us/req${s.failures ? `  FAILURES ${s.failures}` : ''}`,
           );
         }
       }
     }
-    const summary = (list: LoadStats[]) => ({
+    const summary = (list: (LoadStats & { cpuUsPerRequest: number })[]): ServerStats => ({
       requestsPerSecond: stats(list.map((s) => s.requestsPerSecond)),
       p50Ms: stats(list.map((s) => s.p50Ms)),
       p99Ms: stats(list.map((s) => s.p99Ms)),
+      cpuUsPerRequest: stats(list.map((s) => round(s.cpuUsPerRequest, 0))),
       failures: list.reduce((sum, s) => sum + s.failures, 0),
     });
     const cases = SERVICE_CASES.map((name): ServiceCaseResult => {
@@ -180,12 +219,13 @@ export async function runServiceBench(o: ServiceBenchOptions): Promise<ServiceBe
         service: svc,
         bare: base,
         overheadPercent: round((base.requestsPerSecond.median / svc.requestsPerSecond.median - 1) * 100, 1),
+        cpuOverheadPercent: round((svc.cpuUsPerRequest!.median / base.cpuUsPerRequest!.median - 1) * 100, 1),
       };
     });
     return {
       measuredAt: new Date().toISOString(),
       placement: pinned
-        ? `service and bare handler each on CPU ${servicesCpu} (taskset); load generator, PostgreSQL, redis-server and moto on CPU 0`
+        ? `service and bare handler each on CPU ${servicesCpu} (taskset), 10x the default CPU share (a cgroup); load generator, PostgreSQL, redis-server and moto on CPU 0`
         : 'not pinned (fewer than 2 CPUs)',
       connections: o.connections,
       secondsPerPhase: o.secondsPerPhase,
@@ -197,6 +237,7 @@ export async function runServiceBench(o: ServiceBenchOptions): Promise<ServiceBe
     };
   } finally {
     await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
+    for (const g of groups) g.remove();
     await stack?.destroy();
     if (pinned) pin(process.pid, `0-${cores - 1}`);
   }

@@ -69,10 +69,16 @@ export function packPackage(dir: string, workspace?: string): string {
 export interface PackedPackages {
   readonly library: string;
   readonly contract: string;
+  /** The proving ground (`loadbearing prove`), when packed too. */
+  readonly provingGround?: string;
 }
 
-export function packPackages(dir: string): PackedPackages {
-  return { library: packPackage(dir), contract: packPackage(dir, 'contract') };
+export function packPackages(dir: string, options: { provingGround?: boolean } = {}): PackedPackages {
+  return {
+    library: packPackage(dir),
+    contract: packPackage(dir, 'contract'),
+    ...(options.provingGround ? { provingGround: packPackage(dir, 'proving-ground') } : {}),
+  };
 }
 
 /** The version this repository pins for one of its dependencies (development ones included). */
@@ -162,6 +168,19 @@ export function writeOfflineProject(dir: string, project: OfflineProject): void 
       peerDependenciesMeta: ours.peerDependenciesMeta,
       bin: ours.bin,
       engines: ours.engines,
+    };
+  }
+  if (project.tarballs?.provingGround) {
+    const provingGround = readJson<PackageJson>(join(ROOT, 'proving-ground', 'package.json'));
+    packages['node_modules/@loadbearing/proving-ground'] = {
+      version: provingGround.version,
+      resolved: `file:${project.tarballs.provingGround}`,
+      integrity: integrityOf(join(dir, project.tarballs.provingGround)),
+      license: provingGround.license,
+      dependencies: provingGround.dependencies,
+      peerDependencies: provingGround.peerDependencies,
+      bin: provingGround.bin,
+      engines: provingGround.engines,
     };
   }
   // Only what the project's dependencies need: npm keeps a package the lock file holds if it

@@ -30,6 +30,37 @@ const command = (example: string) =>
       violation(ctx, [], value, COMMAND_RULE, `put anything more complex in a script inside the artifact and run that, e.g. "${example}".`);
   });
 
+/** A GET path with no spaces, query allowed: what the proving ground's load generator requests. */
+const PROVE_PATH = /^\/[^\s#]*$/;
+
+/** One entry of `app.artifact.proveRequests`. */
+export const proveRequestSchema = z.strictObject({
+  path: z.string().superRefine((value, ctx) => {
+    if (!PROVE_PATH.test(value))
+      violation(
+        ctx,
+        [],
+        value,
+        'must be an absolute request path (starting with /, no spaces or #), optionally with a query',
+        'give the path your app answers GET on, e.g. "/api/items?limit=10".',
+      );
+  }),
+  share: z
+    .number()
+    .superRefine((value, ctx) => {
+      if (!(Number.isFinite(value) && value > 0))
+        violation(
+          ctx,
+          [],
+          value,
+          'must be a number greater than 0 (a relative share of the requests)',
+          'e.g. 1; leave the entry out to send none.',
+        );
+    })
+    .describe('Relative share of the requests that go to this path (greater than 0).'),
+});
+export type ProveRequest = z.output<typeof proveRequestSchema>;
+
 export const appArtifactSchema = z
   .strictObject({
     path: z
@@ -61,6 +92,13 @@ export const appArtifactSchema = z
     installTimeoutSeconds: int(10, 1800)
       .default(300)
       .describe('Budget of installCommand; part of the boot timeline (it lengthens the signal timeout and the grace period).'),
+    proveRequests: z
+      .array(proveRequestSchema)
+      .min(1)
+      .optional()
+      .describe(
+        "The request mix `loadbearing prove` sends to your app: GET paths, each with its share of the requests (shares are relative: 3 and 1 send three times as many to the first). The proving ground cannot know your app's API, so without this it sends only the health-check path (loadBalancer.healthCheck.path). @default - the health-check path only",
+      ),
   })
   .superRefine((a, ctx) => {
     if (a.installCommand === undefined && a.installTimeoutSeconds !== 300 && typeof a.installTimeoutSeconds === 'number') {

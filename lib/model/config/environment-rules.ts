@@ -486,8 +486,26 @@ export const ENVIRONMENT_RULES: readonly EnvironmentRule[] = [
     },
   },
   {
-    // https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-request-limiting.html
     id: 'EC-23',
+    topic: 'drills',
+    title: 'Shared-subnet cuts only in an existing VPC',
+    rationale:
+      "The opt-in keeps the az-loss subnet cut in a VPC the network team owns; the stack's own VPC is always cut, so there the field would claim a choice the stack does not make.",
+    check(env, report) {
+      const optIn = env.failureDrills?.disruptSharedSubnets;
+      if (optIn !== undefined && env.network?.existingVpc === undefined) {
+        report(
+          ['failureDrills', 'disruptSharedSubnets'],
+          optIn,
+          "does nothing without network.existingVpc: the az-loss drill always cuts the app subnets of the stack's own VPC",
+          'remove failureDrills.disruptSharedSubnets, or set network.existingVpc.',
+        );
+      }
+    },
+  },
+  {
+    // https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-request-limiting.html
+    id: 'EC-24',
     topic: 'delivery',
     title: 'The canary stays well under the WAF rate limits',
     rationale:

@@ -43,6 +43,19 @@ export const failureDrillSettingsSchema = z
         "Your account's FIS quota of target resources per action (5 unless raised). Drills that act on the fleet select at most this many instances; az-loss refuses a fleet with more instances per AZ at its minimum size.",
       ),
     logRetentionDays: logRetentionDays.default(365).describe('Retention of the experiment log group.'),
+    disruptSharedSubnets: z
+      .strictObject({
+        reason: z
+          .string()
+          .min(20)
+          .describe(
+            'Why cutting the whole app subnet is acceptable here, e.g. that the network team gave these subnets to this stack alone (at least 20 characters).',
+          ),
+      })
+      .optional()
+      .describe(
+        "With network.existingVpc: keep the az-loss drill's app-subnet cut (aws:network:disrupt-connectivity), which swaps the network ACL of the whole subnet for the fault and so cuts off every other workload in it. Only for subnets of this account that the stack has alone. @default - the cut is left out of az-loss in an existing VPC",
+      ),
   })
   .describe(
     "Failure drills: AWS FIS experiment templates that rehearse each failure mode in the real environment, stopped by an alarm built from the mode's impact budget.",

@@ -27,6 +27,8 @@ export interface CatalogueRow {
     readonly templates: number;
     readonly stopAlarm: string | null;
     readonly stopRules: readonly string[];
+    /** What the drill leaves out in this environment, and why. */
+    readonly leftOut: readonly string[];
   };
   readonly runbook: readonly string[];
 }
@@ -60,6 +62,7 @@ export function failureModeCatalogue(config: EnvironmentConfig): CatalogueRow[] 
         templates: count,
         stopAlarm: count > 0 ? stopAlarmName(config.stackName, mode.id) : null,
         stopRules: count > 0 ? stopRules(mode, config).map((r) => r.description) : [],
+        leftOut: drill.leftOut,
       },
       runbook: mode.runbook,
     };
@@ -80,7 +83,8 @@ function drillText(row: CatalogueRow): string {
   const d = row.drill;
   if (d.name === 'none') return `none: ${d.detail}`;
   if (!d.inThisEnvironment) return `${d.name} (not in this environment: ${d.why}). ${d.detail}`;
-  return `${d.name} (${d.templates} template${d.templates > 1 ? 's' : ''}, stop alarm ${d.stopAlarm}: ${d.stopRules.join('; or ')}). ${d.detail}`;
+  const leftOut = d.leftOut.length > 0 ? ` Left out in this environment: ${d.leftOut.join('; ')}.` : '';
+  return `${d.name} (${d.templates} template${d.templates > 1 ? 's' : ''}, stop alarm ${d.stopAlarm}: ${d.stopRules.join('; or ')}). ${d.detail}${leftOut}`;
 }
 
 function scenarioText(row: CatalogueRow): string {

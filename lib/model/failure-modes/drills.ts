@@ -102,6 +102,8 @@ export interface DrillTemplate {
   readonly fault: 'sustained' | 'one-shot';
   /** What this template leaves out in its AZ, and why (e.g. no cache node there). */
   readonly notes?: readonly string[];
+  /** What the drill leaves out in this environment, in every AZ, and why (e.g. the subnet cut in a VPC the stack does not own). */
+  readonly leftOut?: readonly string[];
 }
 
 /** A mode without a drill, and why. */
@@ -122,6 +124,8 @@ export type DrillDefinition =
       readonly limitations: readonly string[];
       /** Applicability beyond the mode's own. @default - the mode's */
       readonly requires?: (config: EnvironmentConfig) => Applicability | undefined;
+      /** What the drill leaves out in this environment, and why; `build` leaves those parts out. @default - nothing */
+      readonly leftOut?: (config: EnvironmentConfig) => readonly string[];
       readonly build: (
         ctx: DrillContext,
         zone: string | undefined,
@@ -215,6 +219,35 @@ function fisDocument(ctx: DrillContext, name: string): string {
 const fleetZones = (config: EnvironmentConfig) => config.failureDrills.zones ?? config.availabilityZones;
 
 /**
+ * Why the az-loss drill leaves its app-subnet cut out, or undefined when it keeps it.
+ *
+ * aws:network:disrupt-connectivity "denies the specified traffic to the target subnets by
+ * temporarily cloning the original network access control list (network ACL) associated with the
+ * targeted subnet ... and associates it with the subnet for the duration of the action"
+ * (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#disrupt-connectivity):
+ * the whole subnet is cut, not the stack's instances in it. In a VPC the network team owns
+ * (network.existingVpc) the subnet may hold other teams' workloads, which would lose connectivity
+ * for the fault too. And in a VPC shared through AWS RAM the owner is "responsible for creating,
+ * managing, and deleting ... subnets, route tables, network ACLs", while participants "can modify
+ * or delete only the resources in a shared VPC that they created"
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html, "Manage VPC resources"), so
+ * the participant stack's role could neither create the ACL in the owner's VPC nor re-associate
+ * the owner's subnet. The cut is therefore left out of az-loss with an existing VPC (the rest of
+ * the drill still runs: stopped instances, blocked launches, cache power, replica reboots) unless
+ * failureDrills.disruptSharedSubnets says why cutting the whole subnet is acceptable; preflight
+ * then checks that the app subnets belong to this account.
+ */
+export function subnetCutLeftOut(config: EnvironmentConfig): string | undefined {
+  const vpc = config.network.existingVpc;
+  if (!vpc || config.failureDrills.disruptSharedSubnets) return undefined;
+  return (
+    `the app-subnet cut (${FIS_ACTIONS.disruptConnectivity.id}): network.existingVpc ${vpc.vpcId} belongs to the network team, and the action ` +
+    'swaps the network ACL of the whole subnet, cutting off every other workload in it (in a VPC shared through RAM only the owner may change its network ACLs); ' +
+    'the fault stays the stopped instances, blocked launches, cache power and replica reboots. To keep the cut, set failureDrills.disruptSharedSubnets with a reason'
+  );
+}
+
+/**
  * The drill of every failure mode, or why it has none. A drill rehearses the mode in the
  * real environment with AWS FIS; the proving ground rehearses it locally (LOCAL_REHEARSALS).
  */
@@ -258,7 +291,12 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
       'The writer is not touched: which AZ its primary runs in changes with every failover, and FIS cannot select it by AZ together with an ARN; the db-failover drill rehearses it.',
       "Only the app subnet is cut: the data tier's AZ failure is what the cache power interruption and the replica reboot stand in for.",
       'The cache and the replicas are hit only in an AZ that holds one: the cache.replicasPerShard + 1 cache nodes are placed round-robin from the first AZ, the replicas from the second, and FIS fails an experiment whose target resolves to nothing; the template of an AZ without one says so (loadbearing drill --dry-run).',
+      "In a VPC the network team owns (network.existingVpc) the app subnet is not cut unless failureDrills.disruptSharedSubnets says why it may be: the cut swaps the network ACL of the whole subnet, other workloads' too.",
     ],
+    leftOut: (config) => {
+      const cut = subnetCutLeftOut(config);
+      return cut ? [cut] : [];
+    },
     build: (ctx, zone) => {
       const z = zone!;
       const { config } = ctx;
@@ -282,12 +320,6 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
       const targets: Record<string, DrillTarget> = {
         zoneInstances: fleetInstances('ALL', z),
         fleetGroup: fleetGroup(ctx),
-        zoneSubnets: {
-          resourceType: 'aws:ec2:subnet',
-          resourceArns: [{ ref: 'app-subnet-arn', zone: z }],
-          selectionMode: 'ALL',
-          what: `the app subnet in ${z}`,
-        },
       };
       const actions: Record<string, DrillAction> = {
         stopInstances: {
@@ -298,13 +330,22 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
           targets: { Instances: 'zoneInstances' },
         },
         blockLaunches: capacityError(ctx, z),
-        cutSubnet: {
+      };
+      // Left out in a VPC the stack does not own, unless opted in (subnetCutLeftOut).
+      if (subnetCutLeftOut(config) === undefined) {
+        targets.zoneSubnets = {
+          resourceType: 'aws:ec2:subnet',
+          resourceArns: [{ ref: 'app-subnet-arn', zone: z }],
+          selectionMode: 'ALL',
+          what: `the app subnet in ${z}`,
+        };
+        actions.cutSubnet = {
           actionId: FIS_ACTIONS.disruptConnectivity.id,
           description: `Deny all traffic in and out of the app subnet in ${z}`,
           parameters: { scope: 'all', duration: ctx.faultDuration },
           targets: { Subnets: 'zoneSubnets' },
-        },
-      };
+        };
+      }
       if (cache) {
         targets.cacheNodes = {
           resourceType: 'aws:elasticache:replicationgroup',
@@ -554,16 +595,23 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
   },
 };
 
-/** Whether a mode's drill runs in this environment, and why (or why not). */
-export function drillApplicability(mode: FailureModeId, config: EnvironmentConfig): Applicability {
+/** Whether a mode's drill runs in this environment and why (or why not), and what it leaves out here. */
+export interface DrillApplicability extends Applicability {
+  /** What the drill leaves out in this environment, and why (empty when it runs in full or not at all). */
+  readonly leftOut: readonly string[];
+}
+
+/** Whether a mode's drill runs in this environment, and why (or why not), and what it leaves out here. */
+export function drillApplicability(mode: FailureModeId, config: EnvironmentConfig): DrillApplicability {
   const definition = DRILLS[mode];
-  if (isNoDrill(definition)) return { applies: false, reason: `no drill: ${definition.reason}` };
+  if (isNoDrill(definition)) return { applies: false, reason: `no drill: ${definition.reason}`, leftOut: [] };
   const own = FAILURE_MODES.get(mode)!.applies(config);
-  if (!own.applies) return own;
+  if (!own.applies) return { ...own, leftOut: [] };
   const extra = definition.requires?.(config);
-  if (extra && !extra.applies) return extra;
-  if (!config.failureDrills.enabled) return { applies: false, reason: `failureDrills.enabled is false for ${config.name}` };
-  return own;
+  if (extra && !extra.applies) return { ...extra, leftOut: [] };
+  if (!config.failureDrills.enabled) return { applies: false, reason: `failureDrills.enabled is false for ${config.name}`, leftOut: [] };
+  const leftOut = [...(definition.leftOut?.(config) ?? [])];
+  return { applies: true, reason: leftOut.length > 0 ? `${own.reason}; left out here: ${leftOut.join('; ')}` : own.reason, leftOut };
 }
 
 function drillContext(config: EnvironmentConfig): DrillContext {
@@ -582,7 +630,8 @@ export function drillTemplates(config: EnvironmentConfig): DrillTemplate[] {
   const templates: DrillTemplate[] = [];
   for (const mode of FAILURE_MODE_IDS) {
     const definition = DRILLS[mode];
-    if (isNoDrill(definition) || !drillApplicability(mode, config).applies) continue;
+    const applicability = drillApplicability(mode, config);
+    if (isNoDrill(definition) || !applicability.applies) continue;
     for (const zone of definition.perZone ? fleetZones(config) : [undefined]) {
       const body = definition.build(ctx, zone);
       templates.push({
@@ -591,6 +640,7 @@ export function drillTemplates(config: EnvironmentConfig): DrillTemplate[] {
         ...(zone ? { zone } : {}),
         description: `${config.stackName} drill ${definition.drill}${zone ? ` in ${zone}` : ''}: ${FAILURE_MODES.get(mode)!.title}`,
         ...body,
+        ...(applicability.leftOut.length > 0 ? { leftOut: applicability.leftOut } : {}),
         tags: {
           Name: `${config.stackName}-${definition.drill}${zone ? `-${zone}` : ''}`,
           [DRILL_TAGS.stack]: config.stackName,

@@ -249,7 +249,11 @@ export const UPDATE_NOTES: readonly UpdateNoteRule[] = [
 
 /** The note for a subnet group that loses subnets (none when it only gains some). */
 function removedSubnetsNote(c: NoteContext, users: string): string | undefined {
-  const ids = (r: TemplateResource | undefined) => new Set(((prop(r, 'SubnetIds') as unknown[]) ?? []).map((v) => JSON.stringify(v)));
+  const ids = (r: TemplateResource | undefined) => {
+    const list = prop(r, 'SubnetIds');
+    // A Ref or an intrinsic list: nothing to compare member by member.
+    return new Set(Array.isArray(list) ? list.map((v) => JSON.stringify(v)) : []);
+  };
   const [was, is] = [ids(resource(c.before, c.logicalId)), ids(resource(c.after, c.logicalId))];
   const removed = [...was].filter((v) => !is.has(v));
   if (removed.length === 0) return undefined;

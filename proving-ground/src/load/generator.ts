@@ -53,6 +53,8 @@ export interface GeneratorOptions {
   readonly retry: { readonly firstTimeoutMs: number; readonly maxAttempts: number };
   /** At most this many requests in flight; beyond it a request is counted as an error (generator-overload) instead of being sent. */
   readonly maxInFlight?: number;
+  /** Another mix than the reference service's (a team's app: GET paths with shares). @default - the reference mix (mix.ts) */
+  readonly mix?: (random: () => number) => PlannedRequest;
 }
 
 export interface GeneratorStats {
@@ -188,7 +190,7 @@ export class LoadGenerator {
     };
     const issue = (intendedMs: number) => {
       planned++;
-      const r = nextRequest(random, this.o.seedItems, () => this.newKey());
+      const r = this.o.mix ? this.o.mix(random) : nextRequest(random, this.o.seedItems, () => this.newKey());
       const pool = this.pools[planned % this.pools.length];
       if (inFlight >= maxInFlight) {
         recorder.record(intendedMs, r.kind, 'error', performance.now() - start - intendedMs, 'generator-overload');
@@ -207,7 +209,7 @@ export class LoadGenerator {
       track(p.then(done));
     };
     const overLimit = (intendedMs: number) => {
-      const r: PlannedRequest = { kind: 'cached-read', method: 'GET', path: '/api/items/1', headers: {} };
+      const r: PlannedRequest = this.o.mix?.(() => 0) ?? { kind: 'cached-read', method: 'GET', path: '/api/items/1', headers: {} };
       track(
         this.send(this.overLimitPool, r, this.o.timeoutMs).then((a) => {
           recorder.overLimitClient.add(a.outcome, performance.now() - start - intendedMs, a.errorKind);

@@ -5,12 +5,15 @@ import type { RequestKind } from './recorder';
  * to the replica), first list pages (cached per list version), and idempotent writes (orders,
  * each with its own Idempotency-Key). Shares add up to 1.
  */
-export const MIX: Readonly<Record<RequestKind, number>> = {
+export const MIX: Readonly<Record<Exclude<RequestKind, 'app'>, number>> = {
   'cached-read': 0.55,
   'uncached-read': 0.15,
   list: 0.2,
   write: 0.1,
 };
+
+/** The reference mix in words (the console and results.md name the mix they ran). */
+export const REFERENCE_MIX = `the reference service's mix: ${Math.round(MIX['cached-read'] * 100)}% cached item reads, ${Math.round(MIX['uncached-read'] * 100)}% uncached item reads, ${Math.round(MIX.list * 100)}% list pages, ${Math.round(MIX.write * 100)}% idempotent writes (POST /api/orders)`;
 
 /** Items read through the cache (ids 1..HOT_ITEMS); uncached reads and orders use any seeded id. */
 export const HOT_ITEMS = 100;

@@ -3,8 +3,8 @@ import { newHistogram, recordMs, type Histogram } from './histogram';
 /** What a response counts as. 429s and shed 503s are reported apart from errors. */
 export type Outcome = 'ok' | 'shed' | 'rateLimited' | 'error';
 
-/** The request kinds of the mix. */
-export const REQUEST_KINDS = ['cached-read', 'uncached-read', 'list', 'write'] as const;
+/** The request kinds of the mix; `app` is every request of a team's app (app.artifact.proveRequests). */
+export const REQUEST_KINDS = ['cached-read', 'uncached-read', 'list', 'write', 'app'] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 export interface Counts {

@@ -45,6 +45,14 @@ export function serviceNode(): ServiceNode | string {
  * as one line with the fix.
  */
 export function findServiceNode(env: NodeJS.ProcessEnv = process.env): ServiceNode | string {
+  return findNodeMajor(REFERENCE_SERVICE_NODEJS_MAJOR, 'the reference service', env);
+}
+
+/**
+ * A Node.js binary of `major` (what `who` runs on, on the fleet), looked up as
+ * {@link findServiceNode} does; or why there is none, as one line with the fix.
+ */
+export function findNodeMajor(major: number, who: string, env: NodeJS.ProcessEnv = process.env): ServiceNode | string {
   const candidates: { path: string; source: string }[] = [];
   const fromEnv = env[SERVICE_NODE_ENV];
   if (fromEnv) candidates.push({ path: fromEnv, source: `$${SERVICE_NODE_ENV}` });
@@ -57,11 +65,15 @@ export function findServiceNode(env: NodeJS.ProcessEnv = process.env): ServiceNo
   for (const c of candidates) {
     const v = version(c.path);
     seen.push(`${c.source} (${c.path}) is ${v ?? 'not runnable'}`);
-    if (v && Number(/^v(\d+)\./.exec(v)?.[1]) === REFERENCE_SERVICE_NODEJS_MAJOR) {
+    if (v && Number(/^v(\d+)\./.exec(v)?.[1]) === major) {
       return { path: c.path, version: v, source: c.source };
     }
   }
-  return `the reference service runs on Node.js ${REFERENCE_SERVICE_NODEJS_MAJOR} on the fleet and must here too, but ${seen.join('; ')}: run \`npm ci\` in the repository (it pins the npm package "node" at ${REFERENCE_SERVICE_NODEJS_MAJOR}.x) or set ${SERVICE_NODE_ENV} to a Node.js ${REFERENCE_SERVICE_NODEJS_MAJOR} binary`;
+  const pin =
+    major === REFERENCE_SERVICE_NODEJS_MAJOR
+      ? `run \`npm ci\` in the repository (it pins the npm package "node" at ${major}.x) or set`
+      : 'set';
+  return `${who} runs on Node.js ${major} on the fleet and must here too, but ${seen.join('; ')}: ${pin} ${SERVICE_NODE_ENV} to a Node.js ${major} binary`;
 }
 
 /** Why the service cannot be started here, or undefined. */

@@ -4,6 +4,7 @@ import type { Timings } from '../scenarios';
 import type { ScenarioId } from '../scenario-ids';
 import type { FleetCpu } from '../topology/topology';
 import type { JudgedCheck } from '../verdict';
+import { appLine, formatValue as fmt, windowsLine } from './console';
 
 export interface ScenarioResult {
   readonly id: ScenarioId;
@@ -21,10 +22,25 @@ export interface ScenarioResult {
   readonly wallSeconds: number;
 }
 
+/** The app the run measured: the reference service, or a team's artifact (app.artifact), and the request mix it got. */
+export type AppUnderTest =
+  | { readonly kind: 'reference-service'; readonly mix: string }
+  | {
+      readonly kind: 'team-artifact';
+      readonly artifact: string;
+      readonly runtime: 'nodejs' | 'provided';
+      readonly command: string;
+      readonly healthPath: string;
+      readonly mix: string;
+      readonly mixSource: string;
+    };
+
 export interface ProveResults {
   readonly schema: 1;
   readonly kind: 'full' | 'quick' | 'partial';
   readonly environment: string;
+  /** What was measured (absent from results written before a team's app could be proved: the reference service). */
+  readonly app?: AppUnderTest;
   readonly measuredAt: string;
   readonly machine: {
     readonly cpus: number;
@@ -54,9 +70,6 @@ export interface ProveResults {
   readonly wallSeconds: { readonly setup: number; readonly calibration: number; readonly scenarios: number; readonly total: number };
 }
 
-const fmt = (v: number | null, unit: string) =>
-  v === null ? 'never' : `${v}${unit === '%' ? '%' : unit === 'count' || unit === 'targets' ? '' : ` ${unit}`}`;
-
 /** The results as JSON: every run's measurement, with full latency distributions (HdrHistogram encodings). */
 export function resultsJson(r: ProveResults): string {
   return `${JSON.stringify(r, (_key, value) => (typeof value === 'function' ? undefined : typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`;
@@ -80,12 +93,17 @@ export function scenarioTable(r: ProveResults): string {
   return rows.join('\n');
 }
 
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 export function resultsMarkdown(r: ProveResults): string {
   const c = r.calibration;
   const lines = [
     `# Proving-ground results: ${r.environment} (${r.kind} run)`,
     '',
     `Measured ${r.measuredAt} on ${r.machine.cpus} CPUs (${r.machine.cpuModel}), Node ${r.machine.node}${r.machine.postgres ? `, PostgreSQL ${r.machine.postgres.version}` : ''}, load average at start ${r.machine.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}.`,
+    `${capitalize(appLine(r.app ?? { kind: 'reference-service', mix: 'the reference mix' }))}.`,
+    `${capitalize(windowsLine(r.timings))}.`,
+    '',
     `${r.runsPerScenario} run(s) per scenario, judged on the median. Overall: **${r.pass ? 'PASS' : 'FAIL'}**. Wall time ${Math.round(r.wallSeconds.total)} s (setup ${Math.round(r.wallSeconds.setup)} s, calibration ${Math.round(r.wallSeconds.calibration)} s, scenarios ${Math.round(r.wallSeconds.scenarios)} s).`,
     '',
     '## Calibration',

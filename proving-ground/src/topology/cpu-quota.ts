@@ -63,8 +63,14 @@ function removeAbandoned(l: Layout): void {
   }
 }
 
-/** A quota of `cores` shared by the processes added to it, or why there cannot be one here. */
-export function createCpuQuota(name: string, cores: number): CpuQuota | string {
+/**
+ * A quota of `cores` shared by the processes added to it, or why there cannot be one here.
+ * `weight` (cgroup v1 `cpu.shares`, default 1024; v2 `cpu.weight`, default 100: the same factor
+ * is applied) raises the group's share against other processes when the CPU is contended, so on a
+ * busy shared machine the group still gets its quota, as an instance gets its vCPUs; the quota
+ * stays its bound. @default 1 (the kernel's default share)
+ */
+export function createCpuQuota(name: string, cores: number, weight = 1): CpuQuota | string {
   const l = layout();
   if (!l) return 'no writable cgroup CPU controller';
   removeAbandoned(l);
@@ -75,8 +81,10 @@ export function createCpuQuota(name: string, cores: number): CpuQuota | string {
     if (l.version === 1) {
       writeFileSync(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
       writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quota));
+      if (weight !== 1) writeFileSync(join(dir, 'cpu.shares'), String(Math.round(1024 * weight)));
     } else {
       writeFileSync(join(dir, 'cpu.max'), `${quota} ${PERIOD_US}`);
+      if (weight !== 1) writeFileSync(join(dir, 'cpu.weight'), String(Math.min(10_000, Math.round(100 * weight))));
     }
   } catch (error) {
     try {

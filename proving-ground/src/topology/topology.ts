@@ -6,6 +6,7 @@ import { localInstances, localWorkers } from '../scale';
 import { startHaproxy, type Haproxy } from './haproxy';
 import { createCpuQuota, type CpuQuota, WORKER_CPU_CORES } from './cpu-quota';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy';
+import { startTeamApp, type TeamApp } from '../team-app';
 
 /**
  * PostgreSQL settings for the proving ground, on top of the local stack's throwaway defaults:
@@ -80,10 +81,14 @@ export interface TopologyOptions {
   /** Marker put into every service's environment (the no-leftover test looks for it). */
   readonly marker?: Readonly<Record<string, string>>;
   readonly progress?: (text: string) => void;
+  /** A team's own app (app.artifact) to run as every instance instead of the reference service. */
+  readonly teamApp?: TeamApp;
 }
 
 export interface Topology {
   readonly config: EnvironmentConfig;
+  /** The team's app every instance runs; undefined: the reference service. */
+  readonly teamApp?: TeamApp;
   readonly stack: LocalStack;
   readonly proxy: LatencyProxy;
   readonly haproxy: Haproxy;
@@ -157,13 +162,15 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
       }
     }
     const startInstance = async (instance: Instance) => {
-      const service = await startService(instance.env, {
+      const options = {
         taskset: fleetCpu(),
-        retainLines: false,
-        onDocument: (doc) => o.onDocument?.(instance.name, doc),
+        onDocument: (doc: Record<string, unknown>) => o.onDocument?.(instance.name, doc),
         // The primary's workers are forked into its cgroup.
-        onSpawn: (pid) => instance.quota?.add(pid),
-      });
+        onSpawn: (pid: number) => instance.quota?.add(pid),
+      };
+      const service = o.teamApp
+        ? await startTeamApp(o.teamApp, instance.env, options)
+        : await startService(instance.env, { ...options, retainLines: false });
       instance.service = service;
       void service.process.exited.then((code) => {
         if (destroyed || instance.killed) return;
@@ -183,7 +190,11 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
     stops.push(async () => {
       await Promise.all(instances.map((i) => i.service?.stop('SIGTERM').catch(() => undefined)));
     });
-    progress(`starting ${instances.length} service instances of ${workers} worker${workers === 1 ? '' : 's'}`);
+    progress(
+      o.teamApp
+        ? `starting ${instances.length} instances of your app (${o.teamApp.artifact})`
+        : `starting ${instances.length} service instances of ${workers} worker${workers === 1 ? '' : 's'}`,
+    );
     await startInstance(instances[0]);
     await Promise.all(instances.slice(1).map(startInstance));
 
@@ -192,13 +203,16 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
     const db = await admin();
     try {
       await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-      await db.query(`INSERT INTO categories (name) SELECT 'category-' || g FROM generate_series(1, 20) g ON CONFLICT DO NOTHING`);
-      await db.query(
-        `INSERT INTO items (category_id, sku, name, price_cents)
+      // The reference service's tables (its migrations ran at its start) get the seed; a team's app has its own.
+      if (!o.teamApp) {
+        await db.query(`INSERT INTO categories (name) SELECT 'category-' || g FROM generate_series(1, 20) g ON CONFLICT DO NOTHING`);
+        await db.query(
+          `INSERT INTO items (category_id, sku, name, price_cents)
          SELECT (SELECT id FROM categories ORDER BY id LIMIT 1 OFFSET (g % 20)), 'seed-' || g, 'Item ' || g, 100 + g FROM generate_series(1, $1) g
          ON CONFLICT (sku) DO NOTHING`,
-        [SEED_ITEMS],
-      );
+          [SEED_ITEMS],
+        );
+      }
       await db.query('ANALYZE');
     } finally {
       await db.end();
@@ -213,6 +227,7 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
     stops.push(() => haproxy.stop());
     const topology: Topology = {
       config: o.config,
+      teamApp: o.teamApp,
       stack,
       proxy,
       haproxy,
@@ -251,18 +266,19 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
     };
     await topology.waitAllUp(30_000);
     // The replica has the seed rows before any read goes there.
-    await waitFor(
-      'the replica to replay the seed',
-      async () => {
-        const r = await admin('replica');
-        try {
-          return (await r.query('SELECT count(*)::int AS n FROM items')).rows[0].n >= SEED_ITEMS;
-        } finally {
-          await r.end();
-        }
-      },
-      20_000,
-    );
+    if (!o.teamApp)
+      await waitFor(
+        'the replica to replay the seed',
+        async () => {
+          const r = await admin('replica');
+          try {
+            return (await r.query('SELECT count(*)::int AS n FROM items')).rows[0].n >= SEED_ITEMS;
+          } finally {
+            await r.end();
+          }
+        },
+        20_000,
+      );
     return topology;
   } catch (error) {
     await destroyAll();

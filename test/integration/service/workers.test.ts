@@ -71,7 +71,10 @@ describe.skipIf(unavailable !== undefined)('an instance of 2 workers under a sup
 
   beforeAll(async () => {
     stack = await startLocalStack({ replica: false });
-    svc = await startService(serviceProcessEnv(await stack.appEnv(config, { workers: 2 }), stack.moto.url));
+    // A release, as the fleet's app.env has one: its request metrics are what the release alarms watch.
+    svc = await startService(
+      serviceProcessEnv({ ...(await stack.appEnv(config, { workers: 2 })), APP_RELEASE: 'r0123456789ab' }, stack.moto.url),
+    );
     const created = await fresh(`${svc.url}/api/items`, {
       method: 'POST',
       json: { sku: 'workers-1', name: 'W', priceCents: 1, category: 'w' },
@@ -100,6 +103,12 @@ describe.skipIf(unavailable !== undefined)('an instance of 2 workers under a sup
     const docs = svc.lines.filter((l) => '_aws' in l);
     expect(docs.length).toBeGreaterThan(2);
     expect(docs.every((d) => d.worker === undefined && d.Workers === 2)).toBe(true);
+    // ...and publishes the release's request metrics in the same document ([Stack, Release]).
+    for (const d of docs) {
+      expect(d.Release).toBe('r0123456789ab');
+      const sets = (d._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics.map((m) => m.Dimensions);
+      expect(sets).toContainEqual([['Stack', 'Release']]);
+    }
     // Each worker served some (both log their cache connections: 8 shared out as 4 + 4).
     expect(svc.lines.filter((l) => l.message === 'worker ready').map((l) => l.cacheConnections)).toEqual([4, 4]);
   });

@@ -34,6 +34,7 @@ export function writeTeamProject(dir: string, tarballs: PackedPackages): void {
       constructs: pinnedVersion('constructs'),
     },
     devDependencies: {
+      ...(tarballs.provingGround ? { '@loadbearing/proving-ground': `file:${tarballs.provingGround}` } : {}),
       'aws-cdk': pinnedVersion('aws-cdk'),
       tsx: pinnedVersion('tsx'),
       typescript: pinnedVersion('typescript'),

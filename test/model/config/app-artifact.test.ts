@@ -98,6 +98,17 @@ describe('app.artifact: bad input gets a config error naming the field', () => {
       { app: { artifact: { ...tiny, runtime: 'python' } } },
       [/app\.artifact\.runtime = "python"/, /must be one of "nodejs", "provided"/],
     ],
+    [
+      'a prove request path that is not absolute',
+      { app: { artifact: { ...tiny, proveRequests: [{ path: 'api/items', share: 1 }] } } },
+      [/app\.artifact\.proveRequests\[0\]\.path = "api\/items"/, /must be an absolute request path/],
+    ],
+    [
+      'a prove request share of 0',
+      { app: { artifact: { ...tiny, proveRequests: [{ path: '/api/items', share: 0 }] } } },
+      [/app\.artifact\.proveRequests\[0\]\.share = 0/, /greater than 0/],
+    ],
+    ['an empty prove request mix', { app: { artifact: { ...tiny, proveRequests: [] } } }, [/app\.artifact\.proveRequests = \[\]/]],
   ];
 
   it.each(cases)('%s', (_name, change, patterns) => {

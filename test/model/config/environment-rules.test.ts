@@ -20,6 +20,17 @@ const env = (name: 'dev' | 'staging' | 'prod', change: Record<string, unknown>):
 const EU_CERT = 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003';
 const EDGE_ACL = 'arn:aws:wafv2:us-east-1:333333333333:global/webacl/edge/11111111-2222-3333-4444-555555555555';
 const EU_WEST_1 = { region: 'eu-west-1', availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] };
+const US_EAST_1_AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+const vpcTier = (n: number) =>
+  Object.fromEntries(
+    US_EAST_1_AZS.map((az, i) => [az, { subnetId: `subnet-0${n}${i}${'0'.repeat(14)}`, routeTableId: `rtb-0${n}${i}${'0'.repeat(14)}` }]),
+  );
+const EXISTING_VPC = {
+  vpcId: 'vpc-0123456789abcdef0',
+  subnets: { public: vpcTier(1), app: vpcTier(2), data: vpcTier(3) },
+  appEgress: { kind: 'nat', natGatewayIds: Object.fromEntries(US_EAST_1_AZS.map((az, i) => [az, `nat-04${i}${'0'.repeat(14)}`])) },
+};
+const OPT_IN_REASON = 'the network team gave these subnets to this stack alone';
 
 /** The ConfigError message of the environments, or undefined when they resolve. */
 function problemsOf(envs: Envs): string | undefined {
@@ -262,6 +273,18 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
     ],
   ],
   'EC-23': [
+    [
+      "a shared-subnet opt-in in the stack's own VPC",
+      env('staging', { network: { existingVpc: EXISTING_VPC }, failureDrills: { disruptSharedSubnets: { reason: OPT_IN_REASON } } }),
+      env('staging', { failureDrills: { disruptSharedSubnets: { reason: OPT_IN_REASON } } }),
+      [
+        /staging\.failureDrills\.disruptSharedSubnets = /,
+        /does nothing without network\.existingVpc/,
+        /remove failureDrills\.disruptSharedSubnets/,
+      ],
+    ],
+  ],
+  'EC-24': [
     [
       "a per-IP limit the staging canary's 12 requests in 5 minutes would use more than half of",
       env('staging', { waf: { rateLimitPerIp: 24 } }),

@@ -4,6 +4,8 @@ import { environmentSchema } from '../../../lib/model/config/environment-schema'
 import { builtinEnvironments } from '../../../lib/model/config/load-config';
 import {
   alarmKeyMatches,
+  catalogueText,
+  drillApplicability,
   drillConfigProblems,
   DRILL_TAGS,
   DRILLS,
@@ -16,6 +18,7 @@ import {
   LOCAL_REHEARSALS,
   minutesBeyond,
   stopRules,
+  subnetCutLeftOut,
 } from '../../../lib/model/failure-modes';
 import { INVARIANT_RULES } from '../../../lib/model/invariants/rules';
 import { readTemplate } from '../../support/assembly';
@@ -217,5 +220,42 @@ describe('failure-mode catalogue', () => {
     expect(azLoss).toMatch(/- \*\*Impact budget:\*\*\n {2}- dev: 5xx <= .*\n {2}- staging: .*\n {2}- prod: /);
     expect(azLoss).toContain('stop alarm `loadbearing-staging-drill-az-loss-stop`');
     expect(azLoss).toMatch(/- dev: `az-loss` \(not here: failureDrills\.enabled is false for dev\)/);
+  });
+});
+
+describe("drills in the network team's VPC (network.existingVpc)", () => {
+  const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+  const id = (prefix: string, n: number, i: number) => `${prefix}-0${n}${i}${'0'.repeat(14)}`;
+  const tier = (n: number) => Object.fromEntries(AZS.map((az, i) => [az, { subnetId: id('subnet', n, i), routeTableId: id('rtb', n, i) }]));
+  const existingVpc = {
+    vpcId: 'vpc-0123456789abcdef0',
+    subnets: { public: tier(1), app: tier(2), data: tier(3) },
+    appEgress: { kind: 'nat' as const, natGatewayIds: Object.fromEntries(AZS.map((az, i) => [az, id('nat', 4, i)])) },
+  };
+
+  it('az-loss applies but leaves the subnet cut out, and says why; every other drill is whole', () => {
+    const config = environment('staging', { network: { existingVpc } } as never);
+    const azLoss = drillApplicability('az-loss', config);
+    expect(azLoss.applies).toBe(true);
+    expect(azLoss.leftOut).toEqual([subnetCutLeftOut(config)]);
+    expect(azLoss.reason).toMatch(
+      /^3 AZs; left out here: the app-subnet cut \(aws:network:disrupt-connectivity\): network\.existingVpc vpc-0123456789abcdef0/,
+    );
+    for (const mode of FAILURE_MODE_IDS.filter((m) => m !== 'az-loss')) expect(drillApplicability(mode, config).leftOut, mode).toEqual([]);
+    const row = failureModeCatalogue(config).find((r) => r.mode === 'az-loss')!;
+    expect(row.drill.leftOut).toEqual(azLoss.leftOut);
+    expect(catalogueText(config, failureModeCatalogue(config))).toContain(
+      'Left out in this environment: the app-subnet cut (aws:network:disrupt-connectivity)',
+    );
+  });
+
+  it('keeps the cut with failureDrills.disruptSharedSubnets, and in every built-in environment', () => {
+    const optedIn = environment('staging', {
+      network: { existingVpc },
+      failureDrills: { disruptSharedSubnets: { reason: 'the network team gave these app subnets to this stack alone' } },
+    } as never);
+    expect(subnetCutLeftOut(optedIn)).toBeUndefined();
+    expect(drillApplicability('az-loss', optedIn)).toEqual({ applies: true, reason: '3 AZs', leftOut: [] });
+    for (const env of builtinEnvironments()) expect(subnetCutLeftOut(env), env.name).toBeUndefined();
   });
 });

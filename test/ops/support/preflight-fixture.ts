@@ -31,6 +31,14 @@ export interface PreflightFixtureOptions {
   };
   /** Versions the CheckBootstrapVersion rule lists as too old; null: no rule. @default 1-5 (minimum 6) */
   readonly tooOldBootstrap?: readonly number[] | null;
+  /**
+   * The subnets of network.existingVpc, as an existing-VPC synth names them literally: the ALB in
+   * `public`, the group and a rotation function in `app`, the DB subnet group and the cache in
+   * `data` (its two nodes in the first two AZs). Use with natGateways 0.
+   */
+  readonly existingVpcSubnets?: { readonly public: readonly string[]; readonly app: readonly string[]; readonly data: readonly string[] };
+  /** The AZs of existingVpcSubnets, for the cache's PreferredCacheClusterAZs. */
+  readonly availabilityZones?: readonly string[];
 }
 
 export function preflightTemplate(options: PreflightFixtureOptions = {}): SynthesizedTemplate {
@@ -102,6 +110,30 @@ export function preflightTemplate(options: PreflightFixtureOptions = {}): Synthe
     resources[`DatabaseReplica${i}`] = {
       Type: 'AWS::RDS::DBInstance',
       Properties: { DBInstanceClass: instanceClass, SourceDBInstanceIdentifier: { Ref: 'DatabaseWriter' }, StorageType: 'gp3' },
+    };
+  }
+  const vpc = options.existingVpcSubnets;
+  if (vpc) {
+    resources.LoadBalancer = {
+      Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer',
+      Properties: { Type: 'application', Scheme: 'internet-facing', Subnets: [...vpc.public] },
+    };
+    resources.FleetASG.Properties!.VPCZoneIdentifier = [...vpc.app];
+    resources.RotationFunction = {
+      Type: 'AWS::Lambda::Function',
+      Properties: { VpcConfig: { SubnetIds: [...vpc.app], SecurityGroupIds: [{ 'Fn::GetAtt': ['RotationSecurityGroup', 'GroupId'] }] } },
+    };
+    resources.DatabaseSubnets = { Type: 'AWS::RDS::DBSubnetGroup', Properties: { SubnetIds: [...vpc.data] } };
+    for (const [name, r] of Object.entries(resources))
+      if (r.Type === 'AWS::RDS::DBInstance') resources[name]!.Properties!.DBSubnetGroupName = { Ref: 'DatabaseSubnets' };
+    resources.CacheSubnets = { Type: 'AWS::ElastiCache::SubnetGroup', Properties: { SubnetIds: [...vpc.data] } };
+    resources.Cache = {
+      Type: 'AWS::ElastiCache::ReplicationGroup',
+      Properties: {
+        CacheSubnetGroupName: { Ref: 'CacheSubnets' },
+        NumCacheClusters: 2,
+        PreferredCacheClusterAZs: (options.availabilityZones ?? []).slice(0, 2),
+      },
     };
   }
   const tooOld = options.tooOldBootstrap === undefined ? [1, 2, 3, 4, 5] : options.tooOldBootstrap;

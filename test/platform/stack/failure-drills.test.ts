@@ -4,7 +4,9 @@ import { DRILL_TAGS, DRILL_TARGET_TAG, DRILLS, drillTemplates, isNoDrill } from 
 import { FAILURE_MODES } from '../../../lib/model/failure-modes/modes';
 import { stopRules } from '../../../lib/model/failure-modes/stop-rules';
 import { readTemplate, resourcesOfType, type CfnResource, type CfnTemplate } from '../../support/assembly';
+import { addPlatform } from '../../../lib/platform/platform-app';
 import { environment, synthPlatform } from '../../support/platform-variants';
+import { testApp } from '../../support/test-app';
 
 const dir = inject('assemblyDir');
 let staging: CfnTemplate;
@@ -416,5 +418,63 @@ describe('failure drills by environment', () => {
     const t = variant(environment('staging', { failureDrills: { zones: ['us-east-1b'] } }));
     expect(byTags(t, 'az-loss').map((p) => p.Tags[DRILL_TAGS.zone])).toEqual(['us-east-1b']);
     expect(byTags(t, 'capacity-shortage-in-an-az').map((p) => p.Tags[DRILL_TAGS.zone])).toEqual(['us-east-1b']);
+  });
+});
+
+describe("failure drills in the network team's VPC (network.existingVpc)", () => {
+  const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+  const id = (prefix: string, tier: number, az: number) => `${prefix}-0${tier}${az}${'0'.repeat(14)}`;
+  const tier = (n: number) => Object.fromEntries(AZS.map((az, i) => [az, { subnetId: id('subnet', n, i), routeTableId: id('rtb', n, i) }]));
+  const EXISTING = {
+    vpcId: 'vpc-0123456789abcdef0',
+    subnets: { public: tier(1), app: tier(2), data: tier(3) },
+    appEgress: { kind: 'nat' as const, natGatewayIds: Object.fromEntries(AZS.map((az, i) => [az, id('nat', 4, i)])) },
+  };
+  const REASON = 'the network team gave these app subnets to this stack alone';
+  const NACL_ACTIONS = ['ec2:CreateNetworkAcl', 'ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAcl', 'ec2:ReplaceNetworkAclAssociation'];
+
+  function synth(failureDrills: Record<string, unknown> = {}): { template: CfnTemplate; info: string[] } {
+    const config = environment('staging', { network: { existingVpc: EXISTING }, failureDrills } as never);
+    const app = testApp({ templatesOnly: true });
+    addPlatform(app, [config], { policies: false });
+    const artifact = app.synth().getStackByName(config.stackName);
+    return {
+      template: artifact.template as CfnTemplate,
+      info: artifact.messages.filter((m) => m.level === 'info').map((m) => String(m.entry.data)),
+    };
+  }
+
+  it('leaves the subnet cut and its network-ACL permissions out of az-loss, keeps the rest of the drill, and says so at synth', () => {
+    const { template, info } = synth();
+    for (const zone of AZS) {
+      const t = one(template, 'az-loss', zone);
+      expect(Object.keys(t.Actions), zone).not.toContain('cutSubnet');
+      expect(Object.keys(t.Targets), zone).not.toContain('zoneSubnets');
+      expect(Object.keys(t.Actions), zone).toEqual(expect.arrayContaining(['stopInstances', 'blockLaunches']));
+      const actions = actionsOf(roleStatements(template, t));
+      for (const action of NACL_ACTIONS) expect(actions, `${zone} ${action}`).not.toContain(action);
+    }
+    // Nothing in the whole template may change a network ACL of the network team's VPC.
+    expect(JSON.stringify(template)).not.toContain('NetworkAcl');
+    expect(info.filter((m) => m.startsWith('failureDrills:'))).toEqual([
+      'failureDrills: the az-loss drill leaves out the app-subnet cut (aws:network:disrupt-connectivity): network.existingVpc vpc-0123456789abcdef0 belongs to the network team, and the action swaps the network ACL of the whole subnet, cutting off every other workload in it (in a VPC shared through RAM only the owner may change its network ACLs); the fault stays the stopped instances, blocked launches, cache power and replica reboots. To keep the cut, set failureDrills.disruptSharedSubnets with a reason.',
+    ]);
+  });
+
+  it('keeps the cut with failureDrills.disruptSharedSubnets, on the given app subnet and VPC', () => {
+    const { template, info } = synth({ disruptSharedSubnets: { reason: REASON } });
+    const b = one(template, 'az-loss', 'us-east-1b');
+    expect(b.Actions.cutSubnet).toMatchObject({ ActionId: 'aws:network:disrupt-connectivity', Targets: { Subnets: 'zoneSubnets' } });
+    expect(JSON.stringify(b.Targets.zoneSubnets.ResourceArns)).toContain(`subnet/${id('subnet', 2, 1)}`);
+    const statements = roleStatements(template, b);
+    expect(actionsOf(statements)).toEqual(expect.arrayContaining(NACL_ACTIONS));
+    const onVpc = statements.find((s) => s.Action === 'ec2:CreateNetworkAcl' && JSON.stringify(s.Resource).includes(':vpc/'))!;
+    expect(JSON.stringify(onVpc.Resource)).toContain(`:vpc/${EXISTING.vpcId}`);
+    expect(info.filter((m) => m.startsWith('failureDrills:'))).toEqual([]);
+  });
+
+  it("built-in environments (the stack's own VPC) keep the cut and print nothing about it", () => {
+    expect(Object.keys(one(staging, 'az-loss', 'us-east-1a').Actions)).toContain('cutSubnet');
+    expect(drillTemplates(environment('staging')).some((t) => t.leftOut)).toBe(false);
   });
 });
