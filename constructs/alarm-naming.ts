@@ -1,10 +1,10 @@
 import { extensionError } from '../lib/model/config/config-error';
 
 /**
- * Components in request-path order, then `drill`: the stop alarms of the failure drills (their
+ * Components in request-path order (`canary` first: the synthetic client at its start), then `drill`: the stop alarms of the failure drills (their
  * impact budgets, not a part of the request path); see docs/adr/0001-alarm-naming-and-severity.md.
  */
-export const ALARM_COMPONENTS = ['cdn', 'alb', 'fleet', 'app', 'db', 'cache', 'service', 'drill'] as const;
+export const ALARM_COMPONENTS = ['canary', 'cdn', 'alb', 'fleet', 'app', 'db', 'cache', 'service', 'drill'] as const;
 export type AlarmComponent = (typeof ALARM_COMPONENTS)[number];
 
 /** Decides alarm names. Replace it to fit an existing naming scheme. */

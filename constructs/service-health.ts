@@ -12,6 +12,7 @@ export const USER_FACING_ALARM_KEYS = [
   'alb-target-5xx-rate',
   'alb-latency-p99',
   'alb-healthy-hosts-low',
+  'canary-failures',
 ];
 
 /** Components whose alarms explain a user-facing problem, in the order to look at them. */

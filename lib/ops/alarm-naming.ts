@@ -3,8 +3,8 @@
  * `<stack>-<component>-<signal>`, description starting with `[critical]` or `[warning]`.
  */
 
-/** Components in request-path order, then the failure drills' stop alarms; the CLI groups and sorts by this order. */
-export const COMPONENTS = ['cdn', 'alb', 'fleet', 'app', 'db', 'cache', 'service', 'drill'] as const;
+/** Components in request-path order (the canary, a synthetic client, first), then the failure drills' stop alarms; the CLI groups and sorts by this order. */
+export const COMPONENTS = ['canary', 'cdn', 'alb', 'fleet', 'app', 'db', 'cache', 'service', 'drill'] as const;
 
 export type Component = (typeof COMPONENTS)[number] | 'other';
 export type Severity = 'critical' | 'warning';

@@ -7,6 +7,8 @@ import { PLATFORM_FEATURE_FLAGS } from './feature-flags';
 import { assertInvariants, optedOut } from '../model/invariants/check-invariants';
 import { InvariantsPlugin } from './invariants-plugin';
 import { PlatformStack, type PlatformStackProps } from './platform-stack';
+import { addDeliveryStack } from './delivery-stack';
+import { PIPELINE_STACK_NAME, planPipeline, readPipelineSettings } from '../model/config/pipeline-settings';
 import { addPolicyPacks, type PolicyPackOptions } from './policies/policy-packs';
 import { selectPolicyPacks } from './policies/pack-selection';
 import { defaultValidationCacheDirectory } from './policies/validation-cache';
@@ -153,8 +155,20 @@ export class PlatformApp extends App {
   public addEnvironments(
     options: { readonly environments?: readonly EnvironmentConfig[]; readonly stackProps?: PlatformAppOptions['stackProps'] } = {},
   ): PlatformStack[] {
-    const environments = selectEnvironments(options.environments ?? this.environments(), this.node.tryGetContext(STACKS_CONTEXT));
-    return addPlatform(this, environments, { policies: false, ...(options.stackProps ? { stackProps: options.stackProps } : {}) });
+    const all = options.environments ?? this.environments();
+    const selection: unknown = this.node.tryGetContext(STACKS_CONTEXT);
+    const wanted = typeof selection === 'string' && selection !== '' ? selection.split(',').map((s) => s.trim()) : undefined;
+    const envSelection = wanted?.filter((s) => s !== PIPELINE_STACK_NAME).join(',');
+    const environments =
+      wanted !== undefined && envSelection === '' ? [] : selectEnvironments(all, wanted !== undefined ? envSelection : selection);
+    const stacks = addPlatform(this, environments, { policies: false, ...(options.stackProps ? { stackProps: options.stackProps } : {}) });
+    // The delivery pipeline of the config file (`delivery.pipeline`), unless a selection leaves it out.
+    const configFile: unknown = this.node.tryGetContext('configFile');
+    if (typeof configFile === 'string' && configFile !== '' && (wanted === undefined || wanted.includes(PIPELINE_STACK_NAME))) {
+      const plan = planPipeline(readPipelineSettings(configFile), all, configFile);
+      if (plan) addDeliveryStack(this, plan, configFile, stacks);
+    }
+    return stacks;
   }
 }
 

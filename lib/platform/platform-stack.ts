@@ -8,6 +8,9 @@ import { AlarmTopics } from '../../constructs/alarm-topics';
 import { acknowledge } from '../../constructs/acknowledge';
 import { AppFleet, type AppFleetProps, type DeliveryMode } from '../../constructs/app-fleet';
 import { Cache, type CacheProps } from '../../constructs/cache';
+import { Canary } from '../../constructs/canary';
+import { canaryChecks } from '../model/config/canary-checks';
+import { CANARY_ALARM_KEY } from '../model/config/delivery-settings';
 import { AppAlarms } from '../../constructs/app-alarms';
 import { Database, DB_APP_USER, DB_MASTER_USER, PROXY_PORT, type DatabaseProps } from '../../constructs/database';
 import { LoadBalancer, type LoadBalancerProps } from '../../constructs/load-balancer';
@@ -142,6 +145,10 @@ export class PlatformStack extends Stack {
   public readonly edgeDns?: EdgeDns;
   /** The AWS FIS drills; undefined where `failureDrills.enabled` is false. */
   public readonly failureDrills?: FailureDrills;
+  /** The alarm names of `delivery.rollbackTriggers`: the gates of this environment's pipeline stage. */
+  public readonly rollbackTriggerAlarmNames: readonly string[];
+  /** Canary traffic through the ALB (and CloudFront); undefined where `delivery.canary.enabled` is false. */
+  public readonly canary?: Canary;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     const { config } = props;
@@ -359,12 +366,22 @@ export class PlatformStack extends Stack {
       });
     }
 
+    // Not in the migration deploy, which changes only the update policy (docs/delivering.md,
+    // "Moving a deployed stack"): the canary comes with the next ordinary deploy.
+    if (config.delivery.canary.enabled && delivery.mode !== 'update-policy-only')
+      this.canary = this.createCanary(config, originVerify, edgeWebAcl, alarms, logsKey, protection);
+
     this.startCacheAfterEarlyFailures([
       this.loadBalancer.listener,
       this.webAcl,
       edgeWebAcl,
       this.edge?.distribution,
       vpc.selectSubnets({ subnetGroupName: 'app' }).internetConnectivityEstablished,
+      // The canary's function (with its role, log group and invoke config) and its alarm: created
+      // early, they would otherwise fail, if at all, while the cache is being created. Its
+      // schedule waits for the fleet, which waits for the cache.
+      this.canary?.function,
+      this.canary?.alarm,
     ]);
 
     const templates = drillTemplates(config);
@@ -420,6 +437,7 @@ export class PlatformStack extends Stack {
     }
 
     const triggers = this.rollbackTriggerNames(config, alarms);
+    this.rollbackTriggerAlarmNames = triggers;
     const metadata: DeliveryMetadata = {
       mode: delivery.mode,
       releaseId: this.fleet.releaseId,
@@ -443,6 +461,48 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'CachePrimaryEndpoint', { value: this.cache.primaryEndpoint.host, description: 'Cache writes' });
     new CfnOutput(this, 'CacheReaderEndpoint', { value: this.cache.readerEndpoint.host, description: 'Cache reads' });
     new CfnOutput(this, 'CriticalAlarmTopic', { value: this.alarmTopics.critical.topicArn, description: 'Subscribe the pager here' });
+  }
+
+  /**
+   * The canary (constructs/canary.ts): its checks from the config, the ALB's HTTPS name (the
+   * canary's own setting, or the name CloudFront reaches the origin by), the origin secret where
+   * the ALB requires it, and a schedule that starts only once everything a check goes through is
+   * in service.
+   */
+  private createCanary(
+    config: EnvironmentConfig,
+    originVerify: secretsmanager.Secret | undefined,
+    edgeWebAcl: WebAcl | undefined,
+    alarms: AlarmFactory,
+    logsKey: LogEncryptionKey['key'],
+    protection: StatefulProtection,
+  ): Canary {
+    const settings = config.delivery.canary;
+    const maintenance = config.loadBalancer.maintenance;
+    const checks = canaryChecks({
+      healthPath: config.loadBalancer.healthCheck.path,
+      readPath: settings.readPath,
+      edge: this.edge !== undefined,
+      ...(maintenance.enabled ? { maintenance } : {}),
+      degradedPatterns: config.edge.freshness.filter((c) => c.degradedFallback).map((c) => c.pathPattern),
+    });
+    const https = config.loadBalancer.certificateArn !== undefined;
+    const hostName = settings.hostName ?? (https ? config.edge.originDomainName : undefined);
+    return new Canary(this, 'Canary', {
+      settings,
+      checks,
+      loadBalancer: { dnsName: this.loadBalancer.loadBalancer.loadBalancerDnsName, https, ...(hostName ? { hostName } : {}) },
+      ...(this.edge ? { edgeDomainName: this.edge.distribution.distributionDomainName } : {}),
+      ...(originVerify ? { originVerify: { headerName: ORIGIN_VERIFY_HEADER, secret: originVerify } } : {}),
+      alarms,
+      stackName: config.stackName,
+      logsKey,
+      protection,
+      // Everything a check goes through: the fleet in service (and its scaling policies), the
+      // load balancer with its listeners and rules, the web ACLs with their associations,
+      // CloudFront and the origin's DNS record.
+      startAfter: [this.fleet.autoScalingGroup, this.loadBalancer, this.webAcl, edgeWebAcl, this.edge, this.edgeDns],
+    });
   }
 
   /** The rollout mode from the context (DELIVERY_CONTEXT); an unknown value is a config error. */
@@ -486,6 +546,8 @@ export class PlatformStack extends Stack {
     const problems: { path: string; value: string; rule: string; fix: string }[] = [];
     const metricKeys = factory.alarms.filter((a) => a.alarm instanceof cloudwatch.Alarm).map((a) => a.key);
     const names = config.delivery.rollbackTriggers.flatMap((key, i) => {
+      // The migration deploy has no canary (it comes with the next ordinary deploy): nothing to watch yet.
+      if (key === CANARY_ALARM_KEY && this.canary === undefined && config.delivery.canary.enabled) return [];
       const found = factory.find(key);
       if (found && found.alarm instanceof cloudwatch.Alarm) return [(found.alarm.node.defaultChild as cloudwatch.CfnAlarm).alarmName!];
       problems.push({
@@ -530,7 +592,8 @@ export class PlatformStack extends Stack {
    * https://docs.aws.amazon.com/sdkfornet/v3/apidocs/items/ElastiCache/MIElastiCacheDeleteReplicationGroupDeleteReplicationGroupRequest.html;
    * "has status modifying which is not valid for deletion",
    * https://github.com/aws-controllers-k8s/community/issues/948), and whether CloudFormation waits
-   * for it before the delete is not documented (review 20b, N1). It costs no create time: the cache
+   * for it before the delete is not documented (review 20b, N1). The canary's function and alarm
+   * are in the list for the same reason: they are created in parallel with everything else. It costs no create time: the cache
    * still finishes long before the fleet, which needs it, starts (after the writer and its replicas).
    * An absent component (no WAF, no edge) is skipped; none of them refers to the cache, so the order
    * cannot become a cycle (test/model/deploy/first-create-order.test.ts checks both).
@@ -564,8 +627,8 @@ export class PlatformStack extends Stack {
     return [
       {
         title: 'Edge',
-        description: 'CDN and load balancer: what users see (errors, latency, traffic against its learned band).',
-        alarms: of((k) => /^(cdn|alb)-/.test(k)),
+        description: `${this.canary ? 'Canary, CDN' : 'CDN'} and load balancer: what users see (errors, latency, traffic against its learned band).`,
+        alarms: of((k) => /^(canary|cdn|alb)-/.test(k)),
       },
       {
         title: 'Fleet',

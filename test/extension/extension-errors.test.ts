@@ -11,9 +11,9 @@ import { describe, expect, it } from 'vitest';
  * are reported like config errors: the hook, the bad value, the rule and the fix, with no
  * stack trace, and nothing synthesized.
  */
-function synthWith(components: Record<string, unknown>): { code: number; stderr: string } {
+function synthWith(components: Record<string, unknown>, overrides: Record<string, unknown> = {}): { code: number; stderr: string } {
   let stderr = '';
-  const [config] = resolveEnvironments({ dev: deepMerge(BUILTIN_ENVIRONMENTS.dev, { stackName: 'team-dev' }) }, 'team.json');
+  const [config] = resolveEnvironments({ dev: deepMerge(BUILTIN_ENVIRONMENTS.dev, { stackName: 'team-dev', ...overrides }) }, 'team.json');
   const code = PlatformApp.run(
     (app) => app.addEnvironments({ environments: [config], stackProps: { components } }),
     { policies: false, outdir: mkdtempSync(join(tmpdir(), 'lb-ext-')) },
@@ -117,8 +117,15 @@ describe('extension errors', () => {
         return [];
       }
     }
+    // Without the canary, whose failures are user-facing too (its alarm would keep service-health meaningful).
+    const noCanary = {
+      delivery: {
+        canary: { enabled: false },
+        rollbackTriggers: ['alb-target-5xx-rate', 'alb-elb-5xx-rate', 'alb-latency-p99', 'alb-healthy-hosts-low'],
+      },
+    };
     expectExtensionError(
-      synthWith({ loadBalancer: Silent }),
+      synthWith({ loadBalancer: Silent }, noCanary),
       /- createAlarms\(\) of the LoadBalancer or Edge \(or ServiceHealth userFacingKeys\) = \["cdn-5xx-rate"/,
       /fix: +call super\.createAlarms\(\.\.\.\) in your override/,
     );

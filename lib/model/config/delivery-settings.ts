@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { evaluationWindowProblem } from './aws-limits';
 import { INSTANCE_REFRESH_LIMITS } from './instance-refresh-settings';
-import { ALWAYS, int, isNum, violation } from './schema-helpers';
+import { ALWAYS, int, isNum, logRetentionDays, violation } from './schema-helpers';
 
 /**
  * The limits of CloudFormation rollback triggers: "You can add a maximum of five rollback
@@ -21,7 +21,59 @@ export const PLATFORM_RELEASE_ALARMS = 2;
  * fleet (every release) and are therefore watched by CloudFormation during the deploy, never by
  * the refresh (docs/adr/0007-releases-roll-back-on-their-own-alarms.md).
  */
-export const DEFAULT_ROLLBACK_TRIGGERS = ['alb-target-5xx-rate', 'alb-elb-5xx-rate', 'alb-latency-p99', 'alb-healthy-hosts-low'] as const;
+export const DEFAULT_ROLLBACK_TRIGGERS = [
+  'alb-target-5xx-rate',
+  'alb-elb-5xx-rate',
+  'alb-latency-p99',
+  'alb-healthy-hosts-low',
+  'canary-failures',
+] as const;
+
+/** The key of the canary's failure alarm (constructs/canary.ts): `<stack>-canary-failures`. */
+export const CANARY_ALARM_KEY = 'canary-failures';
+
+/** A DNS name: labels of letters, digits and inner hyphens, dot-separated, at most 253 characters. */
+const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+export const canarySettingsSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Run the canary. Off, the load balancer's alarms see only real traffic (none at night, little in staging), and delivery.rollbackTriggers must not name canary-failures.",
+      ),
+    rateMinutes: int(1, 60)
+      .default(1)
+      .describe(
+        'Minutes between two runs (EventBridge rate(n minutes): 1 is its shortest). The failure alarm evaluates periods of this length.',
+      ),
+    readPath: z
+      .string()
+      .regex(/^\/[\w\-./~%]*(\?[\w\-./~%=&]*)?$/, { message: 'must be a URL path starting with "/", optionally with a query string' })
+      .max(200)
+      .default('/api/items?limit=1')
+      .describe(
+        "The read the canary makes besides the health check: a GET that exercises the app and its data (the reference service's item list by default). It must answer 2xx without a login.",
+      ),
+    hostName: z
+      .string()
+      .regex(HOST_NAME, { message: 'must be a DNS name, e.g. "origin.example.com"' })
+      .optional()
+      .describe(
+        "The name the ALB's certificate covers: the canary connects to the ALB's own DNS name and checks the certificate against this name (SNI and Host). @default - edge.originDomainName; without either an HTTPS ALB's certificate chain is checked but not its name, and the canary then never sends the origin secret",
+      ),
+    timeoutSeconds: int(1, 30).default(5).describe('Seconds each request of a run may take before it counts as failed.'),
+    logRetentionDays: logRetentionDays
+      .default(365)
+      .describe("Retention of the canary's log group (a line per run: each check's status and time)."),
+  })
+  .prefault({})
+  .describe(
+    'A scheduled function that requests the health check and delivery.canary.readPath through the ALB (and through CloudFront where edge.enabled) every rateMinutes, so the alarms have data at 3 a.m. too. Its failures are the alarm canary-failures, a rollback trigger by default (docs/delivering.md, "Canary traffic").',
+  );
+
+export type CanarySettings = z.output<typeof canarySettingsSchema>;
 
 const ALARM_KEY = /^[a-z]+(-[a-z0-9]+)+$/;
 
@@ -57,6 +109,7 @@ export const deliverySettingsSchema = z
       .describe(
         "Alarms on a release's own instances (the app's metrics with its Release dimension) that the instance refresh watches: a release that breaches one stops at its checkpoint and the stack rolls back.",
       ),
+    canary: canarySettingsSchema,
     rollbackTriggers: z
       .array(z.string().regex(ALARM_KEY, { message: 'must be an alarm key "<component>-<signal>", e.g. "alb-target-5xx-rate"' }))
       .default([...DEFAULT_ROLLBACK_TRIGGERS])
@@ -99,6 +152,14 @@ export const deliverySettingsSchema = z
       );
     if (new Set(triggers).size !== triggers.length)
       violation(ctx, ['rollbackTriggers'], triggers, 'names an alarm twice', 'list each alarm key once.');
+    if (d.canary?.enabled === false && triggers.includes(CANARY_ALARM_KEY))
+      violation(
+        ctx,
+        ['rollbackTriggers', triggers.indexOf(CANARY_ALARM_KEY)],
+        CANARY_ALARM_KEY,
+        "names the canary's alarm, but delivery.canary.enabled is false: the alarm does not exist, and CloudFormation fails a deploy whose trigger is missing",
+        'remove "canary-failures" from delivery.rollbackTriggers, or turn the canary on.',
+      );
     const r = d.releaseAlarms;
     if (r && isNum(r.periodSeconds) && isNum(r.evaluationPeriods) && isNum(r.datapointsToAlarm)) {
       const problem = evaluationWindowProblem(r.periodSeconds, r.evaluationPeriods, r.datapointsToAlarm);

@@ -1,10 +1,12 @@
 import { bootTimingProblems } from './boot-timing';
+import { canaryChecks, canaryRequestsPer5Minutes, canaryRunsPer5Minutes } from './canary-checks';
 import { ORIGIN_SHIELD_FOR, ORIGIN_SHIELD_REGIONS, unreachableP99Problem, worstCaseBackoffMs } from './aws-limits';
 import { inZone } from './dns-settings';
 import type { EnvironmentFields } from './environment-schema';
 import { fleetTargetCount } from './failure-drill-settings';
 import { fleetBootTimingInput } from './fleet-settings';
 import { isNum } from './schema-helpers';
+import { edgeBackstopLimit } from './waf-settings';
 
 export const ENVIRONMENT_RULE_TOPICS = {
   network: 'Network',
@@ -14,6 +16,7 @@ export const ENVIRONMENT_RULE_TOPICS = {
   dns: 'DNS',
   app: 'App timeouts',
   drills: 'Failure drills',
+  delivery: 'Delivery',
 } as const;
 export type EnvironmentRuleTopic = keyof typeof ENVIRONMENT_RULE_TOPICS;
 
@@ -496,6 +499,56 @@ export const ENVIRONMENT_RULES: readonly EnvironmentRule[] = [
           optIn,
           "does nothing without network.existingVpc: the az-loss drill always cuts the app subnets of the stack's own VPC",
           'remove failureDrills.disruptSharedSubnets, or set network.existingVpc.',
+        );
+      }
+    },
+  },
+  {
+    // https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-request-limiting.html
+    id: 'EC-24',
+    topic: 'delivery',
+    title: 'The canary stays well under the WAF rate limits',
+    rationale:
+      "A canary the web ACL rate-limits gets 429s (or the backstop's 503s): its alarm fires and rolls back deploys that broke nothing. It may use at most half of a limit.",
+    check(env, report) {
+      const canary = env.delivery?.canary;
+      if (canary?.enabled !== true || env.waf?.enabled !== true || !isNum(canary.rateMinutes)) return;
+      if (typeof canary.readPath !== 'string' || typeof env.loadBalancer?.healthCheck?.path !== 'string') return;
+      const edge = edgeOn(env);
+      const checks = canaryChecks({ healthPath: env.loadBalancer.healthCheck.path, readPath: canary.readPath, edge });
+      const per5 = canaryRequestsPer5Minutes(checks, canary.rateMinutes);
+      const limits: { path: (string | number)[]; limit: unknown; requests: number; what: string }[] = [];
+      if (!edge) {
+        limits.push({
+          path: ['waf', 'rateLimitPerIp'],
+          limit: env.waf.rateLimitPerIp,
+          requests: per5.alb,
+          what: "the ALB web ACL's per-IP limit",
+        });
+      } else {
+        // Behind CloudFront every request with the origin secret counts against the backstop: the canary's own and those it sends through CloudFront.
+        if (isNum(env.fleet?.maxCapacity) && isNum(env.fleet.requestsPerTarget) && env.waf.edgeBackstop)
+          limits.push({
+            path: ['waf', 'edgeBackstop', 'requestsPer5Minutes'],
+            limit: edgeBackstopLimit(env.waf, { maxCapacity: env.fleet.maxCapacity, requestsPerTarget: env.fleet.requestsPerTarget }),
+            requests: per5.alb + per5.edge,
+            what: "the ALB web ACL's backstop (every request with the origin secret)",
+          });
+        if (!env.edge?.webAclArn)
+          limits.push({
+            path: ['waf', 'rateLimitPerIp'],
+            limit: env.waf.rateLimitPerIp,
+            requests: per5.edge,
+            what: "the edge web ACL's per-IP limit",
+          });
+      }
+      for (const l of limits) {
+        if (!isNum(l.limit) || l.requests * 2 <= l.limit) continue;
+        report(
+          l.path,
+          l.limit,
+          `the canary sends up to ${l.requests} requests in 5 minutes (${l.requests / canaryRunsPer5Minutes(canary.rateMinutes)} a run, a run every ${canary.rateMinutes} min) against ${l.what}; it may use at most half of it`,
+          `raise the limit to at least ${l.requests * 2}, or raise delivery.canary.rateMinutes.`,
         );
       }
     },

@@ -13,6 +13,7 @@ import { dnsSettingsSchema } from './dns-settings';
 import { policySettingsSchema } from './policy-settings';
 import { failureDrillSettingsSchema } from './failure-drill-settings';
 import { reviewSettingsSchema } from './review-settings';
+import { deliveryFileSchema } from './pipeline-settings';
 import { AWS_REGIONS } from './aws-limits';
 import { closest } from './config-error';
 import { ALWAYS, matching, violation } from './schema-helpers';
@@ -202,5 +203,6 @@ export const configFileSchema = z
       .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' })
       .describe('Environments by name; each becomes a stack `loadbearing-<name>` (unless stackName is set).'),
     review: reviewSettingsSchema.optional(),
+    delivery: deliveryFileSchema.optional(),
   })
   .describe('A loadbearing config file (`-c configFile=<path.json>`).');

@@ -49,6 +49,7 @@ export const LAMBDA_RUNTIMES: readonly LambdaRuntimeSupport[] = [
     usedBy: [
       'the secret rotation functions (constructs/secret-rotation.ts, ROTATION_RUNTIME)',
       'the rollback guard (constructs/rollback-guard.ts)',
+      'the canary of every environment (constructs/canary.ts, CANARY_RUNTIME)',
       "CDK's custom-resource providers (Custom::VpcRestrictDefaultSG; Custom::S3AutoDeleteObjects in destroyable stacks): aws-cdk-lib chooses it",
     ],
   },

@@ -284,6 +284,36 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
       ],
     ],
   ],
+  'EC-24': [
+    [
+      "a per-IP limit the staging canary's 12 requests in 5 minutes would use more than half of",
+      env('staging', { waf: { rateLimitPerIp: 24 } }),
+      env('staging', { waf: { rateLimitPerIp: 23 } }),
+      [
+        /staging\.waf\.rateLimitPerIp = 23/,
+        /the canary sends up to 12 requests in 5 minutes \(2 a run, a run every 1 min\) against the ALB web ACL's per-IP limit/,
+        /raise the limit to at least 24, or raise delivery\.canary\.rateMinutes/,
+      ],
+    ],
+    [
+      'a backstop behind CloudFront that the canary (its own requests and those through CloudFront) would use more than half of',
+      env('prod', { waf: { edgeBackstop: { requestsPer5Minutes: 48 } } }),
+      env('prod', { waf: { edgeBackstop: { requestsPer5Minutes: 47 } } }),
+      [/prod\.waf\.edgeBackstop\.requestsPer5Minutes = 47/, /up to 24 requests in 5 minutes \(4 a run/, /backstop/],
+    ],
+    [
+      "the edge web ACL's per-IP limit, which sees the canary's requests through CloudFront",
+      env('prod', { waf: { rateLimitPerIp: 24 } }),
+      env('prod', { waf: { rateLimitPerIp: 23 } }),
+      [/prod\.waf\.rateLimitPerIp = 23/, /the edge web ACL's per-IP limit/],
+    ],
+    [
+      'a slower canary that fits the same limit',
+      env('staging', { waf: { rateLimitPerIp: 10 }, delivery: { canary: { rateMinutes: 5 } } }),
+      env('staging', { waf: { rateLimitPerIp: 10 }, delivery: { canary: { rateMinutes: 2 } } }),
+      [/the canary sends up to 6 requests in 5 minutes \(2 a run, a run every 2 min\)/],
+    ],
+  ],
 };
 
 describe('the environment rules', () => {

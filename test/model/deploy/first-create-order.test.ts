@@ -77,6 +77,19 @@ describe.each(builtinEnvironments().map((e) => e.stackName))('the first create o
     expect(ancestorsOf(asgId!).has(cacheId!)).toBe(true);
   });
 
+  it('starts the canary only once the fleet is in service, and creates its function and alarm before the cache starts (they would fail, if at all, while it is being created)', () => {
+    const [asgId] = Object.keys(resourcesOfType(template, 'AWS::AutoScaling::AutoScalingGroup'));
+    const [cacheId] = Object.keys(resourcesOfType(template, 'AWS::ElastiCache::ReplicationGroup'));
+    const [scheduleId] = Object.keys(resourcesOfType(template, 'AWS::Events::Rule')).filter((id) => id.startsWith('CanarySchedule'));
+    expect(ancestorsOf(scheduleId!).has(asgId!)).toBe(true);
+    const canary = Object.entries(template.Resources)
+      .filter(([id, r]) => id.startsWith('Canary') && !['AWS::Events::Rule', 'AWS::Lambda::Permission'].includes(r.Type))
+      .map(([id]) => id);
+    expect(canary.length).toBe(6);
+    const beforeCache = ancestorsOf(cacheId!);
+    for (const id of canary) expect(beforeCache.has(id), id).toBe(true);
+  });
+
   it('creates every alarm that treats missing data as breaching after the resource it watches', () => {
     for (const [id, a] of Object.entries(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))) {
       if (a.Properties!.TreatMissingData !== 'breaching') continue;

@@ -146,8 +146,9 @@ describe('the plan, on templates that strand', () => {
     broken.Resources.DatabaseWriter7794273E!.DeletionPolicy = 'Snapshot';
     broken.Resources.Cache18F6EE16!.DeletionPolicy = 'Snapshot';
     const p = plan(broken);
-    // Something else failing early, ordered with neither (the alarm topics' key).
-    const early = p.failurePoints.find((f) => f.failing === 'AlarmTopicsKey1622932D')!;
+    // Something else failing early, ordered with neither (the VPC's flow-log role; not the alarm
+    // topics' key any more: the canary's alarm, which uses the topics, is created before the cache).
+    const early = p.failurePoints.find((f) => f.failing === 'NetworkVpcFlowLogIAMRole654CF7A1')!;
     expect(early.blockers.map((b) => b.logicalId).sort()).toEqual(['Cache18F6EE16', 'DatabaseWriter7794273E']);
     expect(early.blockers[0]!.reason).toMatch(/final snapshot, which is refused while it is still being created/);
     // Once the writer is complete (the fleet depends on it), its snapshot can be taken.

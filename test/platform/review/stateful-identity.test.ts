@@ -10,6 +10,7 @@ import { readTemplate, type CfnTemplate } from '../../support/assembly';
  */
 const PINNED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'loadbearing-dev': {
+    CanaryLogs35071DCA: 'AWS::Logs::LogGroup',
     AlarmTopicsKey1622932D: 'AWS::KMS::Key',
     Cache18F6EE16: 'AWS::ElastiCache::ReplicationGroup',
     CacheAuthToken04672416: 'AWS::SecretsManager::Secret',
@@ -33,6 +34,7 @@ const PINNED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     NetworkFlowLogs2BEC3212: 'AWS::Logs::LogGroup',
   },
   'loadbearing-staging': {
+    CanaryLogs35071DCA: 'AWS::Logs::LogGroup',
     AlarmTopicsKey1622932D: 'AWS::KMS::Key',
     Cache18F6EE16: 'AWS::ElastiCache::ReplicationGroup',
     CacheAuthToken04672416: 'AWS::SecretsManager::Secret',
@@ -59,6 +61,7 @@ const PINNED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     WebAclLogs68403EB9: 'AWS::Logs::LogGroup',
   },
   'loadbearing-prod': {
+    CanaryLogs35071DCA: 'AWS::Logs::LogGroup',
     AlarmTopicsKey1622932D: 'AWS::KMS::Key',
     Cache18F6EE16: 'AWS::ElastiCache::ReplicationGroup',
     CacheAuthToken04672416: 'AWS::SecretsManager::Secret',

@@ -39,6 +39,8 @@ const alarm = (t: CfnTemplate, key: string, stack = 'loadbearing-prod') => metri
 
 const INSTANCE = ['cpu', 'freeable-memory', 'free-storage', 'connections', 'read-latency', 'load', 'ebs-io-balance', 'ebs-byte-balance'];
 const RECOMMENDED_PROD = [
+  // The canary's failures (constructs/canary.ts): no AWS recommendation, an outside-in check.
+  'canary-failures',
   'cdn-5xx-rate',
   'cdn-origin-latency',
   ...[
@@ -85,7 +87,7 @@ describe('the recommended alarm set', () => {
   it('names every alarm <stack>-<component>-<signal>, gives it actions, a severity, and deliberate missing-data and evaluation settings', () => {
     for (const p of metricAlarms(prod)) {
       const name = String(p.AlarmName);
-      expect(name).toMatch(/^loadbearing-prod-(cdn|alb|fleet|app|db|cache|service)-[a-z0-9-]+$/);
+      expect(name).toMatch(/^loadbearing-prod-(canary|cdn|alb|fleet|app|db|cache|service)-[a-z0-9-]+$/);
       expect(p.AlarmDescription, name).toMatch(/^\[(critical|warning)\] /);
       expect((p.AlarmActions as unknown[]).length, name).toBeGreaterThan(0);
       expect((p.OKActions as unknown[]).length, name).toBeGreaterThan(0);

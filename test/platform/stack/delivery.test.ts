@@ -157,6 +157,7 @@ describe('moving a deployed stack to the instance refresh (deliveryMigration=upd
       const review = reviewStack(`loadbearing-${name}`, before as Template, after as Template);
       expect(review.hazards).toEqual([]);
       expect(review.changes.filter((c) => c.kind === 'replaced' || c.kind === 'removed')).toEqual([]);
+      // The two release alarms; not the canary, which comes with the next ordinary deploy.
       const added = review.changes.filter((c) => c.kind === 'added').map((c) => c.type);
       expect(added).toEqual(['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Alarm']);
       // The group: its policy and its wait for the alarms; the RollbackGuard: its wait for every resource (ADR 0004).

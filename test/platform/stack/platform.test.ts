@@ -66,7 +66,7 @@ describe('prod composition (the "done when" counts)', () => {
     expect(alarms.length).toBeGreaterThanOrEqual(15);
     for (const alarm of alarms) {
       expect((alarm.Properties?.AlarmActions as unknown[]).length, String(alarm.Properties?.AlarmName)).toBeGreaterThan(0);
-      expect(alarm.Properties?.AlarmName).toMatch(/^loadbearing-prod-(alb|fleet|app|db|cache|cdn|service)-[a-z0-9-]+$/);
+      expect(alarm.Properties?.AlarmName).toMatch(/^loadbearing-prod-(canary|alb|fleet|app|db|cache|cdn|service)-[a-z0-9-]+$/);
       expect(alarm.Properties?.AlarmDescription).toMatch(/^\[(critical|warning)\] /);
     }
   });
