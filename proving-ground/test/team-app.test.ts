@@ -63,7 +63,7 @@ describe('prove refuses a team artifact it cannot run, in one line naming what i
     const problem = teamAppProblem(withArtifact({ nodejsMajor: 24 }));
     // The repository pins Node 22 (the reference service's major); 24 is the team's to provide.
     expect(problem).toMatch(
-      /^your app \(environments\.dev\.app\.artifact\.nodejsMajor 24\) runs on Node\.js 24 on the fleet and must here too, but .*: set LOADBEARING_SERVICE_NODE to a Node\.js 24 binary$/,
+      /^your app \(environments\.dev\.app\.artifact\.nodejsMajor 24\) runs on Node\.js 24 on the fleet and must here too, but .*: run `npm install --save-dev node@24` in your project \(in the loadbearing repository, `npm ci`\), run with Node\.js 24, or set LOADBEARING_SERVICE_NODE to a Node\.js 24 binary$/,
     );
   });
 
