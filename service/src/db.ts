@@ -39,6 +39,12 @@ export function isTransientDbError(error: unknown): boolean {
   return (code !== undefined && TRANSIENT_SQLSTATES.has(code)) || isConnectionError(error);
 }
 
+/** The server is going or gone: the connection failed, or it is shutting down or starting (57P01, 57P02, 57P03). */
+export function isServerGone(error: unknown): boolean {
+  const code = errorCode(error);
+  return isConnectionError(error) || code === '57P01' || code === '57P02' || code === '57P03';
+}
+
 export function isAuthError(error: unknown): boolean {
   const code = errorCode(error);
   return code !== undefined && AUTH_SQLSTATES.has(code);
@@ -365,7 +371,7 @@ export class Database {
         this.next = (this.next + i + 1) % Math.max(1, usable.length);
         return { result, source: { pool: reader.name, asOf: lag.asOf, lsn: lag.replayLsn } };
       } catch (error) {
-        if (!isConnectionError(error)) throw error;
+        if (!isServerGone(error)) throw error;
         reader.downUntil = Date.now() + READER_RETRY_AFTER_MS;
         this.o.log.warn({ pool: reader.name, err: (error as Error).message }, 'replica unavailable; skipping it');
       }
@@ -443,7 +449,7 @@ export class Database {
           if (r.lag && Number.isFinite(r.lag.lagSeconds)) this.o.metrics.replicaLag(r.lag.lagSeconds);
         } catch (error) {
           r.lag = undefined;
-          if (isConnectionError(error)) r.downUntil = Date.now() + READER_RETRY_AFTER_MS;
+          if (isServerGone(error)) r.downUntil = Date.now() + READER_RETRY_AFTER_MS;
           this.o.log.warn({ pool: r.name, err: (error as Error).message }, 'replica lag: sample failed');
         }
       }),
