@@ -230,7 +230,7 @@ export const APP_ENV = {
     meaning:
       "How often each worker measures every replica's lag: the writer's current WAL position (`pg_current_wal_lsn()`) against the replica's replay position (`pg_last_wal_replay_lsn()`), and the replay timestamp when they differ.",
     checkedBy:
-      'FR-3: every content class that may read a replica (`maxStalenessSeconds` > 0) allows more staleness than this interval; the tightest class also sets the replica-lag alarm',
+      'EC-23: every content class that may read a replica (`maxStalenessSeconds` > 0) allows more staleness than this interval; the tightest class also sets the replica-lag alarm',
     service:
       "One query on the writer and one per replica per interval and worker, never per request. A read of a class with staleness S goes to a replica only while that replica's lag (the sample's, plus the time since it was taken) and the cache age it may add stay under S; otherwise to the writer pool, counted by reason. /readyz reports the lag.",
     default: 1_000,
