@@ -45,8 +45,9 @@ async function main(): Promise<void> {
       if (req.method === 'GET' && item) {
         const id = item[1];
         if (!/no-cache/.test(String(req.headers['cache-control'] ?? ''))) {
-          const [hit] = await cache().mget(`item:${id}`, `fence:item:${id}`);
-          if (hit !== null) return send(res, 200, JSON.parse(hit));
+          // The service's entry (ENTRY_PREFIX, an envelope: the item is its `v`).
+          const [hit] = await cache().mget(`e2:item:${id}`, `fence:item:${id}`);
+          if (hit !== null) return send(res, 200, (JSON.parse(hit) as { v: unknown }).v);
         }
         const { rows } = await reader.query(ITEM_BY_ID_SQL, [id]);
         return send(res, rows[0] ? 200 : 404, rows[0] ?? { error: 'not_found' });

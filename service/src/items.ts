@@ -80,6 +80,13 @@ export const ITEM_BY_ID_SQL = `SELECT ${ITEM_COLUMNS} FROM items i JOIN categori
 /** The effect of `POST /api/orders`: an order for an existing item. */
 export const ORDER_INSERT_SQL = `INSERT INTO orders (item_id, quantity) SELECT id, $2 FROM items WHERE id = $1 RETURNING id::text AS id, item_id::text AS "itemId", quantity`;
 const LIST_VERSION_KEY = 'items:list:version';
+/**
+ * Entries of this release (an envelope with the data's age and WAL position) live under their own
+ * prefix: during an instance refresh the previous release still reads `item:<id>` as a bare item,
+ * and must never get an envelope. Invalidation deletes both; the fences keep their names (the
+ * previous release reads any fence value as "fenced").
+ */
+export const ENTRY_PREFIX = 'e2:';
 const LIST_FENCE_KEY = 'fence:items:list';
 /**
  * The shortest life worth caching an entry for: a read that will be cached goes to a replica only
@@ -199,10 +206,11 @@ export class Items {
     deadline: Deadline,
     revalidate: boolean,
     load: (need: ReadNeed) => Promise<{ value: T | undefined; source: ReadSource }>,
+    cacheFailed = false,
   ): Promise<T | undefined> {
     const { cache, metrics, env } = this.d;
-    let cacheUp = policy.ttlSeconds > 0 || policy.maxAgeMs > 0;
-    let fence: Fence;
+    let cacheUp = !cacheFailed && (policy.ttlSeconds > 0 || policy.maxAgeMs > 0);
+    let fence: Fence = cacheFailed ? this.localFence : undefined;
     if (cacheUp) {
       try {
         const [hit, fenceValue] = await cache.mget([key, fenceKey], deadline);
@@ -242,11 +250,17 @@ export class Items {
 
   /** `revalidate`: the client sent `Cache-Control: no-cache` (REVALIDATE_FLOOR_MS). */
   async get(id: string, path: string, deadline: Deadline, revalidate = false): Promise<Item> {
-    const item = await this.cached(`item:${id}`, `fence:item:${id}`, this.d.freshness.policyFor(path), deadline, revalidate, (need) =>
-      this.retry(deadline, async () => {
-        const { result, source } = await this.d.db.read<Item>(ITEM_BY_ID_SQL, [id], deadline, need);
-        return { value: result.rows[0], source };
-      }),
+    const item = await this.cached(
+      `${ENTRY_PREFIX}item:${id}`,
+      `fence:item:${id}`,
+      this.d.freshness.policyFor(path),
+      deadline,
+      revalidate,
+      (need) =>
+        this.retry(deadline, async () => {
+          const { result, source } = await this.d.db.read<Item>(ITEM_BY_ID_SQL, [id], deadline, need);
+          return { value: result.rows[0], source };
+        }),
     );
     if (!item) throw new HttpError(404, 'not_found', `No item with id ${id}.`);
     return item;
@@ -260,8 +274,9 @@ export class Items {
     revalidate = false,
   ): Promise<{ items: Item[]; next: string | null }> {
     const after = cursor ? decodeCursor(cursor) : undefined;
-    let policy = this.d.freshness.policyFor(path);
+    const policy = this.d.freshness.policyFor(path);
     let version = '0';
+    let cacheFailed = false;
     try {
       version = policy.ttlSeconds > 0 ? ((await this.d.cache.get(LIST_VERSION_KEY, deadline)) ?? '0') : '0';
     } catch {
@@ -269,16 +284,23 @@ export class Items {
       // The cache just failed (or timed out): skip it for this request instead of waiting for it
       // a second time, so a frozen cache costs one cache timeout here too (the proving ground's
       // cache-loss scenario measured twice that before). The worker's own fence still holds.
-      policy = { ...policy, ttlSeconds: 0, maxAgeMs: this.localFence === undefined ? policy.maxAgeMs : 0 };
+      cacheFailed = true;
     }
-    const key = `items:list:v${version}:${cursor ?? '-'}:${limit}`;
+    const key = `${ENTRY_PREFIX}items:list:v${version}:${cursor ?? '-'}:${limit}`;
     const items =
-      (await this.cached(key, LIST_FENCE_KEY, policy, deadline, revalidate, (need) =>
-        this.retry(deadline, async () => {
-          const [sql, values] = [after ? LIST_SQL.after : LIST_SQL.first, after ? [limit, after.createdAt, after.id] : [limit]];
-          const { result, source } = await this.d.db.read<Item>(sql, values, deadline, need);
-          return { value: result.rows, source };
-        }),
+      (await this.cached(
+        key,
+        LIST_FENCE_KEY,
+        policy,
+        deadline,
+        revalidate,
+        (need) =>
+          this.retry(deadline, async () => {
+            const [sql, values] = [after ? LIST_SQL.after : LIST_SQL.first, after ? [limit, after.createdAt, after.id] : [limit]];
+            const { result, source } = await this.d.db.read<Item>(sql, values, deadline, need);
+            return { value: result.rows, source };
+          }),
+        cacheFailed,
       )) ?? [];
     return { items, next: items.length === limit ? encodeCursor(items[items.length - 1]) : null };
   }
@@ -297,7 +319,7 @@ export class Items {
     const fenceSeconds = Math.max(1, freshness.policyFor(path).stalenessSeconds);
     try {
       await cache.invalidate(
-        ids.map((id) => `item:${id}`),
+        ids.flatMap((id) => [`${ENTRY_PREFIX}item:${id}`, `item:${id}`]),
         LIST_VERSION_KEY,
         [LIST_FENCE_KEY, ...ids.map((id) => `fence:item:${id}`)],
         fenceText(lsn),
