@@ -397,8 +397,8 @@ export class Database {
 
   /**
    * Samples every replica's lag once: the writer's WAL position, then each replica's replay
-   * position and time (replicaLag). A replica that cannot be reached keeps no sample (it is not
-   * used for reads until the next one succeeds). Concurrent calls share one sample.
+   * position and time (replicaLag). A failed sample keeps the last one, whose age grows with the
+   * clock: a replica is used only while that age allows. Concurrent calls share one sample.
    */
   sampleLag(deadline: Deadline): Promise<void> {
     if (this.readers.length === 0) return Promise.resolve();
@@ -418,8 +418,10 @@ export class Database {
       this.o.log.warn({ err: (error as Error).message }, 'replica lag: cannot read the writer position');
     }
     if (writerLsn === undefined) {
-      // Without the writer's position no replica can be dated: none is used until one is.
-      for (const r of this.readers) r.lag = undefined;
+      // Without the writer's position no replica can be dated anew. The last samples stay: their
+      // age keeps growing with the clock (replicaAgeMs), so a replica drops out exactly when its
+      // data could be too old, and a saturated writer pool (this sample waits for it too) does
+      // not push every read onto the writer at once.
       return;
     }
     this.positions.push({ lsn: writerLsn, at });
@@ -448,7 +450,7 @@ export class Database {
           r.lag = lag && row.behindBytes !== null ? { ...lag, behindBytes: Math.max(0, row.behindBytes) } : lag;
           if (r.lag && Number.isFinite(r.lag.lagSeconds)) this.o.metrics.replicaLag(r.lag.lagSeconds);
         } catch (error) {
-          r.lag = undefined;
+          // The last sample stays and ages (as above); a replica that is gone is marked down.
           if (isServerGone(error)) r.downUntil = Date.now() + READER_RETRY_AFTER_MS;
           this.o.log.warn({ pool: r.name, err: (error as Error).message }, 'replica lag: sample failed');
         }
