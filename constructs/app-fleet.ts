@@ -155,7 +155,12 @@ export interface AppFleetProps {
  * tuning applied at boot.
  */
 /** App environment variables the launch template had no line for before the instance refresh (ADR 0006, ADR 0007). */
-const PRE_DELIVERY_ABSENT_ENV: readonly string[] = ['APP_WORKERS', 'APP_MAX_CONNECTIONS_PER_WORKER'];
+const PRE_DELIVERY_ABSENT_ENV: readonly string[] = [
+  'APP_WORKERS',
+  'APP_MAX_CONNECTIONS_PER_WORKER',
+  'APP_REPLICA_LAG_SAMPLE_MS',
+  'CACHE_NEGATIVE_TTL_SECONDS',
+];
 
 export class AppFleet extends Construct {
   public readonly autoScalingGroup: autoscaling.AutoScalingGroup;

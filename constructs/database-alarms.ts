@@ -1,6 +1,7 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
+import { DEFAULT_REPLICA_LAG_ALARM_SECONDS } from '../lib/model/config/alarm-settings';
 import type { DatabaseSettings } from '../lib/model/config/database-settings';
 import { postgresMaxConnections } from '../lib/model/config/postgres-connections';
 import { rdsInstanceClass } from '../lib/model/config/rds-instance-classes';
@@ -60,6 +61,8 @@ export function databaseAlarms(scope: Construct, factory: AlarmFactory, targets:
     }),
   );
   const replicaClass = settings.replicaInstanceClass ?? settings.instanceClass;
+  // The platform stack resolves it from the freshness model (replicaLagAlarmSeconds).
+  const lagSeconds = s.replicaLagSeconds ?? DEFAULT_REPLICA_LAG_ALARM_SECONDS;
   replicas.forEach((replica, i) => {
     const role = `replica-${i + 1}`;
     alarms.push(...instanceAlarms(scope, factory, replica.instanceIdentifier, role, replicaClass, settings));
@@ -74,13 +77,13 @@ export function databaseAlarms(scope: Construct, factory: AlarmFactory, targets:
           dimensionsMap: { DBInstanceIdentifier: replica.instanceIdentifier },
           statistic: 'Maximum',
         }),
-        threshold: s.replicaLagSeconds,
+        threshold: lagSeconds,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         // Missing ReplicaLag means replication has stopped.
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         evaluationPeriods: 10,
         datapointsToAlarm: 10,
-        description: `Replica ${i + 1} lags the writer by more than ${s.replicaLagSeconds} s (alarms.replicaLagSeconds): reads there are stale.`,
+        description: `Replica ${i + 1} lags the writer by more than ${lagSeconds} s (alarms.replicaLagSeconds, by default the tightest content class's maxStalenessSeconds): past it the app reads that class from the writer.`,
         recommendation: 'RDS ReplicaLag (Maximum), 10 of 10, missing data breaching, on replicas only',
       }),
     );

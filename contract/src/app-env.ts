@@ -226,6 +226,15 @@ export const APP_ENV = {
     service: 'Re-reads it in the background; a failed refresh keeps the last good model.',
     default: 60_000,
   }),
+  APP_REPLICA_LAG_SAMPLE_MS: spec(intKind(100, 60_000), {
+    meaning:
+      "How often each worker measures every replica's lag: the writer's current WAL position (`pg_current_wal_lsn()`) against the replica's replay position (`pg_last_wal_replay_lsn()`), and the replay timestamp when they differ.",
+    checkedBy:
+      'EC-25: every content class that may read a replica (`maxStalenessSeconds` > 0) allows more staleness than this interval; the tightest class also sets the replica-lag alarm',
+    service:
+      "One query on the writer and one per replica per interval and worker, never per request. A read of a class with staleness S goes to a replica only while that replica's lag (the sample's, plus the time since it was taken) and the cache age it may add stay under S; otherwise to the writer pool, counted by reason. /readyz reports the lag.",
+    default: 1_000,
+  }),
   APP_LOCAL_INSECURE: spec(boolKind, {
     meaning: 'Local runs only: no TLS to the database and the cache, and no IAM tokens (PostgreSQL and redis-server here have neither).',
     checkedBy: 'never written by the stack',
@@ -355,6 +364,13 @@ export const APP_ENV = {
     checkedBy: 'config schema (`cache.defaultTtlSeconds`)',
     service: 'TTL of entries outside every freshness class (and of all entries locally when the freshness model is absent).',
   }),
+  CACHE_NEGATIVE_TTL_SECONDS: spec(intKind(0, 3600), {
+    meaning: 'How long a not-found answer is cached (0: never).',
+    checkedBy: 'FR-4: not longer than the staleness of any class the app caches (`appCacheTtlSeconds` > 0)',
+    service:
+      "Caches a not-found item for this long at most (less when the class's staleness, minus its source's lag, is shorter); a create deletes the entry and raises the item's fence.",
+    default: 2,
+  }),
   CACHE_CONNECTIONS: spec(intKind(1, 1000), {
     meaning: 'Cache connections per instance, shared out over its workers.',
     checkedBy: 'the cache-connections alarm (fleet.maxCapacity x the connections an instance opens)',
@@ -364,7 +380,8 @@ export const APP_ENV = {
   FRESHNESS_PARAMETER_PATH: spec(textKind(/^\/.*\/$/, 'must be an SSM path starting and ending with "/"'), {
     meaning: 'SSM path of the freshness model: one JSON parameter per content class.',
     checkedBy: 'FR-1, FR-2, TC-7 (the freshness model itself)',
-    service: 'Cache TTL per content class (`appCacheTtlSeconds` of the class whose path matches the route); refreshed in the background.',
+    service:
+      "Per content class (the class whose path matches the route): `appCacheTtlSeconds` as the cache TTL's upper bound, and `maxStalenessSeconds` (less the edge TTL of a cacheable class) as the bound on a read's age: replica lag plus cache age; refreshed in the background.",
   }),
   RETRY_MAX_ATTEMPTS: spec(intKind(1, 10), {
     meaning: 'Attempts per idempotent downstream call.',

@@ -28,7 +28,7 @@ class Reservoir {
 }
 
 type Distribution = 'RequestLatency' | 'PoolWait';
-type Counter = Exclude<AppMetricName, Distribution | 'EventLoopLag'>;
+type Counter = Exclude<AppMetricName, Distribution | 'EventLoopLag' | 'AppReplicaLag'>;
 
 /** A sample of one distribution: up to 100 values standing for `seen` observations. */
 export interface Sample {
@@ -41,6 +41,8 @@ export interface MetricsSnapshot {
   readonly counters: Readonly<Record<string, number>>;
   readonly distributions: Readonly<Record<string, Sample>>;
   readonly maxLag: number;
+  /** Highest replica lag measured in the interval, in seconds (absent: none measured). */
+  readonly maxReplicaLag?: number;
 }
 
 /**
@@ -88,6 +90,7 @@ export class AppMetrics {
   private distributions = new Map<Distribution, Reservoir>();
   private merged = new Map<Distribution, Sample[]>();
   private maxLag = 0;
+  private maxReplicaLag?: number;
 
   private readonly properties: Readonly<Record<string, string | number>>;
   private readonly random: () => number;
@@ -126,6 +129,11 @@ export class AppMetrics {
     this.maxLag = Math.max(this.maxLag, ms);
   }
 
+  /** A replica lag sample (seconds): the interval publishes the highest. */
+  replicaLag(seconds: number): void {
+    this.maxReplicaLag = Math.max(this.maxReplicaLag ?? 0, seconds);
+  }
+
   /** Current counter value (for /readyz and tests). */
   counter(name: Counter): number {
     return this.counters.get(name) ?? 0;
@@ -140,10 +148,12 @@ export class AppMetrics {
         Sample
       >,
       maxLag: this.maxLag,
+      ...(this.maxReplicaLag !== undefined ? { maxReplicaLag: this.maxReplicaLag } : {}),
     };
     this.counters = new Map();
     this.distributions = new Map();
     this.maxLag = 0;
+    this.maxReplicaLag = undefined;
     return out;
   }
 
@@ -157,6 +167,7 @@ export class AppMetrics {
       this.merged.set(name as Distribution, list);
     }
     this.maxLag = Math.max(this.maxLag, s.maxLag);
+    if (s.maxReplicaLag !== undefined) this.replicaLag(s.maxReplicaLag);
   }
 
   /**
@@ -177,6 +188,10 @@ export class AppMetrics {
         values[name] = merged.values;
       } else if (name === 'EventLoopLag') {
         values[name] = Math.round(own.maxLag * 100) / 100;
+      } else if (name === 'AppReplicaLag') {
+        // Only when measured (no replicas, or no sample yet: nothing to publish, not a 0).
+        if (own.maxReplicaLag === undefined) continue;
+        values[name] = Math.round(own.maxReplicaLag * 1000) / 1000;
       } else {
         values[name] = own.counters[name] ?? 0;
       }

@@ -37,6 +37,14 @@ export const APP_METRICS = {
   CacheFallbacks: 'Count',
   /** Reads that went to the writer pool because every replica was down. */
   ReplicaFallbacks: 'Count',
+  /** Lag-tolerant reads that went to the writer pool because every replica that is up lags more than the class allows (its staleness, less the cache age the read may add). */
+  ReplicaLagFallbacks: 'Count',
+  /** Reads that went to the writer pool because a replica fresh enough for the class had not yet replayed a write fence (read-your-writes; docs/adr/0010-read-your-writes.md). */
+  ReplicaFenceFallbacks: 'Count',
+  /** Highest replica lag the app measured in the interval (its own samples: replay position and time against the writer's). */
+  AppReplicaLag: 'Seconds',
+  /** Not-found answers served from the negative cache. */
+  NegativeCacheHits: 'Count',
   /** Time waited for a DB connection (histogram). */
   PoolWait: 'Milliseconds',
   /** Highest event-loop delay sampled in the interval. */

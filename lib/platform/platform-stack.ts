@@ -23,6 +23,7 @@ import { WebAcl } from '../../constructs/web-acl';
 import { Edge } from '../../constructs/edge';
 import { EdgeDns } from '../../constructs/edge-dns';
 import { FailureDrills } from '../../constructs/failure-drills';
+import { replicaLagAlarmSeconds } from '../model/config/alarm-settings';
 import { drillTemplates } from '../model/failure-modes/drills';
 import { FAILURE_MODES } from '../model/failure-modes/modes';
 import { stopRules } from '../model/failure-modes/stop-rules';
@@ -187,7 +188,8 @@ export class PlatformStack extends Stack {
       alarmNamePrefix: naming.prefix,
     });
     this.alarmFactory = new AlarmFactory({
-      settings: config.alarms,
+      // The replica-lag threshold follows the tightest content class unless set.
+      settings: { ...config.alarms, replicaLagSeconds: replicaLagAlarmSeconds(config) },
       configPath: `environments.${config.name}.alarms`,
       naming,
       actions: props.alarmActions ? props.alarmActions(this, this.alarmTopics) : this.createAlarmActions(this, this.alarmTopics),

@@ -6,6 +6,7 @@ import type { RunMeasurement } from './measurement';
 import { localInstances, localWorkers, TIME_SCALE } from './scale';
 import type { ScenarioId } from './scenario-ids';
 import { releaseBudgets } from './release/release-budgets';
+import type { FreshnessResult } from './freshness-probe';
 import type { RolloutLog } from './release/rollout';
 
 /** Errors other than shed 503s and 429s, as % of requests: the issue's bound for every scenario. */
@@ -77,6 +78,10 @@ export interface BudgetInput {
   readonly dbDelayMs: number;
   /** The release scenarios: what the local rollout did. */
   readonly release?: RolloutLog;
+  /** The replica-lag scenario: every read's age and own-write reads (freshness-probe.ts). */
+  readonly freshness?: FreshnessResult;
+  /** Writer connections the fleet may open (instances x workers x app.dbPoolSize: CB-1's share of this fleet). */
+  readonly writerConnections?: number;
 }
 
 const check = (
@@ -351,6 +356,77 @@ export function budgets(id: ScenarioId, i: BudgetInput): BudgetCheck[] {
         recovery(i),
         ...writes(m),
       ];
+    case 'replica-lag': {
+      const f = i.freshness;
+      return [
+        errors(m),
+        check(
+          'p99-fault',
+          'p99 while the replica lags',
+          '<=',
+          calibration.targetP99Ms,
+          fault.all.p99Ms,
+          'ms',
+          'the calibration target: the reads the writer takes stay within it (CB-1: the writer pool fits)',
+        ),
+        check(
+          'stale-reads',
+          `reads of others' writes older than the bound (${f?.boundMs ?? 0} ms, plus one p99 for the read itself)`,
+          '=',
+          0,
+          f ? f.overBound : Number.NaN,
+          'count',
+          "the /api/* class's maxStalenessSeconds: each answer's age is the time since the first newer version was sent to the writer",
+        ),
+        check(
+          'worst-age',
+          "oldest answer to a read of others' writes, ms",
+          '<=',
+          (f?.boundMs ?? 0) + calibration.targetP99Ms,
+          f ? f.worstAgeMs : Number.NaN,
+          'ms',
+          'the bound plus one p99 for the read itself (an upper bound: the commit is taken at the moment the write was sent)',
+        ),
+        check(
+          'own-writes',
+          'own reads (by id and on the list) older than what the client wrote',
+          '=',
+          0,
+          f ? f.ownStale : Number.NaN,
+          'count',
+          'read-your-writes: writes fence what they change until a replica has it (ADR 0010)',
+        ),
+        check(
+          'freshness-reads',
+          'reads the probe judged (own and others)',
+          '>',
+          0,
+          f ? f.ownReads + f.otherReads : 0,
+          'count',
+          'the judge saw reads at all',
+        ),
+        check(
+          'lag-fallbacks',
+          'reads the writer took because the replica lagged',
+          '>',
+          0,
+          fault.service.counters.ReplicaLagFallbacks ?? 0,
+          'count',
+          'service metric ReplicaLagFallbacks: the pause outlasts the bound, so the writer must take reads',
+        ),
+        check(
+          'writer-sessions',
+          'writer sessions active at once (max), fault window',
+          '<=',
+          i.writerConnections ?? Number.POSITIVE_INFINITY,
+          fault.primarySessions?.activeMax ?? 0,
+          'count',
+          "the writer pools of this fleet: instances x workers x app.dbPoolSize (CB-1's share); the extra reads queue or shed within them",
+        ),
+        recovery(i),
+        ...writes(m),
+      ];
+    }
     case 'cache-loss': {
       // A read that misses a frozen cache waits one cache timeout, then reads the database like an
       // uncached read, which now queues for a connection with every other read: at most the pool's

@@ -36,6 +36,8 @@ const COUNTERS = [
   'CacheMisses',
   'CacheFallbacks',
   'ReplicaFallbacks',
+  'ReplicaLagFallbacks',
+  'ReplicaFenceFallbacks',
 ];
 
 /**

@@ -8,7 +8,8 @@ import { measureRun, type RunMeasurement } from './measurement';
 import { Observer } from './observe';
 import { localRateRule } from './topology/haproxy-config';
 import { SEED_ITEMS, type InstanceExit, type Topology } from './topology/topology';
-import { scenario, SPIKE_LOAD, type FaultContext, type Timings } from './scenarios';
+import { apiStalenessBoundMs, scenario, SPIKE_LOAD, type FaultContext, type Timings } from './scenarios';
+import { FreshnessProbe, type FreshnessResult } from './freshness-probe';
 import type { ScenarioId } from './scenario-ids';
 import { auditWrites, nextOrderId, NO_WRITES } from './writes';
 import { teamAppChecks, teamMix } from './team-app';
@@ -41,6 +42,8 @@ export interface RunResult {
   readonly crashes: InstanceExit[];
   /** The release scenarios: what the local rollout did. */
   readonly release?: RolloutLog;
+  /** The replica-lag scenario: what the freshness probe saw. */
+  readonly freshness?: FreshnessResult;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -142,6 +145,12 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
   const faultCtx: FaultContext = { topology, config, release };
   const faultLog: { tMs: number; what: string }[] = [];
   topology.exits.length = 0;
+  // The replica-lag scenario observes every read's age (freshness-probe.ts).
+  const probe =
+    id === 'replica-lag'
+      ? new FreshnessProbe(topology, topology.haproxy.url, apiStalenessBoundMs(config), calibration.targetP99Ms, keyPrefix)
+      : undefined;
+  await probe?.start();
   await observer.begin();
   const start = performance.now();
   release.runStart = start;
@@ -166,6 +175,7 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
     recorder,
   );
   await faults;
+  const freshness = await probe?.stop();
   const observed = await observer.end();
   ctx.documents.sink = undefined;
   await generator.close();
@@ -184,7 +194,15 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
     topStatements: observed.topStatements,
     actualFault: started !== undefined && cleared !== undefined ? { startMs: started, endMs: cleared } : undefined,
   });
-  const all = budgets(id, { config, calibration, m: measurement, dbDelayMs: ctx.dbDelayMs, release: release.log });
+  const all = budgets(id, {
+    config,
+    calibration,
+    m: measurement,
+    dbDelayMs: ctx.dbDelayMs,
+    release: release.log,
+    freshness,
+    writerConnections: topology.instances.length * topology.instances[0].workers * config.app.dbPoolSize,
+  });
   const checks = topology.teamApp ? teamAppChecks(all, measurement.phases.fault.counts.shed) : all;
   const phase = id === 'steady-state' ? measurement.run : measurement.phases.fault;
   const crashes = topology.exits.splice(0);
@@ -206,5 +224,6 @@ export async function runScenario(ctx: RunContext, id: ScenarioId, run: number, 
     faultLog,
     crashes,
     ...(release.log.plan ? { release: release.log } : {}),
+    ...(freshness ? { freshness } : {}),
   };
 }

@@ -98,6 +98,39 @@ async function replaceKilled(ctx: FaultContext): Promise<void> {
   );
 }
 
+/**
+ * The bound the replica-lag scenario judges reads of `/api/*` by: that class's maxStalenessSeconds
+ * (less its edge TTL when it is cacheable), in ms; the tightest class above 0 when none matches.
+ */
+export function apiStalenessBoundMs(config: EnvironmentConfig): number {
+  const api = config.edge.freshness.find((c) => c.pathPattern === '/api/*');
+  if (api) return Math.max(0, api.maxStalenessSeconds - (api.cacheable ? api.edgeTtlSeconds : 0)) * 1000;
+  const bounds = config.edge.freshness.map((c) => c.maxStalenessSeconds).filter((b) => b > 0);
+  return (bounds.length > 0 ? Math.min(...bounds) : 0) * 1000;
+}
+
+/**
+ * Pauses or resumes the replica's replay (the replica-lag scenario). While the replica replays the
+ * backlog of a pause, PostgreSQL cancels standby statements that conflict with it at once
+ * (SQLSTATE 40001, "conflict with recovery": the standby delay has long run out), this one
+ * included: it is tried again.
+ */
+async function replay(ctx: FaultContext, what: 'pause' | 'resume'): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const db = await ctx.topology.stack.postgres.admin(ctx.topology.stack.postgres.replica);
+    db.on('error', () => undefined);
+    try {
+      await db.query(what === 'pause' ? 'SELECT pg_wal_replay_pause()' : 'SELECT pg_wal_replay_resume()');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40001' || attempt >= 20) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await db.end().catch(() => undefined);
+    }
+  }
+}
+
 const SCENARIOS: Readonly<Record<string, Omit<Scenario, 'id' | 'fault'>>> = {
   [STEADY_STATE]: { title: 'Steady state at 70% of capacity', loadAt: steady, steps: [], clear: nothing },
   'traffic-spike': {
@@ -120,6 +153,14 @@ const SCENARIOS: Readonly<Record<string, Omit<Scenario, 'id' | 'fault'>>> = {
     steps: [{ at: 0, what: 'kill -9 one worker of instance i1', run: (ctx) => killWorker(ctx) }],
     // Nothing to clear: the instance's primary restarts the worker by itself.
     clear: nothing,
+  },
+  'replica-lag': {
+    title: "The replica's replay paused past the tightest staleness bound",
+    loadAt: steady,
+    // The pause outlasts the tightest bound by 10 s: reads must move to the writer, not only wait.
+    timings: (base, config) => ({ ...base, faultMs: Math.max(base.faultMs, apiStalenessBoundMs(config) + 10_000) }),
+    steps: [{ at: 0, what: "pause the replica's replay (pg_wal_replay_pause)", run: (ctx) => replay(ctx, 'pause') }],
+    clear: (ctx) => replay(ctx, 'resume'),
   },
   'az-loss': {
     title: "An AZ's share of the fleet and the replica lost",

@@ -315,6 +315,8 @@ export const NOT_FOR_A_TEAM_APP: Readonly<Partial<Record<ScenarioId, string>>> =
   'dependency-latency':
     "its budget is built from the reference service's pool wait bounds (app.shedPoolWaitMs) and its database round trips per request",
   'client-retries': "it sends idempotent writes (POST /api/orders with Idempotency-Key) and audits them in the reference service's tables",
+  'replica-lag':
+    "it judges every read's age from the versions the reference service's items carry, and its own writes through /api/items; your app's data is unknown here",
 };
 
 /**

@@ -4,7 +4,7 @@ import { environmentConfig } from '../src/local-stack/service-stack';
 import { budgets, calibrationTargetMs, holds, LATENCY_MARGIN_MS, recoveryBoundSeconds, type BudgetInput } from '../src/budgets';
 import { distribution, newHistogram, recordMs } from '../src/load/histogram';
 import type { PhaseSummary, RunMeasurement } from '../src/measurement';
-import { implementedScenarios, scenario } from '../src/scenarios';
+import { apiStalenessBoundMs, implementedScenarios, scenario } from '../src/scenarios';
 import { QUICK_SCENARIOS, SCENARIO_IDS, STEADY_STATE } from '../src/scenario-ids';
 import { judge } from '../src/verdict';
 
@@ -98,6 +98,28 @@ describe('proving-ground budgets', () => {
     expect(byId(checks, 'errors-until-detected').limit).toBeCloseTo(100 / 3, 2);
     expect(byId(checks, 'healthy-targets').limit).toBe(2);
     expect(holds(byId(checks, 'errors-after-detection'))).toBe(false);
+  });
+});
+
+describe('the replica-lag budgets', () => {
+  const freshness = { ownReads: 100, ownStale: 0, otherReads: 200, worstAgeMs: 29_000, overBound: 0, boundMs: 30_000, failed: 0 };
+  const judged = (f: typeof freshness | undefined, counters = { ReplicaLagFallbacks: 40 }) =>
+    budgets('replica-lag', { ...input(measurement(phase(40), phase(40, 1000, 0, counters))), freshness: f, writerConnections: 60 });
+
+  it('judges the bound by the /api/* class: its maxStalenessSeconds, in ms', () => {
+    expect(apiStalenessBoundMs(config)).toBe(30_000);
+    expect(
+      scenario('replica-lag').timings?.({ beforeMs: 1, faultMs: 12_000, afterMs: 1, bucketMs: 1, calibrationStepMs: 1 }, config).faultMs,
+    ).toBe(40_000);
+  });
+
+  it('passes with no stale read, and fails on one stale read, one own write not read, or no read judged at all', () => {
+    expect(judged(freshness).every((c) => holds(c))).toBe(true);
+    expect(holds(byId(judged({ ...freshness, overBound: 1 }), 'stale-reads'))).toBe(false);
+    expect(holds(byId(judged({ ...freshness, ownStale: 1 }), 'own-writes'))).toBe(false);
+    expect(holds(byId(judged({ ...freshness, worstAgeMs: 31_000 + calibrationTargetMs(config) }), 'worst-age'))).toBe(false);
+    expect(holds(byId(judged(undefined), 'stale-reads'))).toBe(false);
+    expect(holds(byId(judged(freshness, { ReplicaLagFallbacks: 0 }), 'lag-fallbacks'))).toBe(false);
   });
 });
 

@@ -20,7 +20,12 @@ import { Secrets } from './secrets';
 import { HEALTH_PATH, Server, type Route } from './server';
 import { describeShed, LagSampler, SATURATED_LAG_SHARE, shedPayloads, shedReason, type ShedBounds, type ShedDecision } from './shedding';
 
-const noCache = (headers: Record<string, unknown>) => /no-cache/i.test(String(headers['cache-control'] ?? ''));
+/**
+ * A client's `Cache-Control: no-cache` (or `max-age=0`) asks the service to revalidate: the entry
+ * is reloaded through the coalesced load once it is older than REVALIDATE_FLOOR_MS. It never
+ * skips the coalescing (docs/adr/0010-read-your-writes.md, "Client cache directives").
+ */
+const revalidate = (headers: Record<string, unknown>) => /no-cache|max-age=0/i.test(String(headers['cache-control'] ?? ''));
 const replayHeader = (replayed: boolean): Record<string, string> => (replayed ? { 'idempotent-replayed': 'true' } : {});
 
 /** How often expired idempotency keys are deleted (one small batch each time). */
@@ -164,6 +169,8 @@ export async function startApp(env: AppEnv, log: Logger, o: AppOptions): Promise
 
   if (o.migrate) await runMigrations(env, secrets, log);
   const db = new Database({ env, secrets, metrics, log });
+  // The first sample before the first request: until a replica has one, reads go to the writer.
+  await db.startLagSampling(env.APP_REPLICA_LAG_SAMPLE_MS);
   const cache = await Cache.connect(
     env,
     secrets,
@@ -221,6 +228,7 @@ export async function startApp(env: AppEnv, log: Logger, o: AppOptions): Promise
           body: {
             status: ready ? 'ready' : 'not_ready',
             database: dbState,
+            replicaLag: db.lagReport(),
             cache: cacheState,
             freshness: {
               loaded: freshness.loaded,
@@ -236,12 +244,12 @@ export async function startApp(env: AppEnv, log: Logger, o: AppOptions): Promise
     {
       method: 'GET',
       pattern: '/api/items/:id',
-      handler: async (req, p) => ({ status: 200, body: await items.get(parseId(p.id), req.path, req.deadline, !noCache(req.headers)) }),
+      handler: async (req, p) => ({ status: 200, body: await items.get(parseId(p.id), req.path, req.deadline, revalidate(req.headers)) }),
     },
     {
       method: 'PUT',
       pattern: '/api/items/:id/price',
-      handler: async (req, p) => ({ status: 200, body: await items.updatePrice(parseId(p.id), req.body, req.deadline) }),
+      handler: async (req, p) => ({ status: 200, body: await items.updatePrice(parseId(p.id), req.path, req.body, req.deadline) }),
     },
     {
       method: 'GET',
@@ -253,7 +261,7 @@ export async function startApp(env: AppEnv, log: Logger, o: AppOptions): Promise
           req.query.get('cursor') ?? undefined,
           parseLimit(req.query.get('limit')),
           req.deadline,
-          !noCache(req.headers),
+          revalidate(req.headers),
         ),
       }),
     },

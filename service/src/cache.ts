@@ -12,6 +12,13 @@ export class CacheUnavailable extends Error {
   }
 }
 
+/** Sets each key to ARGV[1] for ARGV[2] seconds unless it holds a greater value (then only renews its expiry). */
+const RAISE_FENCES = `for _, k in ipairs(KEYS) do
+  local cur = redis.call('GET', k)
+  if (not cur) or cur < ARGV[1] then redis.call('SET', k, ARGV[1], 'EX', ARGV[2]) else redis.call('EXPIRE', k, ARGV[2]) end
+end
+return 0`;
+
 /** Split of `CACHE_CONNECTIONS` into primary (writes) and reader connections. */
 export function splitCacheConnections(total: number, separateReader: boolean): { primary: number; reader: number } {
   if (!separateReader || total < 2) return { primary: total, reader: 0 };
@@ -115,21 +122,33 @@ export class Cache {
     return this.bounded('MGET', deadline, () => this.pick(this.reader).mget(...keys));
   }
 
-  async set(key: string, value: string, ttlSeconds: number, deadline: Deadline): Promise<void> {
-    await this.bounded('SET', deadline, () => this.pick(this.primary).set(key, value, 'EX', ttlSeconds));
+  /** Stores `value` for `ttlMs` milliseconds (PX). */
+  async set(key: string, value: string, ttlMs: number, deadline: Deadline): Promise<void> {
+    await this.bounded('SET', deadline, () => this.pick(this.primary).set(key, value, 'PX', Math.max(1, Math.floor(ttlMs))));
   }
 
   async del(keys: string[], deadline: Deadline): Promise<void> {
     await this.bounded('DEL', deadline, () => this.pick(this.primary).del(...keys));
   }
 
-  /** Deletes `keys`, increments `incrKey` and sets each fence for `fenceSeconds`, in one round trip (MULTI). */
-  async invalidate(keys: string[], incrKey: string, fences: string[], fenceSeconds: number, deadline: Deadline): Promise<void> {
+  /**
+   * Deletes `keys`, increments `incrKey` and raises each fence to `fenceValue` for `fenceSeconds`,
+   * in one round trip (MULTI). A fence keeps the higher of its value and `fenceValue` (they
+   * compare as strings: fixed-width hex), so a slower write of an older position cannot lower it.
+   */
+  async invalidate(
+    keys: string[],
+    incrKey: string,
+    fences: string[],
+    fenceValue: string,
+    fenceSeconds: number,
+    deadline: Deadline,
+  ): Promise<void> {
     await this.bounded('invalidate', deadline, async () => {
       const m = this.pick(this.primary).multi();
       if (keys.length > 0) m.del(...keys);
       m.incr(incrKey);
-      for (const fence of fences) m.set(fence, '1', 'EX', fenceSeconds);
+      if (fences.length > 0) m.eval(RAISE_FENCES, fences.length, ...fences, fenceValue, fenceSeconds);
       await m.exec();
     });
   }

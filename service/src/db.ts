@@ -3,9 +3,10 @@ import { performance } from 'node:perf_hooks';
 import { Signer } from '@aws-sdk/rds-signer';
 import pg from 'pg';
 import type { AppEnv } from '@loadbearing/contract';
-import { type Deadline, DeadlineExceeded } from './deadline';
+import { Deadline, DeadlineExceeded } from './deadline';
 import type { Logger } from './log';
 import type { AppMetrics as Metrics } from '@loadbearing/contract';
+import { formatLsn, parseLsn, replicaAgeMs, replicaLag, type ReplicaLag, type WriterPosition, type WriterReason } from './replica-lag';
 import type { Secrets } from './secrets';
 
 /** A replica that failed is skipped for this long before it is tried again. */
@@ -38,6 +39,12 @@ export function isTransientDbError(error: unknown): boolean {
   return (code !== undefined && TRANSIENT_SQLSTATES.has(code)) || isConnectionError(error);
 }
 
+/** The server is going or gone: the connection failed, or it is shutting down or starting (57P01, 57P02, 57P03). */
+export function isServerGone(error: unknown): boolean {
+  const code = errorCode(error);
+  return isConnectionError(error) || code === '57P01' || code === '57P02' || code === '57P03';
+}
+
 export function isAuthError(error: unknown): boolean {
   const code = errorCode(error);
   return code !== undefined && AUTH_SQLSTATES.has(code);
@@ -63,7 +70,33 @@ interface TrackedPool {
   /** Start times of callers waiting for a connection. */
   readonly waiting: Set<{ readonly since: number }>;
   downUntil: number;
+  /** The last lag sample (replicas only); undefined: none yet, the replica is not used. */
+  lag?: ReplicaLag;
 }
+
+/** What a lag-tolerant read may accept. */
+export interface ReadNeed {
+  /** The oldest data the read may return, in ms (the class's staleness less the cache age it may add); 0: the writer only. */
+  readonly maxAgeMs: number;
+  /** A write fence: the replica must have replayed this WAL position. */
+  readonly fenceLsn?: bigint;
+}
+
+/** Where a read's data came from: every commit before `asOf` (local ms) and up to `lsn` is in it. */
+export interface ReadSource {
+  readonly pool: string;
+  readonly asOf: number;
+  readonly lsn: bigint;
+  /** Why the writer answered a lag-tolerant read. */
+  readonly reason?: WriterReason;
+}
+
+/** Writer positions kept to date a replica's replay position (about two minutes at 1 s). */
+const WRITER_HISTORY = 128;
+
+const REPLICA_LAG_SQL = `SELECT pg_is_in_recovery() AS "inRecovery", pg_last_wal_replay_lsn()::text AS "replayLsn",
+  (extract(epoch FROM pg_last_xact_replay_timestamp()) * 1000)::float8 AS "replayMs",
+  pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::float8 AS "behindBytes"`;
 
 export interface DbOptions {
   readonly env: AppEnv;
@@ -93,6 +126,10 @@ export class Database {
   readonly writer: TrackedPool;
   readonly readers: TrackedPool[];
   private next = 0;
+  /** The writer's sampled WAL positions, newest last. */
+  private readonly positions: WriterPosition[] = [];
+  private lagTimer?: NodeJS.Timeout;
+  private sampling?: Promise<void>;
   private token?: { value: string; at: number; host: string };
   /** The error listener of each checked-out client, removed when it is released. */
   private readonly leases = new WeakMap<pg.PoolClient, (error: Error) => void>();
@@ -232,6 +269,31 @@ export class Database {
     return this.onPool(this.writer, (c) => this.run<T>(c, text, values, deadline), deadline);
   }
 
+  /**
+   * One statement on the writer, then the WAL insert position after it committed: a fence that a
+   * replica has replayed only once it has the statement's effect.
+   */
+  async writeWithLsn<T extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+    deadline: Deadline,
+  ): Promise<{ result: pg.QueryResult<T>; lsn?: bigint }> {
+    return this.onPool(
+      this.writer,
+      async (c) => {
+        const result = await this.run<T>(c, text, values, deadline);
+        return { result, lsn: await this.insertLsn(c, deadline) };
+      },
+      deadline,
+    );
+  }
+
+  /** The writer's WAL insert position (past every record inserted so far, commit records included). */
+  private async insertLsn(c: pg.PoolClient, deadline: Deadline): Promise<bigint | undefined> {
+    const { rows } = await this.run<{ lsn: string }>(c, 'SELECT pg_current_wal_insert_lsn()::text AS lsn', [], deadline);
+    return parseLsn(rows[0]?.lsn);
+  }
+
   private async onPool<R>(p: TrackedPool, work: (c: pg.PoolClient) => Promise<R>, deadline: Deadline): Promise<R> {
     const client = await this.acquire(p, deadline);
     try {
@@ -249,6 +311,15 @@ export class Database {
     work: (query: <T extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<T>>) => Promise<R>,
     deadline: Deadline,
   ): Promise<R> {
+    return (await this.transactionWithLsn(work, deadline, false)).result;
+  }
+
+  /** {@link transaction}, and (with `lsn`) the WAL insert position after its COMMIT: the write fence of its effect. */
+  async transactionWithLsn<R>(
+    work: (query: <T extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<T>>) => Promise<R>,
+    deadline: Deadline,
+    lsn = true,
+  ): Promise<{ result: R; lsn?: bigint }> {
     return this.onPool(
       this.writer,
       async (client) => {
@@ -256,7 +327,7 @@ export class Database {
         try {
           const result = await work((text, values = []) => this.run(client, text, values, deadline));
           await this.run(client, 'COMMIT', [], deadline);
-          return result;
+          return { result, lsn: lsn ? await this.insertLsn(client, deadline).catch(() => undefined) : undefined };
         } catch (error) {
           if (!isConnectionError(error) && !(error instanceof Error && /Query read timeout/.test(error.message))) {
             await client.query('ROLLBACK').catch(() => undefined);
@@ -274,25 +345,147 @@ export class Database {
   }
 
   /**
-   * A lag-tolerant read: a replica that is up, the next one when its connection fails, and the
-   * writer pool when none is left (counted as a replica fallback).
+   * A lag-tolerant read, routed by the last lag samples (never a query of its own):
+   * - to a replica that is up, whose data is younger than `need.maxAgeMs` (its sampled lag plus the
+   *   time since the sample) and that has replayed `need.fenceLsn`; round-robin over those, the
+   *   next one when a connection fails;
+   * - otherwise to the writer pool (within its budget), counted by reason: ReplicaFallbacks (down),
+   *   ReplicaLagFallbacks (lag), ReplicaFenceFallbacks (fence).
+   * Returns where the data came from, so a cache can bound the age of what it keeps.
    */
-  async read<T extends pg.QueryResultRow>(text: string, values: unknown[], deadline: Deadline): Promise<pg.QueryResult<T>> {
-    const healthy = this.healthyReaders();
-    for (let i = 0; i < healthy.length; i++) {
-      const reader = healthy[(this.next + i) % healthy.length];
+  async read<T extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+    deadline: Deadline,
+    need: ReadNeed = { maxAgeMs: Number.POSITIVE_INFINITY },
+  ): Promise<{ result: pg.QueryResult<T>; source: ReadSource }> {
+    const now = Date.now();
+    const up = this.healthyReaders(now);
+    const fresh = up.filter((r) => need.maxAgeMs > 0 && replicaAgeMs(r.lag, now) < need.maxAgeMs);
+    const usable = fresh.filter((r) => need.fenceLsn === undefined || (r.lag !== undefined && r.lag.replayLsn >= need.fenceLsn));
+    for (let i = 0; i < usable.length; i++) {
+      const reader = usable[(this.next + i) % usable.length];
+      const lag = reader.lag as ReplicaLag;
       try {
         const result = await this.onPool(reader, (c) => this.run<T>(c, text, values, deadline), deadline);
-        this.next = (this.next + i + 1) % Math.max(1, healthy.length);
-        return result;
+        this.next = (this.next + i + 1) % Math.max(1, usable.length);
+        return { result, source: { pool: reader.name, asOf: lag.asOf, lsn: lag.replayLsn } };
       } catch (error) {
-        if (!isConnectionError(error)) throw error;
+        if (!isServerGone(error)) throw error;
         reader.downUntil = Date.now() + READER_RETRY_AFTER_MS;
         this.o.log.warn({ pool: reader.name, err: (error as Error).message }, 'replica unavailable; skipping it');
       }
     }
-    if (this.readers.length > 0) this.o.metrics.count('ReplicaFallbacks');
-    return this.write<T>(text, values, deadline);
+    let reason: WriterReason | undefined;
+    if (this.readers.length > 0 && need.maxAgeMs > 0) {
+      reason = this.healthyReaders().length === 0 ? 'down' : fresh.length === 0 ? 'lag' : 'fence';
+      this.o.metrics.count(reason === 'down' ? 'ReplicaFallbacks' : reason === 'lag' ? 'ReplicaLagFallbacks' : 'ReplicaFenceFallbacks');
+    }
+    // The writer's data is as of the moment the query starts: every write committed before it,
+    // the fence this read waits for included.
+    const started = Date.now();
+    const newest = this.positions[this.positions.length - 1]?.lsn ?? 0n;
+    const result = await this.write<T>(text, values, deadline);
+    const lsn = need.fenceLsn !== undefined && need.fenceLsn > newest ? need.fenceLsn : newest;
+    return { result, source: { pool: this.writer.name, asOf: started, lsn, reason } };
+  }
+
+  /** The newest writer WAL position this worker sampled. */
+  get writerLsn(): bigint | undefined {
+    return this.positions[this.positions.length - 1]?.lsn;
+  }
+
+  /**
+   * Samples every replica's lag once: the writer's WAL position, then each replica's replay
+   * position and time (replicaLag). A failed sample keeps the last one, whose age grows with the
+   * clock: a replica is used only while that age allows. Concurrent calls share one sample.
+   */
+  sampleLag(deadline: Deadline): Promise<void> {
+    if (this.readers.length === 0) return Promise.resolve();
+    this.sampling ??= this.sampleOnce(deadline).finally(() => {
+      this.sampling = undefined;
+    });
+    return this.sampling;
+  }
+
+  private async sampleOnce(deadline: Deadline): Promise<void> {
+    const at = Date.now();
+    let writerLsn: bigint | undefined;
+    try {
+      const { rows } = await this.write<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn', [], deadline);
+      writerLsn = parseLsn(rows[0]?.lsn);
+    } catch (error) {
+      this.o.log.warn({ err: (error as Error).message }, 'replica lag: cannot read the writer position');
+    }
+    if (writerLsn === undefined) {
+      // Without the writer's position no replica can be dated anew. The last samples stay: their
+      // age keeps growing with the clock (replicaAgeMs), so a replica drops out exactly when its
+      // data could be too old, and a saturated writer pool (this sample waits for it too) does
+      // not push every read onto the writer at once.
+      return;
+    }
+    this.positions.push({ lsn: writerLsn, at });
+    if (this.positions.length > WRITER_HISTORY) this.positions.shift();
+    await Promise.all(
+      this.readers.map(async (r) => {
+        try {
+          const { rows } = await this.onPool(
+            r,
+            (c) =>
+              this.run<{ inRecovery: boolean; replayLsn: string | null; replayMs: number | null; behindBytes: number | null }>(
+                c,
+                REPLICA_LAG_SQL,
+                [formatLsn(writerLsn)],
+                deadline,
+              ),
+            deadline,
+          );
+          const row = rows[0];
+          const lag = replicaLag(this.positions, {
+            inRecovery: row.inRecovery,
+            replayLsn: parseLsn(row.replayLsn),
+            replayTimestampMs: row.replayMs ?? undefined,
+            at: Date.now(),
+          });
+          r.lag = lag && row.behindBytes !== null ? { ...lag, behindBytes: Math.max(0, row.behindBytes) } : lag;
+          if (r.lag && Number.isFinite(r.lag.lagSeconds)) this.o.metrics.replicaLag(r.lag.lagSeconds);
+        } catch (error) {
+          // The last sample stays and ages (as above); a replica that is gone is marked down.
+          if (isServerGone(error)) r.downUntil = Date.now() + READER_RETRY_AFTER_MS;
+          this.o.log.warn({ pool: r.name, err: (error as Error).message }, 'replica lag: sample failed');
+        }
+      }),
+    );
+  }
+
+  /** Samples the lag now and every `intervalMs` (APP_REPLICA_LAG_SAMPLE_MS), until close(). */
+  startLagSampling(intervalMs: number): Promise<void> {
+    const first = this.sampleLag(Deadline.after(Math.min(intervalMs, this.o.env.APP_REQUEST_TIMEOUT_MS)));
+    this.lagTimer = setInterval(() => {
+      void this.sampleLag(Deadline.after(Math.min(intervalMs, this.o.env.APP_REQUEST_TIMEOUT_MS)));
+    }, intervalMs);
+    this.lagTimer.unref();
+    return first;
+  }
+
+  /** Each replica's lag as of now, for /readyz. */
+  lagReport(
+    now = Date.now(),
+  ): Record<string, { lagSeconds: number | null; behindBytes: number | null; sampledAgoMs: number | null; up: boolean }> {
+    return Object.fromEntries(
+      this.readers.map((r) => {
+        const age = replicaAgeMs(r.lag, now);
+        return [
+          r.name,
+          {
+            lagSeconds: Number.isFinite(age) ? Math.round(age) / 1000 : null,
+            behindBytes: r.lag && Number.isFinite(r.lag.behindBytes) ? r.lag.behindBytes : null,
+            sampledAgoMs: r.lag ? now - r.lag.sampledAt : null,
+            up: r.downUntil <= now,
+          },
+        ];
+      }),
+    );
   }
 
   /** Connectivity and latency of each pool's host (for /readyz). */
@@ -313,6 +506,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.lagTimer);
     await Promise.all([this.writer, ...this.readers].map((p) => p.pool.end().catch(() => undefined)));
   }
 }

@@ -5,6 +5,20 @@ export interface ContentClass {
   readonly name: string;
   readonly pathPattern: string;
   readonly appCacheTtlSeconds: number;
+  /** The oldest data a client may see (`maxStalenessSeconds`). */
+  readonly maxStalenessSeconds: number;
+  /** What the edge may add to it: `edgeTtlSeconds` of a cacheable class, else 0. */
+  readonly edgeSeconds: number;
+}
+
+/** What the service may do with a read of one class. */
+export interface ReadPolicy {
+  /** Upper bound of the app cache's TTL (seconds; 0: not cached). */
+  readonly ttlSeconds: number;
+  /** The oldest data the service may answer with (ms): the class's staleness less what the edge may add. */
+  readonly maxAgeMs: number;
+  /** The class's staleness (seconds), for write fences. */
+  readonly stalenessSeconds: number;
 }
 
 /** Matches a CloudFront-style path pattern (`*` any characters, `?` one). */
@@ -20,11 +34,28 @@ function patternToRegExp(pattern: string): RegExp {
 export function parseFreshness(parameters: readonly { Name?: string; Value?: string }[], path: string): ContentClass[] {
   return parameters.map((p) => {
     const name = (p.Name ?? '').slice(path.length);
-    const value = JSON.parse(p.Value ?? '') as { pathPattern?: unknown; appCacheTtlSeconds?: unknown };
-    if (typeof value.pathPattern !== 'string' || typeof value.appCacheTtlSeconds !== 'number') {
-      throw new Error(`freshness parameter ${p.Name} lacks pathPattern or appCacheTtlSeconds`);
+    const value = JSON.parse(p.Value ?? '') as {
+      pathPattern?: unknown;
+      appCacheTtlSeconds?: unknown;
+      maxStalenessSeconds?: unknown;
+      edgeTtlSeconds?: unknown;
+      cacheable?: unknown;
+    };
+    if (
+      typeof value.pathPattern !== 'string' ||
+      typeof value.appCacheTtlSeconds !== 'number' ||
+      typeof value.maxStalenessSeconds !== 'number'
+    ) {
+      throw new Error(`freshness parameter ${p.Name} lacks pathPattern, appCacheTtlSeconds or maxStalenessSeconds`);
     }
-    return { name, pathPattern: value.pathPattern, appCacheTtlSeconds: value.appCacheTtlSeconds };
+    const edge = value.cacheable !== false && typeof value.edgeTtlSeconds === 'number' ? value.edgeTtlSeconds : 0;
+    return {
+      name,
+      pathPattern: value.pathPattern,
+      appCacheTtlSeconds: value.appCacheTtlSeconds,
+      maxStalenessSeconds: value.maxStalenessSeconds,
+      edgeSeconds: edge,
+    };
   });
 }
 
@@ -79,8 +110,23 @@ export class Freshness {
 
   /** Cache TTL for a request path: the class's `appCacheTtlSeconds`, or the default outside every class. */
   ttlFor(path: string): number {
+    return this.policyFor(path).ttlSeconds;
+  }
+
+  /**
+   * The read policy of a request path: the TTL as an upper bound, and the age bound
+   * (`maxStalenessSeconds` less the edge TTL of a cacheable class, never below 0). Outside every
+   * class (only without a model: the model always has a "/*" class) the default TTL bounds both.
+   */
+  policyFor(path: string): ReadPolicy {
     const match = this.classes.find((c) => c.re.test(path));
-    return match ? match.appCacheTtlSeconds : this.defaultTtlSeconds;
+    if (!match)
+      return { ttlSeconds: this.defaultTtlSeconds, maxAgeMs: this.defaultTtlSeconds * 1000, stalenessSeconds: this.defaultTtlSeconds };
+    return {
+      ttlSeconds: match.appCacheTtlSeconds,
+      maxAgeMs: Math.max(0, match.maxStalenessSeconds - match.edgeSeconds) * 1000,
+      stalenessSeconds: match.maxStalenessSeconds,
+    };
   }
 
   get loaded(): boolean {

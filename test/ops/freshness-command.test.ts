@@ -34,6 +34,20 @@ describe('loadbearing freshness', () => {
     expect(result.stdout).toContain('| api | `/api/*` | no | 0 |');
   });
 
+  it('prints, per class, what a client sees while a replica lags', async () => {
+    const result = await run(['freshness', '--env', 'prod']);
+    expect(result.stdout).toContain('While a replica lags (prod):');
+    expect(result.stdout).toContain(
+      '| api | a replica while its lag is under 29 s (measured every 1000 ms), then the writer | read at once: writes fence what they change until a replica has it | 30 s | 2 s |',
+    );
+    expect(result.stdout).toContain('| forms | the writer only | always current | 0 (current) | not cached |');
+    const tight = await run(['freshness', '--env', 'prod', '--json']);
+    const api = (JSON.parse(tight.stdout) as { classes: { class: string; whileReplicaLags: { notFoundCached: string } }[] }).classes.find(
+      (c) => c.class === 'api',
+    );
+    expect(api?.whileReplicaLags.notFoundCached).toBe('2 s');
+  });
+
   it('prints JSON for scripts', async () => {
     const result = await run(['freshness', '--env', 'dev', '--json']);
     const json = JSON.parse(result.stdout) as { environment: string; edgeEnabled: boolean; classes: { class: string }[] };

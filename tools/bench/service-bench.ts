@@ -91,6 +91,9 @@ function peakRssMiB(pid: number): number {
 }
 
 /** One closed-loop phase with autocannon; latencies recorded per response in microseconds (HdrHistogram). */
+/** Items the uncached read rotates over: more than a phase's requests per second, so each is revalidated at most once a second (REVALIDATE_FLOOR_MS) and every read misses. */
+export const UNCACHED_ITEMS = 20_000;
+
 export async function load(
   url: string,
   kase: ServiceCase,
@@ -98,6 +101,7 @@ export async function load(
   seconds: number,
   connections: number,
   tag: string,
+  uncached: { readonly first: number; readonly count: number } = { first: 1, count: 1 },
 ): Promise<LoadStats> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   let n = 0;
@@ -111,7 +115,16 @@ export async function load(
           // A unique key per request: every write is a first attempt, never a replay.
           setupRequest: (req: LoadRequest) => ({ ...req, headers: { ...req.headers, 'idempotency-key': `bench-${tag}-${++n}` } }),
         }
-      : { method: 'GET' as const, path: `/api/items/${itemId}`, headers: kase === 'uncached-read' ? { 'cache-control': 'no-cache' } : {} };
+      : kase === 'uncached-read'
+        ? {
+            // `no-cache` revalidates at most once a second per key (ADR 0010): the read rotates
+            // over UNCACHED_ITEMS items, so each request is a miss that queries the replica.
+            method: 'GET' as const,
+            path: `/api/items/${uncached.first}`,
+            headers: { 'cache-control': 'no-cache' },
+            setupRequest: (req: LoadRequest) => ({ ...req, path: `/api/items/${uncached.first + (n++ % uncached.count)}` }),
+          }
+        : { method: 'GET' as const, path: `/api/items/${itemId}`, headers: {} };
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon({ url, connections, duration: seconds, requests: [request], timeout: 10 }, (error, r) =>
       error ? reject(error) : resolve(r),
@@ -174,6 +187,17 @@ export async function runServiceBench(o: ServiceBenchOptions): Promise<ServiceBe
       body: JSON.stringify({ sku: 'bench-1', name: 'Bench item', priceCents: 1999, category: 'bench' }),
     });
     const itemId = ((await created.json()) as { id: string }).id;
+    // The items the uncached read rotates over, straight into the writer.
+    const admin = await stack.postgres.admin();
+    const uncached = await admin
+      .query<{ first: string }>(
+        `INSERT INTO items (category_id, sku, name, price_cents)
+         SELECT (SELECT id FROM categories WHERE name = 'bench'), 'bench-u-' || g, 'Bench ' || g, g FROM generate_series(1, $1) g
+         RETURNING id::text AS first`,
+        [UNCACHED_ITEMS],
+      )
+      .then(({ rows }) => ({ first: Math.min(...rows.map((r) => Number(r.first))), count: UNCACHED_ITEMS }))
+      .finally(() => admin.end());
     // The item is on the replica and in the cache before anything is measured.
     for (let i = 0; i < 50; i++) {
       const r = await fetch(`${service.url}/api/items/${itemId}`);
@@ -195,7 +219,7 @@ export async function runServiceBench(o: ServiceBenchOptions): Promise<ServiceBe
           // Round 0 is the warm-up (JIT, pools, cache), shorter and not recorded.
           const seconds = round === 0 ? Math.min(2, o.secondsPerPhase) : o.secondsPerPhase;
           const cpu0 = cpuSeconds(server.process.pid);
-          const l = await load(server.url, kase, itemId, seconds, o.connections, `${label}-${round}`);
+          const l = await load(server.url, kase, itemId, seconds, o.connections, `${label}-${round}`, uncached);
           const s = { ...l, cpuUsPerRequest: l.requests ? ((cpuSeconds(server.process.pid) - cpu0) / l.requests) * 1e6 : 0 };
           if (round > 0) runs.set(`${kase}/${label}`, [...(runs.get(`${kase}/${label}`) ?? []), s]);
           o.log(

@@ -79,7 +79,11 @@ export const alarmSettingsSchema = z
         'Free storage below this % of database.allocatedStorageGiB (the initial size): with storage autoscaling it fires only when autoscaling is not keeping up or has reached maxAllocatedStorageGiB.',
       ),
     dbConnectionsPercent: int(1, 100).default(80).describe('DB connections above this % of the computed max_connections.'),
-    replicaLagSeconds: int(1, 86_400).default(30).describe('Read replica lag.'),
+    replicaLagSeconds: int(1, 86_400)
+      .optional()
+      .describe(
+        "Read replica lag above this fires the replica-lag alarm. @default - the tightest staleness of a content class that may read a replica (the smallest edge.freshness maxStalenessSeconds above 0): past it the app sends that class's reads to the writer.",
+      ),
     cacheEngineCpuPercent: int(1, 100)
       .default(80)
       .describe(
@@ -149,3 +153,20 @@ export const alarmSettingsSchema = z
 
 export type AlarmSettings = z.output<typeof alarmSettingsSchema>;
 export type AlarmSettingsInput = z.input<typeof alarmSettingsSchema>;
+
+/** The replica-lag threshold when no content class reads replicas (every maxStalenessSeconds is 0). */
+export const DEFAULT_REPLICA_LAG_ALARM_SECONDS = 30;
+
+/**
+ * The replica-lag alarm's threshold: `alarms.replicaLagSeconds` when set, else the tightest
+ * staleness of a content class that may read a replica. Past it the app reads that class from
+ * the writer (service/src/db.ts), so the alarm marks the moment the writer takes the replicas' load.
+ */
+export function replicaLagAlarmSeconds(config: {
+  readonly alarms: { readonly replicaLagSeconds?: number };
+  readonly edge: { readonly freshness: readonly { readonly maxStalenessSeconds: number }[] };
+}): number {
+  if (config.alarms.replicaLagSeconds !== undefined) return config.alarms.replicaLagSeconds;
+  const bounds = config.edge.freshness.map((c) => c.maxStalenessSeconds).filter((s) => s > 0);
+  return bounds.length > 0 ? Math.min(86_400, ...bounds) : DEFAULT_REPLICA_LAG_ALARM_SECONDS;
+}

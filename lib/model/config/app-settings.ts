@@ -160,6 +160,11 @@ export const appSettingsSchema = z
       .describe(
         'Cache client connections per instance, shared out over its workers (at least two each: one to the primary, one to the reader endpoint); sizes the cache-connections alarm.',
       ),
+    replicaLagSampleMs: int(100, 60_000)
+      .default(1000)
+      .describe(
+        "How often each worker measures every replica's lag (WAL replay position and time against the writer's): one small query on the writer and one per replica per interval, never per request. Every class's maxStalenessSeconds must be longer (EC-25).",
+      ),
     retryMaxAttempts: int(1, 10)
       .default(3)
       .describe('Attempts per downstream call (DB, cache, APIs), with exponential backoff and full jitter.'),

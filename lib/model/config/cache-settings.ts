@@ -38,6 +38,11 @@ export const cacheSettingsSchema = z
         '`reserved-memory-percent`: memory kept back for replication buffers and forks, so snapshots and failovers do not push the node into swap.',
       ),
     defaultTtlSeconds: int(1, 31_536_000).default(300).describe('Default TTL the app puts on entries (handed to the app).'),
+    negativeTtlSeconds: int(0, 3600)
+      .default(2)
+      .describe(
+        'How long the app caches a not-found answer (0: never), so a hot missing key costs one query per this interval, not one per request; a create through the app clears it. At most the staleness of every class the app caches (EC-26).',
+      ),
     snapshotRetentionDays: int(0, 35).default(7).describe('Daily snapshot retention (0 = no snapshots).'),
     slowLogRetentionDays: logRetentionDays.default(365).describe('Retention of the slow log in CloudWatch Logs.'),
     port: int(1024, 65535).default(6379).describe('Cache port.'),

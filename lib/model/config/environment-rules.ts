@@ -553,4 +553,54 @@ export const ENVIRONMENT_RULES: readonly EnvironmentRule[] = [
       }
     },
   },
+  {
+    id: 'EC-25',
+    topic: 'app',
+    title: 'Every staleness bound is longer than the lag sampling interval',
+    rationale:
+      "The app knows a replica's lag as of its last sample plus the time since: a class allowing less than one interval could never read a replica.",
+    check(env, report) {
+      const sample = env.app?.replicaLagSampleMs;
+      const classes = Array.isArray(env.edge?.freshness) ? env.edge.freshness : [];
+      if (!isNum(sample)) return;
+      classes.forEach((c, i) => {
+        if (c && isNum(c.maxStalenessSeconds) && c.maxStalenessSeconds > 0 && c.maxStalenessSeconds * 1000 <= sample) {
+          report(
+            ['edge', 'freshness', i, 'maxStalenessSeconds'],
+            c.maxStalenessSeconds,
+            `content class "${c.name}" allows ${c.maxStalenessSeconds * 1000} ms of staleness, not more than app.replicaLagSampleMs (${sample} ms): the app measures replica lag only that often`,
+            `lower app.replicaLagSampleMs below ${c.maxStalenessSeconds * 1000}, raise edge.freshness[${i}].maxStalenessSeconds, or set it to 0 (the writer answers every read of the class).`,
+          );
+        }
+      });
+    },
+  },
+  {
+    id: 'EC-26',
+    topic: 'app',
+    title: "The negative cache stays within every cached class's staleness",
+    rationale:
+      'A not-found answer cached longer than a class allows would hide an item created outside this app (another service, a restore) for longer than the freshness model promises.',
+    check(env, report) {
+      const negative = env.cache?.negativeTtlSeconds;
+      const classes = Array.isArray(env.edge?.freshness) ? env.edge.freshness : [];
+      if (!isNum(negative)) return;
+      classes.forEach((c, i) => {
+        if (
+          c &&
+          isNum(c.appCacheTtlSeconds) &&
+          c.appCacheTtlSeconds > 0 &&
+          isNum(c.maxStalenessSeconds) &&
+          negative > c.maxStalenessSeconds
+        ) {
+          report(
+            ['cache', 'negativeTtlSeconds'],
+            negative,
+            `is longer than edge.freshness[${i}].maxStalenessSeconds (${c.maxStalenessSeconds} s) of content class "${c.name}", which the app caches`,
+            `lower cache.negativeTtlSeconds to ${c.maxStalenessSeconds} or less, or raise edge.freshness[${i}].maxStalenessSeconds.`,
+          );
+        }
+      });
+    },
+  },
 ];

@@ -579,6 +579,11 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
       fault: 'one-shot',
     }),
   },
+  'replica-lag': {
+    drill: 'none',
+    reason:
+      "FIS has no action that pauses a replica's replay, and RDS lets no one call pg_wal_replay_pause; the proving ground pauses a local streaming replica and judges every read's age",
+  },
   'client-retries': {
     drill: 'none',
     reason:

@@ -15,6 +15,7 @@ export const FAILURE_MODE_IDS = [
   'cpu-stress',
   'db-failover',
   'replica-loss',
+  'replica-lag',
   'dependency-latency',
   'cache-loss',
   'client-retries',

@@ -294,6 +294,33 @@ const modes: readonly FailureMode[] = [
     ],
   },
   {
+    id: 'replica-lag',
+    title: 'A read replica falls behind',
+    failure:
+      'A read replica keeps running but stops keeping up (a long query holding replay, heavy writes, an I/O-starved replica): its data gets older while it answers.',
+    mitigation: {
+      summary:
+        "The app measures each replica's lag every app.replicaLagSampleMs and sends a class's reads to the writer pool once the lag would break the class's maxStalenessSeconds; writes fence what they change, so clients read their own writes (ADR 0010).",
+      configKeys: ['app.replicaLagSampleMs', 'edge.freshness', 'cache.negativeTtlSeconds', 'alarms.replicaLagSeconds'],
+    },
+    invariants: ['CB-1', 'FR-1'],
+    expectedAlarms: ['db-replica-*-lag'],
+    applies: (c) =>
+      c.database.readReplicas >= 1
+        ? { applies: true, reason: `${c.database.readReplicas} read replica(s)` }
+        : { applies: false, reason: 'database.readReplicas is 0: reads already go to the writer' },
+    impactBudget: (c) => ({
+      max5xxRatePercent: c.alarms.http5xxRatePercent,
+      recoverySeconds: c.app.requestTimeoutSeconds,
+      derivation:
+        "No read is older than its class's maxStalenessSeconds and every client reads its own writes; the writer takes the lagging replica's reads within its pool (CB-1); errors stay under alarms.http5xxRatePercent.",
+    }),
+    runbook: [
+      'Check the lag the app measures (`/readyz` replicaLag, metric AppReplicaLag) against RDS ReplicaLag; look for long queries on the replica (hot_standby_feedback, max_standby_streaming_delay) and for write bursts on the writer.',
+      'While it lags, the writer takes the reads (ReplicaLagFallbacks): watch its CPU and connections.',
+    ],
+  },
+  {
     id: 'dependency-latency',
     title: 'The database path gets slow',
     failure: 'Network latency to the database rises (a degraded network path, a noisy neighbour), so every query takes longer.',

@@ -45,6 +45,11 @@ export const LOCAL_REHEARSALS: Readonly<Record<FailureModeId, LocalRehearsal>> =
       'the PostgreSQL writer stops abruptly (immediate shutdown: every connection dropped) and starts again after the scaled failover time',
   },
   'replica-loss': { scenario: 'replica-loss', fault: 'the streaming replica stops, then starts again and catches up' },
+  'replica-lag': {
+    scenario: 'replica-lag',
+    fault:
+      "the replica's replay is paused (pg_wal_replay_pause) for longer than the tightest class's staleness, then resumed; writes keep coming through the app and straight to the writer",
+  },
   'dependency-latency': {
     scenario: 'dependency-latency',
     fault: 'a delaying TCP proxy in front of the writer and the replica adds latency in both directions',

@@ -62,7 +62,9 @@ describe.skipIf(unavailable !== undefined)('reference service: API, data, idempo
       expect((await call(`${svc.url}/api/items/${id}`)).body.priceCents).toBe(100);
       // ... and it was the cache that answered, not a replica still behind the UPDATE.
       await expect.poll(() => svc.metric('CacheHits'), { timeout: 3000 }).toBeGreaterThan(hitsBefore);
-      // ... an uncached read shows the new one, and a write through the service invalidates.
+      // ... a client's no-cache revalidates an entry older than REVALIDATE_FLOOR_MS (1 s: younger
+      // ones count as just revalidated), so it shows the new one; a write through the service invalidates.
+      await new Promise((r) => setTimeout(r, 1000));
       expect((await call(`${svc.url}/api/items/${id}`, { headers: { 'cache-control': 'no-cache' } })).body.priceCents).toBe(999);
       const updated = await call(`${svc.url}/api/items/${id}/price`, { method: 'PUT', json: { priceCents: 250 } });
       expect(updated).toMatchObject({ status: 200, body: { priceCents: 250 } });

@@ -69,7 +69,10 @@ describe.skipIf(unavailable !== undefined)('reference service under faults', () 
       const answers = await Promise.all(
         Array.from({ length: 30 }, () => call(`${svc.url}/api/items/${itemId}`, { headers: { 'cache-control': 'no-cache' } })),
       );
-      expect(answers.map((a) => a.status)).toEqual(Array(30).fill(200));
+      expect(
+        answers.map((a) => a.status),
+        JSON.stringify(answers.find((a) => a.status !== 200)?.body),
+      ).toEqual(Array(30).fill(200));
       await expect.poll(() => svc.metric('ReplicaFallbacks'), { timeout: 3000 }).toBeGreaterThan(before);
       const admin = await stack.postgres.admin();
       try {

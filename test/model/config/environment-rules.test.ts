@@ -314,6 +314,30 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
       [/the canary sends up to 6 requests in 5 minutes \(2 a run, a run every 2 min\)/],
     ],
   ],
+  'EC-25': [
+    [
+      'a staleness bound not longer than the lag sampling interval (0, the writer only, is fine)',
+      env('dev', { app: { replicaLagSampleMs: 29_000 } }),
+      env('dev', { app: { replicaLagSampleMs: 30_000 } }),
+      [
+        /dev\.edge\.freshness\[1\]\.maxStalenessSeconds = 30/,
+        /"api" allows 30000 ms of staleness, not more than app\.replicaLagSampleMs \(30000 ms\)/,
+        /lower app\.replicaLagSampleMs below 30000/,
+      ],
+    ],
+  ],
+  'EC-26': [
+    [
+      'a negative cache longer than a cached class allows',
+      env('dev', { cache: { negativeTtlSeconds: 30 } }),
+      env('dev', { cache: { negativeTtlSeconds: 31 } }),
+      [
+        /dev\.cache\.negativeTtlSeconds = 31/,
+        /longer than edge\.freshness\[1\]\.maxStalenessSeconds \(30 s\) of content class "api"/,
+        /lower cache\.negativeTtlSeconds to 30 or less/,
+      ],
+    ],
+  ],
 };
 
 describe('the environment rules', () => {

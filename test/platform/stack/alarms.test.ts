@@ -3,6 +3,7 @@ import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AlarmComponent, IAlarmNamingStrategy } from '../../../constructs/alarm-naming';
+import { replicaLagAlarmSeconds } from '../../../lib/model/config/alarm-settings';
 import { BUILTIN_ENVIRONMENTS } from '../../../lib/model/config/builtin-environments';
 import { azLossFloor } from '../../../lib/model/config/capacity';
 import { isConfigError } from '../../../lib/model/config/config-error';
@@ -162,8 +163,10 @@ describe('thresholds derive from the same config as sizing, scaling and timeouts
       EvaluationPeriods: 10,
       DatapointsToAlarm: 10,
       TreatMissingData: 'breaching',
-      Threshold: alarms.replicaLagSeconds,
+      // Derived: the tightest class that may read a replica is "api", 30 s.
+      Threshold: replicaLagAlarmSeconds(prodConfig),
     });
+    expect(replicaLagAlarmSeconds(prodConfig)).toBe(30);
     expect(alarm(prod, 'db-writer-transaction-ids')).toMatchObject({ EvaluationPeriods: 1, DatapointsToAlarm: 1, Threshold: 1e9 });
     expect(alarm(prod, 'cache-replication-lag')).toMatchObject({ EvaluationPeriods: 15, DatapointsToAlarm: 15 });
   });
