@@ -27,3 +27,4 @@ export * from './service-health';
 export * from './settings-types';
 export * from './stateful-protection';
 export * from './web-acl';
+export * from './zonal-autoshift';

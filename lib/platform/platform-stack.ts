@@ -17,6 +17,7 @@ import { SecurityGroups } from '../../constructs/security-groups';
 import { ServiceDashboard, type DashboardSection } from '../../constructs/service-dashboard';
 import { ServiceHealth } from '../../constructs/service-health';
 import { WebAcl } from '../../constructs/web-acl';
+import { ZonalAutoshift } from '../../constructs/zonal-autoshift';
 import { Edge } from '../../constructs/edge';
 import { EdgeDns } from '../../constructs/edge-dns';
 import { FailureDrills } from '../../constructs/failure-drills';
@@ -142,6 +143,8 @@ export class PlatformStack extends Stack {
   public readonly edgeDns?: EdgeDns;
   /** The AWS FIS drills; undefined where `failureDrills.enabled` is false. */
   public readonly failureDrills?: FailureDrills;
+  /** Zonal autoshift of the load balancer; undefined where `zonal.autoshift.enabled` is false. */
+  public readonly zonalAutoshift?: ZonalAutoshift;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     const { config } = props;
@@ -200,6 +203,7 @@ export class PlatformStack extends Stack {
       alarms,
       minHealthyHosts: Math.max(1, azLossFloor(config.fleet.minCapacity, azs.length)),
       originVerifyHeader,
+      zonalShift: config.zonal.shift,
     });
     if (config.waf.enabled) {
       this.webAcl = new WebAcl(this, 'WebAcl', {
@@ -260,6 +264,7 @@ export class PlatformStack extends Stack {
       release: { alarmNamePrefix: naming.prefix, metricsStackName: config.stackName, settings: config.delivery.releaseAlarms },
       delivery: delivery.mode,
       notificationsTopic: this.alarmTopics.warning,
+      zonalShift: config.zonal.shift,
       alarms,
       appEnvironment: appEnvironment(config, {
         dbWriterHost: this.database.writerEndpoint.host,
@@ -396,6 +401,15 @@ export class PlatformStack extends Stack {
       sections: this.dashboardSections(alarms),
     });
 
+    if (config.zonal.autoshift.enabled) {
+      this.zonalAutoshift = new ZonalAutoshift(this, 'ZonalAutoshift', {
+        resourceArn: this.loadBalancer.loadBalancer.loadBalancerArn,
+        settings: config.zonal.autoshift,
+        outcomeAlarms: this.practiceRunAlarms(config, alarms, 'outcomeAlarms'),
+        blockingAlarms: this.practiceRunAlarms(config, alarms, 'blockingAlarms'),
+      });
+    }
+
     const unknown = alarms.unknownKeys();
     if (unknown.length > 0) {
       throw new ConfigError(
@@ -490,6 +504,37 @@ export class PlatformStack extends Stack {
     });
     if (problems.length > 0) throw new ConfigError(problems, `environment ${config.name}`);
     return names;
+  }
+
+  /**
+   * The alarms of zonal.autoshift.outcomeAlarms or .blockingAlarms: each key must be a metric alarm
+   * of the stack. Composites are refused: ARC's ControlCondition takes "an Amazon CloudWatch alarm"
+   * by ARN and no AWS page says a composite is evaluated
+   * (https://docs.aws.amazon.com/arc-zonal-shift/latest/api/API_ControlCondition.html); the
+   * stack's alarms are in the resource's Region, as ARC requires.
+   */
+  private practiceRunAlarms(
+    config: EnvironmentConfig,
+    factory: AlarmFactory,
+    field: 'outcomeAlarms' | 'blockingAlarms',
+  ): cloudwatch.IAlarm[] {
+    const problems: { path: string; value: string; rule: string; fix: string }[] = [];
+    const metricKeys = factory.alarms.filter((a) => a.alarm instanceof cloudwatch.Alarm).map((a) => a.key);
+    const found = config.zonal.autoshift[field].flatMap((key, i) => {
+      const alarm = factory.find(key);
+      if (alarm && alarm.alarm instanceof cloudwatch.Alarm) return [alarm.alarm];
+      problems.push({
+        path: `environments.${config.name}.zonal.autoshift.${field}[${i}]`,
+        value: JSON.stringify(key),
+        rule: alarm
+          ? 'is a composite alarm: ARC practice runs take CloudWatch alarms by ARN and no AWS page says a composite is evaluated'
+          : 'no metric alarm of the stack has this key',
+        fix: `use metric alarm keys, e.g. ${metricKeys.filter((k) => k.startsWith('alb-')).join(', ')}.`,
+      });
+      return [];
+    });
+    if (problems.length > 0) throw new ConfigError(problems, `environment ${config.name}`);
+    return found;
   }
 
   /**

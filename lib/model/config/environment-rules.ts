@@ -14,6 +14,7 @@ export const ENVIRONMENT_RULE_TOPICS = {
   dns: 'DNS',
   app: 'App timeouts',
   drills: 'Failure drills',
+  zonal: 'Zonal shift',
 } as const;
 export type EnvironmentRuleTopic = keyof typeof ENVIRONMENT_RULE_TOPICS;
 
@@ -478,6 +479,61 @@ export const ENVIRONMENT_RULES: readonly EnvironmentRule[] = [
           replicas,
           `${env.stage} needs at least 1 cache replica for Multi-AZ automatic failover`,
           'set cache.replicasPerShard to 1 or more.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-23',
+    topic: 'zonal',
+    title: 'Zonal shift needs two or more AZs',
+    rationale:
+      // "Zonal shift won't work for single-AZ target groups":
+      // https://docs.amazonaws.cn/en_us/r53recovery/latest/dg/arc-zonal-shift.resource-types.app-load-balancers.md
+      'A zonal shift moves traffic to the other AZs: with one AZ there is nowhere to go, and ARC does not shift a single-AZ target group.',
+    check(env, report) {
+      const azs = azsOf(env);
+      if (env.zonal?.shift === true && azs.length < 2) {
+        report(
+          ['zonal', 'shift'],
+          true,
+          `needs 2 or more availability zones, the environment has ${azs.length}: a zonal shift moves traffic to the other AZs, and ARC does not shift a single-AZ target group`,
+          'list 2 or more availabilityZones (3 keeps two AZs after a shift), or set zonal.shift to false.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-24',
+    topic: 'zonal',
+    title: 'Autoshift needs zonal shift',
+    rationale:
+      'ARC autoshifts only resources registered for zonal shift: without the load balancer attribute the autoshift configuration fails at deploy.',
+    check(env, report) {
+      if (env.zonal?.autoshift?.enabled === true && env.zonal.shift === false) {
+        report(
+          ['zonal', 'autoshift', 'enabled'],
+          true,
+          'autoshift needs zonal.shift: ARC autoshifts only a load balancer registered for zonal shift (zonal_shift.config.enabled), and the deploy would fail',
+          'set zonal.shift to true, or zonal.autoshift.enabled to false.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-25',
+    topic: 'zonal',
+    title: 'Autoshift only with the AZ-loss headroom',
+    rationale:
+      "Practice runs shift real traffic away from an AZ about weekly; only the AZ-loss invariant (AZ-1: the other AZs' minimum carries the baseline) makes that safe.",
+    check(env, report) {
+      const optOuts = Array.isArray(env.invariants?.optOut) ? env.invariants.optOut : [];
+      if (env.zonal?.autoshift?.enabled === true && optOuts.some((o) => o?.rule === 'AZ-1')) {
+        report(
+          ['zonal', 'autoshift', 'enabled'],
+          true,
+          'autoshift runs weekly practice shifts on real traffic, which is safe only while the fleet keeps the AZ-loss headroom, and invariant AZ-1 is opted out',
+          'size the fleet for AZ-1 and remove its opt-out, or set zonal.autoshift.enabled to false.',
         );
       }
     },

@@ -13,6 +13,7 @@ import { dnsSettingsSchema } from './dns-settings';
 import { policySettingsSchema } from './policy-settings';
 import { failureDrillSettingsSchema } from './failure-drill-settings';
 import { reviewSettingsSchema } from './review-settings';
+import { zonalSettingsSchema } from './zonal-settings';
 import { AWS_REGIONS } from './aws-limits';
 import { closest } from './config-error';
 import { ALWAYS, matching, violation } from './schema-helpers';
@@ -156,6 +157,7 @@ export const environmentFieldsSchema = z.strictObject({
   dns: dnsSettingsSchema.prefault({}),
   failureDrills: failureDrillSettingsSchema.prefault({}),
   delivery: deliverySettingsSchema.prefault({}),
+  zonal: zonalSettingsSchema.prefault({}),
   policies: policySettingsSchema.prefault({}),
   invariants: z
     .strictObject({

@@ -3,7 +3,7 @@ import { BUILTIN_ENVIRONMENTS } from '../../../lib/model/config/builtin-environm
 import { isConfigError } from '../../../lib/model/config/config-error';
 import { ENVIRONMENT_RULES, type EnvironmentRule } from '../../../lib/model/config/environment-rules';
 import { environmentRulesReference } from '../../../lib/model/config/environment-rules-reference';
-import { environmentFieldsSchema, type Stage } from '../../../lib/model/config/environment-schema';
+import { environmentFieldsSchema, type EnvironmentFields, type Stage } from '../../../lib/model/config/environment-schema';
 import { deepMerge, resolveEnvironments } from '../../../lib/model/config/load-config';
 import { STAGE_PRESETS } from '../../../lib/model/config/stage-presets';
 
@@ -35,10 +35,13 @@ function problemsOf(envs: Envs): string | undefined {
 /** What one rule alone reports on the (only) environment, parsed field by field as the schema does before its rules. */
 function ruleReports(rule: EnvironmentRule, envs: Envs): string[] {
   const [raw] = Object.values(envs) as Record<string, unknown>[];
-  const parsed = environmentFieldsSchema.safeParse(deepMerge(STAGE_PRESETS[raw.stage as Stage], raw));
-  if (!parsed.success) throw new Error(`the fields alone fail: ${parsed.error.message}`);
+  const merged = deepMerge(STAGE_PRESETS[raw.stage as Stage], raw);
+  const parsed = environmentFieldsSchema.safeParse(merged);
+  // A rule also runs when a field already failed (ALWAYS in schema-helpers.ts): EC-23 guards a
+  // value the field's own schema refuses too, so it sees the unparsed fields.
+  if (!parsed.success && rule.id !== 'EC-23') throw new Error(`the fields alone fail: ${parsed.error.message}`);
   const reports: string[] = [];
-  rule.check(parsed.data, (_path, _value, message) => reports.push(message));
+  rule.check(parsed.success ? parsed.data : (merged as EnvironmentFields), (_path, _value, message) => reports.push(message));
   return reports;
 }
 
@@ -259,6 +262,30 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
       env('dev', { cache: { replicasPerShard: 0 } }),
       env('prod', { cache: { replicasPerShard: 0 } }),
       [/prod\.cache\.replicasPerShard = 0/, /at least 1 cache replica/],
+    ],
+  ],
+  'EC-23': [
+    [
+      'zonal shift with one AZ',
+      env('dev', { zonal: { shift: true } }),
+      env('dev', { availabilityZones: ['us-east-1a'], zonal: { shift: true } }),
+      [/dev\.zonal\.shift = true/, /needs 2 or more availability zones, the environment has 1/],
+    ],
+  ],
+  'EC-24': [
+    [
+      'autoshift on a load balancer not registered for zonal shift',
+      env('prod', { zonal: { shift: false, autoshift: { enabled: false } } }),
+      env('prod', { zonal: { shift: false } }),
+      [/prod\.zonal\.autoshift\.enabled = true/, /autoshift needs zonal\.shift/],
+    ],
+  ],
+  'EC-25': [
+    [
+      'autoshift without the AZ-loss headroom',
+      env('prod', {}),
+      env('prod', { invariants: { optOut: [{ rule: 'AZ-1', reason: 'this fleet is too small to lose an AZ, accepted by the team' }] } }),
+      [/prod\.zonal\.autoshift\.enabled = true/, /invariant AZ-1 is opted out/],
     ],
   ],
 };
