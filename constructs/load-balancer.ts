@@ -172,13 +172,14 @@ export class LoadBalancer extends Construct {
           : elbv2.TargetGroupLoadBalancingAlgorithmType.LEAST_OUTSTANDING_REQUESTS,
       slowStart: settings.slowStartSeconds > 0 ? Duration.seconds(settings.slowStartSeconds) : undefined,
       deregistrationDelay: Duration.seconds(settings.deregistrationDelaySeconds),
-      // Cross-zone on, explicitly (docs/adr/0009-cross-zone-and-per-az-signals.md): every LB node
+      // With zonal shift, cross-zone on, explicitly (docs/adr/0009-cross-zone-and-per-az-signals.md;
+      // without it, the default is the same: the load balancer's, which is on): every LB node
       // spreads requests over the healthy targets of every AZ, so an AZ with fewer instances is
       // not overloaded, and a zonal shift still stops the other nodes from routing to the shifted
       // AZ (https://aws.amazon.com/blogs/networking-and-content-delivery/using-cross-zone-load-balancing-with-zonal-shift).
       // Target groups may turn it off; an ALB itself always has it on
       // (https://docs.aws.amazon.com/en_en/elasticloadbalancing/latest/application/disable-cross-zone.html).
-      crossZoneEnabled: true,
+      crossZoneEnabled: props.zonalShift ? true : undefined,
       healthCheck: {
         path: settings.healthCheck.path,
         protocol: elbv2.Protocol.HTTP,

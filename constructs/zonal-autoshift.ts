@@ -1,7 +1,11 @@
 import * as arczonalshift from 'aws-cdk-lib/aws-arczonalshift';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import type { AutoshiftSettings } from '../lib/model/config/zonal-settings';
+import { acknowledge } from './acknowledge';
+import type { AlarmFactory } from './alarm-factory';
+import type { LoadBalancer } from './load-balancer';
 
 export interface ZonalAutoshiftProps {
   /** The ARN of a resource registered for zonal shift (the ALB with `zonal_shift.config.enabled`). */
@@ -33,6 +37,47 @@ export interface ZonalAutoshiftProps {
  */
 export class ZonalAutoshift extends Construct {
   public readonly configuration: arczonalshift.CfnZonalAutoshiftConfiguration;
+
+  /**
+   * `alb-practice-run-outcome`: what users see, in one alarm, because the practice run
+   * configuration takes one outcome alarm in CloudFormation (PRACTICE_RUN_LIMITS). 1 when the
+   * 5xx of the balancer and the app reach alarms.http5xxRatePercent of the requests, or the p99
+   * target response time reaches alarms.latencyP99Seconds; only the documented operators of
+   * metric math (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html),
+   * a missing 5xx count reading 0. It notifies no one: the regional alarms page for the same signals.
+   */
+  public static outcomeAlarm(lb: LoadBalancer, factory: AlarmFactory): cloudwatch.Alarm {
+    const s = factory.settings;
+    const alb = lb.loadBalancer;
+    const alarm = factory.alarm(lb, 'PracticeRunOutcomeAlarm', {
+      component: 'alb',
+      signal: 'practice-run-outcome',
+      severity: 'warning',
+      metric: new cloudwatch.MathExpression({
+        expression: `((e + t) >= (${s.http5xxRatePercent / 100} * r)) OR (l >= ${s.latencyP99Seconds})`,
+        usingMetrics: {
+          e: alb.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum' }),
+          t: lb.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum' }),
+          r: alb.metrics.requestCount({ statistic: 'Sum' }),
+          l: lb.targetGroup.metrics.targetResponseTime({ statistic: 'p99' }),
+        },
+        label: 'users see 5xx or p99 above the thresholds',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      notify: false,
+      description: `Practice-run outcome of zonal autoshift: 5xx of the load balancer and the app at or above ${s.http5xxRatePercent}% of requests, or p99 at or above ${s.latencyP99Seconds} s. In ALARM during a practice run, ARC ends it and marks it FAILED: the other AZs could not carry the load.`,
+      recommendation: 'none (zonal autoshift practice-run outcome alarm)',
+    });
+    acknowledge(
+      alarm,
+      'The outcome alarm of the zonal autoshift practice runs: ARC acts on it. The regional ALB alarms page for the same signals, once.',
+      'NIST.800.53.R5::NIST.800.53.R5-CloudWatchAlarmAction',
+      'cdk-validator-cfnguard::cloudwatch_alarm_action_check',
+    );
+    return alarm;
+  }
 
   constructor(scope: Construct, id: string, props: ZonalAutoshiftProps) {
     super(scope, id);

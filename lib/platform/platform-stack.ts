@@ -18,6 +18,7 @@ import { ServiceDashboard, type DashboardSection } from '../../constructs/servic
 import { ServiceHealth } from '../../constructs/service-health';
 import { WebAcl } from '../../constructs/web-acl';
 import { ZonalAutoshift } from '../../constructs/zonal-autoshift';
+import { ZonalAlarms } from '../../constructs/zonal-alarms';
 import { Edge } from '../../constructs/edge';
 import { EdgeDns } from '../../constructs/edge-dns';
 import { FailureDrills } from '../../constructs/failure-drills';
@@ -143,6 +144,8 @@ export class PlatformStack extends Stack {
   public readonly edgeDns?: EdgeDns;
   /** The AWS FIS drills; undefined where `failureDrills.enabled` is false. */
   public readonly failureDrills?: FailureDrills;
+  /** The per-AZ alarms (ADR 0008); undefined where `zonal.alarms` is false. */
+  public readonly zonalAlarms?: ZonalAlarms;
   /** Zonal autoshift of the load balancer; undefined where `zonal.autoshift.enabled` is false. */
   public readonly zonalAutoshift?: ZonalAutoshift;
 
@@ -176,6 +179,12 @@ export class PlatformStack extends Stack {
     });
 
     const delivery = this.deliveryMode(config);
+    // The migration deploy changes the update policy only (docs/delivering.md): nothing zonal yet,
+    // the next ordinary deploy adds it.
+    const zonal =
+      delivery.mode === 'update-policy-only'
+        ? { ...config.zonal, shift: false, alarms: false, autoshift: { ...config.zonal.autoshift, enabled: false } }
+        : config.zonal;
     const naming = props.alarmNaming ?? this.createAlarmNaming(config);
     this.alarmTopics = new AlarmTopics(this, 'AlarmTopics', {
       emails: { critical: config.alarms.criticalEmails, warning: config.alarms.warningEmails },
@@ -203,7 +212,7 @@ export class PlatformStack extends Stack {
       alarms,
       minHealthyHosts: Math.max(1, azLossFloor(config.fleet.minCapacity, azs.length)),
       originVerifyHeader,
-      zonalShift: config.zonal.shift,
+      zonalShift: zonal.shift,
     });
     if (config.waf.enabled) {
       this.webAcl = new WebAcl(this, 'WebAcl', {
@@ -264,7 +273,7 @@ export class PlatformStack extends Stack {
       release: { alarmNamePrefix: naming.prefix, metricsStackName: config.stackName, settings: config.delivery.releaseAlarms },
       delivery: delivery.mode,
       notificationsTopic: this.alarmTopics.warning,
-      zonalShift: config.zonal.shift,
+      zonalShift: zonal.shift,
       alarms,
       appEnvironment: appEnvironment(config, {
         dbWriterHost: this.database.writerEndpoint.host,
@@ -292,6 +301,19 @@ export class PlatformStack extends Stack {
     });
     // Synth says which data the app alarms watch (`cdk synth` prints info annotations).
     Annotations.of(this).addInfo(appAlarms.describe(config.stackName));
+    if (zonal.alarms) {
+      // Before the service-health composites: a sick AZ is one of the fleet's causes.
+      this.zonalAlarms = new ZonalAlarms(this, 'ZonalAlarms', {
+        factory: alarms,
+        availabilityZones: azs,
+        settings: config.zonal,
+        source: appAlarms.source,
+        stackName: config.stackName,
+        loadBalancer: this.loadBalancer.loadBalancer,
+        targetGroup: this.loadBalancer.targetGroup,
+        configPath: `environments.${config.name}`,
+      });
+    }
     // A first create must not page: the alarms on what only the fleet produces (the ALB's target
     // metrics, the app's own metrics) are created once the fleet is in service, so their first
     // evaluation has data (alb-healthy-hosts-low treats missing data as breaching).
@@ -394,14 +416,9 @@ export class PlatformStack extends Stack {
       });
     }
 
-    this.serviceHealth = new ServiceHealth(this, 'ServiceHealth', { factory: alarms });
-    this.dashboard = new ServiceDashboard(this, 'Dashboard', {
-      dashboardName: config.stackName,
-      status: [this.serviceHealth.serviceHealth, ...Object.values(this.serviceHealth.causes)],
-      sections: this.dashboardSections(alarms),
-    });
-
-    if (config.zonal.autoshift.enabled) {
+    if (zonal.autoshift.enabled) {
+      // Created only where it is used, before the keys are resolved and the dashboard drawn.
+      if (config.zonal.autoshift.outcomeAlarms.includes('alb-practice-run-outcome')) ZonalAutoshift.outcomeAlarm(this.loadBalancer, alarms);
       this.zonalAutoshift = new ZonalAutoshift(this, 'ZonalAutoshift', {
         resourceArn: this.loadBalancer.loadBalancer.loadBalancerArn,
         settings: config.zonal.autoshift,
@@ -409,6 +426,17 @@ export class PlatformStack extends Stack {
         blockingAlarms: this.practiceRunAlarms(config, alarms, 'blockingAlarms'),
       });
     }
+
+    this.serviceHealth = new ServiceHealth(this, 'ServiceHealth', { factory: alarms });
+    this.dashboard = new ServiceDashboard(this, 'Dashboard', {
+      dashboardName: config.stackName,
+      status: [
+        this.serviceHealth.serviceHealth,
+        ...Object.values(this.serviceHealth.causes),
+        ...(this.zonalAlarms?.azs.map((a) => a.isolatedImpact) ?? []),
+      ],
+      sections: this.dashboardSections(alarms),
+    });
 
     const unknown = alarms.unknownKeys();
     if (unknown.length > 0) {
@@ -605,7 +633,13 @@ export class PlatformStack extends Stack {
       {
         title: 'Fleet',
         description: 'App instances: capacity against min/max, CPU against the scaling target.',
-        alarms: of((k) => k.startsWith('fleet-')),
+        alarms: of((k) => k.startsWith('fleet-') && !k.startsWith('fleet-az-')),
+      },
+      {
+        title: 'Availability Zones',
+        description:
+          'Per AZ (ADR 0008): availability and latency against the regional thresholds, and each AZ against every other (outliers). An AZ that is both: its isolated-impact composite (status row) fires; shift away from it.',
+        alarms: of((k) => k.startsWith('fleet-az-')),
       },
       {
         title: 'App',

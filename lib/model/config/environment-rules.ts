@@ -6,6 +6,9 @@ import { fleetTargetCount } from './failure-drill-settings';
 import { fleetBootTimingInput } from './fleet-settings';
 import { isNum } from './schema-helpers';
 
+/** AZs whose per-AZ outlier alarms fit in one metric-math alarm: 2 metrics per AZ, at most 10 (EC-26). */
+export const MAX_ZONAL_ALARM_AZS = 5;
+
 export const ENVIRONMENT_RULE_TOPICS = {
   network: 'Network',
   edge: 'Certificates and edge',
@@ -534,6 +537,24 @@ export const ENVIRONMENT_RULES: readonly EnvironmentRule[] = [
           true,
           'autoshift runs weekly practice shifts on real traffic, which is safe only while the fleet keeps the AZ-loss headroom, and invariant AZ-1 is opted out',
           'size the fleet for AZ-1 and remove its opt-out, or set zonal.autoshift.enabled to false.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-26',
+    topic: 'zonal',
+    title: 'The per-AZ outlier alarms fit in 10 metrics',
+    // The limit: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.md
+    rationale: 'An outlier alarm compares an AZ with every other one: 2 metrics per AZ, and a metric-math alarm reads at most 10.',
+    check(env, report) {
+      const azs = azsOf(env);
+      if (env.zonal?.alarms === true && azs.length > MAX_ZONAL_ALARM_AZS) {
+        report(
+          ['zonal', 'alarms'],
+          true,
+          `the per-AZ outlier alarms of ${azs.length} AZs would read ${2 * azs.length} metrics each; a metric-math alarm reads at most 10, so at most ${MAX_ZONAL_ALARM_AZS} AZs`,
+          `list at most ${MAX_ZONAL_ALARM_AZS} availabilityZones, or set zonal.alarms to false (the regional alarms remain).`,
         );
       }
     },

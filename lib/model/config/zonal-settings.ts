@@ -2,12 +2,17 @@ import { z } from 'zod';
 import { ALWAYS, int, violation } from './schema-helpers';
 
 /**
- * ARC's limits on a practice run configuration, checked at synth so that a config ARC would
- * refuse at deploy fails `cdk synth` instead:
- * - outcome alarms: 1 to 10 ("Minimum number of 1 item. Maximum number of 10 items",
- *   https://docs.aws.amazon.com/arc-zonal-shift/latest/api/API_PracticeRunConfiguration.md);
- *   the same page was read for blocking alarms, whose maximum the excerpt did not show: the
- *   platform holds them to the same 10.
+ * The limits on a practice run configuration, checked at synth so that a config the deploy would
+ * refuse fails `cdk synth` instead:
+ * - outcome alarms: 1, and blocking alarms: at most 1. ARC's API takes 1 to 10 outcome alarms
+ *   since 2025 ("Minimum number of 1 item. Maximum number of 10 items",
+ *   https://docs.aws.amazon.com/arc-zonal-shift/latest/api/API_PracticeRunConfiguration.md), but
+ *   the CloudFormation resource schema the platform's template validator carries (aws-cdk-lib's
+ *   @aws/cloudformation-validate, rule F3032) still allows one outcome alarm ("expected maximum
+ *   item count: 1"), and CloudFormation validates against that schema. The CloudFormation page
+ *   read did not show the counts of either list; blocking alarms are held to one likewise until
+ *   a schema says more. One alarm can watch several signals: the platform's default outcome alarm
+ *   (`alb-practice-run-outcome`) is one metric-math alarm over 5xx and p99.
  * - blocked dates: `YYYY-MM-DD` in UTC, 10 characters each, at most 15
  *   (https://docs.aws.amazon.com/ja_jp/AWSCloudFormation/latest/UserGuide/aws-properties-arczonalshift-zonalautoshiftconfiguration-practicerunconfiguration.html:
  *   "Minimum: 10 | 0, Maximum: 10 | 15").
@@ -17,14 +22,14 @@ import { ALWAYS, int, violation } from './schema-helpers';
  *   Their maximum count was not found: the platform holds them to the 15 of blocked dates.
  */
 export const PRACTICE_RUN_LIMITS = {
-  maxOutcomeAlarms: 10,
-  maxBlockingAlarms: 10,
+  maxOutcomeAlarms: 1,
+  maxBlockingAlarms: 1,
   maxBlockedDates: 15,
   maxBlockedWindows: 15,
 } as const;
 
-/** What users see during a practice run: errors from the balancer and the app, and p99 latency. */
-export const DEFAULT_OUTCOME_ALARMS = ['alb-elb-5xx-rate', 'alb-target-5xx-rate', 'alb-latency-p99'] as const;
+/** What users see during a practice run: 5xx of the balancer and the app, and p99 latency, in one alarm the stack creates with autoshift. */
+export const DEFAULT_OUTCOME_ALARMS = ['alb-practice-run-outcome'] as const;
 /** A practice run does not start while the fleet is below the AZ-loss floor. */
 export const DEFAULT_BLOCKING_ALARMS = ['alb-healthy-hosts-low'] as const;
 
@@ -78,12 +83,12 @@ export const autoshiftSettingsSchema = z
     outcomeAlarms: alarmKeys()
       .default([...DEFAULT_OUTCOME_ALARMS])
       .describe(
-        `Keys of this stack's metric alarms ("<component>-<signal>") that end a practice run when one fires, and mark it FAILED. Required by ARC (1-10). Composites are refused: no AWS page says ARC accepts them. @default ${JSON.stringify(DEFAULT_OUTCOME_ALARMS)}`,
+        `Keys of this stack's metric alarms ("<component>-<signal>") that end a practice run when one fires, and mark it FAILED. Exactly one: the CloudFormation schema takes one (ARC's API up to 10). Composites are refused: no AWS page says ARC accepts them. @default ${JSON.stringify(DEFAULT_OUTCOME_ALARMS)}`,
       ),
     blockingAlarms: alarmKeys()
       .default([...DEFAULT_BLOCKING_ALARMS])
       .describe(
-        `Keys of this stack's metric alarms that keep a practice run from starting while one is in ALARM (0-10). @default ${JSON.stringify(DEFAULT_BLOCKING_ALARMS)}: no practice run while the fleet is below its AZ-loss floor`,
+        `Keys of this stack's metric alarms that keep a practice run from starting while one is in ALARM (0-1). @default ${JSON.stringify(DEFAULT_BLOCKING_ALARMS)}: no practice run while the fleet is below its AZ-loss floor`,
       ),
     blockedDates: z
       .array(z.string())
@@ -102,8 +107,10 @@ export const autoshiftSettingsSchema = z
           ctx,
           [field],
           list.length,
-          `ARC takes at most ${max} ${what} per practice run configuration (${list.length} given)`,
-          `keep the ${max} that matter most.`,
+          `the practice run configuration takes at most ${max} ${what} (${list.length} given; see PRACTICE_RUN_LIMITS for the sources)`,
+          max === 1
+            ? 'name one alarm; to watch several signals, make one metric-math alarm of them (the default alb-practice-run-outcome does).'
+            : `keep the ${max} that matter most.`,
         );
     }
     if (a.enabled === true && Array.isArray(a.outcomeAlarms) && a.outcomeAlarms.length === 0)
@@ -111,7 +118,7 @@ export const autoshiftSettingsSchema = z
         ctx,
         ['outcomeAlarms'],
         a.outcomeAlarms,
-        'autoshift needs at least one outcome alarm: ARC requires a practice run configuration with 1-10 outcome alarms when autoshift is enabled',
+        'autoshift needs an outcome alarm: ARC requires a practice run configuration with an outcome alarm when autoshift is enabled',
         `name a metric alarm that fires when users suffer, e.g. ${JSON.stringify(DEFAULT_OUTCOME_ALARMS)}.`,
       );
     (Array.isArray(a.blockedDates) ? a.blockedDates : []).forEach((d, i) => {
@@ -141,6 +148,12 @@ export const zonalSettingsSchema = z
         'Register the load balancer (zonal_shift.config.enabled) and the Auto Scaling group (AvailabilityZoneImpairmentPolicy) with ARC zonal shift, so `npx loadbearing zonal-shift start` can move traffic and launches away from a sick AZ. Needs 2 or more AZs.',
       ),
     autoshift: autoshiftSettingsSchema.prefault({}),
+    alarms: z
+      .boolean()
+      .default(true)
+      .describe(
+        'The per-AZ alarms (availability, latency, fault and latency outlier, and the isolated-impact composite per AZ: ADR 0008). Their outlier alarms read 2 metrics per AZ, so at most 5 AZs (a metric-math alarm reads at most 10).',
+      ),
     faultOutlierFactor: z
       .number()
       .gt(1)

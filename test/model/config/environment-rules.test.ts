@@ -288,6 +288,17 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
       [/prod\.zonal\.autoshift\.enabled = true/, /invariant AZ-1 is opted out/],
     ],
   ],
+  'EC-26': [
+    [
+      'per-AZ alarms over 6 AZs',
+      env('prod', {
+        availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e', 'us-east-1f'],
+        zonal: { alarms: false },
+      }),
+      env('prod', { availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e', 'us-east-1f'] }),
+      [/prod\.zonal\.alarms = true/, /would read 12 metrics each; a metric-math alarm reads at most 10, so at most 5 AZs/],
+    ],
+  ],
 };
 
 describe('the environment rules', () => {

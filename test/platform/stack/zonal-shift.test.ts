@@ -40,11 +40,18 @@ describe('zonal shift and autoshift in the templates', () => {
         expect(c.Type).toBe('CLOUDWATCH');
         return (prod.Resources[arnTarget(c)]!.Properties as Props).AlarmName;
       });
-    expect(names(run.OutcomeAlarms)).toEqual([
-      'loadbearing-prod-alb-elb-5xx-rate',
-      'loadbearing-prod-alb-target-5xx-rate',
-      'loadbearing-prod-alb-latency-p99',
-    ]);
+    expect(names(run.OutcomeAlarms)).toEqual(['loadbearing-prod-alb-practice-run-outcome']);
+    // One alarm over what users see: 5xx of the balancer and the app against requests, and p99.
+    const outcome = Object.values(resourcesOfType(prod, 'AWS::CloudWatch::Alarm'))
+      .map((r) => r.Properties as Props)
+      .find((p) => p.AlarmName === 'loadbearing-prod-alb-practice-run-outcome')!;
+    expect((outcome.Metrics as Props[]).find((m) => m.Expression)!.Expression).toBe('((e + t) >= (0.01 * r)) OR (l >= 2)');
+    expect(
+      (outcome.Metrics as Props[])
+        .filter((m) => m.MetricStat)
+        .map((m) => m.MetricStat.Metric.MetricName)
+        .sort(),
+    ).toEqual(['HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count', 'RequestCount', 'TargetResponseTime']);
     expect(names(run.BlockingAlarms)).toEqual(['loadbearing-prod-alb-healthy-hosts-low']);
     expect(run.BlockedDates).toBeUndefined();
   });
@@ -77,9 +84,13 @@ describe('zonal shift and autoshift in the templates', () => {
         throw e;
       }
     };
-    expect(refusal(['service-health'])).toMatch(/zonal\.autoshift\.outcomeAlarms\[0\] = "service-health"[\s\S]*is a composite alarm/);
-    expect(refusal(['alb-target-5xx-rate', 'alb-no-such'])).toMatch(
-      /zonal\.autoshift\.outcomeAlarms\[1\] = "alb-no-such"[\s\S]*no metric alarm of the stack has this key/,
+    expect(refusal(['fleet-az-useast1a-isolated-impact'])).toMatch(
+      /zonal\.autoshift\.outcomeAlarms\[0\] = "fleet-az-useast1a-isolated-impact"[\s\S]*is a composite alarm/,
     );
+    expect(refusal(['service-health'])).toMatch(/outcomeAlarms\[0\] = "service-health"[\s\S]*no metric alarm of the stack has this key/);
+    expect(refusal(['alb-no-such'])).toMatch(
+      /zonal\.autoshift\.outcomeAlarms\[0\] = "alb-no-such"[\s\S]*no metric alarm of the stack has this key/,
+    );
+    expect(refusal(['alb-target-5xx-rate'])).toBeUndefined();
   });
 });
