@@ -417,8 +417,10 @@ export class PlatformStack extends Stack {
     }
 
     if (zonal.autoshift.enabled) {
-      // Created only where it is used, before the keys are resolved and the dashboard drawn.
-      if (config.zonal.autoshift.outcomeAlarms.includes('alb-practice-run-outcome')) ZonalAutoshift.outcomeAlarm(this.loadBalancer, alarms);
+      // Created only where it is used, before the keys are resolved and the dashboard drawn; like
+      // every alarm on what only the fleet produces, once the fleet is in service.
+      if (config.zonal.autoshift.outcomeAlarms.includes('alb-practice-run-outcome'))
+        ZonalAutoshift.outcomeAlarm(this.loadBalancer, alarms).node.addDependency(this.fleet.autoScalingGroup);
       this.zonalAutoshift = new ZonalAutoshift(this, 'ZonalAutoshift', {
         resourceArn: this.loadBalancer.loadBalancer.loadBalancerArn,
         settings: config.zonal.autoshift,
