@@ -27,7 +27,7 @@ export const LOCAL_REHEARSALS: Readonly<Record<FailureModeId, LocalRehearsal>> =
   'gray-az': {
     scenario: 'none',
     reason:
-      "coming (issue 27): the gray-az scenario, one AZ's instances 300 ms slower and failing 20% of requests with /healthz green, the per-AZ rule computed from the service's per-AZ metrics with lib/model/zonal, then HAProxy drains that AZ",
+      "coming (issue 27): one AZ's instances 300 ms slower and failing 20% with /healthz green; the per-AZ rule of lib/model/zonal fires, then HAProxy drains that AZ",
   },
   'capacity-shortage-in-an-az': {
     scenario: 'none',
