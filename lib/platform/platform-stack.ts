@@ -392,7 +392,8 @@ export class PlatformStack extends Stack {
       vpc.selectSubnets({ subnetGroupName: 'app' }).internetConnectivityEstablished,
     ]);
 
-    const templates = drillTemplates(config);
+    // With the zonal settings of this deploy: the migration deploy adds no gray-az drill either.
+    const templates = drillTemplates({ ...config, zonal });
     if (templates.length > 0) {
       const appSubnets = vpc.selectSubnets({ subnetGroupName: 'app' }).subnets;
       this.failureDrills = new FailureDrills(this, 'FailureDrills', {
