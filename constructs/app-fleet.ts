@@ -118,6 +118,11 @@ export interface AppFleetProps {
   readonly healthCheck?: { readonly port: number; readonly path: string };
   /** Auto Scaling launch/terminate/failure notifications. @default - none */
   readonly notificationsTopic?: sns.ITopic;
+  /**
+   * Register the group with ARC zonal shift (AvailabilityZoneImpairmentPolicy), so a shift of
+   * its AZ moves launches to the other AZs. @default false
+   */
+  readonly zonalShift?: boolean;
   /** Creates the fleet's alarms through this factory. @default - no alarms */
   readonly alarms?: AlarmFactory;
   /**
@@ -368,6 +373,23 @@ export class AppFleet extends Construct {
       '@aws-cdk/aws-autoscaling:signalsNotUsedByInstanceRefresh',
       'The signals gate the first create only (the creation policy); under the instance refresh a failed boot completes the launch lifecycle hook with ABANDON, and the release alarms judge a release (docs/adr/0007-releases-roll-back-on-their-own-alarms.md).',
     );
+    if (props.zonalShift) {
+      // aws-cdk-lib's L2 has no prop for it: the L1 property
+      // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-autoscalinggroup-availabilityzoneimpairmentpolicy.html,
+      // both fields required, "Update requires: No interruption"). With zonal shift enabled the
+      // group is registered with ARC, and during a shift it treats the AZ as impaired: it launches
+      // new capacity in the other AZs (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-zonal-shift.html).
+      // IgnoreUnhealthy: "instances will not be replaced in the Availability Zone with the active
+      // zonal shift". In an impaired AZ the health checks themselves fail for reasons the
+      // instances do not cause (the network paths to them); replacing them would terminate
+      // instances that recover on their own when the AZ does, and launch their replacements
+      // while the AZ is impaired. The other AZs already carry the load: the fleet is sized to
+      // lose an AZ (invariant AZ-1), so nothing needs the shifted AZ's instances replaced.
+      (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).availabilityZoneImpairmentPolicy = {
+        zonalShiftEnabled: true,
+        impairedZoneHealthCheckBehavior: 'IgnoreUnhealthy',
+      };
+    }
     // The group spans every AZ through its subnets; naming the AZs too makes that checkable.
     (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).availabilityZones = appSubnets.availabilityZones;
     acknowledge(

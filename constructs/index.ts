@@ -30,3 +30,5 @@ export * from './service-health';
 export * from './settings-types';
 export * from './stateful-protection';
 export * from './web-acl';
+export * from './zonal-alarms';
+export * from './zonal-autoshift';

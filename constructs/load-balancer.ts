@@ -37,6 +37,11 @@ export interface LoadBalancerProps {
    * other request with 403, so nobody can bypass the edge. @default - forward every request
    */
   readonly originVerifyHeader?: { readonly name: string; readonly value: string };
+  /**
+   * Register the load balancer with ARC zonal shift (`zonal_shift.config.enabled`), so an
+   * operator (or autoshift) can move its traffic away from one AZ. @default false
+   */
+  readonly zonalShift?: boolean;
 }
 
 /**
@@ -141,6 +146,14 @@ export class LoadBalancer extends Construct {
       );
     }
     this.loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
+    if (props.zonalShift) {
+      // Zonal shift is off by default and enabled per load balancer with this attribute
+      // (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-zonal-shift.html);
+      // the L2 has a `zonalShift` prop only for Network Load Balancers. An ALB supports zonal
+      // shift with cross-zone load balancing on or off
+      // (https://docs.aws.amazon.com/r53recovery/latest/dg/arc-zonal-shift.resource-types.app-load-balancers.html).
+      this.loadBalancer.setAttribute('zonal_shift.config.enabled', 'true');
+    }
     // A destroyable bucket is emptied by CDK's auto-delete custom resource before it is deleted.
     // The ALB writes a test object as soon as logging is on, so it waits for that resource: a
     // rolled-back create then always empties the bucket first (S3 refuses to delete a bucket that
@@ -159,6 +172,14 @@ export class LoadBalancer extends Construct {
           : elbv2.TargetGroupLoadBalancingAlgorithmType.LEAST_OUTSTANDING_REQUESTS,
       slowStart: settings.slowStartSeconds > 0 ? Duration.seconds(settings.slowStartSeconds) : undefined,
       deregistrationDelay: Duration.seconds(settings.deregistrationDelaySeconds),
+      // With zonal shift, cross-zone on, explicitly (docs/adr/0011-cross-zone-and-per-az-signals.md;
+      // without it, the default is the same: the load balancer's, which is on): every LB node
+      // spreads requests over the healthy targets of every AZ, so an AZ with fewer instances is
+      // not overloaded, and a zonal shift still stops the other nodes from routing to the shifted
+      // AZ (https://aws.amazon.com/blogs/networking-and-content-delivery/using-cross-zone-load-balancing-with-zonal-shift).
+      // Target groups may turn it off; an ALB itself always has it on
+      // (https://docs.aws.amazon.com/en_en/elasticloadbalancing/latest/application/disable-cross-zone.html).
+      crossZoneEnabled: props.zonalShift ? true : undefined,
       healthCheck: {
         path: settings.healthCheck.path,
         protocol: elbv2.Protocol.HTTP,

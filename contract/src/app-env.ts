@@ -143,6 +143,14 @@ export const APP_ENV = {
       'With a value, publishes Requests, ServerErrors and RequestLatency a second time with the dimensions `[Stack, Release]`: the instance refresh judges a new release by those alone.',
     default: '',
   }),
+  APP_AVAILABILITY_ZONE: spec(textKind(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an availability zone name, e.g. "eu-west-1a"'), {
+    meaning:
+      'The AZ name this instance runs in. The stack does not write it (one file serves every AZ): on the fleet the app reads it from instance metadata (`placement/availability-zone`); local runs (the proving ground) set it. Empty: metadata.',
+    checkedBy: NONE,
+    service:
+      'With an AZ, publishes Requests, ServerErrors, RequestLatency and the per-operation Read*/Write* metrics under `[Stack, AvailabilityZone]`: the per-AZ alarms compare AZs by those.',
+    default: '',
+  }),
   AWS_REGION: spec(textKind(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. "eu-west-1"'), {
     meaning: 'Region of the stack and its endpoints.',
     checkedBy: NONE,

@@ -1,10 +1,16 @@
 import {
+  APP_AZ_DIMENSION,
   APP_METRICS,
   APP_METRICS_DIMENSION,
   APP_METRICS_NAMESPACE,
   APP_RELEASE_DIMENSION,
+  OPERATION_METRICS,
   RELEASE_METRICS,
+  azMetricsDirective,
+  operationMetricNames,
+  operationOf,
   type AppMetricName,
+  type OperationMetricName,
 } from './metrics';
 
 /** EMF allows at most 100 values in one metric's array. */
@@ -27,8 +33,8 @@ class Reservoir {
   }
 }
 
-type Distribution = 'RequestLatency' | 'PoolWait';
-type Counter = Exclude<AppMetricName, Distribution | 'EventLoopLag' | 'AppReplicaLag'>;
+type Distribution = 'RequestLatency' | 'PoolWait' | 'ReadLatency' | 'WriteLatency';
+type Counter = Exclude<AppMetricName | OperationMetricName, Distribution | 'EventLoopLag' | 'AppReplicaLag'>;
 
 /** A sample of one distribution: up to 100 values standing for `seen` observations. */
 export interface Sample {
@@ -95,6 +101,7 @@ export class AppMetrics {
   private readonly properties: Readonly<Record<string, string | number>>;
   private readonly random: () => number;
   private readonly release: string;
+  private readonly availabilityZone: string;
 
   /**
    * @param stack `APP_STACK_NAME`: the value of the `[Stack]` dimension the alarms read.
@@ -108,11 +115,25 @@ export class AppMetrics {
       readonly release?: string;
       readonly properties?: Readonly<Record<string, string | number>>;
       readonly random?: () => number;
+      /** The instance's AZ name: publishes the per-AZ series too (`[Stack, AvailabilityZone]`). */
+      readonly availabilityZone?: string;
     } = {},
   ) {
     this.properties = options.properties ?? {};
     this.random = options.random ?? Math.random;
     this.release = options.release ?? '';
+    this.availabilityZone = options.availabilityZone ?? '';
+  }
+
+  /**
+   * One answered request by its operation (the HTTP method: {@link operationOf}): the per-AZ,
+   * per-operation counters and latency. `fault`: a 5xx that was not shed (what ServerErrors counts).
+   */
+  operation(method: string, fault: boolean, ms: number): void {
+    const names = operationMetricNames(operationOf(method));
+    this.count(names.requests as Counter);
+    if (fault) this.count(names.faults as Counter);
+    this.observe(names.latency as Distribution, ms);
   }
 
   count(name: Counter, by = 1): void {
@@ -197,7 +218,19 @@ export class AppMetrics {
       }
       published.push({ Name: name, Unit: APP_METRICS[name] });
     }
+    if (this.availabilityZone !== '') {
+      // Per AZ: the request metrics once more (the same values) and the per-operation ones.
+      for (const name of Object.keys(OPERATION_METRICS) as OperationMetricName[]) {
+        if (name === 'ReadLatency' || name === 'WriteLatency') {
+          const samples = [...(own.distributions[name] ? [own.distributions[name]] : []), ...(this.merged.get(name) ?? [])];
+          const merged = mergeSamples(samples, this.random);
+          if (merged.values.length > 0) values[name] = merged.values;
+        } else values[name] = own.counters[name] ?? 0;
+      }
+    }
     const directives = [{ Namespace: APP_METRICS_NAMESPACE, Dimensions: [[APP_METRICS_DIMENSION]], Metrics: published }];
+    const byAz = azMetricsDirective(this.availabilityZone, Object.keys(values));
+    if (byAz) directives.push(byAz);
     const byRelease = published.filter((m) => (RELEASE_METRICS as readonly string[]).includes(m.Name));
     if (this.release !== '' && byRelease.length > 0)
       directives.push({
@@ -210,10 +243,25 @@ export class AppMetrics {
       _aws: { Timestamp: timestamp, CloudWatchMetrics: directives },
       [APP_METRICS_DIMENSION]: this.stack,
       ...(this.release !== '' ? { [APP_RELEASE_DIMENSION]: this.release } : {}),
+      ...(this.availabilityZone !== '' ? { [APP_AZ_DIMENSION]: this.availabilityZone } : {}),
       ...this.properties,
       ...extra,
       ...values,
     };
     return JSON.stringify(doc);
   }
+}
+
+/**
+ * The metrics of one instance (what its primary flushes): the `[Stack]` set, with the release
+ * (`APP_RELEASE`: the `[Stack, Release]` set the instance refresh judges) and the AZ (the
+ * `[Stack, AvailabilityZone]` set of the per-AZ alarms) when known.
+ */
+export function instanceMetrics(
+  env: { readonly APP_STACK_NAME: string; readonly APP_RELEASE?: string },
+  instanceId: string,
+  availabilityZone: string,
+  random: () => number = Math.random,
+): AppMetrics {
+  return new AppMetrics(env.APP_STACK_NAME, { properties: { InstanceId: instanceId }, random, release: env.APP_RELEASE, availabilityZone });
 }

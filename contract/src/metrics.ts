@@ -55,3 +55,103 @@ export type AppMetricName = keyof typeof APP_METRICS;
 
 /** The metrics published again by `[Stack, Release]` when the app knows its release. */
 export const RELEASE_METRICS = ['Requests', 'ServerErrors', 'RequestLatency'] as const satisfies readonly AppMetricName[];
+
+/**
+ * The dimension that says which Availability Zone an instance runs in: the AZ **name** (e.g.
+ * `eu-west-1a`), as the config and the load balancer's per-AZ metrics spell it. The per-AZ
+ * alarms (docs/adr/0008-zonal-isolated-impact.md) watch `[Stack, AvailabilityZone]`.
+ */
+export const APP_AZ_DIMENSION = 'AvailabilityZone';
+
+/** The metrics published a second time under `[Stack, AvailabilityZone]`: what the per-AZ alarms compare. */
+export const AZ_METRICS = ['Requests', 'ServerErrors', 'RequestLatency'] as const satisfies readonly AppMetricName[];
+
+/** The operations the per-AZ metrics are split by: a read does not change state, a write does. */
+export const APP_OPERATIONS = ['read', 'write'] as const;
+export type AppOperation = (typeof APP_OPERATIONS)[number];
+
+/**
+ * Per operation, per AZ (`[Stack, AvailabilityZone]` only): requests, 5xx that were not shed
+ * (faults), and latency. Named per operation rather than by an `Operation` dimension, so one EMF
+ * document per interval carries them all (a dimension's value is one per document).
+ */
+export const OPERATION_METRICS = {
+  ReadRequests: 'Count',
+  ReadServerErrors: 'Count',
+  ReadLatency: 'Milliseconds',
+  WriteRequests: 'Count',
+  WriteServerErrors: 'Count',
+  WriteLatency: 'Milliseconds',
+} as const;
+export type OperationMetricName = keyof typeof OPERATION_METRICS;
+
+/** The operation of an HTTP method: GET, HEAD and OPTIONS read; everything else writes. */
+export function operationOf(method: string): AppOperation {
+  return ['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase()) ? 'read' : 'write';
+}
+
+/** The three metric names of one operation. */
+export function operationMetricNames(op: AppOperation): {
+  readonly requests: OperationMetricName;
+  readonly faults: OperationMetricName;
+  readonly latency: OperationMetricName;
+} {
+  const p = op === 'read' ? 'Read' : 'Write';
+  return { requests: `${p}Requests`, faults: `${p}ServerErrors`, latency: `${p}Latency` };
+}
+
+/**
+ * The EMF directive of the per-AZ metrics, for an app that writes its own EMF documents: add it
+ * to `_aws.CloudWatchMetrics` of the document that already carries `Requests`, `ServerErrors` and
+ * `RequestLatency`, with the AZ at the document's root under {@link APP_AZ_DIMENSION}; the
+ * per-operation members are included when the document has them (`present`). Returns undefined
+ * without an AZ (nothing per AZ is published then).
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+ */
+export function azMetricsDirective(
+  availabilityZone: string,
+  present: readonly string[],
+): { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] } | undefined {
+  if (availabilityZone === '') return undefined;
+  const units: Record<string, string> = { ...APP_METRICS, ...OPERATION_METRICS };
+  const names = [...AZ_METRICS, ...(Object.keys(OPERATION_METRICS) as OperationMetricName[])].filter((n) => present.includes(n));
+  if (names.length === 0) return undefined;
+  return {
+    Namespace: APP_METRICS_NAMESPACE,
+    Dimensions: [[APP_METRICS_DIMENSION, APP_AZ_DIMENSION]],
+    Metrics: names.map((Name) => ({ Name, Unit: units[Name]! })),
+  };
+}
+
+/** The IMDSv2 item of the instance's AZ name (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-categories.html). */
+export const AZ_METADATA_PATH = 'placement/availability-zone';
+
+/**
+ * The AZ name of the EC2 instance this process runs on, from instance metadata (IMDSv2: a session
+ * token, then the item; the fleet's launch template requires IMDSv2 with a hop limit of 1, which a
+ * process on the instance itself reaches). Resolves '' when metadata does not answer within
+ * `timeoutMs` (not on EC2): the app then publishes nothing per AZ.
+ */
+export async function fetchAvailabilityZone(
+  timeoutMs = 1000,
+  endpoint = 'http://169.254.169.254',
+  fetchImpl: typeof fetch = fetch,
+): Promise<string> {
+  try {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const token = await fetchImpl(`${endpoint}/latest/api/token`, {
+      method: 'PUT',
+      headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '60' },
+      signal,
+    });
+    if (!token.ok) return '';
+    const az = await fetchImpl(`${endpoint}/latest/meta-data/${AZ_METADATA_PATH}`, {
+      headers: { 'X-aws-ec2-metadata-token': await token.text() },
+      signal,
+    });
+    const name = az.ok ? (await az.text()).trim() : '';
+    return /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/.test(name) ? name : '';
+  } catch {
+    return '';
+  }
+}

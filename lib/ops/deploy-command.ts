@@ -390,7 +390,12 @@ async function bake(aws: Aws, stackName: string, minutes: number, io: LocalIo, o
   const fired = new Set<string>();
   const polls = Math.max(1, Math.ceil((minutes * 60_000) / BAKE_POLL_MS));
   for (let i = 0; i <= polls; i++) {
-    const alarms = await aws.cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${stackName}-`, StateValue: 'ALARM' }));
+    // Composites too (service-health, the per-AZ isolated-impact ones): without AlarmTypes,
+    // DescribeAlarms returns only metric alarms
+    // (https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/cloudwatch/aws.sdk.kotlin.services.cloudwatch.model/-describe-alarms-request/alarm-types.html).
+    const alarms = await aws.cw.send(
+      new DescribeAlarmsCommand({ AlarmNamePrefix: `${stackName}-`, StateValue: 'ALARM', AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
+    );
     for (const a of [...(alarms.MetricAlarms ?? []), ...(alarms.CompositeAlarms ?? [])]) {
       if (!(a.AlarmDescription ?? '').startsWith('[critical]') || fired.has(a.AlarmName!)) continue;
       fired.add(a.AlarmName!);

@@ -20,6 +20,8 @@ import { SecurityGroups } from '../../constructs/security-groups';
 import { ServiceDashboard, type DashboardSection } from '../../constructs/service-dashboard';
 import { ServiceHealth } from '../../constructs/service-health';
 import { WebAcl } from '../../constructs/web-acl';
+import { ZonalAutoshift } from '../../constructs/zonal-autoshift';
+import { ZonalAlarms } from '../../constructs/zonal-alarms';
 import { Edge } from '../../constructs/edge';
 import { EdgeDns } from '../../constructs/edge-dns';
 import { FailureDrills } from '../../constructs/failure-drills';
@@ -150,6 +152,10 @@ export class PlatformStack extends Stack {
   public readonly rollbackTriggerAlarmNames: readonly string[];
   /** Canary traffic through the ALB (and CloudFront); undefined where `delivery.canary.enabled` is false. */
   public readonly canary?: Canary;
+  /** The per-AZ alarms (ADR 0008); undefined where `zonal.alarms` is false. */
+  public readonly zonalAlarms?: ZonalAlarms;
+  /** Zonal autoshift of the load balancer; undefined where `zonal.autoshift.enabled` is false. */
+  public readonly zonalAutoshift?: ZonalAutoshift;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     const { config } = props;
@@ -181,6 +187,12 @@ export class PlatformStack extends Stack {
     });
 
     const delivery = this.deliveryMode(config);
+    // The migration deploy changes the update policy only (docs/delivering.md): nothing zonal yet,
+    // the next ordinary deploy adds it.
+    const zonal =
+      delivery.mode === 'update-policy-only'
+        ? { ...config.zonal, shift: false, alarms: false, autoshift: { ...config.zonal.autoshift, enabled: false } }
+        : config.zonal;
     const naming = props.alarmNaming ?? this.createAlarmNaming(config);
     this.alarmTopics = new AlarmTopics(this, 'AlarmTopics', {
       emails: { critical: config.alarms.criticalEmails, warning: config.alarms.warningEmails },
@@ -209,6 +221,7 @@ export class PlatformStack extends Stack {
       alarms,
       minHealthyHosts: Math.max(1, azLossFloor(config.fleet.minCapacity, azs.length)),
       originVerifyHeader,
+      zonalShift: zonal.shift,
     });
     if (config.waf.enabled) {
       this.webAcl = new WebAcl(this, 'WebAcl', {
@@ -271,6 +284,7 @@ export class PlatformStack extends Stack {
       release: { alarmNamePrefix: naming.prefix, metricsStackName: config.stackName, settings: config.delivery.releaseAlarms },
       delivery: delivery.mode,
       notificationsTopic: this.alarmTopics.warning,
+      zonalShift: zonal.shift,
       alarms,
       appEnvironment: appEnvironment(config, {
         dbWriterHost: this.database.writerEndpoint.host,
@@ -298,6 +312,19 @@ export class PlatformStack extends Stack {
     });
     // Synth says which data the app alarms watch (`cdk synth` prints info annotations).
     Annotations.of(this).addInfo(appAlarms.describe(config.stackName));
+    if (zonal.alarms) {
+      // Before the service-health composites: a sick AZ is one of the fleet's causes.
+      this.zonalAlarms = new ZonalAlarms(this, 'ZonalAlarms', {
+        factory: alarms,
+        availabilityZones: azs,
+        settings: config.zonal,
+        source: appAlarms.source,
+        stackName: config.stackName,
+        loadBalancer: this.loadBalancer.loadBalancer,
+        targetGroup: this.loadBalancer.targetGroup,
+        configPath: `environments.${config.name}`,
+      });
+    }
     // A first create must not page: the alarms on what only the fleet produces (the ALB's target
     // metrics, the app's own metrics) are created once the fleet is in service, so their first
     // evaluation has data (alb-healthy-hosts-low treats missing data as breaching).
@@ -386,7 +413,8 @@ export class PlatformStack extends Stack {
       this.canary?.alarm,
     ]);
 
-    const templates = drillTemplates(config);
+    // With the zonal settings of this deploy: the migration deploy adds no gray-az drill either.
+    const templates = drillTemplates({ ...config, zonal });
     // Synth says what a drill leaves out here (an existing VPC: the az-loss subnet cut), as
     // `loadbearing drill --dry-run` and `failure-modes` do.
     for (const [drill, leftOut] of new Map(templates.filter((t) => t.leftOut).map((t) => [t.drill, t.leftOut!]))) {
@@ -415,10 +443,27 @@ export class PlatformStack extends Stack {
       });
     }
 
+    if (zonal.autoshift.enabled) {
+      // Created only where it is used, before the keys are resolved and the dashboard drawn; like
+      // every alarm on what only the fleet produces, once the fleet is in service.
+      if (config.zonal.autoshift.outcomeAlarms.includes('alb-practice-run-outcome'))
+        ZonalAutoshift.outcomeAlarm(this.loadBalancer, alarms).node.addDependency(this.fleet.autoScalingGroup);
+      this.zonalAutoshift = new ZonalAutoshift(this, 'ZonalAutoshift', {
+        resourceArn: this.loadBalancer.loadBalancer.loadBalancerArn,
+        settings: config.zonal.autoshift,
+        outcomeAlarms: this.practiceRunAlarms(config, alarms, 'outcomeAlarms'),
+        blockingAlarms: this.practiceRunAlarms(config, alarms, 'blockingAlarms'),
+      });
+    }
+
     this.serviceHealth = new ServiceHealth(this, 'ServiceHealth', { factory: alarms });
     this.dashboard = new ServiceDashboard(this, 'Dashboard', {
       dashboardName: config.stackName,
-      status: [this.serviceHealth.serviceHealth, ...Object.values(this.serviceHealth.causes)],
+      status: [
+        this.serviceHealth.serviceHealth,
+        ...Object.values(this.serviceHealth.causes),
+        ...(this.zonalAlarms?.azs.map((a) => a.isolatedImpact) ?? []),
+      ],
       sections: this.dashboardSections(alarms),
     });
 
@@ -567,6 +612,37 @@ export class PlatformStack extends Stack {
   }
 
   /**
+   * The alarms of zonal.autoshift.outcomeAlarms or .blockingAlarms: each key must be a metric alarm
+   * of the stack. Composites are refused: ARC's ControlCondition takes "an Amazon CloudWatch alarm"
+   * by ARN and no AWS page says a composite is evaluated
+   * (https://docs.aws.amazon.com/arc-zonal-shift/latest/api/API_ControlCondition.html); the
+   * stack's alarms are in the resource's Region, as ARC requires.
+   */
+  private practiceRunAlarms(
+    config: EnvironmentConfig,
+    factory: AlarmFactory,
+    field: 'outcomeAlarms' | 'blockingAlarms',
+  ): cloudwatch.IAlarm[] {
+    const problems: { path: string; value: string; rule: string; fix: string }[] = [];
+    const metricKeys = factory.alarms.filter((a) => a.alarm instanceof cloudwatch.Alarm).map((a) => a.key);
+    const found = config.zonal.autoshift[field].flatMap((key, i) => {
+      const alarm = factory.find(key);
+      if (alarm && alarm.alarm instanceof cloudwatch.Alarm) return [alarm.alarm];
+      problems.push({
+        path: `environments.${config.name}.zonal.autoshift.${field}[${i}]`,
+        value: JSON.stringify(key),
+        rule: alarm
+          ? 'is a composite alarm: ARC practice runs take CloudWatch alarms by ARN and no AWS page says a composite is evaluated'
+          : 'no metric alarm of the stack has this key',
+        fix: `use metric alarm keys, e.g. ${metricKeys.filter((k) => k.startsWith('alb-')).join(', ')}.`,
+      });
+      return [];
+    });
+    if (problems.length > 0) throw new ConfigError(problems, `environment ${config.name}`);
+    return found;
+  }
+
+  /**
    * The alarm naming strategy when none is passed in props. Override in a subclass to change
    * the scheme for every environment. Runs in the constructor: use only the arguments.
    */
@@ -635,7 +711,13 @@ export class PlatformStack extends Stack {
       {
         title: 'Fleet',
         description: 'App instances: capacity against min/max, CPU against the scaling target.',
-        alarms: of((k) => k.startsWith('fleet-')),
+        alarms: of((k) => k.startsWith('fleet-') && !k.startsWith('fleet-az-')),
+      },
+      {
+        title: 'Availability Zones',
+        description:
+          'Per AZ (ADR 0008): availability and latency against the regional thresholds, and each AZ against every other (outliers). An AZ that is both: its isolated-impact composite (status row) fires; shift away from it.',
+        alarms: of((k) => k.startsWith('fleet-az-')),
       },
       {
         title: 'App',

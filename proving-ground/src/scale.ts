@@ -42,5 +42,15 @@ export function instancesPerAz(config: EnvironmentConfig): number {
   return Math.ceil(localInstances(config) / config.availabilityZones.length);
 }
 
+/**
+ * The AZ name of local instance `index`: the instances are spread over the environment's AZs in
+ * order, an AZ's share together (the first AZ's share is the one az-loss kills). The service
+ * publishes its per-AZ metrics under it (APP_AVAILABILITY_ZONE), as the fleet does from metadata.
+ */
+export function localInstanceAz(config: EnvironmentConfig, index: number): string {
+  const azs = config.availabilityZones;
+  return azs[Math.min(azs.length - 1, Math.floor(index / instancesPerAz(config)))]!;
+}
+
 /** RDS Multi-AZ failover takes "typically 60-120 seconds" (AWS); the local writer stays down for the lower end, scaled. */
 export const FAILOVER_SECONDS = 60;

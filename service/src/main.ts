@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { AppEnvError, parseAppEnv, resolveWorkers, type AppEnv } from '@loadbearing/contract';
+import { AppEnvError, fetchAvailabilityZone, parseAppEnv, resolveWorkers, type AppEnv } from '@loadbearing/contract';
 import { runMigrations } from './app';
 import { Freshness } from './freshness';
 import { workerMechanism } from './ipc';
@@ -53,7 +53,11 @@ async function main(): Promise<void> {
   }
   await runMigrations(env, secrets, log);
   const workers = resolveWorkers(env.APP_WORKERS, availableParallelism());
-  const primary = new Primary(env, log, workers, mechanism);
+  // The AZ of the per-AZ metrics: set locally (the proving ground), else instance metadata on the fleet.
+  const availabilityZone = env.APP_AVAILABILITY_ZONE || (env.APP_RUNTIME === 'fleet' ? await fetchAvailabilityZone() : '');
+  if (env.APP_RUNTIME === 'fleet' && availabilityZone === '')
+    log.warn({}, 'no availability zone from instance metadata: no per-AZ metrics');
+  const primary = new Primary(env, log, workers, mechanism, availabilityZone);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

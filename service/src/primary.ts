@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { type AppEnv, errorBody } from '@loadbearing/contract';
 import { type PrimaryMessage, WORKER_ENV, WORKER_MECHANISM_ENV, type WorkerMechanism, type WorkerMessage } from './ipc';
 import type { Logger } from './log';
-import { AppMetrics as Metrics } from '@loadbearing/contract';
+import { type AppMetrics as Metrics, instanceMetrics } from '@loadbearing/contract';
 import { HEALTH_PATH, LISTEN_BACKLOG } from './server';
 import { shedPayloads, type ShedBounds, type ShedKind } from './shedding';
 
@@ -102,6 +102,7 @@ export class Primary {
     private readonly log: Logger,
     private readonly count: number,
     private readonly mechanism: WorkerMechanism,
+    availabilityZone = '',
   ) {
     this.slots = Array.from({ length: count }, (_, index) => ({
       index,
@@ -117,12 +118,8 @@ export class Primary {
       restarts: 0,
       inTransit: new Map<net.Socket, number>(),
     }));
-    // With the release (APP_RELEASE), the one document also publishes the release's request
-    // metrics: the instance refresh's release alarms watch only those (ADR 0007).
-    this.metrics = new Metrics(env.APP_STACK_NAME, {
-      properties: { InstanceId: process.env.INSTANCE_ID ?? hostname() },
-      release: env.APP_RELEASE,
-    });
+    // The release and the AZ too: the primary writes the instance's one EMF document.
+    this.metrics = instanceMetrics(env, process.env.INSTANCE_ID ?? hostname(), availabilityZone);
     const bounds: ShedBounds = {
       maxPoolWaitMs: env.APP_SHED_POOL_WAIT_MS,
       maxQueueLength: env.APP_SHED_QUEUE_LENGTH,

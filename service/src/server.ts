@@ -359,6 +359,7 @@ export class Server {
     this.o.metrics.count('Requests');
     this.o.metrics.count('ShedRequests');
     this.o.metrics.observe('RequestLatency', performance.now() - started);
+    this.o.metrics.operation(req.method ?? 'GET', false, performance.now() - started);
     this.shedLog.count++;
     if (started - this.shedLog.at >= SHED_LOG_INTERVAL_MS) {
       this.o.log.warn({ shed: this.shedLog.count, reason: this.o.shedding.describe(d) }, 'shedding load');
@@ -431,6 +432,7 @@ export class Server {
       this.o.metrics.count('Requests');
       if (status >= 500 && !shed) this.o.metrics.count('ServerErrors');
       this.o.metrics.observe('RequestLatency', ms);
+      this.o.metrics.operation(method, status >= 500 && !shed, ms);
       if (ms > 1000 || status >= 500) this.o.log.info({ requestId: id, method, path: url.path, status, ms: Math.round(ms) }, 'request');
       this.inFlight--;
       if (admitted) this.o.admission!.leave();

@@ -40,6 +40,8 @@ beforeAll(async () => {
   port = (server.address() as net.AddressInfo).port;
 });
 afterAll(async () => {
+  // The unit project shares its workers between files (isolate: false): give the SDK back.
+  sm.restore();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });

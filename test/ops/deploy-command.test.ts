@@ -8,7 +8,13 @@ import {
   GetTemplateCommand,
   type StackEvent,
 } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, DescribeAlarmsCommand, type DescribeAlarmsCommandInput, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  type CompositeAlarm,
+  type DescribeAlarmsCommandInput,
+  type MetricAlarm,
+} from '@aws-sdk/client-cloudwatch';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -59,6 +65,7 @@ interface World {
   storedTriggers: string[];
   alarms: MetricAlarm[];
   bakeAlarms: MetricAlarm[];
+  bakeComposites: CompositeAlarm[];
 }
 let world: World;
 let calls: { synth: string[][]; deploy: string[][] };
@@ -119,6 +126,7 @@ beforeEach(() => {
     storedTriggers: TRIGGERS.map(arn),
     alarms: TRIGGERS.map((n) => ({ AlarmName: n, AlarmArn: arn(n), StateValue: 'OK' })),
     bakeAlarms: [],
+    bakeComposites: [],
   };
   push(['UPDATE_COMPLETE', STACK, 'AWS::CloudFormation::Stack']);
   sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT });
@@ -144,7 +152,12 @@ beforeEach(() => {
   cw.on(DescribeAlarmsCommand).callsFake((input: DescribeAlarmsCommandInput) =>
     input.AlarmNames
       ? { MetricAlarms: world.alarms.filter((a) => input.AlarmNames!.includes(a.AlarmName!)) }
-      : { MetricAlarms: world.bakeAlarms, CompositeAlarms: [] },
+      : // As DescribeAlarms does: without AlarmTypes only metric alarms, composites only when asked for
+        // (https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/cloudwatch/aws.sdk.kotlin.services.cloudwatch.model/-describe-alarms-request/alarm-types.html).
+        {
+          MetricAlarms: !input.AlarmTypes || input.AlarmTypes.includes('MetricAlarm') ? world.bakeAlarms : [],
+          CompositeAlarms: input.AlarmTypes?.includes('CompositeAlarm') ? world.bakeComposites : [],
+        },
   );
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -363,6 +376,23 @@ describe('loadbearing deploy', () => {
     expect(r.stdout).not.toContain('cache-hit-rate');
     expect(r.stdout).toMatch(
       /verdict: deployed, but the bake failed: loadbearing-staging-alb-target-5xx-rate went into ALARM within 5 min/,
+    );
+  });
+
+  it('judges the bake on the critical composites too (a sick AZ, service-health): DescribeAlarms returns them only when asked', async () => {
+    world.bakeComposites = [
+      {
+        AlarmName: `${STACK}-fleet-az-useast1b-isolated-impact`,
+        AlarmDescription: '[critical] us-east-1b alone is impaired',
+        StateValue: 'ALARM',
+        StateReason: 'us-east-1b faults',
+      },
+    ];
+    const r = await deploy([], { cdk: cdk(completes) });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`ALARM ${STACK}-fleet-az-useast1b-isolated-impact: us-east-1b faults`);
+    expect(r.stdout).toMatch(
+      /verdict: deployed, but the bake failed: loadbearing-staging-fleet-az-useast1b-isolated-impact went into ALARM/,
     );
   });
 

@@ -473,7 +473,7 @@ describe('loadbearing drill', () => {
   it.each([
     [
       ['bogus', '--env', 'staging'],
-      'unknown failure mode "bogus" (modes: traffic-spike, instance-loss, worker-crash, az-loss, capacity-shortage-in-an-az, spot-interruption, cpu-stress, db-failover, replica-loss, replica-lag, dependency-latency, cache-loss, client-retries, bad-release, slow-release)',
+      'unknown failure mode "bogus" (modes: traffic-spike, instance-loss, worker-crash, az-loss, gray-az, capacity-shortage-in-an-az, spot-interruption, cpu-stress, db-failover, replica-loss, replica-lag, dependency-latency, cache-loss, client-retries, bad-release, slow-release)',
     ],
     [
       ['az-loss', '--env', 'dev'],

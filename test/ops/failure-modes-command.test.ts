@@ -21,7 +21,7 @@ describe('loadbearing failure-modes', () => {
   it('prints the catalogue of an environment: one block per mode with every part', async () => {
     const r = await run(['failure-modes', '--env', 'staging'], noAws);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Failure modes of staging \(loadbearing-staging\), 14 of 15 apply:/);
+    expect(r.stdout).toMatch(/^Failure modes of staging \(loadbearing-staging\), 15 of 16 apply:/);
     for (const mode of FAILURE_MODE_IDS) expect(r.stdout).toContain(`\n${mode}: `);
     for (const part of ['  failure:', '  mitigation:', '  invariants:', '  alarms:', '  budget:', '  proving:', '  drill:', '  runbook:']) {
       expect(r.stdout.split('\n').filter((l) => l.startsWith(part))).toHaveLength(FAILURE_MODE_IDS.length);

@@ -17,6 +17,7 @@ export const ENVIRONMENT_RULE_TOPICS = {
   app: 'App timeouts',
   drills: 'Failure drills',
   delivery: 'Delivery',
+  zonal: 'Zonal shift',
 } as const;
 export type EnvironmentRuleTopic = keyof typeof ENVIRONMENT_RULE_TOPICS;
 
@@ -44,6 +45,9 @@ export interface EnvironmentRule {
    */
   check(env: EnvironmentFields, report: EnvironmentReport): void;
 }
+
+/** AZs whose per-AZ outlier alarms fit in one metric-math alarm: 2 metrics per AZ, at most 10 (EC-30). */
+export const MAX_ZONAL_ALARM_AZS = 5;
 
 const azsOf = (env: EnvironmentFields): unknown[] => (Array.isArray(env.availabilityZones) ? env.availabilityZones : []);
 const edgeOn = (env: EnvironmentFields): boolean => env.edge?.enabled === true;
@@ -601,6 +605,79 @@ export const ENVIRONMENT_RULES: readonly EnvironmentRule[] = [
           );
         }
       });
+    },
+  },
+  {
+    id: 'EC-27',
+    topic: 'zonal',
+    title: 'Zonal shift needs two or more AZs',
+    rationale:
+      // "Zonal shift won't work for single-AZ target groups":
+      // https://docs.amazonaws.cn/en_us/r53recovery/latest/dg/arc-zonal-shift.resource-types.app-load-balancers.md
+      'A zonal shift moves traffic to the other AZs: with one AZ there is nowhere to go, and ARC does not shift a single-AZ target group.',
+    check(env, report) {
+      const azs = azsOf(env);
+      if (env.zonal?.shift === true && azs.length < 2) {
+        report(
+          ['zonal', 'shift'],
+          true,
+          `needs 2 or more availability zones, the environment has ${azs.length}: a zonal shift moves traffic to the other AZs, and ARC does not shift a single-AZ target group`,
+          'list 2 or more availabilityZones (3 keeps two AZs after a shift), or set zonal.shift to false.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-28',
+    topic: 'zonal',
+    title: 'Autoshift needs zonal shift',
+    rationale:
+      'ARC autoshifts only resources registered for zonal shift: without the load balancer attribute the autoshift configuration fails at deploy.',
+    check(env, report) {
+      if (env.zonal?.autoshift?.enabled === true && env.zonal.shift === false) {
+        report(
+          ['zonal', 'autoshift', 'enabled'],
+          true,
+          'autoshift needs zonal.shift: ARC autoshifts only a load balancer registered for zonal shift (zonal_shift.config.enabled), and the deploy would fail',
+          'set zonal.shift to true, or zonal.autoshift.enabled to false.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-29',
+    topic: 'zonal',
+    title: 'Autoshift only with the AZ-loss headroom',
+    rationale:
+      "Practice runs shift real traffic away from an AZ about weekly; only the AZ-loss invariant (AZ-1: the other AZs' minimum carries the baseline) makes that safe.",
+    check(env, report) {
+      const optOuts = Array.isArray(env.invariants?.optOut) ? env.invariants.optOut : [];
+      if (env.zonal?.autoshift?.enabled === true && optOuts.some((o) => o?.rule === 'AZ-1')) {
+        report(
+          ['zonal', 'autoshift', 'enabled'],
+          true,
+          'autoshift runs weekly practice shifts on real traffic, which is safe only while the fleet keeps the AZ-loss headroom, and invariant AZ-1 is opted out',
+          'size the fleet for AZ-1 and remove its opt-out, or set zonal.autoshift.enabled to false.',
+        );
+      }
+    },
+  },
+  {
+    id: 'EC-30',
+    topic: 'zonal',
+    title: 'The per-AZ outlier alarms fit in 10 metrics',
+    // The limit: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.md
+    rationale: 'An outlier alarm compares an AZ with every other one: 2 metrics per AZ, and a metric-math alarm reads at most 10.',
+    check(env, report) {
+      const azs = azsOf(env);
+      if (env.zonal?.alarms === true && azs.length > MAX_ZONAL_ALARM_AZS) {
+        report(
+          ['zonal', 'alarms'],
+          true,
+          `the per-AZ outlier alarms of ${azs.length} AZs would read ${2 * azs.length} metrics each; a metric-math alarm reads at most 10, so at most ${MAX_ZONAL_ALARM_AZS} AZs`,
+          `list at most ${MAX_ZONAL_ALARM_AZS} availabilityZones, or set zonal.alarms to false (the regional alarms remain).`,
+        );
+      }
     },
   },
 ];

@@ -14,6 +14,7 @@ import { policySettingsSchema } from './policy-settings';
 import { failureDrillSettingsSchema } from './failure-drill-settings';
 import { reviewSettingsSchema } from './review-settings';
 import { deliveryFileSchema } from './pipeline-settings';
+import { zonalSettingsSchema } from './zonal-settings';
 import { AWS_REGIONS } from './aws-limits';
 import { closest } from './config-error';
 import { ALWAYS, matching, violation } from './schema-helpers';
@@ -157,6 +158,7 @@ export const environmentFieldsSchema = z.strictObject({
   dns: dnsSettingsSchema.prefault({}),
   failureDrills: failureDrillSettingsSchema.prefault({}),
   delivery: deliverySettingsSchema.prefault({}),
+  zonal: zonalSettingsSchema.prefault({}),
   policies: policySettingsSchema.prefault({}),
   invariants: z
     .strictObject({

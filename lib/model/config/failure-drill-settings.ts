@@ -37,6 +37,16 @@ export const failureDrillSettingsSchema = z
     dependencyLatencyMs: int(10, 10_000)
       .default(200)
       .describe('dependency-latency: latency tc adds to the traffic from the fleet to the database endpoints.'),
+    grayAzDelayMs: int(10, 5000)
+      .default(300)
+      .describe(
+        'gray-az: latency added to everything the instances of one AZ send (their answers included), for the first half of the fault; the per-AZ latency alarms must tell that AZ from the others.',
+      ),
+    grayAzLossPercent: int(1, 50)
+      .default(10)
+      .describe(
+        'gray-az: share of the packets the instances of one AZ send that are dropped, for the second half of the fault (TCP retransmits: slow and failed requests from that AZ only).',
+      ),
     maxTargetsPerAction: int(1, 1000)
       .default(FIS_DEFAULT_TARGETS_PER_ACTION)
       .describe(

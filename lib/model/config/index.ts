@@ -34,3 +34,4 @@ export * from './stage-presets';
 export * from './waf-settings';
 export * from './workers';
 export * from './workload-profiles';
+export * from './zonal-settings';

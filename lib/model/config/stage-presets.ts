@@ -42,5 +42,7 @@ export const STAGE_PRESETS: Readonly<Record<Stage, Preset>> = {
     database: { proxy: { enabled: true } },
     edge: { enabled: true },
     delivery: { monitoringMinutes: 10, bakeMinutes: 15 },
+    // Practice runs shift real traffic weekly: safe because prod keeps the AZ-loss headroom (AZ-1).
+    zonal: { autoshift: { enabled: true } },
   },
 };

@@ -377,6 +377,51 @@ export const DRILLS: Readonly<Record<FailureModeId, DrillDefinition>> = {
       return { targets, actions, faultSeconds: ctx.faultSeconds, fault: 'sustained', ...(notes.length > 0 ? { notes } : {}) };
     },
   },
+  'gray-az': {
+    drill: 'gray-az',
+    summary:
+      'A gray failure of one AZ: everything its fleet instances send is delayed (AWSFIS-Run-Network-Latency) for the first half of the fault, then a share of it dropped (AWSFIS-Run-Network-Packet-Loss) for the second half, through SSM. Health checks stay green; the per-AZ alarms must name the AZ, and the operator shifts away from it (the runbook).',
+    perZone: true,
+    limitations: [
+      'Latency and loss one after the other, not together: both documents set up the same traffic control on the instance, and no AWS page says two of them can run at once.',
+      "Only the instances: the AZ's load balancer node, NAT gateway and data tier are not touched (az-loss covers losing them).",
+      'No zonal shift inside the experiment: the operator shifts when the isolated-impact alarm pages, as in an incident; without a shift the errors outlast the budget and the stop condition ends the drill as failed.',
+      'The documents take the interface and other parameters at their defaults; their parameter names are those of the dependency-latency drill and of AWS examples, not of a parameter reference.',
+    ],
+    build: (ctx, zone) => {
+      const z = zone!;
+      const half = Math.max(1, Math.ceil(ctx.config.failureDrills.faultMinutes / 2));
+      const command = (document: string, parameters: Record<string, string>, description: string, after?: string): DrillAction => ({
+        actionId: FIS_ACTIONS.sendCommand.id,
+        description,
+        parameters: {
+          documentArn: fisDocument(ctx, document),
+          documentParameters: { json: { ...parameters, DurationSeconds: String(half * 60), InstallDependencies: 'True' } },
+          duration: iso(half),
+        },
+        targets: { Instances: 'zoneInstances' },
+        ...(after ? { startAfter: [after] } : {}),
+      });
+      return {
+        targets: { zoneInstances: fleetInstances('ALL', z) },
+        actions: {
+          slow: command(
+            'AWSFIS-Run-Network-Latency',
+            { DelayMilliseconds: String(ctx.config.failureDrills.grayAzDelayMs) },
+            `Delay everything the fleet's instances in ${z} send by ${ctx.config.failureDrills.grayAzDelayMs} ms for ${half} min`,
+          ),
+          lossy: command(
+            'AWSFIS-Run-Network-Packet-Loss',
+            { LossPercent: String(ctx.config.failureDrills.grayAzLossPercent) },
+            `Drop ${ctx.config.failureDrills.grayAzLossPercent}% of what the fleet's instances in ${z} send for ${half} min`,
+            'slow',
+          ),
+        },
+        faultSeconds: 2 * half * 60,
+        fault: 'sustained',
+      };
+    },
+  },
   'capacity-shortage-in-an-az': {
     drill: 'capacity-shortage-in-an-az',
     summary:

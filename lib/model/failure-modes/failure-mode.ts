@@ -10,6 +10,7 @@ export const FAILURE_MODE_IDS = [
   'instance-loss',
   'worker-crash',
   'az-loss',
+  'gray-az',
   'capacity-shortage-in-an-az',
   'spot-interruption',
   'cpu-stress',

@@ -45,6 +45,22 @@ function slowDependencyP99Seconds(c: EnvironmentConfig): number {
   );
 }
 
+/** A TCP retransmission timeout's worth of delay on a dropped packet (Linux's initial RTO is 1 s). */
+export const TCP_RETRANSMISSION_SECONDS = 1;
+
+/** The page-to-command time the budget allows for a zonal shift (one command, named in the page); ARC applies it at once. Longer, and the drill fails: it is the target. */
+export const GRAY_AZ_SHIFT_SECONDS = 120;
+
+/** gray-az: errors last until the per-AZ alarms fire and the AZ is shifted away. */
+export function grayAzRecoverySeconds(c: EnvironmentConfig): number {
+  return c.alarms.datapointsToAlarm * c.alarms.periodSeconds + GRAY_AZ_SHIFT_SECONDS;
+}
+
+/** gray-az: the p99 bound while one AZ is slow or drops packets. */
+export function grayAzP99Seconds(c: EnvironmentConfig): number {
+  return Math.round((c.alarms.latencyP99Seconds + c.failureDrills.grayAzDelayMs / 1000 + TCP_RETRANSMISSION_SECONDS) * 1000) / 1000;
+}
+
 const modes: readonly FailureMode[] = [
   {
     id: 'traffic-spike',
@@ -171,6 +187,44 @@ const modes: readonly FailureMode[] = [
       'Check the AWS Health Dashboard for the AZ; do not fight it with deploys.',
       'Watch `npx loadbearing status`: healthy hosts must stay at or above the AZ-loss floor (alb-healthy-hosts-low stays OK); the DB writer fails over by itself.',
       'The fleet keeps serving from the other AZs; scaling launches replacements there when capacity allows.',
+    ],
+  },
+  {
+    id: 'gray-az',
+    title: 'One Availability Zone gets slow or flaky (a gray failure)',
+    failure:
+      "One AZ's instances, or the network paths to them, get slow or drop packets: some of their requests fail or time out, while shallow health checks stay green, so nothing is replaced and the regional alarms average the AZ into the healthy ones.",
+    mitigation: {
+      summary:
+        'Per-AZ alarms (ADR 0008) tell the sick AZ from the others: impaired AND an outlier against every other AZ; its isolated-impact composite pages and names the AZ. Shift away with `zonal-shift start` (the load balancer and the group, registered by zonal.shift); with zonal.autoshift AWS may shift by itself. The other AZs carry the load (AZ-1).',
+      configKeys: [
+        'zonal.shift',
+        'zonal.autoshift.enabled',
+        'zonal.faultOutlierFactor',
+        'zonal.latencyOutlierFactor',
+        'zonal.minRequests',
+        'alarms.http5xxRatePercent',
+        'alarms.latencyP99Seconds',
+      ],
+    },
+    invariants: ['AZ-1'],
+    expectedAlarms: ['fleet-az-*-isolated-impact'],
+    applies: (c) =>
+      c.zonal.alarms && c.zonal.shift
+        ? { applies: true, reason: `${c.availabilityZones.length} AZs with per-AZ alarms and zonal shift` }
+        : { applies: false, reason: 'zonal.alarms or zonal.shift is off: nothing detects a sick AZ, or nothing can shift away from it' },
+    impactBudget: (c) => ({
+      max5xxRatePercent: shareOf(c.availabilityZones.length),
+      recoverySeconds: grayAzRecoverySeconds(c),
+      maxP99Seconds: grayAzP99Seconds(c),
+      maxP99Key: 'failureDrills.grayAzDelayMs',
+      derivation: `At most the sick AZ's share of requests (1 of ${c.availabilityZones.length}) fails; errors last until the per-AZ alarms see it (alarms.datapointsToAlarm x alarms.periodSeconds = ${c.alarms.datapointsToAlarm * c.alarms.periodSeconds} s) and the AZ is shifted away (${GRAY_AZ_SHIFT_SECONDS} s for the page and the command): ${grayAzRecoverySeconds(c)} s. p99 stays under alarms.latencyP99Seconds + failureDrills.grayAzDelayMs + one TCP retransmission (${TCP_RETRANSMISSION_SECONDS} s) = ${grayAzP99Seconds(c)} s.`,
+    }),
+    runbook: [
+      'The page is `<stack>-fleet-az-<az>-isolated-impact`: that AZ alone is impaired and an outlier. Confirm on the dashboard (Availability Zones) that the other AZs are healthy.',
+      'Shift away: `npx loadbearing zonal-shift start --env <env> --az <az> --expires 2h --comment "<incident>"` (the load balancer and the group; one line per resource).',
+      'Watch the service recover (`npx loadbearing status`); the shifted AZ reads no requests, so its alarms clear.',
+      'When AWS or your own checks say the AZ is healthy: `npx loadbearing zonal-shift cancel --env <env>`, and watch the AZ take traffic again.',
     ],
   },
   {

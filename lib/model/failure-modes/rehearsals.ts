@@ -24,6 +24,11 @@ export const LOCAL_REHEARSALS: Readonly<Record<FailureModeId, LocalRehearsal>> =
     scenario: 'az-loss',
     fault: "one AZ's share of the instances is killed and the read replica stopped at once, then both come back",
   },
+  'gray-az': {
+    scenario: 'none',
+    reason:
+      "coming (issue 27): one AZ's instances 300 ms slower and failing 20% with /healthz green; the per-AZ rule of lib/model/zonal fires, then HAProxy drains that AZ",
+  },
   'capacity-shortage-in-an-az': {
     scenario: 'none',
     reason:

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type pg from 'pg';
 import type { EnvironmentConfig } from 'loadbearing/model';
 import { freePort, serviceProcessEnv, startLocalStack, startService, waitFor, type LocalStack, type ServiceProcess } from '../local-stack';
-import { localInstances, localWorkers } from '../scale';
+import { localInstanceAz, localInstances, localWorkers } from '../scale';
 import { startHaproxy, type Haproxy } from './haproxy';
 import { createCpuQuota, type CpuQuota, WORKER_CPU_CORES } from './cpu-quota';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy';
@@ -146,7 +146,10 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
         name,
         port,
         workers,
-        env: serviceProcessEnv({ ...appEnv, ...o.appEnvOverrides }, stack.moto.url, { INSTANCE_ID: name, ...o.marker }),
+        env: serviceProcessEnv({ ...appEnv, APP_AVAILABILITY_ZONE: localInstanceAz(o.config, i), ...o.appEnvOverrides }, stack.moto.url, {
+          INSTANCE_ID: name,
+          ...o.marker,
+        }),
       });
     }
     const exits: InstanceExit[] = [];

@@ -71,10 +71,10 @@ describe.skipIf(unavailable !== undefined)('an instance of 2 workers under a sup
 
   beforeAll(async () => {
     stack = await startLocalStack({ replica: false });
-    // A release, as the fleet's app.env has one: its request metrics are what the release alarms watch.
-    svc = await startService(
-      serviceProcessEnv({ ...(await stack.appEnv(config, { workers: 2 })), APP_RELEASE: 'r0123456789ab' }, stack.moto.url),
-    );
+    // An AZ and a release, as the fleet has them (metadata and the launch template): the primary's
+    // document carries the [Stack, Release] and [Stack, AvailabilityZone] sets with the workers' counts.
+    const env = { ...(await stack.appEnv(config, { workers: 2 })), APP_AVAILABILITY_ZONE: 'us-east-1b', APP_RELEASE: 'r0123456789ab' };
+    svc = await startService(serviceProcessEnv(env, stack.moto.url));
     const created = await fresh(`${svc.url}/api/items`, {
       method: 'POST',
       json: { sku: 'workers-1', name: 'W', priceCents: 1, category: 'w' },
@@ -95,10 +95,19 @@ describe.skipIf(unavailable !== undefined)('an instance of 2 workers under a sup
     // Let an interval pass, then count exactly what these requests add.
     await new Promise((r) => setTimeout(r, 1200));
     const before = svc.metric('Requests');
+    const readsBefore = svc.metric('ReadRequests');
+    const writesBefore = svc.metric('WriteRequests');
     const answers = await Promise.all(Array.from({ length: 40 }, () => fresh(`${svc.url}/api/items/${itemId}`)));
     expect(answers.every((a) => a.status === 200)).toBe(true);
     await new Promise((r) => setTimeout(r, 1500));
     expect(svc.metric('Requests') - before).toBe(40);
+    expect(svc.metric('ReadRequests') - readsBefore).toBe(40);
+    expect(svc.metric('WriteRequests') - writesBefore).toBe(0);
+    const last = svc.lines.filter((l) => '_aws' in l).at(-1)!;
+    expect(last.AvailabilityZone).toBe('us-east-1b');
+    expect(last.Release).toBe('r0123456789ab');
+    const sets = (last._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics.map((d) => d.Dimensions[0]);
+    expect(sets).toEqual([['Stack'], ['Stack', 'AvailabilityZone'], ['Stack', 'Release']]);
     // Only the primary writes EMF, and it says how many workers are up.
     const docs = svc.lines.filter((l) => '_aws' in l);
     expect(docs.length).toBeGreaterThan(2);

@@ -296,13 +296,16 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
   'fis-stop-conditions': [
     [
       'a stop rule whose window outlasts the fault (slow health checks: a 160 s recovery, 5 minutes beyond it)',
+      // Without the per-AZ alarms: the gray-az drill (a 300 s recovery) needs 8 minutes of fault itself.
       env('staging', {
         loadBalancer: { healthCheck: { intervalSeconds: 30, unhealthyThresholdCount: 5, timeoutSeconds: 10 } },
         failureDrills: { faultMinutes: 6 },
+        zonal: { alarms: false },
       }),
       env('staging', {
         loadBalancer: { healthCheck: { intervalSeconds: 30, unhealthyThresholdCount: 5, timeoutSeconds: 10 } },
         failureDrills: { faultMinutes: 5 },
+        zonal: { alarms: false },
       }),
       [
         /failureDrills\.faultMinutes = 5/,

@@ -3,7 +3,7 @@ import { BUILTIN_ENVIRONMENTS } from '../../../lib/model/config/builtin-environm
 import { isConfigError } from '../../../lib/model/config/config-error';
 import { ENVIRONMENT_RULES, type EnvironmentRule } from '../../../lib/model/config/environment-rules';
 import { environmentRulesReference } from '../../../lib/model/config/environment-rules-reference';
-import { environmentFieldsSchema, type Stage } from '../../../lib/model/config/environment-schema';
+import { environmentFieldsSchema, type EnvironmentFields, type Stage } from '../../../lib/model/config/environment-schema';
 import { deepMerge, resolveEnvironments } from '../../../lib/model/config/load-config';
 import { STAGE_PRESETS } from '../../../lib/model/config/stage-presets';
 
@@ -46,10 +46,13 @@ function problemsOf(envs: Envs): string | undefined {
 /** What one rule alone reports on the (only) environment, parsed field by field as the schema does before its rules. */
 function ruleReports(rule: EnvironmentRule, envs: Envs): string[] {
   const [raw] = Object.values(envs) as Record<string, unknown>[];
-  const parsed = environmentFieldsSchema.safeParse(deepMerge(STAGE_PRESETS[raw.stage as Stage], raw));
-  if (!parsed.success) throw new Error(`the fields alone fail: ${parsed.error.message}`);
+  const merged = deepMerge(STAGE_PRESETS[raw.stage as Stage], raw);
+  const parsed = environmentFieldsSchema.safeParse(merged);
+  // A rule also runs when a field already failed (ALWAYS in schema-helpers.ts): EC-27 guards a
+  // value the field's own schema refuses too, so it sees the unparsed fields.
+  if (!parsed.success && rule.id !== 'EC-27') throw new Error(`the fields alone fail: ${parsed.error.message}`);
   const reports: string[] = [];
-  rule.check(parsed.data, (_path, _value, message) => reports.push(message));
+  rule.check(parsed.success ? parsed.data : (merged as EnvironmentFields), (_path, _value, message) => reports.push(message));
   return reports;
 }
 
@@ -336,6 +339,41 @@ const CASES: Record<string, [string, Envs, Envs, RegExp[]][]> = {
         /longer than edge\.freshness\[1\]\.maxStalenessSeconds \(30 s\) of content class "api"/,
         /lower cache\.negativeTtlSeconds to 30 or less/,
       ],
+    ],
+  ],
+  'EC-27': [
+    [
+      'zonal shift with one AZ',
+      env('dev', { zonal: { shift: true } }),
+      env('dev', { availabilityZones: ['us-east-1a'], zonal: { shift: true } }),
+      [/dev\.zonal\.shift = true/, /needs 2 or more availability zones, the environment has 1/],
+    ],
+  ],
+  'EC-28': [
+    [
+      'autoshift on a load balancer not registered for zonal shift',
+      env('prod', { zonal: { shift: false, autoshift: { enabled: false } } }),
+      env('prod', { zonal: { shift: false } }),
+      [/prod\.zonal\.autoshift\.enabled = true/, /autoshift needs zonal\.shift/],
+    ],
+  ],
+  'EC-29': [
+    [
+      'autoshift without the AZ-loss headroom',
+      env('prod', {}),
+      env('prod', { invariants: { optOut: [{ rule: 'AZ-1', reason: 'this fleet is too small to lose an AZ, accepted by the team' }] } }),
+      [/prod\.zonal\.autoshift\.enabled = true/, /invariant AZ-1 is opted out/],
+    ],
+  ],
+  'EC-30': [
+    [
+      'per-AZ alarms over 6 AZs',
+      env('prod', {
+        availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e', 'us-east-1f'],
+        zonal: { alarms: false },
+      }),
+      env('prod', { availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e', 'us-east-1f'] }),
+      [/prod\.zonal\.alarms = true/, /would read 12 metrics each; a metric-math alarm reads at most 10, so at most 5 AZs/],
     ],
   ],
 };

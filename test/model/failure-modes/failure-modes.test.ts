@@ -163,6 +163,7 @@ describe('failure-mode catalogue', () => {
     expect(staging.filter((r) => r.drill.inThisEnvironment).map((r) => r.mode)).toEqual([
       'instance-loss',
       'az-loss',
+      'gray-az',
       'capacity-shortage-in-an-az',
       'cpu-stress',
       'db-failover',

@@ -274,6 +274,46 @@ describe('failure drills in the staging template', () => {
     });
   });
 
+  it('gray-az slows, then drops packets of, the instances of one AZ (one template per AZ), through the AWS FIS SSM documents', () => {
+    for (const zone of ['us-east-1a', 'us-east-1b', 'us-east-1c']) {
+      const gray = one(staging, 'gray-az', zone);
+      expect(gray.Targets.zoneInstances).toMatchObject({
+        ResourceType: 'aws:ec2:instance',
+        SelectionMode: 'ALL',
+        Filters: [
+          { Path: 'State.Name', Values: ['running'] },
+          { Path: 'Placement.AvailabilityZone', Values: [zone] },
+        ],
+      });
+      expect(gray.Actions.slow).toMatchObject({
+        ActionId: 'aws:ssm:send-command',
+        Parameters: { documentArn: 'arn:aws:ssm:us-east-1::document/AWSFIS-Run-Network-Latency', duration: 'PT5M' },
+        Targets: { Instances: 'zoneInstances' },
+      });
+      expect(gray.Actions.lossy).toMatchObject({
+        ActionId: 'aws:ssm:send-command',
+        Parameters: { documentArn: 'arn:aws:ssm:us-east-1::document/AWSFIS-Run-Network-Packet-Loss', duration: 'PT5M' },
+        StartAfter: ['slow'],
+      });
+      expect(JSON.parse(gray.Actions.slow.Parameters.documentParameters)).toEqual({
+        DelayMilliseconds: '300',
+        DurationSeconds: '300',
+        InstallDependencies: 'True',
+      });
+      expect(JSON.parse(gray.Actions.lossy.Parameters.documentParameters)).toMatchObject({ LossPercent: '10', DurationSeconds: '300' });
+      const documents = roleStatements(staging, gray)
+        .filter((x) => x.Action === 'ssm:SendCommand' && !x.Condition)
+        .flatMap((x) => (Array.isArray(x.Resource) ? x.Resource : [x.Resource]));
+      expect(documents.sort()).toEqual([
+        'arn:aws:ssm:us-east-1::document/AWSFIS-Run-Network-Latency',
+        'arn:aws:ssm:us-east-1::document/AWSFIS-Run-Network-Packet-Loss',
+      ]);
+      // Stopped like the other drills: by the alarms of its stop rules (error ceiling, errors too long, p99).
+      expect(new Set(gray.StopConditions.map((c: Props) => c.Source))).toEqual(new Set(['aws:cloudwatch:alarm']));
+      expect(gray.StopConditions.length).toBeGreaterThanOrEqual(3);
+    }
+  });
+
   it("scopes ssm:SendCommand of the SSM drills to the stack's instances with a condition key SSM evaluates for SendCommand on an instance", () => {
     // The Service Authorization Reference for AWS Systems Manager lists, for SendCommand and its
     // `instance` resource type (an EC2 instance ARN), exactly these condition keys
@@ -281,10 +321,10 @@ describe('failure drills in the staging template', () => {
     // A key outside them (ec2:ResourceTag/..., for one) is never in the request context of
     // SendCommand, so StringEquals on it never matches and the drill fails with AccessDenied.
     const sarKeys = [/^aws:ResourceTag\/.+$/, /^ssm:resourceTag\/.+$/];
-    const drills = ['cpu-stress', 'dependency-latency'].filter((mode) => byTags(staging, mode).length > 0);
-    expect(drills).toEqual(['cpu-stress', 'dependency-latency']);
+    const drills = ['cpu-stress', 'dependency-latency', 'gray-az'].filter((mode) => byTags(staging, mode).length > 0);
+    expect(drills).toEqual(['cpu-stress', 'dependency-latency', 'gray-az']);
     for (const mode of drills) {
-      const onInstances = roleStatements(staging, one(staging, mode)).filter(
+      const onInstances = roleStatements(staging, byTags(staging, mode)[0]!).filter(
         (s) => actionsOf([s]).includes('ssm:SendCommand') && JSON.stringify(s.Resource).includes(':instance/'),
       );
       expect(onInstances, mode).toHaveLength(1);
@@ -354,6 +394,7 @@ describe('failure drills in the staging template', () => {
     // TargetResponseTime never exceeds the request timeout: a p99 threshold at or above it could never fire.
     for (const a of p99) expect([a.ExtendedStatistic, a.Threshold < config.app.requestTimeoutSeconds], a.AlarmName).toEqual(['p99', true]);
     expect(p99.map((a) => [a.AlarmName, a.Threshold, a.EvaluationPeriods])).toEqual([
+      ['loadbearing-staging-drill-gray-az-p99', 3.3, 2],
       ['loadbearing-staging-drill-cpu-stress-p99', 2, 2],
       ['loadbearing-staging-drill-dependency-latency-p99', 4, 2],
       ['loadbearing-staging-drill-cache-loss-p99', 2.25, 2],
