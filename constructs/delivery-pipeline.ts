@@ -125,7 +125,7 @@ export class DeliveryPipeline extends Construct {
         new actions.ManualApprovalAction({
           actionName: 'ApproveStatefulChange',
           additionalInformation:
-            'The diff guard found a stateful resource this change would destroy, replace or orphan, or a change whose rollback can fail. Read the Build log (the diff guard report) before approving; every environment stage after this one deploys it with --approve-stateful.',
+            'The diff guard found a stateful resource this change would destroy, replace or orphan, or a change whose rollback can fail. Read the Build log (the diff guard report) before approving: every environment stage after this one deploys it. A rollback of a later stage re-deploys the previous artifacts without this approval: check that the change can be undone (an engine upgrade cannot).',
         }),
       ],
       beforeEntry: {
@@ -244,13 +244,22 @@ export class DeliveryPipeline extends Construct {
     const c = `-c configFile=${props.configFile}`;
     const fetch = props.plan.stages.map(
       (s) =>
-        `AWS_PROFILE=lookup-${s.environment} aws cloudformation get-template --region ${s.region} --stack-name ${s.stackName} --query TemplateBody --output json > deployed/${s.stackName}.template.json 2>/dev/null || rm -f deployed/${s.stackName}.template.json`,
+        // Fails closed: only a stack that does not exist yet counts as new (no baseline); any other
+        // error (access denied, throttling, a wrong region) stops the build, or the diff guard
+        // would see no baseline, flag nothing stateful and skip the approval.
+        `err=$(AWS_PROFILE=lookup-${s.environment} aws cloudformation get-template --region ${s.region} --stack-name ${s.stackName} --query TemplateBody --output json 2>&1 >deployed/${s.stackName}.template.json) || { rm -f deployed/${s.stackName}.template.json; case "$err" in *"does not exist"*) echo "${s.stackName}: not created yet, diffed as new" ;; *) echo "cannot read the deployed template of ${s.stackName}: $err"; exit 2 ;; esac; }`,
     );
     return codebuild.BuildSpec.fromObject({
       version: '0.2',
-      env: { 'exported-variables': [STATEFUL_VARIABLE], variables: { [STATEFUL_VARIABLE]: 'false' } },
+      env: { 'exported-variables': [STATEFUL_VARIABLE], variables: { [STATEFUL_VARIABLE]: 'false', CI: 'true' } },
       phases: {
-        install: { 'runtime-versions': { nodejs: '22' }, commands: ['npm ci'] },
+        // npm test runs the integration tests and the proving ground on real PostgreSQL, redis-server
+        // and HAProxy: the repository's prerequisites script installs them (apt-get on the
+        // CodeBuild standard image), and CI=true makes a missing one fail, never skip.
+        install: {
+          'runtime-versions': { nodejs: '22' },
+          commands: ['npm run --if-present prereqs -- --install', 'npm ci'],
+        },
         build: {
           commands: [
             'npm test',

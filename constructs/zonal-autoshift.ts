@@ -54,7 +54,10 @@ export class ZonalAutoshift extends Construct {
       signal: 'practice-run-outcome',
       severity: 'warning',
       metric: new cloudwatch.MathExpression({
-        expression: `((e + t) >= (${s.http5xxRatePercent / 100} * r)) OR (l >= ${s.latencyP99Seconds})`,
+        // The ALB publishes its 5xx counts only when they are not zero: FILL makes a missing
+        // count 0, so one kind of 5xx is judged without the other
+        // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html, FILL).
+        expression: `((FILL(e, 0) + FILL(t, 0)) >= (${s.http5xxRatePercent / 100} * r)) OR (l >= ${s.latencyP99Seconds})`,
         usingMetrics: {
           e: alb.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum' }),
           t: lb.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum' }),

@@ -105,6 +105,20 @@ describe('the pipeline config of docs/delivering.md', () => {
     expect(builds.filter((b) => b.env?.['exported-variables']?.includes('STATEFUL_CHANGE')).length).toBe(1);
   });
 
+  it('fails closed when a deployed template cannot be read (only a stack not created yet is new), and runs the tests with their servers (CI=true)', () => {
+    const build = Object.values(resourcesOfType(template, 'AWS::CodeBuild::Project'))
+      .map((p) => JSON.parse((p.Properties!.Source as { BuildSpec: string }).BuildSpec) as Record<string, any>)
+      .find((b) => b.env?.['exported-variables']?.includes('STATEFUL_CHANGE'))!;
+    const fetches = (build.phases.build.commands as string[]).filter((c) => c.includes('get-template'));
+    expect(fetches.length).toBeGreaterThan(0);
+    for (const f of fetches) {
+      expect(f).not.toContain('2>/dev/null');
+      expect(f).toMatch(/\*"does not exist"\*\) echo .+not created yet.+;; \*\) echo "cannot read the deployed template of .+"; exit 2 ;;/);
+    }
+    expect(build.env.variables.CI).toBe('true');
+    expect(build.phases.install.commands).toContain('npm run --if-present prereqs -- --install');
+  });
+
   it('gates each environment: entry FAIL on its alarms, on success ROLLBACK after its bake, on failure ROLLBACK, within 5 rules per condition', () => {
     const envs = new Map(loadConfigFile(join(dir, 'doc.json')).map((e) => [e.name, e]));
     for (const name of ['staging', 'prod']) {
