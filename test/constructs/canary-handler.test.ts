@@ -86,7 +86,10 @@ async function run(
     });
     return { ...(error ? { error } : {}), log: JSON.parse(lines[0]!) };
   } finally {
-    process.env = saved;
+    // Restore in place: process.env must stay Node's own object (the unit project shares its
+    // workers between files, and the AWS SDK of later files reads it).
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
   }
 }
 
