@@ -45,7 +45,9 @@ describe('zonal shift and autoshift in the templates', () => {
     const outcome = Object.values(resourcesOfType(prod, 'AWS::CloudWatch::Alarm'))
       .map((r) => r.Properties as Props)
       .find((p) => p.AlarmName === 'loadbearing-prod-alb-practice-run-outcome')!;
-    expect((outcome.Metrics as Props[]).find((m) => m.Expression)!.Expression).toBe('((FILL(e, 0) + FILL(t, 0)) >= (0.01 * r)) OR (l >= 2)');
+    expect((outcome.Metrics as Props[]).find((m) => m.Expression)!.Expression).toBe(
+      '((FILL(e, 0) + FILL(t, 0)) >= (0.01 * r)) OR (l >= 2)',
+    );
     expect(
       (outcome.Metrics as Props[])
         .filter((m) => m.MetricStat)
