@@ -374,7 +374,7 @@ export const APP_ENV = {
   }),
   CACHE_NEGATIVE_TTL_SECONDS: spec(intKind(0, 3600), {
     meaning: 'How long a not-found answer is cached (0: never).',
-    checkedBy: 'FR-4: not longer than the staleness of any class the app caches (`appCacheTtlSeconds` > 0)',
+    checkedBy: 'EC-26: not longer than the staleness of any class the app caches (`appCacheTtlSeconds` > 0)',
     service:
       "Caches a not-found item for this long at most (less when the class's staleness, minus its source's lag, is shorter); a create deletes the entry and raises the item's fence.",
     default: 2,

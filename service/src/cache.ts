@@ -12,10 +12,19 @@ export class CacheUnavailable extends Error {
   }
 }
 
-/** Sets each key to ARGV[1] for ARGV[2] seconds unless it holds a greater value (then only renews its expiry). */
+/**
+ * Sets each key to ARGV[1] for ARGV[2] seconds unless it holds a greater position (then only
+ * renews its expiry). A value that is not a position (16 hex digits: "unknown", or the previous
+ * release's "1") is replaced, never renewed: renewed by every later write, it would keep every
+ * read of the key off the cache and the replicas for as long as writes keep coming.
+ */
 const RAISE_FENCES = `for _, k in ipairs(KEYS) do
   local cur = redis.call('GET', k)
-  if (not cur) or cur < ARGV[1] then redis.call('SET', k, ARGV[1], 'EX', ARGV[2]) else redis.call('EXPIRE', k, ARGV[2]) end
+  if (not cur) or (not string.match(cur, '^%x+$')) or (#cur ~= 16) or cur < ARGV[1] then
+    redis.call('SET', k, ARGV[1], 'EX', ARGV[2])
+  else
+    redis.call('EXPIRE', k, ARGV[2])
+  end
 end
 return 0`;
 

@@ -259,6 +259,21 @@ describe.skipIf(unavailable !== undefined)('freshness while the replica lags', (
     expect(svc.metric('ReplicaLagFallbacks')).toBe(lagAfter);
   }, 90_000);
 
+  it("a fence that is not a position (the previous release's '1', or 'unknown') is replaced by the next write, never renewed by it", async () => {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis({ host: '127.0.0.1', port: stack.redis.port, password: stack.redis.password, lazyConnect: true });
+    try {
+      await redis.connect();
+      await redis.set('fence:items:list', '1', 'EX', 600);
+      await create('fresh-fence-old-1');
+      const after = await redis.get('fence:items:list');
+      expect(after).toMatch(/^[0-9a-f]{16}$/);
+      expect(await redis.ttl('fence:items:list')).toBeLessThanOrEqual(STALENESS_S);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('a missing id is cached briefly (one query for a burst and 100 more) and a create invalidates it', async () => {
     await caughtUp();
     const next = String(Number((await writer.query<{ n: string }>('SELECT last_value::text AS n FROM items_id_seq')).rows[0].n) + 1);
