@@ -299,10 +299,16 @@ describe.skipIf(unavailable !== undefined)('freshness while the replica lags', (
     await caughtUp();
     const noCache = { headers: { 'cache-control': 'no-cache' } };
     const before = await both(ITEM_QUERY);
+    const burstStarted = performance.now();
     const burst = await Promise.all(Array.from({ length: BURST }, () => call(`${svc.url}/api/items/${id}`, noCache)));
+    const burstSeconds = (performance.now() - burstStarted) / 1000;
     expectAnswered(burst, 200);
     const afterBurst = await both(ITEM_QUERY);
-    expect(afterBurst.writer + afterBurst.replica - before.writer - before.replica).toBe(1);
+    // One load for the whole burst, and at most one more per second it lasted (a busy CI machine
+    // stretched a burst past REVALIDATE_FLOOR_MS once): never one per request.
+    const burstQueries = afterBurst.writer + afterBurst.replica - before.writer - before.replica;
+    expect(burstQueries).toBeGreaterThanOrEqual(1);
+    expect(burstQueries).toBeLessThanOrEqual(1 + Math.floor(burstSeconds));
     // Back to back for 2.5 s: at most one reload per REVALIDATE_FLOOR_MS (1 s), not one per request.
     const started = Date.now();
     let n = 0;
