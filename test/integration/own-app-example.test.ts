@@ -8,6 +8,7 @@ import { environmentConfig } from '../../proving-ground/src/local-stack/service-
 import { freePort, startProcess, type ManagedProcess } from '../../proving-ground/src/local-stack/processes';
 import { serviceNodePath } from '../../proving-ground/src/local-stack/service-node';
 import { docExamples } from '../support/doc-examples';
+import { TEST_ENDPOINTS } from '../../service/test/endpoints';
 
 /**
  * The worked example of docs/runtime-contract.md ("A worked example: your own app"), taken from
@@ -23,26 +24,7 @@ const examples = docExamples('docs/runtime-contract.md');
 
 function env(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const config = environmentConfig('dev');
-  const appEnv = appEnvironment(
-    config,
-    {
-      dbWriterHost: 'db.invalid',
-      dbReaderHosts: ['db.invalid'],
-      dbPort: 5432,
-      dbReaderPort: 5432,
-      dbUser: 'lb_app',
-      dbSecretArn: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:app',
-      dbMigrationUser: 'lb_admin',
-      dbMigrationSecretArn: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:admin',
-      dbIamAuth: false,
-      cacheHost: 'cache.invalid',
-      cacheReaderHost: 'cache.invalid',
-      cachePort: 6379,
-      cacheAuthSecretArn: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:cache',
-      freshnessParameterPath: '/loadbearing-dev/freshness/',
-    },
-    { port, runtime: 'local', insecure: true, metricsFlushMs: 200 },
-  );
+  const appEnv = appEnvironment(config, TEST_ENDPOINTS, { port, runtime: 'local', insecure: true, metricsFlushMs: 200 });
   return { PATH: process.env.PATH, ...appEnv, ...overrides };
 }
 

@@ -114,7 +114,6 @@ const integrityOf = (file: string) => `sha512-${createHash('sha512').update(read
  * not hold, and pick versions it has never downloaded. npm prunes what the project does not need.
  */
 export function writeOfflineProject(dir: string, project: OfflineProject): void {
-  const ours = readJson<PackageJson>(join(ROOT, 'package.json'));
   const lock = readJson<LockFile>(join(ROOT, 'package-lock.json'));
   const aliasSpecs = Object.fromEntries(Object.entries(project.aliases ?? {}).map(([name, a]) => [name, a.spec]));
   const manifest = {
@@ -149,39 +148,33 @@ export function writeOfflineProject(dir: string, project: OfflineProject): void 
     if (!real) throw new Error(`${name}: ${alias.spec} is not an npm: alias`);
     available[`node_modules/${name}`] = { name: real, ...entry };
   }
+  // The packed packages: each entry points at its tarball, with the manifest fields npm reads.
+  const packed = (workspace: string, tarball: string, fields: readonly (keyof PackageJson)[]) => {
+    const manifestOf = readJson<PackageJson>(join(ROOT, workspace, 'package.json'));
+    return {
+      version: manifestOf.version,
+      resolved: `file:${tarball}`,
+      integrity: integrityOf(join(dir, tarball)),
+      license: manifestOf.license,
+      ...Object.fromEntries(fields.map((f) => [f, manifestOf[f]])),
+    };
+  };
   if (project.tarballs) {
-    const contract = readJson<PackageJson>(join(ROOT, 'contract', 'package.json'));
-    packages['node_modules/@loadbearing/contract'] = {
-      version: contract.version,
-      resolved: `file:${project.tarballs.contract}`,
-      integrity: integrityOf(join(dir, project.tarballs.contract)),
-      license: contract.license,
-      dependencies: contract.dependencies,
-    };
-    packages['node_modules/loadbearing'] = {
-      version: ours.version,
-      resolved: `file:${project.tarballs.library}`,
-      integrity: integrityOf(join(dir, project.tarballs.library)),
-      license: ours.license,
-      dependencies: ours.dependencies,
-      peerDependencies: ours.peerDependencies,
-      peerDependenciesMeta: ours.peerDependenciesMeta,
-      bin: ours.bin,
-      engines: ours.engines,
-    };
-  }
-  if (project.tarballs?.provingGround) {
-    const provingGround = readJson<PackageJson>(join(ROOT, 'proving-ground', 'package.json'));
-    packages['node_modules/@loadbearing/proving-ground'] = {
-      version: provingGround.version,
-      resolved: `file:${project.tarballs.provingGround}`,
-      integrity: integrityOf(join(dir, project.tarballs.provingGround)),
-      license: provingGround.license,
-      dependencies: provingGround.dependencies,
-      peerDependencies: provingGround.peerDependencies,
-      bin: provingGround.bin,
-      engines: provingGround.engines,
-    };
+    packages['node_modules/@loadbearing/contract'] = packed('contract', project.tarballs.contract, ['dependencies']);
+    packages['node_modules/loadbearing'] = packed('.', project.tarballs.library, [
+      'dependencies',
+      'peerDependencies',
+      'peerDependenciesMeta',
+      'bin',
+      'engines',
+    ]);
+    if (project.tarballs.provingGround)
+      packages['node_modules/@loadbearing/proving-ground'] = packed('proving-ground', project.tarballs.provingGround, [
+        'dependencies',
+        'peerDependencies',
+        'bin',
+        'engines',
+      ]);
   }
   // Only what the project's dependencies need: npm keeps a package the lock file holds if it
   // satisfies an optional peer dependency, so copying the whole lock file would install the
